@@ -1,0 +1,29 @@
+# Two commands do all the set-up on a fresh machine with Python >= 3.10:
+#   make demo   - builds .venv, then runs the main job on the embedded India data
+#   make test   - builds .venv (and Chromium for the browser tests), then runs the whole suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/covplan demo --out maps/demo --overwrite
+
+test: $(STAMP)
+	@sh .ci/ensure-chromium
+	$(BIN)/ruff check coverage tests benchmarks data
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info coverage/*.egg-info

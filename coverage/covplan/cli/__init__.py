@@ -1,0 +1,1 @@
+"""The covplan command line (click). Imports the library, never the reverse."""

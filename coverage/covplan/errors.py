@@ -1,0 +1,17 @@
+"""Domain errors. The CLI turns :class:`InputError` into one line and exit code 2."""
+
+from __future__ import annotations
+
+__all__ = ["CovplanError", "InputError"]
+
+
+class CovplanError(ValueError):
+    """Base class of every error covplan raises on purpose."""
+
+
+class InputError(CovplanError):
+    """A user's input is wrong.
+
+    The message is one line: the file, row or column, what is wrong, and what to do,
+    e.g. ``"centres.csv: row 7: latitude 'abc' is not a number; fix or delete the row"``.
+    """

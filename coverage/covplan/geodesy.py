@@ -1,0 +1,254 @@
+"""Geodesic (WGS84) distances between polygons and points, fast and exact.
+
+How a distance is decided
+-------------------------
+* A point inside a polygon or on its boundary is at distance 0 (shapely ``intersects``).
+* Otherwise the distance is the geodesic distance on the WGS84 ellipsoid from the point to
+  the nearest point of the polygon's boundary. Polygon edges are taken as straight lines in
+  longitude/latitude (the GIS convention) and densified to at most ``SEGMENT_DEG`` degrees.
+* Speed comes from a unit-sphere KD-tree (scipy) used only as a *filter*: sphere and
+  ellipsoid distances differ by less than 0.6 % (measured on 200,000 random pairs up to
+  200 km), so every candidate within ``1 + SPHERE_SLACK`` of the best sphere distance is kept.
+* Each surviving candidate is measured exactly: ``pyproj.Geod.inv`` gives the distance and
+  azimuth from the point to the edge's end vertices, which places them in the point's
+  azimuthal-equidistant plane (where distances from the point are true), and the distance
+  to the edge is taken there. For edges of ~1 km this agrees with a fine geodesic reference
+  to well under a metre.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyproj
+import shapely
+from scipy.spatial import cKDTree
+
+__all__ = ["EARTH_RADIUS_M", "geodesic_m", "nearest_to_polygons", "polygons_within"]
+
+EARTH_RADIUS_M = 6_371_008.8  # mean radius, for the sphere filter only
+SEGMENT_DEG = 0.01  # densify boundaries: no vertex gap longer than ~1.1 km
+SPHERE_SLACK = 0.012  # > 2 x the measured sphere/ellipsoid discrepancy (0.56 %)
+_SEG_ARC = np.radians(SEGMENT_DEG) * 1.5  # vertex gap as a unit-sphere arc, with margin
+_GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def geodesic_m(lon1, lat1, lon2, lat2) -> np.ndarray:
+    """Geodesic WGS84 distance in metres (vectorised ``pyproj.Geod.inv``)."""
+    return np.asarray(_GEOD.inv(lon1, lat1, lon2, lat2)[2], dtype=float)
+
+
+def _unit(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    lo, la = np.radians(lon), np.radians(lat)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def _arc(chord: np.ndarray) -> np.ndarray:
+    return 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+
+
+def _chord(arc: np.ndarray | float) -> np.ndarray | float:
+    return 2.0 * np.sin(np.minimum(arc, np.pi) / 2.0)
+
+
+@dataclass(frozen=True)
+class _Boundary:
+    """Densified boundary vertices of a set of polygons."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    xyz: np.ndarray
+    owner: np.ndarray  # polygon position of each vertex
+    edge: np.ndarray  # True where vertex k and k+1 are an edge of the same ring
+
+    @classmethod
+    def of(cls, polygons: np.ndarray) -> _Boundary:
+        parts, part_owner = shapely.get_parts(polygons, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        rings = shapely.segmentize(rings, SEGMENT_DEG)
+        coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+        edge = np.zeros(len(coords), dtype=bool)
+        edge[:-1] = ring_of[:-1] == ring_of[1:]
+        return cls(coords[:, 0], coords[:, 1], _unit(coords[:, 0], coords[:, 1]),
+                   part_owner[ring_part[ring_of]], edge)
+
+
+def _inside_pairs(polygons: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(polygon, point) positions where the point is inside or on the boundary."""
+    tree = shapely.STRtree(points)
+    qi, pi = tree.query(polygons, predicate="intersects")
+    order = np.lexsort((pi, qi))
+    return qi[order], pi[order]
+
+
+def _edge_distances(boundary: _Boundary, px: np.ndarray, py: np.ndarray, vertex: np.ndarray
+                    ) -> np.ndarray:
+    """Exact distance (m) from points (px, py) to the edges touching ``vertex``."""
+    n = len(boundary.lon)
+    az, _, d = _GEOD.inv(px, py, boundary.lon[vertex], boundary.lat[vertex])
+    best = np.asarray(d, dtype=float).copy()
+    x0, y0 = d * np.sin(np.radians(az)), d * np.cos(np.radians(az))
+    for step in (-1, 1):
+        other = np.clip(vertex + step, 0, n - 1)
+        valid = boundary.edge[np.minimum(vertex, other)] & (other != vertex)
+        if not valid.any():
+            continue
+        idx = np.flatnonzero(valid)
+        az1, _, d1 = _GEOD.inv(px[idx], py[idx], boundary.lon[other[idx]],
+                               boundary.lat[other[idx]])
+        x1, y1 = d1 * np.sin(np.radians(az1)), d1 * np.cos(np.radians(az1))
+        ax, ay = x0[idx], y0[idx]
+        dx, dy = x1 - ax, y1 - ay
+        length2 = dx * dx + dy * dy
+        t = np.where(length2 > 0, -(ax * dx + ay * dy) / np.where(length2 > 0, length2, 1), 0)
+        t = np.clip(t, 0.0, 1.0)
+        best[idx] = np.minimum(best[idx], np.hypot(ax + t * dx, ay + t * dy))
+    return best
+
+
+def _pair_distances(boundary: _Boundary, pt_lon: np.ndarray, pt_lat: np.ndarray,
+                    pt_xyz: np.ndarray, pair_poly: np.ndarray, pair_pt: np.ndarray,
+                    vertex_start: np.ndarray, vertex_count: np.ndarray) -> np.ndarray:
+    """Exact boundary distance (m) for each (polygon, point) pair.
+
+    Sphere arcs to every vertex of the polygon pick the near vertices; their edges are
+    measured exactly.
+    """
+    if len(pair_poly) == 0:
+        return np.zeros(0)
+    counts = vertex_count[pair_poly]
+    pair_of = np.repeat(np.arange(len(pair_poly)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    vertex = vertex_start[pair_poly][pair_of] + offsets
+    chord = np.linalg.norm(boundary.xyz[vertex] - pt_xyz[pair_pt][pair_of], axis=1)
+    arc = _arc(chord)
+    best = np.full(len(pair_poly), np.inf)
+    np.minimum.at(best, pair_of, arc)
+    near = arc <= best[pair_of] * (1 + 2 * SPHERE_SLACK) + _SEG_ARC
+    vertex, pair_of = vertex[near], pair_of[near]
+    pts = pair_pt[pair_of]
+    d = _edge_distances(boundary, pt_lon[pts], pt_lat[pts], vertex)
+    out = np.full(len(pair_poly), np.inf)
+    np.minimum.at(out, pair_of, d)
+    return out
+
+
+def _vertex_ranges(boundary: _Boundary, n_polygons: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices of polygon i are ``start[i] : start[i] + count[i]`` (owner is sorted)."""
+    count = np.bincount(boundary.owner, minlength=n_polygons)
+    start = np.cumsum(count) - count
+    return start, count
+
+
+def _prepare(polygons, points):
+    polys = np.asarray(getattr(polygons, "array", polygons), dtype=object)
+    pts = np.asarray(getattr(points, "array", points), dtype=object)
+    lon, lat = shapely.get_x(pts), shapely.get_y(pts)
+    return polys, pts, lon, lat
+
+
+def nearest_to_polygons(polygons, points) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest point to each polygon, and its geodesic distance.
+
+    Parameters
+    ----------
+    polygons
+        GeoSeries or array of (Multi)Polygons in EPSG:4326.
+    points
+        GeoSeries or array of Points in EPSG:4326.
+
+    Returns
+    -------
+    index, distance_m
+        Position of the nearest point for each polygon (the first by position among those
+        inside, which are at distance 0; ties broken by position) and the distance in metres;
+        ``-1`` and ``inf`` when there are no points.
+    """
+    polys, pts, lon, lat = _prepare(polygons, points)
+    n = len(polys)
+    index = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.inf)
+    if n == 0 or len(pts) == 0:
+        return index, dist
+    qi, pi = _inside_pairs(polys, pts)
+    first = np.unique(qi, return_index=True)
+    index[first[0]] = pi[first[1]]
+    dist[first[0]] = 0.0
+    todo = np.flatnonzero(index < 0)
+    if len(todo) == 0:
+        return index, dist
+
+    boundary = _Boundary.of(polys[todo])
+    pt_xyz = _unit(lon, lat)
+    tree = cKDTree(pt_xyz)
+    k = min(4, len(pts))
+    chord, near = tree.query(boundary.xyz, k=k)
+    chord, near = chord.reshape(len(chord), k), near.reshape(len(near), k)
+    arc = _arc(chord)
+    best = np.full(len(todo), np.inf)
+    np.minimum.at(best, boundary.owner, arc[:, 0])
+    # every point that could be nearest to the true boundary point lies within this arc
+    limit = best * (1 + SPHERE_SLACK) / (1 - SPHERE_SLACK) + _SEG_ARC
+    vlimit = limit[boundary.owner]
+    keep = arc <= vlimit[:, None]
+    pair_poly = np.repeat(boundary.owner, k)[keep.ravel()]
+    pair_pt = near.ravel()[keep.ravel()]
+    full = np.flatnonzero(keep[:, -1])  # k neighbours all inside the limit: ask for all
+    if len(full) and k < len(pts):
+        more = tree.query_ball_point(boundary.xyz[full], _chord(vlimit[full]))
+        extra_pt = np.concatenate([np.asarray(m, dtype=np.int64) for m in more])
+        extra_poly = np.repeat(boundary.owner[full], [len(m) for m in more])
+        pair_poly = np.concatenate([pair_poly, extra_poly])
+        pair_pt = np.concatenate([pair_pt, extra_pt])
+    pairs = np.unique(np.column_stack([pair_poly, pair_pt]), axis=0)
+    start, count = _vertex_ranges(boundary, len(todo))
+    d = _pair_distances(boundary, lon, lat, pt_xyz, pairs[:, 0], pairs[:, 1], start, count)
+    order = np.lexsort((pairs[:, 1], d, pairs[:, 0]))  # by polygon, distance, point position
+    pairs, d = pairs[order], d[order]
+    head = np.unique(pairs[:, 0], return_index=True)[1]
+    index[todo[pairs[head, 0]]] = pairs[head, 1]
+    dist[todo[pairs[head, 0]]] = d[head]
+    return index, dist
+
+
+def polygons_within(polygons, points, radius_m: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (polygon, point) pair within ``radius_m`` metres, geodesic.
+
+    Returns
+    -------
+    polygon_index, point_index, distance_m
+        Positions and distances (0 for a point inside or on the boundary), sorted by
+        polygon then point.
+    """
+    polys, pts, lon, lat = _prepare(polygons, points)
+    if radius_m < 0 or not np.isfinite(radius_m):
+        raise ValueError(f"radius must be a finite distance >= 0, got {radius_m}")
+    empty = np.zeros(0, dtype=np.int64)
+    if len(polys) == 0 or len(pts) == 0:
+        return empty, empty, np.zeros(0)
+    qi, pi = _inside_pairs(polys, pts)
+    out_poly, out_pt, out_d = [qi], [pi], [np.zeros(len(qi))]
+    if radius_m > 0:
+        boundary = _Boundary.of(polys)
+        pt_xyz = _unit(lon, lat)
+        reach = radius_m / EARTH_RADIUS_M / (1 - SPHERE_SLACK) + _SEG_ARC
+        pairs = cKDTree(pt_xyz).sparse_distance_matrix(
+            cKDTree(boundary.xyz), _chord(reach), output_type="ndarray")
+        cand = np.unique(np.column_stack([boundary.owner[pairs["j"]], pairs["i"]]), axis=0)
+        if len(qi):  # drop pairs already known to be inside
+            inside = set(zip(qi.tolist(), pi.tolist(), strict=True))
+            mask = np.fromiter(((a, b) not in inside for a, b in cand.tolist()), bool, len(cand))
+            cand = cand[mask]
+        start, count = _vertex_ranges(boundary, len(polys))
+        d = _pair_distances(boundary, lon, lat, pt_xyz, cand[:, 0], cand[:, 1], start, count)
+        ok = d <= radius_m
+        out_poly.append(cand[ok, 0])
+        out_pt.append(cand[ok, 1])
+        out_d.append(d[ok])
+    poly_idx = np.concatenate(out_poly).astype(np.int64)
+    pt_idx = np.concatenate(out_pt).astype(np.int64)
+    dist = np.concatenate(out_d)
+    order = np.lexsort((pt_idx, poly_idx))
+    return poly_idx[order], pt_idx[order], dist[order]

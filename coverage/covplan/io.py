@@ -1,0 +1,555 @@
+"""Read and validate inputs; write outputs atomically and deterministically.
+
+Everything a user's file can get wrong is caught here and raised as one-line
+:class:`~covplan.errors.InputError` messages naming the file, row or column.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io as _io
+import os
+import sys
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from covplan.errors import InputError
+
+__all__ = ["atomic_output", "read_boundaries", "read_points", "write_table"]
+
+LAT_NAMES = ("lat", "latitude", "y")
+LON_NAMES = ("lon", "lng", "long", "longitude", "x")
+NAME_NAMES = ("name", "center_name", "centre_name", "office_name", "site_name", "title", "label")
+DISTRICT_NAME_NAMES = ("name", "district", "district_name", "dist_name")
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+WRITE_SUFFIXES = (".csv", ".geojson", ".json", ".gpkg", ".xlsx")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MAX_LISTED = 10
+
+
+# --------------------------------------------------------------------------- helpers
+def _listed(items: list, limit: int = _MAX_LISTED) -> str:
+    """``"2, 5, 9"`` or ``"2, 5, 9, … (14 in all)"``."""
+    shown = ", ".join(str(i) for i in items[:limit])
+    return shown if len(items) <= limit else f"{shown}, … ({len(items)} in all)"
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: file not found; check the path")
+
+
+def _find_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...],
+                 source: Path, option: str) -> str | None:
+    """An explicit column (must exist) or the first candidate present, case-insensitively."""
+    if wanted is not None:
+        if wanted in columns:
+            return wanted
+        lower = {c.lower(): c for c in columns}
+        if wanted.lower() in lower:
+            return lower[wanted.lower()]
+        raise InputError(f"{source}: no column '{wanted}' (given by {option}); "
+                         f"columns are: {_listed(columns, 30)}")
+    lower = {c.lower(): c for c in columns}
+    for cand in candidates:
+        if cand in lower:
+            return lower[cand]
+    return None
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """IDs as text exactly as the file has them; integral floats lose only the ``.0``."""
+    if pd.api.types.is_float_dtype(values):
+        out = values.map(lambda v: None if pd.isna(v) else (
+            str(int(v)) if float(v).is_integer() else repr(float(v))))
+    elif pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+        out = values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                         else str(v))
+    else:
+        out = values.map(lambda v: None if pd.isna(v) else str(v))
+    return out.astype(object)
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    text = values.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
+                      or (isinstance(v, str) and v.strip() == ""))
+    return text.to_numpy(dtype=bool)
+
+
+# --------------------------------------------------------------------------- vector layers
+def _read_layer(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
+    """Any format pyogrio reads (and GeoParquet), as a GeoDataFrame."""
+    _check_exists(path)
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        try:
+            return gpd.read_parquet(path)
+        except ImportError:
+            raise InputError(f"{path}: reading GeoParquet needs pyarrow; "
+                             "pip install 'covplan[parquet]'") from None
+        except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
+            raise InputError(f"{path}: cannot read as GeoParquet ({_first_line(exc)})") from None
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    try:
+        layers = pyogrio.list_layers(path)
+    except (DataSourceError, DataLayerError, OSError) as exc:
+        raise InputError(
+            f"{path}: cannot read {what} ({_first_line(exc)}); use GeoJSON, GeoPackage, "
+            "Shapefile, FlatGeobuf or GeoParquet") from None
+    names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    if layer is None and len(names) > 1:
+        raise InputError(f"{path}: has {len(names)} layers ({_listed(names)}); "
+                         "choose one with --layer")
+    if layer is not None and layer not in names:
+        raise InputError(f"{path}: no layer '{layer}'; layers are: {_listed(names)}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return pyogrio.read_dataframe(path, layer=layer)
+    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read {what} ({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None, path: Path, option: str
+              ) -> gpd.GeoDataFrame:
+    if crs is not None:
+        try:
+            frame = frame.set_crs(crs, allow_override=True)
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(f"{option} '{crs}': not a CRS pyproj knows ({_first_line(exc)}); "
+                             "use e.g. EPSG:4326") from None
+    if frame.crs is None:
+        raise InputError(f"{path}: has no CRS; say which it is with {option} "
+                         "(e.g. EPSG:4326 for longitude/latitude)")
+    if not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    return frame
+
+
+# --------------------------------------------------------------------------- boundaries
+def read_boundaries(
+    path: str | os.PathLike,
+    *,
+    layer: str | None = None,
+    crs: str | None = None,
+    id_col: str | None = None,
+    name_col: str | None = None,
+    group_col: str | None = None,
+    weight_col: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read district boundaries into the frame the engine works on.
+
+    Parameters
+    ----------
+    path
+        Any vector format pyogrio reads, or GeoParquet.
+    layer
+        Layer of a multi-layer source (GeoPackage).
+    crs
+        CRS to assume when the file has none (an error otherwise).
+    id_col, name_col, group_col, weight_col
+        Columns for district identity, display name, group (e.g. state) and weight
+        (e.g. population). ``id_col`` defaults to the first column whose values are unique
+        and non-null, else the row number; ``name_col`` to a column called like ``name``.
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326 with ``id`` (text, exactly as in the file), ``name``, ``group``,
+        ``weight`` (NaN without a weight column) and 2-D valid polygonal ``geometry``,
+        sorted by ``id``. ``attrs["warnings"]`` lists what was repaired, merged or skipped.
+    """
+    path = Path(path)
+    raw = _read_layer(path, layer, "boundaries")
+    if len(raw) == 0:
+        raise InputError(f"{path}: has no features; is this the right file or --layer?")
+    raw = _to_wgs84(raw, crs, path, "--boundaries-crs")
+    messages: list[str] = []
+    columns = [c for c in raw.columns if c != raw.geometry.name]
+    rows = np.arange(1, len(raw) + 1)  # 1-based feature numbers, as users count
+
+    geoms = raw.geometry.array
+    empty = np.asarray(raw.geometry.isna() | raw.geometry.is_empty)
+    if empty.all():
+        raise InputError(f"{path}: no feature has a geometry; boundaries must be polygons")
+    gtype = shapely.get_type_id(np.asarray(geoms))
+    polygonal = np.isin(gtype, (3, 6)) | empty | (gtype == 7)  # collections are checked below
+    if not polygonal.any() or not (np.isin(gtype, (3, 6, 7)) & ~empty).any():
+        raise InputError(f"{path}: has no polygons (found {raw.geom_type.dropna().iloc[0]}); "
+                         "boundaries must be Polygon or MultiPolygon")
+    if not polygonal.all():
+        bad = rows[~polygonal].tolist()
+        raise InputError(f"{path}: feature(s) {_listed(bad)} are not polygons "
+                         f"({raw.geom_type.iloc[int(bad[0]) - 1]}); remove them")
+    geom = shapely.force_2d(np.asarray(geoms))
+    invalid = ~empty & ~shapely.is_valid(geom)
+    if invalid.any():
+        geom[invalid] = _polygonal(shapely.make_valid(geom[invalid]))
+        messages.append(f"{path}: repaired {int(invalid.sum())} invalid polygon(s) with "
+                        f"make_valid (feature {_listed(rows[invalid].tolist())})")
+    geom[~empty] = _polygonal(geom[~empty])
+    lost = ~empty & shapely.is_empty(geom)
+    if empty.any() or lost.any():
+        gone = rows[empty | lost].tolist()
+        messages.append(f"{path}: skipped {len(gone)} feature(s) with no polygon area "
+                        f"(feature {_listed(gone)})")
+    keep = ~(empty | lost)
+
+    id_name = _find_column(columns, id_col, (), path, "--id-col") if id_col else None
+    if id_name is None:
+        id_name = next((c for c in columns
+                        if not _blank(raw[c]).any() and raw[c].is_unique), None)
+    ids = _as_text(raw[id_name]) if id_name else pd.Series(rows.astype(str), dtype=object)
+    name_name = _find_column(columns, name_col, DISTRICT_NAME_NAMES, path, "--name-col")
+    group_name = _find_column(columns, group_col, (), path, "--group-col")
+    weight_name = _find_column(columns, weight_col, (), path, "--weight-col")
+
+    frame = pd.DataFrame({
+        "id": ids.to_numpy(),
+        "name": _as_text(raw[name_name]).to_numpy() if name_name else ids.to_numpy(),
+        "group": _as_text(raw[group_name]).to_numpy() if group_name else None,
+        "weight": _weights(raw, weight_name, path, rows) if weight_name else np.nan,
+        "row": rows,
+    })
+    no_id = keep & _blank(frame["id"])
+    if no_id.any():
+        messages.append(f"{path}: skipped {int(no_id.sum())} feature(s) with no {id_name} "
+                        f"(feature {_listed(rows[no_id].tolist())})")
+    keep &= ~no_id
+    frame = frame[keep]
+    frame = gpd.GeoDataFrame(frame, geometry=geom[keep], crs="EPSG:4326")
+    frame, merged = _merge_duplicates(frame)
+    if merged:
+        messages.append(f"{path}: merged features sharing an id into one district each: "
+                        + _listed(merged))
+    if len(frame) == 0:
+        raise InputError(f"{path}: no district left after skipping rows with no geometry or id")
+    frame = frame.sort_values("id", kind="stable").reset_index(drop=True)
+    frame = frame[["id", "name", "group", "weight", "geometry"]]
+    frame.attrs = {"warnings": messages, "source": str(path), "id_col": id_name,
+                   "weight_col": weight_name}
+    return frame
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygonal parts (make_valid may return collections with lines)."""
+    out = np.array(geoms, dtype=object)
+    for i, g in enumerate(out):
+        if g is None or g.geom_type in ("Polygon", "MultiPolygon"):
+            continue
+        parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+        out[i] = shapely.union_all(parts) if parts else shapely.Polygon()
+    return out
+
+
+def _weights(raw: pd.DataFrame, col: str, path: Path, rows: np.ndarray) -> np.ndarray:
+    values = pd.to_numeric(raw[col], errors="coerce")
+    bad = values.isna().to_numpy() & ~_blank(raw[col])
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{path}: feature {rows[i]}: weight '{raw[col].iloc[i]}' in column "
+                         f"'{col}' is not a number; fix it or choose another --weight-col")
+    if (values < 0).any():
+        i = int(np.flatnonzero((values < 0).to_numpy())[0])
+        raise InputError(f"{path}: feature {rows[i]}: weight {values.iloc[i]} in column "
+                         f"'{col}' is negative; weights must be >= 0")
+    return values.fillna(0.0).to_numpy(dtype=float)
+
+
+def _merge_duplicates(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Merge rows sharing an id: one district, geometry unioned, weight counted once."""
+    dup = frame["id"].duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return frame, []
+    merged_rows = []
+    notes = []
+    for key, part in frame[dup].groupby("id", sort=True):
+        weights = part["weight"].to_numpy()
+        same = np.all(weights == weights[0]) or np.isnan(weights).all()
+        weight = weights[0] if same else float(np.nansum(weights))
+        merged_rows.append({
+            "id": key, "name": part["name"].iloc[0], "group": part["group"].iloc[0],
+            "weight": weight, "row": int(part["row"].iloc[0]),
+            "geometry": shapely.union_all(np.asarray(part.geometry.array)),
+        })
+        rule = "" if same or np.isnan(weights).all() else ", weights summed"
+        notes.append(f"'{key}' (features {', '.join(str(r) for r in part['row'])}{rule})")
+    merged = gpd.GeoDataFrame(merged_rows, geometry="geometry", crs=frame.crs)
+    out = pd.concat([frame[~dup], merged], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=frame.crs), notes
+
+
+# --------------------------------------------------------------------------- points
+def read_points(
+    path: str | os.PathLike,
+    *,
+    lat_col: str | None = None,
+    lon_col: str | None = None,
+    name_col: str | None = None,
+    layer: str | None = None,
+    crs: str | None = None,
+    where: tuple[str, ...] | list[str] | str | None = None,
+    strict: bool = False,
+    what: str = "centres",
+) -> gpd.GeoDataFrame:
+    """Read point locations (centres, candidate sites, demand) from a table or a point layer.
+
+    CSV (delimiter sniffed; UTF-8 with or without BOM) and XLSX tables need latitude and
+    longitude columns, found case-insensitively (``lat``/``latitude``/``y`` and
+    ``lon``/``lng``/``long``/``longitude``/``x``) unless named. Rows with missing,
+    non-numeric or out-of-range coordinates are skipped and reported by line number
+    (``strict=True`` rejects the file instead).
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326; the file's columns as text, plus ``lat``, ``lon``, ``name`` (the name
+        column, else ``"row N"``) and point ``geometry``. ``attrs``: ``warnings``,
+        ``source``, ``skipped`` (line numbers).
+    """
+    path = Path(path)
+    _check_exists(path)
+    suffix = path.suffix.lower()
+    if suffix in TABLE_SUFFIXES or suffix in EXCEL_SUFFIXES:
+        table, first_line = (_read_csv(path) if suffix in TABLE_SUFFIXES
+                             else _read_excel(path)), 2
+        if len(table) == 0:
+            raise InputError(f"{path}: has a header but no rows; add {what} or check the file")
+        columns = list(table.columns)
+        lat_name = _find_column(columns, lat_col, LAT_NAMES, path, "--lat-col")
+        lon_name = _find_column(columns, lon_col, LON_NAMES, path, "--lon-col")
+        if lat_name is None or lon_name is None:
+            raise InputError(
+                f"{path}: no {'latitude' if lat_name is None else 'longitude'} column "
+                "(looked for lat/latitude/y and lon/lng/long/longitude/x); name it with "
+                f"--lat-col/--lon-col; columns are: {_listed(columns, 30)}")
+        lat = pd.to_numeric(table[lat_name].str.strip(), errors="coerce").to_numpy(dtype=float)
+        lon = pd.to_numeric(table[lon_name].str.strip(), errors="coerce").to_numpy(dtype=float)
+        lines = np.arange(first_line, first_line + len(table))
+        messages, skipped, ok = _check_coordinates(table, lat, lon, lat_name, lon_name, lines,
+                                                   path, strict, what)
+    else:
+        layer_frame = _to_wgs84(_read_layer(path, layer, what), crs, path, "--centers-crs")
+        if len(layer_frame) == 0:
+            raise InputError(f"{path}: has no features; add {what} or check --layer")
+        geom = np.asarray(layer_frame.geometry.array)
+        is_point = shapely.get_type_id(geom) == 0
+        if not is_point.any():
+            raise InputError(f"{path}: has no points; {what} must be points "
+                             "(or a CSV/XLSX with latitude and longitude columns)")
+        table = pd.DataFrame(layer_frame.drop(columns=layer_frame.geometry.name))
+        table = table.apply(_as_text) if len(table.columns) else table
+        lon = np.where(is_point, shapely.get_x(geom), np.nan)
+        lat = np.where(is_point, shapely.get_y(geom), np.nan)
+        lines = np.arange(1, len(table) + 1)
+        messages, skipped, ok = _check_coordinates(table, lat, lon, "geometry", "geometry",
+                                                   lines, path, strict, what, noun="feature")
+    table = table.reset_index(drop=True)
+    name_name = _find_column(list(table.columns), name_col, NAME_NAMES, path,
+                             "--center-name-col")
+    names = (table[name_name].fillna("").astype(str) if name_name
+             else pd.Series([f"row {n}" for n in lines], dtype=object))
+    names = names.where(names.str.strip() != "", pd.Series([f"row {n}" for n in lines]))
+    out = table.copy()
+    out["lat"], out["lon"], out["name"], out["line"] = lat, lon, names.to_numpy(), lines
+    out = out[ok]
+    out = _filter_where(out, where, path)
+    frame = gpd.GeoDataFrame(out.reset_index(drop=True),
+                             geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
+    frame.attrs = {"warnings": messages, "source": str(path), "skipped": skipped,
+                   "name_col": name_name}
+    return frame
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(f"{path}: is empty; it needs a header row and one row per point")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: byte {exc.start} is not UTF-8; save the file as UTF-8 "
+                         "(CSV UTF-8 in Excel)") from None
+    sample = text[:65536]
+    try:
+        delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        table = pd.read_csv(_io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                            skipinitialspace=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable CSV ({_first_line(exc)}); check quoting "
+                         "and the number of columns per line") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    return table
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    try:
+        table = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+        raise InputError(f"{path}: not a readable XLSX workbook ({_first_line(exc)})") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    return table.fillna("")
+
+
+def _check_coordinates(table, lat, lon, lat_name, lon_name, lines, path, strict, what,
+                       noun="line"):
+    """Flag missing, non-numeric and out-of-range coordinates; detect swapped columns."""
+    finite = np.isfinite(lat) & np.isfinite(lon)
+    in_range = finite & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    swapped_ok = finite & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
+    if finite.any() and in_range[finite].mean() < 0.5 and swapped_ok[finite].mean() > 0.9:
+        raise InputError(f"{path}: latitude and longitude look swapped ('{lat_name}' holds "
+                         f"values up to {np.nanmax(np.abs(lat)):.1f}); swap them with "
+                         f"--lat-col {lon_name} --lon-col {lat_name}")
+    messages: list[str] = []
+    bad = ~in_range
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        if lat_name == "geometry":
+            reason = "is not a point"
+        else:
+            raw_lat, raw_lon = table[lat_name].iloc[i], table[lon_name].iloc[i]
+            if not finite[i]:
+                reason = (f"has no usable coordinates ({lat_name}='{raw_lat}', "
+                          f"{lon_name}='{raw_lon}')")
+            else:
+                reason = f"has coordinates out of range ({raw_lat}, {raw_lon})"
+        if strict:
+            raise InputError(f"{path}: {noun} {lines[i]} {reason}; fix it, or drop --strict to "
+                             "skip such rows")
+        messages.append(f"{path}: skipped {int(bad.sum())} {what} row(s) with missing, "
+                        f"non-numeric or out-of-range coordinates ({noun} "
+                        f"{_listed(lines[bad].tolist())})")
+    if not in_range.any():
+        raise InputError(f"{path}: no row has usable coordinates in '{lat_name}'/'{lon_name}'; "
+                         "check the columns (--lat-col/--lon-col)")
+    return messages, lines[bad].tolist(), in_range
+
+
+def _filter_where(frame: pd.DataFrame, where, path: Path) -> pd.DataFrame:
+    """Keep rows matching every ``col=v1,v2`` / ``col!=v`` expression (text comparison)."""
+    if not where:
+        return frame
+    for expr in [where] if isinstance(where, str) else where:
+        negate = "!=" in expr
+        col, sep, values = expr.partition("!=" if negate else "=")
+        col = col.strip()
+        if not sep or not col:
+            raise InputError(f"--where '{expr}': write it as column=value (or column!=value; "
+                             "several values separated by commas)")
+        real = _find_column([c for c in frame.columns if c not in ("lat", "lon", "line")],
+                            col, (), path, "--where")
+        wanted = [v.strip() for v in values.split(",")]
+        hit = frame[real].astype(str).str.strip().isin(wanted)
+        frame = frame[~hit if negate else hit]
+    if len(frame) == 0:
+        shown = where if isinstance(where, str) else " ".join(where)
+        raise InputError(f"{path}: no row matches --where {shown}; check the value")
+    return frame
+
+
+# --------------------------------------------------------------------------- output
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` only on success."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise InputError(f"{path}: already exists; pass --overwrite to replace it")
+    if not path.parent.exists():
+        raise InputError(f"{path}: folder {path.parent} does not exist; create it first")
+    tmp = path.with_name(f".{path.stem}.covplan-tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with ``'``."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False
+                ) -> None:
+    """Write a (Geo)DataFrame as CSV, GeoJSON, GeoPackage or XLSX by extension; ``-`` is CSV
+    on stdout. Text cells are neutralised in CSV/XLSX; output is byte-for-byte reproducible."""
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)
+                         if isinstance(frame, gpd.GeoDataFrame) else frame)
+    if str(path) == "-":
+        _neutralise(plain).to_csv(sys.stdout, index=False, lineterminator="\n")
+        return
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in WRITE_SUFFIXES:
+        raise InputError(f"{path}: unknown output format '{suffix}'; use .csv, .geojson, .gpkg "
+                         "or .xlsx (or - for CSV on stdout)")
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        if suffix == ".csv":
+            _neutralise(plain).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+        elif suffix == ".xlsx":
+            _write_xlsx(_neutralise(plain), tmp)
+        else:
+            if not isinstance(frame, gpd.GeoDataFrame):
+                raise InputError(f"{path}: this result has no geometry; write .csv or .xlsx")
+            _write_vector(frame, tmp, layer=path.stem,
+                          driver="GPKG" if suffix == ".gpkg" else "GeoJSON")
+
+
+def _write_vector(frame: gpd.GeoDataFrame, tmp: Path, *, layer: str, driver: str) -> None:
+    import pyogrio
+
+    # GeoPackage stamps the current time into gpkg_contents; pin it for reproducible output.
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
+    try:
+        pyogrio.write_dataframe(frame, tmp, layer=layer, driver=driver)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
+def _write_xlsx(frame: pd.DataFrame, tmp: Path) -> None:
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "covplan"
+    sheet.append([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        sheet.append([None if (isinstance(v, float) and np.isnan(v)) else
+                      (v.item() if isinstance(v, np.generic) else v) for v in row])
+    fixed = dt.datetime(2000, 1, 1)
+    book.properties.created = book.properties.modified = fixed
+    buffer = _io.BytesIO()
+    book.save(buffer)
+    # Re-pack with fixed member times so the same table gives the same bytes.
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(member, src.read(info.filename))

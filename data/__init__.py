@@ -1,0 +1,1 @@
+"""Embedded default data for covplan (India districts and sample networks); see README.md."""
