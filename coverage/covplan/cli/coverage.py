@@ -1,0 +1,85 @@
+"""``covplan coverage``: how covered are we?"""
+
+from __future__ import annotations
+
+import click
+
+from covplan.cli.options import (
+    emit_json,
+    emit_text,
+    handle_errors,
+    input_options,
+    load_inputs,
+    log_warnings,
+    overwrite_opt,
+    split_inputs,
+)
+
+FORMATS = ("table", "json", "csv")
+
+
+def format_for(fmt: str | None, output: str | None) -> str:
+    """The --format given, else the output's extension, else ``table``."""
+    if fmt:
+        return fmt
+    if output and output != "-":
+        suffix = output.rsplit(".", 1)[-1].lower()
+        if suffix in ("json", "csv"):
+            return suffix
+    return "table"
+
+
+def result_dict(result) -> dict:
+    data = result.to_dict()
+    data["rule_text"] = result.rule.describe()
+    return data
+
+
+def render_table(result) -> str:
+    from covplan.cli._report import breakdown_lines, summary_lines
+
+    data = result_dict(result)
+    return "\n".join(summary_lines(data) + breakdown_lines(data)) + "\n"
+
+
+def write_result(result, fmt: str, output: str | None, overwrite: bool) -> None:
+    """Write a coverage result as a table, JSON or per-district CSV."""
+    if fmt == "json":
+        emit_json(result.to_dict(), output, overwrite)
+    elif fmt == "csv":
+        from covplan.engine import district_table
+        from covplan.io import write_table
+
+        write_table(district_table(result), output or "-", overwrite=overwrite)
+    else:
+        emit_text(render_table(result), output, overwrite)
+
+
+@click.command(short_help="How covered are we? % of districts (and weight) covered.")
+@input_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="table (for people), json (the documented contract) or csv (one row per "
+                   "district) [default: table, or the -o extension].")
+@click.option("-o", "--output", default=None, help="Write here instead of stdout.")
+@overwrite_opt
+@handle_errors
+def coverage(**kwargs) -> None:
+    """Decide which districts are covered and report % of districts (and of weight),
+    by group and by centre type.
+
+    BOUNDARIES is a polygon layer (GeoJSON, GeoPackage, Shapefile, FlatGeobuf, GeoParquet);
+    CENTERS a CSV/XLSX with latitude and longitude columns, or a point layer.
+
+    \b
+    Examples:
+      covplan coverage @india @india-sample --type-col type
+      covplan coverage districts.gpkg centres.csv --group-col state --weight-col pop
+      covplan coverage districts.geojson centres.csv --radius-km 25 --format json | jq .summary
+    """
+    from covplan.engine import assess
+
+    opts, own = split_inputs(kwargs)
+    districts, centers, rule = load_inputs(opts)
+    result = assess(districts, centers, rule, type_col=opts.get("type_col"))
+    log_warnings(result.warnings)
+    write_result(result, format_for(own["fmt"], own["output"]), own["output"], own["overwrite"])

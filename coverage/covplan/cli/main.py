@@ -1,0 +1,60 @@
+"""The ``covplan`` command group.
+
+Commands live one per module and are imported only when used, so ``covplan --help`` stays
+fast (no geopandas, no folium).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from covplan import __version__
+from covplan.cli.options import verbosity_opt
+
+# name -> "module:function"; a command's module imports heavy libraries inside the command
+COMMANDS = {
+    "coverage": "covplan.cli.coverage:coverage",
+    "gaps": "covplan.cli.gaps:gaps",
+    "check": "covplan.cli.check:check",
+    "demo": "covplan.cli.demo:demo",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@verbosity_opt
+@click.version_option(__version__, prog_name="covplan")
+@click.pass_context
+def cli(ctx: click.Context, verbosity: int) -> None:
+    """Coverage planning for service networks.
+
+    How covered are we, where are the gaps, where do we open next? Each command reads
+    district boundaries and centre locations (or the embedded India data: BOUNDARIES
+    `@india`, CENTERS `@india-sample` or `@india-post-ho`) and decides coverage under an
+    explicit rule: a centre inside the district (default) or within --radius-km (geodesic).
+
+    \b
+    Exit codes: 0 ok; 1 `check` threshold not met or an operation failed;
+    2 bad input or usage (one line on stderr naming the file, row or option).
+
+    \b
+    Examples:
+      covplan demo --out maps/demo
+      covplan coverage districts.gpkg centres.csv --group-col state
+      covplan gaps districts.gpkg centres.csv --radius-km 25 -o gaps.xlsx
+      covplan check districts.gpkg centres.csv --min-percent 90
+    """
+    ctx.obj = {"verbosity": verbosity}

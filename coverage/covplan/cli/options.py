@@ -1,0 +1,218 @@
+"""Options shared by covplan commands, and the helpers that turn them into inputs.
+
+Shared options
+--------------
+BOUNDARIES, CENTERS       positional paths (``@india``, ``@india-sample``, ``@india-post-ho``
+                          name the embedded data)
+--layer, --boundaries-crs, --id-col, --name-col, --group-col, --weight-col
+                          how to read the districts
+--lat-col, --lon-col, --center-name-col, --centers-crs, --where, --type-col, --strict
+                          how to read the centres
+--radius-km, --min-centers
+                          the coverage rule
+--format, -o/--output, --overwrite
+                          where results go (stdout carries data only)
+-v/--verbose, -q/--quiet  logging on stderr
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+
+class CovplanUsageError(click.ClickException):
+    """A user's mistake: one line on stderr, exit code 2, no traceback."""
+
+    exit_code = 2
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Turn library errors into one-line messages with exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from covplan.errors import CovplanError
+
+        try:
+            return func(*args, **kwargs)
+        except CovplanError as exc:
+            raise CovplanUsageError(str(exc)) from None
+
+    return wrapper
+
+
+verbosity_opt = click.option("-v", "--verbose", "verbosity", count=True,
+                             help="More messages on stderr (repeatable).")
+
+
+def _quiet(func: Callable) -> Callable:
+    return click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")(func)
+
+
+def _compose(*decorators: Callable) -> Callable:
+    def apply(func: Callable) -> Callable:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+    return apply
+
+
+boundaries_arg = click.argument("boundaries", metavar="BOUNDARIES")
+centers_arg = click.argument("centers", metavar="CENTERS")
+
+boundary_options = _compose(
+    click.option("--layer", default=None, help="Layer of a multi-layer BOUNDARIES (GeoPackage)."),
+    click.option("--boundaries-crs", default=None,
+                 help="CRS of BOUNDARIES when the file has none, e.g. EPSG:4326."),
+    click.option("--id-col", default=None,
+                 help="District ID column [default: first unique, non-null column]."),
+    click.option("--name-col", default=None, help="District name column [default: 'name']."),
+    click.option("--group-col", default=None, help="Group column for roll-ups, e.g. state."),
+    click.option("--weight-col", default=None,
+                 help="Numeric weight (e.g. population): also report % of weight covered."),
+)
+
+center_options = _compose(
+    click.option("--lat-col", default=None, help="Latitude column [default: lat/latitude/y]."),
+    click.option("--lon-col", default=None,
+                 help="Longitude column [default: lon/lng/long/longitude/x]."),
+    click.option("--center-name-col", default=None,
+                 help="Centre name column [default: name/center_name/office_name...]."),
+    click.option("--centers-crs", default=None,
+                 help="CRS of a CENTERS point layer that has none."),
+    click.option("--where", multiple=True, metavar="COL=VALUE",
+                 help="Keep centres where COL equals VALUE (COL!=VALUE excludes; a,b for "
+                      "either). Repeatable."),
+    click.option("--type-col", default=None, help="Centre type column: coverage by type."),
+    click.option("--strict", is_flag=True,
+                 help="Reject CENTERS with any bad row instead of skipping it."),
+)
+
+rule_options = _compose(
+    click.option("--radius-km", type=float, default=None,
+                 help="Covered when a centre is within this geodesic distance of the district "
+                      "[default: a centre inside]."),
+    click.option("--min-centers", type=int, default=1, show_default=True,
+                 help="Centres needed for a district to count as covered."),
+)
+
+overwrite_opt = click.option("--overwrite", is_flag=True,
+                             help="Replace an existing output file.")
+
+
+def input_options(func: Callable) -> Callable:
+    """BOUNDARIES CENTERS and every option that reads them and sets the rule."""
+    return _compose(boundaries_arg, centers_arg, boundary_options, center_options,
+                    rule_options, verbosity_opt, _quiet)(func)
+
+
+INPUT_KEYS = ("boundaries", "centers", "layer", "boundaries_crs", "id_col", "name_col",
+              "group_col", "weight_col", "lat_col", "lon_col", "center_name_col",
+              "centers_crs", "where", "type_col", "strict", "radius_km", "min_centers",
+              "verbosity", "quiet")
+
+
+def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate the shared input options from a command's own."""
+    shared = {k: kwargs.pop(k) for k in INPUT_KEYS if k in kwargs}
+    return shared, kwargs
+
+
+def make_rule(radius_km: float | None, min_centers: int):
+    """The coverage rule the options describe (bad values raise one-line errors)."""
+    from covplan.engine import Rule
+
+    if radius_km is not None and radius_km < 0:
+        raise click.BadParameter(f"{radius_km:g} is negative; give a distance >= 0 km",
+                                 param_hint="--radius-km")
+    if min_centers < 1:
+        raise click.BadParameter(f"{min_centers} is less than 1", param_hint="--min-centers")
+    if radius_km is None:
+        return Rule("presence", min_centers)
+    return Rule.radius(radius_km, min_centers=min_centers)
+
+
+def configure_logging(verbosity: int, quiet: bool) -> None:
+    """Messages go to stderr: warnings by default, none with -q, details with -v."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    base = (ctx.find_root().obj or {}).get("verbosity", 0)
+    ctx.meta["covplan.level"] = -1 if quiet else verbosity + base
+
+
+def _level() -> int:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get("covplan.level", 0) if ctx else 0
+
+
+def info(message: str) -> None:
+    """A progress or detail message, shown with -v."""
+    if _level() >= 1:
+        click.echo(f"covplan: {message}", err=True)
+
+
+def load_inputs(opts: dict[str, Any]):
+    """Read BOUNDARIES and CENTERS as the options say; returns (districts, centres, rule)."""
+    from covplan.io import read_boundaries, read_points
+
+    configure_logging(opts.get("verbosity", 0), opts.get("quiet", False))
+    rule = make_rule(opts.get("radius_km"), opts.get("min_centers", 1))
+    boundaries, bdefaults = resolve_dataset(opts["boundaries"], "boundaries")
+    centers, cdefaults = resolve_dataset(opts["centers"], "centers")
+    districts = read_boundaries(
+        boundaries, layer=opts.get("layer"), crs=opts.get("boundaries_crs"),
+        id_col=opts.get("id_col") or bdefaults.get("id_col"),
+        name_col=opts.get("name_col") or bdefaults.get("name_col"),
+        group_col=opts.get("group_col") or bdefaults.get("group_col"),
+        weight_col=opts.get("weight_col") or bdefaults.get("weight_col"))
+    points = read_points(
+        centers, lat_col=opts.get("lat_col"), lon_col=opts.get("lon_col"),
+        name_col=opts.get("center_name_col") or cdefaults.get("name_col"),
+        crs=opts.get("centers_crs"), where=opts.get("where") or None,
+        strict=opts.get("strict", False))
+    return districts, points, rule
+
+
+def resolve_dataset(value: str, role: str) -> tuple[str, dict[str, str]]:
+    """``@name`` picks an embedded dataset (with its column defaults); anything else is a path."""
+    if not value.startswith("@"):
+        return value, {}
+    from covplan import datasets
+
+    try:
+        entry = datasets.EMBEDDED[value[1:]]
+    except KeyError:
+        names = ", ".join("@" + k for k in sorted(datasets.EMBEDDED))
+        raise CovplanUsageError(f"{role} '{value}': no such embedded dataset; use one of "
+                                f"{names} or a file path") from None
+    return str(entry["path"]()), entry.get("columns", {})
+
+
+def log_warnings(messages: list[str]) -> None:
+    """Warnings about the inputs, on stderr unless -q."""
+    if _level() >= 0:
+        for message in messages:
+            click.echo(f"covplan: warning: {message}", err=True)
+
+
+def emit_json(data: Any, output: str | None, overwrite: bool) -> None:
+    """JSON to stdout, or atomically to a file."""
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    emit_text(text, output, overwrite)
+
+
+def emit_text(text: str, output: str | None, overwrite: bool) -> None:
+    if output in (None, "-"):
+        sys.stdout.write(text)
+        return
+    from covplan.io import atomic_output
+
+    with atomic_output(output, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
