@@ -1,0 +1,182 @@
+"""Expansion planning: the matrix core against hand-derived optima and brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from covplan.errors import InputError
+from covplan.planning import greedy_order, solve_matrix
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+# The greedy trap (hand-derived). Six districts d0..d5, three candidate sites:
+#   A covers d0 d1 d3 d4   (4 districts)
+#   B covers d0 d1 d2      (3)
+#   C covers d3 d4 d5      (3)
+# Greedy takes A first (4 > 3), then B or C adds one district: 5 of 6.
+# With K = 2 the optimum is B + C: their sets are disjoint, 3 + 3 = 6 of 6.
+# For "cover 100%" the fewest sites is 2 (B + C); no single site covers all six.
+TRAP = np.array(
+    [
+        # A  B  C
+        [1, 1, 0],  # d0
+        [1, 1, 0],  # d1
+        [0, 1, 0],  # d2
+        [1, 0, 1],  # d3
+        [1, 0, 1],  # d4
+        [0, 0, 1],  # d5
+    ],
+    dtype=bool,
+)
+
+
+def test_greedy_falls_into_the_trap() -> None:
+    p = solve_matrix(TRAP, add=2, method="greedy")
+    assert p.sites == [0, 1]  # A, then B (tie with C broken by candidate order)
+    assert p.gain_count == [4, 1]
+    assert p.covers == [[0, 1, 3, 4], [2]]
+    assert p.covered_count == 5
+    assert p.method == "greedy" and p.status == "heuristic" and p.optimality_gap is None
+
+
+@pytest.mark.parametrize("method", ["exact", "auto"])
+def test_exact_finds_the_hand_optimum(method: str) -> None:
+    p = solve_matrix(TRAP, add=2, method=method)
+    assert sorted(p.sites) == [1, 2]
+    assert p.covered_count == 6
+    assert p.gain_count == [3, 3]
+    assert p.status == "optimal" and p.optimality_gap == 0.0 and p.method == "exact"
+
+
+def test_target_fewest_sites() -> None:
+    p = solve_matrix(TRAP, target=100, method="exact")
+    assert sorted(p.sites) == [1, 2] and p.target_reached is True
+    # greedy needs three sites for 100%: A, B, C
+    g = solve_matrix(TRAP, target=100, method="greedy")
+    assert len(g.sites) == 3 and g.target_reached is True
+
+
+def test_target_rounds_up_to_whole_districts() -> None:
+    # 50% of 6 districts = 3: one site (A, 4 districts) is enough
+    p = solve_matrix(TRAP, target=50, method="exact")
+    assert len(p.sites) == 1 and p.covered_count >= 3
+
+
+def test_existing_coverage_is_kept_and_counted() -> None:
+    # d0..d4 already covered: only d5 is left, and only C covers it
+    already = np.array([1, 1, 1, 1, 1, 0], dtype=bool)
+    p = solve_matrix(TRAP, add=3, already=already, method="exact")
+    assert p.sites == [2] and p.covers == [[5]] and p.covered_count == 6
+
+
+def test_unreachable_target_reports_best_reachable() -> None:
+    # d2 has no candidate at all: at most 2 of 3 districts (66.67%)
+    A = np.array([[1, 0], [0, 1], [0, 0]], dtype=bool)
+    p = solve_matrix(A, target=90, method="exact")
+    assert p.target_reached is False
+    assert p.best_reachable_count == 2
+    assert p.covered_count == 2 and sorted(p.sites) == [0, 1]
+
+
+def test_weights_change_the_choice() -> None:
+    # K = 1. By districts A (4) wins; with weight 10 on d2 (only B covers it) B is worth
+    # 1+1+10 = 12 against A's 4.
+    w = np.array([1, 1, 10, 1, 1, 1], dtype=float)
+    assert solve_matrix(TRAP, add=1, method="exact").sites == [0]
+    p = solve_matrix(TRAP, add=1, weights=w, method="exact")
+    assert p.sites == [1] and p.gain_weight == [12.0] and p.gain_count == [3]
+
+
+def test_greedy_order_ranks_by_marginal_gain() -> None:
+    # given the set {A, C}: A first (4 new), then C adds d5 only
+    assert greedy_order(TRAP, [2, 0]) == [0, 2]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "option"),
+    [
+        ({"add": 1, "target": 50}, "--add"),
+        ({}, "--add"),
+        ({"add": -1}, "--add"),
+        ({"target": 120}, "--target"),
+        ({"add": 1, "method": "magic"}, "--method"),
+        ({"add": 1, "time_limit": 0}, "--time-limit"),
+    ],
+)
+def test_bad_options_name_the_option(kwargs: dict, option: str) -> None:
+    with pytest.raises(InputError, match=option):
+        solve_matrix(TRAP, **kwargs)
+
+
+# ------------------------------------------------------------------ brute force (independent)
+
+
+def _brute_max(A: np.ndarray, w: np.ndarray, k: int) -> float:
+    n_c = A.shape[1]
+    best = 0.0
+    for combo in itertools.combinations(range(n_c), min(k, n_c)):
+        cov = A[:, list(combo)].any(axis=1) if combo else np.zeros(A.shape[0], bool)
+        best = max(best, float(w[cov].sum()))
+    return best
+
+
+def _brute_min_sites(A: np.ndarray, goal: int) -> int | None:
+    n_c = A.shape[1]
+    for k in range(n_c + 1):
+        for combo in itertools.combinations(range(n_c), k):
+            cov = A[:, list(combo)].any(axis=1) if combo else np.zeros(A.shape[0], bool)
+            if cov.sum() >= goal:
+                return k
+    return None
+
+
+@st.composite
+def _instances(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    n_d = draw(st.integers(1, 9))
+    n_c = draw(st.integers(1, 7))
+    cells = draw(st.lists(st.booleans(), min_size=n_d * n_c, max_size=n_d * n_c))
+    w = draw(st.lists(st.integers(0, 20), min_size=n_d, max_size=n_d))
+    return np.array(cells, dtype=bool).reshape(n_d, n_c), np.array(w, dtype=float)
+
+
+_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_SETTINGS
+@given(inst=_instances(), k=st.integers(0, 4))
+def test_exact_equals_brute_force_and_greedy_never_beats_it(
+    inst: tuple[np.ndarray, np.ndarray], k: int
+) -> None:
+    A, w = inst
+    best = _brute_max(A, w, k)
+    exact = solve_matrix(A, add=k, weights=w, method="exact")
+    greedy = solve_matrix(A, add=k, weights=w, method="greedy")
+    assert exact.status == "optimal"
+    assert exact.covered_weight == pytest.approx(best)
+    assert greedy.covered_weight <= exact.covered_weight + 1e-9
+    assert len(exact.sites) <= k and len(greedy.sites) <= k
+    # the reported gains add up to the coverage
+    assert sum(exact.gain_weight) == pytest.approx(exact.covered_weight)
+    # unweighted too
+    best_n = _brute_max(A, np.ones(A.shape[0]), k)
+    assert solve_matrix(A, add=k, method="exact").covered_count == best_n
+
+
+@_SETTINGS
+@given(inst=_instances(), pct=st.integers(0, 100))
+def test_target_minimum_equals_brute_force(inst: tuple[np.ndarray, np.ndarray], pct: int) -> None:
+    A, _ = inst
+    n = A.shape[0]
+    goal = -(-pct * n // 100)  # ceil(pct% of n) in integers
+    expected = _brute_min_sites(A, goal)
+    p = solve_matrix(A, target=pct, method="exact")
+    if expected is None:
+        assert p.target_reached is False
+        assert p.covered_count == int(A.any(axis=1).sum())
+    else:
+        assert p.target_reached is True
+        assert len(p.sites) == expected
+        assert p.covered_count >= goal
+        assert len(solve_matrix(A, target=pct, method="greedy").sites) >= expected
