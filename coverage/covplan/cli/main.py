@@ -19,6 +19,8 @@ COMMANDS = {
     "gaps": "covplan.cli.gaps:gaps",
     "check": "covplan.cli.check:check",
     "demo": "covplan.cli.demo:demo",
+    "plan": "covplan.cli.plan:plan",
+    "compare": "covplan.cli.compare:compare",
 }
 
 
