@@ -1,0 +1,151 @@
+"""``covplan compare``: what changes between two networks (or two coverage results)?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from covplan.cli.options import (
+    CovplanUsageError,
+    boundary_options,
+    center_options,
+    configure_logging,
+    emit_json,
+    emit_text,
+    handle_errors,
+    load_inputs,
+    log_warnings,
+    overwrite_opt,
+    rule_options,
+    verbosity_opt,
+)
+
+FORMATS = ("table", "json", "csv")
+
+
+def _load_json(path: str, label: str) -> dict[str, Any]:
+    p = Path(path)
+    if not p.exists():
+        raise CovplanUsageError(f"{p}: no such file ({label}); check the path")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CovplanUsageError(f"{p}: not readable JSON ({str(exc).splitlines()[0]}); give "
+                                "the output of covplan coverage --format json") from None
+    if not isinstance(data, dict):
+        raise CovplanUsageError(f"{p}: not a coverage result; give the output of "
+                                "covplan coverage --format json")
+    return data
+
+
+def _result(path: str, label: str, opts: dict[str, Any]) -> dict[str, Any]:
+    """A coverage result dict from a coverage JSON, or from a centre file + --boundaries."""
+    if path.lower().endswith(".json"):
+        return _load_json(path, label)
+    if not opts.get("boundaries_path"):
+        raise CovplanUsageError(f"{label} {path} is a centre file: give the districts with "
+                                "--boundaries FILE (or pass two coverage JSON results)")
+    from covplan.engine import assess
+
+    inputs = dict(opts, boundaries=opts["boundaries_path"], centers=path)
+    districts, centers, rule = load_inputs(inputs)
+    result = assess(districts, centers, rule)
+    log_warnings(result.warnings)
+    return result.to_dict()
+
+
+def _km(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all: bool) -> str:
+    """Summary line, then one row per changed district (or every district)."""
+    lines = []
+    sa, sb = data["a"] or {}, data["b"] or {}
+    if sa and sb:
+        lines.append(f"A ({label_a}): {sa['covered']} of {sa['districts']} covered "
+                     f"({sa['percent']:.2f}%)")
+        lines.append(f"B ({label_b}): {sb['covered']} of {sb['districts']} covered "
+                     f"({sb['percent']:.2f}%)")
+    lines.append(f"Newly covered in B: {data['newly_covered']}; lost in B: {data['lost']}")
+    rows = [c for c in data["changes"] if show_all or c["change"] != "same"]
+    if not rows:
+        lines.append("No district changed." if not show_all else "")
+        return "\n".join(lines).rstrip() + "\n"
+    header = ["id", "name", "change", "nearest km A", "nearest km B", "km change"]
+    body = [[str(c["id"]), str(c["name"] or ""), c["change"], _km(c["nearest_km_a"]),
+             _km(c["nearest_km_b"]),
+             "-" if c["nearest_km_change"] is None else f"{c['nearest_km_change']:+.2f}"]
+            for c in rows]
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines.append("")
+    for r in [header, *body]:
+        cells = [v.ljust(w) for v, w in zip(r[:3], widths[:3], strict=True)]
+        cells += [v.rjust(w) for v, w in zip(r[3:], widths[3:], strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+@click.command(short_help="Per-district changes between two networks or coverage results.")
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option("--boundaries", "boundaries_path", default=None, metavar="FILE",
+              help="Districts, needed when A and B are centre files (@india for the embedded "
+                   "default).")
+@boundary_options
+@center_options
+@rule_options
+@click.option("--all", "show_all", is_flag=True,
+              help="List every district, not only those that changed.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="table, json or csv [default: table, or the -o extension].")
+@click.option("-o", "--output", default=None, help="Write here instead of stdout.")
+@overwrite_opt
+@verbosity_opt
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@handle_errors
+def compare(**kw: Any) -> None:
+    """Compare two coverage results (JSON from `covplan coverage --format json`) or two
+    centre files over the same --boundaries, district by district: newly covered, lost,
+    and how far the nearest centre moved (closer / farther, in km).
+
+    \b
+    Examples:
+      covplan compare before.json after.json
+      covplan compare centres_2025.csv centres_2026.csv --boundaries @india --radius-km 30
+      covplan compare before.json after.json --format csv -o changes.csv
+    """
+    configure_logging(kw["verbosity"], kw["quiet"])
+    from covplan.planning import compare_results
+
+    fmt = kw["fmt"]
+    output = kw["output"]
+    if fmt is None:
+        suffix = (output or "").rsplit(".", 1)[-1].lower() if output and output != "-" else ""
+        fmt = suffix if suffix in ("json", "csv") else "table"
+    opts = {k: v for k, v in kw.items()
+            if k not in ("a", "b", "show_all", "fmt", "output", "overwrite")}
+    ra = _result(kw["a"], "A", opts)
+    rb = _result(kw["b"], "B", opts)
+    if ra.get("rule") and rb.get("rule") and ra["rule"] != rb["rule"]:
+        log_warnings([f"A and B were decided under different rules ({ra['rule']} vs "
+                      f"{rb['rule']}); changes mix network and rule"])
+    data = compare_results(ra, rb, label_a=kw["a"], label_b=kw["b"])
+    if fmt == "json":
+        emit_json(data, output, kw["overwrite"])
+    elif fmt == "csv":
+        import pandas as pd
+
+        from covplan.io import write_table
+
+        rows = [c for c in data["changes"] if kw["show_all"] or c["change"] != "same"]
+        frame = pd.DataFrame(rows, columns=["id", "name", "group", "change", "covered_a",
+                                            "covered_b", "nearest_km_a", "nearest_km_b",
+                                            "nearest_km_change"])
+        write_table(frame, output or "-", overwrite=kw["overwrite"])
+    else:
+        emit_text(render_compare(data, kw["a"], kw["b"], show_all=kw["show_all"]), output,
+                  kw["overwrite"])

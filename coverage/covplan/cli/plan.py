@@ -1,0 +1,262 @@
+"""``covplan plan``: where do we open next, and what does each new centre buy?"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+
+from covplan.cli.options import (
+    CovplanUsageError,
+    _level,
+    emit_json,
+    emit_text,
+    handle_errors,
+    input_options,
+    load_inputs,
+    log_warnings,
+    overwrite_opt,
+    split_inputs,
+)
+
+SITE_SUFFIXES = (".csv", ".geojson", ".gpkg", ".xlsx")
+_COVERS_SHOWN = 8
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}%"
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+
+
+def _status_text(report: dict[str, Any]) -> str:
+    status, gap = report["status"], report["optimality_gap"]
+    if status == "optimal":
+        return f"{report['method']}, proved optimal"
+    if status == "heuristic":
+        return "greedy, no optimality proof"
+    gap_text = "unknown gap" if gap is None else f"optimality gap {100 * gap:.2f}%"
+    if status == "interrupted":
+        return f"INTERRUPTED: best plan so far ({report['method']}, {gap_text})"
+    return f"time limit reached: best plan found ({report['method']}, {gap_text})"
+
+
+def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str:
+    """The plan as text for people: before/after, then the sites in rank order."""
+    b, a = report["before"], report["after"]
+    n_sites = len(report["sites"])
+    lines = [
+        f"Plan: {n_sites} new site{'s' if n_sites != 1 else ''} "
+        f"({_status_text(report)}); objective: {report['objective']} covered",
+        f"Districts covered: {b['covered']} of {b['districts']} ({_pct(b['percent'])}) -> "
+        f"{a['covered']} of {a['districts']} ({_pct(a['percent'])})",
+    ]
+    if b["weight_total"] is not None:
+        lines.append(
+            f"Weight covered ({weight_col or 'weight'}): {_num(b['weight_covered'])} "
+            f"({_pct(b['weight_percent'])}) -> {_num(a['weight_covered'])} "
+            f"({_pct(a['weight_percent'])}) of {_num(a['weight_total'])}"
+        )
+    target = report["request"]["target"]
+    if target is not None:
+        best = report["best_reachable"]
+        if report["target_reached"]:
+            lines.append(f"Target {target:g}% reached with {n_sites} site(s).")
+        else:
+            fig = (f"{_pct(best['weight_percent'])} of weight"
+                   if report["objective"] == "weight" else f"{_pct(best['percent'])} of districts")
+            lines.append(
+                f"Target {target:g}% cannot be reached with these candidates: the best "
+                f"reachable is {fig} ({best['districts']} districts), which these sites give."
+            )
+    if report["sites"]:
+        weighted = report["objective"] == "weight"
+        header = ["rank", "site", "lat", "lon", "+districts"]
+        if weighted:
+            header.append("+weight")
+        header.append("newly covers")
+        rows = []
+        for s in report["sites"]:
+            covers = s["covers"][:_COVERS_SHOWN]
+            more = len(s["covers"]) - len(covers)
+            row = [str(s["rank"]), s["name"], f"{s['lat']:.5f}", f"{s['lon']:.5f}",
+                   str(s["gain_districts"])]
+            if weighted:
+                row.append(_num(s["gain_weight"]))
+            row.append(" ".join(covers) + (f" … (+{more})" if more > 0 else ""))
+            rows.append(row)
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        lines.append("")
+        for r in [header, *rows]:
+            cells = [r[0].rjust(widths[0]), r[1].ljust(widths[1])]
+            cells += [v.rjust(w) for v, w in zip(r[2:-1], widths[2:-1], strict=True)]
+            cells.append(r[-1])
+            lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+class _ProgressLine:
+    """A one-line progress display on stderr (only on a terminal, after one second)."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty() and _level() >= 0
+        self.shown = False
+        self.last = 0.0
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if not self.enabled or event["elapsed_s"] < 1.0:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        if event["phase"] == "greedy":
+            total = event["total"]
+            text = f"greedy: {event['done']} site(s)" + (f" of {total}" if total else "")
+        else:
+            gap = event["gap"]
+            text = (f"exact: best {event['objective']:,.6g}, bound {event['bound']:,.6g}, "
+                    f"gap {100 * gap:.2f}%" if gap is not None and gap < 1e300
+                    else "exact: searching")
+        click.echo(f"\rcovplan: {text} ({event['elapsed_s']:.0f} s; Ctrl-C keeps the best "
+                   "plan so far)   ", nl=False, err=True)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
+def _check_output(path: str | None, overwrite: bool) -> None:
+    """Refuse an existing output before the (possibly long) solve, not after it."""
+    from pathlib import Path
+
+    if path is None or path == "-":
+        return
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise CovplanUsageError(f"{p}: already exists; pass --overwrite to replace it")
+    if not p.parent.exists():
+        raise CovplanUsageError(f"{p}: folder {p.parent} does not exist; create it first")
+
+
+@click.command(short_help="Where do we open next? New sites ranked by what they add.")
+@input_options
+@click.option("--add", "add", type=int, default=None, metavar="K",
+              help="Open K new sites that cover the most (districts, or weight with "
+                   "--weight-col).")
+@click.option("--target", "target", type=float, default=None, metavar="P",
+              help="Open the fewest sites that bring coverage to P percent.")
+@click.option("--candidates", default=None, metavar="FILE",
+              help="Candidate sites (CSV/XLSX with lat/lon, or a point layer) "
+                   "[default: one point inside each uncovered district].")
+@click.option("--candidate-name-col", default=None,
+              help="Name column of --candidates [default: name/...].")
+@click.option("--exclude", multiple=True, metavar="ID|NAME",
+              help="Leave out candidates inside this district (by id) or with this site name. "
+                   "Repeatable.")
+@click.option("--method", type=click.Choice(["auto", "greedy", "exact"]), default="auto",
+              show_default=True,
+              help="greedy (fast, readable, no proof), exact (HiGHS MILP), auto (exact, or the "
+                   "best plan found within --time-limit, labelled with its gap).")
+@click.option("--time-limit", type=float, default=60.0, show_default=True, metavar="S",
+              help="Seconds for the exact solver.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None,
+              help="Report on stdout: table (for people) or json (the documented contract) "
+                   "[default: table, or json when -o ends in .json].")
+@click.option("-o", "--output", default=None,
+              help="Write the sites to .csv, .geojson, .gpkg or .xlsx (one row per site), or "
+                   "the JSON report to .json.")
+@click.option("--map", "map_path", default=None, metavar="HTML",
+              help="Write a map with the proposed sites, newly covered districts and a "
+                   "before/after toggle, e.g. maps/plan.html.")
+@overwrite_opt
+@handle_errors
+def plan(**kwargs: Any) -> None:
+    """Choose where to open new sites on top of the existing CENTERS, under the same rule as
+    `covplan coverage` (a centre inside, or within --radius-km, geodesic).
+
+    Give --add K (the K sites that cover most) or --target P (the fewest sites that reach P%;
+    if P cannot be reached the best reachable figure is reported). Sites are listed in rank
+    order, each with the districts (and weight) it newly covers. Ctrl-C during a long solve
+    keeps the best plan found so far, labelled as such.
+
+    \b
+    Examples:
+      covplan plan @india @india-sample --add 10
+      covplan plan @india @india-post-ho --radius-km 30 --candidates pins.csv --add 25
+      covplan plan districts.gpkg centres.csv --weight-col pop --target 95 --format json
+      covplan plan districts.gpkg centres.csv --add 5 -o plan.csv --map maps/plan.html
+    """
+    opts, own = split_inputs(kwargs)
+    add, target = own["add"], own["target"]
+    if add is None and target is None:
+        raise CovplanUsageError("give --add K (sites to open) or --target P (percent to reach)")
+    if add is not None and target is not None:
+        raise CovplanUsageError("give either --add or --target, not both")
+    if add is not None and add < 0:
+        raise CovplanUsageError(f"--add {add}: must be 0 or more sites")
+    if target is not None and not 0 <= target <= 100:
+        raise CovplanUsageError(f"--target {target:g}: must be a percentage from 0 to 100")
+    if not own["time_limit"] > 0:
+        raise CovplanUsageError(f"--time-limit {own['time_limit']:g}: must be more than 0 s")
+    output, fmt = own["output"], own["fmt"]
+    site_file = output is not None and output.lower().endswith(SITE_SUFFIXES)
+    if output is not None and not site_file and not output.lower().endswith(".json"):
+        raise CovplanUsageError(
+            f"-o {output}: unknown output type; use .csv, .geojson, .gpkg, .xlsx or .json")
+    if fmt is None:
+        fmt = "json" if output is not None and output.lower().endswith(".json") else "table"
+    if own["map_path"] is not None and not own["map_path"].lower().endswith((".html", ".htm")):
+        raise CovplanUsageError(f"--map {own['map_path']}: give an .html file")
+    if opts.get("min_centers", 1) != 1:
+        raise CovplanUsageError(
+            f"--min-centers {opts['min_centers']}: plan supports only 1 (a district covered "
+            "by one centre); drop the option")
+    for path in (output, own["map_path"]):
+        _check_output(path, own["overwrite"])
+
+    from covplan.io import read_points
+    from covplan.planning import run_plan
+
+    districts, centers, rule = load_inputs(opts)
+    candidates = None
+    if own["candidates"] is not None:
+        candidates = read_points(own["candidates"], name_col=own["candidate_name_col"],
+                                 what="candidate sites")
+        log_warnings(list(candidates.attrs.get("warnings", [])))
+    progress = _ProgressLine()
+    try:
+        run = run_plan(districts, centers, rule, add=add, target=target, candidates=candidates,
+                       exclude=own["exclude"], method=own["method"],
+                       time_limit=own["time_limit"], progress=progress)
+    finally:
+        progress.close()
+    report = run.report
+    log_warnings(report["warnings"])
+    if report["status"] == "interrupted":
+        click.echo("covplan: warning: interrupted; this is the best plan found so far",
+                   err=True)
+
+    if site_file:
+        from covplan.io import write_table
+
+        write_table(run.sites, output, overwrite=own["overwrite"])
+    if fmt == "json":
+        emit_json(report, None if site_file else output, own["overwrite"])
+    else:
+        text = render_plan(report, weight_col=opts.get("weight_col"))
+        emit_text(text, None if site_file else output, own["overwrite"])
+    if own["map_path"] is not None:
+        from covplan.maps import coverage_map, write_map
+
+        n = len(report["sites"])
+        m = coverage_map(run.after, sites=run.sites, before=run.before,
+                         title=f"Plan: {n} new site{'s' if n != 1 else ''}")
+        write_map(m, own["map_path"], overwrite=own["overwrite"])
