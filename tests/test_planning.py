@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -180,3 +181,120 @@ def test_target_minimum_equals_brute_force(inst: tuple[np.ndarray, np.ndarray], 
         assert len(p.sites) == expected
         assert p.covered_count >= goal
         assert len(solve_matrix(A, target=pct, method="greedy").sites) >= expected
+
+
+def test_ctrl_c_keeps_the_best_plan_so_far() -> None:
+    # the progress hook runs after each greedy pick; Ctrl-C there ends the solve with one site
+    def interrupt(event: dict) -> None:
+        raise KeyboardInterrupt
+
+    p = solve_matrix(TRAP, add=2, method="auto", progress=interrupt)
+    assert p.status == "interrupted" and p.sites == [0] and p.covered_count == 4
+
+
+def test_dominated_and_duplicate_candidates_do_not_change_the_optimum() -> None:
+    # D duplicates B, E covers only d2 (a subset of B's set): the optimum stays B + C
+    extra = np.column_stack([TRAP, TRAP[:, 1], np.eye(6, dtype=bool)[:, 2]])
+    p = solve_matrix(extra, add=2, method="exact")
+    assert p.covered_count == 6 and p.status == "optimal"
+    assert sorted(p.sites) in ([1, 2], [2, 3])
+
+
+# ------------------------------------------------------------------ the GIS door (fixture)
+
+ROW = Path(__file__).parent / "fixtures" / "planning"  # see its README for the hand figures
+
+
+@pytest.fixture
+def row() -> tuple:
+    from covplan.io import read_boundaries, read_points
+
+    b = read_boundaries(ROW / "districts.geojson", id_col="id", name_col="name")
+    c = read_points(ROW / "centres.csv")
+    k = read_points(ROW / "candidates.csv", what="candidate sites")
+    return b, c, k
+
+
+def test_plan_on_the_row_fixture(row: tuple) -> None:
+    from covplan.engine import Rule
+    from covplan.planning import plan
+
+    b, c, k = row
+    out = plan(b, c, Rule.radius(120), add=2, candidates=k)
+    assert out["before"]["covered"] == 2 and out["after"]["covered"] == 8
+    assert out["after"]["percent"] == 100.0
+    assert [s["name"] for s in out["sites"]] == ["B-mid", "C-mid"]
+    assert [s["covers"] for s in out["sites"]] == [["01", "02", "03"], ["04", "05", "06"]]
+    assert out["method"] == "exact" and out["optimality_gap"] == 0.0
+    assert list(out)[:4] == ["before", "after", "method", "optimality_gap"]
+    assert list(out["sites"][0]) == [
+        "rank", "name", "lat", "lon", "gain_districts", "gain_weight", "covers"
+    ]
+
+    greedy = plan(b, c, Rule.radius(120), add=2, candidates=k, method="greedy")
+    assert [s["name"] for s in greedy["sites"]] == ["A-edge", "B-mid"]
+    assert greedy["after"]["covered"] == 7 and greedy["optimality_gap"] is None
+
+
+def test_plan_exclude_and_unreachable_target(row: tuple) -> None:
+    from covplan.engine import Rule
+    from covplan.planning import plan
+
+    b, c, k = row
+    for excluded in ("05", "C-mid"):
+        out = plan(b, c, Rule.radius(120), target=100, candidates=k, exclude=[excluded])
+        assert out["target_reached"] is False
+        assert out["best_reachable"] == {
+            "districts": 7, "percent": 87.5, "weight": None, "weight_percent": None
+        }
+        assert out["after"]["covered"] == 7
+        assert sorted(s["name"] for s in out["sites"]) == ["A-edge", "B-mid"]
+
+
+def test_plan_weighted_and_default_candidates(row: tuple) -> None:
+    from covplan.engine import Rule
+    from covplan.io import read_boundaries
+    from covplan.planning import plan
+
+    b, c, k = row
+    bw = read_boundaries(ROW / "districts.geojson", id_col="id", name_col="name",
+                         weight_col="pop")
+    out = plan(bw, c, Rule.radius(120), add=1, candidates=k)
+    assert out["objective"] == "weight"
+    assert [s["name"] for s in out["sites"]] == ["C-mid"]
+    assert out["sites"][0]["gain_weight"] == 1020.0
+    # presence, default candidates: one point per open district, each covers only its own
+    out = plan(b, c, Rule(), add=2)
+    assert out["before"]["covered"] == 1 and out["after"]["covered"] == 3
+    assert out["candidates"]["count"] == 7
+    assert plan(b, c, Rule(), target=50)["sites"].__len__() == 3
+
+
+def test_plan_refuses_min_centers_above_one(row: tuple) -> None:
+    from covplan.engine import Rule
+    from covplan.planning import plan
+
+    b, c, _ = row
+    with pytest.raises(InputError, match="--min-centers"):
+        plan(b, c, Rule("presence", 2), add=1)
+
+
+def test_compare_results_lists_changes() -> None:
+    from covplan.planning import compare_results
+
+    a = {"summary": {}, "districts": [
+        {"id": "1", "covered": False, "nearest_km": 40.0},
+        {"id": "2", "covered": True, "nearest_km": 0.0},
+        {"id": "3", "covered": True, "nearest_km": 5.0},
+    ]}
+    b = {"summary": {}, "districts": [
+        {"id": "1", "covered": True, "nearest_km": 10.0},
+        {"id": "2", "covered": False, "nearest_km": 31.5},
+        {"id": "3", "covered": True, "nearest_km": 5.0},
+    ]}
+    out = compare_results(a, b)
+    assert [c["change"] for c in out["changes"]] == ["newly covered", "lost", "same"]
+    assert [c["nearest_km_change"] for c in out["changes"]] == [-30.0, 31.5, 0.0]
+    assert out["newly_covered"] == 1 and out["lost"] == 1
+    with pytest.raises(InputError, match="different districts"):
+        compare_results(a, {"districts": a["districts"][:2]})

@@ -405,9 +405,14 @@ def _solve_milp(
         if stop["flag"]:
             e.interrupt()
 
+    def _on_lp(e: Any) -> None:
+        if stop["flag"]:
+            e.interrupt()
+
     stop = {"flag": False}
     h.cbMipImprovingSolution += _on_event
     h.cbMipInterrupt += _on_event
+    h.cbSimplexInterrupt += _on_lp
 
     interrupted = False
     thread = h.startSolve()

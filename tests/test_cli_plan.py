@@ -1,0 +1,155 @@
+"""`covplan plan` and `covplan compare` on the row-of-districts fixture.
+
+Hand figures: tests/fixtures/planning/README.md (radius 120 km: before 2 of 8; greedy A then B
+gives 7 of 8; the optimum B + C gives 8 of 8).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from covplan.cli.main import cli
+
+ROW = Path(__file__).parent / "fixtures" / "planning"
+B, C, K = (str(ROW / f) for f in ("districts.geojson", "centres.csv", "candidates.csv"))
+BASE = ["plan", B, C, "--id-col", "id", "--radius-km", "120"]
+
+
+def _json(runner: CliRunner, args: list[str]) -> dict:
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def test_plan_json_exact(runner: CliRunner) -> None:
+    out = _json(runner, [*BASE, "--add", "2", "--candidates", K, "--format", "json"])
+    assert out["before"] == {"districts": 8, "covered": 2, "percent": 25.0,
+                             "weight_total": None, "weight_covered": None,
+                             "weight_percent": None}
+    assert out["after"]["covered"] == 8 and out["after"]["percent"] == 100.0
+    assert out["method"] == "exact" and out["optimality_gap"] == 0.0
+    assert [(s["rank"], s["name"], s["gain_districts"], s["covers"]) for s in out["sites"]] == [
+        (1, "B-mid", 3, ["01", "02", "03"]),
+        (2, "C-mid", 3, ["04", "05", "06"]),
+    ]
+    assert out["sites"][0]["lat"] == 0.5 and out["sites"][0]["lon"] == 1.5
+
+
+def test_plan_greedy_table(runner: CliRunner) -> None:
+    res = runner.invoke(cli, [*BASE, "--add", "2", "--candidates", K, "--method", "greedy"])
+    assert res.exit_code == 0, res.output
+    assert "2 of 8 (25.00%) -> 7 of 8 (87.50%)" in res.stdout
+    assert "no optimality proof" in res.stdout
+    lines = [ln.split() for ln in res.stdout.splitlines() if ln.strip()[:1].isdigit()]
+    assert [ln[1] for ln in lines] == ["A-edge", "B-mid"]
+
+
+def test_plan_target_reports_sites_and_unreachable(runner: CliRunner) -> None:
+    out = _json(runner, [*BASE, "--target", "100", "--candidates", K, "--format", "json"])
+    assert out["target_reached"] is True and len(out["sites"]) == 2
+    res = runner.invoke(cli, [*BASE, "--target", "100", "--candidates", K, "--exclude", "C-mid"])
+    assert res.exit_code == 0, res.output
+    assert "cannot be reached" in res.stdout and "87.50% of districts" in res.stdout
+
+
+def test_plan_weighted_json(runner: CliRunner) -> None:
+    out = _json(runner, [*BASE, "--weight-col", "pop", "--add", "1", "--candidates", K,
+                         "--format", "json"])
+    assert out["objective"] == "weight"
+    assert [s["name"] for s in out["sites"]] == ["C-mid"]
+    assert out["sites"][0]["gain_weight"] == 1020.0
+    # before: 07 + 08 = 20 of 1070; after + 04 05 06 = 1040 of 1070
+    assert out["before"]["weight_covered"] == 20.0
+    assert out["after"]["weight_covered"] == 1040.0 and out["after"]["weight_percent"] == 97.2
+
+
+def test_plan_writes_sites_and_map(runner: CliRunner, tmp_path: Path) -> None:
+    sites, page = tmp_path / "plan.csv", tmp_path / "plan.html"
+    res = runner.invoke(cli, [*BASE, "--add", "2", "--candidates", K, "-o", str(sites),
+                              "--map", str(page)])
+    assert res.exit_code == 0, res.output
+    text = sites.read_text(encoding="utf-8").splitlines()
+    assert text[0] == "rank,name,lat,lon,gain_districts,gain_weight,covers"
+    assert text[1] == "1,B-mid,0.5,1.5,3,,01;02;03"
+    html = page.read_text(encoding="utf-8")
+    assert "Proposed sites (2)" in html and "B-mid" in html
+    # the same run again is refused without --overwrite, before any solving
+    again = runner.invoke(cli, [*BASE, "--add", "2", "-o", str(sites)])
+    assert again.exit_code == 2 and "--overwrite" in again.output
+
+
+def test_plan_is_deterministic(runner: CliRunner) -> None:
+    args = [*BASE, "--add", "3", "--format", "json"]
+    assert runner.invoke(cli, args).stdout == runner.invoke(cli, args).stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ([], "--add"),
+        (["--add", "1", "--target", "50"], "--target"),
+        (["--add", "-1"], "--add"),
+        (["--target", "120"], "--target"),
+        (["--add", "1", "--time-limit", "0"], "--time-limit"),
+        (["--add", "1", "--min-centers", "2"], "--min-centers"),
+        (["--add", "1", "--exclude", "nowhere"], "--exclude"),
+        (["--add", "1", "-o", "plan.txt"], "-o"),
+        (["--add", "1", "--map", "plan.png"], "--map"),
+        (["--add", "1", "--candidates", "missing.csv"], "missing.csv"),
+    ],
+)
+def test_plan_errors_are_one_line_exit_2(runner: CliRunner, extra: list[str], needle: str
+                                         ) -> None:
+    res = runner.invoke(cli, [*BASE, *extra])
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], res.output
+    assert "Traceback" not in res.output
+
+
+# ------------------------------------------------------------------------- compare
+
+
+def _coverage_json(runner: CliRunner, centres: str, out: Path) -> str:
+    res = runner.invoke(cli, ["coverage", B, centres, "--id-col", "id", "--radius-km", "120",
+                              "--format", "json", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    return str(out)
+
+
+def test_compare_two_results_and_two_centre_files(runner: CliRunner, tmp_path: Path) -> None:
+    after = tmp_path / "after.csv"
+    after.write_text("name,lat,lon\nExisting,0.5,7.5\nB-mid,0.5,1.5\n", encoding="utf-8")
+    a = _coverage_json(runner, C, tmp_path / "a.json")
+    b = _coverage_json(runner, str(after), tmp_path / "b.json")
+    out = _json(runner, ["compare", a, b, "--format", "json"])
+    # B-mid (lon 1.5) covers 01 02 03; 04 (lon 3-4) gets closer: 3.5 -> 1.5 is 1.5 deg
+    assert out["newly_covered"] == 3 and out["lost"] == 0
+    by_id = {c["id"]: c for c in out["changes"]}
+    assert [by_id[i]["change"] for i in ("01", "02", "03")] == ["newly covered"] * 3
+    assert by_id["04"]["change"] == "closer" and by_id["08"]["change"] == "same"
+    assert by_id["02"]["nearest_km_b"] == 0.0
+
+    res = runner.invoke(cli, ["compare", C, str(after), "--boundaries", B, "--id-col", "id",
+                              "--radius-km", "120", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    rows = res.stdout.splitlines()
+    assert rows[0].startswith("id,name,group,change,")
+    # 05 is 2.5 deg from both B-mid and Existing, 06 stays nearer Existing: unchanged
+    assert [r.split(",")[0] for r in rows[1:]] == ["01", "02", "03", "04"]
+
+    table = runner.invoke(cli, ["compare", b, a])
+    assert table.exit_code == 0 and "lost in B: 3" in table.stdout
+
+
+def test_compare_errors(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(cli, ["compare", C, C])
+    assert res.exit_code == 2 and "--boundaries" in res.output
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    res = runner.invoke(cli, ["compare", str(bad), str(bad)])
+    assert res.exit_code == 2 and "bad.json" in res.output
+    assert len(res.output.strip().splitlines()) == 1
