@@ -158,7 +158,7 @@ def _decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Rule
     inside_d, inside_c, _ = polygons_within(geoms, points, 0.0)
     inside = np.bincount(inside_d, minlength=n)
     nearest, dist_m = nearest_to_polygons(geoms, points)
-    if rule.kind == "presence":
+    if rule.reach_m == 0:  # presence, or a zero radius: the same decision
         count = inside
     elif rule.min_centers == 1:
         count = (dist_m <= rule.reach_m).astype(int)
@@ -219,12 +219,15 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Rule | 
     frame["centers"] = inside
     frame["covered"] = covered
     frame["nearest_km"] = dist_m / 1000.0
-    frame["nearest_center"] = np.where(nearest >= 0, names[np.maximum(nearest, 0)], None)
+    frame["nearest_center"] = pd.Series(
+        np.where(nearest >= 0, names[np.maximum(nearest, 0)], None), dtype=object,
+        index=frame.index)
     frame = gpd.GeoDataFrame(frame, geometry=districts.geometry.array, crs=districts.crs)
 
     used = centers.copy()
     ids = districts["id"].to_numpy(dtype=object)
-    used["district"] = np.where(home >= 0, ids[np.maximum(home, 0)], None)
+    used["district"] = pd.Series(np.where(home >= 0, ids[np.maximum(home, 0)], None),
+                                 dtype=object, index=used.index)
 
     messages = list(districts.attrs.get("warnings", [])) + list(centers.attrs.get("warnings", []))
     outside = np.flatnonzero(home < 0)

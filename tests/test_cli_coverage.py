@@ -1,0 +1,69 @@
+"""`covplan coverage` on the 3x3 grid (figures from fixtures/grid/README.md)."""
+
+from __future__ import annotations
+
+import json
+
+from covplan.cli.main import cli
+
+
+def test_table(runner, grid):
+    res = runner.invoke(cli, ["coverage", *grid, "--group-col", "zone", "--weight-col", "pop",
+                              "--type-col", "type"])
+    assert res.exit_code == 0, res.output
+    assert "Districts covered: 7 of 9 (77.78%)" in res.stdout
+    assert "Weight covered (pop): 3,000 of 4,500 (66.67%)" in res.stdout
+    assert "partner" in res.stdout and "North" in res.stdout
+    assert "1 of 5 centres lie outside every district" in res.stderr
+
+
+def test_json_is_the_contract(runner, grid):
+    res = runner.invoke(cli, ["coverage", *grid, "--radius-km", "60", "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["summary"]["covered"] == 8 and data["summary"]["percent"] == 88.89
+    assert data["summary"]["weight_total"] is None
+    assert data["rule"] == {"kind": "radius", "min_centers": 1, "radius_km": 60.0}
+    gap = [d for d in data["districts"] if not d["covered"]]
+    assert [d["id"] for d in gap] == ["009"]
+    assert gap[0]["nearest_center"] == "Centre of 005"
+    assert abs(gap[0]["nearest_km"] - 78.434) < 0.01
+    assert res.stderr == ""  # -q
+
+
+def test_ids_stay_text(runner, grid):
+    res = runner.invoke(cli, ["coverage", *grid, "--format", "json"])
+    ids = [d["id"] for d in json.loads(res.stdout)["districts"]]
+    assert ids[0] == "001"
+
+
+def test_csv_and_output_file(runner, grid, tmp_path):
+    out = tmp_path / "cov.csv"
+    res = runner.invoke(cli, ["coverage", *grid, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    lines = out.read_text().splitlines()
+    assert lines[0] == "id,name,group,centers,covered,nearest_km,nearest_center"
+    assert lines[6].startswith("006,Cell 6,,0,False,55.287")
+
+
+def test_where_filters_centres(runner, grid):
+    res = runner.invoke(cli, ["coverage", *grid, "--where", "type=partner", "--format", "json"])
+    assert json.loads(res.stdout)["summary"]["covered"] == 6
+
+
+def test_output_is_deterministic(runner, grid, tmp_path):
+    for name in ("a.json", "b.json"):
+        runner.invoke(cli, ["coverage", *grid, "--weight-col", "pop", "-o",
+                            str(tmp_path / name)])
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+def test_existing_output_needs_overwrite(runner, grid, tmp_path):
+    out = tmp_path / "cov.json"
+    out.write_text("keep me")
+    res = runner.invoke(cli, ["coverage", *grid, "-o", str(out)])
+    assert res.exit_code == 2
+    assert "already exists" in res.stderr and "--overwrite" in res.stderr
+    assert out.read_text() == "keep me"
+    res = runner.invoke(cli, ["coverage", *grid, "-o", str(out), "--overwrite"])
+    assert res.exit_code == 0 and json.loads(out.read_text())["summary"]["covered"] == 7

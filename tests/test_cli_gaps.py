@@ -1,0 +1,66 @@
+"""`covplan gaps`: ranked gap lists in every format, neutralised and reproducible."""
+
+from __future__ import annotations
+
+import zipfile
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from covplan.cli.main import cli
+
+
+def test_csv_on_stdout_ranked_by_weight(runner, grid):
+    res = runner.invoke(cli, ["gaps", *grid, "--weight-col", "pop", "-o", "-", "-q"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[0] == "rank,id,name,group,weight,centers,nearest_km,nearest_center"
+    assert lines[1].startswith("1,009,Cell 9,,900.0,0,78.434,Centre of 005")
+    assert lines[2].startswith("2,006,Cell 6,,600.0,0,55.287,Edge 002|003")
+    assert len(lines) == 3
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".geojson", ".gpkg", ".xlsx"])
+def test_formats_are_readable_and_reproducible(runner, grid, tmp_path, suffix):
+    paths = [tmp_path / run / f"gaps{suffix}" for run in ("one", "two")]
+    for path in paths:
+        path.parent.mkdir()
+        res = runner.invoke(cli, ["gaps", *grid, "-o", str(path)])
+        assert res.exit_code == 0, res.output
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    if suffix == ".xlsx":
+        table = pd.read_excel(paths[0], dtype=str)
+    elif suffix == ".csv":
+        table = pd.read_csv(paths[0], dtype=str)
+    else:
+        table = gpd.read_file(paths[0])
+        assert table.geom_type.tolist() == ["Polygon", "Polygon"]
+    assert table["id"].astype(str).tolist() == ["009", "006"]
+
+
+def test_formula_cells_are_neutralised(runner, grid, tmp_path):
+    centres = tmp_path / "centres.csv"
+    centres.write_text("name,lat,lon\n=HYPERLINK(\"http://x\"),1.5,1.5\n")
+    res = runner.invoke(cli, ["gaps", grid[0], str(centres), "-o", str(tmp_path / "g.csv")])
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "g.csv").read_text()
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+    res = runner.invoke(cli, ["gaps", grid[0], str(centres), "-o", str(tmp_path / "g.xlsx")])
+    with zipfile.ZipFile(tmp_path / "g.xlsx") as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+        strings = book.read("xl/sharedStrings.xml").decode() if \
+            "xl/sharedStrings.xml" in book.namelist() else ""
+    assert "<f>" not in sheet
+    assert "'=HYPERLINK" in sheet + strings
+
+
+def test_output_is_required(runner, grid):
+    res = runner.invoke(cli, ["gaps", *grid])
+    assert res.exit_code == 2 and "--output" in res.output
+
+
+def test_unknown_extension(runner, grid, tmp_path):
+    res = runner.invoke(cli, ["gaps", *grid, "-o", str(tmp_path / "gaps.docx")])
+    assert res.exit_code == 2 and "unknown output format '.docx'" in res.stderr
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,99 @@
+"""Geodesic distances against independent references (pyproj between two points, and a
+brute-force scan of a densely sampled boundary)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyproj
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from covplan.geodesy import nearest_to_polygons, polygons_within
+
+GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def brute_distance(poly, pt) -> float:
+    """Reference: geodesic distance to boundary points every ~50 m (edges straight in lon/lat)."""
+    if poly.intersects(pt):
+        return 0.0
+    coords = shapely.get_coordinates(shapely.segmentize(poly.boundary, 0.0005))
+    n = len(coords)
+    return float(GEOD.inv(np.full(n, pt.x), np.full(n, pt.y), coords[:, 0], coords[:, 1])[2].min())
+
+
+def test_point_inside_and_on_boundary_is_zero():
+    square = shapely.box(0, 0, 1, 1)
+    idx, d = nearest_to_polygons([square], [shapely.Point(5, 5), shapely.Point(1, 0.5)])
+    assert idx.tolist() == [1] and d.tolist() == [0.0]
+
+
+def test_meridian_distance_matches_pyproj_reference():
+    # 0.5 degree of meridian south of the square's corner (2, 1)
+    idx, d = nearest_to_polygons([shapely.box(2, 1, 3, 2)], [shapely.Point(2.0, 0.5)])
+    assert d[0] == pytest.approx(55287.237, rel=1e-4)
+
+
+def test_across_the_antimeridian():
+    east_of_line = shapely.box(-180, -17, -179, -16)
+    centre = shapely.Point(179.5, -16.5)  # 0.5 degree west of the line, at lat -16.5
+    d = nearest_to_polygons([east_of_line], [centre])[1]
+    assert d[0] == pytest.approx(GEOD.inv(179.5, -16.5, -180, -16.5)[2], rel=1e-3)
+    assert d[0] == pytest.approx(53382, rel=1e-3)
+
+
+def test_across_the_pole():
+    # a centre at lat 89.5 on the opposite meridian: the geodesic crosses the pole
+    polar = shapely.Polygon([(0, 88), (10, 88), (10, 89), (0, 89)])
+    d = nearest_to_polygons([polar], [shapely.Point(-175, 89.5)])[1]
+    assert d[0] == pytest.approx(GEOD.inv(-175, 89.5, 5, 89)[2], rel=1e-3)
+
+
+def test_no_points():
+    idx, d = nearest_to_polygons([shapely.box(0, 0, 1, 1)], [])
+    assert idx.tolist() == [-1] and np.isinf(d).all()
+
+
+def test_hole_counts_as_outside():
+    ring = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (3, 1), (3, 3), (1, 3)]])
+    d = nearest_to_polygons([ring], [shapely.Point(2, 2)])[1]
+    assert d[0] == pytest.approx(brute_distance(ring, shapely.Point(2, 2)), rel=1e-4)
+    assert d[0] > 100_000
+
+
+lon = st.floats(-20, 20)
+lat = st.floats(-60, 60)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(lon, lat), min_size=1, max_size=6), st.integers(0, 10_000))
+def test_nearest_agrees_with_brute_force(centres, seed):
+    rng = np.random.default_rng(seed)
+    polys = []
+    for _ in range(3):
+        x, y = rng.uniform(-20, 20), rng.uniform(-60, 60)
+        w, h = rng.uniform(0.05, 3), rng.uniform(0.05, 3)
+        polys.append(shapely.box(x, y, x + w, y + h).buffer(rng.uniform(0, 0.3)))
+    pts = [shapely.Point(c) for c in centres]
+    idx, d = nearest_to_polygons(polys, pts)
+    for i, poly in enumerate(polys):
+        ref = [brute_distance(poly, p) for p in pts]
+        # agree with the reference to 0.1 % (and the metre, for near-zero distances)
+        assert d[i] == pytest.approx(min(ref), rel=1e-3, abs=1.0)
+        assert ref[idx[i]] == pytest.approx(min(ref), rel=1e-3, abs=1.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(lon, lat), min_size=1, max_size=8), st.floats(0, 300_000))
+def test_within_agrees_with_brute_force(centres, radius):
+    polys = [shapely.box(0, 0, 2, 1), shapely.box(-10, 30, -8, 33), shapely.box(15, -50, 18, -49)]
+    pts = [shapely.Point(c) for c in centres]
+    pi, qi, d = polygons_within(polys, pts, radius)
+    got = set(zip(pi.tolist(), qi.tolist(), strict=True))
+    for i, poly in enumerate(polys):
+        for j, p in enumerate(pts):
+            ref = brute_distance(poly, p)
+            if abs(ref - radius) > 2.0:  # decisions must agree away from the threshold
+                assert ((i, j) in got) == (ref <= radius)

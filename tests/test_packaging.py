@@ -1,0 +1,42 @@
+"""The package imports as `covplan`, leaves `coverage` to coverage.py, and starts fast."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from covplan.cli.main import cli
+
+
+def test_coverage_is_still_coverage_py():
+    import pytest_cov  # noqa: F401  (pytest-cov is installed beside covplan)
+
+    import coverage
+
+    assert hasattr(coverage, "Coverage")
+    assert "covplan" not in (coverage.__file__ or "")
+
+
+def test_covplan_help_imports_no_heavy_library():
+    code = ("import sys; from covplan.cli.main import cli\n"
+            "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('geopandas', 'folium', 'shapely', 'pandas')\n"
+            "         if m in sys.modules]\n"
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_command_has_examples(runner):
+    for name in cli.list_commands(None):
+        res = runner.invoke(cli, [name, "--help"])
+        assert res.exit_code == 0, name
+        assert "Examples:" in res.output, name
+
+
+def test_console_script_is_covplan():
+    from importlib.metadata import entry_points
+
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
+    assert scripts["covplan"] == "covplan.cli.main:cli"
+    assert "coverage" in scripts and scripts["coverage"].startswith("coverage")
