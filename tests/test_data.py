@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+
 from covplan import datasets
 
 # The 36 states / UTs as named in the shipped files (hand-written list).
