@@ -79,8 +79,9 @@ DATASETS: MappingProxyType[str, DatasetInfo] = MappingProxyType({
         id_col="center_id", name_col="name", group_col="type"),
     "india_head_offices": _info(
         "india_post_head_offices.csv", "points", 785,
-        "India Post head offices with original coordinates (a real network)",
-        id_col="pincode", name_col="name", group_col="state"),
+        "India Post head offices with original coordinates (a real network); "
+        "pincode is not unique (two offices can share one)",
+        name_col="name", group_col="state"),
     "india_pincodes": _info(
         "india_pincodes.csv", "points", 19416, "one centroid per India PIN code",
         id_col="pincode"),
