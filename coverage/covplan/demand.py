@@ -1,0 +1,848 @@
+"""Demand-point coverage: which share of points (customers, PIN codes, villages) lies within
+R km of a centre, geodesic on WGS84, for millions of points.
+
+How a point is decided
+----------------------
+Centres go into a KD-tree of unit vectors built from their geodetic latitude and longitude.
+The map from the WGS84 ellipsoid to the unit sphere that keeps (lat, lon) stretches every
+length by a factor between ``a(1-e²)`` (meridian radius at the equator) and ``a/sqrt(1-e²)``
+(radius at the poles), because the ellipsoid's metric is ``M² dφ² + N² cos²φ dλ²`` with
+``a(1-e²) <= M, N <= a/sqrt(1-e²)``. Hence for every pair of points at angle θ on the sphere
+the geodesic distance ``s`` obeys ``_SCALE_MIN·θ <= s <= _SCALE_MAX·θ``.
+
+So the sphere is only a filter: the sphere-nearest centre ``c1`` is the geodesic-nearest
+unless another centre lies within ``θ1·_SCALE_MAX/_SCALE_MIN`` (about 1% further); those few
+points get every such candidate measured. Each point's distance to its nearest centre is
+measured with ``pyproj.Geod(ellps="WGS84").inv``, and ``covered = distance <= R``: the same
+decision as a brute-force pyproj loop over every centre.
+
+Large inputs are read in parts (byte ranges of a CSV, row groups of GeoParquet); each part is
+processed independently, so the in-memory engine streams with bounded memory and the dask engine
+runs the very same function per part on a ``dask.distributed`` cluster. Weight sums are exact
+(order-independent), so both engines give identical results.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Geod, Transformer
+from scipy.spatial import cKDTree
+
+from covplan.errors import InputError
+
+__all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
+
+_GEOD = Geod(ellps="WGS84")
+_SCALE_MIN = _GEOD.a * (1.0 - _GEOD.es)  # metres per radian, lower bound
+_SCALE_MAX = _GEOD.a / math.sqrt(1.0 - _GEOD.es)  # metres per radian, upper bound
+# candidate angle factor, widened for rounding in unit vectors, chords and arcsin
+_RATIO = _SCALE_MAX / _SCALE_MIN * (1.0 + 1e-9)
+_ABS_TOL_RAD = 1e-12  # 6 micrometres on the ground
+_PYPROJ_TOL_M = 1e-6  # pyproj's geodesics are exact to 15 nanometres
+_MAX_PART_ROWS = 1 << 24  # exact weight sums need fewer than 2**26 rows per part
+_LAT_NAMES = ("lat", "latitude", "y")
+_LON_NAMES = ("lon", "lng", "long", "longitude", "x")
+_TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
+_PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
+_LISTED = 10
+_CONNECT_TIMEOUT = "10s"  # to reach an existing dask scheduler
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------- geodesy core
+
+
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    phi = np.radians(lat)
+    lam = np.radians(lon)
+    cos_phi = np.cos(phi)
+    return np.column_stack((cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)))
+
+
+def _inv(lat1, lon1, lat2, lon2, threads: int) -> np.ndarray:
+    """Geodesic WGS84 distances in metres (pyproj releases the GIL, so threads help)."""
+    n = lat1.size
+    if threads <= 1 or n < 50_000:
+        return _GEOD.inv(lon1, lat1, lon2, lat2, return_back_azimuth=False)[2]
+    bounds = np.linspace(0, n, threads + 1).astype(int)
+    slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    with ThreadPoolExecutor(threads) as pool:
+        parts = pool.map(
+            lambda s: _GEOD.inv(lon1[s], lat1[s], lon2[s], lat2[s],
+                                return_back_azimuth=False)[2], slices)
+        return np.concatenate(list(parts))
+
+
+class _CentreIndex:
+    """Unit-sphere KD-tree of centres answering exact geodesic nearest-centre queries."""
+
+    def __init__(self, lat: np.ndarray, lon: np.ndarray) -> None:
+        self.lat = np.ascontiguousarray(lat, dtype=np.float64)
+        self.lon = np.ascontiguousarray(lon, dtype=np.float64)
+        self.tree = cKDTree(_unit_vectors(self.lat, self.lon)) if self.lat.size else None
+
+    def nearest(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Position of the geodesic-nearest centre (lowest position on ties) and metres."""
+        n = lat.size
+        if self.tree is None or n == 0:
+            return np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
+        xyz = _unit_vectors(lat, lon)
+        k = min(2, self.lat.size)
+        chord, pos = self.tree.query(xyz, k=k, workers=threads if threads > 1 else 1)
+        chord = chord.reshape(n, k)
+        pos = pos.reshape(n, k)
+        theta = 2.0 * np.arcsin(np.minimum(chord * 0.5, 1.0))
+        idx = pos[:, 0].astype(np.int64)
+        dist = _inv(lat, lon, self.lat[idx], self.lon[idx], threads)
+        if k == 2:
+            limit = theta[:, 0] * _RATIO + _ABS_TOL_RAD
+            amb = np.flatnonzero(theta[:, 1] <= limit)
+            if amb.size:
+                self._resolve(lat, lon, xyz, amb, limit[amb], idx, dist, threads)
+        return idx, dist
+
+    def covered(self, lat: np.ndarray, lon: np.ndarray, radius_m: float, *, threads: int = 1
+                ) -> np.ndarray:
+        """Whether some centre lies within ``radius_m`` (geodesic): pyproj only near R."""
+        n = lat.size
+        if self.tree is None or n == 0:
+            return np.zeros(n, dtype=bool)
+        xyz = _unit_vectors(lat, lon)
+        reach = (radius_m + _PYPROJ_TOL_M) / _SCALE_MIN + _ABS_TOL_RAD  # no centre beyond
+        bound = 2.0 * math.sin(min(reach, math.pi) * 0.5) * (1 + 1e-12) + 1e-15
+        chord, _ = self.tree.query(xyz, k=1, distance_upper_bound=bound,
+                                   workers=threads if threads > 1 else 1)
+        theta = 2.0 * np.arcsin(np.minimum(chord * 0.5, 1.0))  # inf stays inf
+        out = (theta + _ABS_TOL_RAD) * _SCALE_MAX <= radius_m - _PYPROJ_TOL_M
+        band = np.flatnonzero(~out & ((theta - _ABS_TOL_RAD) * _SCALE_MIN
+                                      <= radius_m + _PYPROJ_TOL_M))
+        if band.size:
+            pts, _, d = self._candidates(lat, lon, xyz, band, bound, threads)
+            out[np.unique(pts[d <= radius_m])] = True
+        return out
+
+    def _candidates(self, lat, lon, xyz, which, chord, threads
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(point, centre, metres) for every centre within ``chord`` of the points ``which``."""
+        lists = self.tree.query_ball_point(xyz[which], r=chord, workers=max(threads, 1))
+        counts = np.fromiter((len(c) for c in lists), dtype=np.int64, count=len(lists))
+        pts = np.repeat(which, counts)
+        cands = np.fromiter((c for lst in lists for c in lst), dtype=np.int64,
+                            count=int(counts.sum()))
+        return pts, cands, _inv(lat[pts], lon[pts], self.lat[cands], self.lon[cands], threads)
+
+    def _resolve(self, lat, lon, xyz, amb, limit, idx, dist, threads) -> None:
+        """Measure every candidate of points whose nearest centre the sphere cannot tell."""
+        radius = 2.0 * np.sin(np.minimum(limit, math.pi) * 0.5) * (1 + 1e-12) + 1e-15
+        pts, cands, d = self._candidates(lat, lon, xyz, amb, radius, threads)
+        order = np.lexsort((cands, d, pts))
+        pts_o = pts[order]
+        first = order[np.r_[0, np.flatnonzero(np.diff(pts_o)) + 1]]
+        idx[pts[first]] = cands[first]
+        dist[pts[first]] = d[first]
+
+
+def nearest_centres(lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray,
+                    centre_lat: Sequence[float] | np.ndarray,
+                    centre_lon: Sequence[float] | np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Geodesic WGS84 nearest centre of each point: plain numpy in, plain numpy out.
+
+    Returns
+    -------
+    idx, dist_km
+        Position of the nearest centre (lowest position on exact ties; -1 when there are no
+        centres) and the distance in km (``inf`` when there are no centres), identical to the
+        minimum of ``pyproj.Geod(ellps="WGS84").inv`` over all centres.
+    """
+    index = _CentreIndex(np.asarray(centre_lat, dtype=float), np.asarray(centre_lon, dtype=float))
+    idx, dist = index.nearest(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float),
+                              threads=os.cpu_count() or 1)
+    return idx, dist / 1000.0
+
+
+# --------------------------------------------------------------------------- exact sums
+
+
+def _exact_sums(values: np.ndarray, groups: np.ndarray, n: int) -> list[Fraction]:
+    """Exact per-group sums of float64 values (so any partitioning gives the same totals)."""
+    out = [Fraction(0)] * n
+    if values.size == 0:
+        return out
+    mant, expo = np.frexp(values)
+    ints = np.ldexp(mant, 53).astype(np.int64)  # values == ints * 2**(expo-53), exactly
+    hi = ints >> 26
+    lo = ints & ((1 << 26) - 1)
+    uexp, einv = np.unique(expo, return_inverse=True)
+    keys, kinv = np.unique(groups.astype(np.int64) * uexp.size + einv, return_inverse=True)
+    # integer-valued float sums stay exact below 2**53 (|hi| < 2**27, rows < 2**26)
+    shi = np.bincount(kinv, weights=hi)
+    slo = np.bincount(kinv, weights=lo)
+    for key, h, low in zip(keys.tolist(), shi.tolist(), slo.tolist(), strict=True):
+        g, e = divmod(key, uexp.size)
+        scale = int(uexp[e]) - 53
+        total = (int(h) << 26) + int(low)
+        out[g] += Fraction(total << scale) if scale >= 0 else Fraction(total, 1 << -scale)
+    return out
+
+
+def _percent(part: Fraction | int, whole: Fraction | int) -> float | None:
+    if whole == 0:
+        return None
+    return round(float(Fraction(part) * 100 / Fraction(whole)), 2)
+
+
+# --------------------------------------------------------------------------- reading demand
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """Which columns to read, resolved once from the source's header."""
+
+    label: str
+    lat: str | None  # None: take coordinates from the geometry column
+    lon: str | None
+    weight: str | None
+    id: str | None
+    geometry: str | None = None
+    row_word: str = "row"
+
+
+@dataclass
+class _Chunk:
+    lat: np.ndarray
+    lon: np.ndarray
+    weight: np.ndarray | None
+    ids: np.ndarray | None
+    first: int  # line/row number of the first row
+
+
+@dataclass(frozen=True)
+class _CsvPart:
+    path: str
+    start: int
+    stop: int
+    first: int
+    names: tuple[str, ...]
+    delimiter: str
+
+    def read(self, spec: _Spec) -> _Chunk:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            data = fh.read(self.stop - self.start)
+        wanted = [c for c in (spec.lat, spec.lon, spec.weight) if c]
+        types = {c: pa.float64() for c in wanted}
+        if spec.id:
+            types[spec.id] = pa.string()
+        read = pacsv.ReadOptions(column_names=list(self.names), use_threads=False)
+        parse = pacsv.ParseOptions(delimiter=self.delimiter)
+
+        def _table(column_types):
+            conv = pacsv.ConvertOptions(include_columns=list(types), column_types=column_types,
+                                        strings_can_be_null=False)
+            return pacsv.read_csv(_io.BytesIO(data), read_options=read, parse_options=parse,
+                                  convert_options=conv)
+
+        try:
+            table = _table(types)
+            numbers = {c: table[c].to_numpy(zero_copy_only=False).astype(np.float64)
+                       for c in wanted}
+        except pa.ArrowInvalid as exc:
+            if "CSV parse error" in str(exc):
+                raise InputError(f"{spec.label}: not a readable CSV near line {self.first} "
+                                 f"({str(exc).splitlines()[0]}); check quoting and the number "
+                                 "of columns per line") from None
+            table = _table({c: pa.string() for c in types})
+            numbers = {c: pd.to_numeric(pd.Series(table[c].to_numpy(zero_copy_only=False),
+                                                  dtype=object).str.strip(),
+                                        errors="coerce").to_numpy(dtype=np.float64)
+                       for c in wanted}
+        ids = (np.asarray(table[spec.id].to_numpy(zero_copy_only=False), dtype=object)
+               if spec.id else None)
+        assert spec.lat and spec.lon
+        return _Chunk(numbers[spec.lat], numbers[spec.lon],
+                      numbers[spec.weight] if spec.weight else None, ids, self.first)
+
+
+@dataclass(frozen=True)
+class _ParquetPart:
+    path: str
+    row_groups: tuple[int, ...]
+    first: int
+    crs: str | None  # of this file's geometry column, when not WGS84 lon/lat
+
+    def read(self, spec: _Spec) -> _Chunk:
+        import pyarrow.parquet as pq
+
+        cols = [c for c in (spec.lat, spec.lon, spec.weight, spec.id, spec.geometry) if c]
+        table = pq.ParquetFile(self.path).read_row_groups(list(self.row_groups), columns=cols)
+        frame = table.to_pandas()
+        return _frame_chunk(frame, spec, self.first, self.crs)
+
+
+@dataclass(frozen=True)
+class _FramePart:
+    frame: pd.DataFrame
+    first: int
+
+    def read(self, spec: _Spec) -> _Chunk:
+        return _frame_chunk(self.frame, spec, self.first)
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return pd.to_numeric(values.astype(str).str.strip(), errors="coerce").to_numpy(
+        dtype=np.float64)
+
+
+def _geo_column(handle) -> tuple[str | None, str | None]:
+    """GeoParquet primary WKB column and its CRS (None when WGS84 lon/lat)."""
+    meta = handle.schema_arrow.metadata or {}
+    if b"geo" not in meta:
+        return None, None
+    geo = json.loads(meta[b"geo"])
+    name = geo.get("primary_column")
+    col = geo.get("columns", {}).get(name, {})
+    if str(col.get("encoding", "WKB")).upper() != "WKB":
+        return None, None
+    raw = col.get("crs")
+    if raw is None:
+        return name, None
+    crs = CRS.from_user_input(raw)
+    if crs.equals(CRS("OGC:CRS84")) or crs.equals(CRS("EPSG:4326")):
+        return name, None
+    return name, crs.to_wkt()
+
+
+def _frame_chunk(frame: pd.DataFrame, spec: _Spec, first: int, crs: str | None = None
+                 ) -> _Chunk:
+    if spec.lat and spec.lon:
+        lat = _numbers(frame[spec.lat])
+        lon = _numbers(frame[spec.lon])
+    else:
+        geoms = frame[spec.geometry].to_numpy()
+        if geoms.dtype == object and geoms.size and isinstance(geoms[0], (bytes, bytearray)):
+            geoms = shapely.from_wkb(geoms)
+        geoms = np.asarray(geoms, dtype=object)
+        kinds = shapely.get_type_id(geoms)
+        lon = np.where(kinds == 0, shapely.get_x(geoms), np.nan)
+        lat = np.where(kinds == 0, shapely.get_y(geoms), np.nan)
+        if crs:
+            lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
+                lon, lat)
+            lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    weight = _numbers(frame[spec.weight]) if spec.weight else None
+    ids = frame[spec.id].astype(str).to_numpy(dtype=object) if spec.id else None
+    return _Chunk(lat, lon, weight, ids, first)
+
+
+def _find_column(columns: Sequence[str], wanted: str | None, candidates: tuple[str, ...],
+                 label: str, option: str) -> str | None:
+    lower = {str(c).lower(): c for c in columns}
+    if wanted is not None:
+        if wanted in columns:
+            return wanted
+        if wanted.lower() in lower:
+            return lower[wanted.lower()]
+        shown = ", ".join(map(str, list(columns)[:30]))
+        raise InputError(f"{label}: no column '{wanted}' (given by {option}); columns are: "
+                         f"{shown}")
+    for cand in candidates:
+        if cand in lower:
+            return lower[cand]
+    return None
+
+
+def _resolve_spec(label: str, columns: Sequence[str], *, lat_col, lon_col, weight_col, id_col,
+                  geometry: str | None = None, row_word: str = "row") -> _Spec:
+    lat = _find_column(columns, lat_col, _LAT_NAMES, label, "--lat-col")
+    lon = _find_column(columns, lon_col, _LON_NAMES, label, "--lon-col")
+    if (lat is None or lon is None) and geometry is None:
+        shown = ", ".join(map(str, list(columns)[:30]))
+        raise InputError(f"{label}: no latitude/longitude columns (looked for lat/latitude/y and "
+                         f"lon/lng/long/longitude/x; columns are: {shown}); name them with "
+                         "--lat-col and --lon-col")
+    if lat is None or lon is None:
+        lat = lon = None
+    else:
+        geometry = None
+    weight = _find_column(columns, weight_col, (), label, "--demand-weight-col")
+    ident = _find_column(columns, id_col, (), label, "--demand-id-col")
+    return _Spec(label, lat, lon, weight, ident, geometry, row_word)
+
+
+def _csv_parts(path: Path, *, lat_col, lon_col, weight_col, id_col, chunksize: int
+               ) -> tuple[_Spec, list[_CsvPart]]:
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    if not head.strip():
+        raise InputError(f"{path}: is empty; it needs a header row and one row per point")
+    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    end = head.find(b"\n")
+    header_bytes = head[bom:] if end < 0 else head[bom:end]
+    try:
+        header = header_bytes.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the header is not UTF-8; save the file as UTF-8") from None
+    try:
+        delimiter = csv.Sniffer().sniff(header, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    names = tuple(n.strip() for n in next(csv.reader([header], delimiter=delimiter)))
+    spec = _resolve_spec(str(path), names, lat_col=lat_col, lon_col=lon_col,
+                         weight_col=weight_col, id_col=id_col, row_word="line")
+    body = size if end < 0 else end + 1
+    rows_in_head = max(head.count(b"\n") - 1, 1)
+    bytes_per_row = max((len(head) - body) / rows_in_head, 1.0) if end >= 0 else 1.0
+    step = max(int(bytes_per_row * chunksize), 1 << 16)
+    # cut at line ends near every `step` bytes, counting lines to number rows exactly
+    parts: list[_CsvPart] = []
+    line = 2
+    start = body
+    with open(path, "rb") as fh:
+        while start < size:
+            fh.seek(min(start + step, size))
+            stop = min(start + step, size)
+            if stop < size:
+                tail = fh.readline()
+                stop += len(tail)
+            fh.seek(start)
+            lines = _count_lines(fh, stop - start)
+            parts.append(_CsvPart(str(path), start, stop, line, names, delimiter))
+            line += lines
+            start = stop
+    return spec, parts
+
+
+def _count_lines(fh, length: int) -> int:
+    count = 0
+    last = b""
+    while length > 0:
+        block = fh.read(min(length, 1 << 24))
+        if not block:
+            break
+        count += block.count(b"\n")
+        length -= len(block)
+        last = block[-1:]
+    return count + (1 if last and last != b"\n" else 0)
+
+
+def _parquet_parts(path: Path, *, lat_col, lon_col, weight_col, id_col, chunksize: int
+                   ) -> tuple[_Spec, list[_ParquetPart]]:
+    import pyarrow.parquet as pq
+
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower()
+                   in _PARQUET_SUFFIXES) if path.is_dir() else [path]
+    if not files:
+        raise InputError(f"{path}: folder holds no .parquet files; point --demand at a file "
+                         "or a folder of GeoParquet parts")
+    try:
+        first = pq.ParquetFile(files[0])
+    except Exception as exc:  # noqa: BLE001 - any pyarrow failure means unreadable input
+        raise InputError(f"{files[0]}: not a readable Parquet file ({str(exc).splitlines()[0]})"
+                         ) from None
+    columns = first.schema_arrow.names
+    geometry, _ = _geo_column(first)
+    spec = _resolve_spec(str(path), columns, lat_col=lat_col, lon_col=lon_col,
+                         weight_col=weight_col, id_col=id_col, geometry=geometry)
+    parts: list[_ParquetPart] = []
+    row = 1
+    for file in files:
+        handle = pq.ParquetFile(file)
+        meta = handle.metadata
+        crs = _geo_column(handle)[1] if spec.geometry else None
+        group: list[int] = []
+        rows = 0
+        for rg in range(meta.num_row_groups):
+            group.append(rg)
+            rows += meta.row_group(rg).num_rows
+            if rows >= chunksize:
+                parts.append(_ParquetPart(str(file), tuple(group), row, crs))
+                row += rows
+                group, rows = [], 0
+        if group:
+            parts.append(_ParquetPart(str(file), tuple(group), row, crs))
+            row += rows
+    return spec, parts
+
+
+def _frame_parts(frame: pd.DataFrame, label: str, *, lat_col, lon_col, weight_col, id_col,
+                 chunksize: int) -> tuple[_Spec, list[_FramePart]]:
+    geometry = None
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        if frame.crs is None:
+            raise InputError(f"{label}: the point layer has no CRS; set one before using it "
+                             "as demand")
+        if not frame.crs.equals(CRS("EPSG:4326")):
+            frame = frame.to_crs("EPSG:4326")
+        geometry = frame.geometry.name
+    spec = _resolve_spec(label, list(frame.columns), lat_col=lat_col, lon_col=lon_col,
+                         weight_col=weight_col, id_col=id_col, geometry=geometry)
+    frame = frame.reset_index(drop=True)
+    parts = [_FramePart(frame.iloc[s:s + chunksize], s + 1)
+             for s in range(0, len(frame), chunksize)]
+    return spec, parts
+
+
+def _plan(source: Any, *, lat_col, lon_col, weight_col, id_col, layer, chunksize
+          ) -> tuple[_Spec, list]:
+    opts = dict(lat_col=lat_col, lon_col=lon_col, weight_col=weight_col, id_col=id_col,
+                chunksize=chunksize)
+    if isinstance(source, pd.DataFrame):
+        return _frame_parts(source, "demand", **opts)
+    path = Path(source)
+    if not path.exists():
+        raise InputError(f"{path}: file not found; check the --demand path")
+    suffix = path.suffix.lower()
+    if path.is_dir() or suffix in _PARQUET_SUFFIXES:
+        return _parquet_parts(path, **opts)
+    if suffix in _TABLE_SUFFIXES:
+        return _csv_parts(path, **opts)
+    try:
+        frame = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
+        raise InputError(f"{path}: not a readable point layer ({str(exc).splitlines()[0]}); "
+                         "use CSV, GeoParquet or a vector format GDAL reads") from None
+    return _frame_parts(frame, str(path), **opts)
+
+
+# --------------------------------------------------------------------------- per part
+
+
+class _Districts:
+    """District polygons for roll-ups; the STRtree is rebuilt where the part runs."""
+
+    def __init__(self, frame: gpd.GeoDataFrame) -> None:
+        frame = frame.to_crs("EPSG:4326") if frame.crs and not frame.crs.equals(
+            CRS("EPSG:4326")) else frame
+        self.geoms = np.asarray(frame.geometry.values, dtype=object)
+        self.n = len(self.geoms)
+        self._tree: shapely.STRtree | None = None
+
+    def __getstate__(self) -> dict:
+        return {"geoms": self.geoms, "n": self.n, "_tree": None}
+
+    def locate(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """Position of the district holding each point (lowest on shared edges), n if none."""
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.geoms)
+        out = np.full(lat.size, self.n, dtype=np.int64)
+        if lat.size == 0 or self.n == 0:
+            return out
+        pts, polys = self._tree.query(shapely.points(lon, lat), predicate="intersects")
+        np.minimum.at(out, pts, polys)
+        return out
+
+
+@dataclass
+class _PartResult:
+    rows: int
+    points: int
+    covered: int
+    weight_total: Fraction
+    weight_covered: Fraction
+    skipped: int
+    skipped_lines: list[int]
+    by_district: tuple[np.ndarray, np.ndarray, list[Fraction], list[Fraction]] | None
+    frame: pd.DataFrame | None
+
+
+def _process_part(part, spec: _Spec, index: _CentreIndex, radius_m: float,
+                  districts: _Districts | None, keep_points: bool, threads: int) -> _PartResult:
+    chunk = part.read(spec)
+    n = chunk.lat.size
+    lines = chunk.first + np.arange(n, dtype=np.int64)
+    valid = (np.isfinite(chunk.lat) & np.isfinite(chunk.lon) & (np.abs(chunk.lat) <= 90)
+             & (np.abs(chunk.lon) <= 180))
+    bad = np.flatnonzero(~valid)
+    lat, lon = chunk.lat[valid], chunk.lon[valid]
+    weight = None
+    if chunk.weight is not None:
+        weight = chunk.weight[valid]
+        wrong = np.flatnonzero(~(np.isfinite(weight) & (weight >= 0)))
+        if wrong.size:
+            where = int(lines[valid][wrong[0]])
+            raise InputError(f"{spec.label}: {spec.row_word} {where}: weight column "
+                             f"'{spec.weight}' is missing, not a number or negative "
+                             f"({wrong.size} such rows in this part); fix those rows or "
+                             "leave out --demand-weight-col")
+    if keep_points:
+        idx, dist = index.nearest(lat, lon, threads=threads)
+        covered = dist <= radius_m
+    else:
+        covered = index.covered(lat, lon, radius_m, threads=threads)
+    m = lat.size
+    w = weight if weight is not None else np.zeros(0)
+    w_unc, w_cov = (_exact_sums(w, covered.astype(np.int64), 2) if weight is not None
+                    else [Fraction(0), Fraction(0)])
+    roll = None
+    where_d = None
+    if districts is not None:
+        where_d = districts.locate(lat, lon)
+        nd = districts.n + 1
+        counts = np.bincount(where_d, minlength=nd)
+        cov = np.bincount(where_d[covered], minlength=nd)
+        if weight is not None:
+            wt = _exact_sums(weight, where_d, nd)
+            wc = _exact_sums(weight[covered], where_d[covered], nd)
+        else:
+            wt = wc = []
+        roll = (counts, cov, wt, wc)
+    frame = None
+    if keep_points:
+        data: dict[str, Any] = {spec.row_word: lines[valid]}
+        if chunk.ids is not None:
+            data["id"] = chunk.ids[valid]
+        data.update(lat=lat, lon=lon)
+        if weight is not None:
+            data["weight"] = weight
+        data.update(covered=covered, nearest_index=idx, nearest_km=dist / 1000.0)
+        if where_d is not None:
+            data["district_index"] = where_d
+        frame = pd.DataFrame(data)
+    return _PartResult(n, m, int(covered.sum()), w_unc + w_cov, w_cov, int(bad.size),
+                       lines[bad[:_LISTED]].tolist(), roll, frame)
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass
+class DemandResult:
+    """Demand coverage: ``summary`` (the JSON ``"demand"`` block), per-point and roll-ups."""
+
+    summary: dict[str, Any]
+    points: pd.DataFrame | None
+    by_district: pd.DataFrame | None
+    by_group: pd.DataFrame | None
+    outside: int
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``"demand"`` block of the coverage JSON."""
+        return dict(self.summary)
+
+
+def _centre_arrays(centres: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if isinstance(centres, gpd.GeoDataFrame) and not {"lat", "lon"} <= set(centres.columns):
+        pts = centres.to_crs("EPSG:4326").geometry if centres.crs else centres.geometry
+        lat, lon = pts.y.to_numpy(float), pts.x.to_numpy(float)
+    else:
+        lat = centres["lat"].to_numpy(float)
+        lon = centres["lon"].to_numpy(float)
+    names = (centres["name"].astype(str).to_numpy(dtype=object) if "name" in centres.columns
+             else np.array([f"row {i + 1}" for i in range(len(centres))], dtype=object))
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if not ok.all():
+        raise InputError(f"centres: {int((~ok).sum())} centres have no coordinates; "
+                         "drop them before measuring demand")
+    return lat, lon, names
+
+
+def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFrame, *,
+                    radius_km: float | None, weight_col: str | None = None,
+                    lat_col: str | None = None, lon_col: str | None = None,
+                    id_col: str | None = None, layer: str | None = None,
+                    engine: str = "memory", scheduler: str | None = None,
+                    chunksize: int = 1_000_000, districts: gpd.GeoDataFrame | None = None,
+                    keep_points: bool = True, progress: Progress | None = None
+                    ) -> DemandResult:
+    """Share of demand points (and of their weight) within ``radius_km`` of a centre.
+
+    Parameters
+    ----------
+    centres
+        Centres as given by :func:`covplan.io.read_points` (``lat``, ``lon``, ``name``) or any
+        point GeoDataFrame with a CRS.
+    demand
+        A CSV, a GeoParquet file or folder of parts, any point layer GDAL reads, or a frame.
+    radius_km
+        A point is covered when its geodesic WGS84 distance to a centre is at most this.
+    weight_col, lat_col, lon_col, id_col
+        Demand columns: a non-negative weight (e.g. people), coordinates (found by name when
+        not given), an identifier copied as text to the per-point output.
+    engine
+        ``"memory"`` streams parts through this process; ``"dask"`` runs the same parts on a
+        ``dask.distributed`` cluster at ``scheduler`` (a local one when ``None``).
+    chunksize
+        Points per part (bounds memory: about 200 bytes per point while a part is processed).
+    districts
+        Boundaries from :func:`covplan.io.read_boundaries` for roll-ups by district and group.
+    keep_points
+        Keep the per-point frame (``.points``); turn off for aggregates only.
+    progress
+        Called as ``progress(parts_done, parts_total)`` after every part.
+    """
+    if radius_km is None:
+        raise InputError("--demand needs --radius-km R: a demand point is covered when a centre "
+                         "lies within R km")
+    if not (isinstance(radius_km, (int, float)) and math.isfinite(radius_km) and radius_km >= 0):
+        raise InputError(f"--radius-km {radius_km!r}: must be a number of km >= 0")
+    if engine not in ("memory", "dask"):
+        raise InputError(f"--engine {engine!r}: use 'memory' or 'dask'")
+    chunksize = int(min(max(chunksize, 1), _MAX_PART_ROWS))
+    clat, clon, cnames = _centre_arrays(centres)
+    index = _CentreIndex(clat, clon)
+    spec, parts = _plan(demand, lat_col=lat_col, lon_col=lon_col, weight_col=weight_col,
+                        id_col=id_col, layer=layer, chunksize=chunksize)
+    located = _Districts(districts) if districts is not None else None
+    radius_m = float(radius_km) * 1000.0
+    if engine == "memory":
+        results = []
+        threads = os.cpu_count() or 1
+        for i, part in enumerate(parts):
+            results.append(_process_part(part, spec, index, radius_m, located, keep_points,
+                                         threads))
+            if progress:
+                progress(i + 1, len(parts))
+    else:
+        results = _run_dask(parts, spec, index, radius_m, located, keep_points, scheduler,
+                            progress)
+    return _combine(results, spec, float(radius_km), cnames, districts, keep_points)
+
+
+def _run_dask(parts, spec, index, radius_m, located, keep_points, scheduler, progress
+              ) -> list[_PartResult]:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError("--engine dask needs dask: pip install 'covplan[dask]'") from None
+    cluster = None
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout=_CONNECT_TIMEOUT)
+            except OSError as exc:
+                raise InputError(f"--scheduler {scheduler}: cannot reach a dask scheduler "
+                                 f"({exc}); check the address, e.g. tcp://host:8786") from None
+        else:
+            cluster = LocalCluster(n_workers=1, threads_per_worker=os.cpu_count() or 1,
+                                   processes=False, dashboard_address=None)
+            client = Client(cluster)
+        try:
+            shared = client.scatter([spec, index, located], broadcast=True)
+            futures = [client.submit(_process_part, part, *shared[:2], radius_m, shared[2],
+                                     keep_points, 1, pure=False) for part in parts]
+            for done, _ in enumerate(as_completed(futures), start=1):
+                if progress:
+                    progress(done, len(futures))
+            return client.gather(futures)
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _combine(results: list[_PartResult], spec: _Spec, radius_km: float, cnames: np.ndarray,
+             districts: gpd.GeoDataFrame | None, keep_points: bool) -> DemandResult:
+    points = sum(r.points for r in results)
+    if points == 0:
+        raise InputError(f"{spec.label}: no demand point with valid coordinates; check the "
+                         "lat/lon columns (--lat-col/--lon-col)")
+    covered = sum(r.covered for r in results)
+    weighted = spec.weight is not None
+    w_total = sum((r.weight_total for r in results), Fraction(0))
+    w_cov = sum((r.weight_covered for r in results), Fraction(0))
+    summary = {
+        "points": points,
+        "covered": covered,
+        "percent": _percent(covered, points),
+        "weight_total": float(w_total) if weighted else None,
+        "weight_covered": float(w_cov) if weighted else None,
+        "weight_percent": _percent(w_cov, w_total) if weighted else None,
+        "radius_km": radius_km,
+    }
+    warnings = []
+    skipped = sum(r.skipped for r in results)
+    if skipped:
+        lines = [x for r in results for x in r.skipped_lines][:_LISTED]
+        more = f", … ({skipped} in all)" if skipped > len(lines) else ""
+        warnings.append(f"{spec.label}: skipped {skipped} demand rows with missing or "
+                        f"out-of-range lat/lon ({spec.row_word}s "
+                        f"{', '.join(map(str, lines))}{more})")
+    by_district = by_group = None
+    outside = 0
+    if districts is not None:
+        by_district, by_group, outside = _rollups(results, districts, weighted)
+        if outside:
+            warnings.append(f"{spec.label}: {outside} demand points lie outside every district")
+    frame = None
+    if keep_points:
+        frame = pd.concat([r.frame for r in results], ignore_index=True)
+        idx = frame.pop("nearest_index").to_numpy()
+        km = frame.pop("nearest_km")
+        frame["nearest_centre"] = np.where(idx >= 0, cnames[np.maximum(idx, 0)], None) \
+            if cnames.size else None
+        frame["nearest_index"] = idx
+        frame["nearest_km"] = km
+        if "district_index" in frame.columns and districts is not None:
+            ids = np.append(districts["id"].astype(str).to_numpy(dtype=object), None)
+            frame["district"] = ids[frame.pop("district_index").to_numpy()]
+    return DemandResult(summary, frame, by_district, by_group, outside, warnings)
+
+
+def _rollups(results: list[_PartResult], districts: gpd.GeoDataFrame, weighted: bool
+             ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    nd = len(districts) + 1
+    counts = np.zeros(nd, dtype=np.int64)
+    cov = np.zeros(nd, dtype=np.int64)
+    wt = [Fraction(0)] * nd
+    wc = [Fraction(0)] * nd
+    for r in results:
+        assert r.by_district is not None
+        c, v, t, k = r.by_district
+        counts += c
+        cov += v
+        if weighted:
+            wt = [a + b for a, b in zip(wt, t, strict=True)]
+            wc = [a + b for a, b in zip(wc, k, strict=True)]
+    table = pd.DataFrame({
+        "id": districts["id"].astype(str).to_numpy() if "id" in districts else
+        np.arange(1, nd).astype(str),
+        "name": districts["name"].to_numpy() if "name" in districts else None,
+        "group": districts["group"].to_numpy() if "group" in districts else None,
+        "points": counts[:-1],
+        "covered": cov[:-1],
+        "percent": [_percent(a, b) for a, b in zip(cov[:-1], counts[:-1], strict=True)],
+        "weight_total": [float(x) for x in wt[:-1]] if weighted else None,
+        "weight_covered": [float(x) for x in wc[:-1]] if weighted else None,
+        "weight_percent": [_percent(a, b) for a, b in zip(wc[:-1], wt[:-1], strict=True)]
+        if weighted else None,
+    })
+    groups = []
+    keys = table["group"].where(table["group"].notna(), None)
+    for g in sorted({k for k in keys if k is not None}, key=str):
+        sel = np.flatnonzero((keys == g).to_numpy())
+        n, c = int(counts[sel].sum()), int(cov[sel].sum())
+        t = sum((wt[i] for i in sel), Fraction(0))
+        k = sum((wc[i] for i in sel), Fraction(0))
+        groups.append({"group": g, "points": n, "covered": c, "percent": _percent(c, n),
+                       "weight_total": float(t) if weighted else None,
+                       "weight_covered": float(k) if weighted else None,
+                       "weight_percent": _percent(k, t) if weighted else None})
+    by_group = pd.DataFrame(groups, columns=["group", "points", "covered", "percent",
+                                             "weight_total", "weight_covered", "weight_percent"])
+    table = table.sort_values("id", kind="stable").reset_index(drop=True)
+    return table, by_group, int(counts[-1])

@@ -1,0 +1,315 @@
+"""Demand-point coverage: hand-computable cases and a brute-force pyproj reference.
+
+Expected figures come from ``pyproj.Geod.fwd`` (points placed at known geodesic distances), from
+hand counts, or from a brute-force ``Geod.inv`` over every centre -- never from covplan itself.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Geod
+from shapely.geometry import box
+
+from covplan import demand
+from covplan.demand import demand_coverage, nearest_centres
+from covplan.errors import InputError
+
+GEOD = Geod(ellps="WGS84")
+R_KM = 25.0
+
+
+def _centres(*latlon: tuple[float, float]) -> pd.DataFrame:
+    return pd.DataFrame({"lat": [p[0] for p in latlon], "lon": [p[1] for p in latlon],
+                         "name": [f"C{i}" for i in range(len(latlon))]})
+
+
+def _fwd(lat: float, lon: float, az: float, dist_m: float) -> tuple[float, float]:
+    lon2, lat2, _ = GEOD.fwd(lon, lat, az, dist_m)
+    return lat2, lon2
+
+
+def _brute(lat, lon, clat, clon) -> np.ndarray:
+    """Geodesic distances (m) from every point to every centre, column by column."""
+    out = np.empty((len(lat), len(clat)))
+    for j in range(len(clat)):
+        out[:, j] = GEOD.inv(lon, lat, np.full(len(lat), clon[j]), np.full(len(lat), clat[j]))[2]
+    return out
+
+
+def _near_threshold(rng, clat, clon, n, radius_m):
+    """Points R-2 m and R+2 m from random centres, in random directions."""
+    pick = rng.integers(0, len(clat), n)
+    az = rng.uniform(-180, 180, n)
+    dist = radius_m + np.where(rng.random(n) < 0.5, -2.0, 2.0)
+    lon2, lat2, _ = GEOD.fwd(clon[pick], clat[pick], az, dist)
+    return lat2, lon2
+
+
+# --------------------------------------------------------------------------- the bound
+
+
+def test_sphere_bound_holds_on_random_pairs():
+    """s / angle between the geodetic unit vectors stays within [a(1-e²), a/sqrt(1-e²)]."""
+    rng = np.random.default_rng(7)
+    n = 40_000
+    lat1 = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    lon1 = rng.uniform(-180, 180, n)
+    # short, medium and long pairs, many near the poles
+    dist = np.concatenate([rng.uniform(1, 1e3, n // 4), rng.uniform(1e3, 1e5, n // 4),
+                           rng.uniform(1e5, 1e7, n // 4), rng.uniform(1, 5e4, n - 3 * (n // 4))])
+    lat1[-(n // 4):] = rng.uniform(85, 90, n // 4) * rng.choice([-1, 1], n // 4)
+    lon2, lat2, _ = GEOD.fwd(lon1, lat1, rng.uniform(-180, 180, n), dist)
+    s = GEOD.inv(lon1, lat1, lon2, lat2)[2]
+    u1 = demand._unit_vectors(lat1, lon1)
+    u2 = demand._unit_vectors(lat2, lon2)
+    theta = 2 * np.arcsin(np.linalg.norm(u1 - u2, axis=1) / 2)
+    a, f = 6378137.0, 1 / 298.257223563
+    e2 = f * (2 - f)
+    ratio = s / theta
+    assert ratio.min() >= a * (1 - e2) * (1 - 1e-9)
+    assert ratio.max() <= a / math.sqrt(1 - e2) * (1 + 1e-9)
+
+
+# --------------------------------------------------------------------------- tiny cases
+
+
+@pytest.mark.parametrize("keep_points", [True, False])
+def test_points_just_inside_and_outside_radius(keep_points):
+    r = R_KM * 1000
+    pts = [_fwd(0, 0, az, r + off) for az in (0, 45, 90, 180) for off in (-2.0, 2.0)]
+    frame = pd.DataFrame({"lat": [p[0] for p in pts], "lon": [p[1] for p in pts]})
+    res = demand_coverage(_centres((0, 0)), frame, radius_km=R_KM, keep_points=keep_points)
+    assert res.summary == {"points": 8, "covered": 4, "percent": 50.0, "weight_total": None,
+                           "weight_covered": None, "weight_percent": None, "radius_km": 25.0}
+    if keep_points:
+        assert res.points["covered"].tolist() == [True, False] * 4
+        expected = [(r + off) / 1000 for _ in range(4) for off in (-2.0, 2.0)]
+        assert res.points["nearest_km"].to_numpy() == pytest.approx(expected, abs=1e-9)
+        assert res.points["nearest_centre"].tolist() == ["C0"] * 8
+        assert res.points["row"].tolist() == list(range(1, 9))
+
+
+def test_pole_and_antimeridian():
+    # a centre 1 km from the north pole; points beyond the pole, on the other meridian
+    c_pole = _fwd(90, 0, 180, 1000)
+    # a centre just west of the antimeridian; points just east of it
+    c_anti = (-10.0, 179.99)
+    far = _fwd(*c_anti, 90, 24_000)  # crosses to negative longitudes
+    over = _fwd(*c_anti, 90, 26_000)
+    pts = [(90.0, 0.0), _fwd(90, 0, 0, 23_000), _fwd(90, 0, 0, 25_000), far, over,
+           (-90.0, 0.0)]
+    assert far[1] < -179.0 and over[1] < -179.0
+    frame = pd.DataFrame({"lat": [p[0] for p in pts], "lon": [p[1] for p in pts]})
+    res = demand_coverage(_centres(c_pole, c_anti), frame, radius_km=R_KM)
+    # pole: 1 km; 23 km beyond the pole on the 180° side: 24 km; 25 km beyond: 26 km
+    assert res.points["covered"].tolist() == [True, True, False, True, False, False]
+    assert res.points["nearest_index"].tolist() == [0, 0, 0, 1, 1, 1]
+    assert res.points["nearest_km"].to_numpy()[:5] == pytest.approx([1, 24, 26, 24, 26],
+                                                                     abs=1e-6)
+
+
+def test_weights_and_json_block():
+    r = R_KM * 1000
+    pts = [_fwd(20, 78, 0, r - 100), _fwd(20, 78, 90, r + 100), _fwd(20, 78, 200, 1000)]
+    frame = pd.DataFrame({"pin": ["001", "002", "003"], "lat": [p[0] for p in pts],
+                          "lon": [p[1] for p in pts], "people": [1.5, 2.0, 0.5]})
+    res = demand_coverage(_centres((20, 78)), frame, radius_km=R_KM, weight_col="people",
+                          id_col="pin")
+    # covered: 001 (1.5) and 003 (0.5) -> 2 of 3 points, 2.0 of 4.0 weight
+    assert list(res.summary) == ["points", "covered", "percent", "weight_total",
+                                 "weight_covered", "weight_percent", "radius_km"]
+    assert res.summary == {"points": 3, "covered": 2, "percent": 66.67, "weight_total": 4.0,
+                           "weight_covered": 2.0, "weight_percent": 50.0, "radius_km": 25.0}
+    assert res.points["id"].tolist() == ["001", "002", "003"]
+
+
+def test_weight_sums_are_exact_whatever_the_parts():
+    rng = np.random.default_rng(3)
+    w = rng.random(1000) * 10.0 ** rng.integers(-3, 6, 1000)
+    frame = pd.DataFrame({"lat": rng.uniform(-1, 1, 1000), "lon": rng.uniform(-1, 1, 1000),
+                          "w": w})
+    sums = {demand_coverage(_centres((0, 0)), frame, radius_km=1e4, weight_col="w",
+                            chunksize=size, keep_points=False).summary["weight_total"]
+            for size in (3, 7, 333, 1000)}
+    assert sums == {math.fsum(w)}  # fsum: the correctly rounded exact sum
+
+
+def test_exact_sums_by_group():
+    values = np.array([0.1, 0.2, 0.3, 1e16, 1.0, -1e16])
+    groups = np.array([0, 0, 1, 1, 1, 1])
+    assert demand._exact_sums(values, groups, 3) == [Fraction(0.1) + Fraction(0.2),
+                                                     Fraction(0.3) + Fraction(1.0),
+                                                     Fraction(0)]
+
+
+def test_district_rollups():
+    # two 1°x1° squares at the equator; a centre in the middle of the west one
+    districts = gpd.GeoDataFrame(
+        {"id": ["002", "001"], "name": ["East", "West"], "group": ["S", "S"]},
+        geometry=[box(1, 0, 2, 1), box(0, 0, 1, 1)], crs="EPSG:4326")
+    frame = pd.DataFrame({
+        "lat": [0.5, 0.6, 0.5, 0.5, 5.0],
+        "lon": [0.5, 0.45, 1.5, 1.05, 5.0],  # West, West, East (far), East (near), outside
+        "w": [10.0, 20.0, 30.0, 40.0, 50.0]})
+    res = demand_coverage(_centres((0.5, 0.5)), frame, radius_km=R_KM, weight_col="w",
+                          districts=districts)
+    # 1.05°E at the equator is about 61 km from 0.5°E: uncovered; 0.6N 0.45E is ~12 km: covered
+    by = res.by_district.set_index("id")
+    assert by.loc["001", ["points", "covered"]].tolist() == [2, 2]
+    assert by.loc["002", ["points", "covered", "percent"]].tolist() == [2, 0, 0.0]
+    assert by.loc["002", "weight_total"] == 70.0
+    assert res.by_district["id"].tolist() == ["001", "002"]
+    assert res.outside == 1
+    assert res.points["district"].tolist()[:4] == ["001", "001", "002", "002"]
+    assert pd.isna(res.points["district"].iloc[4])
+    assert res.by_group.to_dict("records") == [
+        {"group": "S", "points": 4, "covered": 2, "percent": 50.0, "weight_total": 100.0,
+         "weight_covered": 30.0, "weight_percent": 30.0}]
+    assert any("1 demand points lie outside" in w for w in res.warnings)
+
+
+# --------------------------------------------------------------------------- brute force
+
+
+def test_agrees_with_brute_force_pyproj():
+    rng = np.random.default_rng(11)
+    m = 100
+    clat = np.concatenate([np.degrees(np.arcsin(rng.uniform(-1, 1, m - 20))),
+                           rng.uniform(88, 90, 10), rng.uniform(-10, 10, 10)])
+    clon = np.concatenate([rng.uniform(-180, 180, m - 10), rng.choice([-179.999, 179.999], 10)])
+    n = 12_000
+    lat = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    lon = rng.uniform(-180, 180, n)
+    nlat, nlon = _near_threshold(rng, clat, clon, 12_000, R_KM * 1000)
+    plat = np.concatenate([lat, nlat, rng.uniform(87, 90, 3000)])
+    plon = np.concatenate([lon, nlon, rng.uniform(-180, 180, 3000)])
+    dist = _brute(plat, plon, clat, clon)
+    want_idx = dist.argmin(axis=1)
+    want_km = dist.min(axis=1) / 1000
+    idx, km = nearest_centres(plat, plon, clat, clon)
+    np.testing.assert_array_equal(idx, want_idx)
+    np.testing.assert_array_equal(km, want_km)
+    index = demand._CentreIndex(clat, clon)
+    for radius_km in (R_KM, 500.0):
+        covered = index.covered(plat, plon, radius_km * 1000, threads=2)
+        np.testing.assert_array_equal(covered, want_km <= radius_km)
+
+
+def test_india_scale_brute_force():
+    """Tens of thousands of points over India x 120 centres, including R±2 m points."""
+    rng = np.random.default_rng(5)
+    clat, clon = rng.uniform(8, 37, 120), rng.uniform(68, 97, 120)
+    nlat, nlon = _near_threshold(rng, clat, clon, 10_000, R_KM * 1000)
+    plat = np.concatenate([rng.uniform(8, 37, 20_000), nlat])
+    plon = np.concatenate([rng.uniform(68, 97, 20_000), nlon])
+    want = _brute(plat, plon, clat, clon).min(axis=1) <= R_KM * 1000
+    frame = pd.DataFrame({"lat": plat, "lon": plon})
+    centres = pd.DataFrame({"lat": clat, "lon": clon})
+    fast = demand_coverage(centres, frame, radius_km=R_KM, keep_points=False, chunksize=7000)
+    assert fast.summary["covered"] == int(want.sum())
+    full = demand_coverage(centres, frame, radius_km=R_KM, chunksize=7000)
+    np.testing.assert_array_equal(full.points["covered"].to_numpy(), want)
+
+
+def test_no_centres_means_nothing_covered():
+    frame = pd.DataFrame({"lat": [1.0], "lon": [2.0]})
+    res = demand_coverage(_centres(), frame, radius_km=R_KM)
+    assert res.summary["covered"] == 0
+    assert res.points["nearest_km"].tolist() == [math.inf]
+    assert res.points["nearest_centre"].tolist() == [None]
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_csv_semicolons_bom_text_ids_and_skipped_rows(tmp_path):
+    path = tmp_path / "pins.csv"
+    path.write_bytes("\ufeffPIN;Latitude;Longitude;pop\n001;0.1;0.1;5\n002;;0.2;1\n"
+                     "003;abc;0;1\n004;0;3;2\n".encode())
+    res = demand_coverage(_centres((0, 0)), path, radius_km=R_KM, weight_col="pop",
+                          id_col="PIN")
+    assert res.points["id"].tolist() == ["001", "004"]
+    assert res.points["line"].tolist() == [2, 5]
+    assert res.summary["points"] == 2 and res.summary["covered"] == 1
+    assert res.summary["weight_percent"] == pytest.approx(71.43)
+    assert res.warnings == [f"{path}: skipped 2 demand rows with missing or out-of-range "
+                            "lat/lon (lines 3, 4)"]
+
+
+def test_csv_parts_number_lines_exactly(tmp_path):
+    path = tmp_path / "many.csv"
+    rows = "\n".join(f"{i},{(i % 7) * 0.1},0" for i in range(5000))
+    path.write_text("id,lat,lon\n" + rows + "\n1,999,0\n")
+    res = demand_coverage(_centres((0, 0)), path, radius_km=R_KM, chunksize=300)
+    assert res.warnings[0].endswith("(lines 5002)")
+    assert res.points["line"].tolist() == list(range(2, 5002))
+    assert res.summary["covered"] == sum(1 for i in range(5000) if (i % 7) * 0.1 * 111.3 < 25)
+
+
+def test_geoparquet_folder_and_projected_layer(tmp_path):
+    pts = gpd.GeoDataFrame({"w": [1.0, 2.0, 3.0]},
+                           geometry=gpd.points_from_xy([0.1, 1.0, 0.0], [0.1, 0.0, -0.2]),
+                           crs="EPSG:4326")
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pts.iloc[:2].to_parquet(folder / "a.parquet")
+    pts.iloc[2:].to_crs("EPSG:3857").to_parquet(folder / "b.parquet")
+    res = demand_coverage(_centres((0, 0)), folder, radius_km=R_KM, weight_col="w")
+    # (0.1, 0.1) ~16 km and (0, -0.2) ~22 km covered; (1, 0) ~111 km not
+    assert (res.summary["covered"], res.summary["weight_covered"]) == (2, 4.0)
+    gpkg = tmp_path / "pts.gpkg"
+    pts.to_crs("EPSG:3857").to_file(gpkg)
+    assert demand_coverage(_centres((0, 0)), gpkg, radius_km=R_KM).summary["covered"] == 2
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("content, kwargs, message", [
+    ("a,b\n1,2\n", {}, "no latitude/longitude columns"),
+    ("lat,lon\n1,2\n", {"weight_col": "pop"}, "no column 'pop' (given by --demand-weight-col)"),
+    ("lat,lon,pop\n0,0,1\n0,0,-3\n", {"weight_col": "pop"}, "line 3: weight column 'pop'"),
+    ("lat,lon,pop\n0,0,x\n", {"weight_col": "pop"}, "line 2: weight column 'pop'"),
+    ("", {}, "is empty"),
+    ("lat,lon\n,\n", {}, "no demand point with valid coordinates"),
+    ("lat,lon\n1,2\n", {"radius_km": -1.0}, "--radius-km -1.0: must be"),
+    ("lat,lon\n1,2\n", {"radius_km": None}, "--demand needs --radius-km"),
+    ("lat,lon\n1,2\n", {"engine": "spark"}, "--engine 'spark'"),
+])
+def test_bad_input_names_file_and_column(tmp_path, content, kwargs, message):
+    path = tmp_path / "demand.csv"
+    path.write_text(content)
+    opts = {"radius_km": R_KM, **kwargs}
+    with pytest.raises(InputError) as err:
+        demand_coverage(_centres((0, 0)), path, **opts)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+    if "radius" not in message and "engine" not in message:
+        assert str(path) in str(err.value)
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(InputError, match="nope.csv: file not found"):
+        demand_coverage(_centres((0, 0)), tmp_path / "nope.csv", radius_km=R_KM)
+
+
+def test_input_file_is_not_modified(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("lat,lon\n0,0\n")
+    before = path.read_bytes()
+    demand_coverage(_centres((0, 0)), path, radius_km=R_KM)
+    assert path.read_bytes() == before
+
+
+def test_progress_reports_every_part(tmp_path):
+    frame = pd.DataFrame({"lat": np.zeros(10), "lon": np.zeros(10)})
+    calls = []
+    demand_coverage(_centres((0, 0)), frame, radius_km=R_KM, chunksize=4,
+                    progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
