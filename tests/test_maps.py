@@ -1,0 +1,267 @@
+"""Maps: assertions on the rendered HTML of tiny fixtures (tests/fixtures/maps).
+
+The fixture is a 3x3 grid of 1-degree squares (lon 70-73, lat 10-13), ids 001-009 row by row
+from the south-west, rows grouped South / Middle / North, weight 100,000 x id. Four centres sit
+in 001, 005, 007 and 009, so exactly those four districts are covered (by hand).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Polygon
+
+from covplan import maps
+from covplan.engine import Rule, assess
+from covplan.errors import InputError
+from covplan.io import read_boundaries, read_points
+
+HERE = Path(__file__).parent / "fixtures" / "maps"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _result(rule: Rule | None = None, *, weight: bool = True):
+    districts = read_boundaries(HERE / "grid.geojson", id_col="code", name_col="district",
+                                group_col="state", weight_col="pop" if weight else None)
+    centres = read_points(HERE / "centres.csv")
+    return assess(districts, centres, rule or Rule(), type_col="type")
+
+
+@pytest.fixture(scope="module")
+def result():
+    return _result()
+
+
+def _payload(page: str) -> dict:
+    found = re.search(r'<script type="application/json" id="[^"]+">\n(.*?)</script>', page, re.S)
+    assert found, "no data block in the page"
+    return json.loads(found.group(1))
+
+
+def _decode(payload: dict) -> tuple[list, list]:
+    """An independent reader of the delta format: districts as lists of (lon, lat) rings."""
+    x = y = 0
+    scale = payload["scale"]
+    shapes, rings = [], []
+    for district in payload["g"]:
+        polys = []
+        for poly in district:
+            out = []
+            for ring in poly:
+                pts = []
+                for dx, dy in zip(ring[::2], ring[1::2], strict=True):
+                    x, y = x + dx, y + dy
+                    pts.append((x / scale, y / scale))
+                out.append(pts)
+                rings.append(pts)
+            polys.append(out)
+        shapes.append(polys)
+    return shapes, rings
+
+
+def _html(result, **kwargs) -> str:
+    return maps.map_html(maps.coverage_map(result, **kwargs))
+
+
+def test_layers_legend_and_summary(result):
+    page = _html(result, title="Grid test")
+    for name in ("Districts: coverage", "Gaps (not covered)", "Group outlines", "Centres (4)"):
+        assert f'"{name}"' in page or name in page
+    data = _payload(page)
+    ids = data["d"]["id"]
+    assert ids == [f"{k:03d}" for k in range(1, 10)]
+    covered = {i for i, c in zip(ids, data["d"]["cov"], strict=True) if c}
+    assert covered == {"001", "005", "007", "009"}
+    assert [c["label"] for c in data["classes"]] == ["covered", "gap (not covered)"]
+    assert data["d"]["cls"] == [0, 1, 1, 1, 0, 1, 0, 1, 0]
+    # summary: 4 of 9 = 44.44 %; weight (1+5+7+9)/45 = 48.89 %
+    assert "Districts covered: 4 of 9 (44.44%)" in data["summary"][0]
+    assert "48.89%" in data["summary"][1]
+    assert any("presence: at least 1 centre inside" in line for line in data["summary"])
+    assert any(line.endswith("grid.geojson") for line in data["summary"])
+    assert [t["label"] for t in data["c"]["types"]] == ["direct", "partner", "van"]
+    assert "<title>Grid test</title>" in page
+
+
+def test_every_input_text_is_escaped(result):
+    page = _html(result, title=XSS)
+    assert XSS not in page
+    assert "<script>alert(2)" not in page
+    assert "<title>&lt;img src=x onerror=alert(1)&gt;</title>" in page
+    data = _payload(page)
+    names = data["c"]["data"][data["c"]["cols"].index("name")]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in names
+    assert "Gamma &amp; &quot;Sons&quot;" in names
+    assert data["d"]["name"][4] == "Echo &lt;script&gt;alert(2)&lt;/script&gt;"
+    assert data["groups"] == ["Middle", "North &quot;&amp;&quot; co", "South"]
+    assert data["title"] == "&lt;img src=x onerror=alert(1)&gt;"
+
+
+def test_same_inputs_give_identical_html(result):
+    first, second = _html(result), _html(_result())
+    assert first == second
+    assert not re.search(r"[0-9a-f]{32}", first), "a random folium id is left"
+
+
+def test_geometry_round_trips_and_group_outlines(result):
+    data = _payload(_html(result, simplify_m=0))
+    shapes, rings = _decode(data)
+    # district 001 is the square lon 70-71, lat 10-11 (closing point dropped)
+    assert sorted(shapes[0][0][0]) == [(70, 10), (70, 11), (71, 10), (71, 11)]
+    # outlines: the grid's outer edge (12 unit edges) plus the two lines between rows
+    # (2 x 3 unit edges): 18 unit edges in all, each drawn once
+    runs = np.array(data["go"]).reshape(-1, 3)
+    total = 0.0
+    for ring, first, count in runs:
+        pts = rings[ring]
+        for k in range(count):
+            (x0, y0), (x1, y1) = pts[(first + k) % len(pts)], pts[(first + k + 1) % len(pts)]
+            total += math.hypot(x1 - x0, y1 - y0)
+    assert total == pytest.approx(18.0)
+
+
+@pytest.mark.parametrize("color_by, expected", [
+    # centres inside: 1 in 001, 005, 007, 009 -> class "1"; others "0"
+    ("centers", [1, 0, 0, 0, 1, 0, 1, 0, 1]),
+])
+def test_colour_by_centres(result, color_by, expected):
+    data = _payload(_html(result, color_by=color_by))
+    assert data["d"]["cls"] == expected
+    assert [c["label"] for c in data["classes"]][:2] == ["0", "1"]
+
+
+def test_colour_by_per_weight(result):
+    data = _payload(_html(result, color_by="per-weight"))
+    # centres per 100,000: 001 -> 1/100k*100k = 1.0; 005 -> 0.2; 007 -> 1/7; 009 -> 1/9
+    labels = [c["label"] for c in data["classes"]]
+    assert labels[0] == "0" and labels[-1] == "no weight"
+    cls = data["d"]["cls"]
+    assert [cls[i] for i in (1, 2, 3, 5, 7)] == [0] * 5
+    assert cls[0] == max(cls[i] for i in (0, 4, 6, 8))  # the highest rate, the top class
+    assert cls[8] == min(cls[i] for i in (0, 4, 6, 8))  # 1/9 is the lowest positive rate
+
+
+def test_per_weight_needs_a_weight():
+    with pytest.raises(InputError, match="--weight-col"):
+        maps.coverage_map(_result(weight=False), color_by="per-weight")
+
+
+def test_radius_rings_need_a_radius_rule(result):
+    with pytest.raises(InputError, match="--radius-km"):
+        maps.coverage_map(result, show_radius=True)
+    page = _html(_result(Rule.radius(25)), show_radius=True)
+    assert "Radius 25 km" in page
+    assert _payload(page)["radius_m"] == 25000
+
+
+def test_sites_and_before_after(result):
+    before = _result(Rule(min_centers=2))  # nothing covered before
+    sites = read_points(HERE / "centres.csv").iloc[:2]
+    page = _html(result, sites=sites, before=before)
+    assert "Before: districts" in page and "After: coverage" in page
+    assert "Proposed sites (2)" in page
+    data = _payload(page)
+    assert data["before"]["cov"] == [0] * 9
+    assert "&lt;img src=x onerror=alert(1)&gt;" in data["sites"]["data"][1]
+
+
+def test_online_map_links_leaflet_and_offline_map_inlines_it(result):
+    online = _html(result)
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in online
+    assert "jquery" not in online and "bootstrap" not in online
+    offline = _html(result, offline=True)
+    assert not re.search(r"<(script|link)[^>]+(src|href)=", offline)
+    assert "tile.openstreetmap" not in offline
+    assert "L.markerClusterGroup" in offline and "Leaflet" in offline
+    assert "url(images/" not in offline
+    with_tiles = _html(result, offline=True, tiles="http://localhost:8080/{z}/{x}/{y}.png")
+    assert "http://localhost:8080/{z}/{x}/{y}.png" in with_tiles
+
+
+def test_offline_assets_from_a_named_folder(result, tmp_path):
+    for name in maps._OFFLINE_FILES:
+        (tmp_path / name).write_text(f"/* local {name} */", encoding="utf-8")
+    page = _html(result, offline=True, assets=tmp_path)
+    assert "/* local leaflet.js */" in page and "/* local MarkerCluster.css */" in page
+    (tmp_path / "leaflet.js").unlink()
+    with pytest.raises(InputError, match="leaflet.js"):
+        maps.coverage_map(result, offline=True, assets=tmp_path)
+
+
+def test_fixture_map_is_small(result):
+    # everything but Leaflet itself: script, styles, data for 9 districts and 4 centres
+    assert len(_html(result).encode()) < 30_000
+
+
+def test_write_map_refuses_to_overwrite(result, tmp_path):
+    target = tmp_path / "map.html"
+    m = maps.coverage_map(result)
+    maps.write_map(m, target)
+    before = target.read_bytes()
+    with pytest.raises(InputError, match="--overwrite"):
+        maps.write_map(m, target)
+    maps.write_map(m, target, overwrite=True)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["map.html"]
+
+
+def test_png_is_written_and_reproducible(result, tmp_path):
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    maps.write_png(result, a, title="Grid")
+    maps.write_png(result, b, title="Grid")
+    assert a.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert a.read_bytes() == b.read_bytes()
+
+
+def _zigzag_pair(lat: float, amplitude_m: float, step_m: float, n: int = 40):
+    """Two rectangles sharing a north-south zigzag edge at lon 0 (zigzag east-west)."""
+    dlat = step_m / 111_195.0
+    dlon = amplitude_m / (111_195.0 * math.cos(math.radians(lat)))
+    edge = [((dlon if k % 2 else 0.0), lat + k * dlat) for k in range(n + 1)]
+    top, bottom = edge[-1][1], edge[0][1]
+    west = Polygon([(-0.5, bottom), *edge, (-0.5, top)])
+    east = Polygon([(0.5, bottom), (0.5, top), *reversed(edge)])
+    return np.array([west, east], dtype=object)
+
+
+def test_simplification_is_in_metres_and_keeps_neighbours_joined():
+    # a 300 m zigzag at latitude 60: a 3 km tolerance removes it, a 30 m one keeps it
+    pair = _zigzag_pair(60.0, amplitude_m=300, step_m=300)
+    kept = maps._simplify_coverage(pair, 30)
+    gone = maps._simplify_coverage(pair, 3000)
+    assert shapely.get_num_coordinates(kept).sum() == shapely.get_num_coordinates(pair).sum()
+    assert shapely.get_num_coordinates(gone).sum() < 16
+    for simple in (kept, gone):
+        assert shapely.coverage_is_valid(simple)  # no overlaps
+        union = shapely.union_all(simple)
+        assert union.geom_type == "Polygon" and len(union.interiors) == 0  # no gaps
+        assert union.area == pytest.approx(sum(g.area for g in simple), rel=1e-9)
+        assert union.area == pytest.approx(shapely.union_all(pair).area, rel=1e-3)
+
+
+def test_local_frame_measures_metres_from_its_centre():
+    # distance from the centre = great-circle distance (haversine written here)
+    lon = np.array([80.0, 85.0, 72.0, 95.0])
+    lat = np.array([22.0, 30.0, 10.0, 25.0])
+    x, y = maps._aeqd_forward(lon, lat, 80.0, 22.0)
+    p1, p2 = math.radians(22.0), np.radians(lat)
+    h = (np.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * np.cos(p2) * np.sin(np.radians(lon - 80.0) / 2) ** 2)
+    great_circle = 2 * 6_371_008.8 * np.arcsin(np.sqrt(h))
+    assert np.allclose(np.hypot(x, y), great_circle, rtol=1e-9, atol=1e-6)
+    back_lon, back_lat = maps._aeqd_inverse(x, y, 80.0, 22.0)
+    assert np.allclose(back_lon, lon, atol=1e-9) and np.allclose(back_lat, lat, atol=1e-9)
+
+
+def test_decimals_follow_the_tolerance():
+    # the grid step (111,320 m / 10**d) is at most a fifth of the tolerance, 3 to 5 decimals
+    assert maps._decimals(1000) == 3
+    assert maps._decimals(500) == 4
+    assert maps._decimals(20) == 5
+    assert maps._decimals(0) == 5
