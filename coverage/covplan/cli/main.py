@@ -20,6 +20,7 @@ COMMANDS = {
     "gaps": "covplan.cli.gaps:gaps",
     "check": "covplan.cli.check:check",
     "demo": "covplan.cli.demo:demo",
+    "map": "covplan.cli.map:map_cmd",
     "plan": "covplan.cli.plan:plan",
     "compare": "covplan.cli.compare:compare",
 }

@@ -1,0 +1,57 @@
+"""``covplan map`` on the 3x3 map fixture (tests/fixtures/maps; see tests/test_maps.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from covplan.cli.main import cli
+
+HERE = Path(__file__).parent / "fixtures" / "maps"
+INPUTS = [str(HERE / "grid.geojson"), str(HERE / "centres.csv"), "--id-col", "code",
+          "--name-col", "district", "--group-col", "state"]
+
+
+def test_map_writes_html_and_png(runner, tmp_path):
+    out, png = tmp_path / "map.html", tmp_path / "map.png"
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", str(out), "--png", str(png),
+                              "--title", "Grid", "--offline"])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert "<title>Grid</title>" in page and "Districts: coverage" in page
+    assert "<img src=x" not in page
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_map_refuses_an_existing_output_without_overwrite(runner, tmp_path):
+    out, png = tmp_path / "map.html", tmp_path / "map.png"
+    png.write_bytes(b"keep")
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", str(out), "--png", str(png)])
+    assert res.exit_code == 2
+    assert "map.png" in res.output and "--overwrite" in res.output
+    assert not out.exists() and png.read_bytes() == b"keep"  # no partial output
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", str(out), "--png", str(png), "--overwrite"])
+    assert res.exit_code == 0, res.output
+    assert png.read_bytes() != b"keep"
+
+
+def test_map_option_errors_are_one_line_exit_2(runner, tmp_path):
+    out = str(tmp_path / "map.html")
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", out, "--color-by", "per-weight"])
+    assert res.exit_code == 2 and "--weight-col" in res.output
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", out, "--show-radius"])
+    assert res.exit_code == 2 and "--radius-km" in res.output
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", out, "--simplify-m", "-5"])
+    assert res.exit_code == 2 and "--simplify-m" in res.output
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", str(tmp_path / "no" / "map.html")])
+    assert res.exit_code == 2 and "does not exist" in res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "map.html").exists()
+
+
+def test_map_radius_rings_and_colour_by_centres(runner, tmp_path):
+    out = tmp_path / "map.html"
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", str(out), "--radius-km", "25",
+                              "--show-radius", "--color-by", "centers"])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert "Radius 25 km" in page and "Districts: centres inside" in page
