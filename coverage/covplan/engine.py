@@ -157,7 +157,7 @@ def _decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Rule
     n = len(districts)
     inside_d, inside_c, _ = polygons_within(geoms, points, 0.0)
     inside = np.bincount(inside_d, minlength=n)
-    nearest, dist_m = nearest_to_polygons(geoms, points)
+    nearest, dist_m = nearest_to_polygons(geoms, points, inside=(inside_d, inside_c))
     if rule.reach_m == 0:  # presence, or a zero radius: the same decision
         count = inside
     elif rule.min_centers == 1:

@@ -78,7 +78,7 @@ def _inside_pairs(polygons: np.ndarray, points: np.ndarray) -> tuple[np.ndarray,
     """(polygon, point) positions where the point is inside or on the boundary."""
     tree = shapely.STRtree(points)
     qi, pi = tree.query(polygons, predicate="intersects")
-    order = np.lexsort((pi, qi))
+    order = np.argsort(qi * len(points) + pi, kind="stable")
     return qi[order], pi[order]
 
 
@@ -144,11 +144,11 @@ def _vertex_ranges(boundary: _Boundary, n_polygons: int) -> tuple[np.ndarray, np
 def _prepare(polygons, points):
     polys = np.asarray(getattr(polygons, "array", polygons), dtype=object)
     pts = np.asarray(getattr(points, "array", points), dtype=object)
-    lon, lat = shapely.get_x(pts), shapely.get_y(pts)
-    return polys, pts, lon, lat
+    return polys, pts
 
 
-def nearest_to_polygons(polygons, points) -> tuple[np.ndarray, np.ndarray]:
+def nearest_to_polygons(polygons, points, *, inside: tuple[np.ndarray, np.ndarray] | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest point to each polygon, and its geodesic distance.
 
     Parameters
@@ -157,6 +157,9 @@ def nearest_to_polygons(polygons, points) -> tuple[np.ndarray, np.ndarray]:
         GeoSeries or array of (Multi)Polygons in EPSG:4326.
     points
         GeoSeries or array of Points in EPSG:4326.
+    inside
+        The (polygon, point) pairs of ``polygons_within(polygons, points, 0)``, when the
+        caller has them already (saves the point-in-polygon pass).
 
     Returns
     -------
@@ -165,13 +168,13 @@ def nearest_to_polygons(polygons, points) -> tuple[np.ndarray, np.ndarray]:
         inside, which are at distance 0; ties broken by position) and the distance in metres;
         ``-1`` and ``inf`` when there are no points.
     """
-    polys, pts, lon, lat = _prepare(polygons, points)
+    polys, pts = _prepare(polygons, points)
     n = len(polys)
     index = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.inf)
     if n == 0 or len(pts) == 0:
         return index, dist
-    qi, pi = _inside_pairs(polys, pts)
+    qi, pi = _inside_pairs(polys, pts) if inside is None else inside
     first = np.unique(qi, return_index=True)
     index[first[0]] = pi[first[1]]
     dist[first[0]] = 0.0
@@ -180,6 +183,7 @@ def nearest_to_polygons(polygons, points) -> tuple[np.ndarray, np.ndarray]:
         return index, dist
 
     boundary = _Boundary.of(polys[todo])
+    lon, lat = shapely.get_x(pts), shapely.get_y(pts)
     pt_xyz = _unit(lon, lat)
     tree = cKDTree(pt_xyz)
     k = min(4, len(pts))
@@ -222,7 +226,7 @@ def polygons_within(polygons, points, radius_m: float
         Positions and distances (0 for a point inside or on the boundary), sorted by
         polygon then point.
     """
-    polys, pts, lon, lat = _prepare(polygons, points)
+    polys, pts = _prepare(polygons, points)
     if radius_m < 0 or not np.isfinite(radius_m):
         raise ValueError(f"radius must be a finite distance >= 0, got {radius_m}")
     empty = np.zeros(0, dtype=np.int64)
@@ -232,6 +236,7 @@ def polygons_within(polygons, points, radius_m: float
     out_poly, out_pt, out_d = [qi], [pi], [np.zeros(len(qi))]
     if radius_m > 0:
         boundary = _Boundary.of(polys)
+        lon, lat = shapely.get_x(pts), shapely.get_y(pts)
         pt_xyz = _unit(lon, lat)
         reach = radius_m / EARTH_RADIUS_M / (1 - SPHERE_SLACK) + _SEG_ARC
         pairs = cKDTree(pt_xyz).sparse_distance_matrix(

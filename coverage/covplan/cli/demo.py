@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from covplan.cli.options import handle_errors, info, overwrite_opt, verbosity_opt
+from covplan.cli.options import (
+    CovplanUsageError,
+    handle_errors,
+    info,
+    overwrite_opt,
+    verbosity_opt,
+)
+
+OUTPUTS = ("coverage.json", "gaps.csv")
 
 
 @click.command(short_help="Run the main job on the embedded India data.")
@@ -33,6 +41,7 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
       covplan demo
       covplan demo --out /tmp/demo --overwrite
     """
+    from covplan.cli._report import summary_lines
     from covplan.cli.coverage import render_table, result_dict
     from covplan.cli.gaps import gap_table
     from covplan.cli.options import configure_logging, emit_json, log_warnings, resolve_dataset
@@ -41,6 +50,11 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
 
     configure_logging(verbosity, False)
     out = Path(out_dir)
+    targets = {name: out / name for name in OUTPUTS}
+    existing = [str(p) for p in targets.values() if p.exists()]
+    if existing and not overwrite:
+        raise CovplanUsageError(f"{existing[0]}: already exists; pass --overwrite to replace "
+                                "the demo outputs")
     out.mkdir(parents=True, exist_ok=True)
     bpath, bcols = resolve_dataset("@india", "boundaries")
     districts = read_boundaries(bpath, **bcols)
@@ -59,14 +73,8 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
     offices = read_points(hpath, name_col=hcols.get("name_col"))
     post = assess(districts, offices, Rule.radius(25))
     log_warnings(post.warnings)
-    click.echo(render_table(post))
+    click.echo("\n".join(summary_lines(result_dict(post))) + "\n")
 
-    written = []
-    target = out / "coverage.json"
-    emit_json(result_dict(result) | {"rule_text": result.rule.describe()}, str(target),
-              overwrite)
-    written.append(target)
-    target = out / "gaps.csv"
-    write_table(gap_table(result), target, overwrite=overwrite)
-    written.append(target)
-    click.echo("Wrote: " + ", ".join(str(p) for p in written))
+    emit_json(result.to_dict(), str(targets["coverage.json"]), overwrite)
+    write_table(gap_table(result), targets["gaps.csv"], overwrite=overwrite)
+    click.echo("Wrote: " + ", ".join(str(p) for p in targets.values()))

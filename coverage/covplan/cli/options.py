@@ -180,19 +180,32 @@ def load_inputs(opts: dict[str, Any]):
     return districts, points, rule
 
 
+ALIASES = {
+    "india": "india_districts",
+    "india-states": "india_states",
+    "india-sample": "india_sample_centres",
+    "india-post-ho": "india_head_offices",
+    "india-pincodes": "india_pincodes",
+}
+
+
 def resolve_dataset(value: str, role: str) -> tuple[str, dict[str, str]]:
-    """``@name`` picks an embedded dataset (with its column defaults); anything else is a path."""
+    """``@name`` picks an embedded dataset (with its column roles); anything else is a path."""
     if not value.startswith("@"):
         return value, {}
     from covplan import datasets
 
-    try:
-        entry = datasets.EMBEDDED[value[1:]]
-    except KeyError:
-        names = ", ".join("@" + k for k in sorted(datasets.EMBEDDED))
+    key = ALIASES.get(value[1:])
+    if key is None:
+        names = ", ".join("@" + k for k in ALIASES)
         raise CovplanUsageError(f"{role} '{value}': no such embedded dataset; use one of "
-                                f"{names} or a file path") from None
-    return str(entry["path"]()), entry.get("columns", {})
+                                f"{names} or a file path")
+    info = datasets.DATASETS[key]
+    if info["kind"] == "boundaries":
+        columns = {k: info[k] for k in ("id_col", "name_col", "group_col", "weight_col")}
+    else:
+        columns = {"name_col": info["name_col"]}
+    return str(datasets.dataset_path(key)), columns
 
 
 def log_warnings(messages: list[str]) -> None:

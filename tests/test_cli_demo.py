@@ -1,0 +1,43 @@
+"""`covplan demo` and the embedded-data aliases, end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from covplan.cli.main import cli
+
+
+def test_demo_writes_summary_gaps_and_more(runner, tmp_path):
+    out = tmp_path / "demo"
+    res = runner.invoke(cli, ["demo", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    # 710 of 777 is documented in data/README.md and checked independently (plain sjoin) in
+    # tests/test_data.py
+    assert "Districts covered: 710 of 777 (91.38%)" in res.stdout
+    data = json.loads((out / "coverage.json").read_text())
+    assert data["summary"]["covered"] == 710
+    with open(out / "gaps.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 777 - 710
+    weights = [float(r["weight"]) for r in rows]
+    assert weights == sorted(weights, reverse=True)
+    # a second run refuses to overwrite without --overwrite, and leaves the files alone
+    before = (out / "gaps.csv").read_bytes()
+    res = runner.invoke(cli, ["demo", "--out", str(out)])
+    assert res.exit_code == 2 and "--overwrite" in res.stderr
+    assert res.stdout == ""  # refused before any work
+    assert (out / "gaps.csv").read_bytes() == before
+
+
+def test_embedded_aliases(runner):
+    res = runner.invoke(cli, ["coverage", "@india", "@india-post-ho", "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)["summary"]
+    assert summary["districts"] == 777 and summary["weight_total"] == 1_210_664_673
+
+
+def test_unknown_alias(runner):
+    res = runner.invoke(cli, ["coverage", "@mars", "@india-sample"])
+    assert res.exit_code == 2
+    assert "boundaries '@mars': no such embedded dataset" in res.stderr
