@@ -40,3 +40,10 @@ def test_console_script_is_covplan():
     scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
     assert scripts["covplan"] == "covplan.cli.main:cli"
     assert "coverage" in scripts and scripts["coverage"].startswith("coverage")
+
+
+def test_public_api_is_listed_and_importable():
+    import covplan
+
+    for name in covplan.__all__:
+        assert getattr(covplan, name) is not None, name
