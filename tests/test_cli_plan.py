@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from covplan.cli.main import cli
 
 ROW = Path(__file__).parent / "fixtures" / "planning"

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from covplan.errors import InputError
-from covplan.planning import greedy_order, solve_matrix
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from covplan.errors import InputError
+from covplan.planning import greedy_order, solve_matrix
 
 # The greedy trap (hand-derived). Six districts d0..d5, three candidate sites:
 #   A covers d0 d1 d3 d4   (4 districts)
