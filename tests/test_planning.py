@@ -299,3 +299,13 @@ def test_compare_results_lists_changes() -> None:
     assert out["newly_covered"] == 1 and out["lost"] == 1
     with pytest.raises(InputError, match="different districts"):
         compare_results(a, {"districts": a["districts"][:2]})
+
+
+def test_auto_falls_back_to_greedy_without_highs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import covplan.planning as planning
+
+    monkeypatch.setattr(planning, "_have_highs", lambda: False)
+    p = planning.solve_matrix(TRAP, add=2, method="auto")
+    assert p.method == "greedy" and p.status == "heuristic" and p.covered_count == 5
+    with pytest.raises(InputError, match="highspy"):
+        planning.solve_matrix(TRAP, add=2, method="exact")

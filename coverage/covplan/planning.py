@@ -36,6 +36,8 @@ from covplan.errors import InputError
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from covplan.engine import CoverageResult, Rule
+
 __all__ = [
     "MatrixPlan",
     "Progress",
@@ -313,13 +315,7 @@ def _solve_milp(
     t0: float,
 ) -> tuple[list[int] | None, str, float | None, dict[str, Any]]:
     """Solve the MILP with HiGHS; returns (chosen positions, status, gap, details)."""
-    try:
-        import highspy
-    except ImportError as exc:  # pragma: no cover - highspy is a dependency
-        raise InputError(
-            "--method exact needs the HiGHS solver (pip install highspy); "
-            "or use --method greedy"
-        ) from exc
+    import highspy
 
     sub = sparse.csc_array(groups[:, keep])
     n_x = sub.shape[1]
@@ -493,7 +489,9 @@ def solve_matrix(
         Open the fewest sites that bring coverage to this percentage (0-100) of all districts
         (or of the total weight). Exactly one of ``add`` and ``target``.
     method
-        ``"greedy"``, ``"exact"`` or ``"auto"`` (exact with the optimality gap as the label).
+        ``"greedy"``; ``"exact"`` (HiGHS; the best plan found and its gap when the time limit
+        strikes first); or ``"auto"``: exact, and greedy (labelled ``heuristic``) if the
+        HiGHS solver (highspy) is not installed.
     time_limit
         Seconds for the exact solver.
     progress
@@ -508,6 +506,9 @@ def solve_matrix(
         raise InputError(f"--target {target}: must be a percentage between 0 and 100")
     if method not in _METHODS:
         raise InputError(f"--method {method!r}: use one of {', '.join(_METHODS)}")
+    if method == "exact" and not _have_highs():
+        raise InputError("--method exact needs the HiGHS solver: pip install highspy "
+                         "(or use --method greedy)")
     if not (time_limit > 0):
         raise InputError(f"--time-limit {time_limit}: must be a positive number of seconds")
 
@@ -546,6 +547,8 @@ def solve_matrix(
     used = "greedy"
     if g_interrupted:
         status = "interrupted"
+    elif method == "auto" and not _have_highs():
+        details = {"note": "highspy is not installed: greedy plan, no optimality proof"}
     elif method != "greedy" and (need is None or need > 0) and red.groups.shape[0] > 0:
         greedy_val = float(red.weight[sorted({g for c in g_covers for g in c})].sum())
         if add is not None and greedy_val >= float(red.weight.sum()) - 1e-9 * max(total, 1.0):
@@ -622,6 +625,12 @@ def solve_matrix(
     )
 
 
+def _have_highs() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("highspy") is not None
+
+
 def _covered_groups(groups: sparse.csc_array, chosen: Sequence[int]) -> np.ndarray:
     hit = np.zeros(groups.shape[0], dtype=bool)
     for c in chosen:
@@ -662,14 +671,14 @@ def default_candidates(boundaries: gpd.GeoDataFrame, mask: np.ndarray | None = N
     ).reset_index(drop=True)
 
 
-def _radius_m(rule: Any) -> float:
+def _radius_m(rule: Rule) -> float:
     if rule.kind == "radius":
         return float(rule.radius_km) * 1000.0
     return 0.0
 
 
 def candidate_matrix(
-    boundaries: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, rule: Any
+    boundaries: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, rule: Rule
 ) -> sparse.csc_array:
     """Districts x candidates: which candidate would cover which district under ``rule``.
 
@@ -727,12 +736,12 @@ class PlanRun:
     """
 
     report: dict[str, Any]
-    before: Any
-    after: Any
-    sites: Any
+    before: CoverageResult
+    after: CoverageResult
+    sites: gpd.GeoDataFrame
 
 
-def plan(boundaries: gpd.GeoDataFrame, centres: gpd.GeoDataFrame, rule: Any, **kwargs: Any
+def plan(boundaries: gpd.GeoDataFrame, centres: gpd.GeoDataFrame, rule: Rule, **kwargs: Any
          ) -> dict[str, Any]:
     """Plan new sites on top of the existing centres; the JSON-ready report.
 
@@ -748,7 +757,7 @@ def plan(boundaries: gpd.GeoDataFrame, centres: gpd.GeoDataFrame, rule: Any, **k
 def run_plan(
     boundaries: gpd.GeoDataFrame,
     centres: gpd.GeoDataFrame,
-    rule: Any,
+    rule: Rule,
     *,
     add: int | None = None,
     target: float | None = None,

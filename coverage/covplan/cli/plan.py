@@ -251,7 +251,8 @@ def plan(**kwargs: Any) -> None:
     if fmt == "json":
         emit_json(report, None if site_file else output, own["overwrite"])
     else:
-        text = render_plan(report, weight_col=opts.get("weight_col"))
+        text = render_plan(report, weight_col=run.before.inputs.get("weight_col")
+                           or opts.get("weight_col"))
         emit_text(text, None if site_file else output, own["overwrite"])
     if own["map_path"] is not None:
         from covplan.maps import coverage_map, write_map
