@@ -3,18 +3,19 @@ R km of a centre, geodesic on WGS84, for millions of points.
 
 How a point is decided
 ----------------------
-Centres go into a KD-tree of unit vectors built from their geodetic latitude and longitude.
-The map from the WGS84 ellipsoid to the unit sphere that keeps (lat, lon) stretches every
-length by a factor between ``a(1-e²)`` (meridian radius at the equator) and ``a/sqrt(1-e²)``
-(radius at the poles), because the ellipsoid's metric is ``M² dφ² + N² cos²φ dλ²`` with
-``a(1-e²) <= M, N <= a/sqrt(1-e²)``. Hence for every pair of points at angle θ on the sphere
-the geodesic distance ``s`` obeys ``_SCALE_MIN·θ <= s <= _SCALE_MAX·θ``.
+Centres go into a KD-tree of unit vectors built from their *conformal* latitude and longitude.
+That map from the WGS84 ellipsoid to the unit sphere is conformal, so it stretches every length
+element by one factor ``k(φ) = N(φ) cos φ / cos χ`` whatever the direction; ``k`` falls from
+``a`` at the equator to about ``a - 21.3 km`` at the poles. For two points at angle θ on the
+sphere: the great circle between them, stretched at most by ``max k``, bounds the geodesic
+distance from above, and the geodesic, stretched at least by ``min k``, bounds it from below,
+with ``k`` taken over the band of latitudes the two paths can reach (``_scale_bounds``). The
+bounds are about 0.34% apart worldwide and far less within a band of a few degrees.
 
-So the sphere is only a filter: the sphere-nearest centre ``c1`` is the geodesic-nearest
-unless another centre lies within ``θ1·_SCALE_MAX/_SCALE_MIN`` (about 1% further); those few
-points get every such candidate measured. Each point's distance to its nearest centre is
-measured with ``pyproj.Geod(ellps="WGS84").inv``, and ``covered = distance <= R``: the same
-decision as a brute-force pyproj loop over every centre.
+So the sphere is only a filter: a point is surely covered (or surely not) when the bounds say
+so; the few within the bounds' reach of R, and every centre that could be the nearest one, are
+measured with ``pyproj.Geod(ellps="WGS84").inv``. Decisions and nearest centres are therefore
+those of a brute-force pyproj loop over every centre.
 
 Large inputs are read in parts (byte ranges of a CSV, row groups of GeoParquet); each part is
 processed independently, so the in-memory engine streams with bounded memory and the dask engine
@@ -48,10 +49,7 @@ from covplan.errors import InputError
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
 
 _GEOD = Geod(ellps="WGS84")
-_SCALE_MIN = _GEOD.a * (1.0 - _GEOD.es)  # metres per radian, lower bound
-_SCALE_MAX = _GEOD.a / math.sqrt(1.0 - _GEOD.es)  # metres per radian, upper bound
-# candidate angle factor, widened for rounding in unit vectors, chords and arcsin
-_RATIO = _SCALE_MAX / _SCALE_MIN * (1.0 + 1e-9)
+_E = math.sqrt(_GEOD.es)
 _ABS_TOL_RAD = 1e-12  # 6 micrometres on the ground
 _PYPROJ_TOL_M = 1e-6  # pyproj's geodesics are exact to 15 nanometres
 _MAX_PART_ROWS = 1 << 24  # exact weight sums need fewer than 2**26 rows per part
@@ -67,11 +65,54 @@ Progress = Callable[[int, int], None]
 # --------------------------------------------------------------------------- geodesy core
 
 
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+def _conformal(lat: np.ndarray) -> np.ndarray:
+    """Conformal latitude χ in radians of geodetic latitudes in degrees.
+
+    Written with tan φ and atan so that it keeps full precision next to the poles.
+    """
     phi = np.radians(lat)
+    psi = np.arcsinh(np.tan(phi)) - _E * np.arctanh(_E * np.sin(phi))
+    return np.arctan(np.sinh(psi))
+
+
+def _scale_table() -> tuple[np.ndarray, np.ndarray]:
+    """k (metres per radian) at conformal latitudes 0..90°, checked to fall monotonically.
+
+    Above 89.9° cos φ / cos χ loses precision, so the table ends with the exact limit at the
+    pole, ``a / sqrt(1-e²) / ((1+e)/(1-e))^(e/2)``.
+    """
+    lat = np.linspace(0.0, 89.9, 179_801)
+    chi = _conformal(lat)
+    phi = np.radians(lat)
+    k = _GEOD.a / np.sqrt(1 - _GEOD.es * np.sin(phi) ** 2) * np.cos(phi) / np.cos(chi)
+    if not (np.all(np.diff(k) <= 0) and np.all(np.diff(chi) > 0)):  # pragma: no cover
+        raise RuntimeError("conformal scale is not monotonic; geodesic filter unsafe")
+    pole = _GEOD.a / math.sqrt(1 - _GEOD.es) / ((1 + _E) / (1 - _E)) ** (_E / 2)
+    if not pole < k[-1]:  # pragma: no cover
+        raise RuntimeError("conformal scale at the pole is not its minimum")
+    return np.append(chi, math.pi / 2), np.append(k, pole)
+
+
+_CHI_GRID, _K_GRID = _scale_table()
+_K_MAX = float(_K_GRID[0]) * (1 + 1e-9)  # bounds anywhere on Earth
+_K_MIN = float(_K_GRID[-1]) * (1 - 1e-9)
+_RATIO = _K_MAX / _K_MIN
+
+
+def _scale_bounds(chi: np.ndarray, reach: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of k over conformal latitudes within ``reach`` of ``chi``."""
+    lo, hi = chi - reach, chi + reach
+    a_lo = np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))
+    a_hi = np.minimum(np.maximum(np.abs(lo), np.abs(hi)), math.pi / 2)
+    i_lo = np.maximum(np.searchsorted(_CHI_GRID, a_lo, side="right") - 1, 0)  # grid <= a_lo
+    i_hi = np.minimum(np.searchsorted(_CHI_GRID, a_hi, side="left"), _K_GRID.size - 1)
+    return _K_GRID[i_hi] * (1 - 1e-9), _K_GRID[i_lo] * (1 + 1e-9)  # k falls with |χ|
+
+
+def _unit_vectors(chi: np.ndarray, lon: np.ndarray) -> np.ndarray:
     lam = np.radians(lon)
-    cos_phi = np.cos(phi)
-    return np.column_stack((cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)))
+    cos_chi = np.cos(chi)
+    return np.column_stack((cos_chi * np.cos(lam), cos_chi * np.sin(lam), np.sin(chi)))
 
 
 def _inv(lat1, lon1, lat2, lon2, threads: int) -> np.ndarray:
@@ -89,12 +130,13 @@ def _inv(lat1, lon1, lat2, lon2, threads: int) -> np.ndarray:
 
 
 class _CentreIndex:
-    """Unit-sphere KD-tree of centres answering exact geodesic nearest-centre queries."""
+    """Conformal-sphere KD-tree of centres answering exact geodesic queries."""
 
     def __init__(self, lat: np.ndarray, lon: np.ndarray) -> None:
         self.lat = np.ascontiguousarray(lat, dtype=np.float64)
         self.lon = np.ascontiguousarray(lon, dtype=np.float64)
-        self.tree = cKDTree(_unit_vectors(self.lat, self.lon)) if self.lat.size else None
+        self.tree = (cKDTree(_unit_vectors(_conformal(self.lat), self.lon))
+                     if self.lat.size else None)
 
     def nearest(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
                 ) -> tuple[np.ndarray, np.ndarray]:
@@ -102,19 +144,25 @@ class _CentreIndex:
         n = lat.size
         if self.tree is None or n == 0:
             return np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
-        xyz = _unit_vectors(lat, lon)
+        chi = _conformal(lat)
+        xyz = _unit_vectors(chi, lon)
         k = min(2, self.lat.size)
         chord, pos = self.tree.query(xyz, k=k, workers=threads if threads > 1 else 1)
-        chord = chord.reshape(n, k)
-        pos = pos.reshape(n, k)
-        theta = 2.0 * np.arcsin(np.minimum(chord * 0.5, 1.0))
-        idx = pos[:, 0].astype(np.int64)
+        theta = _arc(chord.reshape(n, k))
+        idx = pos.reshape(n, k)[:, 0].astype(np.int64)
         dist = _inv(lat, lon, self.lat[idx], self.lon[idx], threads)
         if k == 2:
-            limit = theta[:, 0] * _RATIO + _ABS_TOL_RAD
+            # the geodesic to the true nearest stays within θ1·_RATIO of the point
+            k_min, k_max = _scale_bounds(chi, theta[:, 0] * _RATIO + _ABS_TOL_RAD)
+            limit = (theta[:, 0] + _ABS_TOL_RAD) * k_max / k_min + _ABS_TOL_RAD
             amb = np.flatnonzero(theta[:, 1] <= limit)
             if amb.size:
-                self._resolve(lat, lon, xyz, amb, limit[amb], idx, dist, threads)
+                pts, cands, d = self._candidates(lat, lon, xyz, amb, _chord(limit[amb]),
+                                                 threads)
+                order = np.lexsort((cands, d, pts))
+                first = order[np.r_[0, np.flatnonzero(np.diff(pts[order])) + 1]]
+                idx[pts[first]] = cands[first]
+                dist[pts[first]] = d[first]
         return idx, dist
 
     def covered(self, lat: np.ndarray, lon: np.ndarray, radius_m: float, *, threads: int = 1
@@ -123,17 +171,19 @@ class _CentreIndex:
         n = lat.size
         if self.tree is None or n == 0:
             return np.zeros(n, dtype=bool)
-        xyz = _unit_vectors(lat, lon)
-        reach = (radius_m + _PYPROJ_TOL_M) / _SCALE_MIN + _ABS_TOL_RAD  # no centre beyond
-        bound = 2.0 * math.sin(min(reach, math.pi) * 0.5) * (1 + 1e-12) + 1e-15
-        chord, _ = self.tree.query(xyz, k=1, distance_upper_bound=bound,
+        chi = _conformal(lat)
+        xyz = _unit_vectors(chi, lon)
+        # a centre within R is reached by a geodesic whose image stays within `reach`
+        reach = (radius_m + _PYPROJ_TOL_M) / _K_MIN + _ABS_TOL_RAD
+        k_min, k_max = _scale_bounds(chi, reach)
+        bound = (radius_m + _PYPROJ_TOL_M) / k_min + _ABS_TOL_RAD  # no centre beyond
+        chord, _ = self.tree.query(xyz, k=1, distance_upper_bound=float(_chord(bound).max()),
                                    workers=threads if threads > 1 else 1)
-        theta = 2.0 * np.arcsin(np.minimum(chord * 0.5, 1.0))  # inf stays inf
-        out = (theta + _ABS_TOL_RAD) * _SCALE_MAX <= radius_m - _PYPROJ_TOL_M
-        band = np.flatnonzero(~out & ((theta - _ABS_TOL_RAD) * _SCALE_MIN
-                                      <= radius_m + _PYPROJ_TOL_M))
+        theta = _arc(chord)  # inf stays inf
+        out = (theta + _ABS_TOL_RAD) * k_max <= radius_m - _PYPROJ_TOL_M
+        band = np.flatnonzero(~out & (theta <= bound))
         if band.size:
-            pts, _, d = self._candidates(lat, lon, xyz, band, bound, threads)
+            pts, _, d = self._candidates(lat, lon, xyz, band, _chord(bound[band]), threads)
             out[np.unique(pts[d <= radius_m])] = True
         return out
 
@@ -147,15 +197,14 @@ class _CentreIndex:
                             count=int(counts.sum()))
         return pts, cands, _inv(lat[pts], lon[pts], self.lat[cands], self.lon[cands], threads)
 
-    def _resolve(self, lat, lon, xyz, amb, limit, idx, dist, threads) -> None:
-        """Measure every candidate of points whose nearest centre the sphere cannot tell."""
-        radius = 2.0 * np.sin(np.minimum(limit, math.pi) * 0.5) * (1 + 1e-12) + 1e-15
-        pts, cands, d = self._candidates(lat, lon, xyz, amb, radius, threads)
-        order = np.lexsort((cands, d, pts))
-        pts_o = pts[order]
-        first = order[np.r_[0, np.flatnonzero(np.diff(pts_o)) + 1]]
-        idx[pts[first]] = cands[first]
-        dist[pts[first]] = d[first]
+
+def _arc(chord: np.ndarray) -> np.ndarray:
+    return 2.0 * np.arcsin(np.minimum(chord * 0.5, 1.0))
+
+
+def _chord(arc: np.ndarray) -> np.ndarray:
+    """Chord of an arc, rounded up so a ball query keeps every centre within the arc."""
+    return 2.0 * np.sin(np.minimum(arc, math.pi) * 0.5) * (1 + 1e-12) + 1e-15
 
 
 def nearest_centres(lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray,
