@@ -309,3 +309,45 @@ def test_auto_falls_back_to_greedy_without_highs(monkeypatch: pytest.MonkeyPatch
     assert p.method == "greedy" and p.status == "heuristic" and p.covered_count == 5
     with pytest.raises(InputError, match="highspy"):
         planning.solve_matrix(TRAP, add=2, method="exact")
+
+
+def test_ctrl_c_during_the_milp_keeps_the_incumbent(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first wait for the solver thread raises KeyboardInterrupt (as Ctrl-C would); the
+    # solve is cancelled and the incumbent (at least the greedy warm start) comes back.
+    import highspy
+
+    real_wait = highspy.Highs.wait
+    calls = {"n": 0}
+
+    def wait(self: highspy.Highs, timeout: float = -1.0) -> tuple:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise KeyboardInterrupt
+        return real_wait(self, timeout)
+
+    monkeypatch.setattr(highspy.Highs, "wait", wait)
+    p = solve_matrix(TRAP, add=2, method="exact")
+    assert p.status == "interrupted" and p.method == "exact"
+    assert p.covered_count >= 5  # never worse than greedy's A + B
+
+
+@_SETTINGS
+@given(inst=_instances(), pct=st.integers(0, 100))
+def test_weighted_target_minimum_equals_brute_force(
+    inst: tuple[np.ndarray, np.ndarray], pct: int
+) -> None:
+    A, w = inst
+    goal = pct / 100 * w.sum()
+    n_c = A.shape[1]
+    expected = None
+    for k in range(n_c + 1):
+        if any(w[A[:, list(c)].any(axis=1)].sum() >= goal - 1e-9
+               for c in itertools.combinations(range(n_c), k)):
+            expected = k
+            break
+    p = solve_matrix(A, target=pct, weights=w, method="exact")
+    if expected is None:
+        assert p.target_reached is False
+    else:
+        assert p.target_reached is True and len(p.sites) == expected
+        assert p.covered_weight >= goal - 1e-9
