@@ -67,6 +67,16 @@ def test_plan_weighted_json(runner: CliRunner) -> None:
     assert out["after"]["weight_covered"] == 1040.0 and out["after"]["weight_percent"] == 97.2
 
 
+def test_plan_objective_districts_despite_weights(runner: CliRunner) -> None:
+    # by districts A-edge (4) beats C-mid (3); its weight gain is 4 x 10 = 40
+    out = _json(runner, [*BASE, "--weight-col", "pop", "--objective", "districts", "--add", "1",
+                         "--candidates", K, "--format", "json"])
+    assert out["objective"] == "districts"
+    assert [(s["name"], s["gain_districts"], s["gain_weight"]) for s in out["sites"]] == [
+        ("A-edge", 4, 40.0)
+    ]
+
+
 def test_plan_writes_sites_and_map(runner: CliRunner, tmp_path: Path) -> None:
     sites, page = tmp_path / "plan.csv", tmp_path / "plan.html"
     res = runner.invoke(cli, [*BASE, "--add", "2", "--candidates", K, "-o", str(sites),
@@ -99,6 +109,7 @@ def test_plan_is_deterministic(runner: CliRunner) -> None:
         (["--add", "1", "--exclude", "nowhere"], "--exclude"),
         (["--add", "1", "-o", "plan.txt"], "-o"),
         (["--add", "1", "--map", "plan.png"], "--map"),
+        (["--add", "1", "--objective", "weight"], "--weight-col"),
         (["--add", "1", "--candidates", "missing.csv"], "missing.csv"),
     ],
 )

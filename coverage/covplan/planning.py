@@ -765,6 +765,7 @@ def run_plan(
     exclude: Sequence[str] = (),
     method: Method = "auto",
     time_limit: float = 60.0,
+    objective: Literal["auto", "districts", "weight"] = "auto",
     progress: Progress | None = None,
 ) -> PlanRun:
     """Plan new sites on top of the existing centres.
@@ -773,8 +774,6 @@ def run_plan(
     ----------
     boundaries, centres
         As returned by :func:`covplan.io.read_boundaries` and :func:`covplan.io.read_points`.
-        When the boundaries carry weights (``--weight-col``) the objective is covered weight,
-        otherwise covered districts.
     rule
         The coverage rule (:class:`covplan.engine.Rule`); only ``min_centers=1`` is supported.
     add, target
@@ -787,7 +786,10 @@ def run_plan(
         District ids (no site inside them) or candidate site names to leave out.
     method, time_limit, progress
         See :func:`solve_matrix`.
-
+    objective
+        ``"districts"`` (count covered districts), ``"weight"`` (covered weight; needs the
+        boundaries' weights) or ``"auto"``: weight when the boundaries carry weights
+        (``--weight-col``), else districts. ``target`` is a percentage of the same figure.
     """
     from covplan.engine import assess
 
@@ -802,7 +804,12 @@ def run_plan(
     districts = before.districts.set_index("id").reindex(boundaries["id"])
     already = districts["covered"].fillna(False).to_numpy(dtype=bool)
     weighted = bool(boundaries["weight"].notna().any())
-    weights = boundaries["weight"].to_numpy(dtype=float) if weighted else None
+    if objective not in ("auto", "districts", "weight"):
+        raise InputError(f"--objective {objective!r}: use districts or weight")
+    if objective == "weight" and not weighted:
+        raise InputError("--objective weight needs district weights: pass --weight-col")
+    by_weight = weighted and objective != "districts"
+    w_all = np.nan_to_num(boundaries["weight"].to_numpy(dtype=float)) if weighted else None
 
     warnings: list[str] = []
     if candidates is None:
@@ -823,13 +830,14 @@ def run_plan(
     found = solve_matrix(
         A,
         already=already,
-        weights=weights,
+        weights=w_all if by_weight else None,
         add=add,
         target=target,
         method=method,
         time_limit=time_limit,
         progress=progress,
     )
+    reachable = already | (np.diff(sparse.csr_array(A).indptr) > 0)
 
     import geopandas as gpd
     import pandas as pd
@@ -866,7 +874,7 @@ def run_plan(
             "lat": float(new_sites["lat"].iloc[k]),
             "lon": float(new_sites["lon"].iloc[k]),
             "gain_districts": int(found.gain_count[k]),
-            "gain_weight": _round(found.gain_weight[k]) if weighted else None,
+            "gain_weight": _round(w_all[found.covers[k]].sum()) if w_all is not None else None,
             "covers": [str(ids[i]) for i in found.covers[k]],
         }
         for k, rank in zip(range(len(found.sites)), itertools.count(1), strict=False)
@@ -874,8 +882,8 @@ def run_plan(
     best = {
         "districts": found.best_reachable_count,
         "percent": _pct(found.best_reachable_count, n),
-        "weight": _round(found.best_reachable_weight) if weighted else None,
-        "weight_percent": _pct(found.best_reachable_weight, total_w) if weighted else None,
+        "weight": _round(w_all[reachable].sum()) if w_all is not None else None,
+        "weight_percent": _pct(w_all[reachable].sum(), total_w) if w_all is not None else None,
     }
     report = {
         "before": dict(before.summary),
@@ -884,7 +892,7 @@ def run_plan(
         "optimality_gap": None if found.optimality_gap is None
         else round(float(found.optimality_gap), 6),
         "status": found.status,
-        "objective": "weight" if weighted else "districts",
+        "objective": "weight" if by_weight else "districts",
         "rule": {"kind": rule.kind, "min_centers": int(rule.min_centers),
                  "radius_km": None if rule.radius_km is None else float(rule.radius_km)},
         "request": {"add": None if add is None else int(add),

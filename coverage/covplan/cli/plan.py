@@ -76,7 +76,7 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
                 f"reachable is {fig} ({best['districts']} districts), which these sites give."
             )
     if report["sites"]:
-        weighted = report["objective"] == "weight"
+        weighted = b["weight_total"] is not None
         header = ["rank", "site", "lat", "lon", "+districts"]
         if weighted:
             header.append("+weight")
@@ -165,6 +165,10 @@ def _check_output(path: str | None, overwrite: bool) -> None:
               show_default=True,
               help="greedy (fast, readable, no proof), exact (HiGHS MILP), auto (exact, or the "
                    "best plan found within --time-limit, labelled with its gap).")
+@click.option("--objective", type=click.Choice(["auto", "districts", "weight"]), default="auto",
+              show_default=True,
+              help="What to maximise (and what --target counts): districts, or weight; auto = "
+                   "weight when the districts have one (--weight-col), else districts.")
 @click.option("--time-limit", type=float, default=60.0, show_default=True, metavar="S",
               help="Seconds for the exact solver.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None,
@@ -235,7 +239,8 @@ def plan(**kwargs: Any) -> None:
     try:
         run = run_plan(districts, centers, rule, add=add, target=target, candidates=candidates,
                        exclude=own["exclude"], method=own["method"],
-                       time_limit=own["time_limit"], progress=progress)
+                       time_limit=own["time_limit"], objective=own["objective"],
+                       progress=progress)
     finally:
         progress.close()
     report = run.report
