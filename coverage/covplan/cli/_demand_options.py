@@ -1,0 +1,128 @@
+"""Demand-point options for ``covplan coverage`` (and any command that wants them).
+
+Options
+-------
+--demand FILE             demand points: CSV, GeoParquet file or folder, any point layer, or
+                          ``@india-pincodes`` (the embedded 19,416 PIN codes)
+--demand-weight-col W     numeric weight per point (e.g. people): also % of weight covered
+--demand-lat-col, --demand-lon-col, --demand-id-col
+                          demand columns (lat/lon found by name when not given)
+--demand-output FILE      per-point results (.csv .geojson .gpkg .xlsx, ``-`` = CSV on stdout)
+--engine memory|dask      where the parts run; --scheduler ADDRESS: an existing dask cluster
+--chunksize N             points per part (bounds memory)
+
+Use::
+
+    @click.command()
+    @input_options
+    @demand_options
+    def coverage(**kwargs):
+        opts, own = split_inputs(kwargs)
+        demand_opts = split_demand(own)
+        districts, centers, rule = load_inputs(opts)
+        ...
+        demand = run_demand(demand_opts, centers, districts, radius_km=opts["radius_km"],
+                            overwrite=own["overwrite"])
+        if demand is not None:
+            data["demand"] = demand.summary
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from covplan.cli.options import _compose, info, log_warnings, resolve_dataset
+
+DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
+               "demand_id_col", "demand_output", "engine", "scheduler", "chunksize")
+
+demand_options = _compose(
+    click.option("--demand", default=None, metavar="FILE",
+                 help="Demand points (CSV, GeoParquet file or folder, point layer, or "
+                      "@india-pincodes): % of points within --radius-km of a centre."),
+    click.option("--demand-weight-col", default=None, metavar="COL",
+                 help="Numeric demand weight (e.g. people): also % of weight covered."),
+    click.option("--demand-lat-col", default=None, metavar="COL",
+                 help="Demand latitude column [default: lat/latitude/y]."),
+    click.option("--demand-lon-col", default=None, metavar="COL",
+                 help="Demand longitude column [default: lon/lng/long/longitude/x]."),
+    click.option("--demand-id-col", default=None, metavar="COL",
+                 help="Demand ID column, copied as text to --demand-output."),
+    click.option("--demand-output", default=None, metavar="FILE",
+                 help="Write per-point results (covered, nearest centre, km, district) here: "
+                      ".csv .geojson .gpkg .xlsx, or - for CSV on stdout."),
+    click.option("--engine", type=click.Choice(["memory", "dask"]), default="memory",
+                 show_default=True,
+                 help="memory: stream parts here; dask: run them on a dask cluster."),
+    click.option("--scheduler", default=None, metavar="ADDRESS",
+                 help="dask scheduler to use with --engine dask, e.g. tcp://10.0.0.5:8786 "
+                      "[default: a local cluster]."),
+    click.option("--chunksize", type=click.IntRange(min=1), default=1_000_000,
+                 show_default=True, help="Demand points per part."),
+)
+
+
+def split_demand(own: dict[str, Any]) -> dict[str, Any]:
+    """Take the demand options out of a command's own options."""
+    return {k: own.pop(k) for k in DEMAND_KEYS if k in own}
+
+
+def run_demand(opts: dict[str, Any], centers, districts, *, radius_km: float | None,
+               overwrite: bool = False, progress: Callable[[int, int], None] | None = None):
+    """Demand coverage as the options say, or ``None`` without ``--demand``.
+
+    Writes ``--demand-output`` (atomically) and logs the warnings; raises
+    :class:`covplan.errors.InputError` on bad input (the command turns it into exit 2).
+    """
+    from covplan.demand import demand_coverage
+
+    if not opts.get("demand"):
+        for key in ("demand_output", "demand_weight_col", "scheduler"):
+            if opts.get(key):
+                option = "--" + key.replace("_", "-")
+                raise click.UsageError(f"{option} needs --demand FILE")
+        return None
+    if opts.get("scheduler") and opts.get("engine") != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    source, _ = resolve_dataset(opts["demand"], "demand")
+    id_col = opts.get("demand_id_col") or ("pincode" if opts["demand"] == "@india-pincodes"
+                                           else None)
+    info(f"demand: {source} within {radius_km} km, engine {opts.get('engine', 'memory')}")
+    result = demand_coverage(
+        centers, source, radius_km=radius_km, weight_col=opts.get("demand_weight_col"),
+        lat_col=opts.get("demand_lat_col"), lon_col=opts.get("demand_lon_col"),
+        id_col=id_col, engine=opts.get("engine", "memory"), scheduler=opts.get("scheduler"),
+        chunksize=opts.get("chunksize", 1_000_000), districts=districts,
+        keep_points=bool(opts.get("demand_output")),
+        progress=progress or _progress_bar())
+    log_warnings(result.warnings)
+    if opts.get("demand_output"):
+        write_points(result.points, opts["demand_output"], overwrite=overwrite)
+    return result
+
+
+def write_points(points, output: str, *, overwrite: bool) -> None:
+    """Per-point results as a table, or as point features for .geojson/.gpkg."""
+    from covplan.io import write_table
+
+    if output.lower().endswith((".geojson", ".gpkg")):
+        import geopandas as gpd
+
+        points = gpd.GeoDataFrame(points, crs="EPSG:4326",
+                                  geometry=gpd.points_from_xy(points["lon"], points["lat"]))
+    write_table(points, output, overwrite=overwrite)
+
+
+def _progress_bar() -> Callable[[int, int], None] | None:
+    """A part counter on stderr when it is a terminal (nothing in pipes and CI logs)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        click.echo(f"\rcovplan: demand part {done}/{total}", err=True, nl=done == total)
+
+    return show
