@@ -454,7 +454,7 @@ def _solve_milp(
     if interrupted:
         label = "interrupted"
     elif status == highspy.HighsModelStatus.kOptimal:
-        label, gap = "optimal", 0.0
+        label, gap = "optimal", max(gap or 0.0, 0.0)
     else:
         label = "time_limit"
     return chosen, label, gap, details
@@ -563,7 +563,9 @@ def solve_matrix(
                     warm = g_chosen  # keep the better start (may include dominated sites)
             else:
                 warm = warm if len(warm) <= len(g_chosen) else g_chosen
-            integral = not weighted or bool(np.all(np.mod(red.weight, 1) == 0))
+            # counts are whole numbers: a gap below 1 proves optimality; weights get a
+            # relative tolerance (abs gaps below 1 on 1e9 people would be numerical noise)
+            integral = not weighted
             x, status, gap, details = _solve_milp(
                 red.groups,
                 red.weight,
@@ -576,18 +578,14 @@ def solve_matrix(
                 progress=progress,
                 t0=t0,
             )
-            used = "exact"
             if x is not None:
-                chosen = x
-            if status == "optimal":
-                pass
-            elif x is None:
-                used = "greedy"
+                chosen, used = x, "exact"
     elif method != "greedy":
         status, gap, used = "optimal", 0.0, "exact"
 
-    # present the chosen set as a sequence; gains on district level
-    order = greedy_order(m, chosen, already=already, weights=w)
+    # gains on district level; greedy picks are already a sequence, an exact set is ranked
+    order = list(chosen) if used == "greedy" else greedy_order(m, chosen, already=already,
+                                                               weights=w)
     covered = already.copy()
     gain_count: list[int] = []
     gain_weight: list[float] = []
