@@ -276,3 +276,16 @@ def test_inputs_not_modified(runner, grid):
 
 def test_input_error_is_value_error():
     assert issubclass(InputError, ValueError)
+
+
+@pytest.mark.parametrize(("name", "driver"), [("b.fgb", "FlatGeobuf"), ("b.shp", None),
+                                              ("b.parquet", "parquet")])
+def test_other_boundary_formats(tmp_path, grid, name, driver):
+    frame = gpd.read_file(grid[0])
+    path = tmp_path / name
+    if driver == "parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_file(path, driver=driver)
+    got = read_boundaries(path, id_col="code")
+    assert got["id"].tolist() == [f"{i:03d}" for i in range(1, 10)]
