@@ -229,7 +229,7 @@ def test_no_centres_means_nothing_covered():
     res = demand_coverage(_centres(), frame, radius_km=R_KM)
     assert res.summary["covered"] == 0
     assert res.points["nearest_km"].tolist() == [math.inf]
-    assert res.points["nearest_centre"].tolist() == [None]
+    assert res.points["nearest_centre"].isna().all()
 
 
 # --------------------------------------------------------------------------- files
@@ -347,12 +347,17 @@ def demand_command():
     return cmd
 
 
+def _invoke_demand(runner, command, tmp_path, content, *args):
+    demand_csv = tmp_path / "d.csv"
+    demand_csv.write_text(content)
+    return runner.invoke(command, ["--demand", str(demand_csv), "--radius-km", "25", *args])
+
+
 def test_cli_demand_output_and_summary(runner, demand_command, tmp_path):
     demand_csv = tmp_path / "d.csv"
-    demand_csv.write_text("pin,lat,lon\n=1,0.1,0\n002,1,1\n")
     out = tmp_path / "points.csv"
-    res = runner.invoke(demand_command, ["--demand", str(demand_csv), "--radius-km", "25",
-                                         "--demand-id-col", "pin", "--demand-output", str(out)])
+    res = _invoke_demand(runner, demand_command, tmp_path, "pin,lat,lon\n=1,0.1,0\n002,1,1\n",
+                         "--demand-id-col", "pin", "--demand-output", str(out))
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["covered"] == 1
     rows = out.read_text().splitlines()
@@ -367,14 +372,10 @@ def test_cli_demand_output_and_summary(runner, demand_command, tmp_path):
     assert gpd.read_file(gpkg).geometry.x.tolist() == [0.0, 1.0]
 
 
-@pytest.mark.xfail(strict=True, reason="io._neutralise only looks at object columns; pandas 3 "
-                   "reads text as 'str' dtype (reported to the lead)")
 def test_cli_demand_output_neutralises_formulas(runner, demand_command, tmp_path):
-    demand_csv = tmp_path / "d.csv"
-    demand_csv.write_text("pin,lat,lon\n=1,0.1,0\n")
     out = tmp_path / "points.csv"
-    res = runner.invoke(demand_command, ["--demand", str(demand_csv), "--radius-km", "25",
-                                         "--demand-id-col", "pin", "--demand-output", str(out)])
+    res = _invoke_demand(runner, demand_command, tmp_path, "pin,lat,lon\n=1,0.1,0\n",
+                         "--demand-id-col", "pin", "--demand-output", str(out))
     assert res.exit_code == 0, res.output
     assert out.read_text().splitlines()[1].startswith("2,'=1,")
 

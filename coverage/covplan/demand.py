@@ -842,14 +842,21 @@ def _combine(results: list[_PartResult], spec: _Spec, radius_km: float, cnames: 
         frame = pd.concat([r.frame for r in results], ignore_index=True)
         idx = frame.pop("nearest_index").to_numpy()
         km = frame.pop("nearest_km")
-        frame["nearest_centre"] = np.where(idx >= 0, cnames[np.maximum(idx, 0)], None) \
-            if cnames.size else None
+        frame["nearest_centre"] = _labels(cnames, idx)
         frame["nearest_index"] = idx
         frame["nearest_km"] = km
         if "district_index" in frame.columns and districts is not None:
-            ids = np.append(districts["id"].astype(str).to_numpy(dtype=object), None)
-            frame["district"] = ids[frame.pop("district_index").to_numpy()]
+            ids = districts["id"].astype(str).to_numpy(dtype=object)
+            frame["district"] = _labels(ids, frame.pop("district_index").to_numpy())
     return DemandResult(summary, frame, by_district, by_group, outside, warnings)
+
+
+def _labels(names: np.ndarray, idx: np.ndarray) -> pd.Categorical:
+    """names[idx] as a categorical (a few bytes a point); missing where idx is out of range."""
+    uniq, inverse = np.unique(names.astype(str), return_inverse=True)
+    ok = (idx >= 0) & (idx < names.size)
+    codes = np.where(ok, inverse[np.where(ok, idx, 0)] if names.size else -1, -1)
+    return pd.Categorical.from_codes(codes, categories=uniq)
 
 
 def _rollups(results: list[_PartResult], districts: gpd.GeoDataFrame, weighted: bool

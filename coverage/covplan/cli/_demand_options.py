@@ -109,6 +109,10 @@ def write_points(points, output: str, *, overwrite: bool) -> None:
     """Per-point results as a table, or as point features for .geojson/.gpkg."""
     from covplan.io import write_table
 
+    # text as plain objects, so that write_table neutralises spreadsheet formulas in every
+    # text column (it looks at object columns; pandas 3 reads text as 'str')
+    text = [c for c in points.columns if points[c].dtype.kind not in "biufcmM"]
+    points = points.astype({c: object for c in text})
     if output.lower().endswith((".geojson", ".gpkg")):
         import geopandas as gpd
 
