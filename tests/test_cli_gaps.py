@@ -64,3 +64,15 @@ def test_unknown_extension(runner, grid, tmp_path):
     res = runner.invoke(cli, ["gaps", *grid, "-o", str(tmp_path / "gaps.docx")])
     assert res.exit_code == 2 and "unknown output format '.docx'" in res.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_neutralise_covers_every_text_dtype():
+    from covplan.io import _neutralise
+
+    frame = pd.DataFrame({"obj": pd.Series(["=1", "ok"], dtype=object),
+                          "text": pd.Series(["@x", "-y"], dtype="string"),
+                          "num": [-1.5, 2.0]})
+    out = _neutralise(frame)
+    assert out["obj"].tolist() == ["'=1", "ok"]
+    assert out["text"].tolist() == ["'@x", "'-y"]
+    assert out["num"].tolist() == [-1.5, 2.0]  # numbers are not text

@@ -488,7 +488,8 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula with ``'``."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        # text is 'object' in pandas 2 and 'str' in pandas 3: check both
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(
                 lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
     return out
