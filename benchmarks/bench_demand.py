@@ -8,6 +8,7 @@ is that of one method; times are medians of --repeat runs and exclude making the
 Methods
 - covplan memory: ``demand_coverage(..., keep_points=False)`` on an in-memory frame (exact).
 - covplan memory + per point: the same, also measuring each point's nearest centre and km.
+- covplan memory + district roll-up: coverage plus counts per India district and state.
 - covplan memory, Parquet folder: streamed in 1M-point parts from disk (bounded memory).
 - covplan dask: ``engine="dask"`` on a LocalCluster over the Parquet folder (includes starting
   and closing the cluster).
@@ -40,10 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED = 20261121
 RADIUS_KM = 25.0
 BBOX = (6.5, 35.7, 68.1, 97.4)  # India: lat min/max, lon min/max
-METHODS = ("memory", "points", "parquet", "dask", "geopandas")
+METHODS = ("memory", "points", "districts", "parquet", "dask", "geopandas")
 LABELS = {
     "memory": "covplan memory",
     "points": "covplan memory + per point",
+    "districts": "covplan memory + district roll-up",
     "parquet": "covplan memory, Parquet folder",
     "dask": "covplan dask LocalCluster",
     "geopandas": "geopandas LCC sjoin dwithin",
@@ -93,6 +95,12 @@ def _child(method: str, n: int, repeat: int, folder: str) -> dict:
 
     centres = _centres()
     points = None if method in ("parquet", "dask") else _points(n)
+    districts = None
+    if method == "districts":
+        from covplan.io import read_boundaries
+
+        districts = read_boundaries(ROOT / "data" / "india_districts.fgb", id_col="lgd_code",
+                                    name_col="district", group_col="state")
     times, covered = [], None
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -101,7 +109,7 @@ def _child(method: str, n: int, repeat: int, folder: str) -> dict:
         else:
             source = folder if method in ("parquet", "dask") else points
             res = demand_coverage(centres, source, radius_km=RADIUS_KM,
-                                  keep_points=method == "points",
+                                  keep_points=method == "points", districts=districts,
                                   engine="dask" if method == "dask" else "memory")
             covered = res.summary["covered"]
         times.append(time.perf_counter() - t0)
