@@ -189,6 +189,6 @@ function covplanMap(map, dataId, G) {
   fs.addTo(map);
   document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
   window.covplanMaps = window.covplanMaps || {};
-  window.covplanMaps[dataId] = {map: map, districts: layers, data: D};
+  window.covplanMaps[dataId] = {map: map, districts: layers, centres: markers, data: D};
 }
 """

@@ -1,0 +1,201 @@
+"""Maps opened in a real browser: Debian's headless Chromium driven by Playwright, no internet.
+
+CDN requests of the online map are answered with the Leaflet files of the installed xstatic
+packages; tiles with a blank image; anything else is refused and counted. The offline map
+must work with every request that is not ``file://`` refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+import shapely
+
+from covplan import maps
+from covplan.engine import Rule, assess
+from covplan.io import read_boundaries, read_points
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+HERE = Path(__file__).parent / "fixtures" / "maps"
+XSS = "<img src=x onerror=alert(1)>"
+BLANK_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+def _xstatic(module: str, name: str) -> bytes:
+    return (Path(import_module(module).BASE_DIR) / name).read_bytes()
+
+
+LOCAL = {  # CDN file name -> local copy from the xstatic packages
+    "leaflet.js": ("xstatic.pkg.leaflet", "leaflet.js"),
+    "leaflet.css": ("xstatic.pkg.leaflet", "leaflet.css"),
+    "leaflet.markercluster.js": ("xstatic.pkg.leaflet_markercluster",
+                                 "leaflet.markercluster.js"),
+    "MarkerCluster.css": ("xstatic.pkg.leaflet_markercluster", "MarkerCluster.css"),
+    "MarkerCluster.Default.css": ("xstatic.pkg.leaflet_markercluster",
+                                  "MarkerCluster.Default.css"),
+}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/ensure-chromium installs it")
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A page with console errors, dialogs and refused requests recorded."""
+
+    def __init__(self, browser, *, offline: bool) -> None:
+        self.context = browser.new_context(viewport={"width": 1100, "height": 800})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.refused: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.route("**/*", self._offline if offline else self._online)
+
+    def _offline(self, route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            self.refused.append(route.request.url)
+            route.abort()
+
+    def _online(self, route) -> None:
+        url = route.request.url
+        name = url.rsplit("/", 1)[-1]
+        if url.startswith("file://"):
+            route.continue_()
+        elif name in LOCAL:
+            kind = "text/css" if name.endswith(".css") else "application/javascript"
+            route.fulfill(status=200, body=_xstatic(*LOCAL[name]), content_type=kind)
+        elif "tile.openstreetmap.org" in url:
+            route.fulfill(status=200, body=BLANK_PNG, content_type="image/png")
+        else:
+            self.refused.append(url)
+            route.abort()
+
+    def open(self, path: Path, districts: int) -> None:
+        self.page.goto(path.as_uri())
+        try:
+            self.page.wait_for_function(
+                f"document.querySelectorAll('path.cp-district').length >= {districts}",
+                polling=100, timeout=30_000)  # rAF polling stalls in headless Chromium
+        except Exception as exc:
+            raise AssertionError(f"districts not drawn; page errors: {self.errors}, "
+                                 f"refused: {self.refused}") from exc
+        self.page.wait_for_timeout(300)
+        self.key = self.page.evaluate("Object.keys(window.covplanMaps)[0]")
+
+    def hover_district(self, index: int, lon: float, lat: float) -> str:
+        """Zoom to district ``index``, move the mouse over ``lon, lat``; the tooltip text."""
+        point = self.page.evaluate(
+            """([key, i, lat, lon]) => {
+                const m = window.covplanMaps[key];
+                m.map.fitBounds(m.districts[i].getBounds(), {animate: false});
+                const rect = m.map.getContainer().getBoundingClientRect();
+                const p = m.map.latLngToContainerPoint([lat, lon]);
+                return [rect.left + p.x, rect.top + p.y];
+            }""", [self.key, index, lat, lon])
+        self.page.wait_for_timeout(200)
+        self.page.mouse.move(point[0] - 3, point[1] - 3)
+        self.page.mouse.move(point[0], point[1])
+        tooltip = self.page.locator(".leaflet-tooltip")
+        tooltip.first.wait_for(state="visible", timeout=5_000)
+        return tooltip.first.inner_text()
+
+
+def _grid_result():
+    districts = read_boundaries(HERE / "grid.geojson", id_col="code", name_col="district",
+                                group_col="state", weight_col="pop")
+    return assess(districts, read_points(HERE / "centres.csv"), Rule(), type_col="type")
+
+
+def test_online_map_draws_districts_tooltips_and_escapes(browser, tmp_path):
+    path = maps.write_map(maps.coverage_map(_grid_result(), title=XSS), tmp_path / "m.html")
+    page = Page(browser, offline=False)
+    page.open(path, 9)
+    assert page.page.locator("path.cp-district").count() == 9
+    assert page.page.locator(".cp-title").inner_text() == XSS
+    # district 005 (lon 71-72, lat 11-12) is named "Echo <script>alert(2)</script>"
+    text = page.hover_district(4, 71.3, 11.7)
+    assert "Echo <script>alert(2)</script>" in text and "covered" in text
+    # the centre named like an XSS attack shows its name as text, and runs nothing
+    page.page.evaluate(
+        """key => { const m = window.covplanMaps[key];
+                    m.map.setView(m.centres[1].getLatLng(), 12, {animate: false}); }""",
+        page.key)
+    page.page.wait_for_timeout(800)  # the cluster layer re-draws after the zoom
+    page.page.evaluate("key => window.covplanMaps[key].centres[1].openPopup()", page.key)
+    popup = page.page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible", timeout=5_000)
+    assert XSS in popup.inner_text()
+    assert popup.locator("img").count() == 0
+    page.page.wait_for_timeout(300)
+    assert page.dialogs == []
+    assert page.errors == [] and page.refused == []
+    page.context.close()
+
+
+def test_search_box_finds_a_district(browser, tmp_path):
+    path = maps.write_map(maps.coverage_map(_grid_result(), offline=True), tmp_path / "m.html")
+    page = Page(browser, offline=True)
+    page.open(path, 9)
+    box = page.page.locator(".cp-search input")
+    box.fill("golf")
+    box.press("Enter")
+    tooltip = page.page.locator(".leaflet-tooltip")
+    tooltip.first.wait_for(state="visible", timeout=5_000)
+    assert "Golf" in tooltip.first.inner_text()
+    assert page.errors == []
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def india():
+    from covplan.datasets import india_districts_path, india_sample_centres_path
+
+    districts = read_boundaries(india_districts_path(), id_col="lgd_code", name_col="district",
+                                group_col="state", weight_col="population_est")
+    centres = read_points(india_sample_centres_path())
+    return assess(districts, centres, Rule(), type_col="type")
+
+
+def test_offline_india_map_works_with_every_request_refused(browser, india, tmp_path):
+    path = maps.write_map(maps.coverage_map(india, title="India", offline=True),
+                          tmp_path / "india.html")
+    html = path.read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link)[^>]+(src|href)=", html)
+    page = Page(browser, offline=True)
+    page.open(path, len(india.districts))
+    drawn = page.page.locator("path.cp-district").count()
+    assert drawn == len(india.districts)
+    # hover a district with no centre inside (no marker on top): its name shows
+    gaps = india.districts[~india.districts["covered"]]
+    row = gaps.iloc[0]
+    index = int(india.districts.index[india.districts["id"] == row["id"]][0])
+    point = shapely.point_on_surface(row.geometry)
+    text = page.hover_district(index, point.x, point.y)
+    assert row["name"] in text and "gap" in text
+    assert page.errors == [] and page.dialogs == []
+    assert page.refused == []  # it never even asked the network
+    page.context.close()
