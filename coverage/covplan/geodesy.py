@@ -30,7 +30,12 @@ __all__ = ["EARTH_RADIUS_M", "geodesic_m", "nearest_to_polygons", "polygons_with
 EARTH_RADIUS_M = 6_371_008.8  # mean radius, for the sphere filter only
 SEGMENT_DEG = 0.01  # densify boundaries: no vertex gap longer than ~1.1 km
 SPHERE_SLACK = 0.012  # > 2 x the measured sphere/ellipsoid discrepancy (0.56 %)
-_SEG_ARC = np.radians(SEGMENT_DEG) * 1.5  # vertex gap as a unit-sphere arc, with margin
+# Half the longest edge as a unit-sphere arc (with margin): the nearest point of an edge is
+# never farther than this from one of the edge's end vertices.
+_HALF_SEG = np.radians(SEGMENT_DEG) / 2 * 1.05
+# Sphere arcs rank distances only to within this factor of the ellipsoid's.
+_BAND = (1 + SPHERE_SLACK) / (1 - SPHERE_SLACK)
+_POINT_CHUNK = 20_000  # points per KD-tree pass in polygons_within (bounds memory)
 _GEOD = pyproj.Geod(ellps="WGS84")
 
 
@@ -82,24 +87,31 @@ def _inside_pairs(polygons: np.ndarray, points: np.ndarray) -> tuple[np.ndarray,
     return qi[order], pi[order]
 
 
-def _edge_distances(boundary: _Boundary, px: np.ndarray, py: np.ndarray, vertex: np.ndarray
-                    ) -> np.ndarray:
-    """Exact distance (m) from points (px, py) to the edges touching ``vertex``."""
-    n = len(boundary.lon)
-    az, _, d = _GEOD.inv(px, py, boundary.lon[vertex], boundary.lat[vertex])
-    best = np.asarray(d, dtype=float).copy()
-    x0, y0 = d * np.sin(np.radians(az)), d * np.cos(np.radians(az))
-    for step in (-1, 1):
-        other = np.clip(vertex + step, 0, n - 1)
-        valid = boundary.edge[np.minimum(vertex, other)] & (other != vertex)
-        if not valid.any():
-            continue
-        idx = np.flatnonzero(valid)
-        az1, _, d1 = _GEOD.inv(px[idx], py[idx], boundary.lon[other[idx]],
-                               boundary.lat[other[idx]])
-        x1, y1 = d1 * np.sin(np.radians(az1)), d1 * np.cos(np.radians(az1))
-        ax, ay = x0[idx], y0[idx]
-        dx, dy = x1 - ax, y1 - ay
+def _edge_distances(boundary: _Boundary, pt_lon: np.ndarray, pt_lat: np.ndarray,
+                    point: np.ndarray, vertex: np.ndarray) -> np.ndarray:
+    """Exact distance (m) from each ``point`` to the edges touching its ``vertex``.
+
+    Each (point, vertex) is measured once with ``Geod.inv``, even when it is shared by
+    neighbouring candidates.
+    """
+    n, m = len(boundary.lon), len(vertex)
+    prev_ok = (vertex > 0) & boundary.edge[np.maximum(vertex - 1, 0)]
+    next_ok = boundary.edge[vertex]
+    all_pt = np.concatenate([point, point[prev_ok], point[next_ok]])
+    all_v = np.concatenate([vertex, vertex[prev_ok] - 1, vertex[next_ok] + 1])
+    keys, inverse = np.unique(all_pt.astype(np.int64) * n + all_v, return_inverse=True)
+    up, uv = keys // n, keys % n
+    az, _, d = _GEOD.inv(pt_lon[up], pt_lat[up], boundary.lon[uv], boundary.lat[uv])
+    rad = np.radians(az)
+    x, y = (d * np.sin(rad))[inverse], (d * np.cos(rad))[inverse]
+    best = np.asarray(d, dtype=float)[inverse[:m]].copy()
+    offset = m
+    for ok in (prev_ok, next_ok):
+        idx = np.flatnonzero(ok)
+        other = slice(offset, offset + len(idx))
+        offset += len(idx)
+        ax, ay = x[idx], y[idx]
+        dx, dy = x[other] - ax, y[other] - ay
         length2 = dx * dx + dy * dy
         t = np.where(length2 > 0, -(ax * dx + ay * dy) / np.where(length2 > 0, length2, 1), 0)
         t = np.clip(t, 0.0, 1.0)
@@ -125,10 +137,9 @@ def _pair_distances(boundary: _Boundary, pt_lon: np.ndarray, pt_lat: np.ndarray,
     arc = _arc(chord)
     best = np.full(len(pair_poly), np.inf)
     np.minimum.at(best, pair_of, arc)
-    near = arc <= best[pair_of] * (1 + 2 * SPHERE_SLACK) + _SEG_ARC
+    near = arc <= best[pair_of] * _BAND + _HALF_SEG
     vertex, pair_of = vertex[near], pair_of[near]
-    pts = pair_pt[pair_of]
-    d = _edge_distances(boundary, pt_lon[pts], pt_lat[pts], vertex)
+    d = _edge_distances(boundary, pt_lon, pt_lat, pair_pt[pair_of], vertex)
     out = np.full(len(pair_poly), np.inf)
     np.minimum.at(out, pair_of, d)
     return out
@@ -193,7 +204,7 @@ def nearest_to_polygons(polygons, points, *, inside: tuple[np.ndarray, np.ndarra
     best = np.full(len(todo), np.inf)
     np.minimum.at(best, boundary.owner, arc[:, 0])
     # every point that could be nearest to the true boundary point lies within this arc
-    limit = best * (1 + SPHERE_SLACK) / (1 - SPHERE_SLACK) + _SEG_ARC
+    limit = best * _BAND + _HALF_SEG
     vlimit = limit[boundary.owner]
     keep = arc <= vlimit[:, None]
     pair_poly = np.repeat(boundary.owner, k)[keep.ravel()]
@@ -216,6 +227,32 @@ def nearest_to_polygons(polygons, points, *, inside: tuple[np.ndarray, np.ndarra
     return index, dist
 
 
+def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, pts: np.ndarray, radius_m: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(polygon, point, distance m) where a point is within ``radius_m`` of a boundary.
+
+    The sphere filter keeps every (point, vertex) pair that could matter; per (polygon, point)
+    only the vertices near the closest one are then measured exactly.
+    """
+    lon, lat = shapely.get_x(pts), shapely.get_y(pts)
+    reach = radius_m / EARTH_RADIUS_M / (1 - SPHERE_SLACK) + _HALF_SEG
+    sparse = cKDTree(_unit(lon, lat)).sparse_distance_matrix(
+        vertex_tree, _chord(reach * _BAND + _HALF_SEG), output_type="ndarray")
+    point, vertex, arc = sparse["i"], sparse["j"], _arc(sparse["v"])
+    key = boundary.owner[vertex].astype(np.int64) * len(pts) + point
+    order = np.argsort(key, kind="stable")
+    key, point, vertex, arc = key[order], point[order], vertex[order], arc[order]
+    pairs, start = np.unique(key, return_index=True)
+    best = np.minimum.reduceat(arc, start) if len(arc) else np.zeros(0)
+    pair_of = np.repeat(np.arange(len(pairs)), np.diff(np.append(start, len(key))))
+    near = (best[pair_of] <= reach) & (arc <= best[pair_of] * _BAND + _HALF_SEG)
+    d = _edge_distances(boundary, lon, lat, point[near], vertex[near])
+    dist = np.full(len(pairs), np.inf)
+    np.minimum.at(dist, pair_of[near], d)
+    ok = dist <= radius_m
+    return pairs[ok] // len(pts), pairs[ok] % len(pts), dist[ok]
+
+
 def polygons_within(polygons, points, radius_m: float
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (polygon, point) pair within ``radius_m`` metres, geodesic.
@@ -236,22 +273,16 @@ def polygons_within(polygons, points, radius_m: float
     out_poly, out_pt, out_d = [qi], [pi], [np.zeros(len(qi))]
     if radius_m > 0:
         boundary = _Boundary.of(polys)
-        lon, lat = shapely.get_x(pts), shapely.get_y(pts)
-        pt_xyz = _unit(lon, lat)
-        reach = radius_m / EARTH_RADIUS_M / (1 - SPHERE_SLACK) + _SEG_ARC
-        pairs = cKDTree(pt_xyz).sparse_distance_matrix(
-            cKDTree(boundary.xyz), _chord(reach), output_type="ndarray")
-        cand = np.unique(np.column_stack([boundary.owner[pairs["j"]], pairs["i"]]), axis=0)
-        if len(qi):  # drop pairs already known to be inside
-            inside = set(zip(qi.tolist(), pi.tolist(), strict=True))
-            mask = np.fromiter(((a, b) not in inside for a, b in cand.tolist()), bool, len(cand))
-            cand = cand[mask]
-        start, count = _vertex_ranges(boundary, len(polys))
-        d = _pair_distances(boundary, lon, lat, pt_xyz, cand[:, 0], cand[:, 1], start, count)
-        ok = d <= radius_m
-        out_poly.append(cand[ok, 0])
-        out_pt.append(cand[ok, 1])
-        out_d.append(d[ok])
+        vertex_tree = cKDTree(boundary.xyz)
+        inside_keys = qi * len(pts) + pi
+        for first in range(0, len(pts), _POINT_CHUNK):
+            chunk = np.arange(first, min(first + _POINT_CHUNK, len(pts)))
+            found = _near_boundary(boundary, vertex_tree, pts[chunk], radius_m)
+            keys = found[0] * len(pts) + chunk[found[1]]
+            new = ~np.isin(keys, inside_keys)
+            out_poly.append(found[0][new])
+            out_pt.append(chunk[found[1][new]])
+            out_d.append(found[2][new])
     poly_idx = np.concatenate(out_poly).astype(np.int64)
     pt_idx = np.concatenate(out_pt).astype(np.int64)
     dist = np.concatenate(out_d)
