@@ -67,3 +67,25 @@ def test_existing_output_needs_overwrite(runner, grid, tmp_path):
     assert out.read_text() == "keep me"
     res = runner.invoke(cli, ["coverage", *grid, "-o", str(out), "--overwrite"])
     assert res.exit_code == 0 and json.loads(out.read_text())["summary"]["covered"] == 7
+
+
+def test_demand_points_in_json_and_table(runner, grid, tmp_path):
+    # P1 is 0.1 degree from C1; P3 is 0.5 degree of meridian (55.3 km) from C5; P2 is far
+    demand = tmp_path / "demand.csv"
+    demand.write_text("pin,lat,lon,people\nP1,0.6,0.5,1\nP2,10,10,2\nP3,2.0,4.0,5\n")
+    args = ["coverage", *grid, "--radius-km", "60", "--demand", str(demand),
+            "--demand-weight-col", "people"]
+    res = runner.invoke(cli, [*args, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["demand"] == {
+        "points": 3, "covered": 2, "percent": 66.67, "weight_total": 8.0,
+        "weight_covered": 6.0, "weight_percent": 75.0, "radius_km": 60.0}
+    res = runner.invoke(cli, args)
+    assert "Demand points within 60 km of a centre: 2 of 3 (66.67%)" in res.stdout
+
+
+def test_demand_needs_radius(runner, grid, tmp_path):
+    demand = tmp_path / "demand.csv"
+    demand.write_text("lat,lon\n0.6,0.5\n")
+    res = runner.invoke(cli, ["coverage", *grid, "--demand", str(demand)])
+    assert res.exit_code == 2 and "--radius-km" in res.stderr

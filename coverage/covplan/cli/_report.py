@@ -30,6 +30,19 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def demand_lines(data: dict[str, Any]) -> list[str]:
+    """Demand points within the radius, when they were assessed."""
+    d = data.get("demand")
+    if not d:
+        return []
+    lines = [f"Demand points within {d['radius_km']:g} km of a centre: {d['covered']:,} of "
+             f"{d['points']:,} ({_pct(d['percent'])}%)"]
+    if d.get("weight_total") is not None:
+        lines.append(f"Demand weight within {d['radius_km']:g} km: {_num(d['weight_covered'])} "
+                     f"of {_num(d['weight_total'])} ({_pct(d['weight_percent'])}%)")
+    return lines
+
+
 def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     def fmt(row: list[str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from covplan.cli._demand_options import demand_options, run_demand, split_demand
 from covplan.cli.options import (
     emit_json,
     emit_text,
@@ -29,30 +30,32 @@ def format_for(fmt: str | None, output: str | None) -> str:
     return "table"
 
 
-def result_dict(result) -> dict:
+def result_dict(result, demand=None) -> dict:
+    """The JSON contract, plus ``demand`` when demand points were assessed."""
     data = result.to_dict()
-    data["rule_text"] = result.rule.describe()
+    if demand is not None:
+        data["demand"] = demand.summary
     return data
 
 
-def render_table(result) -> str:
-    from covplan.cli._report import breakdown_lines, summary_lines
+def render_table(result, demand=None) -> str:
+    from covplan.cli._report import breakdown_lines, demand_lines, summary_lines
 
-    data = result_dict(result)
-    return "\n".join(summary_lines(data) + breakdown_lines(data)) + "\n"
+    data = result_dict(result, demand) | {"rule_text": result.rule.describe()}
+    return "\n".join(summary_lines(data) + demand_lines(data) + breakdown_lines(data)) + "\n"
 
 
-def write_result(result, fmt: str, output: str | None, overwrite: bool) -> None:
+def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=None) -> None:
     """Write a coverage result as a table, JSON or per-district CSV."""
     if fmt == "json":
-        emit_json(result.to_dict(), output, overwrite)
+        emit_json(result_dict(result, demand), output, overwrite)
     elif fmt == "csv":
         from covplan.engine import district_table
         from covplan.io import write_table
 
         write_table(district_table(result), output or "-", overwrite=overwrite)
     else:
-        emit_text(render_table(result), output, overwrite)
+        emit_text(render_table(result, demand), output, overwrite)
 
 
 @click.command(short_help="How covered are we? % of districts (and weight) covered.")
@@ -62,6 +65,7 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool) -> None:
                    "district) [default: table, or the -o extension].")
 @click.option("-o", "--output", default=None, help="Write here instead of stdout.")
 @overwrite_opt
+@demand_options
 @handle_errors
 def coverage(**kwargs) -> None:
     """Decide which districts are covered and report % of districts (and of weight),
@@ -75,11 +79,16 @@ def coverage(**kwargs) -> None:
       covplan coverage @india @india-sample --type-col type
       covplan coverage districts.gpkg centres.csv --group-col state --weight-col pop
       covplan coverage districts.geojson centres.csv --radius-km 25 --format json | jq .summary
+      covplan coverage @india @india-sample --radius-km 25 --demand @india-pincodes
     """
     from covplan.engine import assess
 
     opts, own = split_inputs(kwargs)
+    demand_opts = split_demand(own)
     districts, centers, rule = load_inputs(opts)
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
     log_warnings(result.warnings)
-    write_result(result, format_for(own["fmt"], own["output"]), own["output"], own["overwrite"])
+    demand = run_demand(demand_opts, centers, districts, radius_km=opts.get("radius_km"),
+                        overwrite=own["overwrite"])
+    write_result(result, format_for(own["fmt"], own["output"]), own["output"], own["overwrite"],
+                 demand)
