@@ -35,8 +35,12 @@ function covplanMap(map, dataId, G) {
     }
     return h;
   }
-  function hi(e) { e.target.setStyle({weight: 2.5, color: "#000"}); }
-  function lo(e) { e.target.setStyle({weight: 0.6, color: "#555"}); }
+  var BASE = {weight: 0.6, color: "#555", opacity: 0.8, dashArray: null};
+  var GAPSTYLE = {weight: 2, color: GAP, opacity: 1, dashArray: "5 3"};
+  function hi(e) { e.target.setStyle({weight: 2.5, color: "#000", dashArray: null}); }
+  function lo(e) { e.target.setStyle(e.target._cpStyle || BASE); }
+  // fit first, so every shape is projected and drawn once, at the final zoom
+  map.fitBounds(D.bbox, {animate: false, padding: [10, 10]});
   function districts(target, colourOf, cls) {
     var out = new Array(n);
     for (var i = 0; i < n; i++) {
@@ -53,18 +57,25 @@ function covplanMap(map, dataId, G) {
   }
   var layers = districts(G.districts, function (i) { return D.classes[d.cls[i]].color; },
                          "cp-district");
-  map.fitBounds(G.districts.getBounds(), {animate: false, padding: [10, 10]});
   if (G.before && D.before) {
     districts(G.before, function (i) {
       var c = D.before.cov[i]; return c < 0 ? NODATA : (c ? COV : NOCOV);
     }, "cp-district-before");
   }
-  for (var i = 0; i < n; i++) {
-    if (!d.cov[i] && shapes[i].length) {
-      G.gaps.addLayer(L.polygon(shapes[i], {className: "cp-gap", fill: false, color: GAP,
-                                            weight: 2, dashArray: "5 3", interactive: false}));
+  // the gaps layer draws nothing itself: while it is on, gap districts get a dashed outline
+  function highlightGaps(on) {
+    for (var i = 0; i < n; i++) {
+      if (!d.cov[i] && layers[i]) {
+        layers[i]._cpStyle = on ? GAPSTYLE : null;
+        layers[i].setStyle(on ? GAPSTYLE : BASE);
+        if (on && map.hasLayer(layers[i])) layers[i].bringToFront();
+      }
     }
   }
+  G.gaps.on("add", function () { highlightGaps(true); });
+  G.gaps.on("remove", function () { highlightGaps(false); });
+  G.districts.on("add", function () { highlightGaps(map.hasLayer(G.gaps)); });
+  if (map.hasLayer(G.gaps)) highlightGaps(true);
   if (G.outlines && D.go.length) {
     var lines = [];
     for (var u = 0; u < D.go.length; u += 3) {

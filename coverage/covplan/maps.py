@@ -587,6 +587,7 @@ def coverage_map(
     enc = _Encoded(simple, group_idx, _decimals(simplify_m))
 
     cls, classes, heading = _classes(districts, color_by)
+    bounds = shapely.total_bounds(districts.geometry.values)  # xmin, ymin, xmax, ymax
     d = {
         "id": [_text(v) for v in districts["id"].tolist()],
         "name": [_text(v) for v in districts["name"].tolist()],
@@ -605,6 +606,8 @@ def coverage_map(
         "radius_m": float(radius_km) * 1000 if show_radius else None,
         "summary": _summary_lines(result, inputs),
         "title": _text(title),
+        "bbox": [[round(float(b), 5) for b in bounds[1::-1]],
+                 [round(float(b), 5) for b in bounds[:1:-1]]],
     }
     if sites is not None and len(sites):
         payload["sites"] = _points(sites, type_col=None)
