@@ -101,3 +101,17 @@ def test_unreachable_scheduler_is_an_input_error(centres, tmp_path, monkeypatch)
     with pytest.raises(InputError, match="--scheduler tcp://127.0.0.1:9"):
         demand_coverage(centres, path, radius_km=1.0, engine="dask",
                         scheduler="tcp://127.0.0.1:9")
+
+
+def test_existing_cluster_by_address(demand_files, centres):
+    from dask.distributed import LocalCluster
+
+    csv_path, _ = demand_files
+    opts = dict(radius_km=10.0, chunksize=100_000, keep_points=False)
+    memory = demand_coverage(centres, csv_path, **opts)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as cluster:
+        remote = demand_coverage(centres, csv_path, engine="dask",
+                                 scheduler=cluster.scheduler_address, **opts)
+        assert len(cluster.scheduler.workers) == 1  # the cluster outlives the call
+    assert remote.summary == memory.summary

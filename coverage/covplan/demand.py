@@ -75,27 +75,38 @@ def _conformal(lat: np.ndarray) -> np.ndarray:
     return np.arctan(np.sinh(psi))
 
 
-def _scale_table() -> tuple[np.ndarray, np.ndarray]:
-    """k (metres per radian) at conformal latitudes 0..90°, checked to fall monotonically.
+def _scale_table() -> tuple[float, np.ndarray, np.ndarray]:
+    """Step h and tables of k (metres per radian) at conformal latitudes 0, h, 2h, ... 90°.
 
-    Above 89.9° cos φ / cos χ loses precision, so the table ends with the exact limit at the
-    pole, ``a / sqrt(1-e²) / ((1+e)/(1-e))^(e/2)``.
+    ``upper[j] >= k(χ)`` for ``χ >= j·h`` and ``lower[j] <= k(χ)`` for ``χ <= j·h``, as k falls
+    monotonically (checked). Above 89.9° cos φ / cos χ loses precision, so there the tables
+    hold k(89.9°) (upper) and the exact limit at the pole (lower),
+    ``a / sqrt(1-e²) / ((1+e)/(1-e))^(e/2)``.
     """
-    lat = np.linspace(0.0, 89.9, 179_801)
-    chi = _conformal(lat)
-    phi = np.radians(lat)
-    k = _GEOD.a / np.sqrt(1 - _GEOD.es * np.sin(phi) ** 2) * np.cos(phi) / np.cos(chi)
-    if not (np.all(np.diff(k) <= 0) and np.all(np.diff(chi) > 0)):  # pragma: no cover
-        raise RuntimeError("conformal scale is not monotonic; geodesic filter unsafe")
+    steps = 180_000
+    step = (math.pi / 2) / steps
+    chi = np.arange(steps + 1) * step
+    cap = np.radians(89.9)
+    inner = chi[chi < cap]
+    psi = np.arcsinh(np.tan(inner))
+    phi = inner.copy()
+    for _ in range(12):  # φ from χ: tan φ = sinh(ψ + e·atanh(e·sin φ)), a contraction (e²)
+        phi = np.arctan(np.sinh(psi + _E * np.arctanh(_E * np.sin(phi))))
+    if np.abs(_conformal(np.degrees(phi)) - inner).max() > 1e-14:  # pragma: no cover
+        raise RuntimeError("conformal latitude did not invert")
+    k = _GEOD.a / np.sqrt(1 - _GEOD.es * np.sin(phi) ** 2) * np.cos(phi) / np.cos(inner)
     pole = _GEOD.a / math.sqrt(1 - _GEOD.es) / ((1 + _E) / (1 - _E)) ** (_E / 2)
-    if not pole < k[-1]:  # pragma: no cover
-        raise RuntimeError("conformal scale at the pole is not its minimum")
-    return np.append(chi, math.pi / 2), np.append(k, pole)
+    if not (np.all(np.diff(k) <= 0) and pole < k[-1]):  # pragma: no cover
+        raise RuntimeError("conformal scale is not monotonic; geodesic filter unsafe")
+    rest = chi.size - inner.size
+    upper = np.append(k, np.full(rest, k[-1])) * (1 + 1e-9)
+    lower = np.append(k, np.full(rest, pole)) * (1 - 1e-9)
+    return step, upper, lower
 
 
-_CHI_GRID, _K_GRID = _scale_table()
-_K_MAX = float(_K_GRID[0]) * (1 + 1e-9)  # bounds anywhere on Earth
-_K_MIN = float(_K_GRID[-1]) * (1 - 1e-9)
+_STEP, _K_UPPER, _K_LOWER = _scale_table()
+_K_MAX = float(_K_UPPER[0])  # bounds anywhere on Earth
+_K_MIN = float(_K_LOWER[-1])
 _RATIO = _K_MAX / _K_MIN
 
 
@@ -104,9 +115,12 @@ def _scale_bounds(chi: np.ndarray, reach: np.ndarray | float) -> tuple[np.ndarra
     lo, hi = chi - reach, chi + reach
     a_lo = np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))
     a_hi = np.minimum(np.maximum(np.abs(lo), np.abs(hi)), math.pi / 2)
-    i_lo = np.maximum(np.searchsorted(_CHI_GRID, a_lo, side="right") - 1, 0)  # grid <= a_lo
-    i_hi = np.minimum(np.searchsorted(_CHI_GRID, a_hi, side="left"), _K_GRID.size - 1)
-    return _K_GRID[i_hi] * (1 - 1e-9), _K_GRID[i_lo] * (1 + 1e-9)  # k falls with |χ|
+    last = _K_UPPER.size - 1
+    # grid point at or below a_lo (k there is larger), at or above a_hi (smaller); the cells
+    # are 9 microradians, so float rounding of the index moves k by far less than the margin
+    i_lo = np.clip(np.floor(a_lo / _STEP).astype(np.int64) - 1, 0, last)
+    i_hi = np.clip(np.ceil(a_hi / _STEP).astype(np.int64) + 1, 0, last)
+    return _K_LOWER[i_hi], _K_UPPER[i_lo]
 
 
 def _unit_vectors(chi: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -175,15 +189,18 @@ class _CentreIndex:
         xyz = _unit_vectors(chi, lon)
         # a centre within R is reached by a geodesic whose image stays within `reach`
         reach = (radius_m + _PYPROJ_TOL_M) / _K_MIN + _ABS_TOL_RAD
-        k_min, k_max = _scale_bounds(chi, reach)
-        bound = (radius_m + _PYPROJ_TOL_M) / k_min + _ABS_TOL_RAD  # no centre beyond
-        chord, _ = self.tree.query(xyz, k=1, distance_upper_bound=float(_chord(bound).max()),
+        chord, _ = self.tree.query(xyz, k=1, distance_upper_bound=float(_chord(reach)),
                                    workers=threads if threads > 1 else 1)
-        theta = _arc(chord)  # inf stays inf
-        out = (theta + _ABS_TOL_RAD) * k_max <= radius_m - _PYPROJ_TOL_M
-        band = np.flatnonzero(~out & (theta <= bound))
+        out = np.zeros(n, dtype=bool)
+        near = np.flatnonzero(np.isfinite(chord))  # the others have no centre within R
+        theta = _arc(chord[near])
+        k_min, k_max = _scale_bounds(chi[near], reach)
+        out[near] = (theta + _ABS_TOL_RAD) * k_max <= radius_m - _PYPROJ_TOL_M
+        bound = (radius_m + _PYPROJ_TOL_M) / k_min + _ABS_TOL_RAD  # no centre beyond
+        band = np.flatnonzero(~out[near] & (theta <= bound))
         if band.size:
-            pts, _, d = self._candidates(lat, lon, xyz, band, _chord(bound[band]), threads)
+            pts, _, d = self._candidates(lat, lon, xyz, near[band], _chord(bound[band]),
+                                         threads)
             out[np.unique(pts[d <= radius_m])] = True
         return out
 
