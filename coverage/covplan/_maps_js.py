@@ -144,6 +144,9 @@ function covplanMap(map, dataId, G) {
     lg += "<h4>Centre type</h4>";
     C.types.forEach(function (t) { lg += sw(t.color, ";border-radius:50%") + t.label + "<br>"; });
   }
+  if (D.before) {
+    lg += "<h4>Before (layer)</h4>" + sw(COV) + "covered<br>" + sw(NOCOV) + "gap<br>";
+  }
   if (D.sites) lg += "<span class='cp-site'>&#9733;</span> proposed site<br>";
   panel("bottomright", lg, "cp-legend");
   var sm = "<h4>Summary</h4>" + D.summary.join("<br>");
