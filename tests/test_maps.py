@@ -265,3 +265,18 @@ def test_decimals_follow_the_tolerance():
     assert maps._decimals(500) == 4
     assert maps._decimals(20) == 5
     assert maps._decimals(0) == 5
+
+
+def test_india_default_map_is_at_most_1_5_mb():
+    # issue 3: the India default map (777 districts, 2,000 centres) is at most 1.5 MB of HTML
+    from covplan.datasets import india_districts_path, india_sample_centres_path
+
+    districts = read_boundaries(india_districts_path(), id_col="lgd_code", name_col="district",
+                                group_col="state", weight_col="population_est")
+    result = assess(districts, read_points(india_sample_centres_path()), Rule(),
+                    type_col="type")
+    page = _html(result, title="India")
+    assert len(page.encode()) <= 1_500_000
+    data = _payload(page)
+    assert len(data["d"]["id"]) == len(districts) and len(data["c"]["lat"]) == 2000
+    assert all(data["g"]), "every district keeps a shape"
