@@ -775,17 +775,37 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
     located = _Districts(districts) if districts is not None else None
     radius_m = float(radius_km) * 1000.0
     if engine == "memory":
-        results = []
-        threads = os.cpu_count() or 1
-        for i, part in enumerate(parts):
-            results.append(_process_part(part, spec, index, radius_m, located, keep_points,
-                                         threads))
-            if progress:
-                progress(i + 1, len(parts))
+        results = _run_memory(parts, spec, index, radius_m, located, keep_points, progress)
     else:
         results = _run_dask(parts, spec, index, radius_m, located, keep_points, scheduler,
                             progress)
     return _combine(results, spec, float(radius_km), cnames, districts, keep_points)
+
+
+def _run_memory(parts, spec, index, radius_m, located, keep_points, progress
+                ) -> list[_PartResult]:
+    """Parts in order; with several cores, that many parts at once (each single-threaded:
+    the KD-tree and pyproj release the GIL), so at most that many parts are in memory."""
+    cores = os.cpu_count() or 1
+    if cores == 1 or len(parts) == 1:
+        threads, workers = cores, 1
+    else:
+        threads, workers = 1, cores
+    results: list[_PartResult] = []
+    with ThreadPoolExecutor(workers) as pool:
+        pending = []
+        for part in parts:
+            pending.append(pool.submit(_process_part, part, spec, index, radius_m, located,
+                                       keep_points, threads))
+            if len(pending) > workers:  # keep the queue short: bounded memory
+                results.append(pending.pop(0).result())
+                if progress:
+                    progress(len(results), len(parts))
+        for future in pending:
+            results.append(future.result())
+            if progress:
+                progress(len(results), len(parts))
+    return results
 
 
 def _run_dask(parts, spec, index, radius_m, located, keep_points, scheduler, progress
