@@ -14,7 +14,7 @@ Chromium (from navigation until every district path is in the page; median of --
 files are answered from the installed xstatic Leaflet packages, other requests (tiles, the
 plain map's jQuery/Bootstrap/Font Awesome) with an empty 200, so no time goes to the network.
 
-Run: ``.venv/bin/python benchmarks/bench_maps.py [--repeat 5] [--loads 3]``
+Run: ``.venv/bin/python benchmarks/bench_maps.py [--repeat 5] [--loads 5]``
 """
 
 from __future__ import annotations
@@ -99,29 +99,28 @@ def load_times(paths: dict[str, Path], districts: int, loads: int) -> dict[str, 
     from playwright.sync_api import sync_playwright
 
     script = f"document.querySelectorAll('.leaflet-overlay-pane path').length >= {districts}"
-    out: dict[str, float] = {}
+    times: dict[str, list[float]] = {label: [] for label in paths}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        for label, path in paths.items():
-            times = []
-            for _ in range(loads):
+        for _ in range(loads):
+            for label, path in paths.items():  # interleaved, so load noise hits every map
                 context = browser.new_context(viewport={"width": 1200, "height": 900})
                 page = context.new_page()
                 page.route("**/*", _route)
                 start = time.perf_counter()
                 page.goto(path.as_uri(), wait_until="commit")
                 page.wait_for_function(script, polling=20, timeout=120_000)
-                times.append(time.perf_counter() - start)
+                times[label].append(time.perf_counter() - start)
                 context.close()
-            out[label] = statistics.median(times)
         browser.close()
+    out = {label: statistics.median(t) for label, t in times.items()}
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="builds per map (median)")
-    parser.add_argument("--loads", type=int, default=3, help="browser loads per map (median)")
+    parser.add_argument("--loads", type=int, default=5, help="browser loads per map (median)")
     args = parser.parse_args()
 
     districts = read_boundaries(india_districts_path(), id_col="lgd_code", name_col="district",
