@@ -120,3 +120,11 @@ def test_rule_validation():
         Rule.radius(-1)
     with pytest.raises(InputError, match="--min-centers"):
         Rule("presence", min_centers=0)
+
+
+def test_no_centres_covers_nothing(inputs):
+    districts, centres = inputs
+    result = assess(districts, centres.iloc[:0], Rule.radius(50))
+    assert result.summary["covered"] == 0
+    assert result.districts["nearest_center"].isna().all()
+    assert result.to_dict()["districts"][0]["nearest_km"] is None

@@ -220,8 +220,7 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Rule | 
     frame["covered"] = covered
     frame["nearest_km"] = dist_m / 1000.0
     frame["nearest_center"] = pd.Series(
-        np.where(nearest >= 0, names[np.maximum(nearest, 0)], None), dtype=object,
-        index=frame.index)
+        [names[i] if i >= 0 else None for i in nearest], dtype=object, index=frame.index)
     frame = gpd.GeoDataFrame(frame, geometry=districts.geometry.array, crs=districts.crs)
 
     used = centers.copy()

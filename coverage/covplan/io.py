@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io as _io
 import os
+import re
 import sys
 import warnings
 import zipfile
@@ -544,13 +545,17 @@ def _write_xlsx(frame: pd.DataFrame, tmp: Path) -> None:
     for row in frame.itertuples(index=False):
         sheet.append([None if (isinstance(v, float) and np.isnan(v)) else
                       (v.item() if isinstance(v, np.generic) else v) for v in row])
-    fixed = dt.datetime(2000, 1, 1)
-    book.properties.created = book.properties.modified = fixed
+    book.properties.created = dt.datetime(2000, 1, 1)
     buffer = _io.BytesIO()
     book.save(buffer)
-    # Re-pack with fixed member times so the same table gives the same bytes.
+    # openpyxl stamps the save time into docProps/core.xml and the zip entries: re-pack with
+    # fixed times so the same table gives the same bytes.
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z",
+                              data)
             member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             member.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(member, src.read(info.filename))
+            dst.writestr(member, data)
