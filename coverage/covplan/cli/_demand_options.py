@@ -9,7 +9,7 @@ Options
                           demand columns (lat/lon found by name when not given)
 --demand-output FILE      per-point results (.csv .geojson .gpkg .xlsx, ``-`` = CSV on stdout)
 --engine memory|dask      where the parts run; --scheduler ADDRESS: an existing dask cluster
---chunksize N             points per part (bounds memory)
+--demand-chunksize N      points per part (bounds memory)
 
 Use::
 
@@ -38,7 +38,7 @@ import click
 from covplan.cli.options import _compose, info, log_warnings, resolve_dataset
 
 DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
-               "demand_id_col", "demand_output", "engine", "scheduler", "chunksize")
+               "demand_id_col", "demand_output", "engine", "scheduler", "demand_chunksize")
 
 demand_options = _compose(
     click.option("--demand", default=None, metavar="FILE",
@@ -61,7 +61,7 @@ demand_options = _compose(
     click.option("--scheduler", default=None, metavar="ADDRESS",
                  help="dask scheduler to use with --engine dask, e.g. tcp://10.0.0.5:8786 "
                       "[default: a local cluster]."),
-    click.option("--chunksize", type=click.IntRange(min=1), default=1_000_000,
+    click.option("--demand-chunksize", type=click.IntRange(min=1), default=1_000_000,
                  show_default=True, help="Demand points per part."),
 )
 
@@ -96,7 +96,7 @@ def run_demand(opts: dict[str, Any], centers, districts, *, radius_km: float | N
         centers, source, radius_km=radius_km, weight_col=opts.get("demand_weight_col"),
         lat_col=opts.get("demand_lat_col"), lon_col=opts.get("demand_lon_col"),
         id_col=id_col, engine=opts.get("engine", "memory"), scheduler=opts.get("scheduler"),
-        chunksize=opts.get("chunksize", 1_000_000), districts=districts,
+        chunksize=opts.get("demand_chunksize", 1_000_000), districts=districts,
         keep_points=bool(opts.get("demand_output")),
         progress=progress or _progress_bar())
     log_warnings(result.warnings)
