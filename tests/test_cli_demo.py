@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 from covplan.cli.main import cli
 
@@ -22,6 +23,17 @@ def test_demo_writes_summary_gaps_and_more(runner, tmp_path):
     assert len(rows) == 777 - 710
     weights = [float(r["weight"]) for r in rows]
     assert weights == sorted(weights, reverse=True)
+    # fewest sites to 95% of districts: ceil(0.95 x 777) = 739 districts, 29 more than 710,
+    # and a PIN-code site covers the one district it lies in
+    plan = json.loads((out / "plan.json").read_text())
+    assert len(plan["sites"]) == 29 and plan["after"]["covered"] == 739
+    assert plan["target_reached"] is True
+    html = (out / "coverage.html").read_text()
+    assert "leaflet" in html.lower() and len(html) < 1_500_000
+    offline = (out / "coverage-offline.html").read_text()
+    # no script or stylesheet from a CDN (the browser tests block the network to prove it)
+    assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?:""", offline)
+    assert (out / "coverage.png").read_bytes().startswith(b"\x89PNG")
     # a second run refuses to overwrite without --overwrite, and leaves the files alone
     before = (out / "gaps.csv").read_bytes()
     res = runner.invoke(cli, ["demo", "--out", str(out)])

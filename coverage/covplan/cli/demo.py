@@ -14,7 +14,9 @@ from covplan.cli.options import (
     verbosity_opt,
 )
 
-OUTPUTS = ("coverage.json", "gaps.csv")
+OUTPUTS = ("coverage.json", "gaps.csv", "plan.json", "coverage.html", "coverage-offline.html",
+           "coverage.png", "plan.html")
+PLAN_TARGET = 95.0  # % of districts: how many sites, and where, to get there
 PIN_RADIUS_KM = 25  # "installation across all pin codes": PIN codes within 25 km of a centre
 
 
@@ -30,13 +32,18 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
     """Coverage of India's districts by the embedded sample network (synthetic, modelled
     on a public claim of 2,000 service centres covering over 90% of districts) and by India
     Post head offices (real): summary, % of the 19,416 PIN codes within 25 km of a centre,
-    ranked gap list and the coverage map.
+    ranked gap list, an expansion plan to 95% of districts, and the maps.
 
     \b
     Writes to --out:
-      coverage.json   the coverage JSON of the sample network (with the PIN-code "demand")
-      gaps.csv        uncovered districts, by modelled population then distance
-      coverage.html   the interactive map
+      coverage.json          the coverage JSON of the sample network (with the PIN-code
+                             "demand")
+      gaps.csv               uncovered districts, by modelled population then distance
+      plan.json              fewest new sites (at PIN-code centroids) to reach 95% of districts
+      coverage.html          the interactive map (Leaflet from a CDN, OpenStreetMap tiles)
+      coverage-offline.html  the same map, self-contained: opens with no network (no tiles)
+      coverage.png           a static picture of the map
+      plan.html              the plan's map: proposed sites, before/after toggle
 
     \b
     Examples:
@@ -46,10 +53,13 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
     from covplan.cli._report import summary_lines
     from covplan.cli.coverage import render_table, result_dict
     from covplan.cli.gaps import gap_table
+    from covplan.cli.map import run_map
     from covplan.cli.options import configure_logging, emit_json, log_warnings, resolve_dataset
+    from covplan.cli.plan import render_plan
     from covplan.demand import demand_coverage
     from covplan.engine import Rule, assess
     from covplan.io import read_boundaries, read_points, write_table
+    from covplan.planning import run_plan
 
     configure_logging(verbosity, False)
     out = Path(out_dir)
@@ -83,6 +93,23 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
     click.echo("\n".join(summary_lines(result_dict(post)
                                         | {"rule_text": post.rule.describe()})) + "\n")
 
+    click.echo(f"== Where to open next: fewest sites to reach {PLAN_TARGET:g}% of districts "
+               "(candidates: PIN-code centroids) ==")
+    candidates = read_points(ppath, name_col="pincode")
+    candidates["name"] = "PIN " + candidates["name"].astype(str)
+    planned = run_plan(districts, centers, Rule(), target=PLAN_TARGET, candidates=candidates,
+                       objective="districts")
+    log_warnings(planned.report["warnings"])
+    click.echo(render_plan(planned.report, weight_col=bcols.get("weight_col")))
+
     emit_json(result_dict(result, pins), str(targets["coverage.json"]), overwrite)
     write_table(gap_table(result), targets["gaps.csv"], overwrite=overwrite)
+    emit_json(planned.report, str(targets["plan.json"]), overwrite)
+    title = "covplan demo: India districts, sample network (synthetic)"
+    run_map(result, targets["coverage.html"], png=targets["coverage.png"], overwrite=overwrite,
+            title=title, type_col="type")
+    run_map(result, targets["coverage-offline.html"], overwrite=overwrite, title=title,
+            type_col="type", offline=True)
+    run_map(planned.after, targets["plan.html"], overwrite=overwrite, sites=planned.sites,
+            before=planned.before, title=f"covplan demo: {len(planned.sites)} new sites")
     click.echo("Wrote: " + ", ".join(str(p) for p in targets.values()))
