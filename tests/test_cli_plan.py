@@ -165,3 +165,13 @@ def test_compare_errors(runner: CliRunner, tmp_path: Path) -> None:
     res = runner.invoke(cli, ["compare", str(bad), str(bad)])
     assert res.exit_code == 2 and "bad.json" in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+def test_candidates_from_embedded_pincodes(runner):
+    # PIN-code centroids are named by their PIN code; every site of the plan is one of them
+    res = runner.invoke(cli, ["plan", "@india", "@india-sample", "--radius-km", "30",
+                              "--candidates", "@india-pincodes", "--add", "2",
+                              "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    sites = json.loads(res.stdout)["sites"]
+    assert len(sites) == 2 and all(s["name"].isdigit() and len(s["name"]) == 6 for s in sites)

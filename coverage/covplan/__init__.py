@@ -29,27 +29,50 @@ _EXPORTS = {
     "assess": "covplan.engine",
     "nearest_to_polygons": "covplan.geodesy",
     "polygons_within": "covplan.geodesy",
+    "DemandResult": "covplan.demand",
+    "demand_coverage": "covplan.demand",
+    "PlanRun": "covplan.planning",
+    "plan": "covplan.planning",
+    "run_plan": "covplan.planning",
+    "solve_matrix": "covplan.planning",
+    "compare_results": "covplan.planning",
+    "coverage_map": "covplan.maps",
+    "write_map": "covplan.maps",
+    "write_png": "covplan.maps",
 }
 
 __all__ = [
     "CoverageResult",
     "CovplanError",
+    "DemandResult",
     "InputError",
+    "PlanRun",
     "Rule",
     "__version__",
     "assess",
+    "compare_results",
+    "coverage_map",
+    "demand_coverage",
     "nearest_to_polygons",
+    "plan",
     "polygons_within",
     "read_boundaries",
     "read_points",
+    "run_plan",
+    "solve_matrix",
+    "write_map",
+    "write_png",
     "write_table",
 ]
 
 if TYPE_CHECKING:
+    from covplan.demand import DemandResult, demand_coverage
     from covplan.engine import CoverageResult, Rule, assess
     from covplan.errors import CovplanError, InputError
     from covplan.geodesy import nearest_to_polygons, polygons_within
     from covplan.io import read_boundaries, read_points, write_table
+    from covplan.maps import coverage_map, write_map, write_png
+    from covplan.planning import PlanRun, compare_results, plan, run_plan, solve_matrix
 
 
 def __getattr__(name: str) -> Any:

@@ -204,7 +204,7 @@ def resolve_dataset(value: str, role: str) -> tuple[str, dict[str, str]]:
     if info["kind"] == "boundaries":
         columns = {k: info[k] for k in ("id_col", "name_col", "group_col", "weight_col")}
     else:
-        columns = {"name_col": info["name_col"]}
+        columns = {"name_col": info["name_col"] or info["id_col"]}
     return str(datasets.dataset_path(key)), columns
 
 

@@ -18,6 +18,7 @@ from covplan.cli.options import (
     load_inputs,
     log_warnings,
     overwrite_opt,
+    resolve_dataset,
     split_inputs,
 )
 
@@ -232,8 +233,9 @@ def plan(**kwargs: Any) -> None:
     districts, centers, rule = load_inputs(opts)
     candidates = None
     if own["candidates"] is not None:
-        candidates = read_points(own["candidates"], name_col=own["candidate_name_col"],
-                                 what="candidate sites")
+        path, columns = resolve_dataset(own["candidates"], "candidates")
+        candidates = read_points(path, name_col=own["candidate_name_col"]
+                                 or columns.get("name_col"), what="candidate sites")
         log_warnings(list(candidates.attrs.get("warnings", [])))
     progress = _ProgressLine()
     try:
