@@ -15,8 +15,8 @@ from shapely.geometry import box
 from covplan.demand import demand_coverage
 from covplan.errors import InputError
 
-pytest.importorskip("distributed")
-pytest.importorskip("pyarrow")
+# distributed and pyarrow come with the dev extra (covplan[dask]); a missing one fails here,
+# it is never skipped
 
 
 @pytest.fixture(scope="module")

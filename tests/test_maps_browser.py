@@ -52,7 +52,7 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing; .ci/ensure-chromium installs it")
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # the dev extra installs it
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
