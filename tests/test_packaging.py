@@ -47,3 +47,22 @@ def test_public_api_is_listed_and_importable():
 
     for name in covplan.__all__:
         assert getattr(covplan, name) is not None, name
+
+
+def test_wheel_carries_the_embedded_data(tmp_path):
+    """`pip install .` (not only editable) finds the data: the wheel holds covplan._data."""
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps",
+                    "--no-build-isolation", "-q", "-w", str(tmp_path)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    (wheel,) = tmp_path.glob("covplan-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for data in ("india_districts.fgb", "india_sample_centres.csv", "india_pincodes.csv",
+                 "india_post_head_offices.csv", "README.md", "__init__.py"):
+        assert f"covplan/_data/{data}" in names
+    assert "covplan/cli/main.py" in names and "covplan/py.typed" in names
+    assert not any(n.startswith("coverage/") for n in names)  # never shadows coverage.py
+    assert not any(n.endswith(".csv.gz") for n in names)  # the benchmark file stays out
