@@ -441,13 +441,13 @@ def _find_column(columns: Sequence[str], wanted: str | None, candidates: tuple[s
 
 def _resolve_spec(label: str, columns: Sequence[str], *, lat_col, lon_col, weight_col, id_col,
                   geometry: str | None = None, row_word: str = "row") -> _Spec:
-    lat = _find_column(columns, lat_col, _LAT_NAMES, label, "--lat-col")
-    lon = _find_column(columns, lon_col, _LON_NAMES, label, "--lon-col")
+    lat = _find_column(columns, lat_col, _LAT_NAMES, label, "--demand-lat-col")
+    lon = _find_column(columns, lon_col, _LON_NAMES, label, "--demand-lon-col")
     if (lat is None or lon is None) and geometry is None:
         shown = ", ".join(map(str, list(columns)[:30]))
         raise InputError(f"{label}: no latitude/longitude columns (looked for lat/latitude/y and "
                          f"lon/lng/long/longitude/x; columns are: {shown}); name them with "
-                         "--lat-col and --lon-col")
+                         "--demand-lat-col and --demand-lon-col")
     if lat is None or lon is None:
         lat = lon = None
     else:
@@ -845,8 +845,8 @@ def _combine(results: list[_PartResult], spec: _Spec, radius_km: float, cnames: 
              districts: gpd.GeoDataFrame | None, keep_points: bool) -> DemandResult:
     points = sum(r.points for r in results)
     if points == 0:
-        raise InputError(f"{spec.label}: no demand point with valid coordinates; check the "
-                         "lat/lon columns (--lat-col/--lon-col)")
+        raise InputError(f"{spec.label}: no demand point with valid coordinates (demand must be "
+                         "points); check --demand-lat-col/--demand-lon-col")
     covered = sum(r.covered for r in results)
     weighted = spec.weight is not None
     w_total = sum((r.weight_total for r in results), Fraction(0))
