@@ -45,6 +45,7 @@ from pyproj import CRS, Geod, Transformer
 from scipy.spatial import cKDTree
 
 from covplan.errors import InputError
+from covplan.io import LAT_NAMES, LON_NAMES, TABLE_SUFFIXES, find_column
 
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
 
@@ -53,9 +54,6 @@ _E = math.sqrt(_GEOD.es)
 _ABS_TOL_RAD = 1e-12  # 6 micrometres on the ground
 _PYPROJ_TOL_M = 1e-6  # pyproj's geodesics are exact to 15 nanometres
 _MAX_PART_ROWS = 1 << 24  # exact weight sums need fewer than 2**26 rows per part
-_LAT_NAMES = ("lat", "latitude", "y")
-_LON_NAMES = ("lon", "lng", "long", "longitude", "x")
-_TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
 _LISTED = 10
 _CONNECT_TIMEOUT = "10s"  # to reach an existing dask scheduler
@@ -422,27 +420,10 @@ def _frame_chunk(frame: pd.DataFrame, spec: _Spec, first: int, crs: str | None =
     return _Chunk(lat, lon, weight, ids, first)
 
 
-def _find_column(columns: Sequence[str], wanted: str | None, candidates: tuple[str, ...],
-                 label: str, option: str) -> str | None:
-    lower = {str(c).lower(): c for c in columns}
-    if wanted is not None:
-        if wanted in columns:
-            return wanted
-        if wanted.lower() in lower:
-            return lower[wanted.lower()]
-        shown = ", ".join(map(str, list(columns)[:30]))
-        raise InputError(f"{label}: no column '{wanted}' (given by {option}); columns are: "
-                         f"{shown}")
-    for cand in candidates:
-        if cand in lower:
-            return lower[cand]
-    return None
-
-
 def _resolve_spec(label: str, columns: Sequence[str], *, lat_col, lon_col, weight_col, id_col,
                   geometry: str | None = None, row_word: str = "row") -> _Spec:
-    lat = _find_column(columns, lat_col, _LAT_NAMES, label, "--demand-lat-col")
-    lon = _find_column(columns, lon_col, _LON_NAMES, label, "--demand-lon-col")
+    lat = find_column(columns, lat_col, LAT_NAMES, label, "--demand-lat-col")
+    lon = find_column(columns, lon_col, LON_NAMES, label, "--demand-lon-col")
     if (lat is None or lon is None) and geometry is None:
         shown = ", ".join(map(str, list(columns)[:30]))
         raise InputError(f"{label}: no latitude/longitude columns (looked for lat/latitude/y and "
@@ -452,8 +433,8 @@ def _resolve_spec(label: str, columns: Sequence[str], *, lat_col, lon_col, weigh
         lat = lon = None
     else:
         geometry = None
-    weight = _find_column(columns, weight_col, (), label, "--demand-weight-col")
-    ident = _find_column(columns, id_col, (), label, "--demand-id-col")
+    weight = find_column(columns, weight_col, (), label, "--demand-weight-col")
+    ident = find_column(columns, id_col, (), label, "--demand-id-col")
     return _Spec(label, lat, lon, weight, ident, geometry, row_word)
 
 
@@ -583,7 +564,7 @@ def _plan(source: Any, *, lat_col, lon_col, weight_col, id_col, layer, chunksize
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in _PARQUET_SUFFIXES:
         return _parquet_parts(path, **opts)
-    if suffix in _TABLE_SUFFIXES:
+    if suffix in TABLE_SUFFIXES:
         return _csv_parts(path, **opts)
     try:
         frame = gpd.read_file(path, layer=layer)

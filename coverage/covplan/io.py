@@ -49,9 +49,13 @@ def _check_exists(path: Path) -> None:
         raise InputError(f"{path}: file not found; check the path")
 
 
-def _find_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...],
+def find_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...],
                  source: Path, option: str) -> str | None:
-    """An explicit column (must exist) or the first candidate present, case-insensitively."""
+    """An explicit column (must exist) or the first candidate present, case-insensitively.
+
+    Shared by every reader (centres, boundaries, demand points), so that a wrong column gets
+    the same one-line error everywhere.
+    """
     if wanted is not None:
         if wanted in columns:
             return wanted
@@ -211,14 +215,14 @@ def read_boundaries(
                         f"(feature {_listed(gone)})")
     keep = ~(empty | lost)
 
-    id_name = _find_column(columns, id_col, (), path, "--id-col") if id_col else None
+    id_name = find_column(columns, id_col, (), path, "--id-col") if id_col else None
     if id_name is None:
         id_name = next((c for c in columns
                         if not _blank(raw[c]).any() and raw[c].is_unique), None)
     ids = _as_text(raw[id_name]) if id_name else pd.Series(rows.astype(str), dtype=object)
-    name_name = _find_column(columns, name_col, DISTRICT_NAME_NAMES, path, "--name-col")
-    group_name = _find_column(columns, group_col, (), path, "--group-col")
-    weight_name = _find_column(columns, weight_col, (), path, "--weight-col")
+    name_name = find_column(columns, name_col, DISTRICT_NAME_NAMES, path, "--name-col")
+    group_name = find_column(columns, group_col, (), path, "--group-col")
+    weight_name = find_column(columns, weight_col, (), path, "--weight-col")
 
     frame = pd.DataFrame({
         "id": ids.to_numpy(),
@@ -332,8 +336,8 @@ def read_points(
         if len(table) == 0:
             raise InputError(f"{path}: has a header but no rows; add {what} or check the file")
         columns = list(table.columns)
-        lat_name = _find_column(columns, lat_col, LAT_NAMES, path, "--lat-col")
-        lon_name = _find_column(columns, lon_col, LON_NAMES, path, "--lon-col")
+        lat_name = find_column(columns, lat_col, LAT_NAMES, path, "--lat-col")
+        lon_name = find_column(columns, lon_col, LON_NAMES, path, "--lon-col")
         if lat_name is None or lon_name is None:
             raise InputError(
                 f"{path}: no {'latitude' if lat_name is None else 'longitude'} column "
@@ -361,7 +365,7 @@ def read_points(
         messages, skipped, ok = _check_coordinates(table, lat, lon, "geometry", "geometry",
                                                    lines, path, strict, what, noun="feature")
     table = table.reset_index(drop=True)
-    name_name = _find_column(list(table.columns), name_col, NAME_NAMES, path,
+    name_name = find_column(list(table.columns), name_col, NAME_NAMES, path,
                              "--center-name-col")
     names = (table[name_name].fillna("").astype(str) if name_name
              else pd.Series([f"row {n}" for n in lines], dtype=object))
@@ -456,7 +460,7 @@ def _filter_where(frame: pd.DataFrame, where, path: Path) -> pd.DataFrame:
         if not sep or not col:
             raise InputError(f"--where '{expr}': write it as column=value (or column!=value; "
                              "several values separated by commas)")
-        real = _find_column([c for c in frame.columns if c not in ("lat", "lon", "line")],
+        real = find_column([c for c in frame.columns if c not in ("lat", "lon", "line")],
                             col, (), path, "--where")
         wanted = [v.strip() for v in values.split(",")]
         hit = frame[real].astype(str).str.strip().isin(wanted)
