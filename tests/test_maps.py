@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pyproj
 import pytest
 import shapely
 from shapely.geometry import Polygon
@@ -87,6 +88,11 @@ def test_layers_legend_and_summary(result):
     assert any(line.endswith("grid.geojson") for line in data["summary"])
     assert [t["label"] for t in data["c"]["types"]] == ["direct", "partner", "van"]
     assert "<title>Grid test</title>" in page
+
+
+def test_rule_in_summary_names_min_centers():
+    page = _html(_result(Rule.radius(25, min_centers=2)))
+    assert "radius: at least 2 centres within 25 km (geodesic)" in page
 
 
 def test_every_input_text_is_escaped(result):
@@ -246,16 +252,14 @@ def test_simplification_is_in_metres_and_keeps_neighbours_joined():
 
 
 def test_local_frame_measures_metres_from_its_centre():
-    # distance from the centre = great-circle distance (haversine written here)
+    # distance from the centre = the geodesic distance (pyproj.Geod between two points)
     lon = np.array([80.0, 85.0, 72.0, 95.0])
     lat = np.array([22.0, 30.0, 10.0, 25.0])
-    x, y = maps._aeqd_forward(lon, lat, 80.0, 22.0)
-    p1, p2 = math.radians(22.0), np.radians(lat)
-    h = (np.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * np.cos(p2) * np.sin(np.radians(lon - 80.0) / 2) ** 2)
-    great_circle = 2 * 6_371_008.8 * np.arcsin(np.sqrt(h))
-    assert np.allclose(np.hypot(x, y), great_circle, rtol=1e-9, atol=1e-6)
-    back_lon, back_lat = maps._aeqd_inverse(x, y, 80.0, 22.0)
+    to_metres, to_degrees = maps._local_frame(80.0, 22.0)
+    x, y = to_metres.transform(lon, lat)
+    geodesic = pyproj.Geod(ellps="WGS84").inv(np.full(4, 80.0), np.full(4, 22.0), lon, lat)[2]
+    assert np.allclose(np.hypot(x, y), geodesic, rtol=1e-9, atol=1e-3)
+    back_lon, back_lat = to_degrees.transform(x, y)
     assert np.allclose(back_lon, lon, atol=1e-9) and np.allclose(back_lat, lat, atol=1e-9)
 
 

@@ -36,6 +36,7 @@ import folium
 import folium.plugins
 import numpy as np
 import shapely
+from pyproj import CRS, Transformer
 
 from covplan._maps_js import SCRIPT
 from covplan.errors import CovplanError, InputError
@@ -56,7 +57,6 @@ DEFAULT_SIMPLIFY_M = 1000.0
 #: Ways to colour the districts.
 COLOR_BY = ("status", "centers", "per-weight")
 
-_EARTH_R = 6_371_008.8  # mean Earth radius (m), only for the visual simplification frame
 _PER_WEIGHT = 100_000  # per-weight colouring: centres per 100,000 of weight (e.g. people)
 _COVERED, _GAP, _NODATA = "#1b9e77", "#d95f02", "#bdbdbd"
 _GAP_LINE = "#b2182b"
@@ -78,34 +78,13 @@ _OFFLINE_FILES = {  # file name -> (xstatic module that ships it)
 # --------------------------------------------------------------------------- geometry
 
 
-def _aeqd_forward(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Spherical azimuthal equidistant projection (metres) centred on ``lon0, lat0``."""
-    phi, lam = np.radians(lat), np.radians(lon) - math.radians(lon0)
-    phi0 = math.radians(lat0)
-    cos_c = np.clip(math.sin(phi0) * np.sin(phi) + math.cos(phi0) * np.cos(phi) * np.cos(lam),
-                    -1.0, 1.0)
-    c = np.arccos(cos_c)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        k = np.where(c < 1e-12, 1.0, c / np.sin(c))
-    x = _EARTH_R * k * np.cos(phi) * np.sin(lam)
-    y = _EARTH_R * k * (math.cos(phi0) * np.sin(phi) - math.sin(phi0) * np.cos(phi) * np.cos(lam))
-    return x, y
-
-
-def _aeqd_inverse(x: np.ndarray, y: np.ndarray, lon0: float, lat0: float
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of :func:`_aeqd_forward`: metres back to degrees."""
-    phi0 = math.radians(lat0)
-    rho = np.hypot(x, y)
-    c = rho / _EARTH_R
-    sin_c, cos_c = np.sin(c), np.cos(c)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(rho > 0, y * sin_c * math.cos(phi0) / np.where(rho > 0, rho, 1.0), 0.0)
-    lat = np.degrees(np.arcsin(np.clip(cos_c * math.sin(phi0) + ratio, -1.0, 1.0)))
-    lon = lon0 + np.degrees(np.arctan2(x * sin_c, rho * math.cos(phi0) * cos_c
-                                       - y * math.sin(phi0) * sin_c))
-    return lon, lat
+def _local_frame(lon0: float, lat0: float) -> tuple[Transformer, Transformer]:
+    """pyproj transformers to and from an azimuthal equidistant frame (metres, WGS84) centred
+    on ``lon0, lat0``: distances from the centre are geodesic, others nearly so nearby."""
+    aeqd = CRS.from_dict({"proj": "aeqd", "lat_0": lat0, "lon_0": lon0, "datum": "WGS84",
+                          "units": "m"})
+    return (Transformer.from_crs("EPSG:4326", aeqd, always_xy=True),
+            Transformer.from_crs(aeqd, "EPSG:4326", always_xy=True))
 
 
 def _frame_centre(geoms: np.ndarray) -> tuple[float, float]:
@@ -117,20 +96,20 @@ def _frame_centre(geoms: np.ndarray) -> tuple[float, float]:
 def _simplify_coverage(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
     """Simplify polygons as a coverage with a tolerance in metres (shared edges stay shared).
 
-    The polygons are projected to a spherical azimuthal equidistant frame centred on the data,
+    The polygons are projected to an azimuthal equidistant frame centred on the data (pyproj),
     simplified with ``shapely.coverage_simplify`` and projected back. Vertices shared by two
     neighbours go through the same arithmetic, so they stay identical.
     """
     geoms = np.asarray(geoms, dtype=object)
     if tolerance_m <= 0 or len(geoms) == 0:
         return geoms
-    lon0, lat0 = _frame_centre(geoms)
+    to_metres, to_degrees = _local_frame(*_frame_centre(geoms))
 
     def forward(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(_aeqd_forward(xy[:, 0], xy[:, 1], lon0, lat0))
+        return np.column_stack(to_metres.transform(xy[:, 0], xy[:, 1]))
 
     def inverse(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(_aeqd_inverse(xy[:, 0], xy[:, 1], lon0, lat0))
+        return np.column_stack(to_degrees.transform(xy[:, 0], xy[:, 1]))
 
     metric = shapely.transform(geoms, forward)
     simple = shapely.coverage_simplify(metric, tolerance_m)
@@ -346,13 +325,6 @@ def _points(frame: Any, *, type_col: str | None) -> dict:
                       for i, t in enumerate(types)], **table}
 
 
-def _rule_text(rule: Any) -> str:
-    if getattr(rule, "kind", None) == "radius":
-        return f"radius: a centre within {rule.radius_km:g} km (geodesic) of the district"
-    k = getattr(rule, "min_centers", 1)
-    return f"presence: at least {k} centre{'s' if k != 1 else ''} inside the district"
-
-
 def _summary_lines(result: Any, inputs: Mapping[str, str] | None) -> list[str]:
     s = result.summary
     known = dict(getattr(result, "inputs", None) or {})
@@ -362,7 +334,7 @@ def _summary_lines(result: Any, inputs: Mapping[str, str] | None) -> list[str]:
         col = known.get("weight_col") or "weight"
         lines.append(f"Weight ({col}) covered: {s['weight_percent']:.2f}% "
                      f"({s['weight_covered']:,.0f} of {s['weight_total']:,.0f})")
-    lines.append(f"Rule: {_rule_text(result.rule)}")
+    lines.append(f"Rule: {result.rule.kind}: {result.rule.describe()}")
     if inputs is None:
         inputs = {label: known.get(key) or frame.attrs.get("source")
                   for label, key, frame in (("Boundaries", "boundaries", result.districts),
