@@ -5,24 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 
-def _num(value: float | None) -> str:
+def num(value: float | None) -> str:
+    """A count or weight for people: thousands separated, '-' for none."""
     if value is None:
         return "-"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
-def _pct(value: float | None) -> str:
+def pct(value: float | None) -> str:
+    """A percentage to 2 decimals, '-' for none."""
     return "-" if value is None else f"{value:.2f}"
 
 
 def summary_lines(data: dict[str, Any]) -> list[str]:
     """Headline figures: % of districts and, when weighted, % of weight."""
     s, inputs = data["summary"], data.get("inputs", {})
-    lines = [f"Districts covered: {s['covered']} of {s['districts']} ({_pct(s['percent'])}%)"]
+    lines = [f"Districts covered: {s['covered']} of {s['districts']} ({pct(s['percent'])}%)"]
     if s["weight_total"] is not None:
         name = inputs.get("weight_col") or "weight"
-        lines.append(f"Weight covered ({name}): {_num(s['weight_covered'])} of "
-                     f"{_num(s['weight_total'])} ({_pct(s['weight_percent'])}%)")
+        lines.append(f"Weight covered ({name}): {num(s['weight_covered'])} of "
+                     f"{num(s['weight_total'])} ({pct(s['weight_percent'])}%)")
     lines.append(f"Rule: {data['rule_text']}")
     if inputs:
         lines.append(f"Centres: {inputs.get('centers_used')} used, "
@@ -36,10 +38,10 @@ def demand_lines(data: dict[str, Any]) -> list[str]:
     if not d:
         return []
     lines = [f"Demand points within {d['radius_km']:g} km of a centre: {d['covered']:,} of "
-             f"{d['points']:,} ({_pct(d['percent'])}%)"]
+             f"{d['points']:,} ({pct(d['percent'])}%)"]
     if d.get("weight_total") is not None:
-        lines.append(f"Demand weight within {d['radius_km']:g} km: {_num(d['weight_covered'])} "
-                     f"of {_num(d['weight_total'])} ({_pct(d['weight_percent'])}%)")
+        lines.append(f"Demand weight within {d['radius_km']:g} km: {num(d['weight_covered'])} "
+                     f"of {num(d['weight_total'])} ({pct(d['weight_percent'])}%)")
     return lines
 
 
@@ -70,9 +72,9 @@ def breakdown_lines(data: dict[str, Any]) -> list[str]:
             row = [item[title] if item[title] is not None else "(none)"]
             if key == "types":
                 row.append(str(item["centers"]))
-            row += [str(item["districts"]), str(item["covered"]), _pct(item["percent"])]
+            row += [str(item["districts"]), str(item["covered"]), pct(item["percent"])]
             if weighted:
-                row.append(_pct(item["weight_percent"]))
+                row.append(pct(item["weight_percent"]))
             rows.append(row)
         lines += ["", *_table(rows, header)]
     return lines

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from covplan.cli._report import num, pct
 from covplan.cli.options import (
     CovplanUsageError,
     _level,
@@ -27,13 +28,7 @@ _COVERS_SHOWN = 8
 
 
 def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{v:.2f}%"
-
-
-def _num(v: float | None) -> str:
-    if v is None:
-        return "-"
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+    return "-" if v is None else f"{pct(v)}%"
 
 
 def _status_text(report: dict[str, Any]) -> str:
@@ -60,9 +55,9 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
     ]
     if b["weight_total"] is not None:
         lines.append(
-            f"Weight covered ({weight_col or 'weight'}): {_num(b['weight_covered'])} "
-            f"({_pct(b['weight_percent'])}) -> {_num(a['weight_covered'])} "
-            f"({_pct(a['weight_percent'])}) of {_num(a['weight_total'])}"
+            f"Weight covered ({weight_col or 'weight'}): {num(b['weight_covered'])} "
+            f"({_pct(b['weight_percent'])}) -> {num(a['weight_covered'])} "
+            f"({_pct(a['weight_percent'])}) of {num(a['weight_total'])}"
         )
     target = report["request"]["target"]
     if target is not None:
@@ -89,7 +84,7 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
             row = [str(s["rank"]), s["name"], f"{s['lat']:.5f}", f"{s['lon']:.5f}",
                    str(s["gain_districts"])]
             if weighted:
-                row.append(_num(s["gain_weight"]))
+                row.append(num(s["gain_weight"]))
             row.append(" ".join(covers) + (f" … (+{more})" if more > 0 else ""))
             rows.append(row)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
