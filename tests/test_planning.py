@@ -351,3 +351,14 @@ def test_weighted_target_minimum_equals_brute_force(
     else:
         assert p.target_reached is True and len(p.sites) == expected
         assert p.covered_weight >= goal - 1e-9
+
+
+def test_equal_gains_are_listed_by_tie_weight():
+    # three one-district sites; the objective counts districts, so all gain 1: listed by the
+    # population they add (5 > 3 > 1), not by position
+    A = np.eye(3, dtype=bool)
+    order = greedy_order(A, [0, 1, 2], tie_weights=np.array([1.0, 5.0, 3.0]))
+    assert order == [1, 2, 0]
+    assert greedy_order(A, [0, 1, 2]) == [0, 1, 2]  # no tie weights: by position
+    plan = solve_matrix(A, add=3, method="exact", tie_weights=np.array([1.0, 5.0, 3.0]))
+    assert plan.sites == [1, 2, 0]

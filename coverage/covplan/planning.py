@@ -273,16 +273,20 @@ def greedy_order(
     *,
     already: np.ndarray | None = None,
     weights: np.ndarray | None = None,
+    tie_weights: np.ndarray | None = None,
 ) -> list[int]:
     """Rank a set of sites as a sequence: each next site is the largest marginal gain.
 
-    Ties go to the earlier candidate position. Sites that add nothing keep their input order at
-    the end.
+    Ties go to the larger gain in ``tie_weights`` (e.g. population when the objective counts
+    districts), then to the earlier candidate position. Sites that add nothing keep their
+    input order at the end.
     """
     m = _as_csc(A)
     n = m.shape[0]
     already = np.zeros(n, dtype=bool) if already is None else np.asarray(already, dtype=bool)
     w = np.ones(n) if weights is None else np.nan_to_num(np.asarray(weights, dtype=float))
+    tie = np.zeros(n) if tie_weights is None else np.nan_to_num(
+        np.asarray(tie_weights, dtype=float))
     covered = already.copy()
     left = sorted(set(int(c) for c in chosen))
     order: list[int] = []
@@ -291,7 +295,7 @@ def greedy_order(
         for c in left:
             rows = m.indices[m.indptr[c] : m.indptr[c + 1]]
             new = rows[~covered[rows]]
-            key = (float(w[new].sum()), int(new.size))
+            key = (float(w[new].sum()), float(tie[new].sum()), int(new.size))
             if best_key is None or key > best_key:
                 best, best_key = c, key
         order.append(best)
@@ -470,6 +474,7 @@ def solve_matrix(
     method: Method = "auto",
     time_limit: float = 60.0,
     progress: Progress | None = None,
+    tie_weights: np.ndarray | None = None,
 ) -> MatrixPlan:
     """Choose candidate sites on a plain coverage structure.
 
@@ -496,6 +501,9 @@ def solve_matrix(
         Seconds for the exact solver.
     progress
         Optional hook, see :data:`Progress`.
+    tie_weights
+        Only for the order in which an exact plan is listed: among sites with equal gain,
+        the larger gain in these weights comes first (see :func:`greedy_order`).
     """
     t0 = time.perf_counter()
     if (add is None) == (target is None):
@@ -584,8 +592,8 @@ def solve_matrix(
         status, gap, used = "optimal", 0.0, "exact"
 
     # gains on district level; greedy picks are already a sequence, an exact set is ranked
-    order = list(chosen) if used == "greedy" else greedy_order(m, chosen, already=already,
-                                                               weights=w)
+    order = list(chosen) if used == "greedy" else greedy_order(
+        m, chosen, already=already, weights=w, tie_weights=tie_weights)
     covered = already.copy()
     gain_count: list[int] = []
     gain_weight: list[float] = []
@@ -829,6 +837,7 @@ def run_plan(
         A,
         already=already,
         weights=w_all if by_weight else None,
+        tie_weights=w_all if weighted and not by_weight else None,
         add=add,
         target=target,
         method=method,
