@@ -362,3 +362,224 @@ def test_equal_gains_are_listed_by_tie_weight():
     assert greedy_order(A, [0, 1, 2]) == [0, 1, 2]  # no tie weights: by position
     plan = solve_matrix(A, add=3, method="exact", tie_weights=np.array([1.0, 5.0, 3.0]))
     assert plan.sites == [1, 2, 0]
+
+
+# ------------------------------------------------------------------ tie weights (lexicographic)
+
+# Hand-derived: five districts with populations (tie weights) and four sites.
+#   A covers d0 d1 (pop 1 + 2  = 3)      D covers d4 alone (pop 500)
+#   B covers d2 d3 (pop 30 + 4 = 34)
+#   C covers d1 d2 (pop 2 + 30 = 32)
+# K = 1: A, B and C each cover 2 districts, D only 1. The count comes first, so D (500 people)
+#   loses; among the three with 2, B covers the most people (34 > 32 > 3).
+# K = 2: only A + B covers 4 districts (d0..d3, pop 37); C + D covers 3 with 532 people and still
+#   loses, because the count comes first.
+LEX = np.array(
+    [
+        # A  B  C  D
+        [1, 0, 0, 0],  # d0
+        [1, 0, 1, 0],  # d1
+        [0, 1, 1, 0],  # d2
+        [0, 1, 0, 0],  # d3
+        [0, 0, 0, 1],  # d4
+    ],
+    dtype=bool,
+)
+LEX_POP = np.array([1.0, 2.0, 30.0, 4.0, 500.0])
+
+
+@pytest.mark.parametrize("method", ["exact", "greedy"])
+def test_tie_weight_decides_among_equal_counts(method: str) -> None:
+    p = solve_matrix(LEX, add=1, method=method, tie_weights=LEX_POP)
+    assert p.sites == [1] and p.covered_count == 2 and p.covered_tie_weight == 34.0
+    p = solve_matrix(LEX, add=2, method=method, tie_weights=LEX_POP)
+    assert sorted(p.sites) == [0, 1] and p.covered_count == 4 and p.covered_tie_weight == 37.0
+    if method == "exact":
+        assert p.status == "optimal" and p.optimality_gap == 0.0
+        assert p.details["tie_break"]["status"] == "optimal"
+        assert p.details["tie_break"]["gained"] == 37.0
+    # without tie weights the lowest position wins the tie (greedy) and the tie weight is unknown
+    assert solve_matrix(LEX, add=1, method="greedy").sites == [0]
+    assert solve_matrix(LEX, add=1, method="greedy").covered_tie_weight is None
+
+
+def test_tie_weight_is_the_secondary_objective_of_the_fewest_sites() -> None:
+    # Four districts, target 50% = 2 districts. A covers d0 d1 d2 (pop 1 + 1 + 1 = 3),
+    # B covers d2 d3 (pop 1 + 50 = 51). Either site alone reaches the target, so the fewest is 1;
+    # among one-site plans B covers more people, although A covers more districts.
+    # Greedy picks A (the larger district gain): one site too, but only 3 people.
+    A = np.array([[1, 0], [1, 0], [1, 1], [0, 1]], dtype=bool)
+    pop = np.array([1.0, 1.0, 1.0, 50.0])
+    p = solve_matrix(A, target=50, method="exact", tie_weights=pop)
+    assert p.sites == [1] and p.target_reached is True and p.covered_tie_weight == 51.0
+    assert p.status == "optimal" and p.optimality_gap == 0.0
+    g = solve_matrix(A, target=50, method="greedy", tie_weights=pop)
+    assert g.sites == [0] and g.covered_tie_weight == 3.0
+
+
+def test_greedy_breaks_equal_gains_by_marginal_tie_weight() -> None:
+    # X covers d0 d1 d2 and goes first (3 districts). Then A (d2 d3) and B (d4) each add one
+    # district; A's total population is 1000 + 1 but d2 is already covered, so A adds 1 person
+    # and B adds 5: B is next. The exact plan agrees (X + B: 4 districts, 100+100+1000+5 people).
+    A = np.array(
+        [
+            # X  A  B
+            [1, 0, 0],  # d0 pop 100
+            [1, 0, 0],  # d1 pop 100
+            [1, 1, 0],  # d2 pop 1000
+            [0, 1, 0],  # d3 pop 1
+            [0, 0, 1],  # d4 pop 5
+        ],
+        dtype=bool,
+    )
+    pop = np.array([100.0, 100.0, 1000.0, 1.0, 5.0])
+    g = solve_matrix(A, add=2, method="greedy", tie_weights=pop)
+    assert g.sites == [0, 2] and g.gain_count == [3, 1]
+    e = solve_matrix(A, add=2, method="exact", tie_weights=pop)
+    assert e.sites == [0, 2] and e.covered_tie_weight == 1205.0
+
+
+def test_merged_districts_sum_their_tie_weights() -> None:
+    # d0 and d1 have the same candidate set {A} and are merged into one group; so are d2 and
+    # d3 ({B}). Populations 3 + 3 = 6 against 5 + 0 = 5: A wins with K = 1. Keeping one
+    # member's weight instead of the sum would give 3 against 5 and pick B.
+    A = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=bool)
+    pop = np.array([3.0, 3.0, 5.0, 0.0])
+    for method in ("exact", "greedy"):
+        p = solve_matrix(A, add=1, method=method, tie_weights=pop)
+        assert p.sites == [0] and p.covered_tie_weight == 6.0
+
+
+def test_tie_weights_at_population_scale() -> None:
+    # two one-district sites with 500,000,000 and 500,001,000 people (plus 200,000,000 people
+    # elsewhere, covered already): 1,000 people out of 1.2e9 still decide
+    A = np.array([[1, 0], [0, 1], [0, 0]], dtype=bool)
+    pop = np.array([500_000_000.0, 500_001_000.0, 200_000_000.0])
+    already = np.array([False, False, True])
+    p = solve_matrix(A, add=1, already=already, method="exact", tie_weights=pop)
+    assert p.sites == [1] and p.covered_tie_weight == 700_001_000.0
+    assert p.status == "optimal"
+
+
+def test_tie_weights_are_ignored_by_a_weighted_objective() -> None:
+    # with weights the objective is the weight; tie weights only order the listing
+    w = np.array([1.0, 1.0, 10.0, 1.0, 1.0, 1.0])
+    p = solve_matrix(TRAP, add=1, weights=w, method="exact", tie_weights=np.arange(6.0))
+    assert p.sites == [1] and p.gain_weight == [12.0]
+
+
+def test_negative_tie_weights_are_refused() -> None:
+    with pytest.raises(InputError, match="tie weights"):
+        solve_matrix(TRAP, add=1, tie_weights=np.array([1.0, -1.0, 0, 0, 0, 0]))
+
+
+def test_count_proof_from_the_combined_bound() -> None:
+    # The proof logic on hand figures. One group of weight 3 with tie 4, the site chosen:
+    # count 3, tie term 4 * s. Maximise: a bound of 3.4 means no plan covers 4 (proved);
+    # a bound of 4.2 leaves 4 possible: not proved, relative gap (4 - 3) / 3.
+    from scipy import sparse
+
+    from covplan.planning import _lexicographic_status
+
+    sub = sparse.csc_array(np.array([[1]], dtype=bool))
+    w, tie, x = np.array([3.0]), np.array([4.0]), np.array([True])
+    s = 0.5 / 5.0
+    details: dict = {}
+    label, gap = _lexicographic_status(sub, w, tie, x, s, 3.4, maximise=True, solved=False,
+                                       interrupted=False, details=details)
+    assert (label, gap) == ("optimal", 0.0)
+    assert details["tie_break"]["status"] == "time_limit"
+    assert details["tie_break"]["gap"] == pytest.approx((3.4 - 3.4) / s)  # 3 + 4 * 0.1 = 3.4
+    label, gap = _lexicographic_status(sub, w, tie, x, s, 4.2, maximise=True, solved=False,
+                                       interrupted=False, details=details)
+    assert label == "time_limit" and gap == pytest.approx(1 / 3)
+    assert details["tie_break"]["gap"] is None
+    # Minimise (fewest sites): one site chosen; a bound of 0.3 means some plan might use 1
+    # site... which is the found one: proved. A bound of -0.2 leaves 0 sites possible.
+    label, gap = _lexicographic_status(sub, w, tie, x, s, 0.3, maximise=False, solved=True,
+                                       interrupted=False, details=details)
+    assert (label, gap) == ("optimal", 0.0)
+    label, gap = _lexicographic_status(sub, w, tie, x, s, -0.2, maximise=False, solved=False,
+                                       interrupted=True, details=details)
+    assert label == "interrupted" and gap == pytest.approx(1.0)
+
+
+def _brute_lex_add(A: np.ndarray, already: np.ndarray, t: np.ndarray, k: int
+                   ) -> tuple[int, float]:
+    """Best (covered districts, covered tie weight) with at most k sites, lexicographically."""
+    best = (-1, -1.0)
+    for combo in itertools.combinations(range(A.shape[1]), min(k, A.shape[1])):
+        cov = already | A[:, list(combo)].any(axis=1)
+        best = max(best, (int(cov.sum()), float(t[cov].sum())))
+    return best
+
+
+def _brute_lex_target(A: np.ndarray, already: np.ndarray, t: np.ndarray, goal: int
+                      ) -> tuple[int, float]:
+    """Fewest sites covering >= goal districts, then the most covered tie weight."""
+    for k in range(A.shape[1] + 1):
+        ties = [float(t[cov].sum())
+                for combo in itertools.combinations(range(A.shape[1]), k)
+                for cov in [already | A[:, list(combo)].any(axis=1)]
+                if cov.sum() >= goal]
+        if ties:
+            return k, max(ties)
+    raise AssertionError("goal above what every site together covers")
+
+
+@st.composite
+def _tie_instances(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    A, t = draw(_instances())
+    already = np.array(draw(st.lists(st.booleans(), min_size=A.shape[0],
+                                     max_size=A.shape[0])), dtype=bool)
+    return A, already, t
+
+
+@_SETTINGS
+@given(inst=_tie_instances(), k=st.integers(0, 4))
+def test_lexicographic_add_equals_brute_force(
+    inst: tuple[np.ndarray, np.ndarray, np.ndarray], k: int
+) -> None:
+    A, already, t = inst
+    best = _brute_lex_add(A, already, t, k)
+    exact = solve_matrix(A, add=k, already=already, method="exact", tie_weights=t)
+    greedy = solve_matrix(A, add=k, already=already, method="greedy", tie_weights=t)
+    assert exact.status == "optimal" and exact.optimality_gap == 0.0
+    assert (exact.covered_count, exact.covered_tie_weight) == (best[0], pytest.approx(best[1]))
+    assert len(exact.sites) <= k and len(greedy.sites) <= k
+    # greedy never beats exact lexicographically
+    assert greedy.covered_count <= exact.covered_count
+    if greedy.covered_count == exact.covered_count:
+        assert greedy.covered_tie_weight <= exact.covered_tie_weight + 1e-9
+
+
+@_SETTINGS
+@given(inst=_tie_instances(), pct=st.integers(0, 100))
+def test_lexicographic_target_equals_brute_force(
+    inst: tuple[np.ndarray, np.ndarray, np.ndarray], pct: int
+) -> None:
+    A, already, t = inst
+    n = A.shape[0]
+    reachable = int((already | A.any(axis=1)).sum())
+    goal = min(-(-pct * n // 100), reachable)  # unreachable: plan for the best reachable
+    sites, tie = _brute_lex_target(A, already, t, goal)
+    exact = solve_matrix(A, target=pct, already=already, method="exact", tie_weights=t)
+    greedy = solve_matrix(A, target=pct, already=already, method="greedy", tie_weights=t)
+    assert exact.status == "optimal" and exact.optimality_gap == 0.0
+    assert len(exact.sites) == sites and exact.covered_count >= goal
+    assert exact.covered_tie_weight == pytest.approx(tie)
+    # greedy never beats exact lexicographically (fewer sites, or as many and more tie weight)
+    assert len(greedy.sites) >= sites
+    if len(greedy.sites) == sites:
+        assert greedy.covered_tie_weight <= exact.covered_tie_weight + 1e-9
+
+
+def test_progress_reports_the_count_not_the_combined_objective() -> None:
+    from covplan.planning import _count_progress
+
+    # maximise: 7 districts + tie term 0.3, bound 8.1 -> count 7, bound 8, gap 1/7
+    assert _count_progress(7.3, 8.1, maximise=True) == (7.0, 8.0, pytest.approx(1 / 7))
+    # minimise: 5 sites - tie term 0.2 = 4.8, bound 4.6 -> 5 sites, at least 5: no gap
+    assert _count_progress(4.8, 4.6, maximise=False) == (5.0, 5.0, 0.0)
+    # minimise: bound 3.9 -> at least 4 sites: gap (5 - 4) / 5
+    assert _count_progress(4.8, 3.9, maximise=False) == (5.0, 4.0, pytest.approx(0.2))

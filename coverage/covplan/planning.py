@@ -10,13 +10,22 @@ Two doors, as in spopt's ``locate`` models:
   builds ``A`` with :func:`covplan.geodesy.polygons_within` (geodesic WGS84) and returns the plan
   as the JSON-ready dict of the ``covplan plan`` command.
 
-Methods: ``greedy`` (largest marginal gain first, ties broken by candidate order), ``exact``
+Methods: ``greedy`` (largest marginal gain first, ties broken by the larger marginal tie weight
+if any, then by candidate order), ``exact``
 (maximum coverage MILP for ``add``; partial set cover, i.e. fewest sites, for ``target``) solved
 with HiGHS (highspy) under a time limit, warm-started from greedy and reporting the optimality
 gap, and ``auto`` (the default): the exact solver, which returns the proved optimum when it
 finishes within the time limit and otherwise the best plan found, labelled with its gap. Before
 solving, districts with identical candidate sets are merged and dominated candidates (whose
 districts are a subset of another candidate's) dropped.
+
+Lexicographic tie-break: when the objective counts districts and ``tie_weights`` are given (e.g.
+population), among the plans with the best count the solver prefers the one covering the most
+tie weight. The MILP optimises ``count + tie / (2 * (total_tie + 1))`` (max coverage) or
+``sites - covered_tie / (2 * (total_tie + 1))`` (fewest sites): the tie term is below 1/2, so the
+count comes first and its optimality is still proved from the solver's bound; the tie weight is
+optimal only within the solver's absolute gap on the combined objective (``_TIE_ABS_GAP``; the
+tie weight's own status and remaining gap are in ``MatrixPlan.details["tie_break"]``).
 """
 
 from __future__ import annotations
@@ -59,6 +68,9 @@ Progress = Callable[[dict[str, Any]], None]
 
 _METHODS = ("greedy", "exact", "auto")
 _REL_GAP = 1e-6  # relative gap under which a weighted optimum counts as proved
+# absolute gap on the combined objective (count + scaled tie term) when tie weights break ties;
+# in tie-weight units it is _TIE_ABS_GAP * 2 * (total_tie + 1), e.g. ~240 people out of 1.2e9
+_TIE_ABS_GAP = 1e-7
 
 
 @dataclass
@@ -88,6 +100,9 @@ class MatrixPlan:
         For ``target``: whether the target was met; ``None`` for ``add``.
     best_reachable_count, best_reachable_weight
         What every candidate together would cover (existing coverage included).
+    covered_tie_weight
+        Tie weight covered after the plan (existing coverage included) when ``tie_weights``
+        were given, else ``None``.
     """
 
     sites: list[int]
@@ -104,6 +119,7 @@ class MatrixPlan:
     best_reachable_weight: float = 0.0
     elapsed_s: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+    covered_tie_weight: float | None = None
 
 
 # --------------------------------------------------------------------------- core (matrix door)
@@ -116,6 +132,7 @@ class _Reduced:
     groups: sparse.csc_array  # groups x candidates (all original candidates), bool
     weight: np.ndarray  # objective weight of each group
     members: list[np.ndarray]  # district positions of each group
+    tie: np.ndarray | None = None  # summed tie weight of each group (None: no tie-break)
 
 
 def _as_csc(A: Any) -> sparse.csc_array:
@@ -128,8 +145,12 @@ def _as_csc(A: Any) -> sparse.csc_array:
     return m
 
 
-def _reduce(A: sparse.csc_array, already: np.ndarray, objective: np.ndarray) -> _Reduced:
-    """Merge uncovered districts that share the same candidate set; drop uncoverable ones."""
+def _reduce(A: sparse.csc_array, already: np.ndarray, objective: np.ndarray,
+            tie: np.ndarray | None = None) -> _Reduced:
+    """Merge uncovered districts that share the same candidate set; drop uncoverable ones.
+
+    A group's weight (and tie weight) is the sum over its districts.
+    """
     rows = sparse.csr_array(A)
     rows.sort_indices()
     keys: dict[bytes, int] = {}
@@ -159,7 +180,8 @@ def _reduce(A: sparse.csc_array, already: np.ndarray, objective: np.ndarray) -> 
     )
     member_arrays = [np.asarray(m, dtype=np.int64) for m in members]
     weight = np.array([objective[m].sum() for m in member_arrays], dtype=float)
-    return _Reduced(sparse.csc_array(g_rows), weight, member_arrays)
+    tie_g = None if tie is None else np.array([tie[m].sum() for m in member_arrays], dtype=float)
+    return _Reduced(sparse.csc_array(g_rows), weight, member_arrays, tie_g)
 
 
 def _undominated(groups: sparse.csc_array, *, chunk: int = 2000) -> np.ndarray:
@@ -167,7 +189,8 @@ def _undominated(groups: sparse.csc_array, *, chunk: int = 2000) -> np.ndarray:
 
     A candidate is dropped when it covers no group, or when another candidate covers a superset
     of its groups (a strict superset, or the same set and an earlier position): swapping it for
-    that candidate never lowers coverage, so some optimum avoids it.
+    that candidate never lowers coverage, so some optimum avoids it. This holds for the tie
+    weights too (they are non-negative): the swap never lowers the covered tie weight either.
     """
     size = np.diff(groups.indptr)
     live = np.flatnonzero(size > 0)
@@ -201,18 +224,22 @@ def _greedy(
     allowed: np.ndarray | None = None,
     progress: Progress | None = None,
     t0: float | None = None,
+    tie: np.ndarray | None = None,
 ) -> tuple[list[int], list[list[int]], bool]:
     """Greedy maximum coverage on groups.
 
-    Picks the candidate with the largest remaining weight (ties: lowest position) until ``limit``
-    sites are chosen, the covered weight reaches ``need``, or nothing more can be gained.
-    Returns the chosen positions, the groups each newly covers, and whether Ctrl-C cut it short.
+    Picks the candidate with the largest remaining weight (ties: the largest remaining ``tie``
+    weight when given, then the lowest position) until ``limit`` sites are chosen, the covered
+    weight reaches ``need``, or nothing more can be gained. Returns the chosen positions, the
+    groups each newly covers, and whether Ctrl-C cut it short.
     """
     t0 = time.perf_counter() if t0 is None else t0
     n_cand = groups.shape[1]
     rows = sparse.csr_array(groups)
     remaining = weight.astype(float).copy()
     gains = np.asarray(groups.T @ remaining, dtype=float).ravel()
+    tie_left = None if tie is None else np.asarray(tie, dtype=float).copy()
+    tie_gains = None if tie_left is None else np.asarray(groups.T @ tie_left, dtype=float).ravel()
     if allowed is not None:
         mask = np.full(n_cand, False)
         mask[allowed] = True
@@ -231,6 +258,10 @@ def _greedy(
             j = int(np.argmax(gains)) if n_cand else -1
             if j < 0 or not gains[j] > 0:
                 break
+            if tie_gains is not None:
+                # equal gains: the larger tie gain, then the lowest position (argmax: first)
+                level = np.flatnonzero(gains == gains[j])
+                j = int(level[np.argmax(tie_gains[level])])
             g_new = groups.indices[groups.indptr[j] : groups.indptr[j + 1]]
             g_new = g_new[remaining[g_new] > 0]
             # zero-weight groups still count as covered districts, so include them
@@ -250,6 +281,9 @@ def _greedy(
             live = gains[touched] > -np.inf
             gains[touched[live]] = fresh[live]
             gains[j] = -np.inf
+            if tie_gains is not None and tie_left is not None:
+                tie_left[g_all] = 0.0
+                tie_gains[touched] = np.asarray(sub.T @ tie_left, dtype=float).ravel()
             if progress is not None:
                 progress(
                     {
@@ -317,8 +351,15 @@ def _solve_milp(
     time_limit: float,
     progress: Progress | None,
     t0: float,
+    tie: np.ndarray | None = None,
 ) -> tuple[list[int] | None, str, float | None, dict[str, Any]]:
-    """Solve the MILP with HiGHS; returns (chosen positions, status, gap, details)."""
+    """Solve the MILP with HiGHS; returns (chosen positions, status, gap, details).
+
+    With ``tie`` (group tie weights; only with ``integral`` counts) the objective gains the
+    lexicographic tie term (see the module docstring). Status and gap then describe the count
+    (proved from the solver's bound: a count above the found one would exceed it); the tie
+    term's own status and gap, in tie-weight units, go to ``details["tie_break"]``.
+    """
     import highspy
 
     sub = sparse.csc_array(groups[:, keep])
@@ -330,19 +371,26 @@ def _solve_milp(
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("threads", 1)
-    if integral:
+    # tie term scale: the whole tie term stays below 1/2, so it never outweighs one district
+    # (max coverage) or one site (fewest sites)
+    scale = 0.0 if tie is None else 0.5 / (float(tie.sum()) + 1.0)
+    if tie is not None:
+        h.setOptionValue("mip_abs_gap", _TIE_ABS_GAP)
+        h.setOptionValue("mip_rel_gap", 0.0)
+    elif integral:
         h.setOptionValue("mip_abs_gap", 1.0 - 1e-6)
         h.setOptionValue("mip_rel_gap", 0.0)
     else:
         h.setOptionValue("mip_rel_gap", _REL_GAP)
 
+    tie_cost = np.zeros(n_y) if tie is None else scale * np.asarray(tie, dtype=float)
     if add is not None:
-        # maximise sum w_g y_g ; y_g <= sum_{j covers g} x_j ; sum x_j <= add
-        cost = np.concatenate([np.zeros(n_x), weight])
+        # maximise sum (w_g + s t_g) y_g ; y_g <= sum_{j covers g} x_j ; sum x_j <= add
+        cost = np.concatenate([np.zeros(n_x), weight + tie_cost])
         sense = highspy.ObjSense.kMaximize
     else:
-        # minimise sum x_j ; y_g <= sum x_j ; sum w_g y_g >= need
-        cost = np.concatenate([np.ones(n_x), np.zeros(n_y)])
+        # minimise sum x_j - s sum t_g y_g ; y_g <= sum x_j ; sum w_g y_g >= need
+        cost = np.concatenate([np.ones(n_x), -tie_cost])
         sense = highspy.ObjSense.kMinimize
     lower = np.zeros(n_x + n_y)
     upper = np.ones(n_x + n_y)
@@ -397,11 +445,11 @@ def _solve_milp(
 
     def _on_event(e: Any) -> None:
         out = e.data_out
-        latest.update(
-            objective=float(out.mip_primal_bound),
-            bound=float(out.mip_dual_bound),
-            gap=float(out.mip_gap),
-        )
+        found, bound, gap = (float(out.mip_primal_bound), float(out.mip_dual_bound),
+                             float(out.mip_gap))
+        if tie is not None:  # report the count, not the combined objective
+            found, bound, gap = _count_progress(found, bound, maximise=add is not None)
+        latest.update(objective=found, bound=bound, gap=gap)
         if stop["flag"]:
             e.interrupt()
 
@@ -452,16 +500,100 @@ def _solve_milp(
         return None, "interrupted" if interrupted else "time_limit", None, details
     values = np.asarray(h.getSolution().col_value)[:n_x]
     chosen = [int(keep[k]) for k in np.flatnonzero(values > 0.5)]
+    solved = status == highspy.HighsModelStatus.kOptimal
+    if tie is not None:
+        label, gap = _lexicographic_status(
+            sub, weight, tie, values > 0.5, scale, float(info.mip_dual_bound),
+            maximise=add is not None, solved=solved, interrupted=interrupted, details=details)
+        return chosen, label, gap, details
     gap = float(info.mip_gap)
     if not math.isfinite(gap):
         gap = None  # type: ignore[assignment]
     if interrupted:
         label = "interrupted"
-    elif status == highspy.HighsModelStatus.kOptimal:
+    elif solved:
         label, gap = "optimal", max(gap or 0.0, 0.0)
     else:
         label = "time_limit"
     return chosen, label, gap, details
+
+
+def _count_progress(found: float, bound: float, *, maximise: bool
+                    ) -> tuple[float, float, float]:
+    """(count found, count bound, relative gap) from the combined objective's figures.
+
+    The tie term lies in [0, 1/2): the count is ``floor`` (maximise) or ``ceil`` (minimise) of
+    the combined value, and the bound on the count is rounded the same way.
+    """
+    if not (math.isfinite(found) and math.isfinite(bound)):
+        return found, bound, math.inf
+    c_found, c_bound = _whole(found, maximise), _whole(bound, maximise)
+    diff = c_bound - c_found if maximise else c_found - c_bound
+    gap = 0.0 if diff <= 0 else diff / c_found if c_found > 0 else math.inf
+    return c_found, c_bound, float(gap)
+
+
+def _whole(value: float, maximise: bool) -> float:
+    """The count under a combined value: ``floor`` (maximise) or ``ceil`` (minimise)."""
+    if not math.isfinite(value):
+        return value
+    return float(math.floor(value + 1e-6) if maximise else math.ceil(value - 1e-6))
+
+
+def _lexicographic_status(
+    sub: sparse.csc_array,
+    weight: np.ndarray,
+    tie: np.ndarray,
+    x: np.ndarray,
+    scale: float,
+    bound: float,
+    *,
+    maximise: bool,
+    solved: bool,
+    interrupted: bool,
+    details: dict[str, Any],
+) -> tuple[str, float | None]:
+    """Status and relative gap of the count from the combined objective's bound.
+
+    The combined value is ``count + s * tie`` (maximise) or ``sites - s * tie`` (minimise) with
+    ``0 <= s * tie < 1/2``. Maximise: the best count is at most ``floor(bound)``; minimise: the
+    fewest sites is at least ``ceil(bound)``. The count is proved when that equals the found one.
+    The tie term's status and its gap in tie-weight units go to ``details["tie_break"]``.
+    """
+    covered = np.asarray(sparse.csr_array(sub) @ x.astype(np.int32)).ravel() > 0
+    tie_found = float(tie[covered].sum())
+    best = _whole(bound, maximise)
+    if maximise:
+        found = float(weight[covered].sum())
+        diff = best - found
+        comb_gap = bound - (found + scale * tie_found)
+    else:
+        found = float(x.sum())
+        diff = found - best
+        comb_gap = (found - scale * tie_found) - bound
+    if diff <= 0:
+        gap: float | None = 0.0
+    elif found > 0 and math.isfinite(diff):
+        gap = diff / found
+    else:
+        gap = None
+    if interrupted:
+        label = "interrupted"
+    elif diff <= 0:
+        label = "optimal"  # the count is proved even if the tie term is not
+    else:
+        label = "time_limit"
+    tie_status = "interrupted" if interrupted else "optimal" if solved else "time_limit"
+    tie_gap = None
+    if diff <= 0 and math.isfinite(comb_gap) and scale > 0:
+        tie_gap = max(comb_gap, 0.0) / scale
+    details["tie_break"] = {
+        "status": tie_status,
+        "gained": tie_found,  # tie weight of the newly covered districts
+        # how much more tie weight the same count could still cover at most
+        "gap": None if tie_gap is None else float(tie_gap),
+    }
+    return label, gap
 
 
 def solve_matrix(
@@ -502,8 +634,13 @@ def solve_matrix(
     progress
         Optional hook, see :data:`Progress`.
     tie_weights
-        Only for the order in which an exact plan is listed: among sites with equal gain,
-        the larger gain in these weights comes first (see :func:`greedy_order`).
+        Secondary objective per district (e.g. population; NaN counts as 0), used when the
+        objective counts districts (no ``weights``): among the plans covering the most
+        districts (``add``) or reaching ``target`` with the fewest sites, the one covering the
+        most tie weight; greedy breaks equal gains by the larger tie gain. Status and gap
+        describe the count; the tie weight is optimal within the solver's absolute gap
+        (``details["tie_break"]``). With ``weights`` they only order the listing of sites with
+        equal gain (see :func:`greedy_order`).
     """
     t0 = time.perf_counter()
     if (add is None) == (target is None):
@@ -531,8 +668,17 @@ def solve_matrix(
         raise ValueError(f"weights has shape {w.shape}; expected ({n},)")
     if np.any(w < 0):
         raise InputError("weights must not be negative; check the --weight-col column")
+    tie_all: np.ndarray | None = None
+    if tie_weights is not None:
+        tie_all = np.nan_to_num(np.asarray(tie_weights, dtype=float))
+        if tie_all.shape != (n,):
+            raise ValueError(f"tie_weights has shape {tie_all.shape}; expected ({n},)")
+        if np.any(tie_all < 0):
+            raise InputError("tie weights must not be negative; check the --weight-col column")
+    # the lexicographic tie-break applies to the count objective only
+    lexi = tie_all is not None and not weighted
 
-    red = _reduce(m, already, w)
+    red = _reduce(m, already, w, tie_all if lexi else None)
     base = float(w[already].sum())
     total = float(w.sum())
     reach = base + float(red.weight.sum())
@@ -549,7 +695,7 @@ def solve_matrix(
         need = max((goal if target_reached else reach) - base, 0.0)
 
     g_chosen, g_covers, g_interrupted = _greedy(
-        red.groups, red.weight, limit=add, need=need, progress=progress, t0=t0
+        red.groups, red.weight, limit=add, need=need, progress=progress, t0=t0, tie=red.tie
     )
     chosen, status, gap, details = g_chosen, "heuristic", None, {}
     used = "greedy"
@@ -564,13 +710,15 @@ def solve_matrix(
             status, gap, used = "optimal", 0.0, "exact"
         else:
             keep = _undominated(red.groups)
-            warm, _, _ = _greedy(red.groups, red.weight, limit=add, need=need, allowed=keep)
+            warm, _, _ = _greedy(red.groups, red.weight, limit=add, need=need, allowed=keep,
+                                 tie=red.tie)
+            # keep the better start (g_chosen may include dominated sites); lexicographic with
+            # the tie weight when there is one
             if add is not None:
-                w_val = float(red.weight[_covered_groups(red.groups, warm)].sum())
-                if w_val < greedy_val:
-                    warm = g_chosen  # keep the better start (may include dominated sites)
-            else:
-                warm = warm if len(warm) <= len(g_chosen) else g_chosen
+                if _start_key(red, warm, sites=False) < _start_key(red, g_chosen, sites=False):
+                    warm = g_chosen
+            elif _start_key(red, warm, sites=True) < _start_key(red, g_chosen, sites=True):
+                warm = g_chosen
             # counts are whole numbers: a gap below 1 proves optimality; weights get a
             # relative tolerance (abs gaps below 1 on 1e9 people would be numerical noise)
             integral = not weighted
@@ -585,6 +733,7 @@ def solve_matrix(
                 time_limit=time_limit,
                 progress=progress,
                 t0=t0,
+                tie=red.tie,
             )
             if x is not None:
                 chosen, used = x, "exact"
@@ -628,6 +777,7 @@ def solve_matrix(
         best_reachable_weight=float(w[all_cov].sum()),
         elapsed_s=time.perf_counter() - t0,
         details=details,
+        covered_tie_weight=None if tie_all is None else float(tie_all[covered].sum()),
     )
 
 
@@ -635,6 +785,14 @@ def _have_highs() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("highspy") is not None
+
+
+def _start_key(red: _Reduced, chosen: Sequence[int], *, sites: bool) -> tuple[float, float]:
+    """Larger is a better warm start: (-sites or covered weight, covered tie weight)."""
+    hit = _covered_groups(red.groups, chosen)
+    tie = 0.0 if red.tie is None else float(red.tie[hit].sum())
+    first = -float(len(chosen)) if sites else float(red.weight[hit].sum())
+    return first, tie
 
 
 def _covered_groups(groups: sparse.csc_array, chosen: Sequence[int]) -> np.ndarray:
@@ -796,6 +954,8 @@ def run_plan(
         ``"districts"`` (count covered districts), ``"weight"`` (covered weight; needs the
         boundaries' weights) or ``"auto"``: weight when the boundaries carry weights
         (``--weight-col``), else districts. ``target`` is a percentage of the same figure.
+        With ``"districts"`` and weights, the weight breaks ties: among the plans with the best
+        count, the one covering the most weight (``tie_weights`` of :func:`solve_matrix`).
     """
     from covplan.engine import assess
 
