@@ -129,8 +129,8 @@ def _district_record(row: Any) -> dict[str, Any]:
     }
 
 
-def _percent(part: float, whole: float) -> float | None:
-    return round(100.0 * part / whole, 2) if whole else None
+def _percent(part: float | None, whole: float | None) -> float | None:
+    return round(100.0 * part / whole, 2) if whole and part is not None else None
 
 
 def summarise(covered: np.ndarray, weight: np.ndarray) -> dict[str, Any]:

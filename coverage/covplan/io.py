@@ -14,7 +14,7 @@ import re
 import sys
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -49,22 +49,21 @@ def _check_exists(path: Path) -> None:
         raise InputError(f"{path}: file not found; check the path")
 
 
-def find_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...],
-                 source: Path, option: str) -> str | None:
+def find_column(columns: Sequence[str], wanted: str | None, candidates: tuple[str, ...],
+                source: str | os.PathLike, option: str) -> str | None:
     """An explicit column (must exist) or the first candidate present, case-insensitively.
 
     Shared by every reader (centres, boundaries, demand points), so that a wrong column gets
     the same one-line error everywhere.
     """
+    lower = {str(c).lower(): c for c in columns}
     if wanted is not None:
         if wanted in columns:
             return wanted
-        lower = {c.lower(): c for c in columns}
         if wanted.lower() in lower:
             return lower[wanted.lower()]
         raise InputError(f"{source}: no column '{wanted}' (given by {option}); "
-                         f"columns are: {_listed(columns, 30)}")
-    lower = {c.lower(): c for c in columns}
+                         f"columns are: {_listed(list(columns), 30)}")
     for cand in candidates:
         if cand in lower:
             return lower[cand]

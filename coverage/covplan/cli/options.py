@@ -189,7 +189,7 @@ ALIASES = {
 }
 
 
-def resolve_dataset(value: str, role: str) -> tuple[str, dict[str, str]]:
+def resolve_dataset(value: str, role: str) -> tuple[str, dict[str, str | None]]:
     """``@name`` picks an embedded dataset (with its column roles); anything else is a path."""
     if not value.startswith("@"):
         return value, {}
