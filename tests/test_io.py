@@ -289,3 +289,17 @@ def test_other_boundary_formats(tmp_path, grid, name, driver):
         frame.to_file(path, driver=driver)
     got = read_boundaries(path, id_col="code")
     assert got["id"].tolist() == [f"{i:03d}" for i in range(1, 10)]
+
+
+def test_centres_from_a_multi_layer_geopackage(runner, tmp_path, grid):
+    path = tmp_path / "centres.gpkg"
+    for name, lon in (("direct", 0.5), ("vans", 2.5)):
+        gpd.GeoDataFrame({"name": [name]}, geometry=[shapely.Point(lon, 0.5)],
+                         crs="EPSG:4326").to_file(path, layer=name)
+    run_error(runner, ["coverage", grid[0], str(path)], "centres.gpkg: has 2 layers",
+              "--centers-layer")
+    res = runner.invoke(cli, ["coverage", grid[0], str(path), "--centers-layer", "vans",
+                              "--format", "json"])
+    assert res.exit_code == 0, res.output
+    covered = [d["id"] for d in json.loads(res.stdout)["districts"] if d["covered"]]
+    assert covered == ["003"]  # (2.5, 0.5) is inside 003

@@ -90,7 +90,8 @@ def _blank(values: pd.Series) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- vector layers
-def _read_layer(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
+def _read_layer(path: Path, layer: str | None, what: str, option: str = "--layer"
+                ) -> gpd.GeoDataFrame:
     """Any format pyogrio reads (and GeoParquet), as a GeoDataFrame."""
     _check_exists(path)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
@@ -113,9 +114,10 @@ def _read_layer(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
     names = [str(n) for n in layers[:, 0]] if len(layers) else []
     if layer is None and len(names) > 1:
         raise InputError(f"{path}: has {len(names)} layers ({_listed(names)}); "
-                         "choose one with --layer")
+                         f"choose one with {option}")
     if layer is not None and layer not in names:
-        raise InputError(f"{path}: no layer '{layer}'; layers are: {_listed(names)}")
+        raise InputError(f"{path}: no layer '{layer}' (given by {option}); layers are: "
+                         f"{_listed(names)}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -348,7 +350,8 @@ def read_points(
         messages, skipped, ok = _check_coordinates(table, lat, lon, lat_name, lon_name, lines,
                                                    path, strict, what)
     else:
-        layer_frame = _to_wgs84(_read_layer(path, layer, what), crs, path, "--centers-crs")
+        layer_frame = _to_wgs84(_read_layer(path, layer, what, "--centers-layer"), crs, path,
+                                 "--centers-crs")
         if len(layer_frame) == 0:
             raise InputError(f"{path}: has no features; add {what} or check --layer")
         geom = np.asarray(layer_frame.geometry.array)

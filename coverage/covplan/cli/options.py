@@ -6,7 +6,8 @@ BOUNDARIES, CENTERS       positional paths (``@india``, ``@india-sample``, ``@in
                           name the embedded data)
 --layer, --boundaries-crs, --id-col, --name-col, --group-col, --weight-col
                           how to read the districts
---lat-col, --lon-col, --center-name-col, --centers-crs, --where, --type-col, --strict
+--lat-col, --lon-col, --center-name-col, --centers-layer, --centers-crs, --where,
+--type-col, --strict
                           how to read the centres
 --radius-km, --min-centers
                           the coverage rule
@@ -84,6 +85,8 @@ center_options = _compose(
                  help="Longitude column [default: lon/lng/long/longitude/x]."),
     click.option("--center-name-col", default=None,
                  help="Centre name column [default: name/center_name/office_name...]."),
+    click.option("--centers-layer", default=None,
+                 help="Layer of a multi-layer CENTERS (GeoPackage)."),
     click.option("--centers-crs", default=None,
                  help="CRS of a CENTERS point layer that has none."),
     click.option("--where", multiple=True, metavar="COL=VALUE",
@@ -114,8 +117,8 @@ def input_options(func: Callable) -> Callable:
 
 INPUT_KEYS = ("boundaries", "centers", "layer", "boundaries_crs", "id_col", "name_col",
               "group_col", "weight_col", "lat_col", "lon_col", "center_name_col",
-              "centers_crs", "where", "type_col", "strict", "radius_km", "min_centers",
-              "verbosity", "quiet")
+              "centers_layer", "centers_crs", "where", "type_col", "strict", "radius_km",
+              "min_centers", "verbosity", "quiet")
 
 
 def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -175,7 +178,8 @@ def load_inputs(opts: dict[str, Any]):
     points = read_points(
         centers, lat_col=opts.get("lat_col"), lon_col=opts.get("lon_col"),
         name_col=opts.get("center_name_col") or cdefaults.get("name_col"),
-        crs=opts.get("centers_crs"), where=opts.get("where") or None,
+        layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
+        where=opts.get("where") or None,
         strict=opts.get("strict", False))
     return districts, points, rule
 
