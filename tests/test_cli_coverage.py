@@ -89,3 +89,14 @@ def test_demand_needs_radius(runner, grid, tmp_path):
     demand.write_text("lat,lon\n0.6,0.5\n")
     res = runner.invoke(cli, ["coverage", *grid, "--demand", str(demand)])
     assert res.exit_code == 2 and "--radius-km" in res.stderr
+
+
+def test_demand_with_semicolons_and_decimal_commas(runner, grid, tmp_path):
+    # the same points as above, written the European way
+    demand = tmp_path / "demand.csv"
+    demand.write_text("pin;lat;lon\nP1;0,6;0,5\nP2;10;10\nP3;2,0;4,0\n")
+    res = runner.invoke(cli, ["coverage", *grid, "--radius-km", "60", "--demand", str(demand),
+                              "--format", "json"])
+    assert res.exit_code == 0, res.output
+    demand_block = json.loads(res.stdout)["demand"]
+    assert (demand_block["points"], demand_block["covered"]) == (3, 2)

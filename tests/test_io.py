@@ -303,3 +303,11 @@ def test_centres_from_a_multi_layer_geopackage(runner, tmp_path, grid):
     assert res.exit_code == 0, res.output
     covered = [d["id"] for d in json.loads(res.stdout)["districts"] if d["covered"]]
     assert covered == ["003"]  # (2.5, 0.5) is inside 003
+
+
+def test_decimal_commas_with_semicolons(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("name;lat;lon\nMünchen;48,137;11,575\nBad;abc;1\n", encoding="utf-8")
+    frame = read_points(path)
+    assert frame[["name", "lat", "lon"]].values.tolist() == [["München", 48.137, 11.575]]
+    assert frame.attrs["skipped"] == [3]

@@ -45,7 +45,7 @@ from pyproj import CRS, Geod, Transformer
 from scipy.spatial import cKDTree
 
 from covplan.errors import InputError
-from covplan.io import LAT_NAMES, LON_NAMES, TABLE_SUFFIXES, find_column
+from covplan.io import LAT_NAMES, LON_NAMES, TABLE_SUFFIXES, find_column, parse_coordinates
 
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
 
@@ -336,9 +336,9 @@ class _CsvPart:
                                  f"({str(exc).splitlines()[0]}); check quoting and the number "
                                  "of columns per line") from None
             table = _table({c: pa.string() for c in types})
-            numbers = {c: pd.to_numeric(pd.Series(table[c].to_numpy(zero_copy_only=False),
-                                                  dtype=object).str.strip(),
-                                        errors="coerce").to_numpy(dtype=np.float64)
+            numbers = {c: _numbers(pd.Series(table[c].to_numpy(zero_copy_only=False),
+                                             dtype=object),
+                                   coordinates=c in (spec.lat, spec.lon))
                        for c in wanted}
         ids = (np.asarray(table[spec.id].to_numpy(zero_copy_only=False), dtype=object)
                if spec.id else None)
@@ -372,9 +372,11 @@ class _FramePart:
         return _frame_chunk(self.frame, spec, self.first)
 
 
-def _numbers(values: pd.Series) -> np.ndarray:
+def _numbers(values: pd.Series, *, coordinates: bool = False) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if coordinates:  # decimal commas read as centres' coordinates are
+        return parse_coordinates(values)
     return pd.to_numeric(values.astype(str).str.strip(), errors="coerce").to_numpy(
         dtype=np.float64)
 
@@ -401,8 +403,8 @@ def _geo_column(handle) -> tuple[str | None, str | None]:
 def _frame_chunk(frame: pd.DataFrame, spec: _Spec, first: int, crs: str | None = None
                  ) -> _Chunk:
     if spec.lat and spec.lon:
-        lat = _numbers(frame[spec.lat])
-        lon = _numbers(frame[spec.lon])
+        lat = _numbers(frame[spec.lat], coordinates=True)
+        lon = _numbers(frame[spec.lon], coordinates=True)
     else:
         geoms = frame[spec.geometry].to_numpy()
         if geoms.dtype == object and geoms.size and isinstance(geoms[0], (bytes, bytearray)):

@@ -344,8 +344,7 @@ def read_points(
                 f"{path}: no {'latitude' if lat_name is None else 'longitude'} column "
                 "(looked for lat/latitude/y and lon/lng/long/longitude/x); name it with "
                 f"--lat-col/--lon-col; columns are: {_listed(columns, 30)}")
-        lat = pd.to_numeric(table[lat_name].str.strip(), errors="coerce").to_numpy(dtype=float)
-        lon = pd.to_numeric(table[lon_name].str.strip(), errors="coerce").to_numpy(dtype=float)
+        lat, lon = parse_coordinates(table[lat_name]), parse_coordinates(table[lon_name])
         lines = np.arange(first_line, first_line + len(table))
         messages, skipped, ok = _check_coordinates(table, lat, lon, lat_name, lon_name, lines,
                                                    path, strict, what)
@@ -381,6 +380,16 @@ def read_points(
     frame.attrs = {"warnings": messages, "source": str(path), "skipped": skipped,
                    "name_col": name_name}
     return frame
+
+
+def parse_coordinates(values: pd.Series) -> np.ndarray:
+    """Numbers from text; a decimal comma (``12,5``, common with ``;`` delimiters) is read as
+    a decimal point when the whole column is written that way."""
+    text = values.astype(str).str.strip()
+    comma = text.str.fullmatch(r"[+-]?\d+,\d+")
+    if comma.any() and not text[text != ""].str.contains(".", regex=False).any():
+        text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
