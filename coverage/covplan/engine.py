@@ -150,14 +150,22 @@ def summarise(covered: np.ndarray, weight: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Rule
+def _decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Rule, *,
+            want_nearest: bool = True
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Inside counts, coverage, nearest index/distance, and the district of each centre."""
+    """Inside counts, coverage, nearest index/distance, and the district of each centre.
+
+    With ``want_nearest=False`` a presence rule skips the nearest-centre search (its
+    index and distance come back as -1 and inf); a radius rule still needs it.
+    """
     geoms, points = districts.geometry, centers.geometry
     n = len(districts)
     inside_d, inside_c, _ = polygons_within(geoms, points, 0.0)
     inside = np.bincount(inside_d, minlength=n)
-    nearest, dist_m = nearest_to_polygons(geoms, points, inside=(inside_d, inside_c))
+    if want_nearest or (rule.reach_m > 0 and rule.min_centers == 1):
+        nearest, dist_m = nearest_to_polygons(geoms, points, inside=(inside_d, inside_c))
+    else:
+        nearest, dist_m = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
     if rule.reach_m == 0:  # presence, or a zero radius: the same decision
         count = inside
     elif rule.min_centers == 1:
@@ -248,7 +256,7 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Rule | 
         kinds = centers[type_col].fillna("").astype(str)
         for kind in sorted(kinds.unique()):
             subset = centers[(kinds == kind).to_numpy()]
-            sub_covered = _decide(districts, subset, rule)[1]
+            sub_covered = _decide(districts, subset, rule, want_nearest=False)[1]
             types.append({"type": kind, "centers": int(len(subset)),
                           **summarise(sub_covered, weight)})
     inputs = {"boundaries": districts.attrs.get("source"), "centers": centers.attrs.get("source"),
