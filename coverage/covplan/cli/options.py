@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -35,7 +36,8 @@ class CovplanUsageError(click.ClickException):
 
 
 def handle_errors(func: Callable) -> Callable:
-    """Turn library errors into one-line messages with exit code 2."""
+    """Turn library errors into one-line messages with exit code 2, naming the command's
+    options where the library named its parameters."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -44,9 +46,25 @@ def handle_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except CovplanError as exc:
-            raise CovplanUsageError(str(exc)) from None
+            raise CovplanUsageError(as_flags(str(exc), getattr(exc, "params", ()))) from None
 
     return wrapper
+
+
+def as_flags(message: str, params: tuple[str, ...]) -> str:
+    """``"add=-1: ..."`` -> ``"--add -1: ..."``: each named parameter that is an option of the
+    running command becomes that option (``name=value`` and the bare name alike)."""
+    ctx = click.get_current_context(silent=True)
+    if not params or ctx is None:
+        return message
+    flags = {p.name: max(p.opts, key=len) for p in ctx.command.params
+             if isinstance(p, click.Option) and p.name}
+    for name in params:
+        flag = flags.get(name)
+        if flag is not None:
+            message = re.sub(rf"(?<![\w-]){re.escape(name)}=", flag + " ", message)
+            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w=-])", flag, message)
+    return message
 
 
 verbosity_opt = click.option("-v", "--verbose", "verbosity", count=True,

@@ -194,18 +194,12 @@ def plan(**kwargs: Any) -> None:
       covplan plan districts.gpkg centres.csv --weight-col pop --target 95 --format json
       covplan plan districts.gpkg centres.csv --add 5 -o plan.csv --map maps/plan.html
     """
+    from covplan.planning import PlanRequest
+
     opts, own = split_inputs(kwargs)
-    add, target = own["add"], own["target"]
-    if add is None and target is None:
-        raise CovplanUsageError("give --add K (sites to open) or --target P (percent to reach)")
-    if add is not None and target is not None:
-        raise CovplanUsageError("give either --add or --target, not both")
-    if add is not None and add < 0:
-        raise CovplanUsageError(f"--add {add}: must be 0 or more sites")
-    if target is not None and not 0 <= target <= 100:
-        raise CovplanUsageError(f"--target {target:g}: must be a percentage from 0 to 100")
-    if not own["time_limit"] > 0:
-        raise CovplanUsageError(f"--time-limit {own['time_limit']:g}: must be more than 0 s")
+    # validated before any file is read; the library names parameters, handle_errors flags
+    request = PlanRequest(add=own["add"], target=own["target"], method=own["method"],
+                          time_limit=own["time_limit"], objective=own["objective"])
     output, fmt = own["output"], own["fmt"]
     site_file = output is not None and output.lower().endswith(SITE_SUFFIXES)
     if output is not None and not site_file and not output.lower().endswith(".json"):
@@ -215,10 +209,6 @@ def plan(**kwargs: Any) -> None:
         fmt = "json" if output is not None and output.lower().endswith(".json") else "table"
     if own["map_path"] is not None and not own["map_path"].lower().endswith((".html", ".htm")):
         raise CovplanUsageError(f"--map {own['map_path']}: give an .html file")
-    if opts.get("min_centers", 1) != 1:
-        raise CovplanUsageError(
-            f"--min-centers {opts['min_centers']}: plan supports only 1 (a district covered "
-            "by one centre); drop the option")
     for path in (output, own["map_path"]):
         _check_output(path, own["overwrite"])
 
@@ -234,9 +224,9 @@ def plan(**kwargs: Any) -> None:
         log_warnings(list(candidates.attrs.get("warnings", [])))
     progress = _ProgressLine()
     try:
-        run = run_plan(districts, centers, rule, add=add, target=target, candidates=candidates,
-                       exclude=own["exclude"], method=own["method"],
-                       time_limit=own["time_limit"], objective=own["objective"],
+        run = run_plan(districts, centers, rule, add=request.add, target=request.target,
+                       candidates=candidates, exclude=own["exclude"], method=request.method,
+                       time_limit=request.time_limit, objective=request.objective,
                        progress=progress)
     finally:
         progress.close()
