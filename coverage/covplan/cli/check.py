@@ -168,7 +168,8 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
         raise click.UsageError("nothing to check: give --min-percent, --min-weight-percent, "
                                "--rules FILE, --baseline or --expect")
     if own["junit"] and os.path.exists(own["junit"]) and not own["overwrite"]:
-        raise click.FileError(own["junit"], "already exists; pass --overwrite to replace it")
+        raise CovplanUsageError(f"{own['junit']}: already exists; pass --overwrite to replace "
+                                "it")
     baseline = _load_json(own["baseline"], "--baseline") if own["baseline"] else None
     expected = (_load_json(own["expect"], "--expect")
                 if own["expect"] and not own["update_expect"] else None)
