@@ -314,3 +314,16 @@ def test_github_annotation_escaping():
         "::error title=covplan check%3A a%3Ab%2Cc::50%25 done%0Anext line"]
     warn = Outcome("w", "overall", "percent", 1.0, "warn", "x")
     assert github_annotations([warn], warnings_as_errors=True)[0].startswith("::error ")
+
+
+def test_github_with_json_keeps_stdout_json(runner, grid, tmp_path):
+    res = _check(runner, grid, "--min-percent", "80", "--format", "json",
+                 env=_github_env(tmp_path))
+    assert res.exit_code == 1 and "::error " in res.stderr
+    assert json.loads(res.stdout)["check"]["status"] == "fail"
+
+
+def test_junit_into_a_missing_folder_is_2_without_output(runner, grid, tmp_path):
+    res = _check(runner, grid, "--min-percent", "50", "--junit",
+                 str(tmp_path / "reports" / "junit.xml"))
+    assert res.exit_code == 2 and "junit.xml" in res.stderr and res.stdout == ""

@@ -288,3 +288,20 @@ def test_parse_rules_library_errors_name_rule_and_key(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[[rule]]\nmetric = "percent"\nfail_below = 1\n', encoding="utf-8")
     assert load_rules(path).rules[0].fail_below == 1.0
+
+
+def test_minutes_metric_needs_a_rule_in_minutes(runner, grid, rules_file):
+    # today's rules are in metres: districts carry nearest_km, never nearest_min
+    rules = rules_file('[[rule]]\nname = "drive"\nmetric = "max_nearest_min"\nfail_above = 30\n')
+    res = runner.invoke(cli, ["check", *grid, "--rules", rules])
+    assert res.exit_code == 2 and "rule 'drive'" in res.stderr and "minutes" in res.stderr
+
+
+def test_json_names_the_rules_file(runner, grid, rules_file, tmp_path, monkeypatch):
+    rules_file(RULE.format(levels=PASSING))
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(cli, ["check", *grid, "--rules", "covplan.toml", "--format", "json"])
+    check = json.loads(res.stdout)["check"]
+    assert res.exit_code == 0
+    assert (check["rules_file"], check["status"], check["baseline"]) == ("covplan.toml", "pass",
+                                                                        None)

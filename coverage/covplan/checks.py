@@ -329,13 +329,14 @@ def _figure(metric: str, value: float | None, unit: str) -> str:
 
 def _judge(rule: CheckRule, value: float) -> tuple[Status, str | None]:
     """The status and the threshold that decided it (``None`` when it passes)."""
-    for level in ("fail", "warn"):
+    levels: tuple[Status, ...] = ("fail", "warn")
+    for level in levels:
         below = getattr(rule, f"{level}_below")
         if below is not None and value < below:
-            return level, f"{level}_below"  # type: ignore[return-value]
+            return level, f"{level}_below"
         above = getattr(rule, f"{level}_above")
         if above is not None and value > above:
-            return level, f"{level}_above"  # type: ignore[return-value]
+            return level, f"{level}_above"
     return "pass", None
 
 

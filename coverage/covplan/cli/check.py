@@ -204,14 +204,14 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
         outcomes.append(checks.Outcome("expect", "districts", "differences", 0.0, "pass",
                                        f"wrote {own['expect']} (--update-expect)"))
     status = checks.overall_status(outcomes, warnings_as_errors=wae)
+    if own["junit"]:  # files first: an error writing them leaves no partial stdout
+        emit_text(ci.junit_xml(outcomes, warnings_as_errors=wae), own["junit"], True)
     if own["fmt"] == "json":
         data["check"] = {"status": status, "warnings_as_errors": wae, "rules_file": source,
                          "results": [o.to_dict() for o in outcomes], "baseline": changes}
         emit_json(data, None, False)
     else:
         click.echo(render_table(result, demand) + _check_table(outcomes), nl=False)
-    if own["junit"]:
-        emit_text(ci.junit_xml(outcomes, warnings_as_errors=wae), own["junit"], True)
     github = own["github"] if own["github"] is not None else (
         os.environ.get("GITHUB_ACTIONS") == "true")
     if github:
