@@ -62,7 +62,7 @@ def _evaluate(spec, data: dict[str, Any]):
     try:
         return evaluate(spec.rules, data)
     except MissingDataError as exc:
-        if exc.rule.startswith("min-weight-percent"):
+        if exc.rule == "min-weight-percent" and exc.need == "weight":
             raise click.BadParameter("the boundaries carry no weight",
                                      param_hint="--min-weight-percent") from None
         raise CovplanUsageError(f"rule '{exc.rule}': needs {exc.need}; pass "
