@@ -327,3 +327,32 @@ def test_junit_into_a_missing_folder_is_2_without_output(runner, grid, tmp_path)
     res = _check(runner, grid, "--min-percent", "50", "--junit",
                  str(tmp_path / "reports" / "junit.xml"))
     assert res.exit_code == 2 and "junit.xml" in res.stderr and res.stdout == ""
+
+
+@pytest.mark.parametrize(("rule", "baseline", "expect", "wae", "code"), [
+    ("50", "same", "same", False, 0),       # everything passes
+    ("50", "full", "same", False, 1),       # only the baseline gate fails
+    ("50", "same", "radius", False, 1),     # only the golden file differs
+    ("80", "same", "same", False, 1),       # only the rule fails
+    (None, "full-loose", "same", False, 0),  # lost districts within --max-drop: a warning
+    (None, "full-loose", "same", True, 1),
+    ("50", None, "same", True, 0),
+])
+def test_sources_combine(runner, grid, coverage_json, tmp_path, rule, baseline, expect, wae,
+                         code):
+    golden = tmp_path / "expected.json"
+    args = ["--radius-km", "60"] if expect == "radius" else []
+    assert _check(runner, grid, "--expect", str(golden), "--update-expect", *args).exit_code == 0
+    args = ["--expect", str(golden)]
+    if rule:
+        args += ["--min-percent", rule]
+    if baseline == "same":
+        args += ["--baseline", coverage_json("base.json")]
+    elif baseline:
+        args += ["--baseline", coverage_json("base.json", "--radius-km", "80")]
+        if baseline == "full-loose":
+            args += ["--max-drop", "40"]
+    if wae:
+        args.append("--warnings-as-errors")
+    res = _check(runner, grid, *args)
+    assert res.exit_code == code, res.output
