@@ -305,3 +305,38 @@ def test_json_names_the_rules_file(runner, grid, rules_file, tmp_path, monkeypat
     assert res.exit_code == 0
     assert (check["rules_file"], check["status"], check["baseline"]) == ("covplan.toml", "pass",
                                                                         None)
+
+
+def test_demand_weight_percent(runner, grid, rules_file, tmp_path):
+    # people 1 and 2 at C1 and C2 (covered), 7 in the middle of 009 (not): 3 of 10 = 30 %
+    demand = tmp_path / "demand.csv"
+    demand.write_text("id,lat,lon,people\np1,0.5,0.5,1\np2,1.5,1.5,2\np3,2.5,2.5,7\n",
+                      encoding="utf-8")
+    rules = rules_file('[[rule]]\nscope = "demand"\nmetric = "weight_percent"\n'
+                       'warn_below = 50\nfail_below = 30\n')
+    args = ["check", *grid, "--rules", rules, "--radius-km", "10", "--demand", str(demand)]
+    res = runner.invoke(cli, [*args, "--demand-weight-col", "people", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert [(r["value"], r["status"]) for r in _results(res)] == [(30.0, "warn")]
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 2 and "needs demand weights; pass --demand-weight-col" in res.stderr
+
+
+def test_districts_without_a_group(runner, tmp_path, fixtures_dir):
+    # 009 loses its zone: "every group" then includes the districts with none (009 alone, a gap)
+    geojson = (fixtures_dir / "grid" / "districts.geojson").read_text(encoding="utf-8")
+    text = geojson.replace('"code": "009", "name": "Cell 9", "zone": "North"',
+                           '"code": "009", "name": "Cell 9", "zone": null')
+    assert text != geojson
+    (tmp_path / "d.geojson").write_text(text, encoding="utf-8")
+    rules = tmp_path / "r.toml"
+    rules.write_text('[[rule]]\nscope = "groups"\nmetric = "gaps"\nfail_above = 0\n',
+                     encoding="utf-8")
+    res = runner.invoke(cli, ["check", str(tmp_path / "d.geojson"),
+                              str(fixtures_dir / "grid" / "centres.csv"), "--group-col", "zone",
+                              "--rules", str(rules), "--format", "json"])
+    assert res.exit_code == 1, res.output
+    got = {r["scope"]: (r["value"], r["details"]) for r in _results(res)}
+    assert got["group (none)"] == (1.0, ["009 Cell 9 (nearest centre 78.434 km)"])
+    assert got["group North"] == (0.0, [])
+    assert got["group Middle"][0] == 1.0

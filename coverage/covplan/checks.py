@@ -78,8 +78,8 @@ TOP_GAPS = 5  # gaps listed with a failing or warning outcome
 
 
 class MissingDataError(InputError):
-    """A rule needs data the result does not carry (``need``: weight, groups, types, demand,
-    nearest_min)."""
+    """A rule needs data the result does not carry (``need``: weight, demand_weight, groups,
+    types, demand, nearest_min)."""
 
     def __init__(self, rule: str, need: str, message: str) -> None:
         super().__init__(message)
@@ -381,9 +381,11 @@ def _value(rule: CheckRule, block: dict[str, Any], rows: list[dict[str, Any]]) -
         return float(block["percent"] if block["percent"] is not None else 0.0)
     if m == "weight_percent":
         if block.get("weight_percent") is None:
-            raise MissingDataError(rule.name, "weight",
+            need, param = (("demand_weight", "weight_col of demand_coverage")
+                           if rule.scope == "demand" else ("weight", "weight_col"))
+            raise MissingDataError(rule.name, need,
                                    f"rule '{rule.name}': metric weight_percent needs weights; "
-                                   "the result has none (weight_col)")
+                                   f"the result has none ({param})")
         return float(block["weight_percent"])
     if m == "gaps":
         total = block.get("districts", block.get("points"))

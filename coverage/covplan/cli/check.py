@@ -20,9 +20,12 @@ from covplan.cli.options import (
     split_inputs,
 )
 
-# what a rule's missing data is called on the command line (MissingDataError.need -> flag)
-_NEED_FLAG = {"weight": "--weight-col", "groups": "--group-col", "types": "--type-col",
-              "demand": "--demand FILE", "nearest_min": "a rule in minutes"}
+# what a rule's missing data is, and how to give it (MissingDataError.need -> words, flag)
+_NEEDS = {"weight": ("weights", "--weight-col"),
+          "demand_weight": ("demand weights", "--demand-weight-col"),
+          "groups": ("groups", "--group-col"), "types": ("centre types", "--type-col"),
+          "demand": ("demand points", "--demand FILE"),
+          "nearest_min": ("travel times", "a rule in minutes")}
 
 
 def _percent_opt(value: float | None, name: str) -> None:
@@ -65,8 +68,8 @@ def _evaluate(spec, data: dict[str, Any]):
         if exc.rule == "min-weight-percent" and exc.need == "weight":
             raise click.BadParameter("the boundaries carry no weight",
                                      param_hint="--min-weight-percent") from None
-        raise CovplanUsageError(f"rule '{exc.rule}': needs {exc.need}; pass "
-                                f"{_NEED_FLAG.get(exc.need, exc.need)}") from None
+        what, flag = _NEEDS.get(exc.need, (exc.need, exc.need))
+        raise CovplanUsageError(f"rule '{exc.rule}': needs {what}; pass {flag}") from None
 
 
 def _status_lines(outcomes, warnings_as_errors: bool) -> list[str]:
