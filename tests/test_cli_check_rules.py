@@ -305,6 +305,10 @@ def test_json_names_the_rules_file(runner, grid, rules_file, tmp_path, monkeypat
     assert res.exit_code == 0
     assert (check["rules_file"], check["status"], check["baseline"]) == ("covplan.toml", "pass",
                                                                         None)
+    # the keys the README documents, in that order
+    assert list(check) == ["status", "warnings_as_errors", "rules_file", "results", "baseline"]
+    assert list(check["results"][0]) == ["rule", "scope", "metric", "value", "status",
+                                         "threshold", "message", "details"]
 
 
 def test_demand_weight_percent(runner, grid, rules_file, tmp_path):
