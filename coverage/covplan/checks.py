@@ -478,7 +478,7 @@ def compare_baseline(baseline: dict[str, Any], data: dict[str, Any], *, max_drop
     fails when it dropped more than ``max_drop`` points; losing any district warns, losing
     one of ``keep_covered`` fails. Scopes missing from either side are not compared.
     """
-    from covplan.planning import compare_results
+    from covplan.compare import compare_results
 
     changes = compare_results(baseline, data, label_a=label, label_b="this run")["changes"]
     ids = {c["id"] for c in changes}

@@ -180,7 +180,7 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     districts, centers, rule = load_inputs(opts)
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
     log_warnings(result.warnings)
-    demand = run_demand(demand_opts, centers, districts, radius_km=opts.get("radius_km"))
+    demand = run_demand(demand_opts, centers, districts, rule)
     data = result_dict(result, demand)
 
     outcomes = _evaluate(spec, data)
