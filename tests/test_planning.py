@@ -231,10 +231,12 @@ def test_plan_on_the_row_fixture(row: tuple) -> None:
     assert out["after"]["percent"] == 100.0
     assert [s["name"] for s in out["sites"]] == ["B-mid", "C-mid"]
     assert [s["covers"] for s in out["sites"]] == [["01", "02", "03"], ["04", "05", "06"]]
+    assert [s["covers_names"] for s in out["sites"]] == [["D1", "D2", "D3"], ["D4", "D5", "D6"]]
     assert out["method"] == "exact" and out["optimality_gap"] == 0.0
     assert list(out)[:4] == ["before", "after", "method", "optimality_gap"]
     assert list(out["sites"][0]) == [
-        "rank", "name", "lat", "lon", "gain_districts", "gain_weight", "covers"
+        "rank", "name", "lat", "lon", "gain_districts", "gain_weight", "covers",
+        "covers_names"
     ]
 
     greedy = plan(b, c, Rule.radius(120), add=2, candidates=k, method="greedy")
@@ -247,7 +249,7 @@ def test_plan_exclude_and_unreachable_target(row: tuple) -> None:
     from covplan.planning import plan
 
     b, c, k = row
-    for excluded in ("05", "C-mid"):
+    for excluded in ("05", "C-mid", "D5"):  # district id, site name, district name
         out = plan(b, c, Rule.radius(120), target=100, candidates=k, exclude=[excluded])
         assert out["target_reached"] is False
         assert out["best_reachable"] == {
@@ -255,6 +257,28 @@ def test_plan_exclude_and_unreachable_target(row: tuple) -> None:
         }
         assert out["after"]["covered"] == 7
         assert sorted(s["name"] for s in out["sites"]) == ["A-edge", "B-mid"]
+
+
+def test_plan_says_why_it_has_fewer_sites_than_asked(row: tuple) -> None:
+    """B-mid and C-mid cover all six open districts: no third site adds anything."""
+    from covplan.planning import plan
+    from covplan.rules import Rule
+
+    b, c, k = row
+    out = plan(b, c, Rule.radius(120), add=5, candidates=k)
+    assert len(out["sites"]) == 2
+    assert "only 2 of the 5 sites asked for add coverage" in out["notes"][-1]
+
+
+def test_plan_exclude_by_an_ambiguous_name_lists_the_ids(row: tuple) -> None:
+    from covplan.planning import plan
+    from covplan.rules import Rule
+
+    b, c, k = row
+    twins = b.copy()
+    twins.loc[twins["id"].isin(["04", "05"]), "name"] = "Twin"
+    with pytest.raises(InputError, match=r"2 districts have this name \(ids 04, 05\)"):
+        plan(twins, c, Rule.radius(120), add=1, candidates=k, exclude=["Twin"])
 
 
 def test_plan_weighted_and_default_candidates(row: tuple) -> None:
@@ -265,7 +289,13 @@ def test_plan_weighted_and_default_candidates(row: tuple) -> None:
     b, c, k = row
     bw = read_boundaries(ROW / "districts.geojson", id_col="id", name_col="name",
                          weight_col="pop")
+    # the default objective is the headline figure, districts: A-edge adds 4 (02-05), C-mid 3
     out = plan(bw, c, Rule.radius(120), add=1, candidates=k)
+    assert out["objective"] == "districts"
+    assert [s["name"] for s in out["sites"]] == ["A-edge"]
+    assert out["notes"][0].startswith("objective: districts covered, the headline")
+    # asked for, the weight: C-mid adds 10 + 10 + 1000
+    out = plan(bw, c, Rule.radius(120), add=1, candidates=k, objective="weight")
     assert out["objective"] == "weight"
     assert [s["name"] for s in out["sites"]] == ["C-mid"]
     assert out["sites"][0]["gain_weight"] == 1020.0

@@ -48,8 +48,8 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
     b, a = report["before"], report["after"]
     n_sites = len(report["sites"])
     lines = [
-        f"Plan: {n_sites} new site{'s' if n_sites != 1 else ''} "
-        f"({_status_text(report)}); objective: {report['objective']} covered",
+        f"Plan: {n_sites} new site{'s' if n_sites != 1 else ''} ({_status_text(report)})",
+        *(note[0].upper() + note[1:] + "." for note in report["notes"]),
         f"Districts covered: {b['covered']} of {b['districts']} ({_pct(b['percent'])}) -> "
         f"{a['covered']} of {a['districts']} ({_pct(a['percent'])})",
     ]
@@ -85,7 +85,9 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
                    str(s["gain_districts"])]
             if weighted:
                 row.append(num(s["gain_weight"]))
-            row.append(" ".join(covers) + (f" … (+{more})" if more > 0 else ""))
+            named = [f"{i} {n}" if n and n != i else i
+                     for i, n in zip(covers, s["covers_names"], strict=False)]
+            row.append(", ".join(named) + (f" … (+{more})" if more > 0 else ""))
             rows.append(row)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines.append("")
@@ -163,8 +165,8 @@ def _check_output(path: str | None, overwrite: bool) -> None:
                    "best plan found within --time-limit, labelled with its gap).")
 @click.option("--objective", type=click.Choice(["auto", "districts", "weight"]), default="auto",
               show_default=True,
-              help="What to maximise (and what --target counts): districts, or weight; auto = "
-                   "weight when the districts have one (--weight-col), else districts.")
+              help="What to maximise (and what --target counts): districts (the headline % of "
+                   "districts; --weight-col then breaks ties) or weight; auto = districts.")
 @click.option("--time-limit", type=float, default=60.0, show_default=True, metavar="S",
               help="Seconds for the exact solver.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None,

@@ -409,8 +409,17 @@ def solve_matrix(
     elif method != "greedy" and (need is None or need > 0) and red.groups.shape[0] > 0:
         greedy_val = float(red.weight[sorted({g for c in g_covers for g in c})].sum())
         if add is not None and greedy_val >= float(red.weight.sum()) - 1e-9 * max(total, 1.0):
-            # greedy already covers everything coverable: nothing to prove
+            # greedy already covers everything coverable: that is optimal; open the fewest
+            # sites that still do it (a set cover of every coverable group, counted as 1 each)
             status, gap, used = "optimal", 0.0, "exact"
+            keep = _undominated(red.groups)
+            n_groups = red.groups.shape[0]
+            x, _, _, _ = solve_milp(
+                red.groups, np.ones(n_groups), np.union1d(keep, np.asarray(chosen, np.int64)),
+                add=None, need=float(n_groups), warm=list(chosen), integral=True,
+                time_limit=time_limit, progress=progress, t0=t0)
+            if x is not None and len(x) < len(chosen):
+                chosen = x
         else:
             keep = _undominated(red.groups)
             warm, _, _ = _greedy(red.groups, red.weight, limit=add, need=need, allowed=keep,

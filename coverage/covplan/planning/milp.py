@@ -4,8 +4,12 @@ lexicographic tie-break (see :mod:`covplan.planning.matrix`)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -17,6 +21,31 @@ _REL_GAP = 1e-6  # relative gap under which a weighted optimum counts as proved
 # absolute gap on the combined objective (count + scaled tie term) when tie weights break ties;
 # in tie-weight units it is _TIE_ABS_GAP * 2 * (total_tie + 1), e.g. ~240 people out of 1.2e9
 _TIE_ABS_GAP = 1e-7
+
+
+@contextlib.contextmanager
+def _no_banner() -> Iterator[None]:
+    """HiGHS 1.16 prints its banner on the process's stdout when a solver is constructed,
+    before any option can silence it; stdout carries covplan's data (JSON, CSV), so the C-level
+    stdout is pointed at the null device meanwhile."""
+    try:
+        import ctypes
+
+        libc: Any = ctypes.CDLL(None)
+        saved = os.dup(1)
+    except (OSError, AttributeError):  # no C library to flush here: leave stdout alone
+        yield
+        return
+    sys.stdout.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+        libc.fflush(None)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
 def solve_milp(
@@ -46,7 +75,8 @@ def solve_milp(
     n_x = sub.shape[1]
     n_y = sub.shape[0]
     inf = highspy.kHighsInf
-    h = highspy.Highs()
+    with _no_banner():
+        h = highspy.Highs()
     h.silent()
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("random_seed", 0)

@@ -69,23 +69,35 @@ def candidate_matrix(
 def _apply_exclude(
     boundaries: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, exclude: Sequence[str]
 ) -> gpd.GeoDataFrame:
-    """Drop candidates named in ``exclude`` or lying inside a district whose id is in it."""
+    """Drop candidates named in ``exclude`` or lying inside a district given by id or name.
+
+    A value is a district id, else a district name (one district only: a name several
+    districts share is an error listing their ids), and also any candidate site's name.
+    """
     from covplan.geodesy import polygons_within
 
     if not exclude:
         return candidates
     ids = boundaries["id"].astype(str).to_numpy()
+    district_names = boundaries["name"].astype(str).to_numpy()
     names = candidates["name"].astype(str).to_numpy()
     drop = np.zeros(len(candidates), dtype=bool)
     district_rows: list[int] = []
     for value in exclude:
         hit_d = np.flatnonzero(ids == value)
+        if hit_d.size == 0:
+            hit_d = np.flatnonzero(district_names == value)
+            if hit_d.size > 1:
+                listed = ", ".join(ids[hit_d][:10])
+                raise InputError(
+                    f"exclude={value!r}: {hit_d.size} districts have this name (ids {listed}); "
+                    "give the district id instead", params=("exclude",))
         hit_n = names == value
         if hit_d.size == 0 and not hit_n.any():
             raise InputError(
-                f"exclude={value!r}: no district id and no candidate site has this name; "
-                "use a district id from the boundaries or a site name from the candidates",
-                params=("exclude",)
+                f"exclude={value!r}: no district id or name and no candidate site has this "
+                "name; use a district id or name from the boundaries or a site name from the "
+                "candidates", params=("exclude",)
             )
         district_rows.extend(int(i) for i in hit_d)
         drop |= hit_n
@@ -123,9 +135,9 @@ def plan(boundaries: gpd.GeoDataFrame, centres: gpd.GeoDataFrame, rule: Coverage
 
     Same parameters as :func:`run_plan`. Returns ``{"before", "after", "method",
     "optimality_gap", "status", "objective", "rule", "request", "target_reached",
-    "best_reachable", "candidates", "sites", "warnings"}``; ``before``/``after`` are coverage
-    summaries exactly as in the coverage JSON; each site is ``{"rank", "name", "lat", "lon",
-    "gain_districts", "gain_weight", "covers"}``.
+    "best_reachable", "candidates", "sites", "notes", "warnings"}``; ``before``/``after`` are
+    coverage summaries exactly as in the coverage JSON; each site is ``{"rank", "name", "lat",
+    "lon", "gain_districts", "gain_weight", "covers", "covers_names"}`` (district ids, names).
     """
     return run_plan(boundaries, centres, rule, **kwargs).report
 
@@ -163,11 +175,11 @@ def run_plan(
     method, time_limit, progress
         See :func:`solve_matrix`.
     objective
-        ``"districts"`` (count covered districts), ``"weight"`` (covered weight; needs the
-        boundaries' weights) or ``"auto"``: weight when the boundaries carry weights
-        (``--weight-col``), else districts. ``target`` is a percentage of the same figure.
-        With ``"districts"`` and weights, the weight breaks ties: among the plans with the best
-        count, the one covering the most weight (``tie_weights`` of :func:`solve_matrix`).
+        ``"districts"`` (count covered districts, the headline figure; ``"auto"`` is the same)
+        or ``"weight"`` (covered weight; needs the boundaries' weights). ``target`` is a
+        percentage of the same figure. With ``"districts"`` and weights, the weight breaks
+        ties: among the plans with the best count, the one covering the most weight
+        (``tie_weights`` of :func:`solve_matrix`).
     """
     from covplan.engine import assess
 
@@ -186,7 +198,8 @@ def run_plan(
     if objective == "weight" and not weighted:
         raise InputError("objective='weight' needs district weights (weight_col)",
                          params=("objective", "weight_col"))
-    by_weight = weighted and objective != "districts"
+    # the default objective is the headline figure, % of districts (weight breaks ties)
+    by_weight = objective == "weight"
     w_all = np.nan_to_num(boundaries["weight"].to_numpy(dtype=float)) if weighted else None
 
     warnings: list[str] = []
@@ -244,6 +257,7 @@ def run_plan(
         )
 
     ids = boundaries["id"].astype(str).to_numpy()
+    names = boundaries["name"].to_numpy(dtype=object)
     n = len(boundaries)
     total_w = float(np.nansum(boundaries["weight"])) if weighted else None
     sites = [
@@ -255,6 +269,7 @@ def run_plan(
             "gain_districts": int(found.gain_count[k]),
             "gain_weight": _round(w_all[found.covers[k]].sum()) if w_all is not None else None,
             "covers": [str(ids[i]) for i in found.covers[k]],
+            "covers_names": [_text(names[i]) for i in found.covers[k]],
         }
         for k, rank in zip(range(len(found.sites)), itertools.count(1), strict=False)
     ]
@@ -280,9 +295,29 @@ def run_plan(
         "best_reachable": best,
         "candidates": {"source": source, "count": int(len(candidates))},
         "sites": sites,
+        "notes": _notes(by_weight, weighted, request, found),
         "warnings": list(before.warnings) + warnings,
     }
     return PlanRun(report, before, after, plan_sites_frame(report))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value != value else str(value)
+
+
+def _notes(by_weight: bool, weighted: bool, request: PlanRequest, found: Any) -> list[str]:
+    """Plain sentences on what the plan optimised and why it holds what it holds."""
+    if by_weight:
+        notes = ["objective: weight covered, as asked"]
+    elif weighted:
+        notes = ["objective: districts covered, the headline % of districts; the weight "
+                 "breaks ties (choose the weight objective to maximise the weight instead)"]
+    else:
+        notes = ["objective: districts covered, the headline % of districts"]
+    if request.add is not None and len(found.sites) < request.add:
+        notes.append(f"only {len(found.sites)} of the {request.add} sites asked for add "
+                     "coverage: no other candidate reaches a district still uncovered")
+    return notes
 
 
 def _round(x: float) -> float:
@@ -313,6 +348,7 @@ def plan_sites_frame(result: dict[str, Any]) -> gpd.GeoDataFrame:
             "gain_districts": [s["gain_districts"] for s in rows],
             "gain_weight": [s["gain_weight"] for s in rows],
             "covers": [";".join(s["covers"]) for s in rows],
+            "covers_names": [";".join(n or "" for n in s["covers_names"]) for s in rows],
         }
     )
     return gpd.GeoDataFrame(
