@@ -4,24 +4,13 @@ brute-force scan of a densely sampled boundary)."""
 from __future__ import annotations
 
 import numpy as np
-import pyproj
 import pytest
 import shapely
+from _reference import GEOD, brute_distance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from covplan.geodesy import nearest_to_polygons, polygons_within
-
-GEOD = pyproj.Geod(ellps="WGS84")
-
-
-def brute_distance(poly, pt) -> float:
-    """Reference: geodesic distance to boundary points every ~50 m (edges straight in lon/lat)."""
-    if poly.intersects(pt):
-        return 0.0
-    coords = shapely.get_coordinates(shapely.segmentize(poly.boundary, 0.0005))
-    n = len(coords)
-    return float(GEOD.inv(np.full(n, pt.x), np.full(n, pt.y), coords[:, 0], coords[:, 1])[2].min())
 
 
 def test_point_inside_and_on_boundary_is_zero():
