@@ -57,7 +57,8 @@ class TravelRule:
         self.offroad_kmh = float(offroad_kmh)
         self.max_snap_km = float(max_snap_km)
         self.roads = graph.source if roads is None else str(roads)
-        self._access: tuple[Any, DistrictAccess] | None = None
+        # the last districts seen and how they are entered; shared by with_minutes() copies
+        self._access: list[tuple[Any, DistrictAccess]] = []
 
     @classmethod
     def from_roads(cls, roads: str | Path, minutes: float, *, profile: str = "car",
@@ -73,6 +74,14 @@ class TravelRule:
                            layer=layer, cache_dir=cache_dir)
         return cls(graph, minutes, min_centers=min_centers, offroad_kmh=offroad_kmh,
                    max_snap_km=max_snap_km, roads=str(roads))
+
+    def with_minutes(self, minutes: float) -> TravelRule:
+        """The same rule with another T, sharing the graph and the districts' access."""
+        other = TravelRule(self.graph, minutes, min_centers=self.min_centers,
+                           offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
+                           roads=self.roads)
+        other._access = self._access
+        return other
 
     @property
     def profile(self) -> str:
@@ -100,11 +109,11 @@ class TravelRule:
 
     def access(self, districts) -> DistrictAccess:
         """How each district is entered from the roads (cached for the last districts)."""
-        if self._access is None or self._access[0] is not districts:
-            self._access = (districts, travel.district_access(
+        if not self._access or self._access[0][0] is not districts:
+            self._access[:] = [(districts, travel.district_access(
                 self.graph, districts, offroad_kmh=self.offroad_kmh,
-                max_snap_km=self.max_snap_km))
-        return self._access[1]
+                max_snap_km=self.max_snap_km))]
+        return self._access[0][1]
 
     def pairs(self, districts, points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (district, centre) within T minutes, with the minutes (0 when inside)."""
