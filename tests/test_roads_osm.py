@@ -50,8 +50,9 @@ class Reference(osmium.SimpleHandler):
         speeds = {k: v[COLUMN[profile]] for k, v in TABLE.items()}
         self.speeds = {k: v for k, v in speeds.items() if v is not None}
         self.top = max(self.speeds.values())
-        self.edges: dict[tuple[int, int], float] = {}
-        self.where: dict[int, tuple[float, float]] = {}
+        # vertices are places: keyed by osmium's fixed-point (x, y) = 1e-7 degree
+        self.edges: dict[tuple, float] = {}
+        self.where: dict[tuple[int, int], tuple[float, float]] = {}
 
     def kmh(self, tags) -> float | None:
         base = self.speeds.get(tags.get("highway"))
@@ -87,9 +88,12 @@ class Reference(osmium.SimpleHandler):
                     tags.get("junction") in ("roundabout", "circular")
                     or tags["highway"] == "motorway"):
                 bwd = False
-        refs = [(n.ref, n.location) for n in w.nodes]
-        for (a, la), (b, lb) in zip(refs, refs[1:], strict=False):
-            if not (la.valid() and lb.valid()) or a == b:
+        locs = [n.location for n in w.nodes]
+        for la, lb in zip(locs, locs[1:], strict=False):
+            if not (la.valid() and lb.valid()):
+                continue
+            a, b = (la.x, la.y), (lb.x, lb.y)
+            if a == b:
                 continue
             self.where[a] = (la.lon, la.lat)
             self.where[b] = (lb.lon, lb.lat)
@@ -101,7 +105,7 @@ class Reference(osmium.SimpleHandler):
 
 
 def reference_minutes(profile: str, centres: list[tuple[float, float]]
-                      ) -> tuple[dict[int, float], float]:
+                      ) -> tuple[dict[tuple[int, int], float], float]:
     ref = Reference(profile)
     ref.apply_file(HELSINKI, locations=True)
     g = nx.DiGraph()
@@ -114,7 +118,7 @@ def reference_minutes(profile: str, centres: list[tuple[float, float]]
         best = int(np.argmin(metres))
         if metres[best] <= 2000.0:
             g.add_edge(("centre", k), ids[best], weight=metres[best] / 1000.0 / 5.0 * 60.0)
-    sources = [n for n in g if isinstance(n, tuple)]
+    sources = [n for n in g if n[0] == "centre"]
     lengths = nx.multi_source_dijkstra_path_length(g, sources)
     return {i: lengths.get(i, math.inf) for i in ids}, ref.top
 
@@ -135,9 +139,11 @@ def test_every_vertex_matches_networkx_on_an_independent_graph(profile, tmp_path
     graph = load_roads(HELSINKI, profile=profile, cache_dir=tmp_path)
     centres = random_centres(graph, 5, seed=1)
     expected, top = reference_minutes(profile, centres)
-    assert sorted(expected) == graph.node_id.tolist()  # the same vertices
+    places = list(zip(np.round(graph.lon * 1e7).astype(int).tolist(),
+                      np.round(graph.lat * 1e7).astype(int).tolist(), strict=True))
+    assert sorted(expected) == sorted(places)  # the same vertices
     minutes, source = TravelRule(graph, 30).node_minutes(as_points(centres))
-    want = np.array([expected[i] for i in graph.node_id.tolist()])
+    want = np.array([expected[p] for p in places])
     assert np.array_equal(np.isinf(minutes), np.isinf(want))
     finite = np.isfinite(want)
     assert finite.mean() > 0.5  # most of the town is reached

@@ -29,12 +29,12 @@ from covplan.roads.speeds import default_speeds, read_speeds
 
 __all__ = ["RoadGraph", "cache_root", "graph_from_segments", "load_roads"]
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 
 @dataclass(eq=False)
 class RoadGraph:
-    """Road vertices (``lon``, ``lat``, ``node_id``) and a CSR matrix of minutes.
+    """Road vertices (``lon``, ``lat``, ``key``: one per place) and a CSR matrix of minutes.
 
     ``matrix[u, v]`` is the time to drive (ride, walk) from vertex ``u`` to ``v`` along one
     road segment; a one-way road has only its allowed direction.
@@ -42,7 +42,7 @@ class RoadGraph:
 
     lon: np.ndarray
     lat: np.ndarray
-    node_id: np.ndarray
+    key: np.ndarray
     matrix: sp.csr_matrix
     profile: str
     top_kmh: float
@@ -66,7 +66,7 @@ class RoadGraph:
 
 
 def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> RoadGraph:
-    """Vertices numbered in id order; each segment's minutes = geodesic length / speed.
+    """Vertices numbered in key order; each segment's minutes = geodesic length / speed.
 
     Duplicate segments keep their quickest time; zero-length self-loops are dropped.
     """
@@ -131,7 +131,7 @@ def _save(graph: RoadGraph, target: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             m = graph.matrix
-            np.savez(handle, lon=graph.lon, lat=graph.lat, node_id=graph.node_id,
+            np.savez(handle, lon=graph.lon, lat=graph.lat, key=graph.key,
                      indptr=m.indptr, indices=m.indices, data=m.data,
                      top_kmh=np.array(graph.top_kmh))
         os.replace(tmp, target)
@@ -145,7 +145,7 @@ def _load(target: Path, profile: str, source: str) -> RoadGraph | None:
         with np.load(target) as f:
             n = len(f["lon"])
             matrix = sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=(n, n))
-            return RoadGraph(f["lon"], f["lat"], f["node_id"], matrix, profile,
+            return RoadGraph(f["lon"], f["lat"], f["key"], matrix, profile,
                              float(f["top_kmh"]), source, from_cache=True)
     except (OSError, ValueError, KeyError):
         return None  # absent or damaged: rebuild
