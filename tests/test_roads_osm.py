@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from covplan.roads import TravelRule, load_roads
+from covplan.roads import TravelRule, load_roads, snap
 
 HELSINKI = "tests/fixtures/roads/helsinki.osm.pbf"
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -204,3 +204,16 @@ def test_properties(helsinki_car, seed, n):
     quickest = np.full(len(districts), np.inf)
     np.minimum.at(quickest, d, c)
     np.testing.assert_allclose(quickest, near, rtol=1e-12)
+
+
+def test_snapping_is_the_brute_force_geodesic_nearest(helsinki_car):
+    graph = helsinki_car
+    pts = random_centres(graph, 300, seed=3)
+    lon = np.array([p[0] for p in pts])
+    lat = np.array([p[1] for p in pts])
+    got = snap(graph, lon, lat, max_snap_km=100)
+    for i in range(len(pts)):
+        metres = GEOD.inv(np.full(graph.n_nodes, lon[i]), np.full(graph.n_nodes, lat[i]),
+                          graph.lon, graph.lat)[2]
+        assert got.leg_m[i] == pytest.approx(metres.min(), rel=1e-12)
+        assert metres[got.node[i]] == metres.min()

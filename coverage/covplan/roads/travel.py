@@ -80,15 +80,20 @@ def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
     chord, idx = tree.query(xyz, k=k)
     chord, idx = chord.reshape(n, k), idx.reshape(n, k)
     reach = _chord(_arc(chord[:, 0]) * _BAND) + 1e-12
-    for i in range(n):
-        if k < graph.n_nodes and chord[i, -1] <= reach[i]:
-            cand = np.array(sorted(tree.query_ball_point(xyz[i], reach[i])), dtype=np.int64)
-        else:
-            cand = idx[i][chord[i] <= reach[i]]
-        d = geodesic_m(np.full(len(cand), lon[i]), np.full(len(cand), lat[i]),
-                       graph.lon[cand], graph.lat[cand])
-        best = np.lexsort((cand, d))[0]
-        node[i], leg_m[i] = cand[best], d[best]
+    # all k candidates at once; a candidate beyond the sphere band cannot be the nearest
+    d = geodesic_m(np.repeat(lon, k), np.repeat(lat, k), graph.lon[idx.ravel()],
+                   graph.lat[idx.ravel()]).reshape(n, k)
+    d[chord > reach[:, None]] = np.inf
+    best = np.lexsort((idx, d), axis=1)[:, 0] if k > 1 else np.zeros(n, dtype=np.int64)
+    node = idx[np.arange(n), best].astype(np.int64)
+    leg_m = d[np.arange(n), best]
+    # where the k-th candidate is still inside the band, more may be: ask the tree for all
+    for i in np.flatnonzero(chord[:, -1] <= reach) if k < graph.n_nodes else []:
+        cand = np.array(sorted(tree.query_ball_point(xyz[i], reach[i])), dtype=np.int64)
+        dist = geodesic_m(np.full(len(cand), lon[i]), np.full(len(cand), lat[i]),
+                          graph.lon[cand], graph.lat[cand])
+        pick = np.lexsort((cand, dist))[0]
+        node[i], leg_m[i] = cand[pick], dist[pick]
     far = leg_m > max_snap_km * 1000.0
     node[far] = -1
     leg_min = np.where(far, np.inf, leg_m / 1000.0 / offroad_kmh * 60.0)
