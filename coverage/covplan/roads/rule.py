@@ -18,13 +18,19 @@ from covplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, DistrictAccess, Snapp
 __all__ = ["TravelRule"]
 
 
-def _lonlat(points) -> tuple[np.ndarray, np.ndarray]:
-    geoms = getattr(points, "geometry", points)
+def _wgs84(frame):
+    """The geometries of a GeoSeries/GeoDataFrame in EPSG:4326 (lon/lat)."""
+    geoms = getattr(frame, "geometry", frame)
     crs = getattr(geoms, "crs", None)
     if crs is not None and not crs.equals("EPSG:4326"):
         geoms = geoms.to_crs("EPSG:4326")
+    return geoms
+
+
+def _lonlat(points) -> tuple[np.ndarray, np.ndarray]:
     import shapely
 
+    geoms = _wgs84(points)
     xy = shapely.get_coordinates(np.asarray(getattr(geoms, "array", geoms), dtype=object))
     return xy[:, 0], xy[:, 1]
 
@@ -111,14 +117,13 @@ class TravelRule:
         """How each district is entered from the roads (cached for the last districts)."""
         if not self._access or self._access[0][0] is not districts:
             self._access[:] = [(districts, travel.district_access(
-                self.graph, districts, offroad_kmh=self.offroad_kmh,
+                self.graph, _wgs84(districts), offroad_kmh=self.offroad_kmh,
                 max_snap_km=self.max_snap_km))]
         return self._access[0][1]
 
     def pairs(self, districts, points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (district, centre) within T minutes, with the minutes (0 when inside)."""
-        geoms = getattr(districts, "geometry", districts)
-        pts = getattr(points, "geometry", points)
+        geoms, pts = _wgs84(districts), _wgs84(points)
         snapped = self._snap_centres(pts)
         acc = self.access(districts)
         d_in, p_in, _ = polygons_within(geoms, pts, 0.0)
@@ -153,8 +158,7 @@ class TravelRule:
     def district_minutes(self, districts, points
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per district: ``nearest_min``, nearest centre (-1), share of road vertices within T."""
-        geoms = getattr(districts, "geometry", districts)
-        pts = getattr(points, "geometry", points)
+        geoms, pts = _wgs84(districts), _wgs84(points)
         minutes, source = self.node_minutes(pts)
         d_in, p_in, _ = polygons_within(geoms, pts, 0.0)
         inside = np.full(len(geoms), -1, dtype=np.int64)
