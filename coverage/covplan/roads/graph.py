@@ -82,12 +82,17 @@ def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> Roa
     cols = np.concatenate([v[seg.forward], u[seg.backward]])
     cost = np.concatenate([minutes[seg.forward], minutes[seg.backward]])
     keep = rows != cols
-    rows, cols, cost = rows[keep], cols[keep], cost[keep]
-    order = np.lexsort((cost, cols, rows))
-    rows, cols, cost = rows[order], cols[order], cost[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, cost = rows[first], cols[first], cost[first]
+    edge = rows[keep] * n + cols[keep]  # one int64 per directed pair (n < 3e9)
+    cost = cost[keep]
+    del rows, cols, keep
+    order = np.lexsort((cost, edge))
+    edge, cost = edge[order], cost[order]
+    del order
+    first = np.ones(len(edge), dtype=bool)
+    first[1:] = edge[1:] != edge[:-1]
+    edge, cost = edge[first], cost[first]
+    rows, cols = np.divmod(edge, n)
+    del edge
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     # Built from its parts, not from COO: a 0-minute segment (two vertices at the same
