@@ -172,7 +172,10 @@ def test_pairs_grow_with_the_time_limit(car):
     # D is 5.09 minutes away: out at 5
     assert list(zip(d5.tolist(), p5.tolist(), strict=True)) == [(0, 0), (1, 0), (1, 1)]
     assert c5.tolist() == [0.0, pytest.approx(2 * L_KM), 0.0]
-    d20, p20, c20 = TravelRule(car, 20).pairs(DISTRICTS, centres)
+    calls = []
+    d20, p20, c20 = TravelRule(car, 20).pairs(DISTRICTS, centres,
+                                              progress=lambda *a: calls.append(a))
+    assert calls[-1] == (2, 2)
     # from vertex 4 a car reaches 3 (2.4 L) and walks 0.005 degree west into A
     walk_in = km_min(A_M * math.radians(0.005) / 1000.0, 5)
     # ... and from vertex 3 walks 1.06 km to D's corner (0.011, 0.003)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +121,13 @@ class TravelRule:
                 max_snap_km=self.max_snap_km))]
         return self._access[0][1]
 
-    def pairs(self, districts, points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every (district, centre) within T minutes, with the minutes (0 when inside)."""
+    def pairs(self, districts, points, *, progress: Callable[[int, int], None] | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (district, centre) within T minutes, with the minutes (0 when inside).
+
+        One search bounded at T per centre (``plan``'s candidate matrix); ``progress(done,
+        total)`` is called after each batch of centres, for a progress bar.
+        """
         geoms, pts = _wgs84(districts), _wgs84(points)
         snapped = self._snap_centres(pts)
         acc = self.access(districts)
@@ -131,12 +136,16 @@ class TravelRule:
         if len(acc.district):
             starts = np.flatnonzero(np.r_[True, acc.district[1:] != acc.district[:-1]])
             owners = acc.district[starts]
+            done, total = 0, int((snapped.node >= 0).sum())
             for centres, dist in travel.search(self.graph, snapped, limit=self.minutes):
                 cost = np.minimum.reduceat(dist[:, acc.node] + acc.leg_min, starts, axis=1)
                 r, c = np.nonzero(cost <= self.minutes)
                 out_d.append(owners[c])
                 out_p.append(centres[r])
                 out_c.append(cost[r, c])
+                done += len(centres)
+                if progress is not None:
+                    progress(done, total)
         d = np.concatenate(out_d).astype(np.int64)
         p = np.concatenate(out_p).astype(np.int64)
         cost = np.concatenate(out_c)
