@@ -187,6 +187,14 @@ def test_pairs_grow_with_the_time_limit(car):
                                           km_min(L_KM, 25) + km_min(corner_km, 5)], rel=1e-7)
 
 
+def test_no_centres_reach_nothing(car):
+    rule = TravelRule(car, 30)
+    none = pts()
+    assert rule.nearest(DISTRICTS, none)[0].tolist() == [-1] * 4
+    assert rule.nearest(DISTRICTS, none)[1].tolist() == [INF] * 4
+    assert [len(a) for a in rule.pairs(DISTRICTS, none)] == [0, 0, 0]
+
+
 def test_rule_protocol_surface(car):
     rule = TravelRule(car, 30, min_centers=2, roads="roads/india.osm.pbf")
     assert rule.unit == "min" and rule.min_centers == 2 and rule.ring_m() is None

@@ -151,7 +151,8 @@ class TravelRule:
         cost = np.concatenate(out_c)
         order = np.lexsort((cost, p, d))  # inside (0) first for a pair found twice
         d, p, cost = d[order], p[order], cost[order]
-        first = np.r_[True, (d[1:] != d[:-1]) | (p[1:] != p[:-1])]
+        first = np.ones(len(d), dtype=bool)
+        first[1:] = (d[1:] != d[:-1]) | (p[1:] != p[:-1])
         return d[first], p[first], cost[first]
 
     def nearest(self, districts, points) -> tuple[np.ndarray, np.ndarray]:

@@ -121,6 +121,8 @@ def nearest_minutes(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf
     centres themselves (off-road leg included). Vertices beyond ``limit`` minutes or on
     another island get ``inf`` and source -1.
     """
+    if len(centers) == 0:  # e.g. planning from scratch: nothing is reached yet
+        return np.full(graph.n_nodes, np.inf), np.full(graph.n_nodes, -1, dtype=np.int64)
     matrix, on = _with_sources(graph, centers)
     if len(on) == 0:
         raise InputError(f"centers: all {len(centers)} centres are off the road network "
