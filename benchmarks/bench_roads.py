@@ -14,7 +14,7 @@ Run: ``.venv/bin/python benchmarks/bench_roads.py [--repeat 5] [--nodes 1000000,
   (through ``graph_from_segments``, the real path), snapping, all-vertex nearest minutes, and
   the process's peak memory (ru_maxrss).
 * PBF parse throughput (OSM nodes/s and MB/s): Helsinki, and a generated all-road PBF of
-  ``--pbf-nodes`` nodes written with osmium.
+  ``--pbf-nodes`` nodes written with osmium (ways of 10 nodes).
 """
 
 from __future__ import annotations
@@ -171,21 +171,29 @@ def bench_scale(sizes: list[int], n_centres: int) -> None:
               f"{r['median_min']:.0f} / {r['max_min']:.0f} | {r['peak_mb']:,.0f} |", flush=True)
 
 
-def write_pbf(path: Path, n_nodes: int) -> None:
+def write_pbf(path: Path, n_nodes: int, per_way: int = 10) -> None:
+    """An all-road PBF: the lattice's rows and columns as ways of ``per_way`` nodes (real
+    highway ways in India average about that)."""
     import osmium
 
-    seg = synthetic_segments(n_nodes)
     side = int(math.sqrt(n_nodes))
-    lon = np.empty(side * side)
-    lat = np.empty(side * side)
-    lon[seg.u_id], lat[seg.u_id] = seg.u_lon, seg.u_lat
-    lon[seg.v_id], lat[seg.v_id] = seg.v_lon, seg.v_lat
+    rng = np.random.default_rng(7)
+    step = 29.0 / side
     with osmium.SimpleWriter(str(path)) as writer:
         for i in range(side * side):
-            writer.add_node(osmium.osm.mutable.Node(id=i + 1, location=(lon[i], lat[i])))
-        for way, (u, v) in enumerate(zip(seg.u_id.tolist(), seg.v_id.tolist(), strict=True)):
-            writer.add_way(osmium.osm.mutable.Way(id=way + 1, nodes=[u + 1, v + 1],
-                                                  tags={"highway": "residential"}))
+            x, y = divmod(i, side)
+            writer.add_node(osmium.osm.mutable.Node(
+                id=i + 1, location=(68.0 + (x + rng.uniform(-0.3, 0.3)) * step,
+                                    8.0 + (y + rng.uniform(-0.3, 0.3)) * step)))
+        way = 0
+        for line in range(side):
+            for stride, first in ((1, line * side), (side, line)):  # a column, then a row
+                ids = first + stride * np.arange(side) + 1
+                for start in range(0, side - 1, per_way - 1):
+                    way += 1
+                    writer.add_way(osmium.osm.mutable.Way(
+                        id=way, nodes=ids[start:start + per_way].tolist(),
+                        tags={"highway": "residential"}))
 
 
 def bench_parse(repeat: int, pbf_nodes: int) -> None:
