@@ -269,6 +269,9 @@ def test_isochrones_are_buffered_reached_roads(car):
     assert one.difference(three).area < 1e-9 * one.area  # bands are cumulative
     assert iso.area_km2.iloc[1] == pytest.approx(2 * L_KM * 0.02 + math.pi * 0.01**2, rel=0.02)
     assert iso.geometry.iloc[2].is_empty
+    again = TravelRule(car, 30).isochrones(pts((0.0, 0.0)).to_crs("EPSG:3857"), [1],
+                                           buffer_m=10)
+    assert again.geometry.iloc[0].equals_exact(one, 1e-9)
 
 
 def test_maxspeed_parsing():

@@ -18,13 +18,16 @@ from covplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, DistrictAccess, Snapp
 __all__ = ["TravelRule"]
 
 
+def _wgs84_frame(frame):
+    """A GeoSeries/GeoDataFrame in EPSG:4326 (lon/lat), columns kept."""
+    crs = getattr(frame, "crs", None)
+    return frame.to_crs("EPSG:4326") if crs is not None and not crs.equals("EPSG:4326") else frame
+
+
 def _wgs84(frame):
-    """The geometries of a GeoSeries/GeoDataFrame in EPSG:4326 (lon/lat)."""
-    geoms = getattr(frame, "geometry", frame)
-    crs = getattr(geoms, "crs", None)
-    if crs is not None and not crs.equals("EPSG:4326"):
-        geoms = geoms.to_crs("EPSG:4326")
-    return geoms
+    """The geometries of a GeoSeries/GeoDataFrame in EPSG:4326."""
+    frame = _wgs84_frame(frame)
+    return getattr(frame, "geometry", frame)
 
 
 def _lonlat(points) -> tuple[np.ndarray, np.ndarray]:
@@ -184,6 +187,15 @@ class TravelRule:
         snapped = self.snap(demand)
         mins, src = travel.point_minutes(minutes, source, snapped)
         return mins, src, snapped.off_network
+
+    def isochrones(self, centers, minutes=(15, 30, 60), **options):
+        """Service areas of ``centers`` (see :func:`covplan.roads.isochrones`), with this
+        rule's off-road leg."""
+        from covplan.roads.isochrones import isochrones
+
+        return isochrones(self.graph, _wgs84_frame(centers), minutes,
+                          offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
+                          **options)
 
     def _snap_centres(self, points) -> Snapped:
         snapped = self.snap(points)
