@@ -67,12 +67,16 @@ def isochrones(graph: RoadGraph, centers, minutes: Sequence[float] = (15, 30, 60
         aeqd = pyproj.Transformer.from_crs(
             "EPSG:4326", f"+proj=aeqd +lat_0={lat[c]} +lon_0={lon[c]} +datum=WGS84 +units=m",
             always_xy=True)
-        x, y = aeqd.transform(graph.lon, graph.lat)
         cx, cy = aeqd.transform(lon[c], lat[c])
         reached = np.flatnonzero(np.isfinite(t))
         sub = m[reached]
         u = np.repeat(reached, np.diff(sub.indptr))
         v, w = sub.indices, sub.data
+        # project only the vertices this centre's area touches, not the whole graph
+        x = np.full(graph.n_nodes, np.nan)
+        y = np.full(graph.n_nodes, np.nan)
+        near = np.union1d(np.union1d(u, v), [snapped.node[c]])
+        x[near], y[near] = aeqd.transform(graph.lon[near], graph.lat[near])
         polys = []
         for band in bands:
             keep = t[u] <= band
