@@ -326,3 +326,29 @@ def test_geometries_in_another_crs_are_reprojected(car):
     want = rule.pairs(DISTRICTS, pts((0.0, 0.0)))
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9)
+
+
+def test_a_way_cut_at_the_extract_border_keeps_its_present_pieces(tmp_path):
+    cut = tmp_path / "cut.osm"  # node 99 is referenced but not in the file
+    cut.write_text('<osm version="0.6"><node id="1" lat="0" lon="0"/>'
+                   '<node id="2" lat="0" lon="0.01"/><node id="3" lat="0" lon="0.02"/>'
+                   '<node id="4" lat="0" lon="0.03"/>'
+                   '<way id="1"><nd ref="1"/><nd ref="99"/><nd ref="2"/><nd ref="3"/>'
+                   '<nd ref="4"/><tag k="highway" v="primary"/></way></osm>')
+    graph = load_roads(cut, cache_dir=False)
+    assert sorted(osm_ids(graph)) == [2, 3, 4]  # 1 is alone on its side of the gap
+    got = minutes_by_id(graph, TravelRule(graph, 30), pts((0.01, 0.0)))
+    assert got == pytest.approx({2: 0.0, 3: L_KM, 4: 2 * L_KM})
+
+
+def test_line_layer_with_a_highway_column_uses_the_profile(tmp_path):
+    layer = tmp_path / "roads.geojson"
+    gpd.GeoDataFrame({"highway": ["primary", "footway"]},
+                     geometry=[LineString([(0, 0), (0.01, 0)]),
+                               LineString([(0.01, 0), (0.02, 0)])],
+                     crs="EPSG:4326").to_file(layer)
+    car = load_roads(layer, profile="car", cache_dir=False)
+    assert car.n_nodes == 2  # cars do not use footways
+    walk = load_roads(layer, profile="walk", cache_dir=False)
+    minutes, _ = TravelRule(walk, 60).node_minutes(pts((0.0, 0.0)))
+    assert minutes.tolist() == pytest.approx([0.0, km_min(L_KM, 5), km_min(2 * L_KM, 5)])
