@@ -191,7 +191,7 @@ def load_roads(roads: str | Path, *, profile: str = "car",
         raise InputError(f"{source}: no such roads file")
     target = None
     if cache_dir is not False:
-        root = cache_root() if cache_dir in (None, True) else Path(cache_dir)
+        root = cache_root() if cache_dir is None or cache_dir is True else Path(cache_dir)
         target = root / "roads" / _cache_key(path, profile, table, speed_col, layer)
         cached = _load(target, profile, source)
         if cached is not None:

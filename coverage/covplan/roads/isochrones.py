@@ -13,12 +13,16 @@ no road reaches. ``area_km2`` is geodesic (WGS84).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from covplan.errors import InputError
 from covplan.roads.graph import RoadGraph
 from covplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, search, snap
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["isochrones"]
 
@@ -34,7 +38,8 @@ def _bands(minutes: Sequence[float]) -> list[float]:
 
 def isochrones(graph: RoadGraph, centers, minutes: Sequence[float] = (15, 30, 60), *,
                names: Sequence[str] | None = None, offroad_kmh: float = OFFROAD_KMH,
-               max_snap_km: float = MAX_SNAP_KM, buffer_m: float = BUFFER_M):
+               max_snap_km: float = MAX_SNAP_KM, buffer_m: float = BUFFER_M
+               ) -> gpd.GeoDataFrame:
     """A GeoDataFrame with one row per centre and band: ``center``, ``minutes``,
     ``off_network``, ``area_km2`` and the service-area polygon (empty when off the network).
 

@@ -112,6 +112,7 @@ def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float]) -> Seg
             highway = tags.get("highway")
             if highway not in speeds:
                 continue
+            kmh: float | None
             if len(tags) == 1:  # a bare highway tag: no limit, access or oneway to read
                 kmh = speeds[highway]
                 fwd, bwd = True, profile == "walk" or highway != "motorway"

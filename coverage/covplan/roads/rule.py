@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from covplan.geodesy import polygons_within
 from covplan.roads import travel
 from covplan.roads.graph import RoadGraph, load_roads
 from covplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, DistrictAccess, Snapped
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["TravelRule"]
 
@@ -188,7 +191,8 @@ class TravelRule:
         mins, src = travel.point_minutes(minutes, source, snapped)
         return mins, src, snapped.off_network
 
-    def isochrones(self, centers, minutes=(15, 30, 60), **options):
+    def isochrones(self, centers, minutes: Sequence[float] = (15, 30, 60), **options: Any
+                   ) -> gpd.GeoDataFrame:
         """Service areas of ``centers`` (see :func:`covplan.roads.isochrones`), with this
         rule's off-road leg."""
         from covplan.roads.isochrones import isochrones

@@ -20,6 +20,7 @@ nearest road. The share within T counts the road vertices inside the district.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,7 +80,7 @@ def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
     k = min(_K, graph.n_nodes)
     chord, idx = tree.query(xyz, k=k)
     chord, idx = chord.reshape(n, k), idx.reshape(n, k)
-    reach = _chord(_arc(chord[:, 0]) * _BAND) + 1e-12
+    reach = np.asarray(_chord(_arc(chord[:, 0]) * _BAND)) + 1e-12
     # all k candidates at once; a candidate beyond the sphere band cannot be the nearest
     d = geodesic_m(np.repeat(lon, k), np.repeat(lat, k), graph.lon[idx.ravel()],
                    graph.lat[idx.ravel()]).reshape(n, k)
@@ -135,7 +136,8 @@ def nearest_minutes(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf
     return dist[:n], source.astype(np.int64)
 
 
-def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: int | None = None):
+def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: int | None = None
+           ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Bounded searches one centre at a time: yields (centre positions, minutes[k, nodes]).
 
     Off-network centres are skipped. Rows are produced in chunks that fit ``_DENSE_BYTES``.
