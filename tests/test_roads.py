@@ -13,6 +13,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 from shapely.geometry import LineString, box
@@ -352,3 +353,68 @@ def test_line_layer_with_a_highway_column_uses_the_profile(tmp_path):
     walk = load_roads(layer, profile="walk", cache_dir=False)
     minutes, _ = TravelRule(walk, 60).node_minutes(pts((0.0, 0.0)))
     assert minutes.tolist() == pytest.approx([0.0, km_min(L_KM, 5), km_min(2 * L_KM, 5)])
+
+
+def _frames(centres):
+    """DISTRICTS and centres as covplan.io would give them (id, name, group, weight)."""
+    districts = gpd.GeoDataFrame(
+        {"id": ["A", "B", "C", "D"], "name": ["A", "B", "C", "D"], "group": [None] * 4,
+         "weight": [np.nan] * 4}, geometry=DISTRICTS.array, crs="EPSG:4326")
+    points = gpd.GeoDataFrame(
+        {"name": [f"c{i}" for i in range(len(centres))], "lat": [y for _, y in centres],
+         "lon": [x for x, _ in centres]},
+        geometry=gpd.points_from_xy([x for x, _ in centres], [y for _, y in centres]),
+        crs="EPSG:4326")
+    return districts, points
+
+
+def test_travel_rule_through_the_engine_and_demand_points(car):
+    """The seam: assess and demand_coverage take the travel rule as they take a radius.
+    D is 5.09 minutes away (1.113 min by car to vertex 2, 3.98 on foot): out at 3, in at 6;
+    C is an island: never."""
+    from covplan.demand import demand_coverage
+    from covplan.engine import assess
+
+    districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
+    for minutes, covered in ((3, ["A", "B"]), (6, ["A", "B", "D"])):
+        result = assess(districts, centres, TravelRule(car, minutes))
+        rows = result.districts.set_index("id")
+        assert sorted(rows.index[rows["covered"]]) == covered
+    assert rows.loc["D", "nearest_min"] == pytest.approx(L_KM + km_min(D_LEG_KM, 5), rel=1e-7)
+    assert rows.loc["C", "nearest_min"] == INF
+    record = {d["id"]: d for d in result.to_dict()["districts"]}
+    assert record["C"]["nearest_min"] is None and record["A"]["nearest_min"] == 0.0
+    assert result.to_dict()["rule"]["kind"] == "travel"
+    # demand: vertex 2 is 1.113 min from vertex 1; the island and a far point never
+    demand = pd.DataFrame({"lat": [0.0, 0.0, 1.0], "lon": [0.01, 0.5, 1.0]})
+    res = demand_coverage(centres, demand, TravelRule(car, 3))
+    assert res.points["covered"].tolist() == [True, False, False]
+    assert res.points["nearest_min"].tolist() == pytest.approx([L_KM, INF, INF])
+
+
+def test_commands_take_the_travel_rule(tmp_path, runner):
+    """covplan coverage/gaps with --roads and --travel-minutes: the same figures as the
+    library (A and B covered at 3 minutes; C, the island, and D, 5.09 minutes, not)."""
+    import json
+
+    from covplan.cli.main import cli
+
+    districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
+    districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
+    centres.drop(columns="geometry").to_csv(tmp_path / "c.csv", index=False)
+    base = [str(tmp_path / "d.geojson"), str(tmp_path / "c.csv"), "--id-col", "id",
+            "--roads", TINY, "--travel-minutes", "3"]
+    res = runner.invoke(cli, ["coverage", *base, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["summary"]["covered"] == 2
+    assert data["rule"]["kind"] == "travel" and data["rule"]["roads"] == TINY
+    res = runner.invoke(cli, ["gaps", *base, "-o", str(tmp_path / "gaps.csv")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "gaps.csv").read_text().count("\n") == 3  # header, C and D
+    for bad, flag in ((["--roads", TINY], "--travel-minutes"),
+                      (["--travel-minutes", "0", "--roads", TINY], "--travel-minutes"),
+                      (["--roads", TINY, "--travel-minutes", "3", "--radius-km", "5"],
+                       "--radius-km")):
+        res = runner.invoke(cli, ["coverage", *base[:4], *bad])
+        assert res.exit_code == 2 and flag in res.output, res.output

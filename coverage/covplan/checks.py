@@ -279,7 +279,7 @@ def _parse_rule(raw: Any, where: str) -> CheckRule:
             raise InputError(f"{where}: key 'names': give a non-empty list of texts, "
                              'e.g. ["North"]')
         names = tuple(names)
-    values = {}
+    values: dict[str, Any] = {}
     for key in THRESHOLDS:
         if key in raw:
             values[key] = _check_threshold(metric, _number(raw[key], f"{where}: key '{key}'"),
@@ -562,7 +562,8 @@ def compare_expected(expected: dict[str, Any], data: dict[str, Any], *,
         if "nearest_km" in w:
             a, b = w["nearest_km"], g.get("nearest_km")
             if (a is None) != (b is None) or (
-                    a is not None and abs(float(a) - float(b)) > tolerance_km + 1e-9):
+                    a is not None and b is not None
+                    and abs(float(a) - float(b)) > tolerance_km + 1e-9):
                 lines.append(f"{did}: nearest_km expected {_show(a)}, got {_show(b)} "
                              f"(tolerance {tolerance_km:g} km)")
     return lines

@@ -122,7 +122,26 @@ rule_options = _compose(
                       "[default: a centre inside]."),
     click.option("--min-centers", type=int, default=1, show_default=True,
                  help="Centres needed for a district to count as covered."),
+    click.option("--roads", default=None, metavar="FILE",
+                 help="Road network for travel time: an OSM extract (.osm.pbf, .osm, "
+                      ".osm.bz2, e.g. from Geofabrik) or a line layer; needs --travel-minutes."),
+    click.option("--travel-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+                 metavar="T", help="Covered when a centre is within T minutes by road "
+                                   "(--roads)."),
+    click.option("--profile", type=click.Choice(["car", "motorcycle", "walk"]), default="car",
+                 show_default=True, help="Travel mode on --roads (speeds per road class)."),
+    click.option("--speeds", default=None, metavar="CSV",
+                 help="Speeds per road class overriding the profile's: CSV highway,kmh."),
+    click.option("--offroad-kmh", type=click.FloatRange(min=0, min_open=True), default=5.0,
+                 show_default=True, help="Speed of the straight leg between a point and its "
+                                         "nearest road vertex."),
+    click.option("--max-snap-km", type=click.FloatRange(min=0), default=2.0,
+                 show_default=True, help="Points farther than this from every road are off "
+                                         "the network (reported, never dropped)."),
 )
+
+RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "speeds",
+             "offroad_kmh", "max_snap_km")
 
 overwrite_opt = click.option("--overwrite", is_flag=True,
                              help="Replace an existing output file.")
@@ -136,8 +155,8 @@ def input_options(func: Callable) -> Callable:
 
 INPUT_KEYS = ("boundaries", "centers", "layer", "boundaries_crs", "id_col", "name_col",
               "group_col", "weight_col", "lat_col", "lon_col", "center_name_col",
-              "centers_layer", "centers_crs", "where", "type_col", "strict", "radius_km",
-              "min_centers", "verbosity", "quiet")
+              "centers_layer", "centers_crs", "where", "type_col", "strict", *RULE_KEYS,
+              "verbosity", "quiet")
 
 
 def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -146,9 +165,27 @@ def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     return shared, kwargs
 
 
-def make_rule(radius_km: float | None, min_centers: int):
+def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = None,
+              travel_minutes: float | None = None, profile: str = "car",
+              speeds: str | None = None, offroad_kmh: float = 5.0, max_snap_km: float = 2.0):
     """The coverage rule the options describe (bad values raise one-line errors)."""
     from covplan.rules import Rule
+
+    if (roads is None) != (travel_minutes is None):
+        raise click.UsageError("--roads FILE and --travel-minutes T go together: a centre "
+                               "within T minutes by road")
+    if roads is not None:
+        if radius_km is not None:
+            raise click.UsageError("give --radius-km or --roads/--travel-minutes, not both")
+        if min_centers < 1:
+            raise click.BadParameter(f"{min_centers} is less than 1",
+                                     param_hint="--min-centers")
+        from covplan.roads import TravelRule
+
+        info(f"roads: {roads} ({profile})")
+        return TravelRule.from_roads(roads, float(travel_minutes), profile=profile,
+                                     speeds=speeds, min_centers=min_centers,
+                                     offroad_kmh=offroad_kmh, max_snap_km=max_snap_km)
 
     if radius_km is not None and radius_km < 0:
         raise click.BadParameter(f"{radius_km:g} is negative; give a distance >= 0 km",
@@ -188,7 +225,8 @@ def load_inputs(opts: dict[str, Any]):
     from covplan.io import read_boundaries, read_points
 
     configure_logging(opts.get("verbosity", 0), opts.get("quiet", False))
-    rule = make_rule(opts.get("radius_km"), opts.get("min_centers", 1))
+    rule = make_rule(opts.get("radius_km"), opts.get("min_centers", 1),
+                     **{k: opts[k] for k in RULE_KEYS[2:] if opts.get(k) is not None})
     boundaries, bdefaults = resolve_dataset(opts["boundaries"], "boundaries")
     centers, cdefaults = resolve_dataset(opts["centers"], "centers")
     districts = read_boundaries(

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from covplan.errors import InputError
-from covplan.geodesy import _unit, geodesic_m
+from covplan.geodesy import CentreIndex, geodesic_m
 from covplan.roads.osm import Segments, is_osm, read_layer, read_osm
 from covplan.roads.speeds import default_speeds, read_speeds
 
@@ -48,7 +47,7 @@ class RoadGraph:
     top_kmh: float
     source: str = ""
     from_cache: bool = False
-    _tree: cKDTree | None = field(default=None, repr=False)
+    _index: CentreIndex | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -58,11 +57,11 @@ class RoadGraph:
     def n_edges(self) -> int:
         return int(self.matrix.nnz)
 
-    def tree(self) -> cKDTree:
-        """KD-tree of the vertices as unit-sphere vectors (built once)."""
-        if self._tree is None:
-            self._tree = cKDTree(_unit(self.lon, self.lat))
-        return self._tree
+    def index(self) -> CentreIndex:
+        """Exact geodesic nearest-vertex index (geodesy.points; built once)."""
+        if self._index is None:
+            self._index = CentreIndex(self.lat, self.lon)
+        return self._index
 
 
 def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> RoadGraph:

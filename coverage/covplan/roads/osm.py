@@ -110,7 +110,7 @@ def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float]) -> Seg
             saw_highway = True
             tags = way.tags
             highway = tags.get("highway")
-            if highway not in speeds:
+            if highway is None or highway not in speeds:
                 continue
             kmh: float | None
             if len(tags) == 1:  # a bare highway tag: no limit, access or oneway to read
@@ -122,7 +122,7 @@ def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float]) -> Seg
                     continue
                 fwd, bwd = _directions(tags, highway, profile)
             try:
-                found = [wkb.create_linestring(way)]
+                found = [wkb.create_linestring(way)]  # type: ignore[arg-type]
             except osmium.InvalidLocationError:  # cut at the extract's border: split there
                 found = _pieces(way)
             except RuntimeError:  # fewer than two distinct positions: no segment

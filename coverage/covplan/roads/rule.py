@@ -41,6 +41,26 @@ def _lonlat(points) -> tuple[np.ndarray, np.ndarray]:
     return xy[:, 0], xy[:, 1]
 
 
+class _TravelReach:
+    """Minutes of demand points from the quickest centre: their road vertex's minutes plus
+    their off-road leg (inf when off the network or on another island)."""
+
+    def __init__(self, graph: RoadGraph, minutes: np.ndarray, source: np.ndarray,
+                 within: float, offroad_kmh: float, max_snap_km: float) -> None:
+        self.graph, self.minutes, self.source = graph, minutes, source
+        self.within, self.offroad_kmh, self.max_snap_km = within, offroad_kmh, max_snap_km
+
+    def nearest(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+                ) -> tuple[np.ndarray, np.ndarray]:
+        snapped = travel.snap(self.graph, lon, lat, offroad_kmh=self.offroad_kmh,
+                              max_snap_km=self.max_snap_km)
+        mins, src = travel.point_minutes(self.minutes, self.source, snapped)
+        return src, mins
+
+    def covered(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1) -> np.ndarray:
+        return self.nearest(lat, lon)[1] <= self.within
+
+
 class TravelRule:
     """Covered when ``min_centers`` centres are within ``minutes`` by road (0 when inside).
 
@@ -127,7 +147,22 @@ class TravelRule:
                 max_snap_km=self.max_snap_km))]
         return self._access[0][1]
 
-    def pairs(self, districts, points, *, progress: Callable[[int, int], None] | None = None
+    @property
+    def reach(self) -> float:
+        """A centre reaches a district or point within this many minutes."""
+        return self.minutes
+
+    def point_reach(self, lat: np.ndarray, lon: np.ndarray) -> _TravelReach:
+        """Demand points: the quickest centre by road (one search from all centres)."""
+        import geopandas as gpd
+
+        centres = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+        minutes, source = self.node_minutes(centres)
+        return _TravelReach(self.graph, minutes, source, self.minutes, self.offroad_kmh,
+                            self.max_snap_km)
+
+    def pairs(self, districts, points, *, inside: Any = None,
+              progress: Callable[[int, int], None] | None = None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every (district, centre) within T minutes, with the minutes (0 when inside).
 
@@ -161,7 +196,8 @@ class TravelRule:
         first[1:] = (d[1:] != d[:-1]) | (p[1:] != p[:-1])
         return d[first], p[first], cost[first]
 
-    def nearest(self, districts, points) -> tuple[np.ndarray, np.ndarray]:
+    def nearest(self, districts, points, *, inside: Any = None
+                ) -> tuple[np.ndarray, np.ndarray]:
         """Quickest centre of each district and its minutes (-1 / inf when none reaches)."""
         result = self.district_minutes(districts, points)
         return result[1], result[0]

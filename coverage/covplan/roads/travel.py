@@ -20,6 +20,7 @@ nearest road. The share within T counts the road vertices inside the district.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from covplan.errors import InputError
-from covplan.geodesy import SPHERE_SLACK, _arc, _chord, _unit, geodesic_m, polygons_within
+from covplan.geodesy import polygons_within
 from covplan.roads.graph import RoadGraph
 
 __all__ = ["DistrictAccess", "Snapped", "district_access", "district_minutes",
@@ -36,8 +37,6 @@ __all__ = ["DistrictAccess", "Snapped", "district_access", "district_minutes",
 
 OFFROAD_KMH = 5.0
 MAX_SNAP_KM = 2.0
-_BAND = (1 + SPHERE_SLACK) / (1 - SPHERE_SLACK)
-_K = 8  # KD-tree candidates per point before widening
 _DENSE_BYTES = 1 << 28  # rows of a bounded search matrix held at once (256 MB)
 
 
@@ -75,26 +74,8 @@ def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
     leg_m = np.full(n, np.inf)
     if n == 0 or graph.n_nodes == 0:
         return Snapped(node, leg_m, np.full(n, np.inf))
-    tree = graph.tree()
-    xyz = _unit(lon, lat)
-    k = min(_K, graph.n_nodes)
-    chord, idx = tree.query(xyz, k=k)
-    chord, idx = chord.reshape(n, k), idx.reshape(n, k)
-    reach = np.asarray(_chord(_arc(chord[:, 0]) * _BAND)) + 1e-12
-    # all k candidates at once; a candidate beyond the sphere band cannot be the nearest
-    d = geodesic_m(np.repeat(lon, k), np.repeat(lat, k), graph.lon[idx.ravel()],
-                   graph.lat[idx.ravel()]).reshape(n, k)
-    d[chord > reach[:, None]] = np.inf
-    best = np.lexsort((idx, d), axis=1)[:, 0] if k > 1 else np.zeros(n, dtype=np.int64)
-    node = idx[np.arange(n), best].astype(np.int64)
-    leg_m = d[np.arange(n), best]
-    # where the k-th candidate is still inside the band, more may be: ask the tree for all
-    for i in np.flatnonzero(chord[:, -1] <= reach) if k < graph.n_nodes else []:
-        cand = np.array(sorted(tree.query_ball_point(xyz[i], reach[i])), dtype=np.int64)
-        dist = geodesic_m(np.full(len(cand), lon[i]), np.full(len(cand), lat[i]),
-                          graph.lon[cand], graph.lat[cand])
-        pick = np.lexsort((cand, dist))[0]
-        node[i], leg_m[i] = cand[pick], dist[pick]
+    # exact geodesic nearest vertex, the lowest position on ties (conformal-sphere bounds)
+    node, leg_m = graph.index().nearest(lat, lon, threads=os.cpu_count() or 1)
     far = leg_m > max_snap_km * 1000.0
     node[far] = -1
     leg_min = np.where(far, np.inf, leg_m / 1000.0 / offroad_kmh * 60.0)
