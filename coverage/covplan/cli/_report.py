@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -47,13 +48,24 @@ def demand_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _table(rows: list[list[str]], header: list[str]) -> list[str]:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+def table(rows: Sequence[Sequence[str]], header: Sequence[str] | None = None, *,
+          align: str | None = None, indent: str = "") -> list[str]:
+    """The one text-table renderer of the CLI: columns two spaces apart, each aligned left
+    (``l``) or right (``r``) as ``align`` says (default: the first left, the rest right),
+    trailing blanks trimmed."""
+    lines = ([list(header)] if header is not None else []) + [list(r) for r in rows]
+    if not lines:
+        return []
+    n = len(lines[0])
+    align = align or "l" + "r" * (n - 1)
+    widths = [max(len(str(r[i])) for r in lines) for i in range(n)]
+
     def fmt(row: list[str]) -> str:
-        first = str(row[0]).ljust(widths[0])
-        rest = [str(v).rjust(w) for v, w in zip(row[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest]).rstrip()
-    return [fmt(header), *[fmt(r) for r in rows]]
+        cells = [str(v).ljust(w) if a == "l" else str(v).rjust(w)
+                 for v, w, a in zip(row, widths, align, strict=True)]
+        return (indent + "  ".join(cells)).rstrip()
+
+    return [fmt(r) for r in lines]
 
 
 def breakdown_lines(data: dict[str, Any]) -> list[str]:
@@ -78,5 +90,5 @@ def breakdown_lines(data: dict[str, Any]) -> list[str]:
             if weighted:
                 row.append(pct(item["weight_percent"]))
             rows.append(row)
-        lines += ["", *_table(rows, header)]
+        lines += ["", *table(rows, header)]
     return lines

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from covplan.cli._demand_options import demand_options, run_demand, split_demand
+from covplan.cli._report import table
 from covplan.cli.options import (
     CovplanUsageError,
     emit_json,
@@ -88,10 +89,7 @@ def _check_table(outcomes) -> str:
     if not outcomes:
         return ""
     rows = [(o.status, o.rule, o.scope, o.message) for o in outcomes]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = ["", "Checks:"]
-    lines += ["  " + "  ".join(v.ljust(w) for v, w in zip(r[:3], widths, strict=True))
-              + "  " + r[3] for r in rows]
+    lines = ["", "Checks:", *table(rows, align="llll", indent="  ")]
     return "\n".join(lines) + "\n"
 
 

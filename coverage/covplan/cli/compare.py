@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from covplan.cli._report import table
 from covplan.cli.options import (
     CovplanUsageError,
     boundary_options,
@@ -80,12 +81,7 @@ def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all
              _km(c["nearest_km_b"]),
              "-" if c["nearest_km_change"] is None else f"{c['nearest_km_change']:+.2f}"]
             for c in rows]
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    lines.append("")
-    for r in [header, *body]:
-        cells = [v.ljust(w) for v, w in zip(r[:3], widths[:3], strict=True)]
-        cells += [v.rjust(w) for v, w in zip(r[3:], widths[3:], strict=True)]
-        lines.append("  ".join(cells).rstrip())
+    lines += ["", *table(body, header, align="lllrrr")]
     return "\n".join(lines) + "\n"
 
 

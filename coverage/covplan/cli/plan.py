@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from covplan.cli._report import num, pct
+from covplan.cli._report import num, pct, table
 from covplan.cli.options import (
     CovplanUsageError,
     _level,
@@ -89,13 +89,7 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
                      for i, n in zip(covers, s["covers_names"], strict=False)]
             row.append(", ".join(named) + (f" … (+{more})" if more > 0 else ""))
             rows.append(row)
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        lines.append("")
-        for r in [header, *rows]:
-            cells = [r[0].rjust(widths[0]), r[1].ljust(widths[1])]
-            cells += [v.rjust(w) for v, w in zip(r[2:-1], widths[2:-1], strict=True)]
-            cells.append(r[-1])
-            lines.append("  ".join(cells).rstrip())
+        lines += ["", *table(rows, header, align="rl" + "r" * (len(header) - 3) + "l")]
     return "\n".join(lines) + "\n"
 
 
