@@ -30,7 +30,9 @@ import io
 import os
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -186,6 +188,54 @@ FORCED = (("LADAKH", "LEH"), ("TAMIL NADU", "KANNIYAKUMARI"),
           ("ARUNACHAL PRADESH", "LOWER SUBANSIRI"), ("GUJARAT", "DEVBHUMI DWARKA"))
 
 
+@dataclass
+class BuildReport:
+    """What each stage found and decided, printed after the build (every field is set by the
+    stage that owns it; see ``STAGES``)."""
+
+    clean_abs_max_km2: Any = None
+    clean_rel_max: Any = None
+    clean_rel_min: Any = None
+    coverage_after: Any = None
+    coverage_before: Any = None
+    disputed_by_remark: Any = None
+    disputed_km2: Any = None
+    disputed_rows: Any = None
+    districts: Any = None
+    ho_outside: Any = None
+    ho_quality: Any = None
+    ho_rows: Any = None
+    names_cleaned: Any = None
+    nazul_into: Any = None
+    nazul_km2: Any = None
+    net_covered: Any = None
+    net_covered_target: Any = None
+    net_ho_sites: Any = None
+    net_no_town: Any = None
+    net_pct: Any = None
+    net_renamed_cities: Any = None
+    net_types: Any = None
+    offices_rows: Any = None
+    out_km2: Any = None
+    pins_outside: Any = None
+    placeholder: Any = None
+    places_excluded: Any = None
+    places_outside: Any = None
+    po_outside: Any = None
+    pop_fallback_units: Any = None
+    pop_no_bo: Any = None
+    pop_no_gn: Any = None
+    pop_zero: Any = None
+    raw_km2: Any = None
+    repaired: Any = None
+    repeated_code_rows: Any = None
+    state_disputed_km2: Any = None
+    state_disputed_rows: Any = None
+    swapped_inside: Any = None
+    unit_total: Any = None
+    z_rows: Any = None
+
+
 class BuildError(RuntimeError):
     """An input does not look as this script expects."""
 
@@ -269,14 +319,14 @@ def _map_state(values: Iterable[str], mapping: dict[str, str], what: str) -> Non
 # --------------------------------------------------------------------------------------------
 # Districts
 # --------------------------------------------------------------------------------------------
-def _districts(shared: Path, states: pd.DataFrame, report: dict) -> gpd.GeoDataFrame:
+def _districts(shared: Path, states: pd.DataFrame, report: BuildReport) -> gpd.GeoDataFrame:
     raw = gpd.read_file(shared / "districts.fgb")
     _check(len(raw) == EXPECTED["district_rows"], f"districts.fgb: {len(raw)} rows, expected "
                                                     f"{EXPECTED['district_rows']}")
     _check(str(raw.crs).upper() == "EPSG:4326", f"districts.fgb: CRS {raw.crs}, expected 4326")
-    report["z_rows"] = int(raw.has_z.sum())
+    report.z_rows = int(raw.has_z.sum())
     raw["km2"] = [_km2(shapely.force_2d(g)) for g in raw.geometry]
-    report["raw_km2"] = float(raw.km2.sum())
+    report.raw_km2 = float(raw.km2.sum())
 
     no_id = raw.DIST_LGD.isna()
     disputed = no_id & raw.STATE_UT.isna() & raw.DISTRICT.isna()
@@ -288,15 +338,15 @@ def _districts(shared: Path, states: pd.DataFrame, report: dict) -> gpd.GeoDataF
            "districts.fgb: rows without DIST_LGD are no longer 28 disputed slivers + Nazul")
     _check(raw.loc[disputed, "REMARKS"].str.startswith("DISPUTED").all(),
            "districts.fgb: a row with no state and no district is not marked DISPUTED")
-    report["disputed_rows"] = int(disputed.sum())
-    report["disputed_km2"] = float(raw.loc[disputed, "km2"].sum())
-    report["disputed_by_remark"] = raw.loc[disputed].groupby("REMARKS").km2.agg(["size", "sum"])
-    report["nazul_km2"] = float(raw.loc[nazul, "km2"].sum())
+    report.disputed_rows = int(disputed.sum())
+    report.disputed_km2 = float(raw.loc[disputed, "km2"].sum())
+    report.disputed_by_remark = raw.loc[disputed].groupby("REMARKS").km2.agg(["size", "sum"])
+    report.nazul_km2 = float(raw.loc[nazul, "km2"].sum())
 
     placeholder = raw.DIST_LGD == PLACEHOLDER_CODE
     _check(int(placeholder.sum()) == EXPECTED["placeholder_code_rows"],
            f"districts.fgb: {int(placeholder.sum())} rows with DIST_LGD '{PLACEHOLDER_CODE}'")
-    report["placeholder"] = raw.loc[placeholder, ["STATE_UT", "DISTRICT", "km2"]]
+    report.placeholder = raw.loc[placeholder, ["STATE_UT", "DISTRICT", "km2"]]
 
     keep = raw.loc[~no_id & ~placeholder].copy()
     _check(keep.DIST_LGD.str.fullmatch(r"\d{3}").all(),
@@ -305,13 +355,13 @@ def _districts(shared: Path, states: pd.DataFrame, report: dict) -> gpd.GeoDataF
                "districts.fgb STATE_UT")
     keep["geometry"] = [shapely.force_2d(g) for g in keep.geometry]
     invalid = ~keep.is_valid
-    report["repaired"] = int(invalid.sum())
+    report.repaired = int(invalid.sum())
     keep["geometry"] = [_polygonal(g) for g in keep.geometry]
 
     # Rows repeating an LGD code: dissolve into one district (none besides the placeholder
     # today; kept general so an upstream split row cannot be double counted).
     dup = keep.DIST_LGD.duplicated(keep=False)
-    report["repeated_code_rows"] = int(dup.sum())
+    report.repeated_code_rows = int(dup.sum())
     for code, grp in keep[dup].groupby("DIST_LGD"):
         _check(grp.STATE_UT.nunique() == 1 and grp.DISTRICT.nunique() == 1,
                f"districts.fgb: LGD code {code} used by different districts")
@@ -334,13 +384,13 @@ def _districts(shared: Path, states: pd.DataFrame, report: dict) -> gpd.GeoDataF
     _check(shared_len[target] > 0, "Nazul touches no Delhi district")
     i = out.index[out.lgd_code == target][0]
     out.at[i, "geometry"] = _polygonal(shapely.union_all([out.at[i, "geometry"], nz]))
-    report["nazul_into"] = (target, out.at[i, "district_raw"])
+    report.nazul_into = (target, out.at[i, "district_raw"])
 
     dist_to_state = dict(zip(states.dist_name, states.state, strict=True))
     out["state"] = out.state_raw.map(dist_to_state)
     # Six Assam names carry a spreadsheet escape of a carriage return ("BAKSA_x000D_\n").
     clean = out.district_raw.str.replace("_x000D_", "", regex=False).str.strip()
-    report["names_cleaned"] = sorted(out.district_raw[clean != out.district_raw].map(repr))
+    report.names_cleaned = sorted(out.district_raw[clean != out.district_raw].map(repr))
     out["district"] = clean
     _check(out.district.str.fullmatch(r"[A-Z0-9 .()&'\-]+").all(),
            "districts.fgb: a district name has unexpected characters")
@@ -353,25 +403,25 @@ def _districts(shared: Path, states: pd.DataFrame, report: dict) -> gpd.GeoDataF
     # The dropped rows (disputed slivers, Mirpur, Muzaffarabad) take part in the cleaning as
     # their own polygons, then are discarded: no gap is closed by growing a district into them.
     dropped = [_polygonal(g) for g in raw.loc[disputed | placeholder, "geometry"]]
-    report["coverage_before"] = _coverage_figures(out.geometry.to_numpy())
+    report.coverage_before = _coverage_figures(out.geometry.to_numpy())
     before_km2 = np.array([_km2(g) for g in out.geometry])
     out["geometry"] = _clean_coverage(out.geometry.to_numpy(), dropped)
     after_km2 = np.array([_km2(g) for g in out.geometry])
-    report["coverage_after"] = _coverage_figures(out.geometry.to_numpy())
+    report.coverage_after = _coverage_figures(out.geometry.to_numpy())
     geoms = out.geometry.to_numpy()
     _check(bool(shapely.is_valid(geoms).all()) and bool(shapely.coverage_is_valid(geoms)),
            "districts: the cleaned coverage is invalid")
     _check((out.geom_type == "MultiPolygon").all() and not out.is_empty.any(),
            "districts: cleaning left a district empty or not a MultiPolygon")
     rel = (after_km2 - before_km2) / before_km2
-    report["clean_rel_min"] = (float(rel.min()), out.lgd_code[int(rel.argmin())],
+    report.clean_rel_min = (float(rel.min()), out.lgd_code[int(rel.argmin())],
                                out.district[int(rel.argmin())])
-    report["clean_rel_max"] = (float(rel.max()), out.lgd_code[int(rel.argmax())],
+    report.clean_rel_max = (float(rel.max()), out.lgd_code[int(rel.argmax())],
                                out.district[int(rel.argmax())])
-    report["clean_abs_max_km2"] = float(np.abs(after_km2 - before_km2).max())
+    report.clean_abs_max_km2 = float(np.abs(after_km2 - before_km2).max())
     _check(rel.min() > -CLEAN_MAX_LOSS, f"districts: cleaning took {-rel.min():.1%} of the area "
-                                        f"of {report['clean_rel_min'][1:]}")
-    report["out_km2"] = float(after_km2.sum())
+                                        f"of {report.clean_rel_min[1:]}")
+    report.out_km2 = float(after_km2.sum())
     return out
 
 
@@ -404,7 +454,7 @@ def _clean_coverage(geoms: np.ndarray, dropped: list[shapely.Geometry]) -> list:
     return [_polygonal(g) for g in cleaned[:len(geoms)]]
 
 
-def _states_polygons(shared: Path, states: pd.DataFrame, report: dict) -> gpd.GeoDataFrame:
+def _states_polygons(shared: Path, states: pd.DataFrame, report: BuildReport) -> gpd.GeoDataFrame:
     raw = gpd.read_file(shared / "states.fgb")
     names = set(raw.STATE)
     disputed = set(DISPUTED_STATE_POLYGONS)
@@ -414,8 +464,8 @@ def _states_polygons(shared: Path, states: pd.DataFrame, report: dict) -> gpd.Ge
     missing = sorted(set(mapping) - names)
     _check(not missing, f"states.fgb: no polygon for {missing}")
     drop = raw.STATE.isin(disputed)
-    report["state_disputed_rows"] = int(drop.sum())
-    report["state_disputed_km2"] = float(
+    report.state_disputed_rows = int(drop.sum())
+    report.state_disputed_km2 = float(
         sum(_km2(shapely.force_2d(g)) for g in raw.geometry[drop]))
     keep = raw[~drop]
     out = gpd.GeoDataFrame(
@@ -463,7 +513,7 @@ def _share(values: pd.Series) -> pd.Series | None:
 
 def _population(districts: gpd.GeoDataFrame, states: pd.DataFrame, unit_total: dict[str, int],
                 po_pts: gpd.GeoDataFrame, places: gpd.GeoDataFrame, shared: Path,
-                report: dict) -> gpd.GeoDataFrame:
+                report: BuildReport) -> gpd.GeoDataFrame:
     census = pd.read_csv(shared / "state_population_2011.csv")
     rows = {u: CENSUS_UNITS.get(u, (u,)) for u in unit_total}
     urban = {u: int(census.set_index("state").loc[list(r), "urban_population"].sum())
@@ -510,10 +560,10 @@ def _population(districts: gpd.GeoDataFrame, states: pd.DataFrame, unit_total: d
     for unit, total in unit_total.items():
         _check(int(d.loc[d.unit == unit, "population_est"].sum()) == total,
                f"population: {unit} does not sum to its census total")
-    report["pop_fallback_units"] = fallback
-    report["pop_zero"] = d.loc[d.population_est == 0, ["lgd_code", "district", "state"]]
-    report["pop_no_bo"] = int((d.bo == 0).sum())
-    report["pop_no_gn"] = int((d.gn == 0).sum())
+    report.pop_fallback_units = fallback
+    report.pop_zero = d.loc[d.population_est == 0, ["lgd_code", "district", "state"]]
+    report.pop_no_bo = int((d.bo == 0).sum())
+    report.pop_no_gn = int((d.gn == 0).sum())
     return d
 
 
@@ -543,7 +593,7 @@ def _jitter(lon: float, lat: float, rng: np.random.Generator, max_km: float,
 
 
 def _sample_network(d: gpd.GeoDataFrame, places: gpd.GeoDataFrame, ho: gpd.GeoDataFrame,
-                    report: dict) -> pd.DataFrame:
+                    report: BuildReport) -> pd.DataFrame:
     places = places[places.lgd_code.notna()].sort_values(
         ["lgd_code", "population", "geonameid"], ascending=[True, False, True])
     town = places.groupby("lgd_code").head(1).set_index("lgd_code")[
@@ -562,7 +612,7 @@ def _sample_network(d: gpd.GeoDataFrame, places: gpd.GeoDataFrame, ho: gpd.GeoDa
             _check(len(here) > 0, f"sample network: metro district {code} has no town and no HO")
             pop = int(town.loc[[c for c in codes if c in town.index], "population"].max())
             town.loc[code] = [metro, pop, float(here.lat.iloc[0]), float(here.lon.iloc[0])]
-            report.setdefault("net_ho_sites", []).append((code, here.name.iloc[0]))
+            report.net_ho_sites = [*(report.net_ho_sites or []), (code, here.name.iloc[0])]
     forced = set(_resolve(FORCED, d))
     has_town = set(town.index)
     _check(set(metro_of) | forced <= has_town, "sample network: a metro/forced district has no "
@@ -577,7 +627,7 @@ def _sample_network(d: gpd.GeoDataFrame, places: gpd.GeoDataFrame, ho: gpd.GeoDa
             break
         chosen.add(code)
     _check(len(chosen) == n_covered, f"sample network: only {len(chosen)} districts eligible")
-    report["net_no_town"] = sorted(set(d.lgd_code) - has_town)
+    report.net_no_town = sorted(set(d.lgd_code) - has_town)
 
     dd = d.set_index("lgd_code")
     sites = dd.loc[sorted(chosen), ["district", "state", "population_est", "geometry"]].copy()
@@ -597,7 +647,7 @@ def _sample_network(d: gpd.GeoDataFrame, places: gpd.GeoDataFrame, ho: gpd.GeoDa
                                 + sites.loc[clash, "district"].str.title())
     _check(not sites.loc[non_metro, "city"].duplicated().any(), "sample network: city clash")
     _check(sites.city.nunique() == N_CITIES, f"sample network: {sites.city.nunique()} cities")
-    report["net_renamed_cities"] = sorted(sites.loc[non_metro & (sites.city != sites.town),
+    report.net_renamed_cities = sorted(sites.loc[non_metro & (sites.city != sites.town),
                                                     "city"])
 
     # Vans: one at each of the N_VANS largest (by area) covered districts outside metros.
@@ -639,8 +689,8 @@ def _sample_network(d: gpd.GeoDataFrame, places: gpd.GeoDataFrame, ho: gpd.GeoDa
     _check(len(net) == N_CENTRES, f"sample network: {len(net)} centres")
     net = net.sort_values(["state", "city", "lgd", "k"]).reset_index(drop=True)
     net.insert(0, "center_id", [f"SC{i:04d}" for i in range(1, len(net) + 1)])
-    report["net_covered_target"] = n_covered
-    report["net_types"] = net.type.value_counts().sort_index()
+    report.net_covered_target = n_covered
+    report.net_types = net.type.value_counts().sort_index()
     return net.drop(columns=["lgd", "k"])
 
 
@@ -675,52 +725,82 @@ def _gzip_bytes(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def build(shared: Path, out: Path) -> dict:
-    """Build every embedded file from ``shared`` into ``out``; return the report."""
-    report: dict = {}
-    states, unit_total = _state_tables(shared)
-    report["unit_total"] = unit_total
+@dataclass
+class Products:
+    """What the stages hand on to each other (frames in EPSG:4326)."""
 
-    districts = _districts(shared, states, report)
-    state_polys = _states_polygons(shared, states, report)
-    _check(set(state_polys.state) == set(districts.state), "states and districts disagree")
+    states: pd.DataFrame | None = None
+    districts: gpd.GeoDataFrame | None = None
+    state_polys: gpd.GeoDataFrame | None = None
+    po: pd.DataFrame | None = None  # every post office row
+    geo: pd.DataFrame | None = None  # the geocoded ones
+    po_pts: gpd.GeoDataFrame | None = None
+    places: gpd.GeoDataFrame | None = None
+    net: pd.DataFrame | None = None
+    ho: pd.DataFrame | None = None
+    pins: pd.DataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
-    po = _post_offices(shared)
-    geo = po[po.lat != ""].copy()
-    po_pts = _points(geo)
-    po_pts["lgd_code"] = _locate(po_pts, districts)
-    report["po_outside"] = po_pts[po_pts.lgd_code.isna()].groupby("geo_quality").size()
+
+def stage_boundaries(shared: Path, p: Products, report: BuildReport) -> None:
+    """State tables, cleaned district coverage, state polygons."""
+    p.states, report.unit_total = _state_tables(shared)
+    p.districts = _districts(shared, p.states, report)
+    p.state_polys = _states_polygons(shared, p.states, report)
+    _check(set(p.state_polys.state) == set(p.districts.state), "states and districts disagree")
+
+
+def stage_points(shared: Path, p: Products, report: BuildReport) -> None:
+    """Post offices and GeoNames places, located in the districts."""
+    p.po = _post_offices(shared)
+    p.geo = p.po[p.po.lat != ""].copy()
+    po_pts = _points(p.geo)
+    po_pts["lgd_code"] = _locate(po_pts, p.districts)
+    report.po_outside = po_pts[po_pts.lgd_code.isna()].groupby("geo_quality").size()
     sw = po_pts[po_pts.geo_quality == "swapped"]
-    report["swapped_inside"] = (int(sw.lgd_code.notna().sum()), len(sw))
+    report.swapped_inside = (int(sw.lgd_code.notna().sum()), len(sw))
+    p.po_pts = po_pts
 
     places = pd.read_csv(shared / "places.csv", dtype={"geonameid": str, "admin1code": str})
     _check(len(places) == EXPECTED["places"], f"places.csv: {len(places)} rows")
     bad = places.geonameid.isin(list(GEONAMES_EXCLUDED))
     _check(int(bad.sum()) == len(GEONAMES_EXCLUDED), "places.csv: an excluded place is missing")
     places = places[~bad].reset_index(drop=True)
-    report["places_excluded"] = int(bad.sum())
+    report.places_excluded = int(bad.sum())
     places = _points(places, "latitude", "longitude")
-    places["lgd_code"] = _locate(places, districts)
-    report["places_outside"] = int(places.lgd_code.isna().sum())
+    places["lgd_code"] = _locate(places, p.districts)
+    report.places_outside = int(places.lgd_code.isna().sum())
+    p.places = places
 
-    districts = _population(districts, states, unit_total, po_pts, places, shared, report)
+
+def stage_population(shared: Path, p: Products, report: BuildReport) -> None:
+    """The modelled population estimate of every district."""
+    p.districts = _population(p.districts, p.states, report.unit_total, p.po_pts, p.places,
+                              shared, report)
+
+
+def stage_network(shared: Path, p: Products, report: BuildReport) -> None:
+    """The synthetic sample network, checked independently with a plain sjoin."""
+    po_pts, districts = p.po_pts, p.districts
     ho_all = po_pts[(po_pts.office_type == "HO") & po_pts.geo_quality.isin(["original", "swapped"])]
-    net = _sample_network(districts, places, ho_all.rename(columns={"office_name": "name"}),
+    net = _sample_network(districts, p.places, ho_all.rename(columns={"office_name": "name"}),
                           report)
-
-    # Independent check of the network: plain sjoin, presence rule.
     pts = _points(net)
     j = gpd.sjoin(pts, districts[["lgd_code", "geometry"]], how="left", predicate="within")
     _check(j.lgd_code.notna().all(), "sample network: a centre falls outside every district")
     _check(not j.index.duplicated().any(), "sample network: a centre lies in two districts")
     covered = j.lgd_code.nunique()
-    report["net_covered"] = covered
-    report["net_pct"] = 100 * covered / len(districts)
-    _check(covered == report["net_covered_target"], "sample network: coverage differs from plan")
+    report.net_covered = covered
+    report.net_pct = 100 * covered / len(districts)
+    _check(covered == report.net_covered_target, "sample network: coverage differs from plan")
+    p.net = net
 
-    # Head offices: India Post HO rows with usable coordinates.
-    ho = po[(po.office_type == "HO")]
-    report["ho_quality"] = ho.geo_quality.value_counts().sort_index()
+
+def stage_head_offices(shared: Path, p: Products, report: BuildReport) -> None:
+    """India Post head offices with usable coordinates: the real second network."""
+    states = p.states
+    ho = p.po[(p.po.office_type == "HO")]
+    report.ho_quality = ho.geo_quality.value_counts().sort_index()
     ho = ho[ho.geo_quality.isin(["original", "swapped"])].copy()
     _map_state(ho.state, dict(zip(states.post_name, states.state, strict=True)),
                "post_offices.csv.gz state (head offices)")
@@ -728,29 +808,59 @@ def build(shared: Path, out: Path) -> dict:
     ho = ho.rename(columns={"office_name": "name"})[
         ["pincode", "name", "district", "state", "lat", "lon"]]
     ho = ho.sort_values(["pincode", "name"], kind="stable").reset_index(drop=True)
-    ho_pts = _points(ho)
-    report["ho_outside"] = ho.loc[_locate(ho_pts, districts).isna(), ["pincode", "name"]]
-    report["ho_rows"] = len(ho)
+    report.ho_outside = ho.loc[_locate(_points(ho), p.districts).isna(), ["pincode", "name"]]
+    report.ho_rows = len(ho)
+    p.ho = ho
 
+
+def stage_pincodes(shared: Path, p: Products, report: BuildReport) -> None:
+    """PIN-code centroids (demand points and plan candidates)."""
     pins = pd.read_csv(shared / "pincode_centroids.csv", dtype=str, keep_default_na=False)
     _check(len(pins) == EXPECTED["pincodes"] and pins.pincode.is_unique
            and pins.pincode.str.fullmatch(r"\d{6}").all(), "pincode_centroids.csv: unexpected")
     pins = pins.sort_values("pincode").reset_index(drop=True)
-    report["pins_outside"] = int(_locate(_points(pins), districts).isna().sum())
+    report.pins_outside = int(_locate(_points(pins), p.districts).isna().sum())
+    p.pins = pins
 
-    offices = geo[["pincode", "office_name", "office_type", "lat", "lon", "geo_quality"]]
 
+def write_outputs(p: Products, out: Path, report: BuildReport) -> None:
+    """Every embedded file, byte-reproducible."""
+    offices = p.geo[["pincode", "office_name", "office_type", "lat", "lon", "geo_quality"]]
+    districts = p.districts
     dist_out = gpd.GeoDataFrame(
         districts[["lgd_code", "district", "state", "population_est"]],
         geometry=districts.geometry.to_numpy(), crs="EPSG:4326")
     _write_fgb(dist_out, out / "india_districts.fgb")
-    _write_fgb(state_polys, out / "india_states.fgb")
-    _write_bytes(out / "india_sample_centres.csv", _csv_bytes(net))
-    _write_bytes(out / "india_post_head_offices.csv", _csv_bytes(ho))
-    _write_bytes(out / "india_pincodes.csv", _csv_bytes(pins))
+    _write_fgb(p.state_polys, out / "india_states.fgb")
+    _write_bytes(out / "india_sample_centres.csv", _csv_bytes(p.net))
+    _write_bytes(out / "india_post_head_offices.csv", _csv_bytes(p.ho))
+    _write_bytes(out / "india_pincodes.csv", _csv_bytes(p.pins))
     _write_bytes(out / "india_post_offices.csv.gz", _gzip_bytes(_csv_bytes(offices)))
-    report["districts"] = districts
-    report["offices_rows"] = len(offices)
+    report.districts = districts
+    report.offices_rows = len(offices)
+
+
+STAGES: dict[str, Callable[[Path, Products, BuildReport], None]] = {
+    "boundaries": stage_boundaries,
+    "points": stage_points,
+    "population": stage_population,
+    "network": stage_network,
+    "head_offices": stage_head_offices,
+    "pincodes": stage_pincodes,
+}
+"""The stages in order; each reads what the earlier ones produced (``--until`` stops after
+one, writing nothing)."""
+
+
+def build(shared: Path, out: Path, *, until: str | None = None) -> BuildReport:
+    """Build every embedded file from ``shared`` into ``out``; return the report. With
+    ``until``, run the stages up to and including that one and write nothing."""
+    report, products = BuildReport(), Products()
+    for name, stage in STAGES.items():
+        stage(shared, products, report)
+        if name == until:
+            return report
+    write_outputs(products, out, report)
     return report
 
 
@@ -758,49 +868,49 @@ OUTPUTS = ("india_districts.fgb", "india_states.fgb", "india_sample_centres.csv"
            "india_post_head_offices.csv", "india_pincodes.csv", "india_post_offices.csv.gz")
 
 
-def _print_report(r: dict, out: Path) -> None:
-    _log(f"districts.fgb: {r['z_rows']} rows had Z values (dropped); "
-         f"{r['repaired']} invalid geometries repaired")
-    _log(f"dropped {r['disputed_rows']} disputed slivers (no state/district/code): "
-         f"{r['disputed_km2']:.2f} km2 of {r['raw_km2']:.0f} km2")
-    for remark, row in r["disputed_by_remark"].iterrows():
+def _print_report(r: BuildReport, out: Path) -> None:
+    _log(f"districts.fgb: {r.z_rows} rows had Z values (dropped); "
+         f"{r.repaired} invalid geometries repaired")
+    _log(f"dropped {r.disputed_rows} disputed slivers (no state/district/code): "
+         f"{r.disputed_km2:.2f} km2 of {r.raw_km2:.0f} km2")
+    for remark, row in r.disputed_by_remark.iterrows():
         _log(f"    {remark}: {int(row['size'])} rows, {row['sum']:.2f} km2")
-    _log(f"merged Nazul (Delhi, no LGD code, {r['nazul_km2']:.2f} km2) into "
-         f"{r['nazul_into'][0]} {r['nazul_into'][1]}")
-    for row in r["placeholder"].itertuples():
+    _log(f"merged Nazul (Delhi, no LGD code, {r.nazul_km2:.2f} km2) into "
+         f"{r.nazul_into[0]} {r.nazul_into[1]}")
+    for row in r.placeholder.itertuples():
         _log(f"dropped {row.STATE_UT} / {row.DISTRICT}: code '{PLACEHOLDER_CODE}', "
              f"{row.km2:.0f} km2")
-    _log(f"district names cleaned: {r['names_cleaned']}")
-    _log(f"rows repeating a real LGD code (dissolved): {r['repeated_code_rows']}")
-    _log(f"states.fgb: dropped {r['state_disputed_rows']} disputed polygons "
-         f"({r['state_disputed_km2']:.2f} km2)")
-    d = r["districts"]
+    _log(f"district names cleaned: {r.names_cleaned}")
+    _log(f"rows repeating a real LGD code (dissolved): {r.repeated_code_rows}")
+    _log(f"states.fgb: dropped {r.state_disputed_rows} disputed polygons "
+         f"({r.state_disputed_km2:.2f} km2)")
+    d = r.districts
     for when in ("before", "after"):
         c = r[f"coverage_{when}"]
         _log(f"coverage {when} cleaning: {c['gaps']} gaps (holes), {c['gaps_km2']:.1f} km2 "
              f"({c['gaps_deg2']:.4f} deg2); {c['overlap_pairs']} overlapping pairs, "
              f"{c['overlap_km2']:.1f} km2 ({c['overlap_deg2']:.4f} deg2)")
     _log(f"cleaning (gap width {CLEAN_GAP_WIDTH_M:.0f} m = {CLEAN_GAP_WIDTH_DEG:.6f} deg): area "
-         f"change per district min {r['clean_rel_min'][0]:+.3%} {r['clean_rel_min'][1:]}, max "
-         f"{r['clean_rel_max'][0]:+.3%} {r['clean_rel_max'][1:]}; largest "
-         f"{r['clean_abs_max_km2']:.2f} km2")
-    _log(f"districts out: {len(d)}, area {r['out_km2']:.0f} km2")
-    _log(f"population: districts with no geocoded branch office {r['pop_no_bo']}, with no "
-         f"GeoNames place {r['pop_no_gn']}; urban fallback units {r['pop_fallback_units']}; "
-         f"zero estimates {len(r['pop_zero'])}")
-    _log(f"post offices outside every district: {r['po_outside'].to_dict()}; swapped inside "
-         f"{r['swapped_inside'][0]}/{r['swapped_inside'][1]}")
-    _log(f"places excluded (wrong population): {r['places_excluded']}; places outside every "
-         f"district: {r['places_outside']}")
-    _log(f"head offices by geo_quality: {r['ho_quality'].to_dict()}; kept {r['ho_rows']}; "
-         f"outside every district {len(r['ho_outside'])} {r['ho_outside'].values.tolist()}")
-    _log(f"pincode centroids outside every district: {r['pins_outside']}")
+         f"change per district min {r.clean_rel_min[0]:+.3%} {r.clean_rel_min[1:]}, max "
+         f"{r.clean_rel_max[0]:+.3%} {r.clean_rel_max[1:]}; largest "
+         f"{r.clean_abs_max_km2:.2f} km2")
+    _log(f"districts out: {len(d)}, area {r.out_km2:.0f} km2")
+    _log(f"population: districts with no geocoded branch office {r.pop_no_bo}, with no "
+         f"GeoNames place {r.pop_no_gn}; urban fallback units {r.pop_fallback_units}; "
+         f"zero estimates {len(r.pop_zero)}")
+    _log(f"post offices outside every district: {r.po_outside.to_dict()}; swapped inside "
+         f"{r.swapped_inside[0]}/{r.swapped_inside[1]}")
+    _log(f"places excluded (wrong population): {r.places_excluded}; places outside every "
+         f"district: {r.places_outside}")
+    _log(f"head offices by geo_quality: {r.ho_quality.to_dict()}; kept {r.ho_rows}; "
+         f"outside every district {len(r.ho_outside)} {r.ho_outside.values.tolist()}")
+    _log(f"pincode centroids outside every district: {r.pins_outside}")
     _log(f"sample network: {N_CENTRES} centres, {N_CITIES} cities, types "
-         f"{r['net_types'].to_dict()}; districts with no GeoNames town {len(r['net_no_town'])}")
+         f"{r.net_types.to_dict()}; districts with no GeoNames town {len(r.net_no_town)}")
     _log(f"sample network sites at a head office: {r.get('net_ho_sites')}")
-    _log(f"sample network renamed cities: {r['net_renamed_cities']}")
-    _log(f"SAMPLE NETWORK PRESENCE COVERAGE: {r['net_covered']}/{len(d)} districts = "
-         f"{r['net_pct']:.2f}%")
+    _log(f"sample network renamed cities: {r.net_renamed_cities}")
+    _log(f"SAMPLE NETWORK PRESENCE COVERAGE: {r.net_covered}/{len(d)} districts = "
+         f"{r.net_pct:.2f}%")
     for name in OUTPUTS:
         p = out / name
         _log(f"{name:30s} {p.stat().st_size:>10,d} B  sha256 "
@@ -812,15 +922,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
                         help=f"folder with the raw files (default {DEFAULT_SHARED})")
     parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: data/)")
+    parser.add_argument("--until", choices=list(STAGES), default=None,
+                        help="run the stages up to this one, print what they found, write "
+                             "nothing")
     args = parser.parse_args(argv)
     if not args.shared.is_dir():
         print(f"error: {args.shared}: no such folder; pass --shared PATH", file=sys.stderr)
         return 2
     try:
-        report = build(args.shared, args.out)
+        report = build(args.shared, args.out, until=args.until)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if args.until is not None:
+        for key, value in vars(report).items():
+            if value is not None and key != "districts":
+                _log(f"{key}: {value}")
+        return 0
     _print_report(report, args.out)
     return 0
 

@@ -618,3 +618,16 @@ def test_progress_reports_the_count_not_the_combined_objective() -> None:
     assert _count_progress(4.8, 4.6, maximise=False) == (5.0, 5.0, 0.0)
     # minimise: bound 3.9 -> at least 4 sites: gap (5 - 4) / 5
     assert _count_progress(4.8, 3.9, maximise=False) == (5.0, 4.0, pytest.approx(0.2))
+
+
+def test_warm_started_target_is_truly_minimal() -> None:
+    """highspy 1.16 with presolve on returned 3 sites, labelled optimal, for this instance;
+    brute force: sites 2 and 3 together cover 7 of 8 districts (>= 76 %), and no single
+    site covers more than 5."""
+    A = np.array([[0, 1, 0, 1, 0], [0, 1, 0, 1, 0], [0, 0, 0, 1, 0], [1, 0, 0, 1, 0],
+                  [1, 1, 1, 0, 0], [0, 0, 0, 0, 1], [0, 1, 1, 0, 0], [1, 0, 1, 0, 0]], bool)
+    best = min(len(c) for k in range(1, 6) for c in itertools.combinations(range(5), k)
+               if A[:, list(c)].any(axis=1).sum() >= 7)
+    assert best == 2
+    plan = solve_matrix(A, target=76, method="exact")
+    assert plan.status == "optimal" and len(plan.sites) == best

@@ -150,6 +150,10 @@ def solve_milp(
     sol = highspy.HighsSolution()
     sol.col_value = list(start)
     sol.value_valid = True
+    # highspy 1.16 with presolve on misreads a warm start's objective and prunes on it,
+    # returning a wrong plan labelled optimal (3 sites where 2 reach the target); the warm
+    # start is what makes these solves fast, so presolve goes
+    h.setOptionValue("presolve", "off")
     h.setSolution(sol)
 
     latest: dict[str, Any] = {}
