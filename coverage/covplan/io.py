@@ -203,6 +203,12 @@ def read_boundaries(
         raise InputError(f"{path}: feature(s) {_listed(bad)} are not polygons "
                          f"({raw.geom_type.iloc[int(bad[0]) - 1]}); remove them")
     geom = shapely.force_2d(np.asarray(geoms))
+    across = ~empty & _crosses_antimeridian(geom)
+    if across.any():
+        geom[across] = [_split_at_antimeridian(g) for g in geom[across]]
+        messages.append(f"{path}: split {int(across.sum())} polygon(s) whose rings jump across "
+                        "the antimeridian (±180° longitude) at that line, as world maps store "
+                        f"them (feature {_listed(rows[across].tolist())})")
     invalid = ~empty & ~shapely.is_valid(geom)
     if invalid.any():
         geom[invalid] = _polygonal(shapely.make_valid(geom[invalid]))
@@ -250,6 +256,63 @@ def read_boundaries(
     frame.attrs = {"warnings": messages, "source": str(path), "id_col": id_name,
                    "weight_col": weight_name}
     return frame
+
+
+def _ring_jumps(ring: np.ndarray) -> np.ndarray:
+    """Per edge of a ring's (x, y) coordinates: +1 / -1 where it jumps east / west across
+    ±180 (a longitude step of more than 180°), else 0."""
+    step = np.diff(ring[:, 0])
+    return np.where(step > 180, -1, np.where(step < -180, 1, 0))
+
+
+def _crosses_antimeridian(geoms: np.ndarray) -> np.ndarray:
+    """Which polygons have a ring edge jumping more than 180° of longitude.
+
+    No planar lon/lat polygon needs such an edge; rings stored that way (TopoJSON's
+    ``stitch``, d3's world atlases) mean the shorter way round, across ±180.
+    """
+    out = np.zeros(len(geoms), dtype=bool)
+    xmin, _, xmax, _ = shapely.bounds(geoms).T
+    for i in np.flatnonzero(xmax - xmin > 180):  # cheap filter: only wide polygons can jump
+        parts = shapely.get_parts(geoms[i])
+        rings = shapely.get_rings(parts[shapely.get_type_id(parts) == 3])
+        out[i] = any(_ring_jumps(shapely.get_coordinates(r)).any() for r in rings)
+    return out
+
+
+def _split_at_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
+    """Split a polygon whose rings jump across ±180 into parts on either side of the line.
+
+    The ``antimeridian`` package does the splitting (and closes polar caps over the pole).
+    It takes winding from RFC 7946 (counter-clockwise outside), which shapefiles and d3's
+    TopoJSON invert, so the winding is decided here instead: for a ring that crosses an even
+    number of times, from its area once its longitudes are unwrapped; a ring that crosses an
+    odd number of times goes round a pole, the one on the side of its mean latitude. Edges
+    are straight in lon/lat (``great_circle=False``), as shapely and the rest of covplan
+    read them.
+    """
+    import antimeridian
+
+    out = []
+    for part in shapely.get_parts(geom):
+        if part.geom_type != "Polygon":
+            continue
+        ring = shapely.get_coordinates(part.exterior)
+        jumps = _ring_jumps(ring)
+        if not jumps.any() and not any(_ring_jumps(shapely.get_coordinates(r)).any()
+                                       for r in part.interiors):
+            out.append(part)
+            continue
+        lon = ring[:, 0] + 360.0 * np.concatenate([[0], np.cumsum(jumps)])
+        pole = {}
+        if abs(lon[-1] - lon[0]) > 180:  # round a pole
+            pole = {"force_south_pole" if ring[:, 1].mean() < 0 else "force_north_pole": True}
+        elif shapely.Polygon(np.column_stack([lon, ring[:, 1]])).exterior.is_ccw is False:
+            part = shapely.Polygon(part.exterior.coords[::-1],  # reverse every ring
+                                   [r.coords[::-1] for r in part.interiors])
+        fixed = antimeridian.fix_polygon(part, great_circle=False, fix_winding=False, **pole)
+        out.extend(shapely.get_parts(fixed))
+    return shapely.MultiPolygon(out) if len(out) > 1 else (out[0] if out else shapely.Polygon())
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
