@@ -10,10 +10,17 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
-from covplan.io import read_boundaries
+import covplan
+from covplan.datasets import DATASETS
+from covplan.demand import demand_coverage
+from covplan.engine import Rule, assess
+from covplan.errors import InputError
+from covplan.io import read_boundaries, read_points
+from covplan.planning import plan
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -106,3 +113,96 @@ def test_districts_touching_180_are_not_split_or_warned(tmp_path):
     frame = read_boundaries(path)
     assert frame.attrs["warnings"] == []
     assert [round(shapely.area(g), 9) for g in frame.geometry] == [1.0, 1.0]
+
+
+# --------------------------------------------------------------------------- the Python API
+GRID = FIXTURES / "grid"
+R60 = Rule.radius(60)  # the grid README: 8 of 9 covered, gap 009
+
+
+def _gaps(result) -> list[str]:
+    return sorted(result.districts.loc[~result.districts["covered"], "id"])
+
+
+def test_api_reprojects_frames_in_another_crs():
+    districts = read_boundaries(GRID / "districts.geojson", id_col="code").to_crs("EPSG:3857")
+    centres = read_points(GRID / "centres.csv").to_crs("EPSG:3857")
+    result = assess(districts, centres, R60)
+    assert _gaps(result) == ["009"]
+    assert result.summary["covered"] == 8
+
+
+def test_api_takes_a_plain_read_file_frame():
+    raw = gpd.read_file(GRID / "districts.geojson")  # code, name, zone, pop: no id/group/weight
+    centres = gpd.read_file(GRID / "centres.csv")  # no geometry: a table of text
+    centres = gpd.GeoDataFrame(centres, geometry=gpd.points_from_xy(
+        centres["longitude"].astype(float), centres["latitude"].astype(float)), crs=4326)
+    result = assess(raw, centres, R60)
+    assert _gaps(result) == ["009"]  # ids from 'code', the first unique column
+
+
+def test_api_takes_a_pandas_table_of_centres():
+    table = pd.read_csv(GRID / "centres.csv")
+    result = assess(read_boundaries(GRID / "districts.geojson", id_col="code"), table, R60)
+    assert _gaps(result) == ["009"]
+    assert result.centers["name"].iloc[0] == "Inside 001"
+
+
+@pytest.mark.parametrize(("districts", "centres", "words"), [
+    ("table", "grid", ["districts", "pandas DataFrame", "read_boundaries"]),
+    ("list", "grid", ["districts", "list", "read_boundaries"]),
+    ("grid", "nocrs", ["centers", "no CRS", "set_crs"]),
+    ("grid", "nocoords", ["centers", "no latitude column"]),
+])
+def test_api_says_what_to_pass(districts, centres, words):
+    grid = read_boundaries(GRID / "districts.geojson")
+    given = {
+        "grid": grid, "table": pd.DataFrame(grid.drop(columns="geometry")), "list": [1, 2],
+    }
+    points = {
+        "grid": read_points(GRID / "centres.csv"),
+        "nocrs": gpd.GeoDataFrame(geometry=gpd.points_from_xy([0.5], [0.5])),
+        "nocoords": pd.DataFrame({"name": ["a"]}),
+    }
+    with pytest.raises(InputError) as err:
+        assess(given[districts], points[centres], R60)
+    for word in words:
+        assert word in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_plan_checks_its_inputs_too():
+    grid = read_boundaries(GRID / "districts.geojson", id_col="code")
+    table = pd.read_csv(GRID / "centres.csv")
+    report = plan(grid.to_crs("EPSG:3857"), table, R60, add=1)
+    assert report["after"]["covered"] == 9
+    with pytest.raises(InputError, match="candidates: got a dict"):
+        plan(grid, table, R60, add=1, candidates={"lat": 1})
+
+
+def test_demand_checks_its_districts_and_centres():
+    grid = read_boundaries(GRID / "districts.geojson", id_col="code")
+    table = pd.read_csv(GRID / "centres.csv")
+    points = pd.DataFrame({"lat": [2.5, 0.5], "lon": [2.5, 0.5]})  # in 009 (gap) and 001
+    res = demand_coverage(table, points, radius_km=60, districts=grid.to_crs("EPSG:3857"))
+    assert res.summary["covered"] == 1
+    with pytest.raises(InputError, match="centres: got a list"):
+        demand_coverage(["C1"], points, radius_km=60)
+
+
+def test_embedded_aliases_work_in_the_api():
+    districts = read_boundaries("@india")
+    assert len(districts) == DATASETS["india_districts"]["rows"]
+    assert districts.attrs["source"] == "@india"
+    assert districts.attrs["weight_col"] == "population_est"
+    centres = read_points("@india-sample")
+    assert len(centres) == DATASETS["india_sample_centres"]["rows"]
+    with pytest.raises(InputError, match="'@nowhere': no such embedded dataset; use one of "
+                                         "@india, "):
+        read_boundaries("@nowhere")
+
+
+def test_dir_shows_the_api():
+    names = dir(covplan)
+    for name in covplan.__all__:
+        assert name in names

@@ -751,6 +751,9 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
     if engine not in ("memory", "dask"):
         raise InputError(f"--engine {engine!r}: use 'memory' or 'dask'")
     chunksize = int(min(max(chunksize, 1), _MAX_PART_ROWS))
+    from covplan.io import as_districts, as_points
+    centres = as_points(centres, param="centres")
+    districts = None if districts is None else as_districts(districts)
     clat, clon, cnames = _centre_arrays(centres)
     index = _CentreIndex(clat, clon)
     spec, parts = _plan(demand, lat_col=lat_col, lon_col=lon_col, weight_col=weight_col,

@@ -16,6 +16,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,7 +25,8 @@ import shapely
 
 from covplan.errors import InputError
 
-__all__ = ["atomic_output", "read_boundaries", "read_points", "write_table"]
+__all__ = ["as_districts", "as_points", "atomic_output", "read_boundaries", "read_points",
+           "write_table"]
 
 LAT_NAMES = ("lat", "latitude", "y")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -131,7 +133,7 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None, path: Path, option: str
+def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None, path: str | Path, option: str
               ) -> gpd.GeoDataFrame:
     if crs is not None:
         try:
@@ -180,11 +182,30 @@ def read_boundaries(
         ``weight`` (NaN without a weight column) and 2-D valid polygonal ``geometry``,
         sorted by ``id``. ``attrs["warnings"]`` lists what was repaired, merged or skipped.
     """
-    path = Path(path)
+    path, label, known = _resolve(path)
+    if known is not None:
+        id_col, name_col = id_col or known["id_col"], name_col or known["name_col"]
+        group_col, weight_col = group_col or known["group_col"], weight_col or known["weight_col"]
     raw = _read_layer(path, layer, "boundaries")
     if len(raw) == 0:
-        raise InputError(f"{path}: has no features; is this the right file or --layer?")
-    raw = _to_wgs84(raw, crs, path, "--boundaries-crs")
+        raise InputError(f"{label}: has no features; is this the right file or --layer?")
+    raw = _to_wgs84(raw, crs, label, "--boundaries-crs")
+    return _districts_from(raw, label, id_col=id_col, name_col=name_col, group_col=group_col,
+                           weight_col=weight_col)
+
+
+def _resolve(path: str | os.PathLike) -> tuple[Path, str, Any]:
+    """The file to read, the name to show for it, and column roles of an embedded dataset."""
+    from covplan.datasets import resolve
+
+    real, known = resolve(path)
+    return real, (os.fspath(path) if known is not None else str(real)), known
+
+
+def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
+                    name_col: str | None, group_col: str | None, weight_col: str | None
+                    ) -> gpd.GeoDataFrame:
+    """read_boundaries' frame from a WGS84 frame; ``path`` names the source in messages."""
     messages: list[str] = []
     columns = [c for c in raw.columns if c != raw.geometry.name]
     rows = np.arange(1, len(raw) + 1)  # 1-based feature numbers, as users count
@@ -253,7 +274,7 @@ def read_boundaries(
         raise InputError(f"{path}: no district left after skipping rows with no geometry or id")
     frame = frame.sort_values("id", kind="stable").reset_index(drop=True)
     frame = frame[["id", "name", "group", "weight", "geometry"]]
-    frame.attrs = {"warnings": messages, "source": str(path), "id_col": id_name,
+    frame.attrs = {"warnings": messages, "source": path, "id_col": id_name,
                    "weight_col": weight_name}
     return frame
 
@@ -326,7 +347,7 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _weights(raw: pd.DataFrame, col: str, path: Path, rows: np.ndarray) -> np.ndarray:
+def _weights(raw: pd.DataFrame, col: str, path: str | Path, rows: np.ndarray) -> np.ndarray:
     values = pd.to_numeric(raw[col], errors="coerce")
     bad = values.isna().to_numpy() & ~_blank(raw[col])
     if bad.any():
@@ -391,58 +412,161 @@ def read_points(
         column, else ``"row N"``) and point ``geometry``. ``attrs``: ``warnings``,
         ``source``, ``skipped`` (line numbers).
     """
-    path = Path(path)
+    path, label, known = _resolve(path)
+    if known is not None:
+        name_col = name_col or known["name_col"] or known["id_col"]
     _check_exists(path)
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES or suffix in EXCEL_SUFFIXES:
-        table, first_line = (_read_csv(path) if suffix in TABLE_SUFFIXES
-                             else _read_excel(path)), 2
+        table, lines = _read_csv(path) if suffix in TABLE_SUFFIXES else _read_excel(path)
         if len(table) == 0:
-            raise InputError(f"{path}: has a header but no rows; add {what} or check the file")
-        columns = list(table.columns)
-        lat_name = find_column(columns, lat_col, LAT_NAMES, path, "--lat-col")
-        lon_name = find_column(columns, lon_col, LON_NAMES, path, "--lon-col")
-        if lat_name is None or lon_name is None:
-            raise InputError(
-                f"{path}: no {'latitude' if lat_name is None else 'longitude'} column "
-                "(looked for lat/latitude/y and lon/lng/long/longitude/x); name it with "
-                f"--lat-col/--lon-col; columns are: {_listed(columns, 30)}")
-        lat, lon = parse_coordinates(table[lat_name]), parse_coordinates(table[lon_name])
-        lines = np.arange(first_line, first_line + len(table))
-        messages, skipped, ok = _check_coordinates(table, lat, lon, lat_name, lon_name, lines,
-                                                   path, strict, what)
+            raise InputError(f"{label}: has a header but no rows; add {what} or check the file")
+        lat, lon, messages, skipped, ok = _table_coordinates(
+            table, lines, label, lat_col=lat_col, lon_col=lon_col, strict=strict, what=what)
     else:
-        layer_frame = _to_wgs84(_read_layer(path, layer, what, "--centers-layer"), crs, path,
+        layer_frame = _to_wgs84(_read_layer(path, layer, what, "--centers-layer"), crs, label,
                                  "--centers-crs")
-        if len(layer_frame) == 0:
-            raise InputError(f"{path}: has no features; add {what} or check --layer")
-        geom = np.asarray(layer_frame.geometry.array)
-        is_point = shapely.get_type_id(geom) == 0
-        if not is_point.any():
-            raise InputError(f"{path}: has no points; {what} must be points "
-                             "(or a CSV/XLSX with latitude and longitude columns)")
-        table = pd.DataFrame(layer_frame.drop(columns=layer_frame.geometry.name))
-        table = table.apply(_as_text) if len(table.columns) else table
+        table, lat, lon, lines, messages, skipped, ok = _layer_coordinates(
+            layer_frame, label, strict=strict, what=what)
+    return _points_from(table, lat, lon, lines, ok, label, name_col=name_col, where=where,
+                        messages=messages, skipped=skipped)
+
+
+def _table_coordinates(table: pd.DataFrame, lines: np.ndarray, label: str, *,
+                       lat_col: str | None, lon_col: str | None, strict: bool, what: str,
+                       noun: str = "line"):
+    """Coordinates from latitude/longitude columns, checked (see _check_coordinates)."""
+    columns = list(table.columns)
+    lat_name = find_column(columns, lat_col, LAT_NAMES, label, "--lat-col")
+    lon_name = find_column(columns, lon_col, LON_NAMES, label, "--lon-col")
+    if lat_name is None or lon_name is None:
+        raise InputError(
+            f"{label}: no {'latitude' if lat_name is None else 'longitude'} column "
+            "(looked for lat/latitude/y and lon/lng/long/longitude/x); name it with "
+            f"--lat-col/--lon-col; columns are: {_listed(columns, 30)}")
+    lat, lon = parse_coordinates(table[lat_name]), parse_coordinates(table[lon_name])
+    messages, skipped, ok = _check_coordinates(table, lat, lon, lat_name, lon_name, lines,
+                                               label, strict, what, noun=noun)
+    return lat, lon, messages, skipped, ok
+
+
+def _layer_coordinates(layer_frame: gpd.GeoDataFrame, label: str, *, strict: bool, what: str):
+    """Coordinates of a WGS84 point layer; the other columns as text."""
+    if len(layer_frame) == 0:
+        raise InputError(f"{label}: has no features; add {what} or check --layer")
+    geom = np.asarray(layer_frame.geometry.array)
+    is_point = shapely.get_type_id(geom) == 0
+    if not is_point.any():
+        raise InputError(f"{label}: has no points; {what} must be points "
+                         "(or a CSV/XLSX with latitude and longitude columns)")
+    table = pd.DataFrame(layer_frame.drop(columns=layer_frame.geometry.name))
+    table = table.apply(_as_text) if len(table.columns) else table
+    with warnings.catch_warnings():  # empty points give NaN, which is checked below
+        warnings.simplefilter("ignore", RuntimeWarning)
         lon = np.where(is_point, shapely.get_x(geom), np.nan)
         lat = np.where(is_point, shapely.get_y(geom), np.nan)
-        lines = np.arange(1, len(table) + 1)
-        messages, skipped, ok = _check_coordinates(table, lat, lon, "geometry", "geometry",
-                                                   lines, path, strict, what, noun="feature")
+    lines = np.arange(1, len(table) + 1)
+    messages, skipped, ok = _check_coordinates(table, lat, lon, "geometry", "geometry",
+                                               lines, label, strict, what, noun="feature")
+    return table, lat, lon, lines, messages, skipped, ok
+
+
+def _points_from(table: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, lines: np.ndarray,
+                 ok: np.ndarray, label: str, *, name_col: str | None, where, messages: list[str],
+                 skipped: list[int]) -> gpd.GeoDataFrame:
+    """read_points' frame: the table's rows with usable coordinates, named and filtered."""
     table = table.reset_index(drop=True)
-    name_name = find_column(list(table.columns), name_col, NAME_NAMES, path,
+    name_name = find_column(list(table.columns), name_col, NAME_NAMES, label,
                              "--center-name-col")
-    names = (table[name_name].fillna("").astype(str) if name_name
-             else pd.Series([f"row {n}" for n in lines], dtype=object))
-    names = names.where(names.str.strip() != "", pd.Series([f"row {n}" for n in lines]))
+    fallback = pd.Series([f"row {n}" for n in lines], dtype=object)
+    names = table[name_name].fillna("").astype(str) if name_name else fallback
+    names = names.where(names.str.strip() != "", fallback)
     out = table.copy()
     out["lat"], out["lon"], out["name"], out["line"] = lat, lon, names.to_numpy(), lines
     out = out[ok]
-    out = _filter_where(out, where, path)
+    out = _filter_where(out, where, label)
     frame = gpd.GeoDataFrame(out.reset_index(drop=True),
                              geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
-    frame.attrs = {"warnings": messages, "source": str(path), "skipped": skipped,
+    frame.attrs = {"warnings": messages, "source": label, "skipped": skipped,
                    "name_col": name_name}
     return frame
+
+
+# --------------------------------------------------------------------------- API inputs
+_DISTRICT_COLUMNS = ("id", "name", "group", "weight")
+_POINT_COLUMNS = ("lat", "lon", "name")
+
+
+def as_districts(frame: Any, *, param: str = "districts") -> gpd.GeoDataFrame:
+    """Districts as the engine works on them, from what a Python caller passed.
+
+    A frame from :func:`read_boundaries` passes through unchanged. A path (or ``"@india"``)
+    is read with it; any other GeoDataFrame of polygons with a CRS is taken as
+    :func:`read_boundaries` would take the file (reprojected to WGS84; ``id``, ``name``,
+    ``group`` and ``weight`` columns used when present). Anything else is an InputError
+    naming ``param`` and what to pass.
+    """
+    if isinstance(frame, (str, os.PathLike)):
+        return read_boundaries(frame)
+    _check_frame(frame, param, "read_boundaries(path)", "polygons")
+    if all(c in frame.columns for c in _DISTRICT_COLUMNS) and _is_wgs84(frame):
+        return frame
+    raw = _to_wgs84(frame, None, param, "set_crs")
+    present = {c: c if c in raw.columns and raw[c].notna().any() else None
+               for c in _DISTRICT_COLUMNS}
+    out = _districts_from(raw, param, id_col=present["id"], name_col=present["name"],
+                          group_col=present["group"], weight_col=present["weight"])
+    out.attrs["source"] = frame.attrs.get("source", param)
+    return out
+
+
+def as_points(frame: Any, *, param: str = "centers") -> gpd.GeoDataFrame:
+    """Points (centres, candidates) as the engine works on them, from what a caller passed.
+
+    A frame from :func:`read_points` passes through unchanged; a path is read with it; a
+    point GeoDataFrame with a CRS is reprojected to WGS84; a pandas DataFrame needs latitude
+    and longitude columns (found by name as in a CSV). Rows without usable coordinates are
+    skipped with a warning in ``attrs["warnings"]``. Anything else is an InputError.
+    """
+    if isinstance(frame, (str, os.PathLike)):
+        return read_points(frame)
+    if isinstance(frame, pd.DataFrame) and len(frame) == 0:  # none yet: plan from scratch
+        empty = pd.DataFrame(frame).drop(columns=getattr(frame, "_geometry_column_name", None)
+                                         or [], errors="ignore")
+        empty = empty.assign(lat=np.array([], float), lon=np.array([], float),
+                             name=np.array([], object), line=np.array([], np.int64))
+        return gpd.GeoDataFrame(empty, geometry=gpd.points_from_xy([], []), crs="EPSG:4326")
+    if isinstance(frame, pd.DataFrame) and not isinstance(frame, gpd.GeoDataFrame):
+        lines = np.arange(1, len(frame) + 1)
+        lat, lon, messages, skipped, ok = _table_coordinates(
+            frame, lines, param, lat_col=None, lon_col=None, strict=False, what=param,
+            noun="row")
+        return _points_from(frame, lat, lon, lines, ok, param, name_col=None, where=None,
+                            messages=messages, skipped=skipped)
+    _check_frame(frame, param, "read_points(path)", "points")
+    if all(c in frame.columns for c in _POINT_COLUMNS) and _is_wgs84(frame):
+        return frame
+    raw = _to_wgs84(frame, None, param, "set_crs")
+    raw = raw.drop(columns=[c for c in ("lat", "lon") if c in raw.columns])
+    table, lat, lon, lines, messages, skipped, ok = _layer_coordinates(raw, param, strict=False,
+                                                                       what=param)
+    return _points_from(table, lat, lon, lines, ok, param, name_col=None, where=None,
+                        messages=messages, skipped=skipped)
+
+
+def _check_frame(frame: Any, param: str, reader: str, shapes: str) -> None:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        got = ("a pandas DataFrame without geometry" if isinstance(frame, pd.DataFrame)
+               else f"a {type(frame).__name__}")
+        raise InputError(f"{param}: got {got}; pass covplan.{reader} or a GeoDataFrame of "
+                         f"{shapes} with a CRS")
+    if frame.crs is None:
+        raise InputError(f"{param}: the GeoDataFrame has no CRS; set it with "
+                         f"{param}.set_crs(...) (EPSG:4326 for longitude/latitude)")
+
+
+def _is_wgs84(frame: gpd.GeoDataFrame) -> bool:
+    return frame.crs is not None and frame.crs.equals("EPSG:4326")
 
 
 def parse_coordinates(values: pd.Series) -> np.ndarray:
@@ -455,7 +579,7 @@ def parse_coordinates(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     data = path.read_bytes()
     if not data.strip():
         raise InputError(f"{path}: is empty; it needs a header row and one row per point")
@@ -476,16 +600,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise InputError(f"{path}: not a readable CSV ({_first_line(exc)}); check quoting "
                          "and the number of columns per line") from None
     table.columns = [str(c).strip() for c in table.columns]
-    return table
+    return table, np.arange(2, 2 + len(table))
 
 
-def _read_excel(path: Path) -> pd.DataFrame:
+def _read_excel(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     try:
         table = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
     except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
         raise InputError(f"{path}: not a readable XLSX workbook ({_first_line(exc)})") from None
     table.columns = [str(c).strip() for c in table.columns]
-    return table.fillna("")
+    return table.fillna(""), np.arange(2, 2 + len(table))
 
 
 def _check_coordinates(table, lat, lon, lat_name, lon_name, lines, path, strict, what,
@@ -523,7 +647,7 @@ def _check_coordinates(table, lat, lon, lat_name, lon_name, lines, path, strict,
     return messages, lines[bad].tolist(), in_range
 
 
-def _filter_where(frame: pd.DataFrame, where, path: Path) -> pd.DataFrame:
+def _filter_where(frame: pd.DataFrame, where, path: str | Path) -> pd.DataFrame:
     """Keep rows matching every ``col=v1,v2`` / ``col!=v`` expression (text comparison)."""
     if not where:
         return frame

@@ -958,6 +958,10 @@ def run_plan(
         count, the one covering the most weight (``tie_weights`` of :func:`solve_matrix`).
     """
     from covplan.engine import assess
+    from covplan.io import as_districts, as_points
+    boundaries = as_districts(boundaries, param="boundaries")
+    centres = as_points(centres, param="centres")
+    candidates = None if candidates is None else as_points(candidates, param="candidates")
 
     if getattr(rule, "min_centers", 1) != 1:
         raise InputError(
