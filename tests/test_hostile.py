@@ -206,3 +206,24 @@ def test_dir_shows_the_api():
     names = dir(covplan)
     for name in covplan.__all__:
         assert name in names
+
+
+# --------------------------------------------------------------------------- messages
+def _csv(tmp_path: Path, text: str, name: str = "c.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def test_two_columns_differing_only_in_case_are_an_error_naming_both(tmp_path):
+    path = _csv(tmp_path, "name,lat,LAT,lon\na,1,50,2\n")
+    with pytest.raises(InputError, match=r"columns 'lat' and 'LAT' could each be the 'lat' "
+                                         r"column; choose one with --lat-col"):
+        read_points(path)
+    assert read_points(path, lat_col="LAT")["lat"].tolist() == [50.0]
+    assert read_points(path, lat_col="lat")["lat"].tolist() == [1.0]
+    with pytest.raises(InputError, match="'lat' and 'LAT' all match 'Lat'"):
+        read_points(path, lat_col="Lat")
+    with pytest.raises(InputError, match="--demand-lat-col"):
+        demand_coverage(read_points(_csv(tmp_path, "lat,lon\n1,2\n", "x.csv")), path,
+                        radius_km=1)

@@ -58,18 +58,34 @@ def find_column(columns: Sequence[str], wanted: str | None, candidates: tuple[st
     Shared by every reader (centres, boundaries, demand points), so that a wrong column gets
     the same one-line error everywhere.
     """
-    lower = {str(c).lower(): c for c in columns}
+    lower: dict[str, list[str]] = {}
+    for c in columns:
+        lower.setdefault(str(c).lower(), []).append(c)
     if wanted is not None:
         if wanted in columns:
             return wanted
-        if wanted.lower() in lower:
-            return lower[wanted.lower()]
+        found = lower.get(wanted.lower(), [])
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise InputError(f"{source}: {_both(found)} all match '{wanted}' (given by {option}) "
+                             "except in case; give the exact name")
         raise InputError(f"{source}: no column '{wanted}' (given by {option}); "
                          f"columns are: {_listed(list(columns), 30)}")
     for cand in candidates:
-        if cand in lower:
-            return lower[cand]
+        found = lower.get(cand, [])
+        if len(found) > 1:
+            raise InputError(f"{source}: {_both(found)} could each be the '{cand}' column; "
+                             f"choose one with {option}")
+        if found:
+            return found[0]
     return None
+
+
+def _both(names: list[str]) -> str:
+    """``columns 'lat' and 'LAT'``."""
+    quoted = [f"'{n}'" for n in names]
+    return "columns " + ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _as_text(values: pd.Series) -> pd.Series:
