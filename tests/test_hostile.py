@@ -227,3 +227,21 @@ def test_two_columns_differing_only_in_case_are_an_error_naming_both(tmp_path):
     with pytest.raises(InputError, match="--demand-lat-col"):
         demand_coverage(read_points(_csv(tmp_path, "lat,lon\n1,2\n", "x.csv")), path,
                         radius_km=1)
+
+
+# --------------------------------------------------------------------------- odd real input
+MARS = "IAU_2015:49900"  # Mars (2015) geographic
+
+
+def test_a_crs_of_another_planet_is_refused_in_one_line(tmp_path):
+    box = shapely.box(0, 0, 1, 1)
+    gpd.GeoDataFrame({"id": ["a"]}, geometry=[box], crs=MARS).to_file(tmp_path / "mars.shp")
+    gpd.GeoDataFrame({"id": ["c"]}, geometry=[shapely.Point(0.5, 0.5)], crs=MARS).to_file(
+        tmp_path / "rover.shp")
+    with pytest.raises(InputError, match=r"mars.shp: its CRS '.*Mars.*' is not on Earth"):
+        read_boundaries(tmp_path / "mars.shp")
+    with pytest.raises(InputError, match=r"rover.shp: its CRS .* not on Earth.*--centers-crs"):
+        read_points(tmp_path / "rover.shp")
+    grid = read_boundaries(GRID / "districts.geojson")
+    with pytest.raises(InputError, match=r"centers: its CRS .* not on Earth"):
+        assess(grid, gpd.GeoDataFrame(geometry=[shapely.Point(0.5, 0.5)], crs=MARS))

@@ -161,8 +161,26 @@ def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None, path: str | Path, option
         raise InputError(f"{path}: has no CRS; say which it is with {option} "
                          "(e.g. EPSG:4326 for longitude/latitude)")
     if not frame.crs.equals("EPSG:4326"):
-        frame = frame.to_crs("EPSG:4326")
+        _check_earth(frame.crs, path, option)
+        try:
+            frame = frame.to_crs("EPSG:4326")
+        except Exception as exc:  # noqa: BLE001 - pyproj raises several types
+            raise InputError(f"{path}: cannot convert from {frame.crs.name} to longitude/"
+                             f"latitude ({_first_line(exc)}); check the CRS or set it with "
+                             f"{option}") from None
     return frame
+
+
+_EARTH_M = 6_378_137.0  # WGS84 semi-major axis; every Earth ellipsoid is within 1 km of it
+
+
+def _check_earth(crs: Any, path: str | Path, option: str) -> None:
+    """Refuse a CRS of another body (IAU Mars, the Moon) or with no Earth ellipsoid."""
+    ellipsoid = crs.ellipsoid
+    if ellipsoid is None or abs(ellipsoid.semi_major_metre - _EARTH_M) > 1000:
+        body = f"ellipsoid '{ellipsoid.name}'" if ellipsoid is not None else "no ellipsoid"
+        raise InputError(f"{path}: its CRS '{crs.name}' is not on Earth ({body}); covplan "
+                         f"measures on the WGS84 Earth: give an Earth CRS with {option}")
 
 
 # --------------------------------------------------------------------------- boundaries
