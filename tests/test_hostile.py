@@ -245,3 +245,21 @@ def test_a_crs_of_another_planet_is_refused_in_one_line(tmp_path):
     grid = read_boundaries(GRID / "districts.geojson")
     with pytest.raises(InputError, match=r"centers: its CRS .* not on Earth"):
         assess(grid, gpd.GeoDataFrame(geometry=[shapely.Point(0.5, 0.5)], crs=MARS))
+
+
+def test_line_numbers_count_quoted_newlines_and_blank_lines(tmp_path):
+    path = _csv(tmp_path, 'name,lat,lon\n"Two\nline name",1,2\n\n"ok",1,2\nbad,x,2\n')
+    # line 1 header, 2-3 the two-line record, 4 blank, 5 ok, 6 bad
+    frame = read_points(path)
+    assert frame["line"].tolist() == [2, 5]
+    assert frame["name"].tolist() == ["Two\nline name", "ok"]
+    assert "(line 6)" in frame.attrs["warnings"][0]
+    with pytest.raises(InputError, match=r"c.csv: line 6 has no usable coordinates"):
+        read_points(path, strict=True)
+
+
+def test_a_line_with_more_fields_than_the_header_is_named(tmp_path):
+    path = _csv(tmp_path, 'name,lat,lon\n"a\nb",1,2\nc,1,2,3\n')
+    with pytest.raises(InputError, match=r"c.csv: line 4 has 4 fields but the header has 3"):
+        read_points(path)
+

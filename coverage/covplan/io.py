@@ -613,28 +613,74 @@ def parse_coordinates(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError(f"{path}: is empty; it needs a header row and one row per point")
+def csv_header(head: bytes, source: str | os.PathLike) -> tuple[int, str, str]:
+    """Length of a UTF-8 BOM, the header line and the delimiter, from a CSV's first bytes.
+
+    The one place that sniffs CSV files, for centres and demand points alike: the delimiter
+    is whichever of ``, ; tab |`` the header line uses.
+    """
+    if not head.strip():
+        raise InputError(f"{source}: is empty; it needs a header row and one row per point")
+    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    end = head.find(b"\n")
     try:
-        text = data.decode("utf-8-sig")
+        header = head[bom:] if end < 0 else head[bom:end]
+        text = header.decode("utf-8").rstrip("\r")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: byte {exc.start} is not UTF-8; save the file as UTF-8 "
-                         "(CSV UTF-8 in Excel)") from None
-    sample = text[:65536]
+        raise InputError(f"{source}: byte {bom + exc.start} is not UTF-8; save the file as "
+                         "UTF-8 (CSV UTF-8 in Excel)") from None
     try:
-        delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+        delimiter = csv.Sniffer().sniff(text, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
+    return bom, text, delimiter
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every cell as text, and the line each record starts on (quoted newlines counted)."""
+    data = path.read_bytes()
+    bom, _, delimiter = csv_header(data[:1 << 20], path)
     try:
-        table = pd.read_csv(_io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                            skipinitialspace=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable CSV ({_first_line(exc)}); check quoting "
-                         "and the number of columns per line") from None
-    table.columns = [str(c).strip() for c in table.columns]
-    return table, np.arange(2, 2 + len(table))
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: byte {bom + exc.start} is not UTF-8; save the file as UTF-8 "
+                         "(CSV UTF-8 in Excel)") from None
+    del data
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    header: list[str] | None = None
+    done = 0  # physical lines read so far
+    try:
+        for row in reader:
+            line, done = done + 1, reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # a blank line
+            if header is None:
+                header = [c.strip() for c in row]
+                continue
+            if len(row) > len(header):
+                raise InputError(f"{path}: line {line} has {len(row)} fields but the header has "
+                                 f"{len(header)}; check quoting and the delimiter "
+                                 f"('{delimiter}')")
+            rows.append(row + [""] * (len(header) - len(row)))
+            starts.append(line)
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV near line {reader.line_num} "
+                         f"({_first_line(exc)}); check quoting") from None
+    assert header is not None  # the file is not blank (csv_header checked)
+    table = pd.DataFrame(rows, columns=_unique_header(header, path), dtype=object)
+    return table, np.asarray(starts, dtype=np.int64)
+
+
+def _unique_header(header: list, source: str | os.PathLike) -> list[str]:
+    names = [str(c).strip() if c is not None else "" for c in header]
+    seen = [n for n in names if n]
+    dup = sorted({n for n in seen if seen.count(n) > 1})
+    if dup:
+        raise InputError(f"{source}: column '{dup[0]}' appears more than once in the header; "
+                         "rename one")
+    return [n or f"column {i + 1}" for i, n in enumerate(names)]
 
 
 def _read_excel(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
