@@ -263,3 +263,39 @@ def test_a_line_with_more_fields_than_the_header_is_named(tmp_path):
     with pytest.raises(InputError, match=r"c.csv: line 4 has 4 fields but the header has 3"):
         read_points(path)
 
+
+def _multiline_demand(tmp_path: Path, rows: int, bad: int | None = None) -> tuple[Path, int]:
+    """Demand CSV whose ids hold quoted newlines (three lines per record); row ``bad`` (0-based)
+    has no latitude. Returns the path and the line on which row ``bad`` starts."""
+    lines = ["id,lat,lon,people"]
+    bad_line = 0
+    for i in range(rows):
+        lat = "" if i == bad else f"{(i % 100) / 1000:.3f}"
+        if i == bad:
+            bad_line = 2 + 3 * i
+        lines.append(f'"pin {i}\nsecond line\nthird, with comma",{lat},0.0,{i % 7}')
+    path = tmp_path / "demand.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, bad_line
+
+
+def test_demand_csv_with_quoted_newlines_splits_at_record_boundaries(tmp_path):
+    rows = 6000  # ~270 kB: several parts of at least 64 kB
+    path, bad_line = _multiline_demand(tmp_path, rows, bad=4321)
+    res = demand_coverage(pd.DataFrame({"lat": [0.0], "lon": [0.0]}), path, radius_km=1000,
+                          weight_col="people", id_col="id", chunksize=500)
+    assert res.summary["points"] == rows - 1
+    assert res.summary["covered"] == rows - 1
+    assert res.summary["weight_total"] == sum(i % 7 for i in range(rows)) - 4321 % 7
+    assert f"(lines {bad_line})" in res.warnings[0]
+    assert res.points["line"].tolist()[:3] == [2, 5, 8]
+    assert res.points["id"].iloc[2] == "pin 2\nsecond line\nthird, with comma"
+    assert res.points["line"].iloc[-1] == 2 + 3 * (rows - 1)
+
+
+def test_demand_and_centres_read_the_same_bom_and_delimiter(tmp_path):
+    text = "\ufeffid;lat;lon\n1;0,5;0,5\n"
+    centres = read_points(_csv(tmp_path, text, "centres.csv"))
+    res = demand_coverage(centres, _csv(tmp_path, text, "demand.csv"), radius_km=1)
+    assert centres.columns[0] == "id" and res.points["id" if "id" in res.points else "line"].size
+    assert res.summary["covered"] == 1
