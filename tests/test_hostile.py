@@ -6,6 +6,8 @@ worked out by hand, or a one-line InputError naming what is wrong.
 
 from __future__ import annotations
 
+import re
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -299,3 +301,59 @@ def test_demand_and_centres_read_the_same_bom_and_delimiter(tmp_path):
     res = demand_coverage(centres, _csv(tmp_path, text, "demand.csv"), radius_km=1)
     assert centres.columns[0] == "id" and res.points["id" if "id" in res.points else "line"].size
     assert res.summary["covered"] == 1
+
+
+# --------------------------------------------------------------------------- memory bombs
+def _xlsx(path: Path, rows: list[list], *, far: tuple[int, int, str] | None = None,
+          dimension: str | None = None) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    if far:
+        book.active.cell(row=far[0], column=far[1], value=far[2])
+    book.save(path)
+    if dimension:  # what a hostile writer declares: the whole sheet
+        import zipfile
+
+        with zipfile.ZipFile(path) as src:
+            parts = {n: src.read(n) for n in src.namelist()}
+        sheet = "xl/worksheets/sheet1.xml"
+        parts[sheet] = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'
+                              .encode(), parts[sheet])
+        with zipfile.ZipFile(path, "w") as dst:
+            for name, data in parts.items():
+                dst.writestr(name, data)
+    return path
+
+
+def _peak_mb(fn):
+    tracemalloc.start()
+    try:
+        out = fn()
+        return out, tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def test_xlsx_declaring_the_whole_sheet_reads_only_its_cells(tmp_path):
+    path = _xlsx(tmp_path / "c.xlsx", [["name", "lat", "lon"], ["a", 1.5, 2.25]],
+                 dimension="A1:XFD1048576")
+    frame, peak = _peak_mb(lambda: read_points(path))
+    assert frame[["name", "lat", "lon", "line"]].values.tolist() == [["a", 1.5, 2.25, 2]]
+    assert peak < 50
+
+
+def test_xlsx_with_one_far_cell_names_its_row(tmp_path):
+    path = _xlsx(tmp_path / "c.xlsx", [["name", "lat", "lon"], ["a", 1.5, 2.25]],
+                 far=(200_000, 1, "stray"))
+    frame, peak = _peak_mb(lambda: read_points(path))
+    assert frame["line"].tolist() == [2]
+    assert "(line 200000)" in frame.attrs["warnings"][0]
+    assert peak < 50
+    wide = _xlsx(tmp_path / "w.xlsx", [["name", "lat", "lon"], ["a", 1.5, 2.25]],
+                 far=(2, 16384, "x"))
+    with pytest.raises(InputError, match="w.xlsx: row 2 has a value in column 16384, beyond "
+                                         "the header's 3 columns"):
+        read_points(wide)

@@ -683,13 +683,62 @@ def _unique_header(header: list, source: str | os.PathLike) -> list[str]:
     return [n or f"column {i + 1}" for i, n in enumerate(names)]
 
 
+_MAX_XLSX_COLUMNS = 1000  # cells beyond a header this wide are not a table of places
+
+
 def _read_excel(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """The first sheet's cells as text, and each row's number in the sheet.
+
+    Read-only and ignoring the declared dimension, so a sheet claiming A1:XFD1048576 or one
+    far-away cell costs no memory for the empty cells in between.
+    """
+    from openpyxl import load_workbook
+
     try:
-        table = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+        book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, TypeError) as exc:
         raise InputError(f"{path}: not a readable XLSX workbook ({_first_line(exc)})") from None
-    table.columns = [str(c).strip() for c in table.columns]
-    return table.fillna(""), np.arange(2, 2 + len(table))
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()
+        header: list[str] | None = None
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            values = [_cell_text(v) for v in cells]
+            if not any(values):
+                continue
+            if header is None:
+                width = max(i for i, v in enumerate(values) if v) + 1
+                if width > _MAX_XLSX_COLUMNS:
+                    raise InputError(f"{path}: the header row has {width} columns (more than "
+                                     f"{_MAX_XLSX_COLUMNS}); is the first sheet the table?")
+                header = _unique_header(values[:width], path)
+                continue
+            extra = [i for i, v in enumerate(values[len(header):], len(header)) if v]
+            if extra:
+                raise InputError(f"{path}: row {number} has a value in column {extra[0] + 1}, "
+                                 f"beyond the header's {len(header)} columns; remove it or "
+                                 "name the column")
+            rows.append((values + [""] * len(header))[:len(header)])
+            numbers.append(number)
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, TypeError) as exc:
+        raise InputError(f"{path}: not a readable XLSX workbook ({_first_line(exc)})") from None
+    finally:
+        book.close()
+    if header is None:
+        raise InputError(f"{path}: the first sheet is empty; it needs a header row and one row "
+                         "per point")
+    return pd.DataFrame(rows, columns=header, dtype=object), np.asarray(numbers, dtype=np.int64)
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as the text a user sees: integral numbers without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else str(value)
 
 
 def _check_coordinates(table, lat, lon, lat_name, lon_name, lines, path, strict, what,
