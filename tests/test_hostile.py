@@ -357,3 +357,15 @@ def test_xlsx_with_one_far_cell_names_its_row(tmp_path):
     with pytest.raises(InputError, match="w.xlsx: row 2 has a value in column 16384, beyond "
                                          "the header's 3 columns"):
         read_points(wide)
+
+
+# --------------------------------------------------------------------------- outputs that lie
+def test_infinite_weight_is_refused_naming_the_feature(tmp_path):
+    path = tmp_path / "w.geojson"
+    gpd.GeoDataFrame({"id": ["a", "b"], "pop": ["10", "inf"]},
+                     geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+                     crs="EPSG:4326").to_file(path)
+    with pytest.raises(InputError, match=r"w.geojson: feature 2: weight 'inf' in column 'pop' "
+                                         r"is not a finite number"):
+        read_boundaries(path, weight_col="pop")
+

@@ -388,6 +388,12 @@ def _weights(raw: pd.DataFrame, col: str, path: str | Path, rows: np.ndarray) ->
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"{path}: feature {rows[i]}: weight '{raw[col].iloc[i]}' in column "
                          f"'{col}' is not a number; fix it or choose another --weight-col")
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():  # it would make every sum and percentage NaN (not even valid JSON)
+        i = int(np.flatnonzero(infinite)[0])
+        raise InputError(f"{path}: feature {rows[i]}: weight '{raw[col].iloc[i]}' in column "
+                         f"'{col}' is not a finite number; fix it or choose another "
+                         "--weight-col")
     if (values < 0).any():
         i = int(np.flatnonzero((values < 0).to_numpy())[0])
         raise InputError(f"{path}: feature {rows[i]}: weight {values.iloc[i]} in column "
