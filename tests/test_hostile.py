@@ -369,3 +369,9 @@ def test_infinite_weight_is_refused_naming_the_feature(tmp_path):
                                          r"is not a finite number"):
         read_boundaries(path, weight_col="pop")
 
+
+def test_where_on_a_coordinate_column_filters_by_number(tmp_path):
+    path = _csv(tmp_path, "name,lat,lon\na,1,2\nb,1.50,2\nc,3,2\n")
+    assert read_points(path, where="lat=1.5,3")["name"].tolist() == ["b", "c"]
+    with pytest.raises(InputError, match="no row matches --where lon!=2.0"):
+        read_points(path, where="lon!=2.0")

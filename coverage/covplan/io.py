@@ -793,10 +793,15 @@ def _filter_where(frame: pd.DataFrame, where, path: str | Path) -> pd.DataFrame:
         if not sep or not col:
             raise InputError(f"--where '{expr}': write it as column=value (or column!=value; "
                              "several values separated by commas)")
-        real = find_column([c for c in frame.columns if c not in ("lat", "lon", "line")],
-                            col, (), path, "--where")
+        real = find_column([c for c in frame.columns if c != "line"], col, (), path, "--where")
         wanted = [v.strip() for v in values.split(",")]
-        hit = frame[real].astype(str).str.strip().isin(wanted)
+        if real in ("lat", "lon"):  # coordinates are numbers here: 1.50 matches 1.5
+            numbers = parse_coordinates(pd.Series(wanted))
+            if np.isnan(numbers).any():
+                raise InputError(f"--where '{expr}': '{real}' holds numbers; give numbers")
+            hit = frame[real].isin(numbers)
+        else:
+            hit = frame[real].astype(str).str.strip().isin(wanted)
         frame = frame[~hit if negate else hit]
     if len(frame) == 0:
         shown = where if isinstance(where, str) else " ".join(where)
