@@ -6,6 +6,7 @@ worked out by hand, or a one-line InputError naming what is wrong.
 
 from __future__ import annotations
 
+import math
 import re
 import tracemalloc
 import warnings
@@ -375,3 +376,18 @@ def test_where_on_a_coordinate_column_filters_by_number(tmp_path):
     assert read_points(path, where="lat=1.5,3")["name"].tolist() == ["b", "c"]
     with pytest.raises(InputError, match="no row matches --where lon!=2.0"):
         read_points(path, where="lon!=2.0")
+
+
+def test_projected_coordinates_in_a_table_are_named_and_can_be_reprojected(tmp_path):
+    # Web Mercator metres: x = R * lon (radians), y = R * ln(tan(pi/4 + lat/2)), R = 6378137
+    r = 6378137.0
+    lat, lon = 12.9716, 77.5946  # Bengaluru
+    x = r * math.radians(lon)
+    y = r * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+    path = _csv(tmp_path, f"name,x,y\nBLR,{x:.3f},{y:.3f}\nagain,{x:.3f},{y:.3f}\n")
+    with pytest.raises(InputError, match=r"c.csv: .y./.x. hold values up to 8\d{6}, .*not "
+                                         r"degrees.*--centers-crs"):
+        read_points(path)
+    frame = read_points(path, crs="EPSG:3857")
+    assert frame["lat"].tolist() == pytest.approx([lat, lat], abs=1e-6)
+    assert frame["lon"].tolist() == pytest.approx([lon, lon], abs=1e-6)

@@ -462,7 +462,8 @@ def read_points(
         if len(table) == 0:
             raise InputError(f"{label}: has a header but no rows; add {what} or check the file")
         lat, lon, messages, skipped, ok = _table_coordinates(
-            table, lines, label, lat_col=lat_col, lon_col=lon_col, strict=strict, what=what)
+            table, lines, label, lat_col=lat_col, lon_col=lon_col, strict=strict, what=what,
+            crs=crs)
     else:
         layer_frame = _to_wgs84(_read_layer(path, layer, what, "--centers-layer"), crs, label,
                                  "--centers-crs")
@@ -474,8 +475,9 @@ def read_points(
 
 def _table_coordinates(table: pd.DataFrame, lines: np.ndarray, label: str, *,
                        lat_col: str | None, lon_col: str | None, strict: bool, what: str,
-                       noun: str = "line"):
-    """Coordinates from latitude/longitude columns, checked (see _check_coordinates)."""
+                       noun: str = "line", crs: str | None = None):
+    """Coordinates from latitude/longitude columns, checked (see _check_coordinates); with
+    ``crs``, the columns hold y/x in that CRS and are converted to WGS84 degrees."""
     columns = list(table.columns)
     lat_name = find_column(columns, lat_col, LAT_NAMES, label, "--lat-col")
     lon_name = find_column(columns, lon_col, LON_NAMES, label, "--lon-col")
@@ -485,9 +487,27 @@ def _table_coordinates(table: pd.DataFrame, lines: np.ndarray, label: str, *,
             "(looked for lat/latitude/y and lon/lng/long/longitude/x); name it with "
             f"--lat-col/--lon-col; columns are: {_listed(columns, 30)}")
     lat, lon = parse_coordinates(table[lat_name]), parse_coordinates(table[lon_name])
+    if crs is not None:
+        lat, lon = _table_to_wgs84(lat, lon, crs, label)
     messages, skipped, ok = _check_coordinates(table, lat, lon, lat_name, lon_name, lines,
                                                label, strict, what, noun=noun)
     return lat, lon, messages, skipped, ok
+
+
+def _table_to_wgs84(lat: np.ndarray, lon: np.ndarray, crs: str, label: str
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    from pyproj import CRS, Transformer
+
+    try:
+        source = CRS.from_user_input(crs)
+    except Exception as exc:  # noqa: BLE001 - pyproj raises several types
+        raise InputError(f"--centers-crs '{crs}': not a CRS pyproj knows ({_first_line(exc)}); "
+                         "use e.g. EPSG:3857") from None
+    _check_earth(source, label, "--centers-crs")
+    if source.equals("EPSG:4326"):
+        return lat, lon
+    x, y = Transformer.from_crs(source, "EPSG:4326", always_xy=True).transform(lon, lat)
+    return np.asarray(y, dtype=float), np.asarray(x, dtype=float)
 
 
 def _layer_coordinates(layer_frame: gpd.GeoDataFrame, label: str, *, strict: bool, what: str):
@@ -757,6 +777,12 @@ def _check_coordinates(table, lat, lon, lat_name, lon_name, lines, path, strict,
         raise InputError(f"{path}: latitude and longitude look swapped ('{lat_name}' holds "
                          f"values up to {np.nanmax(np.abs(lat)):.1f}); swap them with "
                          f"--lat-col {lon_name} --lon-col {lat_name}")
+    if finite.any() and in_range[finite].mean() < 0.5 and lat_name != "geometry":
+        big = max(np.nanmax(np.abs(lat[finite])), np.nanmax(np.abs(lon[finite])))
+        if big > 1000:
+            raise InputError(f"{path}: '{lat_name}'/'{lon_name}' hold values up to {big:.0f}, "
+                             "projected coordinates (metres?), not degrees; give their CRS "
+                             "with --centers-crs (e.g. EPSG:3857) or use degree columns")
     messages: list[str] = []
     bad = ~in_range
     if bad.any():
