@@ -6,6 +6,7 @@ worked out by hand, or a one-line InputError naming what is wrong.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import tracemalloc
@@ -391,3 +392,43 @@ def test_projected_coordinates_in_a_table_are_named_and_can_be_reprojected(tmp_p
     frame = read_points(path, crs="EPSG:3857")
     assert frame["lat"].tolist() == pytest.approx([lat, lat], abs=1e-6)
     assert frame["lon"].tolist() == pytest.approx([lon, lon], abs=1e-6)
+
+
+# --------------------------------------------------------------------------- compare
+def _result_json(**change) -> dict:
+    row = {"id": "001", "name": "Cell 1", "group": None, "covered": True, "nearest_km": 0.0}
+    row.update(change)
+    return {"summary": {"covered": 1, "districts": 1, "percent": 100.0}, "districts": [row]}
+
+
+@pytest.mark.parametrize(("b", "words"), [
+    (_result_json(covered="yes"), ["B.json", "districts[0]", "covered", "true or false"]),
+    (_result_json(nearest_km="far"), ["B.json", "districts[0]", "nearest_km", "number"]),
+    (_result_json(id={"x": 1}), ["B.json", "districts[0]", "id"]),
+    (_result_json(name=["x"]), ["B.json", "districts[0]", "name"]),
+    ({**_result_json(), "summary": {"covered": "all"}}, ["B.json", "summary", "covered"]),
+    ({"districts": "none"}, ["B.json", "districts"]),
+    ("[" * 100_000 + "]" * 100_000, ["B.json", "nested"]),
+])
+def test_compare_refuses_json_of_the_wrong_shape_in_one_line(tmp_path, runner, b, words):
+    from covplan.cli.main import cli
+
+    (tmp_path / "A.json").write_text(json.dumps(_result_json()))
+    (tmp_path / "B.json").write_text(b if isinstance(b, str) else json.dumps(b))
+    res = runner.invoke(cli, ["compare", str(tmp_path / "A.json"), str(tmp_path / "B.json")])
+    assert res.exit_code == 2, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    message = res.output.strip()
+    assert "\n" not in message and "Traceback" not in message
+    for word in words:
+        assert word in message
+
+
+def test_compare_accepts_a_result_of_the_right_shape(tmp_path, runner):
+    from covplan.cli.main import cli
+
+    (tmp_path / "A.json").write_text(json.dumps(_result_json(covered=False, nearest_km=12.5)))
+    (tmp_path / "B.json").write_text(json.dumps(_result_json()))
+    res = runner.invoke(cli, ["compare", str(tmp_path / "A.json"), str(tmp_path / "B.json")])
+    assert res.exit_code == 0, res.output
+    assert "Newly covered in B: 1; lost in B: 0" in res.output
