@@ -23,7 +23,7 @@ from covplan.datasets import DATASETS
 from covplan.demand import demand_coverage
 from covplan.engine import Rule, assess
 from covplan.errors import InputError
-from covplan.io import read_boundaries, read_points
+from covplan.io import read_boundaries, read_points, write_table
 from covplan.planning import plan
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -432,3 +432,26 @@ def test_compare_accepts_a_result_of_the_right_shape(tmp_path, runner):
     res = runner.invoke(cli, ["compare", str(tmp_path / "A.json"), str(tmp_path / "B.json")])
     assert res.exit_code == 0, res.output
     assert "Newly covered in B: 1; lost in B: 0" in res.output
+
+
+# --------------------------------------------------------------------------- written cells
+def test_formula_after_a_line_break_inside_a_cell_is_neutralised(tmp_path):
+    frame = pd.DataFrame({"name": ["ok\r=cmd|' /C calc'!A0", "a\n+1", "b\r\n@SUM(1)",
+                                   "c\t-2", "plain\nline", "=1"]})
+    write_table(frame, tmp_path / "o.csv")
+    text = (tmp_path / "o.csv").read_bytes().decode("utf-8")
+    # a spreadsheet starts a new row at any CR or LF and a new cell at a tab: no piece may
+    # start with a formula trigger
+    pieces = [p.strip('"') for p in re.split(r"\r\n|\r|\n|\t|,", text)]
+    assert not [p for p in pieces if p.startswith(("=", "+", "-", "@"))]
+    for kept in ("'=cmd|' /C calc'!A0", "'+1", "'@SUM(1)", "'-2", "plain", "line", "'=1"):
+        assert kept in pieces
+
+
+def test_control_characters_are_escaped_for_xlsx_not_a_traceback(tmp_path):
+    from openpyxl import load_workbook
+
+    frame = pd.DataFrame({"name": ["bell\x07", "nul\x00cut", "tab\tok"]})
+    write_table(frame, tmp_path / "o.xlsx")
+    cells = [c.value for c in load_workbook(tmp_path / "o.xlsx").active["A"]][1:]
+    assert cells == ["bell\\x07", "nul\\x00cut", "tab\tok"]

@@ -853,14 +853,29 @@ def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterat
             tmp.unlink()
 
 
-def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with ``'``."""
+_FORMULA_AFTER_BREAK = re.compile(r"(?<=[\r\n\t])(?=[=+\-@])")
+# what XML 1.0 (so XLSX) cannot hold: C0 controls but tab, LF and CR
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _neutralise(frame: pd.DataFrame, *, xml: bool = False) -> pd.DataFrame:
+    """Prefix text that a spreadsheet would run as a formula with ``'``: at the start of a
+    cell, and after a CR, LF or tab inside it (a spreadsheet starts a new row or cell there).
+    With ``xml``, control characters XLSX cannot hold are written as visible ``\\xNN``."""
+
+    def clean(v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        if xml:
+            v = _NOT_IN_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", v)
+        v = _FORMULA_AFTER_BREAK.sub("'", v)
+        return "'" + v if v.startswith(_FORMULA_START) else v
+
     out = frame.copy()
     for col in out.columns:
         # text is 'object' in pandas 2 and 'str' in pandas 3: check both
         if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+            out[col] = out[col].map(clean)
     return out
 
 
@@ -882,7 +897,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool
         if suffix == ".csv":
             _neutralise(plain).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
         elif suffix == ".xlsx":
-            _write_xlsx(_neutralise(plain), tmp)
+            _write_xlsx(_neutralise(plain, xml=True), tmp)
         else:
             if not isinstance(frame, gpd.GeoDataFrame):
                 raise InputError(f"{path}: this result has no geometry; write .csv or .xlsx")
