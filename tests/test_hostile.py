@@ -455,3 +455,26 @@ def test_control_characters_are_escaped_for_xlsx_not_a_traceback(tmp_path):
     write_table(frame, tmp_path / "o.xlsx")
     cells = [c.value for c in load_workbook(tmp_path / "o.xlsx").active["A"]][1:]
     assert cells == ["bell\\x07", "nul\\x00cut", "tab\tok"]
+
+
+# --------------------------------------------------------------------------- broken files
+@pytest.fixture(scope="module")
+def flatgeobuf(tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("fgb") / "full.fgb"
+    gpd.GeoDataFrame({"id": [f"{i:02d}" for i in range(50)]},
+                     geometry=[shapely.box(i, 0, i + 1, 1) for i in range(50)],
+                     crs="EPSG:4326").to_file(path)
+    return path.read_bytes()
+
+
+def test_a_truncated_flatgeobuf_is_one_line(tmp_path, flatgeobuf):
+    # every cut in the header and every 97th byte of the features, some of which end exactly
+    # after a feature (GDAL then reads fewer features than the header declares)
+    for cut in [*range(0, 400, 7), *range(400, len(flatgeobuf), 97)]:
+        path = tmp_path / "cut.fgb"
+        path.write_bytes(flatgeobuf[:cut])
+        for reader in (read_boundaries, read_points):
+            with pytest.raises(InputError, match=r"cut.fgb: ") as err:
+                reader(path)
+            assert "\n" not in str(err.value)
+

@@ -130,6 +130,9 @@ def _read_layer(path: Path, layer: str | None, what: str, option: str = "--layer
             f"{path}: cannot read {what} ({_first_line(exc)}); use GeoJSON, GeoPackage, "
             "Shapefile, FlatGeobuf or GeoParquet") from None
     names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    if not names:
+        raise InputError(f"{path}: holds no layer (an empty or truncated file?); give "
+                         f"{what} as GeoJSON, GeoPackage, Shapefile, FlatGeobuf or GeoParquet")
     if layer is None and len(names) > 1:
         raise InputError(f"{path}: has {len(names)} layers ({_listed(names)}); "
                          f"choose one with {option}")
@@ -139,9 +142,14 @@ def _read_layer(path: Path, layer: str | None, what: str, option: str = "--layer
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return pyogrio.read_dataframe(path, layer=layer)
-    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
+            frame = pyogrio.read_dataframe(path, layer=layer)
+            declared = pyogrio.read_info(path, layer=layer).get("features", -1)
+    except Exception as exc:  # noqa: BLE001 - GDAL on a broken file raises many types
         raise InputError(f"{path}: cannot read {what} ({_first_line(exc)})") from None
+    if declared is not None and 0 <= len(frame) < declared:
+        raise InputError(f"{path}: declares {declared} features but only {len(frame)} could "
+                         "be read; the file is truncated or damaged")
+    return frame
 
 
 def _first_line(exc: BaseException) -> str:
