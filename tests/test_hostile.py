@@ -478,3 +478,15 @@ def test_a_truncated_flatgeobuf_is_one_line(tmp_path, flatgeobuf):
                 reader(path)
             assert "\n" not in str(err.value)
 
+
+def test_a_nan_coordinate_in_geojson_skips_that_feature_and_says_why(tmp_path):
+    path = tmp_path / "nan.geojson"
+    path.write_text('{"type":"FeatureCollection","features":['
+                    '{"type":"Feature","properties":{"id":"a"},"geometry":{"type":"Polygon",'
+                    '"coordinates":[[[0,0],[1,0],[1,NaN],[0,1],[0,0]]]}},'
+                    '{"type":"Feature","properties":{"id":"b"},"geometry":{"type":"Polygon",'
+                    '"coordinates":[[[1,0],[2,0],[2,1],[1,1],[1,0]]]}}]}')
+    frame = read_boundaries(path)
+    assert frame["id"].tolist() == ["b"]
+    assert frame.attrs["warnings"] == [
+        f"{path}: skipped 1 feature(s) with a missing (NaN) or infinite coordinate (feature 1)"]

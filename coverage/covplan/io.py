@@ -266,6 +266,11 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
         raise InputError(f"{path}: feature(s) {_listed(bad)} are not polygons "
                          f"({raw.geom_type.iloc[int(bad[0]) - 1]}); remove them")
     geom = shapely.force_2d(np.asarray(geoms))
+    nonfinite = ~empty & _nonfinite(geom)
+    if nonfinite.any():  # GEOS cannot work with them; make_valid would invent a shape
+        messages.append(f"{path}: skipped {int(nonfinite.sum())} feature(s) with a missing (NaN) "
+                        f"or infinite coordinate (feature {_listed(rows[nonfinite].tolist())})")
+        geom[nonfinite] = shapely.Polygon()
     across = ~empty & _crosses_antimeridian(geom)
     if across.any():
         geom[across] = [_split_at_antimeridian(g) for g in geom[across]]
@@ -278,12 +283,12 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
         messages.append(f"{path}: repaired {int(invalid.sum())} invalid polygon(s) with "
                         f"make_valid (feature {_listed(rows[invalid].tolist())})")
     geom[~empty] = _polygonal(geom[~empty])
-    lost = ~empty & shapely.is_empty(geom)
+    lost = ~empty & ~nonfinite & shapely.is_empty(geom)
     if empty.any() or lost.any():
         gone = rows[empty | lost].tolist()
         messages.append(f"{path}: skipped {len(gone)} feature(s) with no polygon area "
                         f"(feature {_listed(gone)})")
-    keep = ~(empty | lost)
+    keep = ~(empty | lost | nonfinite)
 
     id_name = find_column(columns, id_col, (), path, "--id-col") if id_col else None
     if id_name is None:
@@ -319,6 +324,14 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
     frame.attrs = {"warnings": messages, "source": path, "id_col": id_name,
                    "weight_col": weight_name}
     return frame
+
+
+def _nonfinite(geoms: np.ndarray) -> np.ndarray:
+    """Which geometries have a NaN or infinite coordinate."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    out = np.zeros(len(geoms), dtype=bool)
+    out[index[~np.isfinite(coords).all(axis=1)]] = True
+    return out
 
 
 def _ring_jumps(ring: np.ndarray) -> np.ndarray:
