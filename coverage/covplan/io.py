@@ -207,7 +207,8 @@ def read_boundaries(
     Parameters
     ----------
     path
-        Any vector format pyogrio reads, or GeoParquet.
+        Any vector format pyogrio reads, or GeoParquet; or an embedded dataset as on the
+        command line (``"@india"``, with its column roles as defaults).
     layer
         Layer of a multi-layer source (GeoPackage).
     crs
@@ -464,7 +465,9 @@ def read_points(
     longitude columns, found case-insensitively (``lat``/``latitude``/``y`` and
     ``lon``/``lng``/``long``/``longitude``/``x``) unless named. Rows with missing,
     non-numeric or out-of-range coordinates are skipped and reported by line number
-    (``strict=True`` rejects the file instead).
+    (``strict=True`` rejects the file instead). ``path`` may name an embedded dataset
+    (``"@india-sample"``). ``crs`` is the CRS of a layer without one, or of a table whose
+    columns hold projected y/x rather than degrees (e.g. ``"EPSG:3857"``).
 
     Returns
     -------
