@@ -490,3 +490,12 @@ def test_a_nan_coordinate_in_geojson_skips_that_feature_and_says_why(tmp_path):
     assert frame["id"].tolist() == ["b"]
     assert frame.attrs["warnings"] == [
         f"{path}: skipped 1 feature(s) with a missing (NaN) or infinite coordinate (feature 1)"]
+
+
+def test_text_with_a_nul_byte_is_named_on_read(tmp_path):
+    path = _csv(tmp_path, "name,lat,lon,note\nab\x00cd,1,2,x\nok,1,2,y\x00z\n")
+    frame = read_points(path)
+    assert frame["name"].tolist() == ["ab\x00cd", "ok"]  # kept exactly, as read
+    assert frame.attrs["warnings"] == [
+        f"{path}: 2 text cell(s) hold a NUL byte (column name line 2, column note line 3); "
+        "GeoJSON and GeoPackage outputs cut text there"]

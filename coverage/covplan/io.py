@@ -321,6 +321,8 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
     if len(frame) == 0:
         raise InputError(f"{path}: no district left after skipping rows with no geometry or id")
     frame = frame.sort_values("id", kind="stable").reset_index(drop=True)
+    messages += _nul_cells(frame, ["id", "name", "group"], frame["row"].to_numpy(), path,
+                           "feature")
     frame = frame[["id", "name", "group", "weight", "geometry"]]
     frame.attrs = {"warnings": messages, "source": path, "id_col": id_name,
                    "weight_col": weight_name}
@@ -494,7 +496,8 @@ def read_points(
         table, lat, lon, lines, messages, skipped, ok = _layer_coordinates(
             layer_frame, label, strict=strict, what=what)
     return _points_from(table, lat, lon, lines, ok, label, name_col=name_col, where=where,
-                        messages=messages, skipped=skipped)
+                        messages=messages, skipped=skipped,
+                        noun="line" if suffix in TABLE_SUFFIXES + EXCEL_SUFFIXES else "feature")
 
 
 def _table_coordinates(table: pd.DataFrame, lines: np.ndarray, label: str, *,
@@ -557,7 +560,7 @@ def _layer_coordinates(layer_frame: gpd.GeoDataFrame, label: str, *, strict: boo
 
 def _points_from(table: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, lines: np.ndarray,
                  ok: np.ndarray, label: str, *, name_col: str | None, where, messages: list[str],
-                 skipped: list[int]) -> gpd.GeoDataFrame:
+                 skipped: list[int], noun: str = "line") -> gpd.GeoDataFrame:
     """read_points' frame: the table's rows with usable coordinates, named and filtered."""
     table = table.reset_index(drop=True)
     name_name = find_column(list(table.columns), name_col, NAME_NAMES, label,
@@ -569,6 +572,8 @@ def _points_from(table: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, lines: n
     out["lat"], out["lon"], out["name"], out["line"] = lat, lon, names.to_numpy(), lines
     out = out[ok]
     out = _filter_where(out, where, label)
+    messages = messages + _nul_cells(out, list(table.columns), out["line"].to_numpy(), label,
+                                     noun)
     frame = gpd.GeoDataFrame(out.reset_index(drop=True),
                              geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
     frame.attrs = {"warnings": messages, "source": label, "skipped": skipped,
@@ -626,7 +631,7 @@ def as_points(frame: Any, *, param: str = "centers") -> gpd.GeoDataFrame:
             frame, lines, param, lat_col=None, lon_col=None, strict=False, what=param,
             noun="row")
         return _points_from(frame, lat, lon, lines, ok, param, name_col=None, where=None,
-                            messages=messages, skipped=skipped)
+                            messages=messages, skipped=skipped, noun="row")
     _check_frame(frame, param, "read_points(path)", "points")
     if all(c in frame.columns for c in _POINT_COLUMNS) and _is_wgs84(frame):
         return frame
@@ -635,7 +640,23 @@ def as_points(frame: Any, *, param: str = "centers") -> gpd.GeoDataFrame:
     table, lat, lon, lines, messages, skipped, ok = _layer_coordinates(raw, param, strict=False,
                                                                        what=param)
     return _points_from(table, lat, lon, lines, ok, param, name_col=None, where=None,
-                        messages=messages, skipped=skipped)
+                        messages=messages, skipped=skipped, noun="row")
+
+
+def _nul_cells(frame: pd.DataFrame, columns: list, lines: np.ndarray, label: str, noun: str
+               ) -> list[str]:
+    """A warning naming text cells with a NUL byte (GDAL's writers end strings there)."""
+    hits = []
+    for col in columns:
+        if not (pd.api.types.is_object_dtype(frame[col])
+                or pd.api.types.is_string_dtype(frame[col])):
+            continue
+        has = frame[col].map(lambda v: isinstance(v, str) and "\x00" in v).to_numpy(dtype=bool)
+        hits += [f"column {col} {noun} {lines[i]}" for i in np.flatnonzero(has)]
+    if not hits:
+        return []
+    return [f"{label}: {len(hits)} text cell(s) hold a NUL byte ({_listed(hits)}); GeoJSON and "
+            "GeoPackage outputs cut text there"]
 
 
 def _check_frame(frame: Any, param: str, reader: str, shapes: str) -> None:
