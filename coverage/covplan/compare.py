@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from covplan.errors import InputError
@@ -59,8 +60,8 @@ def compare_results(a: dict[str, Any], b: dict[str, Any], *, label_a: str = "A",
             }
         )
     return {
-        "a": a.get("summary"),
-        "b": b.get("summary"),
+        "a": _summary(a, label_a),
+        "b": _summary(b, label_b),
         "newly_covered": sum(c["change"] == "newly covered" for c in changes),
         "lost": sum(c["change"] == "lost" for c in changes),
         "changes": changes,
@@ -81,5 +82,44 @@ def _district_rows(result: dict[str, Any], label: str) -> dict[str, dict[str, An
                 f"{label}: districts[{k}] lacks \"id\" or \"covered\"; "
                 "use the JSON of covplan coverage --format json"
             )
+        wrong = _wrong_field(row)
+        if wrong:
+            raise InputError(f"{label}: districts[{k}].{wrong}; use the JSON of covplan "
+                             "coverage --format json")
         out[str(row["id"])] = row
     return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(
+        value)
+
+
+def _wrong_field(row: dict[str, Any]) -> str | None:
+    """What is wrong with one district of a coverage JSON, or None."""
+    if not isinstance(row["id"], (str, int)) or isinstance(row["id"], bool):
+        return f"id is {type(row['id']).__name__}, not text"
+    if not isinstance(row["covered"], bool):
+        return f"covered is {row['covered']!r}, not true or false"
+    km = row.get("nearest_km")
+    if km is not None and not _is_number(km):
+        return f"nearest_km is {km!r}, not a number"
+    for key in ("name", "group"):
+        if row.get(key) is not None and not isinstance(row[key], (str, int, float)):
+            return f"{key} is {type(row[key]).__name__}, not text"
+    return None
+
+
+def _summary(result: dict[str, Any], label: str) -> dict[str, Any] | None:
+    """The result's summary, checked: the numbers the comparison prints."""
+    summary = result.get("summary")
+    if summary is None or summary == {}:
+        return summary
+    if not isinstance(summary, dict):
+        raise InputError(f"{label}: summary is not an object; use the JSON of covplan "
+                         "coverage --format json")
+    for key in ("covered", "districts", "percent"):
+        if not _is_number(summary.get(key)):
+            raise InputError(f"{label}: summary.{key} is {summary.get(key)!r}, not a number; "
+                             "use the JSON of covplan coverage --format json")
+    return summary

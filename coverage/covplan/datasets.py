@@ -15,12 +15,14 @@ Examples
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, TypedDict
 
 __all__ = [
+    "ALIASES",
     "DATASETS",
     "DatasetInfo",
     "DatasetKey",
@@ -30,6 +32,7 @@ __all__ = [
     "india_pincodes_path",
     "india_sample_centres_path",
     "india_states_path",
+    "resolve",
 ]
 
 _PACKAGE = "covplan._data"
@@ -87,6 +90,36 @@ DATASETS: MappingProxyType[str, DatasetInfo] = MappingProxyType({
         id_col="pincode"),
 })
 """Every embedded dataset by key: file name, row count and the role of its columns."""
+
+
+ALIASES: MappingProxyType[str, str] = MappingProxyType({
+    "india": "india_districts",
+    "india-states": "india_states",
+    "india-sample": "india_sample_centres",
+    "india-post-ho": "india_head_offices",
+    "india-pincodes": "india_pincodes",
+})
+"""``@name`` as typed on the command line (and accepted by the readers) -> dataset key."""
+
+
+def resolve(value: str | os.PathLike) -> tuple[Path, DatasetInfo | None]:
+    """``"@india"`` -> the embedded file and what its columns are; a path -> itself, ``None``.
+
+    Raises
+    ------
+    covplan.errors.InputError
+        ``value`` starts with ``@`` but names no embedded dataset.
+    """
+    text = os.fspath(value)
+    if not isinstance(text, str) or not text.startswith("@"):
+        return Path(text), None
+    key = ALIASES.get(text[1:])
+    if key is None:
+        from covplan.errors import InputError
+
+        raise InputError(f"'{text}': no such embedded dataset; use one of "
+                         f"{', '.join('@' + k for k in ALIASES)} or a file path")
+    return dataset_path(key), DATASETS[key]
 
 
 def dataset_path(key: DatasetKey | str) -> Path:

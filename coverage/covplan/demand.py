@@ -34,7 +34,14 @@ from pyproj import CRS, Transformer
 
 from covplan.errors import InputError
 from covplan.geodesy import nearest_centres
-from covplan.io import LAT_NAMES, LON_NAMES, TABLE_SUFFIXES, find_column, parse_coordinates
+from covplan.io import (
+    LAT_NAMES,
+    LON_NAMES,
+    TABLE_SUFFIXES,
+    csv_header,
+    find_column,
+    parse_coordinates,
+)
 from covplan.rules import CoverageRule, PointReach, Radius
 
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
@@ -100,6 +107,7 @@ class _Chunk:
     weight: np.ndarray | None
     ids: np.ndarray | None
     first: int  # line/row number of the first row
+    lines: np.ndarray | None = None  # every row's line, when records span several lines
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,7 @@ class _CsvPart:
         if spec.id:
             types[spec.id] = pa.string()
         read = pacsv.ReadOptions(column_names=list(self.names), use_threads=False)
-        parse = pacsv.ParseOptions(delimiter=self.delimiter)
+        parse = pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True)
 
         def _table(column_types):
             conv = pacsv.ConvertOptions(include_columns=list(types), column_types=column_types,
@@ -148,8 +156,32 @@ class _CsvPart:
         ids = (np.asarray(table[spec.id].to_numpy(zero_copy_only=False), dtype=object)
                if spec.id else None)
         assert spec.lat and spec.lon
+        lines = _record_lines(data, self.first)
+        if lines is not None and lines.size != table.num_rows:
+            lines = None  # the parser saw other records: fall back to one line per row
         return _Chunk(numbers[spec.lat], numbers[spec.lon],
-                      numbers[spec.weight] if spec.weight else None, ids, self.first)
+                      numbers[spec.weight] if spec.weight else None, ids, self.first, lines)
+
+
+def _quote_parity(data: np.ndarray, carry: int = 0) -> np.ndarray:
+    """After each byte: 1 inside a quoted CSV field, 0 outside (``""`` escapes keep parity)."""
+    return np.bitwise_xor.accumulate((data == 34).astype(np.uint8)) ^ np.uint8(carry)
+
+
+def _record_lines(data: bytes, first: int) -> np.ndarray | None:
+    """Line on which each record of ``data`` starts (``first`` for the first), skipping blank
+    lines as the parser does; None when every line is one record."""
+    if b'"' not in data and b"\n\n" not in data and b"\n\r\n" not in data:
+        return None
+    arr = np.frombuffer(data, dtype=np.uint8)
+    newline = np.flatnonzero(arr == 10)
+    ends = newline[_quote_parity(arr)[newline] == 0]
+    starts = np.concatenate([[0], ends + 1])
+    starts = starts[starts < arr.size]
+    nxt = np.append(arr, 0)[np.minimum(starts + 1, arr.size)]
+    blank = (arr[starts] == 10) | ((arr[starts] == 13) & (nxt == 10))
+    starts = starts[~blank]
+    return first + np.searchsorted(newline, starts).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -250,56 +282,52 @@ def _csv_parts(path: Path, *, lat_col, lon_col, weight_col, id_col, chunksize: i
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(1 << 20)
-    if not head.strip():
-        raise InputError(f"{path}: is empty; it needs a header row and one row per point")
-    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
-    end = head.find(b"\n")
-    header_bytes = head[bom:] if end < 0 else head[bom:end]
-    try:
-        header = header_bytes.decode("utf-8").rstrip("\r")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: the header is not UTF-8; save the file as UTF-8") from None
-    try:
-        delimiter = csv.Sniffer().sniff(header, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
+    bom, header, delimiter = csv_header(head, path)
     names = tuple(n.strip() for n in next(csv.reader([header], delimiter=delimiter)))
     spec = _resolve_spec(str(path), names, lat_col=lat_col, lon_col=lon_col,
                          weight_col=weight_col, id_col=id_col, row_word="line")
+    end = head.find(b"\n")
     body = size if end < 0 else end + 1
     rows_in_head = max(head.count(b"\n") - 1, 1)
     bytes_per_row = max((len(head) - body) / rows_in_head, 1.0) if end >= 0 else 1.0
     step = max(int(bytes_per_row * chunksize), 1 << 16)
-    # cut at line ends near every `step` bytes, counting lines to number rows exactly
-    parts: list[_CsvPart] = []
-    line = 2
-    start = body
+    return spec, [_CsvPart(str(path), start, stop, line, names, delimiter)
+                  for start, stop, line in _record_cuts(path, body, size, step)]
+
+
+def _record_cuts(path: Path, body: int, size: int, step: int) -> list[tuple[int, int, int]]:
+    """(start, stop, first line) of parts of about ``step`` bytes, each cut after a newline
+    that ends a record: one outside quotes, so a quoted field holding newlines stays whole.
+    One pass in 4 MB blocks; lines are counted as they pass, so rows are numbered exactly."""
+    cuts: list[tuple[int, int, int]] = []
+    start, first, target = body, 2, body + step
+    pos, newlines, parity = body, 0, 0
     with open(path, "rb") as fh:
-        while start < size:
-            fh.seek(min(start + step, size))
-            stop = min(start + step, size)
-            if stop < size:
-                tail = fh.readline()
-                stop += len(tail)
-            fh.seek(start)
-            lines = _count_lines(fh, stop - start)
-            parts.append(_CsvPart(str(path), start, stop, line, names, delimiter))
-            line += lines
-            start = stop
-    return spec, parts
-
-
-def _count_lines(fh, length: int) -> int:
-    count = 0
-    last = b""
-    while length > 0:
-        block = fh.read(min(length, 1 << 24))
-        if not block:
-            break
-        count += block.count(b"\n")
-        length -= len(block)
-        last = block[-1:]
-    return count + (1 if last and last != b"\n" else 0)
+        fh.seek(body)
+        while pos < size:
+            block = fh.read(min(1 << 22, size - pos))
+            if not block:
+                break
+            arr = np.frombuffer(block, dtype=np.uint8)
+            newline = np.flatnonzero(arr == 10)
+            if b'"' in block:
+                par = _quote_parity(arr, parity)
+                ends, parity = newline[par[newline] == 0], int(par[-1])
+            else:
+                ends = newline if parity == 0 else newline[:0]
+            while True:
+                k = int(np.searchsorted(ends, target - 1 - pos))
+                if k >= ends.size or pos + int(ends[k]) + 1 >= size:
+                    break
+                stop = pos + int(ends[k]) + 1
+                cuts.append((start, stop, first))
+                first = 2 + newlines + int(np.searchsorted(newline, ends[k])) + 1
+                start, target = stop, stop + step
+            newlines += newline.size
+            pos += len(block)
+    if start < size:
+        cuts.append((start, size, first))
+    return cuts
 
 
 def _parquet_parts(path: Path, *, lat_col, lon_col, weight_col, id_col, chunksize: int
@@ -441,7 +469,7 @@ def _process_part(part, spec: _Spec, index: PointReach, cost: _Cost,
                   districts: _Districts | None, keep_points: bool, threads: int) -> _PartResult:
     chunk = part.read(spec)
     n = chunk.lat.size
-    lines = chunk.first + np.arange(n, dtype=np.int64)
+    lines = chunk.lines if chunk.lines is not None else chunk.first + np.arange(n)
     valid = (np.isfinite(chunk.lat) & np.isfinite(chunk.lon) & (np.abs(chunk.lat) <= 90)
              & (np.abs(chunk.lon) <= 180))
     bad = np.flatnonzero(~valid)
@@ -575,6 +603,9 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
     if engine not in ("memory", "dask"):
         raise InputError(f"engine={engine!r}: use 'memory' or 'dask'")
     chunksize = int(min(max(chunksize, 1), _MAX_PART_ROWS))
+    from covplan.io import as_districts, as_points
+    centres = as_points(centres, param="centres")
+    districts = None if districts is None else as_districts(districts)
     clat, clon, cnames = _centre_arrays(centres)
     index = rule.point_reach(clat, clon)
     spec, parts = _plan(demand, lat_col=lat_col, lon_col=lon_col, weight_col=weight_col,

@@ -191,6 +191,8 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
         Centre column for a per-type breakdown (coverage by each type's centres alone).
     """
     rule = rule or Rule.presence()
+    from covplan.io import as_districts, as_points
+    districts, centers = as_districts(districts), as_points(centers)
     if type_col is not None and type_col not in centers.columns:
         src = centers.attrs.get("source", "centres")
         cols = [c for c in centers.columns if c not in ("geometry", "line")]

@@ -16,6 +16,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,7 +25,8 @@ import shapely
 
 from covplan.errors import InputError
 
-__all__ = ["atomic_output", "read_boundaries", "read_points", "write_table"]
+__all__ = ["as_districts", "as_points", "atomic_output", "read_boundaries", "read_points",
+           "write_table"]
 
 LAT_NAMES = ("lat", "latitude", "y")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -56,18 +58,34 @@ def find_column(columns: Sequence[str], wanted: str | None, candidates: tuple[st
     Shared by every reader (centres, boundaries, demand points), so that a wrong column gets
     the same one-line error everywhere.
     """
-    lower = {str(c).lower(): c for c in columns}
+    lower: dict[str, list[str]] = {}
+    for c in columns:
+        lower.setdefault(str(c).lower(), []).append(c)
     if wanted is not None:
         if wanted in columns:
             return wanted
-        if wanted.lower() in lower:
-            return lower[wanted.lower()]
+        found = lower.get(wanted.lower(), [])
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise InputError(f"{source}: {_both(found)} all match '{wanted}' (given by {option}) "
+                             "except in case; give the exact name")
         raise InputError(f"{source}: no column '{wanted}' (given by {option}); "
                          f"columns are: {_listed(list(columns), 30)}")
     for cand in candidates:
-        if cand in lower:
-            return lower[cand]
+        found = lower.get(cand, [])
+        if len(found) > 1:
+            raise InputError(f"{source}: {_both(found)} could each be the '{cand}' column; "
+                             f"choose one with {option}")
+        if found:
+            return found[0]
     return None
+
+
+def _both(names: list[str]) -> str:
+    """``columns 'lat' and 'LAT'``."""
+    quoted = [f"'{n}'" for n in names]
+    return "columns " + ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -112,6 +130,9 @@ def _read_layer(path: Path, layer: str | None, what: str, option: str = "--layer
             f"{path}: cannot read {what} ({_first_line(exc)}); use GeoJSON, GeoPackage, "
             "Shapefile, FlatGeobuf or GeoParquet") from None
     names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    if not names:
+        raise InputError(f"{path}: holds no layer (an empty or truncated file?); give "
+                         f"{what} as GeoJSON, GeoPackage, Shapefile, FlatGeobuf or GeoParquet")
     if layer is None and len(names) > 1:
         raise InputError(f"{path}: has {len(names)} layers ({_listed(names)}); "
                          f"choose one with {option}")
@@ -121,9 +142,14 @@ def _read_layer(path: Path, layer: str | None, what: str, option: str = "--layer
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return pyogrio.read_dataframe(path, layer=layer)
-    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
+            frame = pyogrio.read_dataframe(path, layer=layer)
+            declared = pyogrio.read_info(path, layer=layer).get("features", -1)
+    except Exception as exc:  # noqa: BLE001 - GDAL on a broken file raises many types
         raise InputError(f"{path}: cannot read {what} ({_first_line(exc)})") from None
+    if declared is not None and 0 <= len(frame) < declared:
+        raise InputError(f"{path}: declares {declared} features but only {len(frame)} could "
+                         "be read; the file is truncated or damaged")
+    return frame
 
 
 def _first_line(exc: BaseException) -> str:
@@ -131,7 +157,7 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None, path: Path, option: str
+def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None, path: str | Path, option: str
               ) -> gpd.GeoDataFrame:
     if crs is not None:
         try:
@@ -143,8 +169,26 @@ def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None, path: Path, option: str
         raise InputError(f"{path}: has no CRS; say which it is with {option} "
                          "(e.g. EPSG:4326 for longitude/latitude)")
     if not frame.crs.equals("EPSG:4326"):
-        frame = frame.to_crs("EPSG:4326")
+        _check_earth(frame.crs, path, option)
+        try:
+            frame = frame.to_crs("EPSG:4326")
+        except Exception as exc:  # noqa: BLE001 - pyproj raises several types
+            raise InputError(f"{path}: cannot convert from {frame.crs.name} to longitude/"
+                             f"latitude ({_first_line(exc)}); check the CRS or set it with "
+                             f"{option}") from None
     return frame
+
+
+_EARTH_M = 6_378_137.0  # WGS84 semi-major axis; every Earth ellipsoid is within 1 km of it
+
+
+def _check_earth(crs: Any, path: str | Path, option: str) -> None:
+    """Refuse a CRS of another body (IAU Mars, the Moon) or with no Earth ellipsoid."""
+    ellipsoid = crs.ellipsoid
+    if ellipsoid is None or abs(ellipsoid.semi_major_metre - _EARTH_M) > 1000:
+        body = f"ellipsoid '{ellipsoid.name}'" if ellipsoid is not None else "no ellipsoid"
+        raise InputError(f"{path}: its CRS '{crs.name}' is not on Earth ({body}); covplan "
+                         f"measures on the WGS84 Earth: give an Earth CRS with {option}")
 
 
 # --------------------------------------------------------------------------- boundaries
@@ -163,7 +207,8 @@ def read_boundaries(
     Parameters
     ----------
     path
-        Any vector format pyogrio reads, or GeoParquet.
+        Any vector format pyogrio reads, or GeoParquet; or an embedded dataset as on the
+        command line (``"@india"``, with its column roles as defaults).
     layer
         Layer of a multi-layer source (GeoPackage).
     crs
@@ -180,11 +225,30 @@ def read_boundaries(
         ``weight`` (NaN without a weight column) and 2-D valid polygonal ``geometry``,
         sorted by ``id``. ``attrs["warnings"]`` lists what was repaired, merged or skipped.
     """
-    path = Path(path)
+    path, label, known = _resolve(path)
+    if known is not None:
+        id_col, name_col = id_col or known["id_col"], name_col or known["name_col"]
+        group_col, weight_col = group_col or known["group_col"], weight_col or known["weight_col"]
     raw = _read_layer(path, layer, "boundaries")
     if len(raw) == 0:
-        raise InputError(f"{path}: has no features; is this the right file or --layer?")
-    raw = _to_wgs84(raw, crs, path, "--boundaries-crs")
+        raise InputError(f"{label}: has no features; is this the right file or --layer?")
+    raw = _to_wgs84(raw, crs, label, "--boundaries-crs")
+    return _districts_from(raw, label, id_col=id_col, name_col=name_col, group_col=group_col,
+                           weight_col=weight_col)
+
+
+def _resolve(path: str | os.PathLike) -> tuple[Path, str, Any]:
+    """The file to read, the name to show for it, and column roles of an embedded dataset."""
+    from covplan.datasets import resolve
+
+    real, known = resolve(path)
+    return real, (os.fspath(path) if known is not None else str(real)), known
+
+
+def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
+                    name_col: str | None, group_col: str | None, weight_col: str | None
+                    ) -> gpd.GeoDataFrame:
+    """read_boundaries' frame from a WGS84 frame; ``path`` names the source in messages."""
     messages: list[str] = []
     columns = [c for c in raw.columns if c != raw.geometry.name]
     rows = np.arange(1, len(raw) + 1)  # 1-based feature numbers, as users count
@@ -203,18 +267,29 @@ def read_boundaries(
         raise InputError(f"{path}: feature(s) {_listed(bad)} are not polygons "
                          f"({raw.geom_type.iloc[int(bad[0]) - 1]}); remove them")
     geom = shapely.force_2d(np.asarray(geoms))
+    nonfinite = ~empty & _nonfinite(geom)
+    if nonfinite.any():  # GEOS cannot work with them; make_valid would invent a shape
+        messages.append(f"{path}: skipped {int(nonfinite.sum())} feature(s) with a missing (NaN) "
+                        f"or infinite coordinate (feature {_listed(rows[nonfinite].tolist())})")
+        geom[nonfinite] = shapely.Polygon()
+    across = ~empty & _crosses_antimeridian(geom)
+    if across.any():
+        geom[across] = [_split_at_antimeridian(g) for g in geom[across]]
+        messages.append(f"{path}: split {int(across.sum())} polygon(s) whose rings jump across "
+                        "the antimeridian (±180° longitude) at that line, as world maps store "
+                        f"them (feature {_listed(rows[across].tolist())})")
     invalid = ~empty & ~shapely.is_valid(geom)
     if invalid.any():
         geom[invalid] = _polygonal(shapely.make_valid(geom[invalid]))
         messages.append(f"{path}: repaired {int(invalid.sum())} invalid polygon(s) with "
                         f"make_valid (feature {_listed(rows[invalid].tolist())})")
     geom[~empty] = _polygonal(geom[~empty])
-    lost = ~empty & shapely.is_empty(geom)
+    lost = ~empty & ~nonfinite & shapely.is_empty(geom)
     if empty.any() or lost.any():
         gone = rows[empty | lost].tolist()
         messages.append(f"{path}: skipped {len(gone)} feature(s) with no polygon area "
                         f"(feature {_listed(gone)})")
-    keep = ~(empty | lost)
+    keep = ~(empty | lost | nonfinite)
 
     id_name = find_column(columns, id_col, (), path, "--id-col") if id_col else None
     if id_name is None:
@@ -246,10 +321,77 @@ def read_boundaries(
     if len(frame) == 0:
         raise InputError(f"{path}: no district left after skipping rows with no geometry or id")
     frame = frame.sort_values("id", kind="stable").reset_index(drop=True)
+    messages += _nul_cells(frame, ["id", "name", "group"], frame["row"].to_numpy(), path,
+                           "feature")
     frame = frame[["id", "name", "group", "weight", "geometry"]]
-    frame.attrs = {"warnings": messages, "source": str(path), "id_col": id_name,
+    frame.attrs = {"warnings": messages, "source": path, "id_col": id_name,
                    "weight_col": weight_name}
     return frame
+
+
+def _nonfinite(geoms: np.ndarray) -> np.ndarray:
+    """Which geometries have a NaN or infinite coordinate."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    out = np.zeros(len(geoms), dtype=bool)
+    out[index[~np.isfinite(coords).all(axis=1)]] = True
+    return out
+
+
+def _ring_jumps(ring: np.ndarray) -> np.ndarray:
+    """Per edge of a ring's (x, y) coordinates: +1 / -1 where it jumps east / west across
+    ±180 (a longitude step of more than 180°), else 0."""
+    step = np.diff(ring[:, 0])
+    return np.where(step > 180, -1, np.where(step < -180, 1, 0))
+
+
+def _crosses_antimeridian(geoms: np.ndarray) -> np.ndarray:
+    """Which polygons have a ring edge jumping more than 180° of longitude.
+
+    No planar lon/lat polygon needs such an edge; rings stored that way (TopoJSON's
+    ``stitch``, d3's world atlases) mean the shorter way round, across ±180.
+    """
+    out = np.zeros(len(geoms), dtype=bool)
+    xmin, _, xmax, _ = shapely.bounds(geoms).T
+    for i in np.flatnonzero(xmax - xmin > 180):  # cheap filter: only wide polygons can jump
+        parts = shapely.get_parts(geoms[i])
+        rings = shapely.get_rings(parts[shapely.get_type_id(parts) == 3])
+        out[i] = any(_ring_jumps(shapely.get_coordinates(r)).any() for r in rings)
+    return out
+
+
+def _split_at_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
+    """Split a polygon whose rings jump across ±180 into parts on either side of the line.
+
+    The ``antimeridian`` package does the splitting (and closes polar caps over the pole).
+    It takes winding from RFC 7946 (counter-clockwise outside), which shapefiles and d3's
+    TopoJSON invert, so the winding is decided here instead: for a ring that crosses an even
+    number of times, from its area once its longitudes are unwrapped; a ring that crosses an
+    odd number of times goes round a pole, the one on the side of its mean latitude. Edges
+    are straight in lon/lat (``great_circle=False``), as shapely and the rest of covplan
+    read them.
+    """
+    import antimeridian
+
+    out = []
+    for part in shapely.get_parts(geom):
+        if part.geom_type != "Polygon":
+            continue
+        ring = shapely.get_coordinates(part.exterior)
+        jumps = _ring_jumps(ring)
+        if not jumps.any() and not any(_ring_jumps(shapely.get_coordinates(r)).any()
+                                       for r in part.interiors):
+            out.append(part)
+            continue
+        lon = ring[:, 0] + 360.0 * np.concatenate([[0], np.cumsum(jumps)])
+        pole = {}
+        if abs(lon[-1] - lon[0]) > 180:  # round a pole
+            pole = {"force_south_pole" if ring[:, 1].mean() < 0 else "force_north_pole": True}
+        elif shapely.Polygon(np.column_stack([lon, ring[:, 1]])).exterior.is_ccw is False:
+            part = shapely.Polygon(part.exterior.coords[::-1],  # reverse every ring
+                                   [r.coords[::-1] for r in part.interiors])
+        fixed = antimeridian.fix_polygon(part, great_circle=False, fix_winding=False, **pole)
+        out.extend(shapely.get_parts(fixed))
+    return shapely.MultiPolygon(out) if len(out) > 1 else (out[0] if out else shapely.Polygon())
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -263,13 +405,19 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _weights(raw: pd.DataFrame, col: str, path: Path, rows: np.ndarray) -> np.ndarray:
+def _weights(raw: pd.DataFrame, col: str, path: str | Path, rows: np.ndarray) -> np.ndarray:
     values = pd.to_numeric(raw[col], errors="coerce")
     bad = values.isna().to_numpy() & ~_blank(raw[col])
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"{path}: feature {rows[i]}: weight '{raw[col].iloc[i]}' in column "
                          f"'{col}' is not a number; fix it or choose another --weight-col")
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():  # it would make every sum and percentage NaN (not even valid JSON)
+        i = int(np.flatnonzero(infinite)[0])
+        raise InputError(f"{path}: feature {rows[i]}: weight '{raw[col].iloc[i]}' in column "
+                         f"'{col}' is not a finite number; fix it or choose another "
+                         "--weight-col")
     if (values < 0).any():
         i = int(np.flatnonzero((values < 0).to_numpy())[0])
         raise InputError(f"{path}: feature {rows[i]}: weight {values.iloc[i]} in column "
@@ -319,7 +467,9 @@ def read_points(
     longitude columns, found case-insensitively (``lat``/``latitude``/``y`` and
     ``lon``/``lng``/``long``/``longitude``/``x``) unless named. Rows with missing,
     non-numeric or out-of-range coordinates are skipped and reported by line number
-    (``strict=True`` rejects the file instead).
+    (``strict=True`` rejects the file instead). ``path`` may name an embedded dataset
+    (``"@india-sample"``). ``crs`` is the CRS of a layer without one, or of a table whose
+    columns hold projected y/x rather than degrees (e.g. ``"EPSG:3857"``).
 
     Returns
     -------
@@ -328,58 +478,200 @@ def read_points(
         column, else ``"row N"``) and point ``geometry``. ``attrs``: ``warnings``,
         ``source``, ``skipped`` (line numbers).
     """
-    path = Path(path)
+    path, label, known = _resolve(path)
+    if known is not None:
+        name_col = name_col or known["name_col"] or known["id_col"]
     _check_exists(path)
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES or suffix in EXCEL_SUFFIXES:
-        table, first_line = (_read_csv(path) if suffix in TABLE_SUFFIXES
-                             else _read_excel(path)), 2
+        table, lines = _read_csv(path) if suffix in TABLE_SUFFIXES else _read_excel(path)
         if len(table) == 0:
-            raise InputError(f"{path}: has a header but no rows; add {what} or check the file")
-        columns = list(table.columns)
-        lat_name = find_column(columns, lat_col, LAT_NAMES, path, "--lat-col")
-        lon_name = find_column(columns, lon_col, LON_NAMES, path, "--lon-col")
-        if lat_name is None or lon_name is None:
-            raise InputError(
-                f"{path}: no {'latitude' if lat_name is None else 'longitude'} column "
-                "(looked for lat/latitude/y and lon/lng/long/longitude/x); name it with "
-                f"--lat-col/--lon-col; columns are: {_listed(columns, 30)}")
-        lat, lon = parse_coordinates(table[lat_name]), parse_coordinates(table[lon_name])
-        lines = np.arange(first_line, first_line + len(table))
-        messages, skipped, ok = _check_coordinates(table, lat, lon, lat_name, lon_name, lines,
-                                                   path, strict, what)
+            raise InputError(f"{label}: has a header but no rows; add {what} or check the file")
+        lat, lon, messages, skipped, ok = _table_coordinates(
+            table, lines, label, lat_col=lat_col, lon_col=lon_col, strict=strict, what=what,
+            crs=crs)
     else:
-        layer_frame = _to_wgs84(_read_layer(path, layer, what, "--centers-layer"), crs, path,
+        layer_frame = _to_wgs84(_read_layer(path, layer, what, "--centers-layer"), crs, label,
                                  "--centers-crs")
-        if len(layer_frame) == 0:
-            raise InputError(f"{path}: has no features; add {what} or check --layer")
-        geom = np.asarray(layer_frame.geometry.array)
-        is_point = shapely.get_type_id(geom) == 0
-        if not is_point.any():
-            raise InputError(f"{path}: has no points; {what} must be points "
-                             "(or a CSV/XLSX with latitude and longitude columns)")
-        table = pd.DataFrame(layer_frame.drop(columns=layer_frame.geometry.name))
-        table = table.apply(_as_text) if len(table.columns) else table
+        table, lat, lon, lines, messages, skipped, ok = _layer_coordinates(
+            layer_frame, label, strict=strict, what=what)
+    return _points_from(table, lat, lon, lines, ok, label, name_col=name_col, where=where,
+                        messages=messages, skipped=skipped,
+                        noun="line" if suffix in TABLE_SUFFIXES + EXCEL_SUFFIXES else "feature")
+
+
+def _table_coordinates(table: pd.DataFrame, lines: np.ndarray, label: str, *,
+                       lat_col: str | None, lon_col: str | None, strict: bool, what: str,
+                       noun: str = "line", crs: str | None = None):
+    """Coordinates from latitude/longitude columns, checked (see _check_coordinates); with
+    ``crs``, the columns hold y/x in that CRS and are converted to WGS84 degrees."""
+    columns = list(table.columns)
+    lat_name = find_column(columns, lat_col, LAT_NAMES, label, "--lat-col")
+    lon_name = find_column(columns, lon_col, LON_NAMES, label, "--lon-col")
+    if lat_name is None or lon_name is None:
+        raise InputError(
+            f"{label}: no {'latitude' if lat_name is None else 'longitude'} column "
+            "(looked for lat/latitude/y and lon/lng/long/longitude/x); name it with "
+            f"--lat-col/--lon-col; columns are: {_listed(columns, 30)}")
+    lat, lon = parse_coordinates(table[lat_name]), parse_coordinates(table[lon_name])
+    if crs is not None:
+        lat, lon = _table_to_wgs84(lat, lon, crs, label)
+    messages, skipped, ok = _check_coordinates(table, lat, lon, lat_name, lon_name, lines,
+                                               label, strict, what, noun=noun)
+    return lat, lon, messages, skipped, ok
+
+
+def _table_to_wgs84(lat: np.ndarray, lon: np.ndarray, crs: str, label: str
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    from pyproj import CRS, Transformer
+
+    try:
+        source = CRS.from_user_input(crs)
+    except Exception as exc:  # noqa: BLE001 - pyproj raises several types
+        raise InputError(f"--centers-crs '{crs}': not a CRS pyproj knows ({_first_line(exc)}); "
+                         "use e.g. EPSG:3857") from None
+    _check_earth(source, label, "--centers-crs")
+    if source.equals("EPSG:4326"):
+        return lat, lon
+    x, y = Transformer.from_crs(source, "EPSG:4326", always_xy=True).transform(lon, lat)
+    return np.asarray(y, dtype=float), np.asarray(x, dtype=float)
+
+
+def _layer_coordinates(layer_frame: gpd.GeoDataFrame, label: str, *, strict: bool, what: str):
+    """Coordinates of a WGS84 point layer; the other columns as text."""
+    if len(layer_frame) == 0:
+        raise InputError(f"{label}: has no features; add {what} or check --layer")
+    geom = np.asarray(layer_frame.geometry.array)
+    is_point = shapely.get_type_id(geom) == 0
+    if not is_point.any():
+        raise InputError(f"{label}: has no points; {what} must be points "
+                         "(or a CSV/XLSX with latitude and longitude columns)")
+    table = pd.DataFrame(layer_frame.drop(columns=layer_frame.geometry.name))
+    table = table.apply(_as_text) if len(table.columns) else table
+    with warnings.catch_warnings():  # empty points give NaN, which is checked below
+        warnings.simplefilter("ignore", RuntimeWarning)
         lon = np.where(is_point, shapely.get_x(geom), np.nan)
         lat = np.where(is_point, shapely.get_y(geom), np.nan)
-        lines = np.arange(1, len(table) + 1)
-        messages, skipped, ok = _check_coordinates(table, lat, lon, "geometry", "geometry",
-                                                   lines, path, strict, what, noun="feature")
+    lines = np.arange(1, len(table) + 1)
+    messages, skipped, ok = _check_coordinates(table, lat, lon, "geometry", "geometry",
+                                               lines, label, strict, what, noun="feature")
+    return table, lat, lon, lines, messages, skipped, ok
+
+
+def _points_from(table: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, lines: np.ndarray,
+                 ok: np.ndarray, label: str, *, name_col: str | None, where, messages: list[str],
+                 skipped: list[int], noun: str = "line") -> gpd.GeoDataFrame:
+    """read_points' frame: the table's rows with usable coordinates, named and filtered."""
     table = table.reset_index(drop=True)
-    name_name = find_column(list(table.columns), name_col, NAME_NAMES, path,
+    name_name = find_column(list(table.columns), name_col, NAME_NAMES, label,
                              "--center-name-col")
-    names = (table[name_name].fillna("").astype(str) if name_name
-             else pd.Series([f"row {n}" for n in lines], dtype=object))
-    names = names.where(names.str.strip() != "", pd.Series([f"row {n}" for n in lines]))
+    fallback = pd.Series([f"row {n}" for n in lines], dtype=object)
+    names = table[name_name].fillna("").astype(str) if name_name else fallback
+    names = names.where(names.str.strip() != "", fallback)
     out = table.copy()
     out["lat"], out["lon"], out["name"], out["line"] = lat, lon, names.to_numpy(), lines
     out = out[ok]
-    out = _filter_where(out, where, path)
+    out = _filter_where(out, where, label)
+    messages = messages + _nul_cells(out, list(table.columns), out["line"].to_numpy(), label,
+                                     noun)
     frame = gpd.GeoDataFrame(out.reset_index(drop=True),
                              geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
-    frame.attrs = {"warnings": messages, "source": str(path), "skipped": skipped,
+    frame.attrs = {"warnings": messages, "source": label, "skipped": skipped,
                    "name_col": name_name}
     return frame
+
+
+# --------------------------------------------------------------------------- API inputs
+_DISTRICT_COLUMNS = ("id", "name", "group", "weight")
+_POINT_COLUMNS = ("lat", "lon", "name")
+
+
+def as_districts(frame: Any, *, param: str = "districts") -> gpd.GeoDataFrame:
+    """Districts as the engine works on them, from what a Python caller passed.
+
+    A frame from :func:`read_boundaries` passes through unchanged. A path (or ``"@india"``)
+    is read with it; any other GeoDataFrame of polygons with a CRS is taken as
+    :func:`read_boundaries` would take the file (reprojected to WGS84; ``id``, ``name``,
+    ``group`` and ``weight`` columns used when present). Anything else is an InputError
+    naming ``param`` and what to pass.
+    """
+    if isinstance(frame, (str, os.PathLike)):
+        return read_boundaries(frame)
+    _check_frame(frame, param, "read_boundaries(path)", "polygons")
+    if all(c in frame.columns for c in _DISTRICT_COLUMNS) and _is_wgs84(frame):
+        return frame
+    raw = _to_wgs84(frame, None, param, "set_crs")
+    present = {c: c if c in raw.columns and raw[c].notna().any() else None
+               for c in _DISTRICT_COLUMNS}
+    out = _districts_from(raw, param, id_col=present["id"], name_col=present["name"],
+                          group_col=present["group"], weight_col=present["weight"])
+    out.attrs["source"] = frame.attrs.get("source", param)
+    return out
+
+
+def as_points(frame: Any, *, param: str = "centers") -> gpd.GeoDataFrame:
+    """Points (centres, candidates) as the engine works on them, from what a caller passed.
+
+    A frame from :func:`read_points` passes through unchanged; a path is read with it; a
+    point GeoDataFrame with a CRS is reprojected to WGS84; a pandas DataFrame needs latitude
+    and longitude columns (found by name as in a CSV). Rows without usable coordinates are
+    skipped with a warning in ``attrs["warnings"]``. Anything else is an InputError.
+    """
+    if isinstance(frame, (str, os.PathLike)):
+        return read_points(frame)
+    if isinstance(frame, pd.DataFrame) and len(frame) == 0:  # none yet: plan from scratch
+        empty = pd.DataFrame(frame).drop(columns=getattr(frame, "_geometry_column_name", None)
+                                         or [], errors="ignore")
+        empty = empty.assign(lat=np.array([], float), lon=np.array([], float),
+                             name=np.array([], object), line=np.array([], np.int64))
+        return gpd.GeoDataFrame(empty, geometry=gpd.points_from_xy([], []), crs="EPSG:4326")
+    if isinstance(frame, pd.DataFrame) and not isinstance(frame, gpd.GeoDataFrame):
+        lines = np.arange(1, len(frame) + 1)
+        lat, lon, messages, skipped, ok = _table_coordinates(
+            frame, lines, param, lat_col=None, lon_col=None, strict=False, what=param,
+            noun="row")
+        return _points_from(frame, lat, lon, lines, ok, param, name_col=None, where=None,
+                            messages=messages, skipped=skipped, noun="row")
+    _check_frame(frame, param, "read_points(path)", "points")
+    if all(c in frame.columns for c in _POINT_COLUMNS) and _is_wgs84(frame):
+        return frame
+    raw = _to_wgs84(frame, None, param, "set_crs")
+    raw = raw.drop(columns=[c for c in ("lat", "lon") if c in raw.columns])
+    table, lat, lon, lines, messages, skipped, ok = _layer_coordinates(raw, param, strict=False,
+                                                                       what=param)
+    return _points_from(table, lat, lon, lines, ok, param, name_col=None, where=None,
+                        messages=messages, skipped=skipped, noun="row")
+
+
+def _nul_cells(frame: pd.DataFrame, columns: list, lines: np.ndarray, label: str, noun: str
+               ) -> list[str]:
+    """A warning naming text cells with a NUL byte (GDAL's writers end strings there)."""
+    hits = []
+    for col in columns:
+        if not (pd.api.types.is_object_dtype(frame[col])
+                or pd.api.types.is_string_dtype(frame[col])):
+            continue
+        has = frame[col].map(lambda v: isinstance(v, str) and "\x00" in v).to_numpy(dtype=bool)
+        hits += [f"column {col} {noun} {lines[i]}" for i in np.flatnonzero(has)]
+    if not hits:
+        return []
+    return [f"{label}: {len(hits)} text cell(s) hold a NUL byte ({_listed(hits)}); GeoJSON and "
+            "GeoPackage outputs cut text there"]
+
+
+def _check_frame(frame: Any, param: str, reader: str, shapes: str) -> None:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        got = ("a pandas DataFrame without geometry" if isinstance(frame, pd.DataFrame)
+               else f"a {type(frame).__name__}")
+        raise InputError(f"{param}: got {got}; pass covplan.{reader} or a GeoDataFrame of "
+                         f"{shapes} with a CRS")
+    if frame.crs is None:
+        raise InputError(f"{param}: the GeoDataFrame has no CRS; set it with "
+                         f"{param}.set_crs(...) (EPSG:4326 for longitude/latitude)")
+
+
+def _is_wgs84(frame: gpd.GeoDataFrame) -> bool:
+    return frame.crs is not None and frame.crs.equals("EPSG:4326")
 
 
 def parse_coordinates(values: pd.Series) -> np.ndarray:
@@ -392,37 +684,132 @@ def parse_coordinates(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError(f"{path}: is empty; it needs a header row and one row per point")
+def csv_header(head: bytes, source: str | os.PathLike) -> tuple[int, str, str]:
+    """Length of a UTF-8 BOM, the header line and the delimiter, from a CSV's first bytes.
+
+    The one place that sniffs CSV files, for centres and demand points alike: the delimiter
+    is whichever of ``, ; tab |`` the header line uses.
+    """
+    if not head.strip():
+        raise InputError(f"{source}: is empty; it needs a header row and one row per point")
+    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    end = head.find(b"\n")
     try:
-        text = data.decode("utf-8-sig")
+        header = head[bom:] if end < 0 else head[bom:end]
+        text = header.decode("utf-8").rstrip("\r")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: byte {exc.start} is not UTF-8; save the file as UTF-8 "
-                         "(CSV UTF-8 in Excel)") from None
-    sample = text[:65536]
+        raise InputError(f"{source}: byte {bom + exc.start} is not UTF-8; save the file as "
+                         "UTF-8 (CSV UTF-8 in Excel)") from None
     try:
-        delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+        delimiter = csv.Sniffer().sniff(text, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
-    try:
-        table = pd.read_csv(_io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                            skipinitialspace=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable CSV ({_first_line(exc)}); check quoting "
-                         "and the number of columns per line") from None
-    table.columns = [str(c).strip() for c in table.columns]
-    return table
+    return bom, text, delimiter
 
 
-def _read_excel(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every cell as text, and the line each record starts on (quoted newlines counted)."""
+    data = path.read_bytes()
+    bom, _, delimiter = csv_header(data[:1 << 20], path)
     try:
-        table = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: byte {bom + exc.start} is not UTF-8; save the file as UTF-8 "
+                         "(CSV UTF-8 in Excel)") from None
+    del data
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    header: list[str] | None = None
+    done = 0  # physical lines read so far
+    try:
+        for row in reader:
+            line, done = done + 1, reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # a blank line
+            if header is None:
+                header = [c.strip() for c in row]
+                continue
+            if len(row) > len(header):
+                raise InputError(f"{path}: line {line} has {len(row)} fields but the header has "
+                                 f"{len(header)}; check quoting and the delimiter "
+                                 f"('{delimiter}')")
+            rows.append(row + [""] * (len(header) - len(row)))
+            starts.append(line)
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV near line {reader.line_num} "
+                         f"({_first_line(exc)}); check quoting") from None
+    assert header is not None  # the file is not blank (csv_header checked)
+    table = pd.DataFrame(rows, columns=_unique_header(header, path), dtype=object)
+    return table, np.asarray(starts, dtype=np.int64)
+
+
+def _unique_header(header: list, source: str | os.PathLike) -> list[str]:
+    names = [str(c).strip() if c is not None else "" for c in header]
+    seen = [n for n in names if n]
+    dup = sorted({n for n in seen if seen.count(n) > 1})
+    if dup:
+        raise InputError(f"{source}: column '{dup[0]}' appears more than once in the header; "
+                         "rename one")
+    return [n or f"column {i + 1}" for i, n in enumerate(names)]
+
+
+_MAX_XLSX_COLUMNS = 1000  # cells beyond a header this wide are not a table of places
+
+
+def _read_excel(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """The first sheet's cells as text, and each row's number in the sheet.
+
+    Read-only and ignoring the declared dimension, so a sheet claiming A1:XFD1048576 or one
+    far-away cell costs no memory for the empty cells in between.
+    """
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, TypeError) as exc:
         raise InputError(f"{path}: not a readable XLSX workbook ({_first_line(exc)})") from None
-    table.columns = [str(c).strip() for c in table.columns]
-    return table.fillna("")
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()
+        header: list[str] | None = None
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            values = [_cell_text(v) for v in cells]
+            if not any(values):
+                continue
+            if header is None:
+                width = max(i for i, v in enumerate(values) if v) + 1
+                if width > _MAX_XLSX_COLUMNS:
+                    raise InputError(f"{path}: the header row has {width} columns (more than "
+                                     f"{_MAX_XLSX_COLUMNS}); is the first sheet the table?")
+                header = _unique_header(values[:width], path)
+                continue
+            extra = [i for i, v in enumerate(values[len(header):], len(header)) if v]
+            if extra:
+                raise InputError(f"{path}: row {number} has a value in column {extra[0] + 1}, "
+                                 f"beyond the header's {len(header)} columns; remove it or "
+                                 "name the column")
+            rows.append((values + [""] * len(header))[:len(header)])
+            numbers.append(number)
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, TypeError) as exc:
+        raise InputError(f"{path}: not a readable XLSX workbook ({_first_line(exc)})") from None
+    finally:
+        book.close()
+    if header is None:
+        raise InputError(f"{path}: the first sheet is empty; it needs a header row and one row "
+                         "per point")
+    return pd.DataFrame(rows, columns=header, dtype=object), np.asarray(numbers, dtype=np.int64)
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as the text a user sees: integral numbers without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else str(value)
 
 
 def _check_coordinates(table, lat, lon, lat_name, lon_name, lines, path, strict, what,
@@ -435,6 +822,12 @@ def _check_coordinates(table, lat, lon, lat_name, lon_name, lines, path, strict,
         raise InputError(f"{path}: latitude and longitude look swapped ('{lat_name}' holds "
                          f"values up to {np.nanmax(np.abs(lat)):.1f}); swap them with "
                          f"--lat-col {lon_name} --lon-col {lat_name}")
+    if finite.any() and in_range[finite].mean() < 0.5 and lat_name != "geometry":
+        big = max(np.nanmax(np.abs(lat[finite])), np.nanmax(np.abs(lon[finite])))
+        if big > 1000:
+            raise InputError(f"{path}: '{lat_name}'/'{lon_name}' hold values up to {big:.0f}, "
+                             "projected coordinates (metres?), not degrees; give their CRS "
+                             "with --centers-crs (e.g. EPSG:3857) or use degree columns")
     messages: list[str] = []
     bad = ~in_range
     if bad.any():
@@ -460,7 +853,7 @@ def _check_coordinates(table, lat, lon, lat_name, lon_name, lines, path, strict,
     return messages, lines[bad].tolist(), in_range
 
 
-def _filter_where(frame: pd.DataFrame, where, path: Path) -> pd.DataFrame:
+def _filter_where(frame: pd.DataFrame, where, path: str | Path) -> pd.DataFrame:
     """Keep rows matching every ``col=v1,v2`` / ``col!=v`` expression (text comparison)."""
     if not where:
         return frame
@@ -471,10 +864,15 @@ def _filter_where(frame: pd.DataFrame, where, path: Path) -> pd.DataFrame:
         if not sep or not col:
             raise InputError(f"--where '{expr}': write it as column=value (or column!=value; "
                              "several values separated by commas)")
-        real = find_column([c for c in frame.columns if c not in ("lat", "lon", "line")],
-                            col, (), path, "--where")
+        real = find_column([c for c in frame.columns if c != "line"], col, (), path, "--where")
         wanted = [v.strip() for v in values.split(",")]
-        hit = frame[real].astype(str).str.strip().isin(wanted)
+        if real in ("lat", "lon"):  # coordinates are numbers here: 1.50 matches 1.5
+            numbers = parse_coordinates(pd.Series(wanted))
+            if np.isnan(numbers).any():
+                raise InputError(f"--where '{expr}': '{real}' holds numbers; give numbers")
+            hit = frame[real].isin(numbers)
+        else:
+            hit = frame[real].astype(str).str.strip().isin(wanted)
         frame = frame[~hit if negate else hit]
     if len(frame) == 0:
         shown = where if isinstance(where, str) else " ".join(where)
@@ -500,14 +898,29 @@ def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterat
             tmp.unlink()
 
 
-def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with ``'``."""
+_FORMULA_AFTER_BREAK = re.compile(r"(?<=[\r\n\t])(?=[=+\-@])")
+# what XML 1.0 (so XLSX) cannot hold: C0 controls but tab, LF and CR
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _neutralise(frame: pd.DataFrame, *, xml: bool = False) -> pd.DataFrame:
+    """Prefix text that a spreadsheet would run as a formula with ``'``: at the start of a
+    cell, and after a CR, LF or tab inside it (a spreadsheet starts a new row or cell there).
+    With ``xml``, control characters XLSX cannot hold are written as visible ``\\xNN``."""
+
+    def clean(v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        if xml:
+            v = _NOT_IN_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", v)
+        v = _FORMULA_AFTER_BREAK.sub("'", v)
+        return "'" + v if v.startswith(_FORMULA_START) else v
+
     out = frame.copy()
     for col in out.columns:
         # text is 'object' in pandas 2 and 'str' in pandas 3: check both
         if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+            out[col] = out[col].map(clean)
     return out
 
 
@@ -529,7 +942,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool
         if suffix == ".csv":
             _neutralise(plain).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
         elif suffix == ".xlsx":
-            _write_xlsx(_neutralise(plain), tmp)
+            _write_xlsx(_neutralise(plain, xml=True), tmp)
         else:
             if not isinstance(frame, gpd.GeoDataFrame):
                 raise InputError(f"{path}: this result has no geometry; write .csv or .xlsx")

@@ -36,6 +36,9 @@ def _load_json(path: str, label: str) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CovplanUsageError(f"{p}: not readable JSON ({str(exc).splitlines()[0]}); give "
                                 "the output of covplan coverage --format json") from None
+    except RecursionError:
+        raise CovplanUsageError(f"{p}: JSON nested too deeply to be a coverage result; give "
+                                "the output of covplan coverage --format json") from None
     if not isinstance(data, dict):
         raise CovplanUsageError(f"{p}: not a coverage result; give the output of "
                                 "covplan coverage --format json")

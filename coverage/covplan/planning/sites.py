@@ -182,7 +182,11 @@ def run_plan(
         (``tie_weights`` of :func:`solve_matrix`).
     """
     from covplan.engine import assess
+    from covplan.io import as_districts, as_points
 
+    boundaries = as_districts(boundaries, param="boundaries")
+    centres = as_points(centres, param="centres")
+    candidates = None if candidates is None else as_points(candidates, param="candidates")
     request = PlanRequest(add=add, target=target, method=method, time_limit=time_limit,
                           objective=objective)
     add, target = request.add, request.target
