@@ -22,6 +22,8 @@ from covplan import maps
 from covplan.engine import Rule, assess
 from covplan.errors import InputError
 from covplan.io import read_boundaries, read_points
+from covplan.maps import geometry
+from covplan.maps import page as map_page
 
 HERE = Path(__file__).parent / "fixtures" / "maps"
 XSS = "<img src=x onerror=alert(1)>"
@@ -191,7 +193,7 @@ def test_online_map_links_leaflet_and_offline_map_inlines_it(result):
 
 
 def test_offline_assets_from_a_named_folder(result, tmp_path):
-    for name in maps._OFFLINE_FILES:
+    for name in map_page._OFFLINE_FILES:
         (tmp_path / name).write_text(f"/* local {name} */", encoding="utf-8")
     page = _html(result, offline=True, assets=tmp_path)
     assert "/* local leaflet.js */" in page and "/* local MarkerCluster.css */" in page
@@ -239,8 +241,8 @@ def _zigzag_pair(lat: float, amplitude_m: float, step_m: float, n: int = 40):
 def test_simplification_is_in_metres_and_keeps_neighbours_joined():
     # a 300 m zigzag at latitude 60: a 3 km tolerance removes it, a 30 m one keeps it
     pair = _zigzag_pair(60.0, amplitude_m=300, step_m=300)
-    kept = maps._simplify_coverage(pair, 30)
-    gone = maps._simplify_coverage(pair, 3000)
+    kept = geometry._simplify_coverage(pair, 30)
+    gone = geometry._simplify_coverage(pair, 3000)
     assert shapely.get_num_coordinates(kept).sum() == shapely.get_num_coordinates(pair).sum()
     assert shapely.get_num_coordinates(gone).sum() < 16
     for simple in (kept, gone):
@@ -255,7 +257,7 @@ def test_local_frame_measures_metres_from_its_centre():
     # distance from the centre = the geodesic distance (pyproj.Geod between two points)
     lon = np.array([80.0, 85.0, 72.0, 95.0])
     lat = np.array([22.0, 30.0, 10.0, 25.0])
-    to_metres, to_degrees = maps._local_frame(80.0, 22.0)
+    to_metres, to_degrees = geometry._local_frame(80.0, 22.0)
     x, y = to_metres.transform(lon, lat)
     geodesic = pyproj.Geod(ellps="WGS84").inv(np.full(4, 80.0), np.full(4, 22.0), lon, lat)[2]
     assert np.allclose(np.hypot(x, y), geodesic, rtol=1e-9, atol=1e-3)
@@ -265,10 +267,10 @@ def test_local_frame_measures_metres_from_its_centre():
 
 def test_decimals_follow_the_tolerance():
     # the grid step (111,320 m / 10**d) is at most a fifth of the tolerance, 3 to 5 decimals
-    assert maps._decimals(1000) == 3
-    assert maps._decimals(500) == 4
-    assert maps._decimals(20) == 5
-    assert maps._decimals(0) == 5
+    assert geometry._decimals(1000) == 3
+    assert geometry._decimals(500) == 4
+    assert geometry._decimals(20) == 5
+    assert geometry._decimals(0) == 5
 
 
 def test_india_default_map_is_at_most_1_5_mb():

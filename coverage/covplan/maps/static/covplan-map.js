@@ -1,9 +1,3 @@
-"""The browser side of :mod:`covplan.maps`: one function that fills a map from its data block.
-
-Every text in the data block was HTML-escaped in Python, so it is only ever inserted as markup.
-"""
-
-SCRIPT = r"""
 function covplanMap(map, dataId, G) {
   "use strict";
   var D = JSON.parse(document.getElementById(dataId).textContent);
@@ -205,4 +199,3 @@ function covplanMap(map, dataId, G) {
   window.covplanMaps = window.covplanMaps || {};
   window.covplanMaps[dataId] = {map: map, districts: layers, centres: markers, data: D};
 }
-"""

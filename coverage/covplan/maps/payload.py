@@ -1,0 +1,171 @@
+"""The data block of a map page: districts, classes, centres and summary as plain JSON.
+
+Every text that comes from an input file is HTML-escaped here, before it reaches the page, and
+the page only ever inserts it as escaped markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import shapely
+
+from covplan.errors import InputError
+
+#: Ways to colour the districts.
+COLOR_BY = ("status", "centers", "per-weight")
+
+_PER_WEIGHT = 100_000  # per-weight colouring: centres per 100,000 of weight (e.g. people)
+_COVERED, _GAP, _NODATA = "#1b9e77", "#d95f02", "#bdbdbd"
+_GAP_LINE = "#b2182b"
+_CENTRE_BINS = ((0, 0, "0"), (1, 1, "1"), (2, 4, "2–4"), (5, 9, "5–9"), (10, None, "10+"))
+_SEQUENTIAL = ("#f0f0f0", "#c7e9b4", "#7fcdbb", "#1d91c0", "#0c2c84")
+_RATE_COLOURS = ("#f0f0f0", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#0c2c84")
+_TYPE_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
+                 "#f0e442", "#000000")
+
+
+def _text(value: Any) -> str | None:
+    """An input value as escaped HTML text (None stays None)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: Any, digits: int = 2) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else round(value, digits)
+
+
+def _sig(value: float) -> float:
+    """Round to two significant figures (class breaks)."""
+    if value <= 0:
+        return 0.0
+    return float(f"{value:.2g}")
+
+
+def _classes(districts: Any, color_by: str) -> tuple[list[int], list[dict], str]:
+    """Class index per district, the classes (label, colour) and the legend heading."""
+    if color_by == "status":
+        cls = [0 if bool(c) else 1 for c in districts["covered"]]
+        return cls, [{"label": "covered", "color": _COVERED},
+                     {"label": "gap (not covered)", "color": _GAP}], "Coverage"
+    if color_by == "centers":
+        n = np.asarray(districts["centers"], dtype=np.int64)
+        cls = np.zeros(len(n), dtype=int)
+        for i, (lo, hi, _) in enumerate(_CENTRE_BINS):
+            cls[(n >= lo) & ((n <= hi) if hi is not None else True)] = i
+        classes = [{"label": lab, "color": col}
+                   for (_, _, lab), col in zip(_CENTRE_BINS, _SEQUENTIAL, strict=True)]
+        return cls.tolist(), classes, "Centres in district"
+    if color_by == "per-weight":
+        weight = np.asarray(districts["weight"], dtype=float)
+        if not np.any(weight > 0):
+            raise InputError("--color-by per-weight needs a weight: pass --weight-col "
+                             "(a numeric column with positive values)")
+        n = np.asarray(districts["centers"], dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(weight > 0, n / weight * _PER_WEIGHT, np.nan)
+        positive = rate[rate > 0]
+        breaks = sorted({_sig(b) for b in np.quantile(positive, [0.25, 0.5, 0.75, 0.9])}
+                        - {0.0}) if len(positive) else []
+        edges = [0.0, *breaks]
+        classes = [{"label": "0", "color": _RATE_COLOURS[0]}]
+        for i, lo in enumerate(edges):
+            hi = edges[i + 1] if i + 1 < len(edges) else None
+            label = f"> {lo:g} – {hi:g}" if hi is not None else f"> {lo:g}"
+            classes.append({"label": label, "color": _RATE_COLOURS[min(i + 1, 5)]})
+        classes.append({"label": "no weight", "color": _NODATA})
+        cls = []
+        for r in rate:
+            if np.isnan(r):
+                cls.append(len(classes) - 1)
+            elif r <= 0:
+                cls.append(0)
+            else:
+                cls.append(1 + sum(1 for e in edges[1:] if r > e))
+        return cls, classes, f"Centres per {_PER_WEIGHT:,} weight"
+    raise InputError(f"unknown colour scheme {color_by!r}; use one of: {', '.join(COLOR_BY)}")
+
+
+def _table(frame: Any, skip: tuple[str, ...]) -> dict:
+    """Columns of a point frame as compact JSON: dictionary-coded when values repeat."""
+    cols = [c for c in frame.columns if c not in skip]
+    out_cols, dicts, data = [], [], []
+    n = len(frame)
+    for col in cols:
+        values = [_text(v) for v in frame[col].tolist()]
+        uniq = sorted({v for v in values if v is not None})
+        out_cols.append(html.escape(str(col)))
+        if n >= 8 and len(uniq) * 2 < n:
+            index = {v: i for i, v in enumerate(uniq)}
+            dicts.append(uniq)
+            data.append([index[v] if v is not None else -1 for v in values])
+        else:
+            dicts.append(None)
+            data.append(values)
+    return {"cols": out_cols, "dicts": dicts, "data": data}
+
+
+def _points(frame: Any, *, type_col: str | None) -> dict:
+    """Point layer data: coordinates, type index and popup columns."""
+    geom = frame.geometry.values
+    lat = [round(float(v), 5) for v in shapely.get_y(geom)]
+    lon = [round(float(v), 5) for v in shapely.get_x(geom)]
+    types: list[str] = []
+    tidx = [0] * len(frame)
+    if type_col is not None:
+        raw = [_text(v) or "(none)" for v in frame[type_col].tolist()]
+        types = sorted(set(raw))
+        index = {t: i for i, t in enumerate(types)}
+        tidx = [index[t] for t in raw]
+    table = _table(frame, skip=(frame.geometry.name,))
+    return {"lat": lat, "lon": lon, "t": tidx,
+            "types": [{"label": t, "color": _TYPE_COLOURS[i % len(_TYPE_COLOURS)]}
+                      for i, t in enumerate(types)], **table}
+
+
+def _summary_lines(result: Any, inputs: Mapping[str, str] | None) -> list[str]:
+    s = result.summary
+    known = dict(getattr(result, "inputs", None) or {})
+    lines = [f"Districts covered: {s['covered']:,} of {s['districts']:,} "
+             f"({s['percent']:.2f}%)"]
+    if s.get("weight_percent") is not None:
+        col = known.get("weight_col") or "weight"
+        lines.append(f"Weight ({col}) covered: {s['weight_percent']:.2f}% "
+                     f"({s['weight_covered']:,.0f} of {s['weight_total']:,.0f})")
+    lines.append(f"Rule: {result.rule.kind}: {result.rule.describe()}")
+    if inputs is None:
+        inputs = {label: known.get(key) or frame.attrs.get("source")
+                  for label, key, frame in (("Boundaries", "boundaries", result.districts),
+                                            ("Centres", "centers", result.centers))}
+    for label, path in inputs.items():
+        if path:
+            lines.append(f"{label}: {path}")
+    return [html.escape(line) for line in lines]
+
+
+def _type_column(frame: Any, type_col: str | None) -> str | None:
+    if type_col is not None:
+        if type_col not in frame.columns:
+            raise InputError(f"centres: no column {type_col!r} for the centre type; "
+                             f"use one of: {', '.join(map(str, frame.columns))}")
+        return type_col
+    for col in frame.columns:
+        if str(col).lower() == "type":
+            return col
+    return None
+
+
+def _json_for_html(obj: Any) -> str:
+    """JSON that is safe inside ``<script type="application/json">``."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
