@@ -52,7 +52,7 @@ def _decode(payload: dict) -> tuple[list, list]:
     x = y = 0
     scale = payload["scale"]
     shapes, rings = [], []
-    for district in payload["g"]:
+    for district in payload["shapes"]:
         polys = []
         for poly in district:
             out = []
@@ -77,18 +77,18 @@ def test_layers_legend_and_summary(result):
     for name in ("Districts: coverage", "Gaps (not covered)", "Group outlines", "Centres (4)"):
         assert f'"{name}"' in page or name in page
     data = _payload(page)
-    ids = data["d"]["id"]
+    ids = data["districts"]["id"]
     assert ids == [f"{k:03d}" for k in range(1, 10)]
-    covered = {i for i, c in zip(ids, data["d"]["cov"], strict=True) if c}
+    covered = {i for i, c in zip(ids, data["districts"]["covered"], strict=True) if c}
     assert covered == {"001", "005", "007", "009"}
     assert [c["label"] for c in data["classes"]] == ["covered", "gap (not covered)"]
-    assert data["d"]["cls"] == [0, 1, 1, 1, 0, 1, 0, 1, 0]
+    assert data["districts"]["colour_class"] == [0, 1, 1, 1, 0, 1, 0, 1, 0]
     # summary: 4 of 9 = 44.44 %; weight (1+5+7+9)/45 = 48.89 %
     assert "Districts covered: 4 of 9 (44.44%)" in data["summary"][0]
     assert "48.89%" in data["summary"][1]
     assert any("presence: at least 1 centre inside" in line for line in data["summary"])
     assert any(line.endswith("grid.geojson") for line in data["summary"])
-    assert [t["label"] for t in data["c"]["types"]] == ["direct", "partner", "van"]
+    assert [t["label"] for t in data["centres"]["types"]] == ["direct", "partner", "van"]
     assert "<title>Grid test</title>" in page
 
 
@@ -103,10 +103,10 @@ def test_every_input_text_is_escaped(result):
     assert "<script>alert(2)" not in page
     assert "<title>&lt;img src=x onerror=alert(1)&gt;</title>" in page
     data = _payload(page)
-    names = data["c"]["data"][data["c"]["cols"].index("name")]
+    names = data["centres"]["data"][data["centres"]["columns"].index("name")]
     assert "&lt;img src=x onerror=alert(1)&gt;" in names
     assert "Gamma &amp; &quot;Sons&quot;" in names
-    assert data["d"]["name"][4] == "Echo &lt;script&gt;alert(2)&lt;/script&gt;"
+    assert data["districts"]["name"][4] == "Echo &lt;script&gt;alert(2)&lt;/script&gt;"
     assert data["groups"] == ["Middle", "North &quot;&amp;&quot; co", "South"]
     assert data["title"] == "&lt;img src=x onerror=alert(1)&gt;"
 
@@ -124,7 +124,7 @@ def test_geometry_round_trips_and_group_outlines(result):
     assert sorted(shapes[0][0][0]) == [(70, 10), (70, 11), (71, 10), (71, 11)]
     # outlines: the grid's outer edge (12 unit edges) plus the two lines between rows
     # (2 x 3 unit edges): 18 unit edges in all, each drawn once
-    runs = np.array(data["go"]).reshape(-1, 3)
+    runs = np.array(data["group_outlines"]).reshape(-1, 3)
     total = 0.0
     for ring, first, count in runs:
         pts = rings[ring]
@@ -140,7 +140,7 @@ def test_geometry_round_trips_and_group_outlines(result):
 ])
 def test_colour_by_centres(result, color_by, expected):
     data = _payload(_html(result, color_by=color_by))
-    assert data["d"]["cls"] == expected
+    assert data["districts"]["colour_class"] == expected
     assert [c["label"] for c in data["classes"]][:2] == ["0", "1"]
 
 
@@ -149,7 +149,7 @@ def test_colour_by_per_weight(result):
     # centres per 100,000: 001 -> 1/100k*100k = 1.0; 005 -> 0.2; 007 -> 1/7; 009 -> 1/9
     labels = [c["label"] for c in data["classes"]]
     assert labels[0] == "0" and labels[-1] == "no weight"
-    cls = data["d"]["cls"]
+    cls = data["districts"]["colour_class"]
     assert [cls[i] for i in (1, 2, 3, 5, 7)] == [0] * 5
     assert cls[0] == max(cls[i] for i in (0, 4, 6, 8))  # the highest rate, the top class
     assert cls[8] == min(cls[i] for i in (0, 4, 6, 8))  # 1/9 is the lowest positive rate
@@ -165,7 +165,7 @@ def test_radius_rings_need_a_radius_rule(result):
         maps.coverage_map(result, show_radius=True)
     page = _html(_result(Rule.radius(25)), show_radius=True)
     assert "Radius 25 km" in page
-    assert _payload(page)["radius_m"] == 25000
+    assert _payload(page)["ring_m"] == 25000
 
 
 def test_sites_and_before_after(result):
@@ -175,7 +175,7 @@ def test_sites_and_before_after(result):
     assert "Before: districts" in page and "After: coverage" in page
     assert "Proposed sites (2)" in page
     data = _payload(page)
-    assert data["before"]["cov"] == [0] * 9
+    assert data["before"]["covered"] == [0] * 9
     assert "&lt;img src=x onerror=alert(1)&gt;" in data["sites"]["data"][1]
 
 
@@ -284,5 +284,5 @@ def test_india_default_map_is_at_most_1_5_mb():
     page = _html(result, title="India")
     assert len(page.encode()) <= 1_500_000
     data = _payload(page)
-    assert len(data["d"]["id"]) == len(districts) and len(data["c"]["lat"]) == 2000
-    assert all(data["g"]), "every district keeps a shape"
+    assert len(data["districts"]["id"]) == len(districts) and len(data["centres"]["lat"]) == 2000
+    assert all(data["shapes"]), "every district keeps a shape"

@@ -23,22 +23,17 @@ from typing import Any
 import branca.element
 import folium
 import folium.plugins
-import numpy as np
-import shapely
 
 from covplan.errors import CovplanError, InputError
 from covplan.io import atomic_output
-from covplan.maps.geometry import DEFAULT_SIMPLIFY_M, _decimals, _Encoded, _simplify_coverage
+from covplan.maps.geometry import DEFAULT_SIMPLIFY_M
 from covplan.maps.payload import (
     _PER_WEIGHT,
     COLOR_BY,
-    _classes,
+    MapPayload,
     _json_for_html,
-    _num,
-    _points,
-    _summary_lines,
-    _text,
     _type_column,
+    build_payload,
 )
 
 _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet"
@@ -71,7 +66,7 @@ covplanMap({{ this.map.get_name() }}, "{{ this.get_name() }}", {{ this.groups }}
 {% endmacro %}
 """)
 
-    def __init__(self, m: folium.Map, payload: dict, groups: dict[str, Any]) -> None:
+    def __init__(self, m: folium.Map, payload: MapPayload, groups: dict[str, Any]) -> None:
         super().__init__()
         self.map = m
         self.payload = _json_for_html(payload)
@@ -233,46 +228,11 @@ def coverage_map(
     centres = result.centers
     type_col = _type_column(centres, type_col)
 
-    groups_raw = [_text(g) for g in districts["group"].tolist()]
-    group_names = sorted({g for g in groups_raw if g is not None})
-    gindex = {g: i for i, g in enumerate(group_names)}
-    group_idx = np.array([gindex[g] if g is not None else -1 for g in groups_raw], dtype=np.int64)
-    simple = _simplify_coverage(districts.geometry.values, simplify_m)
-    enc = _Encoded(simple, group_idx, _decimals(simplify_m))
-
-    cls, classes, heading = _classes(districts, color_by)
-    bounds = shapely.total_bounds(districts.geometry.values)  # xmin, ymin, xmax, ymax
-    d = {
-        "id": [_text(v) for v in districts["id"].tolist()],
-        "name": [_text(v) for v in districts["name"].tolist()],
-        "group": group_idx.tolist(),
-        "n": [int(v) for v in districts["centers"].tolist()],
-        "cov": [1 if bool(v) else 0 for v in districts["covered"].tolist()],
-        "km": [_num(v) for v in districts["nearest_km"].tolist()],
-        "nc": [_text(v) for v in districts["nearest_center"].tolist()],
-        "cls": cls,
-    }
-    payload: dict[str, Any] = {
-        "scale": enc.scale, "heading": html.escape(heading), "classes": classes,
-        "d": d, "g": enc.geoms, "groups": group_names,
-        "go": enc.runs.ravel().tolist() if group_names else [],
-        "c": _points(centres, type_col=type_col),
-        "radius_m": float(radius_km) * 1000 if show_radius else None,
-        "summary": _summary_lines(result, inputs),
-        "title": _text(title),
-        "bbox": [[round(float(b), 5) for b in bounds[1::-1]],
-                 [round(float(b), 5) for b in bounds[:1:-1]]],
-    }
-    if sites is not None and len(sites):
-        payload["sites"] = _points(sites, type_col=None)
-    if before is not None:
-        bd = before.districts
-        by_id = {str(i): bool(c) for i, c in zip(bd["id"], bd["covered"], strict=True)}
-        payload["before"] = {
-            "cov": [(1 if by_id[str(i)] else 0) if str(i) in by_id else -1
-                    for i in districts["id"].tolist()],
-            "summary": _summary_lines(before, {}),
-        }
+    payload = build_payload(result, color_by=color_by,
+                            ring_m=float(radius_km) * 1000 if show_radius else None,
+                            simplify_m=simplify_m, title=title, sites=sites, before=before,
+                            type_col=type_col, inputs=inputs)
+    group_names = payload["groups"]
 
     m = folium.Map(location=None, tiles=None, control_scale=True, zoom_control=True)
     m.options.update({"minZoom": 2, "maxZoom": 18})  # the cluster layer needs a maxZoom

@@ -10,12 +10,13 @@ import html
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import shapely
 
 from covplan.errors import InputError
+from covplan.maps.geometry import _decimals, _Encoded, _simplify_coverage
 
 #: Ways to colour the districts.
 COLOR_BY = ("status", "centers", "per-weight")
@@ -28,6 +29,67 @@ _SEQUENTIAL = ("#f0f0f0", "#c7e9b4", "#7fcdbb", "#1d91c0", "#0c2c84")
 _RATE_COLOURS = ("#f0f0f0", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#0c2c84")
 _TYPE_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
                  "#f0e442", "#000000")
+
+
+class ColourClass(TypedDict):
+    """One colour of a legend: its label (escaped HTML) and CSS colour."""
+
+    label: str
+    color: str
+
+
+class DistrictColumns(TypedDict):
+    """Per-district values, one list entry per district, in the order of the districts."""
+
+    id: list[str | None]
+    name: list[str | None]
+    group: list[int]            # index into MapPayload.groups, -1 for none
+    centres: list[int]          # centres inside
+    covered: list[int]          # 1 covered, 0 gap
+    nearest_km: list[float | None]
+    nearest_centre: list[str | None]
+    colour_class: list[int]     # index into MapPayload.classes
+
+
+class PointLayer(TypedDict):
+    """A point layer (centres, proposed sites) with its popup table."""
+
+    lat: list[float]
+    lon: list[float]
+    type: list[int]             # index into types (0 when there are no types)
+    types: list[ColourClass]
+    columns: list[str]          # popup table: column names
+    dictionaries: list[list[str] | None]  # per column: the values, when data holds indices
+    data: list[list[Any]]       # per column: values, or indices into its dictionary (-1 none)
+
+
+class BeforeData(TypedDict):
+    """Coverage of the same districts before a plan: 1, 0, or -1 (district unknown before)."""
+
+    covered: list[int]
+    summary: list[str]
+
+
+class _MapPayloadRequired(TypedDict):
+    scale: int                  # coordinates are integers / scale degrees
+    heading: str
+    classes: list[ColourClass]
+    districts: DistrictColumns
+    shapes: list[list[list[list[int]]]]  # per district: polygons of rings of dx, dy steps
+    groups: list[str]
+    group_outlines: list[int]   # flat (ring, first edge, edge count) triples
+    centres: PointLayer
+    ring_m: float | None        # radius of the ring drawn round each centre
+    summary: list[str]
+    title: str | None
+    bbox: list[list[float]]     # [[south, west], [north, east]]
+
+
+class MapPayload(_MapPayloadRequired, total=False):
+    """The data block of a map page (JSON); every text in it is escaped HTML."""
+
+    sites: PointLayer
+    before: BeforeData
 
 
 def _text(value: Any) -> str | None:
@@ -51,7 +113,7 @@ def _sig(value: float) -> float:
     return float(f"{value:.2g}")
 
 
-def _classes(districts: Any, color_by: str) -> tuple[list[int], list[dict], str]:
+def _classes(districts: Any, color_by: str) -> tuple[list[int], list[ColourClass], str]:
     """Class index per district, the classes (label, colour) and the legend heading."""
     if color_by == "status":
         cls = [0 if bool(c) else 1 for c in districts["covered"]]
@@ -95,7 +157,7 @@ def _classes(districts: Any, color_by: str) -> tuple[list[int], list[dict], str]
     raise InputError(f"unknown colour scheme {color_by!r}; use one of: {', '.join(COLOR_BY)}")
 
 
-def _table(frame: Any, skip: tuple[str, ...]) -> dict:
+def _table(frame: Any, skip: tuple[str, ...]) -> tuple[list[str], list, list]:
     """Columns of a point frame as compact JSON: dictionary-coded when values repeat."""
     cols = [c for c in frame.columns if c not in skip]
     out_cols, dicts, data = [], [], []
@@ -111,10 +173,10 @@ def _table(frame: Any, skip: tuple[str, ...]) -> dict:
         else:
             dicts.append(None)
             data.append(values)
-    return {"cols": out_cols, "dicts": dicts, "data": data}
+    return out_cols, dicts, data
 
 
-def _points(frame: Any, *, type_col: str | None) -> dict:
+def _points(frame: Any, *, type_col: str | None) -> PointLayer:
     """Point layer data: coordinates, type index and popup columns."""
     geom = frame.geometry.values
     lat = [round(float(v), 5) for v in shapely.get_y(geom)]
@@ -126,10 +188,11 @@ def _points(frame: Any, *, type_col: str | None) -> dict:
         types = sorted(set(raw))
         index = {t: i for i, t in enumerate(types)}
         tidx = [index[t] for t in raw]
-    table = _table(frame, skip=(frame.geometry.name,))
-    return {"lat": lat, "lon": lon, "t": tidx,
+    columns, dictionaries, data = _table(frame, skip=(frame.geometry.name,))
+    return {"lat": lat, "lon": lon, "type": tidx,
             "types": [{"label": t, "color": _TYPE_COLOURS[i % len(_TYPE_COLOURS)]}
-                      for i, t in enumerate(types)], **table}
+                      for i, t in enumerate(types)],
+            "columns": columns, "dictionaries": dictionaries, "data": data}
 
 
 def _summary_lines(result: Any, inputs: Mapping[str, str] | None) -> list[str]:
@@ -169,3 +232,51 @@ def _json_for_html(obj: Any) -> str:
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_m: float,
+                  title: str | None, sites: Any, before: Any, type_col: str | None,
+                  inputs: Mapping[str, str] | None) -> MapPayload:
+    """The data block of the map of ``result`` (arguments as in ``coverage_map``)."""
+    districts = result.districts
+    groups_raw = [_text(g) for g in districts["group"].tolist()]
+    group_names = sorted({g for g in groups_raw if g is not None})
+    gindex = {g: i for i, g in enumerate(group_names)}
+    group_idx = np.array([gindex[g] if g is not None else -1 for g in groups_raw], dtype=np.int64)
+    simple = _simplify_coverage(districts.geometry.values, simplify_m)
+    enc = _Encoded(simple, group_idx, _decimals(simplify_m))
+
+    cls, classes, heading = _classes(districts, color_by)
+    bounds = shapely.total_bounds(districts.geometry.values)  # xmin, ymin, xmax, ymax
+    columns: DistrictColumns = {
+        "id": [_text(v) for v in districts["id"].tolist()],
+        "name": [_text(v) for v in districts["name"].tolist()],
+        "group": group_idx.tolist(),
+        "centres": [int(v) for v in districts["centers"].tolist()],
+        "covered": [1 if bool(v) else 0 for v in districts["covered"].tolist()],
+        "nearest_km": [_num(v) for v in districts["nearest_km"].tolist()],
+        "nearest_centre": [_text(v) for v in districts["nearest_center"].tolist()],
+        "colour_class": cls,
+    }
+    payload: MapPayload = {
+        "scale": enc.scale, "heading": html.escape(heading), "classes": classes,
+        "districts": columns, "shapes": enc.geoms, "groups": group_names,
+        "group_outlines": enc.runs.ravel().tolist() if group_names else [],
+        "centres": _points(result.centers, type_col=type_col),
+        "ring_m": ring_m,
+        "summary": _summary_lines(result, inputs),
+        "title": _text(title),
+        "bbox": [[round(float(b), 5) for b in bounds[1::-1]],
+                 [round(float(b), 5) for b in bounds[:1:-1]]],
+    }
+    if sites is not None and len(sites):
+        payload["sites"] = _points(sites, type_col=None)
+    if before is not None:
+        bd = before.districts
+        by_id = {str(i): bool(c) for i, c in zip(bd["id"], bd["covered"], strict=True)}
+        payload["before"] = {
+            "covered": [(1 if by_id[str(i)] else 0) if str(i) in by_id else -1
+                        for i in districts["id"].tolist()],
+            "summary": _summary_lines(before, {}),
+        }
+    return payload

@@ -1,7 +1,7 @@
 function covplanMap(map, dataId, G) {
   "use strict";
-  var D = JSON.parse(document.getElementById(dataId).textContent);
-  var d = D.d, n = d.id.length, s = D.scale, X = 0, Y = 0, all = [];
+  var data = JSON.parse(document.getElementById(dataId).textContent);
+  var dist = data.districts, n = dist.id.length, s = data.scale, X = 0, Y = 0, all = [];
   function decode(p) {
     return p.map(function (rings) {
       return rings.map(function (r) {
@@ -14,18 +14,20 @@ function covplanMap(map, dataId, G) {
       });
     });
   }
-  var shapes = D.g.map(decode);
+  var shapes = data.shapes.map(decode);
   var GAP = "#b2182b", COV = "#1b9e77", NOCOV = "#d95f02", NODATA = "#bdbdbd";
   function sw(c, extra) {
     return "<span class='cp-sw' style='background:" + c + (extra || "") + "'></span>";
   }
   function tip(i) {
-    var g = d.group[i] >= 0 ? D.groups[d.group[i]] : null;
-    var h = "<b>" + (d.name[i] || d.id[i]) + "</b>" + (g ? " (" + g + ")" : "") +
-      "<br>id " + d.id[i] + " · " + d.n[i] + " centre" + (d.n[i] === 1 ? "" : "s") +
-      " inside<br>" + (d.cov[i] ? "covered" : "<b>gap</b>");
-    if (d.km[i] !== null) {
-      h += " · nearest centre " + d.km[i] + " km" + (d.nc[i] ? " (" + d.nc[i] + ")" : "");
+    var g = dist.group[i] >= 0 ? data.groups[dist.group[i]] : null;
+    var h = "<b>" + (dist.name[i] || dist.id[i]) + "</b>" + (g ? " (" + g + ")" : "") +
+      "<br>id " + dist.id[i] + " · " + dist.centres[i] + " centre" +
+      (dist.centres[i] === 1 ? "" : "s") + " inside<br>" +
+      (dist.covered[i] ? "covered" : "<b>gap</b>");
+    if (dist.nearest_km[i] !== null) {
+      var nc = dist.nearest_centre[i];
+      h += " · nearest centre " + dist.nearest_km[i] + " km" + (nc ? " (" + nc + ")" : "");
     }
     return h;
   }
@@ -34,7 +36,7 @@ function covplanMap(map, dataId, G) {
   function hi(e) { e.target.setStyle({weight: 2.5, color: "#000", dashArray: null}); }
   function lo(e) { e.target.setStyle(e.target._cpStyle || BASE); }
   // fit first, so every shape is projected and drawn once, at the final zoom
-  map.fitBounds(D.bbox, {animate: false, padding: [10, 10]});
+  map.fitBounds(data.bbox, {animate: false, padding: [10, 10]});
   function districts(target, colourOf, cls) {
     var out = new Array(n);
     for (var i = 0; i < n; i++) {
@@ -49,17 +51,18 @@ function covplanMap(map, dataId, G) {
     }
     return out;
   }
-  var layers = districts(G.districts, function (i) { return D.classes[d.cls[i]].color; },
-                         "cp-district");
-  if (G.before && D.before) {
+  var layers = districts(G.districts, function (i) {
+    return data.classes[dist.colour_class[i]].color;
+  }, "cp-district");
+  if (G.before && data.before) {
     districts(G.before, function (i) {
-      var c = D.before.cov[i]; return c < 0 ? NODATA : (c ? COV : NOCOV);
+      var c = data.before.covered[i]; return c < 0 ? NODATA : (c ? COV : NOCOV);
     }, "cp-district-before");
   }
   // the gaps layer draws nothing itself: while it is on, gap districts get a dashed outline
   function highlightGaps(on) {
     for (var i = 0; i < n; i++) {
-      if (!d.cov[i] && layers[i]) {
+      if (!dist.covered[i] && layers[i]) {
         layers[i]._cpStyle = on ? GAPSTYLE : null;
         layers[i].setStyle(on ? GAPSTYLE : BASE);
         if (on && map.hasLayer(layers[i])) layers[i].bringToFront();
@@ -70,50 +73,50 @@ function covplanMap(map, dataId, G) {
   G.gaps.on("remove", function () { highlightGaps(false); });
   G.districts.on("add", function () { highlightGaps(map.hasLayer(G.gaps)); });
   if (map.hasLayer(G.gaps)) highlightGaps(true);
-  if (G.outlines && D.go.length) {
-    var lines = [];
-    for (var u = 0; u < D.go.length; u += 3) {
-      var ring = all[D.go[u]], m = ring.length, line = new Array(D.go[u + 2] + 1);
-      for (var t = 0; t <= D.go[u + 2]; t++) line[t] = ring[(D.go[u + 1] + t) % m];
+  if (G.outlines && data.group_outlines.length) {
+    var lines = [], runs = data.group_outlines;  // (ring, first edge, edge count) triples
+    for (var u = 0; u < runs.length; u += 3) {
+      var ring = all[runs[u]], m = ring.length, line = new Array(runs[u + 2] + 1);
+      for (var t = 0; t <= runs[u + 2]; t++) line[t] = ring[(runs[u + 1] + t) % m];
       lines.push(line);
     }
     G.outlines.addLayer(L.polyline(lines, {className: "cp-outline", color: "#222", weight: 1.3,
                                            interactive: false}));
   }
-  function cell(T, k, i) {
-    var v = T.data[k][i];
-    if (T.dicts[k]) v = v < 0 ? null : T.dicts[k][v];
+  function cell(table, k, i) {
+    var v = table.data[k][i];
+    if (table.dictionaries[k]) v = v < 0 ? null : table.dictionaries[k][v];
     return v === null ? "" : v;
   }
-  function popup(T, i) {
+  function popup(table, i) {
     var h = "<table class='cp-pop'>";
-    for (var k = 0; k < T.cols.length; k++) {
-      h += "<tr><td>" + T.cols[k] + "</td><td>" + cell(T, k, i) + "</td></tr>";
+    for (var k = 0; k < table.columns.length; k++) {
+      h += "<tr><td>" + table.columns[k] + "</td><td>" + cell(table, k, i) + "</td></tr>";
     }
     return h + "</table>";
   }
-  var C = D.c, markers = new Array(C.lat.length);
-  for (var j = 0; j < C.lat.length; j++) {
-    markers[j] = L.circleMarker([C.lat[j], C.lon[j]], {
+  var centres = data.centres, markers = new Array(centres.lat.length);
+  for (var j = 0; j < centres.lat.length; j++) {
+    markers[j] = L.circleMarker([centres.lat[j], centres.lon[j]], {
       radius: 6, weight: 1, color: "#fff", fillOpacity: 0.95, className: "cp-centre",
-      fillColor: C.types.length ? C.types[C.t[j]].color : "#0072b2"
-    }).bindPopup(popup.bind(null, C, j));
+      fillColor: centres.types.length ? centres.types[centres.type[j]].color : "#0072b2"
+    }).bindPopup(popup.bind(null, centres, j));
   }
   G.centres.addLayers(markers);
-  if (G.rings && D.radius_m) {
+  if (G.rings && data.ring_m) {
     var canvas = L.canvas();
-    for (var r = 0; r < C.lat.length; r++) {
-      G.rings.addLayer(L.circle([C.lat[r], C.lon[r]], {
-        radius: D.radius_m, renderer: canvas, weight: 1, color: "#444", fillOpacity: 0.04,
+    for (var r = 0; r < centres.lat.length; r++) {
+      G.rings.addLayer(L.circle([centres.lat[r], centres.lon[r]], {
+        radius: data.ring_m, renderer: canvas, weight: 1, color: "#444", fillOpacity: 0.04,
         interactive: false}));
     }
   }
-  if (G.sites && D.sites) {
-    var S = D.sites;
-    for (var q = 0; q < S.lat.length; q++) {
-      G.sites.addLayer(L.marker([S.lat[q], S.lon[q]], {icon: L.divIcon({
+  if (G.sites && data.sites) {
+    var sites = data.sites;
+    for (var q = 0; q < sites.lat.length; q++) {
+      G.sites.addLayer(L.marker([sites.lat[q], sites.lon[q]], {icon: L.divIcon({
         className: "cp-site", html: "&#9733;", iconSize: [20, 20]})}).bindPopup(
-          popup.bind(null, S, q)));
+          popup.bind(null, sites, q)));
     }
   }
   function panel(pos, html, cls) {
@@ -127,31 +130,33 @@ function covplanMap(map, dataId, G) {
     };
     return c.addTo(map);
   }
-  var counts = D.classes.map(function () { return 0; });
-  d.cls.forEach(function (k) { counts[k] += 1; });
-  var lg = "<h4>" + D.heading + "</h4>";
-  D.classes.forEach(function (c, k) {
+  var counts = data.classes.map(function () { return 0; });
+  dist.colour_class.forEach(function (k) { counts[k] += 1; });
+  var lg = "<h4>" + data.heading + "</h4>";
+  data.classes.forEach(function (c, k) {
     lg += sw(c.color) + c.label + " (" + counts[k] + ")<br>";
   });
   lg += sw("none", ";border:2px dashed " + GAP) + "gap outline<br>";
-  if (C.types.length) {
+  if (centres.types.length) {
     lg += "<h4>Centre type</h4>";
-    C.types.forEach(function (t) { lg += sw(t.color, ";border-radius:50%") + t.label + "<br>"; });
+    centres.types.forEach(function (t) {
+      lg += sw(t.color, ";border-radius:50%") + t.label + "<br>";
+    });
   }
-  if (D.before) {
+  if (data.before) {
     lg += "<h4>Before (layer)</h4>" + sw(COV) + "covered<br>" + sw(NOCOV) + "gap<br>";
   }
-  if (D.sites) lg += "<span class='cp-site'>&#9733;</span> proposed site<br>";
+  if (data.sites) lg += "<span class='cp-site'>&#9733;</span> proposed site<br>";
   panel("bottomright", lg, "cp-legend");
-  var sm = "<h4>Summary</h4>" + D.summary.join("<br>");
-  if (D.before) sm += "<h4>Before</h4>" + D.before.summary.join("<br>");
+  var sm = "<h4>Summary</h4>" + data.summary.join("<br>");
+  if (data.before) sm += "<h4>Before</h4>" + data.before.summary.join("<br>");
   panel("bottomleft", sm, "cp-summary");
-  if (D.title) {
-    L.DomUtil.create("div", "cp-title", map.getContainer()).innerHTML = D.title;
+  if (data.title) {
+    L.DomUtil.create("div", "cp-title", map.getContainer()).innerHTML = data.title;
   }
   function label(i) {
-    var g = d.group[i] >= 0 ? " — " + D.groups[d.group[i]] : "";
-    return (d.name[i] || "") + g + " (" + d.id[i] + ")";
+    var g = dist.group[i] >= 0 ? " — " + data.groups[dist.group[i]] : "";
+    return (dist.name[i] || "") + g + " (" + dist.id[i] + ")";
   }
   var search = L.control({position: "topleft"});
   search.onAdd = function () {
@@ -197,5 +202,5 @@ function covplanMap(map, dataId, G) {
   fs.addTo(map);
   document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
   window.covplanMaps = window.covplanMaps || {};
-  window.covplanMaps[dataId] = {map: map, districts: layers, centres: markers, data: D};
+  window.covplanMaps[dataId] = {map: map, districts: layers, centres: markers, data: data};
 }
