@@ -86,7 +86,7 @@ def test_layers_legend_and_summary(result):
     # summary: 4 of 9 = 44.44 %; weight (1+5+7+9)/45 = 48.89 %
     assert "Districts covered: 4 of 9 (44.44%)" in data["summary"][0]
     assert "48.89%" in data["summary"][1]
-    assert any("presence: at least 1 centre inside" in line for line in data["summary"])
+    assert "Rule: at least 1 centre inside the district" in data["summary"]
     assert any(line.endswith("grid.geojson") for line in data["summary"])
     assert [t["label"] for t in data["centres"]["types"]] == ["direct", "partner", "van"]
     assert "<title>Grid test</title>" in page
@@ -94,7 +94,7 @@ def test_layers_legend_and_summary(result):
 
 def test_rule_in_summary_names_min_centers():
     page = _html(_result(Rule.radius(25, min_centers=2)))
-    assert "radius: at least 2 centres within 25 km (geodesic)" in page
+    assert "Rule: at least 2 centres within 25 km (geodesic)" in page
 
 
 def test_every_input_text_is_escaped(result):

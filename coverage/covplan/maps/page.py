@@ -164,6 +164,14 @@ def _inline(m: folium.Map, assets: dict[str, str]) -> None:
 # --------------------------------------------------------------------------- public API
 
 
+def _ring_m(rule: Any) -> float | None:
+    """The ring the rule draws round each centre, in metres (None: no ring)."""
+    ring_m = getattr(rule, "ring_m", None)
+    if ring_m is None:  # TEMPORARY bridge until main's rule objects have ring_m()
+        return rule.reach_m or None
+    return ring_m()
+
+
 def coverage_map(
     result: Any,
     *,
@@ -216,8 +224,8 @@ def coverage_map(
     """
     if color_by not in COLOR_BY:
         raise InputError(f"unknown --color-by {color_by!r}; use one of: {', '.join(COLOR_BY)}")
-    radius_km = getattr(result.rule, "radius_km", None)
-    if show_radius and not radius_km:
+    ring_m = _ring_m(result.rule) if show_radius else None
+    if show_radius and not ring_m:
         raise InputError("--show-radius needs a radius rule: pass --radius-km")
     simplify_m = DEFAULT_SIMPLIFY_M if simplify_m is None else float(simplify_m)
     if not math.isfinite(simplify_m) or simplify_m < 0:
@@ -229,7 +237,7 @@ def coverage_map(
     type_col = _type_column(centres, type_col)
 
     payload = build_payload(result, color_by=color_by,
-                            ring_m=float(radius_km) * 1000 if show_radius else None,
+                            ring_m=ring_m,
                             simplify_m=simplify_m, title=title, sites=sites, before=before,
                             type_col=type_col, inputs=inputs)
     group_names = payload["groups"]
@@ -261,7 +269,7 @@ def coverage_map(
         refs["districts"] = group(layer_name)
     refs["gaps"] = group("Gaps (not covered)")
     refs["outlines"] = group("Group outlines") if group_names else None
-    refs["rings"] = group(f"Radius {radius_km:g} km") if show_radius else None
+    refs["rings"] = group(f"Radius {ring_m / 1000:g} km") if ring_m else None
     cluster = folium.plugins.MarkerCluster(name=f"Centres ({len(centres):,})",
                                            options={"chunkedLoading": True}).add_to(m)
     refs["centres"] = cluster

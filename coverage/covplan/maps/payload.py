@@ -204,7 +204,7 @@ def _summary_lines(result: Any, inputs: Mapping[str, str] | None) -> list[str]:
         col = known.get("weight_col") or "weight"
         lines.append(f"Weight ({col}) covered: {s['weight_percent']:.2f}% "
                      f"({s['weight_covered']:,.0f} of {s['weight_total']:,.0f})")
-    lines.append(f"Rule: {result.rule.kind}: {result.rule.describe()}")
+    lines.append(f"Rule: {result.rule.describe()}")
     if inputs is None:
         inputs = {label: known.get(key) or frame.attrs.get("source")
                   for label, key, frame in (("Boundaries", "boundaries", result.districts),
