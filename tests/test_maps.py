@@ -286,3 +286,41 @@ def test_india_default_map_is_at_most_1_5_mb():
     data = _payload(page)
     assert len(data["districts"]["id"]) == len(districts) and len(data["centres"]["lat"]) == 2000
     assert all(data["shapes"]), "every district keeps a shape"
+
+
+def test_india_coarse_level_keeps_every_district_with_fewer_vertices():
+    # issue 13: at country zoom the page draws a coarser level (4 km tolerance instead of 1 km)
+    from covplan.datasets import india_districts_path
+
+    districts = read_boundaries(india_districts_path(), id_col="lgd_code")
+    result = assess(districts, read_points(HERE / "centres.csv"), Rule())
+    data = _payload(_html(result))
+    coarse = data["coarse"]
+    # one pixel at zoom z is 156,543 m * cos(lat) / 2**z; India's bounding box is centred near
+    # 22 N: zoom 5 -> ~4.5 km per pixel (>= 4 km tolerance), zoom 6 -> ~2.3 km (< 4 km)
+    assert coarse["max_zoom"] == 5
+    fine_shapes, _ = _decode(data)
+    coarse_shapes, _ = _decode(coarse)
+    assert all(c for c in coarse_shapes) and len(coarse_shapes) == len(fine_shapes)
+    fine_n = sum(len(ring) for d in fine_shapes for poly in d for ring in poly)
+    coarse_n = sum(len(ring) for d in coarse_shapes for poly in d for ring in poly)
+    assert coarse_n < 0.4 * fine_n
+    # neighbours stay joined: the districts neither overlap nor open gaps, beyond what rounding
+    # to the coordinate grid does at the fine level too (ratios of areas of the same shapes)
+    def polygons(shapes):
+        return np.array([shapely.make_valid(shapely.MultiPolygon(
+            [shapely.Polygon(p[0], p[1:]) for p in d])) for d in shapes], dtype=object)
+
+    fine, rough = polygons(fine_shapes), polygons(coarse_shapes)
+    union = shapely.union_all(rough).area
+    assert shapely.area(rough).sum() / union == pytest.approx(1, abs=1e-3)  # no overlaps
+    assert union / shapely.union_all(fine).area == pytest.approx(1, abs=5e-3)  # same land
+    def holes(polys):
+        return shapely.get_num_interior_rings(shapely.get_parts(shapely.union_all(polys))).sum()
+
+    assert holes(rough) <= holes(fine)  # no new gaps between neighbours
+
+
+def test_small_maps_have_no_coarse_level(result):
+    # the 3x3 grid's squares cannot be simplified: a second level would save nothing
+    assert _payload(_html(result))["coarse"] is None

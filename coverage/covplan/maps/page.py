@@ -37,6 +37,11 @@ from covplan.maps.payload import (
 )
 
 _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet"
+#: Centres cluster at country zoom only: from zoom 8 (one pixel ~600 m) each centre shows in
+#: its type's colour, so types can be told apart at regional zoom. Clustering fewer zoom levels
+#: also makes the page load faster.
+_CLUSTER_OPTIONS = {"chunkedLoading": True, "disableClusteringAtZoom": 8,
+                    "spiderfyOnMaxZoom": False}
 _OFFLINE_FILES = {  # file name -> (xstatic module that ships it)
     "leaflet.css": "xstatic.pkg.leaflet",
     "leaflet.js": "xstatic.pkg.leaflet",
@@ -271,7 +276,7 @@ def coverage_map(
     refs["outlines"] = group("Group outlines") if group_names else None
     refs["rings"] = group(f"Radius {ring_m / 1000:g} km") if ring_m else None
     cluster = folium.plugins.MarkerCluster(name=f"Centres ({len(centres):,})",
-                                           options={"chunkedLoading": True}).add_to(m)
+                                           options=_CLUSTER_OPTIONS).add_to(m)
     refs["centres"] = cluster
     refs["sites"] = group(f"Proposed sites ({len(sites):,})") if "sites" in payload else None
     if offline:

@@ -70,6 +70,18 @@ class BeforeData(TypedDict):
     summary: list[str]
 
 
+class CoarseShapes(TypedDict):
+    """The districts simplified more, drawn at zoom levels up to ``max_zoom`` (fast first load).
+
+    Same encoding as the page's own ``shapes`` and ``group_outlines`` (its own delta chain).
+    """
+
+    max_zoom: int
+    scale: int
+    shapes: list[list[list[list[int]]]]
+    group_outlines: list[int]
+
+
 class _MapPayloadRequired(TypedDict):
     scale: int                  # coordinates are integers / scale degrees
     heading: str
@@ -83,6 +95,7 @@ class _MapPayloadRequired(TypedDict):
     summary: list[str]
     title: str | None
     bbox: list[list[float]]     # [[south, west], [north, east]]
+    coarse: CoarseShapes | None
 
 
 class MapPayload(_MapPayloadRequired, total=False):
@@ -234,6 +247,35 @@ def _json_for_html(obj: Any) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+#: The coarse level's tolerance, as a multiple of the map's own.
+_COARSE_FACTOR = 4.0
+#: Metres per pixel at zoom 0 on the equator (Web Mercator, 256 px tiles).
+_M_PER_PX_ZOOM0 = 156_543.03
+
+
+def _coarse_shapes(simple: np.ndarray, fine: _Encoded, group_idx: np.ndarray,
+                   simplify_m: float, lat: float) -> CoarseShapes | None:
+    """The districts simplified ``_COARSE_FACTOR`` times more, for the zoom levels where that
+    tolerance is at most one pixel; None when that saves little (under 30 % of vertices) or
+    no zoom level qualifies. Simplified as a coverage from ``simple``, so neighbours stay
+    joined; None too if a district drawn at the fine level would vanish on the coarse grid."""
+    if simplify_m <= 0:
+        return None
+    tolerance = _COARSE_FACTOR * simplify_m
+    max_zoom = math.floor(math.log2(_M_PER_PX_ZOOM0 * math.cos(math.radians(lat)) / tolerance))
+    if max_zoom < 0:
+        return None
+    coarse = _simplify_coverage(simple, tolerance)
+    if shapely.get_num_coordinates(coarse).sum() > 0.7 * shapely.get_num_coordinates(simple).sum():
+        return None
+    enc = _Encoded(coarse, group_idx, _decimals(tolerance))
+    if any(f and not c for f, c in zip(fine.geoms, enc.geoms, strict=True)):
+        return None
+    return {"max_zoom": max_zoom, "scale": enc.scale, "shapes": enc.geoms,
+            "group_outlines": enc.runs.ravel().tolist() if group_idx.max(initial=-1) >= 0
+            else []}
+
+
 def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_m: float,
                   title: str | None, sites: Any, before: Any, type_col: str | None,
                   inputs: Mapping[str, str] | None) -> MapPayload:
@@ -245,9 +287,10 @@ def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_
     group_idx = np.array([gindex[g] if g is not None else -1 for g in groups_raw], dtype=np.int64)
     simple = _simplify_coverage(districts.geometry.values, simplify_m)
     enc = _Encoded(simple, group_idx, _decimals(simplify_m))
+    bounds = shapely.total_bounds(districts.geometry.values)  # xmin, ymin, xmax, ymax
+    coarse = _coarse_shapes(simple, enc, group_idx, simplify_m, (bounds[1] + bounds[3]) / 2)
 
     cls, classes, heading = _classes(districts, color_by)
-    bounds = shapely.total_bounds(districts.geometry.values)  # xmin, ymin, xmax, ymax
     columns: DistrictColumns = {
         "id": [_text(v) for v in districts["id"].tolist()],
         "name": [_text(v) for v in districts["name"].tolist()],
@@ -268,6 +311,7 @@ def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_
         "title": _text(title),
         "bbox": [[round(float(b), 5) for b in bounds[1::-1]],
                  [round(float(b), 5) for b in bounds[:1:-1]]],
+        "coarse": coarse,
     }
     if sites is not None and len(sites):
         payload["sites"] = _points(sites, type_col=None)

@@ -1,20 +1,37 @@
 function covplanMap(map, dataId, G) {
   "use strict";
   var data = JSON.parse(document.getElementById(dataId).textContent);
-  var dist = data.districts, n = dist.id.length, s = data.scale, X = 0, Y = 0, all = [];
-  function decode(p) {
-    return p.map(function (rings) {
-      return rings.map(function (r) {
-        var out = new Array(r.length / 2);
-        for (var i = 0; i < r.length; i += 2) {
-          X += r[i]; Y += r[i + 1]; out[i / 2] = [Y / s, X / s];
-        }
-        all.push(out);
-        return out;
+  var dist = data.districts, n = dist.id.length;
+  // a level of detail: shapes (districts > polygons > rings > delta-coded x, y integers, one
+  // chain through the level) and group outlines, (ring, first edge, edge count) triples
+  function decode(level) {
+    var s = level.scale, X = 0, Y = 0, rings = [], lines = [], runs = level.group_outlines;
+    var shapes = level.shapes.map(function (polygons) {
+      return polygons.map(function (polygon) {
+        return polygon.map(function (r) {
+          var out = new Array(r.length / 2);
+          for (var i = 0; i < r.length; i += 2) {
+            X += r[i]; Y += r[i + 1]; out[i / 2] = new L.LatLng(Y / s, X / s);
+          }
+          rings.push(out);
+          return out;
+        });
       });
     });
+    for (var u = 0; u < runs.length; u += 3) {
+      var ring = rings[runs[u]], m = ring.length, line = new Array(runs[u + 2] + 1);
+      for (var t = 0; t <= runs[u + 2]; t++) line[t] = ring[(runs[u + 1] + t) % m];
+      lines.push(line);
+    }
+    return {shapes: shapes, lines: lines};
   }
-  var shapes = data.shapes.map(decode);
+  var decoded = {};
+  // the coarse level (fewer vertices) up to its zoom, the page's own level beyond
+  function levelAt(zoom) {
+    var name = data.coarse && zoom <= data.coarse.max_zoom ? "coarse" : "fine";
+    if (!decoded[name]) decoded[name] = decode(name === "coarse" ? data.coarse : data);
+    return name;
+  }
   var GAP = "#b2182b", COV = "#1b9e77", NOCOV = "#d95f02", NODATA = "#bdbdbd";
   function sw(c, extra) {
     return "<span class='cp-sw' style='background:" + c + (extra || "") + "'></span>";
@@ -33,17 +50,22 @@ function covplanMap(map, dataId, G) {
   }
   var BASE = {weight: 0.6, color: "#555", opacity: 0.8, dashArray: null};
   var GAPSTYLE = {weight: 2, color: GAP, opacity: 1, dashArray: "5 3"};
+  var gapShown = new Array(n);  // districts drawn with the gap outline
+  // one canvas for every district and outline: ~100k vertices draw far faster than as SVG
+  // paths, and Leaflet still finds the polygon under the mouse for tooltips
+  var renderer = L.canvas({padding: 0.5});
   function hi(e) { e.target.setStyle({weight: 2.5, color: "#000", dashArray: null}); }
-  function lo(e) { e.target.setStyle(e.target._cpStyle || BASE); }
+  function lo(e) { e.target.setStyle(gapShown[e.target.options.district] ? GAPSTYLE : BASE); }
   // fit first, so every shape is projected and drawn once, at the final zoom
   map.fitBounds(data.bbox, {animate: false, padding: [10, 10]});
-  function districts(target, colourOf, cls) {
+  var level = levelAt(map.getZoom()), shapes = decoded[level].shapes;
+  function districts(target, colourOf) {
     var out = new Array(n);
     for (var i = 0; i < n; i++) {
       out[i] = null;
       if (!shapes[i].length) continue;
-      var p = L.polygon(shapes[i], {className: cls, weight: 0.6, color: "#555", opacity: 0.8,
-                                   fillOpacity: 0.65, fillColor: colourOf(i)});
+      var p = L.polygon(shapes[i], {renderer: renderer, district: i, weight: 0.6, color: "#555",
+                                   opacity: 0.8, fillOpacity: 0.65, fillColor: colourOf(i)});
       p.bindTooltip(tip.bind(null, i), {sticky: true});
       p.on("mouseover", hi).on("mouseout", lo);
       target.addLayer(p);
@@ -53,17 +75,18 @@ function covplanMap(map, dataId, G) {
   }
   var layers = districts(G.districts, function (i) {
     return data.classes[dist.colour_class[i]].color;
-  }, "cp-district");
+  });
+  var beforeLayers = null;
   if (G.before && data.before) {
-    districts(G.before, function (i) {
+    beforeLayers = districts(G.before, function (i) {
       var c = data.before.covered[i]; return c < 0 ? NODATA : (c ? COV : NOCOV);
-    }, "cp-district-before");
+    });
   }
   // the gaps layer draws nothing itself: while it is on, gap districts get a dashed outline
   function highlightGaps(on) {
     for (var i = 0; i < n; i++) {
       if (!dist.covered[i] && layers[i]) {
-        layers[i]._cpStyle = on ? GAPSTYLE : null;
+        gapShown[i] = on;
         layers[i].setStyle(on ? GAPSTYLE : BASE);
         if (on && map.hasLayer(layers[i])) layers[i].bringToFront();
       }
@@ -73,16 +96,21 @@ function covplanMap(map, dataId, G) {
   G.gaps.on("remove", function () { highlightGaps(false); });
   G.districts.on("add", function () { highlightGaps(map.hasLayer(G.gaps)); });
   if (map.hasLayer(G.gaps)) highlightGaps(true);
+  var outlines = null;
   if (G.outlines && data.group_outlines.length) {
-    var lines = [], runs = data.group_outlines;  // (ring, first edge, edge count) triples
-    for (var u = 0; u < runs.length; u += 3) {
-      var ring = all[runs[u]], m = ring.length, line = new Array(runs[u + 2] + 1);
-      for (var t = 0; t <= runs[u + 2]; t++) line[t] = ring[(runs[u + 1] + t) % m];
-      lines.push(line);
-    }
-    G.outlines.addLayer(L.polyline(lines, {className: "cp-outline", color: "#222", weight: 1.3,
-                                           interactive: false}));
+    outlines = L.polyline(decoded[level].lines, {renderer: renderer, color: "#222", weight: 1.3,
+                                                 interactive: false});
+    G.outlines.addLayer(outlines);
   }
+  map.on("zoomend", function () {
+    var now = levelAt(map.getZoom());
+    if (now === level) return;
+    level = now;
+    [layers, beforeLayers].forEach(function (list) {
+      for (var i = 0; list && i < n; i++) if (list[i]) list[i].setLatLngs(decoded[now].shapes[i]);
+    });
+    if (outlines) outlines.setLatLngs(decoded[now].lines);
+  });
   function cell(table, k, i) {
     var v = table.data[k][i];
     if (table.dictionaries[k]) v = v < 0 ? null : table.dictionaries[k][v];
@@ -160,13 +188,20 @@ function covplanMap(map, dataId, G) {
   }
   var search = L.control({position: "topleft"});
   search.onAdd = function () {
-    var div = L.DomUtil.create("div", "cp-panel cp-search"), opts = [];
-    for (var i = 0; i < n; i++) opts.push("<option value=\"" + label(i) + "\">");
+    var div = L.DomUtil.create("div", "cp-panel cp-search");
     div.innerHTML = "<input type='search' placeholder='Find a district…' aria-label=" +
       "'Find a district' list='" + dataId + "_list'><datalist id='" + dataId + "_list'>" +
-      opts.join("") + "</datalist>";
+      "</datalist>";
     var input = div.querySelector("input"), list = div.querySelector("datalist");
+    // one option per district, made when the box is first used, not while the page loads
+    function fill() {
+      if (list.options.length) return;
+      var opts = [];
+      for (var i = 0; i < n; i++) opts.push("<option value=\"" + label(i) + "\">");
+      list.innerHTML = opts.join("");
+    }
     function go() {
+      fill();
       var v = input.value.trim().toLowerCase(), o = list.options, hit = -1, k;
       if (!v) return;
       for (k = 0; k < o.length && hit < 0; k++) if (o[k].value.toLowerCase() === v) hit = k;
@@ -179,6 +214,7 @@ function covplanMap(map, dataId, G) {
       layers[hit].openTooltip(b.getCenter());
       hi({target: layers[hit]});
     }
+    L.DomEvent.on(input, "focus", fill);
     L.DomEvent.on(input, "change", go);
     L.DomEvent.on(input, "keydown", function (e) { if (e.key === "Enter") go(); });
     L.DomEvent.disableClickPropagation(div);
@@ -201,6 +237,10 @@ function covplanMap(map, dataId, G) {
   };
   fs.addTo(map);
   document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
+  var api = {map: map, districts: layers, centres: markers, data: data, drawn: false};
   window.covplanMaps = window.covplanMaps || {};
-  window.covplanMaps[dataId] = {map: map, districts: layers, centres: markers, data: data};
+  window.covplanMaps[dataId] = api;
+  // animation frames run in the order they were asked for: the canvas asked first, so when
+  // this one runs, every district is on the screen
+  L.Util.requestAnimFrame(function () { api.drawn = true; });
 }
