@@ -62,8 +62,8 @@ def browser():
 class Page:
     """A page with console errors, dialogs and refused requests recorded."""
 
-    def __init__(self, browser, *, offline: bool) -> None:
-        self.context = browser.new_context(viewport={"width": 1100, "height": 800})
+    def __init__(self, browser, *, offline: bool, size: tuple[int, int] = (1100, 800)) -> None:
+        self.context = browser.new_context(viewport={"width": size[0], "height": size[1]})
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.dialogs: list[str] = []
@@ -203,4 +203,69 @@ def test_offline_india_map_works_with_every_request_refused(browser, india, tmp_
     assert row["name"] in text and "gap" in text
     assert page.errors == [] and page.dialogs == []
     assert page.refused == []  # it never even asked the network
+    page.context.close()
+
+
+def test_online_map_without_network_says_why_it_is_blank(browser, tmp_path):
+    path = maps.write_map(maps.coverage_map(_grid_result()), tmp_path / "m.html")
+    page = Page(browser, offline=True)  # every request but file:// refused: no CDN
+    page.page.goto(path.as_uri())
+    notice = page.page.locator("#cp-noleaflet")
+    notice.wait_for(state="visible", timeout=10_000)
+    assert "Leaflet" in notice.inner_text() and "offline" in notice.inner_text()
+    page.context.close()
+    # with the network there, the notice stays hidden
+    page = Page(browser, offline=False)
+    page.open(path, 9)
+    assert not page.page.locator("#cp-noleaflet").is_visible()
+    page.context.close()
+
+
+def _covered_by_panels(page: Page) -> list[str]:
+    """Panels whose box overlaps a district's drawn outline (any vertex on screen inside)."""
+    return page.page.evaluate(
+        """key => { const m = window.covplanMaps[key], out = [];
+            const origin = m.map.getContainer().getBoundingClientRect();
+            for (const el of document.querySelectorAll('.cp-summary, .cp-legend')) {
+                const r = el.getBoundingClientRect();
+                const hit = m.districts.some(l => l && l.getLatLngs().flat(3).some(ll => {
+                    const p = m.map.latLngToContainerPoint(ll);
+                    const x = p.x + origin.left, y = p.y + origin.top;
+                    return x >= r.left && x <= r.right && y >= r.top && y <= r.bottom; }));
+                if (hit) out.push(el.className);
+            }
+            return out; }""", page.key)
+
+
+def test_panels_leave_india_visible_in_a_small_window(browser, india, tmp_path):
+    # issue 8: at 800x600 the summary panel hid western and southern India
+    path = maps.write_map(maps.coverage_map(india, offline=True), tmp_path / "india.html")
+    page = Page(browser, offline=True, size=(800, 600))
+    page.open(path, len(india.districts))
+    assert _covered_by_panels(page) == []
+    # a folded panel opens with a click on its heading, and shows the summary
+    page.page.locator(".cp-summary > summary").click()
+    assert "Districts covered" in page.page.locator(".cp-summary").inner_text()
+    page.context.close()
+
+
+def test_cluster_bubbles_are_neither_coverage_nor_type_colours(browser, india, tmp_path):
+    from covplan.maps import palette
+
+    path = maps.write_map(maps.coverage_map(india, offline=True), tmp_path / "india.html")
+    page = Page(browser, offline=True)
+    page.open(path, len(india.districts))
+    bubbles = page.page.locator(".marker-cluster div")
+    assert bubbles.count() > 0
+    colours = set(page.page.evaluate(
+        "() => [...document.querySelectorAll('.marker-cluster div')]"
+        ".map(e => getComputedStyle(e).backgroundColor)"))
+    r, g, b = (int(palette.CLUSTER[k:k + 2], 16) for k in (1, 3, 5))
+    assert colours == {f"rgb({r}, {g}, {b})"}
+    # from zoom 8 on, centres are drawn one by one, each in its type's colour
+    page.page.evaluate("key => { window.covplanMaps[key].map.setView([19.07, 72.88], 8, "
+                       "{animate: false}); }", page.key)
+    page.page.wait_for_timeout(500)
+    assert page.page.locator(".marker-cluster").count() == 0
+    assert page.page.locator("path.cp-centre").count() > 0
     page.context.close()

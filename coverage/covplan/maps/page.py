@@ -37,6 +37,14 @@ from covplan.maps.payload import (
 )
 
 _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet"
+#: Shown by online pages when Leaflet did not load (no network): otherwise the page is blank.
+_NO_LEAFLET = (
+    '<div class="cp-noleaflet" id="cp-noleaflet" role="alert">This map could not load its map '
+    'library (Leaflet, from cdn.jsdelivr.net): is there a network connection? A map made '
+    'offline (<code>covplan map --offline</code>, or <code>offline=True</code> in Python) opens '
+    'without one.</div>\n<script>window.addEventListener("load", function () {\n'
+    '  if (!window.L) document.getElementById("cp-noleaflet").style.display = "block";\n'
+    '});</script>')
 #: Centres cluster at country zoom only: from zoom 8 (one pixel ~600 m) each centre shows in
 #: its type's colour, so types can be told apart at regional zoom. Clustering fewer zoom levels
 #: also makes the page load faster.
@@ -279,6 +287,8 @@ def coverage_map(
                                            options=_CLUSTER_OPTIONS).add_to(m)
     refs["centres"] = cluster
     refs["sites"] = group(f"Proposed sites ({len(sites):,})") if "sites" in payload else None
+    if not offline:
+        m.get_root().html.add_child(_Raw(_NO_LEAFLET), name="covplan_no_leaflet")
     if offline:
         m.default_js, m.default_css = [], []
         cluster.default_js, cluster.default_css = [], []

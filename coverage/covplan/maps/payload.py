@@ -16,19 +16,14 @@ import numpy as np
 import shapely
 
 from covplan.errors import InputError
+from covplan.maps import palette
 from covplan.maps.geometry import _decimals, _Encoded, _simplify_coverage
 
 #: Ways to colour the districts.
 COLOR_BY = ("status", "centers", "per-weight")
 
 _PER_WEIGHT = 100_000  # per-weight colouring: centres per 100,000 of weight (e.g. people)
-_COVERED, _GAP, _NODATA = "#1b9e77", "#d95f02", "#bdbdbd"
-_GAP_LINE = "#b2182b"
 _CENTRE_BINS = ((0, 0, "0"), (1, 1, "1"), (2, 4, "2–4"), (5, 9, "5–9"), (10, None, "10+"))
-_SEQUENTIAL = ("#f0f0f0", "#c7e9b4", "#7fcdbb", "#1d91c0", "#0c2c84")
-_RATE_COLOURS = ("#f0f0f0", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#0c2c84")
-_TYPE_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
-                 "#f0e442", "#000000")
 
 
 class ColourClass(TypedDict):
@@ -82,6 +77,25 @@ class CoarseShapes(TypedDict):
     group_outlines: list[int]
 
 
+class Colours(TypedDict):
+    """The colours the script needs beyond the classes (see :mod:`covplan.maps.palette`)."""
+
+    covered: str
+    gap: str
+    nodata: str
+    gap_line: str
+    cluster: str
+    site: str
+    centre: str                 # centres when there are no types
+    fill_opacity: float
+
+
+def _colours() -> Colours:
+    return {"covered": palette.COVERED, "gap": palette.GAP, "nodata": palette.NODATA,
+            "gap_line": palette.GAP_LINE, "cluster": palette.CLUSTER, "site": palette.SITE,
+            "centre": palette.TYPES[0], "fill_opacity": palette.FILL_OPACITY}
+
+
 class _MapPayloadRequired(TypedDict):
     scale: int                  # coordinates are integers / scale degrees
     heading: str
@@ -96,6 +110,7 @@ class _MapPayloadRequired(TypedDict):
     title: str | None
     bbox: list[list[float]]     # [[south, west], [north, east]]
     coarse: CoarseShapes | None
+    colours: Colours
 
 
 class MapPayload(_MapPayloadRequired, total=False):
@@ -130,15 +145,15 @@ def _classes(districts: Any, color_by: str) -> tuple[list[int], list[ColourClass
     """Class index per district, the classes (label, colour) and the legend heading."""
     if color_by == "status":
         cls = [0 if bool(c) else 1 for c in districts["covered"]]
-        return cls, [{"label": "covered", "color": _COVERED},
-                     {"label": "gap (not covered)", "color": _GAP}], "Coverage"
+        return cls, [{"label": "covered", "color": palette.COVERED},
+                     {"label": "gap (not covered)", "color": palette.GAP}], "Coverage"
     if color_by == "centers":
         n = np.asarray(districts["centers"], dtype=np.int64)
         cls = np.zeros(len(n), dtype=int)
         for i, (lo, hi, _) in enumerate(_CENTRE_BINS):
             cls[(n >= lo) & ((n <= hi) if hi is not None else True)] = i
         classes = [{"label": lab, "color": col}
-                   for (_, _, lab), col in zip(_CENTRE_BINS, _SEQUENTIAL, strict=True)]
+                   for (_, _, lab), col in zip(_CENTRE_BINS, palette.SEQUENTIAL, strict=True)]
         return cls.tolist(), classes, "Centres in district"
     if color_by == "per-weight":
         weight = np.asarray(districts["weight"], dtype=float)
@@ -152,12 +167,12 @@ def _classes(districts: Any, color_by: str) -> tuple[list[int], list[ColourClass
         breaks = sorted({_sig(b) for b in np.quantile(positive, [0.25, 0.5, 0.75, 0.9])}
                         - {0.0}) if len(positive) else []
         edges = [0.0, *breaks]
-        classes = [{"label": "0", "color": _RATE_COLOURS[0]}]
+        classes = [{"label": "0", "color": palette.RATES[0]}]
         for i, lo in enumerate(edges):
             hi = edges[i + 1] if i + 1 < len(edges) else None
             label = f"> {lo:g} – {hi:g}" if hi is not None else f"> {lo:g}"
-            classes.append({"label": label, "color": _RATE_COLOURS[min(i + 1, 5)]})
-        classes.append({"label": "no weight", "color": _NODATA})
+            classes.append({"label": label, "color": palette.RATES[min(i + 1, 5)]})
+        classes.append({"label": "no weight", "color": palette.NODATA})
         cls = []
         for r in rate:
             if np.isnan(r):
@@ -203,7 +218,7 @@ def _points(frame: Any, *, type_col: str | None) -> PointLayer:
         tidx = [index[t] for t in raw]
     columns, dictionaries, data = _table(frame, skip=(frame.geometry.name,))
     return {"lat": lat, "lon": lon, "type": tidx,
-            "types": [{"label": t, "color": _TYPE_COLOURS[i % len(_TYPE_COLOURS)]}
+            "types": [{"label": t, "color": palette.TYPES[i % len(palette.TYPES)]}
                       for i, t in enumerate(types)],
             "columns": columns, "dictionaries": dictionaries, "data": data}
 
@@ -312,6 +327,7 @@ def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_
         "bbox": [[round(float(b), 5) for b in bounds[1::-1]],
                  [round(float(b), 5) for b in bounds[:1:-1]]],
         "coarse": coarse,
+        "colours": _colours(),
     }
     if sites is not None and len(sites):
         payload["sites"] = _points(sites, type_col=None)

@@ -32,7 +32,10 @@ function covplanMap(map, dataId, G) {
     if (!decoded[name]) decoded[name] = decode(name === "coarse" ? data.coarse : data);
     return name;
   }
-  var GAP = "#b2182b", COV = "#1b9e77", NOCOV = "#d95f02", NODATA = "#bdbdbd";
+  var colours = data.colours;
+  // cluster bubbles and site stars are styled in covplan-map.css from these variables
+  map.getContainer().style.setProperty("--cp-cluster", colours.cluster);
+  map.getContainer().style.setProperty("--cp-site", colours.site);
   function sw(c, extra) {
     return "<span class='cp-sw' style='background:" + c + (extra || "") + "'></span>";
   }
@@ -49,7 +52,7 @@ function covplanMap(map, dataId, G) {
     return h;
   }
   var BASE = {weight: 0.6, color: "#555", opacity: 0.8, dashArray: null};
-  var GAPSTYLE = {weight: 2, color: GAP, opacity: 1, dashArray: "5 3"};
+  var GAPSTYLE = {weight: 2, color: colours.gap_line, opacity: 1, dashArray: "5 3"};
   var gapShown = new Array(n);  // districts drawn with the gap outline
   // one canvas for every district and outline: ~100k vertices draw far faster than as SVG
   // paths, and Leaflet still finds the polygon under the mouse for tooltips
@@ -65,7 +68,8 @@ function covplanMap(map, dataId, G) {
       out[i] = null;
       if (!shapes[i].length) continue;
       var p = L.polygon(shapes[i], {renderer: renderer, district: i, weight: 0.6, color: "#555",
-                                   opacity: 0.8, fillOpacity: 0.65, fillColor: colourOf(i)});
+                                   opacity: 0.8, fillOpacity: colours.fill_opacity,
+                                   fillColor: colourOf(i)});
       p.bindTooltip(tip.bind(null, i), {sticky: true});
       p.on("mouseover", hi).on("mouseout", lo);
       target.addLayer(p);
@@ -79,7 +83,8 @@ function covplanMap(map, dataId, G) {
   var beforeLayers = null;
   if (G.before && data.before) {
     beforeLayers = districts(G.before, function (i) {
-      var c = data.before.covered[i]; return c < 0 ? NODATA : (c ? COV : NOCOV);
+      var c = data.before.covered[i];
+      return c < 0 ? colours.nodata : (c ? colours.covered : colours.gap);
     });
   }
   // the gaps layer draws nothing itself: while it is on, gap districts get a dashed outline
@@ -127,7 +132,7 @@ function covplanMap(map, dataId, G) {
   for (var j = 0; j < centres.lat.length; j++) {
     markers[j] = L.circleMarker([centres.lat[j], centres.lon[j]], {
       radius: 6, weight: 1, color: "#fff", fillOpacity: 0.95, className: "cp-centre",
-      fillColor: centres.types.length ? centres.types[centres.type[j]].color : "#0072b2"
+      fillColor: centres.types.length ? centres.types[centres.type[j]].color : colours.centre
     }).bindPopup(popup.bind(null, centres, j));
   }
   G.centres.addLayers(markers);
@@ -147,16 +152,40 @@ function covplanMap(map, dataId, G) {
           popup.bind(null, sites, q)));
     }
   }
-  function panel(pos, html, cls) {
+  // a panel is a <details>: its heading opens and closes it; it starts closed when, open,
+  // it would cover a district at the first view (small windows)
+  var panels = [];
+  function panel(pos, heading, html, cls) {
     var c = L.control({position: pos});
     c.onAdd = function () {
-      var div = L.DomUtil.create("div", "cp-panel " + (cls || ""));
-      div.innerHTML = html;
+      var div = L.DomUtil.create("details", "cp-panel " + cls);
+      div.open = true;
+      div.innerHTML = "<summary>" + heading + "</summary>" + html;
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
     };
-    return c.addTo(map);
+    panels.push(c.addTo(map));
+  }
+  function covers(box) {
+    var rect = L.bounds(L.point(box.left, box.top), L.point(box.right, box.bottom));
+    var origin = map.getContainer().getBoundingClientRect();
+    rect = L.bounds(rect.min.subtract([origin.left, origin.top]),
+                    rect.max.subtract([origin.left, origin.top]));
+    for (var i = 0; i < n; i++) {
+      if (!layers[i]) continue;
+      var b = layers[i].getBounds();
+      var px = L.bounds(map.latLngToContainerPoint(b.getNorthWest()),
+                        map.latLngToContainerPoint(b.getSouthEast()));
+      if (rect.intersects(px)) return true;
+    }
+    return false;
+  }
+  function foldPanels() {
+    panels.forEach(function (c) {
+      var el = c.getContainer();
+      if (covers(el.getBoundingClientRect())) el.open = false;
+    });
   }
   var counts = data.classes.map(function () { return 0; });
   dist.colour_class.forEach(function (k) { counts[k] += 1; });
@@ -164,7 +193,7 @@ function covplanMap(map, dataId, G) {
   data.classes.forEach(function (c, k) {
     lg += sw(c.color) + c.label + " (" + counts[k] + ")<br>";
   });
-  lg += sw("none", ";border:2px dashed " + GAP) + "gap outline<br>";
+  lg += sw("none", ";border:2px dashed " + colours.gap_line) + "gap outline<br>";
   if (centres.types.length) {
     lg += "<h4>Centre type</h4>";
     centres.types.forEach(function (t) {
@@ -172,13 +201,15 @@ function covplanMap(map, dataId, G) {
     });
   }
   if (data.before) {
-    lg += "<h4>Before (layer)</h4>" + sw(COV) + "covered<br>" + sw(NOCOV) + "gap<br>";
+    lg += "<h4>Before (layer)</h4>" + sw(colours.covered) + "covered<br>" +
+      sw(colours.gap) + "gap<br>";
   }
   if (data.sites) lg += "<span class='cp-site'>&#9733;</span> proposed site<br>";
-  panel("bottomright", lg, "cp-legend");
-  var sm = "<h4>Summary</h4>" + data.summary.join("<br>");
+  panel("bottomright", "Legend", lg, "cp-legend");
+  var sm = data.summary.join("<br>");
   if (data.before) sm += "<h4>Before</h4>" + data.before.summary.join("<br>");
-  panel("bottomleft", sm, "cp-summary");
+  panel("bottomleft", "Summary", sm, "cp-summary");
+  foldPanels();
   if (data.title) {
     L.DomUtil.create("div", "cp-title", map.getContainer()).innerHTML = data.title;
   }
