@@ -324,3 +324,59 @@ def test_india_coarse_level_keeps_every_district_with_fewer_vertices():
 def test_small_maps_have_no_coarse_level(result):
     # the 3x3 grid's squares cannot be simplified: a second level would save nothing
     assert _payload(_html(result))["coarse"] is None
+
+
+def _png_header(data: bytes) -> tuple[int, int, float]:
+    """Width, height (IHDR) and dots per inch (pHYs, pixels per metre) read from PNG bytes."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    at = data.index(b"pHYs") + 4
+    per_metre = int.from_bytes(data[at:at + 4], "big")
+    return width, height, per_metre * 0.0254
+
+
+def test_png_takes_a_size_in_pixels_and_a_dpi(result, tmp_path):
+    path = maps.write_png(result, tmp_path / "a.png", size=(1600, 1200), dpi=150)
+    width, height, dpi = _png_header(path.read_bytes())
+    assert (width, height) == (1600, 1200)
+    assert dpi == pytest.approx(150, abs=0.1)
+
+
+def test_png_title_with_dollars_is_text_not_tex(result, tmp_path):
+    # issue 8: matplotlib read '$...$' as mathtext and failed on a title such as this one
+    title = "Budget $5M $\\frac{1}{0 $ and a lone $"
+    path = maps.write_png(result, tmp_path / "a.png", title=title)
+    assert _png_header(path.read_bytes())[0] == 1000
+
+
+def test_png_legend_sits_beside_the_map():
+    # issue 8: the legend covered India's southern tip; it now lies outside the map's axes
+    from covplan.datasets import india_districts_path
+    from covplan.maps import png
+
+    districts = read_boundaries(india_districts_path(), id_col="lgd_code")
+    result = assess(districts, read_points(HERE / "centres.csv"), Rule())
+    fig = png._figure(result, title="India", color_by="status", simplify_m=None, size=None,
+                      dpi=100)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= frame.x1  # wholly to the right of the map
+    assert legend.x1 <= fig.bbox.x1  # and inside the picture
+
+
+def test_offline_assets_are_looked_for_only_where_expected(result, tmp_path):
+    # issue 8: --assets / searched the whole disk; only the folder, dist/ and the npm layout
+    # (node_modules/<package>/dist) are looked at now
+    for name in map_page._OFFLINE_FILES:
+        package = "leaflet.markercluster" if "luster" in name else "leaflet"
+        target = tmp_path / "node_modules" / package / "dist" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(f"/* npm {name} */", encoding="utf-8")
+    assert "/* npm leaflet.js */" in _html(result, offline=True, assets=tmp_path)
+    deep = tmp_path / "deep" / "down"
+    deep.mkdir(parents=True)
+    for name in map_page._OFFLINE_FILES:
+        (deep / name).write_text("/* too deep */", encoding="utf-8")
+    with pytest.raises(InputError, match="leaflet.css"):
+        maps.coverage_map(result, offline=True, assets=tmp_path / "deep")

@@ -50,6 +50,16 @@ _NO_LEAFLET = (
 #: also makes the page load faster.
 _CLUSTER_OPTIONS = {"chunkedLoading": True, "disableClusteringAtZoom": 8,
                     "spiderfyOnMaxZoom": False}
+#: Where in an assets folder each file may be: the folder itself, or where npm puts it
+#: (node_modules/leaflet/dist, node_modules/leaflet.markercluster/dist). Only these places are
+#: looked at, never a search of the whole tree (``assets=/`` must not walk the disk).
+_ASSET_FOLDERS = {
+    name: (".", "dist", f"{package}/dist", f"node_modules/{package}/dist")
+    for name, package in (("leaflet.css", "leaflet"), ("leaflet.js", "leaflet"),
+                          ("MarkerCluster.css", "leaflet.markercluster"),
+                          ("MarkerCluster.Default.css", "leaflet.markercluster"),
+                          ("leaflet.markercluster.js", "leaflet.markercluster"))
+}
 _OFFLINE_FILES = {  # file name -> (xstatic module that ships it)
     "leaflet.css": "xstatic.pkg.leaflet",
     "leaflet.js": "xstatic.pkg.leaflet",
@@ -135,10 +145,13 @@ def _offline_assets(assets: str | os.PathLike | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, module in _OFFLINE_FILES.items():
         if assets is not None:
-            found = sorted(Path(assets).rglob(name))
+            places = [Path(assets, folder, name) for folder in _ASSET_FOLDERS[name]]
+            found = [p for p in places if p.is_file()]
             if not found:
-                raise InputError(f"{assets}: no file named {name}; the assets folder needs "
-                                 f"{', '.join(_OFFLINE_FILES)}")
+                raise InputError(
+                    f"{assets}: no {name} in it (looked at "
+                    f"{', '.join(str(p.relative_to(assets)) for p in places)}); the assets "
+                    f"folder needs {', '.join(_OFFLINE_FILES)}")
             path = found[0]
         else:
             try:
