@@ -45,7 +45,8 @@ from covplan.errors import InputError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from covplan.engine import CoverageResult, Rule
+    from covplan.engine import CoverageResult
+    from covplan.rules import CoverageRule
 
 __all__ = [
     "MatrixPlan",
@@ -425,6 +426,7 @@ def _solve_milp(
     if add is not None:
         h.addRow(-inf, float(add), n_x, np.arange(n_x, dtype=np.int32), np.ones(n_x))
     else:
+        assert need is not None  # a target when no count of sites is given
         h.addRow(float(need), inf, n_y, np.arange(n_x, n_x + n_y, dtype=np.int32), weight)
 
     # warm start from greedy
@@ -508,7 +510,7 @@ def _solve_milp(
         return chosen, label, gap, details
     gap = float(info.mip_gap)
     if not math.isfinite(gap):
-        gap = None  # type: ignore[assignment]
+        gap = None
     if interrupted:
         label = "interrupted"
     elif solved:
@@ -835,23 +837,12 @@ def default_candidates(boundaries: gpd.GeoDataFrame, mask: np.ndarray | None = N
     ).reset_index(drop=True)
 
 
-def _radius_m(rule: Rule) -> float:
-    if rule.kind == "radius":
-        return float(rule.radius_km) * 1000.0
-    return 0.0
-
-
 def candidate_matrix(
-    boundaries: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, rule: Rule
+    boundaries: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, rule: CoverageRule
 ) -> sparse.csc_array:
-    """Districts x candidates: which candidate would cover which district under ``rule``.
-
-    Presence: the candidate lies inside the district or on its boundary. Radius: the geodesic
-    WGS84 distance from the district polygon to the candidate is at most the radius.
-    """
-    from covplan.geodesy import polygons_within
-
-    pi, qi, _ = polygons_within(boundaries.geometry, candidates.geometry, _radius_m(rule))
+    """Districts x candidates: which candidate would cover which district under ``rule``
+    (the rule's pairs within reach)."""
+    pi, qi, _ = rule.pairs(boundaries.geometry, candidates.geometry)
     shape = (len(boundaries), len(candidates))
     return sparse.csc_array((np.ones(pi.size, dtype=bool), (pi, qi)), shape=shape)
 
@@ -905,7 +896,8 @@ class PlanRun:
     sites: gpd.GeoDataFrame
 
 
-def plan(boundaries: gpd.GeoDataFrame, centres: gpd.GeoDataFrame, rule: Rule, **kwargs: Any
+def plan(boundaries: gpd.GeoDataFrame, centres: gpd.GeoDataFrame, rule: CoverageRule,
+         **kwargs: Any
          ) -> dict[str, Any]:
     """Plan new sites on top of the existing centres; the JSON-ready report.
 
@@ -921,7 +913,7 @@ def plan(boundaries: gpd.GeoDataFrame, centres: gpd.GeoDataFrame, rule: Rule, **
 def run_plan(
     boundaries: gpd.GeoDataFrame,
     centres: gpd.GeoDataFrame,
-    rule: Rule,
+    rule: CoverageRule,
     *,
     add: int | None = None,
     target: float | None = None,
@@ -939,7 +931,7 @@ def run_plan(
     boundaries, centres
         As returned by :func:`covplan.io.read_boundaries` and :func:`covplan.io.read_points`.
     rule
-        The coverage rule (:class:`covplan.engine.Rule`); only ``min_centers=1`` is supported.
+        The coverage rule (:mod:`covplan.rules`); only ``min_centers=1`` is supported.
     add, target
         Open at most ``add`` sites for the most coverage, or the fewest sites that reach
         ``target`` percent. Exactly one.
@@ -959,7 +951,7 @@ def run_plan(
     """
     from covplan.engine import assess
 
-    if getattr(rule, "min_centers", 1) != 1:
+    if rule.min_centers != 1:
         raise InputError(
             f"--min-centers {rule.min_centers}: plan supports only --min-centers 1 "
             "(a district covered by one centre); drop the option"

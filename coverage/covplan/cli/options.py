@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -129,15 +130,18 @@ def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 
 def make_rule(radius_km: float | None, min_centers: int):
     """The coverage rule the options describe (bad values raise one-line errors)."""
-    from covplan.engine import Rule
+    from covplan.rules import Rule
 
     if radius_km is not None and radius_km < 0:
         raise click.BadParameter(f"{radius_km:g} is negative; give a distance >= 0 km",
                                  param_hint="--radius-km")
+    if radius_km is not None and not math.isfinite(radius_km):
+        raise click.BadParameter(f"{radius_km:g} is not a finite distance; give km >= 0",
+                                 param_hint="--radius-km")
     if min_centers < 1:
         raise click.BadParameter(f"{min_centers} is less than 1", param_hint="--min-centers")
     if radius_km is None:
-        return Rule("presence", min_centers)
+        return Rule.presence(min_centers=min_centers)
     return Rule.radius(radius_km, min_centers=min_centers)
 
 

@@ -190,14 +190,6 @@ def _inline(m: folium.Map, assets: dict[str, str]) -> None:
 # --------------------------------------------------------------------------- public API
 
 
-def _ring_m(rule: Any) -> float | None:
-    """The ring the rule draws round each centre, in metres (None: no ring)."""
-    ring_m = getattr(rule, "ring_m", None)
-    if ring_m is None:  # TEMPORARY bridge until main's rule objects have ring_m()
-        return rule.reach_m or None
-    return ring_m()
-
-
 def coverage_map(
     result: Any,
     *,
@@ -250,7 +242,7 @@ def coverage_map(
     """
     if color_by not in COLOR_BY:
         raise InputError(f"unknown --color-by {color_by!r}; use one of: {', '.join(COLOR_BY)}")
-    ring_m = _ring_m(result.rule) if show_radius else None
+    ring_m = result.rule.ring_m() if show_radius else None
     if show_radius and not ring_m:
         raise InputError("--show-radius needs a radius rule: pass --radius-km")
     simplify_m = DEFAULT_SIMPLIFY_M if simplify_m is None else float(simplify_m)
