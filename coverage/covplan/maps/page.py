@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import import_module, resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import branca.element
 import folium
@@ -99,20 +99,21 @@ covplanMap({{ this.map.get_name() }}, "{{ this.get_name() }}", {{ this.groups }}
     def get_name(self) -> str:
         return "covplan_data_" + super().get_name().rsplit("_", 1)[1]
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> Any:
         refs = {k: (v.get_name() if v is not None else None) for k, v in self.group_refs.items()}
         self.groups = "{" + ", ".join(f'"{k}": {v or "null"}' for k, v in sorted(refs.items())) \
             + "}"
-        root = self.get_root()
+        root = cast(branca.element.Figure, self.get_root())
         root.header.add_child(_Raw("<script>" + _script_text() + "</script>"),
                               name="covplan_js")
-        super().render(**kwargs)
+        return super().render(**kwargs)
 
 
 @cache
 def _static(name: str) -> str:
     """A file of the browser code shipped in ``covplan/maps/static``."""
-    return resources.files("covplan.maps").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("covplan.maps").joinpath("static").joinpath(name).read_text(
+        encoding="utf-8")
 
 
 def _script_text() -> str:
@@ -164,10 +165,15 @@ def _offline_assets(assets: str | os.PathLike | None) -> dict[str, str]:
             path = base / name
         text = path.read_text(encoding="utf-8")
         if name == "leaflet.css":
-            text = re.sub(r"url\((images/[\w.-]+\.png)\)",
-                          lambda m, d=path.parent: _data_uri(d / m.group(1)), text)
+            text = _inline_images(text, path.parent)
         out[name] = text
     return out
+
+
+def _inline_images(css: str, folder: Path) -> str:
+    """Leaflet's CSS with its ``url(images/...png)`` as data URIs (the file stays one file)."""
+    return re.sub(r"url\((images/[\w.-]+\.png)\)",
+                  lambda found: _data_uri(folder / found.group(1)), css)
 
 
 def _data_uri(path: Path) -> str:
@@ -182,7 +188,7 @@ def _inline(m: folium.Map, assets: dict[str, str]) -> None:
                                          "MarkerCluster.Default.css"))
     js = "\n".join(assets[n].replace("</script", "<\\/script")
                    for n in ("leaflet.js", "leaflet.markercluster.js"))
-    header = m.get_root().header
+    header = cast(branca.element.Figure, m.get_root()).header
     header.add_child(_Raw(f"<style>{css}</style>"), name="leaflet_inline_css")
     header.add_child(_Raw(f"<script>{js}</script>"), name="leaflet_inline_js")
 
@@ -264,8 +270,9 @@ def coverage_map(
     m.options.update({"minZoom": 2, "maxZoom": 18})  # the cluster layer needs a maxZoom
     m.default_js = [("leaflet", _LEAFLET_CDN + ".js")]
     m.default_css = [("leaflet_css", _LEAFLET_CDN + ".css")]
+    root = cast(branca.element.Figure, m.get_root())
     if title:
-        m.get_root().title = html.escape(title)
+        root.title = html.escape(title)
     if tiles is not None or not offline:
         folium.TileLayer(
             tiles=tiles or "OpenStreetMap",
@@ -274,7 +281,9 @@ def coverage_map(
         ).add_to(m)
 
     def group(name: str, *, show: bool = True, overlay: bool = True) -> folium.FeatureGroup:
-        return folium.FeatureGroup(name=name, show=show, overlay=overlay).add_to(m)
+        layer = folium.FeatureGroup(name=name, show=show, overlay=overlay)
+        layer.add_to(m)
+        return layer
 
     layer_name = {"status": "Districts: coverage", "centers": "Districts: centres inside",
                   "per-weight": f"Districts: centres per {_PER_WEIGHT:,} weight"}[color_by]
@@ -289,11 +298,12 @@ def coverage_map(
     refs["outlines"] = group("Group outlines") if group_names else None
     refs["rings"] = group(f"Radius {ring_m / 1000:g} km") if ring_m else None
     cluster = folium.plugins.MarkerCluster(name=f"Centres ({len(centres):,})",
-                                           options=_CLUSTER_OPTIONS).add_to(m)
+                                           options=_CLUSTER_OPTIONS)
+    cluster.add_to(m)
     refs["centres"] = cluster
     refs["sites"] = group(f"Proposed sites ({len(sites):,})") if "sites" in payload else None
     if not offline:
-        m.get_root().html.add_child(_Raw(_NO_LEAFLET), name="covplan_no_leaflet")
+        root.html.add_child(_Raw(_NO_LEAFLET), name="covplan_no_leaflet")
     if offline:
         m.default_js, m.default_css = [], []
         cluster.default_js, cluster.default_css = [], []

@@ -144,17 +144,18 @@ def _sig(value: float) -> float:
 def _classes(districts: Any, color_by: str) -> tuple[list[int], list[ColourClass], str]:
     """Class index per district, the classes (label, colour) and the legend heading."""
     if color_by == "status":
-        cls = [0 if bool(c) else 1 for c in districts["covered"]]
-        return cls, [{"label": "covered", "color": palette.COVERED},
-                     {"label": "gap (not covered)", "color": palette.GAP}], "Coverage"
+        status: list[ColourClass] = [{"label": "covered", "color": palette.COVERED},
+                                     {"label": "gap (not covered)", "color": palette.GAP}]
+        return [0 if bool(c) else 1 for c in districts["covered"]], status, "Coverage"
     if color_by == "centers":
         n = np.asarray(districts["centers"], dtype=np.int64)
-        cls = np.zeros(len(n), dtype=int)
-        for i, (lo, hi, _) in enumerate(_CENTRE_BINS):
-            cls[(n >= lo) & ((n <= hi) if hi is not None else True)] = i
-        classes = [{"label": lab, "color": col}
-                   for (_, _, lab), col in zip(_CENTRE_BINS, palette.SEQUENTIAL, strict=True)]
-        return cls.tolist(), classes, "Centres in district"
+        binned = np.zeros(len(n), dtype=int)
+        for i, (low, high, _) in enumerate(_CENTRE_BINS):
+            binned[(n >= low) & ((n <= high) if high is not None else True)] = i
+        bins: list[ColourClass] = [
+            {"label": lab, "color": col}
+            for (_, _, lab), col in zip(_CENTRE_BINS, palette.SEQUENTIAL, strict=True)]
+        return binned.tolist(), bins, "Centres in district"
     if color_by == "per-weight":
         weight = np.asarray(districts["weight"], dtype=float)
         if not np.any(weight > 0):
@@ -167,28 +168,31 @@ def _classes(districts: Any, color_by: str) -> tuple[list[int], list[ColourClass
         breaks = sorted({_sig(b) for b in np.quantile(positive, [0.25, 0.5, 0.75, 0.9])}
                         - {0.0}) if len(positive) else []
         edges = [0.0, *breaks]
-        classes = [{"label": "0", "color": palette.RATES[0]}]
+        rates: list[ColourClass] = [{"label": "0", "color": palette.RATES[0]}]
         for i, lo in enumerate(edges):
-            hi = edges[i + 1] if i + 1 < len(edges) else None
-            label = f"> {lo:g} – {hi:g}" if hi is not None else f"> {lo:g}"
-            classes.append({"label": label, "color": palette.RATES[min(i + 1, 5)]})
-        classes.append({"label": "no weight", "color": palette.NODATA})
-        cls = []
+            top = edges[i + 1] if i + 1 < len(edges) else None
+            label = f"> {lo:g} – {top:g}" if top is not None else f"> {lo:g}"
+            rates.append({"label": label, "color": palette.RATES[min(i + 1, 5)]})
+        rates.append({"label": "no weight", "color": palette.NODATA})
+        rate_class: list[int] = []
         for r in rate:
             if np.isnan(r):
-                cls.append(len(classes) - 1)
+                rate_class.append(len(rates) - 1)
             elif r <= 0:
-                cls.append(0)
+                rate_class.append(0)
             else:
-                cls.append(1 + sum(1 for e in edges[1:] if r > e))
-        return cls, classes, f"Centres per {_PER_WEIGHT:,} weight"
+                rate_class.append(1 + sum(1 for e in edges[1:] if r > e))
+        return rate_class, rates, f"Centres per {_PER_WEIGHT:,} weight"
     raise InputError(f"unknown colour scheme {color_by!r}; use one of: {', '.join(COLOR_BY)}")
 
 
-def _table(frame: Any, skip: tuple[str, ...]) -> tuple[list[str], list, list]:
+def _table(frame: Any, skip: tuple[str, ...]
+           ) -> tuple[list[str], list[list[str] | None], list[list[Any]]]:
     """Columns of a point frame as compact JSON: dictionary-coded when values repeat."""
     cols = [c for c in frame.columns if c not in skip]
-    out_cols, dicts, data = [], [], []
+    out_cols: list[str] = []
+    dicts: list[list[str] | None] = []
+    data: list[list[Any]] = []
     n = len(frame)
     for col in cols:
         values = [_text(v) for v in frame[col].tolist()]

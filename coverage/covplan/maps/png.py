@@ -116,7 +116,8 @@ def _figure(result: Any, *, title: str | None, color_by: str, simplify_m: float 
     groups = [_text(g) for g in districts["group"].tolist()]
     names = {g: i for i, g in enumerate(sorted({g for g in groups if g is not None}))}
     if names:
-        enc = _Encoded(simple, np.array([names.get(g, -1) for g in groups], dtype=np.int64),
+        enc = _Encoded(simple, np.array([-1 if g is None else names[g] for g in groups],
+                                        dtype=np.int64),
                        _decimals(simplify_m))
         ax.add_collection(LineCollection(enc.outline_lines(), colors="#333333",
                                          linewidths=0.5))
@@ -130,8 +131,8 @@ def _figure(result: Any, *, title: str | None, color_by: str, simplify_m: float 
     s = result.summary
     if title:
         fig.suptitle(title, fontsize=13, y=0.985, parse_math=False)  # '$' is not TeX here
-    handles = [Patch(facecolor=c["color"], edgecolor="#666666", label=c["label"])
-               for c in classes]
+    handles: list[Any] = [Patch(facecolor=c["color"], edgecolor="#666666", label=c["label"])
+                          for c in classes]
     if len(pts):
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=2,
                               color="#222222", label=f"centre ({len(pts):,})"))
