@@ -116,6 +116,8 @@ class Page:
 
     def hover_district(self, index: int, lon: float, lat: float) -> str:
         """Zoom to district ``index``, move the mouse over ``lon, lat``; the tooltip text."""
+        self.page.mouse.move(1, 1)  # off every district: an open tooltip closes
+        self.page.wait_for_timeout(100)
         point = self.page.evaluate(
             """([key, i, lat, lon]) => {
                 const m = window.covplanMaps[key];
@@ -125,8 +127,10 @@ class Page:
                 return [rect.left + p.x, rect.top + p.y];
             }""", [self.key, index, lat, lon])
         self.page.wait_for_timeout(200)
-        self.page.mouse.move(point[0] - 3, point[1] - 3)
-        self.page.mouse.move(point[0], point[1])
+        # the canvas renderer looks for the polygon under the mouse at most every 32 ms
+        for dx, dy in ((-3, -3), (0, 0), (1, 0)):
+            self.page.mouse.move(point[0] + dx, point[1] + dy)
+            self.page.wait_for_timeout(60)
         tooltip = self.page.locator(".leaflet-tooltip")
         tooltip.first.wait_for(state="visible", timeout=5_000)
         return tooltip.first.inner_text()
@@ -268,4 +272,75 @@ def test_cluster_bubbles_are_neither_coverage_nor_type_colours(browser, india, t
     page.page.wait_for_timeout(500)
     assert page.page.locator(".marker-cluster").count() == 0
     assert page.page.locator("path.cp-centre").count() > 0
+    page.context.close()
+
+
+def test_every_india_district_is_drawn_hoverable_and_searchable(browser, india, tmp_path):
+    # issue 13: the canvas renderer and the coarse level still draw every district, in its
+    # colour, and each can be hovered and found
+    from shapely.ops import polylabel
+
+    from covplan.maps import palette
+
+    districts = india.districts.reset_index(drop=True)
+    points = []  # per district: a point deep inside, and how deep (degrees of latitude)
+    for geom in districts.geometry:
+        part = max(shapely.get_parts(geom), key=lambda p: p.area)
+        inner = polylabel(part, tolerance=0.005)
+        points.append([inner.y, inner.x, part.exterior.distance(inner) if not part.interiors
+                       else part.boundary.distance(inner)])
+    colours = [palette.COVERED if c else palette.GAP for c in districts["covered"]]
+    path = maps.write_map(maps.coverage_map(india, offline=True), tmp_path / "india.html")
+    page = Page(browser, offline=True)
+    page.open(path, len(districts))
+    checked = page.page.evaluate(
+        """([key, points, colours]) => {
+            const m = window.covplanMaps[key];
+            const canvas = document.querySelector('.leaflet-overlay-pane canvas');
+            const r = canvas.getBoundingClientRect();
+            const o = m.map.getContainer().getBoundingClientRect();
+            const sx = canvas.width / r.width, sy = canvas.height / r.height;
+            const img = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+            const out = {checked: 0, wrong: []};
+            points.forEach(([lat, lon, depth], i) => {
+                const p = m.map.latLngToContainerPoint([lat, lon]);
+                const q = m.map.latLngToContainerPoint([lat + depth, lon]);
+                if (p.y - q.y < 4) return;  // under 4 px deep: checked by hovering below
+                const x = Math.round((o.left + p.x - r.left) * sx);
+                const y = Math.round((o.top + p.y - r.top) * sy);
+                const k = 4 * (y * canvas.width + x), d = img.data;
+                const want = colours[i].match(/[0-9a-f]{2}/g).map(h => parseInt(h, 16));
+                const ok = Math.abs(d[k + 3] - 166) <= 3 &&
+                    want.every((v, c) => Math.abs(d[k + c] - v) <= 3);
+                out.checked += 1;
+                if (!ok) out.wrong.push([i, Array.from(d.slice(k, k + 4))]);
+            });
+            return out; }""", [page.key, points, colours])
+    assert checked["wrong"] == []
+    assert checked["checked"] >= 0.7 * len(districts)  # 581 of 777 at 1100x800
+    # the smallest districts (too small to check by pixel at country zoom): hover each
+    import pyproj
+
+    geod = pyproj.Geod(ellps="WGS84")
+    areas = [abs(geod.geometry_area_perimeter(g)[0]) for g in districts.geometry]
+    # (without centres inside: a centre's marker would take the mouse)
+    small = [i for i in sorted(range(len(areas)), key=areas.__getitem__)
+             if districts.loc[i, "centers"] == 0][:3]
+    for index in small:
+        lat, lon, _ = points[index]
+        text = page.hover_district(int(index), lon, lat)
+        assert districts.loc[index, "name"] in text
+    # every district is in the search list, and the search finds the smallest one by name
+    box = page.page.locator(".cp-search input")
+    box.focus()
+    options = page.page.evaluate("() => [...document.querySelectorAll('.cp-search option')]"
+                                 ".map(o => o.value)")
+    assert len(options) == len(districts)
+    assert all(f"({i})" in o for o, i in zip(options, districts["id"], strict=True))
+    name = districts.loc[small[0], "name"]
+    page.page.mouse.move(1, 1)
+    box.fill(name)
+    box.press("Enter")
+    page.page.locator(".leaflet-tooltip", has_text=name).wait_for(timeout=5_000)
+    assert page.errors == []
     page.context.close()
