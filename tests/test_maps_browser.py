@@ -98,7 +98,7 @@ class Page:
         self.page.goto(path.as_uri())
         try:
             self.page.wait_for_function(
-                "window.covplanMaps && Object.values(window.covplanMaps)[0].drawn",
+                "window.covplanMaps && Object.values(window.covplanMaps)[0].complete",
                 polling=100, timeout=30_000)  # rAF polling stalls in headless Chromium
         except Exception as exc:
             raise AssertionError(f"districts not drawn; page errors: {self.errors}, "

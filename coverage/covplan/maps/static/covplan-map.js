@@ -129,27 +129,31 @@ function covplanMap(map, dataId, G) {
     return h + "</table>";
   }
   var centres = data.centres, markers = new Array(centres.lat.length);
-  for (var j = 0; j < centres.lat.length; j++) {
-    markers[j] = L.circleMarker([centres.lat[j], centres.lon[j]], {
-      radius: 6, weight: 1, color: "#fff", fillOpacity: 0.95, className: "cp-centre",
-      fillColor: centres.types.length ? centres.types[centres.type[j]].color : colours.centre
-    }).bindPopup(popup.bind(null, centres, j));
-  }
-  G.centres.addLayers(markers);
-  if (G.rings && data.ring_m) {
-    var canvas = L.canvas();
-    for (var r = 0; r < centres.lat.length; r++) {
-      G.rings.addLayer(L.circle([centres.lat[r], centres.lon[r]], {
-        radius: data.ring_m, renderer: canvas, weight: 1, color: "#444", fillOpacity: 0.04,
-        interactive: false}));
+  // centres, rings and sites come once the districts are on the screen (the page shows the
+  // districts first, and the clustering of thousands of centres follows)
+  function addPoints() {
+    for (var j = 0; j < centres.lat.length; j++) {
+      markers[j] = L.circleMarker([centres.lat[j], centres.lon[j]], {
+        radius: 6, weight: 1, color: "#fff", fillOpacity: 0.95, className: "cp-centre",
+        fillColor: centres.types.length ? centres.types[centres.type[j]].color : colours.centre
+      }).bindPopup(popup.bind(null, centres, j));
     }
-  }
-  if (G.sites && data.sites) {
-    var sites = data.sites;
-    for (var q = 0; q < sites.lat.length; q++) {
-      G.sites.addLayer(L.marker([sites.lat[q], sites.lon[q]], {icon: L.divIcon({
-        className: "cp-site", html: "&#9733;", iconSize: [20, 20]})}).bindPopup(
-          popup.bind(null, sites, q)));
+    G.centres.addLayers(markers);
+    if (G.rings && data.ring_m) {
+      var canvas = L.canvas();
+      for (var r = 0; r < centres.lat.length; r++) {
+        G.rings.addLayer(L.circle([centres.lat[r], centres.lon[r]], {
+          radius: data.ring_m, renderer: canvas, weight: 1, color: "#444", fillOpacity: 0.04,
+          interactive: false}));
+      }
+    }
+    if (G.sites && data.sites) {
+      var sites = data.sites;
+      for (var q = 0; q < sites.lat.length; q++) {
+        G.sites.addLayer(L.marker([sites.lat[q], sites.lon[q]], {icon: L.divIcon({
+          className: "cp-site", html: "&#9733;", iconSize: [20, 20]})}).bindPopup(
+            popup.bind(null, sites, q)));
+      }
     }
   }
   // a panel is a <details>: its heading opens and closes it; it starts closed when, open,
@@ -268,10 +272,20 @@ function covplanMap(map, dataId, G) {
   };
   fs.addTo(map);
   document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
-  var api = {map: map, districts: layers, centres: markers, data: data, drawn: false};
+  var api = {map: map, districts: layers, centres: markers, data: data, drawn: false,
+             complete: false};
   window.covplanMaps = window.covplanMaps || {};
   window.covplanMaps[dataId] = api;
   // animation frames run in the order they were asked for: the canvas asked first, so when
-  // this one runs, every district is on the screen
-  L.Util.requestAnimFrame(function () { api.drawn = true; });
+  // this one runs, every district is on the screen; the points follow after that frame
+  // (drawnAt and completeAt: milliseconds since navigation start, for benchmarks)
+  L.Util.requestAnimFrame(function () {
+    api.drawn = true;
+    api.drawnAt = performance.now();
+    setTimeout(function () {
+      addPoints();
+      api.complete = true;
+      api.completeAt = performance.now();
+    }, 0);
+  });
 }
