@@ -159,8 +159,9 @@ def _offline_assets(assets: str | os.PathLike | None) -> dict[str, str]:
                 base = Path(import_module(module).BASE_DIR)
             except ImportError as exc:
                 raise CovplanError(
-                    f"--offline needs the package {module.split('.')[-1].replace('_', '-')} "
-                    "(xstatic); install covplan with its dependencies or pass --assets DIR"
+                    f"offline maps need the package "
+                    f"{module.split('.')[-1].replace('_', '-')} (xstatic); install covplan "
+                    "with its dependencies, or give assets (a folder with the Leaflet files)"
                 ) from exc
             path = base / name
         text = path.read_text(encoding="utf-8")
@@ -247,13 +248,14 @@ def coverage_map(
         ``attrs["source"]``).
     """
     if color_by not in COLOR_BY:
-        raise InputError(f"unknown --color-by {color_by!r}; use one of: {', '.join(COLOR_BY)}")
+        raise InputError(f"color_by {color_by!r}: use one of {', '.join(COLOR_BY)}")
     ring_m = result.rule.ring_m() if show_radius else None
     if show_radius and not ring_m:
-        raise InputError("--show-radius needs a radius rule: pass --radius-km")
+        raise InputError("show_radius needs a rule with a ring (a radius rule, e.g. "
+                         "covplan.Rule.radius(25)); this rule's ring_m() is None")
     simplify_m = DEFAULT_SIMPLIFY_M if simplify_m is None else float(simplify_m)
     if not math.isfinite(simplify_m) or simplify_m < 0:
-        raise InputError(f"--simplify-m must be 0 or more metres, not {simplify_m}")
+        raise InputError(f"simplify_m must be 0 or more metres, not {simplify_m}")
     districts = result.districts
     if len(districts) == 0:
         raise InputError("no districts to map")

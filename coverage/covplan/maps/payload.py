@@ -159,8 +159,8 @@ def _classes(districts: Any, color_by: str) -> tuple[list[int], list[ColourClass
     if color_by == "per-weight":
         weight = np.asarray(districts["weight"], dtype=float)
         if not np.any(weight > 0):
-            raise InputError("--color-by per-weight needs a weight: pass --weight-col "
-                             "(a numeric column with positive values)")
+            raise InputError("color_by 'per-weight' needs districts with a positive weight "
+                             "(read_boundaries(..., weight_col=...))")
         n = np.asarray(districts["centers"], dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = np.where(weight > 0, n / weight * _PER_WEIGHT, np.nan)
