@@ -4,24 +4,13 @@ brute-force scan of a densely sampled boundary)."""
 from __future__ import annotations
 
 import numpy as np
-import pyproj
 import pytest
 import shapely
+from _reference import GEOD, brute_distance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from covplan.geodesy import nearest_to_polygons, polygons_within
-
-GEOD = pyproj.Geod(ellps="WGS84")
-
-
-def brute_distance(poly, pt) -> float:
-    """Reference: geodesic distance to boundary points every ~50 m (edges straight in lon/lat)."""
-    if poly.intersects(pt):
-        return 0.0
-    coords = shapely.get_coordinates(shapely.segmentize(poly.boundary, 0.0005))
-    n = len(coords)
-    return float(GEOD.inv(np.full(n, pt.x), np.full(n, pt.y), coords[:, 0], coords[:, 1])[2].min())
 
 
 def test_point_inside_and_on_boundary_is_zero():
@@ -67,9 +56,44 @@ lon = st.floats(-20, 20)
 lat = st.floats(-60, 60)
 
 
+@pytest.mark.parametrize("exact_bounds", [False, True])
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(lon, lat), min_size=1, max_size=6), st.integers(0, 10_000))
-def test_nearest_agrees_with_brute_force(centres, seed):
+def test_nearest_agrees_with_brute_force(exact_bounds, centres, seed):
+    """Both candidate filters (the sphere's margin, and the exact bounds that take over when
+    the margin would hold too many pairs) agree with the brute-force scan."""
+    from covplan.geodesy import polygons
+
+    limit = polygons._MAX_SPHERE_PAIRS
+    polygons._MAX_SPHERE_PAIRS = -1 if exact_bounds else limit
+    try:
+        _nearest_agrees(centres, seed)
+    finally:
+        polygons._MAX_SPHERE_PAIRS = limit
+
+
+def test_far_clustered_centres_agree_with_brute_force():
+    """300 centres on another continent, clustered, so each district's nearest is a near-tie
+    among many: the answer still equals brute force."""
+    rng = np.random.default_rng(7)
+    polys = [shapely.box(77 + i, 20, 77.8 + i, 20.8) for i in range(3)]
+    pts = [shapely.Point(x, y) for x, y in zip(rng.uniform(0, 20, 300),
+                                                rng.uniform(45, 55, 300), strict=True)]
+    idx, d = nearest_to_polygons(polys, pts)
+    for i, poly in enumerate(polys):
+        ref = np.array([brute_distance(poly, p) for p in pts])
+        assert d[i] == pytest.approx(ref.min(), rel=1e-4)
+        assert ref[idx[i]] == pytest.approx(ref.min(), rel=1e-4)
+
+
+def test_many_centres_at_one_coordinate_answer_as_one():
+    pts = [shapely.Point(5, 5)] * 5000 + [shapely.Point(5.5, 5.5)]
+    idx, d = nearest_to_polygons([shapely.box(0, 0, 1, 1), shapely.box(6, 6, 7, 7)], pts)
+    assert idx.tolist() == [0, 5000]  # the lowest position of the nearest coordinate
+    assert d[0] == pytest.approx(GEOD.inv(5, 5, 1, 1)[2], rel=1e-3)
+
+
+def _nearest_agrees(centres, seed):
     rng = np.random.default_rng(seed)
     polys = []
     for _ in range(3):

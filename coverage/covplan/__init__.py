@@ -38,7 +38,7 @@ _EXPORTS = {
     "plan": "covplan.planning",
     "run_plan": "covplan.planning",
     "solve_matrix": "covplan.planning",
-    "compare_results": "covplan.planning",
+    "compare_results": "covplan.compare",
     "coverage_map": "covplan.maps",
     "write_map": "covplan.maps",
     "write_png": "covplan.maps",
@@ -72,13 +72,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from covplan.compare import compare_results
     from covplan.demand import DemandResult, demand_coverage
     from covplan.engine import CoverageResult, assess
     from covplan.errors import CovplanError, InputError
     from covplan.geodesy import nearest_to_polygons, polygons_within
     from covplan.io import read_boundaries, read_points, write_table
     from covplan.maps import coverage_map, write_map, write_png
-    from covplan.planning import PlanRun, compare_results, plan, run_plan, solve_matrix
+    from covplan.planning import PlanRun, plan, run_plan, solve_matrix
     from covplan.rules import CoverageRule, Presence, Radius, Rule
 
 

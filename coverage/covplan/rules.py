@@ -105,7 +105,8 @@ class CoverageRule(Protocol):
 def _check_min_centers(min_centers: Any) -> None:
     if isinstance(min_centers, bool) or not isinstance(min_centers, (int, np.integer)) \
             or min_centers < 1:
-        raise InputError(f"min_centers={min_centers!r}: must be a whole number >= 1")
+        raise InputError(f"min_centers={min_centers!r}: must be a whole number >= 1",
+                         params=("min_centers",))
 
 
 def _centres_text(min_centers: int) -> str:

@@ -37,10 +37,12 @@ def demand_lines(data: dict[str, Any]) -> list[str]:
     d = data.get("demand")
     if not d:
         return []
-    lines = [f"Demand points within {d['radius_km']:g} km of a centre: {d['covered']:,} of "
+    reach = (f"within {d['radius_km']:g} km" if d.get("radius_km") is not None
+             else "reached by the rule")
+    lines = [f"Demand points {reach} of a centre: {d['covered']:,} of "
              f"{d['points']:,} ({pct(d['percent'])}%)"]
     if d.get("weight_total") is not None:
-        lines.append(f"Demand weight within {d['radius_km']:g} km: {num(d['weight_covered'])} "
+        lines.append(f"Demand weight {reach}: {num(d['weight_covered'])} "
                      f"of {num(d['weight_total'])} ({pct(d['weight_percent'])}%)")
     return lines
 

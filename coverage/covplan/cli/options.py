@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -35,7 +36,8 @@ class CovplanUsageError(click.ClickException):
 
 
 def handle_errors(func: Callable) -> Callable:
-    """Turn library errors into one-line messages with exit code 2."""
+    """Turn library errors into one-line messages with exit code 2, naming the command's
+    options where the library named its parameters."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -44,9 +46,25 @@ def handle_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except CovplanError as exc:
-            raise CovplanUsageError(str(exc)) from None
+            raise CovplanUsageError(as_flags(str(exc), getattr(exc, "params", ()))) from None
 
     return wrapper
+
+
+def as_flags(message: str, params: tuple[str, ...]) -> str:
+    """``"add=-1: ..."`` -> ``"--add -1: ..."``: each named parameter that is an option of the
+    running command becomes that option (``name=value`` and the bare name alike)."""
+    ctx = click.get_current_context(silent=True)
+    if not params or ctx is None:
+        return message
+    flags = {p.name: max(p.opts, key=len) for p in ctx.command.params
+             if isinstance(p, click.Option) and p.name}
+    for name in params:
+        flag = flags.get(name)
+        if flag is not None:
+            message = re.sub(rf"(?<![\w-]){re.escape(name)}=", flag + " ", message)
+            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w=-])", flag, message)
+    return message
 
 
 verbosity_opt = click.option("-v", "--verbose", "verbosity", count=True,
@@ -104,7 +122,26 @@ rule_options = _compose(
                       "[default: a centre inside]."),
     click.option("--min-centers", type=int, default=1, show_default=True,
                  help="Centres needed for a district to count as covered."),
+    click.option("--roads", default=None, metavar="FILE",
+                 help="Road network for travel time: an OSM extract (.osm.pbf, .osm, "
+                      ".osm.bz2, e.g. from Geofabrik) or a line layer; needs --travel-minutes."),
+    click.option("--travel-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+                 metavar="T", help="Covered when a centre is within T minutes by road "
+                                   "(--roads)."),
+    click.option("--profile", type=click.Choice(["car", "motorcycle", "walk"]), default="car",
+                 show_default=True, help="Travel mode on --roads (speeds per road class)."),
+    click.option("--speeds", default=None, metavar="CSV",
+                 help="Speeds per road class overriding the profile's: CSV highway,kmh."),
+    click.option("--offroad-kmh", type=click.FloatRange(min=0, min_open=True), default=5.0,
+                 show_default=True, help="Speed of the straight leg between a point and its "
+                                         "nearest road vertex."),
+    click.option("--max-snap-km", type=click.FloatRange(min=0), default=2.0,
+                 show_default=True, help="Points farther than this from every road are off "
+                                         "the network (reported, never dropped)."),
 )
+
+RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "speeds",
+             "offroad_kmh", "max_snap_km")
 
 overwrite_opt = click.option("--overwrite", is_flag=True,
                              help="Replace an existing output file.")
@@ -118,8 +155,8 @@ def input_options(func: Callable) -> Callable:
 
 INPUT_KEYS = ("boundaries", "centers", "layer", "boundaries_crs", "id_col", "name_col",
               "group_col", "weight_col", "lat_col", "lon_col", "center_name_col",
-              "centers_layer", "centers_crs", "where", "type_col", "strict", "radius_km",
-              "min_centers", "verbosity", "quiet")
+              "centers_layer", "centers_crs", "where", "type_col", "strict", *RULE_KEYS,
+              "verbosity", "quiet")
 
 
 def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -128,9 +165,27 @@ def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     return shared, kwargs
 
 
-def make_rule(radius_km: float | None, min_centers: int):
+def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = None,
+              travel_minutes: float | None = None, profile: str = "car",
+              speeds: str | None = None, offroad_kmh: float = 5.0, max_snap_km: float = 2.0):
     """The coverage rule the options describe (bad values raise one-line errors)."""
     from covplan.rules import Rule
+
+    if (roads is None) != (travel_minutes is None):
+        raise click.UsageError("--roads FILE and --travel-minutes T go together: a centre "
+                               "within T minutes by road")
+    if roads is not None:
+        if radius_km is not None:
+            raise click.UsageError("give --radius-km or --roads/--travel-minutes, not both")
+        if min_centers < 1:
+            raise click.BadParameter(f"{min_centers} is less than 1",
+                                     param_hint="--min-centers")
+        from covplan.roads import TravelRule
+
+        info(f"roads: {roads} ({profile})")
+        return TravelRule.from_roads(roads, float(travel_minutes), profile=profile,
+                                     speeds=speeds, min_centers=min_centers,
+                                     offroad_kmh=offroad_kmh, max_snap_km=max_snap_km)
 
     if radius_km is not None and radius_km < 0:
         raise click.BadParameter(f"{radius_km:g} is negative; give a distance >= 0 km",
@@ -170,7 +225,8 @@ def load_inputs(opts: dict[str, Any]):
     from covplan.io import read_boundaries, read_points
 
     configure_logging(opts.get("verbosity", 0), opts.get("quiet", False))
-    rule = make_rule(opts.get("radius_km"), opts.get("min_centers", 1))
+    rule = make_rule(opts.get("radius_km"), opts.get("min_centers", 1),
+                     **{k: opts[k] for k in RULE_KEYS[2:] if opts.get(k) is not None})
     boundaries, bdefaults = resolve_dataset(opts["boundaries"], "boundaries")
     centers, cdefaults = resolve_dataset(opts["centers"], "centers")
     districts = read_boundaries(

@@ -48,8 +48,8 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
     b, a = report["before"], report["after"]
     n_sites = len(report["sites"])
     lines = [
-        f"Plan: {n_sites} new site{'s' if n_sites != 1 else ''} "
-        f"({_status_text(report)}); objective: {report['objective']} covered",
+        f"Plan: {n_sites} new site{'s' if n_sites != 1 else ''} ({_status_text(report)})",
+        *(note[0].upper() + note[1:] + "." for note in report["notes"]),
         f"Districts covered: {b['covered']} of {b['districts']} ({_pct(b['percent'])}) -> "
         f"{a['covered']} of {a['districts']} ({_pct(a['percent'])})",
     ]
@@ -85,7 +85,9 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
                    str(s["gain_districts"])]
             if weighted:
                 row.append(num(s["gain_weight"]))
-            row.append(" ".join(covers) + (f" … (+{more})" if more > 0 else ""))
+            named = [f"{i} {n}" if n and n != i else i
+                     for i, n in zip(covers, s["covers_names"], strict=False)]
+            row.append(", ".join(named) + (f" … (+{more})" if more > 0 else ""))
             rows.append(row)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines.append("")
@@ -163,8 +165,8 @@ def _check_output(path: str | None, overwrite: bool) -> None:
                    "best plan found within --time-limit, labelled with its gap).")
 @click.option("--objective", type=click.Choice(["auto", "districts", "weight"]), default="auto",
               show_default=True,
-              help="What to maximise (and what --target counts): districts, or weight; auto = "
-                   "weight when the districts have one (--weight-col), else districts.")
+              help="What to maximise (and what --target counts): districts (the headline % of "
+                   "districts; --weight-col then breaks ties) or weight; auto = districts.")
 @click.option("--time-limit", type=float, default=60.0, show_default=True, metavar="S",
               help="Seconds for the exact solver.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None,
@@ -197,18 +199,12 @@ def plan(**kwargs: Any) -> None:
       covplan plan districts.gpkg centres.csv --weight-col pop --target 95 --format json
       covplan plan districts.gpkg centres.csv --add 5 -o plan.csv --map maps/plan.html
     """
+    from covplan.planning import PlanRequest
+
     opts, own = split_inputs(kwargs)
-    add, target = own["add"], own["target"]
-    if add is None and target is None:
-        raise CovplanUsageError("give --add K (sites to open) or --target P (percent to reach)")
-    if add is not None and target is not None:
-        raise CovplanUsageError("give either --add or --target, not both")
-    if add is not None and add < 0:
-        raise CovplanUsageError(f"--add {add}: must be 0 or more sites")
-    if target is not None and not 0 <= target <= 100:
-        raise CovplanUsageError(f"--target {target:g}: must be a percentage from 0 to 100")
-    if not own["time_limit"] > 0:
-        raise CovplanUsageError(f"--time-limit {own['time_limit']:g}: must be more than 0 s")
+    # validated before any file is read; the library names parameters, handle_errors flags
+    request = PlanRequest(add=own["add"], target=own["target"], method=own["method"],
+                          time_limit=own["time_limit"], objective=own["objective"])
     output, fmt = own["output"], own["fmt"]
     site_file = output is not None and output.lower().endswith(SITE_SUFFIXES)
     if output is not None and not site_file and not output.lower().endswith(".json"):
@@ -220,10 +216,6 @@ def plan(**kwargs: Any) -> None:
         raise CovplanUsageError(f"--map {own['map_path']}: give an .html file")
     if own["offline"] and own["map_path"] is None:
         raise CovplanUsageError("--offline is for the map: give --map HTML too")
-    if opts.get("min_centers", 1) != 1:
-        raise CovplanUsageError(
-            f"--min-centers {opts['min_centers']}: plan supports only 1 (a district covered "
-            "by one centre); drop the option")
     for path in (output, own["map_path"]):
         _check_output(path, own["overwrite"])
 
@@ -239,9 +231,9 @@ def plan(**kwargs: Any) -> None:
         log_warnings(list(candidates.attrs.get("warnings", [])))
     progress = _ProgressLine()
     try:
-        run = run_plan(districts, centers, rule, add=add, target=target, candidates=candidates,
-                       exclude=own["exclude"], method=own["method"],
-                       time_limit=own["time_limit"], objective=own["objective"],
+        run = run_plan(districts, centers, rule, add=request.add, target=request.target,
+                       candidates=candidates, exclude=own["exclude"], method=request.method,
+                       time_limit=request.time_limit, objective=request.objective,
                        progress=progress)
     finally:
         progress.close()

@@ -114,12 +114,33 @@ def _inv(lat1, lon1, lat2, lon2, threads: int) -> np.ndarray:
         return np.concatenate(list(parts))
 
 
+def distinct(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct coordinates: the lowest position of each (ascending), and for every input
+    position the rank of its coordinate among them."""
+    order = np.lexsort((lon, lat))
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (np.diff(lat[order]) != 0) | (np.diff(lon[order]) != 0)
+    group = np.empty(order.size, dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    first = np.full(int(new.sum()), order.size, dtype=np.int64)
+    np.minimum.at(first, group, np.arange(order.size))
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return np.sort(first), rank[group]
+
+
 class CentreIndex:
     """Conformal-sphere KD-tree of centres answering exact geodesic queries."""
 
     def __init__(self, lat: np.ndarray, lon: np.ndarray) -> None:
-        self.lat = np.ascontiguousarray(lat, dtype=np.float64)
-        self.lon = np.ascontiguousarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        lon = np.asarray(lon, dtype=np.float64)
+        # centres sharing a coordinate are one entry (answered by the lowest position), so
+        # thousands of centres at one place cost what one does
+        keep, _ = distinct(lat, lon)
+        self.position = keep  # position in the caller's order of each entry
+        self.lat = np.ascontiguousarray(lat[keep])
+        self.lon = np.ascontiguousarray(lon[keep])
         self.tree = (cKDTree(_unit_vectors(_conformal(self.lat), self.lon))
                      if self.lat.size else None)
 
@@ -148,7 +169,7 @@ class CentreIndex:
                 first = order[np.r_[0, np.flatnonzero(np.diff(pts[order])) + 1]]
                 idx[pts[first]] = cands[first]
                 dist[pts[first]] = d[first]
-        return idx, dist
+        return self.position[idx], dist
 
     def covered(self, lat: np.ndarray, lon: np.ndarray, radius_m: float, *, threads: int = 1
                 ) -> np.ndarray:
@@ -174,6 +195,23 @@ class CentreIndex:
                                          threads)
             out[np.unique(pts[d <= radius_m])] = True
         return out
+
+    def within(self, lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray, *,
+               threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(point, centre position, metres) for every centre within each point's own
+        ``radius_m`` (geodesic); of centres sharing a coordinate, the lowest position only."""
+        n = lat.size
+        if self.tree is None or n == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0)
+        chi = _conformal(lat)
+        xyz = _unit_vectors(chi, lon)
+        reach = (radius_m + _PYPROJ_TOL_M) / _K_MIN + _ABS_TOL_RAD
+        k_min, _ = _scale_bounds(chi, reach)
+        bound = (radius_m + _PYPROJ_TOL_M) / k_min + _ABS_TOL_RAD  # no centre beyond
+        pts, cands, d = self._candidates(lat, lon, xyz, np.arange(n), _chord(bound), threads)
+        ok = d <= radius_m[pts]
+        return pts[ok], self.position[cands[ok]], d[ok]
 
     def _candidates(self, lat, lon, xyz, which, chord, threads
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -18,12 +18,15 @@ How a distance is decided
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 import pyproj
 import shapely
 from scipy.spatial import cKDTree
+
+from covplan.geodesy.points import CentreIndex, distinct
 
 __all__ = ["EARTH_RADIUS_M", "geodesic_m", "nearest_to_polygons", "polygons_within"]
 
@@ -35,6 +38,8 @@ SPHERE_SLACK = 0.012  # > 2 x the measured sphere/ellipsoid discrepancy (0.56 %)
 _HALF_SEG = np.radians(SEGMENT_DEG) / 2 * 1.05
 # Sphere arcs rank distances only to within this factor of the ellipsoid's.
 _BAND = (1 + SPHERE_SLACK) / (1 - SPHERE_SLACK)
+# (vertex, point) pairs the sphere filter may hold before the exact bounds take over
+_MAX_SPHERE_PAIRS = 2_000_000
 _POINT_CHUNK = 20_000  # points per KD-tree pass in polygons_within (bounds memory)
 _GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -211,7 +216,14 @@ def nearest_to_polygons(polygons, points, *, inside: tuple[np.ndarray, np.ndarra
     pair_pt = near.ravel()[keep.ravel()]
     full = np.flatnonzero(keep[:, -1])  # k neighbours all inside the limit: ask for all
     if len(full) and k < len(pts):
-        more = tree.query_ball_point(boundary.xyz[full], _chord(vlimit[full]))
+        reach = _chord(vlimit[full])
+        if tree.query_ball_point(boundary.xyz[full], reach, return_length=True).sum() \
+                > _MAX_SPHERE_PAIRS:
+            # far centres: the sphere's margin holds too many; the exact bounds do not
+            pair_poly, pair_pt = _exact_candidates(boundary, lat, lon, len(todo))
+            full = full[:0]
+    if len(full) and k < len(pts):
+        more = tree.query_ball_point(boundary.xyz[full], reach)
         extra_pt = np.concatenate([np.asarray(m, dtype=np.int64) for m in more])
         extra_poly = np.repeat(boundary.owner[full], [len(m) for m in more])
         pair_poly = np.concatenate([pair_poly, extra_poly])
@@ -227,6 +239,42 @@ def nearest_to_polygons(polygons, points, *, inside: tuple[np.ndarray, np.ndarra
     index[todo[pairs[head, 0]]] = pairs[head, 1]
     dist[todo[pairs[head, 0]]] = d[head]
     return index, dist
+
+
+def _exact_candidates(boundary: _Boundary, lat: np.ndarray, lon: np.ndarray, n_polygons: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(polygon, point) pairs that can hold each polygon's nearest point, found with the exact
+    nearest point of every boundary vertex (the conformal-sphere bounds of geodesy.points).
+
+    The work stays bounded whatever the distance: points on another continent cost about what
+    near ones do. The polygon's nearest boundary point lies on an edge, within half an edge of
+    a vertex, so its nearest point is within that of the vertices' best.
+    """
+    centres = CentreIndex(lat, lon)
+    threads = os.cpu_count() or 1
+    # neighbours share their border's vertices: ask once per distinct coordinate
+    first, slot = distinct(boundary.lat, boundary.lon)
+    u_near, u_dist = centres.nearest(boundary.lat[first], boundary.lon[first], threads=threads)
+    v_near, v_dist = u_near[slot], u_dist[slot]
+    best = np.full(n_polygons, np.inf)
+    np.minimum.at(best, boundary.owner, v_dist)
+    radius = best[boundary.owner] + _half_edge_m(best[boundary.owner])
+    active = np.flatnonzero(v_dist <= radius)
+    vp, cand, _ = centres.within(boundary.lat[active], boundary.lon[active], radius[active],
+                                 threads=threads)
+    return (np.concatenate([boundary.owner, boundary.owner[active][vp]]),
+            np.concatenate([v_near, cand]))
+
+
+def _half_edge_m(distance_m: np.ndarray) -> np.ndarray:
+    """Half the longest densified edge as seen from a point ``distance_m`` away, in metres.
+
+    Edges are at most ``SEGMENT_DEG`` long (under 1.12 km on the ground); the distance to an
+    edge is taken in the point's azimuthal-equidistant plane, which stretches lengths across
+    the line of sight by up to θ / sin θ (θ the angular distance), hence the factor.
+    """
+    theta = np.minimum(distance_m / 6_356_752.0 + 1e-9, 3.0)
+    return 0.5 * 1_120.0 * 1.05 * theta / np.sin(theta)
 
 
 def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, pts: np.ndarray, radius_m: float

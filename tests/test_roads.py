@@ -1,0 +1,420 @@
+"""Travel time on roads, on hand-made fixtures whose minutes are worked out by hand.
+
+tests/fixtures/roads/tiny.osm (see its README): vertices on the equator 0.01 degree apart,
+so every segment is exactly L = 6378137 m * 0.01 * pi / 180 = 1113.19490793 m long.
+"""
+
+from __future__ import annotations
+
+import bz2
+import math
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+from shapely.geometry import LineString, box
+
+from covplan.errors import InputError
+from covplan.roads import (
+    TravelRule,
+    graph_from_segments,
+    isochrones,
+    load_roads,
+    parse_maxspeed,
+    read_speeds,
+    snap,
+)
+from covplan.roads.osm import Segments
+
+TINY = "tests/fixtures/roads/tiny.osm"
+A_M = 6378137.0
+F = 1 / 298.257223563
+L_KM = A_M * math.radians(0.01) / 1000.0  # one segment along the equator
+MPH30 = 30 * 1.609344
+INF = math.inf
+
+
+def km_min(km: float, kmh: float) -> float:
+    return km / kmh * 60.0
+
+
+def pts(*lonlat: tuple[float, float]) -> gpd.GeoSeries:
+    return gpd.GeoSeries(gpd.points_from_xy([p[0] for p in lonlat], [p[1] for p in lonlat]),
+                         crs="EPSG:4326")
+
+
+@pytest.fixture
+def car(tmp_path):
+    return load_roads(TINY, profile="car", cache_dir=tmp_path)
+
+
+# tiny.osm's node ids by position (a road vertex is a place)
+OSM_ID = {(0.0, 0.0): 1, (0.01, 0.0): 2, (0.02, 0.0): 3, (0.03, 0.0): 4, (0.04, 0.0): 5,
+          (0.05, 0.0): 6, (0.06, 0.0): 7, (0.5, 0.0): 8, (0.51, 0.0): 9, (0.01, 0.01): 10,
+          (0.07, 0.0): 11}
+
+
+def osm_ids(graph) -> list[int]:
+    return [OSM_ID[(round(x, 7), round(y, 7))] for x, y in zip(graph.lon, graph.lat,
+                                                               strict=True)]
+
+
+def minutes_by_id(graph, rule, centres) -> dict[int, float]:
+    minutes, _ = rule.node_minutes(centres)
+    return {i: float(m) for i, m in zip(osm_ids(graph), minutes, strict=True)}
+
+
+def test_car_graph_has_the_car_roads_only(car):
+    # 10 is on a private road, 11 on a footway; the building way is no road
+    assert sorted(osm_ids(car)) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert car.top_kmh == 100.0
+
+
+def test_oneway_and_maxspeed_from_node_4(car):
+    rule = TravelRule(car, 30)
+    got = minutes_by_id(car, rule, pts((0.03, 0.0)))
+    m5 = km_min(L_KM, 100)  # motorway 4 -> 5
+    m6 = m5 + km_min(L_KM, MPH30)  # tertiary with maxspeed 30 mph
+    expected = {1: INF, 2: INF,  # 3 -> 2 is against oneway=yes
+                3: km_min(L_KM, 25),  # oneway=-1: 4 -> 3 allowed
+                4: 0.0, 5: m5, 6: m6, 7: m6 + km_min(L_KM, 40),  # maxspeed 500 ignored
+                8: INF, 9: INF}  # the island
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_oneway_backwards_and_motorway_implied_oneway(car):
+    rule = TravelRule(car, 30)
+    got = minutes_by_id(car, rule, pts((0.0, 0.0)))
+    assert got[2] == pytest.approx(L_KM)  # primary 60 km/h beats the residential duplicate
+    assert got[3] == pytest.approx(2 * L_KM)
+    assert got[4] == INF  # 3 -> 4 is against oneway=-1
+    back = minutes_by_id(car, rule, pts((0.06, 0.0)))
+    assert back[5] == pytest.approx(km_min(L_KM, 40) + km_min(L_KM, MPH30))
+    assert back[4] == INF  # a motorway is one-way unless tagged otherwise
+
+
+def test_walkers_ignore_oneway_and_avoid_motorways(tmp_path):
+    walk = load_roads(TINY, profile="walk", cache_dir=tmp_path)
+    assert sorted(osm_ids(walk)) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]
+    got = minutes_by_id(walk, TravelRule(walk, 30), pts((0.03, 0.0)))
+    assert got[1] == pytest.approx(km_min(3 * L_KM, 5))
+    assert got[5] == INF  # only the motorway joins 4 and 5
+
+
+def test_motorcycle_speeds(tmp_path):
+    moto = load_roads(TINY, profile="motorcycle", cache_dir=tmp_path)
+    got = minutes_by_id(moto, TravelRule(moto, 30), pts((0.0, 0.0)))
+    assert got[2] == pytest.approx(km_min(L_KM, 55))
+
+
+def test_speeds_file_overrides_the_table(tmp_path):
+    speeds = tmp_path / "speeds.csv"
+    speeds.write_text("highway,kmh\nprimary,20\n")
+    graph = load_roads(TINY, profile="car", speeds=speeds, cache_dir=tmp_path)
+    got = minutes_by_id(graph, TravelRule(graph, 30), pts((0.0, 0.0)))
+    assert got[2] == pytest.approx(km_min(L_KM, 25))  # now the residential duplicate wins
+    assert got[3] == pytest.approx(km_min(L_KM, 25) + km_min(L_KM, 20))
+
+
+def test_offroad_leg_at_walking_pace(car):
+    rule = TravelRule(car, 30)
+    leg_km = A_M * math.radians(0.005) / 1000.0  # centre 0.005 degree west of vertex 1
+    got = minutes_by_id(car, rule, pts((-0.005, 0.0)))
+    assert got[1] == pytest.approx(km_min(leg_km, 5), rel=1e-12)
+    assert got[2] == pytest.approx(km_min(leg_km, 5) + L_KM, rel=1e-12)
+    s = snap(car, [-0.005, -0.03, 0.012], [0.0, 0.0, 0.0], max_snap_km=2.0)
+    assert [osm_ids(car)[i] if i >= 0 else -1 for i in s.node] == [1, -1, 2]  # -1: 3.34 km
+    assert s.leg_m[1] == pytest.approx(A_M * math.radians(0.03), rel=1e-12)
+    assert snap(car, [-0.03], [0.0], max_snap_km=5.0).node[0] == s.node[0]
+
+
+def test_demand_points_get_their_own_minutes(car):
+    rule = TravelRule(car, 30)
+    demand = pts((0.012, 0.0), (-0.03, 0.0), (0.505, 0.0))
+    minutes, source, off = rule.demand_minutes(demand, pts((0.0, 0.0)))
+    leg = A_M * math.radians(0.002) / 1000.0
+    assert minutes[0] == pytest.approx(L_KM + km_min(leg, 5), rel=1e-12)
+    assert off.tolist() == [False, True, False]  # reported, not dropped
+    assert minutes[1] == INF and minutes[2] == INF  # off the network; on the island
+    assert source.tolist() == [0, -1, -1]
+
+
+DISTRICTS = gpd.GeoSeries([
+    box(-0.001, -0.001, 0.015, 0.001),  # A: vertices 1, 2
+    box(0.015, -0.001, 0.065, 0.001),  # B: vertices 3..7
+    box(0.49, -0.001, 0.52, 0.001),  # C: the island
+    box(0.009, 0.003, 0.011, 0.004),  # D: no road inside; 0.003 degree north of vertex 2
+], crs="EPSG:4326")
+# the meridian from the equator to 0.003 N, with the radius of curvature a(1 - e^2) there
+D_LEG_KM = A_M * (1 - F * (2 - F)) * math.radians(0.003) / 1000.0
+
+
+def test_district_minutes_presence_roads_offroad_and_islands(car):
+    rule = TravelRule(car, 3)
+    nearest_min, who, share = rule.district_minutes(DISTRICTS, pts((0.0, 0.0), (0.03, 0.0)))
+    assert who.tolist() == [0, 1, -1, 0]
+    assert nearest_min[:3].tolist() == [0.0, 0.0, INF]  # inside: 0; island: unreachable
+    # D: to vertex 2 by car, then on foot to D's edge (nearer than from vertex 1)
+    assert nearest_min[3] == pytest.approx(L_KM + km_min(D_LEG_KM, 5), rel=1e-7)
+    # B's vertices 3..7 at 2L (from vertex 1), 0, 0.6L, +0.6L/0.8045 (30 mph), +1.5L with
+    # L = 1.113 min: 2.23, 0, 0.67, 2.05, 3.72 -> 4 of 5 within 3 minutes
+    assert share[:3] == pytest.approx([1.0, 4 / 5, 0.0])
+    assert math.isnan(share[3])
+    assert rule.nearest(DISTRICTS, pts((0.0, 0.0), (0.03, 0.0)))[0].tolist() == [0, 1, -1, 0]
+
+
+def test_pairs_grow_with_the_time_limit(car):
+    centres = pts((0.0, 0.0), (0.03, 0.0))
+    d5, p5, c5 = TravelRule(car, 5).pairs(DISTRICTS, centres)
+    # D is 5.09 minutes away: out at 5
+    assert list(zip(d5.tolist(), p5.tolist(), strict=True)) == [(0, 0), (1, 0), (1, 1)]
+    assert c5.tolist() == [0.0, pytest.approx(2 * L_KM), 0.0]
+    calls = []
+    d20, p20, c20 = TravelRule(car, 20).pairs(DISTRICTS, centres,
+                                              progress=lambda *a: calls.append(a))
+    assert calls[-1] == (2, 2)
+    # from vertex 4 a car reaches 3 (2.4 L) and walks 0.005 degree west into A
+    walk_in = km_min(A_M * math.radians(0.005) / 1000.0, 5)
+    # ... and from vertex 3 walks 1.06 km to D's corner (0.011, 0.003)
+    corner_km = pyproj.Geod(ellps="WGS84").inv(0.02, 0.0, 0.011, 0.003)[2] / 1000.0
+    assert list(zip(d20.tolist(), p20.tolist(), strict=True)) == [
+        (0, 0), (0, 1), (1, 0), (1, 1), (3, 0), (3, 1)]
+    assert c20.tolist() == pytest.approx([0.0, km_min(L_KM, 25) + walk_in, 2 * L_KM, 0.0,
+                                          L_KM + km_min(D_LEG_KM, 5),
+                                          km_min(L_KM, 25) + km_min(corner_km, 5)], rel=1e-7)
+
+
+def test_no_centres_reach_nothing(car):
+    rule = TravelRule(car, 30)
+    none = pts()
+    assert rule.nearest(DISTRICTS, none)[0].tolist() == [-1] * 4
+    assert rule.nearest(DISTRICTS, none)[1].tolist() == [INF] * 4
+    assert [len(a) for a in rule.pairs(DISTRICTS, none)] == [0, 0, 0]
+
+
+def test_rule_protocol_surface(car):
+    rule = TravelRule(car, 30, min_centers=2, roads="roads/india.osm.pbf")
+    assert rule.unit == "min" and rule.min_centers == 2 and rule.ring_m() is None
+    assert rule.to_dict() == {"kind": "travel", "minutes": 30.0, "profile": "car",
+                              "roads": "roads/india.osm.pbf", "min_centers": 2,
+                              "offroad_kmh": 5.0, "max_snap_km": 2.0}
+    assert rule.describe() == "at least 2 centres within 30 min by road (car, india.osm.pbf)"
+    built = TravelRule.from_roads(TINY, 15, cache_dir=False)
+    assert built.to_dict()["roads"] == TINY
+
+
+def test_cache_skips_parsing_and_knows_the_options(tmp_path):
+    first = load_roads(TINY, profile="car", cache_dir=tmp_path)
+    again = load_roads(TINY, profile="car", cache_dir=tmp_path)
+    assert not first.from_cache and again.from_cache
+    assert (again.matrix != first.matrix).nnz == 0
+    np.testing.assert_array_equal(again.lon, first.lon)
+    assert not load_roads(TINY, profile="walk", cache_dir=tmp_path).from_cache
+    assert not load_roads(TINY, speeds={"primary": 30}, cache_dir=tmp_path).from_cache
+    copy = tmp_path / "copy.osm"
+    shutil.copy(TINY, copy)
+    assert load_roads(copy, cache_dir=tmp_path).from_cache  # keyed by content, not name
+    copy.write_text(copy.read_text().replace('lon="0.06"', 'lon="0.061"'))
+    assert not load_roads(copy, cache_dir=tmp_path).from_cache
+    for cached in (tmp_path / "roads").glob("*.npz"):
+        cached.write_bytes(b"damaged")
+    assert not load_roads(TINY, cache_dir=tmp_path).from_cache  # rebuilt, no error
+
+
+def test_bz2_extract_reads_like_the_plain_one(tmp_path):
+    packed = tmp_path / "tiny.osm.bz2"
+    packed.write_bytes(bz2.compress(Path(TINY).read_bytes()))
+    a = load_roads(TINY, cache_dir=False)
+    b = load_roads(packed, cache_dir=False)
+    assert (a.matrix != b.matrix).nnz == 0
+
+
+def test_line_layer_with_a_speed_column(tmp_path):
+    layer = tmp_path / "roads.gpkg"
+    gpd.GeoDataFrame({"kmh": [60.0, 30.0]},
+                     geometry=[LineString([(0, 0), (0.01, 0)]),
+                               LineString([(0.01, 0), (0.02, 0)])],
+                     crs="EPSG:4326").to_file(layer)
+    graph = load_roads(layer, speed_col="kmh", cache_dir=False)
+    minutes, _ = TravelRule(graph, 30).node_minutes(pts((0.02, 0.0)))
+    assert minutes.tolist() == pytest.approx([L_KM + km_min(L_KM, 30), km_min(L_KM, 30), 0])
+    gpd.GeoDataFrame({"kmh": ["fast"]}, geometry=[LineString([(0, 0), (1, 0)])],
+                     crs="EPSG:4326").to_file(tmp_path / "bad.gpkg")
+    with pytest.raises(InputError, match=r"bad.gpkg: row 1: kmh 'fast'"):
+        load_roads(tmp_path / "bad.gpkg", speed_col="kmh", cache_dir=False)
+
+
+def test_zero_length_segments_are_followed():
+    z = np.zeros(2)
+    seg = Segments(np.array([1, 2]), np.array([2, 3]), z, z, np.array([0.0, 0.01]), z,
+                   np.array([50.0, 50.0]), np.ones(2, bool), np.ones(2, bool))
+    graph = graph_from_segments(seg, "car")  # vertices 1 and 2 share a place
+    minutes, _ = TravelRule(graph, 30).node_minutes(pts((0.0, 0.0)))
+    assert minutes.tolist() == pytest.approx([0.0, 0.0, km_min(L_KM, 50)])
+
+
+def test_isochrones_are_buffered_reached_roads(car):
+    iso = isochrones(car, pts((0.0, 0.0), (0.3, 0.3)), [1, 3], names=["a", "far"],
+                     buffer_m=10)
+    assert iso[["center", "minutes", "off_network"]].values.tolist() == [
+        ["a", 1.0, False], ["a", 3.0, False], ["far", 1.0, True], ["far", 3.0, True]]
+    one, three = iso.geometry.iloc[0], iso.geometry.iloc[1]
+    # in 1 minute at 60 km/h: 1 km east of vertex 1 (and 10 m of buffer)
+    assert one.bounds[2] == pytest.approx(1.01 / L_KM * 0.01, rel=1e-3)
+    # in 3 minutes: all of 1 -> 2 -> 3 (2.23 min) and nothing of 3 -> 4 (one-way)
+    assert three.bounds[2] == pytest.approx(0.02 + 0.01 / L_KM * 0.01, rel=1e-3)
+    assert one.difference(three).area < 1e-9 * one.area  # bands are cumulative
+    assert iso.area_km2.iloc[1] == pytest.approx(2 * L_KM * 0.02 + math.pi * 0.01**2, rel=0.02)
+    assert iso.geometry.iloc[2].is_empty
+    again = TravelRule(car, 30).isochrones(pts((0.0, 0.0)).to_crs("EPSG:3857"), [1],
+                                           buffer_m=10)
+    assert again.geometry.iloc[0].equals_exact(one, 1e-9)
+
+
+def test_maxspeed_parsing():
+    assert parse_maxspeed("50") == 50.0
+    assert parse_maxspeed("50 km/h") == 50.0
+    assert parse_maxspeed("30 mph") == pytest.approx(48.28032)
+    for nonsense in ("none", "signals", "IN:urban", "500", "2", "", None):
+        assert parse_maxspeed(nonsense) is None
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("speed,kmh\nprimary,30\n", r"speeds.csv: row 1: the header must be 'highway,kmh'"),
+    ("highway,kmh\nprimary,fast\n", r"speeds.csv: row 2: kmh 'fast' for 'primary'"),
+    ("highway,kmh\nprimary,30\nresidential,-5\n", r"speeds.csv: row 3: kmh '-5'"),
+    ("highway,kmh\n,30\n", r"speeds.csv: row 2: the highway class is empty"),
+])
+def test_bad_speeds_file(tmp_path, content, message):
+    path = tmp_path / "speeds.csv"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message):
+        read_speeds(path, "car")
+
+
+def test_bad_inputs_name_the_file_or_parameter(tmp_path, car):
+    junk = tmp_path / "junk.osm.pbf"
+    junk.write_bytes(b"this is not OSM")
+    with pytest.raises(InputError, match=r"junk.osm.pbf: not a readable OSM file"):
+        load_roads(junk, cache_dir=False)
+    bare = tmp_path / "bare.osm"
+    bare.write_text('<osm version="0.6"><node id="1" lat="0" lon="0"/>'
+                    '<way id="1"><nd ref="1"/><tag k="building" v="yes"/></way></osm>')
+    with pytest.raises(InputError, match=r"bare.osm: no roads"):
+        load_roads(bare, cache_dir=False)
+    with pytest.raises(InputError, match=r"profile 'bicycle'"):
+        load_roads(TINY, profile="bicycle", cache_dir=False)
+    with pytest.raises(InputError, match=r"missing.osm.pbf: no such roads file"):
+        load_roads(tmp_path / "missing.osm.pbf", cache_dir=False)
+    for bad in (0, -5, math.nan, math.inf):
+        with pytest.raises(InputError, match=r"^minutes"):
+            TravelRule(car, bad)
+    with pytest.raises(InputError, match=r"^centers: all 1 centres are more than 2 km"):
+        TravelRule(car, 30).nearest(DISTRICTS, pts((1.5, 1.5)))
+    with pytest.raises(InputError, match=r"^offroad_kmh"):
+        TravelRule(car, 30, offroad_kmh=0)
+
+
+def test_geometries_in_another_crs_are_reprojected(car):
+    here = pts((0.012, 0.0)).to_crs("EPSG:3857")
+    assert osm_ids(car)[TravelRule(car, 30).snap(here).node[0]] == 2
+    rule = TravelRule(car, 5)
+    got = rule.pairs(DISTRICTS.to_crs("EPSG:3857"), pts((0.0, 0.0)).to_crs("EPSG:3857"))
+    want = rule.pairs(DISTRICTS, pts((0.0, 0.0)))
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9)
+
+
+def test_a_way_cut_at_the_extract_border_keeps_its_present_pieces(tmp_path):
+    cut = tmp_path / "cut.osm"  # node 99 is referenced but not in the file
+    cut.write_text('<osm version="0.6"><node id="1" lat="0" lon="0"/>'
+                   '<node id="2" lat="0" lon="0.01"/><node id="3" lat="0" lon="0.02"/>'
+                   '<node id="4" lat="0" lon="0.03"/>'
+                   '<way id="1"><nd ref="1"/><nd ref="99"/><nd ref="2"/><nd ref="3"/>'
+                   '<nd ref="4"/><tag k="highway" v="primary"/></way></osm>')
+    graph = load_roads(cut, cache_dir=False)
+    assert sorted(osm_ids(graph)) == [2, 3, 4]  # 1 is alone on its side of the gap
+    got = minutes_by_id(graph, TravelRule(graph, 30), pts((0.01, 0.0)))
+    assert got == pytest.approx({2: 0.0, 3: L_KM, 4: 2 * L_KM})
+
+
+def test_line_layer_with_a_highway_column_uses_the_profile(tmp_path):
+    layer = tmp_path / "roads.geojson"
+    gpd.GeoDataFrame({"highway": ["primary", "footway"]},
+                     geometry=[LineString([(0, 0), (0.01, 0)]),
+                               LineString([(0.01, 0), (0.02, 0)])],
+                     crs="EPSG:4326").to_file(layer)
+    car = load_roads(layer, profile="car", cache_dir=False)
+    assert car.n_nodes == 2  # cars do not use footways
+    walk = load_roads(layer, profile="walk", cache_dir=False)
+    minutes, _ = TravelRule(walk, 60).node_minutes(pts((0.0, 0.0)))
+    assert minutes.tolist() == pytest.approx([0.0, km_min(L_KM, 5), km_min(2 * L_KM, 5)])
+
+
+def _frames(centres):
+    """DISTRICTS and centres as covplan.io would give them (id, name, group, weight)."""
+    districts = gpd.GeoDataFrame(
+        {"id": ["A", "B", "C", "D"], "name": ["A", "B", "C", "D"], "group": [None] * 4,
+         "weight": [np.nan] * 4}, geometry=DISTRICTS.array, crs="EPSG:4326")
+    points = gpd.GeoDataFrame(
+        {"name": [f"c{i}" for i in range(len(centres))], "lat": [y for _, y in centres],
+         "lon": [x for x, _ in centres]},
+        geometry=gpd.points_from_xy([x for x, _ in centres], [y for _, y in centres]),
+        crs="EPSG:4326")
+    return districts, points
+
+
+def test_travel_rule_through_the_engine_and_demand_points(car):
+    """The seam: assess and demand_coverage take the travel rule as they take a radius.
+    D is 5.09 minutes away (1.113 min by car to vertex 2, 3.98 on foot): out at 3, in at 6;
+    C is an island: never."""
+    from covplan.demand import demand_coverage
+    from covplan.engine import assess
+
+    districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
+    for minutes, covered in ((3, ["A", "B"]), (6, ["A", "B", "D"])):
+        result = assess(districts, centres, TravelRule(car, minutes))
+        rows = result.districts.set_index("id")
+        assert sorted(rows.index[rows["covered"]]) == covered
+    assert rows.loc["D", "nearest_min"] == pytest.approx(L_KM + km_min(D_LEG_KM, 5), rel=1e-7)
+    assert rows.loc["C", "nearest_min"] == INF
+    record = {d["id"]: d for d in result.to_dict()["districts"]}
+    assert record["C"]["nearest_min"] is None and record["A"]["nearest_min"] == 0.0
+    assert result.to_dict()["rule"]["kind"] == "travel"
+    # demand: vertex 2 is 1.113 min from vertex 1; the island and a far point never
+    demand = pd.DataFrame({"lat": [0.0, 0.0, 1.0], "lon": [0.01, 0.5, 1.0]})
+    res = demand_coverage(centres, demand, TravelRule(car, 3))
+    assert res.points["covered"].tolist() == [True, False, False]
+    assert res.points["nearest_min"].tolist() == pytest.approx([L_KM, INF, INF])
+
+
+def test_commands_take_the_travel_rule(tmp_path, runner):
+    """covplan coverage/gaps with --roads and --travel-minutes: the same figures as the
+    library (A and B covered at 3 minutes; C, the island, and D, 5.09 minutes, not)."""
+    import json
+
+    from covplan.cli.main import cli
+
+    districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
+    districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
+    centres.drop(columns="geometry").to_csv(tmp_path / "c.csv", index=False)
+    base = [str(tmp_path / "d.geojson"), str(tmp_path / "c.csv"), "--id-col", "id",
+            "--roads", TINY, "--travel-minutes", "3"]
+    res = runner.invoke(cli, ["coverage", *base, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["summary"]["covered"] == 2
+    assert data["rule"]["kind"] == "travel" and data["rule"]["roads"] == TINY
+    res = runner.invoke(cli, ["gaps", *base, "-o", str(tmp_path / "gaps.csv")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "gaps.csv").read_text().count("\n") == 3  # header, C and D
+    for bad, flag in ((["--roads", TINY], "--travel-minutes"),
+                      (["--travel-minutes", "0", "--roads", TINY], "--travel-minutes"),
+                      (["--roads", TINY, "--travel-minutes", "3", "--radius-km", "5"],
+                       "--radius-km")):
+        res = runner.invoke(cli, ["coverage", *base[:4], *bad])
+        assert res.exit_code == 2 and flag in res.output, res.output

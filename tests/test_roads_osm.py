@@ -1,0 +1,219 @@
+"""Travel time on real OSM data (tests/fixtures/roads/helsinki.osm.pbf, ODbL, see README).
+
+The reference is built independently here: osmium's callback handler (not the engine's
+FileProcessor), the speed rules re-read from the README's table, brute-force geodesic
+snapping over every vertex, and networkx's multi-source Dijkstra.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmium
+import pyproj
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import box
+
+from covplan.roads import TravelRule, load_roads, snap
+
+HELSINKI = "tests/fixtures/roads/helsinki.osm.pbf"
+GEOD = pyproj.Geod(ellps="WGS84")
+# the README's table: highway -> (car, motorcycle, walk) km/h, None = not used
+TABLE = {
+    "motorway": (100, 80, None), "motorway_link": (60, 50, None), "trunk": (80, 70, 5),
+    "trunk_link": (50, 45, 5), "primary": (60, 55, 5), "primary_link": (40, 40, 5),
+    "secondary": (50, 45, 5), "secondary_link": (35, 35, 5), "tertiary": (40, 40, 5),
+    "tertiary_link": (30, 30, 5), "unclassified": (30, 30, 5), "residential": (25, 25, 5),
+    "living_street": (10, 10, 5), "service": (15, 15, 5), "road": (25, 25, 5),
+    "track": (15, 20, 4), "path": (None, 10, 4), "footway": (None, None, 5),
+    "pedestrian": (None, None, 5), "steps": (None, None, 3), "cycleway": (None, None, 5),
+    "bridleway": (None, None, 4),
+}
+COLUMN = {"car": 0, "motorcycle": 1, "walk": 2}
+ACCESS = {"car": ["motorcar", "motor_vehicle", "vehicle", "access"],
+          "motorcycle": ["motorcycle", "motor_vehicle", "vehicle", "access"],
+          "walk": ["foot", "access"]}
+
+
+class Reference(osmium.SimpleHandler):
+    """Directed edges {(u, v): minutes} and vertex coordinates, for one profile."""
+
+    def __init__(self, profile: str) -> None:
+        super().__init__()
+        self.profile = profile
+        speeds = {k: v[COLUMN[profile]] for k, v in TABLE.items()}
+        self.speeds = {k: v for k, v in speeds.items() if v is not None}
+        self.top = max(self.speeds.values())
+        # vertices are places: keyed by osmium's fixed-point (x, y) = 1e-7 degree
+        self.edges: dict[tuple, float] = {}
+        self.where: dict[tuple[int, int], tuple[float, float]] = {}
+
+    def kmh(self, tags) -> float | None:
+        base = self.speeds.get(tags.get("highway"))
+        for key in ACCESS[self.profile]:
+            if key in tags:
+                if tags[key] in ("no", "private"):
+                    return None
+                break
+        if base is None or self.profile == "walk":
+            return base
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*", tags.get("maxspeed", ""))
+        if m:
+            limit = float(m.group(1)) * (1.609344 if m.group(2) == "mph" else 1.0)
+            if 5 <= limit <= 150:
+                return min(limit, self.top)
+        return base
+
+    def way(self, w) -> None:
+        if "highway" not in w.tags:
+            return
+        tags = {t.k: t.v for t in w.tags}
+        kmh = self.kmh(tags)
+        if kmh is None:
+            return
+        fwd = bwd = True
+        if self.profile != "walk":
+            one = tags.get("oneway")
+            if one in ("yes", "true", "1"):
+                bwd = False
+            elif one in ("-1", "reverse"):
+                fwd = False
+            elif one not in ("no", "false", "0") and (
+                    tags.get("junction") in ("roundabout", "circular")
+                    or tags["highway"] == "motorway"):
+                bwd = False
+        locs = [n.location for n in w.nodes]
+        for la, lb in zip(locs, locs[1:], strict=False):
+            if not (la.valid() and lb.valid()):
+                continue
+            a, b = (la.x, la.y), (lb.x, lb.y)
+            if a == b:
+                continue
+            self.where[a] = (la.lon, la.lat)
+            self.where[b] = (lb.lon, lb.lat)
+            metres = GEOD.inv(la.lon, la.lat, lb.lon, lb.lat)[2]
+            minutes = metres / 1000.0 / kmh * 60.0
+            for key, ok in (((a, b), fwd), ((b, a), bwd)):
+                if ok:
+                    self.edges[key] = min(self.edges.get(key, math.inf), minutes)
+
+
+def reference_minutes(profile: str, centres: list[tuple[float, float]]
+                      ) -> tuple[dict[tuple[int, int], float], float]:
+    ref = Reference(profile)
+    ref.apply_file(HELSINKI, locations=True)
+    g = nx.DiGraph()
+    g.add_weighted_edges_from((u, v, w) for (u, v), w in ref.edges.items())
+    ids = list(ref.where)
+    lon = np.array([ref.where[i][0] for i in ids])
+    lat = np.array([ref.where[i][1] for i in ids])
+    for k, (clon, clat) in enumerate(centres):  # snap by brute force, off-road at 5 km/h
+        metres = GEOD.inv(np.full(len(ids), clon), np.full(len(ids), clat), lon, lat)[2]
+        best = int(np.argmin(metres))
+        if metres[best] <= 2000.0:
+            g.add_edge(("centre", k), ids[best], weight=metres[best] / 1000.0 / 5.0 * 60.0)
+    sources = [n for n in g if n[0] == "centre"]
+    lengths = nx.multi_source_dijkstra_path_length(g, sources)
+    return {i: lengths.get(i, math.inf) for i in ids}, ref.top
+
+
+def random_centres(graph, n: int, seed: int) -> list[tuple[float, float]]:
+    rng = np.random.default_rng(seed)
+    return list(zip(rng.uniform(graph.lon.min(), graph.lon.max(), n).tolist(),
+                    rng.uniform(graph.lat.min(), graph.lat.max(), n).tolist(), strict=True))
+
+
+def as_points(lonlat) -> gpd.GeoSeries:
+    return gpd.GeoSeries(gpd.points_from_xy([p[0] for p in lonlat], [p[1] for p in lonlat]),
+                         crs="EPSG:4326")
+
+
+@pytest.mark.parametrize("profile", ["car", "motorcycle", "walk"])
+def test_every_vertex_matches_networkx_on_an_independent_graph(profile, tmp_path):
+    graph = load_roads(HELSINKI, profile=profile, cache_dir=tmp_path)
+    centres = random_centres(graph, 5, seed=1)
+    expected, top = reference_minutes(profile, centres)
+    places = list(zip(np.round(graph.lon * 1e7).astype(int).tolist(),
+                      np.round(graph.lat * 1e7).astype(int).tolist(), strict=True))
+    assert sorted(expected) == sorted(places)  # the same vertices
+    minutes, source = TravelRule(graph, 30).node_minutes(as_points(centres))
+    want = np.array([expected[p] for p in places])
+    assert np.array_equal(np.isinf(minutes), np.isinf(want))
+    finite = np.isfinite(want)
+    assert finite.mean() > 0.5  # most of the town is reached
+    np.testing.assert_allclose(minutes[finite], want[finite], rtol=1e-9, atol=0)
+    assert graph.top_kmh <= top  # the fastest road actually used
+    assert ((source >= 0) == finite).all()
+
+
+def test_the_cached_graph_gives_the_same_minutes(tmp_path):
+    first = load_roads(HELSINKI, cache_dir=tmp_path)
+    again = load_roads(HELSINKI, cache_dir=tmp_path)
+    assert again.from_cache
+    centres = as_points(random_centres(first, 3, seed=2))
+    a = TravelRule(first, 10).node_minutes(centres)[0]
+    b = TravelRule(again, 10).node_minutes(centres)[0]
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.fixture(scope="module")
+def helsinki_car(tmp_path_factory):
+    return load_roads(HELSINKI, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def grid(graph, n: int = 4) -> gpd.GeoSeries:
+    xs = np.linspace(graph.lon.min(), graph.lon.max(), n + 1)
+    ys = np.linspace(graph.lat.min(), graph.lat.max(), n + 1)
+    return gpd.GeoSeries([box(xs[i], ys[j], xs[i + 1], ys[j + 1])
+                          for i in range(n) for j in range(n)], crs="EPSG:4326")
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(1, 6))
+def test_properties(helsinki_car, seed, n):
+    graph = helsinki_car
+    centres = random_centres(graph, n, seed)
+    points = as_points(centres)
+    rule = TravelRule(graph, 3)
+    districts = grid(graph)
+    minutes, source = rule.node_minutes(points)
+    # never quicker than the straight line at the fastest speed
+    lon = np.array([c[0] for c in centres])[np.maximum(source, 0)]
+    lat = np.array([c[1] for c in centres])[np.maximum(source, 0)]
+    crow_min = GEOD.inv(lon, lat, graph.lon, graph.lat)[2] / 1000.0 / graph.top_kmh * 60.0
+    ok = source >= 0
+    assert (minutes[ok] >= crow_min[ok] * (1 - 1e-12)).all()
+    # a larger T never lowers coverage
+    pairs = {}
+    for t in (1, 3, 6):
+        d, p, _ = rule.with_minutes(t).pairs(districts, points)
+        pairs[t] = set(zip(d.tolist(), p.tolist(), strict=True))
+    assert pairs[1] <= pairs[3] <= pairs[6]
+    # presence: a centre inside a district puts it at 0 minutes
+    near, who, _ = rule.district_minutes(districts, points)
+    holds = [i for i, g in enumerate(districts) if any(g.intersects(q) for q in points)]
+    assert (near[holds] == 0).all() and (who[holds] >= 0).all()
+    # pairs and nearest agree on the quickest centre's minutes
+    d, _, c = rule.with_minutes(1e6).pairs(districts, points)
+    quickest = np.full(len(districts), np.inf)
+    np.minimum.at(quickest, d, c)
+    np.testing.assert_allclose(quickest, near, rtol=1e-12)
+
+
+def test_snapping_is_the_brute_force_geodesic_nearest(helsinki_car):
+    graph = helsinki_car
+    pts = random_centres(graph, 300, seed=3)
+    lon = np.array([p[0] for p in pts])
+    lat = np.array([p[1] for p in pts])
+    got = snap(graph, lon, lat, max_snap_km=100)
+    for i in range(len(pts)):
+        metres = GEOD.inv(np.full(graph.n_nodes, lon[i]), np.full(graph.n_nodes, lat[i]),
+                          graph.lon, graph.lat)[2]
+        assert got.leg_m[i] == pytest.approx(metres.min(), rel=1e-12)
+        assert metres[got.node[i]] == metres.min()
