@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from covplan.cli.options import (
-    CovplanUsageError,
     handle_errors,
     info,
     input_options,
@@ -152,12 +151,6 @@ def map_cmd(**kwargs: Any) -> None:
     districts, centers, rule = load_inputs(opts)
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
     log_warnings(result.warnings)
-    # what the library would refuse, said with the options that fix it
-    if own["show_radius"] and not rule.ring_m():
-        raise CovplanUsageError("--show-radius needs a radius rule: pass --radius-km")
-    if own["color_by"] == "per-weight" and not (result.districts["weight"] > 0).any():
-        raise CovplanUsageError("--color-by per-weight needs a weight: pass --weight-col "
-                                "(a numeric column with positive values)")
     written = run_map(result, own["output"], png=own["png"], png_size=own["png_size"],
                       png_dpi=own["png_dpi"], overwrite=own["overwrite"],
                       title=own["title"], color_by=own["color_by"],

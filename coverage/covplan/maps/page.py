@@ -248,14 +248,16 @@ def coverage_map(
         ``attrs["source"]``).
     """
     if color_by not in COLOR_BY:
-        raise InputError(f"color_by {color_by!r}: use one of {', '.join(COLOR_BY)}")
+        raise InputError(f"color_by={color_by}: use one of {', '.join(COLOR_BY)}",
+                         params=("color_by",))
     ring_m = result.rule.ring_m() if show_radius else None
     if show_radius and not ring_m:
-        raise InputError("show_radius needs a rule with a ring (a radius rule, e.g. "
-                         "covplan.Rule.radius(25)); this rule's ring_m() is None")
+        raise InputError("show_radius needs a rule with a ring, e.g. a radius: radius_km",
+                         params=("show_radius", "radius_km"))
     simplify_m = DEFAULT_SIMPLIFY_M if simplify_m is None else float(simplify_m)
     if not math.isfinite(simplify_m) or simplify_m < 0:
-        raise InputError(f"simplify_m must be 0 or more metres, not {simplify_m}")
+        raise InputError(f"simplify_m={simplify_m}: must be 0 or more metres",
+                         params=("simplify_m",))
     districts = result.districts
     if len(districts) == 0:
         raise InputError("no districts to map")

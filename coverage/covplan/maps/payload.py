@@ -159,8 +159,9 @@ def _classes(districts: Any, color_by: str) -> tuple[list[int], list[ColourClass
     if color_by == "per-weight":
         weight = np.asarray(districts["weight"], dtype=float)
         if not np.any(weight > 0):
-            raise InputError("color_by 'per-weight' needs districts with a positive weight "
-                             "(read_boundaries(..., weight_col=...))")
+            raise InputError("color_by=per-weight needs a weight: districts read with "
+                             "weight_col (a numeric column with positive values)",
+                             params=("color_by", "weight_col"))
         n = np.asarray(districts["centers"], dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = np.where(weight > 0, n / weight * _PER_WEIGHT, np.nan)

@@ -76,7 +76,8 @@ def _figure(result: Any, *, title: str | None, color_by: str, simplify_m: float 
     from matplotlib.path import Path as MplPath
 
     if color_by not in COLOR_BY:
-        raise InputError(f"color_by {color_by!r}: use one of {', '.join(COLOR_BY)}")
+        raise InputError(f"color_by={color_by}: use one of {', '.join(COLOR_BY)}",
+                         params=("color_by",))
     if not dpi > 0 or (size is not None and not (size[0] > 0 and size[1] > 0)):
         raise InputError(f"size {size} and dpi {dpi}: give positive pixel counts and dpi")
     districts = result.districts
