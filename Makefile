@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
+NODE_STAMP := node_modules/.installed-stamp
+
 .PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml
@@ -14,16 +16,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# eslint (npm devDependency, pinned by package-lock.json) for the maps' browser code
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/covplan demo --out maps/demo --overwrite
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	@sh .ci/ensure-chromium
 	$(BIN)/ruff check coverage tests benchmarks data
+	npx --no-install eslint coverage/covplan/maps/static
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info coverage/*.egg-info
+	rm -rf $(VENV) node_modules build *.egg-info coverage/*.egg-info

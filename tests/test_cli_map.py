@@ -55,3 +55,51 @@ def test_map_radius_rings_and_colour_by_centres(runner, tmp_path):
     assert res.exit_code == 0, res.output
     page = out.read_text(encoding="utf-8")
     assert "Radius 25 km" in page and "Districts: centres inside" in page
+
+
+def test_map_to_stdout_writes_no_file_named_dash(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", "-", "--offline", "-q"])
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.startswith("<!DOCTYPE html>") and "covplanMap(" in res.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_png_size_and_dpi_options(runner, tmp_path):
+    out, png = tmp_path / "map.html", tmp_path / "map.png"
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", str(out), "--png", str(png),
+                              "--png-size", "640x480", "--png-dpi", "80"])
+    assert res.exit_code == 0, res.output
+    data = png.read_bytes()
+    assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (640, 480)
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", str(out), "--png", str(png), "--overwrite",
+                              "--png-size", "640by480"])
+    assert res.exit_code == 2 and "--png-size" in res.output
+
+
+def test_a_failing_png_leaves_no_html(runner, tmp_path, monkeypatch):
+    from covplan.errors import CovplanError
+    from covplan.maps import png as png_module
+
+    def fail(*args, **kwargs):
+        raise CovplanError("the picture failed")
+
+    monkeypatch.setattr(png_module, "png_bytes", fail)
+    out, png = tmp_path / "map.html", tmp_path / "map.png"
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", str(out), "--png", str(png)])
+    assert res.exit_code == 2 and "the picture failed" in res.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plan_map_offline(runner, tmp_path):
+    plan_dir = Path(__file__).parent / "fixtures" / "planning"
+    page = tmp_path / "plan.html"
+    args = ["plan", str(plan_dir / "districts.geojson"), str(plan_dir / "centres.csv"),
+            "--radius-km", "120", "--add", "1", "--candidates",
+            str(plan_dir / "candidates.csv"), "--map", str(page)]
+    res = runner.invoke(cli, [*args, "--offline"])
+    assert res.exit_code == 0, res.output
+    html = page.read_text(encoding="utf-8")
+    assert "L.markerClusterGroup" in html and "cdn.jsdelivr" not in html
+    res = runner.invoke(cli, [*args[:-2], "--offline"])
+    assert res.exit_code == 2 and "--map" in res.output

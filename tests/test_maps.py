@@ -22,6 +22,8 @@ from covplan import maps
 from covplan.engine import Rule, assess
 from covplan.errors import InputError
 from covplan.io import read_boundaries, read_points
+from covplan.maps import geometry
+from covplan.maps import page as map_page
 
 HERE = Path(__file__).parent / "fixtures" / "maps"
 XSS = "<img src=x onerror=alert(1)>"
@@ -50,7 +52,7 @@ def _decode(payload: dict) -> tuple[list, list]:
     x = y = 0
     scale = payload["scale"]
     shapes, rings = [], []
-    for district in payload["g"]:
+    for district in payload["shapes"]:
         polys = []
         for poly in district:
             out = []
@@ -75,24 +77,24 @@ def test_layers_legend_and_summary(result):
     for name in ("Districts: coverage", "Gaps (not covered)", "Group outlines", "Centres (4)"):
         assert f'"{name}"' in page or name in page
     data = _payload(page)
-    ids = data["d"]["id"]
+    ids = data["districts"]["id"]
     assert ids == [f"{k:03d}" for k in range(1, 10)]
-    covered = {i for i, c in zip(ids, data["d"]["cov"], strict=True) if c}
+    covered = {i for i, c in zip(ids, data["districts"]["covered"], strict=True) if c}
     assert covered == {"001", "005", "007", "009"}
     assert [c["label"] for c in data["classes"]] == ["covered", "gap (not covered)"]
-    assert data["d"]["cls"] == [0, 1, 1, 1, 0, 1, 0, 1, 0]
+    assert data["districts"]["colour_class"] == [0, 1, 1, 1, 0, 1, 0, 1, 0]
     # summary: 4 of 9 = 44.44 %; weight (1+5+7+9)/45 = 48.89 %
     assert "Districts covered: 4 of 9 (44.44%)" in data["summary"][0]
     assert "48.89%" in data["summary"][1]
-    assert any("presence: at least 1 centre inside" in line for line in data["summary"])
+    assert "Rule: at least 1 centre inside the district" in data["summary"]
     assert any(line.endswith("grid.geojson") for line in data["summary"])
-    assert [t["label"] for t in data["c"]["types"]] == ["direct", "partner", "van"]
+    assert [t["label"] for t in data["centres"]["types"]] == ["direct", "partner", "van"]
     assert "<title>Grid test</title>" in page
 
 
 def test_rule_in_summary_names_min_centers():
     page = _html(_result(Rule.radius(25, min_centers=2)))
-    assert "radius: at least 2 centres within 25 km (geodesic)" in page
+    assert "Rule: at least 2 centres within 25 km (geodesic)" in page
 
 
 def test_every_input_text_is_escaped(result):
@@ -101,10 +103,10 @@ def test_every_input_text_is_escaped(result):
     assert "<script>alert(2)" not in page
     assert "<title>&lt;img src=x onerror=alert(1)&gt;</title>" in page
     data = _payload(page)
-    names = data["c"]["data"][data["c"]["cols"].index("name")]
+    names = data["centres"]["data"][data["centres"]["columns"].index("name")]
     assert "&lt;img src=x onerror=alert(1)&gt;" in names
     assert "Gamma &amp; &quot;Sons&quot;" in names
-    assert data["d"]["name"][4] == "Echo &lt;script&gt;alert(2)&lt;/script&gt;"
+    assert data["districts"]["name"][4] == "Echo &lt;script&gt;alert(2)&lt;/script&gt;"
     assert data["groups"] == ["Middle", "North &quot;&amp;&quot; co", "South"]
     assert data["title"] == "&lt;img src=x onerror=alert(1)&gt;"
 
@@ -122,7 +124,7 @@ def test_geometry_round_trips_and_group_outlines(result):
     assert sorted(shapes[0][0][0]) == [(70, 10), (70, 11), (71, 10), (71, 11)]
     # outlines: the grid's outer edge (12 unit edges) plus the two lines between rows
     # (2 x 3 unit edges): 18 unit edges in all, each drawn once
-    runs = np.array(data["go"]).reshape(-1, 3)
+    runs = np.array(data["group_outlines"]).reshape(-1, 3)
     total = 0.0
     for ring, first, count in runs:
         pts = rings[ring]
@@ -138,7 +140,7 @@ def test_geometry_round_trips_and_group_outlines(result):
 ])
 def test_colour_by_centres(result, color_by, expected):
     data = _payload(_html(result, color_by=color_by))
-    assert data["d"]["cls"] == expected
+    assert data["districts"]["colour_class"] == expected
     assert [c["label"] for c in data["classes"]][:2] == ["0", "1"]
 
 
@@ -147,23 +149,25 @@ def test_colour_by_per_weight(result):
     # centres per 100,000: 001 -> 1/100k*100k = 1.0; 005 -> 0.2; 007 -> 1/7; 009 -> 1/9
     labels = [c["label"] for c in data["classes"]]
     assert labels[0] == "0" and labels[-1] == "no weight"
-    cls = data["d"]["cls"]
+    cls = data["districts"]["colour_class"]
     assert [cls[i] for i in (1, 2, 3, 5, 7)] == [0] * 5
     assert cls[0] == max(cls[i] for i in (0, 4, 6, 8))  # the highest rate, the top class
     assert cls[8] == min(cls[i] for i in (0, 4, 6, 8))  # 1/9 is the lowest positive rate
 
 
 def test_per_weight_needs_a_weight():
-    with pytest.raises(InputError, match="--weight-col"):
+    with pytest.raises(InputError, match="weight_col") as excinfo:
         maps.coverage_map(_result(weight=False), color_by="per-weight")
+    assert "--" not in str(excinfo.value)  # the library names parameters, not CLI options
 
 
 def test_radius_rings_need_a_radius_rule(result):
-    with pytest.raises(InputError, match="--radius-km"):
+    with pytest.raises(InputError, match="show_radius") as excinfo:
         maps.coverage_map(result, show_radius=True)
+    assert "--" not in str(excinfo.value)
     page = _html(_result(Rule.radius(25)), show_radius=True)
     assert "Radius 25 km" in page
-    assert _payload(page)["radius_m"] == 25000
+    assert _payload(page)["ring_m"] == 25000
 
 
 def test_sites_and_before_after(result):
@@ -173,7 +177,7 @@ def test_sites_and_before_after(result):
     assert "Before: districts" in page and "After: coverage" in page
     assert "Proposed sites (2)" in page
     data = _payload(page)
-    assert data["before"]["cov"] == [0] * 9
+    assert data["before"]["covered"] == [0] * 9
     assert "&lt;img src=x onerror=alert(1)&gt;" in data["sites"]["data"][1]
 
 
@@ -191,7 +195,7 @@ def test_online_map_links_leaflet_and_offline_map_inlines_it(result):
 
 
 def test_offline_assets_from_a_named_folder(result, tmp_path):
-    for name in maps._OFFLINE_FILES:
+    for name in map_page._OFFLINE_FILES:
         (tmp_path / name).write_text(f"/* local {name} */", encoding="utf-8")
     page = _html(result, offline=True, assets=tmp_path)
     assert "/* local leaflet.js */" in page and "/* local MarkerCluster.css */" in page
@@ -239,8 +243,8 @@ def _zigzag_pair(lat: float, amplitude_m: float, step_m: float, n: int = 40):
 def test_simplification_is_in_metres_and_keeps_neighbours_joined():
     # a 300 m zigzag at latitude 60: a 3 km tolerance removes it, a 30 m one keeps it
     pair = _zigzag_pair(60.0, amplitude_m=300, step_m=300)
-    kept = maps._simplify_coverage(pair, 30)
-    gone = maps._simplify_coverage(pair, 3000)
+    kept = geometry._simplify_coverage(pair, 30)
+    gone = geometry._simplify_coverage(pair, 3000)
     assert shapely.get_num_coordinates(kept).sum() == shapely.get_num_coordinates(pair).sum()
     assert shapely.get_num_coordinates(gone).sum() < 16
     for simple in (kept, gone):
@@ -255,7 +259,7 @@ def test_local_frame_measures_metres_from_its_centre():
     # distance from the centre = the geodesic distance (pyproj.Geod between two points)
     lon = np.array([80.0, 85.0, 72.0, 95.0])
     lat = np.array([22.0, 30.0, 10.0, 25.0])
-    to_metres, to_degrees = maps._local_frame(80.0, 22.0)
+    to_metres, to_degrees = geometry._local_frame(80.0, 22.0)
     x, y = to_metres.transform(lon, lat)
     geodesic = pyproj.Geod(ellps="WGS84").inv(np.full(4, 80.0), np.full(4, 22.0), lon, lat)[2]
     assert np.allclose(np.hypot(x, y), geodesic, rtol=1e-9, atol=1e-3)
@@ -265,10 +269,10 @@ def test_local_frame_measures_metres_from_its_centre():
 
 def test_decimals_follow_the_tolerance():
     # the grid step (111,320 m / 10**d) is at most a fifth of the tolerance, 3 to 5 decimals
-    assert maps._decimals(1000) == 3
-    assert maps._decimals(500) == 4
-    assert maps._decimals(20) == 5
-    assert maps._decimals(0) == 5
+    assert geometry._decimals(1000) == 3
+    assert geometry._decimals(500) == 4
+    assert geometry._decimals(20) == 5
+    assert geometry._decimals(0) == 5
 
 
 def test_india_default_map_is_at_most_1_5_mb():
@@ -282,5 +286,99 @@ def test_india_default_map_is_at_most_1_5_mb():
     page = _html(result, title="India")
     assert len(page.encode()) <= 1_500_000
     data = _payload(page)
-    assert len(data["d"]["id"]) == len(districts) and len(data["c"]["lat"]) == 2000
-    assert all(data["g"]), "every district keeps a shape"
+    assert len(data["districts"]["id"]) == len(districts) and len(data["centres"]["lat"]) == 2000
+    assert all(data["shapes"]), "every district keeps a shape"
+
+
+def test_india_coarse_level_keeps_every_district_with_fewer_vertices():
+    # issue 13: at country zoom the page draws a coarser level (4 km tolerance instead of 1 km)
+    from covplan.datasets import india_districts_path
+
+    districts = read_boundaries(india_districts_path(), id_col="lgd_code")
+    result = assess(districts, read_points(HERE / "centres.csv"), Rule())
+    data = _payload(_html(result))
+    coarse = data["coarse"]
+    # one pixel at zoom z is 156,543 m * cos(lat) / 2**z; India's bounding box is centred near
+    # 22 N: zoom 5 -> ~4.5 km per pixel (>= 4 km tolerance), zoom 6 -> ~2.3 km (< 4 km)
+    assert coarse["max_zoom"] == 5
+    fine_shapes, _ = _decode(data)
+    coarse_shapes, _ = _decode(coarse)
+    assert all(c for c in coarse_shapes) and len(coarse_shapes) == len(fine_shapes)
+    fine_n = sum(len(ring) for d in fine_shapes for poly in d for ring in poly)
+    coarse_n = sum(len(ring) for d in coarse_shapes for poly in d for ring in poly)
+    assert coarse_n < 0.4 * fine_n
+    # neighbours stay joined: the districts neither overlap nor open gaps, beyond what rounding
+    # to the coordinate grid does at the fine level too (ratios of areas of the same shapes)
+    def polygons(shapes):
+        return np.array([shapely.make_valid(shapely.MultiPolygon(
+            [shapely.Polygon(p[0], p[1:]) for p in d])) for d in shapes], dtype=object)
+
+    fine, rough = polygons(fine_shapes), polygons(coarse_shapes)
+    union = shapely.union_all(rough).area
+    assert shapely.area(rough).sum() / union == pytest.approx(1, abs=1e-3)  # no overlaps
+    assert union / shapely.union_all(fine).area == pytest.approx(1, abs=5e-3)  # same land
+    def holes(polys):
+        return shapely.get_num_interior_rings(shapely.get_parts(shapely.union_all(polys))).sum()
+
+    assert holes(rough) <= holes(fine)  # no new gaps between neighbours
+
+
+def test_small_maps_have_no_coarse_level(result):
+    # the 3x3 grid's squares cannot be simplified: a second level would save nothing
+    assert _payload(_html(result))["coarse"] is None
+
+
+def _png_header(data: bytes) -> tuple[int, int, float]:
+    """Width, height (IHDR) and dots per inch (pHYs, pixels per metre) read from PNG bytes."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    at = data.index(b"pHYs") + 4
+    per_metre = int.from_bytes(data[at:at + 4], "big")
+    return width, height, per_metre * 0.0254
+
+
+def test_png_takes_a_size_in_pixels_and_a_dpi(result, tmp_path):
+    path = maps.write_png(result, tmp_path / "a.png", size=(1600, 1200), dpi=150)
+    width, height, dpi = _png_header(path.read_bytes())
+    assert (width, height) == (1600, 1200)
+    assert dpi == pytest.approx(150, abs=0.1)
+
+
+def test_png_title_with_dollars_is_text_not_tex(result, tmp_path):
+    # issue 8: matplotlib read '$...$' as mathtext and failed on a title such as this one
+    title = "Budget $5M $\\frac{1}{0 $ and a lone $"
+    path = maps.write_png(result, tmp_path / "a.png", title=title)
+    assert _png_header(path.read_bytes())[0] == 1000
+
+
+def test_png_legend_sits_beside_the_map():
+    # issue 8: the legend covered India's southern tip; it now lies outside the map's axes
+    from covplan.datasets import india_districts_path
+    from covplan.maps import png
+
+    districts = read_boundaries(india_districts_path(), id_col="lgd_code")
+    result = assess(districts, read_points(HERE / "centres.csv"), Rule())
+    fig = png._figure(result, title="India", color_by="status", simplify_m=None, size=None,
+                      dpi=100)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= frame.x1  # wholly to the right of the map
+    assert legend.x1 <= fig.bbox.x1  # and inside the picture
+
+
+def test_offline_assets_are_looked_for_only_where_expected(result, tmp_path):
+    # issue 8: --assets / searched the whole disk; only the folder, dist/ and the npm layout
+    # (node_modules/<package>/dist) are looked at now
+    for name in map_page._OFFLINE_FILES:
+        package = "leaflet.markercluster" if "luster" in name else "leaflet"
+        target = tmp_path / "node_modules" / package / "dist" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(f"/* npm {name} */", encoding="utf-8")
+    assert "/* npm leaflet.js */" in _html(result, offline=True, assets=tmp_path)
+    deep = tmp_path / "deep" / "down"
+    deep.mkdir(parents=True)
+    for name in map_page._OFFLINE_FILES:
+        (deep / name).write_text("/* too deep */", encoding="utf-8")
+    with pytest.raises(InputError, match="leaflet.css"):
+        maps.coverage_map(result, offline=True, assets=tmp_path / "deep")

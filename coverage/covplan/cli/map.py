@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,8 @@ def run_map(
     output: str | Path,
     *,
     png: str | Path | None = None,
+    png_size: tuple[int, int] | None = None,
+    png_dpi: int = 100,
     overwrite: bool = False,
     title: str | None = None,
     color_by: str = "status",
@@ -34,35 +38,73 @@ def run_map(
     sites: Any = None,
     before: Any = None,
     type_col: str | None = None,
-) -> list[Path]:
-    """Write the HTML map of ``result`` (and a PNG when ``png`` is given); return the paths.
+) -> list[str]:
+    """Write the HTML map of ``result`` (and a PNG when ``png`` is given); return what was written.
 
-    Both outputs are checked before either is written, so a refused PNG leaves no HTML behind.
-    Used by ``covplan map``, ``covplan demo`` and ``covplan plan --map``.
+    ``output`` ``-`` writes the HTML to stdout. The outputs land all or none: both are made in
+    memory first (a failing PNG leaves no HTML), then written by :func:`_write_all`. Used by
+    ``covplan map``, ``covplan demo`` and ``covplan plan --map``.
     """
-    from covplan.errors import InputError
-    from covplan.maps import coverage_map, write_map, write_png
+    from covplan.maps import coverage_map, map_html
+    from covplan.maps.png import png_bytes
 
-    targets = [Path(output)] + ([Path(png)] if png is not None else [])
-    for target in targets:
-        if target.exists() and not overwrite:
-            raise InputError(f"{target}: already exists; pass --overwrite to replace it")
-        if not target.parent.exists():
-            raise InputError(f"{target}: folder {target.parent} does not exist; create it first")
-    m = coverage_map(result, title=title, color_by=color_by, show_radius=show_radius,
-                     offline=offline, assets=assets, tiles=tiles, simplify_m=simplify_m,
-                     sites=sites, before=before, type_col=type_col)
-    written = [write_map(m, output, overwrite=overwrite)]
+    page = map_html(coverage_map(result, title=title, color_by=color_by,
+                                 show_radius=show_radius, offline=offline, assets=assets,
+                                 tiles=tiles, simplify_m=simplify_m, sites=sites,
+                                 before=before, type_col=type_col))
+    outputs: list[tuple[str, bytes]] = [(str(output), page.encode("utf-8"))]
     if png is not None:
-        written.append(write_png(result, png, title=title, color_by=color_by,
-                                 simplify_m=simplify_m, overwrite=overwrite))
-    return written
+        outputs.append((str(png), png_bytes(result, title=title, color_by=color_by,
+                                            simplify_m=simplify_m, size=png_size,
+                                            dpi=png_dpi)))
+    _write_all(outputs, overwrite=overwrite)
+    return [target if target != "-" else "(stdout)" for target, _ in outputs]
+
+
+def _write_all(outputs: list[tuple[str, bytes]], *, overwrite: bool) -> None:
+    """Write every (target, bytes) or none: each file goes to its temporary file first, and
+    only when all are written are they renamed into place; ``-`` (stdout) comes last.
+
+    Kept to this one function so that io's shared all-or-none writer can replace it.
+    """
+    from covplan.io import atomic_output
+
+    with contextlib.ExitStack() as stack:
+        temps = [(stack.enter_context(atomic_output(target, overwrite=overwrite)), data)
+                 for target, data in outputs if target != "-"]
+        for tmp, data in temps:
+            tmp.write_bytes(data)
+    for target, data in outputs:
+        if target == "-":
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+
+
+def _size(ctx: click.Context, param: click.Parameter, value: str | None
+          ) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    width, sep, height = value.lower().partition("x")
+    if not (sep and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise click.BadParameter(f"{value!r}: give WIDTHxHEIGHT in pixels, e.g. 1600x1200",
+                                 ctx=ctx, param=param)
+    return int(width), int(height)
+
+
+def png_options(func: Any) -> Any:
+    """``--png-size`` and ``--png-dpi`` for commands that write a PNG picture."""
+    func = click.option("--png-dpi", type=click.IntRange(min=10, max=1200), default=100,
+                        show_default=True, metavar="DPI",
+                        help="Dots per inch of the PNG: the scale of its text and lines.")(func)
+    return click.option("--png-size", default=None, metavar="WxH", callback=_size,
+                        help="Size of the PNG in pixels, e.g. 1600x1200 [default: 1000 wide, "
+                             "as high as the map needs].")(func)
 
 
 @click.command("map", short_help="Write an interactive coverage map (HTML).")
 @input_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="HTML file to write, e.g. maps/coverage.html.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="HTML file to write, e.g. maps/coverage.html; - writes it to stdout.")
 @click.option("--title", default=None, help="Title shown on the map and as the page title.")
 @click.option("--color-by", type=click.Choice(["status", "centers", "per-weight"]),
               default="status", show_default=True,
@@ -85,6 +127,7 @@ def run_map(
                    "neighbours' shared edges [default: 1000; 0 keeps every vertex].")
 @click.option("--png", default=None, type=click.Path(dir_okay=False),
               help="Also write a static PNG picture of the map (for slides).")
+@png_options
 @overwrite_opt
 @handle_errors
 def map_cmd(**kwargs: Any) -> None:
@@ -99,7 +142,8 @@ def map_cmd(**kwargs: Any) -> None:
       covplan map @india @india-sample -o maps/coverage.html
       covplan map districts.gpkg centres.csv --radius-km 25 --show-radius -o map.html
       covplan map districts.gpkg centres.csv --weight-col pop --color-by per-weight \\
-          --offline --png map.png -o map.html
+          --offline --png map.png --png-size 1600x1200 --png-dpi 150 -o map.html
+      covplan map @india @india-sample --offline -o - > coverage.html
     """
     from covplan.engine import assess
 
@@ -107,7 +151,8 @@ def map_cmd(**kwargs: Any) -> None:
     districts, centers, rule = load_inputs(opts)
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
     log_warnings(result.warnings)
-    written = run_map(result, own["output"], png=own["png"], overwrite=own["overwrite"],
+    written = run_map(result, own["output"], png=own["png"], png_size=own["png_size"],
+                      png_dpi=own["png_dpi"], overwrite=own["overwrite"],
                       title=own["title"], color_by=own["color_by"],
                       show_radius=own["show_radius"], offline=own["offline"],
                       assets=own["assets"], tiles=own["tiles"], simplify_m=own["simplify_m"],

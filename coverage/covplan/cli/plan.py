@@ -172,6 +172,9 @@ def _check_output(path: str | None, overwrite: bool) -> None:
 @click.option("--map", "map_path", default=None, metavar="HTML",
               help="Write a map with the proposed sites, newly covered districts and a "
                    "before/after toggle, e.g. maps/plan.html.")
+@click.option("--offline", is_flag=True,
+              help="With --map: a self-contained map that opens with no network (Leaflet "
+                   "inlined, no base map).")
 @overwrite_opt
 @handle_errors
 def plan(**kwargs: Any) -> None:
@@ -205,6 +208,8 @@ def plan(**kwargs: Any) -> None:
         fmt = "json" if output is not None and output.lower().endswith(".json") else "table"
     if own["map_path"] is not None and not own["map_path"].lower().endswith((".html", ".htm")):
         raise CovplanUsageError(f"--map {own['map_path']}: give an .html file")
+    if own["offline"] and own["map_path"] is None:
+        raise CovplanUsageError("--offline is for the map: give --map HTML too")
     for path in (output, own["map_path"]):
         _check_output(path, own["overwrite"])
 
@@ -246,6 +251,6 @@ def plan(**kwargs: Any) -> None:
         from covplan.maps import coverage_map, write_map
 
         n = len(report["sites"])
-        m = coverage_map(run.after, sites=run.sites, before=run.before,
+        m = coverage_map(run.after, sites=run.sites, before=run.before, offline=own["offline"],
                          title=f"Plan: {n} new site{'s' if n != 1 else ''}")
         write_map(m, own["map_path"], overwrite=own["overwrite"])
