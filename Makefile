@@ -26,7 +26,8 @@ demo: $(STAMP)
 
 test: $(STAMP) $(NODE_STAMP)
 	@sh .ci/ensure-chromium
-	$(BIN)/ruff check coverage tests benchmarks data
+	$(BIN)/ruff check coverage tests benchmarks data tools
+	$(BIN)/mypy
 	npx --no-install eslint coverage/covplan/maps/static
 	$(BIN)/python -m pytest
 

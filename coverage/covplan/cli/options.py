@@ -174,7 +174,7 @@ def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = 
     if (roads is None) != (travel_minutes is None):
         raise click.UsageError("--roads FILE and --travel-minutes T go together: a centre "
                                "within T minutes by road")
-    if roads is not None:
+    if roads is not None and travel_minutes is not None:
         if radius_km is not None:
             raise click.UsageError("give --radius-km or --roads/--travel-minutes, not both")
         if min_centers < 1:
