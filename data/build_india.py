@@ -886,7 +886,7 @@ def _print_report(r: BuildReport, out: Path) -> None:
          f"({r.state_disputed_km2:.2f} km2)")
     d = r.districts
     for when in ("before", "after"):
-        c = r[f"coverage_{when}"]
+        c = getattr(r, f"coverage_{when}")
         _log(f"coverage {when} cleaning: {c['gaps']} gaps (holes), {c['gaps_km2']:.1f} km2 "
              f"({c['gaps_deg2']:.4f} deg2); {c['overlap_pairs']} overlapping pairs, "
              f"{c['overlap_km2']:.1f} km2 ({c['overlap_deg2']:.4f} deg2)")
@@ -907,7 +907,7 @@ def _print_report(r: BuildReport, out: Path) -> None:
     _log(f"pincode centroids outside every district: {r.pins_outside}")
     _log(f"sample network: {N_CENTRES} centres, {N_CITIES} cities, types "
          f"{r.net_types.to_dict()}; districts with no GeoNames town {len(r.net_no_town)}")
-    _log(f"sample network sites at a head office: {r.get('net_ho_sites')}")
+    _log(f"sample network sites at a head office: {r.net_ho_sites}")
     _log(f"sample network renamed cities: {r.net_renamed_cities}")
     _log(f"SAMPLE NETWORK PRESENCE COVERAGE: {r.net_covered}/{len(d)} districts = "
          f"{r.net_pct:.2f}%")
