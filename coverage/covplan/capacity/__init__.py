@@ -1,0 +1,15 @@
+"""Capacity and accessibility on the long (demand point, centre, cost) table of a rule's pairs.
+
+- :func:`allocate`: optimal capacity-limited allocation (most demand served, then least cost).
+- :func:`accessibility`: 2SFCA / E2SFCA / gravity supply-to-demand ratios (as PySAL ``access``).
+- :func:`expand`: capacitated maximal covering: K new sites (or the fewest for a target %).
+- :func:`radius_pairs` / :func:`pairs_for_rule`: the adapter from points and a rule to pairs.
+
+The core takes plain numpy arrays; only :mod:`covplan.capacity.frames` knows GeoDataFrames.
+"""
+
+from __future__ import annotations
+
+from covplan.capacity.allocation import Allocation, allocate, rollup
+
+__all__ = ["Allocation", "allocate", "rollup"]
