@@ -10,6 +10,24 @@ The core takes plain numpy arrays; only :mod:`covplan.capacity.frames` knows Geo
 
 from __future__ import annotations
 
+from covplan.capacity.accessibility import (
+    Decay,
+    accessibility,
+    district_accessibility,
+    gaussian,
+    gravity,
+    step,
+)
 from covplan.capacity.allocation import Allocation, allocate, rollup
 
-__all__ = ["Allocation", "allocate", "rollup"]
+__all__ = [
+    "Allocation",
+    "Decay",
+    "accessibility",
+    "allocate",
+    "district_accessibility",
+    "gaussian",
+    "gravity",
+    "rollup",
+    "step",
+]
