@@ -19,13 +19,16 @@ from covplan.capacity.accessibility import (
     step,
 )
 from covplan.capacity.allocation import Allocation, allocate, rollup
+from covplan.capacity.expansion import Expansion, expand
 
 __all__ = [
     "Allocation",
     "Decay",
+    "Expansion",
     "accessibility",
     "allocate",
     "district_accessibility",
+    "expand",
     "gaussian",
     "gravity",
     "rollup",
