@@ -3,7 +3,8 @@
 - :func:`allocate`: optimal capacity-limited allocation (most demand served, then least cost).
 - :func:`accessibility`: 2SFCA / E2SFCA / gravity supply-to-demand ratios (as PySAL ``access``).
 - :func:`expand`: capacitated maximal covering: K new sites (or the fewest for a target %).
-- :func:`radius_pairs` / :func:`pairs_for_rule`: the adapter from points and a rule to pairs.
+- :func:`pairs_for_rule`, :func:`radius_pairs`, :func:`district_of_points`,
+  :func:`column_amounts`: the adapter from frames and a rule to the arrays above.
 
 The core takes plain numpy arrays; only :mod:`covplan.capacity.frames` knows GeoDataFrames.
 """
@@ -20,6 +21,7 @@ from covplan.capacity.accessibility import (
 )
 from covplan.capacity.allocation import Allocation, allocate, rollup
 from covplan.capacity.expansion import Expansion, expand
+from covplan.capacity.frames import column_amounts, district_of_points, pairs_for_rule, radius_pairs
 
 __all__ = [
     "Allocation",
@@ -27,10 +29,14 @@ __all__ = [
     "Expansion",
     "accessibility",
     "allocate",
+    "column_amounts",
     "district_accessibility",
+    "district_of_points",
     "expand",
     "gaussian",
     "gravity",
+    "pairs_for_rule",
+    "radius_pairs",
     "rollup",
     "step",
 ]

@@ -1,0 +1,126 @@
+"""Adapter from points and a coverage rule to the long (point, centre, cost) table.
+
+This is the only module of :mod:`covplan.capacity` that knows GeoDataFrames. Until rules yield
+their own ``pairs()`` (the rule seam), a radius rule's pairs are computed here: every
+(demand point, centre) within R km, geodesic on WGS84, with its distance in metres, measured
+with ``pyproj.Geod.inv`` (the conformal-sphere KD-tree of :mod:`covplan.demand` only proposes
+candidates, so the pairs are those of a brute-force pyproj loop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from covplan.capacity import _checks
+from covplan.errors import InputError
+
+__all__ = ["column_amounts", "district_of_points", "pairs_for_rule", "radius_pairs"]
+
+
+def radius_pairs(lat: Any, lon: Any, centre_lat: Any, centre_lon: Any, radius_m: float, *,
+                 threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (point, centre) pair within ``radius_m`` metres (geodesic WGS84) and its metres.
+
+    Returns int64 point positions, int64 centre positions and float64 metres, sorted by
+    point, then centre.
+    """
+    from covplan.demand import (
+        _K_MIN,
+        _PYPROJ_TOL_M,
+        _CentreIndex,
+        _chord,
+        _conformal,
+        _unit_vectors,
+    )
+
+    lat = np.ascontiguousarray(lat, dtype=np.float64)
+    lon = np.ascontiguousarray(lon, dtype=np.float64)
+    if not (np.isfinite(radius_m) and radius_m >= 0):
+        raise InputError(f"radius_m: {radius_m}: give a distance >= 0")
+    index = _CentreIndex(np.asarray(centre_lat, dtype=np.float64),
+                         np.asarray(centre_lon, dtype=np.float64))
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if index.tree is None or lat.size == 0:
+        return empty
+    xyz = _unit_vectors(_conformal(lat), lon)
+    # a centre within R lies within this angle on the conformal sphere (see covplan.demand)
+    reach = (radius_m + _PYPROJ_TOL_M) / _K_MIN + 1e-12
+    chord = np.full(lat.size, float(_chord(np.asarray(reach))))
+    pts, cands, metres = index._candidates(lat, lon, xyz, np.arange(lat.size), chord,
+                                           max(threads, 1))
+    keep = metres <= radius_m
+    pts, cands, metres = pts[keep], cands[keep], metres[keep]
+    order = np.lexsort((cands, pts))
+    return pts[order], cands[order], metres[order]
+
+
+def pairs_for_rule(points: Any, centres: Any, rule: Any, *, threads: int = 1
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(point, centre, cost) pairs of demand points and centres under ``rule``.
+
+    ``points`` and ``centres`` are GeoDataFrames (or GeoSeries) of points in EPSG:4326 (as
+    :func:`covplan.read_points` gives). A rule with a ``pairs(points, centres)`` method (the
+    rule seam) is asked for them; today's :class:`covplan.Rule` with a radius is measured here
+    in metres. A presence rule has no reach between points.
+    """
+    geo_p = getattr(points, "geometry", points)
+    geo_c = getattr(centres, "geometry", centres)
+    if hasattr(rule, "pairs"):
+        p, c, k = rule.pairs(geo_p, geo_c)
+        return _checks.pairs(p, c, k, len(geo_p), len(geo_c))
+    radius_m = getattr(rule, "reach_m", None)
+    if getattr(rule, "kind", None) != "radius" or radius_m is None:
+        raise InputError("rule: capacity between points needs a rule with a reach "
+                         "(a radius rule)")
+    for name, geo in (("points", geo_p), ("centres", geo_c)):
+        crs = getattr(geo, "crs", None)
+        if crs is not None and not crs.equals("EPSG:4326"):
+            raise InputError(f"{name}: CRS {crs.to_string()}; give longitude/latitude "
+                             "(EPSG:4326)")
+    return radius_pairs(np.asarray(geo_p.y), np.asarray(geo_p.x), np.asarray(geo_c.y),
+                        np.asarray(geo_c.x), float(radius_m), threads=threads)
+
+
+def district_of_points(points: Any, districts: Any, column: str | None = None) -> np.ndarray:
+    """The district of each point: its ``column`` value (text, as in the file), or its row
+    position when ``column`` is None; None for points outside every district (on a shared
+    edge, the first district in row order).
+    """
+    from covplan.demand import _Districts
+
+    geo = getattr(points, "geometry", points)
+    where = _Districts(districts).locate(np.asarray(geo.y, dtype=np.float64),
+                                         np.asarray(geo.x, dtype=np.float64))
+    labels = (np.arange(len(districts)) if column is None
+              else districts[column].to_numpy(dtype=object))
+    out = np.full(where.size, None, dtype=object)
+    inside = where < len(districts)
+    out[inside] = labels[where[inside]]
+    return out
+
+
+def column_amounts(frame: pd.DataFrame, column: str, *, what: str | None = None,
+                   label: str | None = None, rows: Sequence[Any] | None = None) -> np.ndarray:
+    """Amounts (demand, capacity) from a frame's column, checked: >= 0, numbers, present.
+
+    Messages name ``label`` (e.g. the file), the column and the row (``rows``, default the
+    frame's index).
+    """
+    where = f"{label}: " if label else ""
+    if column not in frame.columns:
+        raise InputError(f"{where}column '{column}' not found; columns are "
+                         f"{', '.join(map(str, frame.columns))}")
+    values = [None if _blank(v) else v.strip() if isinstance(v, str) else v
+              for v in frame[column].to_numpy(dtype=object)]
+    return _checks.amounts(np.asarray(values, dtype=object), f"{where}column '{column}'",
+                           rows=list(frame.index) if rows is None else rows)
+
+
+def _blank(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or bool(pd.isna(value))
