@@ -130,13 +130,16 @@ def accessibility(demand_idx: Any, centre_idx: Any, cost: Any, demand: Any, supp
         decay = step(E2SFCA_BANDS)
     if method == "gravity" and (decay is None or decay.kind != "gravity"):
         raise InputError("decay: the gravity method needs decay=gravity(scale, alpha, ...)")
-    w = np.ones(k.size) if decay is None else decay(k)
-    if max_cost is not None:
-        w = np.where(k <= max_cost, w, 0.0)
-    weighted = np.bincount(ci, weights=w * dem[di], minlength=sup.size)
+    if max_cost is not None and k.size and k.max() > max_cost:
+        keep = k <= max_cost
+        di, ci, k = di[keep], ci[keep], k[keep]
+    w = None if decay is None else decay(k)
+    pair_demand = dem[di] if w is None else w * dem[di]
+    weighted = np.bincount(ci, weights=pair_demand, minlength=sup.size)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(weighted > 0, sup / weighted, 0.0)
-    return np.bincount(di, weights=w * ratio[ci], minlength=dem.size)
+    pair_ratio = ratio[ci] if w is None else w * ratio[ci]
+    return np.bincount(di, weights=pair_ratio, minlength=dem.size)
 
 
 def district_accessibility(values: Any, demand: Any, groups: Sequence[Any]) -> pd.Series:

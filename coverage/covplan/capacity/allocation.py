@@ -24,12 +24,14 @@ and are rounded to them.
 
 Reduction (exact): points with zero demand and centres with zero capacity drop out; in every
 connected component of the demand-centre graph where sending each point to its cheapest centre
-overloads no centre, that assignment is optimal for both objectives and needs no LP.
+overloads no centre, that assignment is optimal for both objectives and needs no solver; the
+other components are independent problems, solved one by one.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,12 +173,14 @@ def allocate(demand_idx: Any, centre_idx: Any, cost: Any, demand: Any, capacity:
         ``"flow"`` (OR-Tools min-cost flow; whole-number demand and capacity), ``"lp"`` (HiGHS)
         or ``"auto"`` (flow when it applies and OR-Tools is installed, else lp).
     time_limit
-        Seconds for HiGHS (None: none). Ctrl-C stops it and keeps the best allocation found.
+        Seconds for HiGHS in all (None: none). Ctrl-C stops it and keeps the best allocation
+        found (both then give a feasible allocation that is not proved optimal).
 
     Returns
     -------
     Allocation
     """
+    t0 = time.perf_counter()
     dem = _checks.amounts(demand, "demand")
     cap = _checks.amounts(capacity, "capacity")
     di, ci, k = _checks.pairs(demand_idx, centre_idx, cost, dem.size, cap.size)
@@ -193,18 +197,26 @@ def allocate(demand_idx: Any, centre_idx: Any, cost: Any, demand: Any, capacity:
     status, details = "optimal", {"pairs": int(di.size), "lp_pairs": 0, "lp_points": 0}
     rows = np.flatnonzero(live)
     if rows.size:
-        easy, hard = _nearest_where_feasible(di[rows], ci[rows], k[rows], dem, cap)
+        easy, hard, comp = _nearest_where_feasible(di[rows], ci[rows], k[rows], dem, cap)
         flow[rows[easy]] = dem[di[rows[easy]]]
-        hard_rows = rows[hard]
-        if hard_rows.size:
+        labels = {"optimal": 0, "time_limit": 1, "interrupted": 2}
+        for part in _split(rows[hard], comp[hard]):
             if solver == "flow":
-                status, x, lp_details = _solve_flow(di[hard_rows], ci[hard_rows],
-                                                    k[hard_rows], dem, cap)
+                part_status, x, part_details = _solve_flow(di[part], ci[part], k[part], dem,
+                                                           cap)
             else:
-                status, x, lp_details = _solve_lp(di[hard_rows], ci[hard_rows], k[hard_rows],
-                                                  dem, cap, time_limit=time_limit)
-            flow[hard_rows] = x
-            details.update(lp_details)
+                left = None if time_limit is None else max(
+                    time_limit - (time.perf_counter() - t0), 0.01)
+                part_status, x, part_details = _solve_lp(di[part], ci[part], k[part], dem, cap,
+                                                         time_limit=left)
+            flow[part] = x
+            details["lp_pairs"] += part_details["lp_pairs"]
+            details["lp_points"] += part_details["lp_points"]
+            details["components"] = details.get("components", 0) + 1
+            if labels[part_status] > labels[status]:
+                status = part_status
+            if part_status == "interrupted":
+                break
     details["method"] = solver
     if whole and status == "optimal":
         flow = np.rint(flow)
@@ -230,6 +242,14 @@ def _pick_method(method: str, whole: bool) -> str:
                              ) from None
         return "lp"
     return "flow" if whole else "lp"
+
+
+def _split(rows: np.ndarray, comp: np.ndarray) -> list[np.ndarray]:
+    """``rows`` grouped by component (solved one by one: several small problems are much
+    faster than one large one), in order of component label."""
+    order = np.argsort(comp, kind="stable")
+    cuts = np.flatnonzero(np.diff(comp[order])) + 1
+    return [rows[part] for part in np.split(order, cuts)] if rows.size else []
 
 
 def _solve_flow(di: np.ndarray, ci: np.ndarray, k: np.ndarray, dem: np.ndarray,
@@ -269,8 +289,9 @@ def _dedupe(di: np.ndarray, ci: np.ndarray, k: np.ndarray, n_c: int
 
 
 def _nearest_where_feasible(di: np.ndarray, ci: np.ndarray, k: np.ndarray, dem: np.ndarray,
-                            cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (positions) of the cheapest assignment in components it solves, and the rest.
+                            cap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (positions) of the cheapest assignment in components it solves, the pairs of the
+    other components, and each pair's component.
 
     Pairs come sorted by demand point, then centre. A component (points and centres joined
     by pairs) in which every point's cheapest centre keeps within capacity is solved by that
@@ -287,7 +308,7 @@ def _nearest_where_feasible(di: np.ndarray, ci: np.ndarray, k: np.ndarray, dem: 
     bad_comp[comp[n_d:][over_centre]] = True
     hard = bad_comp[comp[di]]
     easy = firsts[~hard[firsts]]
-    return easy, np.flatnonzero(hard)
+    return easy, np.flatnonzero(hard), comp[di]
 
 
 def _solve_lp(di: np.ndarray, ci: np.ndarray, k: np.ndarray, dem: np.ndarray, cap: np.ndarray,
