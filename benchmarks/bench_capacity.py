@@ -38,7 +38,7 @@ from covplan.capacity import accessibility, allocate, expand, radius_pairs, step
 ROOT = Path(__file__).resolve().parents[1]
 RADIUS_M = 30_000.0
 CAPACITY_MODEL = {"premium": 200, "direct": 60, "partner": 30, "van": 15}  # a model
-CANDIDATE_CAPACITY = 60
+CANDIDATE_CAPACITY = 500  # a model: a new hub
 K = 25
 
 
@@ -135,7 +135,7 @@ def main() -> None:
     print(f"| {'step':<44} | {'result':<56} | {'seconds':>8} | note")
     print(f"|{'-' * 46}|{'-' * 58}|{'-' * 10}|------")
     for name, result, secs, note in rows:
-        print(f"| {name:<44} | {result:<56} | {secs:>8.2f} | {note}")
+        print(f"| {name:<44} | {result:<56} | {secs:>8.3f} | {note}")
 
 
 if __name__ == "__main__":

@@ -101,3 +101,27 @@ def test_bad_input():
         expand([0], [0], [1.0], [1], [1], [True, False], add=1)
     with pytest.raises(InputError, match="capacity: row 0"):
         expand([0], [0], [1.0], [1], ["x"], [True], add=1)
+
+
+def test_ctrl_c_keeps_the_best_sites_found():
+    rng = np.random.default_rng(5)
+    xy, sxy = rng.random((400, 2)), rng.random((40, 2))
+    dist = np.hypot(*(xy[:, None, :] - sxy[None, :, :]).transpose(2, 0, 1))
+    di, si = np.nonzero(dist < 0.2)
+    cand = np.arange(40) >= 10
+    capacity = np.where(cand, 25, 10)
+    demand = rng.integers(1, 4, 400)
+    calls = []
+
+    def press_ctrl_c(info):
+        calls.append(info)
+        raise KeyboardInterrupt
+
+    e = expand(di, si, dist[di, si], demand, capacity, cand, add=8, progress=press_ctrl_c)
+    if calls:  # the solver was still running when the first report came
+        assert e.status == "interrupted"
+        assert {"objective", "bound", "gap", "elapsed_s"} <= set(calls[0])
+    assert len(e.chosen) <= 8 and all(cand[c] for c in e.chosen)
+    assert e.served >= e.greedy_served
+    assert e.served == _max_served(di, si, demand, capacity,
+                                   set(range(10)) | set(e.chosen))

@@ -103,7 +103,8 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
     target_pct
         ... or open the fewest that serve this percentage of all demand.
     time_limit
-        Seconds for HiGHS; the best sites found so far are kept.
+        Seconds in all (HiGHS gets what the greedy start leaves, at least 1 s); Ctrl-C or the
+        limit keep the best sites found so far, and ``gap`` says how far from proved.
     progress
         Called about every 0.1 s with ``objective``, ``bound``, ``gap``, ``elapsed_s``.
     """
@@ -149,9 +150,10 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
         chosen = [] if add == 0 or need is not None else [int(c) for c in cand_pos]
         status, gap, details = "optimal", 0.0, {"nodes": 0}
     else:
+        left = max(time_limit - (time.perf_counter() - t0), 1.0)
         chosen, status, gap, details = _solve(g_pairs, g_sites, g_dem, cap, cand, cand_pos,
                                               add=add, need=need, warm=warm, whole=whole,
-                                              time_limit=time_limit, progress=progress)
+                                              time_limit=left, progress=progress)
     opened = np.where(cand, 0.0, cap)
     opened[chosen] = cap[chosen]
     final = allocate(di, si, k, dem, opened)
