@@ -150,7 +150,8 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
         chosen = [] if add == 0 or need is not None else [int(c) for c in cand_pos]
         status, gap, details = "optimal", 0.0, {"nodes": 0}
     else:
-        left = max(time_limit - (time.perf_counter() - t0), 1.0)
+        # leave about 5% of the limit for the final allocation of the chosen network
+        left = max(0.95 * time_limit - (time.perf_counter() - t0), 1.0)
         chosen, status, gap, details = _solve(g_pairs, g_sites, g_dem, cap, cand, cand_pos,
                                               add=add, need=need, warm=warm, whole=whole,
                                               time_limit=left, progress=progress)
