@@ -186,6 +186,12 @@ def allocate(demand_idx: Any, centre_idx: Any, cost: Any, demand: Any, capacity:
     di, ci, k = _checks.pairs(demand_idx, centre_idx, cost, dem.size, cap.size)
     if dem.size and dem.sum() > 0 and cap.sum() <= 0:
         raise InputError("capacity: total capacity is 0; give at least one centre a capacity")
+    return _allocate(di, ci, k, dem, cap, method=method, time_limit=time_limit, t0=t0)
+
+
+def _allocate(di: np.ndarray, ci: np.ndarray, k: np.ndarray, dem: np.ndarray, cap: np.ndarray,
+              *, method: str, time_limit: float | None, t0: float) -> Allocation:
+    """:func:`allocate` on checked arrays (zero total capacity allowed: nothing served)."""
     di, ci, k = _dedupe(di, ci, k, cap.size)
     whole = bool(np.all(dem == np.round(dem)) and np.all(cap == np.round(cap)))
     solver = _pick_method(method, whole)

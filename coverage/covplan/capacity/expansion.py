@@ -36,10 +36,11 @@ import numpy as np
 
 from covplan.capacity import _checks
 from covplan.capacity._highs import new_highs, run_interruptible
-from covplan.capacity.allocation import Allocation, allocate
+from covplan.capacity.allocation import Allocation, _allocate, allocate
 from covplan.errors import InputError
 
 __all__ = ["Expansion", "expand"]
+
 
 
 @dataclass(frozen=True)
@@ -150,14 +151,15 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
         chosen = [] if add == 0 or need is not None else [int(c) for c in cand_pos]
         status, gap, details = "optimal", 0.0, {"nodes": 0}
     else:
-        # leave about 5% of the limit for the final allocation of the chosen network
-        left = max(0.95 * time_limit - (time.perf_counter() - t0), 1.0)
+        # leave about 10% of the limit for HiGHS' overrun and the final allocation
+        left = max(0.9 * time_limit - (time.perf_counter() - t0), 1.0)
         chosen, status, gap, details = _solve(g_pairs, g_sites, g_dem, cap, cand, cand_pos,
                                               add=add, need=need, warm=warm, whole=whole,
                                               time_limit=left, progress=progress)
     opened = np.where(cand, 0.0, cap)
     opened[chosen] = cap[chosen]
-    final = allocate(di, si, k, dem, opened)
+    final = _allocate(di, si, k, dem, opened, method="auto", time_limit=None,
+                      t0=time.perf_counter())
     details.update(points=int(dem.size), merged_points=int(g_dem.size),
                    pairs=int(di.size), merged_pairs=int(g_pairs.size),
                    candidates=int(cand_pos.size), seconds=round(time.perf_counter() - t0, 3))
@@ -303,6 +305,9 @@ def _solve(gp: np.ndarray, gs: np.ndarray, g_dem: np.ndarray, cap: np.ndarray,
     sol.col_value = list(start)
     sol.value_valid = True
     h.setSolution(sol)
+    # HiGHS 1.16 misreports the incumbent (and so may prune wrongly) when a start is given
+    # to a presolved MIP (found on a 18-point instance: objective 59, solution and optimum 58)
+    h.setOptionValue("presolve", "off")
 
     interrupted = run_interruptible(h, on_progress=progress, mip=True)
     info = h.getInfo()
@@ -311,15 +316,23 @@ def _solve(gp: np.ndarray, gs: np.ndarray, g_dem: np.ndarray, cap: np.ndarray,
                "nodes": int(info.mip_node_count)}
     if info.primal_solution_status == 0:  # pragma: no cover - the warm start is feasible
         return list(warm), "interrupted" if interrupted else "time_limit", None, details
-    y = np.asarray(h.getSolution().col_value)[n_x:]
-    chosen = [int(c) for c in cand_pos[y > 0.5]]
-    gap = float(info.mip_gap)
-    if not math.isfinite(gap):
-        gap = None  # type: ignore[assignment]
+    values = np.asarray(h.getSolution().col_value)
+    chosen = [int(c) for c in cand_pos[values[n_x:] > 0.5]]
+    # the figures are those of the solution returned, not HiGHS' reported primal bound
+    found = float(cost @ values)
+    bound = float(info.mip_dual_bound)
+    details.update(objective=found, bound=bound)
+    diff = (bound - found) if maximise else (found - bound)
+    tol = (1.0 - 1e-6) if whole else 1e-6 * max(abs(found), 1.0)
+    gap: float | None
+    if not math.isfinite(diff):
+        gap = None
+    else:
+        gap = max(diff, 0.0) / abs(found) if found else (0.0 if diff <= tol else None)
     if interrupted:
         label = "interrupted"
-    elif status == highspy.HighsModelStatus.kOptimal:
-        label, gap = "optimal", 0.0 if gap is None else max(gap, 0.0)
+    elif status == highspy.HighsModelStatus.kOptimal and diff <= tol:
+        label = "optimal"
     else:
         label = "time_limit"
     return chosen, label, gap, details
