@@ -125,3 +125,21 @@ def test_ctrl_c_keeps_the_best_sites_found():
     assert e.served >= e.greedy_served
     assert e.served == _max_served(di, si, demand, capacity,
                                    set(range(10)) | set(e.chosen))
+
+
+def test_warm_start_does_not_mislead_highs():
+    # highspy 1.16 with presolve and a start reported 59 served ('Optimal') here; the best
+    # of the 4 choose 3 candidate sets serves 58 (brute force below)
+    di = np.array([0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8,
+                   8, 9, 9, 9, 10, 11, 11, 11, 12, 12, 13, 13, 13, 15, 15, 16, 16, 16, 16, 17])
+    si = np.array([6, 7, 8, 2, 5, 10, 2, 6, 5, 6, 10, 1, 4, 7, 9, 0, 1, 7, 10, 2, 4, 6, 1, 7, 8,
+                   9, 2, 4, 6, 8, 2, 3, 8, 2, 5, 0, 6, 10, 3, 9, 2, 3, 4, 6, 3])
+    demand = np.array([3, 6, 1, 8, 9, 1, 4, 6, 7, 3, 4, 2, 6, 2, 2, 4, 3, 3])
+    capacity = np.array([6, 4, 9, 8, 3, 7, 5, 4, 7, 4, 4])
+    cand = np.isin(np.arange(11), [4, 5, 6, 7])
+    existing = {0, 1, 2, 3, 8, 9, 10}
+    best = max(_max_served(di, si, demand, capacity, existing | set(sub))
+               for sub in itertools.combinations([4, 5, 6, 7], 3))
+    e = expand(di, si, np.ones(di.size), demand, capacity, cand, add=3)
+    assert best == 58
+    assert (e.served, e.status, e.details["objective"]) == (58, "optimal", 58)
