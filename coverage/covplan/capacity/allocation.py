@@ -144,6 +144,7 @@ class Allocation:
         over = int(np.count_nonzero(self.reachable & (self.unserved > 0)))
         return {
             "status": self.status,
+            "method": self.details.get("method"),
             "demand": _num(self.total_demand),
             "served": _num(self.total_served),
             "unserved": _num(self.total_demand - self.total_served),
