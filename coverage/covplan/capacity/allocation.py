@@ -287,6 +287,10 @@ def _solve_flow(di: np.ndarray, ci: np.ndarray, k: np.ndarray, dem: np.ndarray,
 def _dedupe(di: np.ndarray, ci: np.ndarray, k: np.ndarray, n_c: int
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs sorted by (demand, centre) with duplicates reduced to their lowest cost."""
+    if di.size > 1:
+        step_d, step_c = np.diff(di), np.diff(ci)
+        if np.all((step_d > 0) | ((step_d == 0) & (step_c > 0))):
+            return di, ci, k  # already sorted and unique (as radius_pairs gives them)
     order = np.lexsort((k, ci, di))
     di, ci, k = di[order], ci[order], k[order]
     if di.size > 1:
@@ -305,7 +309,9 @@ def _nearest_where_feasible(di: np.ndarray, ci: np.ndarray, k: np.ndarray, dem: 
     assignment: every point fully served, each at its least cost.
     """
     n_d, n_c = dem.size, cap.size
-    order = np.lexsort((ci, k, di))  # per point: cheapest first, lowest centre on ties
+    # pairs are sorted by (point, centre), so a stable sort keeps the lowest centre first
+    # among equal costs: per point, cheapest first
+    order = np.lexsort((k, di))
     firsts = order[np.r_[True, np.diff(di[order]) != 0]]
     load = np.bincount(ci[firsts], weights=dem[di[firsts]], minlength=n_c)
     over_centre = load > cap * (1 + _REL_TOL)
