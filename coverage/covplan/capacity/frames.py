@@ -103,12 +103,12 @@ def district_of_points(points: Any, districts: Any, column: str | None = None) -
     return out
 
 
-def column_amounts(frame: pd.DataFrame, column: str, *, what: str | None = None,
-                   label: str | None = None, rows: Sequence[Any] | None = None) -> np.ndarray:
+def column_amounts(frame: pd.DataFrame, column: str, *, label: str | None = None,
+                   rows: Sequence[Any] | None = None) -> np.ndarray:
     """Amounts (demand, capacity) from a frame's column, checked: >= 0, numbers, present.
 
-    Messages name ``label`` (e.g. the file), the column and the row (``rows``, default the
-    frame's index).
+    Messages name ``label`` (e.g. the file), the column and the row: ``rows`` gives the row
+    labels (e.g. the file's line numbers), default the frame's index.
     """
     where = f"{label}: " if label else ""
     if column not in frame.columns:
