@@ -54,10 +54,11 @@ def transport_matrix(demand_idx: np.ndarray, centre_idx: np.ndarray, n_demand: i
 
 
 def run_interruptible(h: Any, *, on_progress: Callable[[dict[str, Any]], None] | None = None,
-                      mip: bool = False) -> bool:
+                      mip: bool = False, deadline: float | None = None) -> bool:
     """Run ``h`` in its thread; Ctrl-C cancels it and keeps the best solution found.
 
-    Returns whether the run was interrupted.
+    ``deadline`` (a ``time.perf_counter()`` value) stops it too, as HiGHS' own time limit can
+    overrun by seconds inside a long LP. Returns whether Ctrl-C interrupted the run.
     """
     stop = {"flag": False}
     latest: dict[str, Any] = {}
@@ -86,6 +87,12 @@ def run_interruptible(h: Any, *, on_progress: Callable[[dict[str, Any]], None] |
             done, _ = h.wait(0.1)
             if on_progress is not None and latest:
                 on_progress({**latest, "elapsed_s": time.perf_counter() - t0})
+            if not done and deadline is not None and time.perf_counter() > deadline:
+                stop["flag"] = True
+                h.cancelSolve()
+                while not h.wait(0.1)[0]:
+                    pass
+                done = True
     except KeyboardInterrupt:
         interrupted = True
         stop["flag"] = True

@@ -309,11 +309,14 @@ def _solve(gp: np.ndarray, gs: np.ndarray, g_dem: np.ndarray, cap: np.ndarray,
     # to a presolved MIP (found on a 18-point instance: objective 59, solution and optimum 58)
     h.setOptionValue("presolve", "off")
 
-    interrupted = run_interruptible(h, on_progress=progress, mip=True)
+    t_solve = time.perf_counter()
+    interrupted = run_interruptible(h, on_progress=progress, mip=True,
+                                    deadline=t_solve + time_limit)
+    solver_s = time.perf_counter() - t_solve
     info = h.getInfo()
     status = h.getModelStatus()
     details = {"model_status": h.modelStatusToString(status),
-               "nodes": int(info.mip_node_count)}
+               "nodes": int(info.mip_node_count), "solver_s": round(solver_s, 3)}
     if info.primal_solution_status == 0:  # pragma: no cover - the warm start is feasible
         return list(warm), "interrupted" if interrupted else "time_limit", None, details
     values = np.asarray(h.getSolution().col_value)
