@@ -46,6 +46,12 @@ class PointReach(Protocol):
         """Whether some centre reaches each point (may be cheaper than ``nearest``)."""
         ...
 
+    def pairs(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (point, centre, cost) within reach, sorted by point then centre, centres
+        sharing a place each listed (capacity allocation needs them all)."""
+        ...
+
 
 @runtime_checkable
 class CoverageRule(Protocol):
@@ -126,6 +132,11 @@ class _RadiusReach:
 
     def covered(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1) -> np.ndarray:
         return self.index.covered(lat, lon, self.radius_m, threads=threads)
+
+    def pairs(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.index.within(lat, lon, np.full(np.size(lat), self.radius_m),
+                                 threads=threads, every=True)
 
 
 @dataclass(frozen=True)

@@ -137,8 +137,11 @@ class CentreIndex:
         lon = np.asarray(lon, dtype=np.float64)
         # centres sharing a coordinate are one entry (answered by the lowest position), so
         # thousands of centres at one place cost what one does
-        keep, _ = distinct(lat, lon)
+        keep, rank = distinct(lat, lon)
         self.position = keep  # position in the caller's order of each entry
+        # every position of each entry, for queries that want all centres (capacities)
+        self._order = np.argsort(rank, kind="stable")
+        self._start = np.searchsorted(rank[self._order], np.arange(keep.size + 1))
         self.lat = np.ascontiguousarray(lat[keep])
         self.lon = np.ascontiguousarray(lon[keep])
         self.tree = (cKDTree(_unit_vectors(_conformal(self.lat), self.lon))
@@ -197,9 +200,11 @@ class CentreIndex:
         return out
 
     def within(self, lat: np.ndarray, lon: np.ndarray, radius_m: np.ndarray, *,
-               threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               threads: int = 1, every: bool = False
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(point, centre position, metres) for every centre within each point's own
-        ``radius_m`` (geodesic); of centres sharing a coordinate, the lowest position only."""
+        ``radius_m`` (geodesic), sorted by point then centre; of centres sharing a coordinate,
+        the lowest position only, or with ``every`` all of them."""
         n = lat.size
         if self.tree is None or n == 0:
             empty = np.zeros(0, dtype=np.int64)
@@ -211,7 +216,17 @@ class CentreIndex:
         bound = (radius_m + _PYPROJ_TOL_M) / k_min + _ABS_TOL_RAD  # no centre beyond
         pts, cands, d = self._candidates(lat, lon, xyz, np.arange(n), _chord(bound), threads)
         ok = d <= radius_m[pts]
-        return pts[ok], self.position[cands[ok]], d[ok]
+        pts, cands, d = pts[ok], cands[ok], d[ok]
+        if every:
+            counts = self._start[cands + 1] - self._start[cands]
+            first = np.repeat(self._start[cands], counts)
+            offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            out = self._order[first + offset]
+            pts, d = np.repeat(pts, counts), np.repeat(d, counts)
+        else:
+            out = self.position[cands]
+        order = np.lexsort((out, pts))
+        return pts[order], out[order], d[order]
 
     def _candidates(self, lat, lon, xyz, which, chord, threads
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
