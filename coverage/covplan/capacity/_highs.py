@@ -1,29 +1,8 @@
-"""Small helpers to drive HiGHS (highspy) for the capacity models.
-
-The approach is the one of :func:`covplan.planning._solve_milp` (one thread and a fixed seed, so
-results are reproducible; a time limit; a run in a thread that Ctrl-C can cancel, keeping the
-best solution found); the models themselves differ, so the helpers are written here.
-"""
+"""The transportation matrix of the capacity models (HiGHS is driven by covplan._highs)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
-
-
-def new_highs(*, time_limit: float | None = None) -> Any:
-    import highspy
-
-    h = highspy.Highs()
-    h.silent()
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("threads", 1)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
-    return h
 
 
 def transport_matrix(demand_idx: np.ndarray, centre_idx: np.ndarray, n_demand: int,
@@ -53,51 +32,3 @@ def transport_matrix(demand_idx: np.ndarray, centre_idx: np.ndarray, n_demand: i
     return start.astype(np.int32), index, np.ones(index.size)
 
 
-def run_interruptible(h: Any, *, on_progress: Callable[[dict[str, Any]], None] | None = None,
-                      mip: bool = False, deadline: float | None = None) -> bool:
-    """Run ``h`` in its thread; Ctrl-C cancels it and keeps the best solution found.
-
-    ``deadline`` (a ``time.perf_counter()`` value) stops it too, as HiGHS' own time limit can
-    overrun by seconds inside a long LP. Returns whether Ctrl-C interrupted the run.
-    """
-    stop = {"flag": False}
-    latest: dict[str, Any] = {}
-    if mip:
-        def _on_mip(e: Any) -> None:
-            out = e.data_out
-            latest.update(objective=float(out.mip_primal_bound),
-                          bound=float(out.mip_dual_bound), gap=float(out.mip_gap))
-            if stop["flag"]:
-                e.interrupt()
-
-        h.cbMipImprovingSolution += _on_mip
-        h.cbMipInterrupt += _on_mip
-
-    def _on_lp(e: Any) -> None:
-        if stop["flag"]:
-            e.interrupt()
-
-    h.cbSimplexInterrupt += _on_lp
-    t0 = time.perf_counter()
-    interrupted = False
-    thread = h.startSolve()
-    try:
-        done = False
-        while not done:
-            done, _ = h.wait(0.1)
-            if on_progress is not None and latest:
-                on_progress({**latest, "elapsed_s": time.perf_counter() - t0})
-            if not done and deadline is not None and time.perf_counter() > deadline:
-                stop["flag"] = True
-                h.cancelSolve()
-                while not h.wait(0.1)[0]:
-                    pass
-                done = True
-    except KeyboardInterrupt:
-        interrupted = True
-        stop["flag"] = True
-        h.cancelSolve()
-        while not h.wait(0.1)[0]:
-            pass
-    thread.join()
-    return interrupted

@@ -41,8 +41,9 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from covplan._highs import new_highs, run_interruptible
 from covplan.capacity import _checks
-from covplan.capacity._highs import new_highs, run_interruptible, transport_matrix
+from covplan.capacity._highs import transport_matrix
 from covplan.errors import InputError
 
 __all__ = ["Allocation", "allocate", "rollup"]

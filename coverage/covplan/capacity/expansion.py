@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from covplan._highs import new_highs, run_interruptible
 from covplan.capacity import _checks
-from covplan.capacity._highs import new_highs, run_interruptible
 from covplan.capacity.allocation import Allocation, _allocate, allocate
 from covplan.errors import InputError
 

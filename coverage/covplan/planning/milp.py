@@ -4,48 +4,20 @@ lexicographic tie-break (see :mod:`covplan.planning.matrix`)."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
+from covplan._highs import new_highs, run_interruptible
 from covplan.planning.request import Progress
 
 _REL_GAP = 1e-6  # relative gap under which a weighted optimum counts as proved
 # absolute gap on the combined objective (count + scaled tie term) when tie weights break ties;
 # in tie-weight units it is _TIE_ABS_GAP * 2 * (total_tie + 1), e.g. ~240 people out of 1.2e9
 _TIE_ABS_GAP = 1e-7
-
-
-@contextlib.contextmanager
-def _no_banner() -> Iterator[None]:
-    """HiGHS 1.16 prints its banner on the process's stdout when a solver is constructed,
-    before any option can silence it; stdout carries covplan's data (JSON, CSV), so the C-level
-    stdout is pointed at the null device meanwhile."""
-    try:
-        import ctypes
-
-        libc: Any = ctypes.CDLL(None)
-        saved = os.dup(1)
-    except (OSError, AttributeError):  # no C library to flush here: leave stdout alone
-        yield
-        return
-    sys.stdout.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-        libc.fflush(None)
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 def solve_milp(
@@ -75,12 +47,7 @@ def solve_milp(
     n_x = sub.shape[1]
     n_y = sub.shape[0]
     inf = highspy.kHighsInf
-    with _no_banner():
-        h = highspy.Highs()
-    h.silent()
-    h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("threads", 1)
+    h = new_highs(time_limit=time_limit)
     # tie term scale: the whole tie term stays below 1/2, so it never outweighs one district
     # (max coverage) or one site (fewest sites)
     scale = 0.0 if tie is None else 0.5 / (float(tie.sum()) + 1.0)
@@ -156,52 +123,16 @@ def solve_milp(
     h.setOptionValue("presolve", "off")
     h.setSolution(sol)
 
-    latest: dict[str, Any] = {}
-
-    def _on_event(e: Any) -> None:
-        out = e.data_out
-        found, bound, gap = (float(out.mip_primal_bound), float(out.mip_dual_bound),
-                             float(out.mip_gap))
+    def _on_progress(latest: dict[str, Any]) -> None:
+        found, bound, gap = latest["objective"], latest["bound"], latest["gap"]
         if tie is not None:  # report the count, not the combined objective
             found, bound, gap = _count_progress(found, bound, maximise=add is not None)
-        latest.update(objective=found, bound=bound, gap=gap)
-        if stop["flag"]:
-            e.interrupt()
+        assert progress is not None
+        progress({"phase": "exact", "done": None, "total": None, "objective": found,
+                  "bound": bound, "gap": gap, "elapsed_s": time.perf_counter() - t0})
 
-    def _on_lp(e: Any) -> None:
-        if stop["flag"]:
-            e.interrupt()
-
-    stop = {"flag": False}
-    h.cbMipImprovingSolution += _on_event
-    h.cbMipInterrupt += _on_event
-    h.cbSimplexInterrupt += _on_lp
-
-    interrupted = False
-    thread = h.startSolve()
-    try:
-        done = False
-        while not done:
-            done, _ = h.wait(0.1)
-            if progress is not None and latest:
-                progress(
-                    {
-                        "phase": "exact",
-                        "done": None,
-                        "total": None,
-                        "objective": latest.get("objective"),
-                        "bound": latest.get("bound"),
-                        "gap": latest.get("gap"),
-                        "elapsed_s": time.perf_counter() - t0,
-                    }
-                )
-    except KeyboardInterrupt:
-        interrupted = True
-        stop["flag"] = True
-        h.cancelSolve()
-        while not h.wait(0.1)[0]:
-            pass
-    thread.join()
+    interrupted = run_interruptible(h, on_progress=None if progress is None else _on_progress,
+                                    mip=True)
 
     status = h.getModelStatus()
     info = h.getInfo()
