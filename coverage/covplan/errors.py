@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CovplanError", "InputError"]
+__all__ = ["CovplanError", "InputError", "OutputError"]
 
 
 class CovplanError(ValueError):
@@ -15,3 +15,15 @@ class InputError(CovplanError):
     The message is one line: the file, row or column, what is wrong, and what to do,
     e.g. ``"centres.csv: row 7: latitude 'abc' is not a number; fix or delete the row"``.
     """
+
+
+class OutputError(CovplanError):
+    """An output cannot be written: a folder the user cannot write in, a full disk.
+
+    ``failed`` is true when the operation failed (disk full, I/O error) rather than the
+    user choosing a target that cannot work; the CLI exits 1 then, else 2.
+    """
+
+    def __init__(self, message: str, *, failed: bool = False) -> None:
+        super().__init__(message)
+        self.failed = failed

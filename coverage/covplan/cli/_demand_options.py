@@ -107,13 +107,13 @@ def run_demand(opts: dict[str, Any], centers, districts, *, radius_km: float | N
 
 def write_points(points, output: str, *, overwrite: bool) -> None:
     """Per-point results as a table, or as point features for .geojson/.gpkg."""
-    from covplan.io import write_table
+    from covplan.io import VECTOR_OUTPUTS, write_table
 
     # text as plain objects, so that write_table neutralises spreadsheet formulas in every
     # text column (it looks at object columns; pandas 3 reads text as 'str')
     text = [c for c in points.columns if points[c].dtype.kind not in "biufcmM"]
     points = points.astype({c: object for c in text})
-    if output.lower().endswith((".geojson", ".gpkg")):
+    if output.lower().endswith(VECTOR_OUTPUTS):
         import geopandas as gpd
 
         points = gpd.GeoDataFrame(points, crs="EPSG:4326",

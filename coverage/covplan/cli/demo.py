@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from covplan.cli.options import (
-    CovplanUsageError,
     handle_errors,
     info,
     overwrite_opt,
@@ -58,17 +57,16 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
     from covplan.cli.plan import render_plan
     from covplan.demand import demand_coverage
     from covplan.engine import Rule, assess
-    from covplan.io import read_boundaries, read_points, write_table
+    from covplan.io import active_outputs, read_boundaries, read_points, write_table
     from covplan.planning import run_plan
 
     configure_logging(verbosity, False)
     out = Path(out_dir)
     targets = {name: out / name for name in OUTPUTS}
-    existing = [str(p) for p in targets.values() if p.exists()]
-    if existing and not overwrite:
-        raise CovplanUsageError(f"{existing[0]}: already exists; pass --overwrite to replace "
-                                "the demo outputs")
-    out.mkdir(parents=True, exist_ok=True)
+    outputs = active_outputs()
+    assert outputs is not None  # handle_errors runs every command in one
+    for target in targets.values():  # all refused before the work, all written after it
+        outputs.prepare(target)
     bpath, bcols = resolve_dataset("@india", "boundaries")
     districts = read_boundaries(bpath, **bcols)
     info(f"read {len(districts)} districts from {bpath}")
@@ -112,4 +110,3 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
             type_col="type", offline=True)
     run_map(planned.after, targets["plan.html"], overwrite=overwrite, sites=planned.sites,
             before=planned.before, title=f"covplan demo: {len(planned.sites)} new sites")
-    click.echo("Wrote: " + ", ".join(str(p) for p in targets.values()))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -33,17 +32,51 @@ class CovplanUsageError(click.ClickException):
     exit_code = 2
 
 
+class CovplanFailure(click.ClickException):
+    """An operation that failed (a full disk): one line on stderr, exit code 1."""
+
+    exit_code = 1
+
+
+# keyword arguments of commands that name files they read, and files they write
+INPUT_PATH_KEYS = ("boundaries", "centers", "candidates", "demand", "a", "b", "boundaries_path")
+OUTPUT_PATH_KEYS = ("output", "png", "map_path", "demand_output")
+
+
+def _input_paths(kwargs: dict[str, Any]) -> list[str]:
+    paths = []
+    for key in INPUT_PATH_KEYS:
+        value = kwargs.get(key)
+        if isinstance(value, str) and value:
+            paths.append(resolve_dataset(value, key)[0] if value.startswith("@") else value)
+    return paths
+
+
 def handle_errors(func: Callable) -> Callable:
-    """Turn library errors into one-line messages with exit code 2."""
+    """Run a command with all its outputs staged and landing together (all or none), an
+    output that is one of its inputs refused, and library errors as one-line messages
+    (exit 2; 1 when writing failed, e.g. a full disk). Reports what it wrote on stderr."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from covplan.errors import CovplanError
+        from covplan.errors import CovplanError, OutputError
+        from covplan.io import OutputSet
 
         try:
-            return func(*args, **kwargs)
+            with OutputSet(overwrite=bool(kwargs.get("overwrite")),
+                           inputs=_input_paths(kwargs)) as outputs:
+                for key in OUTPUT_PATH_KEYS:  # refuse bad outputs before the long work
+                    if kwargs.get(key):
+                        outputs.prepare(str(kwargs[key]))
+                result = func(*args, **kwargs)
+        except OutputError as exc:
+            raise (CovplanFailure if exc.failed else CovplanUsageError)(str(exc)) from None
         except CovplanError as exc:
             raise CovplanUsageError(str(exc)) from None
+        files = [p for p in outputs.written if p != "-"]
+        if files and _level() >= 0:
+            click.echo(f"covplan: wrote {', '.join(files)}", err=True)
+        return result
 
     return wrapper
 
@@ -226,10 +259,8 @@ def emit_json(data: Any, output: str | None, overwrite: bool) -> None:
 
 
 def emit_text(text: str, output: str | None, overwrite: bool) -> None:
-    if output in (None, "-"):
-        sys.stdout.write(text)
-        return
+    """Text to stdout (``None`` or ``-``) or to a file; lands with the command's outputs."""
     from covplan.io import atomic_output
 
-    with atomic_output(output, overwrite=overwrite) as tmp:
+    with atomic_output(output or "-", overwrite=overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")

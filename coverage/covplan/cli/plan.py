@@ -23,7 +23,6 @@ from covplan.cli.options import (
     split_inputs,
 )
 
-SITE_SUFFIXES = (".csv", ".geojson", ".gpkg", ".xlsx")
 _COVERS_SHOWN = 8
 
 
@@ -129,19 +128,6 @@ class _ProgressLine:
             click.echo("", err=True)
 
 
-def _check_output(path: str | None, overwrite: bool) -> None:
-    """Refuse an existing output before the (possibly long) solve, not after it."""
-    from pathlib import Path
-
-    if path is None or path == "-":
-        return
-    p = Path(path)
-    if p.exists() and not overwrite:
-        raise CovplanUsageError(f"{p}: already exists; pass --overwrite to replace it")
-    if not p.parent.exists():
-        raise CovplanUsageError(f"{p}: folder {p.parent} does not exist; create it first")
-
-
 @click.command(short_help="Where do we open next? New sites ranked by what they add.")
 @input_options
 @click.option("--add", "add", type=int, default=None, metavar="K",
@@ -206,21 +192,19 @@ def plan(**kwargs: Any) -> None:
         raise CovplanUsageError(f"--target {target:g}: must be a percentage from 0 to 100")
     if not own["time_limit"] > 0:
         raise CovplanUsageError(f"--time-limit {own['time_limit']:g}: must be more than 0 s")
+    from covplan.io import TABLE_OUTPUTS, output_suffix
+
     output, fmt = own["output"], own["fmt"]
-    site_file = output is not None and output.lower().endswith(SITE_SUFFIXES)
-    if output is not None and not site_file and not output.lower().endswith(".json"):
-        raise CovplanUsageError(
-            f"-o {output}: unknown output type; use .csv, .geojson, .gpkg, .xlsx or .json")
+    suffix = None if output is None else output_suffix(output, (*TABLE_OUTPUTS, ".json"))
+    site_file = suffix in TABLE_OUTPUTS
     if fmt is None:
         fmt = "json" if output is not None and output.lower().endswith(".json") else "table"
-    if own["map_path"] is not None and not own["map_path"].lower().endswith((".html", ".htm")):
-        raise CovplanUsageError(f"--map {own['map_path']}: give an .html file")
+    if own["map_path"] is not None:
+        output_suffix(own["map_path"], (".html", ".htm"), "--map")
     if opts.get("min_centers", 1) != 1:
         raise CovplanUsageError(
             f"--min-centers {opts['min_centers']}: plan supports only 1 (a district covered "
             "by one centre); drop the option")
-    for path in (output, own["map_path"]):
-        _check_output(path, own["overwrite"])
 
     from covplan.io import read_points
     from covplan.planning import run_plan
