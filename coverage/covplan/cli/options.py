@@ -70,9 +70,10 @@ def handle_errors(func: Callable) -> Callable:
                         outputs.prepare(str(kwargs[key]))
                 result = func(*args, **kwargs)
         except OutputError as exc:
-            raise (CovplanFailure if exc.failed else CovplanUsageError)(str(exc)) from None
+            raise (CovplanFailure if exc.failed else CovplanUsageError)(
+                as_given(str(exc))) from None
         except CovplanError as exc:
-            raise CovplanUsageError(str(exc)) from None
+            raise CovplanUsageError(as_given(str(exc))) from None
         files = [p for p in outputs.written if p != "-"]
         if files and _level() >= 0:
             click.echo(f"covplan: wrote {', '.join(files)}", err=True)
@@ -214,7 +215,8 @@ def load_inputs(opts: dict[str, Any]):
         layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
         where=opts.get("where") or None,
         strict=opts.get("strict", False))
-    return districts, points, rule
+    return (name_as_given(districts, opts["boundaries"]), name_as_given(points, opts["centers"]),
+            rule)
 
 
 ALIASES = {
@@ -224,6 +226,24 @@ ALIASES = {
     "india-post-ho": "india_head_offices",
     "india-pincodes": "india_pincodes",
 }
+
+
+_GIVEN: dict[str, str] = {}  # path of an embedded dataset -> the name the user typed
+
+
+def as_given(text: str) -> str:
+    """``text`` with embedded datasets' local paths replaced by the names the user typed
+    (``@india``), so messages and outputs are the same bytes on every machine."""
+    for resolved, given in _GIVEN.items():
+        text = text.replace(resolved, given)
+    return text
+
+
+def name_as_given(frame: Any, given: str) -> Any:
+    """Set a frame's ``source`` (and its warnings) to name the input as the user gave it."""
+    frame.attrs["source"] = given
+    frame.attrs["warnings"] = [as_given(w) for w in frame.attrs.get("warnings", [])]
+    return frame
 
 
 def resolve_dataset(value: str, role: str) -> tuple[str, dict[str, str | None]]:
@@ -242,14 +262,16 @@ def resolve_dataset(value: str, role: str) -> tuple[str, dict[str, str | None]]:
         columns = {k: info[k] for k in ("id_col", "name_col", "group_col", "weight_col")}
     else:
         columns = {"name_col": info["name_col"] or info["id_col"]}
-    return str(datasets.dataset_path(key)), columns
+    path = str(datasets.dataset_path(key))
+    _GIVEN[path] = value
+    return path, columns
 
 
 def log_warnings(messages: list[str]) -> None:
     """Warnings about the inputs, on stderr unless -q."""
     if _level() >= 0:
         for message in messages:
-            click.echo(f"covplan: warning: {message}", err=True)
+            click.echo(f"covplan: warning: {as_given(message)}", err=True)
 
 
 def emit_json(data: Any, output: str | None, overwrite: bool) -> None:
@@ -263,4 +285,4 @@ def emit_text(text: str, output: str | None, overwrite: bool) -> None:
     from covplan.io import atomic_output
 
     with atomic_output(output or "-", overwrite=overwrite) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(as_given(text), encoding="utf-8")

@@ -18,6 +18,7 @@ from covplan.cli.options import (
     input_options,
     load_inputs,
     log_warnings,
+    name_as_given,
     overwrite_opt,
     resolve_dataset,
     split_inputs,
@@ -215,6 +216,7 @@ def plan(**kwargs: Any) -> None:
         path, columns = resolve_dataset(own["candidates"], "candidates")
         candidates = read_points(path, name_col=own["candidate_name_col"]
                                  or columns.get("name_col"), what="candidate sites")
+        name_as_given(candidates, own["candidates"])
         log_warnings(list(candidates.attrs.get("warnings", [])))
     progress = _ProgressLine()
     try:
