@@ -860,7 +860,7 @@ def _combine(results: list[_PartResult], spec: _Spec, radius_km: float, cnames: 
         frame = pd.concat([r.frame for r in results], ignore_index=True)
         idx = frame.pop("nearest_index").to_numpy()
         km = frame.pop("nearest_km")
-        frame["nearest_centre"] = _labels(cnames, idx)
+        frame["nearest_center"] = _labels(cnames, idx)
         frame["nearest_index"] = idx
         frame["nearest_km"] = km
         if "district_index" in frame.columns and districts is not None:

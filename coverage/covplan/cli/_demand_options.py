@@ -37,6 +37,7 @@ import click
 
 from covplan.cli.options import _compose, info, log_warnings, resolve_dataset
 
+KM_DECIMALS = 3  # distances in outputs: km to the metre
 DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
                "demand_id_col", "demand_output", "engine", "scheduler", "demand_chunksize")
 
@@ -113,6 +114,7 @@ def write_points(points, output: str, *, overwrite: bool) -> None:
     # text column (it looks at object columns; pandas 3 reads text as 'str')
     text = [c for c in points.columns if points[c].dtype.kind not in "biufcmM"]
     points = points.astype({c: object for c in text})
+    points["nearest_km"] = points["nearest_km"].round(KM_DECIMALS)  # to the metre, as the JSON
     if output.lower().endswith(VECTOR_OUTPUTS):
         import geopandas as gpd
 
