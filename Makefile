@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# what `make demo` needs: covplan alone, no extras, no test tools
+DEMO_STAMP := $(VENV)/.runtime-stamp
+# covplan's runtime dependencies as wheels, so tests/test_install.py can install the wheel
+# without extras into a fresh venv offline
+WHEELS := $(VENV)/wheelhouse
 
 .PHONY: demo test lint bench clean
 
@@ -12,9 +17,16 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip wheel --quiet --wheel-dir $(WHEELS) .
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(BIN)/covplan demo --out maps/demo --overwrite
 
 test: $(STAMP)
