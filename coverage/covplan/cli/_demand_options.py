@@ -29,13 +29,12 @@ Use::
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from covplan.cli.options import _compose, info, log_warnings, resolve_dataset
+from covplan.cli.options import Progress, _compose, info, log_warnings, resolve_dataset
 
 KM_DECIMALS = 3  # distances in outputs: km to the metre
 DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
@@ -93,13 +92,17 @@ def run_demand(opts: dict[str, Any], centers, districts, *, radius_km: float | N
     id_col = opts.get("demand_id_col") or ("pincode" if opts["demand"] == "@india-pincodes"
                                            else None)
     info(f"demand: {source} within {radius_km} km, engine {opts.get('engine', 'memory')}")
-    result = demand_coverage(
-        centers, source, radius_km=radius_km, weight_col=opts.get("demand_weight_col"),
-        lat_col=opts.get("demand_lat_col"), lon_col=opts.get("demand_lon_col"),
-        id_col=id_col, engine=opts.get("engine", "memory"), scheduler=opts.get("scheduler"),
-        chunksize=opts.get("demand_chunksize", 1_000_000), districts=districts,
-        keep_points=bool(opts.get("demand_output")),
-        progress=progress or _progress_bar())
+    bar = Progress("covplan: demand parts")
+    try:
+        result = demand_coverage(
+            centers, source, radius_km=radius_km, weight_col=opts.get("demand_weight_col"),
+            lat_col=opts.get("demand_lat_col"), lon_col=opts.get("demand_lon_col"),
+            id_col=id_col, engine=opts.get("engine", "memory"), scheduler=opts.get("scheduler"),
+            chunksize=opts.get("demand_chunksize", 1_000_000), districts=districts,
+            keep_points=bool(opts.get("demand_output")),
+            progress=progress or bar)
+    finally:
+        bar.close()
     log_warnings(result.warnings)
     if opts.get("demand_output"):
         write_points(result.points, opts["demand_output"], overwrite=overwrite)
@@ -121,14 +124,3 @@ def write_points(points, output: str, *, overwrite: bool) -> None:
         points = gpd.GeoDataFrame(points, crs="EPSG:4326",
                                   geometry=gpd.points_from_xy(points["lon"], points["lat"]))
     write_table(points, output, overwrite=overwrite)
-
-
-def _progress_bar() -> Callable[[int, int], None] | None:
-    """A part counter on stderr when it is a terminal (nothing in pipes and CI logs)."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int) -> None:
-        click.echo(f"\rcovplan: demand part {done}/{total}", err=True, nl=done == total)
-
-    return show

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -193,6 +194,43 @@ def info(message: str) -> None:
     """A progress or detail message, shown with -v."""
     if _level() >= 1:
         click.echo(f"covplan: {message}", err=True)
+
+
+class Progress:
+    """The one progress display of the CLI: a click progress bar on stderr for work with a
+    known size (``progress(done, total)``), or a status line (:meth:`note`). Only when stderr
+    is a terminal and not ``-q``: nothing in pipes, CI logs or captured output."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        stream = sys.stderr
+        self.enabled = _level() >= 0 and hasattr(stream, "isatty") and stream.isatty()
+        self._bar: Any = None
+        self._noted = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        if self._bar is None or self._bar.length != total:
+            self.close()
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
+                                          show_pos=True, show_percent=True, show_eta=True)
+        self._bar.update(max(done - self._bar.pos, 0))
+
+    def note(self, text: str) -> None:
+        """A status line where no total is known (e.g. a solver's gap), redrawn in place."""
+        if self.enabled:
+            self.close()
+            click.echo(f"\r{self.label}: {text}   ", nl=False, err=True)
+            self._noted = True
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.render_finish()
+            self._bar = None
+        if self._noted:
+            click.echo("", err=True)
+            self._noted = False
 
 
 def load_inputs(opts: dict[str, Any]):

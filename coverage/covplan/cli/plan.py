@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -11,7 +10,7 @@ import click
 from covplan.cli._report import num, pct
 from covplan.cli.options import (
     CovplanUsageError,
-    _level,
+    Progress,
     emit_json,
     emit_text,
     handle_errors,
@@ -97,36 +96,36 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
     return "\n".join(lines) + "\n"
 
 
-class _ProgressLine:
-    """A one-line progress display on stderr (only on a terminal, after one second)."""
+class _PlanProgress:
+    """Solver events on the CLI's one progress display: a bar while the greedy phase knows
+    how many sites it opens, a status line (best, bound, gap) while the exact solver runs."""
 
     def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty() and _level() >= 0
-        self.shown = False
+        self.display = Progress("covplan: plan")
         self.last = 0.0
 
     def __call__(self, event: dict[str, Any]) -> None:
-        if not self.enabled or event["elapsed_s"] < 1.0:
+        if not self.display.enabled or event["elapsed_s"] < 1.0:
             return
         now = time.monotonic()
         if now - self.last < 0.2:
             return
         self.last = now
+        if event["phase"] == "greedy" and event["total"]:
+            self.display(event["done"], event["total"])
+            return
         if event["phase"] == "greedy":
-            total = event["total"]
-            text = f"greedy: {event['done']} site(s)" + (f" of {total}" if total else "")
+            text = f"greedy: {event['done']} site(s)"
         else:
             gap = event["gap"]
             text = (f"exact: best {event['objective']:,.6g}, bound {event['bound']:,.6g}, "
                     f"gap {100 * gap:.2f}%" if gap is not None and gap < 1e300
                     else "exact: searching")
-        click.echo(f"\rcovplan: {text} ({event['elapsed_s']:.0f} s; Ctrl-C keeps the best "
-                   "plan so far)   ", nl=False, err=True)
-        self.shown = True
+        self.display.note(f"{text} ({event['elapsed_s']:.0f} s; Ctrl-C keeps the best plan "
+                          "so far)")
 
     def close(self) -> None:
-        if self.shown:
-            click.echo("", err=True)
+        self.display.close()
 
 
 @click.command(short_help="Where do we open next? New sites ranked by what they add.")
@@ -218,7 +217,7 @@ def plan(**kwargs: Any) -> None:
                                  or columns.get("name_col"), what="candidate sites")
         name_as_given(candidates, own["candidates"])
         log_warnings(list(candidates.attrs.get("warnings", [])))
-    progress = _ProgressLine()
+    progress = _PlanProgress()
     try:
         run = run_plan(districts, centers, rule, add=add, target=target, candidates=candidates,
                        exclude=own["exclude"], method=own["method"],
