@@ -45,7 +45,14 @@ from pyproj import CRS, Geod, Transformer
 from scipy.spatial import cKDTree
 
 from covplan.errors import InputError
-from covplan.io import LAT_NAMES, LON_NAMES, TABLE_SUFFIXES, find_column, parse_coordinates
+from covplan.io import (
+    LAT_NAMES,
+    LON_NAMES,
+    TABLE_SUFFIXES,
+    find_column,
+    parse_coordinates,
+    readable_copy,
+)
 
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
 
@@ -567,7 +574,8 @@ def _plan(source: Any, *, lat_col, lon_col, weight_col, id_col, layer, chunksize
     if suffix in TABLE_SUFFIXES:
         return _csv_parts(path, **opts)
     try:
-        frame = gpd.read_file(path, layer=layer)
+        with readable_copy(path) as source:  # a GeoPackage in WAL mode stays untouched
+            frame = gpd.read_file(source, layer=layer)
     except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
         raise InputError(f"{path}: not a readable point layer ({str(exc).splitlines()[0]}); "
                          "use CSV, GeoParquet or a vector format GDAL reads") from None

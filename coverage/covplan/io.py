@@ -109,11 +109,17 @@ def _read_layer(path: Path, layer: str | None, what: str, option: str = "--layer
                              "pip install 'covplan[parquet]'") from None
         except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
             raise InputError(f"{path}: cannot read as GeoParquet ({_first_line(exc)})") from None
+    with readable_copy(path) as source:
+        return _read_vector(path, source, layer, what, option)
+
+
+def _read_vector(path: Path, source: Path, layer: str | None, what: str, option: str
+                 ) -> gpd.GeoDataFrame:
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
     try:
-        layers = pyogrio.list_layers(path)
+        layers = pyogrio.list_layers(source)
     except (DataSourceError, DataLayerError, OSError) as exc:
         raise InputError(
             f"{path}: cannot read {what} ({_first_line(exc)}); use GeoJSON, GeoPackage, "
@@ -128,9 +134,35 @@ def _read_layer(path: Path, layer: str | None, what: str, option: str = "--layer
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return pyogrio.read_dataframe(path, layer=layer)
+            return pyogrio.read_dataframe(source, layer=layer)
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot read {what} ({_first_line(exc)})") from None
+
+
+_SQLITE_SUFFIXES = (".gpkg", ".sqlite", ".db", ".gpkx")
+
+
+@contextlib.contextmanager
+def readable_copy(path: Path) -> Iterator[Path]:
+    """``path``, or a private copy of it when reading would change it.
+
+    SQLite in WAL mode (GeoPackage) checkpoints the ``-wal`` sidecar into the database and
+    deletes ``-wal``/``-shm`` when the last reader closes, even a read-only one (GDAL's
+    IMMUTABLE/NOLOCK open options do not stop it): such a file is read from a copy of the
+    database and its ``-wal``, so inputs are never changed.
+    """
+    wal = Path(f"{path}-wal")
+    if path.suffix.lower() not in _SQLITE_SUFFIXES or not wal.exists():
+        yield path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="covplan-read-"))
+    try:
+        copy = folder / path.name
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal, f"{copy}-wal")
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _first_line(exc: BaseException) -> str:
