@@ -222,6 +222,29 @@ def test_output_to_a_full_device_is_one_line_exit_1(grid):
     assert "/dev/full: cannot write (No space left on device)" in _one_line(res.stderr)
 
 
+@pytest.fixture
+def full_dir(tmp_path):
+    """A folder on a file system of one page (a 4 KiB tmpfs; mounting it needs root)."""
+    if os.geteuid() != 0:
+        pytest.skip("a full file system needs root to mount a tiny tmpfs")
+    folder = tmp_path / "full"
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(folder)],
+                   check=True)
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".geojson", ".gpkg", ".xlsx"])
+def test_a_full_disk_is_one_line_exit_1_and_leaves_nothing(runner, full_dir, suffix):
+    res = runner.invoke(cli, ["gaps", "@india", "@india-sample", "-q", "-o",
+                              str(full_dir / f"gaps{suffix}")])
+    assert res.exit_code == 1, res.output
+    assert f"gaps{suffix}: cannot write (No space left on device); free some space" in \
+        _one_line(res.stderr)
+    assert _only(full_dir) == []
+
+
 def test_disk_full_while_writing_is_one_line_exit_1(runner, grid, tmp_path, monkeypatch):
     def full(self, *args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

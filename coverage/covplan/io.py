@@ -530,6 +530,7 @@ OUTPUT_FORMATS = {
 TABLE_OUTPUTS = (".csv", ".geojson", ".gpkg", ".xlsx")  # what write_table writes
 VECTOR_OUTPUTS = (".geojson", ".gpkg")  # table outputs that carry geometry
 STDOUT = "-"
+_NEARLY_FULL = 1 << 16  # bytes free below which a failed GDAL write is a full disk
 _FAILED_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
 _LIVE_TEMPS: set[Path] = set()  # private temporary folders, removed on any exit
 _ACTIVE: contextvars.ContextVar[OutputSet | None] = contextvars.ContextVar(
@@ -824,9 +825,17 @@ def _write_vector(frame: gpd.GeoDataFrame, tmp: Path, *, layer: str, driver: str
     import pyogrio
 
     # GeoPackage stamps the current time into gpkg_contents; pin it for reproducible output.
+    from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError
+
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
     try:
         pyogrio.write_dataframe(frame, tmp, layer=layer, driver=driver)
+    except (DataLayerError, DataSourceError, FeatureError, FieldError) as exc:
+        # GDAL reports a full disk as a failed feature or table, not as an OSError
+        space = os.statvfs(tmp.parent)
+        full = space.f_bavail * space.f_frsize < _NEARLY_FULL or "No space left" in str(exc)
+        raise OSError(errno.ENOSPC if full else errno.EIO,
+                      os.strerror(errno.ENOSPC) if full else _first_line(exc)) from None
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
