@@ -314,3 +314,14 @@ def test_a_successful_write_says_so_in_one_line(runner, grid, tmp_path):
     assert res.stderr.splitlines()[-1] == f"covplan: wrote {out}"
     res = runner.invoke(cli, ["gaps", *grid, "-o", str(out), "--overwrite", "-q"])
     assert res.exit_code == 0 and res.stderr == ""
+
+
+@pytest.mark.parametrize("command", [["coverage"], ["gaps"], ["plan", "--add", "1"],
+                                     ["compare", "--boundaries"]])
+def test_dash_is_stdout_wherever_o_is_offered(runner, grid, tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    args = ([command[0], grid[1], grid[1], "--boundaries", grid[0]] if command[0] == "compare"
+            else [*command, *grid])
+    res = runner.invoke(cli, [*args, "-o", "-", "-q"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip() and _only(tmp_path) == []  # on stdout, no file named '-'

@@ -158,7 +158,7 @@ class _PlanProgress:
                    "[default: table, or json when -o ends in .json].")
 @click.option("-o", "--output", default=None,
               help="Write the sites to .csv, .geojson, .gpkg or .xlsx (one row per site), or "
-                   "the JSON report to .json.")
+                   "the JSON report to .json; - is the report on stdout.")
 @click.option("--map", "map_path", default=None, metavar="HTML",
               help="Write a map with the proposed sites, newly covered districts and a "
                    "before/after toggle, e.g. maps/plan.html.")
@@ -192,10 +192,10 @@ def plan(**kwargs: Any) -> None:
         raise CovplanUsageError(f"--target {target:g}: must be a percentage from 0 to 100")
     if not own["time_limit"] > 0:
         raise CovplanUsageError(f"--time-limit {own['time_limit']:g}: must be more than 0 s")
-    from covplan.io import TABLE_OUTPUTS, output_suffix
+    from covplan.io import STDOUT, TABLE_OUTPUTS, output_suffix
 
     output, fmt = own["output"], own["fmt"]
-    suffix = None if output is None else output_suffix(output, (*TABLE_OUTPUTS, ".json"))
+    suffix = output_suffix(output, (*TABLE_OUTPUTS, ".json", STDOUT)) if output else None
     site_file = suffix in TABLE_OUTPUTS
     if fmt is None:
         fmt = "json" if output is not None and output.lower().endswith(".json") else "table"
