@@ -4,6 +4,7 @@ resource errors are one line. Each test builds its hostile situation in a tmp fo
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import signal
@@ -325,3 +326,20 @@ def test_dash_is_stdout_wherever_o_is_offered(runner, grid, tmp_path, monkeypatc
     res = runner.invoke(cli, [*args, "-o", "-", "-q"])
     assert res.exit_code == 0, res.output
     assert res.stdout.strip() and _only(tmp_path) == []  # on stdout, no file named '-'
+
+
+def test_check_prints_its_json_also_when_the_threshold_fails(runner, grid):
+    res = runner.invoke(cli, ["check", *grid, "--min-percent", "90", "--format", "json", "-q"])
+    assert res.exit_code == 1
+    assert json.loads(res.stdout)["summary"]["covered"] == 7  # 7 of 9 (tests/fixtures/grid)
+
+
+def test_two_outputs_on_stdout_come_in_order(runner, grid, tmp_path):
+    demand = tmp_path / "d.csv"
+    demand.write_text("lat,lon\n0.5,0.5\n")
+    res = runner.invoke(cli, ["coverage", *grid, "--radius-km", "1", "--demand", str(demand),
+                              "--demand-output", "-", "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    points, _, summary = res.stdout.partition("{")
+    assert points.splitlines()[0].startswith("line,lat,lon,covered,nearest_center")
+    assert json.loads("{" + summary)["demand"]["covered"] == 1

@@ -658,7 +658,7 @@ class OutputSet:
 
     def stage(self, path: str | os.PathLike) -> Path:
         """A fresh temporary path to write ``path``'s content to."""
-        if any(s.target == str(path) for s in self._staged):
+        if not _is_output_stdout(path) and any(s.target == str(path) for s in self._staged):
             raise InputError(f"{path}: given for two outputs of this command; name each once")
         self.prepare(path)
         direct = _is_output_stdout(path)

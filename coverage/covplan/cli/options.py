@@ -69,7 +69,12 @@ def handle_errors(func: Callable) -> Callable:
                 for key in OUTPUT_PATH_KEYS:  # refuse bad outputs before the long work
                     if kwargs.get(key):
                         outputs.prepare(str(kwargs[key]))
-                result = func(*args, **kwargs)
+                try:
+                    result = func(*args, **kwargs)
+                except click.exceptions.Exit as exc:  # an exit code the command chose
+                    stop: click.exceptions.Exit | None = exc  # (check's 1): outputs land
+                else:
+                    stop = None
         except OutputError as exc:
             raise (CovplanFailure if exc.failed else CovplanUsageError)(
                 as_given(str(exc))) from None
@@ -78,6 +83,8 @@ def handle_errors(func: Callable) -> Callable:
         files = [p for p in outputs.written if p != "-"]
         if files and _level() >= 0:
             click.echo(f"covplan: wrote {', '.join(files)}", err=True)
+        if stop is not None:
+            raise stop
         return result
 
     return wrapper
