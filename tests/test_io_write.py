@@ -343,3 +343,18 @@ def test_two_outputs_on_stdout_come_in_order(runner, grid, tmp_path):
     points, _, summary = res.stdout.partition("{")
     assert points.splitlines()[0].startswith("line,lat,lon,covered,nearest_center")
     assert json.loads("{" + summary)["demand"]["covered"] == 1
+
+
+def test_map_html_is_not_left_when_the_png_fails(runner, grid, tmp_path, monkeypatch):
+    import covplan.maps
+
+    def broken_png(result, path, **kwargs):
+        with atomic_output(path, overwrite=kwargs.get("overwrite", False)) as tmp:
+            tmp.write_bytes(b"\x89PNG half")
+            raise InputError(f"{path}: cannot draw the picture")
+
+    monkeypatch.setattr(covplan.maps, "write_png", broken_png)
+    res = runner.invoke(cli, ["map", *grid, "-o", str(tmp_path / "out" / "map.html"),
+                              "--png", str(tmp_path / "out" / "map.png"), "-q"])
+    assert res.exit_code == 2 and "cannot draw the picture" in res.stderr
+    assert _only(tmp_path) == []  # no HTML, no half PNG, not even the folder
