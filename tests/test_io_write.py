@@ -358,3 +358,46 @@ def test_map_html_is_not_left_when_the_png_fails(runner, grid, tmp_path, monkeyp
                               "--png", str(tmp_path / "out" / "map.png"), "-q"])
     assert res.exit_code == 2 and "cannot draw the picture" in res.stderr
     assert _only(tmp_path) == []  # no HTML, no half PNG, not even the folder
+
+
+# ----------------------------------------------------------------------- outputs that lie
+def test_a_formula_after_a_line_break_is_guarded_too(tmp_path):
+    frame = pd.DataFrame({"name": ["ok\r=cmd|' /C calc'!A0", "x\n+1", "=1", "plain"]})
+    write_table(frame, tmp_path / "t.csv")
+    text = (tmp_path / "t.csv").read_bytes().decode()
+    assert "\r'=cmd|" in text and "\n'+1" in text and "'=1" in text
+    assert "\r=" not in text and "\n+" not in text
+
+
+def test_control_characters_reach_xlsx_replaced_and_said(tmp_path):
+    from openpyxl import load_workbook
+
+    frame = pd.DataFrame({"name": ["bell\x07name", "fine"]})
+    with OutputSet() as outputs:
+        write_table(frame, tmp_path / "t.xlsx")
+    sheet = load_workbook(tmp_path / "t.xlsx").active
+    assert [c.value for c in sheet["A"]] == ["name", "bell\ufffdname", "fine"]
+    assert outputs.notes == [f"{tmp_path / 't.xlsx'}: 1 text cell(s) held control characters "
+                             "that this format cannot store; written as \ufffd"]
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg"])
+def test_a_nul_byte_does_not_silently_cut_a_name(tmp_path, suffix):
+    import geopandas as gpd
+    import shapely
+
+    frame = gpd.GeoDataFrame({"name": ["North\x00ern"]}, geometry=[shapely.Point(0, 0)],
+                             crs="EPSG:4326")
+    out = tmp_path / f"points{suffix}"
+    with OutputSet() as outputs:
+        write_table(frame, out)
+    assert gpd.read_file(out)["name"].tolist() == ["North\ufffdern"]
+    assert outputs.notes == [f"{out}: 1 text cell(s) held NUL bytes that this format cannot "
+                             "store; written as \ufffd"]
+
+
+def test_json_never_holds_nan(capsys):
+    from covplan.cli.options import emit_json
+
+    emit_json({"weight": float("inf"), "rows": [float("nan"), 1.5]}, None, False)
+    assert json.loads(capsys.readouterr().out) == {"weight": None, "rows": [None, 1.5]}

@@ -41,6 +41,8 @@ DISTRICT_NAME_NAMES = ("name", "district", "district_name", "dist_name")
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# a spreadsheet starts a new row at CR or LF, so a formula start after one is guarded too
+_FORMULA_AT_LINE_START = re.compile(r"(^|[\r\n])(?=[=+\-@\t\r])")
 _MAX_LISTED = 10
 
 
@@ -530,6 +532,7 @@ OUTPUT_FORMATS = {
 TABLE_OUTPUTS = (".csv", ".geojson", ".gpkg", ".xlsx")  # what write_table writes
 VECTOR_OUTPUTS = (".geojson", ".gpkg")  # table outputs that carry geometry
 STDOUT = "-"
+_NUL = re.compile("\x00")
 _NEARLY_FULL = 1 << 16  # bytes free below which a failed GDAL write is a full disk
 _FAILED_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
 _LIVE_TEMPS: set[Path] = set()  # private temporary folders, removed on any exit
@@ -633,6 +636,7 @@ class OutputSet:
         self.overwrite = overwrite
         self.inputs = [str(p) for p in inputs if p is not None and not _is_output_stdout(p)]
         self.written: list[str] = []
+        self.notes: list[str] = []
         self._staged: list[_Staged] = []
         self._made: list[Path] = []
         self._token: contextvars.Token | None = None
@@ -735,6 +739,14 @@ class OutputSet:
             raise _os_error(target, exc) from None
 
 
+def note_output(message: str) -> None:
+    """Record something a reader of the output should know (a replaced character); the
+    CLI shows the notes of its :class:`OutputSet` as warnings."""
+    outputs = active_outputs()
+    if outputs is not None:
+        outputs.notes.append(message)
+
+
 def active_outputs() -> OutputSet | None:
     """The :class:`OutputSet` of the running command, if any."""
     return _ACTIVE.get()
@@ -794,7 +806,24 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
         # text is 'object' in pandas 2 and 'str' in pandas 3: check both
         if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+                lambda v: _FORMULA_AT_LINE_START.sub(r"\1'", v) if isinstance(v, str) else v)
+    return out
+
+
+def _replace_in_text(frame: pd.DataFrame, pattern: re.Pattern, what: str, path: str | os.PathLike
+                     ) -> pd.DataFrame:
+    """Text cells with ``pattern`` replaced by U+FFFD, and a note saying how many."""
+    out = frame.copy()
+    count = 0
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            hit = out[col].map(lambda v: isinstance(v, str) and pattern.search(v) is not None)
+            if hit.any():
+                count += int(hit.sum())
+                out.loc[hit, col] = out.loc[hit, col].map(lambda v: pattern.sub("\ufffd", v))
+    if count:
+        note_output(f"{path}: {count} text cell(s) held {what} that this format cannot store; "
+                    "written as \ufffd")
     return out
 
 
@@ -815,10 +844,14 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool
         if suffix == ".csv":
             _neutralise(plain).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
         elif suffix == ".xlsx":
-            _write_xlsx(_neutralise(plain), tmp)
-        else:
-            _write_vector(frame, tmp, layer=Path(path).stem,
-                          driver="GPKG" if suffix == ".gpkg" else "GeoJSON")
+            from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+            _write_xlsx(_replace_in_text(_neutralise(plain), ILLEGAL_CHARACTERS_RE,
+                                         "control characters", path), tmp)
+        else:  # GDAL ends text at a NUL byte: say so rather than cut names silently
+            _write_vector(_replace_in_text(frame, _NUL, "NUL bytes", path), tmp,
+                          layer=Path(path).stem, driver="GPKG" if suffix == ".gpkg"
+                          else "GeoJSON")
 
 
 def _write_vector(frame: gpd.GeoDataFrame, tmp: Path, *, layer: str, driver: str) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -80,6 +81,7 @@ def handle_errors(func: Callable) -> Callable:
                 as_given(str(exc))) from None
         except CovplanError as exc:
             raise CovplanUsageError(as_given(str(exc))) from None
+        log_warnings(outputs.notes)
         files = [p for p in outputs.written if p != "-"]
         if files and _level() >= 0:
             click.echo(f"covplan: wrote {', '.join(files)}", err=True)
@@ -319,9 +321,20 @@ def log_warnings(messages: list[str]) -> None:
             click.echo(f"covplan: warning: {as_given(message)}", err=True)
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with NaN and infinities as ``None``: JSON has no such numbers."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
+
+
 def emit_json(data: Any, output: str | None, overwrite: bool) -> None:
     """JSON to stdout, or atomically to a file."""
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(_finite(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     emit_text(text, output, overwrite)
 
 
