@@ -865,8 +865,8 @@ def _write_vector(frame: gpd.GeoDataFrame, tmp: Path, *, layer: str, driver: str
         pyogrio.write_dataframe(frame, tmp, layer=layer, driver=driver)
     except (DataLayerError, DataSourceError, FeatureError, FieldError) as exc:
         # GDAL reports a full disk as a failed feature or table, not as an OSError
-        space = os.statvfs(tmp.parent)
-        full = space.f_bavail * space.f_frsize < _NEARLY_FULL or "No space left" in str(exc)
+        free = shutil.disk_usage(tmp.parent).free
+        full = free < _NEARLY_FULL or "No space left" in str(exc)
         raise OSError(errno.ENOSPC if full else errno.EIO,
                       os.strerror(errno.ENOSPC) if full else _first_line(exc)) from None
     finally:
