@@ -48,3 +48,18 @@ def test_weight_threshold_needs_weight(runner, grid):
     res = runner.invoke(cli, ["check", *grid, "--min-percent", "50",
                               "--min-weight-percent", "50"])
     assert res.exit_code == 2 and "--weight-col" in res.stderr
+
+
+def test_weight_threshold_alone(runner, grid):
+    # issue 8: a weight threshold needs no --min-percent beside it (weight 3000 of 4500)
+    args = ["check", *grid, "--weight-col", "pop"]
+    assert runner.invoke(cli, [*args, "--min-weight-percent", "66"]).exit_code == 0
+    res = runner.invoke(cli, [*args, "--min-weight-percent", "67"])
+    assert res.exit_code == 1 and "66.67% of weight covered, below --min-weight-percent 67" \
+        in res.stderr
+
+
+def test_nothing_to_check_is_2(runner, grid):
+    res = runner.invoke(cli, ["check", *grid])
+    assert res.exit_code == 2 and "--min-percent" in res.stderr and "--rules" in res.stderr
+    assert res.stdout == ""

@@ -57,8 +57,8 @@ def test_plan_target_reports_sites_and_unreachable(runner: CliRunner) -> None:
 
 
 def test_plan_weighted_json(runner: CliRunner) -> None:
-    out = _json(runner, [*BASE, "--weight-col", "pop", "--add", "1", "--candidates", K,
-                         "--format", "json"])
+    out = _json(runner, [*BASE, "--weight-col", "pop", "--objective", "weight", "--add", "1",
+                         "--candidates", K, "--format", "json"])
     assert out["objective"] == "weight"
     assert [s["name"] for s in out["sites"]] == ["C-mid"]
     assert out["sites"][0]["gain_weight"] == 1020.0
@@ -67,14 +67,23 @@ def test_plan_weighted_json(runner: CliRunner) -> None:
     assert out["after"]["weight_covered"] == 1040.0 and out["after"]["weight_percent"] == 97.2
 
 
-def test_plan_objective_districts_despite_weights(runner: CliRunner) -> None:
-    # by districts A-edge (4) beats C-mid (3); its weight gain is 4 x 10 = 40
-    out = _json(runner, [*BASE, "--weight-col", "pop", "--objective", "districts", "--add", "1",
+@pytest.mark.parametrize("objective", [[], ["--objective", "districts"]])
+def test_plan_objective_districts_despite_weights(runner: CliRunner, objective: list) -> None:
+    # the default is the headline figure, districts: A-edge (4) beats C-mid (3); its weight
+    # gain is 4 x 10 = 40
+    out = _json(runner, [*BASE, "--weight-col", "pop", *objective, "--add", "1",
                          "--candidates", K, "--format", "json"])
     assert out["objective"] == "districts"
     assert [(s["name"], s["gain_districts"], s["gain_weight"]) for s in out["sites"]] == [
         ("A-edge", 4, 40.0)
     ]
+
+
+def test_plan_table_says_the_objective_and_names_districts(runner: CliRunner) -> None:
+    res = runner.invoke(cli, [*BASE, "--weight-col", "pop", "--add", "1", "--candidates", K])
+    assert res.exit_code == 0, res.output
+    assert "Objective: districts covered, the headline % of districts" in res.stdout
+    assert "02 D2, 03 D3, 04 D4, 05 D5" in res.stdout
 
 
 def test_plan_writes_sites_and_map(runner: CliRunner, tmp_path: Path) -> None:
@@ -83,8 +92,8 @@ def test_plan_writes_sites_and_map(runner: CliRunner, tmp_path: Path) -> None:
                               "--map", str(page)])
     assert res.exit_code == 0, res.output
     text = sites.read_text(encoding="utf-8").splitlines()
-    assert text[0] == "rank,name,lat,lon,gain_districts,gain_weight,covers"
-    assert text[1] == "1,B-mid,0.5,1.5,3,,01;02;03"
+    assert text[0] == "rank,name,lat,lon,gain_districts,gain_weight,covers,covers_names"
+    assert text[1] == "1,B-mid,0.5,1.5,3,,01;02;03,D1;D2;D3"
     html = page.read_text(encoding="utf-8")
     assert "Proposed sites (2)" in html and "B-mid" in html
     # the same run again is refused without --overwrite, before any solving
@@ -175,3 +184,18 @@ def test_candidates_from_embedded_pincodes(runner):
     assert res.exit_code == 0, res.output
     sites = json.loads(res.stdout)["sites"]
     assert len(sites) == 2 and all(s["name"].isdigit() and len(s["name"]) == 6 for s in sites)
+
+
+def test_plan_json_on_stdout_is_only_json() -> None:
+    """HiGHS 1.16 prints a banner on the C-level stdout when a solver is built; only a real
+    process shows it (the CliRunner swaps sys.stdout alone). stdout must parse as JSON."""
+    import subprocess
+    import sys
+
+    code = "from covplan.cli.main import cli; cli()"
+    proc = subprocess.run([sys.executable, "-c", code, *BASE, "--add", "2",
+                           "--method", "exact", "--format", "json"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["method"] == "exact"
+    assert "Running HiGHS" not in proc.stdout + proc.stderr

@@ -20,6 +20,7 @@ from shapely.geometry import box
 from covplan import demand
 from covplan.demand import demand_coverage, nearest_centres
 from covplan.errors import InputError
+from covplan.geodesy import points as geo_points
 
 GEOD = Geod(ellps="WGS84")
 R_KM = 25.0
@@ -67,9 +68,9 @@ def test_sphere_bounds_hold_on_random_pairs():
     lat1[-(n // 4):] = rng.uniform(85, 90, n // 4) * rng.choice([-1, 1], n // 4)
     lon2, lat2, _ = GEOD.fwd(lon1, lat1, rng.uniform(-180, 180, n), dist)
     s = GEOD.inv(lon1, lat1, lon2, lat2)[2]
-    chi1 = demand._conformal(lat1)
-    u1 = demand._unit_vectors(chi1, lon1)
-    u2 = demand._unit_vectors(demand._conformal(lat2), lon2)
+    chi1 = geo_points._conformal(lat1)
+    u1 = geo_points._unit_vectors(chi1, lon1)
+    u2 = geo_points._unit_vectors(geo_points._conformal(lat2), lon2)
     theta = 2 * np.arcsin(np.linalg.norm(u1 - u2, axis=1) / 2)
     # global bounds: the equatorial radius a and the conformal scale at the pole
     a, f = 6378137.0, 1 / 298.257223563
@@ -77,7 +78,7 @@ def test_sphere_bounds_hold_on_random_pairs():
     assert np.all(s <= a * theta * (1 + 1e-9) + 1e-6)
     assert np.all(s >= a * (1 - f) * theta)  # b < k at the pole (6356752 m vs 6356800 m)
     # local bounds over the band reachable from the first point
-    k_min, k_max = demand._scale_bounds(chi1, theta * demand._RATIO)
+    k_min, k_max = geo_points._scale_bounds(chi1, theta * geo_points._RATIO)
     assert np.all(s <= k_max * theta + 1e-6)
     assert np.all(s >= k_min * theta - 1e-6)
     assert np.median(k_max / k_min) < 1.001  # the band is what makes the filter sharp
@@ -202,7 +203,7 @@ def test_agrees_with_brute_force_pyproj():
     idx, km = nearest_centres(plat, plon, clat, clon)
     np.testing.assert_array_equal(idx, want_idx)
     np.testing.assert_array_equal(km, want_km)
-    index = demand._CentreIndex(clat, clon)
+    index = geo_points.CentreIndex(clat, clon)
     for radius_km in (R_KM, 500.0):
         covered = index.covered(plat, plon, radius_km * 1000, threads=2)
         np.testing.assert_array_equal(covered, want_km <= radius_km)
@@ -285,9 +286,9 @@ def test_geoparquet_folder_and_projected_layer(tmp_path):
     ("lat,lon,pop\n0,0,x\n", {"weight_col": "pop"}, "line 2: weight column 'pop'"),
     ("", {}, "is empty"),
     ("lat,lon\n,\n", {}, "no demand point with valid coordinates"),
-    ("lat,lon\n1,2\n", {"radius_km": -1.0}, "--radius-km -1.0: must be"),
-    ("lat,lon\n1,2\n", {"radius_km": None}, "--demand needs --radius-km"),
-    ("lat,lon\n1,2\n", {"engine": "spark"}, "--engine 'spark'"),
+    ("lat,lon\n1,2\n", {"radius_km": -1.0}, "km=-1.0: the radius must be"),
+    ("lat,lon\n1,2\n", {"radius_km": None}, "rule, radius_km: give one"),
+    ("lat,lon\n1,2\n", {"engine": "spark"}, "engine='spark'"),
 ])
 def test_bad_input_names_file_and_column(tmp_path, content, kwargs, message):
     path = tmp_path / "demand.csv"
@@ -331,7 +332,7 @@ def demand_command():
     import click
 
     from covplan.cli._demand_options import demand_options, run_demand, split_demand
-    from covplan.cli.options import handle_errors
+    from covplan.cli.options import handle_errors, make_rule
 
     @click.command()
     @demand_options
@@ -340,7 +341,7 @@ def demand_command():
     @handle_errors
     def cmd(**kwargs):
         own = split_demand(kwargs)
-        res = run_demand(own, _centres((0, 0)), None, radius_km=kwargs["radius_km"],
+        res = run_demand(own, _centres((0, 0)), None, make_rule(kwargs["radius_km"], 1),
                          overwrite=kwargs["overwrite"])
         click.echo(json.dumps(res.summary if res else None))
 

@@ -97,19 +97,24 @@ def test_greedy_order_ranks_by_marginal_gain() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "option"),
+    ("kwargs", "start"),
     [
-        ({"add": 1, "target": 50}, "--add"),
-        ({}, "--add"),
-        ({"add": -1}, "--add"),
-        ({"target": 120}, "--target"),
-        ({"add": 1, "method": "magic"}, "--method"),
-        ({"add": 1, "time_limit": 0}, "--time-limit"),
+        ({"add": 1, "target": 50}, "add, target:"),
+        ({}, "add, target:"),
+        ({"add": -1}, "add=-1:"),
+        ({"add": 1.5}, "add=1.5:"),
+        ({"target": 120}, "target=120:"),
+        ({"add": 1, "method": "magic"}, "method='magic':"),
+        ({"add": 1, "time_limit": 0}, "time_limit=0:"),
+        ({"add": 1, "time_limit": float("nan")}, "time_limit=nan:"),
     ],
 )
-def test_bad_options_name_the_option(kwargs: dict, option: str) -> None:
-    with pytest.raises(InputError, match=option):
+def test_bad_arguments_name_the_parameter(kwargs: dict, start: str) -> None:
+    """The library speaks Python: the parameter, never a command-line flag."""
+    with pytest.raises(InputError) as err:
         solve_matrix(TRAP, **kwargs)
+    assert str(err.value).startswith(start)
+    assert "--" not in str(err.value)
 
 
 # ------------------------------------------------------------------ brute force (independent)
@@ -226,10 +231,12 @@ def test_plan_on_the_row_fixture(row: tuple) -> None:
     assert out["after"]["percent"] == 100.0
     assert [s["name"] for s in out["sites"]] == ["B-mid", "C-mid"]
     assert [s["covers"] for s in out["sites"]] == [["01", "02", "03"], ["04", "05", "06"]]
+    assert [s["covers_names"] for s in out["sites"]] == [["D1", "D2", "D3"], ["D4", "D5", "D6"]]
     assert out["method"] == "exact" and out["optimality_gap"] == 0.0
     assert list(out)[:4] == ["before", "after", "method", "optimality_gap"]
     assert list(out["sites"][0]) == [
-        "rank", "name", "lat", "lon", "gain_districts", "gain_weight", "covers"
+        "rank", "name", "lat", "lon", "gain_districts", "gain_weight", "covers",
+        "covers_names"
     ]
 
     greedy = plan(b, c, Rule.radius(120), add=2, candidates=k, method="greedy")
@@ -242,7 +249,7 @@ def test_plan_exclude_and_unreachable_target(row: tuple) -> None:
     from covplan.planning import plan
 
     b, c, k = row
-    for excluded in ("05", "C-mid"):
+    for excluded in ("05", "C-mid", "D5"):  # district id, site name, district name
         out = plan(b, c, Rule.radius(120), target=100, candidates=k, exclude=[excluded])
         assert out["target_reached"] is False
         assert out["best_reachable"] == {
@@ -250,6 +257,28 @@ def test_plan_exclude_and_unreachable_target(row: tuple) -> None:
         }
         assert out["after"]["covered"] == 7
         assert sorted(s["name"] for s in out["sites"]) == ["A-edge", "B-mid"]
+
+
+def test_plan_says_why_it_has_fewer_sites_than_asked(row: tuple) -> None:
+    """B-mid and C-mid cover all six open districts: no third site adds anything."""
+    from covplan.planning import plan
+    from covplan.rules import Rule
+
+    b, c, k = row
+    out = plan(b, c, Rule.radius(120), add=5, candidates=k)
+    assert len(out["sites"]) == 2
+    assert "only 2 of the 5 sites asked for add coverage" in out["notes"][-1]
+
+
+def test_plan_exclude_by_an_ambiguous_name_lists_the_ids(row: tuple) -> None:
+    from covplan.planning import plan
+    from covplan.rules import Rule
+
+    b, c, k = row
+    twins = b.copy()
+    twins.loc[twins["id"].isin(["04", "05"]), "name"] = "Twin"
+    with pytest.raises(InputError, match=r"2 districts have this name \(ids 04, 05\)"):
+        plan(twins, c, Rule.radius(120), add=1, candidates=k, exclude=["Twin"])
 
 
 def test_plan_weighted_and_default_candidates(row: tuple) -> None:
@@ -260,7 +289,13 @@ def test_plan_weighted_and_default_candidates(row: tuple) -> None:
     b, c, k = row
     bw = read_boundaries(ROW / "districts.geojson", id_col="id", name_col="name",
                          weight_col="pop")
+    # the default objective is the headline figure, districts: A-edge adds 4 (02-05), C-mid 3
     out = plan(bw, c, Rule.radius(120), add=1, candidates=k)
+    assert out["objective"] == "districts"
+    assert [s["name"] for s in out["sites"]] == ["A-edge"]
+    assert out["notes"][0].startswith("objective: districts covered, the headline")
+    # asked for, the weight: C-mid adds 10 + 10 + 1000
+    out = plan(bw, c, Rule.radius(120), add=1, candidates=k, objective="weight")
     assert out["objective"] == "weight"
     assert [s["name"] for s in out["sites"]] == ["C-mid"]
     assert out["sites"][0]["gain_weight"] == 1020.0
@@ -276,12 +311,12 @@ def test_plan_refuses_min_centers_above_one(row: tuple) -> None:
     from covplan.planning import plan
 
     b, c, _ = row
-    with pytest.raises(InputError, match="--min-centers"):
+    with pytest.raises(InputError, match="^min_centers=2: "):
         plan(b, c, Rule("presence", 2), add=1)
 
 
 def test_compare_results_lists_changes() -> None:
-    from covplan.planning import compare_results
+    from covplan.compare import compare_results
 
     a = {"summary": {}, "districts": [
         {"id": "1", "covered": False, "nearest_km": 40.0},
@@ -304,7 +339,7 @@ def test_compare_results_lists_changes() -> None:
 def test_auto_falls_back_to_greedy_without_highs(monkeypatch: pytest.MonkeyPatch) -> None:
     import covplan.planning as planning
 
-    monkeypatch.setattr(planning, "_have_highs", lambda: False)
+    monkeypatch.setattr("covplan.planning.request.have_highs", lambda: False)
     p = planning.solve_matrix(TRAP, add=2, method="auto")
     assert p.method == "greedy" and p.status == "heuristic" and p.covered_count == 5
     with pytest.raises(InputError, match="highspy"):
@@ -469,7 +504,7 @@ def test_tie_weights_are_ignored_by_a_weighted_objective() -> None:
 
 
 def test_negative_tie_weights_are_refused() -> None:
-    with pytest.raises(InputError, match="tie weights"):
+    with pytest.raises(InputError, match="^tie_weights: must not be negative"):
         solve_matrix(TRAP, add=1, tie_weights=np.array([1.0, -1.0, 0, 0, 0, 0]))
 
 
@@ -479,7 +514,7 @@ def test_count_proof_from_the_combined_bound() -> None:
     # a bound of 4.2 leaves 4 possible: not proved, relative gap (4 - 3) / 3.
     from scipy import sparse
 
-    from covplan.planning import _lexicographic_status
+    from covplan.planning.milp import _lexicographic_status
 
     sub = sparse.csc_array(np.array([[1]], dtype=bool))
     w, tie, x = np.array([3.0]), np.array([4.0]), np.array([True])
@@ -575,7 +610,7 @@ def test_lexicographic_target_equals_brute_force(
 
 
 def test_progress_reports_the_count_not_the_combined_objective() -> None:
-    from covplan.planning import _count_progress
+    from covplan.planning.milp import _count_progress
 
     # maximise: 7 districts + tie term 0.3, bound 8.1 -> count 7, bound 8, gap 1/7
     assert _count_progress(7.3, 8.1, maximise=True) == (7.0, 8.0, pytest.approx(1 / 7))

@@ -24,7 +24,10 @@ _EXPORTS = {
     "read_boundaries": "covplan.io",
     "read_points": "covplan.io",
     "write_table": "covplan.io",
-    "Rule": "covplan.engine",
+    "Rule": "covplan.rules",
+    "CoverageRule": "covplan.rules",
+    "Presence": "covplan.rules",
+    "Radius": "covplan.rules",
     "CoverageResult": "covplan.engine",
     "assess": "covplan.engine",
     "nearest_to_polygons": "covplan.geodesy",
@@ -35,7 +38,7 @@ _EXPORTS = {
     "plan": "covplan.planning",
     "run_plan": "covplan.planning",
     "solve_matrix": "covplan.planning",
-    "compare_results": "covplan.planning",
+    "compare_results": "covplan.compare",
     "coverage_map": "covplan.maps",
     "write_map": "covplan.maps",
     "write_png": "covplan.maps",
@@ -43,10 +46,13 @@ _EXPORTS = {
 
 __all__ = [
     "CoverageResult",
+    "CoverageRule",
     "CovplanError",
     "DemandResult",
     "InputError",
     "PlanRun",
+    "Presence",
+    "Radius",
     "Rule",
     "__version__",
     "assess",
@@ -66,13 +72,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from covplan.compare import compare_results
     from covplan.demand import DemandResult, demand_coverage
-    from covplan.engine import CoverageResult, Rule, assess
+    from covplan.engine import CoverageResult, assess
     from covplan.errors import CovplanError, InputError
     from covplan.geodesy import nearest_to_polygons, polygons_within
     from covplan.io import read_boundaries, read_points, write_table
     from covplan.maps import coverage_map, write_map, write_png
-    from covplan.planning import PlanRun, compare_results, plan, run_plan, solve_matrix
+    from covplan.planning import PlanRun, plan, run_plan, solve_matrix
+    from covplan.rules import CoverageRule, Presence, Radius, Rule
 
 
 def __getattr__(name: str) -> Any:

@@ -1,21 +1,11 @@
-"""Demand-point coverage: which share of points (customers, PIN codes, villages) lies within
-R km of a centre, geodesic on WGS84, for millions of points.
+"""Demand-point coverage: which share of points (customers, PIN codes, villages) a centre
+reaches under the coverage rule (e.g. within R km, geodesic on WGS84), for millions of points.
 
 How a point is decided
 ----------------------
-Centres go into a KD-tree of unit vectors built from their *conformal* latitude and longitude.
-That map from the WGS84 ellipsoid to the unit sphere is conformal, so it stretches every length
-element by one factor ``k(φ) = N(φ) cos φ / cos χ`` whatever the direction; ``k`` falls from
-``a`` at the equator to about ``a - 21.3 km`` at the poles. For two points at angle θ on the
-sphere: the great circle between them, stretched at most by ``max k``, bounds the geodesic
-distance from above, and the geodesic, stretched at least by ``min k``, bounds it from below,
-with ``k`` taken over the band of latitudes the two paths can reach (``_scale_bounds``). The
-bounds are about 0.34% apart worldwide and far less within a band of a few degrees.
-
-So the sphere is only a filter: a point is surely covered (or surely not) when the bounds say
-so; the few within the bounds' reach of R, and every centre that could be the nearest one, are
-measured with ``pyproj.Geod(ellps="WGS84").inv``. Decisions and nearest centres are therefore
-those of a brute-force pyproj loop over every centre.
+The coverage rule decides (:meth:`covplan.rules.CoverageRule.point_reach`). For a radius, the
+answers are exact geodesic ones, identical to a brute-force ``pyproj`` loop over every centre
+(see :mod:`covplan.geodesy.points`).
 
 Large inputs are read in parts (byte ranges of a CSV, row groups of GeoParquet); each part is
 processed independently, so the in-memory engine streams with bounded memory and the dask engine
@@ -28,7 +18,6 @@ from __future__ import annotations
 import csv
 import io as _io
 import json
-import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,10 +30,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Geod, Transformer
-from scipy.spatial import cKDTree
+from pyproj import CRS, Transformer
 
 from covplan.errors import InputError
+from covplan.geodesy import nearest_centres
 from covplan.io import (
     LAT_NAMES,
     LON_NAMES,
@@ -53,199 +42,15 @@ from covplan.io import (
     parse_coordinates,
     readable_copy,
 )
+from covplan.rules import CoverageRule, PointReach, Radius
 
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
 
-_GEOD = Geod(ellps="WGS84")
-_E = math.sqrt(_GEOD.es)
-_ABS_TOL_RAD = 1e-12  # 6 micrometres on the ground
-_PYPROJ_TOL_M = 1e-6  # pyproj's geodesics are exact to 15 nanometres
 _MAX_PART_ROWS = 1 << 24  # exact weight sums need fewer than 2**26 rows per part
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
 _LISTED = 10
 _CONNECT_TIMEOUT = "10s"  # to reach an existing dask scheduler
 Progress = Callable[[int, int], None]
-
-
-# --------------------------------------------------------------------------- geodesy core
-
-
-def _conformal(lat: np.ndarray) -> np.ndarray:
-    """Conformal latitude χ in radians of geodetic latitudes in degrees.
-
-    Written with tan φ and atan so that it keeps full precision next to the poles.
-    """
-    phi = np.radians(lat)
-    psi = np.arcsinh(np.tan(phi)) - _E * np.arctanh(_E * np.sin(phi))
-    return np.arctan(np.sinh(psi))
-
-
-def _scale_table() -> tuple[float, np.ndarray, np.ndarray]:
-    """Step h and tables of k (metres per radian) at conformal latitudes 0, h, 2h, ... 90°.
-
-    ``upper[j] >= k(χ)`` for ``χ >= j·h`` and ``lower[j] <= k(χ)`` for ``χ <= j·h``, as k falls
-    monotonically (checked). Above 89.9° cos φ / cos χ loses precision, so there the tables
-    hold k(89.9°) (upper) and the exact limit at the pole (lower),
-    ``a / sqrt(1-e²) / ((1+e)/(1-e))^(e/2)``.
-    """
-    steps = 180_000
-    step = (math.pi / 2) / steps
-    chi = np.arange(steps + 1) * step
-    cap = np.radians(89.9)
-    inner = chi[chi < cap]
-    psi = np.arcsinh(np.tan(inner))
-    phi = inner.copy()
-    for _ in range(12):  # φ from χ: tan φ = sinh(ψ + e·atanh(e·sin φ)), a contraction (e²)
-        phi = np.arctan(np.sinh(psi + _E * np.arctanh(_E * np.sin(phi))))
-    if np.abs(_conformal(np.degrees(phi)) - inner).max() > 1e-14:  # pragma: no cover
-        raise RuntimeError("conformal latitude did not invert")
-    k = _GEOD.a / np.sqrt(1 - _GEOD.es * np.sin(phi) ** 2) * np.cos(phi) / np.cos(inner)
-    pole = _GEOD.a / math.sqrt(1 - _GEOD.es) / ((1 + _E) / (1 - _E)) ** (_E / 2)
-    if not (np.all(np.diff(k) <= 0) and pole < k[-1]):  # pragma: no cover
-        raise RuntimeError("conformal scale is not monotonic; geodesic filter unsafe")
-    rest = chi.size - inner.size
-    upper = np.append(k, np.full(rest, k[-1])) * (1 + 1e-9)
-    lower = np.append(k, np.full(rest, pole)) * (1 - 1e-9)
-    return step, upper, lower
-
-
-_STEP, _K_UPPER, _K_LOWER = _scale_table()
-_K_MAX = float(_K_UPPER[0])  # bounds anywhere on Earth
-_K_MIN = float(_K_LOWER[-1])
-_RATIO = _K_MAX / _K_MIN
-
-
-def _scale_bounds(chi: np.ndarray, reach: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds of k over conformal latitudes within ``reach`` of ``chi``."""
-    lo, hi = chi - reach, chi + reach
-    a_lo = np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))
-    a_hi = np.minimum(np.maximum(np.abs(lo), np.abs(hi)), math.pi / 2)
-    last = _K_UPPER.size - 1
-    # grid point at or below a_lo (k there is larger), at or above a_hi (smaller); the cells
-    # are 9 microradians, so float rounding of the index moves k by far less than the margin
-    i_lo = np.clip(np.floor(a_lo / _STEP).astype(np.int64) - 1, 0, last)
-    i_hi = np.clip(np.ceil(a_hi / _STEP).astype(np.int64) + 1, 0, last)
-    return _K_LOWER[i_hi], _K_UPPER[i_lo]
-
-
-def _unit_vectors(chi: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    lam = np.radians(lon)
-    cos_chi = np.cos(chi)
-    return np.column_stack((cos_chi * np.cos(lam), cos_chi * np.sin(lam), np.sin(chi)))
-
-
-def _inv(lat1, lon1, lat2, lon2, threads: int) -> np.ndarray:
-    """Geodesic WGS84 distances in metres (pyproj releases the GIL, so threads help)."""
-    n = lat1.size
-    if threads <= 1 or n < 50_000:
-        return _GEOD.inv(lon1, lat1, lon2, lat2, return_back_azimuth=False)[2]
-    bounds = np.linspace(0, n, threads + 1).astype(int)
-    slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    with ThreadPoolExecutor(threads) as pool:
-        parts = pool.map(
-            lambda s: _GEOD.inv(lon1[s], lat1[s], lon2[s], lat2[s],
-                                return_back_azimuth=False)[2], slices)
-        return np.concatenate(list(parts))
-
-
-class _CentreIndex:
-    """Conformal-sphere KD-tree of centres answering exact geodesic queries."""
-
-    def __init__(self, lat: np.ndarray, lon: np.ndarray) -> None:
-        self.lat = np.ascontiguousarray(lat, dtype=np.float64)
-        self.lon = np.ascontiguousarray(lon, dtype=np.float64)
-        self.tree = (cKDTree(_unit_vectors(_conformal(self.lat), self.lon))
-                     if self.lat.size else None)
-
-    def nearest(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
-                ) -> tuple[np.ndarray, np.ndarray]:
-        """Position of the geodesic-nearest centre (lowest position on ties) and metres."""
-        n = lat.size
-        if self.tree is None or n == 0:
-            return np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
-        chi = _conformal(lat)
-        xyz = _unit_vectors(chi, lon)
-        k = min(2, self.lat.size)
-        chord, pos = self.tree.query(xyz, k=k, workers=threads if threads > 1 else 1)
-        theta = _arc(chord.reshape(n, k))
-        idx = pos.reshape(n, k)[:, 0].astype(np.int64)
-        dist = _inv(lat, lon, self.lat[idx], self.lon[idx], threads)
-        if k == 2:
-            # the geodesic to the true nearest stays within θ1·_RATIO of the point
-            k_min, k_max = _scale_bounds(chi, theta[:, 0] * _RATIO + _ABS_TOL_RAD)
-            limit = (theta[:, 0] + _ABS_TOL_RAD) * k_max / k_min + _ABS_TOL_RAD
-            amb = np.flatnonzero(theta[:, 1] <= limit)
-            if amb.size:
-                pts, cands, d = self._candidates(lat, lon, xyz, amb, _chord(limit[amb]),
-                                                 threads)
-                order = np.lexsort((cands, d, pts))
-                first = order[np.r_[0, np.flatnonzero(np.diff(pts[order])) + 1]]
-                idx[pts[first]] = cands[first]
-                dist[pts[first]] = d[first]
-        return idx, dist
-
-    def covered(self, lat: np.ndarray, lon: np.ndarray, radius_m: float, *, threads: int = 1
-                ) -> np.ndarray:
-        """Whether some centre lies within ``radius_m`` (geodesic): pyproj only near R."""
-        n = lat.size
-        if self.tree is None or n == 0:
-            return np.zeros(n, dtype=bool)
-        chi = _conformal(lat)
-        xyz = _unit_vectors(chi, lon)
-        # a centre within R is reached by a geodesic whose image stays within `reach`
-        reach = (radius_m + _PYPROJ_TOL_M) / _K_MIN + _ABS_TOL_RAD
-        chord, _ = self.tree.query(xyz, k=1, distance_upper_bound=float(_chord(reach)),
-                                   workers=threads if threads > 1 else 1)
-        out = np.zeros(n, dtype=bool)
-        near = np.flatnonzero(np.isfinite(chord))  # the others have no centre within R
-        theta = _arc(chord[near])
-        k_min, k_max = _scale_bounds(chi[near], reach)
-        out[near] = (theta + _ABS_TOL_RAD) * k_max <= radius_m - _PYPROJ_TOL_M
-        bound = (radius_m + _PYPROJ_TOL_M) / k_min + _ABS_TOL_RAD  # no centre beyond
-        band = np.flatnonzero(~out[near] & (theta <= bound))
-        if band.size:
-            pts, _, d = self._candidates(lat, lon, xyz, near[band], _chord(bound[band]),
-                                         threads)
-            out[np.unique(pts[d <= radius_m])] = True
-        return out
-
-    def _candidates(self, lat, lon, xyz, which, chord, threads
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(point, centre, metres) for every centre within ``chord`` of the points ``which``."""
-        lists = self.tree.query_ball_point(xyz[which], r=chord, workers=max(threads, 1))
-        counts = np.fromiter((len(c) for c in lists), dtype=np.int64, count=len(lists))
-        pts = np.repeat(which, counts)
-        cands = np.fromiter((c for lst in lists for c in lst), dtype=np.int64,
-                            count=int(counts.sum()))
-        return pts, cands, _inv(lat[pts], lon[pts], self.lat[cands], self.lon[cands], threads)
-
-
-def _arc(chord: np.ndarray) -> np.ndarray:
-    return 2.0 * np.arcsin(np.minimum(chord * 0.5, 1.0))
-
-
-def _chord(arc: np.ndarray) -> np.ndarray:
-    """Chord of an arc, rounded up so a ball query keeps every centre within the arc."""
-    return 2.0 * np.sin(np.minimum(arc, math.pi) * 0.5) * (1 + 1e-12) + 1e-15
-
-
-def nearest_centres(lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray,
-                    centre_lat: Sequence[float] | np.ndarray,
-                    centre_lon: Sequence[float] | np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Geodesic WGS84 nearest centre of each point: plain numpy in, plain numpy out.
-
-    Returns
-    -------
-    idx, dist_km
-        Position of the nearest centre (lowest position on exact ties; -1 when there are no
-        centres) and the distance in km (``inf`` when there are no centres), identical to the
-        minimum of ``pyproj.Geod(ellps="WGS84").inv`` over all centres.
-    """
-    index = _CentreIndex(np.asarray(centre_lat, dtype=float), np.asarray(centre_lon, dtype=float))
-    idx, dist = index.nearest(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float),
-                              threads=os.cpu_count() or 1)
-    return idx, dist / 1000.0
 
 
 # --------------------------------------------------------------------------- exact sums
@@ -623,7 +428,22 @@ class _PartResult:
     frame: pd.DataFrame | None
 
 
-def _process_part(part, spec: _Spec, index: _CentreIndex, radius_m: float,
+@dataclass(frozen=True)
+class _Cost:
+    """The rule's reach, and the per-point column its cost goes to (metres as km)."""
+
+    reach: float
+    column: str
+    scale: float
+
+    @classmethod
+    def of(cls, rule: CoverageRule) -> _Cost:
+        if rule.unit == "m":
+            return cls(rule.reach, "nearest_km", 1000.0)
+        return cls(rule.reach, f"nearest_{rule.unit}", 1.0)
+
+
+def _process_part(part, spec: _Spec, index: PointReach, cost: _Cost,
                   districts: _Districts | None, keep_points: bool, threads: int) -> _PartResult:
     chunk = part.read(spec)
     n = chunk.lat.size
@@ -644,9 +464,9 @@ def _process_part(part, spec: _Spec, index: _CentreIndex, radius_m: float,
                              "leave out --demand-weight-col")
     if keep_points:
         idx, dist = index.nearest(lat, lon, threads=threads)
-        covered = dist <= radius_m
+        covered = dist <= cost.reach
     else:
-        covered = index.covered(lat, lon, radius_m, threads=threads)
+        covered = index.covered(lat, lon, threads=threads)
     m = lat.size
     w = weight if weight is not None else np.zeros(0)
     w_unc, w_cov = (_exact_sums(w, covered.astype(np.int64), 2) if weight is not None
@@ -672,7 +492,8 @@ def _process_part(part, spec: _Spec, index: _CentreIndex, radius_m: float,
         data.update(lat=lat, lon=lon)
         if weight is not None:
             data["weight"] = weight
-        data.update(covered=covered, nearest_index=idx, nearest_km=dist / 1000.0)
+        data.update(covered=covered, nearest_index=idx)
+        data[cost.column] = dist / cost.scale
         if where_d is not None:
             data["district_index"] = where_d
         frame = pd.DataFrame(data)
@@ -715,15 +536,16 @@ def _centre_arrays(centres: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nd
     return lat, lon, names
 
 
-def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFrame, *,
-                    radius_km: float | None, weight_col: str | None = None,
+def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFrame,
+                    rule: CoverageRule | None = None, *,
+                    radius_km: float | None = None, weight_col: str | None = None,
                     lat_col: str | None = None, lon_col: str | None = None,
                     id_col: str | None = None, layer: str | None = None,
                     engine: str = "memory", scheduler: str | None = None,
                     chunksize: int = 1_000_000, districts: gpd.GeoDataFrame | None = None,
                     keep_points: bool = True, progress: Progress | None = None
                     ) -> DemandResult:
-    """Share of demand points (and of their weight) within ``radius_km`` of a centre.
+    """Share of demand points (and of their weight) that a centre reaches under ``rule``.
 
     Parameters
     ----------
@@ -732,8 +554,11 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
         point GeoDataFrame with a CRS.
     demand
         A CSV, a GeoParquet file or folder of parts, any point layer GDAL reads, or a frame.
+    rule
+        The coverage rule (:mod:`covplan.rules`), e.g. ``Rule.radius(25)``: a point is
+        covered when a centre reaches it.
     radius_km
-        A point is covered when its geodesic WGS84 distance to a centre is at most this.
+        Shorthand for ``rule=Rule.radius(radius_km)``.
     weight_col, lat_col, lon_col, id_col
         Demand columns: a non-negative weight (e.g. people), coordinates (found by name when
         not given), an identifier copied as text to the per-point output.
@@ -749,29 +574,29 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
     progress
         Called as ``progress(parts_done, parts_total)`` after every part.
     """
-    if radius_km is None:
-        raise InputError("--demand needs --radius-km R: a demand point is covered when a centre "
-                         "lies within R km")
-    if not (isinstance(radius_km, (int, float)) and math.isfinite(radius_km) and radius_km >= 0):
-        raise InputError(f"--radius-km {radius_km!r}: must be a number of km >= 0")
+    if (rule is None) == (radius_km is None):
+        raise InputError("rule, radius_km: give one: the rule that decides when a centre "
+                         "reaches a point, e.g. rule=Rule.radius(25)")
+    rule = Radius(radius_km) if rule is None else rule  # type: ignore[arg-type]
     if engine not in ("memory", "dask"):
-        raise InputError(f"--engine {engine!r}: use 'memory' or 'dask'")
+        raise InputError(f"engine={engine!r}: use 'memory' or 'dask'")
     chunksize = int(min(max(chunksize, 1), _MAX_PART_ROWS))
     clat, clon, cnames = _centre_arrays(centres)
-    index = _CentreIndex(clat, clon)
+    index = rule.point_reach(clat, clon)
     spec, parts = _plan(demand, lat_col=lat_col, lon_col=lon_col, weight_col=weight_col,
                         id_col=id_col, layer=layer, chunksize=chunksize)
     located = _Districts(districts) if districts is not None else None
-    radius_m = float(radius_km) * 1000.0
+    cost = _Cost.of(rule)
     if engine == "memory":
-        results = _run_memory(parts, spec, index, radius_m, located, keep_points, progress)
+        results = _run_memory(parts, spec, index, cost, located, keep_points, progress)
     else:
-        results = _run_dask(parts, spec, index, radius_m, located, keep_points, scheduler,
+        results = _run_dask(parts, spec, index, cost, located, keep_points, scheduler,
                             progress)
-    return _combine(results, spec, float(radius_km), cnames, districts, keep_points)
+    return _combine(results, spec, rule.to_dict().get("radius_km"), cnames, districts,
+                    keep_points, cost.column)
 
 
-def _run_memory(parts, spec, index, radius_m, located, keep_points, progress
+def _run_memory(parts, spec, index, cost, located, keep_points, progress
                 ) -> list[_PartResult]:
     """Parts in order; with several cores, that many parts at once (each single-threaded:
     the KD-tree and pyproj release the GIL), so at most that many parts are in memory."""
@@ -784,7 +609,7 @@ def _run_memory(parts, spec, index, radius_m, located, keep_points, progress
     with ThreadPoolExecutor(workers) as pool:
         pending = []
         for part in parts:
-            pending.append(pool.submit(_process_part, part, spec, index, radius_m, located,
+            pending.append(pool.submit(_process_part, part, spec, index, cost, located,
                                        keep_points, threads))
             if len(pending) > workers:  # keep the queue short: bounded memory
                 results.append(pending.pop(0).result())
@@ -797,7 +622,7 @@ def _run_memory(parts, spec, index, radius_m, located, keep_points, progress
     return results
 
 
-def _run_dask(parts, spec, index, radius_m, located, keep_points, scheduler, progress
+def _run_dask(parts, spec, index, cost, located, keep_points, scheduler, progress
               ) -> list[_PartResult]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -817,7 +642,7 @@ def _run_dask(parts, spec, index, radius_m, located, keep_points, scheduler, pro
             client = Client(cluster)
         try:
             shared = client.scatter([spec, index, located], broadcast=True)
-            futures = [client.submit(_process_part, part, *shared[:2], radius_m, shared[2],
+            futures = [client.submit(_process_part, part, *shared[:2], cost, shared[2],
                                      keep_points, 1, pure=False) for part in parts]
             for done, _ in enumerate(as_completed(futures), start=1):
                 if progress:
@@ -830,8 +655,9 @@ def _run_dask(parts, spec, index, radius_m, located, keep_points, scheduler, pro
             cluster.close()
 
 
-def _combine(results: list[_PartResult], spec: _Spec, radius_km: float, cnames: np.ndarray,
-             districts: gpd.GeoDataFrame | None, keep_points: bool) -> DemandResult:
+def _combine(results: list[_PartResult], spec: _Spec, radius_km: float | None, cnames: np.ndarray,
+             districts: gpd.GeoDataFrame | None, keep_points: bool, cost_column: str
+             ) -> DemandResult:
     points = sum(r.points for r in results)
     if points == 0:
         raise InputError(f"{spec.label}: no demand point with valid coordinates (demand must be "
@@ -867,10 +693,10 @@ def _combine(results: list[_PartResult], spec: _Spec, radius_km: float, cnames: 
     if keep_points:
         frame = pd.concat([r.frame for r in results], ignore_index=True)
         idx = frame.pop("nearest_index").to_numpy()
-        km = frame.pop("nearest_km")
+        km = frame.pop(cost_column)
         frame["nearest_center"] = _labels(cnames, idx)
         frame["nearest_index"] = idx
-        frame["nearest_km"] = km
+        frame[cost_column] = km
         if "district_index" in frame.columns and districts is not None:
             ids = districts["id"].astype(str).to_numpy(dtype=object)
             frame["district"] = _labels(ids, frame.pop("district_index").to_numpy())
@@ -917,13 +743,14 @@ def _rollups(results: list[_PartResult], districts: gpd.GeoDataFrame, weighted: 
     keys = table["group"].where(table["group"].notna(), None)
     for g in sorted({k for k in keys if k is not None}, key=str):
         sel = np.flatnonzero((keys == g).to_numpy())
-        n, c = int(counts[sel].sum()), int(cov[sel].sum())
-        t = sum((wt[i] for i in sel), Fraction(0))
-        k = sum((wc[i] for i in sel), Fraction(0))
-        groups.append({"group": g, "points": n, "covered": c, "percent": _percent(c, n),
-                       "weight_total": float(t) if weighted else None,
-                       "weight_covered": float(k) if weighted else None,
-                       "weight_percent": _percent(k, t) if weighted else None})
+        g_points, g_covered = int(counts[sel].sum()), int(cov[sel].sum())
+        g_total = sum((wt[i] for i in sel), Fraction(0))
+        g_weight = sum((wc[i] for i in sel), Fraction(0))
+        groups.append({"group": g, "points": g_points, "covered": g_covered,
+                       "percent": _percent(g_covered, g_points),
+                       "weight_total": float(g_total) if weighted else None,
+                       "weight_covered": float(g_weight) if weighted else None,
+                       "weight_percent": _percent(g_weight, g_total) if weighted else None})
     by_group = pd.DataFrame(groups, columns=["group", "points", "covered", "percent",
                                              "weight_total", "weight_covered", "weight_percent"])
     table = table.sort_values("id", kind="stable").reset_index(drop=True)

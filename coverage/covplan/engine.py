@@ -1,10 +1,9 @@
 """How coverage is decided.
 
-A district is **covered** when at least ``min_centers`` centres are
-
-* inside it or on its boundary (rule ``presence``, the default), or
-* within ``radius_km`` of it (rule ``radius``): the geodesic WGS84 distance from the
-  district polygon to the centre, 0 when the centre is inside (see :mod:`covplan.geodesy`).
+A district is **covered** when at least ``rule.min_centers`` centres reach it, where the rule
+(:mod:`covplan.rules`) says what reaching means: by default a centre inside the district or on
+its boundary (:class:`~covplan.rules.Presence`), or within R km, geodesic on WGS84
+(:class:`~covplan.rules.Radius`). This module asks the rule and never which rule it is.
 
 Every district also gets the number of centres inside it, and its nearest centre with the
 distance in km. Percentages are of districts and, with a weight (e.g. population), of weight.
@@ -14,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,50 +21,11 @@ import pandas as pd
 
 from covplan.errors import InputError
 from covplan.geodesy import nearest_to_polygons, polygons_within
+from covplan.rules import CoverageRule, Rule
 
 __all__ = ["CoverageResult", "Rule", "assess", "district_table", "summarise"]
 
 _NDIGITS_KM = 3  # nearest_km is reported to the metre
-
-
-@dataclass(frozen=True)
-class Rule:
-    """The coverage rule: ``presence`` (a centre inside) or ``radius`` (within R km)."""
-
-    kind: Literal["presence", "radius"] = "presence"
-    min_centers: int = 1
-    radius_km: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("presence", "radius"):
-            raise InputError(f"rule '{self.kind}': use presence or radius")
-        if self.min_centers < 1:
-            raise InputError(f"--min-centers {self.min_centers}: must be at least 1")
-        if self.kind == "radius":
-            if self.radius_km is None or not math.isfinite(self.radius_km) or self.radius_km < 0:
-                raise InputError(f"--radius-km {self.radius_km}: must be a distance >= 0 km")
-        elif self.radius_km is not None:
-            raise InputError("a presence rule takes no radius; use Rule.radius(km)")
-
-    @classmethod
-    def radius(cls, km: float, *, min_centers: int = 1) -> Rule:
-        """Covered when ``min_centers`` centres lie within ``km`` kilometres."""
-        return cls("radius", min_centers, float(km))
-
-    @property
-    def reach_m(self) -> float:
-        """Distance in metres within which a centre counts (0 for presence)."""
-        return 0.0 if self.radius_km is None else self.radius_km * 1000.0
-
-    def describe(self) -> str:
-        """One line for people: ``"at least 1 centre within 25 km (geodesic)"``."""
-        many = "centre" if self.min_centers == 1 else "centres"
-        if self.kind == "presence":
-            return f"at least {self.min_centers} {many} inside the district"
-        return f"at least {self.min_centers} {many} within {self.radius_km:g} km (geodesic)"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "min_centers": self.min_centers, "radius_km": self.radius_km}
 
 
 @dataclass
@@ -74,12 +34,17 @@ class CoverageResult:
 
     districts: gpd.GeoDataFrame
     centers: gpd.GeoDataFrame
-    rule: Rule
+    rule: CoverageRule
     summary: dict[str, Any]
     groups: list[dict[str, Any]]
     types: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def _rule_cost(self) -> str | None:
+        """Column of the rule's own nearest cost when it is not a distance (e.g. minutes)."""
+        return None if self.rule.unit == "m" else f"nearest_{self.rule.unit}"
 
     @property
     def weighted(self) -> bool:
@@ -103,7 +68,8 @@ class CoverageResult:
             "inputs": self.inputs,
             "groups": self.groups,
             "types": self.types,
-            "districts": [_district_record(r) for r in self.districts.itertuples(index=False)],
+            "districts": [_district_record(r, self._rule_cost)
+                          for r in self.districts.itertuples(index=False)],
             "warnings": self.warnings,
         }
 
@@ -116,8 +82,8 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _district_record(row: Any) -> dict[str, Any]:
-    return {
+def _district_record(row: Any, rule_cost: str | None) -> dict[str, Any]:
+    record = {
         "id": row.id,
         "name": _clean(row.name),
         "group": _clean(row.group),
@@ -127,6 +93,9 @@ def _district_record(row: Any) -> dict[str, Any]:
         "nearest_km": _clean(round(row.nearest_km, _NDIGITS_KM)),
         "nearest_center": _clean(row.nearest_center),
     }
+    if rule_cost is not None:
+        record[rule_cost] = _clean(getattr(row, rule_cost))
+    return record
 
 
 def _percent(part: float | None, whole: float | None) -> float | None:
@@ -150,33 +119,41 @@ def summarise(covered: np.ndarray, weight: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Rule, *,
-            want_nearest: bool = True
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Inside counts, coverage, nearest index/distance, and the district of each centre.
+def _inside(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame
+            ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """(district, centre) pairs with the centre inside or on the district, and each centre's
+    district: a centre on a shared boundary counts in every district it touches; its home
+    is the first (-1 when outside every district)."""
+    inside_d, inside_c, _ = polygons_within(districts.geometry, centers.geometry, 0.0)
+    home = np.full(len(centers), -1, dtype=np.int64)
+    first = np.unique(inside_c, return_index=True)
+    home[first[0]] = inside_d[first[1]]
+    return (inside_d, inside_c), home
 
-    With ``want_nearest=False`` a presence rule skips the nearest-centre search (its
-    index and distance come back as -1 and inf); a radius rule still needs it.
+
+def _decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: CoverageRule,
+            inside: tuple[np.ndarray, np.ndarray], *, want_nearest: bool = True
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coverage of each district, and its nearest centre by the rule's cost.
+
+    With one centre needed and a reach above 0, a district is covered when its nearest
+    centre (by the rule's cost) is within reach: that search is bounded whatever the reach.
+    Otherwise the rule's pairs within reach are counted. With ``want_nearest=False`` the
+    nearest-centre search is skipped where the decision does not need it (its index and cost
+    come back as -1 and inf).
     """
     geoms, points = districts.geometry, centers.geometry
     n = len(districts)
-    inside_d, inside_c, _ = polygons_within(geoms, points, 0.0)
-    inside = np.bincount(inside_d, minlength=n)
-    if want_nearest or (rule.reach_m > 0 and rule.min_centers == 1):
-        nearest, dist_m = nearest_to_polygons(geoms, points, inside=(inside_d, inside_c))
+    by_nearest = rule.min_centers == 1 and rule.reach > 0
+    if want_nearest or by_nearest:
+        nearest, cost = rule.nearest(geoms, points, inside=inside)
     else:
-        nearest, dist_m = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
-    if rule.reach_m == 0:  # presence, or a zero radius: the same decision
-        count = inside
-    elif rule.min_centers == 1:
-        count = (dist_m <= rule.reach_m).astype(int)
+        nearest, cost = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
+    if by_nearest:
+        count = (cost <= rule.reach).astype(int)
     else:
-        count = np.bincount(polygons_within(geoms, points, rule.reach_m)[0], minlength=n)
-    home = np.full(len(centers), -1, dtype=np.int64)
-    # a centre on a shared boundary counts in every district it touches; "home" is the first
-    first = np.unique(inside_c, return_index=True)
-    home[first[0]] = inside_d[first[1]]
-    return inside, count >= rule.min_centers, nearest, dist_m, home
+        count = np.bincount(rule.pairs(geoms, points, inside=inside)[0], minlength=n)
+    return count >= rule.min_centers, nearest, cost
 
 
 def _check_swapped(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, home: np.ndarray
@@ -197,7 +174,8 @@ def _check_swapped(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, home:
                          "other way round")
 
 
-def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Rule | None = None,
+def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
+           rule: CoverageRule | None = None,
            *, type_col: str | None = None) -> CoverageResult:
     """Decide coverage of every district under ``rule``.
 
@@ -208,27 +186,35 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Rule | 
     centers
         From :func:`covplan.io.read_points` (EPSG:4326 points with a ``name``).
     rule
-        Defaults to presence (at least one centre inside).
+        A :class:`covplan.rules.CoverageRule`; defaults to presence (a centre inside).
     type_col
         Centre column for a per-type breakdown (coverage by each type's centres alone).
     """
-    rule = rule or Rule()
+    rule = rule or Rule.presence()
     if type_col is not None and type_col not in centers.columns:
         src = centers.attrs.get("source", "centres")
         cols = [c for c in centers.columns if c not in ("geometry", "line")]
         raise InputError(f"{src}: no column '{type_col}' (given by --type-col); columns are: "
                          + ", ".join(cols))
     centers = centers.reset_index(drop=True)
-    inside, covered, nearest, dist_m, home = _decide(districts, centers, rule)
-    _check_swapped(districts, centers, home)
+    inside, home = _inside(districts, centers)
+    _check_swapped(districts, centers, home)  # cheap, and before the costly search
+    covered, nearest, cost = _decide(districts, centers, rule, inside)
 
     names = centers["name"].to_numpy(dtype=object)
     frame = districts[["id", "name", "group", "weight"]].copy()
-    frame["centers"] = inside
+    frame["centers"] = np.bincount(inside[0], minlength=len(districts))
     frame["covered"] = covered
+    if rule.unit != "m":  # nearest_km and nearest_center stay geodesic, as the crow flies
+        nearest, dist_m = nearest_to_polygons(districts.geometry, centers.geometry,
+                                              inside=inside)
+    else:
+        dist_m = cost
     frame["nearest_km"] = dist_m / 1000.0
     frame["nearest_center"] = pd.Series(
         [names[i] if i >= 0 else None for i in nearest], dtype=object, index=frame.index)
+    if rule.unit != "m":  # and the rule's own cost beside them, e.g. nearest_min
+        frame[f"nearest_{rule.unit}"] = cost
     frame = gpd.GeoDataFrame(frame, geometry=districts.geometry.array, crs=districts.crs)
 
     used = centers.copy()
@@ -256,7 +242,8 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Rule | 
         kinds = centers[type_col].fillna("").astype(str)
         for kind in sorted(kinds.unique()):
             subset = centers[(kinds == kind).to_numpy()]
-            sub_covered = _decide(districts, subset, rule, want_nearest=False)[1]
+            sub_covered = _decide(districts, subset, rule, _inside(districts, subset)[0],
+                                  want_nearest=False)[0]
             types.append({"type": kind, "centers": int(len(subset)),
                           **summarise(sub_covered, weight)})
     inputs = {"boundaries": districts.attrs.get("source"), "centers": centers.attrs.get("source"),

@@ -14,7 +14,15 @@ class InputError(CovplanError):
 
     The message is one line: the file, row or column, what is wrong, and what to do,
     e.g. ``"centres.csv: row 7: latitude 'abc' is not a number; fix or delete the row"``.
+
+    The library speaks Python: a wrong argument is named as the parameter, e.g.
+    ``"add=-1: must be a whole number >= 0"``, and listed in ``params`` so that a command
+    line can name its own option instead (``--add -1: ...``).
     """
+
+    def __init__(self, message: str, *, params: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.params = params
 
 
 class OutputError(CovplanError):

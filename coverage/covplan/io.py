@@ -614,6 +614,7 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = False,
 @dataclass
 class _Staged:
     target: str  # as the user gave it ("-" for stdout)
+    overwrite: bool
     folder: Path  # private temporary folder
     tmp: Path  # the file the writer writes
     direct: bool  # copy into the target (stdout, devices, FIFOs) instead of renaming
@@ -641,9 +642,10 @@ class OutputSet:
         self._made: list[Path] = []
         self._token: contextvars.Token | None = None
 
-    def prepare(self, path: str | os.PathLike) -> None:
-        """Check ``path`` early and create its missing folders (removed again on failure)."""
-        check_output(path, overwrite=self.overwrite, inputs=self.inputs)
+    def prepare(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
+        """Check ``path`` early and create its missing folders (removed again on failure);
+        ``overwrite`` forces replacing this one (e.g. a file the command rewrites)."""
+        check_output(path, overwrite=self.overwrite or overwrite, inputs=self.inputs)
         if _is_output_stdout(path):
             return
         missing = []
@@ -660,11 +662,11 @@ class OutputSet:
                 raise _os_error(path, exc) from None
             self._made.append(folder)
 
-    def stage(self, path: str | os.PathLike) -> Path:
+    def stage(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """A fresh temporary path to write ``path``'s content to."""
         if not _is_output_stdout(path) and any(s.target == str(path) for s in self._staged):
             raise InputError(f"{path}: given for two outputs of this command; name each once")
-        self.prepare(path)
+        self.prepare(path, overwrite=overwrite)
         direct = _is_output_stdout(path)
         if not direct:
             st = _stat(Path(path))
@@ -676,7 +678,7 @@ class OutputSet:
             raise _os_error(path, exc) from None
         _LIVE_TEMPS.add(folder)
         name = "stdout" if _is_output_stdout(path) else Path(path).name
-        staged = _Staged(str(path), folder, folder / name, direct)
+        staged = _Staged(str(path), self.overwrite or overwrite, folder, folder / name, direct)
         self._staged.append(staged)
         return staged.tmp
 
@@ -685,7 +687,7 @@ class OutputSet:
         try:
             for s in self._staged:  # refuse a file that appeared meanwhile, before any move
                 if not s.direct:
-                    check_output(s.target, overwrite=self.overwrite, inputs=self.inputs)
+                    check_output(s.target, overwrite=s.overwrite, inputs=self.inputs)
                 if not s.tmp.exists():
                     raise OutputError(f"{s.target}: the writer left no file")
             # stdout and devices first: a full disk or closed pipe there moves no file
@@ -793,7 +795,7 @@ def atomic_output(path: str | os.PathLike, *, overwrite: bool = False,
     """
     outputs = active_outputs()
     if outputs is not None:
-        yield outputs.stage(path)
+        yield outputs.stage(path, overwrite=overwrite)
         return
     with OutputSet(overwrite=overwrite, inputs=inputs) as own:
         yield own.stage(path)

@@ -21,8 +21,7 @@ Use::
         demand_opts = split_demand(own)
         districts, centers, rule = load_inputs(opts)
         ...
-        demand = run_demand(demand_opts, centers, districts, radius_km=opts["radius_km"],
-                            overwrite=own["overwrite"])
+        demand = run_demand(demand_opts, centers, districts, rule, overwrite=own["overwrite"])
         if demand is not None:
             data["demand"] = demand.summary
 """
@@ -71,7 +70,7 @@ def split_demand(own: dict[str, Any]) -> dict[str, Any]:
     return {k: own.pop(k) for k in DEMAND_KEYS if k in own}
 
 
-def run_demand(opts: dict[str, Any], centers, districts, *, radius_km: float | None,
+def run_demand(opts: dict[str, Any], centers, districts, rule, *,
                overwrite: bool = False, progress: Callable[[int, int], None] | None = None):
     """Demand coverage as the options say, or ``None`` without ``--demand``.
 
@@ -79,6 +78,7 @@ def run_demand(opts: dict[str, Any], centers, districts, *, radius_km: float | N
     :class:`covplan.errors.InputError` on bad input (the command turns it into exit 2).
     """
     from covplan.demand import demand_coverage
+    from covplan.rules import Presence
 
     if not opts.get("demand"):
         for key in ("demand_output", "demand_weight_col", "scheduler"):
@@ -86,16 +86,19 @@ def run_demand(opts: dict[str, Any], centers, districts, *, radius_km: float | N
                 option = "--" + key.replace("_", "-")
                 raise click.UsageError(f"{option} needs --demand FILE")
         return None
+    if isinstance(rule, Presence):
+        raise click.UsageError("--demand needs --radius-km R: a demand point is covered when a "
+                               "centre lies within R km")
     if opts.get("scheduler") and opts.get("engine") != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
     source, _ = resolve_dataset(opts["demand"], "demand")
     id_col = opts.get("demand_id_col") or ("pincode" if opts["demand"] == "@india-pincodes"
                                            else None)
-    info(f"demand: {source} within {radius_km} km, engine {opts.get('engine', 'memory')}")
+    info(f"demand: {source}, {rule.describe()}, engine {opts.get('engine', 'memory')}")
     bar = Progress("covplan: demand parts")
     try:
         result = demand_coverage(
-            centers, source, radius_km=radius_km, weight_col=opts.get("demand_weight_col"),
+            centers, source, rule, weight_col=opts.get("demand_weight_col"),
             lat_col=opts.get("demand_lat_col"), lon_col=opts.get("demand_lon_col"),
             id_col=id_col, engine=opts.get("engine", "memory"), scheduler=opts.get("scheduler"),
             chunksize=opts.get("demand_chunksize", 1_000_000), districts=districts,
@@ -117,7 +120,8 @@ def write_points(points, output: str, *, overwrite: bool) -> None:
     # text column (it looks at object columns; pandas 3 reads text as 'str')
     text = [c for c in points.columns if points[c].dtype.kind not in "biufcmM"]
     points = points.astype({c: object for c in text})
-    points["nearest_km"] = points["nearest_km"].round(KM_DECIMALS)  # to the metre, as the JSON
+    if "nearest_km" in points.columns:  # to the metre, as the JSON
+        points["nearest_km"] = points["nearest_km"].round(KM_DECIMALS)
     if output.lower().endswith(VECTOR_OUTPUTS):
         import geopandas as gpd
 

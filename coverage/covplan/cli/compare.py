@@ -119,7 +119,7 @@ def compare(**kw: Any) -> None:
       covplan compare before.json after.json --format csv -o changes.csv
     """
     configure_logging(kw["verbosity"], kw["quiet"])
-    from covplan.planning import compare_results
+    from covplan.compare import compare_results
 
     fmt = kw["fmt"]
     output = kw["output"]

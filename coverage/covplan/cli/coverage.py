@@ -89,7 +89,6 @@ def coverage(**kwargs) -> None:
     districts, centers, rule = load_inputs(opts)
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
     log_warnings(result.warnings)
-    demand = run_demand(demand_opts, centers, districts, radius_km=opts.get("radius_km"),
-                        overwrite=own["overwrite"])
+    demand = run_demand(demand_opts, centers, districts, rule, overwrite=own["overwrite"])
     write_result(result, format_for(own["fmt"], own["output"]), own["output"], own["overwrite"],
                  demand)

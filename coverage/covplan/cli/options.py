@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -41,8 +42,9 @@ class CovplanFailure(click.ClickException):
 
 
 # keyword arguments of commands that name files they read, and files they write
-INPUT_PATH_KEYS = ("boundaries", "centers", "candidates", "demand", "a", "b", "boundaries_path")
-OUTPUT_PATH_KEYS = ("output", "png", "map_path", "demand_output")
+INPUT_PATH_KEYS = ("boundaries", "centers", "candidates", "demand", "a", "b", "boundaries_path",
+                   "baseline", "rules")
+OUTPUT_PATH_KEYS = ("output", "png", "map_path", "demand_output", "junit")
 
 
 def _input_paths(kwargs: dict[str, Any]) -> list[str]:
@@ -57,7 +59,8 @@ def _input_paths(kwargs: dict[str, Any]) -> list[str]:
 def handle_errors(func: Callable) -> Callable:
     """Run a command with all its outputs staged and landing together (all or none), an
     output that is one of its inputs refused, and library errors as one-line messages
-    (exit 2; 1 when writing failed, e.g. a full disk). Reports what it wrote on stderr."""
+    naming the command's options where the library named its parameters (exit 2; 1 when
+    writing failed, e.g. a full disk). Reports what it wrote on stderr."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -80,7 +83,8 @@ def handle_errors(func: Callable) -> Callable:
             raise (CovplanFailure if exc.failed else CovplanUsageError)(
                 as_given(str(exc))) from None
         except CovplanError as exc:
-            raise CovplanUsageError(as_given(str(exc))) from None
+            raise CovplanUsageError(
+                as_given(as_flags(str(exc), getattr(exc, "params", ())))) from None
         log_warnings(outputs.notes)
         files = [p for p in outputs.written if p != "-"]
         if files and _level() >= 0:
@@ -90,6 +94,22 @@ def handle_errors(func: Callable) -> Callable:
         return result
 
     return wrapper
+
+
+def as_flags(message: str, params: tuple[str, ...]) -> str:
+    """``"add=-1: ..."`` -> ``"--add -1: ..."``: each named parameter that is an option of the
+    running command becomes that option (``name=value`` and the bare name alike)."""
+    ctx = click.get_current_context(silent=True)
+    if not params or ctx is None:
+        return message
+    flags = {p.name: max(p.opts, key=len) for p in ctx.command.params
+             if isinstance(p, click.Option) and p.name}
+    for name in params:
+        flag = flags.get(name)
+        if flag is not None:
+            message = re.sub(rf"(?<![\w-]){re.escape(name)}=", flag + " ", message)
+            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w=-])", flag, message)
+    return message
 
 
 verbosity_opt = click.option("-v", "--verbose", "verbosity", count=True,
@@ -173,15 +193,18 @@ def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 
 def make_rule(radius_km: float | None, min_centers: int):
     """The coverage rule the options describe (bad values raise one-line errors)."""
-    from covplan.engine import Rule
+    from covplan.rules import Rule
 
     if radius_km is not None and radius_km < 0:
         raise click.BadParameter(f"{radius_km:g} is negative; give a distance >= 0 km",
                                  param_hint="--radius-km")
+    if radius_km is not None and not math.isfinite(radius_km):
+        raise click.BadParameter(f"{radius_km:g} is not a finite distance; give km >= 0",
+                                 param_hint="--radius-km")
     if min_centers < 1:
         raise click.BadParameter(f"{min_centers} is less than 1", param_hint="--min-centers")
     if radius_km is None:
-        return Rule("presence", min_centers)
+        return Rule.presence(min_centers=min_centers)
     return Rule.radius(radius_km, min_centers=min_centers)
 
 

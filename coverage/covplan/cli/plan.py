@@ -9,7 +9,6 @@ import click
 
 from covplan.cli._report import num, pct
 from covplan.cli.options import (
-    CovplanUsageError,
     Progress,
     emit_json,
     emit_text,
@@ -47,8 +46,8 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
     b, a = report["before"], report["after"]
     n_sites = len(report["sites"])
     lines = [
-        f"Plan: {n_sites} new site{'s' if n_sites != 1 else ''} "
-        f"({_status_text(report)}); objective: {report['objective']} covered",
+        f"Plan: {n_sites} new site{'s' if n_sites != 1 else ''} ({_status_text(report)})",
+        *(note[0].upper() + note[1:] + "." for note in report["notes"]),
         f"Districts covered: {b['covered']} of {b['districts']} ({_pct(b['percent'])}) -> "
         f"{a['covered']} of {a['districts']} ({_pct(a['percent'])})",
     ]
@@ -84,7 +83,9 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
                    str(s["gain_districts"])]
             if weighted:
                 row.append(num(s["gain_weight"]))
-            row.append(" ".join(covers) + (f" … (+{more})" if more > 0 else ""))
+            named = [f"{i} {n}" if n and n != i else i
+                     for i, n in zip(covers, s["covers_names"], strict=False)]
+            row.append(", ".join(named) + (f" … (+{more})" if more > 0 else ""))
             rows.append(row)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines.append("")
@@ -149,8 +150,8 @@ class _PlanProgress:
                    "best plan found within --time-limit, labelled with its gap).")
 @click.option("--objective", type=click.Choice(["auto", "districts", "weight"]), default="auto",
               show_default=True,
-              help="What to maximise (and what --target counts): districts, or weight; auto = "
-                   "weight when the districts have one (--weight-col), else districts.")
+              help="What to maximise (and what --target counts): districts (the headline % of "
+                   "districts; --weight-col then breaks ties) or weight; auto = districts.")
 @click.option("--time-limit", type=float, default=60.0, show_default=True, metavar="S",
               help="Seconds for the exact solver.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None,
@@ -180,18 +181,12 @@ def plan(**kwargs: Any) -> None:
       covplan plan districts.gpkg centres.csv --weight-col pop --target 95 --format json
       covplan plan districts.gpkg centres.csv --add 5 -o plan.csv --map maps/plan.html
     """
+    from covplan.planning import PlanRequest
+
     opts, own = split_inputs(kwargs)
-    add, target = own["add"], own["target"]
-    if add is None and target is None:
-        raise CovplanUsageError("give --add K (sites to open) or --target P (percent to reach)")
-    if add is not None and target is not None:
-        raise CovplanUsageError("give either --add or --target, not both")
-    if add is not None and add < 0:
-        raise CovplanUsageError(f"--add {add}: must be 0 or more sites")
-    if target is not None and not 0 <= target <= 100:
-        raise CovplanUsageError(f"--target {target:g}: must be a percentage from 0 to 100")
-    if not own["time_limit"] > 0:
-        raise CovplanUsageError(f"--time-limit {own['time_limit']:g}: must be more than 0 s")
+    # validated before any file is read; the library names parameters, handle_errors flags
+    request = PlanRequest(add=own["add"], target=own["target"], method=own["method"],
+                          time_limit=own["time_limit"], objective=own["objective"])
     from covplan.io import STDOUT, TABLE_OUTPUTS, output_suffix
 
     output, fmt = own["output"], own["fmt"]
@@ -201,10 +196,6 @@ def plan(**kwargs: Any) -> None:
         fmt = "json" if output is not None and output.lower().endswith(".json") else "table"
     if own["map_path"] is not None:
         output_suffix(own["map_path"], (".html", ".htm"), "--map")
-    if opts.get("min_centers", 1) != 1:
-        raise CovplanUsageError(
-            f"--min-centers {opts['min_centers']}: plan supports only 1 (a district covered "
-            "by one centre); drop the option")
 
     from covplan.io import read_points
     from covplan.planning import run_plan
@@ -219,9 +210,9 @@ def plan(**kwargs: Any) -> None:
         log_warnings(list(candidates.attrs.get("warnings", [])))
     progress = _PlanProgress()
     try:
-        run = run_plan(districts, centers, rule, add=add, target=target, candidates=candidates,
-                       exclude=own["exclude"], method=own["method"],
-                       time_limit=own["time_limit"], objective=own["objective"],
+        run = run_plan(districts, centers, rule, add=request.add, target=request.target,
+                       candidates=candidates, exclude=own["exclude"], method=request.method,
+                       time_limit=request.time_limit, objective=request.objective,
                        progress=progress)
     finally:
         progress.close()

@@ -255,9 +255,13 @@ def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, pts: np.ndarray, r
     return pairs[ok] // len(pts), pairs[ok] % len(pts), dist[ok]
 
 
-def polygons_within(polygons, points, radius_m: float
+def polygons_within(polygons, points, radius_m: float, *,
+                    inside: tuple[np.ndarray, np.ndarray] | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (polygon, point) pair within ``radius_m`` metres, geodesic.
+
+    ``inside`` gives the (polygon, point) pairs of points inside or on a polygon when the
+    caller has them already (from ``polygons_within(polygons, points, 0)``).
 
     Returns
     -------
@@ -271,7 +275,7 @@ def polygons_within(polygons, points, radius_m: float
     empty = np.zeros(0, dtype=np.int64)
     if len(polys) == 0 or len(pts) == 0:
         return empty, empty, np.zeros(0)
-    qi, pi = _inside_pairs(polys, pts)
+    qi, pi = _inside_pairs(polys, pts) if inside is None else inside
     out_poly, out_pt, out_d = [qi], [pi], [np.zeros(len(qi))]
     if radius_m > 0:
         boundary = _Boundary.of(polys)
