@@ -73,8 +73,16 @@ def test_readme_commands_run_from_a_wheel_without_extras(tmp_path, grid):
     wheels = sorted(WHEELHOUSE.glob("*.whl"))
     if not wheels:
         pytest.fail(f"{WHEELHOUSE} holds no wheels: run `make test`, which prepares it")
-    dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
+    # build from a copy of the files git tracks (or would): a stale build/ folder in the
+    # work tree (setuptools reuses it) must not slip old modules into the wheel
+    source, dist = tmp_path / "source", tmp_path / "dist"
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps",
                     "--no-build-isolation", "-q", "-w", str(dist)], check=True,
                    capture_output=True)
     (wheel,) = dist.glob("covplan-*.whl")
@@ -108,3 +116,14 @@ def test_readme_commands_run_from_a_wheel_without_extras(tmp_path, grid):
         assert "Traceback" not in res.stderr, command
     assert (work / "maps" / "coverage.html").exists()  # the quick start's folder was created
     assert (work / "covered.csv").read_text().startswith("line,lat,lon,weight,covered,")
+
+
+def test_every_subpackage_is_in_the_explicit_package_list():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    source = ROOT / "coverage" / "covplan"
+    found = {".".join(("covplan", *init.parent.relative_to(source).parts))
+             for init in source.rglob("__init__.py")}
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
