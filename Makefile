@@ -1,10 +1,15 @@
 # Two commands do all the set-up on a fresh machine with Python >= 3.10:
-#   make demo   - builds .venv, then runs the main job on the embedded India data
-#   make test   - builds .venv (and Chromium for the browser tests), then runs the whole suite
+#   make demo   - builds .venv with covplan alone, then runs the main job on the embedded India data
+#   make test   - builds .venv with the dev tools (and Chromium, eslint), then runs the whole suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# what `make demo` needs: covplan alone, no extras, no test tools
+DEMO_STAMP := $(VENV)/.runtime-stamp
+# covplan's runtime dependencies as wheels, so tests/test_install.py can install the wheel
+# without extras into a fresh venv offline
+WHEELS := $(VENV)/wheelhouse
 
 NODE_STAMP := node_modules/.installed-stamp
 
@@ -14,14 +19,21 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip wheel --quiet --wheel-dir $(WHEELS) .
 	touch $(STAMP)
+
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(DEMO_STAMP)
 
 # eslint (npm devDependency, pinned by package-lock.json) for the maps' browser code
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/covplan demo --out maps/demo --overwrite
 
 test: $(STAMP) $(NODE_STAMP)

@@ -323,10 +323,12 @@ def test_github_with_json_keeps_stdout_json(runner, grid, tmp_path):
     assert json.loads(res.stdout)["check"]["status"] == "fail"
 
 
-def test_junit_into_a_missing_folder_is_2_without_output(runner, grid, tmp_path):
-    res = _check(runner, grid, "--min-percent", "50", "--junit",
-                 str(tmp_path / "reports" / "junit.xml"))
-    assert res.exit_code == 2 and "junit.xml" in res.stderr and res.stdout == ""
+def test_junit_into_a_missing_folder_creates_it(runner, grid, tmp_path):
+    # every output creates its missing folder (issue 8: -o maps/coverage.html)
+    out = tmp_path / "reports" / "junit.xml"
+    res = _check(runner, grid, "--min-percent", "50", "--junit", str(out))
+    assert res.exit_code == 0, res.output
+    assert out.read_text(encoding="utf-8").startswith("<?xml")
 
 
 @pytest.mark.parametrize(("rule", "baseline", "expect", "wae", "code"), [

@@ -100,3 +100,15 @@ def test_demand_with_semicolons_and_decimal_commas(runner, grid, tmp_path):
     assert res.exit_code == 0, res.output
     demand_block = json.loads(res.stdout)["demand"]
     assert (demand_block["points"], demand_block["covered"]) == (3, 2)
+
+
+def test_json_warnings_include_the_demand_warnings(runner, grid, tmp_path):
+    demand = tmp_path / "d.csv"
+    demand.write_text("lat,lon\n0.5,0.5\nnot,a number\n")
+    res = runner.invoke(cli, ["coverage", *grid, "--radius-km", "1", "--demand", str(demand),
+                              "--format", "json"])
+    assert res.exit_code == 0, res.output
+    said = [line.removeprefix("covplan: warning: ") for line in res.stderr.splitlines()
+            if line.startswith("covplan: warning: ")]
+    assert any("skipped 1 demand rows" in w and "(lines 3)" in w for w in said)
+    assert json.loads(res.stdout)["warnings"] == said  # what stderr warned, in order

@@ -55,9 +55,18 @@ def test_formula_cells_are_neutralised(runner, grid, tmp_path):
     assert "'=HYPERLINK" in sheet + strings
 
 
-def test_output_is_required(runner, grid):
-    res = runner.invoke(cli, ["gaps", *grid])
-    assert res.exit_code == 2 and "--output" in res.output
+def test_without_output_prints_the_ranked_table(runner, grid):
+    # the grid README: gaps 009 (C2, 78.434 km) then 006 (C3, 55.287 km), farthest first
+    res = runner.invoke(cli, ["gaps", *grid, "--weight-col", "pop", "-q"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[0].split() == ["rank", "id", "name", "group", "weight", "centers",
+                                "nearest_km", "nearest_center"]
+    assert lines[1].split() == ["1", "009", "Cell", "9", "-", "900", "0", "78.434",
+                                "Centre", "of", "005"]
+    assert lines[2].split() == ["2", "006", "Cell", "6", "-", "600", "0", "55.287",
+                                "Edge", "002|003"]
+    assert len(lines) == 3 and res.stderr == ""
 
 
 def test_unknown_extension(runner, grid, tmp_path):

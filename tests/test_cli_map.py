@@ -42,10 +42,16 @@ def test_map_option_errors_are_one_line_exit_2(runner, tmp_path):
     assert res.exit_code == 2 and "--radius-km" in res.output
     res = runner.invoke(cli, ["map", *INPUTS, "-o", out, "--simplify-m", "-5"])
     assert res.exit_code == 2 and "--simplify-m" in res.output
-    res = runner.invoke(cli, ["map", *INPUTS, "-o", str(tmp_path / "no" / "map.html")])
-    assert res.exit_code == 2 and "does not exist" in res.output
     assert "Traceback" not in res.output
     assert not (tmp_path / "map.html").exists()
+
+
+def test_map_creates_the_output_folder(runner, tmp_path):
+    # the README's quick start writes -o maps/coverage.html into a folder not yet there
+    out = tmp_path / "maps" / "coverage.html"
+    res = runner.invoke(cli, ["map", *INPUTS, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_map_radius_rings_and_colour_by_centres(runner, tmp_path):

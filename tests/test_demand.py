@@ -99,7 +99,7 @@ def test_points_just_inside_and_outside_radius(keep_points):
         assert res.points["covered"].tolist() == [True, False] * 4
         expected = [(r + off) / 1000 for _ in range(4) for off in (-2.0, 2.0)]
         assert res.points["nearest_km"].to_numpy() == pytest.approx(expected, abs=1e-9)
-        assert res.points["nearest_centre"].tolist() == ["C0"] * 8
+        assert res.points["nearest_center"].tolist() == ["C0"] * 8
         assert res.points["row"].tolist() == list(range(1, 9))
 
 
@@ -230,7 +230,7 @@ def test_no_centres_means_nothing_covered():
     res = demand_coverage(_centres(), frame, radius_km=R_KM)
     assert res.summary["covered"] == 0
     assert res.points["nearest_km"].tolist() == [math.inf]
-    assert res.points["nearest_centre"].isna().all()
+    assert res.points["nearest_center"].isna().all()
 
 
 # --------------------------------------------------------------------------- files
@@ -362,8 +362,9 @@ def test_cli_demand_output_and_summary(runner, demand_command, tmp_path):
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["covered"] == 1
     rows = out.read_text().splitlines()
-    assert rows[0] == "line,id,lat,lon,covered,nearest_centre,nearest_index,nearest_km"
-    assert rows[2].startswith("3,002,1.0,1.0,False,C0,0,156.89")  # id kept as text
+    assert rows[0] == "line,id,lat,lon,covered,nearest_center,nearest_index,nearest_km"
+    # id kept as text; km to the metre: pyproj.Geod.inv((0, 0), (1, 1)) = 156,899.568 m
+    assert rows[2] == "3,002,1.0,1.0,False,C0,0,156.9"
     again = runner.invoke(demand_command, ["--demand", str(demand_csv), "--radius-km", "25",
                                            "--demand-output", str(out)])
     assert again.exit_code != 0  # an existing output is refused without --overwrite

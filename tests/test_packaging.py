@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from importlib.metadata import distribution
+from pathlib import Path
 
 from covplan.cli.main import cli
 
@@ -14,7 +16,13 @@ def test_coverage_is_still_coverage_py():
     import coverage
 
     assert hasattr(coverage, "Coverage")
-    assert "covplan" not in (coverage.__file__ or "")
+    # the module is coverage.py's own file, not this repository's coverage/ folder (checked
+    # by location, not by name: a clone in a folder called covplan has covplan in every path)
+    root = Path(__file__).resolve().parents[1]
+    here = Path(coverage.__file__ or "").resolve()
+    assert not here.is_relative_to(root / "coverage")
+    shipped = distribution("coverage").locate_file("coverage/__init__.py")
+    assert here == Path(str(shipped)).resolve()
 
 
 def test_covplan_help_imports_no_heavy_library():

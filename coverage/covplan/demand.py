@@ -41,6 +41,7 @@ from covplan.io import (
     csv_header,
     find_column,
     parse_coordinates,
+    readable_copy,
 )
 from covplan.rules import CoverageRule, PointReach, Radius
 
@@ -120,44 +121,38 @@ class _CsvPart:
     delimiter: str
 
     def read(self, spec: _Spec) -> _Chunk:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-
+        # pandas' C reader, not pyarrow: a plain `pip install covplan` has no pyarrow
         with open(self.path, "rb") as fh:
             fh.seek(self.start)
             data = fh.read(self.stop - self.start)
         wanted = [c for c in (spec.lat, spec.lon, spec.weight) if c]
-        types = {c: pa.float64() for c in wanted}
-        if spec.id:
-            types[spec.id] = pa.string()
-        read = pacsv.ReadOptions(column_names=list(self.names), use_threads=False)
-        parse = pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True)
+        usecols = wanted + ([spec.id] if spec.id else [])
 
-        def _table(column_types):
-            conv = pacsv.ConvertOptions(include_columns=list(types), column_types=column_types,
-                                        strings_can_be_null=False)
-            return pacsv.read_csv(_io.BytesIO(data), read_options=read, parse_options=parse,
-                                  convert_options=conv)
+        def _table(numbers_as: Any) -> pd.DataFrame:
+            types = {c: numbers_as for c in wanted} | ({spec.id: str} if spec.id else {})
+            return pd.read_csv(_io.BytesIO(data), sep=self.delimiter, header=None,
+                               names=list(self.names), usecols=usecols, dtype=types,
+                               keep_default_na=False, na_values={c: [""] for c in wanted},
+                               engine="c", encoding="utf-8")
 
         try:
-            table = _table(types)
-            numbers = {c: table[c].to_numpy(zero_copy_only=False).astype(np.float64)
-                       for c in wanted}
-        except pa.ArrowInvalid as exc:
-            if "CSV parse error" in str(exc):
-                raise InputError(f"{spec.label}: not a readable CSV near line {self.first} "
-                                 f"({str(exc).splitlines()[0]}); check quoting and the number "
-                                 "of columns per line") from None
-            table = _table({c: pa.string() for c in types})
-            numbers = {c: _numbers(pd.Series(table[c].to_numpy(zero_copy_only=False),
-                                             dtype=object),
-                                   coordinates=c in (spec.lat, spec.lon))
-                       for c in wanted}
-        ids = (np.asarray(table[spec.id].to_numpy(zero_copy_only=False), dtype=object)
-               if spec.id else None)
+            try:
+                table = _table(np.float64)
+                numbers = {c: table[c].to_numpy(dtype=np.float64) for c in wanted}
+            except ValueError as exc:  # a value that is not a plain number: parse as text
+                if isinstance(exc, pd.errors.ParserError):
+                    raise
+                table = _table(str)
+                numbers = {c: _numbers(table[c].astype(object),
+                                       coordinates=c in (spec.lat, spec.lon)) for c in wanted}
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise InputError(f"{spec.label}: not a readable CSV near line {self.first} "
+                             f"({str(exc).strip().splitlines()[0]}); check quoting and the "
+                             "number of columns per line") from None
+        ids = table[spec.id].to_numpy(dtype=object) if spec.id else None
         assert spec.lat and spec.lon
         lines = _record_lines(data, self.first)
-        if lines is not None and lines.size != table.num_rows:
+        if lines is not None and lines.size != len(table):
             lines = None  # the parser saw other records: fall back to one line per row
         return _Chunk(numbers[spec.lat], numbers[spec.lon],
                       numbers[spec.weight] if spec.weight else None, ids, self.first, lines)
@@ -332,7 +327,11 @@ def _record_cuts(path: Path, body: int, size: int, step: int) -> list[tuple[int,
 
 def _parquet_parts(path: Path, *, lat_col, lon_col, weight_col, id_col, chunksize: int
                    ) -> tuple[_Spec, list[_ParquetPart]]:
-    import pyarrow.parquet as pq
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(f"{path}: reading GeoParquet needs pyarrow; "
+                         "pip install 'covplan[parquet]'") from None
 
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower()
                    in _PARQUET_SUFFIXES) if path.is_dir() else [path]
@@ -402,7 +401,8 @@ def _plan(source: Any, *, lat_col, lon_col, weight_col, id_col, layer, chunksize
     if suffix in TABLE_SUFFIXES:
         return _csv_parts(path, **opts)
     try:
-        frame = gpd.read_file(path, layer=layer)
+        with readable_copy(path) as source:  # a GeoPackage in WAL mode stays untouched
+            frame = gpd.read_file(source, layer=layer)
     except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
         raise InputError(f"{path}: not a readable point layer ({str(exc).splitlines()[0]}); "
                          "use CSV, GeoParquet or a vector format GDAL reads") from None
@@ -719,7 +719,7 @@ def _combine(results: list[_PartResult], spec: _Spec, radius_km: float | None, c
         frame = pd.concat([r.frame for r in results], ignore_index=True)
         idx = frame.pop("nearest_index").to_numpy()
         km = frame.pop(cost_column)
-        frame["nearest_centre"] = _labels(cnames, idx)
+        frame["nearest_center"] = _labels(cnames, idx)
         frame["nearest_index"] = idx
         frame[cost_column] = km
         if "district_index" in frame.columns and districts is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CovplanError", "InputError"]
+__all__ = ["CovplanError", "InputError", "OutputError"]
 
 
 class CovplanError(ValueError):
@@ -23,3 +23,15 @@ class InputError(CovplanError):
     def __init__(self, message: str, *, params: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.params = params
+
+
+class OutputError(CovplanError):
+    """An output cannot be written: a folder the user cannot write in, a full disk.
+
+    ``failed`` is true when the operation failed (disk full, I/O error) rather than the
+    user choosing a target that cannot work; the CLI exits 1 then, else 2.
+    """
+
+    def __init__(self, message: str, *, failed: bool = False) -> None:
+        super().__init__(message)
+        self.failed = failed

@@ -6,15 +6,22 @@ Everything a user's file can get wrong is caught here and raised as one-line
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import contextvars
 import csv
+import errno
 import io as _io
 import os
 import re
+import shutil
+import stat
 import sys
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +30,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from covplan.errors import InputError
+from covplan.errors import InputError, OutputError
 
-__all__ = ["as_districts", "as_points", "atomic_output", "read_boundaries", "read_points",
-           "write_table"]
+__all__ = ["OutputSet", "as_districts", "as_points", "atomic_output", "check_output",
+           "read_boundaries", "read_points",           "write_table"]
 
 LAT_NAMES = ("lat", "latitude", "y")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -34,8 +41,8 @@ NAME_NAMES = ("name", "center_name", "centre_name", "office_name", "site_name", 
 DISTRICT_NAME_NAMES = ("name", "district", "district_name", "dist_name")
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-WRITE_SUFFIXES = (".csv", ".geojson", ".json", ".gpkg", ".xlsx")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# a spreadsheet starts a new row at CR or LF, so a formula start after one is guarded too
+_FORMULA_AT_LINE_START = re.compile(r"(^|[\r\n\t])(?=[=+\-@\t\r])")
 _MAX_LISTED = 10
 
 
@@ -120,11 +127,17 @@ def _read_layer(path: Path, layer: str | None, what: str, option: str = "--layer
                              "pip install 'covplan[parquet]'") from None
         except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
             raise InputError(f"{path}: cannot read as GeoParquet ({_first_line(exc)})") from None
+    with readable_copy(path) as source:
+        return _read_vector(path, source, layer, what, option)
+
+
+def _read_vector(path: Path, source: Path, layer: str | None, what: str, option: str
+                 ) -> gpd.GeoDataFrame:
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
     try:
-        layers = pyogrio.list_layers(path)
+        layers = pyogrio.list_layers(source)
     except (DataSourceError, DataLayerError, OSError) as exc:
         raise InputError(
             f"{path}: cannot read {what} ({_first_line(exc)}); use GeoJSON, GeoPackage, "
@@ -142,14 +155,40 @@ def _read_layer(path: Path, layer: str | None, what: str, option: str = "--layer
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            frame = pyogrio.read_dataframe(path, layer=layer)
-            declared = pyogrio.read_info(path, layer=layer).get("features", -1)
+            frame = pyogrio.read_dataframe(source, layer=layer)
+            declared = pyogrio.read_info(source, layer=layer).get("features", -1)
     except Exception as exc:  # noqa: BLE001 - GDAL on a broken file raises many types
         raise InputError(f"{path}: cannot read {what} ({_first_line(exc)})") from None
     if declared is not None and 0 <= len(frame) < declared:
         raise InputError(f"{path}: declares {declared} features but only {len(frame)} could "
                          "be read; the file is truncated or damaged")
     return frame
+
+
+_SQLITE_SUFFIXES = (".gpkg", ".sqlite", ".db", ".gpkx")
+
+
+@contextlib.contextmanager
+def readable_copy(path: Path) -> Iterator[Path]:
+    """``path``, or a private copy of it when reading would change it.
+
+    SQLite in WAL mode (GeoPackage) checkpoints the ``-wal`` sidecar into the database and
+    deletes ``-wal``/``-shm`` when the last reader closes, even a read-only one (GDAL's
+    IMMUTABLE/NOLOCK open options do not stop it): such a file is read from a copy of the
+    database and its ``-wal``, so inputs are never changed.
+    """
+    wal = Path(f"{path}-wal")
+    if path.suffix.lower() not in _SQLITE_SUFFIXES or not wal.exists():
+        yield path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="covplan-read-"))
+    try:
+        copy = folder / path.name
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal, f"{copy}-wal")
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -881,82 +920,354 @@ def _filter_where(frame: pd.DataFrame, where, path: str | Path) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- output
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` only on success."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise InputError(f"{path}: already exists; pass --overwrite to replace it")
-    if not path.parent.exists():
-        raise InputError(f"{path}: folder {path.parent} does not exist; create it first")
-    tmp = path.with_name(f".{path.stem}.covplan-tmp{path.suffix}")
+# The one table of output formats: suffix -> what it holds. Commands pick from it.
+OUTPUT_FORMATS = {
+    ".csv": "CSV table", ".xlsx": "XLSX workbook", ".geojson": "GeoJSON", ".gpkg": "GeoPackage",
+    ".json": "JSON", ".txt": "text", ".html": "HTML map", ".htm": "HTML map", ".png": "PNG",
+}
+TABLE_OUTPUTS = (".csv", ".geojson", ".gpkg", ".xlsx")  # what write_table writes
+VECTOR_OUTPUTS = (".geojson", ".gpkg")  # table outputs that carry geometry
+STDOUT = "-"
+_NUL = re.compile("\x00")
+_NEARLY_FULL = 1 << 16  # bytes free below which a failed GDAL write is a full disk
+_FAILED_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+_LIVE_TEMPS: set[Path] = set()  # private temporary folders, removed on any exit
+_ACTIVE: contextvars.ContextVar[OutputSet | None] = contextvars.ContextVar(
+    "covplan_outputs", default=None)
+
+
+def output_suffix(path: str | os.PathLike, allowed: Sequence[str], option: str = "-o") -> str:
+    """The suffix of an output among ``allowed`` (lower case), or an error listing them."""
+    if _is_output_stdout(path) and STDOUT in allowed:
+        return STDOUT
+    suffix = Path(path).suffix.lower()
+    if suffix not in allowed:
+        shown = ", ".join(a for a in allowed if a != STDOUT)
+        raise InputError(f"{option} {path}: unknown output format '{suffix}'; use {shown}"
+                         + (" (or - for stdout)" if STDOUT in allowed else ""))
+    return suffix
+
+
+def _is_special(path: str | os.PathLike) -> bool:
+    """stdout, or an existing device or FIFO: written into, as a stream."""
+    if _is_output_stdout(path):
+        return True
+    with contextlib.suppress(OSError):
+        return not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path)
+    return False
+
+
+def _is_output_stdout(path: str | os.PathLike) -> bool:
+    return str(path) == STDOUT
+
+
+def _os_error(path: str | os.PathLike, exc: OSError) -> OutputError:
+    """One line for an operating-system error met while writing ``path``."""
+    reason = exc.strerror or _first_line(exc)
+    failed = exc.errno in _FAILED_ERRNOS
+    where = "stdout" if _is_output_stdout(path) else str(path)
+    hint = "; free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+    return OutputError(f"{where}: cannot write ({reason}){hint}", failed=failed)
+
+
+def _stat(path: Path) -> os.stat_result | None:
     try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # e.g. a file where a folder of the path should be
+        raise _os_error(path, exc) from None
 
 
-_FORMULA_AFTER_BREAK = re.compile(r"(?<=[\r\n\t])(?=[=+\-@])")
-# what XML 1.0 (so XLSX) cannot hold: C0 controls but tab, LF and CR
-_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
-def _neutralise(frame: pd.DataFrame, *, xml: bool = False) -> pd.DataFrame:
-    """Prefix text that a spreadsheet would run as a formula with ``'``: at the start of a
-    cell, and after a CR, LF or tab inside it (a spreadsheet starts a new row or cell there).
-    With ``xml``, control characters XLSX cannot hold are written as visible ``\\xNN``."""
+def check_output(path: str | os.PathLike, *, overwrite: bool = False,
+                 inputs: Sequence[str | os.PathLike] = ()) -> None:
+    """The one overwrite check: refuse an output that is one of ``inputs`` (the same file,
+    through symbolic or hard links too, even with ``overwrite``), a folder, or an existing
+    file without ``overwrite``. Devices, FIFOs and ``-`` (stdout) are always fine."""
+    if _is_output_stdout(path):
+        return
+    path = Path(path)
+    st = _stat(path)
+    if st is None:
+        return
+    for source in inputs:
+        if _is_output_stdout(source):
+            continue
+        source_st = _stat(Path(source))
+        if source_st is not None and _same_file(st, source_st):
+            raise InputError(f"{path}: is also an input of this command ({source}); "
+                             "write the output to another file")
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a folder; give a file name")
+    if stat.S_ISREG(st.st_mode) and not overwrite:
+        raise InputError(f"{path}: already exists; pass --overwrite to replace it")
 
-    def clean(v: Any) -> Any:
-        if not isinstance(v, str):
-            return v
-        if xml:
-            v = _NOT_IN_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", v)
-        v = _FORMULA_AFTER_BREAK.sub("'", v)
-        return "'" + v if v.startswith(_FORMULA_START) else v
 
+@dataclass
+class _Staged:
+    target: str  # as the user gave it ("-" for stdout)
+    overwrite: bool
+    folder: Path  # private temporary folder
+    tmp: Path  # the file the writer writes
+    direct: bool  # copy into the target (stdout, devices, FIFOs) instead of renaming
+
+
+class OutputSet:
+    """Outputs of one command, written all or none.
+
+    Each :meth:`stage` checks a target (:func:`check_output`), creates its missing folders,
+    and returns a path in a fresh private folder (``tempfile.mkdtemp``: unpredictable name,
+    created exclusively, beside the target so the final rename stays on one file system).
+    :meth:`commit` moves every staged file into place (renames; stdout, devices and FIFOs are
+    written into); on any error nothing is committed and every temporary file and created
+    folder is removed. Used as a context manager it is also the *active* set:
+    :func:`atomic_output` calls inside it stage into it instead of committing alone.
+    """
+
+    def __init__(self, *, overwrite: bool = False,
+                 inputs: Sequence[str | os.PathLike] = ()) -> None:
+        self.overwrite = overwrite
+        self.inputs = [str(p) for p in inputs if p is not None and not _is_output_stdout(p)]
+        self.written: list[str] = []
+        self.notes: list[str] = []
+        self._staged: list[_Staged] = []
+        self._made: list[Path] = []
+        self._token: contextvars.Token | None = None
+
+    def prepare(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
+        """Check ``path`` early and create its missing folders (removed again on failure);
+        ``overwrite`` forces replacing this one (e.g. a file the command rewrites)."""
+        check_output(path, overwrite=self.overwrite or overwrite, inputs=self.inputs)
+        if _is_output_stdout(path):
+            return
+        missing = []
+        parent = Path(path).absolute().parent
+        while _stat(parent) is None:
+            missing.append(parent)
+            parent = parent.parent
+        for folder in reversed(missing):
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise _os_error(path, exc) from None
+            self._made.append(folder)
+
+    def stage(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """A fresh temporary path to write ``path``'s content to."""
+        if not _is_output_stdout(path) and any(s.target == str(path) for s in self._staged):
+            raise InputError(f"{path}: given for two outputs of this command; name each once")
+        self.prepare(path, overwrite=overwrite)
+        direct = _is_output_stdout(path)
+        if not direct:
+            st = _stat(Path(path))
+            direct = st is not None and not stat.S_ISREG(st.st_mode)
+        where = None if direct else Path(path).absolute().parent
+        try:
+            folder = Path(tempfile.mkdtemp(prefix=".covplan-", dir=where))
+        except OSError as exc:
+            raise _os_error(path, exc) from None
+        _LIVE_TEMPS.add(folder)
+        name = "stdout" if _is_output_stdout(path) else Path(path).name
+        staged = _Staged(str(path), self.overwrite or overwrite, folder, folder / name, direct)
+        self._staged.append(staged)
+        return staged.tmp
+
+    def commit(self) -> list[str]:
+        """Move every staged output into place; returns the targets as given."""
+        try:
+            for s in self._staged:  # refuse a file that appeared meanwhile, before any move
+                if not s.direct:
+                    check_output(s.target, overwrite=s.overwrite, inputs=self.inputs)
+                if not s.tmp.exists():
+                    raise OutputError(f"{s.target}: the writer left no file")
+            # stdout and devices first: a full disk or closed pipe there moves no file
+            for s in sorted(self._staged, key=lambda s: not s.direct):
+                try:
+                    if _is_output_stdout(s.target):
+                        _copy_to_stdout(s.tmp)
+                    elif s.direct:
+                        with open(s.tmp, "rb") as src, open(s.target, "wb") as dst:
+                            shutil.copyfileobj(src, dst)
+                    else:
+                        os.replace(s.tmp, s.target)
+                except OSError as exc:
+                    raise _os_error(s.target, exc) from None
+                self.written.append(s.target)
+        except BaseException:
+            self.discard()
+            raise
+        self._cleanup()
+        self._made.clear()
+        return self.written
+
+    def discard(self) -> None:
+        """Remove every temporary file and the folders this set created."""
+        self._cleanup()
+        for folder in reversed(self._made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when still empty
+        self._made.clear()
+
+    def _cleanup(self) -> None:
+        for s in self._staged:
+            shutil.rmtree(s.folder, ignore_errors=True)
+            _LIVE_TEMPS.discard(s.folder)
+        self._staged.clear()
+
+    def __enter__(self) -> OutputSet:
+        self._token = _ACTIVE.set(self)
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if self._token is not None:
+            _ACTIVE.reset(self._token)
+            self._token = None
+        if kind is None:
+            self.commit()
+            return
+        target = self._staged[-1].target if self._staged else "output"
+        self.discard()
+        if isinstance(exc, OSError):  # a writer met a full disk, a read-only folder...
+            raise _os_error(target, exc) from None
+
+
+def note_output(message: str) -> None:
+    """Record something a reader of the output should know (a replaced character); the
+    CLI shows the notes of its :class:`OutputSet` as warnings."""
+    outputs = active_outputs()
+    if outputs is not None:
+        outputs.notes.append(message)
+
+
+def active_outputs() -> OutputSet | None:
+    """The :class:`OutputSet` of the running command, if any."""
+    return _ACTIVE.get()
+
+
+def _copy_to_stdout(tmp: Path) -> None:
+    sys.stdout.flush()
+    data = tmp.read_bytes()
+    buffer = getattr(sys.stdout, "buffer", None)
+    try:
+        if buffer is not None:
+            buffer.write(data)
+            buffer.flush()
+        else:
+            sys.stdout.write(data.decode("utf-8"))
+            sys.stdout.flush()
+    except OSError:
+        # nothing more can reach stdout: point it at /dev/null so the interpreter's own
+        # flush at exit does not print a second error
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        raise
+
+
+def remove_temporary_files() -> None:
+    """Remove every temporary output folder still alive (for signal handlers)."""
+    for folder in list(_LIVE_TEMPS):
+        shutil.rmtree(folder, ignore_errors=True)
+        _LIVE_TEMPS.discard(folder)
+
+
+atexit.register(remove_temporary_files)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, *, overwrite: bool = False,
+                  inputs: Sequence[str | os.PathLike] = ()) -> Iterator[Path]:
+    """Yield a temporary path for ``path``'s content; it lands at ``path`` only on success.
+
+    Inside an active :class:`OutputSet` (a command's), the file is staged there and lands
+    with the command's other outputs; otherwise alone, when the block ends. ``-`` is stdout.
+    """
+    outputs = active_outputs()
+    if outputs is not None:
+        yield outputs.stage(path, overwrite=overwrite)
+        return
+    with OutputSet(overwrite=overwrite, inputs=inputs) as own:
+        yield own.stage(path)
+
+
+def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix with ``'`` text that a spreadsheet would run as a formula: at the start of a
+    cell, and after a CR, LF or tab inside it (a spreadsheet starts a new row or cell there)."""
     out = frame.copy()
     for col in out.columns:
         # text is 'object' in pandas 2 and 'str' in pandas 3: check both
         if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(clean)
+            out[col] = out[col].map(
+                lambda v: _FORMULA_AT_LINE_START.sub(r"\1'", v) if isinstance(v, str) else v)
     return out
 
 
-def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False
-                ) -> None:
+def _replace_in_text(frame: pd.DataFrame, pattern: re.Pattern, what: str, path: str | os.PathLike
+                     ) -> pd.DataFrame:
+    """Text cells with ``pattern`` replaced by U+FFFD, and a note saying how many."""
+    out = frame.copy()
+    count = 0
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            hit = out[col].map(lambda v: isinstance(v, str) and pattern.search(v) is not None)
+            if hit.any():
+                count += int(hit.sum())
+                out.loc[hit, col] = out.loc[hit, col].map(lambda v: pattern.sub("\ufffd", v))
+    if count:
+        note_output(f"{path}: {count} text cell(s) held {what} that this format cannot store; "
+                    "written as \ufffd")
+    return out
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False,
+                inputs: Sequence[str | os.PathLike] = ()) -> None:
     """Write a (Geo)DataFrame as CSV, GeoJSON, GeoPackage or XLSX by extension; ``-`` is CSV
-    on stdout. Text cells are neutralised in CSV/XLSX; output is byte-for-byte reproducible."""
+    on stdout. Text cells are neutralised in CSV/XLSX; output is byte-for-byte reproducible.
+    ``inputs`` are never overwritten (see :func:`check_output`)."""
     plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)
                          if isinstance(frame, gpd.GeoDataFrame) else frame)
-    if str(path) == "-":
-        _neutralise(plain).to_csv(sys.stdout, index=False, lineterminator="\n")
-        return
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in WRITE_SUFFIXES:
-        raise InputError(f"{path}: unknown output format '{suffix}'; use .csv, .geojson, .gpkg "
-                         "or .xlsx (or - for CSV on stdout)")
-    with atomic_output(path, overwrite=overwrite) as tmp:
+    if _is_special(path) and Path(path).suffix.lower() not in TABLE_OUTPUTS:
+        suffix = ".csv"  # stdout, a device or a FIFO: CSV unless named otherwise
+    else:
+        suffix = output_suffix(path, (*TABLE_OUTPUTS, STDOUT), "output")
+    if suffix in VECTOR_OUTPUTS and not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(f"{path}: this result has no geometry; write .csv or .xlsx")
+    with atomic_output(path, overwrite=overwrite, inputs=inputs) as tmp:
         if suffix == ".csv":
             _neutralise(plain).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
         elif suffix == ".xlsx":
-            _write_xlsx(_neutralise(plain, xml=True), tmp)
-        else:
-            if not isinstance(frame, gpd.GeoDataFrame):
-                raise InputError(f"{path}: this result has no geometry; write .csv or .xlsx")
-            _write_vector(frame, tmp, layer=path.stem,
-                          driver="GPKG" if suffix == ".gpkg" else "GeoJSON")
+            from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+            _write_xlsx(_replace_in_text(_neutralise(plain), ILLEGAL_CHARACTERS_RE,
+                                         "control characters", path), tmp)
+        else:  # GDAL ends text at a NUL byte: say so rather than cut names silently
+            _write_vector(_replace_in_text(frame, _NUL, "NUL bytes", path), tmp,
+                          layer=Path(path).stem, driver="GPKG" if suffix == ".gpkg"
+                          else "GeoJSON")
 
 
 def _write_vector(frame: gpd.GeoDataFrame, tmp: Path, *, layer: str, driver: str) -> None:
     import pyogrio
 
     # GeoPackage stamps the current time into gpkg_contents; pin it for reproducible output.
+    from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError
+
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
     try:
         pyogrio.write_dataframe(frame, tmp, layer=layer, driver=driver)
+    except (DataLayerError, DataSourceError, FeatureError, FieldError) as exc:
+        # GDAL reports a full disk as a failed feature or table, not as an OSError
+        free = shutil.disk_usage(tmp.parent).free
+        full = free < _NEARLY_FULL or "No space left" in str(exc)
+        raise OSError(errno.ENOSPC if full else errno.EIO,
+                      os.strerror(errno.ENOSPC) if full else _first_line(exc)) from None
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 

@@ -28,14 +28,14 @@ Use::
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from covplan.cli.options import _compose, info, log_warnings, resolve_dataset
+from covplan.cli.options import Progress, _compose, info, log_warnings, resolve_dataset
 
+KM_DECIMALS = 3  # distances in outputs: km to the metre
 DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
                "demand_id_col", "demand_output", "engine", "scheduler", "demand_chunksize")
 
@@ -95,13 +95,17 @@ def run_demand(opts: dict[str, Any], centers, districts, rule, *,
     id_col = opts.get("demand_id_col") or ("pincode" if opts["demand"] == "@india-pincodes"
                                            else None)
     info(f"demand: {source}, {rule.describe()}, engine {opts.get('engine', 'memory')}")
-    result = demand_coverage(
-        centers, source, rule, weight_col=opts.get("demand_weight_col"),
-        lat_col=opts.get("demand_lat_col"), lon_col=opts.get("demand_lon_col"),
-        id_col=id_col, engine=opts.get("engine", "memory"), scheduler=opts.get("scheduler"),
-        chunksize=opts.get("demand_chunksize", 1_000_000), districts=districts,
-        keep_points=bool(opts.get("demand_output")),
-        progress=progress or _progress_bar())
+    bar = Progress("covplan: demand parts")
+    try:
+        result = demand_coverage(
+            centers, source, rule, weight_col=opts.get("demand_weight_col"),
+            lat_col=opts.get("demand_lat_col"), lon_col=opts.get("demand_lon_col"),
+            id_col=id_col, engine=opts.get("engine", "memory"), scheduler=opts.get("scheduler"),
+            chunksize=opts.get("demand_chunksize", 1_000_000), districts=districts,
+            keep_points=bool(opts.get("demand_output")),
+            progress=progress or bar)
+    finally:
+        bar.close()
     log_warnings(result.warnings)
     if opts.get("demand_output"):
         write_points(result.points, opts["demand_output"], overwrite=overwrite)
@@ -110,26 +114,17 @@ def run_demand(opts: dict[str, Any], centers, districts, rule, *,
 
 def write_points(points, output: str, *, overwrite: bool) -> None:
     """Per-point results as a table, or as point features for .geojson/.gpkg."""
-    from covplan.io import write_table
+    from covplan.io import VECTOR_OUTPUTS, write_table
 
     # text as plain objects, so that write_table neutralises spreadsheet formulas in every
     # text column (it looks at object columns; pandas 3 reads text as 'str')
     text = [c for c in points.columns if points[c].dtype.kind not in "biufcmM"]
     points = points.astype({c: object for c in text})
-    if output.lower().endswith((".geojson", ".gpkg")):
+    if "nearest_km" in points.columns:  # to the metre, as the JSON
+        points["nearest_km"] = points["nearest_km"].round(KM_DECIMALS)
+    if output.lower().endswith(VECTOR_OUTPUTS):
         import geopandas as gpd
 
         points = gpd.GeoDataFrame(points, crs="EPSG:4326",
                                   geometry=gpd.points_from_xy(points["lon"], points["lat"]))
     write_table(points, output, overwrite=overwrite)
-
-
-def _progress_bar() -> Callable[[int, int], None] | None:
-    """A part counter on stderr when it is a terminal (nothing in pipes and CI logs)."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int) -> None:
-        click.echo(f"\rcovplan: demand part {done}/{total}", err=True, nl=done == total)
-
-    return show

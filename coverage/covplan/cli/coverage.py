@@ -35,6 +35,7 @@ def result_dict(result, demand=None) -> dict:
     data = result.to_dict()
     if demand is not None:
         data["demand"] = demand.summary
+        data["warnings"] = [*data.get("warnings", []), *demand.warnings]  # as stderr said
     return data
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from covplan.cli.options import (
-    CovplanUsageError,
     handle_errors,
     info,
     overwrite_opt,
@@ -54,29 +53,35 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
     from covplan.cli.coverage import render_table, result_dict
     from covplan.cli.gaps import gap_table
     from covplan.cli.map import run_map
-    from covplan.cli.options import configure_logging, emit_json, log_warnings, resolve_dataset
+    from covplan.cli.options import (
+        configure_logging,
+        emit_json,
+        log_warnings,
+        name_as_given,
+        resolve_dataset,
+    )
     from covplan.cli.plan import render_plan
     from covplan.demand import demand_coverage
     from covplan.engine import Rule, assess
-    from covplan.io import read_boundaries, read_points, write_table
+    from covplan.io import active_outputs, read_boundaries, read_points, write_table
     from covplan.planning import run_plan
 
     configure_logging(verbosity, False)
     out = Path(out_dir)
     targets = {name: out / name for name in OUTPUTS}
-    existing = [str(p) for p in targets.values() if p.exists()]
-    if existing and not overwrite:
-        raise CovplanUsageError(f"{existing[0]}: already exists; pass --overwrite to replace "
-                                "the demo outputs")
-    out.mkdir(parents=True, exist_ok=True)
+    outputs = active_outputs()
+    assert outputs is not None  # handle_errors runs every command in one
+    for target in targets.values():  # all refused before the work, all written after it
+        outputs.prepare(target)
     bpath, bcols = resolve_dataset("@india", "boundaries")
-    districts = read_boundaries(bpath, **bcols)
-    info(f"read {len(districts)} districts from {bpath}")
+    districts = name_as_given(read_boundaries(bpath, **bcols), "@india")
+    info(f"read {len(districts)} districts from @india")
 
     click.echo("== Sample network (synthetic: 2,000 centres at real towns) — "
                "a centre inside the district ==")
     cpath, ccols = resolve_dataset("@india-sample", "centers")
-    centers = read_points(cpath, name_col=ccols.get("name_col"))
+    centers = name_as_given(read_points(cpath, name_col=ccols.get("name_col")),
+                             "@india-sample")
     result = assess(districts, centers, Rule(), type_col="type")
     log_warnings(result.warnings)
     ppath, _ = resolve_dataset("@india-pincodes", "demand")
@@ -87,7 +92,8 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
 
     click.echo("== India Post head offices (real) — within 25 km, geodesic ==")
     hpath, hcols = resolve_dataset("@india-post-ho", "centers")
-    offices = read_points(hpath, name_col=hcols.get("name_col"))
+    offices = name_as_given(read_points(hpath, name_col=hcols.get("name_col")),
+                             "@india-post-ho")
     post = assess(districts, offices, Rule.radius(25))
     log_warnings(post.warnings)
     click.echo("\n".join(summary_lines(result_dict(post)
@@ -95,7 +101,7 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
 
     click.echo(f"== Where to open next: fewest sites to reach {PLAN_TARGET:g}% of districts "
                "(candidates: PIN-code centroids) ==")
-    candidates = read_points(ppath, name_col="pincode")
+    candidates = name_as_given(read_points(ppath, name_col="pincode"), "@india-pincodes")
     candidates["name"] = "PIN " + candidates["name"].astype(str)
     planned = run_plan(districts, centers, Rule(), target=PLAN_TARGET, candidates=candidates,
                        objective="districts")
@@ -112,4 +118,3 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
             type_col="type", offline=True)
     run_map(planned.after, targets["plan.html"], overwrite=overwrite, sites=planned.sites,
             before=planned.before, title=f"covplan demo: {len(planned.sites)} new sites")
-    click.echo("Wrote: " + ", ".join(str(p) for p in targets.values()))

@@ -6,7 +6,9 @@ fast (no geopandas, no folium).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import signal
 import sys
 
 import click
@@ -42,6 +44,7 @@ class _LazyGroup(click.Group):
         """Like click's, but every error is one line on stderr (usage errors exit 2)."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        _exit_on_signals()
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:
@@ -55,6 +58,18 @@ class _LazyGroup(click.Group):
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit_on_signals() -> None:
+    """SIGTERM and SIGHUP end the run as an exception does: outputs being written are
+    discarded (no temporary file is left) and the exit code is 128 + the signal."""
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            with contextlib.suppress(ValueError):  # only the main thread may set handlers
+                signal.signal(getattr(signal, name), stop)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

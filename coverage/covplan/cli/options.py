@@ -35,18 +35,63 @@ class CovplanUsageError(click.ClickException):
     exit_code = 2
 
 
+class CovplanFailure(click.ClickException):
+    """An operation that failed (a full disk): one line on stderr, exit code 1."""
+
+    exit_code = 1
+
+
+# keyword arguments of commands that name files they read, and files they write
+INPUT_PATH_KEYS = ("boundaries", "centers", "candidates", "demand", "a", "b", "boundaries_path",
+                   "baseline", "rules")
+OUTPUT_PATH_KEYS = ("output", "png", "map_path", "demand_output", "junit")
+
+
+def _input_paths(kwargs: dict[str, Any]) -> list[str]:
+    paths = []
+    for key in INPUT_PATH_KEYS:
+        value = kwargs.get(key)
+        if isinstance(value, str) and value:
+            paths.append(resolve_dataset(value, key)[0] if value.startswith("@") else value)
+    return paths
+
+
 def handle_errors(func: Callable) -> Callable:
-    """Turn library errors into one-line messages with exit code 2, naming the command's
-    options where the library named its parameters."""
+    """Run a command with all its outputs staged and landing together (all or none), an
+    output that is one of its inputs refused, and library errors as one-line messages
+    naming the command's options where the library named its parameters (exit 2; 1 when
+    writing failed, e.g. a full disk). Reports what it wrote on stderr."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from covplan.errors import CovplanError
+        from covplan.errors import CovplanError, OutputError
+        from covplan.io import OutputSet
 
         try:
-            return func(*args, **kwargs)
+            with OutputSet(overwrite=bool(kwargs.get("overwrite")),
+                           inputs=_input_paths(kwargs)) as outputs:
+                for key in OUTPUT_PATH_KEYS:  # refuse bad outputs before the long work
+                    if kwargs.get(key):
+                        outputs.prepare(str(kwargs[key]))
+                try:
+                    result = func(*args, **kwargs)
+                except click.exceptions.Exit as exc:  # an exit code the command chose
+                    stop: click.exceptions.Exit | None = exc  # (check's 1): outputs land
+                else:
+                    stop = None
+        except OutputError as exc:
+            raise (CovplanFailure if exc.failed else CovplanUsageError)(
+                as_given(str(exc))) from None
         except CovplanError as exc:
-            raise CovplanUsageError(as_flags(str(exc), getattr(exc, "params", ()))) from None
+            raise CovplanUsageError(
+                as_given(as_flags(str(exc), getattr(exc, "params", ())))) from None
+        log_warnings(outputs.notes)
+        files = [p for p in outputs.written if p != "-"]
+        if files and _level() >= 0:
+            click.echo(f"covplan: wrote {', '.join(files)}", err=True)
+        if stop is not None:
+            raise stop
+        return result
 
     return wrapper
 
@@ -220,6 +265,43 @@ def info(message: str) -> None:
         click.echo(f"covplan: {message}", err=True)
 
 
+class Progress:
+    """The one progress display of the CLI: a click progress bar on stderr for work with a
+    known size (``progress(done, total)``), or a status line (:meth:`note`). Only when stderr
+    is a terminal and not ``-q``: nothing in pipes, CI logs or captured output."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        stream = sys.stderr
+        self.enabled = _level() >= 0 and hasattr(stream, "isatty") and stream.isatty()
+        self._bar: Any = None
+        self._noted = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        if self._bar is None or self._bar.length != total:
+            self.close()
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
+                                          show_pos=True, show_percent=True, show_eta=True)
+        self._bar.update(max(done - self._bar.pos, 0))
+
+    def note(self, text: str) -> None:
+        """A status line where no total is known (e.g. a solver's gap), redrawn in place."""
+        if self.enabled:
+            self.close()
+            click.echo(f"\r{self.label}: {text}   ", nl=False, err=True)
+            self._noted = True
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.render_finish()
+            self._bar = None
+        if self._noted:
+            click.echo("", err=True)
+            self._noted = False
+
+
 def load_inputs(opts: dict[str, Any]):
     """Read BOUNDARIES and CENTERS as the options say; returns (districts, centres, rule)."""
     from covplan.io import read_boundaries, read_points
@@ -241,7 +323,8 @@ def load_inputs(opts: dict[str, Any]):
         layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
         where=opts.get("where") or None,
         strict=opts.get("strict", False))
-    return districts, points, rule
+    return (name_as_given(districts, opts["boundaries"]), name_as_given(points, opts["centers"]),
+            rule)
 
 
 ALIASES = {
@@ -251,6 +334,24 @@ ALIASES = {
     "india-post-ho": "india_head_offices",
     "india-pincodes": "india_pincodes",
 }
+
+
+_GIVEN: dict[str, str] = {}  # path of an embedded dataset -> the name the user typed
+
+
+def as_given(text: str) -> str:
+    """``text`` with embedded datasets' local paths replaced by the names the user typed
+    (``@india``), so messages and outputs are the same bytes on every machine."""
+    for resolved, given in _GIVEN.items():
+        text = text.replace(resolved, given)
+    return text
+
+
+def name_as_given(frame: Any, given: str) -> Any:
+    """Set a frame's ``source`` (and its warnings) to name the input as the user gave it."""
+    frame.attrs["source"] = given
+    frame.attrs["warnings"] = [as_given(w) for w in frame.attrs.get("warnings", [])]
+    return frame
 
 
 def resolve_dataset(value: str, role: str) -> tuple[str, dict[str, str | None]]:
@@ -269,27 +370,38 @@ def resolve_dataset(value: str, role: str) -> tuple[str, dict[str, str | None]]:
         columns = {k: info[k] for k in ("id_col", "name_col", "group_col", "weight_col")}
     else:
         columns = {"name_col": info["name_col"] or info["id_col"]}
-    return str(datasets.dataset_path(key)), columns
+    path = str(datasets.dataset_path(key))
+    _GIVEN[path] = value
+    return path, columns
 
 
 def log_warnings(messages: list[str]) -> None:
     """Warnings about the inputs, on stderr unless -q."""
     if _level() >= 0:
         for message in messages:
-            click.echo(f"covplan: warning: {message}", err=True)
+            click.echo(f"covplan: warning: {as_given(message)}", err=True)
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with NaN and infinities as ``None``: JSON has no such numbers."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
 
 
 def emit_json(data: Any, output: str | None, overwrite: bool) -> None:
     """JSON to stdout, or atomically to a file."""
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(_finite(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     emit_text(text, output, overwrite)
 
 
 def emit_text(text: str, output: str | None, overwrite: bool) -> None:
-    if output in (None, "-"):
-        sys.stdout.write(text)
-        return
+    """Text to stdout (``None`` or ``-``) or to a file; lands with the command's outputs."""
     from covplan.io import atomic_output
 
-    with atomic_output(output, overwrite=overwrite) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    with atomic_output(output or "-", overwrite=overwrite) as tmp:
+        tmp.write_text(as_given(text), encoding="utf-8")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -10,20 +9,19 @@ import click
 
 from covplan.cli._report import num, pct, table
 from covplan.cli.options import (
-    CovplanUsageError,
-    _level,
+    Progress,
     emit_json,
     emit_text,
     handle_errors,
     input_options,
     load_inputs,
     log_warnings,
+    name_as_given,
     overwrite_opt,
     resolve_dataset,
     split_inputs,
 )
 
-SITE_SUFFIXES = (".csv", ".geojson", ".gpkg", ".xlsx")
 _COVERS_SHOWN = 8
 
 
@@ -93,49 +91,36 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
     return "\n".join(lines) + "\n"
 
 
-class _ProgressLine:
-    """A one-line progress display on stderr (only on a terminal, after one second)."""
+class _PlanProgress:
+    """Solver events on the CLI's one progress display: a bar while the greedy phase knows
+    how many sites it opens, a status line (best, bound, gap) while the exact solver runs."""
 
     def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty() and _level() >= 0
-        self.shown = False
+        self.display = Progress("covplan: plan")
         self.last = 0.0
 
     def __call__(self, event: dict[str, Any]) -> None:
-        if not self.enabled or event["elapsed_s"] < 1.0:
+        if not self.display.enabled or event["elapsed_s"] < 1.0:
             return
         now = time.monotonic()
         if now - self.last < 0.2:
             return
         self.last = now
+        if event["phase"] == "greedy" and event["total"]:
+            self.display(event["done"], event["total"])
+            return
         if event["phase"] == "greedy":
-            total = event["total"]
-            text = f"greedy: {event['done']} site(s)" + (f" of {total}" if total else "")
+            text = f"greedy: {event['done']} site(s)"
         else:
             gap = event["gap"]
             text = (f"exact: best {event['objective']:,.6g}, bound {event['bound']:,.6g}, "
                     f"gap {100 * gap:.2f}%" if gap is not None and gap < 1e300
                     else "exact: searching")
-        click.echo(f"\rcovplan: {text} ({event['elapsed_s']:.0f} s; Ctrl-C keeps the best "
-                   "plan so far)   ", nl=False, err=True)
-        self.shown = True
+        self.display.note(f"{text} ({event['elapsed_s']:.0f} s; Ctrl-C keeps the best plan "
+                          "so far)")
 
     def close(self) -> None:
-        if self.shown:
-            click.echo("", err=True)
-
-
-def _check_output(path: str | None, overwrite: bool) -> None:
-    """Refuse an existing output before the (possibly long) solve, not after it."""
-    from pathlib import Path
-
-    if path is None or path == "-":
-        return
-    p = Path(path)
-    if p.exists() and not overwrite:
-        raise CovplanUsageError(f"{p}: already exists; pass --overwrite to replace it")
-    if not p.parent.exists():
-        raise CovplanUsageError(f"{p}: folder {p.parent} does not exist; create it first")
+        self.display.close()
 
 
 @click.command(short_help="Where do we open next? New sites ranked by what they add.")
@@ -168,7 +153,7 @@ def _check_output(path: str | None, overwrite: bool) -> None:
                    "[default: table, or json when -o ends in .json].")
 @click.option("-o", "--output", default=None,
               help="Write the sites to .csv, .geojson, .gpkg or .xlsx (one row per site), or "
-                   "the JSON report to .json.")
+                   "the JSON report to .json; - is the report on stdout.")
 @click.option("--map", "map_path", default=None, metavar="HTML",
               help="Write a map with the proposed sites, newly covered districts and a "
                    "before/after toggle, e.g. maps/plan.html.")
@@ -199,19 +184,17 @@ def plan(**kwargs: Any) -> None:
     # validated before any file is read; the library names parameters, handle_errors flags
     request = PlanRequest(add=own["add"], target=own["target"], method=own["method"],
                           time_limit=own["time_limit"], objective=own["objective"])
+    from covplan.io import STDOUT, TABLE_OUTPUTS, output_suffix
+
     output, fmt = own["output"], own["fmt"]
-    site_file = output is not None and output.lower().endswith(SITE_SUFFIXES)
-    if output is not None and not site_file and not output.lower().endswith(".json"):
-        raise CovplanUsageError(
-            f"-o {output}: unknown output type; use .csv, .geojson, .gpkg, .xlsx or .json")
+    suffix = output_suffix(output, (*TABLE_OUTPUTS, ".json", STDOUT)) if output else None
+    site_file = suffix in TABLE_OUTPUTS
     if fmt is None:
         fmt = "json" if output is not None and output.lower().endswith(".json") else "table"
-    if own["map_path"] is not None and not own["map_path"].lower().endswith((".html", ".htm")):
-        raise CovplanUsageError(f"--map {own['map_path']}: give an .html file")
+    if own["map_path"] is not None:
+        output_suffix(own["map_path"], (".html", ".htm"), "--map")
     if own["offline"] and own["map_path"] is None:
-        raise CovplanUsageError("--offline is for the map: give --map HTML too")
-    for path in (output, own["map_path"]):
-        _check_output(path, own["overwrite"])
+        raise click.UsageError("--offline is for the map: give --map HTML too")
 
     from covplan.io import read_points
     from covplan.planning import run_plan
@@ -222,8 +205,9 @@ def plan(**kwargs: Any) -> None:
         path, columns = resolve_dataset(own["candidates"], "candidates")
         candidates = read_points(path, name_col=own["candidate_name_col"]
                                  or columns.get("name_col"), what="candidate sites")
+        name_as_given(candidates, own["candidates"])
         log_warnings(list(candidates.attrs.get("warnings", [])))
-    progress = _ProgressLine()
+    progress = _PlanProgress()
     try:
         run = run_plan(districts, centers, rule, add=request.add, target=request.target,
                        candidates=candidates, exclude=own["exclude"], method=request.method,

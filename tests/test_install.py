@@ -1,0 +1,129 @@
+"""`pip install covplan` without extras runs every command the README shows.
+
+The wheel of this tree is installed into a fresh venv, offline, from the wheelhouse of
+runtime dependencies that `make test` prepares (`pip wheel` of covplan without extras, in
+.venv/wheelhouse). The commands are read from README.md itself (the fenced blocks after a
+`tests/test_install.py runs the next block` comment), so the README and this test cannot
+drift apart; they run on small files named as the README names them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+WHEELHOUSE = ROOT / ".venv" / "wheelhouse"
+MARK = "<!-- tests/test_install.py runs the next block"
+EXTRAS = ("pyarrow", "dask", "distributed", "dask_geopandas", "spopt", "pytest", "playwright",
+          "hypothesis")
+
+
+def readme_commands(text: str) -> list[str]:
+    """Commands of the marked ```sh blocks: continuation lines joined, comments dropped."""
+    commands = []
+    for block in re.findall(re.escape(MARK) + r".*?\n```sh\n(.*?)```", text, flags=re.S):
+        joined = block.replace("\\\n", " ")
+        for line in joined.splitlines():
+            line = line.split("  #")[0].strip()
+            if line:
+                commands.append(line)
+    return commands
+
+
+def test_readme_blocks_are_found():
+    commands = readme_commands((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert len(commands) >= 8
+    assert all(c.startswith("covplan ") for c in commands), commands
+    assert any("--demand " in c for c in commands) and any(c.startswith("covplan map")
+                                                           for c in commands)
+
+
+def _clean_env(venv: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
+               PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
+    return env
+
+
+def _user_files(work: Path, grid: tuple[str, str]) -> None:
+    """The files the README's commands name, built from the grid fixture (every district
+    covered, so `check --min-percent 90` passes)."""
+    districts = gpd.read_file(grid[0]).rename(columns={"zone": "state", "pop": "population"})
+    districts.to_file(work / "districts.gpkg", driver="GPKG")
+    centres = Path(grid[1]).read_text().rstrip("\n")
+    (work / "centres.csv").write_text(centres + "\nC6,Inside 006,direct,1.5,2.5\n"
+                                      "C9,Inside 009,direct,2.5,2.5\n")
+    (work / "customers.csv").write_text("lat,lon,people\n0.5,0.5,10\n1.5,2.5,5\n2.9,3.5,1\n")
+    india = "name,lat,lon\nDelhi,28.6139,77.2090\nMumbai,19.0760,72.8777\n"
+    (work / "old.csv").write_text(india)
+    (work / "new.csv").write_text(india + "Chennai,13.0827,80.2707\n")
+
+
+@pytest.mark.slow
+def test_readme_commands_run_from_a_wheel_without_extras(tmp_path, grid):
+    wheels = sorted(WHEELHOUSE.glob("*.whl"))
+    if not wheels:
+        pytest.fail(f"{WHEELHOUSE} holds no wheels: run `make test`, which prepares it")
+    # build from a copy of the files git tracks (or would): a stale build/ folder in the
+    # work tree (setuptools reuses it) must not slip old modules into the wheel
+    source, dist = tmp_path / "source", tmp_path / "dist"
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps",
+                    "--no-build-isolation", "-q", "-w", str(dist)], check=True,
+                   capture_output=True)
+    (wheel,) = dist.glob("covplan-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = _clean_env(venv)
+    py = str(venv / "bin" / "python")
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-index", "--find-links",
+                    str(WHEELHOUSE), str(wheel)], check=True, env=env, capture_output=True)
+    probe = ("import importlib.util as u; "
+             f"print([m for m in {EXTRAS!r} if u.find_spec(m)])")
+    found = subprocess.run([py, "-c", probe], env=env, capture_output=True, text=True,
+                           check=True, cwd=tmp_path)
+    assert found.stdout.strip() == "[]"  # no extra, no test tool: a plain install
+
+    work = tmp_path / "work"
+    work.mkdir()
+    _user_files(work, grid)
+    covplan = shutil.which("covplan", path=env["PATH"])
+    assert covplan == str(venv / "bin" / "covplan")
+    subprocess.run([covplan, "coverage", "districts.gpkg", "centres.csv", "--format", "json",
+                    "-o", "before.json"], cwd=work, env=env, check=True, capture_output=True)
+    subprocess.run([covplan, "coverage", "districts.gpkg", "new.csv", "--format", "json",
+                    "-o", "after.json", "-q"], cwd=work, env=env, capture_output=True)
+    commands = readme_commands((ROOT / "README.md").read_text(encoding="utf-8"))
+    commands.append("covplan demo --out maps/demo")  # what `make demo` runs
+    for command in commands:
+        res = subprocess.run(shlex.split(command), cwd=work, env=env, capture_output=True,
+                             text=True)
+        assert res.returncode == 0, f"{command}\n{res.stderr}"
+        assert "Traceback" not in res.stderr, command
+    assert (work / "maps" / "coverage.html").exists()  # the quick start's folder was created
+    assert (work / "covered.csv").read_text().startswith("line,lat,lon,weight,covered,")
+
+
+def test_every_subpackage_is_in_the_explicit_package_list():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    source = ROOT / "coverage" / "covplan"
+    found = {".".join(("covplan", *init.parent.relative_to(source).parts))
+             for init in source.rglob("__init__.py")}
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
