@@ -121,3 +121,15 @@ def test_within_agrees_with_brute_force(centres, radius):
             ref = brute_distance(poly, p)
             if abs(ref - radius) > 2.0:  # decisions must agree away from the threshold
                 assert ((i, j) in got) == (ref <= radius)
+
+
+def test_stacked_points_are_listed_each_and_measured_once():
+    """2,000 centres at one place (78 km from the second box) and one far away:
+    polygons_within lists every one of them (min_centers counts them all), in position
+    order, with the geodesic distance."""
+    pts = [shapely.Point(0.5, 0.5)] * 2000 + [shapely.Point(5, 5)]
+    poly, pt, d = polygons_within([shapely.box(0, 0, 1, 1), shapely.box(1.2, 0, 2, 1)], pts,
+                                  100_000)
+    assert poly.tolist() == [0] * 2000 + [1] * 2000
+    assert pt.tolist() == list(range(2000)) * 2
+    assert d[2000] == pytest.approx(brute_distance(shapely.box(1.2, 0, 2, 1), pts[0]), rel=1e-3)

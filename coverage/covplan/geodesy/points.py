@@ -129,6 +129,22 @@ def distinct(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(first), rank[group]
 
 
+class Members:
+    """Every position holding each distinct coordinate (from :func:`distinct`'s ranks)."""
+
+    def __init__(self, rank: np.ndarray, n_distinct: int) -> None:
+        self.order = np.argsort(rank, kind="stable")
+        self.start = np.searchsorted(rank[self.order], np.arange(n_distinct + 1))
+
+    def expand(self, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each of ``entries`` (distinct-coordinate ranks), how many positions hold it,
+        and all those positions, entry after entry (ascending within one)."""
+        counts = self.start[entries + 1] - self.start[entries]
+        first = np.repeat(self.start[entries], counts)
+        offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        return counts, self.order[first + offset]
+
+
 class CentreIndex:
     """Conformal-sphere KD-tree of centres answering exact geodesic queries."""
 
@@ -140,8 +156,7 @@ class CentreIndex:
         keep, rank = distinct(lat, lon)
         self.position = keep  # position in the caller's order of each entry
         # every position of each entry, for queries that want all centres (capacities)
-        self._order = np.argsort(rank, kind="stable")
-        self._start = np.searchsorted(rank[self._order], np.arange(keep.size + 1))
+        self.members = Members(rank, keep.size)
         self.lat = np.ascontiguousarray(lat[keep])
         self.lon = np.ascontiguousarray(lon[keep])
         self.tree = (cKDTree(_unit_vectors(_conformal(self.lat), self.lon))
@@ -218,10 +233,7 @@ class CentreIndex:
         ok = d <= radius_m[pts]
         pts, cands, d = pts[ok], cands[ok], d[ok]
         if every:
-            counts = self._start[cands + 1] - self._start[cands]
-            first = np.repeat(self._start[cands], counts)
-            offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            out = self._order[first + offset]
+            counts, out = self.members.expand(cands)
             pts, d = np.repeat(pts, counts), np.repeat(d, counts)
         else:
             out = self.position[cands]

@@ -26,7 +26,7 @@ import pyproj
 import shapely
 from scipy.spatial import cKDTree
 
-from covplan.geodesy.points import CentreIndex, distinct
+from covplan.geodesy.points import CentreIndex, Members, distinct
 
 __all__ = ["EARTH_RADIUS_M", "geodesic_m", "nearest_to_polygons", "polygons_within"]
 
@@ -185,6 +185,17 @@ def nearest_to_polygons(polygons, points, *, inside: tuple[np.ndarray, np.ndarra
         ``-1`` and ``inf`` when there are no points.
     """
     polys, pts = _prepare(polygons, points)
+    one = _Distinct.of(pts)
+    if one is None:
+        return _nearest(polys, pts, inside)
+    # points sharing a coordinate are measured once: the lowest position answers for them
+    pairs = None if inside is None else one.pairs(*inside)
+    index, dist = _nearest(polys, pts[one.first], pairs)
+    return np.where(index >= 0, one.first[np.maximum(index, 0)], -1), dist
+
+
+def _nearest(polys: np.ndarray, pts: np.ndarray,
+             inside: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
     n = len(polys)
     index = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.inf)
@@ -266,6 +277,34 @@ def _exact_candidates(boundary: _Boundary, lat: np.ndarray, lon: np.ndarray, n_p
             np.concatenate([v_near, cand]))
 
 
+@dataclass(frozen=True)
+class _Distinct:
+    """Points sharing a coordinate, measured once (thousands of centres at one place then
+    cost what one does)."""
+
+    first: np.ndarray  # lowest position of each distinct coordinate, ascending
+    rank: np.ndarray  # for every point, its coordinate's rank among them
+    members: Members
+
+    @classmethod
+    def of(cls, pts: np.ndarray) -> _Distinct | None:
+        """The distinct coordinates of ``pts``, or None when they are all distinct."""
+        if len(pts) < 2:
+            return None
+        xy = shapely.get_coordinates(pts)
+        if len(xy) != len(pts):  # empty points: leave them to the callers' own checks
+            return None
+        first, rank = distinct(xy[:, 1], xy[:, 0])
+        if first.size == len(pts):
+            return None
+        return cls(first, rank, Members(rank, first.size))
+
+    def pairs(self, poly: np.ndarray, pt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(polygon, point) pairs in terms of distinct coordinates, sorted, without repeats."""
+        keys = np.unique(poly.astype(np.int64) * self.first.size + self.rank[pt])
+        return keys // self.first.size, keys % self.first.size
+
+
 def _half_edge_m(distance_m: np.ndarray) -> np.ndarray:
     """Half the longest densified edge as seen from a point ``distance_m`` away, in metres.
 
@@ -320,6 +359,21 @@ def polygons_within(polygons, points, radius_m: float, *,
     polys, pts = _prepare(polygons, points)
     if radius_m < 0 or not np.isfinite(radius_m):
         raise ValueError(f"radius must be a finite distance >= 0, got {radius_m}")
+    one = _Distinct.of(pts)
+    if one is None:
+        return _within(polys, pts, radius_m, inside)
+    # points sharing a coordinate are measured once, then every one of them is listed
+    pairs = None if inside is None else one.pairs(*inside)
+    poly, entry, dist = _within(polys, pts[one.first], radius_m, pairs)
+    counts, position = one.members.expand(entry)
+    poly, dist = np.repeat(poly, counts), np.repeat(dist, counts)
+    order = np.lexsort((position, poly))
+    return poly[order], position[order], dist[order]
+
+
+def _within(polys: np.ndarray, pts: np.ndarray, radius_m: float,
+            inside: tuple[np.ndarray, np.ndarray] | None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     empty = np.zeros(0, dtype=np.int64)
     if len(polys) == 0 or len(pts) == 0:
         return empty, empty, np.zeros(0)
