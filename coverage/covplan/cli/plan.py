@@ -108,7 +108,10 @@ class _ProgressLine:
         if now - self.last < 0.2:
             return
         self.last = now
-        if event["phase"] == "greedy":
+        if event["phase"] == "matrix":
+            text = (f"candidate matrix: {event['done']:,} of {event['total']:,} candidates "
+                    "searched by road")
+        elif event["phase"] == "greedy":
             total = event["total"]
             text = f"greedy: {event['done']} site(s)" + (f" of {total}" if total else "")
         else:
@@ -116,8 +119,9 @@ class _ProgressLine:
             text = (f"exact: best {event['objective']:,.6g}, bound {event['bound']:,.6g}, "
                     f"gap {100 * gap:.2f}%" if gap is not None and gap < 1e300
                     else "exact: searching")
-        click.echo(f"\rcovplan: {text} ({event['elapsed_s']:.0f} s; Ctrl-C keeps the best "
-                   "plan so far)   ", nl=False, err=True)
+        keep = "" if event["phase"] == "matrix" else "; Ctrl-C keeps the best plan so far"
+        click.echo(f"\rcovplan: {text} ({event['elapsed_s']:.0f} s{keep})   ", nl=False,
+                   err=True)
         self.shown = True
 
     def close(self) -> None:
@@ -179,7 +183,9 @@ def _check_output(path: str | None, overwrite: bool) -> None:
 @handle_errors
 def plan(**kwargs: Any) -> None:
     """Choose where to open new sites on top of the existing CENTERS, under the same rule as
-    `covplan coverage` (a centre inside, or within --radius-km, geodesic).
+    `covplan coverage` (a centre inside, within --radius-km geodesic, or within
+    --travel-minutes by road: then each candidate is one road search bounded at T, with a
+    progress line on a terminal).
 
     Give --add K (the K sites that cover most) or --target P (the fewest sites that reach P%;
     if P cannot be reached the best reachable figure is reported). Sites are listed in rank
