@@ -14,6 +14,7 @@ from covplan.cli.options import (
     info,
     log_warnings,
     overwrite_opt,
+    road_options,
     verbosity_opt,
 )
 
@@ -55,16 +56,7 @@ minutes_opt = click.option(
 @click.argument("centers", metavar="CENTERS")
 @minutes_opt
 @center_options
-@click.option("--profile", type=click.Choice(["car", "motorcycle", "walk"]), default="car",
-              show_default=True, help="Travel mode on ROADS (speeds per road class).")
-@click.option("--speeds", default=None, metavar="CSV",
-              help="Speeds per road class overriding the profile's: CSV highway,kmh.")
-@click.option("--offroad-kmh", type=click.FloatRange(min=0, min_open=True), default=5.0,
-              show_default=True, help="Speed of the straight leg between a centre and its "
-                                      "nearest road vertex.")
-@click.option("--max-snap-km", type=click.FloatRange(min=0), default=2.0, show_default=True,
-              help="Centres farther than this from every road are off the network (listed "
-                   "with an empty area, never dropped).")
+@road_options
 @click.option("--buffer-m", type=click.FloatRange(min=0, min_open=True), default=50.0,
               show_default=True, help="Width either side of a reached road that counts as "
                                       "reached.")
@@ -121,3 +113,7 @@ def isochrones(**kwargs: Any) -> None:
                       "their areas are empty"])
     write_table(areas, output, overwrite=kwargs["overwrite"])
     info(f"wrote {len(areas)} service areas to {output}")
+
+
+# the centre options come shared with coverage; a centre type means nothing here
+isochrones.params = [p for p in isochrones.params if p.name != "type_col"]
