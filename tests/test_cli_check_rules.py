@@ -291,7 +291,7 @@ def test_parse_rules_library_errors_name_rule_and_key(tmp_path):
 
 
 def test_minutes_metric_needs_a_rule_in_minutes(runner, grid, rules_file):
-    # today's rules are in metres: districts carry nearest_km, never nearest_min
+    # a presence rule is not in minutes: districts carry nearest_km, never nearest_min
     rules = rules_file('[[rule]]\nname = "drive"\nmetric = "max_nearest_min"\nfail_above = 30\n')
     res = runner.invoke(cli, ["check", *grid, "--rules", rules])
     assert res.exit_code == 2 and "rule 'drive'" in res.stderr and "minutes" in res.stderr
@@ -344,3 +344,45 @@ def test_districts_without_a_group(runner, tmp_path, fixtures_dir):
     assert got["group (none)"] == (1.0, ["009 Cell 9 (nearest centre 78.434 km)"])
     assert got["group North"] == (0.0, [])
     assert got["group Middle"][0] == 1.0
+
+
+def test_max_nearest_min_under_the_travel_rule(runner, rules_file, tmp_path, monkeypatch):
+    """tiny.osm (tests/test_roads.py): centres on vertices 1 and 4; A and B hold a centre
+    (0 min); D has no road: vertex 2 is L = 1.113 min by car from vertex 1, then 0.003 degree
+    north on foot at 5 km/h, 3.98 min: 5.094 min. C is an island no centre reaches."""
+    import geopandas as gpd
+    import shapely
+    from test_roads import D_LEG_KM, L_KM, TINY, km_min
+
+    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    d_min = L_KM + km_min(D_LEG_KM, 5)
+    boxes = {"A": (-0.001, -0.001, 0.015, 0.001), "B": (0.015, -0.001, 0.065, 0.001),
+             "D": (0.009, 0.003, 0.011, 0.004), "C": (0.49, -0.001, 0.52, 0.001)}
+    for name, ids in (("abd", "ABD"), ("all", "ABDC")):
+        gpd.GeoDataFrame({"id": list(ids)}, geometry=[shapely.box(*boxes[i]) for i in ids],
+                         crs="EPSG:4326").to_file(tmp_path / f"{name}.geojson")
+    (tmp_path / "c.csv").write_text("name,lat,lon\nc0,0,0\nc1,0,0.03\n", encoding="utf-8")
+
+    def run(districts: str, limit: float):
+        rules = rules_file('[[rule]]\nname = "drive"\nmetric = "max_nearest_min"\n'
+                           f"fail_above = {limit}\n")
+        return runner.invoke(cli, ["check", str(tmp_path / f"{districts}.geojson"),
+                                   str(tmp_path / "c.csv"), "--id-col", "id", "--roads", TINY,
+                                   "--travel-minutes", "6", "--rules", rules,
+                                   "--format", "json"])
+
+    res = run("abd", 6)
+    assert res.exit_code == 0, res.output
+    (result,) = _results(res)
+    assert result["value"] == pytest.approx(d_min, rel=1e-7) and result["status"] == "pass"
+    assert "5.094 min from the farthest district" in result["message"]
+    res = run("abd", 5)
+    assert res.exit_code == 1
+    (result,) = _results(res)
+    assert result["status"] == "fail" and "above fail_above 5" in result["message"]
+    res = run("all", 30)
+    assert res.exit_code == 1
+    (result,) = _results(res)
+    assert result["value"] is None
+    assert result["message"].startswith("1 of 4 districts unreachable by road")
+    assert result["details"] == ["C C (no centre reaches it by road)"]  # id, then name

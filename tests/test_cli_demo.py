@@ -75,3 +75,77 @@ def test_unknown_alias(runner):
     res = runner.invoke(cli, ["coverage", "@mars", "@india-sample"])
     assert res.exit_code == 2
     assert "boundaries '@mars': no such embedded dataset" in res.stderr
+
+
+ROADS_OSM = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="17.69134" lon="83.00395"/>
+  <node id="2" lat="17.70100" lon="83.00650"/>
+  <node id="3" lat="17.71057" lon="83.00920"/>
+  <way id="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="primary"/></way>
+</osm>
+"""
+
+
+def test_demo_roads_refuses_an_extract_that_misses_india(runner, tmp_path, monkeypatch):
+    """The bundled extract is Helsinki: no sample centre is on it, so the demo's travel
+    section has nothing to say; it refuses before printing or writing anything."""
+    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "demo"
+    res = runner.invoke(cli, ["demo", "--out", str(out), "--roads",
+                              "tests/fixtures/roads/helsinki.osm.pbf"])
+    assert res.exit_code == 2
+    assert res.stderr.startswith("Error: --roads tests/fixtures/roads/helsinki.osm.pbf: all "
+                                 "2,000 sample centres are more than 2 km from every road")
+    assert "india-latest.osm.pbf" in res.stderr and len(res.stderr.splitlines()) == 1
+    assert res.stdout == "" and not out.exists()
+
+
+def test_demo_roads_on_a_small_extract_of_india(runner, tmp_path, monkeypatch):
+    """A hand-made extract: one road through the sample centres SC0002 and SC0003
+    (Anakapalle). Expected, independently: the centres within 2 km of its vertices (brute
+    force geodesic) are on the network, the others off; no uncovered district lies within
+    2 km of the road, so by road the districts covered are the presence figure, 710."""
+    import numpy as np
+    import shapely
+    from _reference import GEOD, brute_distance
+
+    from covplan.cli.options import resolve_dataset
+    from covplan.io import read_boundaries, read_points
+
+    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    roads = tmp_path / "anakapalle.osm"
+    roads.write_text(ROADS_OSM, encoding="utf-8")
+    nodes = [(83.00395, 17.69134), (83.00650, 17.70100), (83.00920, 17.71057)]
+    centres = read_points("@india-sample")
+    near = np.zeros(len(centres), dtype=bool)
+    for lon, lat in nodes:
+        n = len(centres)
+        near |= GEOD.inv(np.full(n, lon), np.full(n, lat), centres["lon"].to_numpy(),
+                         centres["lat"].to_numpy())[2] <= 2000.0
+    off = len(centres) - int(near.sum())
+    path, columns = resolve_dataset("@india", "boundaries")
+    districts = read_boundaries(path, **columns)
+    presence = json.loads(runner.invoke(cli, ["coverage", "@india", "@india-sample",
+                                              "--format", "json"]).stdout)
+    uncovered = {d["id"] for d in presence["districts"] if not d["covered"]}
+    assert len(uncovered) == 777 - 710
+    road = shapely.box(83.00395, 17.69134, 83.00920, 17.71057).buffer(0.1)  # > 10 km round
+    for geom in districts.loc[districts["id"].isin(uncovered), "geometry"]:
+        if geom.intersects(road):
+            assert min(brute_distance(geom, shapely.Point(p)) for p in nodes) > 2000.0
+
+    out = tmp_path / "demo"
+    res = runner.invoke(cli, ["demo", "--out", str(out), "--roads", str(roads),
+                              "--travel-minutes", "30"])
+    assert res.exit_code == 0, res.output
+    section = res.stdout[res.stdout.index("== Sample network — at least 1 centre within 30 min "
+                                          "by road (motorcycle, anakapalle.osm) =="):]
+    assert "Districts covered: 710 of 777" in section
+    assert (f"Centres off the network (more than 2 km from every road of anakapalle.osm): "
+            f"{off:,} of 2,000") in section
+    data = json.loads((out / "coverage-roads.json").read_text())
+    assert data["rule"]["kind"] == "travel" and data["rule"]["minutes"] == 30.0
+    assert data["summary"]["covered"] == 710
+    assert all("nearest_min" in d for d in data["districts"])
+    assert "leaflet" in (out / "coverage-roads.html").read_text().lower()

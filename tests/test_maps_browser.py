@@ -344,3 +344,34 @@ def test_every_india_district_is_drawn_hoverable_and_searchable(browser, india, 
     page.page.locator(".leaflet-tooltip", has_text=name).wait_for(timeout=5_000)
     assert page.errors == []
     page.context.close()
+
+
+def test_isochrone_layers_draw_without_errors(browser, tmp_path):
+    """Service areas on tiny.osm (two bands of one centre named like an attack): both drawn
+    as layers of the map, their tooltip the escaped name, nothing run."""
+    import geopandas as gpd
+
+    from covplan.roads import TravelRule
+
+    districts = gpd.GeoDataFrame(
+        {"id": ["A", "B"], "name": ["A", "B"], "group": [None, None], "weight": [None, None]},
+        geometry=[shapely.box(-0.001, -0.001, 0.015, 0.001),
+                  shapely.box(0.015, -0.001, 0.065, 0.001)], crs="EPSG:4326")
+    centres = gpd.GeoDataFrame({"name": [XSS], "lat": [0.0], "lon": [0.0]},
+                               geometry=gpd.points_from_xy([0.0], [0.0]), crs="EPSG:4326")
+    rule = TravelRule.from_roads("tests/fixtures/roads/tiny.osm", 3, cache_dir=False)
+    areas = rule.isochrones(centres, [1, 3])
+    m = maps.coverage_map(assess(districts, centres, rule), offline=True, isochrones=areas)
+    page = Page(browser, offline=True)
+    page.open(maps.write_map(m, tmp_path / "m.html"), 2)
+    labels = page.page.evaluate(
+        """key => Object.values(window.covplanMaps[key].map._layers)
+                 .filter(l => l.feature && l.feature.properties.label)
+                 .map(l => l.feature.properties.label)""", page.key)
+    assert sorted(labels) == [f"{XSS}: within 1 min by road".replace("<", "&lt;")
+                              .replace(">", "&gt;"),
+                              f"{XSS}: within 3 min by road".replace("<", "&lt;")
+                              .replace(">", "&gt;")]
+    page.page.wait_for_timeout(300)
+    assert page.errors == [] and page.dialogs == [] and page.refused == []
+    page.context.close()

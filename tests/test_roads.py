@@ -418,3 +418,16 @@ def test_commands_take_the_travel_rule(tmp_path, runner):
                        "--radius-km")):
         res = runner.invoke(cli, ["coverage", *base[:4], *bad])
         assert res.exit_code == 2 and flag in res.output, res.output
+
+
+def test_centres_all_off_the_network_name_the_option(tmp_path, runner, monkeypatch):
+    from covplan.cli.main import cli
+
+    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    districts, _ = _frames([])
+    districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
+    (tmp_path / "far.csv").write_text("name,lat,lon\nfar,1.5,1.5\n", encoding="utf-8")
+    res = runner.invoke(cli, ["coverage", str(tmp_path / "d.geojson"), str(tmp_path / "far.csv"),
+                              "--id-col", "id", "--roads", TINY, "--travel-minutes", "3"])
+    assert res.exit_code == 2 and res.stdout == ""
+    assert "all 1 centres are more than 2 km (--max-snap-km) from every road" in res.stderr

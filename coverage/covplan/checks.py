@@ -402,16 +402,25 @@ def _value(rule: CheckRule, block: dict[str, Any], rows: list[dict[str, Any]]) -
 
 
 def top_gaps(rows: list[dict[str, Any]], n: int = TOP_GAPS) -> list[str]:
-    """The first ``n`` uncovered districts, by weight, then distance (descending), then id."""
+    """The first ``n`` uncovered districts, by weight, then distance (descending), then id.
+
+    Under a travel-time rule (rows carry ``nearest_min``) the distance is the travel time.
+    """
+    minutes = any("nearest_min" in r for r in rows)
+    key = "nearest_min" if minutes else "nearest_km"
     gaps = [r for r in rows if not r.get("covered")]
     gaps.sort(key=lambda r: (-(r.get("weight") or 0.0),
-                             -(r["nearest_km"] if r.get("nearest_km") is not None else math.inf),
+                             -(r[key] if r.get(key) is not None else math.inf),
                              str(r["id"])))
     lines = []
     for r in gaps[:n]:
         name = f" {r['name']}" if r.get("name") else ""
-        km = r.get("nearest_km")
-        near = "no centre" if km is None else f"nearest centre {km:.3f} km"
+        cost = r.get(key)
+        if minutes:
+            near = ("no centre reaches it by road" if cost is None
+                    else f"nearest centre {cost:.3f} min by road")
+        else:
+            near = "no centre" if cost is None else f"nearest centre {cost:.3f} km"
         lines.append(f"{r['id']}{name} ({near})")
     if len(gaps) > n:
         lines.append(f"… {len(gaps) - n} more")
@@ -433,6 +442,11 @@ def evaluate(rules: list[CheckRule] | tuple[CheckRule, ...], data: dict[str, Any
             status, key = _judge(rule, value)
             unit = "demand points" if rule.scope == "demand" else "districts"
             figure = _figure(rule.metric, value, unit)
+            if rule.metric == "max_nearest_min" and math.isinf(value):
+                # under a travel rule, no minutes means no centre reaches it by road
+                lost = sum(r.get("nearest_min") is None for r in rows)
+                figure = (f"{lost} of {len(rows)} {unit} unreachable by road from every "
+                          "centre (max_nearest_min infinite)")
             prefix = "" if label == "overall" else f"{label}: "
             if key is None:
                 message = f"{prefix}{figure}"

@@ -26,7 +26,7 @@ _NEEDS = {"weight": ("weights", "--weight-col"),
           "demand_weight": ("demand weights", "--demand-weight-col"),
           "groups": ("groups", "--group-col"), "types": ("centre types", "--type-col"),
           "demand": ("demand points", "--demand FILE"),
-          "nearest_min": ("travel times", "a rule in minutes")}
+          "nearest_min": ("travel times", "--roads FILE and --travel-minutes T")}
 
 
 def _percent_opt(value: float | None, name: str) -> None:

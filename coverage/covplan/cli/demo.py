@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from covplan.cli.options import (
+    CovplanUsageError,
     handle_errors,
     info,
     overwrite_opt,
@@ -17,17 +18,44 @@ OUTPUTS = ("coverage.json", "gaps.csv", "plan.json", "coverage.html", "coverage-
            "coverage.png", "plan.html")
 PLAN_TARGET = 95.0  # % of districts: how many sites, and where, to get there
 PIN_RADIUS_KM = 25  # "installation across all pin codes": PIN codes within 25 km of a centre
+ROAD_OUTPUTS = ("coverage-roads.json", "coverage-roads.html")
+INDIA_EXTRACT = "https://download.geofabrik.de/asia/india-latest.osm.pbf"
+
+
+def _road_rule(roads: str, minutes: float, profile: str, centers):
+    """The travel rule on ``roads``, refused (one line, exit 2) when the extract reaches none
+    of the sample centres: the demo is India's, so the extract must be India (or a part)."""
+    from covplan.roads import MAX_SNAP_KM, TravelRule
+
+    rule = TravelRule.from_roads(roads, minutes, profile=profile)
+    off = rule.snap(centers).off_network
+    if off.all():
+        raise CovplanUsageError(
+            f"--roads {roads}: all {len(off):,} sample centres are more than {MAX_SNAP_KM:g} km "
+            f"from every road in it; the demo is India's: give an extract of India, e.g. "
+            f"{INDIA_EXTRACT} (or a region of it)")
+    return rule, int(off.sum())
 
 
 @click.command(short_help="Run the main job on the embedded India data.")
 @click.option("--out", "out_dir", default="maps/demo", show_default=True,
               type=click.Path(file_okay=False),
               help="Folder for the outputs (created if missing).")
+@click.option("--roads", default=None, metavar="FILE",
+              help="Also: coverage within --travel-minutes by road, on this OSM extract of "
+                   "India (e.g. Geofabrik's india-latest.osm.pbf; not bundled).")
+@click.option("--travel-minutes", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, metavar="T", help="With --roads: the travel time.")
+@click.option("--profile", type=click.Choice(["car", "motorcycle", "walk"]),
+              default="motorcycle", show_default=True,
+              help="With --roads: the travel mode (two-wheelers are how most service "
+                   "customers in India travel).")
 @overwrite_opt
 @verbosity_opt
 @handle_errors
 @click.pass_context
-def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> None:
+def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: float,
+         profile: str, overwrite: bool, verbosity: int) -> None:
     """Coverage of India's districts by the embedded sample network (synthetic, modelled
     on a public claim of 2,000 service centres covering over 90% of districts) and by India
     Post head offices (real): summary, % of the 19,416 PIN codes within 25 km of a centre,
@@ -43,11 +71,19 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
       coverage-offline.html  the same map, self-contained: opens with no network (no tiles)
       coverage.png           a static picture of the map
       plan.html              the plan's map: proposed sites, before/after toggle
+    With --roads, also (the sample network within --travel-minutes by road):
+      coverage-roads.json    its coverage JSON ("rule": {"kind": "travel", ...}, nearest_min)
+      coverage-roads.html    its map
+
+    With --roads the output also says how many centres are off the network (more than 2 km
+    from every road of the extract: a regional extract leaves the others off); they still
+    cover the district they stand in. An extract that reaches none of them is refused.
 
     \b
     Examples:
       covplan demo
       covplan demo --out /tmp/demo --overwrite
+      covplan demo --roads india-latest.osm.pbf --travel-minutes 60
     """
     from covplan.cli._report import summary_lines
     from covplan.cli.coverage import render_table, result_dict
@@ -68,20 +104,23 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
 
     configure_logging(verbosity, False)
     out = Path(out_dir)
-    targets = {name: out / name for name in OUTPUTS}
+    targets = {name: out / name for name in OUTPUTS + (ROAD_OUTPUTS if roads else ())}
     outputs = active_outputs()
     assert outputs is not None  # handle_errors runs every command in one
     for target in targets.values():  # all refused before the work, all written after it
         outputs.prepare(target)
+    cpath, ccols = resolve_dataset("@india-sample", "centers")
+    centers = name_as_given(read_points(cpath, name_col=ccols.get("name_col")),
+                            "@india-sample")
+    # the roads first: a wrong extract is refused before anything is printed or written
+    road_rule, off = (_road_rule(roads, travel_minutes, profile, centers) if roads
+                      else (None, 0))
     bpath, bcols = resolve_dataset("@india", "boundaries")
     districts = name_as_given(read_boundaries(bpath, **bcols), "@india")
     info(f"read {len(districts)} districts from @india")
 
     click.echo("== Sample network (synthetic: 2,000 centres at real towns) — "
                "a centre inside the district ==")
-    cpath, ccols = resolve_dataset("@india-sample", "centers")
-    centers = name_as_given(read_points(cpath, name_col=ccols.get("name_col")),
-                             "@india-sample")
     result = assess(districts, centers, Rule(), type_col="type")
     log_warnings(result.warnings)
     ppath, _ = resolve_dataset("@india-pincodes", "demand")
@@ -108,6 +147,17 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
     log_warnings(planned.report["warnings"])
     click.echo(render_plan(planned.report, weight_col=bcols.get("weight_col")))
 
+    by_road = None
+    if road_rule is not None:
+        click.echo(f"== Sample network — {road_rule.describe()} ==")
+        by_road = assess(districts, centers, road_rule)
+        log_warnings(by_road.warnings)
+        click.echo("\n".join(summary_lines(result_dict(by_road)
+                                            | {"rule_text": by_road.rule.describe()})))
+        click.echo(f"Centres off the network (more than {road_rule.max_snap_km:g} km from every "
+                   f"road of {Path(roads or '').name}): {off:,} of {len(centers):,}; they "
+                   "cover only the district they stand in.\n")
+
     emit_json(result_dict(result, pins), str(targets["coverage.json"]), overwrite)
     write_table(gap_table(result), targets["gaps.csv"], overwrite=overwrite)
     emit_json(planned.report, str(targets["plan.json"]), overwrite)
@@ -118,3 +168,7 @@ def demo(ctx: click.Context, out_dir: str, overwrite: bool, verbosity: int) -> N
             type_col="type", offline=True)
     run_map(planned.after, targets["plan.html"], overwrite=overwrite, sites=planned.sites,
             before=planned.before, title=f"covplan demo: {len(planned.sites)} new sites")
+    if by_road is not None:
+        emit_json(result_dict(by_road), str(targets["coverage-roads.json"]), overwrite)
+        run_map(by_road, targets["coverage-roads.html"], overwrite=overwrite,
+                title=f"covplan demo: {by_road.rule.describe()}", type_col="type")

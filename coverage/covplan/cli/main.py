@@ -25,6 +25,7 @@ COMMANDS = {
     "map": "covplan.cli.map:map_cmd",
     "plan": "covplan.cli.plan:plan",
     "compare": "covplan.cli.compare:compare",
+    "isochrones": "covplan.cli.isochrones:isochrones",
 }
 
 
@@ -82,7 +83,8 @@ def cli(ctx: click.Context, verbosity: int) -> None:
     How covered are we, where are the gaps, where do we open next? Each command reads
     district boundaries and centre locations (or the embedded India data: BOUNDARIES
     `@india`, CENTERS `@india-sample` or `@india-post-ho`) and decides coverage under an
-    explicit rule: a centre inside the district (default) or within --radius-km (geodesic).
+    explicit rule: a centre inside the district (default), within --radius-km (geodesic),
+    or within --travel-minutes by road (--roads, an OSM extract).
 
     \b
     Exit codes: 0 ok; 1 `check` threshold not met or an operation failed;
@@ -94,5 +96,7 @@ def cli(ctx: click.Context, verbosity: int) -> None:
       covplan coverage districts.gpkg centres.csv --group-col state
       covplan gaps districts.gpkg centres.csv --radius-km 25 -o gaps.xlsx
       covplan check districts.gpkg centres.csv --min-percent 90
+      covplan coverage districts.gpkg centres.csv --roads india.osm.pbf --travel-minutes 30
+      covplan isochrones india.osm.pbf centres.csv --minutes 15,30,60 -o catchments.gpkg
     """
     ctx.obj = {"verbosity": verbosity}

@@ -38,6 +38,7 @@ def run_map(
     sites: Any = None,
     before: Any = None,
     type_col: str | None = None,
+    isochrones: Any = None,
 ) -> list[str]:
     """Write the HTML map of ``result`` (and a PNG when ``png`` is given); return what was written.
 
@@ -51,7 +52,8 @@ def run_map(
     page = map_html(coverage_map(result, title=title, color_by=color_by,
                                  show_radius=show_radius, offline=offline, assets=assets,
                                  tiles=tiles, simplify_m=simplify_m, sites=sites,
-                                 before=before, type_col=type_col))
+                                 before=before, type_col=type_col,
+                                 isochrones=isochrones))
     outputs: list[tuple[str, bytes]] = [(str(output), page.encode("utf-8"))]
     if png is not None:
         outputs.append((str(png), png_bytes(result, title=title, color_by=color_by,
@@ -91,6 +93,13 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None
     return int(width), int(height)
 
 
+def _isochrone_minutes(ctx: click.Context, param: click.Parameter, value: str | None
+                       ) -> list[float] | None:
+    from covplan.cli.isochrones import parse_minutes
+
+    return parse_minutes(value, "--isochrones")
+
+
 def png_options(func: Any) -> Any:
     """``--png-size`` and ``--png-dpi`` for commands that write a PNG picture."""
     func = click.option("--png-dpi", type=click.IntRange(min=10, max=1200), default=100,
@@ -125,6 +134,10 @@ def png_options(func: Any) -> Any:
 @click.option("--simplify-m", type=click.FloatRange(min=0), default=None, metavar="M",
               help="Simplify district outlines to this tolerance in metres, keeping "
                    "neighbours' shared edges [default: 1000; 0 keeps every vertex].")
+@click.option("--isochrones", "isochrones", default=None, metavar="T1,T2,...",
+              callback=_isochrone_minutes,
+              help="With --roads: draw each centre's service area within these minutes by "
+                   "road (one layer per band), e.g. 15,30.")
 @click.option("--png", default=None, type=click.Path(dir_okay=False),
               help="Also write a static PNG picture of the map (for slides).")
 @png_options
@@ -144,17 +157,23 @@ def map_cmd(**kwargs: Any) -> None:
       covplan map districts.gpkg centres.csv --weight-col pop --color-by per-weight \\
           --offline --png map.png --png-size 1600x1200 --png-dpi 150 -o map.html
       covplan map @india @india-sample --offline -o - > coverage.html
+      covplan map districts.gpkg centres.csv --roads city.osm.pbf --travel-minutes 30 \\
+          --isochrones 15,30 -o map.html
     """
     from covplan.engine import assess
 
     opts, own = split_inputs(kwargs)
+    if own["isochrones"] is not None and opts.get("roads") is None:
+        raise click.UsageError("--isochrones needs --roads FILE and --travel-minutes T: the "
+                               "service areas are travel times by road")
     districts, centers, rule = load_inputs(opts)
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
     log_warnings(result.warnings)
+    areas = None if own["isochrones"] is None else rule.isochrones(centers, own["isochrones"])
     written = run_map(result, own["output"], png=own["png"], png_size=own["png_size"],
                       png_dpi=own["png_dpi"], overwrite=own["overwrite"],
                       title=own["title"], color_by=own["color_by"],
                       show_radius=own["show_radius"], offline=own["offline"],
                       assets=own["assets"], tiles=own["tiles"], simplify_m=own["simplify_m"],
-                      type_col=opts.get("type_col"))
+                      type_col=opts.get("type_col"), isochrones=areas)
     info("wrote " + ", ".join(str(p) for p in written))

@@ -9,8 +9,9 @@ BOUNDARIES, CENTERS       positional paths (``@india``, ``@india-sample``, ``@in
 --lat-col, --lon-col, --center-name-col, --centers-layer, --centers-crs, --where,
 --type-col, --strict
                           how to read the centres
---radius-km, --min-centers
-                          the coverage rule
+--radius-km, --min-centers, --roads, --travel-minutes, --profile, --speeds,
+--offroad-kmh, --max-snap-km
+                          the coverage rule (the last four: ``road_options``)
 --format, -o/--output, --overwrite
                           where results go (stdout carries data only)
 -v/--verbose, -q/--quiet  logging on stderr
@@ -161,6 +162,20 @@ center_options = _compose(
                  help="Reject CENTERS with any bad row instead of skipping it."),
 )
 
+# how a road network is read and joined (the travel rule; also covplan isochrones)
+road_options = _compose(
+    click.option("--profile", type=click.Choice(["car", "motorcycle", "walk"]), default="car",
+                 show_default=True, help="Travel mode on the roads (speeds per road class)."),
+    click.option("--speeds", default=None, metavar="CSV",
+                 help="Speeds per road class overriding the profile's: CSV highway,kmh."),
+    click.option("--offroad-kmh", type=click.FloatRange(min=0, min_open=True), default=5.0,
+                 show_default=True, help="Speed of the straight leg between a point and its "
+                                         "nearest road vertex."),
+    click.option("--max-snap-km", type=click.FloatRange(min=0), default=2.0,
+                 show_default=True, help="Points farther than this from every road are off "
+                                         "the network (reported, never dropped)."),
+)
+
 rule_options = _compose(
     click.option("--radius-km", type=float, default=None,
                  help="Covered when a centre is within this geodesic distance of the district "
@@ -173,16 +188,7 @@ rule_options = _compose(
     click.option("--travel-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
                  metavar="T", help="Covered when a centre is within T minutes by road "
                                    "(--roads)."),
-    click.option("--profile", type=click.Choice(["car", "motorcycle", "walk"]), default="car",
-                 show_default=True, help="Travel mode on --roads (speeds per road class)."),
-    click.option("--speeds", default=None, metavar="CSV",
-                 help="Speeds per road class overriding the profile's: CSV highway,kmh."),
-    click.option("--offroad-kmh", type=click.FloatRange(min=0, min_open=True), default=5.0,
-                 show_default=True, help="Speed of the straight leg between a point and its "
-                                         "nearest road vertex."),
-    click.option("--max-snap-km", type=click.FloatRange(min=0), default=2.0,
-                 show_default=True, help="Points farther than this from every road are off "
-                                         "the network (reported, never dropped)."),
+    road_options,
 )
 
 RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "speeds",

@@ -106,7 +106,7 @@ class _PlanProgress:
         if now - self.last < 0.2:
             return
         self.last = now
-        if event["phase"] == "greedy" and event["total"]:
+        if event["phase"] in ("greedy", "matrix") and event["total"]:
             self.display(event["done"], event["total"])
             return
         if event["phase"] == "greedy":
@@ -164,7 +164,9 @@ class _PlanProgress:
 @handle_errors
 def plan(**kwargs: Any) -> None:
     """Choose where to open new sites on top of the existing CENTERS, under the same rule as
-    `covplan coverage` (a centre inside, or within --radius-km, geodesic).
+    `covplan coverage` (a centre inside, within --radius-km geodesic, or within
+    --travel-minutes by road: then each candidate is one road search bounded at T, with a
+    progress line on a terminal).
 
     Give --add K (the K sites that cover most) or --target P (the fewest sites that reach P%;
     if P cannot be reached the best reachable figure is reported). Sites are listed in rank

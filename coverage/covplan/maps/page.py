@@ -211,6 +211,7 @@ def coverage_map(
     before: Any = None,
     type_col: str | None = None,
     inputs: Mapping[str, str] | None = None,
+    isochrones: Any = None,
 ) -> folium.Map:
     """Build the interactive coverage map of a :class:`~covplan.engine.CoverageResult`.
 
@@ -246,6 +247,9 @@ def coverage_map(
     inputs
         Labels and paths of the input files for the summary panel (default: the frames'
         ``attrs["source"]``).
+    isochrones
+        Service areas (:func:`covplan.roads.isochrones`: ``center``, ``minutes``, polygons),
+        drawn as one layer per band, the shortest on top.
     """
     if color_by not in COLOR_BY:
         raise InputError(f"color_by={color_by}: use one of {', '.join(COLOR_BY)}",
@@ -306,6 +310,8 @@ def coverage_map(
     cluster.add_to(m)
     refs["centres"] = cluster
     refs["sites"] = group(f"Proposed sites ({len(sites):,})") if "sites" in payload else None
+    if isochrones is not None:
+        _isochrone_layers(m, isochrones)
     if not offline:
         root.html.add_child(_Raw(_NO_LEAFLET), name="covplan_no_leaflet")
     if offline:
@@ -317,6 +323,44 @@ def coverage_map(
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
+
+#: Service-area outlines are simplified to this many degrees (about 10 m) for the page.
+_ISOCHRONE_TOLERANCE_DEG = 1e-4
+
+
+def _isochrone_layers(m: folium.Map, areas: Any) -> None:
+    """One layer per band of service areas, longest first so the shortest draws on top.
+
+    Centre names are HTML-escaped here (the tooltip shows them as markup).
+    """
+    import shapely
+
+    from covplan.maps import palette
+
+    if not {"center", "minutes", "geometry"} <= set(areas.columns):
+        raise InputError("isochrones: needs the columns center, minutes and geometry (as "
+                         "covplan.roads.isochrones gives)", params=("isochrones",))
+    bands = sorted({float(b) for b in areas["minutes"]})
+    for i, band in reversed(list(enumerate(bands))):
+        rows = areas[(areas["minutes"] == band) & ~areas.geometry.is_empty]
+        colour = palette.ISOCHRONES[min(i, len(palette.ISOCHRONES) - 1)]
+        shapes = shapely.simplify(rows.geometry.to_numpy(), _ISOCHRONE_TOLERANCE_DEG,
+                                  preserve_topology=True)
+        shapes = shapely.set_precision(shapes, 1e-5)
+        features = [{"type": "Feature", "properties": {
+                        "label": html.escape(f"{name}: within {band:g} min by road")},
+                     "geometry": shapely.geometry.mapping(shape)}
+                    for name, shape in zip(rows["center"], shapes, strict=True)
+                    if not shape.is_empty]
+        layer = folium.FeatureGroup(name=f"Within {band:g} min by road ({len(features):,})")
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features},
+            style_function=lambda _f, c=colour: {
+                "color": c, "weight": 1.5, "fillColor": c,
+                "fillOpacity": palette.ISOCHRONE_FILL_OPACITY},
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        ).add_to(layer)
+        layer.add_to(m)
 
 
 def map_html(m: folium.Map) -> str:

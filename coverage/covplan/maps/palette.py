@@ -23,3 +23,7 @@ TYPES = ("#0072b2", "#882255", "#117733", "#000000", "#f0e442", "#999933")
 #: Classed colourings (centres inside, centres per weight): light to dark, YlGnBu.
 SEQUENTIAL = ("#f0f0f0", "#c7e9b4", "#7fcdbb", "#1d91c0", "#0c2c84")
 RATES = ("#f0f0f0", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#0c2c84")
+#: Service areas (isochrones), shortest band first: dark to light purple (ColorBrewer Purples),
+#: drawn as outlines with a light fill so the district colours stay readable beneath them.
+ISOCHRONES = ("#54278f", "#756bb1", "#9e9ac8", "#cbc9e2")
+ISOCHRONE_FILL_OPACITY = 0.15

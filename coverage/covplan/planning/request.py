@@ -18,7 +18,8 @@ Method = Literal["greedy", "exact", "auto"]
 Objective = Literal["auto", "districts", "weight"]
 Progress = Callable[[dict[str, Any]], None]
 """A progress hook: called with ``{"phase", "done", "total", "objective", "bound", "gap",
-"elapsed_s"}`` (``bound``/``gap`` are ``None`` in the greedy phase)."""
+"elapsed_s"}`` (``bound``/``gap`` are ``None`` in the greedy phase; phase ``"matrix"``, the
+travel rule's candidate searches, has only ``done``, ``total`` and ``elapsed_s``)."""
 
 METHODS = ("greedy", "exact", "auto")
 OBJECTIVES = ("auto", "districts", "weight")

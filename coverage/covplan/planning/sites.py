@@ -57,11 +57,29 @@ def default_candidates(boundaries: gpd.GeoDataFrame, mask: np.ndarray | None = N
 
 
 def candidate_matrix(
-    boundaries: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, rule: CoverageRule
+    boundaries: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, rule: CoverageRule, *,
+    progress: Progress | None = None,
 ) -> sparse.csc_array:
     """Districts x candidates: which candidate would cover which district under ``rule``
-    (the rule's pairs within reach)."""
-    pi, qi, _ = rule.pairs(boundaries.geometry, candidates.geometry)
+    (the rule's pairs within reach).
+
+    When the rule's ``pairs`` takes a ``progress(done, total)`` callback (the travel rule:
+    one bounded road search per candidate), ``progress`` receives ``{"phase": "matrix",
+    "done", "total", "elapsed_s"}`` (the other keys ``None``) as candidates are searched.
+    """
+    import inspect
+    import time
+
+    options: dict[str, Any] = {}
+    if progress is not None and "progress" in inspect.signature(rule.pairs).parameters:
+        t0 = time.perf_counter()
+
+        def searched(done: int, total: int) -> None:
+            progress({"phase": "matrix", "done": done, "total": total, "objective": None,
+                      "bound": None, "gap": None, "elapsed_s": time.perf_counter() - t0})
+
+        options["progress"] = searched
+    pi, qi, _ = rule.pairs(boundaries.geometry, candidates.geometry, **options)
     shape = (len(boundaries), len(candidates))
     return sparse.csc_array((np.ones(pi.size, dtype=bool), (pi, qi)), shape=shape)
 
@@ -216,7 +234,7 @@ def run_plan(
     candidates = _apply_exclude(boundaries, candidates, [str(e) for e in exclude])
     # only uncovered districts can gain: build the (costly) geodesic matrix for those alone
     open_rows = np.flatnonzero(~already)
-    sub = candidate_matrix(boundaries.iloc[open_rows], candidates, rule)
+    sub = candidate_matrix(boundaries.iloc[open_rows], candidates, rule, progress=progress)
     coo = sparse.coo_array(sub)
     A = sparse.csc_array(
         (np.ones(coo.nnz, dtype=bool), (open_rows[coo.row], coo.col)),

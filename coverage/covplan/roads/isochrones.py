@@ -62,7 +62,9 @@ def isochrones(graph: RoadGraph, centers, minutes: Sequence[float] = (15, 30, 60
     lon, lat = np.asarray(geoms.x), np.asarray(geoms.y)
     snapped = snap(graph, lon, lat, offroad_kmh=offroad_kmh, max_snap_km=max_snap_km)
     if len(snapped) and snapped.off_network.all():
-        raise InputError(f"centers: all {len(snapped)} centres are off the road network")
+        raise InputError(f"centers: all {len(snapped)} centres are more than {max_snap_km:g} "
+                         "km (max_snap_km) from every road; check the roads file covers them",
+                         params=("max_snap_km",))
     m = graph.matrix
     geod = pyproj.Geod(ellps="WGS84")
     areas: dict[int, list] = {}

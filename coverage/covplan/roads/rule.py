@@ -242,5 +242,6 @@ class TravelRule:
         if len(snapped) and snapped.off_network.all():
             raise InputError(f"centers: all {len(snapped)} centres are more than "
                              f"{self.max_snap_km:g} km (max_snap_km) from every road of "
-                             f"{Path(self.roads).name}; check the roads file covers them")
+                             f"{Path(self.roads).name}; check the roads file covers them",
+                             params=("max_snap_km",))
         return snapped

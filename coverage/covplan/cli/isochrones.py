@@ -1,0 +1,119 @@
+"""``covplan isochrones``: service areas, where each centre reaches within T minutes by road."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from covplan.cli.options import (
+    CovplanUsageError,
+    center_options,
+    configure_logging,
+    handle_errors,
+    info,
+    log_warnings,
+    overwrite_opt,
+    road_options,
+    verbosity_opt,
+)
+
+
+def parse_minutes(value: str | None, flag: str = "--minutes") -> list[float] | None:
+    """``"15,30,60"`` -> ``[15.0, 30.0, 60.0]`` (sorted, unique); a one-line error naming
+    ``flag`` when a part is not a number of minutes > 0."""
+    import math
+
+    if value is None:
+        return None
+    bands = []
+    for part in value.split(","):
+        try:
+            minutes = float(part.strip())
+        except ValueError:
+            raise click.BadParameter(f"{value!r}: {part.strip()!r} is not a number; give "
+                                     "minutes > 0 separated by commas, e.g. 15,30,60",
+                                     param_hint=flag) from None
+        if not (math.isfinite(minutes) and minutes > 0):
+            raise click.BadParameter(f"{value!r}: {part.strip()} is not a travel time > 0 "
+                                     "minutes", param_hint=flag)
+        bands.append(minutes)
+    return sorted(set(bands))
+
+
+def _minutes(ctx: click.Context, param: click.Parameter, value: str | None
+             ) -> list[float] | None:
+    return parse_minutes(value, max(param.opts, key=len))
+
+
+minutes_opt = click.option(
+    "--minutes", "minutes", default="15,30,60", show_default=True, metavar="T1,T2,...",
+    callback=_minutes, help="Travel-time bands in minutes, separated by commas.")
+
+
+@click.command(short_help="Service areas: where each centre reaches within T minutes.")
+@click.argument("roads", metavar="ROADS")
+@click.argument("centers", metavar="CENTERS")
+@minutes_opt
+@center_options
+@road_options
+@click.option("--buffer-m", type=click.FloatRange(min=0, min_open=True), default=50.0,
+              show_default=True, help="Width either side of a reached road that counts as "
+                                      "reached.")
+@click.option("-o", "--output", required=True,
+              help="Output file: .gpkg or .geojson (polygons), .csv or .xlsx (the table "
+                   "without shapes); '-' writes CSV to stdout.")
+@overwrite_opt
+@verbosity_opt
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@handle_errors
+def isochrones(**kwargs: Any) -> None:
+    """Write the service area of every centre in CENTERS for each travel time: the roads
+    it reaches within T minutes (the part of a road driven before time runs out included),
+    widened by --buffer-m, as one polygon per centre and band (the "service area" of ORS
+    Tools or Esri Network Analyst). Bands are cumulative: the 60-minute area holds the
+    30-minute one. ROADS is an OSM extract (.osm.pbf, .osm, .osm.bz2, e.g. from Geofabrik)
+    or a line layer, read as `covplan coverage --roads` reads it (and from the same cache).
+
+    Columns: center (the centre's name), minutes, off_network (true when the centre is
+    more than --max-snap-km from every road: its area is empty), area_km2 (geodesic).
+
+    \b
+    Examples:
+      covplan isochrones india-latest.osm.pbf centres.csv -o catchments.gpkg
+      covplan isochrones city.osm.pbf clinics.csv --minutes 10,20 --profile walk \\
+          -o walk.geojson
+      covplan map districts.gpkg centres.csv --roads city.osm.pbf --travel-minutes 30 \\
+          --isochrones 15,30 -o map.html
+    """
+    from covplan.io import read_points, write_table
+    from covplan.roads import TravelRule
+
+    configure_logging(kwargs["verbosity"], kwargs["quiet"])
+    output = kwargs["output"]
+    if output != "-" and not output.lower().endswith((".gpkg", ".geojson", ".json", ".csv",
+                                                      ".xlsx")):
+        raise CovplanUsageError(f"-o {output}: unknown output format; use .gpkg, .geojson, "
+                                ".csv or .xlsx (or - for CSV on stdout)")
+    bands = kwargs["minutes"]
+    info(f"roads: {kwargs['roads']} ({kwargs['profile']})")
+    rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
+                                 speeds=kwargs["speeds"], offroad_kmh=kwargs["offroad_kmh"],
+                                 max_snap_km=kwargs["max_snap_km"])
+    centers = read_points(kwargs["centers"], lat_col=kwargs["lat_col"],
+                          lon_col=kwargs["lon_col"], name_col=kwargs["center_name_col"],
+                          layer=kwargs["centers_layer"], crs=kwargs["centers_crs"],
+                          where=kwargs["where"] or None, strict=kwargs["strict"])
+    log_warnings(list(centers.attrs.get("warnings", [])))
+    areas = rule.isochrones(centers, bands, buffer_m=kwargs["buffer_m"])
+    off = int(areas["off_network"].sum()) // len(bands)  # one row per centre and band
+    if off:
+        log_warnings([f"{off} of {len(centers)} centres are more than "
+                      f"{kwargs['max_snap_km']:g} km from every road (off the network): "
+                      "their areas are empty"])
+    write_table(areas, output, overwrite=kwargs["overwrite"])
+    info(f"wrote {len(areas)} service areas to {output}")
+
+
+# the centre options come shared with coverage; a centre type means nothing here
+isochrones.params = [p for p in isochrones.params if p.name != "type_col"]
