@@ -15,13 +15,6 @@ from covplan.cli.main import cli
 GEOD = Geod(ellps="WGS84")
 
 
-@pytest.fixture
-def cap(fixtures_dir):
-    d = fixtures_dir / "capacity"
-    return {"districts": str(fixtures_dir / "grid" / "districts.geojson"),
-            "centres": str(d / "centres.csv"), "demand": str(d / "demand.csv")}
-
-
 def _points_args(cap, *extra):
     return ["coverage", cap["districts"], cap["centres"], "--radius-km", "20",
             "--capacity-col", "cap", "--demand", cap["demand"], "--demand-weight-col",
