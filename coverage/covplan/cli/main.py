@@ -23,6 +23,7 @@ COMMANDS = {
     "map": "covplan.cli.map:map_cmd",
     "plan": "covplan.cli.plan:plan",
     "compare": "covplan.cli.compare:compare",
+    "access": "covplan.cli.access:access",
 }
 
 

@@ -293,3 +293,16 @@ def emit_text(text: str, output: str | None, overwrite: bool) -> None:
 
     with atomic_output(output, overwrite=overwrite) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def check_output(path: str | None, overwrite: bool) -> None:
+    """Refuse an existing output before the (possibly long) solve, not after it."""
+    from pathlib import Path
+
+    if path is None or path == "-":
+        return
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise CovplanUsageError(f"{p}: already exists; pass --overwrite to replace it")
+    if not p.parent.exists():
+        raise CovplanUsageError(f"{p}: folder {p.parent} does not exist; create it first")

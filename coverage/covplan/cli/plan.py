@@ -12,6 +12,7 @@ from covplan.cli._report import num, pct, table
 from covplan.cli.options import (
     CovplanUsageError,
     _level,
+    check_output,
     emit_json,
     emit_text,
     handle_errors,
@@ -125,19 +126,6 @@ class _ProgressLine:
             click.echo("", err=True)
 
 
-def _check_output(path: str | None, overwrite: bool) -> None:
-    """Refuse an existing output before the (possibly long) solve, not after it."""
-    from pathlib import Path
-
-    if path is None or path == "-":
-        return
-    p = Path(path)
-    if p.exists() and not overwrite:
-        raise CovplanUsageError(f"{p}: already exists; pass --overwrite to replace it")
-    if not p.parent.exists():
-        raise CovplanUsageError(f"{p}: folder {p.parent} does not exist; create it first")
-
-
 @click.command(short_help="Where do we open next? New sites ranked by what they add.")
 @input_options
 @click.option("--add", "add", type=int, default=None, metavar="K",
@@ -211,7 +199,7 @@ def plan(**kwargs: Any) -> None:
     if own["offline"] and own["map_path"] is None:
         raise CovplanUsageError("--offline is for the map: give --map HTML too")
     for path in (output, own["map_path"]):
-        _check_output(path, own["overwrite"])
+        check_output(path, own["overwrite"])
 
     from covplan.io import read_points
     from covplan.planning import run_plan
