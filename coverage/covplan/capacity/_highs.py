@@ -17,7 +17,10 @@ import numpy as np
 def new_highs(*, time_limit: float | None = None) -> Any:
     import highspy
 
-    h = highspy.Highs()
+    from covplan.planning.milp import _no_banner
+
+    with _no_banner():  # HiGHS prints a banner on stdout, which carries covplan's data
+        h = highspy.Highs()
     h.silent()
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("threads", 1)

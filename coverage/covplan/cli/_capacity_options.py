@@ -27,14 +27,19 @@ from covplan.cli.options import CovplanUsageError, _compose, info, resolve_datas
 
 CAPACITY_KEYS = ("capacity_col", "demand_rate", "capacity_output")
 
+capacity_col_opt = click.option(
+    "--capacity-col", default=None, metavar="COL",
+    help="Centre capacity column (e.g. repairs per day): serve demand within capacities (most "
+         "demand served, then least distance) and report load, utilisation and unserved "
+         "demand.")
+demand_rate_opt = click.option(
+    "--demand-rate", type=float, default=None, metavar="R",
+    help="With --capacity-col and no --demand: demand per district = its --weight-col x R "
+         "(e.g. 0.002 requests per person per day).")
+
 capacity_options = _compose(
-    click.option("--capacity-col", default=None, metavar="COL",
-                 help="Centre capacity column (e.g. repairs per day): serve demand within "
-                      "capacities (most demand served, then least distance) and report load, "
-                      "utilisation and unserved demand."),
-    click.option("--demand-rate", type=float, default=None, metavar="R",
-                 help="With --capacity-col and no --demand: demand per district = its "
-                      "--weight-col x R (e.g. 0.002 requests per person per day)."),
+    capacity_col_opt,
+    demand_rate_opt,
     click.option("--capacity-output", default=None, metavar="FILE",
                  help="Write per-centre capacity, load and utilisation % here: .csv .geojson "
                       ".gpkg .xlsx, or - for CSV on stdout."),
@@ -64,7 +69,7 @@ def run_capacity(opts: dict[str, Any], demand_opts: dict[str, Any], centers, dis
     Raises :class:`CovplanUsageError` (exit 2) naming file, column and row on bad input;
     writes nothing.
     """
-    from covplan.capacity import allocate, column_amounts, rollup
+    from covplan.capacity import allocate, rollup
 
     col = opts.get("capacity_col")
     if not col:
@@ -72,24 +77,13 @@ def run_capacity(opts: dict[str, Any], demand_opts: dict[str, Any], centers, dis
             if opts.get(key) is not None:
                 raise click.UsageError(f"--{key.replace('_', '-')} needs --capacity-col COL")
         return None
-    rate = opts.get("demand_rate")
-    if demand_opts.get("demand") and rate is not None:
-        raise click.UsageError("give --demand FILE or --demand-rate R, not both: demand comes "
-                               "from points or from district weights")
-    if not demand_opts.get("demand") and rate is None:
-        raise click.UsageError("--capacity-col needs demand: --demand FILE (with "
-                               "--demand-weight-col) or --demand-rate R (with --weight-col)")
+    capacity = centre_capacity(centers, col)
     label = centers.attrs.get("source", "CENTERS")
-    capacity = column_amounts(centers, col, label=label, rows=_lines(centers))
     if capacity.size and capacity.sum() <= 0:
         raise CovplanUsageError(f"{label}: column '{col}': total capacity is 0; give at least "
                                 "one centre a capacity > 0")
-    if rate is not None:
-        demand, pairs, district_of, model = _district_demand(districts, centers, rule, rate,
-                                                             weight_col)
-    else:
-        demand, pairs, district_of, model = _point_demand(demand_opts, centers, districts,
-                                                          rule)
+    demand, pairs, district_of, model = demand_pairs(opts, demand_opts, centers, districts,
+                                                     rule, weight_col=weight_col)
     info(f"capacity: {demand.size} demand rows, {pairs[0].size} pairs, {capacity.size} centres")
     alloc = allocate(pairs[0], pairs[1], pairs[2], demand, capacity)
     by_district = rollup(alloc, district_of)
@@ -111,6 +105,30 @@ def run_capacity(opts: dict[str, Any], demand_opts: dict[str, Any], centers, dis
     block["centres"] = _records(centres)
     return CapacityRun(block=block, centres=centres, districts=by_district,
                        geometry=centers.geometry)
+
+
+def centre_capacity(centers, col: str) -> np.ndarray:
+    """Capacity per centre from its column, checked (errors name file, column and row)."""
+    from covplan.capacity import column_amounts
+
+    return column_amounts(centers, col, label=centers.attrs.get("source", "CENTERS"),
+                          rows=_lines(centers))
+
+
+def demand_pairs(opts: dict[str, Any], demand_opts: dict[str, Any], sites, districts, rule, *,
+                 weight_col: str | None):
+    """Demand, its (demand, site, cost) pairs with ``sites``, each demand row's district and
+    the ``model`` text, from --demand points or district weight x --demand-rate."""
+    rate = opts.get("demand_rate")
+    if demand_opts.get("demand") and rate is not None:
+        raise click.UsageError("give --demand FILE or --demand-rate R, not both: demand comes "
+                               "from points or from district weights")
+    if not demand_opts.get("demand") and rate is None:
+        raise click.UsageError("--capacity-col needs demand: --demand FILE (with "
+                               "--demand-weight-col) or --demand-rate R (with --weight-col)")
+    if rate is not None:
+        return _district_demand(districts, sites, rule, rate, weight_col)
+    return _point_demand(demand_opts, sites, districts, rule)
 
 
 def write_centres(run: CapacityRun, output: str, *, overwrite: bool) -> None:
