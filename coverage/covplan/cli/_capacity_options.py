@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
-import pandas as pd
 
 from covplan.cli.options import CovplanUsageError, _compose, info, resolve_dataset
+
+if TYPE_CHECKING:  # numpy and pandas are imported when a command runs (fast --help)
+    import numpy as np
+    import pandas as pd
 
 CAPACITY_KEYS = ("capacity_col", "demand_rate", "capacity_output")
 
@@ -133,6 +135,8 @@ def demand_pairs(opts: dict[str, Any], demand_opts: dict[str, Any], sites, distr
 
 def write_centres(run: CapacityRun, output: str, *, overwrite: bool) -> None:
     """``--capacity-output``: per-centre capacity, load and utilisation."""
+    import numpy as np
+
     from covplan.io import write_table
 
     frame: Any = run.centres
@@ -156,6 +160,8 @@ def district_columns(table: pd.DataFrame, run: CapacityRun) -> pd.DataFrame:
 
 
 def _point_demand(demand_opts: dict[str, Any], centers, districts, rule):
+    import numpy as np
+
     from covplan.capacity import column_amounts, district_of_points, pairs_for_rule
     from covplan.errors import InputError
     from covplan.io import read_points
@@ -184,6 +190,9 @@ def _point_demand(demand_opts: dict[str, Any], centers, districts, rule):
 
 
 def _district_demand(districts, centers, rule, rate: float, weight_col: str | None):
+    import numpy as np
+    import pandas as pd
+
     from covplan.capacity import column_amounts
 
     if not (np.isfinite(rate) and rate >= 0):
@@ -223,6 +232,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _plain(value: Any, percent: bool = False) -> Any:
+    import numpy as np
+
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (float, np.floating)):

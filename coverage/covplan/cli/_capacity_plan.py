@@ -4,19 +4,23 @@ with its JSON report and table."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
 
 from covplan.cli._capacity_options import _records, centre_capacity, demand_pairs
 from covplan.cli._report import num, pct, table
 from covplan.cli.options import CovplanUsageError, info
 
+if TYPE_CHECKING:
+    import numpy as np
+
 
 def candidate_capacity(candidates, value: str) -> np.ndarray:
     """``--candidate-capacity``: one number for every candidate, or a column of --candidates
     (checked: errors name the file, column and row)."""
+    import numpy as np
+
     from covplan.capacity import column_amounts
 
     try:
@@ -39,6 +43,7 @@ def run_capacity_plan(own: dict[str, Any], demand_opts: dict[str, Any], centers,
     plan's options (add, target, time_limit, exclude) and capacity_col, demand_rate,
     candidate_capacity."""
     import geopandas as gpd
+    import numpy as np
     import pandas as pd
 
     from covplan.capacity import expand
@@ -144,6 +149,8 @@ def render_capacity_plan(report: dict[str, Any]) -> str:
 
 
 def _amount(value: float) -> float | int:
+    import numpy as np
+
     return int(value) if np.isfinite(value) and value == int(value) else round(value, 6)
 
 
