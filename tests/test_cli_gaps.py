@@ -96,3 +96,44 @@ def test_xlsx_does_not_carry_the_save_time(runner, grid, tmp_path):
         assert runner.invoke(cli, ["gaps", *grid, "-o", str(path)]).exit_code == 0
         time.sleep(1.1)  # openpyxl stamps the time to the second
     assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_over_capacity_rows_follow_the_uncovered(runner, cap):
+    """fixtures/capacity README: presence rule, demand = pop x 0.1; 009 is covered (B) but
+    gets 10 of its 90, so it follows the seven uncovered districts with 80 unserved."""
+    import csv
+    import io
+
+    res = runner.invoke(cli, ["gaps", cap["districts"], cap["centres"], "--capacity-col", "cap",
+                              "--weight-col", "pop", "--demand-rate", "0.1", "-o", "-"])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert [(r["gap"], r["id"]) for r in rows] == [
+        *(("uncovered", f"00{i}") for i in range(8, 1, -1)), ("over capacity", "009")]
+    assert rows[-1]["rank"] == "8"
+    assert (rows[-1]["capacity_served"], rows[-1]["capacity_unserved_in_reach"]) == \
+        ("10.0", "80.0")
+
+
+def test_over_capacity_ranked_by_unserved(runner, cap, tmp_path):
+    """Both A and B over capacity: 001 (A, 30 places for 40) with 10 unserved in reach ranks
+    before 009 (B, 10 places for 15) with 5."""
+    import csv
+    import io
+
+    demand = tmp_path / "demand.csv"
+    demand.write_text("pid,latitude,longitude,requests\np1,0.55,0.5,20\np2,0.65,0.5,20\n"
+                      "p3,2.6,2.5,15\n", encoding="utf-8")
+    res = runner.invoke(cli, ["gaps", cap["districts"], cap["centres"], "--radius-km", "20",
+                              "--capacity-col", "cap", "--demand", str(demand),
+                              "--demand-weight-col", "requests", "-o", "-"])
+    assert res.exit_code == 0, res.output
+    over = [(r["id"], r["capacity_unserved_in_reach"])
+            for r in csv.DictReader(io.StringIO(res.stdout)) if r["gap"] == "over capacity"]
+    assert over == [("001", "10.0"), ("009", "5.0")]
+
+
+def test_demand_needs_capacity(runner, cap):
+    res = runner.invoke(cli, ["gaps", cap["districts"], cap["centres"], "--demand",
+                              cap["demand"], "-o", "-"])
+    assert res.exit_code == 2 and "--demand needs --capacity-col" in res.stderr

@@ -109,3 +109,38 @@ def test_plan_map_offline(runner, tmp_path):
     assert "L.markerClusterGroup" in html and "cdn.jsdelivr" not in html
     res = runner.invoke(cli, [*args[:-2], "--offline"])
     assert res.exit_code == 2 and "--map" in res.output
+
+
+def test_capacity_map_colours_served_and_utilisation(runner, cap, tmp_path):
+    """fixtures/capacity README (--demand-rate 0.1, presence): 001 fully served, 009 10 of 90
+    (11.1 %), the rest 0 %; A 33.3 % used, B full."""
+    import json
+    import re
+
+    out = tmp_path / "m.html"
+    res = runner.invoke(cli, ["map", cap["districts"], cap["centres"], "--capacity-col", "cap",
+                              "--weight-col", "pop", "--demand-rate", "0.1", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    block = re.search(r'<script type="application/json" id="[^"]+">\n(.*?)</script>', page,
+                      re.S)
+    payload = json.loads(block.group(1))
+    assert payload["heading"] == "Demand served within capacity"
+    labels = [c["label"] for c in payload["classes"]]
+    assert labels == ["under 50%", "50% to under 90%", "90% to under 100%", "100%",
+                      "no demand"]
+    by_id = dict(zip(payload["districts"]["id"], payload["districts"]["colour_class"],
+                     strict=True))
+    assert by_id["001"] == 3 and by_id["009"] == 0 and by_id["005"] == 0
+    centres = payload["centres"]
+    assert [t["label"] for t in centres["types"]] == [
+        "under 50% used", "50% to under 90% used", "90% to under 100% used", "full"]
+    assert centres["type"] == [0, 3]  # A 33 %, B full
+    assert "utilisation_pct" in centres["columns"]
+
+
+def test_served_colour_needs_capacity(runner, cap, tmp_path):
+    res = runner.invoke(cli, ["map", cap["districts"], cap["centres"], "--color-by", "served",
+                              "-o", str(tmp_path / "m.html")])
+    assert res.exit_code == 2
+    assert "--color-by served needs" in res.stderr and "--capacity-col" in res.stderr

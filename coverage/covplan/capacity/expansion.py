@@ -117,11 +117,12 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
     if cand.size != cap.size:
         raise InputError(f"candidate: {cand.size} values for {cap.size} sites")
     if (add is None) == (target_pct is None):
-        raise InputError("add, target_pct: give exactly one")
+        raise InputError("add, target_pct: give exactly one", params=("add", "target_pct"))
     if add is not None and add < 0:
-        raise InputError(f"add: {add}: give a number of sites >= 0")
+        raise InputError(f"add={add}: give a number of sites >= 0", params=("add",))
     if target_pct is not None and not 0 <= target_pct <= 100:
-        raise InputError(f"target_pct: {target_pct}: give a percentage from 0 to 100")
+        raise InputError(f"target_pct={target_pct}: give a percentage from 0 to 100",
+                         params=("target_pct",))
     if dem.sum() > 0 and cap.sum() <= 0:
         raise InputError("capacity: total capacity is 0; give at least one site a capacity")
 
@@ -140,8 +141,9 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
     need = None if target_pct is None else target_pct / 100.0 * float(dem.sum())
     if need is not None and served_with(cand_pos) < need * (1 - 1e-12):
         best = served_with(cand_pos)
-        raise InputError(f"target_pct: {target_pct:g}% is out of reach: opening every "
-                         f"candidate serves {100 * best / dem.sum():.4g}%")
+        raise InputError(f"target_pct={target_pct:g}: out of reach: opening every "
+                         f"candidate serves {100 * best / dem.sum():.4g}% of demand",
+                         params=("target_pct",))
     warm = _greedy(g_pairs, g_sites, g_dem, cap, cand, cand_pos, add=add, need=need,
                    served_with=served_with)
     greedy_served = served_with(np.asarray(warm, dtype=np.int64))

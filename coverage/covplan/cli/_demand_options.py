@@ -39,7 +39,7 @@ KM_DECIMALS = 3  # distances in outputs: km to the metre
 DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
                "demand_id_col", "demand_output", "engine", "scheduler", "demand_chunksize")
 
-demand_options = _compose(
+demand_point_options = _compose(
     click.option("--demand", default=None, metavar="FILE",
                  help="Demand points (CSV, GeoParquet file or folder, point layer, or "
                       "@india-pincodes): % of points within --radius-km of a centre."),
@@ -51,6 +51,10 @@ demand_options = _compose(
                  help="Demand longitude column [default: lon/lng/long/longitude/x]."),
     click.option("--demand-id-col", default=None, metavar="COL",
                  help="Demand ID column, copied as text to --demand-output."),
+)
+
+demand_options = _compose(
+    demand_point_options,
     click.option("--demand-output", default=None, metavar="FILE",
                  help="Write per-point results (covered, nearest centre, km, district) here: "
                       ".csv .geojson .gpkg .xlsx, or - for CSV on stdout."),

@@ -92,3 +92,30 @@ def breakdown_lines(data: dict[str, Any]) -> list[str]:
             rows.append(row)
         lines += ["", *table(rows, header)]
     return lines
+
+
+def capacity_lines(data: dict[str, Any]) -> list[str]:
+    """Demand served within capacities: overall, by group, by centre type."""
+    c = data.get("capacity")
+    if not c:
+        return []
+    status = "optimal" if c["status"] == "optimal" else f"{c['status']}, not proved optimal"
+    lines = ["", f"Capacity ({c['model']['capacity']}; demand {c['model']['demand']}): "
+                 f"served {num(c['served'])} of {num(c['demand'])} ({pct(c['served_pct'])}%), "
+                 f"{status}",
+             f"Unserved: {num(c['unserved'])}, of which within reach but over capacity: "
+             f"{num(c['unserved_in_reach'])}",
+             f"Centres at capacity: {c['centres_full']} of {len(c['centres'])}"]
+    groups = c.get("by_group") or []
+    if groups:
+        rows = [[g["group"], num(g["demand"]), num(g["served"]), num(g["unserved_in_reach"]),
+                 pct(g["served_pct"])] for g in groups]
+        lines += ["", *table(rows, ["group", "demand", "served", "over capacity",
+                                    "% served"])]
+    types = c.get("by_centre_type") or []
+    if types:
+        rows = [[t["type"] or "(none)", str(t["centres"]), num(t["capacity"]), num(t["load"]),
+                 pct(t["utilisation_pct"]), pct(t["pct_of_demand_served"])] for t in types]
+        lines += ["", *table(rows, ["type", "centres", "capacity", "load", "% utilised",
+                                    "% of demand"])]
+    return lines

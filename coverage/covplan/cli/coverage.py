@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import click
 
+from covplan.cli._capacity_options import (
+    capacity_options,
+    district_columns,
+    run_capacity,
+    split_capacity,
+    write_centres,
+)
 from covplan.cli._demand_options import demand_options, run_demand, split_demand
 from covplan.cli.options import (
     emit_json,
@@ -30,33 +37,41 @@ def format_for(fmt: str | None, output: str | None) -> str:
     return "table"
 
 
-def result_dict(result, demand=None) -> dict:
-    """The JSON contract, plus ``demand`` when demand points were assessed."""
+def result_dict(result, demand=None, capacity=None) -> dict:
+    """The JSON contract, plus ``demand`` when demand points were assessed and ``capacity``
+    when demand was allocated within capacities."""
     data = result.to_dict()
     if demand is not None:
         data["demand"] = demand.summary
         data["warnings"] = [*data.get("warnings", []), *demand.warnings]  # as stderr said
+    if capacity is not None:
+        data["capacity"] = capacity.block
     return data
 
 
-def render_table(result, demand=None) -> str:
-    from covplan.cli._report import breakdown_lines, demand_lines, summary_lines
+def render_table(result, demand=None, capacity=None) -> str:
+    from covplan.cli._report import breakdown_lines, capacity_lines, demand_lines, summary_lines
 
-    data = result_dict(result, demand) | {"rule_text": result.rule.describe()}
-    return "\n".join(summary_lines(data) + demand_lines(data) + breakdown_lines(data)) + "\n"
+    data = result_dict(result, demand, capacity) | {"rule_text": result.rule.describe()}
+    return "\n".join(summary_lines(data) + demand_lines(data) + breakdown_lines(data)
+                     + capacity_lines(data)) + "\n"
 
 
-def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=None) -> None:
+def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=None,
+                 capacity=None) -> None:
     """Write a coverage result as a table, JSON or per-district CSV."""
     if fmt == "json":
-        emit_json(result_dict(result, demand), output, overwrite)
+        emit_json(result_dict(result, demand, capacity), output, overwrite)
     elif fmt == "csv":
         from covplan.engine import district_table
         from covplan.io import write_table
 
-        write_table(district_table(result), output or "-", overwrite=overwrite)
+        table = district_table(result)
+        if capacity is not None:
+            table = district_columns(table, capacity)
+        write_table(table, output or "-", overwrite=overwrite)
     else:
-        emit_text(render_table(result, demand), output, overwrite)
+        emit_text(render_table(result, demand, capacity), output, overwrite)
 
 
 @click.command(short_help="How covered are we? % of districts (and weight) covered.")
@@ -67,6 +82,7 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
 @click.option("-o", "--output", default=None, help="Write here instead of stdout.")
 @overwrite_opt
 @demand_options
+@capacity_options
 @handle_errors
 def coverage(**kwargs) -> None:
     """Decide which districts are covered and report % of districts (and of weight),
@@ -81,14 +97,24 @@ def coverage(**kwargs) -> None:
       covplan coverage districts.gpkg centres.csv --group-col state --weight-col pop
       covplan coverage districts.geojson centres.csv --radius-km 25 --format json | jq .summary
       covplan coverage @india @india-sample --radius-km 25 --demand @india-pincodes
+      covplan coverage districts.gpkg centres.csv --radius-km 30 --capacity-col cap \\
+          --demand offices.csv --demand-weight-col requests --format json
+      covplan coverage districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
+          --capacity-col cap --type-col type
     """
     from covplan.engine import assess
 
     opts, own = split_inputs(kwargs)
     demand_opts = split_demand(own)
+    capacity_opts = split_capacity(own)
     districts, centers, rule = load_inputs(opts)
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
     log_warnings(result.warnings)
+    # capacity first: its input errors must stop the command before any file is written
+    capacity = run_capacity(capacity_opts, demand_opts, centers, districts, rule,
+                            type_col=opts.get("type_col"), weight_col=opts.get("weight_col"))
     demand = run_demand(demand_opts, centers, districts, rule, overwrite=own["overwrite"])
+    if capacity is not None and capacity_opts.get("capacity_output"):
+        write_centres(capacity, capacity_opts["capacity_output"], overwrite=own["overwrite"])
     write_result(result, format_for(own["fmt"], own["output"]), own["output"], own["overwrite"],
-                 demand)
+                 demand, capacity)

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import click
 
+from covplan.cli._capacity_options import (
+    capacity_options,
+    district_columns,
+    run_capacity,
+    split_capacity,
+    write_centres,
+)
+from covplan.cli._demand_options import demand_point_options, split_demand
 from covplan.cli.options import (
     emit_text,
     handle_errors,
@@ -15,9 +23,26 @@ from covplan.cli.options import (
 )
 
 
-def gap_table(result):
-    """Uncovered districts, ranked: weight descending, then nearest centre farthest first."""
+def gap_table(result, capacity=None):
+    """Uncovered districts, ranked: weight descending, then nearest centre farthest first.
+
+    With a capacity allocation, then the covered districts over capacity (demand within
+    reach left unserved), ranked by that unserved demand (descending, then id); a ``gap``
+    column says which kind each row is, and the ``capacity_*`` columns give the figures.
+    """
+    import pandas as pd
+
     gaps = result.gaps()
+    if capacity is not None:
+        over = result.districts[result.districts["covered"]]
+        over = district_columns(over, capacity)
+        over = over[over["capacity_unserved_in_reach"] > 0]
+        over = over.sort_values(["capacity_unserved_in_reach", "id"], ascending=[False, True],
+                                kind="stable")
+        gaps = district_columns(gaps, capacity)
+        gaps.insert(0, "gap", "uncovered")
+        over.insert(0, "gap", "over capacity")
+        gaps = pd.concat([gaps, over], ignore_index=True)
     gaps.insert(0, "rank", range(1, len(gaps) + 1))
     gaps["nearest_km"] = gaps["nearest_km"].round(3)
     if not result.weighted:
@@ -31,10 +56,15 @@ def gap_table(result):
               help="Output file: .csv, .geojson, .gpkg or .xlsx; '-' writes CSV to stdout "
                    "[default: a table on stdout].")
 @overwrite_opt
+@demand_point_options
+@capacity_options
 @handle_errors
 def gaps(**kwargs) -> None:
     """List the uncovered districts, ranked by weight (descending) then by distance to the
     nearest centre (farthest first), with that centre and its distance.
+
+    With --capacity-col (and demand: --demand points or --demand-rate), the covered
+    districts over capacity follow, ranked by their demand within reach left unserved.
 
     Text cells that a spreadsheet would run as a formula (starting with = + - @) are
     prefixed with ' in CSV and XLSX.
@@ -45,15 +75,28 @@ def gaps(**kwargs) -> None:
       covplan gaps @india @india-sample -o gaps.xlsx
       covplan gaps districts.gpkg centres.csv --weight-col pop -o gaps.gpkg
       covplan gaps districts.gpkg centres.csv --radius-km 25 -o - | head
+      covplan gaps districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
+          --capacity-col cap -o gaps.csv
     """
     from covplan.engine import assess
     from covplan.io import write_table
 
     opts, own = split_inputs(kwargs)
+    demand_opts = split_demand(own)
+    capacity_opts = split_capacity(own)
     districts, centers, rule = load_inputs(opts)
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
     log_warnings(result.warnings)
-    table = gap_table(result)
+    if capacity_opts.get("capacity_col") is None:
+        for key in ("demand", "demand_weight_col"):
+            if demand_opts.get(key):
+                raise click.UsageError(f"--{key.replace('_', '-')} needs --capacity-col COL "
+                                       "in gaps (over-capacity districts)")
+    capacity = run_capacity(capacity_opts, demand_opts, centers, districts, rule,
+                            type_col=opts.get("type_col"), weight_col=opts.get("weight_col"))
+    table = gap_table(result, capacity)
+    if capacity is not None and capacity_opts.get("capacity_output"):
+        write_centres(capacity, capacity_opts["capacity_output"], overwrite=own["overwrite"])
     if own["output"] is None:
         emit_text(render_gaps(table), None, False)
     else:

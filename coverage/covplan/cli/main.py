@@ -26,6 +26,7 @@ COMMANDS = {
     "plan": "covplan.cli.plan:plan",
     "compare": "covplan.cli.compare:compare",
     "isochrones": "covplan.cli.isochrones:isochrones",
+    "access": "covplan.cli.access:access",
 }
 
 

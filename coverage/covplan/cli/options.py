@@ -45,7 +45,8 @@ class CovplanFailure(click.ClickException):
 # keyword arguments of commands that name files they read, and files they write
 INPUT_PATH_KEYS = ("boundaries", "centers", "candidates", "demand", "a", "b", "boundaries_path",
                    "baseline", "rules")
-OUTPUT_PATH_KEYS = ("output", "png", "map_path", "demand_output", "junit")
+OUTPUT_PATH_KEYS = ("output", "png", "map_path", "demand_output", "junit", "capacity_output",
+                    "districts_output")
 
 
 def _input_paths(kwargs: dict[str, Any]) -> list[str]:

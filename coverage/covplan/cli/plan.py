@@ -7,8 +7,11 @@ from typing import Any
 
 import click
 
+from covplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
+from covplan.cli._demand_options import demand_point_options, split_demand
 from covplan.cli._report import num, pct, table
 from covplan.cli.options import (
+    CovplanUsageError,
     Progress,
     emit_json,
     emit_text,
@@ -133,6 +136,12 @@ class _PlanProgress:
 @click.option("--candidates", default=None, metavar="FILE",
               help="Candidate sites (CSV/XLSX with lat/lon, or a point layer) "
                    "[default: one point inside each uncovered district].")
+@click.option("--candidate-capacity", default=None, metavar="N|COL",
+              help="With --capacity-col: the capacity of a new site, one number or a column "
+                   "of --candidates.")
+@capacity_col_opt
+@demand_rate_opt
+@demand_point_options
 @click.option("--candidate-name-col", default=None,
               help="Name column of --candidates [default: name/...].")
 @click.option("--exclude", multiple=True, metavar="ID|NAME",
@@ -179,10 +188,29 @@ def plan(**kwargs: Any) -> None:
       covplan plan @india @india-post-ho --radius-km 30 --candidates pins.csv --add 25
       covplan plan districts.gpkg centres.csv --weight-col pop --target 95 --format json
       covplan plan districts.gpkg centres.csv --add 5 -o plan.csv --map maps/plan.html
+      covplan plan districts.gpkg centres.csv --radius-km 30 --capacity-col cap \\
+          --demand offices.csv --candidates sites.csv --candidate-capacity 500 --add 25
+
+    With --capacity-col (and demand: --demand points or district --weight-col x
+    --demand-rate), new sites are chosen to serve the most demand within capacities
+    (capacitated maximal covering, HiGHS, warm-started from a greedy; --target P is then
+    P% of demand served); the report gives demand served before and after, the gap, and
+    each new site's load.
     """
     from covplan.planning import PlanRequest
 
     opts, own = split_inputs(kwargs)
+    demand_opts = split_demand(own)
+    cap_opts = {"capacity_col": own.pop("capacity_col"), "demand_rate": own.pop("demand_rate")}
+    candidate_capacity = own.pop("candidate_capacity")
+    if cap_opts["capacity_col"] is None:
+        for flag, value in (("--candidate-capacity", candidate_capacity),
+                            ("--demand-rate", cap_opts["demand_rate"]),
+                            ("--demand", demand_opts.get("demand"))):
+            if value is not None:
+                raise CovplanUsageError(f"{flag} needs --capacity-col COL")
+    elif own["map_path"] is not None:
+        raise CovplanUsageError("--map is not available with --capacity-col yet")
     # validated before any file is read; the library names parameters, handle_errors flags
     request = PlanRequest(add=own["add"], target=own["target"], method=own["method"],
                           time_limit=own["time_limit"], objective=own["objective"])
@@ -209,6 +237,11 @@ def plan(**kwargs: Any) -> None:
                                  or columns.get("name_col"), what="candidate sites")
         name_as_given(candidates, own["candidates"])
         log_warnings(list(candidates.attrs.get("warnings", [])))
+    if cap_opts["capacity_col"] is not None:
+        _capacity_plan(opts, demand_opts, own | cap_opts | {"candidate_capacity":
+                                                            candidate_capacity},
+                       centers, candidates, districts, rule, site_file=site_file, fmt=fmt)
+        return
     progress = _PlanProgress()
     try:
         run = run_plan(districts, centers, rule, add=request.add, target=request.target,
@@ -240,3 +273,31 @@ def plan(**kwargs: Any) -> None:
         m = coverage_map(run.after, sites=run.sites, before=run.before, offline=own["offline"],
                          title=f"Plan: {n} new site{'s' if n != 1 else ''}")
         write_map(m, own["map_path"], overwrite=own["overwrite"])
+
+
+def _capacity_plan(opts: dict[str, Any], demand_opts: dict[str, Any], own: dict[str, Any],
+                   centers, candidates, districts, rule, *, site_file: bool, fmt: str) -> None:
+    """plan --capacity-col: the capacitated expansion, reported and written."""
+    from covplan.cli._capacity_plan import render_capacity_plan, run_capacity_plan
+
+    progress = _PlanProgress()
+    try:
+        report, sites = run_capacity_plan(
+            own, demand_opts, centers, candidates, districts, rule,
+            weight_col=opts.get("weight_col"),
+            progress=lambda event: progress({"phase": "exact", **event}))
+    finally:
+        progress.close()
+    if report["status"] == "interrupted":
+        click.echo("covplan: warning: interrupted; this is the best plan found so far",
+                   err=True)
+    output = own["output"]
+    if site_file:
+        from covplan.io import write_table
+
+        write_table(sites, output, overwrite=own["overwrite"])
+    if fmt == "json":
+        emit_json(report, None if site_file else output, own["overwrite"])
+    else:
+        emit_text(render_capacity_plan(report), None if site_file else output,
+                  own["overwrite"])

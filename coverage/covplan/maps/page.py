@@ -223,7 +223,9 @@ def coverage_map(
         Shown on top of the map and as the page title.
     color_by
         ``"status"`` (covered / gap), ``"centers"`` (centres inside, classed) or
-        ``"per-weight"`` (centres per 100,000 of weight, classed; needs a weight).
+        ``"per-weight"`` (centres per 100,000 of weight, classed; needs a weight) or
+        ``"served"`` (% of demand served within capacities, classed; needs the districts'
+        ``capacity_served_pct``, as ``covplan map --capacity-col`` adds).
     show_radius
         Draw a ring of the rule's radius around every centre (radius rules only).
     offline
@@ -294,7 +296,8 @@ def coverage_map(
         return layer
 
     layer_name = {"status": "Districts: coverage", "centers": "Districts: centres inside",
-                  "per-weight": f"Districts: centres per {_PER_WEIGHT:,} weight"}[color_by]
+                  "per-weight": f"Districts: centres per {_PER_WEIGHT:,} weight",
+                  "served": "Districts: demand served"}[color_by]
     refs: dict[str, Any] = {}
     if before is not None:
         refs["before"] = group("Before: districts", show=False, overlay=False)

@@ -20,7 +20,10 @@ from covplan.maps import palette
 from covplan.maps.geometry import _decimals, _Encoded, _simplify_coverage
 
 #: Ways to colour the districts.
-COLOR_BY = ("status", "centers", "per-weight")
+COLOR_BY = ("status", "centers", "per-weight", "served")
+#: Served colouring: % of a district's demand served within capacities (lower bound, label).
+_SERVED_BINS = ((0.0, "under 50%"), (50.0, "50% to under 90%"), (90.0, "90% to under 100%"),
+                (100.0, "100%"))
 
 _PER_WEIGHT = 100_000  # per-weight colouring: centres per 100,000 of weight (e.g. people)
 _CENTRE_BINS = ((0, 0, "0"), (1, 1, "1"), (2, 4, "2–4"), (5, 9, "5–9"), (10, None, "10+"))
@@ -184,7 +187,27 @@ def _classes(districts: Any, color_by: str) -> tuple[list[int], list[ColourClass
             else:
                 rate_class.append(1 + sum(1 for e in edges[1:] if r > e))
         return rate_class, rates, f"Centres per {_PER_WEIGHT:,} weight"
+    if color_by == "served":
+        return _served_classes(districts)
     raise InputError(f"unknown colour scheme {color_by!r}; use one of: {', '.join(COLOR_BY)}")
+
+
+def _served_classes(districts: Any) -> tuple[list[int], list[ColourClass], str]:
+    """Classes of ``capacity_served_pct`` (a capacity allocation's served %; missing: no
+    demand): light to dark as more is served, grey for no demand."""
+    if "capacity_served_pct" not in districts.columns:
+        raise InputError("color_by=served needs the districts' capacity_served_pct (a "
+                         "capacity allocation: capacity_col)", params=("color_by",
+                                                                       "capacity_col"))
+    served: list[ColourClass] = [
+        {"label": html.escape(label), "color": colour}
+        for (_, label), colour in zip(_SERVED_BINS, palette.SEQUENTIAL[1:], strict=True)]
+    served.append({"label": "no demand", "color": palette.NODATA})
+    pct = np.asarray(districts["capacity_served_pct"], dtype=float)
+    cls = [len(served) - 1 if np.isnan(v)
+           else max(i for i, (low, _) in enumerate(_SERVED_BINS) if v >= low - 1e-9)
+           for v in pct]
+    return cls, served, "Demand served within capacity"
 
 
 def _table(frame: Any, skip: tuple[str, ...]
@@ -219,6 +242,10 @@ def _points(frame: Any, *, type_col: str | None) -> PointLayer:
     if type_col is not None:
         raw = [_text(v) or "(none)" for v in frame[type_col].tolist()]
         types = sorted(set(raw))
+        categories = getattr(getattr(frame[type_col], "cat", None), "categories", None)
+        if categories is not None:  # an ordered scale (e.g. utilisation): keep its order
+            types = [t for t in (_text(c) for c in categories) if t is not None]
+            types += sorted(set(raw) - set(types))
         index = {t: i for i, t in enumerate(types)}
         tidx = [index[t] for t in raw]
     columns, dictionaries, data = _table(frame, skip=(frame.geometry.name,))
