@@ -119,3 +119,141 @@ def capacity_lines(data: dict[str, Any]) -> list[str]:
         lines += ["", *table(rows, ["type", "centres", "capacity", "load", "% utilised",
                                     "% of demand"])]
     return lines
+
+
+def result_dict(result, demand=None, capacity=None) -> dict:
+    """The JSON contract, plus ``demand`` when demand points were assessed and ``capacity``
+    when demand was allocated within capacities."""
+    data = result.to_dict()
+    if demand is not None:
+        data["demand"] = demand.summary
+        data["warnings"] = [*data.get("warnings", []), *demand.warnings]  # as stderr said
+    if capacity is not None:
+        data["capacity"] = capacity.block
+    return data
+
+
+def render_table(result, demand=None, capacity=None) -> str:
+    from covplan.cli._report import breakdown_lines, capacity_lines, demand_lines, summary_lines
+
+    data = result_dict(result, demand, capacity) | {"rule_text": result.rule.describe()}
+    return "\n".join(summary_lines(data) + demand_lines(data) + breakdown_lines(data)
+                     + capacity_lines(data)) + "\n"
+
+
+def gap_table(result, capacity=None):
+    """Uncovered districts, ranked: weight descending, then nearest centre farthest first.
+
+    With a capacity allocation, then the covered districts over capacity (demand within
+    reach left unserved), ranked by that unserved demand (descending, then id); a ``gap``
+    column says which kind each row is, and the ``capacity_*`` columns give the figures.
+    """
+    import pandas as pd
+
+    from covplan.cli._capacity_options import district_columns
+
+    gaps = result.gaps()
+    if capacity is not None:
+        over = result.districts[result.districts["covered"]]
+        over = district_columns(over, capacity)
+        over = over[over["capacity_unserved_in_reach"] > 0]
+        over = over.sort_values(["capacity_unserved_in_reach", "id"], ascending=[False, True],
+                                kind="stable")
+        gaps = district_columns(gaps, capacity)
+        gaps.insert(0, "gap", "uncovered")
+        over.insert(0, "gap", "over capacity")
+        gaps = pd.concat([gaps, over], ignore_index=True)
+    gaps.insert(0, "rank", range(1, len(gaps) + 1))
+    gaps["nearest_km"] = gaps["nearest_km"].round(3)
+    if not result.weighted:
+        gaps = gaps.drop(columns="weight")
+    return gaps.drop(columns="covered")
+
+
+def render_gaps(table) -> str:
+    """The ranked gap list as an aligned text table for people."""
+    from covplan.cli._report import num
+    from covplan.cli._report import table as text_table
+
+    if len(table) == 0:
+        return "No gaps: every district is covered.\n"
+    table = table.drop(columns=[c for c in ("geometry",) if c in table.columns])
+    header = [str(c) for c in table.columns]
+    rows = [["-" if _missing(v) else (num(v) if c == "weight" else
+                                     f"{v:.3f}" if c == "nearest_km" else str(v))
+             for c, v in zip(header, row, strict=True)]
+            for row in table.itertuples(index=False)]
+    return "\n".join(text_table(rows, header)) + "\n"
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+_COVERS_SHOWN = 8
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{pct(v)}%"
+
+
+def _status_text(report: dict[str, Any]) -> str:
+    status, gap = report["status"], report["optimality_gap"]
+    if status == "optimal":
+        return f"{report['method']}, proved optimal"
+    if status == "heuristic":
+        return "greedy, no optimality proof"
+    gap_text = "unknown gap" if gap is None else f"optimality gap {100 * gap:.2f}%"
+    if status == "interrupted":
+        return f"INTERRUPTED: best plan so far ({report['method']}, {gap_text})"
+    return f"time limit reached: best plan found ({report['method']}, {gap_text})"
+
+
+def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str:
+    """The plan as text for people: before/after, then the sites in rank order."""
+    b, a = report["before"], report["after"]
+    n_sites = len(report["sites"])
+    lines = [
+        f"Plan: {n_sites} new site{'s' if n_sites != 1 else ''} ({_status_text(report)})",
+        *(note[0].upper() + note[1:] + "." for note in report["notes"]),
+        f"Districts covered: {b['covered']} of {b['districts']} ({_pct(b['percent'])}) -> "
+        f"{a['covered']} of {a['districts']} ({_pct(a['percent'])})",
+    ]
+    if b["weight_total"] is not None:
+        lines.append(
+            f"Weight covered ({weight_col or 'weight'}): {num(b['weight_covered'])} "
+            f"({_pct(b['weight_percent'])}) -> {num(a['weight_covered'])} "
+            f"({_pct(a['weight_percent'])}) of {num(a['weight_total'])}"
+        )
+    target = report["request"]["target"]
+    if target is not None:
+        best = report["best_reachable"]
+        if report["target_reached"]:
+            lines.append(f"Target {target:g}% reached with {n_sites} site(s).")
+        else:
+            fig = (f"{_pct(best['weight_percent'])} of weight"
+                   if report["objective"] == "weight" else f"{_pct(best['percent'])} of districts")
+            lines.append(
+                f"Target {target:g}% cannot be reached with these candidates: the best "
+                f"reachable is {fig} ({best['districts']} districts), which these sites give."
+            )
+    if report["sites"]:
+        weighted = b["weight_total"] is not None
+        header = ["rank", "site", "lat", "lon", "+districts"]
+        if weighted:
+            header.append("+weight")
+        header.append("newly covers")
+        rows = []
+        for s in report["sites"]:
+            covers = s["covers"][:_COVERS_SHOWN]
+            more = len(s["covers"]) - len(covers)
+            row = [str(s["rank"]), s["name"], f"{s['lat']:.5f}", f"{s['lon']:.5f}",
+                   str(s["gain_districts"])]
+            if weighted:
+                row.append(num(s["gain_weight"]))
+            named = [f"{i} {n}" if n and n != i else i
+                     for i, n in zip(covers, s["covers_names"], strict=False)]
+            row.append(", ".join(named) + (f" … (+{more})" if more > 0 else ""))
+            rows.append(row)
+        lines += ["", *table(rows, header, align="rl" + "r" * (len(header) - 3) + "l")]
+    return "\n".join(lines) + "\n"

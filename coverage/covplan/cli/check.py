@@ -150,8 +150,8 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
       covplan check districts.gpkg centres.csv --expect expected.json
     """
     from covplan import checks, ci
-    from covplan.cli.compare import _load_json
-    from covplan.cli.coverage import render_table, result_dict
+    from covplan.cli._report import render_table, result_dict
+    from covplan.cli.options import _load_json
     from covplan.engine import assess
 
     opts, own = split_inputs(kwargs)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -11,6 +9,7 @@ import click
 from covplan.cli._report import table
 from covplan.cli.options import (
     CovplanUsageError,
+    _load_json,
     boundary_options,
     center_options,
     configure_logging,
@@ -25,24 +24,6 @@ from covplan.cli.options import (
 )
 
 FORMATS = ("table", "json", "csv")
-
-
-def _load_json(path: str, label: str) -> dict[str, Any]:
-    p = Path(path)
-    if not p.exists():
-        raise CovplanUsageError(f"{p}: no such file ({label}); check the path")
-    try:
-        data = json.loads(p.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CovplanUsageError(f"{p}: not readable JSON ({str(exc).splitlines()[0]}); give "
-                                "the output of covplan coverage --format json") from None
-    except RecursionError:
-        raise CovplanUsageError(f"{p}: JSON nested too deeply to be a coverage result; give "
-                                "the output of covplan coverage --format json") from None
-    if not isinstance(data, dict):
-        raise CovplanUsageError(f"{p}: not a coverage result; give the output of "
-                                "covplan coverage --format json")
-    return data
 
 
 def _result(path: str, label: str, opts: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from covplan.cli._capacity_options import (
     write_centres,
 )
 from covplan.cli._demand_options import demand_options, run_demand, split_demand
+from covplan.cli._report import render_table, result_dict
 from covplan.cli.options import (
     emit_json,
     emit_text,
@@ -35,26 +36,6 @@ def format_for(fmt: str | None, output: str | None) -> str:
         if suffix in ("json", "csv"):
             return suffix
     return "table"
-
-
-def result_dict(result, demand=None, capacity=None) -> dict:
-    """The JSON contract, plus ``demand`` when demand points were assessed and ``capacity``
-    when demand was allocated within capacities."""
-    data = result.to_dict()
-    if demand is not None:
-        data["demand"] = demand.summary
-        data["warnings"] = [*data.get("warnings", []), *demand.warnings]  # as stderr said
-    if capacity is not None:
-        data["capacity"] = capacity.block
-    return data
-
-
-def render_table(result, demand=None, capacity=None) -> str:
-    from covplan.cli._report import breakdown_lines, capacity_lines, demand_lines, summary_lines
-
-    data = result_dict(result, demand, capacity) | {"rule_text": result.rule.describe()}
-    return "\n".join(summary_lines(data) + demand_lines(data) + breakdown_lines(data)
-                     + capacity_lines(data)) + "\n"
 
 
 def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=None,

@@ -85,10 +85,8 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
       covplan demo --out /tmp/demo --overwrite
       covplan demo --roads india-latest.osm.pbf --travel-minutes 60
     """
-    from covplan.cli._report import summary_lines
-    from covplan.cli.coverage import render_table, result_dict
-    from covplan.cli.gaps import gap_table
-    from covplan.cli.map import run_map
+    from covplan.cli._maps import run_map
+    from covplan.cli._report import gap_table, render_plan, render_table, result_dict, summary_lines
     from covplan.cli.options import (
         configure_logging,
         emit_json,
@@ -96,7 +94,6 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
         name_as_given,
         resolve_dataset,
     )
-    from covplan.cli.plan import render_plan
     from covplan.demand import demand_coverage
     from covplan.engine import Rule, assess
     from covplan.io import active_outputs, read_boundaries, read_points, write_table

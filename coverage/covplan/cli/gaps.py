@@ -6,12 +6,12 @@ import click
 
 from covplan.cli._capacity_options import (
     capacity_options,
-    district_columns,
     run_capacity,
     split_capacity,
     write_centres,
 )
 from covplan.cli._demand_options import demand_point_options, split_demand
+from covplan.cli._report import gap_table, render_gaps
 from covplan.cli.options import (
     emit_text,
     handle_errors,
@@ -21,33 +21,6 @@ from covplan.cli.options import (
     overwrite_opt,
     split_inputs,
 )
-
-
-def gap_table(result, capacity=None):
-    """Uncovered districts, ranked: weight descending, then nearest centre farthest first.
-
-    With a capacity allocation, then the covered districts over capacity (demand within
-    reach left unserved), ranked by that unserved demand (descending, then id); a ``gap``
-    column says which kind each row is, and the ``capacity_*`` columns give the figures.
-    """
-    import pandas as pd
-
-    gaps = result.gaps()
-    if capacity is not None:
-        over = result.districts[result.districts["covered"]]
-        over = district_columns(over, capacity)
-        over = over[over["capacity_unserved_in_reach"] > 0]
-        over = over.sort_values(["capacity_unserved_in_reach", "id"], ascending=[False, True],
-                                kind="stable")
-        gaps = district_columns(gaps, capacity)
-        gaps.insert(0, "gap", "uncovered")
-        over.insert(0, "gap", "over capacity")
-        gaps = pd.concat([gaps, over], ignore_index=True)
-    gaps.insert(0, "rank", range(1, len(gaps) + 1))
-    gaps["nearest_km"] = gaps["nearest_km"].round(3)
-    if not result.weighted:
-        gaps = gaps.drop(columns="weight")
-    return gaps.drop(columns="covered")
 
 
 @click.command(short_help="Where are the gaps? Ranked list of uncovered districts.")
@@ -103,21 +76,3 @@ def gaps(**kwargs) -> None:
         write_table(table, own["output"], overwrite=own["overwrite"])
 
 
-def render_gaps(table) -> str:
-    """The ranked gap list as an aligned text table for people."""
-    from covplan.cli._report import num
-    from covplan.cli._report import table as text_table
-
-    if len(table) == 0:
-        return "No gaps: every district is covered.\n"
-    table = table.drop(columns=[c for c in ("geometry",) if c in table.columns])
-    header = [str(c) for c in table.columns]
-    rows = [["-" if _missing(v) else (num(v) if c == "weight" else
-                                     f"{v:.3f}" if c == "nearest_km" else str(v))
-             for c, v in zip(header, row, strict=True)]
-            for row in table.itertuples(index=False)]
-    return "\n".join(text_table(rows, header)) + "\n"
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and value != value)

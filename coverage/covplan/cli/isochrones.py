@@ -14,31 +14,10 @@ from covplan.cli.options import (
     info,
     log_warnings,
     overwrite_opt,
+    parse_minutes,
     road_options,
     verbosity_opt,
 )
-
-
-def parse_minutes(value: str | None, flag: str = "--minutes") -> list[float] | None:
-    """``"15,30,60"`` -> ``[15.0, 30.0, 60.0]`` (sorted, unique); a one-line error naming
-    ``flag`` when a part is not a number of minutes > 0."""
-    import math
-
-    if value is None:
-        return None
-    bands = []
-    for part in value.split(","):
-        try:
-            minutes = float(part.strip())
-        except ValueError:
-            raise click.BadParameter(f"{value!r}: {part.strip()!r} is not a number; give "
-                                     "minutes > 0 separated by commas, e.g. 15,30,60",
-                                     param_hint=flag) from None
-        if not (math.isfinite(minutes) and minutes > 0):
-            raise click.BadParameter(f"{value!r}: {part.strip()} is not a travel time > 0 "
-                                     "minutes", param_hint=flag)
-        bands.append(minutes)
-    return sorted(set(bands))
 
 
 def _minutes(ctx: click.Context, param: click.Parameter, value: str | None

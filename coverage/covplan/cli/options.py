@@ -25,6 +25,7 @@ import math
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -412,3 +413,43 @@ def emit_text(text: str, output: str | None, overwrite: bool) -> None:
 
     with atomic_output(output or "-", overwrite=overwrite) as tmp:
         tmp.write_text(as_given(text), encoding="utf-8")
+
+
+def parse_minutes(value: str | None, flag: str = "--minutes") -> list[float] | None:
+    """``"15,30,60"`` -> ``[15.0, 30.0, 60.0]`` (sorted, unique); a one-line error naming
+    ``flag`` when a part is not a number of minutes > 0."""
+    import math
+
+    if value is None:
+        return None
+    bands = []
+    for part in value.split(","):
+        try:
+            minutes = float(part.strip())
+        except ValueError:
+            raise click.BadParameter(f"{value!r}: {part.strip()!r} is not a number; give "
+                                     "minutes > 0 separated by commas, e.g. 15,30,60",
+                                     param_hint=flag) from None
+        if not (math.isfinite(minutes) and minutes > 0):
+            raise click.BadParameter(f"{value!r}: {part.strip()} is not a travel time > 0 "
+                                     "minutes", param_hint=flag)
+        bands.append(minutes)
+    return sorted(set(bands))
+
+
+def _load_json(path: str, label: str) -> dict[str, Any]:
+    p = Path(path)
+    if not p.exists():
+        raise CovplanUsageError(f"{p}: no such file ({label}); check the path")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CovplanUsageError(f"{p}: not readable JSON ({str(exc).splitlines()[0]}); give "
+                                "the output of covplan coverage --format json") from None
+    except RecursionError:
+        raise CovplanUsageError(f"{p}: JSON nested too deeply to be a coverage result; give "
+                                "the output of covplan coverage --format json") from None
+    if not isinstance(data, dict):
+        raise CovplanUsageError(f"{p}: not a coverage result; give the output of "
+                                "covplan coverage --format json")
+    return data

@@ -9,7 +9,7 @@ import click
 
 from covplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
 from covplan.cli._demand_options import demand_point_options, split_demand
-from covplan.cli._report import num, pct, table
+from covplan.cli._report import render_plan
 from covplan.cli.options import (
     CovplanUsageError,
     Progress,
@@ -24,74 +24,6 @@ from covplan.cli.options import (
     resolve_dataset,
     split_inputs,
 )
-
-_COVERS_SHOWN = 8
-
-
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{pct(v)}%"
-
-
-def _status_text(report: dict[str, Any]) -> str:
-    status, gap = report["status"], report["optimality_gap"]
-    if status == "optimal":
-        return f"{report['method']}, proved optimal"
-    if status == "heuristic":
-        return "greedy, no optimality proof"
-    gap_text = "unknown gap" if gap is None else f"optimality gap {100 * gap:.2f}%"
-    if status == "interrupted":
-        return f"INTERRUPTED: best plan so far ({report['method']}, {gap_text})"
-    return f"time limit reached: best plan found ({report['method']}, {gap_text})"
-
-
-def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str:
-    """The plan as text for people: before/after, then the sites in rank order."""
-    b, a = report["before"], report["after"]
-    n_sites = len(report["sites"])
-    lines = [
-        f"Plan: {n_sites} new site{'s' if n_sites != 1 else ''} ({_status_text(report)})",
-        *(note[0].upper() + note[1:] + "." for note in report["notes"]),
-        f"Districts covered: {b['covered']} of {b['districts']} ({_pct(b['percent'])}) -> "
-        f"{a['covered']} of {a['districts']} ({_pct(a['percent'])})",
-    ]
-    if b["weight_total"] is not None:
-        lines.append(
-            f"Weight covered ({weight_col or 'weight'}): {num(b['weight_covered'])} "
-            f"({_pct(b['weight_percent'])}) -> {num(a['weight_covered'])} "
-            f"({_pct(a['weight_percent'])}) of {num(a['weight_total'])}"
-        )
-    target = report["request"]["target"]
-    if target is not None:
-        best = report["best_reachable"]
-        if report["target_reached"]:
-            lines.append(f"Target {target:g}% reached with {n_sites} site(s).")
-        else:
-            fig = (f"{_pct(best['weight_percent'])} of weight"
-                   if report["objective"] == "weight" else f"{_pct(best['percent'])} of districts")
-            lines.append(
-                f"Target {target:g}% cannot be reached with these candidates: the best "
-                f"reachable is {fig} ({best['districts']} districts), which these sites give."
-            )
-    if report["sites"]:
-        weighted = b["weight_total"] is not None
-        header = ["rank", "site", "lat", "lon", "+districts"]
-        if weighted:
-            header.append("+weight")
-        header.append("newly covers")
-        rows = []
-        for s in report["sites"]:
-            covers = s["covers"][:_COVERS_SHOWN]
-            more = len(s["covers"]) - len(covers)
-            row = [str(s["rank"]), s["name"], f"{s['lat']:.5f}", f"{s['lon']:.5f}",
-                   str(s["gain_districts"])]
-            if weighted:
-                row.append(num(s["gain_weight"]))
-            named = [f"{i} {n}" if n and n != i else i
-                     for i, n in zip(covers, s["covers_names"], strict=False)]
-            row.append(", ".join(named) + (f" … (+{more})" if more > 0 else ""))
-            rows.append(row)
-        lines += ["", *table(rows, header, align="rl" + "r" * (len(header) - 3) + "l")]
-    return "\n".join(lines) + "\n"
 
 
 class _PlanProgress:
