@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyproj
 import shapely
-from scipy.spatial import cKDTree
 
 from covplan.geodesy.points import CentreIndex, distinct
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 __all__ = ["EARTH_RADIUS_M", "geodesic_m", "nearest_to_polygons", "polygons_within"]
 
@@ -40,6 +43,9 @@ _HALF_SEG = np.radians(SEGMENT_DEG) / 2 * 1.05
 _BAND = (1 + SPHERE_SLACK) / (1 - SPHERE_SLACK)
 # (vertex, point) pairs the sphere filter may hold before the exact bounds take over
 _MAX_SPHERE_PAIRS = 2_000_000
+# (vertex, point) pairs up to which the filter compares all of them instead of building a tree
+_BRUTE_PAIRS = 4_000_000
+_TOL_ARC = 1e-7  # its slack on a sphere arc (0.6 m), see _brute_candidates
 _POINT_CHUNK = 20_000  # points per KD-tree pass in polygons_within (bounds memory)
 _GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -201,33 +207,10 @@ def nearest_to_polygons(polygons, points, *, inside: tuple[np.ndarray, np.ndarra
     boundary = _Boundary.of(polys[todo])
     lon, lat = shapely.get_x(pts), shapely.get_y(pts)
     pt_xyz = _unit(lon, lat)
-    tree = cKDTree(pt_xyz)
-    k = min(4, len(pts))
-    chord, near = tree.query(boundary.xyz, k=k)
-    chord, near = chord.reshape(len(chord), k), near.reshape(len(near), k)
-    arc = _arc(chord)
-    best = np.full(len(todo), np.inf)
-    np.minimum.at(best, boundary.owner, arc[:, 0])
-    # every point that could be nearest to the true boundary point lies within this arc
-    limit = best * _BAND + _HALF_SEG
-    vlimit = limit[boundary.owner]
-    keep = arc <= vlimit[:, None]
-    pair_poly = np.repeat(boundary.owner, k)[keep.ravel()]
-    pair_pt = near.ravel()[keep.ravel()]
-    full = np.flatnonzero(keep[:, -1])  # k neighbours all inside the limit: ask for all
-    if len(full) and k < len(pts):
-        reach = _chord(vlimit[full])
-        if tree.query_ball_point(boundary.xyz[full], reach, return_length=True).sum() \
-                > _MAX_SPHERE_PAIRS:
-            # far centres: the sphere's margin holds too many; the exact bounds do not
-            pair_poly, pair_pt = _exact_candidates(boundary, lat, lon, len(todo))
-            full = full[:0]
-    if len(full) and k < len(pts):
-        more = tree.query_ball_point(boundary.xyz[full], reach)
-        extra_pt = np.concatenate([np.asarray(m, dtype=np.int64) for m in more])
-        extra_poly = np.repeat(boundary.owner[full], [len(m) for m in more])
-        pair_poly = np.concatenate([pair_poly, extra_poly])
-        pair_pt = np.concatenate([pair_pt, extra_pt])
+    if len(boundary.lon) * len(pts) <= _BRUTE_PAIRS:
+        pair_poly, pair_pt = _brute_candidates(boundary, pt_xyz, len(todo))
+    else:
+        pair_poly, pair_pt = _tree_candidates(boundary, pt_xyz, lat, lon, len(todo))
     # 1-D keys: np.unique(axis=0) on the row pairs sorts many times slower
     keys = np.unique(pair_poly.astype(np.int64) * len(pts) + pair_pt)
     pairs = np.column_stack([keys // len(pts), keys % len(pts)])
@@ -239,6 +222,60 @@ def nearest_to_polygons(polygons, points, *, inside: tuple[np.ndarray, np.ndarra
     index[todo[pairs[head, 0]]] = pairs[head, 1]
     dist[todo[pairs[head, 0]]] = d[head]
     return index, dist
+
+
+def _limits(boundary: _Boundary, vertex_best: np.ndarray, n_polygons: int) -> np.ndarray:
+    """Per vertex, the sphere arc within which every point that could be its polygon's
+    nearest lies (``vertex_best``: each vertex's arc to its nearest point)."""
+    best = np.full(n_polygons, np.inf)
+    np.minimum.at(best, boundary.owner, vertex_best)
+    return (best * _BAND + _HALF_SEG)[boundary.owner]
+
+
+def _brute_candidates(boundary: _Boundary, pt_xyz: np.ndarray, n_polygons: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(polygon, point) pairs within the sphere filter's limit, every vertex against every
+    point: the same pairs as :func:`_tree_candidates`, for small inputs, without importing
+    scipy.spatial (a third of a small command's run)."""
+    # squared chords from dot products of unit vectors: one matrix product. They are off by
+    # under 1e-15, so an arc by under 4e-8 rad; widening the limit by _TOL_ARC and the
+    # squared reach by 1e-14 keeps every pair the exact chords keep (and a few more)
+    chord2 = np.maximum(2.0 - 2.0 * (boundary.xyz @ pt_xyz.T), 0.0)
+    best = _arc(np.sqrt(chord2.min(axis=1))) + _TOL_ARC
+    reach2 = _chord(_limits(boundary, best, n_polygons)) ** 2 + 1e-14
+    vertex, point = np.nonzero(chord2 <= reach2[:, None])
+    return boundary.owner[vertex], point
+
+
+def _tree_candidates(boundary: _Boundary, pt_xyz: np.ndarray, lat: np.ndarray,
+                     lon: np.ndarray, n_polygons: int) -> tuple[np.ndarray, np.ndarray]:
+    """(polygon, point) pairs within the sphere filter's limit, from a KD-tree of the points
+    (or the exact bounds when the sphere's margin holds too many)."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(pt_xyz)
+    k = min(4, len(pt_xyz))
+    chord, near = tree.query(boundary.xyz, k=k)
+    chord, near = chord.reshape(len(chord), k), near.reshape(len(near), k)
+    arc = _arc(chord)
+    # every point that could be nearest to the true boundary point lies within this arc
+    vlimit = _limits(boundary, arc[:, 0], n_polygons)
+    keep = arc <= vlimit[:, None]
+    pair_poly = np.repeat(boundary.owner, k)[keep.ravel()]
+    pair_pt = near.ravel()[keep.ravel()]
+    full = np.flatnonzero(keep[:, -1])  # k neighbours all inside the limit: ask for all
+    if len(full) and k < len(pt_xyz):
+        reach = _chord(vlimit[full])
+        if tree.query_ball_point(boundary.xyz[full], reach, return_length=True).sum() \
+                > _MAX_SPHERE_PAIRS:
+            # far centres: the sphere's margin holds too many; the exact bounds do not
+            return _exact_candidates(boundary, lat, lon, n_polygons)
+        more = tree.query_ball_point(boundary.xyz[full], reach)
+        extra_pt = np.concatenate([np.asarray(m, dtype=np.int64) for m in more])
+        extra_poly = np.repeat(boundary.owner[full], [len(m) for m in more])
+        pair_poly = np.concatenate([pair_poly, extra_poly])
+        pair_pt = np.concatenate([pair_pt, extra_pt])
+    return pair_poly, pair_pt
 
 
 def _exact_candidates(boundary: _Boundary, lat: np.ndarray, lon: np.ndarray, n_polygons: int
@@ -284,6 +321,8 @@ def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, pts: np.ndarray, r
     The sphere filter keeps every (point, vertex) pair that could matter; per (polygon, point)
     only the vertices near the closest one are then measured exactly.
     """
+    from scipy.spatial import cKDTree
+
     lon, lat = shapely.get_x(pts), shapely.get_y(pts)
     reach = radius_m / EARTH_RADIUS_M / (1 - SPHERE_SLACK) + _HALF_SEG
     sparse = cKDTree(_unit(lon, lat)).sparse_distance_matrix(
@@ -326,6 +365,8 @@ def polygons_within(polygons, points, radius_m: float, *,
     qi, pi = _inside_pairs(polys, pts) if inside is None else inside
     out_poly, out_pt, out_d = [qi], [pi], [np.zeros(len(qi))]
     if radius_m > 0:
+        from scipy.spatial import cKDTree
+
         boundary = _Boundary.of(polys)
         vertex_tree = cKDTree(boundary.xyz)
         inside_keys = qi * len(pts) + pi
