@@ -13,13 +13,19 @@ Inputs, small and real, written once to a temporary folder from the embedded dat
 The plain script reads both files with geopandas, joins the points to the districts
 (``sjoin(predicate="within")``), counts the covered districts per state and prints them: the
 same answer as ``covplan coverage --group-col state``, which also reports each district's
-nearest centre (geodesic). ``--src DIR`` runs another checkout's ``coverage/`` (e.g. a
-``git worktree`` of an older commit) for a before/after comparison.
+nearest centre (geodesic).
+
+A second table times the plan of issue 13, ``covplan plan @india @india-post-ho --radius-km 30
+--candidates @india-pincodes --add 25`` end to end, and its geodesic matrices in a child
+process (median of 3): the one the plan builds (uncovered districts x candidates) and the
+whole India x 19,416 PIN codes. ``--src DIR`` runs another checkout's ``coverage/`` (e.g.
+``git worktree add /tmp/old main``) in the same runs, as the baseline.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -88,22 +94,85 @@ def run(args: list[str]) -> float:
     return time.perf_counter() - start
 
 
+PLAN = ["plan", "@india", "@india-post-ho", "--radius-km", "30", "--candidates",
+        "@india-pincodes", "--add", "25", "--format", "json"]
+
+MATRIX = """\
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from covplan import datasets
+from covplan.engine import assess
+from covplan.io import read_boundaries, read_points
+from covplan.planning.sites import candidate_matrix
+from covplan.rules import Radius
+info = datasets.DATASETS["india_districts"]
+d = read_boundaries(datasets.dataset_path("india_districts"), id_col=info["id_col"])
+ho = read_points(datasets.dataset_path("india_head_offices"))
+cand = read_points(datasets.dataset_path("india_pincodes"))
+rule = Radius(30)
+covered = assess(d, ho, rule).districts["covered"].to_numpy(dtype=bool)
+todo = d.iloc[np.flatnonzero(~covered)]
+def median(fn):
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+plan_s, a = median(lambda: candidate_matrix(todo, cand, rule))
+full_s, p = median(lambda: rule.pairs(d.geometry, cand.geometry))
+print(json.dumps({"plan": plan_s, "plan_rows": len(todo), "plan_nnz": int(a.nnz),
+                  "full": full_s, "full_nnz": int(len(p[0]))}))
+"""
+
+
+def plan_table(src: str | None, repeat: int) -> None:
+    sides = {"this checkout": (covplan_cmd(None), str(ROOT / "coverage"))}
+    if src is not None:
+        sides[f"baseline ({src})"] = (covplan_cmd(src), str(Path(src) / "coverage"))
+    for cmd, _ in sides.values():
+        run(cmd + PLAN)  # warm up, write the .pyc files
+    plan_times: dict[str, list[float]] = {label: [] for label in sides}
+    for _ in range(repeat):
+        for label, (cmd, _) in sides.items():
+            plan_times[label].append(run(cmd + PLAN))
+    print("\n`covplan plan` on India x 785 head offices, 19,416 PIN-code candidates, 30 km, "
+          f"--add 25: median of {repeat} end-to-end runs; matrices median of 3 in one child\n")
+    print("| side | plan end to end (s) | plan's matrix (s) | India x PIN codes matrix (s) |")
+    print("|---|---:|---:|---:|")
+    for label, (_, path) in sides.items():
+        out = subprocess.run([sys.executable, "-c", MATRIX, path], check=True,
+                             capture_output=True, text=True, env=_ENV).stdout
+        m = json.loads(out.strip().splitlines()[-1])
+        print(f"| {label} | {statistics.median(plan_times[label]):.2f} | {m['plan']:.3f} "
+              f"({m['plan_rows']} rows, {m['plan_nnz']:,} pairs) | {m['full']:.2f} "
+              f"({m['full_nnz']:,} pairs) |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--src", default=None, help="another checkout to run covplan from")
+    parser.add_argument("--plan-repeat", type=int, default=5)
     args = parser.parse_args()
-    covplan = covplan_cmd(args.src)
+    sides = {"": covplan_cmd(None)}
+    if args.src:
+        sides[" (baseline)"] = covplan_cmd(args.src)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         script = folder / "plain.py"
         script.write_text(PLAIN)
-        jobs = {label: (covplan + ["coverage", str(d), str(c), "--id-col", "lgd_code",
-                                   "--name-col", "district", "--group-col", "state"],
-                        [sys.executable, str(script), str(d), str(c)])
-                for label, (d, c) in write_inputs(folder).items()}
-        jobs["`covplan --help` (plain: `import geopandas`)"] = (
-            covplan + ["--help"], [sys.executable, "-c", "import geopandas"])
+        jobs = {}
+        for label, (d, c) in write_inputs(folder).items():
+            for tag, covplan in sides.items():
+                jobs[label + tag] = (
+                    covplan + ["coverage", str(d), str(c), "--id-col", "lgd_code",
+                               "--name-col", "district", "--group-col", "state"],
+                    [sys.executable, str(script), str(d), str(c)])
+        for tag, covplan in sides.items():
+            jobs["`covplan --help` (plain: `import geopandas`)" + tag] = (
+                covplan + ["--help"], [sys.executable, "-c", "import geopandas"])
         rows = []
         for label, (ours, plain) in jobs.items():
             run(ours), run(plain)  # warm the file cache, write the .pyc files
@@ -115,11 +184,13 @@ def main() -> None:
             rows.append((label, statistics.median(t_ours), statistics.median(t_plain),
                          f"{wins} of {args.repeat}"))
     print(f"\n{args.repeat} alternating runs each, median wall-clock seconds"
-          + (f" (covplan from {args.src})" if args.src else "") + "\n")
+          + (f"; baseline: covplan from {args.src}" if args.src else "") + "\n")
     print("| task | covplan (s) | plain (s) | plain / covplan | covplan no slower in |")
     print("|---|---:|---:|---:|---:|")
     for label, ours, plain, wins in rows:
         print(f"| {label} | {ours:.3f} | {plain:.3f} | {plain / ours:.2f}x | {wins} |")
+    if args.plan_repeat:
+        plan_table(args.src, args.plan_repeat)
 
 
 if __name__ == "__main__":
