@@ -3,6 +3,8 @@ brute-force scan of a densely sampled boundary)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 import shapely
@@ -56,20 +58,60 @@ lon = st.floats(-20, 20)
 lat = st.floats(-60, 60)
 
 
-@pytest.mark.parametrize("exact_bounds", [False, True])
+@pytest.mark.parametrize("path", ["all pairs", "tree", "exact bounds"])
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(lon, lat), min_size=1, max_size=6), st.integers(0, 10_000))
-def test_nearest_agrees_with_brute_force(exact_bounds, centres, seed):
-    """Both candidate filters (the sphere's margin, and the exact bounds that take over when
-    the margin would hold too many pairs) agree with the brute-force scan."""
+def test_nearest_agrees_with_brute_force(path, centres, seed):
+    """Every candidate filter (all vertex-point pairs for small inputs, the KD-tree and the
+    sphere's margin, the exact bounds that take over when the margin would hold too many
+    pairs) agrees with the brute-force scan."""
+    with _filter(path):
+        _nearest_agrees(centres, seed)
+
+
+@contextlib.contextmanager
+def _filter(path):
+    """Force one of nearest_to_polygons' candidate filters."""
     from covplan.geodesy import polygons
 
-    limit = polygons._MAX_SPHERE_PAIRS
-    polygons._MAX_SPHERE_PAIRS = -1 if exact_bounds else limit
+    saved = polygons._BRUTE_PAIRS, polygons._MAX_SPHERE_PAIRS
+    polygons._BRUTE_PAIRS = 10**12 if path == "all pairs" else -1
+    polygons._MAX_SPHERE_PAIRS = -1 if path == "exact bounds" else saved[1]
     try:
-        _nearest_agrees(centres, seed)
+        yield
     finally:
-        polygons._MAX_SPHERE_PAIRS = limit
+        polygons._BRUTE_PAIRS, polygons._MAX_SPHERE_PAIRS = saved
+
+
+def _adversarial_case():
+    """Districts with a hole, across the antimeridian and near the pole; centres on vertices,
+    on edges, inside holes, at equal distances from two districts, and 50 random ones."""
+    rng = np.random.default_rng(3)
+    holed = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (3, 1), (3, 3), (1, 3)]])
+    polys = [holed, shapely.box(179, -17, 180, -16), shapely.box(-180, -17, -179, -16),
+             shapely.Polygon([(0, 85), (10, 85), (10, 87), (0, 87)]), shapely.box(6, 0, 7, 1)]
+    fixed = [(2, 2), (1, 1), (3, 2), (5, 0.5), (179.5, -18), (-179.5, -18), (180, -20),
+             (5, 88), (-175, 86), (4, 4), (7.5, 0.5), (5.5, 0.5), (1.5, 1.5)]
+    pts = fixed + list(zip(rng.uniform(-30, 30, 50), rng.uniform(-40, 40, 50), strict=True))
+    return polys, [shapely.Point(p) for p in pts]
+
+
+def test_all_pairs_and_tree_filters_give_identical_answers():
+    """The filter that compares every vertex with every point (small inputs, no scipy import)
+    and the KD-tree give the same nearest centre and the same metres, ties included."""
+    polys, pts = _adversarial_case()
+    answers = {}
+    for path in ("all pairs", "tree", "exact bounds"):
+        with _filter(path):
+            answers[path] = [nearest_to_polygons(polys, pts), nearest_to_polygons(polys, pts[4:])]
+    for path in ("tree", "exact bounds"):
+        for got, expected in zip(answers[path], answers["all pairs"], strict=True):
+            assert got[0].tolist() == expected[0].tolist()
+            assert got[1].tolist() == expected[1].tolist()
+    # (7.5, 0.5) and (5.5, 0.5) mirror each other about box(6, 0, 7, 1): a tie, and the
+    # first of them by position answers
+    assert answers["all pairs"][1][0][4] + 4 == pts.index(shapely.Point(7.5, 0.5))
+    assert answers["all pairs"][1][1][4] == pytest.approx(GEOD.inv(7.5, 0.5, 7, 0.5)[2])
 
 
 def test_far_clustered_centres_agree_with_brute_force():

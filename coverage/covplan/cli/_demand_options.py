@@ -81,15 +81,15 @@ def run_demand(opts: dict[str, Any], centers, districts, rule, *,
     Writes ``--demand-output`` (atomically) and logs the warnings; raises
     :class:`covplan.errors.InputError` on bad input (the command turns it into exit 2).
     """
-    from covplan.demand import demand_coverage
-    from covplan.rules import Presence
-
     if not opts.get("demand"):
         for key in ("demand_output", "demand_weight_col", "scheduler"):
             if opts.get(key):
                 option = "--" + key.replace("_", "-")
                 raise click.UsageError(f"{option} needs --demand FILE")
         return None
+    from covplan.demand import demand_coverage  # here: a command without --demand skips it
+    from covplan.rules import Presence
+
     if isinstance(rule, Presence):
         raise click.UsageError("--demand needs --radius-km R: a demand point is covered when a "
                                "centre lies within R km")

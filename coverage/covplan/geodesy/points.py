@@ -19,6 +19,7 @@ therefore those of a brute-force pyproj loop over every centre.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Sequence
@@ -26,7 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from pyproj import Geod
-from scipy.spatial import cKDTree
 
 __all__ = ["CentreIndex", "nearest_centres"]
 
@@ -75,9 +75,11 @@ def _scale_table() -> tuple[float, np.ndarray, np.ndarray]:
     return step, upper, lower
 
 
-_STEP, _K_UPPER, _K_LOWER = _scale_table()
-_K_MAX = float(_K_UPPER[0])  # bounds anywhere on Earth
-_K_MIN = float(_K_LOWER[-1])
+# The tables take a noticeable part of a command's start-up: built on first use only.
+_scale_tables = functools.cache(_scale_table)
+# bounds anywhere on Earth: the tables' ends, k at the equator (a) and at the pole
+_K_MAX = _GEOD.a * (1 + 1e-9)
+_K_MIN = _GEOD.a / math.sqrt(1 - _GEOD.es) / ((1 + _E) / (1 - _E)) ** (_E / 2) * (1 - 1e-9)
 _RATIO = _K_MAX / _K_MIN
 
 
@@ -86,12 +88,13 @@ def _scale_bounds(chi: np.ndarray, reach: np.ndarray | float) -> tuple[np.ndarra
     lo, hi = chi - reach, chi + reach
     a_lo = np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))
     a_hi = np.minimum(np.maximum(np.abs(lo), np.abs(hi)), math.pi / 2)
-    last = _K_UPPER.size - 1
+    step, k_upper, k_lower = _scale_tables()
+    last = k_upper.size - 1
     # grid point at or below a_lo (k there is larger), at or above a_hi (smaller); the cells
     # are 9 microradians, so float rounding of the index moves k by far less than the margin
-    i_lo = np.clip(np.floor(a_lo / _STEP).astype(np.int64) - 1, 0, last)
-    i_hi = np.clip(np.ceil(a_hi / _STEP).astype(np.int64) + 1, 0, last)
-    return _K_LOWER[i_hi], _K_UPPER[i_lo]
+    i_lo = np.clip(np.floor(a_lo / step).astype(np.int64) - 1, 0, last)
+    i_hi = np.clip(np.ceil(a_hi / step).astype(np.int64) + 1, 0, last)
+    return k_lower[i_hi], k_upper[i_lo]
 
 
 def _unit_vectors(chi: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -159,6 +162,8 @@ class CentreIndex:
         self.members = Members(rank, keep.size)
         self.lat = np.ascontiguousarray(lat[keep])
         self.lon = np.ascontiguousarray(lon[keep])
+        from scipy.spatial import cKDTree  # here, not at import: a third of a start-up
+
         self.tree = (cKDTree(_unit_vectors(_conformal(self.lat), self.lon))
                      if self.lat.size else None)
 

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyproj
 import shapely
-from scipy.spatial import cKDTree
 
 from covplan.geodesy.points import CentreIndex, Members, distinct
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 __all__ = ["EARTH_RADIUS_M", "geodesic_m", "nearest_to_polygons", "polygons_within"]
 
@@ -40,6 +43,9 @@ _HALF_SEG = np.radians(SEGMENT_DEG) / 2 * 1.05
 _BAND = (1 + SPHERE_SLACK) / (1 - SPHERE_SLACK)
 # (vertex, point) pairs the sphere filter may hold before the exact bounds take over
 _MAX_SPHERE_PAIRS = 2_000_000
+# (vertex, point) pairs up to which the filter compares all of them instead of building a tree
+_BRUTE_PAIRS = 4_000_000
+_TOL_ARC = 1e-7  # its slack on a sphere arc (0.6 m), see _brute_candidates
 _POINT_CHUNK = 20_000  # points per KD-tree pass in polygons_within (bounds memory)
 _GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -212,33 +218,10 @@ def _nearest(polys: np.ndarray, pts: np.ndarray,
     boundary = _Boundary.of(polys[todo])
     lon, lat = shapely.get_x(pts), shapely.get_y(pts)
     pt_xyz = _unit(lon, lat)
-    tree = cKDTree(pt_xyz)
-    k = min(4, len(pts))
-    chord, near = tree.query(boundary.xyz, k=k)
-    chord, near = chord.reshape(len(chord), k), near.reshape(len(near), k)
-    arc = _arc(chord)
-    best = np.full(len(todo), np.inf)
-    np.minimum.at(best, boundary.owner, arc[:, 0])
-    # every point that could be nearest to the true boundary point lies within this arc
-    limit = best * _BAND + _HALF_SEG
-    vlimit = limit[boundary.owner]
-    keep = arc <= vlimit[:, None]
-    pair_poly = np.repeat(boundary.owner, k)[keep.ravel()]
-    pair_pt = near.ravel()[keep.ravel()]
-    full = np.flatnonzero(keep[:, -1])  # k neighbours all inside the limit: ask for all
-    if len(full) and k < len(pts):
-        reach = _chord(vlimit[full])
-        if tree.query_ball_point(boundary.xyz[full], reach, return_length=True).sum() \
-                > _MAX_SPHERE_PAIRS:
-            # far centres: the sphere's margin holds too many; the exact bounds do not
-            pair_poly, pair_pt = _exact_candidates(boundary, lat, lon, len(todo))
-            full = full[:0]
-    if len(full) and k < len(pts):
-        more = tree.query_ball_point(boundary.xyz[full], reach)
-        extra_pt = np.concatenate([np.asarray(m, dtype=np.int64) for m in more])
-        extra_poly = np.repeat(boundary.owner[full], [len(m) for m in more])
-        pair_poly = np.concatenate([pair_poly, extra_poly])
-        pair_pt = np.concatenate([pair_pt, extra_pt])
+    if len(boundary.lon) * len(pts) <= _BRUTE_PAIRS:
+        pair_poly, pair_pt = _brute_candidates(boundary, pt_xyz, len(todo))
+    else:
+        pair_poly, pair_pt = _tree_candidates(boundary, pt_xyz, lat, lon, len(todo))
     # 1-D keys: np.unique(axis=0) on the row pairs sorts many times slower
     keys = np.unique(pair_poly.astype(np.int64) * len(pts) + pair_pt)
     pairs = np.column_stack([keys // len(pts), keys % len(pts)])
@@ -250,6 +233,60 @@ def _nearest(polys: np.ndarray, pts: np.ndarray,
     index[todo[pairs[head, 0]]] = pairs[head, 1]
     dist[todo[pairs[head, 0]]] = d[head]
     return index, dist
+
+
+def _limits(boundary: _Boundary, vertex_best: np.ndarray, n_polygons: int) -> np.ndarray:
+    """Per vertex, the sphere arc within which every point that could be its polygon's
+    nearest lies (``vertex_best``: each vertex's arc to its nearest point)."""
+    best = np.full(n_polygons, np.inf)
+    np.minimum.at(best, boundary.owner, vertex_best)
+    return (best * _BAND + _HALF_SEG)[boundary.owner]
+
+
+def _brute_candidates(boundary: _Boundary, pt_xyz: np.ndarray, n_polygons: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(polygon, point) pairs within the sphere filter's limit, every vertex against every
+    point: the same pairs as :func:`_tree_candidates`, for small inputs, without importing
+    scipy.spatial (a third of a small command's run)."""
+    # squared chords from dot products of unit vectors: one matrix product. They are off by
+    # under 1e-15, so an arc by under 4e-8 rad; widening the limit by _TOL_ARC and the
+    # squared reach by 1e-14 keeps every pair the exact chords keep (and a few more)
+    chord2 = np.maximum(2.0 - 2.0 * (boundary.xyz @ pt_xyz.T), 0.0)
+    best = _arc(np.sqrt(chord2.min(axis=1))) + _TOL_ARC
+    reach2 = np.asarray(_chord(_limits(boundary, best, n_polygons))) ** 2 + 1e-14
+    vertex, point = np.nonzero(chord2 <= reach2[:, None])
+    return boundary.owner[vertex], point
+
+
+def _tree_candidates(boundary: _Boundary, pt_xyz: np.ndarray, lat: np.ndarray,
+                     lon: np.ndarray, n_polygons: int) -> tuple[np.ndarray, np.ndarray]:
+    """(polygon, point) pairs within the sphere filter's limit, from a KD-tree of the points
+    (or the exact bounds when the sphere's margin holds too many)."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(pt_xyz)
+    k = min(4, len(pt_xyz))
+    chord, near = tree.query(boundary.xyz, k=k)
+    chord, near = chord.reshape(len(chord), k), near.reshape(len(near), k)
+    arc = _arc(chord)
+    # every point that could be nearest to the true boundary point lies within this arc
+    vlimit = _limits(boundary, arc[:, 0], n_polygons)
+    keep = arc <= vlimit[:, None]
+    pair_poly = np.repeat(boundary.owner, k)[keep.ravel()]
+    pair_pt = near.ravel()[keep.ravel()]
+    full = np.flatnonzero(keep[:, -1])  # k neighbours all inside the limit: ask for all
+    if len(full) and k < len(pt_xyz):
+        reach = _chord(vlimit[full])
+        if tree.query_ball_point(boundary.xyz[full], reach, return_length=True).sum() \
+                > _MAX_SPHERE_PAIRS:
+            # far centres: the sphere's margin holds too many; the exact bounds do not
+            return _exact_candidates(boundary, lat, lon, n_polygons)
+        more = tree.query_ball_point(boundary.xyz[full], reach)
+        extra_pt = np.concatenate([np.asarray(m, dtype=np.int64) for m in more])
+        extra_poly = np.repeat(boundary.owner[full], [len(m) for m in more])
+        pair_poly = np.concatenate([pair_poly, extra_poly])
+        pair_pt = np.concatenate([pair_pt, extra_pt])
+    return pair_poly, pair_pt
 
 
 def _exact_candidates(boundary: _Boundary, lat: np.ndarray, lon: np.ndarray, n_polygons: int
@@ -316,25 +353,36 @@ def _half_edge_m(distance_m: np.ndarray) -> np.ndarray:
     return 0.5 * 1_120.0 * 1.05 * theta / np.sin(theta)
 
 
-def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, pts: np.ndarray, radius_m: float
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, pts: np.ndarray, radius_m: float,
+                   home: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(polygon, point, distance m) where a point is within ``radius_m`` of a boundary.
 
     The sphere filter keeps every (point, vertex) pair that could matter; per (polygon, point)
-    only the vertices near the closest one are then measured exactly.
+    only the vertices near the closest one are then measured exactly. ``home`` is a polygon
+    holding each point (-1 if none): its vertices are skipped, as the pair is at 0 already
+    (they were two fifths of the pairs on India x PIN codes).
     """
+    from scipy.spatial import cKDTree
+
     lon, lat = shapely.get_x(pts), shapely.get_y(pts)
     reach = radius_m / EARTH_RADIUS_M / (1 - SPHERE_SLACK) + _HALF_SEG
     sparse = cKDTree(_unit(lon, lat)).sparse_distance_matrix(
         vertex_tree, _chord(reach * _BAND + _HALF_SEG), output_type="ndarray")
-    point, vertex, arc = sparse["i"], sparse["j"], _arc(sparse["v"])
-    key = boundary.owner[vertex].astype(np.int64) * len(pts) + point
+    point, vertex, chord = sparse["i"], sparse["j"], sparse["v"]
+    owner = boundary.owner[vertex]
+    away = owner != home[point]
+    point, vertex, chord, owner = point[away], vertex[away], chord[away], owner[away]
+    key = owner.astype(np.int64) * len(pts) + point
     order = np.argsort(key, kind="stable")
-    key, point, vertex, arc = key[order], point[order], vertex[order], arc[order]
+    key, point, vertex, chord = key[order], point[order], vertex[order], chord[order]
     pairs, start = np.unique(key, return_index=True)
-    best = np.minimum.reduceat(arc, start) if len(arc) else np.zeros(0)
-    pair_of = np.repeat(np.arange(len(pairs)), np.diff(np.append(start, len(key))))
-    near = (best[pair_of] <= reach) & (arc <= best[pair_of] * _BAND + _HALF_SEG)
+    # per pair, the filter in arcs on its best vertex; chords (monotonic in the arc) for the
+    # rest, so that only one arcsine per pair is taken
+    best = _arc(np.minimum.reduceat(chord, start)) if len(chord) else np.zeros(0)
+    count = np.diff(np.append(start, len(key)))
+    pair_of = np.repeat(np.arange(len(pairs)), count)
+    limit = np.repeat(_chord(best * _BAND + _HALF_SEG) * (1 + 1e-12), count)
+    near = np.repeat(best <= reach, count) & (chord <= limit)
     d = _edge_distances(boundary, lon, lat, point[near], vertex[near])
     dist = np.full(len(pairs), np.inf)
     np.minimum.at(dist, pair_of[near], d)
@@ -380,12 +428,16 @@ def _within(polys: np.ndarray, pts: np.ndarray, radius_m: float,
     qi, pi = _inside_pairs(polys, pts) if inside is None else inside
     out_poly, out_pt, out_d = [qi], [pi], [np.zeros(len(qi))]
     if radius_m > 0:
+        from scipy.spatial import cKDTree
+
         boundary = _Boundary.of(polys)
         vertex_tree = cKDTree(boundary.xyz)
         inside_keys = qi * len(pts) + pi
+        home = np.full(len(pts), -1, dtype=np.int64)
+        home[pi] = qi
         for first in range(0, len(pts), _POINT_CHUNK):
             chunk = np.arange(first, min(first + _POINT_CHUNK, len(pts)))
-            found = _near_boundary(boundary, vertex_tree, pts[chunk], radius_m)
+            found = _near_boundary(boundary, vertex_tree, pts[chunk], radius_m, home[chunk])
             keys = found[0] * len(pts) + chunk[found[1]]
             new = ~np.isin(keys, inside_keys)
             out_poly.append(found[0][new])
