@@ -16,7 +16,7 @@ from covplan.cli.options import (
     log_warnings,
     overwrite_opt,
     resolve_dataset,
-    verbosity_opt,
+    verbosity_options,
 )
 
 METHODS = ("2sfca", "e2sfca", "gravity")
@@ -103,8 +103,7 @@ def make_decay(method: str, *, radius_km: float, bands: str | None, sigma_km: fl
               help="Per district, weighted by demand (needs --boundaries): .csv .geojson .gpkg "
                    ".xlsx.")
 @overwrite_opt
-@verbosity_opt
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@verbosity_options
 @handle_errors
 def access(**kw: Any) -> None:
     """Supply-to-demand accessibility of every demand point (two-step floating catchment):

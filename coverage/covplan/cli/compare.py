@@ -20,7 +20,7 @@ from covplan.cli.options import (
     log_warnings,
     overwrite_opt,
     rule_options,
-    verbosity_opt,
+    verbosity_options,
 )
 
 FORMATS = ("table", "json", "csv")
@@ -84,8 +84,7 @@ def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all
               help="table, json or csv [default: table, or the -o extension].")
 @click.option("-o", "--output", default=None, help="Write here instead of stdout.")
 @overwrite_opt
-@verbosity_opt
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@verbosity_options
 @handle_errors
 def compare(**kw: Any) -> None:
     """Compare two coverage results (JSON from `covplan coverage --format json`) or two

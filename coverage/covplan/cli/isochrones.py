@@ -16,7 +16,7 @@ from covplan.cli.options import (
     overwrite_opt,
     parse_minutes,
     road_options,
-    verbosity_opt,
+    verbosity_options,
 )
 
 
@@ -43,8 +43,7 @@ minutes_opt = click.option(
               help="Output file: .gpkg or .geojson (polygons), .csv or .xlsx (the table "
                    "without shapes); '-' writes CSV to stdout.")
 @overwrite_opt
-@verbosity_opt
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@verbosity_options
 @handle_errors
 def isochrones(**kwargs: Any) -> None:
     """Write the service area of every centre in CENTERS for each travel time: the roads

@@ -123,6 +123,11 @@ def _quiet(func: Callable) -> Callable:
     return click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")(func)
 
 
+def verbosity_options(func: Callable) -> Callable:
+    """``-v`` (more on stderr, repeatable) and ``-q`` (only errors)."""
+    return _compose(verbosity_opt, _quiet)(func)
+
+
 def _compose(*decorators: Callable) -> Callable:
     def apply(func: Callable) -> Callable:
         for decorator in reversed(decorators):
