@@ -59,10 +59,13 @@ def _user_files(work: Path, grid: tuple[str, str]) -> None:
     covered, so `check --min-percent 90` passes)."""
     districts = gpd.read_file(grid[0]).rename(columns={"zone": "state", "pop": "population"})
     districts.to_file(work / "districts.gpkg", driver="GPKG")
-    centres = Path(grid[1]).read_text().rstrip("\n")
-    (work / "centres.csv").write_text(centres + "\nC6,Inside 006,direct,1.5,2.5\n"
-                                      "C9,Inside 009,direct,2.5,2.5\n")
+    rows = Path(grid[1]).read_text().rstrip("\n").split("\n")
+    rows += ["C6,Inside 006,direct,1.5,2.5", "C9,Inside 009,direct,2.5,2.5"]
+    # a capacity column (beds) for the README's capacity and access examples
+    (work / "centres.csv").write_text("\n".join([rows[0] + ",beds"]
+                                                + [r + ",10" for r in rows[1:]]) + "\n")
     (work / "customers.csv").write_text("lat,lon,people\n0.5,0.5,10\n1.5,2.5,5\n2.9,3.5,1\n")
+    (work / "villages.csv").write_text("lat,lon\n0.5,0.6\n1.4,2.5\n2.9,3.5\n")
     india = "name,lat,lon\nDelhi,28.6139,77.2090\nMumbai,19.0760,72.8777\n"
     (work / "old.csv").write_text(india)
     (work / "new.csv").write_text(india + "Chennai,13.0827,80.2707\n")
