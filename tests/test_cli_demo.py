@@ -18,6 +18,7 @@ def test_demo_writes_summary_gaps_and_more(runner, tmp_path):
     # 710 of 777 is documented in data/README.md and checked independently (plain sjoin) in
     # tests/test_data.py
     assert "Districts covered: 710 of 777 (91.38%)" in res.stdout
+    _capacity_figures_agree(res.stdout)
     data = json.loads((out / "coverage.json").read_text())
     assert data["summary"]["covered"] == 710
     with open(out / "gaps.csv", newline="") as f:
@@ -149,3 +150,28 @@ def test_demo_roads_on_a_small_extract_of_india(runner, tmp_path, monkeypatch):
     assert data["summary"]["covered"] == 710
     assert all("nearest_min" in d for d in data["districts"])
     assert "leaflet" in (out / "coverage-roads.html").read_text().lower()
+
+
+def _capacity_figures_agree(stdout: str) -> None:
+    """The demo's capacity section (a model) against an independent computation: under the
+    presence rule each district's demand can only go to the centres inside it, and the sample
+    centres each lie in one district (tests/test_data.py), so the most that can be served is
+    the sum over districts of min(demand, capacity inside) -- from a plain geopandas sjoin."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from covplan.cli.demo import CAPACITY_PER_DAY, REQUESTS_PER_PERSON_DAY
+
+    districts = gpd.read_file(dataset_path("india_districts"))
+    centres = pd.read_csv(dataset_path("india_sample_centres"))
+    points = gpd.GeoDataFrame(centres, geometry=gpd.points_from_xy(centres.lon, centres.lat),
+                              crs="EPSG:4326")
+    joined = gpd.sjoin(points, districts[["lgd_code", "geometry"]], predicate="within")
+    capacity = joined["type"].map(CAPACITY_PER_DAY).groupby(joined["lgd_code"]).sum()
+    demand = districts.set_index("lgd_code")["population_est"] * REQUESTS_PER_PERSON_DAY
+    served = sum(min(d, capacity.get(code, 0.0)) for code, d in demand.items())
+    found = re.search(r"served ([\d,]+) of ([\d,]+) \(", stdout)
+    assert found, stdout
+    got_served, got_demand = (float(g.replace(",", "")) for g in found.groups())
+    assert got_demand == round(demand.sum())
+    assert abs(got_served - served) <= 0.5

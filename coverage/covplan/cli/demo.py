@@ -19,7 +19,26 @@ OUTPUTS = ("coverage.json", "gaps.csv", "plan.json", "coverage.html", "coverage-
 PLAN_TARGET = 95.0  # % of districts: how many sites, and where, to get there
 PIN_RADIUS_KM = 25  # "installation across all pin codes": PIN codes within 25 km of a centre
 ROAD_OUTPUTS = ("coverage-roads.json", "coverage-roads.html")
+# The capacity section is a MODEL, labelled as such: repairs a centre can take per day, by
+# type, and requests per person per day (about 48,000 a day for India's modelled population
+# against 51,335 a day of capacity: tight, so where it runs short shows)
+CAPACITY_PER_DAY = {"premium": 60.0, "direct": 30.0, "partner": 15.0, "van": 10.0}
+REQUESTS_PER_PERSON_DAY = 4e-5
 INDIA_EXTRACT = "https://download.geofabrik.de/asia/india-latest.osm.pbf"
+
+
+def _capacity_section(districts, centers, weight_col: str | None) -> list[str]:
+    """Demand served within capacities under the presence rule: each district's modelled
+    demand can be served by the centres inside it, each within its modelled capacity."""
+    from covplan.cli._capacity_options import run_capacity
+    from covplan.cli._report import capacity_lines
+    from covplan.engine import Rule
+
+    modelled = centers.assign(capacity=centers["type"].map(CAPACITY_PER_DAY).fillna(0.0))
+    run = run_capacity({"capacity_col": "capacity", "demand_rate": REQUESTS_PER_PERSON_DAY},
+                       {}, modelled, districts, Rule(), type_col="type", weight_col=weight_col)
+    assert run is not None
+    return capacity_lines({"capacity": run.block})[1:]
 
 
 def _road_rule(roads: str, minutes: float, profile: str, centers):
@@ -143,6 +162,12 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
                        objective="districts")
     log_warnings(planned.report["warnings"])
     click.echo(render_plan(planned.report, weight_col=bcols.get("weight_col")))
+
+    click.echo("== Capacity (a model: repairs per day by centre type "
+               + ", ".join(f"{k} {v:g}" for k, v in CAPACITY_PER_DAY.items())
+               + f"; {REQUESTS_PER_PERSON_DAY:g} requests per person per day) ==")
+    click.echo("\n".join(_capacity_section(districts, centers, bcols.get("weight_col")))
+               + "\n")
 
     by_road = None
     if road_rule is not None:
