@@ -6,6 +6,8 @@ test_demand.py; here the claim under test is "same parts, same answers" on a rea
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -115,3 +117,21 @@ def test_existing_cluster_by_address(demand_files, centres):
                                  scheduler=cluster.scheduler_address, **opts)
         assert len(cluster.scheduler.workers) == 1  # the cluster outlives the call
     assert remote.summary == memory.summary
+
+
+def test_travel_rule_on_dask_equals_memory(tmp_path):
+    """The travel rule's point answers pickle to the workers: the same minutes on both engines
+    (tiny.osm, hand-worked in tests/test_roads.py: vertex 2 is 1.113 min from vertex 1; the
+    island and a point 150 km off any road are never reached)."""
+    from covplan.roads import TravelRule, load_roads
+
+    graph = load_roads("tests/fixtures/roads/tiny.osm", profile="car", cache_dir=tmp_path)
+    centres = gpd.GeoDataFrame({"name": ["w", "e"], "lat": [0.0, 0.0], "lon": [0.0, 0.03]},
+                               geometry=gpd.points_from_xy([0.0, 0.03], [0.0, 0.0]), crs=4326)
+    demand = pd.DataFrame({"lat": [0.0, 0.0, 1.0], "lon": [0.01, 0.5, 1.0]})
+    memory = demand_coverage(centres, demand, TravelRule(graph, 3), engine="memory")
+    on_dask = demand_coverage(centres, demand, TravelRule(graph, 3), engine="dask")
+    assert on_dask.summary == memory.summary and memory.summary["covered"] == 1
+    assert on_dask.points["nearest_min"].tolist() == memory.points["nearest_min"].tolist()
+    assert memory.points["nearest_min"].iloc[0] == pytest.approx(
+        6378137.0 * math.radians(0.01) / 1000.0)
