@@ -232,12 +232,11 @@ def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = 
     if (roads is None) != (travel_minutes is None):
         raise click.UsageError("--roads FILE and --travel-minutes T go together: a centre "
                                "within T minutes by road")
+    if min_centers < 1:
+        raise click.BadParameter(f"{min_centers} is less than 1", param_hint="--min-centers")
     if roads is not None and travel_minutes is not None:
         if radius_km is not None:
             raise click.UsageError("give --radius-km or --roads/--travel-minutes, not both")
-        if min_centers < 1:
-            raise click.BadParameter(f"{min_centers} is less than 1",
-                                     param_hint="--min-centers")
         from covplan.roads import TravelRule
 
         info(f"roads: {roads} ({profile})")
@@ -251,8 +250,6 @@ def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = 
     if radius_km is not None and not math.isfinite(radius_km):
         raise click.BadParameter(f"{radius_km:g} is not a finite distance; give km >= 0",
                                  param_hint="--radius-km")
-    if min_centers < 1:
-        raise click.BadParameter(f"{min_centers} is less than 1", param_hint="--min-centers")
     if radius_km is None:
         return Rule.presence(min_centers=min_centers)
     return Rule.radius(radius_km, min_centers=min_centers)
