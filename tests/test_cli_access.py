@@ -108,3 +108,10 @@ def test_bad_supply_names_file_column_row(runner, cap, tmp_path):
     assert res.exit_code == 2
     assert "centres.csv: column 'cap': row 3: -1 is negative" in res.stderr
     assert not out.exists()
+
+
+def test_a_demand_column_error_names_the_demand_option(runner, cap):
+    # read_points names its lat_col; for access' demand points that is --demand-lat-col
+    res = runner.invoke(cli, _args(cap, "--demand-lat-col", "north", "-o", "-"))
+    assert res.exit_code == 2
+    assert "no column 'north' (given by --demand-lat-col)" in res.stderr

@@ -279,3 +279,10 @@ def test_capacitated_plan_stdout_is_only_json(cap):
         capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["after"]["served"] == 43
+
+
+def test_a_candidate_column_error_names_the_candidate_option(runner):
+    res = runner.invoke(cli, [*BASE, "--add", "1", "--candidates", K,
+                              "--candidate-name-col", "title"])
+    assert res.exit_code == 2
+    assert "no column 'title' (given by --candidate-name-col)" in res.stderr

@@ -281,7 +281,7 @@ def test_geoparquet_folder_and_projected_layer(tmp_path):
 
 @pytest.mark.parametrize("content, kwargs, message", [
     ("a,b\n1,2\n", {}, "no latitude/longitude columns"),
-    ("lat,lon\n1,2\n", {"weight_col": "pop"}, "no column 'pop' (given by --demand-weight-col)"),
+    ("lat,lon\n1,2\n", {"weight_col": "pop"}, "no column 'pop' (given by weight_col)"),
     ("lat,lon,pop\n0,0,1\n0,0,-3\n", {"weight_col": "pop"}, "line 3: weight column 'pop'"),
     ("lat,lon,pop\n0,0,x\n", {"weight_col": "pop"}, "line 2: weight column 'pop'"),
     ("", {}, "is empty"),
@@ -397,6 +397,22 @@ def test_cli_demand_errors_exit_2(runner, demand_command, args, message):
     assert res.exit_code == 2
     assert message in res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("content, args, message", [
+    ("lat,lon\n1,2\n", ["--demand-weight-col", "pop"],
+     "no column 'pop' (given by --demand-weight-col)"),
+    ("north,east\n1,2\n", [], "name them with --demand-lat-col and --demand-lon-col"),
+    ("lat,lon,pop\n0,0,-3\n", ["--demand-weight-col", "pop"],
+     "leave out --demand-weight-col"),
+])
+def test_cli_demand_errors_name_the_demand_options(runner, demand_command, tmp_path, content,
+                                                   args, message):
+    # demand_coverage names weight_col, lat_col: the command's --demand-* options
+    res = _invoke_demand(runner, demand_command, tmp_path, content, *args)
+    assert res.exit_code == 2
+    assert message in res.stderr
+
 
 
 def test_cli_embedded_pincodes(runner, demand_command):

@@ -68,6 +68,13 @@ def test_groups_and_types(inputs):
     assert types == {"direct": (3, 2), "partner": (2, 6)}
 
 
+def test_an_unknown_type_column_names_the_parameter(inputs):
+    # the library names type_col (the command line names --type-col: tests/test_io.py)
+    with pytest.raises(InputError, match=r"no column 'kind' \(given by type_col\)") as err:
+        assess(*inputs, Rule(), type_col="kind")
+    assert err.value.params == ("type_col",)
+
+
 def test_centre_outside_is_reported(inputs):
     result = assess(*inputs, Rule())
     assert result.centers.set_index("id").loc["C5", "district"] is None

@@ -222,13 +222,13 @@ def _csv(tmp_path: Path, text: str, name: str = "c.csv") -> Path:
 def test_two_columns_differing_only_in_case_are_an_error_naming_both(tmp_path):
     path = _csv(tmp_path, "name,lat,LAT,lon\na,1,50,2\n")
     with pytest.raises(InputError, match=r"columns 'lat' and 'LAT' could each be the 'lat' "
-                                         r"column; choose one with --lat-col"):
+                                         r"column; choose one with lat_col"):
         read_points(path)
     assert read_points(path, lat_col="LAT")["lat"].tolist() == [50.0]
     assert read_points(path, lat_col="lat")["lat"].tolist() == [1.0]
     with pytest.raises(InputError, match="'lat' and 'LAT' all match 'Lat'"):
         read_points(path, lat_col="Lat")
-    with pytest.raises(InputError, match="--demand-lat-col"):
+    with pytest.raises(InputError, match="choose one with lat_col"):
         demand_coverage(read_points(_csv(tmp_path, "lat,lon\n1,2\n", "x.csv")), path,
                         radius_km=1)
 
@@ -244,7 +244,7 @@ def test_a_crs_of_another_planet_is_refused_in_one_line(tmp_path):
         tmp_path / "rover.shp")
     with pytest.raises(InputError, match=r"mars.shp: its CRS '.*Mars.*' is not on Earth"):
         read_boundaries(tmp_path / "mars.shp")
-    with pytest.raises(InputError, match=r"rover.shp: its CRS .* not on Earth.*--centers-crs"):
+    with pytest.raises(InputError, match=r"rover.shp: its CRS .* not on Earth.*with crs$"):
         read_points(tmp_path / "rover.shp")
     grid = read_boundaries(GRID / "districts.geojson")
     with pytest.raises(InputError, match=r"centers: its CRS .* not on Earth"):
@@ -375,7 +375,7 @@ def test_infinite_weight_is_refused_naming_the_feature(tmp_path):
 def test_where_on_a_coordinate_column_filters_by_number(tmp_path):
     path = _csv(tmp_path, "name,lat,lon\na,1,2\nb,1.50,2\nc,3,2\n")
     assert read_points(path, where="lat=1.5,3")["name"].tolist() == ["b", "c"]
-    with pytest.raises(InputError, match="no row matches --where lon!=2.0"):
+    with pytest.raises(InputError, match="no row matches where='lon!=2.0'"):
         read_points(path, where="lon!=2.0")
 
 
@@ -387,7 +387,7 @@ def test_projected_coordinates_in_a_table_are_named_and_can_be_reprojected(tmp_p
     y = r * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
     path = _csv(tmp_path, f"name,x,y\nBLR,{x:.3f},{y:.3f}\nagain,{x:.3f},{y:.3f}\n")
     with pytest.raises(InputError, match=r"c.csv: .y./.x. hold values up to 8\d{6}, .*not "
-                                         r"degrees.*--centers-crs"):
+                                         r"degrees; give their CRS with crs "):
         read_points(path)
     frame = read_points(path, crs="EPSG:3857")
     assert frame["lat"].tolist() == pytest.approx([lat, lat], abs=1e-6)

@@ -260,7 +260,7 @@ def test_where_unknown_column(runner, grid):
 
 
 def test_where_malformed(runner, grid):
-    run_error(runner, ["coverage", *grid, "--where", "type"], "--where 'type'", "column=value")
+    run_error(runner, ["coverage", *grid, "--where", "type"], "--where type:", "column=value")
 
 
 def test_unknown_type_col(runner, grid):
@@ -311,3 +311,39 @@ def test_decimal_commas_with_semicolons(tmp_path):
     frame = read_points(path)
     assert frame[["name", "lat", "lon"]].values.tolist() == [["München", 48.137, 11.575]]
     assert frame.attrs["skipped"] == [3]
+
+
+# ---------------------------------------------------------------- the library's parameters
+# The readers name their Python parameters (tests above and in test_hostile.py); each command
+# names its own option for it, which differs per input (centres' crs is --centers-crs).
+MARS = "IAU_2015:49900"  # Mars (2015) geographic
+
+
+def test_a_crs_parameter_is_each_inputs_own_option(runner, tmp_path, grid):
+    box, point = shapely.box(0, 0, 1, 1), shapely.Point(0.5, 0.5)
+    mars_b, mars_c = tmp_path / "mars.shp", tmp_path / "rover.shp"
+    gpd.GeoDataFrame({"id": ["a"]}, geometry=[box], crs=MARS).to_file(mars_b)
+    gpd.GeoDataFrame({"id": ["c"]}, geometry=[point], crs=MARS).to_file(mars_c)
+    with pytest.raises(InputError, match="give an Earth CRS with crs$") as err:
+        read_boundaries(mars_b)
+    assert err.value.params == ("crs",)
+    run_error(runner, ["coverage", str(mars_b), grid[1]], "mars.shp: its CRS",
+              "give an Earth CRS with --boundaries-crs")
+    run_error(runner, ["coverage", grid[0], str(mars_c)], "rover.shp: its CRS",
+              "give an Earth CRS with --centers-crs")
+
+
+def test_strict_and_where_name_the_flags(runner, tmp_path, grid):
+    folder = tmp_path / "where"  # a path holding a parameter's name stays as it is
+    folder.mkdir()
+    path = folder / "strict.csv"
+    path.write_text("name,lat,lon\nA,0.5,0.5\nB,,\n")
+    with pytest.raises(InputError, match="line 3 has no usable coordinates.*drop strict=True"):
+        read_points(path, strict=True)
+    message = run_error(runner, ["coverage", grid[0], str(path), "--strict"],
+                        "drop --strict to skip such rows")
+    assert f"{path}: line 3" in message
+    run_error(runner, ["coverage", grid[0], str(path), "--where", "colour=red"],
+              f"{path}: no column 'colour' (given by --where)")
+    run_error(runner, ["coverage", grid[0], str(path), "--where", "name=Z"],
+              f"{path}: no row matches --where name=Z;")

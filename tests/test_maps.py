@@ -214,8 +214,9 @@ def test_write_map_refuses_to_overwrite(result, tmp_path):
     m = maps.coverage_map(result)
     maps.write_map(m, target)
     before = target.read_bytes()
-    with pytest.raises(InputError, match="--overwrite"):
+    with pytest.raises(InputError, match="pass overwrite=True") as err:
         maps.write_map(m, target)
+    assert err.value.params == ("overwrite",)
     maps.write_map(m, target, overwrite=True)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["map.html"]

@@ -256,19 +256,19 @@ def _frame_chunk(frame: pd.DataFrame, spec: _Spec, first: int, crs: str | None =
 
 def _resolve_spec(label: str, columns: Sequence[str], *, lat_col, lon_col, weight_col, id_col,
                   geometry: str | None = None, row_word: str = "row") -> _Spec:
-    lat = find_column(columns, lat_col, LAT_NAMES, label, "--demand-lat-col")
-    lon = find_column(columns, lon_col, LON_NAMES, label, "--demand-lon-col")
+    lat = find_column(columns, lat_col, LAT_NAMES, label, "lat_col")
+    lon = find_column(columns, lon_col, LON_NAMES, label, "lon_col")
     if (lat is None or lon is None) and geometry is None:
         shown = ", ".join(map(str, list(columns)[:30]))
         raise InputError(f"{label}: no latitude/longitude columns (looked for lat/latitude/y and "
                          f"lon/lng/long/longitude/x; columns are: {shown}); name them with "
-                         "--demand-lat-col and --demand-lon-col")
+                         "lat_col and lon_col", params=("lat_col", "lon_col"))
     if lat is None or lon is None:
         lat = lon = None
     else:
         geometry = None
-    weight = find_column(columns, weight_col, (), label, "--demand-weight-col")
-    ident = find_column(columns, id_col, (), label, "--demand-id-col")
+    weight = find_column(columns, weight_col, (), label, "weight_col")
+    ident = find_column(columns, id_col, (), label, "id_col")
     return _Spec(label, lat, lon, weight, ident, geometry, row_word)
 
 
@@ -336,8 +336,8 @@ def _parquet_parts(path: Path, *, lat_col, lon_col, weight_col, id_col, chunksiz
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower()
                    in _PARQUET_SUFFIXES) if path.is_dir() else [path]
     if not files:
-        raise InputError(f"{path}: folder holds no .parquet files; point --demand at a file "
-                         "or a folder of GeoParquet parts")
+        raise InputError(f"{path}: folder holds no .parquet files; give a file or a folder "
+                         "of GeoParquet parts")
     try:
         first = pq.ParquetFile(files[0])
     except Exception as exc:  # noqa: BLE001 - any pyarrow failure means unreadable input
@@ -394,7 +394,7 @@ def _plan(source: Any, *, lat_col, lon_col, weight_col, id_col, layer, chunksize
         return _frame_parts(source, "demand", **opts)
     path = Path(source)
     if not path.exists():
-        raise InputError(f"{path}: file not found; check the --demand path")
+        raise InputError(f"{path}: file not found; check the path")
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in _PARQUET_SUFFIXES:
         return _parquet_parts(path, **opts)
@@ -483,7 +483,7 @@ def _process_part(part, spec: _Spec, index: PointReach, cost: _Cost,
             raise InputError(f"{spec.label}: {spec.row_word} {where}: weight column "
                              f"'{spec.weight}' is missing, not a number or negative "
                              f"({wrong.size} such rows in this part); fix those rows or "
-                             "leave out --demand-weight-col")
+                             "leave out weight_col", params=("weight_col",))
     if keep_points:
         idx, dist = index.nearest(lat, lon, threads=threads)
         covered = dist <= cost.reach
@@ -601,7 +601,7 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
                          "reaches a point, e.g. rule=Rule.radius(25)")
     rule = Radius(radius_km) if rule is None else rule  # type: ignore[arg-type]
     if engine not in ("memory", "dask"):
-        raise InputError(f"engine={engine!r}: use 'memory' or 'dask'")
+        raise InputError(f"engine={engine!r}: use 'memory' or 'dask'", params=("engine",))
     chunksize = int(min(max(chunksize, 1), _MAX_PART_ROWS))
     from covplan.io import as_districts, as_points
     centres = as_points(centres, param="centres")
@@ -652,15 +652,17 @@ def _run_dask(parts, spec, index, cost, located, keep_points, scheduler, progres
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise InputError("--engine dask needs dask: pip install 'covplan[dask]'") from None
+        raise InputError("engine='dask' needs dask: pip install 'covplan[dask]'",
+                         params=("engine",)) from None
     cluster = None
     try:
         if scheduler:
             try:
                 client = Client(scheduler, timeout=_CONNECT_TIMEOUT)
             except OSError as exc:
-                raise InputError(f"--scheduler {scheduler}: cannot reach a dask scheduler "
-                                 f"({exc}); check the address, e.g. tcp://host:8786") from None
+                raise InputError(f"scheduler={scheduler!r}: cannot reach a dask scheduler "
+                                 f"({exc}); check the address, e.g. tcp://host:8786",
+                                 params=("scheduler",)) from None
         else:
             cluster = LocalCluster(n_workers=1, threads_per_worker=os.cpu_count() or 1,
                                    processes=False, dashboard_address=None)
@@ -686,7 +688,7 @@ def _combine(results: list[_PartResult], spec: _Spec, radius_km: float | None, c
     points = sum(r.points for r in results)
     if points == 0:
         raise InputError(f"{spec.label}: no demand point with valid coordinates (demand must be "
-                         "points); check --demand-lat-col/--demand-lon-col")
+                         "points); check lat_col and lon_col", params=("lat_col", "lon_col"))
     covered = sum(r.covered for r in results)
     weighted = spec.weight is not None
     w_total = sum((r.weight_total for r in results), Fraction(0))

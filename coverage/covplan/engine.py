@@ -170,8 +170,8 @@ def _check_swapped(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, home:
         src = centers.attrs.get("source", "centres")
         raise InputError(f"{src}: latitude and longitude look swapped (only "
                          f"{int((home >= 0).sum())} of {len(centers)} centres fall in a "
-                         "district, but swapped they do); pass --lat-col and --lon-col the "
-                         "other way round")
+                         "district, but swapped they do); read them with lat_col and lon_col "
+                         "the other way round", params=("lat_col", "lon_col"))
 
 
 def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
@@ -196,8 +196,8 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
     if type_col is not None and type_col not in centers.columns:
         src = centers.attrs.get("source", "centres")
         cols = [c for c in centers.columns if c not in ("geometry", "line")]
-        raise InputError(f"{src}: no column '{type_col}' (given by --type-col); columns are: "
-                         + ", ".join(cols))
+        raise InputError(f"{src}: no column '{type_col}' (given by type_col); columns are: "
+                         + ", ".join(cols), params=("type_col",))
     centers = centers.reset_index(drop=True)
     inside, home = _inside(districts, centers)
     _check_swapped(districts, centers, home)  # cheap, and before the costly search

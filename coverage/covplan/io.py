@@ -59,11 +59,11 @@ def _check_exists(path: Path) -> None:
 
 
 def find_column(columns: Sequence[str], wanted: str | None, candidates: tuple[str, ...],
-                source: str | os.PathLike, option: str) -> str | None:
+                source: str | os.PathLike, param: str) -> str | None:
     """An explicit column (must exist) or the first candidate present, case-insensitively.
 
     Shared by every reader (centres, boundaries, demand points), so that a wrong column gets
-    the same one-line error everywhere.
+    the same one-line error everywhere; ``param`` is the reader's parameter that names it.
     """
     lower: dict[str, list[str]] = {}
     for c in columns:
@@ -75,15 +75,15 @@ def find_column(columns: Sequence[str], wanted: str | None, candidates: tuple[st
         if len(found) == 1:
             return found[0]
         if found:
-            raise InputError(f"{source}: {_both(found)} all match '{wanted}' (given by {option}) "
-                             "except in case; give the exact name")
-        raise InputError(f"{source}: no column '{wanted}' (given by {option}); "
-                         f"columns are: {_listed(list(columns), 30)}")
+            raise InputError(f"{source}: {_both(found)} all match '{wanted}' (given by {param}) "
+                             "except in case; give the exact name", params=(param,))
+        raise InputError(f"{source}: no column '{wanted}' (given by {param}); "
+                         f"columns are: {_listed(list(columns), 30)}", params=(param,))
     for cand in candidates:
         found = lower.get(cand, [])
         if len(found) > 1:
             raise InputError(f"{source}: {_both(found)} could each be the '{cand}' column; "
-                             f"choose one with {option}")
+                             f"choose one with {param}", params=(param,))
         if found:
             return found[0]
     return None
@@ -115,8 +115,7 @@ def _blank(values: pd.Series) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- vector layers
-def _read_layer(path: Path, layer: str | None, what: str, option: str = "--layer"
-                ) -> gpd.GeoDataFrame:
+def _read_layer(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
     """Any format pyogrio reads (and GeoParquet), as a GeoDataFrame."""
     _check_exists(path)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
@@ -128,11 +127,10 @@ def _read_layer(path: Path, layer: str | None, what: str, option: str = "--layer
         except Exception as exc:  # noqa: BLE001 - any reader failure is the file's problem
             raise InputError(f"{path}: cannot read as GeoParquet ({_first_line(exc)})") from None
     with readable_copy(path) as source:
-        return _read_vector(path, source, layer, what, option)
+        return _read_vector(path, source, layer, what)
 
 
-def _read_vector(path: Path, source: Path, layer: str | None, what: str, option: str
-                 ) -> gpd.GeoDataFrame:
+def _read_vector(path: Path, source: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
@@ -153,10 +151,10 @@ def _read_vector(path: Path, source: Path, layer: str | None, what: str, option:
                              "GeoParquet")
         if layer is None and len(names) > 1:
             raise InputError(f"{path}: has {len(names)} layers ({_listed(names)}); "
-                             f"choose one with {option}")
+                             "choose one with layer", params=("layer",))
         if layer is not None and layer not in names:
-            raise InputError(f"{path}: no layer '{layer}' (given by {option}); layers are: "
-                             f"{_listed(names)}")
+            raise InputError(f"{path}: layer={layer!r} is not one of its layers: "
+                             f"{_listed(names)}", params=("layer",))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -202,38 +200,40 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None, path: str | Path, option: str
+def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None, path: str | Path, how: str = "crs"
               ) -> gpd.GeoDataFrame:
+    """``frame`` in WGS84 lon/lat; ``how`` names what sets a CRS (a parameter, a method)."""
     if crs is not None:
         try:
             frame = frame.set_crs(crs, allow_override=True)
         except Exception as exc:  # noqa: BLE001
-            raise InputError(f"{option} '{crs}': not a CRS pyproj knows ({_first_line(exc)}); "
-                             "use e.g. EPSG:4326") from None
+            raise InputError(f"crs={crs!r}: not a CRS pyproj knows ({_first_line(exc)}); "
+                             "use e.g. EPSG:4326", params=("crs",)) from None
     if frame.crs is None:
-        raise InputError(f"{path}: has no CRS; say which it is with {option} "
-                         "(e.g. EPSG:4326 for longitude/latitude)")
+        raise InputError(f"{path}: has no CRS; say which it is with {how} "
+                         "(e.g. EPSG:4326 for longitude/latitude)", params=(how,))
     if not frame.crs.equals("EPSG:4326"):
-        _check_earth(frame.crs, path, option)
+        _check_earth(frame.crs, path, how)
         try:
             frame = frame.to_crs("EPSG:4326")
         except Exception as exc:  # noqa: BLE001 - pyproj raises several types
             raise InputError(f"{path}: cannot convert from {frame.crs.name} to longitude/"
                              f"latitude ({_first_line(exc)}); check the CRS or set it with "
-                             f"{option}") from None
+                             f"{how}", params=(how,)) from None
     return frame
 
 
 _EARTH_M = 6_378_137.0  # WGS84 semi-major axis; every Earth ellipsoid is within 1 km of it
 
 
-def _check_earth(crs: Any, path: str | Path, option: str) -> None:
+def _check_earth(crs: Any, path: str | Path, how: str = "crs") -> None:
     """Refuse a CRS of another body (IAU Mars, the Moon) or with no Earth ellipsoid."""
     ellipsoid = crs.ellipsoid
     if ellipsoid is None or abs(ellipsoid.semi_major_metre - _EARTH_M) > 1000:
         body = f"ellipsoid '{ellipsoid.name}'" if ellipsoid is not None else "no ellipsoid"
         raise InputError(f"{path}: its CRS '{crs.name}' is not on Earth ({body}); covplan "
-                         f"measures on the WGS84 Earth: give an Earth CRS with {option}")
+                         f"measures on the WGS84 Earth: give an Earth CRS with {how}",
+                         params=(how,))
 
 
 # --------------------------------------------------------------------------- boundaries
@@ -276,8 +276,9 @@ def read_boundaries(
         group_col, weight_col = group_col or known["group_col"], weight_col or known["weight_col"]
     raw = _read_layer(path, layer, "boundaries")
     if len(raw) == 0:
-        raise InputError(f"{label}: has no features; is this the right file or --layer?")
-    raw = _to_wgs84(raw, crs, label, "--boundaries-crs")
+        raise InputError(f"{label}: has no features; is this the right file or layer?",
+                         params=("layer",))
+    raw = _to_wgs84(raw, crs, label)
     return _districts_from(raw, label, id_col=id_col, name_col=name_col, group_col=group_col,
                            weight_col=weight_col)
 
@@ -336,14 +337,14 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
                         f"(feature {_listed(gone)})")
     keep = ~(empty | lost | nonfinite)
 
-    id_name = find_column(columns, id_col, (), path, "--id-col") if id_col else None
+    id_name = find_column(columns, id_col, (), path, "id_col") if id_col else None
     if id_name is None:
         id_name = next((c for c in columns
                         if not _blank(raw[c]).any() and raw[c].is_unique), None)
     ids = _as_text(raw[id_name]) if id_name else pd.Series(rows.astype(str), dtype=object)
-    name_name = find_column(columns, name_col, DISTRICT_NAME_NAMES, path, "--name-col")
-    group_name = find_column(columns, group_col, (), path, "--group-col")
-    weight_name = find_column(columns, weight_col, (), path, "--weight-col")
+    name_name = find_column(columns, name_col, DISTRICT_NAME_NAMES, path, "name_col")
+    group_name = find_column(columns, group_col, (), path, "group_col")
+    weight_name = find_column(columns, weight_col, (), path, "weight_col")
 
     frame = pd.DataFrame({
         "id": ids.to_numpy(),
@@ -456,13 +457,14 @@ def _weights(raw: pd.DataFrame, col: str, path: str | Path, rows: np.ndarray) ->
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"{path}: feature {rows[i]}: weight '{raw[col].iloc[i]}' in column "
-                         f"'{col}' is not a number; fix it or choose another --weight-col")
+                         f"'{col}' is not a number; fix it or choose another weight_col",
+                         params=("weight_col",))
     infinite = np.isinf(values.to_numpy(dtype=float))
     if infinite.any():  # it would make every sum and percentage NaN (not even valid JSON)
         i = int(np.flatnonzero(infinite)[0])
         raise InputError(f"{path}: feature {rows[i]}: weight '{raw[col].iloc[i]}' in column "
                          f"'{col}' is not a finite number; fix it or choose another "
-                         "--weight-col")
+                         "weight_col", params=("weight_col",))
     if (values < 0).any():
         i = int(np.flatnonzero((values < 0).to_numpy())[0])
         raise InputError(f"{path}: feature {rows[i]}: weight {values.iloc[i]} in column "
@@ -536,8 +538,7 @@ def read_points(
             table, lines, label, lat_col=lat_col, lon_col=lon_col, strict=strict, what=what,
             crs=crs)
     else:
-        layer_frame = _to_wgs84(_read_layer(path, layer, what, "--centers-layer"), crs, label,
-                                 "--centers-crs")
+        layer_frame = _to_wgs84(_read_layer(path, layer, what), crs, label)
         table, lat, lon, lines, messages, skipped, ok = _layer_coordinates(
             layer_frame, label, strict=strict, what=what)
     return _points_from(table, lat, lon, lines, ok, label, name_col=name_col, where=where,
@@ -551,13 +552,14 @@ def _table_coordinates(table: pd.DataFrame, lines: np.ndarray, label: str, *,
     """Coordinates from latitude/longitude columns, checked (see _check_coordinates); with
     ``crs``, the columns hold y/x in that CRS and are converted to WGS84 degrees."""
     columns = list(table.columns)
-    lat_name = find_column(columns, lat_col, LAT_NAMES, label, "--lat-col")
-    lon_name = find_column(columns, lon_col, LON_NAMES, label, "--lon-col")
+    lat_name = find_column(columns, lat_col, LAT_NAMES, label, "lat_col")
+    lon_name = find_column(columns, lon_col, LON_NAMES, label, "lon_col")
     if lat_name is None or lon_name is None:
         raise InputError(
             f"{label}: no {'latitude' if lat_name is None else 'longitude'} column "
             "(looked for lat/latitude/y and lon/lng/long/longitude/x); name it with "
-            f"--lat-col/--lon-col; columns are: {_listed(columns, 30)}")
+            f"lat_col and lon_col; columns are: {_listed(columns, 30)}",
+            params=("lat_col", "lon_col"))
     lat, lon = parse_coordinates(table[lat_name]), parse_coordinates(table[lon_name])
     if crs is not None:
         lat, lon = _table_to_wgs84(lat, lon, crs, label)
@@ -573,9 +575,9 @@ def _table_to_wgs84(lat: np.ndarray, lon: np.ndarray, crs: str, label: str
     try:
         source = CRS.from_user_input(crs)
     except Exception as exc:  # noqa: BLE001 - pyproj raises several types
-        raise InputError(f"--centers-crs '{crs}': not a CRS pyproj knows ({_first_line(exc)}); "
-                         "use e.g. EPSG:3857") from None
-    _check_earth(source, label, "--centers-crs")
+        raise InputError(f"crs={crs!r}: not a CRS pyproj knows ({_first_line(exc)}); "
+                         "use e.g. EPSG:3857", params=("crs",)) from None
+    _check_earth(source, label)
     if source.equals("EPSG:4326"):
         return lat, lon
     x, y = Transformer.from_crs(source, "EPSG:4326", always_xy=True).transform(lon, lat)
@@ -585,7 +587,8 @@ def _table_to_wgs84(lat: np.ndarray, lon: np.ndarray, crs: str, label: str
 def _layer_coordinates(layer_frame: gpd.GeoDataFrame, label: str, *, strict: bool, what: str):
     """Coordinates of a WGS84 point layer; the other columns as text."""
     if len(layer_frame) == 0:
-        raise InputError(f"{label}: has no features; add {what} or check --layer")
+        raise InputError(f"{label}: has no features; add {what} or check layer",
+                         params=("layer",))
     geom = np.asarray(layer_frame.geometry.array)
     is_point = shapely.get_type_id(geom) == 0
     if not is_point.any():
@@ -608,8 +611,7 @@ def _points_from(table: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, lines: n
                  skipped: list[int], noun: str = "line") -> gpd.GeoDataFrame:
     """read_points' frame: the table's rows with usable coordinates, named and filtered."""
     table = table.reset_index(drop=True)
-    name_name = find_column(list(table.columns), name_col, NAME_NAMES, label,
-                             "--center-name-col")
+    name_name = find_column(list(table.columns), name_col, NAME_NAMES, label, "name_col")
     fallback = pd.Series([f"row {n}" for n in lines], dtype=object)
     names = table[name_name].fillna("").astype(str) if name_name else fallback
     names = names.where(names.str.strip() != "", fallback)
@@ -865,14 +867,16 @@ def _check_coordinates(table, lat, lon, lat_name, lon_name, lines, path, strict,
     swapped_ok = finite & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
     if finite.any() and in_range[finite].mean() < 0.5 and swapped_ok[finite].mean() > 0.9:
         raise InputError(f"{path}: latitude and longitude look swapped ('{lat_name}' holds "
-                         f"values up to {np.nanmax(np.abs(lat)):.1f}); swap them with "
-                         f"--lat-col {lon_name} --lon-col {lat_name}")
+                         f"values up to {np.nanmax(np.abs(lat)):.1f}); swap them: "
+                         f"lat_col={lon_name!r} lon_col={lat_name!r}",
+                         params=("lat_col", "lon_col"))
     if finite.any() and in_range[finite].mean() < 0.5 and lat_name != "geometry":
         big = max(np.nanmax(np.abs(lat[finite])), np.nanmax(np.abs(lon[finite])))
         if big > 1000:
             raise InputError(f"{path}: '{lat_name}'/'{lon_name}' hold values up to {big:.0f}, "
                              "projected coordinates (metres?), not degrees; give their CRS "
-                             "with --centers-crs (e.g. EPSG:3857) or use degree columns")
+                             "with crs (e.g. EPSG:3857) or use degree columns",
+                             params=("crs",))
     messages: list[str] = []
     bad = ~in_range
     if bad.any():
@@ -887,14 +891,14 @@ def _check_coordinates(table, lat, lon, lat_name, lon_name, lines, path, strict,
             else:
                 reason = f"has coordinates out of range ({raw_lat}, {raw_lon})"
         if strict:
-            raise InputError(f"{path}: {noun} {lines[i]} {reason}; fix it, or drop --strict to "
-                             "skip such rows")
+            raise InputError(f"{path}: {noun} {lines[i]} {reason}; fix it, or drop strict=True "
+                             "to skip such rows", params=("strict",))
         messages.append(f"{path}: skipped {int(bad.sum())} {what} row(s) with missing, "
                         f"non-numeric or out-of-range coordinates ({noun} "
                         f"{_listed(lines[bad].tolist())})")
     if not in_range.any():
         raise InputError(f"{path}: no row has usable coordinates in '{lat_name}'/'{lon_name}'; "
-                         "check the columns (--lat-col/--lon-col)")
+                         "check the columns (lat_col, lon_col)", params=("lat_col", "lon_col"))
     return messages, lines[bad].tolist(), in_range
 
 
@@ -907,21 +911,22 @@ def _filter_where(frame: pd.DataFrame, where, path: str | Path) -> pd.DataFrame:
         col, sep, values = expr.partition("!=" if negate else "=")
         col = col.strip()
         if not sep or not col:
-            raise InputError(f"--where '{expr}': write it as column=value (or column!=value; "
-                             "several values separated by commas)")
-        real = find_column([c for c in frame.columns if c != "line"], col, (), path, "--where")
+            raise InputError(f"where={expr!r}: write it as column=value (or column!=value; "
+                             "several values separated by commas)", params=("where",))
+        real = find_column([c for c in frame.columns if c != "line"], col, (), path, "where")
         wanted = [v.strip() for v in values.split(",")]
         if real in ("lat", "lon"):  # coordinates are numbers here: 1.50 matches 1.5
             numbers = parse_coordinates(pd.Series(wanted))
             if np.isnan(numbers).any():
-                raise InputError(f"--where '{expr}': '{real}' holds numbers; give numbers")
+                raise InputError(f"where={expr!r}: '{real}' holds numbers; give numbers",
+                                 params=("where",))
             hit = frame[real].isin(numbers)
         else:
             hit = frame[real].astype(str).str.strip().isin(wanted)
         frame = frame[~hit if negate else hit]
     if len(frame) == 0:
-        shown = where if isinstance(where, str) else " ".join(where)
-        raise InputError(f"{path}: no row matches --where {shown}; check the value")
+        shown = " ".join(f"where={e!r}" for e in ([where] if isinstance(where, str) else where))
+        raise InputError(f"{path}: no row matches {shown}; check the value", params=("where",))
     return frame
 
 
@@ -1010,7 +1015,8 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = False,
     if stat.S_ISDIR(st.st_mode):
         raise InputError(f"{path}: is a folder; give a file name")
     if stat.S_ISREG(st.st_mode) and not overwrite:
-        raise InputError(f"{path}: already exists; pass --overwrite to replace it")
+        raise InputError(f"{path}: already exists; pass overwrite=True to replace it",
+                         params=("overwrite",))
 
 
 @dataclass

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from covplan.cli.options import CovplanUsageError, _compose, info, resolve_dataset
+from covplan.cli.options import (
+    DEMAND_FLAGS,
+    CovplanUsageError,
+    _compose,
+    flags_for,
+    info,
+    resolve_dataset,
+)
 
 if TYPE_CHECKING:  # numpy and pandas are imported when a command runs (fast --help)
     import numpy as np
@@ -167,8 +174,9 @@ def _point_demand(demand_opts: dict[str, Any], centers, districts, rule):
     from covplan.io import read_points
 
     source, _ = resolve_dataset(demand_opts["demand"], "demand")
-    points = read_points(source, lat_col=demand_opts.get("demand_lat_col"),
-                         lon_col=demand_opts.get("demand_lon_col"), what="demand")
+    with flags_for(**DEMAND_FLAGS):
+        points = read_points(source, lat_col=demand_opts.get("demand_lat_col"),
+                             lon_col=demand_opts.get("demand_lon_col"), what="demand")
     label = points.attrs.get("source", demand_opts["demand"])
     name = Path(str(label)).name  # no local paths in outputs
     weight = demand_opts.get("demand_weight_col")

@@ -33,7 +33,15 @@ from typing import Any
 
 import click
 
-from covplan.cli.options import Progress, _compose, info, log_warnings, resolve_dataset
+from covplan.cli.options import (
+    DEMAND_FLAGS,
+    Progress,
+    _compose,
+    flags_for,
+    info,
+    log_warnings,
+    resolve_dataset,
+)
 
 KM_DECIMALS = 3  # distances in outputs: km to the metre
 DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
@@ -101,13 +109,14 @@ def run_demand(opts: dict[str, Any], centers, districts, rule, *,
     info(f"demand: {source}, {rule.describe()}, engine {opts.get('engine', 'memory')}")
     bar = Progress("covplan: demand parts")
     try:
-        result = demand_coverage(
-            centers, source, rule, weight_col=opts.get("demand_weight_col"),
-            lat_col=opts.get("demand_lat_col"), lon_col=opts.get("demand_lon_col"),
-            id_col=id_col, engine=opts.get("engine", "memory"), scheduler=opts.get("scheduler"),
-            chunksize=opts.get("demand_chunksize", 1_000_000), districts=districts,
-            keep_points=bool(opts.get("demand_output")),
-            progress=progress or bar)
+        with flags_for(**DEMAND_FLAGS):
+            result = demand_coverage(
+                centers, source, rule, weight_col=opts.get("demand_weight_col"),
+                lat_col=opts.get("demand_lat_col"), lon_col=opts.get("demand_lon_col"),
+                id_col=id_col, engine=opts.get("engine", "memory"), scheduler=opts.get("scheduler"),
+                chunksize=opts.get("demand_chunksize", 1_000_000), districts=districts,
+                keep_points=bool(opts.get("demand_output")),
+                progress=progress or bar)
     finally:
         bar.close()
     log_warnings(result.warnings)

@@ -9,8 +9,11 @@ import click
 
 from covplan.cli._demand_options import demand_point_options
 from covplan.cli.options import (
+    CENTRE_FLAGS,
+    DEMAND_FLAGS,
     center_options,
     configure_logging,
+    flags_for,
     handle_errors,
     info,
     log_warnings,
@@ -146,17 +149,19 @@ def access(**kw: Any) -> None:
                        sigma_km=kw["sigma_km"], alpha=kw["alpha"], scale_km=kw["scale_km"],
                        min_km=kw["min_km"])
     centres_path, cdefaults = resolve_dataset(kw["centers"], "centers")
-    centres = read_points(centres_path, lat_col=kw["lat_col"], lon_col=kw["lon_col"],
-                          name_col=kw["center_name_col"] or cdefaults.get("name_col"),
-                          layer=kw["centers_layer"], crs=kw["centers_crs"],
-                          where=kw["where"] or None, strict=kw["strict"])
+    with flags_for(**CENTRE_FLAGS):
+        centres = read_points(centres_path, lat_col=kw["lat_col"], lon_col=kw["lon_col"],
+                              name_col=kw["center_name_col"] or cdefaults.get("name_col"),
+                              layer=kw["centers_layer"], crs=kw["centers_crs"],
+                              where=kw["where"] or None, strict=kw["strict"])
     log_warnings(list(centres.attrs.get("warnings", [])))
     supply = column_amounts(centres, kw["capacity_col"],
                             label=centres.attrs.get("source", kw["centers"]),
                             rows=centres["line"].tolist())
     demand_path, _ = resolve_dataset(kw["demand"], "demand")
-    points = read_points(demand_path, lat_col=kw["demand_lat_col"],
-                         lon_col=kw["demand_lon_col"], what="demand")
+    with flags_for(**DEMAND_FLAGS):
+        points = read_points(demand_path, lat_col=kw["demand_lat_col"],
+                             lon_col=kw["demand_lon_col"], what="demand")
     log_warnings(list(points.attrs.get("warnings", [])))
     label = points.attrs.get("source", kw["demand"])
     weight = kw["demand_weight_col"]

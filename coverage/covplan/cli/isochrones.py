@@ -7,9 +7,11 @@ from typing import Any
 import click
 
 from covplan.cli.options import (
+    CENTRE_FLAGS,
     CovplanUsageError,
     center_options,
     configure_logging,
+    flags_for,
     handle_errors,
     info,
     log_warnings,
@@ -78,10 +80,11 @@ def isochrones(**kwargs: Any) -> None:
     rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
                                  speeds=kwargs["speeds"], offroad_kmh=kwargs["offroad_kmh"],
                                  max_snap_km=kwargs["max_snap_km"])
-    centers = read_points(kwargs["centers"], lat_col=kwargs["lat_col"],
-                          lon_col=kwargs["lon_col"], name_col=kwargs["center_name_col"],
-                          layer=kwargs["centers_layer"], crs=kwargs["centers_crs"],
-                          where=kwargs["where"] or None, strict=kwargs["strict"])
+    with flags_for(**CENTRE_FLAGS):
+        centers = read_points(kwargs["centers"], lat_col=kwargs["lat_col"],
+                              lon_col=kwargs["lon_col"], name_col=kwargs["center_name_col"],
+                              layer=kwargs["centers_layer"], crs=kwargs["centers_crs"],
+                              where=kwargs["where"] or None, strict=kwargs["strict"])
     log_warnings(list(centers.attrs.get("warnings", [])))
     areas = rule.isochrones(centers, bands, buffer_m=kwargs["buffer_m"])
     off = int(areas["off_network"].sum()) // len(bands)  # one row per centre and band

@@ -19,12 +19,13 @@ BOUNDARIES, CENTERS       positional paths (``@india``, ``@india-sample``, ``@in
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,20 +100,49 @@ def handle_errors(func: Callable) -> Callable:
     return wrapper
 
 
-def as_flags(message: str, params: tuple[str, ...]) -> str:
+def as_flags(message: str, params: tuple[str, ...],
+             options: dict[str, str | None] | None = None) -> str:
     """``"add=-1: ..."`` -> ``"--add -1: ..."``: each named parameter that is an option of the
-    running command becomes that option (``name=value`` and the bare name alike)."""
+    running command becomes that option (``name=value`` and the bare name alike; a flag's
+    ``name=True`` becomes the flag alone; a quoted value a shell needs no quotes for loses
+    them). ``options`` maps a parameter to the command's option of another name (``lat_col``
+    -> ``demand_lat_col``), or to ``None`` when the command has none for it; the rest keep
+    their names (see :func:`flags_for`). A name inside a path (``demand.csv``,
+    ``data/where``) is left alone."""
     ctx = click.get_current_context(silent=True)
     if not params or ctx is None:
         return message
-    flags = {p.name: max(p.opts, key=len) for p in ctx.command.params
-             if isinstance(p, click.Option) and p.name}
+    opts = {p.name: p for p in ctx.command.params if isinstance(p, click.Option) and p.name}
     for name in params:
-        flag = flags.get(name)
-        if flag is not None:
-            message = re.sub(rf"(?<![\w-]){re.escape(name)}=", flag + " ", message)
-            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w=-])", flag, message)
+        option = opts.get((options or {}).get(name, name) or "")
+        if option is None:
+            continue
+        flag = max(option.opts, key=len)
+        before = rf"(?<![\w./\\-]){re.escape(name)}"
+        if option.is_flag:
+            message = re.sub(before + r"=True\b", flag, message)
+        # a value a shell reads unquoted loses its quotes: lat_col='lon' -> --lat-col lon
+        message = re.sub(before + r"='([\w.:/@%+,=-]+)'", flag + r" \1", message)
+        message = re.sub(before + "=", flag + " ", message)
+        message = re.sub(before + r"(?![\w=/\\-]|\.\w)", flag, message)
     return message
+
+
+@contextlib.contextmanager
+def flags_for(**options: str | None) -> Iterator[None]:
+    """Name this command's options in the library errors raised inside, where its option for
+    a parameter has another name: ``with flags_for(lat_col="demand_lat_col"):`` around a
+    demand reader makes its ``lat_col`` read ``--demand-lat-col``; ``name=None``: the command
+    has no option for that parameter (the message keeps the Python name)."""
+    from covplan.errors import CovplanError, OutputError
+
+    try:
+        yield
+    except OutputError:
+        raise
+    except CovplanError as exc:
+        raise CovplanUsageError(
+            as_given(as_flags(str(exc), getattr(exc, "params", ()), options))) from None
 
 
 verbosity_opt = click.option("-v", "--verbose", "verbosity", count=True,
@@ -197,6 +227,19 @@ rule_options = _compose(
                                    "(--roads)."),
     road_options,
 )
+
+# the library parameters whose options have other names, per input (see flags_for); None:
+# no option for it on that input
+BOUNDARY_FLAGS: dict[str, str | None] = {"crs": "boundaries_crs"}
+CENTRE_FLAGS: dict[str, str | None] = {"name_col": "center_name_col", "layer": "centers_layer",
+                                       "crs": "centers_crs"}
+DEMAND_FLAGS: dict[str, str | None] = {
+    "lat_col": "demand_lat_col", "lon_col": "demand_lon_col", "weight_col": "demand_weight_col",
+    "id_col": "demand_id_col", "chunksize": "demand_chunksize", "name_col": None,
+    "layer": None, "crs": None, "where": None, "strict": None}
+CANDIDATE_FLAGS: dict[str, str | None] = {
+    "name_col": "candidate_name_col", "lat_col": None, "lon_col": None, "layer": None,
+    "crs": None, "where": None, "strict": None}
 
 RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "speeds",
              "offroad_kmh", "max_snap_km")
@@ -321,18 +364,20 @@ def load_inputs(opts: dict[str, Any]):
                      **{k: opts[k] for k in RULE_KEYS[2:] if opts.get(k) is not None})
     boundaries, bdefaults = resolve_dataset(opts["boundaries"], "boundaries")
     centers, cdefaults = resolve_dataset(opts["centers"], "centers")
-    districts = read_boundaries(
-        boundaries, layer=opts.get("layer"), crs=opts.get("boundaries_crs"),
-        id_col=opts.get("id_col") or bdefaults.get("id_col"),
-        name_col=opts.get("name_col") or bdefaults.get("name_col"),
-        group_col=opts.get("group_col") or bdefaults.get("group_col"),
-        weight_col=opts.get("weight_col") or bdefaults.get("weight_col"))
-    points = read_points(
-        centers, lat_col=opts.get("lat_col"), lon_col=opts.get("lon_col"),
-        name_col=opts.get("center_name_col") or cdefaults.get("name_col"),
-        layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
-        where=opts.get("where") or None,
-        strict=opts.get("strict", False))
+    with flags_for(**BOUNDARY_FLAGS):
+        districts = read_boundaries(
+            boundaries, layer=opts.get("layer"), crs=opts.get("boundaries_crs"),
+            id_col=opts.get("id_col") or bdefaults.get("id_col"),
+            name_col=opts.get("name_col") or bdefaults.get("name_col"),
+            group_col=opts.get("group_col") or bdefaults.get("group_col"),
+            weight_col=opts.get("weight_col") or bdefaults.get("weight_col"))
+    with flags_for(**CENTRE_FLAGS):
+        points = read_points(
+            centers, lat_col=opts.get("lat_col"), lon_col=opts.get("lon_col"),
+            name_col=opts.get("center_name_col") or cdefaults.get("name_col"),
+            layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
+            where=opts.get("where") or None,
+            strict=opts.get("strict", False))
     return (name_as_given(districts, opts["boundaries"]), name_as_given(points, opts["centers"]),
             rule)
 

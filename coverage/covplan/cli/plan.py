@@ -11,10 +11,12 @@ from covplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
 from covplan.cli._demand_options import demand_point_options, split_demand
 from covplan.cli._report import render_plan
 from covplan.cli.options import (
+    CANDIDATE_FLAGS,
     CovplanUsageError,
     Progress,
     emit_json,
     emit_text,
+    flags_for,
     handle_errors,
     input_options,
     load_inputs,
@@ -165,8 +167,9 @@ def plan(**kwargs: Any) -> None:
     candidates = None
     if own["candidates"] is not None:
         path, columns = resolve_dataset(own["candidates"], "candidates")
-        candidates = read_points(path, name_col=own["candidate_name_col"]
-                                 or columns.get("name_col"), what="candidate sites")
+        with flags_for(**CANDIDATE_FLAGS):
+            candidates = read_points(path, name_col=own["candidate_name_col"]
+                                     or columns.get("name_col"), what="candidate sites")
         name_as_given(candidates, own["candidates"])
         log_warnings(list(candidates.attrs.get("warnings", [])))
     if cap_opts["capacity_col"] is not None:
