@@ -76,7 +76,7 @@ def test_unknown_extension(runner, grid, tmp_path):
 
 
 def test_neutralise_covers_every_text_dtype():
-    from covplan.io import _neutralise
+    from covplan.io.write import _neutralise
 
     frame = pd.DataFrame({"obj": pd.Series(["=1", "ok"], dtype=object),
                           "text": pd.Series(["@x", "-y"], dtype="string"),

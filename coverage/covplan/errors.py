@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CovplanError", "InputError", "OutputError"]
+__all__ = ["CovplanError", "InputError", "OutputError", "first_line"]
 
 
 class CovplanError(ValueError):
@@ -35,3 +35,10 @@ class OutputError(CovplanError):
     def __init__(self, message: str, *, failed: bool = False) -> None:
         super().__init__(message)
         self.failed = failed
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type when it has none): a library's
+    multi-line error, quoted inside a one-line message."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
