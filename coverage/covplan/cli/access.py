@@ -9,7 +9,6 @@ import click
 
 from covplan.cli._demand_options import demand_point_options
 from covplan.cli.options import (
-    CENTRE_FLAGS,
     DEMAND_FLAGS,
     center_options,
     configure_logging,
@@ -18,6 +17,7 @@ from covplan.cli.options import (
     info,
     log_warnings,
     overwrite_opt,
+    read_centres,
     resolve_dataset,
     verbosity_options,
 )
@@ -149,11 +149,7 @@ def access(**kw: Any) -> None:
                        sigma_km=kw["sigma_km"], alpha=kw["alpha"], scale_km=kw["scale_km"],
                        min_km=kw["min_km"])
     centres_path, cdefaults = resolve_dataset(kw["centers"], "centers")
-    with flags_for(**CENTRE_FLAGS):
-        centres = read_points(centres_path, lat_col=kw["lat_col"], lon_col=kw["lon_col"],
-                              name_col=kw["center_name_col"] or cdefaults.get("name_col"),
-                              layer=kw["centers_layer"], crs=kw["centers_crs"],
-                              where=kw["where"] or None, strict=kw["strict"])
+    centres = read_centres(centres_path, kw, cdefaults.get("name_col"))
     log_warnings(list(centres.attrs.get("warnings", [])))
     supply = column_amounts(centres, kw["capacity_col"],
                             label=centres.attrs.get("source", kw["centers"]),

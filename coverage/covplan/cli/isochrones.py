@@ -7,16 +7,15 @@ from typing import Any
 import click
 
 from covplan.cli.options import (
-    CENTRE_FLAGS,
     CovplanUsageError,
     center_options,
     configure_logging,
-    flags_for,
     handle_errors,
     info,
     log_warnings,
     overwrite_opt,
     parse_minutes,
+    read_centres,
     road_options,
     verbosity_options,
 )
@@ -66,7 +65,7 @@ def isochrones(**kwargs: Any) -> None:
       covplan map districts.gpkg centres.csv --roads city.osm.pbf --travel-minutes 30 \\
           --isochrones 15,30 -o map.html
     """
-    from covplan.io import read_points, write_table
+    from covplan.io import write_table
     from covplan.roads import TravelRule
 
     configure_logging(kwargs["verbosity"], kwargs["quiet"])
@@ -80,11 +79,7 @@ def isochrones(**kwargs: Any) -> None:
     rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
                                  speeds=kwargs["speeds"], offroad_kmh=kwargs["offroad_kmh"],
                                  max_snap_km=kwargs["max_snap_km"])
-    with flags_for(**CENTRE_FLAGS):
-        centers = read_points(kwargs["centers"], lat_col=kwargs["lat_col"],
-                              lon_col=kwargs["lon_col"], name_col=kwargs["center_name_col"],
-                              layer=kwargs["centers_layer"], crs=kwargs["centers_crs"],
-                              where=kwargs["where"] or None, strict=kwargs["strict"])
+    centers = read_centres(kwargs["centers"], kwargs)
     log_warnings(list(centers.attrs.get("warnings", [])))
     areas = rule.isochrones(centers, bands, buffer_m=kwargs["buffer_m"])
     off = int(areas["off_network"].sum()) // len(bands)  # one row per centre and band

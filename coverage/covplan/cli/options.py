@@ -357,7 +357,7 @@ class Progress:
 
 def load_inputs(opts: dict[str, Any]):
     """Read BOUNDARIES and CENTERS as the options say; returns (districts, centres, rule)."""
-    from covplan.io import read_boundaries, read_points
+    from covplan.io import read_boundaries
 
     configure_logging(opts.get("verbosity", 0), opts.get("quiet", False))
     rule = make_rule(opts.get("radius_km"), opts.get("min_centers", 1),
@@ -371,15 +371,22 @@ def load_inputs(opts: dict[str, Any]):
             name_col=opts.get("name_col") or bdefaults.get("name_col"),
             group_col=opts.get("group_col") or bdefaults.get("group_col"),
             weight_col=opts.get("weight_col") or bdefaults.get("weight_col"))
-    with flags_for(**CENTRE_FLAGS):
-        points = read_points(
-            centers, lat_col=opts.get("lat_col"), lon_col=opts.get("lon_col"),
-            name_col=opts.get("center_name_col") or cdefaults.get("name_col"),
-            layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
-            where=opts.get("where") or None,
-            strict=opts.get("strict", False))
+    points = read_centres(centers, opts, cdefaults.get("name_col"))
     return (name_as_given(districts, opts["boundaries"]), name_as_given(points, opts["centers"]),
             rule)
+
+
+def read_centres(path: str, opts: dict[str, Any], name_col: str | None = None):
+    """CENTERS at ``path`` as the centre options in ``opts`` say (``center_options``; errors
+    name those options); ``name_col``: the name column when ``--center-name-col`` is not
+    given."""
+    from covplan.io import read_points
+
+    with flags_for(**CENTRE_FLAGS):
+        return read_points(path, lat_col=opts.get("lat_col"), lon_col=opts.get("lon_col"),
+                           name_col=opts.get("center_name_col") or name_col,
+                           layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
+                           where=opts.get("where") or None, strict=opts.get("strict", False))
 
 
 ALIASES = {
