@@ -431,3 +431,32 @@ def test_centres_all_off_the_network_name_the_option(tmp_path, runner, monkeypat
                               "--id-col", "id", "--roads", TINY, "--travel-minutes", "3"])
     assert res.exit_code == 2 and res.stdout == ""
     assert "all 1 centres are more than 2 km (--max-snap-km) from every road" in res.stderr
+
+
+def test_cli_runs_cache_in_covplan_cache_dir_never_home(tmp_path, runner, monkeypatch,
+                                                         road_cache):
+    """conftest points $COVPLAN_CACHE_DIR at a session folder: a CLI run builds the graph
+    there and writes nothing under $HOME. Without the variable it would go to
+    ~/.cache/covplan (checked too, so that the first half can fail)."""
+    from covplan.cli.main import cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    districts, centres = _frames([(0.0, 0.0)])
+    districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
+    centres.drop(columns="geometry").to_csv(tmp_path / "c.csv", index=False)
+    args = ["coverage", str(tmp_path / "d.geojson"), str(tmp_path / "c.csv"), "--id-col", "id",
+            "--roads", TINY, "--travel-minutes", "3", "--format", "json"]
+    for entry in (road_cache / "roads").glob("*.npz"):
+        entry.unlink()  # built by this run, not an earlier test
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert list(home.rglob("*")) == []
+    assert len(list((road_cache / "roads").glob("*.npz"))) == 1
+    monkeypatch.delenv("COVPLAN_CACHE_DIR")
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert len(list((home / ".cache" / "covplan" / "roads").glob("*.npz"))) == 1
+
