@@ -18,7 +18,7 @@ import pyproj
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from covplan.roads import TravelRule, load_roads, snap
 
@@ -104,10 +104,10 @@ class Reference(osmium.SimpleHandler):
                     self.edges[key] = min(self.edges.get(key, math.inf), minutes)
 
 
-def reference_minutes(profile: str, centres: list[tuple[float, float]]
+def reference_minutes(profile: str, centres: list[tuple[float, float]], path: str = HELSINKI
                       ) -> tuple[dict[tuple[int, int], float], float]:
     ref = Reference(profile)
-    ref.apply_file(HELSINKI, locations=True)
+    ref.apply_file(path, locations=True)
     g = nx.DiGraph()
     g.add_weighted_edges_from((u, v, w) for (u, v), w in ref.edges.items())
     ids = list(ref.where)
@@ -217,3 +217,50 @@ def test_snapping_is_the_brute_force_geodesic_nearest(helsinki_car):
                           graph.lon, graph.lat)[2]
         assert got.leg_m[i] == pytest.approx(metres.min(), rel=1e-12)
         assert metres[got.node[i]] == metres.min()
+
+
+TINY = "tests/fixtures/roads/tiny.osm"
+
+
+def _frames(boxes, centres):
+    """Districts and centres as covplan.io gives them."""
+    districts = gpd.GeoDataFrame({"id": [f"d{i:02d}" for i in range(len(boxes))],
+                                  "name": None, "group": None, "weight": np.nan},
+                                 geometry=list(boxes), crs="EPSG:4326")
+    points = gpd.GeoDataFrame({"name": [f"c{i}" for i in range(len(centres))],
+                               "lat": [y for _, y in centres], "lon": [x for x, _ in centres]},
+                              geometry=as_points(centres).array, crs="EPSG:4326")
+    return districts, points
+
+
+@pytest.mark.parametrize("place", ["tiny", "helsinki"])
+@pytest.mark.parametrize("minutes", [1.5, 3.0, 6.0])
+def test_share_of_road_vertices_within_t_matches_networkx(place, minutes, helsinki_car):
+    """road_nodes_within_pct: per district, % of the road vertices inside it that networkx
+    (on the independently built graph) reaches within T from the centres."""
+    from covplan.engine import assess
+
+    if place == "tiny":  # tests/fixtures/roads/README.md: A, B (one-ways), the island C
+        path, graph = TINY, load_roads(TINY, cache_dir=False)
+        boxes = [box(-0.001, -0.001, 0.015, 0.001), box(0.015, -0.001, 0.065, 0.001),
+                 box(0.49, -0.001, 0.52, 0.001), box(0.009, 0.003, 0.011, 0.004)]
+        centres = [(0.0, 0.0), (0.03, 0.0)]
+    else:
+        path, graph = HELSINKI, helsinki_car
+        pad = 1e-4  # no vertex on the outer edges
+        xs = np.linspace(graph.lon.min() - pad, graph.lon.max() + pad, 5)
+        ys = np.linspace(graph.lat.min() - pad, graph.lat.max() + pad, 5)
+        boxes = [box(xs[i], ys[j], xs[i + 1], ys[j + 1]) for i in range(4) for j in range(4)]
+        centres = random_centres(graph, 4, seed=7)
+    expected, _ = reference_minutes("car", centres, path)
+    want = []
+    for poly in boxes:
+        inside = [m for (x, y), m in expected.items()
+                  if poly.intersects(Point(x / 1e7, y / 1e7))]
+        want.append(round(100.0 * sum(m <= minutes for m in inside) / len(inside), 2)
+                    if inside else None)
+    assert any(w not in (None, 0.0, 100.0) for w in want) or place == "tiny"
+    districts, points = _frames(boxes, centres)
+    result = assess(districts, points, TravelRule(graph, minutes))
+    got = [d["road_nodes_within_pct"] for d in result.to_dict()["districts"]]
+    assert got == want

@@ -617,8 +617,15 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
     else:
         results = _run_dask(parts, spec, index, cost, located, keep_points, scheduler,
                             progress)
-    return _combine(results, spec, rule.to_dict().get("radius_km"), cnames, districts,
-                    keep_points, cost.column)
+    return _combine(results, spec, _reach(rule), cnames, districts, keep_points, cost.column)
+
+
+def _reach(rule: CoverageRule) -> dict[str, Any]:
+    """The demand block's reach: ``radius_km`` (null for presence) for a distance rule, else
+    the rule's reach in its unit, e.g. ``minutes`` for travel time."""
+    if rule.unit == "m":
+        return {"radius_km": rule.to_dict().get("radius_km")}
+    return {"minutes" if rule.unit == "min" else f"reach_{rule.unit}": rule.reach}
 
 
 def _run_memory(parts, spec, index, cost, located, keep_points, progress
@@ -680,7 +687,7 @@ def _run_dask(parts, spec, index, cost, located, keep_points, scheduler, progres
             cluster.close()
 
 
-def _combine(results: list[_PartResult], spec: _Spec, radius_km: float | None, cnames: np.ndarray,
+def _combine(results: list[_PartResult], spec: _Spec, reach: dict[str, Any], cnames: np.ndarray,
              districts: gpd.GeoDataFrame | None, keep_points: bool, cost_column: str
              ) -> DemandResult:
     points = sum(r.points for r in results)
@@ -698,7 +705,7 @@ def _combine(results: list[_PartResult], spec: _Spec, radius_km: float | None, c
         "weight_total": float(w_total) if weighted else None,
         "weight_covered": float(w_cov) if weighted else None,
         "weight_percent": _percent(w_cov, w_total) if weighted else None,
-        "radius_km": radius_km,
+        **reach,
     }
     warnings = []
     skipped = sum(r.skipped for r in results)

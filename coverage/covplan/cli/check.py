@@ -7,7 +7,12 @@ from typing import Any
 
 import click
 
-from covplan.cli._demand_options import demand_options, run_demand, split_demand
+from covplan.cli._demand_options import (
+    add_demand_columns,
+    demand_options,
+    run_demand,
+    split_demand,
+)
 from covplan.cli._report import table
 from covplan.cli.options import (
     CovplanUsageError,
@@ -179,6 +184,7 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
     log_warnings(result.warnings)
     demand = run_demand(demand_opts, centers, districts, rule)
+    add_demand_columns(result, demand)
     data = result_dict(result, demand)
 
     outcomes = _evaluate(spec, data)

@@ -91,6 +91,8 @@ class TravelRule:
         self.roads = graph.source if roads is None else str(roads)
         # the last districts seen and how they are entered; shared by with_minutes() copies
         self._access: list[tuple[Any, DistrictAccess]] = []
+        # the last centres' search (nearest() and district_columns() ask for the same one)
+        self._searched: list[tuple[bytes, tuple[np.ndarray, np.ndarray]]] = []
 
     @classmethod
     def from_roads(cls, roads: str | Path, minutes: float, *, profile: str = "car",
@@ -112,7 +114,7 @@ class TravelRule:
         other = TravelRule(self.graph, minutes, min_centers=self.min_centers,
                            offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
                            roads=self.roads)
-        other._access = self._access
+        other._access, other._searched = self._access, self._searched
         return other
 
     @property
@@ -205,7 +207,21 @@ class TravelRule:
     # -- beyond the protocol ------------------------------------------------------------
     def node_minutes(self, points) -> tuple[np.ndarray, np.ndarray]:
         """Minutes from the quickest centre to every road vertex, and that centre."""
-        return travel.nearest_minutes(self.graph, self._snap_centres(points))
+        snapped = self._snap_centres(points)
+        key = snapped.node.tobytes() + snapped.leg_min.tobytes()
+        if not self._searched or self._searched[0][0] != key:
+            self._searched[:] = [(key, travel.nearest_minutes(self.graph, snapped))]
+        return self._searched[0][1]
+
+    def district_columns(self, districts, points) -> dict[str, np.ndarray]:
+        """Per-district figures beside ``nearest_min`` in every output: the engine adds them.
+
+        ``road_nodes_within_pct``: the % (0-100, 2 decimals) of the district's road vertices
+        that the quickest centre reaches within T minutes, the share of its demand when no
+        demand points are given; NaN (``null``) for a district with no road vertex inside.
+        """
+        share = self.district_minutes(districts, points)[2]
+        return {"road_nodes_within_pct": np.round(100.0 * share, 2)}
 
     def district_minutes(self, districts, points
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
