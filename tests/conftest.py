@@ -10,6 +10,19 @@ from click.testing import CliRunner
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(scope="session")
+def road_cache(tmp_path_factory) -> Path:
+    """One road-graph cache for the session, never the user's ~/.cache/covplan."""
+    return tmp_path_factory.mktemp("covplan-cache")
+
+
+@pytest.fixture(autouse=True)
+def _private_road_cache(road_cache, monkeypatch) -> None:
+    """Every test builds road graphs in ``road_cache`` ($COVPLAN_CACHE_DIR; a test may point
+    it elsewhere), so no test run writes to the user's home."""
+    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(road_cache))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

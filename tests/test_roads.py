@@ -7,6 +7,7 @@ so every segment is exactly L = 6378137 m * 0.01 * pi / 180 = 1113.19490793 m lo
 from __future__ import annotations
 
 import bz2
+import io
 import math
 import shutil
 from pathlib import Path
@@ -431,3 +432,86 @@ def test_centres_all_off_the_network_name_the_option(tmp_path, runner, monkeypat
                               "--id-col", "id", "--roads", TINY, "--travel-minutes", "3"])
     assert res.exit_code == 2 and res.stdout == ""
     assert "all 1 centres are more than 2 km (--max-snap-km) from every road" in res.stderr
+
+
+def test_cli_runs_cache_in_covplan_cache_dir_never_home(tmp_path, runner, monkeypatch,
+                                                         road_cache):
+    """conftest points $COVPLAN_CACHE_DIR at a session folder: a CLI run builds the graph
+    there and writes nothing under $HOME. Without the variable it would go to
+    ~/.cache/covplan (checked too, so that the first half can fail)."""
+    from covplan.cli.main import cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    districts, centres = _frames([(0.0, 0.0)])
+    districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
+    centres.drop(columns="geometry").to_csv(tmp_path / "c.csv", index=False)
+    args = ["coverage", str(tmp_path / "d.geojson"), str(tmp_path / "c.csv"), "--id-col", "id",
+            "--roads", TINY, "--travel-minutes", "3", "--format", "json"]
+    for entry in (road_cache / "roads").glob("*.npz"):
+        entry.unlink()  # built by this run, not an earlier test
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert list(home.rglob("*")) == []
+    assert len(list((road_cache / "roads").glob("*.npz"))) == 1
+    monkeypatch.delenv("COVPLAN_CACHE_DIR")
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert len(list((home / ".cache" / "covplan" / "roads").glob("*.npz"))) == 1
+
+
+def test_share_within_t_in_every_output(tmp_path, runner):
+    """Per district, the share of its demand within T: road vertices without --demand
+    (A: 1 and 2 at 0 and 1.11 min: 100; B: 4 of 5, see above; C, the island: 0; D has no
+    vertex: null), demand points with it (vertex 2 at 1.11 min in A; in B vertex 5 at
+    0.67 min, vertex 7 at 3.72; the island point in C; none in D)."""
+    import json
+
+    from covplan.cli.main import cli
+
+    districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
+    districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
+    centres.drop(columns="geometry").to_csv(tmp_path / "c.csv", index=False)
+    (tmp_path / "demand.csv").write_text("lat,lon,w\n0,0.01,10\n0,0.04,20\n0,0.06,30\n"
+                                         "0,0.5,40\n", encoding="utf-8")
+    base = [str(tmp_path / "d.geojson"), str(tmp_path / "c.csv"), "--id-col", "id",
+            "--roads", TINY, "--travel-minutes", "3"]
+    res = runner.invoke(cli, ["coverage", *base, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert [d["road_nodes_within_pct"] for d in data["districts"]] == [100.0, 80.0, 0.0, None]
+    assert "demand_percent" not in data["districts"][0]
+    res = runner.invoke(cli, ["coverage", *base, "--format", "csv"])
+    table = pd.read_csv(io.StringIO(res.stdout), dtype={"id": str})
+    assert table["road_nodes_within_pct"].tolist()[:3] == [100.0, 80.0, 0.0]
+    assert math.isnan(table["road_nodes_within_pct"].iloc[3])
+    res = runner.invoke(cli, ["gaps", *base, "-o", str(tmp_path / "gaps.geojson")])
+    assert res.exit_code == 0, res.output
+    gaps = gpd.read_file(tmp_path / "gaps.geojson")
+    assert gaps["id"].tolist() == ["C", "D"]
+    assert gaps["road_nodes_within_pct"].iloc[0] == 0.0
+    assert gaps["road_nodes_within_pct"].isna().iloc[1]
+    assert gaps["nearest_min"].isna().iloc[0]  # the island: null, not a dropped inf
+    res = runner.invoke(cli, ["gaps", *base])
+    assert "road_nodes_within_pct" in res.stdout
+    res = runner.invoke(cli, ["coverage", *base, "--demand", str(tmp_path / "demand.csv"),
+                              "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    rows = {d["id"]: d for d in data["districts"]}
+    assert [(rows[k]["demand_points"], rows[k]["demand_covered"], rows[k]["demand_percent"])
+            for k in "ABCD"] == [(1, 1, 100.0), (2, 1, 50.0), (1, 0, 0.0), (0, 0, None)]
+    assert data["demand"]["minutes"] == 3.0 and "radius_km" not in data["demand"]
+    assert (data["demand"]["points"], data["demand"]["covered"]) == (4, 2)
+    assert "demand_weight_percent" not in rows["A"]
+    res = runner.invoke(cli, ["coverage", *base, "--demand", str(tmp_path / "demand.csv"),
+                              "--demand-weight-col", "w", "--format", "csv"])
+    table = pd.read_csv(io.StringIO(res.stdout), dtype={"id": str}).set_index("id")
+    assert table["demand_percent"].tolist()[:3] == [100.0, 50.0, 0.0]
+    # B: 20 of 20 + 30
+    assert table["demand_weight_percent"].tolist()[:3] == [100.0, 40.0, 0.0]
+    assert table.loc["D"].isna()[["demand_percent", "demand_weight_percent"]].all()
+    res = runner.invoke(cli, ["coverage", *base, "--demand", str(tmp_path / "demand.csv")])
+    assert "Demand points within 3 min by road of a centre: 2 of 4" in res.stdout

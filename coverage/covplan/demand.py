@@ -279,11 +279,18 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
         results = run_memory(_process_part, parts, args, progress)
     else:
         results = run_dask(_process_part, parts, args, scheduler, progress)
-    return _combine(results, spec, rule.to_dict().get("radius_km"), cnames, districts,
-                    keep_points, cost.column)
+    return _combine(results, spec, _reach(rule), cnames, districts, keep_points, cost.column)
 
 
-def _combine(results: list[_PartResult], spec: PointSpec, radius_km: float | None,
+def _reach(rule: CoverageRule) -> dict[str, Any]:
+    """The demand block's reach: ``radius_km`` (null for presence) for a distance rule, else
+    the rule's reach in its unit, e.g. ``minutes`` for travel time."""
+    if rule.unit == "m":
+        return {"radius_km": rule.to_dict().get("radius_km")}
+    return {"minutes" if rule.unit == "min" else f"reach_{rule.unit}": rule.reach}
+
+
+def _combine(results: list[_PartResult], spec: PointSpec, reach: dict[str, Any],
              cnames: np.ndarray, districts: gpd.GeoDataFrame | None, keep_points: bool,
              cost_column: str) -> DemandResult:
     points = sum(r.points for r in results)
@@ -301,7 +308,7 @@ def _combine(results: list[_PartResult], spec: PointSpec, radius_km: float | Non
         "weight_total": float(w_total) if weighted else None,
         "weight_covered": float(w_cov) if weighted else None,
         "weight_percent": _percent(w_cov, w_total) if weighted else None,
-        "radius_km": radius_km,
+        **reach,
     }
     warnings = []
     skipped = sum(r.skipped for r in results)

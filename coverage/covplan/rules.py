@@ -65,6 +65,10 @@ class CoverageRule(Protocol):
         Unit of every cost the rule returns, e.g. ``"m"`` (metres) or ``"min"`` (minutes).
     reach
         A centre reaches a district or a point when its cost is at most this (in ``unit``).
+
+    A rule may also have ``district_columns(districts, points) -> dict[str, ndarray]``: more
+    per-district figures, by column name, that the engine adds to every output (the travel
+    rule's ``road_nodes_within_pct``).
     """
 
     @property

@@ -43,22 +43,34 @@ def _lonlat(points) -> tuple[np.ndarray, np.ndarray]:
 
 class _TravelReach:
     """Minutes of demand points from the quickest centre: their road vertex's minutes plus
-    their off-road leg (inf when off the network or on another island)."""
+    their off-road leg (inf when off the network or on another island); and every centre
+    within T of each point (capacity needs them all)."""
 
     def __init__(self, graph: RoadGraph, minutes: np.ndarray, source: np.ndarray,
-                 within: float, offroad_kmh: float, max_snap_km: float) -> None:
+                 within: float, offroad_kmh: float, max_snap_km: float,
+                 centres: Snapped) -> None:
         self.graph, self.minutes, self.source = graph, minutes, source
         self.within, self.offroad_kmh, self.max_snap_km = within, offroad_kmh, max_snap_km
+        self.centres = centres
+
+    def _snap(self, lat: np.ndarray, lon: np.ndarray) -> Snapped:
+        return travel.snap(self.graph, lon, lat, offroad_kmh=self.offroad_kmh,
+                           max_snap_km=self.max_snap_km)
 
     def nearest(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
                 ) -> tuple[np.ndarray, np.ndarray]:
-        snapped = travel.snap(self.graph, lon, lat, offroad_kmh=self.offroad_kmh,
-                              max_snap_km=self.max_snap_km)
-        mins, src = travel.point_minutes(self.minutes, self.source, snapped)
+        mins, src = travel.point_minutes(self.minutes, self.source, self._snap(lat, lon))
         return src, mins
 
     def covered(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1) -> np.ndarray:
         return self.nearest(lat, lon)[1] <= self.within
+
+    def pairs(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (point, centre, minutes) within T, sorted by point then centre: one search
+        bounded at T per centre (see :func:`covplan.roads.travel.point_pairs`)."""
+        return travel.point_pairs(self.graph, self.centres, self._snap(lat, lon),
+                                  limit=self.within)
 
 
 class TravelRule:
@@ -91,6 +103,8 @@ class TravelRule:
         self.roads = graph.source if roads is None else str(roads)
         # the last districts seen and how they are entered; shared by with_minutes() copies
         self._access: list[tuple[Any, DistrictAccess]] = []
+        # the last centres' search (nearest() and district_columns() ask for the same one)
+        self._searched: list[tuple[bytes, tuple[np.ndarray, np.ndarray]]] = []
 
     @classmethod
     def from_roads(cls, roads: str | Path, minutes: float, *, profile: str = "car",
@@ -112,7 +126,7 @@ class TravelRule:
         other = TravelRule(self.graph, minutes, min_centers=self.min_centers,
                            offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
                            roads=self.roads)
-        other._access = self._access
+        other._access, other._searched = self._access, self._searched
         return other
 
     @property
@@ -156,10 +170,11 @@ class TravelRule:
         """Demand points: the quickest centre by road (one search from all centres)."""
         import geopandas as gpd
 
-        centres = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-        minutes, source = self.node_minutes(centres)
+        centres = self._snap_centres(gpd.GeoSeries(gpd.points_from_xy(lon, lat),
+                                                   crs="EPSG:4326"))
+        minutes, source = self._search(centres)
         return _TravelReach(self.graph, minutes, source, self.minutes, self.offroad_kmh,
-                            self.max_snap_km)
+                            self.max_snap_km, centres)
 
     def pairs(self, districts, points, *, inside: Any = None,
               progress: Callable[[int, int], None] | None = None
@@ -205,7 +220,25 @@ class TravelRule:
     # -- beyond the protocol ------------------------------------------------------------
     def node_minutes(self, points) -> tuple[np.ndarray, np.ndarray]:
         """Minutes from the quickest centre to every road vertex, and that centre."""
-        return travel.nearest_minutes(self.graph, self._snap_centres(points))
+        return self._search(self._snap_centres(points))
+
+    def _search(self, snapped: Snapped) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`travel.nearest_minutes`, from the last search when the centres are the
+        same."""
+        key = snapped.node.tobytes() + snapped.leg_min.tobytes()
+        if not self._searched or self._searched[0][0] != key:
+            self._searched[:] = [(key, travel.nearest_minutes(self.graph, snapped))]
+        return self._searched[0][1]
+
+    def district_columns(self, districts, points) -> dict[str, np.ndarray]:
+        """Per-district figures beside ``nearest_min`` in every output: the engine adds them.
+
+        ``road_nodes_within_pct``: the % (0-100, 2 decimals) of the district's road vertices
+        that the quickest centre reaches within T minutes, the share of its demand when no
+        demand points are given; NaN (``null``) for a district with no road vertex inside.
+        """
+        share = self.district_minutes(districts, points)[2]
+        return {"road_nodes_within_pct": np.round(100.0 * share, 2)}
 
     def district_minutes(self, districts, points
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -33,7 +33,7 @@ from covplan.geodesy import polygons_within
 from covplan.roads.graph import RoadGraph
 
 __all__ = ["DistrictAccess", "Snapped", "district_access", "district_minutes",
-           "nearest_minutes", "point_minutes", "snap", "search"]
+           "nearest_minutes", "point_minutes", "point_pairs", "snap", "search"]
 
 OFFROAD_KMH = 5.0
 MAX_SNAP_KM = 2.0
@@ -130,6 +130,41 @@ def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: 
         rows = np.arange(first, min(first + step, len(on)))
         dist = dijkstra(matrix, directed=True, indices=n + rows, limit=limit)
         yield on[rows], np.atleast_2d(dist)[:, :n]
+
+
+def point_pairs(graph: RoadGraph, centers: Snapped, points: Snapped, *, limit: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (point, centre, minutes) with minutes <= ``limit``, sorted by point then centre.
+
+    One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
+    itself, off-road leg included); a point's minutes from a centre are its road vertex's
+    plus its own off-road leg. Points and centres off the network pair with nothing. Memory:
+    one chunk of searches plus the pairs found, whatever the number of points.
+    """
+    on = np.flatnonzero(points.node >= 0)
+    by_node = on[np.argsort(points.node[on], kind="stable")]  # points grouped by vertex
+    nodes = points.node[by_node]
+    out_p, out_c, out_k = [], [], []
+    if len(by_node) and (centers.node >= 0).any():
+        for centres, dist in search(graph, centers, limit=limit):
+            row, vertex = np.nonzero(dist <= limit)
+            first = np.searchsorted(nodes, vertex, side="left")
+            count = np.searchsorted(nodes, vertex, side="right") - first
+            pair = np.repeat(np.arange(len(vertex)), count)  # one per (reached vertex, point)
+            start = np.repeat(first - np.cumsum(count) + count, count)
+            point = by_node[start + np.arange(len(pair))]
+            cost = dist[row[pair], vertex[pair]] + points.leg_min[point]
+            keep = cost <= limit
+            out_p.append(point[keep])
+            out_c.append(centres[row[pair[keep]]])
+            out_k.append(cost[keep])
+    if not out_p:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    p = np.concatenate(out_p).astype(np.int64)
+    c = np.concatenate(out_c).astype(np.int64)
+    k = np.concatenate(out_k)
+    order = np.lexsort((c, p))
+    return p[order], c[order], k[order]
 
 
 def point_minutes(minutes: np.ndarray, source: np.ndarray, points: Snapped
