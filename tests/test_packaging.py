@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from importlib.metadata import distribution
@@ -74,3 +75,14 @@ def test_wheel_carries_the_embedded_data(tmp_path):
     assert "covplan/cli/main.py" in names and "covplan/py.typed" in names
     assert not any(n.startswith("coverage/") for n in names)  # never shadows coverage.py
     assert not any(n.endswith(".csv.gz") for n in names)  # the benchmark file stays out
+
+
+def test_io_and_runners_import_nothing_above_them():
+    # the layers point one way (docs/architecture.md): reading, writing and running parts
+    # know no rule, engine, demand, planning, map or command line
+    code = ("import sys, covplan.io, covplan.io.parts, covplan.runners\n"
+            "print(sorted(m for m in sys.modules if m.startswith('covplan.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
+    assert loaded == ["covplan.errors", "covplan.io", "covplan.io.parts", "covplan.io.read",
+                      "covplan.io.write", "covplan.runners"]
