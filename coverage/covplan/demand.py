@@ -34,6 +34,7 @@ from pyproj import CRS, Transformer
 
 from covplan.errors import InputError
 from covplan.geodesy import nearest_centres
+from covplan.geodesy.locate import PolygonIndex
 from covplan.io import (
     LAT_NAMES,
     LON_NAMES,
@@ -413,28 +414,19 @@ def _plan(source: Any, *, lat_col, lon_col, weight_col, id_col, layer, chunksize
 
 
 class _Districts:
-    """District polygons for roll-ups, prepared where the part runs."""
+    """District polygons for roll-ups, with their point-location index."""
 
     def __init__(self, frame: gpd.GeoDataFrame) -> None:
         frame = frame.to_crs("EPSG:4326") if frame.crs and not frame.crs.equals(
             CRS("EPSG:4326")) else frame
         self.geoms = np.asarray(frame.geometry.values, dtype=object)
         self.n = len(self.geoms)
+        self.index = PolygonIndex(self.geoms)
 
     def locate(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        """Position of the district holding each point (lowest on shared edges), n if none.
-
-        The points go into the tree and each prepared polygon queries it: twice as fast as
-        a point-by-point query, which cannot use prepared polygons.
-        """
-        out = np.full(lat.size, self.n, dtype=np.int64)
-        if lat.size == 0 or self.n == 0:
-            return out
-        shapely.prepare(self.geoms)
-        tree = shapely.STRtree(shapely.points(lon, lat))
-        polys, pts = tree.query(self.geoms, predicate="intersects")
-        np.minimum.at(out, pts, polys)
-        return out
+        """Position of the district holding each point (lowest on shared edges), n if none:
+        a grid answers most points, the exact test the rest (:mod:`covplan.geodesy.locate`)."""
+        return self.index.locate(lon, lat)
 
 
 @dataclass
