@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from covplan.geodesy.locate import PolygonIndex, locate_exact
@@ -172,6 +174,23 @@ def test_random_polygons_sharing_edges_with_holes():
     for i in range(1, 20, 4):
         cells[i] = shapely.union(cells[i], cells[i + 30])
     _check(cells, *_all_points(cells, rng, 50_000)[1:])
+
+
+_EIGHTHS = st.integers(0, 32).map(lambda k: k / 8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(_EIGHTHS, _EIGHTHS, _EIGHTHS, _EIGHTHS, st.booleans()),
+                min_size=1, max_size=6))
+def test_boxes_and_triangles_on_a_dyadic_lattice(shapes):
+    # corners on a 1/8 lattice, points on a 1/16 lattice: many exactly on edges and vertices
+    geoms = [Polygon([(a, b), (c, d), (a, d)]) if tri else box(a, b, c, d)
+             for a, b, c, d, tri in shapes]
+    rng = np.random.default_rng(len(shapes))
+    lattice = rng.integers(-2, 70, (4000, 2)) / 16
+    index, lon, lat = _all_points(geoms, rng, 2000)
+    _check(geoms, np.concatenate([lon, lattice[:, 0]]), np.concatenate([lat, lattice[:, 1]]),
+           index)
 
 
 def test_exact_path_below_grid_from_gives_the_same():

@@ -39,7 +39,7 @@ _GRID_FROM = 100_000  # points located exactly before the grid pays for itself
 _TOP_CELLS = 1 << 16  # cells of the top grid
 _FINE_CELLS = 1 << 22  # cells of all fine blocks together (16 MB of int32)
 _SPLIT = 16  # a marked top cell becomes at most _SPLIT x _SPLIT fine cells
-_PIECES = 1 << 21  # ring pieces made at once
+_PIECES = 1 << 20  # ring pieces made at once (about 100 MB of arrays)
 _EXACT = -1  # code of a cell whose points get the exact test; -2 - k: fine block k
 _PIECE = 0.9  # longest ring piece, in cells along each axis
 _MIN_CELL = 64  # smallest cell side, in margins (so a widened piece spans at most 2 cells)
@@ -229,21 +229,18 @@ class PolygonIndex:
             return out
         x0, y0, x1, y1 = self.bounds
         inbox = np.flatnonzero((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
-        if self.top.size > 1:
-            shift = self.split.bit_length() - 1
-            cols, rows = self.nx << shift, self.ny << shift
-            fx = ((lon[inbox] - x0) * (cols / (x1 - x0))).astype(np.int64)
-            fy = ((lat[inbox] - y0) * (rows / (y1 - y0))).astype(np.int64)
-            np.clip(fx, 0, cols - 1, out=fx)
-            np.clip(fy, 0, rows - 1, out=fy)
-            code = self.top[(fy >> shift) * self.nx + (fx >> shift)].astype(np.int64)
-            block = np.flatnonzero(code < _EXACT)
-            if block.size:
-                low = self.split - 1
-                at = ((-2 - code[block]) << (2 * shift)) + ((fy[block] & low) << shift)
-                code[block] = self.fine[at + (fx[block] & low)]
-        else:
-            code = np.full(inbox.size, self.top[0], dtype=np.int64)
+        shift = self.split.bit_length() - 1
+        cols, rows = self.nx << shift, self.ny << shift
+        fx = ((lon[inbox] - x0) * (cols / (x1 - x0) if x1 > x0 else 0.0)).astype(np.int64)
+        fy = ((lat[inbox] - y0) * (rows / (y1 - y0) if y1 > y0 else 0.0)).astype(np.int64)
+        np.clip(fx, 0, cols - 1, out=fx)
+        np.clip(fy, 0, rows - 1, out=fy)
+        code = self.top[(fy >> shift) * self.nx + (fx >> shift)].astype(np.int64)
+        block = np.flatnonzero(code < _EXACT)
+        if block.size:
+            low = self.split - 1
+            at = ((-2 - code[block]) << (2 * shift)) + ((fy[block] & low) << shift)
+            code[block] = self.fine[at + (fx[block] & low)]
         out[inbox] = code
         exact = inbox[code == _EXACT]
         if exact.size:
