@@ -18,7 +18,8 @@ Methods
 - geopandas LCC: reproject to EPSG:7755 (India LCC) and ``sjoin(predicate="dwithin")``: the
   plain script; its disagreements with the exact geodesic answer are counted on 1M points.
 
-Targets (2-core machine): 1M x 2,000 <= 1.5 s; 10M <= 15 s and <= 4 GB peak.
+Targets (2-core machine): 1M x 2,000 <= 1.5 s; 10M <= 15 s and <= 4 GB peak; 10M with the
+district roll-up <= 2x the bare count (issue 13).
 
 Run: .venv/bin/python benchmarks/bench_demand.py [--repeat 3] [--large-repeat 1]
      [--sizes 1000000,10000000] [--methods memory,districts,districts_plain]
