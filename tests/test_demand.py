@@ -156,6 +156,21 @@ def test_exact_sums_by_group():
                                                      Fraction(0)]
 
 
+def test_exact_sums_match_python_fractions(monkeypatch):
+    # subnormals, huge, negative, zero, and integer weights; many groups, some empty
+    rng = np.random.default_rng(12)
+    values = np.concatenate([rng.uniform(-1e3, 1e3, 3000), rng.integers(0, 10**6, 3000),
+                             [5e-324, 1e-310, 1.7e308, -1.7e308, 0.0, -0.0, 1e16, 3.0]])
+    groups = rng.integers(0, 50, values.size)
+    groups[-8:] = 7
+    want = [sum((Fraction(v) for v, g in zip(values, groups, strict=True) if g == k), Fraction(0))
+            for k in range(53)]
+    assert demand._exact_sums(values, groups, 53) == want
+    assert demand._exact_sums(values[:0], groups[:0], 3) == [Fraction(0)] * 3
+    monkeypatch.setattr(demand, "_DENSE_KEYS", 0)  # many groups: only the keys present
+    assert demand._exact_sums(values, groups, 53) == want
+
+
 def test_district_rollups():
     # two 1°x1° squares at the equator; a centre in the middle of the west one
     districts = gpd.GeoDataFrame(

@@ -34,6 +34,7 @@ from pyproj import CRS, Transformer
 
 from covplan.errors import InputError
 from covplan.geodesy import nearest_centres
+from covplan.geodesy.locate import PolygonIndex
 from covplan.io import (
     LAT_NAMES,
     LON_NAMES,
@@ -48,6 +49,8 @@ from covplan.rules import CoverageRule, PointReach, Radius
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
 
 _MAX_PART_ROWS = 1 << 24  # exact weight sums need fewer than 2**26 rows per part
+_FREXP_MIN = -1073  # np.frexp's lowest exponent (of the smallest subnormal)
+_DENSE_KEYS = 1 << 22  # (group, exponent) sums kept in one array up to this many
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
 _LISTED = 10
 _CONNECT_TIMEOUT = "10s"  # to reach an existing dask scheduler
@@ -58,25 +61,36 @@ Progress = Callable[[int, int], None]
 
 
 def _exact_sums(values: np.ndarray, groups: np.ndarray, n: int) -> list[Fraction]:
-    """Exact per-group sums of float64 values (so any partitioning gives the same totals)."""
-    out = [Fraction(0)] * n
+    """Exact per-group sums of float64 values (so any partitioning gives the same totals).
+
+    Each value is an integer times a power of two; integers of one group and exponent are
+    summed by bincount (exact: halves below 2**27, rows below 2**26), then each group's sums
+    are shifted to one exponent and added as Python integers.
+    """
     if values.size == 0:
-        return out
+        return [Fraction(0)] * n
     mant, expo = np.frexp(values)
     ints = np.ldexp(mant, 53).astype(np.int64)  # values == ints * 2**(expo-53), exactly
-    hi = ints >> 26
-    lo = ints & ((1 << 26) - 1)
-    uexp, einv = np.unique(expo, return_inverse=True)
-    keys, kinv = np.unique(groups.astype(np.int64) * uexp.size + einv, return_inverse=True)
-    # integer-valued float sums stay exact below 2**53 (|hi| < 2**27, rows < 2**26)
-    shi = np.bincount(kinv, weights=hi)
-    slo = np.bincount(kinv, weights=lo)
-    for key, h, low in zip(keys.tolist(), shi.tolist(), slo.tolist(), strict=True):
-        g, e = divmod(key, uexp.size)
-        scale = int(uexp[e]) - 53
-        total = (int(h) << 26) + int(low)
-        out[g] += Fraction(total << scale) if scale >= 0 else Fraction(total, 1 << -scale)
-    return out
+    expo = expo - _FREXP_MIN
+    present = np.flatnonzero(np.bincount(expo))
+    slot = np.zeros(present[-1] + 1, dtype=np.int64)
+    slot[present] = np.arange(present.size)
+    key = groups.astype(np.int64) * present.size + slot[expo]
+    if n * present.size <= _DENSE_KEYS:
+        keys = np.arange(n * present.size)
+    else:
+        keys, key = np.unique(key, return_inverse=True)
+    shi = np.bincount(key, weights=ints >> 26, minlength=keys.size)
+    slo = np.bincount(key, weights=ints & ((1 << 26) - 1), minlength=keys.size)
+    used = np.flatnonzero((shi != 0) | (slo != 0))
+    group, e = np.divmod(keys[used], present.size)
+    shift = present[e] - present[0]  # exponents above the lowest present one
+    total = [0] * n
+    for g, k, h, low in zip(group.tolist(), shift.tolist(), shi[used].tolist(),
+                            slo[used].tolist(), strict=True):
+        total[g] += ((int(h) << 26) + int(low)) << k
+    scale = int(present[0]) + _FREXP_MIN - 53  # the lowest exponent of a unit
+    return [Fraction(t << scale) if scale >= 0 else Fraction(t, 1 << -scale) for t in total]
 
 
 def _percent(part: Fraction | int, whole: Fraction | int) -> float | None:
@@ -413,28 +427,19 @@ def _plan(source: Any, *, lat_col, lon_col, weight_col, id_col, layer, chunksize
 
 
 class _Districts:
-    """District polygons for roll-ups, prepared where the part runs."""
+    """District polygons for roll-ups, with their point-location index."""
 
     def __init__(self, frame: gpd.GeoDataFrame) -> None:
         frame = frame.to_crs("EPSG:4326") if frame.crs and not frame.crs.equals(
             CRS("EPSG:4326")) else frame
         self.geoms = np.asarray(frame.geometry.values, dtype=object)
         self.n = len(self.geoms)
+        self.index = PolygonIndex(self.geoms)
 
     def locate(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        """Position of the district holding each point (lowest on shared edges), n if none.
-
-        The points go into the tree and each prepared polygon queries it: twice as fast as
-        a point-by-point query, which cannot use prepared polygons.
-        """
-        out = np.full(lat.size, self.n, dtype=np.int64)
-        if lat.size == 0 or self.n == 0:
-            return out
-        shapely.prepare(self.geoms)
-        tree = shapely.STRtree(shapely.points(lon, lat))
-        polys, pts = tree.query(self.geoms, predicate="intersects")
-        np.minimum.at(out, pts, polys)
-        return out
+        """Position of the district holding each point (lowest on shared edges), n if none:
+        a grid answers most points, the exact test the rest (:mod:`covplan.geodesy.locate`)."""
+        return self.index.locate(lon, lat)
 
 
 @dataclass
