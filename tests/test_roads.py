@@ -515,3 +515,21 @@ def test_share_within_t_in_every_output(tmp_path, runner):
     assert table.loc["D"].isna()[["demand_percent", "demand_weight_percent"]].all()
     res = runner.invoke(cli, ["coverage", *base, "--demand", str(tmp_path / "demand.csv")])
     assert "Demand points within 3 min by road of a centre: 2 of 4" in res.stdout
+
+
+def test_share_within_t_counts_min_centers_centres(car):
+    """With --min-centers 2, a road vertex counts when two centres reach it within T (3 min):
+    west (vertex 1) reaches 1, 2 and 3 (2L at 60 km/h = 2.23 min); the hub (vertex 4)
+    reaches 4, 3 (L at 25 km/h = 2.67), 5 (0.67) and 6 (0.67 + L at 30 mph = 2.05), not 7
+    (3.72). Only vertex 3 is reached by both: A 0 of 2, B 1 of 5, C (the island) 0 of 2, D
+    has no vertex. B is covered (the hub inside, west at 2.23 min), A not (the hub needs
+    2.67 min to vertex 3, then 557 m on foot to A's edge)."""
+    from covplan.engine import assess
+
+    districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
+    result = assess(districts, centres, TravelRule(car, 3, min_centers=2))
+    rows = result.to_dict()["districts"]
+    assert [d["road_nodes_within_pct"] for d in rows] == [0.0, 20.0, 0.0, None]
+    assert [d["covered"] for d in rows] == [False, True, False, False]
+    one = assess(districts, centres, TravelRule(car, 3)).to_dict()["districts"]
+    assert [d["road_nodes_within_pct"] for d in one] == [100.0, 80.0, 0.0, None]

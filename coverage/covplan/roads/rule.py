@@ -105,6 +105,8 @@ class TravelRule:
         self._access: list[tuple[Any, DistrictAccess]] = []
         # the last centres' search (nearest() and district_columns() ask for the same one)
         self._searched: list[tuple[bytes, tuple[np.ndarray, np.ndarray]]] = []
+        # with min_centers > 1: the road vertices that enough centres reach within T
+        self._reached: list[tuple[bytes, np.ndarray]] = []
 
     @classmethod
     def from_roads(cls, roads: str | Path, minutes: float, *, profile: str = "car",
@@ -234,7 +236,7 @@ class TravelRule:
         """Per-district figures beside ``nearest_min`` in every output: the engine adds them.
 
         ``road_nodes_within_pct``: the % (0-100, 2 decimals) of the district's road vertices
-        that the quickest centre reaches within T minutes, the share of its demand when no
+        that ``min_centers`` centres reach within T minutes, the share of its demand when no
         demand points are given; NaN (``null``) for a district with no road vertex inside.
         """
         share = self.district_minutes(districts, points)[2]
@@ -242,15 +244,28 @@ class TravelRule:
 
     def district_minutes(self, districts, points
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per district: ``nearest_min``, nearest centre (-1), share of road vertices within T."""
+        """Per district: ``nearest_min``, the quickest centre (-1), and the share of its road
+        vertices that ``min_centers`` centres reach within T."""
         geoms, pts = _wgs84(districts), _wgs84(points)
-        minutes, source = self.node_minutes(pts)
+        snapped = self._snap_centres(pts)
+        minutes, source = self._search(snapped)
         d_in, p_in, _ = polygons_within(geoms, pts, 0.0)
         inside = np.full(len(geoms), -1, dtype=np.int64)
         first = np.unique(d_in, return_index=True)
         inside[first[0]] = p_in[first[1]]
+        reached = self._reached_by_enough(snapped) if self.min_centers > 1 else None
         return travel.district_minutes(self.access(districts), minutes, source, inside,
-                                       within=self.minutes)
+                                       within=self.minutes, reached=reached)
+
+    def _reached_by_enough(self, snapped: Snapped) -> np.ndarray:
+        """Road vertices that ``min_centers`` centres reach within T (one bounded search per
+        centre), from the last answer when the centres and T are the same."""
+        key = (snapped.node.tobytes() + snapped.leg_min.tobytes()
+               + np.float64(self.minutes).tobytes())
+        if not self._reached or self._reached[0][0] != key:
+            count = travel.centres_reaching(self.graph, snapped, limit=self.minutes)
+            self._reached[:] = [(key, count >= self.min_centers)]
+        return self._reached[0][1]
 
     def demand_minutes(self, demand, centers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per demand point: minutes to it from the quickest centre, that centre (-1), and
