@@ -113,13 +113,13 @@ class TravelRule:
                    speeds: str | Path | Mapping[str, float] | None = None,
                    speed_col: str | None = None, layer: str | None = None,
                    cache_dir: str | Path | bool | None = None, min_centers: int = 1,
-                   offroad_kmh: float = OFFROAD_KMH, max_snap_km: float = MAX_SNAP_KM
-                   ) -> TravelRule:
+                   offroad_kmh: float = OFFROAD_KMH, max_snap_km: float = MAX_SNAP_KM,
+                   maxspeed_factor: float = 1.0) -> TravelRule:
         """Build (or load from the cache) the graph of ``roads`` and make the rule."""
         if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and minutes > 0):
             raise InputError(f"minutes {minutes}: must be a travel time > 0")
         graph = load_roads(roads, profile=profile, speeds=speeds, speed_col=speed_col,
-                           layer=layer, cache_dir=cache_dir)
+                           layer=layer, cache_dir=cache_dir, maxspeed_factor=maxspeed_factor)
         return cls(graph, minutes, min_centers=min_centers, offroad_kmh=offroad_kmh,
                    max_snap_km=max_snap_km, roads=str(roads))
 
@@ -142,9 +142,12 @@ class TravelRule:
                 f"({self.profile}, {Path(self.roads).name})")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "travel", "minutes": self.minutes, "profile": self.profile,
-                "roads": self.roads, "min_centers": self.min_centers,
-                "offroad_kmh": self.offroad_kmh, "max_snap_km": self.max_snap_km}
+        out = {"kind": "travel", "minutes": self.minutes, "profile": self.profile,
+               "roads": self.roads, "min_centers": self.min_centers,
+               "offroad_kmh": self.offroad_kmh, "max_snap_km": self.max_snap_km}
+        if self.graph.maxspeed_factor != 1.0:  # only when set: earlier results stay equal
+            out["maxspeed_factor"] = self.graph.maxspeed_factor
+        return out
 
     def ring_m(self) -> float | None:
         return None
