@@ -240,6 +240,30 @@ def test_india_scale_brute_force():
     np.testing.assert_array_equal(full.points["covered"].to_numpy(), want)
 
 
+@pytest.mark.parametrize("k", [2, 3])
+def test_min_centers_counts_centres_within_reach(k):
+    """With min_centers=k a point is covered when k centres (each listed, shared places too)
+    lie within R: brute-force counts over every centre, with R±2 m points and a stacked pair."""
+    from covplan.rules import Rule
+
+    rng = np.random.default_rng(17)
+    clat, clon = rng.uniform(20, 21, 40), rng.uniform(77, 78, 40)
+    clat, clon = np.append(clat, clat[0]), np.append(clon, clon[0])  # two centres, one place
+    nlat, nlon = _near_threshold(rng, clat, clon, 3000, R_KM * 1000)
+    plat = np.concatenate([rng.uniform(19.8, 21.2, 5000), nlat])
+    plon = np.concatenate([rng.uniform(76.8, 78.2, 5000), nlon])
+    counts = (_brute(plat, plon, clat, clon) <= R_KM * 1000).sum(axis=1)
+    want = counts >= k
+    assert 0 < want.sum() < (counts >= 1).sum()  # the rule changes the answer here
+    frame = pd.DataFrame({"lat": plat, "lon": plon})
+    centres = pd.DataFrame({"lat": clat, "lon": clon})
+    rule = Rule.radius(R_KM, min_centers=k)
+    fast = demand_coverage(centres, frame, rule, keep_points=False, chunksize=3000)
+    assert fast.summary["covered"] == int(want.sum())
+    full = demand_coverage(centres, frame, rule, chunksize=3000)
+    np.testing.assert_array_equal(full.points["covered"].to_numpy(), want)
+
+
 def test_no_centres_means_nothing_covered():
     frame = pd.DataFrame({"lat": [1.0], "lon": [2.0]})
     res = demand_coverage(_centres(), frame, radius_km=R_KM)

@@ -334,3 +334,10 @@ def test_point_pairs_match_networkx_per_centre(place, helsinki_car):
     quickest = np.full(len(points), np.inf)
     np.minimum.at(quickest, p, cost)
     np.testing.assert_allclose(quickest, np.where(near <= minutes, near, np.inf), rtol=1e-12)
+    # with min_centers=k a point is covered when the reference lists k centres within T
+    plat, plon = np.array([q[1] for q in points]), np.array([q[0] for q in points])
+    clat, clon = np.array([c[1] for c in centres]), np.array([c[0] for c in centres])
+    for k in (1, 2, 3):
+        many = np.bincount([i for i, _ in want], minlength=len(points)) >= k
+        got = TravelRule(graph, minutes, min_centers=k).point_reach(clat, clon).covered(plat, plon)
+        np.testing.assert_array_equal(got, many)

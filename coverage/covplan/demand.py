@@ -462,12 +462,13 @@ class _Cost:
     reach: float
     column: str
     scale: float
+    min_centers: int = 1
 
     @classmethod
     def of(cls, rule: CoverageRule) -> _Cost:
         if rule.unit == "m":
-            return cls(rule.reach, "nearest_km", 1000.0)
-        return cls(rule.reach, f"nearest_{rule.unit}", 1.0)
+            return cls(rule.reach, "nearest_km", 1000.0, rule.min_centers)
+        return cls(rule.reach, f"nearest_{rule.unit}", 1.0, rule.min_centers)
 
 
 def _process_part(part, spec: _Spec, index: PointReach, cost: _Cost,
@@ -491,7 +492,8 @@ def _process_part(part, spec: _Spec, index: PointReach, cost: _Cost,
                              "leave out --demand-weight-col")
     if keep_points:
         idx, dist = index.nearest(lat, lon, threads=threads)
-        covered = dist <= cost.reach
+        covered = (dist <= cost.reach if cost.min_centers == 1
+                   else index.covered(lat, lon, threads=threads))
     else:
         covered = index.covered(lat, lon, threads=threads)
     m = lat.size

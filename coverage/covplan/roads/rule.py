@@ -14,6 +14,7 @@ from covplan.geodesy import polygons_within
 from covplan.roads import travel
 from covplan.roads.graph import RoadGraph, load_roads
 from covplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, DistrictAccess, Snapped
+from covplan.rules import reached_by
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -48,8 +49,9 @@ class _TravelReach:
 
     def __init__(self, graph: RoadGraph, minutes: np.ndarray, source: np.ndarray,
                  within: float, offroad_kmh: float, max_snap_km: float,
-                 centres: Snapped) -> None:
+                 centres: Snapped, min_centers: int = 1) -> None:
         self.graph, self.minutes, self.source = graph, minutes, source
+        self.min_centers = min_centers
         self.within, self.offroad_kmh, self.max_snap_km = within, offroad_kmh, max_snap_km
         self.centres = centres
 
@@ -63,7 +65,9 @@ class _TravelReach:
         return src, mins
 
     def covered(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1) -> np.ndarray:
-        return self.nearest(lat, lon)[1] <= self.within
+        if self.min_centers == 1:
+            return self.nearest(lat, lon)[1] <= self.within
+        return reached_by(self.pairs(lat, lon)[0], np.size(lat), self.min_centers)
 
     def pairs(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -179,7 +183,7 @@ class TravelRule:
                                                    crs="EPSG:4326"))
         minutes, source = self._search(centres)
         return _TravelReach(self.graph, minutes, source, self.minutes, self.offroad_kmh,
-                            self.max_snap_km, centres)
+                            self.max_snap_km, centres, self.min_centers)
 
     def pairs(self, districts, points, *, inside: Any = None,
               progress: Callable[[int, int], None] | None = None
