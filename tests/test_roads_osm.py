@@ -135,6 +135,21 @@ def reference_minutes(profile: str, centres: list[tuple[float, float]], path: st
     return {i: lengths.get(i, math.inf) for i in ids}, top
 
 
+def reach_per_centre(g, ids, lon, lat, centres, minutes: float) -> list[dict]:
+    """Per centre, {vertex key: minutes} of every vertex it reaches within ``minutes``:
+    brute-force snapping (off-road leg at 5 km/h), then networkx's Dijkstra from its vertex
+    with the cutoff left after the leg ({} for a centre off the network)."""
+    out = []
+    for x, y in centres:
+        start = brute_snap(ids, lon, lat, x, y)
+        if start is None or start[1] > minutes:
+            out.append({})
+            continue
+        reach = nx.single_source_dijkstra_path_length(g, start[0], cutoff=minutes - start[1])
+        out.append({v: start[1] + m for v, m in reach.items()})
+    return out
+
+
 def random_centres(graph, n: int, seed: int) -> list[tuple[float, float]]:
     rng = np.random.default_rng(seed)
     return list(zip(rng.uniform(graph.lon.min(), graph.lon.max(), n).tolist(),
@@ -247,33 +262,40 @@ def _frames(boxes, centres):
 
 @pytest.mark.parametrize("place", ["tiny", "helsinki"])
 @pytest.mark.parametrize("minutes", [1.5, 3.0, 6.0])
-def test_share_of_road_vertices_within_t_matches_networkx(place, minutes, helsinki_car):
-    """road_nodes_within_pct: per district, % of the road vertices inside it that networkx
-    (on the independently built graph) reaches within T from the centres."""
+@pytest.mark.parametrize("min_centers", [1, 2, 3])
+def test_share_of_road_vertices_within_t_matches_networkx(place, minutes, min_centers,
+                                                          helsinki_car):
+    """road_nodes_within_pct: per district, % of the road vertices inside it that at least
+    min_centers centres reach within T, by networkx's Dijkstra from each centre (cutoff T)
+    on the independently built graph. On tiny.osm two centres share vertex 4 (each counts)
+    and one is off the network."""
     from covplan.engine import assess
 
     if place == "tiny":  # tests/fixtures/roads/README.md: A, B (one-ways), the island C
         path, graph = TINY, load_roads(TINY, cache_dir=False)
         boxes = [box(-0.001, -0.001, 0.015, 0.001), box(0.015, -0.001, 0.065, 0.001),
                  box(0.49, -0.001, 0.52, 0.001), box(0.009, 0.003, 0.011, 0.004)]
-        centres = [(0.0, 0.0), (0.03, 0.0)]
+        centres = [(0.0, 0.0), (0.03, 0.0), (0.03, 0.0), (3.0, 3.0)]
     else:
         path, graph = HELSINKI, helsinki_car
         pad = 1e-4  # no vertex on the outer edges
         xs = np.linspace(graph.lon.min() - pad, graph.lon.max() + pad, 5)
         ys = np.linspace(graph.lat.min() - pad, graph.lat.max() + pad, 5)
         boxes = [box(xs[i], ys[j], xs[i + 1], ys[j + 1]) for i in range(4) for j in range(4)]
-        centres = random_centres(graph, 4, seed=7)
-    expected, _ = reference_minutes("car", centres, path)
+        centres = random_centres(graph, 6, seed=7)
+    g, ids, lon, lat, _ = reference_graph("car", path)
+    count = dict.fromkeys(ids, 0)
+    for reach in reach_per_centre(g, ids, lon, lat, centres, minutes):
+        for v in reach:
+            count[v] += 1
     want = []
     for poly in boxes:
-        inside = [m for (x, y), m in expected.items()
-                  if poly.intersects(Point(x / 1e7, y / 1e7))]
-        want.append(round(100.0 * sum(m <= minutes for m in inside) / len(inside), 2)
+        inside = [c for (x, y), c in count.items() if poly.intersects(Point(x / 1e7, y / 1e7))]
+        want.append(round(100.0 * sum(c >= min_centers for c in inside) / len(inside), 2)
                     if inside else None)
     assert any(w not in (None, 0.0, 100.0) for w in want) or place == "tiny"
     districts, points = _frames(boxes, centres)
-    result = assess(districts, points, TravelRule(graph, minutes))
+    result = assess(districts, points, TravelRule(graph, minutes, min_centers=min_centers))
     got = [d["road_nodes_within_pct"] for d in result.to_dict()["districts"]]
     assert got == want
 
@@ -295,14 +317,10 @@ def test_point_pairs_match_networkx_per_centre(place, helsinki_car):
     g, ids, lon, lat, _ = reference_graph("car", path)
     snapped_points = [brute_snap(ids, lon, lat, x, y) for x, y in points]
     want = {}
-    for k, (x, y) in enumerate(centres):
-        start = brute_snap(ids, lon, lat, x, y)
-        if start is None:
-            continue
-        reach = nx.single_source_dijkstra_path_length(g, start[0], cutoff=minutes - start[1])
+    for k, reach in enumerate(reach_per_centre(g, ids, lon, lat, centres, minutes)):
         for i, snapped in enumerate(snapped_points):
             if snapped is not None and snapped[0] in reach:
-                cost = start[1] + reach[snapped[0]] + snapped[1]
+                cost = reach[snapped[0]] + snapped[1]
                 if cost <= minutes:
                     want[(i, k)] = cost
     assert len(want) > len(points) // 4 or place == "tiny"
@@ -316,3 +334,10 @@ def test_point_pairs_match_networkx_per_centre(place, helsinki_car):
     quickest = np.full(len(points), np.inf)
     np.minimum.at(quickest, p, cost)
     np.testing.assert_allclose(quickest, np.where(near <= minutes, near, np.inf), rtol=1e-12)
+    # with min_centers=k a point is covered when the reference lists k centres within T
+    plat, plon = np.array([q[1] for q in points]), np.array([q[0] for q in points])
+    clat, clon = np.array([c[1] for c in centres]), np.array([c[0] for c in centres])
+    for k in (1, 2, 3):
+        many = np.bincount([i for i, _ in want], minlength=len(points)) >= k
+        got = TravelRule(graph, minutes, min_centers=k).point_reach(clat, clon).covered(plat, plon)
+        np.testing.assert_array_equal(got, many)

@@ -32,8 +32,9 @@ from covplan.errors import InputError
 from covplan.geodesy import polygons_within
 from covplan.roads.graph import RoadGraph
 
-__all__ = ["DistrictAccess", "Snapped", "district_access", "district_minutes",
-           "nearest_minutes", "point_minutes", "point_pairs", "snap", "search"]
+__all__ = ["DistrictAccess", "Snapped", "centres_reaching", "district_access",
+           "district_minutes", "nearest_minutes", "point_minutes", "point_pairs", "snap",
+           "search"]
 
 OFFROAD_KMH = 5.0
 MAX_SNAP_KM = 2.0
@@ -132,6 +133,20 @@ def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: 
         yield on[rows], np.atleast_2d(dist)[:, :n]
 
 
+def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float) -> np.ndarray:
+    """How many centres reach each road vertex within ``limit`` minutes.
+
+    One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
+    itself, off-road leg included), in the same memory-bounded chunks; centres sharing a place
+    each count. Off-network centres reach nothing.
+    """
+    count = np.zeros(graph.n_nodes, dtype=np.int64)
+    if (centers.node >= 0).any():
+        for _, dist in search(graph, centers, limit=limit):
+            count += np.count_nonzero(dist <= limit, axis=0)
+    return count
+
+
 def point_pairs(graph: RoadGraph, centers: Snapped, points: Snapped, *, limit: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (point, centre, minutes) with minutes <= ``limit``, sorted by point then centre.
@@ -203,13 +218,16 @@ def district_access(graph: RoadGraph, districts, *, offroad_kmh: float = OFFROAD
 
 
 def district_minutes(access: DistrictAccess, minutes: np.ndarray, source: np.ndarray,
-                     inside_center: np.ndarray, *, within: float | None = None
+                     inside_center: np.ndarray, *, within: float | None = None,
+                     reached: np.ndarray | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per district: minutes from the quickest centre, that centre, share of vertices within.
 
     ``inside_center`` is, per district, a centre inside it (-1 if none): that district gets 0
     minutes and that centre. ``within`` (T minutes) gives the share of the district's road
-    vertices reached within T (NaN for a district with no road vertex inside).
+    vertices reached within T (NaN for a district with no road vertex inside); ``reached``
+    (per road vertex, bool) says instead which vertices count as reached, e.g. those that
+    enough centres reach within T (:func:`centres_reaching`).
     """
     n = access.n_districts
     cost = minutes[access.node] + access.leg_min
@@ -225,10 +243,11 @@ def district_minutes(access: DistrictAccess, minutes: np.ndarray, source: np.nda
     best[has] = 0.0
     who[has] = inside_center[has]
     share = np.full(n, np.nan)
-    if within is not None:
+    if within is not None or reached is not None:
         ins = access.inside
+        counted = reached if reached is not None else minutes <= within
         total = np.bincount(access.district[ins], minlength=n)
-        ok = np.bincount(access.district[ins], weights=minutes[access.node[ins]] <= within,
+        ok = np.bincount(access.district[ins], weights=counted[access.node[ins]],
                          minlength=n)
         share = np.where(total > 0, ok / np.maximum(total, 1), np.nan)
     return best, who, share
