@@ -112,7 +112,7 @@ def test_existing_cluster_by_address(demand_files, centres):
     opts = dict(radius_km=10.0, chunksize=100_000, keep_points=False)
     memory = demand_coverage(centres, csv_path, **opts)
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                      dashboard_address=None) as cluster:
+                      dashboard_address="127.0.0.1:0") as cluster:
         remote = demand_coverage(centres, csv_path, engine="dask",
                                  scheduler=cluster.scheduler_address, **opts)
         assert len(cluster.scheduler.workers) == 1  # the cluster outlives the call
@@ -135,3 +135,23 @@ def test_travel_rule_on_dask_equals_memory(tmp_path):
     assert on_dask.points["nearest_min"].tolist() == memory.points["nearest_min"].tolist()
     assert memory.points["nearest_min"].iloc[0] == pytest.approx(
         6378137.0 * math.radians(0.01) / 1000.0)
+
+
+def test_local_cluster_does_not_need_port_8787(demand_files, centres):
+    """Another program holding distributed's default HTTP port 8787 (another engineer's
+    cluster) must not make the local engine warn (an error under this suite's settings)."""
+    import socket
+
+    csv_path, _ = demand_files
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", 8787))
+        holder.listen()
+    except OSError:
+        pass  # something already holds it: the same situation
+    try:
+        result = demand_coverage(centres, csv_path, radius_km=10.0, engine="dask",
+                                 chunksize=100_000, keep_points=False)
+    finally:
+        holder.close()
+    assert result.summary["points"] > 0

@@ -18,6 +18,7 @@ from covplan.errors import InputError
 __all__ = ["CONNECT_TIMEOUT", "Progress", "run_dask", "run_memory"]
 
 CONNECT_TIMEOUT = "10s"  # to reach an existing dask scheduler
+LOOPBACK_ANY_PORT = "127.0.0.1:0"  # where a local cluster serves its HTTP routes
 Progress = Callable[[int, int], None]
 R = TypeVar("R")
 
@@ -66,8 +67,10 @@ def run_dask(work: Callable[..., R], parts: Sequence[Any], args: tuple[Any, ...]
                                  f"({exc}); check the address, e.g. tcp://host:8786",
                                  params=("scheduler",)) from None
         else:
+            # dashboard_address=None still binds distributed's HTTP server to port 8787 and
+            # warns when another cluster holds it: a free port on the loopback only
             cluster = LocalCluster(n_workers=1, threads_per_worker=os.cpu_count() or 1,
-                                   processes=False, dashboard_address=None)
+                                   processes=False, dashboard_address=LOOPBACK_ANY_PORT)
             client = Client(cluster)
         try:
             shared = client.scatter(list(args), broadcast=True)
