@@ -236,9 +236,12 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
     weight = frame["weight"].to_numpy(dtype=float)
     groups = []
     if frame["group"].notna().any():
-        for key, part in frame.groupby(frame["group"].fillna(""), sort=True):
-            groups.append({"group": key or None,
-                           **summarise(part["covered"].to_numpy(), part["weight"].to_numpy())})
+        # the groups as groupby(sort=True) orders them, without a sub-frame per group (a
+        # tenth of an India-sized assessment went to building those)
+        codes, keys = pd.factorize(frame["group"].fillna(""), sort=True)
+        for code, key in enumerate(keys):
+            part = codes == code
+            groups.append({"group": key or None, **summarise(covered[part], weight[part])})
     types = []
     if type_col is not None:
         kinds = centers[type_col].fillna("").astype(str)
