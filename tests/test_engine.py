@@ -60,6 +60,22 @@ def test_min_centers(inputs):
     assert by_id(result).index[by_id(result)["covered"]].tolist() == ["002", "004", "005"]
 
 
+@pytest.mark.parametrize(("rule", "covered"), [
+    (Rule(), ["001", "002", "003", "004", "005", "007", "008"]),
+    (Rule.radius(60), ["001", "002", "003", "004", "005", "006", "007", "008"]),
+    (Rule.radius(60, min_centers=3), ["002", "004", "005"]),
+])
+def test_decide_is_the_decision_alone(inputs, rule, covered):
+    """decide() answers the grid README's hand figures (and the checks above) in district
+    order, without a report; on one district it decides that district."""
+    from covplan.engine import decide
+
+    districts, centres = inputs
+    got = decide(districts, centres, rule)
+    assert got.dtype == bool and districts["id"][got].tolist() == covered
+    assert decide(districts.iloc[[8]], centres, Rule.radius(80)).tolist() == [True]  # 009
+
+
 def test_groups_and_types(inputs):
     result = assess(*inputs, Rule(), type_col="type")
     groups = {g["group"]: (g["districts"], g["covered"]) for g in result.groups}

@@ -8,6 +8,8 @@ import sys
 from importlib.metadata import distribution
 from pathlib import Path
 
+import pytest
+
 from covplan.cli.main import cli
 
 
@@ -34,6 +36,39 @@ def test_covplan_help_imports_no_heavy_library():
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+
+_RUN_AND_LIST = """\
+import sys
+from covplan.cli.main import cli
+try:
+    cli(sys.argv[1:])
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(sorted(m for m in {heavy!r} if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(("args", "said", "heavy"), [
+    # the command most users run first: scipy (0.2-0.4 s) and the plan/map/road code stay out
+    (["coverage", "{d}", "{c}", "--radius-km", "60", "--group-col", "zone"], "8 of 9",
+     ["scipy", "highspy", "folium", "covplan.capacity", "covplan.planning", "covplan.maps",
+      "covplan.roads", "covplan.demand"]),
+    (["gaps", "{d}", "{c}"], "006  Cell 6", ["scipy", "highspy", "folium", "covplan.capacity"]),
+    # a greedy plan needs scipy.sparse, never the MILP solver
+    (["plan", "{d}", "{c}", "--add", "1", "--method", "greedy"], "-> 8 of 9",
+     ["highspy", "folium", "covplan.capacity", "covplan.maps"]),
+])
+def test_a_command_imports_only_what_it_uses(grid, args, said, heavy):
+    """Each module here costs a small command's run a tenth or more of its time when loaded
+    for nothing (``python -X importtime``); the command must still run."""
+    d, c = grid
+    argv = [a.format(d=d, c=c) for a in args]
+    out = subprocess.run([sys.executable, "-c", _RUN_AND_LIST.format(heavy=heavy), *argv],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert said in out.stdout  # the command ran (the grid's README has the figures)
 
 
 def test_every_command_has_examples(runner):

@@ -244,6 +244,49 @@ def test_plan_on_the_row_fixture(row: tuple) -> None:
     assert greedy["after"]["covered"] == 7 and greedy["optimality_gap"] is None
 
 
+@pytest.mark.parametrize(("method", "after"), [("greedy", 7), ("exact", 8)])
+def test_plan_after_is_the_engines_count_with_every_site(row: tuple, method: str,
+                                                         after: int) -> None:
+    """The report's "after" (hand figures: greedy A + B 7 of 8, optimum B + C 8 of 8) is the
+    summary of assessing every centre and site afresh, which ``run.after`` does when read."""
+    from covplan.engine import Rule, assess
+    from covplan.planning import run_plan
+
+    b, c, k = row
+    run = run_plan(b, c, Rule.radius(120), add=2, candidates=k, method=method)
+    assert run.report["after"]["covered"] == after
+    assert run.report["after"] == run.after.summary
+    both = run.after.centers
+    assert both["name"].tolist()[1:] == [s["name"] for s in run.report["sites"]]
+    assert run.report["after"] == assess(b, both, Rule.radius(120)).summary
+
+
+def test_plan_after_checks_the_matrix_with_the_engine(row: tuple, monkeypatch) -> None:
+    """A matrix that claims too much (B-mid covering 05 and 06 as well, 3-4 degrees away) is
+    caught: the "after" figures are the engine's, and the report says the two disagree."""
+    from scipy import sparse
+
+    from covplan.engine import Rule
+    from covplan.planning import run_plan, sites
+
+    real = sites.candidate_matrix
+
+    def wrong(boundaries, candidates, rule, **kw):
+        m = real(boundaries, candidates, rule, **kw).toarray()
+        for d in ("05", "06"):
+            m[list(boundaries["id"]).index(d), list(candidates["name"]).index("B-mid")] = True
+        return sparse.csc_array(m)
+
+    monkeypatch.setattr(sites, "candidate_matrix", wrong)
+    b, c, k = row
+    run = run_plan(b, c, Rule.radius(120), add=1, candidates=k, method="exact")
+    # believed: B-mid covers 01 02 03 05 06 (5, beating A-edge's 4): 7 of 8
+    assert [s["name"] for s in run.report["sites"]] == ["B-mid"]
+    assert run.report["after"]["covered"] == 5  # really 01 02 03 beside 07 08
+    assert any("predicted 7 covered districts but the coverage engine counts 5" in w
+               for w in run.report["warnings"])
+
+
 def test_plan_exclude_and_unreachable_target(row: tuple) -> None:
     from covplan.engine import Rule
     from covplan.planning import plan

@@ -23,7 +23,8 @@ from covplan.errors import InputError
 from covplan.geodesy import nearest_to_polygons, polygons_within
 from covplan.rules import CoverageRule, Rule
 
-__all__ = ["CoverageResult", "Rule", "assess", "district_table", "inf_as_missing", "summarise"]
+__all__ = ["CoverageResult", "Rule", "assess", "decide", "district_table", "inf_as_missing",
+           "summarise"]
 
 _NDIGITS_KM = 3  # nearest_km is reported to the metre
 _FIXED_COLUMNS = ("id", "name", "group", "weight", "centers", "covered", "nearest_km",
@@ -246,9 +247,12 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
     weight = frame["weight"].to_numpy(dtype=float)
     groups = []
     if frame["group"].notna().any():
-        for key, part in frame.groupby(frame["group"].fillna(""), sort=True):
-            groups.append({"group": key or None,
-                           **summarise(part["covered"].to_numpy(), part["weight"].to_numpy())})
+        # the groups as groupby(sort=True) orders them, without a sub-frame per group (a
+        # tenth of an India-sized assessment went to building those)
+        codes, keys = pd.factorize(frame["group"].fillna(""), sort=True)
+        for code, key in enumerate(keys):
+            part = codes == code
+            groups.append({"group": key or None, **summarise(covered[part], weight[part])})
     types = []
     if type_col is not None:
         kinds = centers[type_col].fillna("").astype(str)
@@ -263,6 +267,22 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
               "weight_col": districts.attrs.get("weight_col")}
     return CoverageResult(frame, used, rule, summarise(covered, weight), groups, types,
                           messages, inputs)
+
+
+def decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
+           rule: CoverageRule | None = None) -> np.ndarray:
+    """Whether each district is covered under ``rule``: the decision of :func:`assess`
+    alone, without its report (nearest centres are searched only where the decision needs
+    them; no swapped-coordinates check).
+
+    Parameters are those of :func:`assess`; returns a boolean array in ``districts`` order.
+    """
+    rule = rule or Rule.presence()
+    from covplan.io import as_districts, as_points
+    districts = as_districts(districts)
+    centers = as_points(centers).reset_index(drop=True)
+    inside, _ = _inside(districts, centers)
+    return _decide(districts, centers, rule, inside, want_nearest=False)[0]
 
 
 def district_table(result: CoverageResult) -> pd.DataFrame:

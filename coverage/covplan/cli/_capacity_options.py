@@ -79,14 +79,14 @@ def run_capacity(opts: dict[str, Any], demand_opts: dict[str, Any], centers, dis
     Raises :class:`CovplanUsageError` (exit 2) naming file, column and row on bad input;
     writes nothing.
     """
-    from covplan.capacity import allocate, rollup
-
     col = opts.get("capacity_col")
     if not col:
         for key in ("demand_rate", "capacity_output"):
             if opts.get(key) is not None:
                 raise click.UsageError(f"--{key.replace('_', '-')} needs --capacity-col COL")
         return None
+    from covplan.capacity import allocate, rollup  # here: scipy loads only with --capacity-col
+
     capacity = centre_capacity(centers, col)
     label = centers.attrs.get("source", "CENTERS")
     if capacity.size and capacity.sum() <= 0:

@@ -5,8 +5,7 @@ report sites with what each one buys."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -126,7 +125,6 @@ def _apply_exclude(
     return candidates[~drop].reset_index(drop=True)
 
 
-@dataclass
 class PlanRun:
     """A plan with the coverage results around it (for maps and tables).
 
@@ -135,15 +133,24 @@ class PlanRun:
     report
         The JSON-ready dict (see :func:`plan`).
     before, after
-        :class:`covplan.engine.CoverageResult` without and with the planned sites.
+        :class:`covplan.engine.CoverageResult` without and with the planned sites. ``after``
+        is assessed when first read (its nearest-centre search of every centre is a fifth of
+        an India plan; the report does not need it). It may be given as that function.
     sites
         The planned sites as a point GeoDataFrame (:func:`plan_sites_frame`).
     """
 
-    report: dict[str, Any]
-    before: CoverageResult
-    after: CoverageResult
-    sites: gpd.GeoDataFrame
+    def __init__(self, report: dict[str, Any], before: CoverageResult,
+                 after: CoverageResult | Callable[[], CoverageResult],
+                 sites: gpd.GeoDataFrame) -> None:
+        self.report, self.before, self.sites = report, before, sites
+        self._after = after
+
+    @property
+    def after(self) -> CoverageResult:
+        if callable(self._after):
+            self._after = self._after()
+        return self._after
 
 
 def plan(boundaries: gpd.GeoDataFrame, centres: gpd.GeoDataFrame, rule: CoverageRule,
@@ -199,7 +206,7 @@ def run_plan(
         ties: among the plans with the best count, the one covering the most weight
         (``tie_weights`` of :func:`solve_matrix`).
     """
-    from covplan.engine import assess
+    from covplan.engine import assess, decide, summarise
     from covplan.io import as_districts, as_points
 
     boundaries = as_districts(boundaries, param="boundaries")
@@ -264,19 +271,27 @@ def run_plan(
         geometry=chosen.geometry.to_numpy(),
         crs="EPSG:4326",
     )
-    base_cols = ["name", "lat", "lon", "geometry"]
-    together = gpd.GeoDataFrame(
-        pd.concat([centres[base_cols], new_sites[base_cols]], ignore_index=True),
-        geometry="geometry",
-        crs="EPSG:4326",
-    )
-    together.attrs = dict(centres.attrs)
-    after = assess(boundaries, together, rule)
-    if int(after.summary["covered"]) != found.covered_count:
+    # the engine's own decision after: with one centre needed coverage only grows, so the
+    # districts uncovered before, against the new sites alone, are all that can change
+    covered_after = already.copy()
+    if len(open_rows) and len(new_sites):
+        covered_after[open_rows] = decide(boundaries.iloc[open_rows], new_sites, rule)
+    after_summary = summarise(covered_after, boundaries["weight"].to_numpy(dtype=float))
+    if int(after_summary["covered"]) != found.covered_count:
         warnings.append(
             f"the plan predicted {found.covered_count} covered districts but the coverage "
-            f"engine counts {after.summary['covered']} with the new sites"
+            f"engine counts {after_summary['covered']} with the new sites"
         )
+
+    def assess_after() -> CoverageResult:
+        base_cols = ["name", "lat", "lon", "geometry"]
+        together = gpd.GeoDataFrame(
+            pd.concat([centres[base_cols], new_sites[base_cols]], ignore_index=True),
+            geometry="geometry",
+            crs="EPSG:4326",
+        )
+        together.attrs = dict(centres.attrs)
+        return assess(boundaries, together, rule)
 
     ids = boundaries["id"].astype(str).to_numpy()
     names = boundaries["name"].to_numpy(dtype=object)
@@ -303,7 +318,7 @@ def run_plan(
     }
     report = {
         "before": dict(before.summary),
-        "after": dict(after.summary),
+        "after": after_summary,
         "method": found.method,
         "optimality_gap": None if found.optimality_gap is None
         else round(float(found.optimality_gap), 6),
@@ -320,7 +335,7 @@ def run_plan(
         "notes": _notes(by_weight, weighted, request, found),
         "warnings": list(before.warnings) + warnings,
     }
-    return PlanRun(report, before, after, plan_sites_frame(report))
+    return PlanRun(report, before, assess_after, plan_sites_frame(report))
 
 
 def _text(value: Any) -> str | None:

@@ -73,14 +73,17 @@ function covplanMap(map, dataId, G) {
   // fit first, so every shape is projected and drawn once, at the final zoom
   map.fitBounds(data.bbox, {animate: false, padding: [10, 10]});
   var level = levelAt(map.getZoom()), shapes = decoded[level].shapes;
+  // smoothFactor 0: the shapes come simplified to about a pixel at the zooms each level is
+  // drawn at, so Leaflet's own simplification of every vertex at each redraw (a tenth of
+  // the page's load) would drop next to nothing
   function districts(target, colourOf) {
     var out = new Array(n);
     for (var i = 0; i < n; i++) {
       out[i] = null;
       if (!shapes[i].length) continue;
-      var p = L.polygon(shapes[i], {renderer: renderer, district: i, weight: 0.6, color: "#555",
-                                   opacity: 0.8, fillOpacity: colours.fill_opacity,
-                                   fillColor: colourOf(i)});
+      var p = L.polygon(shapes[i], {renderer: renderer, district: i, smoothFactor: 0,
+                                   weight: 0.6, color: "#555", opacity: 0.8,
+                                   fillOpacity: colours.fill_opacity, fillColor: colourOf(i)});
       p.bindTooltip(tip.bind(null, i), {sticky: true});
       p.on("mouseover", hi).on("mouseout", lo);
       target.addLayer(p);
@@ -115,7 +118,7 @@ function covplanMap(map, dataId, G) {
   var outlines = null;
   if (G.outlines && data.group_outlines.length) {
     outlines = L.polyline(decoded[level].lines, {renderer: renderer, color: "#222", weight: 1.3,
-                                                 interactive: false});
+                                                 smoothFactor: 0, interactive: false});
     G.outlines.addLayer(outlines);
   }
   map.on("zoomend", function () {
