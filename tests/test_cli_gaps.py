@@ -71,8 +71,31 @@ def test_without_output_prints_the_ranked_table(runner, grid):
 
 def test_unknown_extension(runner, grid, tmp_path):
     res = runner.invoke(cli, ["gaps", *grid, "-o", str(tmp_path / "gaps.docx")])
-    assert res.exit_code == 2 and "unknown output format '.docx'" in res.stderr
+    assert res.exit_code == 2 and "unknown file format '.docx'" in res.stderr
+    assert f"Error: --output {tmp_path / 'gaps.docx'}:" in res.stderr  # the option, not `path`
     assert not list(tmp_path.iterdir())
+
+
+def test_unknown_extension_in_python_names_the_parameter(tmp_path):
+    import pandas as pd
+
+    from covplan.errors import InputError
+    from covplan.io import write_table
+
+    with pytest.raises(InputError, match=r"^path='.*t\.docx': unknown file format '\.docx'"):
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.docx")
+    assert not list(tmp_path.iterdir())
+
+
+def test_unknown_extension_of_demand_output_names_its_option(runner, grid, tmp_path):
+    demand = tmp_path / "d.csv"
+    demand.write_text("lat,lon\n0.5,0.5\n")
+    out = tmp_path / "points.docx"
+    res = runner.invoke(cli, ["coverage", *grid, "--radius-km", "10", "--demand", str(demand),
+                              "--demand-output", str(out)])
+    assert res.exit_code == 2 and f"Error: --demand-output {out}: unknown file format" \
+        in res.stderr, res.stderr
+    assert not out.exists()
 
 
 def test_neutralise_covers_every_text_dtype():

@@ -153,7 +153,8 @@ def write_centres(run: CapacityRun, output: str, *, overwrite: bool) -> None:
 
         frame = gpd.GeoDataFrame(run.centres, geometry=np.asarray(run.geometry),
                                  crs="EPSG:4326")
-    write_table(frame, output, overwrite=overwrite)
+    with flags_for(path="capacity_output"):
+        write_table(frame, output, overwrite=overwrite)
 
 
 def district_columns(table: pd.DataFrame, run: CapacityRun) -> pd.DataFrame:

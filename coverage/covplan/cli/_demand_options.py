@@ -160,4 +160,5 @@ def write_points(points, output: str, *, overwrite: bool) -> None:
 
         points = gpd.GeoDataFrame(points, crs="EPSG:4326",
                                   geometry=gpd.points_from_xy(points["lon"], points["lat"]))
-    write_table(points, output, overwrite=overwrite)
+    with flags_for(path="demand_output"):
+        write_table(points, output, overwrite=overwrite)

@@ -184,14 +184,15 @@ def access(**kw: Any) -> None:
     if districts is not None:
         district = district_of_points(points, districts, "id")
         out["district"] = pd.Series(district, dtype=object)
-    frames = [(kw["output"], _as_points(out))]
+    frames = [(kw["output"], "output", _as_points(out))]
     if kw["districts_output"] and districts is not None and district is not None:
-        frames.append((kw["districts_output"],
+        frames.append((kw["districts_output"], "districts_output",
                        _district_frame(districts, district_accessibility(values, demand,
                                                                          list(district)), demand,
                                        district)))
-    for path, frame in frames:
-        write_table(frame, path, overwrite=kw["overwrite"])
+    for path, option, frame in frames:
+        with flags_for(path=option):
+            write_table(frame, path, overwrite=kw["overwrite"])
 
 
 def _as_points(frame):

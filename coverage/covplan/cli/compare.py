@@ -15,6 +15,7 @@ from covplan.cli.options import (
     configure_logging,
     emit_json,
     emit_text,
+    flags_for,
     handle_errors,
     load_inputs,
     log_warnings,
@@ -159,7 +160,8 @@ def compare(**kw: Any) -> None:
         if data["by"] == "nearest_min":
             columns += ["nearest_min_a", "nearest_min_b", "nearest_min_change"]
         frame = pd.DataFrame(rows, columns=columns)
-        write_table(frame, output or "-", overwrite=kw["overwrite"])
+        with flags_for(path="output"):
+            write_table(frame, output or "-", overwrite=kw["overwrite"])
     else:
         emit_text(render_compare(data, kw["a"], kw["b"], show_all=kw["show_all"]), output,
                   kw["overwrite"])

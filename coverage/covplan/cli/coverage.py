@@ -21,6 +21,7 @@ from covplan.cli._report import render_table, result_dict
 from covplan.cli.options import (
     emit_json,
     emit_text,
+    flags_for,
     handle_errors,
     input_options,
     load_inputs,
@@ -55,7 +56,8 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
         table = district_table(result)
         if capacity is not None:
             table = district_columns(table, capacity)
-        write_table(table, output or "-", overwrite=overwrite)
+        with flags_for(path="output"):
+            write_table(table, output or "-", overwrite=overwrite)
     else:
         emit_text(render_table(result, demand, capacity), output, overwrite)
 

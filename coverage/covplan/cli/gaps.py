@@ -14,6 +14,7 @@ from covplan.cli._demand_options import demand_point_options, split_demand
 from covplan.cli._report import gap_table, render_gaps
 from covplan.cli.options import (
     emit_text,
+    flags_for,
     handle_errors,
     input_options,
     load_inputs,
@@ -73,6 +74,7 @@ def gaps(**kwargs) -> None:
     if own["output"] is None:
         emit_text(render_gaps(table), None, False)
     else:
-        write_table(table, own["output"], overwrite=own["overwrite"])
+        with flags_for(path="output"):
+            write_table(table, own["output"], overwrite=own["overwrite"])
 
 

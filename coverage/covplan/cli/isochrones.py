@@ -10,6 +10,7 @@ from covplan.cli.options import (
     CovplanUsageError,
     center_options,
     configure_logging,
+    flags_for,
     handle_errors,
     info,
     log_warnings,
@@ -89,7 +90,8 @@ def isochrones(**kwargs: Any) -> None:
         log_warnings([f"{off} of {len(centers)} centres are more than "
                       f"{kwargs['max_snap_km']:g} km from every road (off the network): "
                       "their areas are empty"])
-    write_table(areas, output, overwrite=kwargs["overwrite"])
+    with flags_for(path="output"):
+        write_table(areas, output, overwrite=kwargs["overwrite"])
     info(f"wrote {len(areas)} service areas to {output}")
 
 

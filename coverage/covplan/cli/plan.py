@@ -151,12 +151,13 @@ def plan(**kwargs: Any) -> None:
     from covplan.io import STDOUT, TABLE_OUTPUTS, output_suffix
 
     output, fmt = own["output"], own["fmt"]
-    suffix = output_suffix(output, (*TABLE_OUTPUTS, ".json", STDOUT)) if output else None
+    suffix = output_suffix(output, (*TABLE_OUTPUTS, ".json", STDOUT), "output") if output \
+        else None
     site_file = suffix in TABLE_OUTPUTS
     if fmt is None:
         fmt = "json" if output is not None and output.lower().endswith(".json") else "table"
     if own["map_path"] is not None:
-        output_suffix(own["map_path"], (".html", ".htm"), "--map")
+        output_suffix(own["map_path"], (".html", ".htm"), "map_path")
     if own["offline"] and own["map_path"] is None:
         raise click.UsageError("--offline is for the map: give --map HTML too")
 
@@ -194,7 +195,8 @@ def plan(**kwargs: Any) -> None:
     if site_file:
         from covplan.io import write_table
 
-        write_table(run.sites, output, overwrite=own["overwrite"])
+        with flags_for(path="output"):
+            write_table(run.sites, output, overwrite=own["overwrite"])
     if fmt == "json":
         emit_json(report, None if site_file else output, own["overwrite"])
     else:
@@ -230,7 +232,8 @@ def _capacity_plan(opts: dict[str, Any], demand_opts: dict[str, Any], own: dict[
     if site_file:
         from covplan.io import write_table
 
-        write_table(sites, output, overwrite=own["overwrite"])
+        with flags_for(path="output"):
+            write_table(sites, output, overwrite=own["overwrite"])
     if fmt == "json":
         emit_json(report, None if site_file else output, own["overwrite"])
     else:

@@ -54,15 +54,17 @@ _ACTIVE: contextvars.ContextVar[OutputSet | None] = contextvars.ContextVar(
     "covplan_outputs", default=None)
 
 
-def output_suffix(path: str | os.PathLike, allowed: Sequence[str], option: str = "-o") -> str:
-    """The suffix of an output among ``allowed`` (lower case), or an error listing them."""
+def output_suffix(path: str | os.PathLike, allowed: Sequence[str], param: str = "path") -> str:
+    """The suffix of an output among ``allowed`` (lower case), or an error naming the
+    parameter ``param`` that gave ``path`` and listing them."""
     if _is_output_stdout(path) and STDOUT in allowed:
         return STDOUT
     suffix = Path(path).suffix.lower()
     if suffix not in allowed:
         shown = ", ".join(a for a in allowed if a != STDOUT)
-        raise InputError(f"{option} {path}: unknown output format '{suffix}'; use {shown}"
-                         + (" (or - for stdout)" if STDOUT in allowed else ""))
+        raise InputError(f"{param}={str(path)!r}: unknown file format '{suffix}'; use "
+                         f"{shown}" + (" (or - for stdout)" if STDOUT in allowed else ""),
+                         params=(param,))
     return suffix
 
 
@@ -355,7 +357,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool
     if _is_special(path) and Path(path).suffix.lower() not in TABLE_OUTPUTS:
         suffix = ".csv"  # stdout, a device or a FIFO: CSV unless named otherwise
     else:
-        suffix = output_suffix(path, (*TABLE_OUTPUTS, STDOUT), "output")
+        suffix = output_suffix(path, (*TABLE_OUTPUTS, STDOUT))
     if suffix in VECTOR_OUTPUTS and not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{path}: this result has no geometry; write .csv or .xlsx")
     with atomic_output(path, overwrite=overwrite, inputs=inputs) as tmp:
