@@ -401,6 +401,7 @@ def test_travel_rule_map_gives_minutes_share_and_the_rule(tiny_travel, tmp_path)
     assert travel["nearest_min"] == [0.0, round(2 * leg, 2), None,
                                      round(leg + walk_m / 1000 / 5 * 60, 2)]
     assert travel["road_nodes_within_pct"] == [100.0, 20.0, 0.0, None]
+    assert travel["nearest_min_centre"] == ["west", "west", None, "west"]  # the only centre
     assert data["districts"]["covered"] == [1, 1, 0, 0]
     rule = "at least 1 centre within 3 min by road (car, tiny.osm)"
     assert data["rule"] == rule

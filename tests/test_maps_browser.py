@@ -388,14 +388,14 @@ def test_travel_rule_tooltips_read_minutes_by_road(browser, tiny_travel, tmp_pat
     page = Page(browser, offline=True)
     page.open(path, 4)
     b = page.hover_district(1, 0.04, 0.0005)
-    assert "covered · quickest centre 2.23 min by road" in b
+    assert "covered · quickest centre 2.23 min by road (west)" in b
     assert "nearest centre 1.67 km as the crow flies (west)" in b
     assert "20% of its road vertices within 3 min" in b
     c = page.hover_district(2, 0.505, 0.0005)
     assert "gap · no centre reachable by road" in c
     assert "0% of its road vertices within 3 min" in c
     d = page.hover_district(3, 0.01, 0.0035)
-    assert "gap · quickest centre 5.09 min by road" in d and "no road vertex inside" in d
+    assert "gap · quickest centre 5.09 min by road (west)" in d and "no road vertex inside" in d
     legend = page.page.locator(".cp-legend").inner_text()
     assert "covered: at least 1 centre within 3 min by road (car, tiny.osm)" in legend
     assert page.errors == [] and page.dialogs == [] and page.refused == []

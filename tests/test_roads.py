@@ -419,8 +419,11 @@ def test_travel_rule_through_the_engine_and_demand_points(car):
         assert sorted(rows.index[rows["covered"]]) == covered
     assert rows.loc["D", "nearest_min"] == pytest.approx(L_KM + km_min(D_LEG_KM, 5), rel=1e-7)
     assert rows.loc["C", "nearest_min"] == INF
+    # the quickest centre by road (hand-worked in test_district_minutes_...: 0, 1, -1, 0)
+    assert rows["nearest_min_center"].tolist() == ["c0", "c1", None, "c0"]
     record = {d["id"]: d for d in result.to_dict()["districts"]}
     assert record["C"]["nearest_min"] is None and record["A"]["nearest_min"] == 0.0
+    assert record["C"]["nearest_min_center"] is None and record["B"]["nearest_min_center"] == "c1"
     assert result.to_dict()["rule"]["kind"] == "travel"
     # demand: vertex 2 is 1.113 min from vertex 1; the island and a far point never
     demand = pd.DataFrame({"lat": [0.0, 0.0, 1.0], "lon": [0.01, 0.5, 1.0]})

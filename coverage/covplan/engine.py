@@ -214,16 +214,21 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
     frame = districts[["id", "name", "group", "weight"]].copy()
     frame["centers"] = np.bincount(inside[0], minlength=len(districts))
     frame["covered"] = covered
+    def named(positions: np.ndarray) -> pd.Series:
+        return pd.Series([names[i] if i >= 0 else None for i in positions], dtype=object,
+                         index=frame.index)
+
+    by_cost = nearest
     if rule.unit != "m":  # nearest_km and nearest_center stay geodesic, as the crow flies
         nearest, dist_m = nearest_to_polygons(districts.geometry, centers.geometry,
                                               inside=inside)
     else:
         dist_m = cost
     frame["nearest_km"] = dist_m / 1000.0
-    frame["nearest_center"] = pd.Series(
-        [names[i] if i >= 0 else None for i in nearest], dtype=object, index=frame.index)
-    if rule.unit != "m":  # and the rule's own cost beside them, e.g. nearest_min
-        frame[f"nearest_{rule.unit}"] = cost
+    frame["nearest_center"] = named(nearest)
+    if rule.unit != "m":  # and the rule's own cost beside them, e.g. nearest_min, and which
+        frame[f"nearest_{rule.unit}"] = cost  # centre gives it (the quickest by road)
+        frame[f"nearest_{rule.unit}_center"] = named(by_cost)
     more = getattr(rule, "district_columns", None)  # optional: the rule's own figures
     if more is not None:
         for column, values in more(districts.geometry, centers.geometry).items():

@@ -55,6 +55,7 @@ class TravelColumns(TypedDict):
 
     minutes: float              # T
     nearest_min: list[float | None]            # None: no centre reaches it by road
+    nearest_min_centre: list[str | None]       # escaped name of that quickest centre
     road_nodes_within_pct: list[float | None]  # 0-100; None: no road vertex inside
 
 
@@ -297,6 +298,9 @@ def _travel_columns(result: Any) -> TravelColumns | None:
              if "road_nodes_within_pct" in districts.columns else [None] * n)
     return {"minutes": float(minutes),
             "nearest_min": [_num(v) for v in districts["nearest_min"].tolist()],
+            "nearest_min_centre": [_text(v) for v in (
+                districts["nearest_min_center"].tolist()
+                if "nearest_min_center" in districts.columns else [None] * n)],
             "road_nodes_within_pct": [_num(v) for v in share]}
 
 

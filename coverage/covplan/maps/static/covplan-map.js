@@ -48,7 +48,8 @@ function covplanMap(map, dataId, G) {
     var tr = data.travel;  // under the travel rule: minutes by road, share of road vertices
     if (tr) {
       h += " · " + (tr.nearest_min[i] === null ? "no centre reachable by road" :
-                    "quickest centre " + tr.nearest_min[i] + " min by road");
+                    "quickest centre " + tr.nearest_min[i] + " min by road" +
+                    (tr.nearest_min_centre[i] ? " (" + tr.nearest_min_centre[i] + ")" : ""));
     }
     if (dist.nearest_km[i] !== null) {
       var nc = dist.nearest_centre[i];
