@@ -12,7 +12,7 @@ from _reference import GEOD, brute_distance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from covplan.geodesy import nearest_to_polygons, polygons_within
+from covplan.geodesy import nearest_to_polygons, polygons_within, sphere
 
 
 def test_point_inside_and_on_boundary_is_zero():
@@ -175,3 +175,34 @@ def test_stacked_points_are_listed_each_and_measured_once():
     assert poly.tolist() == [0] * 2000 + [1] * 2000
     assert pt.tolist() == list(range(2000)) * 2
     assert d[2000] == pytest.approx(brute_distance(shapely.box(1.2, 0, 2, 1), pts[0]), rel=1e-3)
+
+
+# ------------------------------------------------ the sphere's bounds, against pyproj
+
+
+def test_sphere_bounds_hold_on_random_pairs():
+    """On the conformal sphere, k_min·θ <= s <= k_max·θ, globally and over latitude bands."""
+    rng = np.random.default_rng(7)
+    n = 40_000
+    lat1 = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    lon1 = rng.uniform(-180, 180, n)
+    # short, medium and long pairs; a quarter start within 5° of a pole
+    dist = np.concatenate([rng.uniform(1, 1e3, n // 4), rng.uniform(1e3, 1e5, n // 4),
+                           rng.uniform(1e5, 1e7, n // 4), rng.uniform(1, 5e4, n - 3 * (n // 4))])
+    lat1[-(n // 4):] = rng.uniform(85, 90, n // 4) * rng.choice([-1, 1], n // 4)
+    lon2, lat2, _ = GEOD.fwd(lon1, lat1, rng.uniform(-180, 180, n), dist)
+    s = GEOD.inv(lon1, lat1, lon2, lat2)[2]
+    chi1 = sphere.conformal(lat1)
+    u1 = sphere.unit_vectors(chi1, lon1)
+    u2 = sphere.unit_vectors(sphere.conformal(lat2), lon2)
+    theta = 2 * np.arcsin(np.linalg.norm(u1 - u2, axis=1) / 2)
+    # global bounds: the equatorial radius a and the conformal scale at the pole
+    a, f = 6378137.0, 1 / 298.257223563
+    assert s.max() <= 1e7 + 1e-6
+    assert np.all(s <= a * theta * (1 + 1e-9) + 1e-6)
+    assert np.all(s >= a * (1 - f) * theta)  # b < k at the pole (6356752 m vs 6356800 m)
+    # local bounds over the band reachable from the first point
+    k_min, k_max = sphere.scale_bounds(chi1, theta * sphere.RATIO)
+    assert np.all(s <= k_max * theta + 1e-6)
+    assert np.all(s >= k_min * theta - 1e-6)
+    assert np.median(k_max / k_min) < 1.001  # the band is what makes the filter sharp
