@@ -266,8 +266,11 @@ def _nearest(polys: np.ndarray, pts: np.ndarray,
 
 def _polygon_min(boundary: _Boundary, per_vertex: np.ndarray, n_polygons: int) -> np.ndarray:
     """The least of ``per_vertex`` over each polygon's vertices (inf for none)."""
+    start, count = _vertex_ranges(boundary, n_polygons)
     out = np.full(n_polygons, np.inf)
-    np.minimum.at(out, boundary.owner, per_vertex)
+    some = count > 0  # a polygon's vertices are contiguous: one reduceat, not ufunc.at
+    if some.any():
+        out[some] = np.minimum.reduceat(per_vertex, start[some])
     return out
 
 
