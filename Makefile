@@ -13,7 +13,7 @@ WHEELS := $(VENV)/wheelhouse
 
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean osrm
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,23 @@ test: $(STAMP) $(NODE_STAMP)
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+# OSRM for the comparison in benchmarks/bench_roads.py (optional; Linux x86-64 or aarch64):
+# the osrm-bindings wheel's self-contained executables (osrm-extract, osrm-contract,
+# osrm-routed, car.lua), unpacked into .venv/osrm. The wheel is tagged Python >= 3.12, but its
+# executables need no Python, so pip (any version) downloads it for that tag and we unzip it.
+OSRM_VERSION := 26.10.0
+OSRM_DIR := $(VENV)/osrm
+
+osrm: $(OSRM_DIR)/osrm/bin/osrm-routed
+
+$(OSRM_DIR)/osrm/bin/osrm-routed:
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary :all: --python-version 3.12 \
+		--platform manylinux_2_28_$(shell uname -m) --dest $(OSRM_DIR)/wheel \
+		osrm-bindings==$(OSRM_VERSION)
+	$(PYTHON) -m zipfile -e $(OSRM_DIR)/wheel/osrm_bindings-$(OSRM_VERSION)-*.whl $(OSRM_DIR)
+	chmod +x $(OSRM_DIR)/osrm/bin/*
+	$(OSRM_DIR)/osrm/bin/osrm-routed --version
 
 clean:
 	rm -rf $(VENV) node_modules build *.egg-info coverage/*.egg-info

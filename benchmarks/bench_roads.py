@@ -15,6 +15,10 @@ Run: ``.venv/bin/python benchmarks/bench_roads.py [--repeat 5] [--nodes 1000000,
   the process's peak memory (ru_maxrss).
 * PBF parse throughput (OSM nodes/s and MB/s): Helsinki, and a generated all-road PBF of
   ``--pbf-nodes`` nodes written with osmium (ways of 10 nodes).
+* OSRM, when installed (``make osrm``; else one line says how and the rest runs): Helsinki
+  extracted with OSRM's own car.lua, its ``table`` durations for ``--osrm-pairs`` random
+  vertex pairs (sources x destinations) against covplan's minutes, both with covplan's car
+  speeds and with car.lua's highway speeds; all local (osrm-routed on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import json
 import math
 import os
 import resource
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +41,13 @@ from bench_core import timed  # benchmarks/ is on sys.path when a script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 HELSINKI = ROOT / "tests" / "fixtures" / "roads" / "helsinki.osm.pbf"
+OSRM_HOME = ROOT / ".venv" / "osrm" / "osrm"  # where `make osrm` unpacks the wheel
+OSRM_TOOLS = ("osrm-extract", "osrm-contract", "osrm-routed")
+# car.lua's highway speeds (OSRM v26.10 profiles/car.lua, `speeds.highway`), km/h
+CAR_LUA_KMH = {"motorway": 90, "motorway_link": 45, "trunk": 85, "trunk_link": 40,
+               "primary": 65, "primary_link": 30, "secondary": 55, "secondary_link": 25,
+               "tertiary": 40, "tertiary_link": 20, "unclassified": 25, "residential": 25,
+               "living_street": 10, "service": 15}
 
 
 def count_osm_nodes(path: Path) -> int:
@@ -218,6 +231,193 @@ def bench_parse(repeat: int, pbf_nodes: int) -> None:
                   f"{n_nodes / cpu:,.0f} | {mb / cpu:.1f} |")
 
 
+def find_osrm() -> tuple[Path, Path] | None:
+    """OSRM's bin folder and its car.lua: ``$OSRM_BIN``, `make osrm`'s copy, or PATH."""
+    folders = [Path(os.environ["OSRM_BIN"])] if os.environ.get("OSRM_BIN") else []
+    folders.append(OSRM_HOME / "bin")
+    on_path = shutil.which("osrm-routed")
+    if on_path:
+        folders.append(Path(on_path).resolve().parent)
+    for folder in folders:
+        if not all((folder / tool).is_file() for tool in OSRM_TOOLS):
+            continue
+        # the wheel's layout, then a source install's (share/osrm/profiles)
+        for lua in (folder.parent / "share" / "profiles" / "car.lua",
+                    folder.parent / "share" / "osrm" / "profiles" / "car.lua"):
+            if lua.is_file():
+                return folder, lua
+    return None
+
+
+def _get_json(url: str) -> dict:
+    import urllib.request
+
+    # localhost only: no proxy, whatever the environment says
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=60) as reply:
+        return json.loads(reply.read())
+
+
+# Variants of car.lua, to show where covplan and OSRM part: (pattern, replacement, what)
+_NO_REDUCTION = [(r"(\bspeed_reduction\s*=\s*)[0-9.]+", r"\g<1>1.0",
+                  "maxspeed not reduced (speed_reduction 1)")]
+_NO_TURN_COSTS = [
+    (r"(\bturn_penalty\s*=\s*)[0-9.]+", r"\g<1>0", "turn penalty 0"),
+    (r"(\boncoming_turn_penalty\s*=\s*)[0-9.]+", r"\g<1>0", "oncoming-turn penalty 0"),
+    (r"(\bu_turn_penalty\s*=\s*)[0-9.]+", r"\g<1>0", "u-turn penalty 0"),
+    (r"turn\.duration = turn\.duration \+ obs\.duration", "turn.duration = turn.duration",
+     "no signal / stop / give-way delay")]
+_NO_RESTRICTIONS = [(r"(\buse_turn_restrictions\s*=\s*)true", r"\g<1>false",
+                     "turn restrictions ignored")]
+OSRM_VARIANTS = {"car.lua": [], "maxspeed not reduced": _NO_REDUCTION,
+                 "maxspeed not reduced, no turn or signal costs": _NO_REDUCTION + _NO_TURN_COSTS,
+                 "maxspeed not reduced, no turn or signal costs, no turn restrictions":
+                     _NO_REDUCTION + _NO_TURN_COSTS + _NO_RESTRICTIONS}
+
+
+def _profile_variant(lua: Path, edits: list, folder: Path) -> Path:
+    """A copy of ``lua``'s profiles folder with car.lua edited (each edit must hit once)."""
+    import re
+
+    target = folder / "profiles"
+    shutil.copytree(lua.parent, target)
+    text = lua.read_text(encoding="utf-8")
+    for pattern, replacement, what in edits:
+        text, hits = re.subn(pattern, replacement, text)
+        if hits != 1:
+            raise RuntimeError(f"{lua}: cannot set '{what}' ({hits} matches of {pattern})")
+    (target / lua.name).write_text(text, encoding="utf-8")
+    return target / lua.name
+
+
+def osrm_table(bin_dir: Path, lua: Path, pbf: Path, src: np.ndarray, dst: np.ndarray,
+               lon: np.ndarray, lat: np.ndarray) -> dict:
+    """OSRM (CH) on ``pbf`` with ``lua``: durations (s) from vertices ``src`` to ``dst``, the
+    snapping distance of each, and the seconds of extract + contract."""
+    coords = ";".join(f"{lon[i]:.7f},{lat[i]:.7f}" for i in np.concatenate([src, dst]))
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / pbf.name
+        shutil.copyfile(pbf, work)
+        base = str(work).removesuffix(".osm.pbf") + ".osrm"
+        start = time.perf_counter()
+        for cmd in ([bin_dir / "osrm-extract", "-p", lua, work], [bin_dir / "osrm-contract", base]):
+            subprocess.run([str(c) for c in cmd], check=True, capture_output=True)
+        prepare = time.perf_counter() - start
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen(
+            [str(bin_dir / "osrm-routed"), "-a", "CH", "-i", "127.0.0.1", "-p", str(port),
+             "--max-table-size", str(len(src) + len(dst)), base],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):  # up to 30 s for the server to load
+                if server.poll() is not None:
+                    raise RuntimeError(f"osrm-routed exited with {server.returncode}")
+                try:
+                    _get_json(f"{url}/nearest/v1/driving/{lon[src[0]]},{lat[src[0]]}")
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            query = (f"{url}/table/v1/driving/{coords}?sources="
+                     + ";".join(map(str, range(len(src)))) + "&destinations="
+                     + ";".join(map(str, range(len(src), len(src) + len(dst)))))
+            start = time.perf_counter()
+            table = _get_json(query)
+            asked = time.perf_counter() - start
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    if table.get("code") != "Ok":
+        raise RuntimeError(f"OSRM table: {table.get('code')} {table.get('message', '')}")
+    durations = np.array([[math.inf if d is None else d for d in row]
+                          for row in table["durations"]], dtype=float)
+    return {"seconds": durations, "prepare": prepare, "query": asked,
+            "src_snap_m": np.array([w["distance"] for w in table["sources"]]),
+            "dst_snap_m": np.array([w["distance"] for w in table["destinations"]])}
+
+
+def agreement(ours: np.ndarray, ref: np.ndarray) -> str:
+    """Markdown cells: pairs, median covplan/OSRM, median / p90 / max |relative difference|,
+    the largest difference in minutes, share within 10 %, pairs that only one side reaches."""
+    both = np.isfinite(ours) & np.isfinite(ref) & (ref > 0)
+    one = int(np.sum(np.isfinite(ours) != np.isfinite(ref)))
+    ratio = ours[both] / ref[both]
+    rel = np.abs(ratio - 1.0)
+    return (f"{int(both.sum()):,} | {np.median(ratio):.3f} | {np.median(rel):.1%} | "
+            f"{np.percentile(rel, 90):.1%} | {rel.max():.0%} | "
+            f"{np.abs(ours[both] - ref[both]).max():.1f} | {np.mean(rel <= 0.10):.0%} | "
+            f"{one}")
+
+
+def bench_osrm(n_sources: int, n_dests: int) -> None:
+    from scipy.sparse.csgraph import connected_components
+
+    from covplan.roads import Snapped, load_roads, search
+
+    found = find_osrm()
+    if found is None:
+        print("\nOSRM comparison skipped: no osrm-extract/osrm-contract/osrm-routed found; "
+              "`make osrm` fetches them (the osrm-bindings wheel's executables, into "
+              ".venv/osrm), or set OSRM_BIN to a folder that holds them.")
+        return
+    bin_dir, lua = found
+    version = subprocess.run([str(bin_dir / "osrm-routed"), "--version"], capture_output=True,
+                             text=True, check=False).stdout.strip()
+    start = time.perf_counter()
+    graph = load_roads(HELSINKI, cache_dir=False)
+    build = time.perf_counter() - start
+    # vertices of the largest strongly connected part: every pair is reachable in covplan
+    _, part = connected_components(graph.matrix, directed=True, connection="strong")
+    pool = np.flatnonzero(part == np.bincount(part).argmax())
+    rng = np.random.default_rng(10)
+    picked = rng.choice(pool, n_sources + n_dests, replace=False)
+    src, dst = picked[:n_sources], picked[n_sources:]
+    osrm = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, (name, edits) in enumerate(OSRM_VARIANTS.items()):
+            variant = _profile_variant(lua, edits, Path(tmp) / str(k)) if edits else lua
+            osrm[name] = osrm_table(bin_dir, variant, HELSINKI, src, dst, graph.lon, graph.lat)
+    stock = osrm["car.lua"]
+    # OSRM routes from the vertex itself only when it snaps onto it (a vertex on a road
+    # that car.lua does not use, e.g. a track, snaps to another road: left out)
+    keep_s, keep_d = stock["src_snap_m"] <= 1.0, stock["dst_snap_m"] <= 1.0
+    trips = stock["seconds"][np.ix_(keep_s, keep_d)] / 60.0
+    trips = trips[np.isfinite(trips) & (trips > 0)]
+    print(f"\n### covplan vs OSRM {version} (its car.lua), Helsinki\n")
+    print(f"{n_sources} x {n_dests} random vertices of covplan's car graph (largest strongly "
+          f"connected part); {int(keep_s.sum())} x {int(keep_d.sum())} snap onto the vertex in "
+          f"OSRM (within 1 m) and are compared; OSRM's minutes between them: median "
+          f"{np.median(trips):.1f}, max {trips.max():.1f}. Graph build: covplan {build:.2f} s "
+          f"(parse + CSR), OSRM {stock['prepare']:.2f} s (osrm-extract + osrm-contract). "
+          f"OSRM table query {stock['query']:.3f} s (HTTP, localhost).\n")
+    print("| covplan speeds | OSRM car.lua | what | pairs | median covplan / OSRM | "
+          "median abs. rel. diff | p90 | max | max diff (min) | within 10 % | "
+          "reached by one side only |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    minutes = {}
+    reduced = "car.lua's highway speeds, --maxspeed-factor 0.8"
+    for label, speeds, factor in (("covplan car (defaults)", None, 1.0),
+                                  ("car.lua's highway speeds", CAR_LUA_KMH, 1.0),
+                                  (reduced, CAR_LUA_KMH, 0.8)):
+        g = load_roads(HELSINKI, speeds=speeds, cache_dir=False, maxspeed_factor=factor)
+        # same vertices in the same order: only the speeds differ
+        assert np.array_equal(g.lon, graph.lon) and np.array_equal(g.lat, graph.lat)
+        zero = np.zeros(int(keep_s.sum()))
+        snapped = Snapped(src[keep_s].astype(np.int64), zero, zero)
+        minutes[label] = np.vstack([rows for _, rows in search(g, snapped)])[:, dst[keep_d]]
+    rows = [("covplan car (defaults)", "car.lua")]  # car.lua = as shipped
+    rows += [("car.lua's highway speeds", name) for name in OSRM_VARIANTS]
+    rows.insert(2, (reduced, "car.lua"))  # both drive at 0.8 x the limit
+    for label, name in rows:
+        ref = osrm[name]["seconds"][np.ix_(keep_s, keep_d)] / 60.0
+        ours = minutes[label]
+        print(f"| {label} | {name} | every pair | {agreement(ours, ref)} |")
+        print(f"| {label} | {name} | nearest source per destination | "
+              f"{agreement(ours.min(axis=0), ref.min(axis=0))} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -226,7 +426,9 @@ def main() -> None:
     parser.add_argument("--centres", type=int, default=2000)
     parser.add_argument("--pbf-nodes", type=int, default=1_000_000)
     parser.add_argument("--one-scale", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--skip", default="", help="comma list of helsinki,scale,parse")
+    parser.add_argument("--osrm-pairs", default="20x200",
+                        help="sources x destinations for the OSRM comparison")
+    parser.add_argument("--skip", default="", help="comma list of helsinki,osrm,scale,parse")
     args = parser.parse_args()
     if args.one_scale:
         print(json.dumps(run_scale(args.one_scale, args.centres)))
@@ -235,6 +437,9 @@ def main() -> None:
     print(f"covplan.roads benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     if "helsinki" not in skip:
         bench_helsinki(args.repeat)
+    if "osrm" not in skip:
+        n_sources, n_dests = (int(n) for n in args.osrm_pairs.lower().split("x"))
+        bench_osrm(n_sources, n_dests)
     if "parse" not in skip:
         bench_parse(max(1, args.repeat // 2), args.pbf_nodes)
     if "scale" not in skip:

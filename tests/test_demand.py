@@ -125,6 +125,21 @@ def test_exact_sums_by_group():
                                                      Fraction(0)]
 
 
+def test_exact_sums_match_python_fractions(monkeypatch):
+    # subnormals, huge, negative, zero, and integer weights; many groups, some empty
+    rng = np.random.default_rng(12)
+    values = np.concatenate([rng.uniform(-1e3, 1e3, 3000), rng.integers(0, 10**6, 3000),
+                             [5e-324, 1e-310, 1.7e308, -1.7e308, 0.0, -0.0, 1e16, 3.0]])
+    groups = rng.integers(0, 50, values.size)
+    groups[-8:] = 7
+    want = [sum((Fraction(v) for v, g in zip(values, groups, strict=True) if g == k), Fraction(0))
+            for k in range(53)]
+    assert demand._exact_sums(values, groups, 53) == want
+    assert demand._exact_sums(values[:0], groups[:0], 3) == [Fraction(0)] * 3
+    monkeypatch.setattr(demand, "_DENSE_KEYS", 0)  # many groups: only the keys present
+    assert demand._exact_sums(values, groups, 53) == want
+
+
 def test_district_rollups():
     # two 1°x1° squares at the equator; a centre in the middle of the west one
     districts = gpd.GeoDataFrame(
@@ -191,6 +206,30 @@ def test_india_scale_brute_force():
     fast = demand_coverage(centres, frame, radius_km=R_KM, keep_points=False, chunksize=7000)
     assert fast.summary["covered"] == int(want.sum())
     full = demand_coverage(centres, frame, radius_km=R_KM, chunksize=7000)
+    np.testing.assert_array_equal(full.points["covered"].to_numpy(), want)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_min_centers_counts_centres_within_reach(k):
+    """With min_centers=k a point is covered when k centres (each listed, shared places too)
+    lie within R: brute-force counts over every centre, with R±2 m points and a stacked pair."""
+    from covplan.rules import Rule
+
+    rng = np.random.default_rng(17)
+    clat, clon = rng.uniform(20, 21, 40), rng.uniform(77, 78, 40)
+    clat, clon = np.append(clat, clat[0]), np.append(clon, clon[0])  # two centres, one place
+    nlat, nlon = _near_threshold(rng, clat, clon, 3000, R_KM * 1000)
+    plat = np.concatenate([rng.uniform(19.8, 21.2, 5000), nlat])
+    plon = np.concatenate([rng.uniform(76.8, 78.2, 5000), nlon])
+    counts = (_brute(plat, plon, clat, clon) <= R_KM * 1000).sum(axis=1)
+    want = counts >= k
+    assert 0 < want.sum() < (counts >= 1).sum()  # the rule changes the answer here
+    frame = pd.DataFrame({"lat": plat, "lon": plon})
+    centres = pd.DataFrame({"lat": clat, "lon": clon})
+    rule = Rule.radius(R_KM, min_centers=k)
+    fast = demand_coverage(centres, frame, rule, keep_points=False, chunksize=3000)
+    assert fast.summary["covered"] == int(want.sum())
+    full = demand_coverage(centres, frame, rule, chunksize=3000)
     np.testing.assert_array_equal(full.points["covered"].to_numpy(), want)
 
 

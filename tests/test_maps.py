@@ -382,3 +382,36 @@ def test_offline_assets_are_looked_for_only_where_expected(result, tmp_path):
         (deep / name).write_text("/* too deep */", encoding="utf-8")
     with pytest.raises(InputError, match="leaflet.css"):
         maps.coverage_map(result, offline=True, assets=tmp_path / "deep")
+
+
+def test_travel_rule_map_gives_minutes_share_and_the_rule(tiny_travel, tmp_path):
+    """tiny.osm, car, T = 3, centre "west" on vertex 1 (L = 1113.195 m between vertices):
+    A holds the centre: 0 min, vertices 1 (0) and 2 (L at 60 km/h = 1.113 min) within T.
+    B: vertex 3 at 2L at 60 km/h = 2.226 min; 4 to 7 unreachable (3 -> 4 is one-way the
+    other way): 1 of 5 vertices = 20 %. C, the island: no centre by road, 0 of 2 vertices.
+    D: no vertex inside; vertex 2 (1.113 min) plus the walk north to D's edge at 5 km/h."""
+    geod = pyproj.Geod(ellps="WGS84")
+    walk_m = geod.inv(0.01, 0.0, 0.01, 0.003)[2]
+    leg = 1113.19490793 / 1000 / 60 * 60
+    page = _html(tiny_travel, simplify_m=0)
+    data = _payload(page)
+    travel = data["travel"]
+    assert travel["minutes"] == 3.0
+    assert travel["nearest_min"] == [0.0, round(2 * leg, 2), None,
+                                     round(leg + walk_m / 1000 / 5 * 60, 2)]
+    assert travel["road_nodes_within_pct"] == [100.0, 20.0, 0.0, None]
+    assert data["districts"]["covered"] == [1, 1, 0, 0]
+    rule = "at least 1 centre within 3 min by road (car, tiny.osm)"
+    assert data["rule"] == rule
+    assert f"<title>Coverage: {rule}</title>" in page
+    # other rules carry no minutes, and say what covered means too
+    grid = _payload(_html(_result(Rule.radius(25))))
+    assert "travel" not in grid
+    assert grid["rule"] == "at least 1 centre within 25 km (geodesic)"
+    # the picture's legend says it as well
+    from covplan.maps import png
+
+    fig = png._figure(tiny_travel, title=None, color_by="status", simplify_m=None, size=None,
+                      dpi=100)
+    assert "within 3 min by road" in " ".join(fig.axes[0].get_legend().get_title()
+                                               .get_text().split())

@@ -375,3 +375,28 @@ def test_isochrone_layers_draw_without_errors(browser, tmp_path):
     page.page.wait_for_timeout(300)
     assert page.errors == [] and page.dialogs == [] and page.refused == []
     page.context.close()
+
+
+def test_travel_rule_tooltips_read_minutes_by_road(browser, tiny_travel, tmp_path):
+    """The tooltips of tests/conftest.py's tiny_travel (tiny.osm, T = 3 min, centre "west"
+    on vertex 1; minutes worked by hand in tests/test_maps.py): B is 2 L at 60 km/h = 2.23
+    min by road, 0.015 degree = 1.67 km from west as the crow flies, 1 of its 5 road
+    vertices within T; no centre reaches the island C by road; D has no road vertex and is
+    1.11 min plus a 332 m walk north at 5 km/h = 5.09 min away."""
+    path = maps.write_map(maps.coverage_map(tiny_travel, offline=True, simplify_m=0),
+                          tmp_path / "m.html")
+    page = Page(browser, offline=True)
+    page.open(path, 4)
+    b = page.hover_district(1, 0.04, 0.0005)
+    assert "covered · quickest centre 2.23 min by road" in b
+    assert "nearest centre 1.67 km as the crow flies (west)" in b
+    assert "20% of its road vertices within 3 min" in b
+    c = page.hover_district(2, 0.505, 0.0005)
+    assert "gap · no centre reachable by road" in c
+    assert "0% of its road vertices within 3 min" in c
+    d = page.hover_district(3, 0.01, 0.0035)
+    assert "gap · quickest centre 5.09 min by road" in d and "no road vertex inside" in d
+    legend = page.page.locator(".cp-legend").inner_text()
+    assert "covered: at least 1 centre within 3 min by road (car, tiny.osm)" in legend
+    assert page.errors == [] and page.dialogs == [] and page.refused == []
+    page.context.close()

@@ -7,6 +7,7 @@ so every segment is exactly L = 6378137 m * 0.01 * pi / 180 = 1113.19490793 m lo
 from __future__ import annotations
 
 import bz2
+import io
 import math
 import shutil
 from pathlib import Path
@@ -118,6 +119,42 @@ def test_speeds_file_overrides_the_table(tmp_path):
     got = minutes_by_id(graph, TravelRule(graph, 30), pts((0.0, 0.0)))
     assert got[2] == pytest.approx(km_min(L_KM, 25))  # now the residential duplicate wins
     assert got[3] == pytest.approx(km_min(L_KM, 25) + km_min(L_KM, 20))
+
+
+@pytest.mark.parametrize(("factor", "kmh_5_6"), [
+    (0.8, 0.8 * MPH30),  # OSRM car.lua's speed_reduction: 38.6 km/h
+    (2.0, 2.0 * MPH30),  # 96.6 km/h, under the top speed
+    (3.0, 100.0),  # 144.8 km/h, capped at the car's top speed (motorway, 100)
+])
+def test_maxspeed_factor_scales_tagged_limits_only(tmp_path, factor, kmh_5_6):
+    """From vertex 4: the motorway 4 -> 5 has no maxspeed (100 km/h stays), 5 -> 6 is tagged
+    30 mph (now factor x 48.28 km/h), 6 -> 7's maxspeed 500 is not sane (the tertiary's 40
+    stays); 4 -> 3 (residential, untagged) stays 25."""
+    graph = load_roads(TINY, profile="car", cache_dir=tmp_path, maxspeed_factor=factor)
+    got = minutes_by_id(graph, TravelRule(graph, 30), pts((0.03, 0.0)))
+    m6 = km_min(L_KM, 100) + km_min(L_KM, kmh_5_6)
+    assert got[3] == pytest.approx(km_min(L_KM, 25), rel=1e-12)
+    assert got[5] == pytest.approx(km_min(L_KM, 100), rel=1e-12)
+    assert got[6] == pytest.approx(m6, rel=1e-12)
+    assert got[7] == pytest.approx(m6 + km_min(L_KM, 40), rel=1e-12)
+    rule = TravelRule.from_roads(TINY, 30, cache_dir=tmp_path, maxspeed_factor=factor)
+    assert rule.graph.from_cache and rule.to_dict()["maxspeed_factor"] == factor
+
+
+def test_maxspeed_factor_keys_the_cache_and_spares_walkers(tmp_path):
+    plain = load_roads(TINY, cache_dir=tmp_path)
+    assert not load_roads(TINY, cache_dir=tmp_path, maxspeed_factor=0.8).from_cache
+    again = load_roads(TINY, cache_dir=tmp_path, maxspeed_factor=0.8)
+    assert again.from_cache and again.maxspeed_factor == 0.8
+    assert load_roads(TINY, cache_dir=tmp_path).from_cache  # 1 is the default's own entry
+    assert "maxspeed_factor" not in TravelRule(plain, 30).to_dict()  # results as before
+    walk = load_roads(TINY, profile="walk", cache_dir=False)
+    slow = load_roads(TINY, profile="walk", cache_dir=False, maxspeed_factor=0.5)
+    assert (walk.matrix != slow.matrix).nnz == 0
+    for bad in (0, -1, math.nan, math.inf, "fast"):
+        with pytest.raises(InputError, match=r"^maxspeed_factor=") as err:
+            load_roads(TINY, cache_dir=False, maxspeed_factor=bad)
+        assert err.value.params == ("maxspeed_factor",)
 
 
 def test_offroad_leg_at_walking_pace(car):
@@ -420,6 +457,37 @@ def test_commands_take_the_travel_rule(tmp_path, runner):
         assert res.exit_code == 2 and flag in res.output, res.output
 
 
+def test_maxspeed_factor_on_the_command_line(tmp_path, runner):
+    """--maxspeed-factor 0.8 on coverage and isochrones: from the hub (vertex 4), vertex 6 is
+    L at 100 km/h + L at 0.8 x 30 mph away (2.22 min, 2.05 at the limit), so a 2.1-minute
+    rule no longer reaches B's vertex 6. B holds vertices 3 (2.67 min), 4 (0), 5 (0.67), 6
+    and 7 (beyond): 3 of 5 within 2.1 minutes at the limit, 2 of 5 at 0.8 of it."""
+    import json
+
+    from covplan.cli.main import cli
+
+    districts, centres = _frames([(0.03, 0.0)])
+    districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
+    centres.drop(columns="geometry").to_csv(tmp_path / "c.csv", index=False)
+    base = ["coverage", str(tmp_path / "d.geojson"), str(tmp_path / "c.csv"), "--id-col", "id",
+            "--roads", TINY, "--travel-minutes", "2.1", "--format", "json"]
+    assert km_min(L_KM, 100) + km_min(L_KM, MPH30) < 2.1 < (km_min(L_KM, 100)
+                                                           + km_min(L_KM, 0.8 * MPH30))
+    shares = {}
+    for factor in ("1", "0.8"):
+        res = runner.invoke(cli, [*base, "--maxspeed-factor", factor])
+        assert res.exit_code == 0, res.output
+        data = json.loads(res.stdout)
+        shares[factor] = data["districts"][1]["road_nodes_within_pct"]
+        assert data["rule"].get("maxspeed_factor") == (0.8 if factor == "0.8" else None)
+    assert shares == {"1": 60.0, "0.8": 40.0}
+    res = runner.invoke(cli, [*base, "--maxspeed-factor", "0"])
+    assert res.exit_code == 2 and "--maxspeed-factor" in res.output
+    res = runner.invoke(cli, ["isochrones", TINY, str(tmp_path / "c.csv"), "--minutes", "2.1",
+                              "--maxspeed-factor", "0.8", "-o", str(tmp_path / "i.csv")])
+    assert res.exit_code == 0, res.output
+
+
 def test_centres_all_off_the_network_name_the_option(tmp_path, runner, monkeypatch):
     from covplan.cli.main import cli
 
@@ -431,3 +499,104 @@ def test_centres_all_off_the_network_name_the_option(tmp_path, runner, monkeypat
                               "--id-col", "id", "--roads", TINY, "--travel-minutes", "3"])
     assert res.exit_code == 2 and res.stdout == ""
     assert "all 1 centres are more than 2 km (--max-snap-km) from every road" in res.stderr
+
+
+def test_cli_runs_cache_in_covplan_cache_dir_never_home(tmp_path, runner, monkeypatch,
+                                                         road_cache):
+    """conftest points $COVPLAN_CACHE_DIR at a session folder: a CLI run builds the graph
+    there and writes nothing under $HOME. Without the variable it would go to
+    ~/.cache/covplan (checked too, so that the first half can fail)."""
+    from covplan.cli.main import cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    districts, centres = _frames([(0.0, 0.0)])
+    districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
+    centres.drop(columns="geometry").to_csv(tmp_path / "c.csv", index=False)
+    args = ["coverage", str(tmp_path / "d.geojson"), str(tmp_path / "c.csv"), "--id-col", "id",
+            "--roads", TINY, "--travel-minutes", "3", "--format", "json"]
+    for entry in (road_cache / "roads").glob("*.npz"):
+        entry.unlink()  # built by this run, not an earlier test
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert list(home.rglob("*")) == []
+    assert len(list((road_cache / "roads").glob("*.npz"))) == 1
+    monkeypatch.delenv("COVPLAN_CACHE_DIR")
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert len(list((home / ".cache" / "covplan" / "roads").glob("*.npz"))) == 1
+
+
+def test_share_within_t_in_every_output(tmp_path, runner):
+    """Per district, the share of its demand within T: road vertices without --demand
+    (A: 1 and 2 at 0 and 1.11 min: 100; B: 4 of 5, see above; C, the island: 0; D has no
+    vertex: null), demand points with it (vertex 2 at 1.11 min in A; in B vertex 5 at
+    0.67 min, vertex 7 at 3.72; the island point in C; none in D)."""
+    import json
+
+    from covplan.cli.main import cli
+
+    districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
+    districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
+    centres.drop(columns="geometry").to_csv(tmp_path / "c.csv", index=False)
+    (tmp_path / "demand.csv").write_text("lat,lon,w\n0,0.01,10\n0,0.04,20\n0,0.06,30\n"
+                                         "0,0.5,40\n", encoding="utf-8")
+    base = [str(tmp_path / "d.geojson"), str(tmp_path / "c.csv"), "--id-col", "id",
+            "--roads", TINY, "--travel-minutes", "3"]
+    res = runner.invoke(cli, ["coverage", *base, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert [d["road_nodes_within_pct"] for d in data["districts"]] == [100.0, 80.0, 0.0, None]
+    assert "demand_percent" not in data["districts"][0]
+    res = runner.invoke(cli, ["coverage", *base, "--format", "csv"])
+    table = pd.read_csv(io.StringIO(res.stdout), dtype={"id": str})
+    assert table["road_nodes_within_pct"].tolist()[:3] == [100.0, 80.0, 0.0]
+    assert math.isnan(table["road_nodes_within_pct"].iloc[3])
+    res = runner.invoke(cli, ["gaps", *base, "-o", str(tmp_path / "gaps.geojson")])
+    assert res.exit_code == 0, res.output
+    gaps = gpd.read_file(tmp_path / "gaps.geojson")
+    assert gaps["id"].tolist() == ["C", "D"]
+    assert gaps["road_nodes_within_pct"].iloc[0] == 0.0
+    assert gaps["road_nodes_within_pct"].isna().iloc[1]
+    assert gaps["nearest_min"].isna().iloc[0]  # the island: null, not a dropped inf
+    res = runner.invoke(cli, ["gaps", *base])
+    assert "road_nodes_within_pct" in res.stdout
+    res = runner.invoke(cli, ["coverage", *base, "--demand", str(tmp_path / "demand.csv"),
+                              "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    rows = {d["id"]: d for d in data["districts"]}
+    assert [(rows[k]["demand_points"], rows[k]["demand_covered"], rows[k]["demand_percent"])
+            for k in "ABCD"] == [(1, 1, 100.0), (2, 1, 50.0), (1, 0, 0.0), (0, 0, None)]
+    assert data["demand"]["minutes"] == 3.0 and "radius_km" not in data["demand"]
+    assert (data["demand"]["points"], data["demand"]["covered"]) == (4, 2)
+    assert "demand_weight_percent" not in rows["A"]
+    res = runner.invoke(cli, ["coverage", *base, "--demand", str(tmp_path / "demand.csv"),
+                              "--demand-weight-col", "w", "--format", "csv"])
+    table = pd.read_csv(io.StringIO(res.stdout), dtype={"id": str}).set_index("id")
+    assert table["demand_percent"].tolist()[:3] == [100.0, 50.0, 0.0]
+    # B: 20 of 20 + 30
+    assert table["demand_weight_percent"].tolist()[:3] == [100.0, 40.0, 0.0]
+    assert table.loc["D"].isna()[["demand_percent", "demand_weight_percent"]].all()
+    res = runner.invoke(cli, ["coverage", *base, "--demand", str(tmp_path / "demand.csv")])
+    assert "Demand points within 3 min by road of a centre: 2 of 4" in res.stdout
+
+
+def test_share_within_t_counts_min_centers_centres(car):
+    """With --min-centers 2, a road vertex counts when two centres reach it within T (3 min):
+    west (vertex 1) reaches 1, 2 and 3 (2L at 60 km/h = 2.23 min); the hub (vertex 4)
+    reaches 4, 3 (L at 25 km/h = 2.67), 5 (0.67) and 6 (0.67 + L at 30 mph = 2.05), not 7
+    (3.72). Only vertex 3 is reached by both: A 0 of 2, B 1 of 5, C (the island) 0 of 2, D
+    has no vertex. B is covered (the hub inside, west at 2.23 min), A not (the hub needs
+    2.67 min to vertex 3, then 557 m on foot to A's edge)."""
+    from covplan.engine import assess
+
+    districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
+    result = assess(districts, centres, TravelRule(car, 3, min_centers=2))
+    rows = result.to_dict()["districts"]
+    assert [d["road_nodes_within_pct"] for d in rows] == [0.0, 20.0, 0.0, None]
+    assert [d["covered"] for d in rows] == [False, True, False, False]
+    one = assess(districts, centres, TravelRule(car, 3)).to_dict()["districts"]
+    assert [d["road_nodes_within_pct"] for d in one] == [100.0, 80.0, 0.0, None]

@@ -18,7 +18,7 @@ import pyproj
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from covplan.roads import TravelRule, load_roads, snap
 
@@ -104,23 +104,50 @@ class Reference(osmium.SimpleHandler):
                     self.edges[key] = min(self.edges.get(key, math.inf), minutes)
 
 
-def reference_minutes(profile: str, centres: list[tuple[float, float]]
-                      ) -> tuple[dict[tuple[int, int], float], float]:
+def reference_graph(profile: str, path: str = HELSINKI):
+    """networkx DiGraph of the roads, its vertex keys and their lon/lat, the top speed."""
     ref = Reference(profile)
-    ref.apply_file(HELSINKI, locations=True)
+    ref.apply_file(path, locations=True)
     g = nx.DiGraph()
     g.add_weighted_edges_from((u, v, w) for (u, v), w in ref.edges.items())
     ids = list(ref.where)
     lon = np.array([ref.where[i][0] for i in ids])
     lat = np.array([ref.where[i][1] for i in ids])
+    return g, ids, lon, lat, ref.top
+
+
+def brute_snap(ids, lon, lat, x: float, y: float):
+    """(vertex key, off-road minutes at 5 km/h) by brute force, or None beyond 2 km."""
+    metres = GEOD.inv(np.full(len(ids), x), np.full(len(ids), y), lon, lat)[2]
+    best = int(np.argmin(metres))
+    return (ids[best], metres[best] / 1000.0 / 5.0 * 60.0) if metres[best] <= 2000.0 else None
+
+
+def reference_minutes(profile: str, centres: list[tuple[float, float]], path: str = HELSINKI
+                      ) -> tuple[dict[tuple[int, int], float], float]:
+    g, ids, lon, lat, top = reference_graph(profile, path)
     for k, (clon, clat) in enumerate(centres):  # snap by brute force, off-road at 5 km/h
-        metres = GEOD.inv(np.full(len(ids), clon), np.full(len(ids), clat), lon, lat)[2]
-        best = int(np.argmin(metres))
-        if metres[best] <= 2000.0:
-            g.add_edge(("centre", k), ids[best], weight=metres[best] / 1000.0 / 5.0 * 60.0)
+        snapped = brute_snap(ids, lon, lat, clon, clat)
+        if snapped is not None:
+            g.add_edge(("centre", k), snapped[0], weight=snapped[1])
     sources = [n for n in g if n[0] == "centre"]
     lengths = nx.multi_source_dijkstra_path_length(g, sources)
-    return {i: lengths.get(i, math.inf) for i in ids}, ref.top
+    return {i: lengths.get(i, math.inf) for i in ids}, top
+
+
+def reach_per_centre(g, ids, lon, lat, centres, minutes: float) -> list[dict]:
+    """Per centre, {vertex key: minutes} of every vertex it reaches within ``minutes``:
+    brute-force snapping (off-road leg at 5 km/h), then networkx's Dijkstra from its vertex
+    with the cutoff left after the leg ({} for a centre off the network)."""
+    out = []
+    for x, y in centres:
+        start = brute_snap(ids, lon, lat, x, y)
+        if start is None or start[1] > minutes:
+            out.append({})
+            continue
+        reach = nx.single_source_dijkstra_path_length(g, start[0], cutoff=minutes - start[1])
+        out.append({v: start[1] + m for v, m in reach.items()})
+    return out
 
 
 def random_centres(graph, n: int, seed: int) -> list[tuple[float, float]]:
@@ -217,3 +244,100 @@ def test_snapping_is_the_brute_force_geodesic_nearest(helsinki_car):
                           graph.lon, graph.lat)[2]
         assert got.leg_m[i] == pytest.approx(metres.min(), rel=1e-12)
         assert metres[got.node[i]] == metres.min()
+
+
+TINY = "tests/fixtures/roads/tiny.osm"
+
+
+def _frames(boxes, centres):
+    """Districts and centres as covplan.io gives them."""
+    districts = gpd.GeoDataFrame({"id": [f"d{i:02d}" for i in range(len(boxes))],
+                                  "name": None, "group": None, "weight": np.nan},
+                                 geometry=list(boxes), crs="EPSG:4326")
+    points = gpd.GeoDataFrame({"name": [f"c{i}" for i in range(len(centres))],
+                               "lat": [y for _, y in centres], "lon": [x for x, _ in centres]},
+                              geometry=as_points(centres).array, crs="EPSG:4326")
+    return districts, points
+
+
+@pytest.mark.parametrize("place", ["tiny", "helsinki"])
+@pytest.mark.parametrize("minutes", [1.5, 3.0, 6.0])
+@pytest.mark.parametrize("min_centers", [1, 2, 3])
+def test_share_of_road_vertices_within_t_matches_networkx(place, minutes, min_centers,
+                                                          helsinki_car):
+    """road_nodes_within_pct: per district, % of the road vertices inside it that at least
+    min_centers centres reach within T, by networkx's Dijkstra from each centre (cutoff T)
+    on the independently built graph. On tiny.osm two centres share vertex 4 (each counts)
+    and one is off the network."""
+    from covplan.engine import assess
+
+    if place == "tiny":  # tests/fixtures/roads/README.md: A, B (one-ways), the island C
+        path, graph = TINY, load_roads(TINY, cache_dir=False)
+        boxes = [box(-0.001, -0.001, 0.015, 0.001), box(0.015, -0.001, 0.065, 0.001),
+                 box(0.49, -0.001, 0.52, 0.001), box(0.009, 0.003, 0.011, 0.004)]
+        centres = [(0.0, 0.0), (0.03, 0.0), (0.03, 0.0), (3.0, 3.0)]
+    else:
+        path, graph = HELSINKI, helsinki_car
+        pad = 1e-4  # no vertex on the outer edges
+        xs = np.linspace(graph.lon.min() - pad, graph.lon.max() + pad, 5)
+        ys = np.linspace(graph.lat.min() - pad, graph.lat.max() + pad, 5)
+        boxes = [box(xs[i], ys[j], xs[i + 1], ys[j + 1]) for i in range(4) for j in range(4)]
+        centres = random_centres(graph, 6, seed=7)
+    g, ids, lon, lat, _ = reference_graph("car", path)
+    count = dict.fromkeys(ids, 0)
+    for reach in reach_per_centre(g, ids, lon, lat, centres, minutes):
+        for v in reach:
+            count[v] += 1
+    want = []
+    for poly in boxes:
+        inside = [c for (x, y), c in count.items() if poly.intersects(Point(x / 1e7, y / 1e7))]
+        want.append(round(100.0 * sum(c >= min_centers for c in inside) / len(inside), 2)
+                    if inside else None)
+    assert any(w not in (None, 0.0, 100.0) for w in want) or place == "tiny"
+    districts, points = _frames(boxes, centres)
+    result = assess(districts, points, TravelRule(graph, minutes, min_centers=min_centers))
+    got = [d["road_nodes_within_pct"] for d in result.to_dict()["districts"]]
+    assert got == want
+
+
+@pytest.mark.parametrize("place", ["tiny", "helsinki"])
+def test_point_pairs_match_networkx_per_centre(place, helsinki_car):
+    """The travel rule's point reach lists every (point, centre) within T with its minutes:
+    networkx's Dijkstra from each centre (cutoff T) on the independent graph, plus each
+    point's off-road leg, brute-force snapped."""
+    if place == "tiny":
+        path, graph, minutes = TINY, load_roads(TINY, cache_dir=False), 6.0
+        centres = [(0.0, 0.0), (0.03, 0.0), (0.03, 0.0), (0.5, 0.0), (3.0, 3.0)]
+        points = [(0.01, 0.0), (0.02, 0.0), (0.04, 0.0), (0.06, 0.0), (0.505, 0.0),
+                  (0.0, 0.005), (2.0, 2.0)]
+    else:
+        path, graph, minutes = HELSINKI, helsinki_car, 4.0
+        centres = random_centres(graph, 6, seed=11)
+        points = random_centres(graph, 200, seed=12)
+    g, ids, lon, lat, _ = reference_graph("car", path)
+    snapped_points = [brute_snap(ids, lon, lat, x, y) for x, y in points]
+    want = {}
+    for k, reach in enumerate(reach_per_centre(g, ids, lon, lat, centres, minutes)):
+        for i, snapped in enumerate(snapped_points):
+            if snapped is not None and snapped[0] in reach:
+                cost = reach[snapped[0]] + snapped[1]
+                if cost <= minutes:
+                    want[(i, k)] = cost
+    assert len(want) > len(points) // 4 or place == "tiny"
+    reach = TravelRule(graph, minutes).point_reach(np.array([c[1] for c in centres]),
+                                                   np.array([c[0] for c in centres]))
+    p, c, cost = reach.pairs(np.array([q[1] for q in points]), np.array([q[0] for q in points]))
+    assert list(zip(p.tolist(), c.tolist(), strict=True)) == sorted(want)
+    np.testing.assert_allclose(cost, [want[k] for k in sorted(want)], rtol=1e-9, atol=1e-12)
+    # the quickest pair of each point is the point's nearest minutes
+    src, near = reach.nearest(np.array([q[1] for q in points]), np.array([q[0] for q in points]))
+    quickest = np.full(len(points), np.inf)
+    np.minimum.at(quickest, p, cost)
+    np.testing.assert_allclose(quickest, np.where(near <= minutes, near, np.inf), rtol=1e-12)
+    # with min_centers=k a point is covered when the reference lists k centres within T
+    plat, plon = np.array([q[1] for q in points]), np.array([q[0] for q in points])
+    clat, clon = np.array([c[1] for c in centres]), np.array([c[0] for c in centres])
+    for k in (1, 2, 3):
+        many = np.bincount([i for i, _ in want], minlength=len(points)) >= k
+        got = TravelRule(graph, minutes, min_centers=k).point_reach(clat, clon).covered(plat, plon)
+        np.testing.assert_array_equal(got, many)

@@ -535,14 +535,16 @@ def compare_baseline(baseline: dict[str, Any], data: dict[str, Any], *, max_drop
 # --------------------------------------------------------------------------- golden files
 
 EXPECT_FIELDS = ("id", "covered", "centers", "nearest_km")
+EXPECT_IF_PRESENT = ("nearest_min",)  # travel-time results
 
 
 def expected_record(data: dict[str, Any]) -> dict[str, Any]:
     """What a golden file stores of a result: its rule and, per district, the fields of
-    :data:`EXPECT_FIELDS`, sorted by id."""
+    :data:`EXPECT_FIELDS` (and ``nearest_min`` under a travel-time rule), sorted by id."""
     rows = sorted(data.get("districts") or [], key=lambda r: str(r["id"]))
     return {"rule": data.get("rule"),
-            "districts": [{k: r.get(k) for k in EXPECT_FIELDS} for r in rows]}
+            "districts": [{k: r.get(k) for k in EXPECT_FIELDS}
+                          | {k: r[k] for k in EXPECT_IF_PRESENT if k in r} for r in rows]}
 
 
 def _rows_by_id(data: Any, label: str) -> dict[str, dict[str, Any]]:
@@ -554,10 +556,13 @@ def _rows_by_id(data: Any, label: str) -> dict[str, dict[str, Any]]:
 
 
 def compare_expected(expected: dict[str, Any], data: dict[str, Any], *,
-                     tolerance_km: float = 0.001, label: str = "expected") -> list[str]:
+                     tolerance_km: float = 0.001, tolerance_min: float = 0.001,
+                     label: str = "expected") -> list[str]:
     """Differences between a golden record (or any coverage JSON) and ``data``, one readable
     line each (empty when they agree): missing and extra districts, ``covered`` and
-    ``centers`` that differ, ``nearest_km`` further apart than ``tolerance_km``, the rule."""
+    ``centers`` that differ, ``nearest_km`` further apart than ``tolerance_km``,
+    ``nearest_min`` (when the record has it) further apart than ``tolerance_min``, the
+    rule."""
     want, got = _rows_by_id(expected, label), _rows_by_id(data, "this run")
     lines = []
     if expected.get("rule") is not None and expected.get("rule") != data.get("rule"):
@@ -573,13 +578,16 @@ def compare_expected(expected: dict[str, Any], data: dict[str, Any], *,
         for key in ("covered", "centers"):
             if key in w and w[key] != g.get(key):
                 lines.append(f"{did}: {key} expected {_show(w[key])}, got {_show(g.get(key))}")
-        if "nearest_km" in w:
-            a, b = w["nearest_km"], g.get("nearest_km")
+        for key, tolerance, unit in (("nearest_km", tolerance_km, "km"),
+                                     ("nearest_min", tolerance_min, "min")):
+            if key not in w:
+                continue
+            a, b = w[key], g.get(key)
             if (a is None) != (b is None) or (
                     a is not None and b is not None
-                    and abs(float(a) - float(b)) > tolerance_km + 1e-9):
-                lines.append(f"{did}: nearest_km expected {_show(a)}, got {_show(b)} "
-                             f"(tolerance {tolerance_km:g} km)")
+                    and abs(float(a) - float(b)) > tolerance + 1e-9):
+                lines.append(f"{did}: {key} expected {_show(a)}, got {_show(b)} "
+                             f"(tolerance {tolerance:g} {unit})")
     return lines
 
 

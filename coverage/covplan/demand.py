@@ -34,6 +34,7 @@ from pyproj import CRS, Transformer
 
 from covplan.errors import InputError
 from covplan.geodesy import nearest_centres
+from covplan.geodesy.locate import PolygonIndex
 from covplan.io import (
     LAT_NAMES,
     LON_NAMES,
@@ -48,6 +49,8 @@ from covplan.rules import CoverageRule, PointReach, Radius
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
 
 _MAX_PART_ROWS = 1 << 24  # exact weight sums need fewer than 2**26 rows per part
+_FREXP_MIN = -1073  # np.frexp's lowest exponent (of the smallest subnormal)
+_DENSE_KEYS = 1 << 22  # (group, exponent) sums kept in one array up to this many
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
 _LISTED = 10
 _CONNECT_TIMEOUT = "10s"  # to reach an existing dask scheduler
@@ -58,25 +61,36 @@ Progress = Callable[[int, int], None]
 
 
 def _exact_sums(values: np.ndarray, groups: np.ndarray, n: int) -> list[Fraction]:
-    """Exact per-group sums of float64 values (so any partitioning gives the same totals)."""
-    out = [Fraction(0)] * n
+    """Exact per-group sums of float64 values (so any partitioning gives the same totals).
+
+    Each value is an integer times a power of two; integers of one group and exponent are
+    summed by bincount (exact: halves below 2**27, rows below 2**26), then each group's sums
+    are shifted to one exponent and added as Python integers.
+    """
     if values.size == 0:
-        return out
+        return [Fraction(0)] * n
     mant, expo = np.frexp(values)
     ints = np.ldexp(mant, 53).astype(np.int64)  # values == ints * 2**(expo-53), exactly
-    hi = ints >> 26
-    lo = ints & ((1 << 26) - 1)
-    uexp, einv = np.unique(expo, return_inverse=True)
-    keys, kinv = np.unique(groups.astype(np.int64) * uexp.size + einv, return_inverse=True)
-    # integer-valued float sums stay exact below 2**53 (|hi| < 2**27, rows < 2**26)
-    shi = np.bincount(kinv, weights=hi)
-    slo = np.bincount(kinv, weights=lo)
-    for key, h, low in zip(keys.tolist(), shi.tolist(), slo.tolist(), strict=True):
-        g, e = divmod(key, uexp.size)
-        scale = int(uexp[e]) - 53
-        total = (int(h) << 26) + int(low)
-        out[g] += Fraction(total << scale) if scale >= 0 else Fraction(total, 1 << -scale)
-    return out
+    expo = expo - _FREXP_MIN
+    present = np.flatnonzero(np.bincount(expo))
+    slot = np.zeros(present[-1] + 1, dtype=np.int64)
+    slot[present] = np.arange(present.size)
+    key = groups.astype(np.int64) * present.size + slot[expo]
+    if n * present.size <= _DENSE_KEYS:
+        keys = np.arange(n * present.size)
+    else:
+        keys, key = np.unique(key, return_inverse=True)
+    shi = np.bincount(key, weights=ints >> 26, minlength=keys.size)
+    slo = np.bincount(key, weights=ints & ((1 << 26) - 1), minlength=keys.size)
+    used = np.flatnonzero((shi != 0) | (slo != 0))
+    group, e = np.divmod(keys[used], present.size)
+    shift = present[e] - present[0]  # exponents above the lowest present one
+    total = [0] * n
+    for g, k, h, low in zip(group.tolist(), shift.tolist(), shi[used].tolist(),
+                            slo[used].tolist(), strict=True):
+        total[g] += ((int(h) << 26) + int(low)) << k
+    scale = int(present[0]) + _FREXP_MIN - 53  # the lowest exponent of a unit
+    return [Fraction(t << scale) if scale >= 0 else Fraction(t, 1 << -scale) for t in total]
 
 
 def _percent(part: Fraction | int, whole: Fraction | int) -> float | None:
@@ -413,28 +427,19 @@ def _plan(source: Any, *, lat_col, lon_col, weight_col, id_col, layer, chunksize
 
 
 class _Districts:
-    """District polygons for roll-ups, prepared where the part runs."""
+    """District polygons for roll-ups, with their point-location index."""
 
     def __init__(self, frame: gpd.GeoDataFrame) -> None:
         frame = frame.to_crs("EPSG:4326") if frame.crs and not frame.crs.equals(
             CRS("EPSG:4326")) else frame
         self.geoms = np.asarray(frame.geometry.values, dtype=object)
         self.n = len(self.geoms)
+        self.index = PolygonIndex(self.geoms)
 
     def locate(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        """Position of the district holding each point (lowest on shared edges), n if none.
-
-        The points go into the tree and each prepared polygon queries it: twice as fast as
-        a point-by-point query, which cannot use prepared polygons.
-        """
-        out = np.full(lat.size, self.n, dtype=np.int64)
-        if lat.size == 0 or self.n == 0:
-            return out
-        shapely.prepare(self.geoms)
-        tree = shapely.STRtree(shapely.points(lon, lat))
-        polys, pts = tree.query(self.geoms, predicate="intersects")
-        np.minimum.at(out, pts, polys)
-        return out
+        """Position of the district holding each point (lowest on shared edges), n if none:
+        a grid answers most points, the exact test the rest (:mod:`covplan.geodesy.locate`)."""
+        return self.index.locate(lon, lat)
 
 
 @dataclass
@@ -457,12 +462,13 @@ class _Cost:
     reach: float
     column: str
     scale: float
+    min_centers: int = 1
 
     @classmethod
     def of(cls, rule: CoverageRule) -> _Cost:
         if rule.unit == "m":
-            return cls(rule.reach, "nearest_km", 1000.0)
-        return cls(rule.reach, f"nearest_{rule.unit}", 1.0)
+            return cls(rule.reach, "nearest_km", 1000.0, rule.min_centers)
+        return cls(rule.reach, f"nearest_{rule.unit}", 1.0, rule.min_centers)
 
 
 def _process_part(part, spec: _Spec, index: PointReach, cost: _Cost,
@@ -486,7 +492,8 @@ def _process_part(part, spec: _Spec, index: PointReach, cost: _Cost,
                              "leave out --demand-weight-col")
     if keep_points:
         idx, dist = index.nearest(lat, lon, threads=threads)
-        covered = dist <= cost.reach
+        covered = (dist <= cost.reach if cost.min_centers == 1
+                   else index.covered(lat, lon, threads=threads))
     else:
         covered = index.covered(lat, lon, threads=threads)
     m = lat.size
@@ -617,8 +624,15 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
     else:
         results = _run_dask(parts, spec, index, cost, located, keep_points, scheduler,
                             progress)
-    return _combine(results, spec, rule.to_dict().get("radius_km"), cnames, districts,
-                    keep_points, cost.column)
+    return _combine(results, spec, _reach(rule), cnames, districts, keep_points, cost.column)
+
+
+def _reach(rule: CoverageRule) -> dict[str, Any]:
+    """The demand block's reach: ``radius_km`` (null for presence) for a distance rule, else
+    the rule's reach in its unit, e.g. ``minutes`` for travel time."""
+    if rule.unit == "m":
+        return {"radius_km": rule.to_dict().get("radius_km")}
+    return {"minutes" if rule.unit == "min" else f"reach_{rule.unit}": rule.reach}
 
 
 def _run_memory(parts, spec, index, cost, located, keep_points, progress
@@ -680,7 +694,7 @@ def _run_dask(parts, spec, index, cost, located, keep_points, scheduler, progres
             cluster.close()
 
 
-def _combine(results: list[_PartResult], spec: _Spec, radius_km: float | None, cnames: np.ndarray,
+def _combine(results: list[_PartResult], spec: _Spec, reach: dict[str, Any], cnames: np.ndarray,
              districts: gpd.GeoDataFrame | None, keep_points: bool, cost_column: str
              ) -> DemandResult:
     points = sum(r.points for r in results)
@@ -698,7 +712,7 @@ def _combine(results: list[_PartResult], spec: _Spec, radius_km: float | None, c
         "weight_total": float(w_total) if weighted else None,
         "weight_covered": float(w_cov) if weighted else None,
         "weight_percent": _percent(w_cov, w_total) if weighted else None,
-        "radius_km": radius_km,
+        **reach,
     }
     warnings = []
     skipped = sum(r.skipped for r in results)

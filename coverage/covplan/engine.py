@@ -23,9 +23,11 @@ from covplan.errors import InputError
 from covplan.geodesy import nearest_to_polygons, polygons_within
 from covplan.rules import CoverageRule, Rule
 
-__all__ = ["CoverageResult", "Rule", "assess", "district_table", "summarise"]
+__all__ = ["CoverageResult", "Rule", "assess", "district_table", "inf_as_missing", "summarise"]
 
 _NDIGITS_KM = 3  # nearest_km is reported to the metre
+_FIXED_COLUMNS = ("id", "name", "group", "weight", "centers", "covered", "nearest_km",
+                  "nearest_center", "geometry")
 
 
 @dataclass
@@ -42,9 +44,11 @@ class CoverageResult:
     inputs: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def _rule_cost(self) -> str | None:
-        """Column of the rule's own nearest cost when it is not a distance (e.g. minutes)."""
-        return None if self.rule.unit == "m" else f"nearest_{self.rule.unit}"
+    def _more_columns(self) -> list[str]:
+        """Per-district columns beyond the fixed ones, in order: the rule's own nearest cost
+        when it is not a distance (``nearest_min``), the rule's extra figures
+        (``road_nodes_within_pct``), then any a caller added (the demand roll-up)."""
+        return [c for c in self.districts.columns if c not in _FIXED_COLUMNS]
 
     @property
     def weighted(self) -> bool:
@@ -62,14 +66,16 @@ class CoverageResult:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract (see README): summary, rule, inputs, groups, types, districts,
         warnings."""
+        more = self._more_columns
         return {
             "summary": self.summary,
             "rule": self.rule.to_dict(),
             "inputs": self.inputs,
             "groups": self.groups,
             "types": self.types,
-            "districts": [_district_record(r, self._rule_cost)
-                          for r in self.districts.itertuples(index=False)],
+            "districts": [_district_record(r, more)
+                          for r in self.districts[[*_FIXED_COLUMNS[:-1], *more]].itertuples(
+                              index=False)],
             "warnings": self.warnings,
         }
 
@@ -82,7 +88,7 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _district_record(row: Any, rule_cost: str | None) -> dict[str, Any]:
+def _district_record(row: Any, more: list[str]) -> dict[str, Any]:
     record = {
         "id": row.id,
         "name": _clean(row.name),
@@ -93,8 +99,8 @@ def _district_record(row: Any, rule_cost: str | None) -> dict[str, Any]:
         "nearest_km": _clean(round(row.nearest_km, _NDIGITS_KM)),
         "nearest_center": _clean(row.nearest_center),
     }
-    if rule_cost is not None:
-        record[rule_cost] = _clean(getattr(row, rule_cost))
+    for offset, column in enumerate(more, start=len(_FIXED_COLUMNS) - 1):
+        record[column] = _clean(row[offset])
     return record
 
 
@@ -217,6 +223,10 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
         [names[i] if i >= 0 else None for i in nearest], dtype=object, index=frame.index)
     if rule.unit != "m":  # and the rule's own cost beside them, e.g. nearest_min
         frame[f"nearest_{rule.unit}"] = cost
+    more = getattr(rule, "district_columns", None)  # optional: the rule's own figures
+    if more is not None:
+        for column, values in more(districts.geometry, centers.geometry).items():
+            frame[column] = values
     frame = gpd.GeoDataFrame(frame, geometry=districts.geometry.array, crs=districts.crs)
 
     used = centers.copy()
@@ -257,9 +267,18 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
 
 def district_table(result: CoverageResult) -> pd.DataFrame:
     """Per-district rows as a plain table (for CSV/XLSX), ``nearest_km`` to the metre."""
-    table = pd.DataFrame(result.districts.drop(columns="geometry"))
+    table = inf_as_missing(pd.DataFrame(result.districts.drop(columns="geometry")))
     table["nearest_km"] = table["nearest_km"].round(_NDIGITS_KM)
-    table.loc[~np.isfinite(table["nearest_km"]), "nearest_km"] = np.nan
     if not result.weighted:
         table = table.drop(columns="weight")
+    return table
+
+
+def inf_as_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with infinite floats (no centre reaches: ``nearest_km``, ``nearest_min``)
+    as missing, as the JSON's ``null``: CSV leaves the cell empty, GeoJSON writes null."""
+    table = table.copy()
+    for column in table.columns:
+        if table[column].dtype.kind == "f":
+            table.loc[np.isinf(table[column].to_numpy()), column] = np.nan
     return table

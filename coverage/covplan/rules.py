@@ -43,7 +43,8 @@ class PointReach(Protocol):
         ...
 
     def covered(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1) -> np.ndarray:
-        """Whether some centre reaches each point (may be cheaper than ``nearest``)."""
+        """Whether the rule's ``min_centers`` centres reach each point (for one centre this
+        may be cheaper than ``nearest``)."""
         ...
 
     def pairs(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
@@ -65,6 +66,10 @@ class CoverageRule(Protocol):
         Unit of every cost the rule returns, e.g. ``"m"`` (metres) or ``"min"`` (minutes).
     reach
         A centre reaches a district or a point when its cost is at most this (in ``unit``).
+
+    A rule may also have ``district_columns(districts, points) -> dict[str, ndarray]``: more
+    per-district figures, by column name, that the engine adds to every output (the travel
+    rule's ``road_nodes_within_pct``).
     """
 
     @property
@@ -119,19 +124,29 @@ def _centres_text(min_centers: int) -> str:
     return f"at least {min_centers} {'centre' if min_centers == 1 else 'centres'}"
 
 
+def reached_by(point: np.ndarray, n: int, min_centers: int) -> np.ndarray:
+    """Whether each of ``n`` points has ``min_centers`` entries in ``point``, the point
+    positions of a ``pairs`` answer (centres sharing a place each count, as for districts)."""
+    return np.bincount(point, minlength=n) >= min_centers
+
+
 @dataclass(frozen=True)
 class _RadiusReach:
     """Demand points within ``radius_m`` of a centre (exact geodesic, see geodesy.points)."""
 
     index: Any  # covplan.geodesy.CentreIndex
     radius_m: float
+    min_centers: int = 1
 
     def nearest(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
                 ) -> tuple[np.ndarray, np.ndarray]:
         return self.index.nearest(lat, lon, threads=threads)
 
     def covered(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1) -> np.ndarray:
-        return self.index.covered(lat, lon, self.radius_m, threads=threads)
+        if self.min_centers == 1:
+            return self.index.covered(lat, lon, self.radius_m, threads=threads)
+        return reached_by(self.pairs(lat, lon, threads=threads)[0], np.size(lat),
+                          self.min_centers)
 
     def pairs(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -184,7 +199,7 @@ class Radius:
     def point_reach(self, lat: np.ndarray, lon: np.ndarray) -> PointReach:
         from covplan.geodesy import CentreIndex
 
-        return _RadiusReach(CentreIndex(lat, lon), self.reach)
+        return _RadiusReach(CentreIndex(lat, lon), self.reach, self.min_centers)
 
     def ring_m(self) -> float | None:
         return self.reach

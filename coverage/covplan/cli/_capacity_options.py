@@ -9,7 +9,8 @@ Options
 --capacity-output FILE    per-centre capacity, load and utilisation (.csv .geojson .gpkg .xlsx)
 
 Demand comes from demand points (``--demand FILE``, each point's ``--demand-weight-col`` or 1)
-whose pairs with the centres are the rule's point pairs (``pairs_for_rule``: a radius rule), or
+whose pairs with the centres are the rule's point pairs (``pairs_for_rule``: radius or travel
+time; presence has none), or
 from districts (weight x rate) whose pairs are the rule's district pairs (any rule).
 """
 
@@ -184,8 +185,8 @@ def _point_demand(demand_opts: dict[str, Any], centers, districts, rule):
         if not str(exc).startswith("rule:"):
             raise
         raise click.UsageError(
-            "--capacity-col with --demand points needs --radius-km R (a travel-time rule has "
-            "no point pairs yet; use --demand-rate with district weights)") from None
+            "--capacity-col with --demand points needs --radius-km R or --roads FILE "
+            "--travel-minutes T: a reach between centres and points") from None
     return demand, pairs, district_of_points(points, districts, "id"), model
 
 

@@ -116,6 +116,26 @@ def run_demand(opts: dict[str, Any], centers, districts, rule, *,
     return result
 
 
+def add_demand_columns(result, demand) -> None:
+    """Put each district's demand roll-up in the district outputs (JSON, CSV): the points in
+    it (``demand_points``), those a centre reaches under the rule (``demand_covered``) and
+    their % (``demand_percent``, and ``demand_weight_percent`` with a demand weight): under
+    the travel rule, the share of the district's demand within T."""
+    if demand is None or demand.by_district is None:
+        return
+    table = demand.by_district.set_index("id")
+    ids = result.districts["id"].astype(str)
+    frame = result.districts
+    frame["demand_points"] = ids.map(table["points"]).fillna(0).astype("int64").to_numpy()
+    frame["demand_covered"] = ids.map(table["covered"]).fillna(0).astype("int64").to_numpy()
+    columns = [("demand_percent", "percent")]
+    if demand.summary.get("weight_total") is not None:
+        columns.append(("demand_weight_percent", "weight_percent"))
+    for column, source in columns:
+        values = ids.map(table[source]).to_numpy(dtype=object)
+        frame[column] = [float("nan") if v is None else float(v) for v in values]
+
+
 def write_points(points, output: str, *, overwrite: bool) -> None:
     """Per-point results as a table, or as point features for .geojson/.gpkg."""
     from covplan.io import VECTOR_OUTPUTS, write_table

@@ -39,6 +39,7 @@ def demand_lines(data: dict[str, Any]) -> list[str]:
     if not d:
         return []
     reach = (f"within {d['radius_km']:g} km" if d.get("radius_km") is not None
+             else f"within {d['minutes']:g} min by road" if d.get("minutes") is not None
              else "reached by the rule")
     lines = [f"Demand points {reach} of a centre: {d['covered']:,} of "
              f"{d['points']:,} ({pct(d['percent'])}%)"]
@@ -163,6 +164,9 @@ def gap_table(result, capacity=None):
         gaps.insert(0, "gap", "uncovered")
         over.insert(0, "gap", "over capacity")
         gaps = pd.concat([gaps, over], ignore_index=True)
+    from covplan.engine import inf_as_missing
+
+    gaps = inf_as_missing(gaps)
     gaps.insert(0, "rank", range(1, len(gaps) + 1))
     gaps["nearest_km"] = gaps["nearest_km"].round(3)
     if not result.weighted:

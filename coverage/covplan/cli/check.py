@@ -7,7 +7,12 @@ from typing import Any
 
 import click
 
-from covplan.cli._demand_options import demand_options, run_demand, split_demand
+from covplan.cli._demand_options import (
+    add_demand_columns,
+    demand_options,
+    run_demand,
+    split_demand,
+)
 from covplan.cli._report import table
 from covplan.cli.options import (
     CovplanUsageError,
@@ -120,6 +125,9 @@ def _append(path: str, text: str) -> None:
 @click.option("--update-expect", is_flag=True, help="Rewrite the --expect file instead.")
 @click.option("--expect-tolerance-km", type=click.FloatRange(0), default=0.001,
               show_default=True, help="How far nearest_km may differ from --expect.")
+@click.option("--expect-tolerance-min", type=click.FloatRange(0), default=0.001,
+              show_default=True,
+              help="How far nearest_min may differ from --expect (travel-time rule).")
 @click.option("--junit", default=None, metavar="FILE",
               help="Write a JUnit XML report: one test case per rule and scope.")
 @click.option("--github/--no-github", default=None,
@@ -179,6 +187,7 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
     log_warnings(result.warnings)
     demand = run_demand(demand_opts, centers, districts, rule)
+    add_demand_columns(result, demand)
     data = result_dict(result, demand)
 
     outcomes = _evaluate(spec, data)
@@ -192,6 +201,7 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
         outcomes += extra
     if expected is not None:
         diff = checks.compare_expected(expected, data, tolerance_km=own["expect_tolerance_km"],
+                                       tolerance_min=own["expect_tolerance_min"],
                                        label=own["expect"])
         message = (f"per-district result equals {own['expect']}" if not diff else
                    f"{len(diff)} differences from {own['expect']} (rewrite it with "

@@ -46,9 +46,31 @@ def _km(v: float | None) -> str:
     return "-" if v is None else f"{v:.2f}"
 
 
+def _delta(v: float | None) -> str:
+    return "-" if v is None else f"{v:+.2f}"
+
+
+def rule_text(rule: Any) -> str:
+    """A coverage JSON's rule block in a few words."""
+    if not isinstance(rule, dict):
+        return "an unknown rule"
+    def g(value: Any) -> str:
+        return f"{value:g}" if isinstance(value, (int, float)) else repr(value)
+
+    kind = rule.get("kind")
+    if kind == "travel":
+        return f"within {g(rule.get('minutes'))} min by road ({rule.get('profile')})"
+    if kind == "radius":
+        return f"within {g(rule.get('radius_km'))} km"
+    return "a centre inside" if kind == "presence" else f"rule {kind!r}"
+
+
 def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all: bool) -> str:
     """Summary line, then one row per changed district (or every district)."""
     lines = []
+    if data.get("rule_changed"):
+        lines += [f"RULE CHANGED: A is {rule_text(data['rule_a'])}, B is "
+                  f"{rule_text(data['rule_b'])}; the changes mix network and rule.", ""]
     sa, sb = data["a"] or {}, data["b"] or {}
     if sa and sb:
         lines.append(f"A ({label_a}): {sa['covered']} of {sa['districts']} covered "
@@ -62,10 +84,14 @@ def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all
         return "\n".join(lines).rstrip() + "\n"
     header = ["id", "name", "change", "nearest km A", "nearest km B", "km change"]
     body = [[str(c["id"]), str(c["name"] or ""), c["change"], _km(c["nearest_km_a"]),
-             _km(c["nearest_km_b"]),
-             "-" if c["nearest_km_change"] is None else f"{c['nearest_km_change']:+.2f}"]
-            for c in rows]
-    lines += ["", *table(body, header, align="lllrrr")]
+             _km(c["nearest_km_b"]), _delta(c["nearest_km_change"])] for c in rows]
+    if data.get("by") == "nearest_min":  # travel results: closer/farther in minutes
+        header[3:3] = ["min A", "min B", "min change"]
+        for row, c in zip(body, rows, strict=True):
+            row[3:3] = [_km(c["nearest_min_a"]), _km(c["nearest_min_b"]),
+                        _delta(c["nearest_min_change"])]
+        lines.append("Closer/farther: the quickest centre's minutes by road.")
+    lines += ["", *table(body, header, align="lll" + "r" * (len(header) - 3))]
     return "\n".join(lines) + "\n"
 
 
@@ -80,6 +106,10 @@ def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all
 @rule_options
 @click.option("--all", "show_all", is_flag=True,
               help="List every district, not only those that changed.")
+@click.option("--tolerance-min", type=click.FloatRange(0), default=0.0, show_default=True,
+              metavar="MINUTES",
+              help="Travel results: a district whose nearest_min moved by at most this "
+                   "counts as the same.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="table, json or csv [default: table, or the -o extension].")
 @click.option("-o", "--output", default=None, help="Write here instead of stdout.")
@@ -89,7 +119,9 @@ def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all
 def compare(**kw: Any) -> None:
     """Compare two coverage results (JSON from `covplan coverage --format json`) or two
     centre files over the same --boundaries, district by district: newly covered, lost,
-    and how far the nearest centre moved (closer / farther, in km).
+    and how far the nearest centre moved (closer / farther: in km, or in minutes by road
+    when both are travel-time results). Results decided under different rules are
+    compared too, with the rule change said first.
 
     \b
     Examples:
@@ -106,13 +138,14 @@ def compare(**kw: Any) -> None:
         suffix = (output or "").rsplit(".", 1)[-1].lower() if output and output != "-" else ""
         fmt = suffix if suffix in ("json", "csv") else "table"
     opts = {k: v for k, v in kw.items()
-            if k not in ("a", "b", "show_all", "fmt", "output", "overwrite")}
+            if k not in ("a", "b", "show_all", "fmt", "output", "overwrite", "tolerance_min")}
     ra = _result(kw["a"], "A", opts)
     rb = _result(kw["b"], "B", opts)
     if ra.get("rule") and rb.get("rule") and ra["rule"] != rb["rule"]:
         log_warnings([f"A and B were decided under different rules ({ra['rule']} vs "
                       f"{rb['rule']}); changes mix network and rule"])
-    data = compare_results(ra, rb, label_a=kw["a"], label_b=kw["b"])
+    data = compare_results(ra, rb, label_a=kw["a"], label_b=kw["b"],
+                           tolerance_min=kw["tolerance_min"])
     if fmt == "json":
         emit_json(data, output, kw["overwrite"])
     elif fmt == "csv":
@@ -121,9 +154,11 @@ def compare(**kw: Any) -> None:
         from covplan.io import write_table
 
         rows = [c for c in data["changes"] if kw["show_all"] or c["change"] != "same"]
-        frame = pd.DataFrame(rows, columns=["id", "name", "group", "change", "covered_a",
-                                            "covered_b", "nearest_km_a", "nearest_km_b",
-                                            "nearest_km_change"])
+        columns = ["id", "name", "group", "change", "covered_a", "covered_b", "nearest_km_a",
+                   "nearest_km_b", "nearest_km_change"]
+        if data["by"] == "nearest_min":
+            columns += ["nearest_min_a", "nearest_min_b", "nearest_min_change"]
+        frame = pd.DataFrame(rows, columns=columns)
         write_table(frame, output or "-", overwrite=kw["overwrite"])
     else:
         emit_text(render_compare(data, kw["a"], kw["b"], show_all=kw["show_all"]), output,

@@ -11,7 +11,12 @@ from covplan.cli._capacity_options import (
     split_capacity,
     write_centres,
 )
-from covplan.cli._demand_options import demand_options, run_demand, split_demand
+from covplan.cli._demand_options import (
+    add_demand_columns,
+    demand_options,
+    run_demand,
+    split_demand,
+)
 from covplan.cli._report import render_table, result_dict
 from covplan.cli.options import (
     emit_json,
@@ -95,6 +100,7 @@ def coverage(**kwargs) -> None:
     capacity = run_capacity(capacity_opts, demand_opts, centers, districts, rule,
                             type_col=opts.get("type_col"), weight_col=opts.get("weight_col"))
     demand = run_demand(demand_opts, centers, districts, rule, overwrite=own["overwrite"])
+    add_demand_columns(result, demand)
     if capacity is not None and capacity_opts.get("capacity_output"):
         write_centres(capacity, capacity_opts["capacity_output"], overwrite=own["overwrite"])
     write_result(result, format_for(own["fmt"], own["output"]), own["output"], own["overwrite"],

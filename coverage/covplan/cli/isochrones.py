@@ -76,7 +76,9 @@ def isochrones(**kwargs: Any) -> None:
     bands = kwargs["minutes"]
     info(f"roads: {kwargs['roads']} ({kwargs['profile']})")
     rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
-                                 speeds=kwargs["speeds"], offroad_kmh=kwargs["offroad_kmh"],
+                                 speeds=kwargs["speeds"],
+                                 maxspeed_factor=kwargs["maxspeed_factor"],
+                                 offroad_kmh=kwargs["offroad_kmh"],
                                  max_snap_km=kwargs["max_snap_km"])
     centers = read_points(kwargs["centers"], lat_col=kwargs["lat_col"],
                           lon_col=kwargs["lon_col"], name_col=kwargs["center_name_col"],

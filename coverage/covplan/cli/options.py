@@ -10,8 +10,8 @@ BOUNDARIES, CENTERS       positional paths (``@india``, ``@india-sample``, ``@in
 --type-col, --strict
                           how to read the centres
 --radius-km, --min-centers, --roads, --travel-minutes, --profile, --speeds,
---offroad-kmh, --max-snap-km
-                          the coverage rule (the last four: ``road_options``)
+--maxspeed-factor, --offroad-kmh, --max-snap-km
+                          the coverage rule (the last five: ``road_options``)
 --format, -o/--output, --overwrite
                           where results go (stdout carries data only)
 -v/--verbose, -q/--quiet  logging on stderr
@@ -175,6 +175,10 @@ road_options = _compose(
                  show_default=True, help="Travel mode on the roads (speeds per road class)."),
     click.option("--speeds", default=None, metavar="CSV",
                  help="Speeds per road class overriding the profile's: CSV highway,kmh."),
+    click.option("--maxspeed-factor", type=click.FloatRange(min=0, min_open=True),
+                 default=1.0, show_default=True, metavar="F",
+                 help="Drive at F x the tagged maxspeed of OSM ways (0.8 is OSRM's car "
+                      "profile)."),
     click.option("--offroad-kmh", type=click.FloatRange(min=0, min_open=True), default=5.0,
                  show_default=True, help="Speed of the straight leg between a point and its "
                                          "nearest road vertex."),
@@ -199,7 +203,7 @@ rule_options = _compose(
 )
 
 RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "speeds",
-             "offroad_kmh", "max_snap_km")
+             "maxspeed_factor", "offroad_kmh", "max_snap_km")
 
 overwrite_opt = click.option("--overwrite", is_flag=True,
                              help="Replace an existing output file.")
@@ -225,7 +229,8 @@ def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 
 def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = None,
               travel_minutes: float | None = None, profile: str = "car",
-              speeds: str | None = None, offroad_kmh: float = 5.0, max_snap_km: float = 2.0):
+              speeds: str | None = None, maxspeed_factor: float = 1.0,
+              offroad_kmh: float = 5.0, max_snap_km: float = 2.0):
     """The coverage rule the options describe (bad values raise one-line errors)."""
     from covplan.rules import Rule
 
@@ -241,7 +246,8 @@ def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = 
 
         info(f"roads: {roads} ({profile})")
         return TravelRule.from_roads(roads, float(travel_minutes), profile=profile,
-                                     speeds=speeds, min_centers=min_centers,
+                                     speeds=speeds, maxspeed_factor=maxspeed_factor,
+                                     min_centers=min_centers,
                                      offroad_kmh=offroad_kmh, max_snap_km=max_snap_km)
 
     if radius_km is not None and radius_km < 0:

@@ -2,9 +2,11 @@
 
 * :mod:`covplan.geodesy.polygons`: polygon-to-point distances and pairs within a distance.
 * :mod:`covplan.geodesy.points`: point-to-centre nearest and within-distance queries.
+* :mod:`covplan.geodesy.locate`: which polygon holds each point (a grid, then GEOS's planar
+  test where the grid cannot tell), for demand points' district roll-ups.
 
-Both use the proven bounds of :mod:`covplan.geodesy.sphere` (the conformal sphere) only to
-*filter* candidates, and measure every candidate that matters with
+The distance modules use the proven bounds of :mod:`covplan.geodesy.sphere` (the conformal
+sphere) only to *filter* candidates, and measure every candidate that matters with
 ``pyproj.Geod(ellps="WGS84")``.
 """
 

@@ -281,8 +281,8 @@ def coverage_map(
     m.default_js = [("leaflet", _LEAFLET_CDN + ".js")]
     m.default_css = [("leaflet_css", _LEAFLET_CDN + ".css")]
     root = cast(branca.element.Figure, m.get_root())
-    if title:
-        root.title = html.escape(title)
+    # the browser tab names the map, or else what "covered" means (e.g. within 30 min by road)
+    root.title = html.escape(title or f"Coverage: {result.rule.describe()}")
     if tiles is not None or not offline:
         folium.TileLayer(
             tiles=tiles or "OpenStreetMap",

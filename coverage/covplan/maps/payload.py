@@ -49,6 +49,15 @@ class DistrictColumns(TypedDict):
     colour_class: list[int]     # index into MapPayload.classes
 
 
+class TravelColumns(TypedDict):
+    """Under a rule in minutes (travel by road): its T and, per district, the minutes from
+    the quickest centre and the share of the district's road vertices reached within T."""
+
+    minutes: float              # T
+    nearest_min: list[float | None]            # None: no centre reaches it by road
+    road_nodes_within_pct: list[float | None]  # 0-100; None: no road vertex inside
+
+
 class PointLayer(TypedDict):
     """A point layer (centres, proposed sites) with its popup table."""
 
@@ -102,6 +111,7 @@ def _colours() -> Colours:
 class _MapPayloadRequired(TypedDict):
     scale: int                  # coordinates are integers / scale degrees
     heading: str
+    rule: str                   # the rule in words (what "covered" means), for the legend
     classes: list[ColourClass]
     districts: DistrictColumns
     shapes: list[list[list[list[int]]]]  # per district: polygons of rings of dx, dy steps
@@ -121,6 +131,7 @@ class MapPayload(_MapPayloadRequired, total=False):
 
     sites: PointLayer
     before: BeforeData
+    travel: TravelColumns
 
 
 def _text(value: Any) -> str | None:
@@ -275,6 +286,20 @@ def _summary_lines(result: Any, inputs: Mapping[str, str] | None) -> list[str]:
     return [html.escape(line) for line in lines]
 
 
+def _travel_columns(result: Any) -> TravelColumns | None:
+    """The minutes by road of a result under a rule in minutes (None under other rules)."""
+    districts, rule = result.districts, result.rule
+    minutes = rule.to_dict().get("minutes") if getattr(rule, "unit", "m") == "min" else None
+    if minutes is None or "nearest_min" not in districts.columns:
+        return None
+    n = len(districts)
+    share = (districts["road_nodes_within_pct"].tolist()
+             if "road_nodes_within_pct" in districts.columns else [None] * n)
+    return {"minutes": float(minutes),
+            "nearest_min": [_num(v) for v in districts["nearest_min"].tolist()],
+            "road_nodes_within_pct": [_num(v) for v in share]}
+
+
 def _type_column(frame: Any, type_col: str | None) -> str | None:
     if type_col is not None:
         if type_col not in frame.columns:
@@ -349,7 +374,8 @@ def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_
         "colour_class": cls,
     }
     payload: MapPayload = {
-        "scale": enc.scale, "heading": html.escape(heading), "classes": classes,
+        "scale": enc.scale, "heading": html.escape(heading),
+        "rule": html.escape(result.rule.describe()), "classes": classes,
         "districts": columns, "shapes": enc.geoms, "groups": group_names,
         "group_outlines": enc.runs.ravel().tolist() if group_names else [],
         "centres": _points(result.centers, type_col=type_col),
@@ -361,6 +387,9 @@ def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_
         "coarse": coarse,
         "colours": _colours(),
     }
+    travel = _travel_columns(result)
+    if travel is not None:
+        payload["travel"] = travel
     if sites is not None and len(sites):
         payload["sites"] = _points(sites, type_col=None)
     if before is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,9 @@ def _figure(result: Any, *, title: str | None, color_by: str, simplify_m: float 
     if len(pts):
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=2,
                               color="#222222", label=f"centre ({len(pts):,})"))
+    # what "covered" means, wrapped to the legend's width ('$' in a file name is not TeX)
+    rule = textwrap.fill(f"covered: {result.rule.describe()}", width=34).replace("$", r"\$")
     ax.legend(handles=handles, title=f"{heading}\n{s['covered']} of {s['districts']} districts "
-              f"covered ({s['percent']:.2f}%)", loc="upper left", bbox_to_anchor=(1.02, 1.0),
-              fontsize=8, title_fontsize=8, frameon=True)
+              f"covered ({s['percent']:.2f}%)\n{rule}", loc="upper left",
+              bbox_to_anchor=(1.02, 1.0), fontsize=8, title_fontsize=8, frameon=True)
     return fig

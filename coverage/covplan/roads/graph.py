@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from covplan.errors import InputError
 from covplan.geodesy import CentreIndex, geodesic_m
 from covplan.roads.osm import Segments, is_osm, read_layer, read_osm
-from covplan.roads.speeds import default_speeds, read_speeds
+from covplan.roads.speeds import check_maxspeed_factor, default_speeds, read_speeds
 
 __all__ = ["RoadGraph", "cache_root", "graph_from_segments", "load_roads"]
 
@@ -47,6 +47,7 @@ class RoadGraph:
     top_kmh: float
     source: str = ""
     from_cache: bool = False
+    maxspeed_factor: float = 1.0  # tagged limits were driven at this share (1: at the limit)
     _index: CentreIndex | None = field(default=None, repr=False)
 
     @property
@@ -122,9 +123,10 @@ def _file_hash(path: Path) -> str:
 
 
 def _cache_key(path: Path, profile: str, speeds: Mapping[str, float],
-               speed_col: str | None, layer: str | None) -> str:
+               speed_col: str | None, layer: str | None, maxspeed_factor: float) -> str:
     options = json.dumps({"v": _CACHE_VERSION, "profile": profile, "speed_col": speed_col,
-                          "layer": layer, "speeds": sorted(speeds.items())}, sort_keys=True)
+                          "layer": layer, "speeds": sorted(speeds.items()),
+                          "maxspeed_factor": maxspeed_factor}, sort_keys=True)
     key = hashlib.sha256((_file_hash(path) + options).encode()).hexdigest()
     return f"roads-{profile}-{key[:32]}.npz"
 
@@ -158,7 +160,8 @@ def _load(target: Path, profile: str, source: str) -> RoadGraph | None:
 def load_roads(roads: str | Path, *, profile: str = "car",
                speeds: str | Path | Mapping[str, float] | None = None,
                speed_col: str | None = None, layer: str | None = None,
-               cache_dir: str | Path | bool | None = None) -> RoadGraph:
+               cache_dir: str | Path | bool | None = None,
+               maxspeed_factor: float = 1.0) -> RoadGraph:
     """The road graph of an OSM extract or a line layer, from the cache when it is there.
 
     Parameters
@@ -170,11 +173,15 @@ def load_roads(roads: str | Path, *, profile: str = "car",
         ``car``, ``motorcycle`` or ``walk`` (see :mod:`covplan.roads.speeds`).
     speeds
         A CSV ``highway,kmh`` (or a mapping) overriding the profile's default speeds.
+    maxspeed_factor
+        OSM ``maxspeed`` limits are driven at this share of the limit (default 1; OSRM's car
+        profile uses 0.8). Line layers carry no limits.
     cache_dir
         Cache directory; None for :func:`cache_root`, False for no cache.
     """
     if profile not in ("car", "motorcycle", "walk"):
         raise InputError(f"profile '{profile}': use one of car, motorcycle, walk")
+    factor = check_maxspeed_factor(maxspeed_factor)
     if speeds is None:
         table = default_speeds(profile)
     elif isinstance(speeds, Mapping):
@@ -191,15 +198,17 @@ def load_roads(roads: str | Path, *, profile: str = "car",
     target = None
     if cache_dir is not False:
         root = cache_root() if cache_dir is None or cache_dir is True else Path(cache_dir)
-        target = root / "roads" / _cache_key(path, profile, table, speed_col, layer)
+        target = root / "roads" / _cache_key(path, profile, table, speed_col, layer, factor)
         cached = _load(target, profile, source)
         if cached is not None:
+            cached.maxspeed_factor = factor
             return cached
     if is_osm(path):
-        seg = read_osm(path, profile, table)
+        seg = read_osm(path, profile, table, maxspeed_factor=factor)
     else:
         seg = read_layer(path, profile, table, speed_col=speed_col, layer=layer)
     graph = graph_from_segments(seg, profile, source=source)
+    graph.maxspeed_factor = factor
     if target is not None:
         with contextlib.suppress(OSError):  # a read-only cache only costs time
             _save(graph, target)

@@ -82,8 +82,10 @@ def position_key(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return x * 1_800_000_001 + y
 
 
-def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float]) -> Segments:
-    """Every routable segment of the extract for ``profile``.
+def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float], *,
+             maxspeed_factor: float = 1.0) -> Segments:
+    """Every routable segment of the extract for ``profile`` (tagged limits times
+    ``maxspeed_factor``, see :func:`covplan.roads.speeds.way_speed`).
 
     pyosmium resolves node locations and builds each way's line as WKB in C++ (one call per
     way, not per node: the per-node Python path is 3-5 times slower); shapely decodes all
@@ -117,7 +119,8 @@ def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float]) -> Seg
                 kmh = speeds[highway]
                 fwd, bwd = True, profile == "walk" or highway != "motorway"
             else:
-                kmh = way_speed(highway, tags.get("maxspeed"), speeds, profile)
+                kmh = way_speed(highway, tags.get("maxspeed"), speeds, profile,
+                                maxspeed_factor)
                 if kmh is None or not _allowed(tags, profile):
                     continue
                 fwd, bwd = _directions(tags, highway, profile)

@@ -14,6 +14,7 @@ from covplan.geodesy import polygons_within
 from covplan.roads import travel
 from covplan.roads.graph import RoadGraph, load_roads
 from covplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, DistrictAccess, Snapped
+from covplan.rules import reached_by
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -43,22 +44,37 @@ def _lonlat(points) -> tuple[np.ndarray, np.ndarray]:
 
 class _TravelReach:
     """Minutes of demand points from the quickest centre: their road vertex's minutes plus
-    their off-road leg (inf when off the network or on another island)."""
+    their off-road leg (inf when off the network or on another island); and every centre
+    within T of each point (capacity needs them all)."""
 
     def __init__(self, graph: RoadGraph, minutes: np.ndarray, source: np.ndarray,
-                 within: float, offroad_kmh: float, max_snap_km: float) -> None:
+                 within: float, offroad_kmh: float, max_snap_km: float,
+                 centres: Snapped, min_centers: int = 1) -> None:
         self.graph, self.minutes, self.source = graph, minutes, source
+        self.min_centers = min_centers
         self.within, self.offroad_kmh, self.max_snap_km = within, offroad_kmh, max_snap_km
+        self.centres = centres
+
+    def _snap(self, lat: np.ndarray, lon: np.ndarray) -> Snapped:
+        return travel.snap(self.graph, lon, lat, offroad_kmh=self.offroad_kmh,
+                           max_snap_km=self.max_snap_km)
 
     def nearest(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
                 ) -> tuple[np.ndarray, np.ndarray]:
-        snapped = travel.snap(self.graph, lon, lat, offroad_kmh=self.offroad_kmh,
-                              max_snap_km=self.max_snap_km)
-        mins, src = travel.point_minutes(self.minutes, self.source, snapped)
+        mins, src = travel.point_minutes(self.minutes, self.source, self._snap(lat, lon))
         return src, mins
 
     def covered(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1) -> np.ndarray:
-        return self.nearest(lat, lon)[1] <= self.within
+        if self.min_centers == 1:
+            return self.nearest(lat, lon)[1] <= self.within
+        return reached_by(self.pairs(lat, lon)[0], np.size(lat), self.min_centers)
+
+    def pairs(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (point, centre, minutes) within T, sorted by point then centre: one search
+        bounded at T per centre (see :func:`covplan.roads.travel.point_pairs`)."""
+        return travel.point_pairs(self.graph, self.centres, self._snap(lat, lon),
+                                  limit=self.within)
 
 
 class TravelRule:
@@ -91,19 +107,23 @@ class TravelRule:
         self.roads = graph.source if roads is None else str(roads)
         # the last districts seen and how they are entered; shared by with_minutes() copies
         self._access: list[tuple[Any, DistrictAccess]] = []
+        # the last centres' search (nearest() and district_columns() ask for the same one)
+        self._searched: list[tuple[bytes, tuple[np.ndarray, np.ndarray]]] = []
+        # with min_centers > 1: the road vertices that enough centres reach within T
+        self._reached: list[tuple[bytes, np.ndarray]] = []
 
     @classmethod
     def from_roads(cls, roads: str | Path, minutes: float, *, profile: str = "car",
                    speeds: str | Path | Mapping[str, float] | None = None,
                    speed_col: str | None = None, layer: str | None = None,
                    cache_dir: str | Path | bool | None = None, min_centers: int = 1,
-                   offroad_kmh: float = OFFROAD_KMH, max_snap_km: float = MAX_SNAP_KM
-                   ) -> TravelRule:
+                   offroad_kmh: float = OFFROAD_KMH, max_snap_km: float = MAX_SNAP_KM,
+                   maxspeed_factor: float = 1.0) -> TravelRule:
         """Build (or load from the cache) the graph of ``roads`` and make the rule."""
         if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and minutes > 0):
             raise InputError(f"minutes {minutes}: must be a travel time > 0")
         graph = load_roads(roads, profile=profile, speeds=speeds, speed_col=speed_col,
-                           layer=layer, cache_dir=cache_dir)
+                           layer=layer, cache_dir=cache_dir, maxspeed_factor=maxspeed_factor)
         return cls(graph, minutes, min_centers=min_centers, offroad_kmh=offroad_kmh,
                    max_snap_km=max_snap_km, roads=str(roads))
 
@@ -112,7 +132,7 @@ class TravelRule:
         other = TravelRule(self.graph, minutes, min_centers=self.min_centers,
                            offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
                            roads=self.roads)
-        other._access = self._access
+        other._access, other._searched = self._access, self._searched
         return other
 
     @property
@@ -126,9 +146,12 @@ class TravelRule:
                 f"({self.profile}, {Path(self.roads).name})")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "travel", "minutes": self.minutes, "profile": self.profile,
-                "roads": self.roads, "min_centers": self.min_centers,
-                "offroad_kmh": self.offroad_kmh, "max_snap_km": self.max_snap_km}
+        out = {"kind": "travel", "minutes": self.minutes, "profile": self.profile,
+               "roads": self.roads, "min_centers": self.min_centers,
+               "offroad_kmh": self.offroad_kmh, "max_snap_km": self.max_snap_km}
+        if self.graph.maxspeed_factor != 1.0:  # only when set: earlier results stay equal
+            out["maxspeed_factor"] = self.graph.maxspeed_factor
+        return out
 
     def ring_m(self) -> float | None:
         return None
@@ -156,10 +179,11 @@ class TravelRule:
         """Demand points: the quickest centre by road (one search from all centres)."""
         import geopandas as gpd
 
-        centres = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-        minutes, source = self.node_minutes(centres)
+        centres = self._snap_centres(gpd.GeoSeries(gpd.points_from_xy(lon, lat),
+                                                   crs="EPSG:4326"))
+        minutes, source = self._search(centres)
         return _TravelReach(self.graph, minutes, source, self.minutes, self.offroad_kmh,
-                            self.max_snap_km)
+                            self.max_snap_km, centres, self.min_centers)
 
     def pairs(self, districts, points, *, inside: Any = None,
               progress: Callable[[int, int], None] | None = None
@@ -205,19 +229,50 @@ class TravelRule:
     # -- beyond the protocol ------------------------------------------------------------
     def node_minutes(self, points) -> tuple[np.ndarray, np.ndarray]:
         """Minutes from the quickest centre to every road vertex, and that centre."""
-        return travel.nearest_minutes(self.graph, self._snap_centres(points))
+        return self._search(self._snap_centres(points))
+
+    def _search(self, snapped: Snapped) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`travel.nearest_minutes`, from the last search when the centres are the
+        same."""
+        key = snapped.node.tobytes() + snapped.leg_min.tobytes()
+        if not self._searched or self._searched[0][0] != key:
+            self._searched[:] = [(key, travel.nearest_minutes(self.graph, snapped))]
+        return self._searched[0][1]
+
+    def district_columns(self, districts, points) -> dict[str, np.ndarray]:
+        """Per-district figures beside ``nearest_min`` in every output: the engine adds them.
+
+        ``road_nodes_within_pct``: the % (0-100, 2 decimals) of the district's road vertices
+        that ``min_centers`` centres reach within T minutes, the share of its demand when no
+        demand points are given; NaN (``null``) for a district with no road vertex inside.
+        """
+        share = self.district_minutes(districts, points)[2]
+        return {"road_nodes_within_pct": np.round(100.0 * share, 2)}
 
     def district_minutes(self, districts, points
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per district: ``nearest_min``, nearest centre (-1), share of road vertices within T."""
+        """Per district: ``nearest_min``, the quickest centre (-1), and the share of its road
+        vertices that ``min_centers`` centres reach within T."""
         geoms, pts = _wgs84(districts), _wgs84(points)
-        minutes, source = self.node_minutes(pts)
+        snapped = self._snap_centres(pts)
+        minutes, source = self._search(snapped)
         d_in, p_in, _ = polygons_within(geoms, pts, 0.0)
         inside = np.full(len(geoms), -1, dtype=np.int64)
         first = np.unique(d_in, return_index=True)
         inside[first[0]] = p_in[first[1]]
+        reached = self._reached_by_enough(snapped) if self.min_centers > 1 else None
         return travel.district_minutes(self.access(districts), minutes, source, inside,
-                                       within=self.minutes)
+                                       within=self.minutes, reached=reached)
+
+    def _reached_by_enough(self, snapped: Snapped) -> np.ndarray:
+        """Road vertices that ``min_centers`` centres reach within T (one bounded search per
+        centre), from the last answer when the centres and T are the same."""
+        key = (snapped.node.tobytes() + snapped.leg_min.tobytes()
+               + np.float64(self.minutes).tobytes())
+        if not self._reached or self._reached[0][0] != key:
+            count = travel.centres_reaching(self.graph, snapped, limit=self.minutes)
+            self._reached[:] = [(key, count >= self.min_centers)]
+        return self._reached[0][1]
 
     def demand_minutes(self, demand, centers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per demand point: minutes to it from the quickest centre, that centre (-1), and

@@ -5,7 +5,8 @@ in km/h, not limits; columns car, motorcycle (moto), walk), copied in the README
 ``-`` means the profile does not use that class. A CSV ``highway,kmh`` overrides or adds
 classes (:func:`read_speeds`). ``maxspeed`` tags (``50``, ``50 km/h``, ``30 mph``) are honoured
 for car and motorcycle when sane (between ``MAXSPEED_SANE`` km/h): the way's speed is then the
-tagged limit, capped at the profile's top speed in the table. ``oneway`` is honoured for car
+tagged limit times ``maxspeed_factor`` (default 1; OSRM's ``car.lua`` drives at 0.8 of it),
+capped at the profile's top speed in the table. ``oneway`` is honoured for car
 and motorcycle (``yes``/``true``/``1``, ``-1``/``reverse``; roundabouts and motorways are
 one-way unless tagged ``oneway=no``); walkers use every way both ways.
 """
@@ -20,8 +21,8 @@ from pathlib import Path
 
 from covplan.errors import InputError
 
-__all__ = ["MAXSPEED_SANE", "PROFILES", "SPEED_TABLE", "default_speeds", "parse_maxspeed",
-           "read_speeds", "way_speed"]
+__all__ = ["MAXSPEED_SANE", "PROFILES", "SPEED_TABLE", "check_maxspeed_factor",
+           "default_speeds", "parse_maxspeed", "read_speeds", "way_speed"]
 
 PROFILES = ("car", "motorcycle", "walk")
 MAXSPEED_SANE = (5.0, 150.0)
@@ -127,13 +128,27 @@ def parse_maxspeed(text: str | None) -> float | None:
     return kmh if low <= kmh <= high else None
 
 
-def way_speed(highway: str, maxspeed: str | None, speeds: Mapping[str, float], profile: str
-              ) -> float | None:
-    """km/h of one way for ``profile``, or None when the profile does not use it."""
+def check_maxspeed_factor(maxspeed_factor: float) -> float:
+    """The factor applied to tagged limits, checked: a number > 0 (1 = drive at the limit)."""
+    try:
+        factor = float(maxspeed_factor)
+    except (TypeError, ValueError):
+        factor = math.nan
+    if not (math.isfinite(factor) and factor > 0):
+        raise InputError(f"maxspeed_factor={maxspeed_factor!r}: must be a number > 0 (1 drives "
+                         "at the tagged limit, 0.8 as OSRM's car profile)",
+                         params=("maxspeed_factor",))
+    return factor
+
+
+def way_speed(highway: str, maxspeed: str | None, speeds: Mapping[str, float], profile: str,
+              maxspeed_factor: float = 1.0) -> float | None:
+    """km/h of one way for ``profile``, or None when the profile does not use it: the class
+    speed, or a sane tagged limit times ``maxspeed_factor`` (capped at the top speed)."""
     base = speeds.get(highway)
     if base is None:
         return None
     if profile == "walk":
         return base
     limit = parse_maxspeed(maxspeed)
-    return base if limit is None else min(limit, max(speeds.values()))
+    return base if limit is None else min(limit * maxspeed_factor, max(speeds.values()))

@@ -32,8 +32,9 @@ from covplan.errors import InputError
 from covplan.geodesy import polygons_within
 from covplan.roads.graph import RoadGraph
 
-__all__ = ["DistrictAccess", "Snapped", "district_access", "district_minutes",
-           "nearest_minutes", "point_minutes", "snap", "search"]
+__all__ = ["DistrictAccess", "Snapped", "centres_reaching", "district_access",
+           "district_minutes", "nearest_minutes", "point_minutes", "point_pairs", "snap",
+           "search"]
 
 OFFROAD_KMH = 5.0
 MAX_SNAP_KM = 2.0
@@ -132,6 +133,55 @@ def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: 
         yield on[rows], np.atleast_2d(dist)[:, :n]
 
 
+def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float) -> np.ndarray:
+    """How many centres reach each road vertex within ``limit`` minutes.
+
+    One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
+    itself, off-road leg included), in the same memory-bounded chunks; centres sharing a place
+    each count. Off-network centres reach nothing.
+    """
+    count = np.zeros(graph.n_nodes, dtype=np.int64)
+    if (centers.node >= 0).any():
+        for _, dist in search(graph, centers, limit=limit):
+            count += np.count_nonzero(dist <= limit, axis=0)
+    return count
+
+
+def point_pairs(graph: RoadGraph, centers: Snapped, points: Snapped, *, limit: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (point, centre, minutes) with minutes <= ``limit``, sorted by point then centre.
+
+    One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
+    itself, off-road leg included); a point's minutes from a centre are its road vertex's
+    plus its own off-road leg. Points and centres off the network pair with nothing. Memory:
+    one chunk of searches plus the pairs found, whatever the number of points.
+    """
+    on = np.flatnonzero(points.node >= 0)
+    by_node = on[np.argsort(points.node[on], kind="stable")]  # points grouped by vertex
+    nodes = points.node[by_node]
+    out_p, out_c, out_k = [], [], []
+    if len(by_node) and (centers.node >= 0).any():
+        for centres, dist in search(graph, centers, limit=limit):
+            row, vertex = np.nonzero(dist <= limit)
+            first = np.searchsorted(nodes, vertex, side="left")
+            count = np.searchsorted(nodes, vertex, side="right") - first
+            pair = np.repeat(np.arange(len(vertex)), count)  # one per (reached vertex, point)
+            start = np.repeat(first - np.cumsum(count) + count, count)
+            point = by_node[start + np.arange(len(pair))]
+            cost = dist[row[pair], vertex[pair]] + points.leg_min[point]
+            keep = cost <= limit
+            out_p.append(point[keep])
+            out_c.append(centres[row[pair[keep]]])
+            out_k.append(cost[keep])
+    if not out_p:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    p = np.concatenate(out_p).astype(np.int64)
+    c = np.concatenate(out_c).astype(np.int64)
+    k = np.concatenate(out_k)
+    order = np.lexsort((c, p))
+    return p[order], c[order], k[order]
+
+
 def point_minutes(minutes: np.ndarray, source: np.ndarray, points: Snapped
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Minutes of each (demand) point: its road vertex's minutes plus its off-road leg."""
@@ -168,13 +218,16 @@ def district_access(graph: RoadGraph, districts, *, offroad_kmh: float = OFFROAD
 
 
 def district_minutes(access: DistrictAccess, minutes: np.ndarray, source: np.ndarray,
-                     inside_center: np.ndarray, *, within: float | None = None
+                     inside_center: np.ndarray, *, within: float | None = None,
+                     reached: np.ndarray | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per district: minutes from the quickest centre, that centre, share of vertices within.
 
     ``inside_center`` is, per district, a centre inside it (-1 if none): that district gets 0
     minutes and that centre. ``within`` (T minutes) gives the share of the district's road
-    vertices reached within T (NaN for a district with no road vertex inside).
+    vertices reached within T (NaN for a district with no road vertex inside); ``reached``
+    (per road vertex, bool) says instead which vertices count as reached, e.g. those that
+    enough centres reach within T (:func:`centres_reaching`).
     """
     n = access.n_districts
     cost = minutes[access.node] + access.leg_min
@@ -190,10 +243,11 @@ def district_minutes(access: DistrictAccess, minutes: np.ndarray, source: np.nda
     best[has] = 0.0
     who[has] = inside_center[has]
     share = np.full(n, np.nan)
-    if within is not None:
+    if within is not None or reached is not None:
         ins = access.inside
+        counted = reached if reached is not None else minutes <= within
         total = np.bincount(access.district[ins], minlength=n)
-        ok = np.bincount(access.district[ins], weights=minutes[access.node[ins]] <= within,
+        ok = np.bincount(access.district[ins], weights=counted[access.node[ins]],
                          minlength=n)
         share = np.where(total > 0, ok / np.maximum(total, 1), np.nan)
     return best, who, share

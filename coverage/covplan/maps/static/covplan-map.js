@@ -45,9 +45,20 @@ function covplanMap(map, dataId, G) {
       "<br>id " + dist.id[i] + " · " + dist.centres[i] + " centre" +
       (dist.centres[i] === 1 ? "" : "s") + " inside<br>" +
       (dist.covered[i] ? "covered" : "<b>gap</b>");
+    var tr = data.travel;  // under the travel rule: minutes by road, share of road vertices
+    if (tr) {
+      h += " · " + (tr.nearest_min[i] === null ? "no centre reachable by road" :
+                    "quickest centre " + tr.nearest_min[i] + " min by road");
+    }
     if (dist.nearest_km[i] !== null) {
       var nc = dist.nearest_centre[i];
-      h += " · nearest centre " + dist.nearest_km[i] + " km" + (nc ? " (" + nc + ")" : "");
+      h += (tr ? "<br>" : " · ") + "nearest centre " + dist.nearest_km[i] + " km" +
+        (tr ? " as the crow flies" : "") + (nc ? " (" + nc + ")" : "");
+    }
+    if (tr) {
+      var p = tr.road_nodes_within_pct[i];
+      h += "<br>" + (p === null ? "no road vertex inside" :
+                     p + "% of its road vertices within " + tr.minutes + " min");
     }
     return h;
   }
@@ -193,7 +204,7 @@ function covplanMap(map, dataId, G) {
   }
   var counts = data.classes.map(function () { return 0; });
   dist.colour_class.forEach(function (k) { counts[k] += 1; });
-  var lg = "<h4>" + data.heading + "</h4>";
+  var lg = "<h4>" + data.heading + "</h4><div class='cp-rule'>covered: " + data.rule + "</div>";
   data.classes.forEach(function (c, k) {
     lg += sw(c.color) + c.label + " (" + counts[k] + ")<br>";
   });
