@@ -5,19 +5,15 @@
 * :mod:`covplan.geodesy.locate`: which polygon holds each point (a grid, then GEOS's planar
   test where the grid cannot tell), for demand points' district roll-ups.
 
-The distance modules use a sphere only to *filter* candidates and measure every candidate that
-matters with ``pyproj.Geod(ellps="WGS84")``.
+The distance modules use the proven bounds of :mod:`covplan.geodesy.sphere` (the conformal
+sphere) only to *filter* candidates, and measure every candidate that matters with
+``pyproj.Geod(ellps="WGS84")``.
 """
 
 from __future__ import annotations
 
 from covplan.geodesy.points import CentreIndex, nearest_centres
-from covplan.geodesy.polygons import (
-    EARTH_RADIUS_M,
-    geodesic_m,
-    nearest_to_polygons,
-    polygons_within,
-)
+from covplan.geodesy.polygons import geodesic_m, nearest_to_polygons, polygons_within
 
-__all__ = ["EARTH_RADIUS_M", "CentreIndex", "geodesic_m", "nearest_centres",
-           "nearest_to_polygons", "polygons_within"]
+__all__ = ["CentreIndex", "geodesic_m", "nearest_centres", "nearest_to_polygons",
+           "polygons_within"]

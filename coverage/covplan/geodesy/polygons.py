@@ -6,14 +6,15 @@ How a distance is decided
 * Otherwise the distance is the geodesic distance on the WGS84 ellipsoid from the point to
   the nearest point of the polygon's boundary. Polygon edges are taken as straight lines in
   longitude/latitude (the GIS convention) and densified to at most ``SEGMENT_DEG`` degrees.
-* Speed comes from a unit-sphere KD-tree (scipy) used only as a *filter*: sphere and
-  ellipsoid distances differ by less than 0.6 % (measured on 200,000 random pairs up to
-  200 km), so every candidate within ``1 + SPHERE_SLACK`` of the best sphere distance is kept.
-* Each surviving candidate is measured exactly: ``pyproj.Geod.inv`` gives the distance and
-  azimuth from the point to the edge's end vertices, which places them in the point's
-  azimuthal-equidistant plane (where distances from the point are true), and the distance
-  to the edge is taken there. For edges of ~1 km this agrees with a fine geodesic reference
-  to well under a metre.
+* An edge is measured exactly: ``pyproj.Geod.inv`` gives the distance and azimuth from the
+  point to the edge's end vertices, which places them in the point's azimuthal-equidistant
+  plane (where distances from the point are true), and the distance to the edge is taken
+  there. For edges of ~1 km this agrees with a fine geodesic reference to well under a metre.
+* Which (point, vertex) pairs are measured comes from the conformal sphere's proven bounds
+  (:mod:`covplan.geodesy.sphere`, as for :mod:`covplan.geodesy.points`): a vertex is skipped
+  only when the bounds show that no edge touching it can be the nearest, or within the
+  radius. Distances and decisions are therefore those of measuring every vertex of every
+  polygon from every point.
 """
 
 from __future__ import annotations
@@ -23,71 +24,89 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyproj
 import shapely
 
+from covplan.geodesy import sphere
 from covplan.geodesy.points import CentreIndex, Members, distinct
 
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
-__all__ = ["EARTH_RADIUS_M", "geodesic_m", "nearest_to_polygons", "polygons_within"]
+__all__ = ["geodesic_m", "nearest_to_polygons", "polygons_within"]
 
-EARTH_RADIUS_M = 6_371_008.8  # mean radius, for the sphere filter only
 SEGMENT_DEG = 0.01  # densify boundaries: no vertex gap longer than ~1.1 km
-SPHERE_SLACK = 0.012  # > 2 x the measured sphere/ellipsoid discrepancy (0.56 %)
-# Half the longest edge as a unit-sphere arc (with margin): the nearest point of an edge is
-# never farther than this from one of the edge's end vertices.
-_HALF_SEG = np.radians(SEGMENT_DEG) / 2 * 1.05
-# Sphere arcs rank distances only to within this factor of the ellipsoid's.
-_BAND = (1 + SPHERE_SLACK) / (1 - SPHERE_SLACK)
-# (vertex, point) pairs the sphere filter may hold before the exact bounds take over
-_MAX_SPHERE_PAIRS = 2_000_000
-# (vertex, point) pairs up to which the filter compares all of them instead of building a tree
+# Longest densified edge on the ground: 0.01° of the longest degree (of latitude, at the
+# poles: 111.7 km) is 1,117 m.
+_EDGE_M = 1_120.0
+# (vertex, point) pairs up to which nearest_to_polygons compares all of them (no KD-tree)
 _BRUTE_PAIRS = 4_000_000
-_TOL_ARC = 1e-7  # its slack on a sphere arc (0.6 m), see _brute_candidates
+# (vertex, point) pairs the KD-tree's candidates may hold before each vertex's exact nearest
+# point takes over (centres far away, where the sphere's bounds are loose)
+_MAX_TREE_PAIRS = 2_000_000
+_TOL_ARC = 1e-7  # slack on an arc from a dot product (0.6 m), see _all_pairs_candidates
 _POINT_CHUNK = 20_000  # points per KD-tree pass in polygons_within (bounds memory)
-_GEOD = pyproj.Geod(ellps="WGS84")
 
 
 def geodesic_m(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Geodesic WGS84 distance in metres (vectorised ``pyproj.Geod.inv``)."""
-    return np.asarray(_GEOD.inv(lon1, lat1, lon2, lat2)[2], dtype=float)
-
-
-def _unit(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    lo, la = np.radians(lon), np.radians(lat)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-def _arc(chord: np.ndarray) -> np.ndarray:
-    return 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
-
-
-def _chord(arc: np.ndarray | float) -> np.ndarray | float:
-    return 2.0 * np.sin(np.minimum(arc, np.pi) / 2.0)
+    """Geodesic WGS84 distance in metres (vectorised ``pyproj.Geod.inv``, in its argument
+    order: longitude first)."""
+    return np.asarray(sphere.GEOD.inv(lon1, lat1, lon2, lat2)[2], dtype=float)
 
 
 @dataclass(frozen=True)
-class _Boundary:
+class _Coords:
+    """Coordinates with their conformal latitude and unit vector on the conformal sphere."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    chi: np.ndarray
+    xyz: np.ndarray
+
+    @classmethod
+    def of(cls, lat: np.ndarray, lon: np.ndarray) -> _Coords:
+        chi = sphere.conformal(lat)
+        return cls(lat, lon, chi, sphere.unit_vectors(chi, lon))
+
+    def take(self, which: np.ndarray) -> _Coords:
+        return _Coords(self.lat[which], self.lon[which], self.chi[which], self.xyz[which])
+
+
+@dataclass(frozen=True)
+class _Boundary(_Coords):
     """Densified boundary vertices of a set of polygons."""
 
-    lon: np.ndarray
-    lat: np.ndarray
-    xyz: np.ndarray
     owner: np.ndarray  # polygon position of each vertex
     edge: np.ndarray  # True where vertex k and k+1 are an edge of the same ring
 
     @classmethod
-    def of(cls, polygons: np.ndarray) -> _Boundary:
+    def of_polygons(cls, polygons: np.ndarray) -> _Boundary:
         parts, part_owner = shapely.get_parts(polygons, return_index=True)
         rings, ring_part = shapely.get_rings(parts, return_index=True)
         rings = shapely.segmentize(rings, SEGMENT_DEG)
         coords, ring_of = shapely.get_coordinates(rings, return_index=True)
         edge = np.zeros(len(coords), dtype=bool)
         edge[:-1] = ring_of[:-1] == ring_of[1:]
-        return cls(coords[:, 0], coords[:, 1], _unit(coords[:, 0], coords[:, 1]),
-                   part_owner[ring_part[ring_of]], edge)
+        at = _Coords.of(coords[:, 1], coords[:, 0])
+        return cls(at.lat, at.lon, at.chi, at.xyz, part_owner[ring_part[ring_of]], edge)
+
+
+def _points(pts: np.ndarray) -> _Coords:
+    return _Coords.of(shapely.get_y(pts), shapely.get_x(pts))
+
+
+def _edge_m(distance_m: np.ndarray | float) -> np.ndarray:
+    """Longest image of a densified edge in the azimuthal-equidistant plane of a point at most
+    ``distance_m`` from one of its ends.
+
+    That plane keeps distances from the point and stretches lengths across the line of sight
+    by s / m12 (m12 the reduced length): θ / sin θ on a sphere of the polar radius, at angular
+    distance θ, and 5 % covers the ellipsoid. Near the antipode (θ ≥ 3) the plane tears and
+    the bound is infinite. A point's distance to an edge is at least its distance to either
+    end minus this; the nearest point of an edge is within half of it of one end.
+    """
+    theta = (np.asarray(distance_m, dtype=float) + 2 * _EDGE_M) / 6_356_752.0 + 1e-9
+    clipped = np.minimum(theta, 3.0)
+    return np.where(theta < 3.0, _EDGE_M * 1.05 * clipped / np.sin(clipped), np.inf)
 
 
 def _inside_pairs(polygons: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,8 +117,8 @@ def _inside_pairs(polygons: np.ndarray, points: np.ndarray) -> tuple[np.ndarray,
     return qi[order], pi[order]
 
 
-def _edge_distances(boundary: _Boundary, pt_lon: np.ndarray, pt_lat: np.ndarray,
-                    point: np.ndarray, vertex: np.ndarray) -> np.ndarray:
+def _edge_distances(boundary: _Boundary, points: _Coords, point: np.ndarray,
+                    vertex: np.ndarray) -> np.ndarray:
     """Exact distance (m) from each ``point`` to the edges touching its ``vertex``.
 
     Each (point, vertex) is measured once with ``Geod.inv``, even when it is shared by
@@ -112,7 +131,8 @@ def _edge_distances(boundary: _Boundary, pt_lon: np.ndarray, pt_lat: np.ndarray,
     all_v = np.concatenate([vertex, vertex[prev_ok] - 1, vertex[next_ok] + 1])
     keys, inverse = np.unique(all_pt.astype(np.int64) * n + all_v, return_inverse=True)
     up, uv = keys // n, keys % n
-    az, _, d = _GEOD.inv(pt_lon[up], pt_lat[up], boundary.lon[uv], boundary.lat[uv])
+    az, _, d = sphere.GEOD.inv(points.lon[up], points.lat[up], boundary.lon[uv],
+                               boundary.lat[uv])
     rad = np.radians(az)
     x, y = (d * np.sin(rad))[inverse], (d * np.cos(rad))[inverse]
     best = np.asarray(d, dtype=float)[inverse[:m]].copy()
@@ -130,13 +150,15 @@ def _edge_distances(boundary: _Boundary, pt_lon: np.ndarray, pt_lat: np.ndarray,
     return best
 
 
-def _pair_distances(boundary: _Boundary, pt_lon: np.ndarray, pt_lat: np.ndarray,
-                    pt_xyz: np.ndarray, pair_poly: np.ndarray, pair_pt: np.ndarray,
-                    vertex_start: np.ndarray, vertex_count: np.ndarray) -> np.ndarray:
+def _pair_distances(boundary: _Boundary, points: _Coords, pair_poly: np.ndarray,
+                    pair_pt: np.ndarray, vertex_start: np.ndarray, vertex_count: np.ndarray, *,
+                    local: bool) -> np.ndarray:
     """Exact boundary distance (m) for each (polygon, point) pair.
 
-    Sphere arcs to every vertex of the polygon pick the near vertices; their edges are
-    measured exactly.
+    Sphere arcs to every vertex of the polygon bound each vertex's distance; the edges of the
+    vertices the bounds cannot rule out are measured exactly. ``local``: bounds over the
+    latitudes the pair can reach (the scale tables), else anywhere on Earth (no tables: small
+    inputs start faster).
     """
     if len(pair_poly) == 0:
         return np.zeros(0)
@@ -144,15 +166,21 @@ def _pair_distances(boundary: _Boundary, pt_lon: np.ndarray, pt_lat: np.ndarray,
     pair_of = np.repeat(np.arange(len(pair_poly)), counts)
     offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     vertex = vertex_start[pair_poly][pair_of] + offsets
-    chord = np.linalg.norm(boundary.xyz[vertex] - pt_xyz[pair_pt][pair_of], axis=1)
-    arc = _arc(chord)
+    chord = np.linalg.norm(boundary.xyz[vertex] - points.xyz[pair_pt][pair_of], axis=1)
     best = np.full(len(pair_poly), np.inf)
-    np.minimum.at(best, pair_of, arc)
-    near = arc <= best[pair_of] * _BAND + _HALF_SEG
-    vertex, pair_of = vertex[near], pair_of[near]
-    d = _edge_distances(boundary, pt_lon, pt_lat, pair_pt[pair_of], vertex)
+    np.minimum.at(best, pair_of, chord)
+    theta = sphere.arc(best) + sphere.ABS_TOL_RAD
+    chi = points.chi[pair_pt]
+    # the nearest vertex is at most `upper` away (along the great circle, within θ of the
+    # point); a vertex whose edges hold the distance is within one edge image of that
+    k_max = sphere.scale_bounds(chi, theta)[1] if local else sphere.K_MAX
+    upper = theta * k_max + sphere.PYPROJ_TOL_M
+    far = upper + _edge_m(upper)
+    k_min = sphere.scale_bounds(chi, sphere.reach(far))[0] if local else sphere.K_MIN
+    near = chord <= sphere.chord(sphere.reach(far, k_min))[pair_of]
+    d = _edge_distances(boundary, points, pair_pt[pair_of[near]], vertex[near])
     out = np.full(len(pair_poly), np.inf)
-    np.minimum.at(out, pair_of, d)
+    np.minimum.at(out, pair_of[near], d)
     return out
 
 
@@ -215,18 +243,19 @@ def _nearest(polys: np.ndarray, pts: np.ndarray,
     if len(todo) == 0:
         return index, dist
 
-    boundary = _Boundary.of(polys[todo])
-    lon, lat = shapely.get_x(pts), shapely.get_y(pts)
-    pt_xyz = _unit(lon, lat)
-    if len(boundary.lon) * len(pts) <= _BRUTE_PAIRS:
-        pair_poly, pair_pt = _brute_candidates(boundary, pt_xyz, len(todo))
+    boundary = _Boundary.of_polygons(polys[todo])
+    points = _points(pts)
+    small = len(boundary.lon) * len(pts) <= _BRUTE_PAIRS
+    if small:
+        pair_poly, pair_pt = _all_pairs_candidates(boundary, points, len(todo))
     else:
-        pair_poly, pair_pt = _tree_candidates(boundary, pt_xyz, lat, lon, len(todo))
+        pair_poly, pair_pt = _tree_candidates(boundary, points, len(todo))
     # 1-D keys: np.unique(axis=0) on the row pairs sorts many times slower
     keys = np.unique(pair_poly.astype(np.int64) * len(pts) + pair_pt)
     pairs = np.column_stack([keys // len(pts), keys % len(pts)])
     start, count = _vertex_ranges(boundary, len(todo))
-    d = _pair_distances(boundary, lon, lat, pt_xyz, pairs[:, 0], pairs[:, 1], start, count)
+    d = _pair_distances(boundary, points, pairs[:, 0], pairs[:, 1], start, count,
+                        local=not small)
     order = np.lexsort((pairs[:, 1], d, pairs[:, 0]))  # by polygon, distance, point position
     pairs, d = pairs[order], d[order]
     head = np.unique(pairs[:, 0], return_index=True)[1]
@@ -235,53 +264,72 @@ def _nearest(polys: np.ndarray, pts: np.ndarray,
     return index, dist
 
 
-def _limits(boundary: _Boundary, vertex_best: np.ndarray, n_polygons: int) -> np.ndarray:
-    """Per vertex, the sphere arc within which every point that could be its polygon's
-    nearest lies (``vertex_best``: each vertex's arc to its nearest point)."""
-    best = np.full(n_polygons, np.inf)
-    np.minimum.at(best, boundary.owner, vertex_best)
-    return (best * _BAND + _HALF_SEG)[boundary.owner]
+def _polygon_min(boundary: _Boundary, per_vertex: np.ndarray, n_polygons: int) -> np.ndarray:
+    """The least of ``per_vertex`` over each polygon's vertices (inf for none)."""
+    start, count = _vertex_ranges(boundary, n_polygons)
+    out = np.full(n_polygons, np.inf)
+    some = count > 0  # a polygon's vertices are contiguous: one reduceat, not ufunc.at
+    if some.any():
+        out[some] = np.minimum.reduceat(per_vertex, start[some])
+    return out
 
 
-def _brute_candidates(boundary: _Boundary, pt_xyz: np.ndarray, n_polygons: int
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """(polygon, point) pairs within the sphere filter's limit, every vertex against every
-    point: the same pairs as :func:`_tree_candidates`, for small inputs, without importing
-    scipy.spatial (a third of a small command's run)."""
+def _nearest_within(best_m: np.ndarray) -> np.ndarray:
+    """Given a polygon's vertex at most ``best_m`` from some point, the distance from the
+    polygon's vertices within which every point that could be its nearest lies: the nearest
+    point of an edge is within half its image of one of its ends."""
+    return best_m + _edge_m(best_m) / 2
+
+
+def _all_pairs_candidates(boundary: _Boundary, points: _Coords, n_polygons: int
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """(polygon, point) pairs that can hold each polygon's nearest point, every vertex against
+    every point with the sphere's bounds anywhere on Earth: for small inputs, without
+    importing scipy.spatial (a third of a small command's run) or building the scale tables."""
     # squared chords from dot products of unit vectors: one matrix product. They are off by
-    # under 1e-15, so an arc by under 4e-8 rad; widening the limit by _TOL_ARC and the
-    # squared reach by 1e-14 keeps every pair the exact chords keep (and a few more)
-    chord2 = np.maximum(2.0 - 2.0 * (boundary.xyz @ pt_xyz.T), 0.0)
-    best = _arc(np.sqrt(chord2.min(axis=1))) + _TOL_ARC
-    reach2 = np.asarray(_chord(_limits(boundary, best, n_polygons))) ** 2 + 1e-14
+    # under 1e-15, so an arc by under 4e-8 rad; widening arcs by _TOL_ARC and the squared
+    # chords by 1e-14 keeps every pair the exact chords keep (and a few more)
+    chord2 = np.maximum(2.0 - 2.0 * (boundary.xyz @ points.xyz.T), 0.0)
+    theta = sphere.arc(np.sqrt(chord2.min(axis=1))) + _TOL_ARC
+    best = _polygon_min(boundary, theta, n_polygons) * sphere.K_MAX + sphere.PYPROJ_TOL_M
+    far = _nearest_within(best)[boundary.owner]
+    reach2 = sphere.chord(sphere.reach(far) + _TOL_ARC) ** 2 + 1e-14
     vertex, point = np.nonzero(chord2 <= reach2[:, None])
     return boundary.owner[vertex], point
 
 
-def _tree_candidates(boundary: _Boundary, pt_xyz: np.ndarray, lat: np.ndarray,
-                     lon: np.ndarray, n_polygons: int) -> tuple[np.ndarray, np.ndarray]:
-    """(polygon, point) pairs within the sphere filter's limit, from a KD-tree of the points
-    (or the exact bounds when the sphere's margin holds too many)."""
+def _tree_candidates(boundary: _Boundary, points: _Coords, n_polygons: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(polygon, point) pairs that can hold each polygon's nearest point, from a KD-tree of
+    the points with the sphere's bounds over the latitudes each polygon reaches (or each
+    vertex's exact nearest point when those hold too many pairs)."""
     from scipy.spatial import cKDTree
 
-    tree = cKDTree(pt_xyz)
-    k = min(4, len(pt_xyz))
+    tree = cKDTree(points.xyz)
+    k = min(4, len(points.xyz))
     chord, near = tree.query(boundary.xyz, k=k)
     chord, near = chord.reshape(len(chord), k), near.reshape(len(near), k)
-    arc = _arc(chord)
-    # every point that could be nearest to the true boundary point lies within this arc
-    vlimit = _limits(boundary, arc[:, 0], n_polygons)
-    keep = arc <= vlimit[:, None]
+    # per polygon: its least arc to a point, and the band of latitudes its vertices span
+    theta = _polygon_min(boundary, sphere.arc(chord[:, 0]), n_polygons) + sphere.ABS_TOL_RAD
+    south = _polygon_min(boundary, boundary.chi, n_polygons)
+    half = np.maximum((-_polygon_min(boundary, -boundary.chi, n_polygons) - south) / 2, 0.0)
+    middle = np.where(np.isfinite(south), south + half, 0.0)
+    # the great circle from that vertex to its point stays within θ of the vertex
+    best = theta * sphere.scale_bounds(middle, half + theta)[1] + sphere.PYPROJ_TOL_M
+    far = _nearest_within(best)
+    k_min = sphere.scale_bounds(middle, half + sphere.reach(far))[0]
+    # no point beyond this arc from a vertex can be the nearest
+    reach = sphere.chord(sphere.reach(far, k_min))[boundary.owner]
+    keep = chord <= reach[:, None]
     pair_poly = np.repeat(boundary.owner, k)[keep.ravel()]
     pair_pt = near.ravel()[keep.ravel()]
     full = np.flatnonzero(keep[:, -1])  # k neighbours all inside the limit: ask for all
-    if len(full) and k < len(pt_xyz):
-        reach = _chord(vlimit[full])
-        if tree.query_ball_point(boundary.xyz[full], reach, return_length=True).sum() \
-                > _MAX_SPHERE_PAIRS:
-            # far centres: the sphere's margin holds too many; the exact bounds do not
-            return _exact_candidates(boundary, lat, lon, n_polygons)
-        more = tree.query_ball_point(boundary.xyz[full], reach)
+    if len(full) and k < len(points.xyz):
+        if tree.query_ball_point(boundary.xyz[full], reach[full], return_length=True).sum() \
+                > _MAX_TREE_PAIRS:
+            # far points: the bounds' margin holds too many; the exact distances do not
+            return _exact_candidates(boundary, points, n_polygons)
+        more = tree.query_ball_point(boundary.xyz[full], reach[full])
         extra_pt = np.concatenate([np.asarray(m, dtype=np.int64) for m in more])
         extra_poly = np.repeat(boundary.owner[full], [len(m) for m in more])
         pair_poly = np.concatenate([pair_poly, extra_poly])
@@ -289,24 +337,21 @@ def _tree_candidates(boundary: _Boundary, pt_xyz: np.ndarray, lat: np.ndarray,
     return pair_poly, pair_pt
 
 
-def _exact_candidates(boundary: _Boundary, lat: np.ndarray, lon: np.ndarray, n_polygons: int
+def _exact_candidates(boundary: _Boundary, points: _Coords, n_polygons: int
                       ) -> tuple[np.ndarray, np.ndarray]:
     """(polygon, point) pairs that can hold each polygon's nearest point, found with the exact
-    nearest point of every boundary vertex (the conformal-sphere bounds of geodesy.points).
+    nearest point of every boundary vertex (:class:`~covplan.geodesy.points.CentreIndex`).
 
     The work stays bounded whatever the distance: points on another continent cost about what
-    near ones do. The polygon's nearest boundary point lies on an edge, within half an edge of
-    a vertex, so its nearest point is within that of the vertices' best.
+    near ones do.
     """
-    centres = CentreIndex(lat, lon)
+    centres = CentreIndex(points.lat, points.lon)
     threads = os.cpu_count() or 1
     # neighbours share their border's vertices: ask once per distinct coordinate
     first, slot = distinct(boundary.lat, boundary.lon)
     u_near, u_dist = centres.nearest(boundary.lat[first], boundary.lon[first], threads=threads)
     v_near, v_dist = u_near[slot], u_dist[slot]
-    best = np.full(n_polygons, np.inf)
-    np.minimum.at(best, boundary.owner, v_dist)
-    radius = best[boundary.owner] + _half_edge_m(best[boundary.owner])
+    radius = _nearest_within(_polygon_min(boundary, v_dist, n_polygons))[boundary.owner]
     active = np.flatnonzero(v_dist <= radius)
     vp, cand, _ = centres.within(boundary.lat[active], boundary.lon[active], radius[active],
                                  threads=threads)
@@ -342,52 +387,49 @@ class _Distinct:
         return keys // self.first.size, keys % self.first.size
 
 
-def _half_edge_m(distance_m: np.ndarray) -> np.ndarray:
-    """Half the longest densified edge as seen from a point ``distance_m`` away, in metres.
-
-    Edges are at most ``SEGMENT_DEG`` long (under 1.12 km on the ground); the distance to an
-    edge is taken in the point's azimuthal-equidistant plane, which stretches lengths across
-    the line of sight by up to θ / sin θ (θ the angular distance), hence the factor.
-    """
-    theta = np.minimum(distance_m / 6_356_752.0 + 1e-9, 3.0)
-    return 0.5 * 1_120.0 * 1.05 * theta / np.sin(theta)
-
-
-def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, pts: np.ndarray, radius_m: float,
-                   home: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, points: _Coords,
+                   radius_m: float, home: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(polygon, point, distance m) where a point is within ``radius_m`` of a boundary.
 
-    The sphere filter keeps every (point, vertex) pair that could matter; per (polygon, point)
-    only the vertices near the closest one are then measured exactly. ``home`` is a polygon
-    holding each point (-1 if none): its vertices are skipped, as the pair is at 0 already
-    (they were two fifths of the pairs on India x PIN codes).
+    The KD-tree keeps every (point, vertex) pair the sphere's bounds cannot rule out; per
+    (polygon, point) only the vertices the bounds keep near the closest one are then measured
+    exactly. ``home`` is a polygon holding each point (-1 if none): its vertices are skipped,
+    as the pair is at 0 already (they were two fifths of the pairs on India x PIN codes).
     """
     from scipy.spatial import cKDTree
 
-    lon, lat = shapely.get_x(pts), shapely.get_y(pts)
-    reach = radius_m / EARTH_RADIUS_M / (1 - SPHERE_SLACK) + _HALF_SEG
-    sparse = cKDTree(_unit(lon, lat)).sparse_distance_matrix(
-        vertex_tree, _chord(reach * _BAND + _HALF_SEG), output_type="ndarray")
+    edge = float(_edge_m(radius_m))
+    # a vertex farther than this from the point touches no edge within the radius
+    reach = sphere.reach(radius_m + edge)
+    sparse = cKDTree(points.xyz).sparse_distance_matrix(
+        vertex_tree, float(sphere.chord(reach)), output_type="ndarray")
     point, vertex, chord = sparse["i"], sparse["j"], sparse["v"]
     owner = boundary.owner[vertex]
     away = owner != home[point]
     point, vertex, chord, owner = point[away], vertex[away], chord[away], owner[away]
-    key = owner.astype(np.int64) * len(pts) + point
+    n = len(points.lat)
+    key = owner.astype(np.int64) * n + point
     order = np.argsort(key, kind="stable")
     key, point, vertex, chord = key[order], point[order], vertex[order], chord[order]
     pairs, start = np.unique(key, return_index=True)
-    # per pair, the filter in arcs on its best vertex; chords (monotonic in the arc) for the
-    # rest, so that only one arcsine per pair is taken
-    best = _arc(np.minimum.reduceat(chord, start)) if len(chord) else np.zeros(0)
+    # every arc here is within `reach`, so are the paths of every distance that matters
+    k_min, k_max = sphere.scale_bounds(points.chi, reach)
+    pair_pt = pairs % n
+    # per pair, the bound on its best vertex's distance; the other vertices are compared in
+    # chords (monotonic in the arc), so that only one arcsine per pair is taken
+    theta = (sphere.arc(np.minimum.reduceat(chord, start)) if len(chord) else np.zeros(0)) \
+        + sphere.ABS_TOL_RAD
+    upper = theta * k_max[pair_pt] + sphere.PYPROJ_TOL_M
+    far = np.minimum(upper, radius_m) + edge
     count = np.diff(np.append(start, len(key)))
     pair_of = np.repeat(np.arange(len(pairs)), count)
-    limit = np.repeat(_chord(best * _BAND + _HALF_SEG) * (1 + 1e-12), count)
-    near = np.repeat(best <= reach, count) & (chord <= limit)
-    d = _edge_distances(boundary, lon, lat, point[near], vertex[near])
+    near = chord <= np.repeat(sphere.chord(sphere.reach(far, k_min[pair_pt])), count)
+    d = _edge_distances(boundary, points, point[near], vertex[near])
     dist = np.full(len(pairs), np.inf)
     np.minimum.at(dist, pair_of[near], d)
     ok = dist <= radius_m
-    return pairs[ok] // len(pts), pairs[ok] % len(pts), dist[ok]
+    return pairs[ok] // n, pairs[ok] % n, dist[ok]
 
 
 def polygons_within(polygons, points, radius_m: float, *,
@@ -430,14 +472,16 @@ def _within(polys: np.ndarray, pts: np.ndarray, radius_m: float,
     if radius_m > 0:
         from scipy.spatial import cKDTree
 
-        boundary = _Boundary.of(polys)
+        boundary = _Boundary.of_polygons(polys)
         vertex_tree = cKDTree(boundary.xyz)
+        points = _points(pts)
         inside_keys = qi * len(pts) + pi
         home = np.full(len(pts), -1, dtype=np.int64)
         home[pi] = qi
         for first in range(0, len(pts), _POINT_CHUNK):
             chunk = np.arange(first, min(first + _POINT_CHUNK, len(pts)))
-            found = _near_boundary(boundary, vertex_tree, pts[chunk], radius_m, home[chunk])
+            found = _near_boundary(boundary, vertex_tree, points.take(chunk), radius_m,
+                                   home[chunk])
             keys = found[0] * len(pts) + chunk[found[1]]
             new = ~np.isin(keys, inside_keys)
             out_poly.append(found[0][new])
