@@ -374,7 +374,7 @@ def test_max_nearest_min_under_the_travel_rule(runner, rules_file, tmp_path, mon
     res = run("abd", 6)
     assert res.exit_code == 0, res.output
     (result,) = _results(res)
-    assert result["value"] == pytest.approx(d_min, rel=1e-7) and result["status"] == "pass"
+    assert result["value"] == pytest.approx(d_min, abs=5e-4) and result["status"] == "pass"
     assert "5.094 min from the farthest district" in result["message"]
     res = run("abd", 5)
     assert res.exit_code == 1

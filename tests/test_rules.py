@@ -151,3 +151,28 @@ def test_plan_through_a_toy_rule(fixtures_dir):
     assert out["before"]["covered"] == 2
     assert sorted(s["name"] for s in out["sites"]) == ["B-mid", "C-mid"]
     assert out["after"]["covered"] == 8
+
+
+@dataclass(frozen=True)
+class _FarIsCheap(Cells):
+    """Cells, but the reported cost runs against distance: 10 minus the cells apart."""
+
+    def nearest(self, districts, points, *, inside=None):
+        idx, cost = super().nearest(districts, points, inside=inside)
+        return idx, 10.0 - cost
+
+
+def test_gaps_are_ranked_by_the_rules_own_cost(grid):
+    """Without weights, gaps rank by the rule's cost (descending), then nearest_km. One centre
+    at (0.5, 0.5), in 001's cell: cells apart 1 for 002 004 005 (cost 9), 2 for the other five
+    (cost 8). Among cost 9 by km: 005's corner (1, 1) is ~78.6 km away, 002's edge at lon 1
+    0.5° of longitude at the equator (55.66 km), 004's at lat 1 0.5° of latitude (55.29 km);
+    then 009, whose corner (2, 2) is ~235 km away. By km alone 009 would come first."""
+    import geopandas as gpd
+
+    centre = gpd.GeoDataFrame({"name": ["only"], "lat": [0.5], "lon": [0.5]},
+                              geometry=gpd.points_from_xy([0.5], [0.5]), crs=4326)
+    result = assess(read_boundaries(grid[0]), centre, _FarIsCheap(0))
+    gaps = result.gaps()
+    assert gaps["id"].tolist()[:4] == ["005", "002", "004", "009"]
+    assert gaps["nearest_cells"].tolist()[:4] == [9.0, 9.0, 9.0, 8.0]

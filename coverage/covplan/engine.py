@@ -26,7 +26,8 @@ from covplan.rules import CoverageRule, Rule
 __all__ = ["CoverageResult", "Rule", "assess", "decide", "district_table", "inf_as_missing",
            "summarise"]
 
-_NDIGITS_KM = 3  # nearest_km is reported to the metre
+_NDIGITS_KM = 3  # nearest_km is reported to the metre, and a rule's own cost (nearest_min)
+# to a thousandth of its unit, in every output (the frames keep full precision)
 _FIXED_COLUMNS = ("id", "name", "group", "weight", "centers", "covered", "nearest_km",
                   "nearest_center", "geometry")
 
@@ -56,11 +57,14 @@ class CoverageResult:
         return self.summary["weight_total"] is not None
 
     def gaps(self) -> gpd.GeoDataFrame:
-        """Uncovered districts, by weight descending, then ``nearest_km`` descending, then id."""
+        """Uncovered districts, by weight descending, then the rule's nearest cost descending
+        (``nearest_min`` under a rule in minutes), then ``nearest_km`` descending, then id."""
         gaps = self.districts[~self.districts["covered"]]
-        key = gaps.assign(_w=gaps["weight"].fillna(0.0),
-                          _d=gaps["nearest_km"].fillna(np.inf))
-        order = key.sort_values(["_w", "_d", "id"], ascending=[False, False, True],
+        cost = f"nearest_{self.rule.unit}"
+        cost = cost if self.rule.unit != "m" and cost in gaps.columns else "nearest_km"
+        key = gaps.assign(_w=gaps["weight"].fillna(0.0), _d=gaps[cost].fillna(np.inf),
+                          _k=gaps["nearest_km"].fillna(np.inf))
+        order = key.sort_values(["_w", "_d", "_k", "id"], ascending=[False, False, False, True],
                                 kind="stable").index
         return gaps.loc[order].reset_index(drop=True)
 
@@ -101,7 +105,10 @@ def _district_record(row: Any, more: list[str]) -> dict[str, Any]:
         "nearest_center": _clean(row.nearest_center),
     }
     for offset, column in enumerate(more, start=len(_FIXED_COLUMNS) - 1):
-        record[column] = _clean(row[offset])
+        value = row[offset]
+        if column.startswith("nearest_") and isinstance(value, float):
+            value = round(value, _NDIGITS_KM)
+        record[column] = _clean(value)
     return record
 
 
@@ -292,10 +299,18 @@ def decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
 
 def district_table(result: CoverageResult) -> pd.DataFrame:
     """Per-district rows as a plain table (for CSV/XLSX), ``nearest_km`` to the metre."""
-    table = inf_as_missing(pd.DataFrame(result.districts.drop(columns="geometry")))
-    table["nearest_km"] = table["nearest_km"].round(_NDIGITS_KM)
+    table = round_nearest(inf_as_missing(pd.DataFrame(result.districts.drop(columns="geometry"))))
     if not result.weighted:
         table = table.drop(columns="weight")
+    return table
+
+
+def round_nearest(table: pd.DataFrame) -> pd.DataFrame:
+    """``nearest_km`` to the metre and a rule's own cost (``nearest_min``) to a thousandth, as
+    every output writes them."""
+    for column in table.columns:
+        if column.startswith("nearest_") and table[column].dtype.kind == "f":
+            table[column] = table[column].round(_NDIGITS_KM)
     return table
 
 

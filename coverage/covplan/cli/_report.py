@@ -164,11 +164,10 @@ def gap_table(result, capacity=None):
         gaps.insert(0, "gap", "uncovered")
         over.insert(0, "gap", "over capacity")
         gaps = pd.concat([gaps, over], ignore_index=True)
-    from covplan.engine import inf_as_missing
+    from covplan.engine import inf_as_missing, round_nearest
 
-    gaps = inf_as_missing(gaps)
+    gaps = round_nearest(inf_as_missing(gaps))
     gaps.insert(0, "rank", range(1, len(gaps) + 1))
-    gaps["nearest_km"] = gaps["nearest_km"].round(3)
     if not result.weighted:
         gaps = gaps.drop(columns="weight")
     return gaps.drop(columns="covered")
