@@ -389,3 +389,23 @@ def test_within_in_chunks_equals_one_pass(monkeypatch):
     chunked = polygons_within(polys, pts, 300_000)
     for a, b in zip(whole, chunked, strict=True):
         assert a.tolist() == b.tolist()
+
+
+def test_near_a_districts_antipode_no_edge_comes_out_near():
+    """A centre in Argentina 19,800-19,980 km from a district near Shanghai (near its
+    antipode, where the azimuthal frame tears: an edge came out 1e-12 km away, so a 25 km
+    radius covered it). Against a geodesic scan of the boundary sampled every 0.0005°: the
+    distance is within one densified edge (<= 1.6 km) of it, and decisions follow."""
+    district = shapely.box(121.0, 31.0, 121.6, 31.4)
+    ring = shapely.get_coordinates(shapely.segmentize(district.boundary, 0.0005))
+    places = [(-31.2, -58.7), (-31.0, -58.0), (-30.0, -60.0), (-31.25, -58.75),
+              (-31.4, -58.6), (-31.0, -59.0)]
+    pts = [shapely.Point(lon, lat) for lat, lon in places]
+    for (lat, lon), p in zip(places, pts, strict=True):
+        _, got = nearest_to_polygons(np.array([district]), np.array([p]))
+        scan = GEOD.inv(np.full(len(ring), lon), np.full(len(ring), lat), ring[:, 0],
+                        ring[:, 1])[2].min()
+        assert scan - 1_600 <= got[0] <= scan + 1e-6, (lat, lon, got[0], scan)
+        assert len(polygons_within(np.array([district]), np.array([p]), 25_000.0)[0]) == 0
+        inside = polygons_within(np.array([district]), np.array([p]), scan + 2_000)[0]
+        assert len(inside) == 1

@@ -43,6 +43,9 @@ _BRUTE_PAIRS = 4_000_000
 # (vertex, point) pairs the KD-tree's candidates may hold before each vertex's exact nearest
 # point takes over (centres far away, where the sphere's bounds are loose)
 _MAX_TREE_PAIRS = 2_000_000
+# a²/b of WGS84, its largest radius of curvature (at the poles): an edge straight in lon/lat is
+# at most this many metres per radian of sqrt(Δφ² + Δλ²) long (ds² = M²dφ² + N²cos²φ dλ²)
+_MAX_CURVATURE_M = 6_399_594.0
 _TOL_ARC = 1e-7  # slack on an arc from a dot product (0.6 m), see _all_pairs_candidates
 _POINT_CHUNK = 20_000  # points per KD-tree pass in polygons_within (bounds memory)
 
@@ -135,9 +138,10 @@ def _edge_distances(boundary: _Boundary, points: _Coords, point: np.ndarray,
                                boundary.lat[uv])
     rad = np.radians(az)
     x, y = (d * np.sin(rad))[inverse], (d * np.cos(rad))[inverse]
-    best = np.asarray(d, dtype=float)[inverse[:m]].copy()
+    dist = np.asarray(d, dtype=float)[inverse]
+    best = dist[:m].copy()
     offset = m
-    for ok in (prev_ok, next_ok):
+    for ok, step in ((prev_ok, -1), (next_ok, 1)):
         idx = np.flatnonzero(ok)
         other = slice(offset, offset + len(idx))
         offset += len(idx)
@@ -146,7 +150,16 @@ def _edge_distances(boundary: _Boundary, points: _Coords, point: np.ndarray,
         length2 = dx * dx + dy * dy
         t = np.where(length2 > 0, -(ax * dx + ay * dy) / np.where(length2 > 0, length2, 1), 0)
         t = np.clip(t, 0.0, 1.0)
-        best[idx] = np.minimum(best[idx], np.hypot(ax + t * dx, ay + t * dy))
+        planar = np.hypot(ax + t * dx, ay + t * dy)
+        # The azimuthal frame tears near the point's antipode (both ends ~20,000 km away in
+        # different directions: the chord between them passes near the point). Every point of
+        # the edge is within its length of an end, so no point of it is nearer than the nearer
+        # end minus that length: the frame's answer is held to that proven floor.
+        a, b = vertex[idx], vertex[idx] + step
+        span = _MAX_CURVATURE_M * np.hypot(np.radians(boundary.lat[b] - boundary.lat[a]),
+                                           np.radians(boundary.lon[b] - boundary.lon[a]))
+        floor = np.minimum(dist[idx], dist[other]) - span
+        best[idx] = np.minimum(best[idx], np.maximum(planar, floor))
     return best
 
 
