@@ -66,6 +66,36 @@ class CapacityRun:
     geometry: Any = None        # the centres' points (for --capacity-output .geojson/.gpkg)
 
 
+@dataclass
+class Assessed:
+    """What ``coverage`` and ``gaps`` start from: their options, split, and the assessment."""
+
+    opts: dict[str, Any]
+    own: dict[str, Any]
+    demand_opts: dict[str, Any]
+    capacity_opts: dict[str, Any]
+    districts: Any
+    centers: Any
+    rule: Any
+    result: Any
+
+
+def assess_inputs(kwargs: dict[str, Any]) -> Assessed:
+    """Split a command's options (inputs, demand, capacity, its own), read the inputs and
+    assess them, logging the assessment's warnings."""
+    from covplan.cli._demand_options import split_demand
+    from covplan.cli.options import load_inputs, log_warnings, split_inputs
+    from covplan.engine import assess
+
+    opts, own = split_inputs(kwargs)
+    demand_opts = split_demand(own)
+    capacity_opts = split_capacity(own)
+    districts, centers, rule = load_inputs(opts)
+    result = assess(districts, centers, rule, type_col=opts.get("type_col"))
+    log_warnings(result.warnings)
+    return Assessed(opts, own, demand_opts, capacity_opts, districts, centers, rule, result)
+
+
 def split_capacity(own: dict[str, Any]) -> dict[str, Any]:
     """Take the capacity options out of a command's own options."""
     return {k: own.pop(k) for k in CAPACITY_KEYS if k in own}

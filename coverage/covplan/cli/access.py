@@ -7,20 +7,8 @@ from typing import Any
 
 import click
 
+from covplan.cli import options
 from covplan.cli._demand_options import demand_point_options
-from covplan.cli.options import (
-    DEMAND_FLAGS,
-    center_options,
-    configure_logging,
-    flags_for,
-    handle_errors,
-    info,
-    log_warnings,
-    overwrite_opt,
-    read_centres,
-    resolve_dataset,
-    verbosity_options,
-)
 
 METHODS = ("2sfca", "e2sfca", "gravity")
 
@@ -75,7 +63,7 @@ def make_decay(method: str, *, radius_km: float, bands: str | None, sigma_km: fl
 
 @click.command(short_help="Accessibility: supply per unit of demand (2SFCA, E2SFCA, gravity).")
 @click.argument("centers", metavar="CENTERS")
-@center_options
+@options.center_options
 @click.option("--capacity-col", required=True, metavar="COL",
               help="Supply per centre (capacity, staff, beds).")
 @demand_point_options
@@ -105,9 +93,9 @@ def make_decay(method: str, *, radius_km: float, bands: str | None, sigma_km: fl
 @click.option("--districts-output", default=None, metavar="FILE",
               help="Per district, weighted by demand (needs --boundaries): .csv .geojson .gpkg "
                    ".xlsx.")
-@overwrite_opt
-@verbosity_options
-@handle_errors
+@options.overwrite_opt
+@options.verbosity_options
+@options.handle_errors
 def access(**kw: Any) -> None:
     """Supply-to-demand accessibility of every demand point (two-step floating catchment):
     each centre's supply (--capacity-col) is shared among the demand within --radius-km,
@@ -140,7 +128,7 @@ def access(**kw: Any) -> None:
     from covplan.io import read_boundaries, read_points, write_table
     from covplan.rules import Rule
 
-    configure_logging(kw["verbosity"], kw["quiet"])
+    options.configure_logging(kw["verbosity"], kw["quiet"])
     if not kw["demand"]:
         raise click.UsageError("give --demand FILE: the demand points")
     if kw["districts_output"] and not kw["boundaries"]:
@@ -148,30 +136,30 @@ def access(**kw: Any) -> None:
     decay = make_decay(kw["method"], radius_km=kw["radius_km"], bands=kw["bands"],
                        sigma_km=kw["sigma_km"], alpha=kw["alpha"], scale_km=kw["scale_km"],
                        min_km=kw["min_km"])
-    centres_path, cdefaults = resolve_dataset(kw["centers"], "centers")
-    centres = read_centres(centres_path, kw, cdefaults.get("name_col"))
-    log_warnings(list(centres.attrs.get("warnings", [])))
+    centres_path, cdefaults = options.resolve_dataset(kw["centers"], "centers")
+    centres = options.read_centres(centres_path, kw, cdefaults.get("name_col"))
+    options.log_warnings(list(centres.attrs.get("warnings", [])))
     supply = column_amounts(centres, kw["capacity_col"],
                             label=centres.attrs.get("source", kw["centers"]),
                             rows=centres["line"].tolist())
-    demand_path, _ = resolve_dataset(kw["demand"], "demand")
-    with flags_for(**DEMAND_FLAGS):
+    demand_path, _ = options.resolve_dataset(kw["demand"], "demand")
+    with options.flags_for(**options.DEMAND_FLAGS):
         points = read_points(demand_path, lat_col=kw["demand_lat_col"],
                              lon_col=kw["demand_lon_col"], what="demand")
-    log_warnings(list(points.attrs.get("warnings", [])))
+    options.log_warnings(list(points.attrs.get("warnings", [])))
     label = points.attrs.get("source", kw["demand"])
     weight = kw["demand_weight_col"]
     demand = (column_amounts(points, weight, label=label, rows=points["line"].tolist())
               if weight else np.ones(len(points)))
     districts = None
     if kw["boundaries"]:
-        path, bdefaults = resolve_dataset(kw["boundaries"], "boundaries")
+        path, bdefaults = options.resolve_dataset(kw["boundaries"], "boundaries")
         districts = read_boundaries(path, layer=kw["layer"],
                                     id_col=kw["id_col"] or bdefaults.get("id_col"),
                                     name_col=kw["name_col"] or bdefaults.get("name_col"))
     rule = Rule.radius(kw["radius_km"])
     p, c, metres = pairs_for_rule(points, centres, rule)
-    info(f"access: {len(points)} demand points, {len(centres)} centres, {p.size} pairs")
+    options.info(f"access: {len(points)} demand points, {len(centres)} centres, {p.size} pairs")
     values = accessibility(p, c, metres, demand, supply, method=kw["method"],
                            max_cost=kw["radius_km"] * 1000.0, decay=decay)
     id_col = kw["demand_id_col"] or ("pincode" if kw["demand"] == "@india-pincodes" else None)
@@ -191,7 +179,7 @@ def access(**kw: Any) -> None:
                                                                          list(district)), demand,
                                        district)))
     for path, option, frame in frames:
-        with flags_for(path=option):
+        with options.flags_for(path=option):
             write_table(frame, path, overwrite=kw["overwrite"])
 
 

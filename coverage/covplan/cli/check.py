@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from covplan.cli import options
 from covplan.cli._demand_options import (
     add_demand_columns,
     demand_options,
@@ -14,17 +15,6 @@ from covplan.cli._demand_options import (
     split_demand,
 )
 from covplan.cli._report import table
-from covplan.cli.options import (
-    CovplanUsageError,
-    emit_json,
-    emit_text,
-    handle_errors,
-    input_options,
-    load_inputs,
-    log_warnings,
-    overwrite_opt,
-    split_inputs,
-)
 
 # what a rule's missing data is, and how to give it (MissingDataError.need -> words, flag)
 _NEEDS = {"weight": ("weights", "--weight-col"),
@@ -75,7 +65,7 @@ def _evaluate(spec, data: dict[str, Any]):
             raise click.BadParameter("the boundaries carry no weight",
                                      param_hint="--min-weight-percent") from None
         what, flag = _NEEDS.get(exc.need, (exc.need, exc.need))
-        raise CovplanUsageError(f"rule '{exc.rule}': needs {what}; pass {flag}") from None
+        raise options.CovplanUsageError(f"rule '{exc.rule}': needs {what}; pass {flag}") from None
 
 
 def _status_lines(outcomes, warnings_as_errors: bool) -> list[str]:
@@ -104,7 +94,7 @@ def _append(path: str, text: str) -> None:
 
 
 @click.command(short_help="Exit 1 when coverage breaks a rule (for CI).")
-@input_options
+@options.input_options
 @click.option("--rules", default=None, metavar="FILE",
               help="Rules file (covplan.toml, or a pyproject.toml with [tool.covplan.check]) "
                    "[default: [tool.covplan.check] of ./pyproject.toml, when there is one].")
@@ -136,9 +126,9 @@ def _append(path: str, text: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True, help="Summary on stdout as text or the coverage JSON with a "
                                       "'check' block.")
-@overwrite_opt
+@options.overwrite_opt
 @demand_options
-@handle_errors
+@options.handle_errors
 @click.pass_context
 def check(ctx: click.Context, **kwargs: Any) -> None:
     """Decide coverage and check it against rules: exit 0 when no rule fails (warnings
@@ -162,7 +152,7 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     from covplan.cli.options import _load_json
     from covplan.engine import assess
 
-    opts, own = split_inputs(kwargs)
+    opts, own = options.split_inputs(kwargs)
     demand_opts = split_demand(own)
     _percent_opt(own["min_percent"], "--min-percent")
     _percent_opt(own["min_weight_percent"], "--min-weight-percent")
@@ -177,15 +167,15 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
         raise click.UsageError("nothing to check: give --min-percent, --min-weight-percent, "
                                "--rules FILE, --baseline or --expect")
     if own["junit"] and os.path.exists(own["junit"]) and not own["overwrite"]:
-        raise CovplanUsageError(f"{own['junit']}: already exists; pass --overwrite to replace "
-                                "it")
+        raise options.CovplanUsageError(f"{own['junit']}: already exists; pass --overwrite "
+                                        "to replace it")
     baseline = _load_json(own["baseline"], "--baseline") if own["baseline"] else None
     expected = (_load_json(own["expect"], "--expect")
                 if own["expect"] and not own["update_expect"] else None)
 
-    districts, centers, rule = load_inputs(opts)
+    districts, centers, rule = options.load_inputs(opts)
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
-    log_warnings(result.warnings)
+    options.log_warnings(result.warnings)
     demand = run_demand(demand_opts, centers, districts, rule)
     add_demand_columns(result, demand)
     data = result_dict(result, demand)
@@ -211,16 +201,16 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
 
     wae = own["warnings_as_errors"]
     if own["update_expect"]:
-        emit_json(checks.expected_record(data), own["expect"], True)
+        options.emit_json(checks.expected_record(data), own["expect"], True)
         outcomes.append(checks.Outcome("expect", "districts", "differences", 0.0, "pass",
                                        f"wrote {own['expect']} (--update-expect)"))
     status = checks.overall_status(outcomes, warnings_as_errors=wae)
     if own["junit"]:  # files first: an error writing them leaves no partial stdout
-        emit_text(ci.junit_xml(outcomes, warnings_as_errors=wae), own["junit"], True)
+        options.emit_text(ci.junit_xml(outcomes, warnings_as_errors=wae), own["junit"], True)
     if own["fmt"] == "json":
         data["check"] = {"status": status, "warnings_as_errors": wae, "rules_file": source,
                          "results": [o.to_dict() for o in outcomes], "baseline": changes}
-        emit_json(data, None, False)
+        options.emit_json(data, None, False)
     else:
         click.echo(render_table(result, demand) + _check_table(outcomes), nl=False)
     github = own["github"] if own["github"] is not None else (

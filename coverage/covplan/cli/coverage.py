@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import click
 
+from covplan.cli import options
 from covplan.cli._capacity_options import (
+    assess_inputs,
     capacity_options,
     district_columns,
     run_capacity,
-    split_capacity,
     write_centres,
 )
 from covplan.cli._demand_options import (
     add_demand_columns,
     demand_options,
     run_demand,
-    split_demand,
 )
 from covplan.cli._report import render_table, result_dict
-from covplan.cli.options import (
-    emit_json,
-    emit_text,
-    flags_for,
-    handle_errors,
-    input_options,
-    load_inputs,
-    log_warnings,
-    overwrite_opt,
-    split_inputs,
-)
 
 FORMATS = ("table", "json", "csv")
 
@@ -48,7 +37,7 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
                  capacity=None) -> None:
     """Write a coverage result as a table, JSON or per-district CSV."""
     if fmt == "json":
-        emit_json(result_dict(result, demand, capacity), output, overwrite)
+        options.emit_json(result_dict(result, demand, capacity), output, overwrite)
     elif fmt == "csv":
         from covplan.engine import district_table
         from covplan.io import write_table
@@ -56,22 +45,22 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
         table = district_table(result)
         if capacity is not None:
             table = district_columns(table, capacity)
-        with flags_for(path="output"):
+        with options.flags_for(path="output"):
             write_table(table, output or "-", overwrite=overwrite)
     else:
-        emit_text(render_table(result, demand, capacity), output, overwrite)
+        options.emit_text(render_table(result, demand, capacity), output, overwrite)
 
 
 @click.command(short_help="How covered are we? % of districts (and weight) covered.")
-@input_options
+@options.input_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="table (for people), json (the documented contract) or csv (one row per "
                    "district) [default: table, or the -o extension].")
 @click.option("-o", "--output", default=None, help="Write here instead of stdout.")
-@overwrite_opt
+@options.overwrite_opt
 @demand_options
 @capacity_options
-@handle_errors
+@options.handle_errors
 def coverage(**kwargs) -> None:
     """Decide which districts are covered and report % of districts (and of weight),
     by group and by centre type.
@@ -90,14 +79,9 @@ def coverage(**kwargs) -> None:
       covplan coverage districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
           --capacity-col cap --type-col type
     """
-    from covplan.engine import assess
-
-    opts, own = split_inputs(kwargs)
-    demand_opts = split_demand(own)
-    capacity_opts = split_capacity(own)
-    districts, centers, rule = load_inputs(opts)
-    result = assess(districts, centers, rule, type_col=opts.get("type_col"))
-    log_warnings(result.warnings)
+    run = assess_inputs(kwargs)
+    opts, own, demand_opts, capacity_opts = run.opts, run.own, run.demand_opts, run.capacity_opts
+    districts, centers, rule, result = run.districts, run.centers, run.rule, run.result
     # capacity first: its input errors must stop the command before any file is written
     capacity = run_capacity(capacity_opts, demand_opts, centers, districts, rule,
                             type_col=opts.get("type_col"), weight_col=opts.get("weight_col"))

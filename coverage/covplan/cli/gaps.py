@@ -4,35 +4,26 @@ from __future__ import annotations
 
 import click
 
+from covplan.cli import options
 from covplan.cli._capacity_options import (
+    assess_inputs,
     capacity_options,
     run_capacity,
-    split_capacity,
     write_centres,
 )
-from covplan.cli._demand_options import demand_point_options, split_demand
+from covplan.cli._demand_options import demand_point_options
 from covplan.cli._report import gap_table, render_gaps
-from covplan.cli.options import (
-    emit_text,
-    flags_for,
-    handle_errors,
-    input_options,
-    load_inputs,
-    log_warnings,
-    overwrite_opt,
-    split_inputs,
-)
 
 
 @click.command(short_help="Where are the gaps? Ranked list of uncovered districts.")
-@input_options
+@options.input_options
 @click.option("-o", "--output", default=None,
               help="Output file: .csv, .geojson, .gpkg or .xlsx; '-' writes CSV to stdout "
                    "[default: a table on stdout].")
-@overwrite_opt
+@options.overwrite_opt
 @demand_point_options
 @capacity_options
-@handle_errors
+@options.handle_errors
 def gaps(**kwargs) -> None:
     """List the uncovered districts, ranked by weight (descending) then by distance to the
     nearest centre (farthest first), with that centre and its distance.
@@ -52,15 +43,11 @@ def gaps(**kwargs) -> None:
       covplan gaps districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
           --capacity-col cap -o gaps.csv
     """
-    from covplan.engine import assess
     from covplan.io import write_table
 
-    opts, own = split_inputs(kwargs)
-    demand_opts = split_demand(own)
-    capacity_opts = split_capacity(own)
-    districts, centers, rule = load_inputs(opts)
-    result = assess(districts, centers, rule, type_col=opts.get("type_col"))
-    log_warnings(result.warnings)
+    run = assess_inputs(kwargs)
+    opts, own, demand_opts, capacity_opts = run.opts, run.own, run.demand_opts, run.capacity_opts
+    districts, centers, rule, result = run.districts, run.centers, run.rule, run.result
     if capacity_opts.get("capacity_col") is None:
         for key in ("demand", "demand_weight_col"):
             if demand_opts.get(key):
@@ -72,9 +59,9 @@ def gaps(**kwargs) -> None:
     if capacity is not None and capacity_opts.get("capacity_output"):
         write_centres(capacity, capacity_opts["capacity_output"], overwrite=own["overwrite"])
     if own["output"] is None:
-        emit_text(render_gaps(table), None, False)
+        options.emit_text(render_gaps(table), None, False)
     else:
-        with flags_for(path="output"):
+        with options.flags_for(path="output"):
             write_table(table, own["output"], overwrite=own["overwrite"])
 
 

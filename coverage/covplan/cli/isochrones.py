@@ -6,25 +6,12 @@ from typing import Any
 
 import click
 
-from covplan.cli.options import (
-    CovplanUsageError,
-    center_options,
-    configure_logging,
-    flags_for,
-    handle_errors,
-    info,
-    log_warnings,
-    overwrite_opt,
-    parse_minutes,
-    read_centres,
-    road_options,
-    verbosity_options,
-)
+from covplan.cli import options
 
 
 def _minutes(ctx: click.Context, param: click.Parameter, value: str | None
              ) -> list[float] | None:
-    return parse_minutes(value, max(param.opts, key=len))
+    return options.parse_minutes(value, max(param.opts, key=len))
 
 
 minutes_opt = click.option(
@@ -36,17 +23,17 @@ minutes_opt = click.option(
 @click.argument("roads", metavar="ROADS")
 @click.argument("centers", metavar="CENTERS")
 @minutes_opt
-@center_options
-@road_options
+@options.center_options
+@options.road_options
 @click.option("--buffer-m", type=click.FloatRange(min=0, min_open=True), default=50.0,
               show_default=True, help="Width either side of a reached road that counts as "
                                       "reached.")
 @click.option("-o", "--output", required=True,
               help="Output file: .gpkg or .geojson (polygons), .csv or .xlsx (the table "
                    "without shapes); '-' writes CSV to stdout.")
-@overwrite_opt
-@verbosity_options
-@handle_errors
+@options.overwrite_opt
+@options.verbosity_options
+@options.handle_errors
 def isochrones(**kwargs: Any) -> None:
     """Write the service area of every centre in CENTERS for each travel time: the roads
     it reaches within T minutes (the part of a road driven before time runs out included),
@@ -69,30 +56,30 @@ def isochrones(**kwargs: Any) -> None:
     from covplan.io import write_table
     from covplan.roads import TravelRule
 
-    configure_logging(kwargs["verbosity"], kwargs["quiet"])
+    options.configure_logging(kwargs["verbosity"], kwargs["quiet"])
     output = kwargs["output"]
     if output != "-" and not output.lower().endswith((".gpkg", ".geojson", ".json", ".csv",
                                                       ".xlsx")):
-        raise CovplanUsageError(f"-o {output}: unknown output format; use .gpkg, .geojson, "
+        raise options.CovplanUsageError(f"-o {output}: unknown output format; use .gpkg, .geojson, "
                                 ".csv or .xlsx (or - for CSV on stdout)")
     bands = kwargs["minutes"]
-    info(f"roads: {kwargs['roads']} ({kwargs['profile']})")
+    options.info(f"roads: {kwargs['roads']} ({kwargs['profile']})")
     rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
                                  speeds=kwargs["speeds"],
                                  maxspeed_factor=kwargs["maxspeed_factor"],
                                  offroad_kmh=kwargs["offroad_kmh"],
                                  max_snap_km=kwargs["max_snap_km"])
-    centers = read_centres(kwargs["centers"], kwargs)
-    log_warnings(list(centers.attrs.get("warnings", [])))
+    centers = options.read_centres(kwargs["centers"], kwargs)
+    options.log_warnings(list(centers.attrs.get("warnings", [])))
     areas = rule.isochrones(centers, bands, buffer_m=kwargs["buffer_m"])
     off = int(areas["off_network"].sum()) // len(bands)  # one row per centre and band
     if off:
-        log_warnings([f"{off} of {len(centers)} centres are more than "
+        options.log_warnings([f"{off} of {len(centers)} centres are more than "
                       f"{kwargs['max_snap_km']:g} km from every road (off the network): "
                       "their areas are empty"])
-    with flags_for(path="output"):
+    with options.flags_for(path="output"):
         write_table(areas, output, overwrite=kwargs["overwrite"])
-    info(f"wrote {len(areas)} service areas to {output}")
+    options.info(f"wrote {len(areas)} service areas to {output}")
 
 
 # the centre options come shared with coverage; a centre type means nothing here

@@ -7,25 +7,10 @@ from typing import Any
 
 import click
 
+from covplan.cli import options
 from covplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
 from covplan.cli._demand_options import demand_point_options, split_demand
 from covplan.cli._report import render_plan
-from covplan.cli.options import (
-    CANDIDATE_FLAGS,
-    CovplanUsageError,
-    Progress,
-    emit_json,
-    emit_text,
-    flags_for,
-    handle_errors,
-    input_options,
-    load_inputs,
-    log_warnings,
-    name_as_given,
-    overwrite_opt,
-    resolve_dataset,
-    split_inputs,
-)
 
 
 class _PlanProgress:
@@ -33,7 +18,7 @@ class _PlanProgress:
     how many sites it opens, a status line (best, bound, gap) while the exact solver runs."""
 
     def __init__(self) -> None:
-        self.display = Progress("covplan: plan")
+        self.display = options.Progress("covplan: plan")
         self.last = 0.0
 
     def __call__(self, event: dict[str, Any]) -> None:
@@ -61,7 +46,7 @@ class _PlanProgress:
 
 
 @click.command(short_help="Where do we open next? New sites ranked by what they add.")
-@input_options
+@options.input_options
 @click.option("--add", "add", type=int, default=None, metavar="K",
               help="Open K new sites that cover the most (districts, or weight with "
                    "--weight-col).")
@@ -103,8 +88,8 @@ class _PlanProgress:
 @click.option("--offline", is_flag=True,
               help="With --map: a self-contained map that opens with no network (Leaflet "
                    "inlined, no base map).")
-@overwrite_opt
-@handle_errors
+@options.overwrite_opt
+@options.handle_errors
 def plan(**kwargs: Any) -> None:
     """Choose where to open new sites on top of the existing CENTERS, under the same rule as
     `covplan coverage` (a centre inside, within --radius-km geodesic, or within
@@ -133,7 +118,7 @@ def plan(**kwargs: Any) -> None:
     """
     from covplan.planning import PlanRequest
 
-    opts, own = split_inputs(kwargs)
+    opts, own = options.split_inputs(kwargs)
     demand_opts = split_demand(own)
     cap_opts = {"capacity_col": own.pop("capacity_col"), "demand_rate": own.pop("demand_rate")}
     candidate_capacity = own.pop("candidate_capacity")
@@ -142,9 +127,9 @@ def plan(**kwargs: Any) -> None:
                             ("--demand-rate", cap_opts["demand_rate"]),
                             ("--demand", demand_opts.get("demand"))):
             if value is not None:
-                raise CovplanUsageError(f"{flag} needs --capacity-col COL")
+                raise options.CovplanUsageError(f"{flag} needs --capacity-col COL")
     elif own["map_path"] is not None:
-        raise CovplanUsageError("--map is not available with --capacity-col yet")
+        raise options.CovplanUsageError("--map is not available with --capacity-col yet")
     # validated before any file is read; the library names parameters, handle_errors flags
     request = PlanRequest(add=own["add"], target=own["target"], method=own["method"],
                           time_limit=own["time_limit"], objective=own["objective"])
@@ -164,15 +149,15 @@ def plan(**kwargs: Any) -> None:
     from covplan.io import read_points
     from covplan.planning import run_plan
 
-    districts, centers, rule = load_inputs(opts)
+    districts, centers, rule = options.load_inputs(opts)
     candidates = None
     if own["candidates"] is not None:
-        path, columns = resolve_dataset(own["candidates"], "candidates")
-        with flags_for(**CANDIDATE_FLAGS):
+        path, columns = options.resolve_dataset(own["candidates"], "candidates")
+        with options.flags_for(**options.CANDIDATE_FLAGS):
             candidates = read_points(path, name_col=own["candidate_name_col"]
                                      or columns.get("name_col"), what="candidate sites")
-        name_as_given(candidates, own["candidates"])
-        log_warnings(list(candidates.attrs.get("warnings", [])))
+        options.name_as_given(candidates, own["candidates"])
+        options.log_warnings(list(candidates.attrs.get("warnings", [])))
     if cap_opts["capacity_col"] is not None:
         _capacity_plan(opts, demand_opts, own | cap_opts | {"candidate_capacity":
                                                             candidate_capacity},
@@ -187,7 +172,7 @@ def plan(**kwargs: Any) -> None:
     finally:
         progress.close()
     report = run.report
-    log_warnings(report["warnings"])
+    options.log_warnings(report["warnings"])
     if report["status"] == "interrupted":
         click.echo("covplan: warning: interrupted; this is the best plan found so far",
                    err=True)
@@ -195,14 +180,14 @@ def plan(**kwargs: Any) -> None:
     if site_file:
         from covplan.io import write_table
 
-        with flags_for(path="output"):
+        with options.flags_for(path="output"):
             write_table(run.sites, output, overwrite=own["overwrite"])
     if fmt == "json":
-        emit_json(report, None if site_file else output, own["overwrite"])
+        options.emit_json(report, None if site_file else output, own["overwrite"])
     else:
         text = render_plan(report, weight_col=run.before.inputs.get("weight_col")
                            or opts.get("weight_col"))
-        emit_text(text, None if site_file else output, own["overwrite"])
+        options.emit_text(text, None if site_file else output, own["overwrite"])
     if own["map_path"] is not None:
         from covplan.maps import coverage_map, write_map
 
@@ -232,10 +217,10 @@ def _capacity_plan(opts: dict[str, Any], demand_opts: dict[str, Any], own: dict[
     if site_file:
         from covplan.io import write_table
 
-        with flags_for(path="output"):
+        with options.flags_for(path="output"):
             write_table(sites, output, overwrite=own["overwrite"])
     if fmt == "json":
-        emit_json(report, None if site_file else output, own["overwrite"])
+        options.emit_json(report, None if site_file else output, own["overwrite"])
     else:
-        emit_text(render_capacity_plan(report), None if site_file else output,
+        options.emit_text(render_capacity_plan(report), None if site_file else output,
                   own["overwrite"])
