@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bz2
 import io
+import json
 import math
 import shutil
 from pathlib import Path
@@ -283,6 +284,40 @@ def test_line_layer_with_a_speed_column(tmp_path):
                      crs="EPSG:4326").to_file(tmp_path / "bad.gpkg")
     with pytest.raises(InputError, match=r"bad.gpkg: row 1: kmh 'fast'"):
         load_roads(tmp_path / "bad.gpkg", speed_col="kmh", cache_dir=False)
+
+
+def test_cli_line_layer_with_a_speed_column(tmp_path):
+    """--roads takes a line layer and --speed-col its speeds: a centre at (0, 0), a district
+    round (0.02, 0) reached over L at 60 then L at 30 km/h; --travel-minutes 3 misses it
+    (L_KM + 2 L_KM = 3.34 min), 4 covers it. A CSV is no road layer, a missing column is
+    named by its flag."""
+    from click.testing import CliRunner
+
+    from covplan.cli.main import cli
+
+    layer = tmp_path / "roads.gpkg"
+    gpd.GeoDataFrame({"kmh": [60.0, 30.0]},
+                     geometry=[LineString([(0, 0), (0.01, 0)]),
+                               LineString([(0.01, 0), (0.02, 0)])],
+                     crs="EPSG:4326").to_file(layer)
+    gpd.GeoDataFrame({"id": ["far"]}, geometry=[box(0.0195, -0.0005, 0.0205, 0.0005)],
+                     crs="EPSG:4326").to_file(tmp_path / "d.geojson")
+    (tmp_path / "c.csv").write_text("name,lat,lon\nhub,0,0\n")
+    base = ["coverage", str(tmp_path / "d.geojson"), str(tmp_path / "c.csv"), "--id-col", "id",
+            "--roads", str(layer), "--format", "json", "-q"]
+    runner = CliRunner()
+    for minutes, covered in (("3", False), ("4", True)):
+        res = runner.invoke(cli, [*base, "--travel-minutes", minutes, "--speed-col", "kmh"])
+        assert res.exit_code == 0, res.output
+        (row,) = json.loads(res.stdout)["districts"]
+        assert row["covered"] is covered
+        assert row["nearest_min"] == pytest.approx(L_KM + km_min(L_KM, 30), abs=5e-4)
+    res = runner.invoke(cli, [*base, "--travel-minutes", "3", "--speed-col", "nope"])
+    assert res.exit_code == 2 and "no column 'nope' (given as --speed-col)" in res.stderr
+    res = runner.invoke(cli, [*base[:-5], "--roads", str(tmp_path / "c.csv"),
+                              "--travel-minutes", "3"])
+    assert res.exit_code == 2 and "c.csv: holds no road lines" in res.stderr
+    assert "Traceback" not in res.output
 
 
 def test_zero_length_segments_are_followed():

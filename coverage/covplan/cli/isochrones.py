@@ -60,12 +60,12 @@ def isochrones(**kwargs: Any) -> None:
     output = kwargs["output"]
     if output != "-" and not output.lower().endswith((".gpkg", ".geojson", ".json", ".csv",
                                                       ".xlsx")):
-        raise options.CovplanUsageError(f"-o {output}: unknown output format; use .gpkg, .geojson, "
-                                ".csv or .xlsx (or - for CSV on stdout)")
+        raise options.CovplanUsageError(f"-o {output}: unknown output format; use .gpkg, "
+                                        ".geojson, .csv or .xlsx (or - for CSV on stdout)")
     bands = kwargs["minutes"]
     options.info(f"roads: {kwargs['roads']} ({kwargs['profile']})")
     rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
-                                 speeds=kwargs["speeds"],
+                                 speeds=kwargs["speeds"], speed_col=kwargs["speed_col"],
                                  maxspeed_factor=kwargs["maxspeed_factor"],
                                  offroad_kmh=kwargs["offroad_kmh"],
                                  max_snap_km=kwargs["max_snap_km"])

@@ -205,6 +205,9 @@ road_options = _compose(
                  show_default=True, help="Travel mode on the roads (speeds per road class)."),
     click.option("--speeds", default=None, metavar="CSV",
                  help="Speeds per road class overriding the profile's: CSV highway,kmh."),
+    click.option("--speed-col", default=None, metavar="COL",
+                 help="With a line layer as --roads: its column of speeds in km/h (else its "
+                      "'highway' column and the profile's speeds)."),
     click.option("--maxspeed-factor", type=click.FloatRange(min=0, min_open=True),
                  default=1.0, show_default=True, metavar="F",
                  help="Drive at F x the tagged maxspeed of OSM ways (0.8 is OSRM's car "
@@ -246,7 +249,7 @@ CANDIDATE_FLAGS: dict[str, str | None] = {
     "crs": None, "where": None, "strict": None}
 
 RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "speeds",
-             "maxspeed_factor", "offroad_kmh", "max_snap_km")
+             "speed_col", "maxspeed_factor", "offroad_kmh", "max_snap_km")
 
 overwrite_opt = click.option("--overwrite", is_flag=True,
                              help="Replace an existing output file.")
@@ -272,8 +275,8 @@ def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 
 def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = None,
               travel_minutes: float | None = None, profile: str = "car",
-              speeds: str | None = None, maxspeed_factor: float = 1.0,
-              offroad_kmh: float = 5.0, max_snap_km: float = 2.0):
+              speeds: str | None = None, speed_col: str | None = None,
+              maxspeed_factor: float = 1.0, offroad_kmh: float = 5.0, max_snap_km: float = 2.0):
     """The coverage rule the options describe (bad values raise one-line errors)."""
     from covplan.rules import Rule
 
@@ -289,8 +292,8 @@ def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = 
 
         info(f"roads: {roads} ({profile})")
         return TravelRule.from_roads(roads, float(travel_minutes), profile=profile,
-                                     speeds=speeds, maxspeed_factor=maxspeed_factor,
-                                     min_centers=min_centers,
+                                     speeds=speeds, speed_col=speed_col,
+                                     maxspeed_factor=maxspeed_factor, min_centers=min_centers,
                                      offroad_kmh=offroad_kmh, max_snap_km=max_snap_km)
 
     if radius_km is not None and radius_km < 0:

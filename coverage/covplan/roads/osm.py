@@ -211,12 +211,16 @@ def read_layer(path: str | Path, profile: str, speeds: Mapping[str, float], *,
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise InputError(f"{name}: cannot read the roads ({str(exc).splitlines()[0]})"
                          ) from None
+    if not isinstance(frame, gpd.GeoDataFrame):  # e.g. a CSV: a table without shapes
+        raise InputError(f"{name}: holds no road lines; give an OSM extract (.osm.pbf, .osm, "
+                         ".osm.bz2) or a line layer (GeoPackage, GeoJSON, Shapefile)")
     if frame.crs is None:
         raise InputError(f"{name}: the roads have no CRS; save them with one (e.g. EPSG:4326)")
     frame = frame.to_crs("EPSG:4326")
     if speed_col is not None:
         if speed_col not in frame.columns:
-            raise InputError(f"{name}: no column '{speed_col}' (given as speed_col)")
+            raise InputError(f"{name}: no column '{speed_col}' (given as speed_col)",
+                             params=("speed_col",))
         raw = frame[speed_col]
         kmh = np.asarray(raw.apply(_to_float), dtype=float)
         bad = np.flatnonzero(~(kmh > 0) | ~np.isfinite(kmh))
@@ -228,7 +232,7 @@ def read_layer(path: str | Path, profile: str, speeds: Mapping[str, float], *,
         kmh = np.array([speeds.get(str(h), np.nan) for h in frame["highway"]])
     else:
         raise InputError(f"{name}: the roads need a speed column (speed_col) or a 'highway' "
-                         "column")
+                         "column", params=("speed_col",))
     geoms = frame.geometry.array
     lines = np.array([g is not None and g.geom_type in ("LineString", "MultiLineString")
                       for g in geoms])
