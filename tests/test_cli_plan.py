@@ -286,3 +286,20 @@ def test_a_candidate_column_error_names_the_candidate_option(runner):
                               "--candidate-name-col", "title"])
     assert res.exit_code == 2
     assert "no column 'title' (given by --candidate-name-col)" in res.stderr
+
+
+def test_candidate_coordinate_columns_by_option(runner, tmp_path):
+    """The same candidates with their coordinate columns renamed deg_n/deg_e give the same plan when
+    --candidate-lat-col/--candidate-lon-col name them; without, the error names those flags."""
+    lines = Path(K).read_text(encoding="utf-8").splitlines()
+    header = ["deg_n" if c == "lat" else "deg_e" if c == "lon" else c for c in lines[0].split(",")]
+    assert "deg_n" in header and "deg_e" in header
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("\n".join([",".join(header), *lines[1:]]) + "\n", encoding="utf-8")
+    want = _json(runner, [*BASE, "--add", "2", "--candidates", K, "--format", "json"])
+    got = _json(runner, [*BASE, "--add", "2", "--candidates", str(renamed), "--format", "json",
+                         "--candidate-lat-col", "deg_n", "--candidate-lon-col", "deg_e"])
+    assert [s["lat"] for s in got["sites"]] == [s["lat"] for s in want["sites"]]
+    assert [s["name"] for s in got["sites"]] == [s["name"] for s in want["sites"]]
+    res = runner.invoke(cli, [*BASE, "--add", "2", "--candidates", str(renamed)])
+    assert res.exit_code == 2 and "--candidate-lat-col" in res.stderr

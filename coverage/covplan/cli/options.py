@@ -245,7 +245,8 @@ DEMAND_FLAGS: dict[str, str | None] = {
     "id_col": "demand_id_col", "chunksize": "demand_chunksize", "name_col": None,
     "layer": None, "crs": None, "where": None, "strict": None}
 CANDIDATE_FLAGS: dict[str, str | None] = {
-    "name_col": "candidate_name_col", "lat_col": None, "lon_col": None, "layer": None,
+    "name_col": "candidate_name_col", "lat_col": "candidate_lat_col",
+    "lon_col": "candidate_lon_col", "layer": None,
     "crs": None, "where": None, "strict": None}
 
 RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "speeds",

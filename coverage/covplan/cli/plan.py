@@ -63,6 +63,10 @@ class _PlanProgress:
 @demand_point_options
 @click.option("--candidate-name-col", default=None,
               help="Name column of --candidates [default: name/...].")
+@click.option("--candidate-lat-col", default=None,
+              help="Latitude column of a --candidates table [default: lat/latitude/...].")
+@click.option("--candidate-lon-col", default=None,
+              help="Longitude column of a --candidates table [default: lon/longitude/...].")
 @click.option("--exclude", multiple=True, metavar="ID|NAME",
               help="Leave out candidates inside this district (by id) or with this site name. "
                    "Repeatable.")
@@ -155,7 +159,9 @@ def plan(**kwargs: Any) -> None:
         path, columns = options.resolve_dataset(own["candidates"], "candidates")
         with options.flags_for(**options.CANDIDATE_FLAGS):
             candidates = read_points(path, name_col=own["candidate_name_col"]
-                                     or columns.get("name_col"), what="candidate sites")
+                                     or columns.get("name_col"),
+                                     lat_col=own["candidate_lat_col"],
+                                     lon_col=own["candidate_lon_col"], what="candidate sites")
         options.name_as_given(candidates, own["candidates"])
         options.log_warnings(list(candidates.attrs.get("warnings", [])))
     if cap_opts["capacity_col"] is not None:
