@@ -26,8 +26,16 @@ from covplan.rules import CoverageRule, Rule
 __all__ = ["CoverageResult", "Rule", "assess", "decide", "district_table", "inf_as_missing",
            "summarise"]
 
-_NDIGITS_KM = 3  # nearest_km is reported to the metre, and a rule's own cost (nearest_min)
-# to a thousandth of its unit, in every output (the frames keep full precision)
+_NDIGITS_NEAREST = 3  # every output writes nearest_km to the metre and a rule's own cost
+# (nearest_min) to a thousandth of its unit; the frames keep full precision
+
+
+def _written(column: str, value: Any) -> Any:
+    """A per-district value as outputs write it (see _NDIGITS_NEAREST)."""
+    if column.startswith("nearest_") and isinstance(value, float):
+        return round(value, _NDIGITS_NEAREST)
+    return value
+
 _FIXED_COLUMNS = ("id", "name", "group", "weight", "centers", "covered", "nearest_km",
                   "nearest_center", "geometry")
 
@@ -101,14 +109,11 @@ def _district_record(row: Any, more: list[str]) -> dict[str, Any]:
         "weight": _clean(row.weight),
         "centers": int(row.centers),
         "covered": bool(row.covered),
-        "nearest_km": _clean(round(row.nearest_km, _NDIGITS_KM)),
+        "nearest_km": _clean(_written("nearest_km", row.nearest_km)),
         "nearest_center": _clean(row.nearest_center),
     }
     for offset, column in enumerate(more, start=len(_FIXED_COLUMNS) - 1):
-        value = row[offset]
-        if column.startswith("nearest_") and isinstance(value, float):
-            value = round(value, _NDIGITS_KM)
-        record[column] = _clean(value)
+        record[column] = _clean(_written(column, row[offset]))
     return record
 
 
@@ -310,7 +315,7 @@ def round_nearest(table: pd.DataFrame) -> pd.DataFrame:
     every output writes them."""
     for column in table.columns:
         if column.startswith("nearest_") and table[column].dtype.kind == "f":
-            table[column] = table[column].round(_NDIGITS_KM)
+            table[column] = table[column].round(_NDIGITS_NEAREST)
     return table
 
 
