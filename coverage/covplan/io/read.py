@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io as _io
 import os
 import shutil
@@ -23,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from covplan.errors import InputError, first_line
 
@@ -40,6 +42,12 @@ _MAX_LISTED = 10
 
 
 # --------------------------------------------------------------------------- helpers
+@functools.cache
+def _wgs84() -> CRS:
+    """The CRS of every frame the readers return, parsed once."""
+    return CRS.from_user_input("EPSG:4326")
+
+
 def _listed(items: list, limit: int = _MAX_LISTED) -> str:
     """``"2, 5, 9"`` or ``"2, 5, 9, … (14 in all)"``."""
     shown = ", ".join(str(i) for i in items[:limit])
@@ -102,9 +110,9 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 
 def _blank(values: pd.Series) -> np.ndarray:
-    text = values.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
-                      or (isinstance(v, str) and v.strip() == ""))
-    return text.to_numpy(dtype=bool)
+    return np.array([v is None or (isinstance(v, float) and np.isnan(v))
+                     or (isinstance(v, str) and v.strip() == "") for v in values.to_numpy(object)],
+                    dtype=bool)
 
 
 # --------------------------------------------------------------------------- vector layers
@@ -287,11 +295,11 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
     columns = [c for c in raw.columns if c != raw.geometry.name]
     rows = np.arange(1, len(raw) + 1)  # 1-based feature numbers, as users count
 
-    geoms = raw.geometry.array
-    empty = np.asarray(raw.geometry.isna() | raw.geometry.is_empty)
+    geoms = np.asarray(raw.geometry.array)
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.all():
         raise InputError(f"{path}: no feature has a geometry; boundaries must be polygons")
-    gtype = shapely.get_type_id(np.asarray(geoms))
+    gtype = shapely.get_type_id(geoms)
     polygonal = np.isin(gtype, (3, 6)) | empty | (gtype == 7)  # collections are checked below
     if not polygonal.any() or not (np.isin(gtype, (3, 6, 7)) & ~empty).any():
         raise InputError(f"{path}: has no polygons (found {raw.geom_type.dropna().iloc[0]}); "
@@ -300,7 +308,7 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
         bad = rows[~polygonal].tolist()
         raise InputError(f"{path}: feature(s) {_listed(bad)} are not polygons "
                          f"({raw.geom_type.iloc[int(bad[0]) - 1]}); remove them")
-    geom = shapely.force_2d(np.asarray(geoms))
+    geom = shapely.force_2d(geoms)
     nonfinite = ~empty & _nonfinite(geom)
     if nonfinite.any():  # GEOS cannot work with them; make_valid would invent a shape
         messages.append(f"{path}: skipped {int(nonfinite.sum())} feature(s) with a missing (NaN) "
@@ -334,11 +342,13 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
     group_name = find_column(columns, group_col, (), path, "group_col")
     weight_name = find_column(columns, weight_col, (), path, "weight_col")
 
+    # plain pandas until the end: every step on a GeoDataFrame rebuilds its GeoSeries
     frame = pd.DataFrame({
         "id": ids.to_numpy(),
         "name": _as_text(raw[name_name]).to_numpy() if name_name else ids.to_numpy(),
         "group": _as_text(raw[group_name]).to_numpy() if group_name else None,
         "weight": _weights(raw, weight_name, path, rows) if weight_name else np.nan,
+        "geometry": geom,
         "row": rows,
     })
     no_id = keep & _blank(frame["id"])
@@ -346,9 +356,7 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
         messages.append(f"{path}: skipped {int(no_id.sum())} feature(s) with no {id_name} "
                         f"(feature {_listed(rows[no_id].tolist())})")
     keep &= ~no_id
-    frame = frame[keep]
-    frame = gpd.GeoDataFrame(frame, geometry=geom[keep], crs="EPSG:4326")
-    frame, merged = _merge_duplicates(frame)
+    frame, merged = _merge_duplicates(frame[keep])
     if merged:
         messages.append(f"{path}: merged features sharing an id into one district each: "
                         + _listed(merged))
@@ -357,7 +365,7 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
     frame = frame.sort_values("id", kind="stable").reset_index(drop=True)
     messages += _nul_cells(frame, ["id", "name", "group"], frame["row"].to_numpy(), path,
                            "feature")
-    frame = frame[["id", "name", "group", "weight", "geometry"]]
+    frame = gpd.GeoDataFrame(frame.drop(columns="row"), geometry="geometry", crs=_wgs84())
     frame.attrs = {"warnings": messages, "source": path, "id_col": id_name,
                    "weight_col": weight_name}
     return frame
@@ -460,7 +468,7 @@ def _weights(raw: pd.DataFrame, col: str, path: str | Path, rows: np.ndarray) ->
     return values.fillna(0.0).to_numpy(dtype=float)
 
 
-def _merge_duplicates(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _merge_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Merge rows sharing an id: one district, geometry unioned, weight counted once."""
     dup = frame["id"].duplicated(keep=False).to_numpy()
     if not dup.any():
@@ -473,14 +481,12 @@ def _merge_duplicates(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[s
         weight = weights[0] if same else float(np.nansum(weights))
         merged_rows.append({
             "id": key, "name": part["name"].iloc[0], "group": part["group"].iloc[0],
-            "weight": weight, "row": int(part["row"].iloc[0]),
-            "geometry": shapely.union_all(np.asarray(part.geometry.array)),
+            "weight": weight, "geometry": shapely.union_all(part["geometry"].to_numpy()),
+            "row": int(part["row"].iloc[0]),
         })
         rule = "" if same or np.isnan(weights).all() else ", weights summed"
         notes.append(f"'{key}' (features {', '.join(str(r) for r in part['row'])}{rule})")
-    merged = gpd.GeoDataFrame(merged_rows, geometry="geometry", crs=frame.crs)
-    out = pd.concat([frame[~dup], merged], ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=frame.crs), notes
+    return pd.concat([frame[~dup], pd.DataFrame(merged_rows)], ignore_index=True), notes
 
 
 # --------------------------------------------------------------------------- points
@@ -683,10 +689,10 @@ def _nul_cells(frame: pd.DataFrame, columns: list, lines: np.ndarray, label: str
     """A warning naming text cells with a NUL byte (GDAL's writers end strings there)."""
     hits = []
     for col in columns:
-        if not (pd.api.types.is_object_dtype(frame[col])
-                or pd.api.types.is_string_dtype(frame[col])):
+        values = frame[col]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
-        has = frame[col].map(lambda v: isinstance(v, str) and "\x00" in v).to_numpy(dtype=bool)
+        has = [isinstance(v, str) and "\x00" in v for v in values.to_numpy(object)]
         hits += [f"column {col} {noun} {lines[i]}" for i in np.flatnonzero(has)]
     if not hits:
         return []
