@@ -101,6 +101,8 @@ def _as_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(values):
         out = values.map(lambda v: None if pd.isna(v) else (
             str(int(v)) if float(v).is_integer() else repr(float(v))))
+    elif values.dtype == "str" and values.notna().any():  # text already, missing as NaN
+        out = values
     elif pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
         out = values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
                          else str(v))
@@ -342,15 +344,15 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
     group_name = find_column(columns, group_col, (), path, "group_col")
     weight_name = find_column(columns, weight_col, (), path, "weight_col")
 
-    # plain pandas until the end: every step on a GeoDataFrame rebuilds its GeoSeries
+    # plain pandas until the end (every step on a GeoDataFrame rebuilds its GeoSeries),
+    # indexed by feature number
     frame = pd.DataFrame({
         "id": ids.to_numpy(),
         "name": _as_text(raw[name_name]).to_numpy() if name_name else ids.to_numpy(),
         "group": _as_text(raw[group_name]).to_numpy() if group_name else None,
         "weight": _weights(raw, weight_name, path, rows) if weight_name else np.nan,
         "geometry": geom,
-        "row": rows,
-    })
+    }, index=rows)
     no_id = keep & _blank(frame["id"])
     if no_id.any():
         messages.append(f"{path}: skipped {int(no_id.sum())} feature(s) with no {id_name} "
@@ -362,10 +364,10 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
                         + _listed(merged))
     if len(frame) == 0:
         raise InputError(f"{path}: no district left after skipping rows with no geometry or id")
-    frame = frame.sort_values("id", kind="stable").reset_index(drop=True)
-    messages += _nul_cells(frame, ["id", "name", "group"], frame["row"].to_numpy(), path,
+    frame = frame.sort_values("id", kind="stable")
+    messages += _nul_cells(frame, ["id", "name", "group"], frame.index.to_numpy(), path,
                            "feature")
-    frame = gpd.GeoDataFrame(frame.drop(columns="row"), geometry="geometry", crs=_wgs84())
+    frame = gpd.GeoDataFrame(frame.reset_index(drop=True), geometry="geometry", crs=_wgs84())
     frame.attrs = {"warnings": messages, "source": path, "id_col": id_name,
                    "weight_col": weight_name}
     return frame
@@ -469,11 +471,13 @@ def _weights(raw: pd.DataFrame, col: str, path: str | Path, rows: np.ndarray) ->
 
 
 def _merge_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Merge rows sharing an id: one district, geometry unioned, weight counted once."""
+    """Merge rows sharing an id: one district, geometry unioned, weight counted once; the
+    frame is indexed by feature number, a merged district by its first feature's."""
     dup = frame["id"].duplicated(keep=False).to_numpy()
     if not dup.any():
         return frame, []
     merged_rows = []
+    first = []
     notes = []
     for key, part in frame[dup].groupby("id", sort=True):
         weights = part["weight"].to_numpy()
@@ -482,11 +486,11 @@ def _merge_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         merged_rows.append({
             "id": key, "name": part["name"].iloc[0], "group": part["group"].iloc[0],
             "weight": weight, "geometry": shapely.union_all(part["geometry"].to_numpy()),
-            "row": int(part["row"].iloc[0]),
         })
+        first.append(part.index[0])
         rule = "" if same or np.isnan(weights).all() else ", weights summed"
-        notes.append(f"'{key}' (features {', '.join(str(r) for r in part['row'])}{rule})")
-    return pd.concat([frame[~dup], pd.DataFrame(merged_rows)], ignore_index=True), notes
+        notes.append(f"'{key}' (features {', '.join(str(r) for r in part.index)}{rule})")
+    return pd.concat([frame[~dup], pd.DataFrame(merged_rows, index=first)]), notes
 
 
 # --------------------------------------------------------------------------- points
