@@ -613,14 +613,12 @@ def _points_from(table: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, lines: n
     fallback = pd.Series([f"row {n}" for n in lines], dtype=object)
     names = table[name_name].fillna("").astype(str) if name_name else fallback
     names = names.where(names.str.strip() != "", fallback)
-    out = table.copy()
-    out["lat"], out["lon"], out["name"], out["line"] = lat, lon, names.to_numpy(), lines
-    out = out[ok]
-    out = _filter_where(out, where, label)
+    out = table.assign(lat=lat, lon=lon, name=names.to_numpy(), line=lines)[ok]
+    out = _filter_where(out, where, label).reset_index(drop=True)
     messages = messages + _nul_cells(out, list(table.columns), out["line"].to_numpy(), label,
                                      noun)
-    frame = gpd.GeoDataFrame(out.reset_index(drop=True),
-                             geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326")
+    points = gpd.points_from_xy(out["lon"], out["lat"], crs=_wgs84())
+    frame = gpd.GeoDataFrame(out.assign(geometry=points), geometry="geometry")
     frame.attrs = {"warnings": messages, "source": label, "skipped": skipped,
                    "name_col": name_name}
     return frame
@@ -696,8 +694,8 @@ def _nul_cells(frame: pd.DataFrame, columns: list, lines: np.ndarray, label: str
         values = frame[col]
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
-        has = [isinstance(v, str) and "\x00" in v for v in values.to_numpy(object)]
-        hits += [f"column {col} {noun} {lines[i]}" for i in np.flatnonzero(has)]
+        hits += [f"column {col} {noun} {lines[i]}" for i, v in enumerate(values.to_numpy(object))
+                 if isinstance(v, str) and "\x00" in v]
     if not hits:
         return []
     return [f"{label}: {len(hits)} text cell(s) hold a NUL byte ({_listed(hits)}); GeoJSON and "
