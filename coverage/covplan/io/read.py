@@ -294,7 +294,7 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
                     ) -> gpd.GeoDataFrame:
     """read_boundaries' frame from a WGS84 frame; ``path`` names the source in messages."""
     messages: list[str] = []
-    columns = [c for c in raw.columns if c != raw.geometry.name]
+    columns = [c for c in raw.columns if c != raw.active_geometry_name]
     rows = np.arange(1, len(raw) + 1)  # 1-based feature numbers, as users count
 
     geoms = np.asarray(raw.geometry.array)
@@ -376,8 +376,9 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
 def _nonfinite(geoms: np.ndarray) -> np.ndarray:
     """Which geometries have a NaN or infinite coordinate."""
     coords, index = shapely.get_coordinates(geoms, return_index=True)
+    x, y = coords.T  # not .all(axis=1): ten times slower on an (n, 2) array
     out = np.zeros(len(geoms), dtype=bool)
-    out[index[~np.isfinite(coords).all(axis=1)]] = True
+    out[index[~(np.isfinite(x) & np.isfinite(y))]] = True
     return out
 
 
