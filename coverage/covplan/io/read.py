@@ -210,10 +210,10 @@ def _to_wgs84(frame: gpd.GeoDataFrame, crs: str | None, path: str | Path, how: s
     if frame.crs is None:
         raise InputError(f"{path}: has no CRS; say which it is with {how} "
                          "(e.g. EPSG:4326 for longitude/latitude)", params=(how,))
-    if not frame.crs.equals("EPSG:4326"):
+    if not frame.crs.equals(_wgs84()):
         _check_earth(frame.crs, path, how)
         try:
-            frame = frame.to_crs("EPSG:4326")
+            frame = frame.to_crs(_wgs84())
         except Exception as exc:  # noqa: BLE001 - pyproj raises several types
             raise InputError(f"{path}: cannot convert from {frame.crs.name} to longitude/"
                              f"latitude ({first_line(exc)}); check the CRS or set it with "
@@ -577,9 +577,9 @@ def _table_to_wgs84(lat: np.ndarray, lon: np.ndarray, crs: str, label: str
         raise InputError(f"crs={crs!r}: not a CRS pyproj knows ({first_line(exc)}); "
                          "use e.g. EPSG:3857", params=("crs",)) from None
     _check_earth(source, label)
-    if source.equals("EPSG:4326"):
+    if source.equals(_wgs84()):
         return lat, lon
-    x, y = Transformer.from_crs(source, "EPSG:4326", always_xy=True).transform(lon, lat)
+    x, y = Transformer.from_crs(source, _wgs84(), always_xy=True).transform(lon, lat)
     return np.asarray(y, dtype=float), np.asarray(x, dtype=float)
 
 
@@ -668,7 +668,7 @@ def as_points(frame: Any, *, param: str = "centers") -> gpd.GeoDataFrame:
                                          or [], errors="ignore")
         empty = empty.assign(lat=np.array([], float), lon=np.array([], float),
                              name=np.array([], object), line=np.array([], np.int64))
-        return gpd.GeoDataFrame(empty, geometry=gpd.points_from_xy([], []), crs="EPSG:4326")
+        return gpd.GeoDataFrame(empty, geometry=gpd.points_from_xy([], []), crs=_wgs84())
     if isinstance(frame, pd.DataFrame) and not isinstance(frame, gpd.GeoDataFrame):
         lines = np.arange(1, len(frame) + 1)
         lat, lon, messages, skipped, ok = _table_coordinates(
@@ -715,7 +715,7 @@ def _check_frame(frame: Any, param: str, reader: str, shapes: str) -> None:
 
 
 def _is_wgs84(frame: gpd.GeoDataFrame) -> bool:
-    return frame.crs is not None and frame.crs.equals("EPSG:4326")
+    return frame.crs is not None and frame.crs.equals(_wgs84())
 
 
 def parse_coordinates(values: pd.Series) -> np.ndarray:
