@@ -12,7 +12,7 @@ import shapely
 
 from covplan.cli.main import cli
 from covplan.errors import InputError
-from covplan.io import read_boundaries, read_points
+from covplan.io import as_points, read_boundaries, read_points
 
 
 def write_geojson(path, features, crs=True):
@@ -252,6 +252,17 @@ def test_point_layer_centres(tmp_path):
     layer.to_file(path)
     frame = read_points(path)
     assert frame["lon"].iloc[0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_point_layer_text_with_no_value_stays_none():
+    # a str column is taken as text as it is, unless no row has a value
+    layer = gpd.GeoDataFrame({"note": pd.Series([None, None], dtype="str"),
+                              "code": pd.Series(["007", None], dtype="str")},
+                             geometry=[shapely.Point(1, 2), shapely.Point(3, 4)],
+                             crs="EPSG:4326")
+    frame = as_points(layer)
+    assert frame["note"].tolist() == [None, None]
+    assert frame["code"].iloc[0] == "007" and pd.isna(frame["code"].iloc[1])
 
 
 def test_where_unknown_column(runner, grid):
