@@ -6,9 +6,7 @@ fast (no geopandas, no folium).
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import gc
 import importlib
 import signal
 import sys
@@ -43,13 +41,20 @@ class _LazyGroup(click.Group):
         module, _, attr = target.partition(":")
         return getattr(importlib.import_module(module), attr)
 
+    def __call__(self, *args, **kwargs):
+        """The console script's entry: this process runs one command (see
+        :mod:`covplan.cli._process`)."""
+        from covplan.cli._process import one_command_per_process
+
+        one_command_per_process()
+        return self.main(*args, **kwargs)
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
         """Like click's, but every error is one line on stderr (usage errors exit 2)."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         _exit_on_signals()
-        _exit_without_scanning_the_heap()
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:
@@ -63,21 +68,6 @@ class _LazyGroup(click.Group):
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
-
-
-def _exit_without_scanning_the_heap() -> None:
-    """Freeze the objects alive when the process ends, so the cyclic collector's passes at
-    interpreter exit do not scan them.
-
-    pandas, geopandas and pyproj leave ~100,000 objects behind; the exit's collections
-    scanned them all and took ~0.1 s, an eighth of a small command's run. atexit handlers
-    run before those passes (and run as before: logging flushes, temporary folders go);
-    what changes is only that cyclic garbage left at exit is not freed one object at a time
-    (Python never promised ``__del__`` at exit; the OS frees the memory). Memory while the
-    command runs is unchanged: the collector's thresholds are left as they are.
-    """
-    atexit.unregister(gc.freeze)  # once per process, however often main runs (tests)
-    atexit.register(gc.freeze)
 
 
 def _exit_on_signals() -> None:
