@@ -12,8 +12,9 @@ Inputs, small and real, written once to a temporary folder from the embedded dat
 
 The plain script reads both files with geopandas, joins the points to the districts
 (``sjoin(predicate="within")``), counts the covered districts per state and prints them: the
-same answer as ``covplan coverage --group-col state``, which also reports each district's
-nearest centre (geodesic).
+same answer as ``covplan coverage --group-col state``, which also checks its inputs. One more
+row times ``--format json``, which also finds each uncovered district's nearest centre
+(geodesic), work the plain script does not do.
 
 A second table times the plan of issue 13, ``covplan plan @india @india-post-ho --radius-km 30
 --candidates @india-pincodes --add 25`` end to end, and its geodesic matrices in a child
@@ -164,12 +165,14 @@ def main() -> None:
         script = folder / "plain.py"
         script.write_text(PLAIN)
         jobs = {}
-        for label, (d, c) in write_inputs(folder).items():
-            for tag, covplan in sides.items():
-                jobs[label + tag] = (
-                    covplan + ["coverage", str(d), str(c), "--id-col", "lgd_code",
-                               "--name-col", "district", "--group-col", "state"],
-                    [sys.executable, str(script), str(d), str(c)])
+        for n, (label, (d, c)) in enumerate(write_inputs(folder).items()):
+            for fmt in ("table", "json")[:2 - n]:  # JSON (nearest centres) on the first only
+                for tag, covplan in sides.items():
+                    jobs[label + ("" if fmt == "table" else ", `--format json`") + tag] = (
+                        covplan + ["coverage", str(d), str(c), "--id-col", "lgd_code",
+                                   "--name-col", "district", "--group-col", "state",
+                                   "--format", fmt],
+                        [sys.executable, str(script), str(d), str(c)])
         for tag, covplan in sides.items():
             jobs["`covplan --help` (plain: `import geopandas`)" + tag] = (
                 covplan + ["--help"], [sys.executable, "-c", "import geopandas"])

@@ -17,6 +17,22 @@ def test_table(runner, grid):
     assert "1 of 5 centres lie outside every district" in res.stderr
 
 
+def test_table_does_not_search_nearest_centres(runner, grid, monkeypatch):
+    """The table shows no nearest centre, so it does not pay for the search (a third of a
+    small command's work after its imports); JSON, which lists them, does."""
+    import covplan.geodesy.polygons as polygons
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("nearest-centre search")
+
+    monkeypatch.setattr(polygons, "_nearest", refuse)
+    res = runner.invoke(cli, ["coverage", *grid])
+    assert res.exit_code == 0, res.output
+    assert "Districts covered: 7 of 9 (77.78%)" in res.stdout
+    res = runner.invoke(cli, ["coverage", *grid, "--format", "json"])
+    assert isinstance(res.exception, AssertionError)
+
+
 def test_json_is_the_contract(runner, grid):
     res = runner.invoke(cli, ["coverage", *grid, "--radius-km", "60", "--format", "json", "-q"])
     assert res.exit_code == 0, res.output

@@ -42,6 +42,22 @@ def test_nearest_centres_of_gaps(inputs):
     assert d.loc["001", "nearest_km"] == 0.0
 
 
+@pytest.mark.parametrize(("rule", "searched"), [(Rule(), False), (Rule.radius(60), True),
+                                               (Rule.radius(60, min_centers=3), False)])
+def test_nearest_false_skips_the_search_not_the_decision(inputs, rule, searched):
+    """nearest=False (a summary's callers) decides the same; the nearest columns are missing
+    (NaN, not inf: not searched) unless the rule's decision searched them anyway."""
+    full, summary = assess(*inputs, rule), assess(*inputs, rule, nearest=False)
+    assert summary.summary == full.summary and summary.groups == full.groups
+    assert summary.districts["covered"].tolist() == full.districts["covered"].tolist()
+    assert summary.districts["centers"].tolist() == full.districts["centers"].tolist()
+    if searched:  # one centre within 60 km: the nearest search is the decision (006: 55.3 km)
+        assert by_id(summary).loc["006", "nearest_km"] == pytest.approx(55.287, abs=0.01)
+    else:
+        assert summary.districts["nearest_km"].isna().all()
+        assert summary.districts["nearest_center"].isna().all()
+
+
 @pytest.mark.parametrize(("radius", "covered"), [(0, 7), (55, 7), (60, 8), (78, 8), (80, 9)])
 def test_radius_rule(inputs, radius, covered):
     assert assess(*inputs, Rule.radius(radius)).summary["covered"] == covered

@@ -76,19 +76,20 @@ class CoverageResult:
                                 kind="stable").index
         return gaps.loc[order].reset_index(drop=True)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, districts: bool = True) -> dict[str, Any]:
         """The JSON contract (see README): summary, rule, inputs, groups, types, districts,
-        warnings."""
+        warnings; ``districts=False`` leaves out the per-district records (a summary)."""
         more = self._more_columns
+        records = None if not districts else [
+            _district_record(r, more)
+            for r in self.districts[[*_FIXED_COLUMNS[:-1], *more]].itertuples(index=False)]
         return {
             "summary": self.summary,
             "rule": self.rule.to_dict(),
             "inputs": self.inputs,
             "groups": self.groups,
             "types": self.types,
-            "districts": [_district_record(r, more)
-                          for r in self.districts[[*_FIXED_COLUMNS[:-1], *more]].itertuples(
-                              index=False)],
+            **({"districts": records} if districts else {}),
             "warnings": self.warnings,
         }
 
@@ -159,7 +160,7 @@ def _decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Covera
     centre (by the rule's cost) is within reach: that search is bounded whatever the reach.
     Otherwise the rule's pairs within reach are counted. With ``want_nearest=False`` the
     nearest-centre search is skipped where the decision does not need it (its index and cost
-    come back as -1 and inf).
+    come back as -1 and NaN: not searched, unlike inf, no centre).
     """
     geoms, points = districts.geometry, centers.geometry
     n = len(districts)
@@ -167,7 +168,7 @@ def _decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Covera
     if want_nearest or by_nearest:
         nearest, cost = rule.nearest(geoms, points, inside=inside)
     else:
-        nearest, cost = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
+        nearest, cost = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
     if by_nearest:
         count = (cost <= rule.reach).astype(int)
     else:
@@ -195,7 +196,7 @@ def _check_swapped(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, home:
 
 def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
            rule: CoverageRule | None = None,
-           *, type_col: str | None = None) -> CoverageResult:
+           *, type_col: str | None = None, nearest: bool = True) -> CoverageResult:
     """Decide coverage of every district under ``rule``.
 
     Parameters
@@ -208,6 +209,11 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
         A :class:`covplan.rules.CoverageRule`; defaults to presence (a centre inside).
     type_col
         Centre column for a per-type breakdown (coverage by each type's centres alone).
+    nearest
+        Find each district's nearest centre (``nearest_km``, ``nearest_center`` and, under a
+        rule in another unit, ``nearest_<unit>``). ``False`` skips that search where the
+        decision does not need it, for callers that report only counts: the columns are then
+        missing (NaN / None) wherever it was skipped, unlike ``inf`` (no centre at all).
     """
     rule = rule or Rule.presence()
     from covplan.io import as_districts, as_points
@@ -220,7 +226,7 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
     centers = centers.reset_index(drop=True)
     inside, home = _inside(districts, centers)
     _check_swapped(districts, centers, home)  # cheap, and before the costly search
-    covered, nearest, cost = _decide(districts, centers, rule, inside)
+    covered, near, cost = _decide(districts, centers, rule, inside, want_nearest=nearest)
 
     names = centers["name"].to_numpy(dtype=object)
     frame = districts[["id", "name", "group", "weight"]].copy()
@@ -230,14 +236,15 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
         return pd.Series([names[i] if i >= 0 else None for i in positions], dtype=object,
                          index=frame.index)
 
-    by_cost = nearest
-    if rule.unit != "m":  # nearest_km and nearest_center stay geodesic, as the crow flies
-        nearest, dist_m = nearest_to_polygons(districts.geometry, centers.geometry,
-                                              inside=inside)
-    else:
+    by_cost = near
+    if rule.unit == "m":
         dist_m = cost
+    elif nearest:  # nearest_km and nearest_center stay geodesic, as the crow flies
+        near, dist_m = nearest_to_polygons(districts.geometry, centers.geometry, inside=inside)
+    else:
+        near, dist_m = np.full(len(frame), -1), np.full(len(frame), np.nan)
     frame["nearest_km"] = dist_m / 1000.0
-    frame["nearest_center"] = named(nearest)
+    frame["nearest_center"] = named(near)
     if rule.unit != "m":  # and the rule's own cost beside them, e.g. nearest_min, and which
         frame[f"nearest_{rule.unit}"] = cost  # centre gives it (the quickest by road)
         frame[f"nearest_{rule.unit}_center"] = named(by_cost)

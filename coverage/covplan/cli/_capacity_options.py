@@ -80,9 +80,10 @@ class Assessed:
     result: Any
 
 
-def assess_inputs(kwargs: dict[str, Any]) -> Assessed:
+def assess_inputs(kwargs: dict[str, Any], *, nearest: bool = True) -> Assessed:
     """Split a command's options (inputs, demand, capacity, its own), read the inputs and
-    assess them, logging the assessment's warnings."""
+    assess them, logging the assessment's warnings; ``nearest=False`` when the command shows
+    no nearest centre (see :func:`covplan.engine.assess`)."""
     from covplan.cli._demand_options import split_demand
     from covplan.cli.options import load_inputs, log_warnings, split_inputs
     from covplan.engine import assess
@@ -91,7 +92,7 @@ def assess_inputs(kwargs: dict[str, Any]) -> Assessed:
     demand_opts = split_demand(own)
     capacity_opts = split_capacity(own)
     districts, centers, rule = load_inputs(opts)
-    result = assess(districts, centers, rule, type_col=opts.get("type_col"))
+    result = assess(districts, centers, rule, type_col=opts.get("type_col"), nearest=nearest)
     log_warnings(result.warnings)
     return Assessed(opts, own, demand_opts, capacity_opts, districts, centers, rule, result)
 

@@ -122,10 +122,11 @@ def capacity_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def result_dict(result, demand=None, capacity=None) -> dict:
+def result_dict(result, demand=None, capacity=None, *, districts: bool = True) -> dict:
     """The JSON contract, plus ``demand`` when demand points were assessed and ``capacity``
-    when demand was allocated within capacities."""
-    data = result.to_dict()
+    when demand was allocated within capacities (``districts=False``: without the
+    per-district records)."""
+    data = result.to_dict(districts=districts)
     if demand is not None:
         data["demand"] = demand.summary
         data["warnings"] = [*data.get("warnings", []), *demand.warnings]  # as stderr said
@@ -137,7 +138,8 @@ def result_dict(result, demand=None, capacity=None) -> dict:
 def render_table(result, demand=None, capacity=None) -> str:
     from covplan.cli._report import breakdown_lines, capacity_lines, demand_lines, summary_lines
 
-    data = result_dict(result, demand, capacity) | {"rule_text": result.rule.describe()}
+    data = (result_dict(result, demand, capacity, districts=False)
+            | {"rule_text": result.rule.describe()})
     return "\n".join(summary_lines(data) + demand_lines(data) + breakdown_lines(data)
                      + capacity_lines(data)) + "\n"
 

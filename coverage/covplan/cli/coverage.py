@@ -79,7 +79,8 @@ def coverage(**kwargs) -> None:
       covplan coverage districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
           --capacity-col cap --type-col type
     """
-    run = assess_inputs(kwargs)
+    fmt = format_for(kwargs["fmt"], kwargs["output"])
+    run = assess_inputs(kwargs, nearest=fmt != "table")  # the table shows no nearest centre
     opts, own, demand_opts, capacity_opts = run.opts, run.own, run.demand_opts, run.capacity_opts
     districts, centers, rule, result = run.districts, run.centers, run.rule, run.result
     # capacity first: its input errors must stop the command before any file is written
@@ -89,5 +90,4 @@ def coverage(**kwargs) -> None:
     add_demand_columns(result, demand)
     if capacity is not None and capacity_opts.get("capacity_output"):
         write_centres(capacity, capacity_opts["capacity_output"], overwrite=own["overwrite"])
-    write_result(result, format_for(own["fmt"], own["output"]), own["output"], own["overwrite"],
-                 demand, capacity)
+    write_result(result, fmt, own["output"], own["overwrite"], demand, capacity)

@@ -41,6 +41,14 @@ class _LazyGroup(click.Group):
         module, _, attr = target.partition(":")
         return getattr(importlib.import_module(module), attr)
 
+    def __call__(self, *args, **kwargs):
+        """The console script's entry: this process runs one command (see
+        :mod:`covplan.cli._process`)."""
+        from covplan.cli._process import one_command_per_process
+
+        one_command_per_process()
+        return self.main(*args, **kwargs)
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
         """Like click's, but every error is one line on stderr (usage errors exit 2)."""

@@ -68,8 +68,11 @@ def handle_errors(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from covplan.cli._process import imports_unscanned
         from covplan.errors import CovplanError, OutputError
-        from covplan.io import OutputSet
+
+        with imports_unscanned():  # pandas, geopandas, shapely: what every command reads with
+            from covplan.io import OutputSet
 
         try:
             with OutputSet(overwrite=bool(kwargs.get("overwrite")),
