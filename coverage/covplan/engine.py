@@ -79,19 +79,15 @@ class CoverageResult:
     def to_dict(self, *, districts: bool = True) -> dict[str, Any]:
         """The JSON contract (see README): summary, rule, inputs, groups, types, districts,
         warnings; ``districts=False`` leaves out the per-district records (a summary)."""
-        more = self._more_columns
-        records = None if not districts else [
-            _district_record(r, more)
-            for r in self.districts[[*_FIXED_COLUMNS[:-1], *more]].itertuples(index=False)]
-        return {
-            "summary": self.summary,
-            "rule": self.rule.to_dict(),
-            "inputs": self.inputs,
-            "groups": self.groups,
-            "types": self.types,
-            **({"districts": records} if districts else {}),
-            "warnings": self.warnings,
-        }
+        data = {"summary": self.summary, "rule": self.rule.to_dict(), "inputs": self.inputs,
+                "groups": self.groups, "types": self.types}
+        if districts:
+            more = self._more_columns
+            data["districts"] = [
+                _district_record(r, more)
+                for r in self.districts[[*_FIXED_COLUMNS[:-1], *more]].itertuples(index=False)]
+        data["warnings"] = self.warnings
+        return data
 
 
 def _clean(value: Any) -> Any:
