@@ -1,13 +1,13 @@
 # Two commands do all the set-up on a fresh machine with Python >= 3.10:
-#   make demo   - builds .venv with covplan alone, then runs the main job on the embedded India data
+#   make demo   - builds .venv with reachplan alone, then runs the main job on the embedded India data
 #   make test   - builds .venv with the dev tools (and Chromium, eslint), then runs the whole suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# what `make demo` needs: covplan alone, no extras, no test tools
+# what `make demo` needs: reachplan alone, no extras, no test tools
 DEMO_STAMP := $(VENV)/.runtime-stamp
-# covplan's runtime dependencies as wheels, so tests/test_install.py can install the wheel
+# reachplan's runtime dependencies as wheels, so tests/test_install.py can install the wheel
 # without extras into a fresh venv offline
 WHEELS := $(VENV)/wheelhouse
 
@@ -34,13 +34,13 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $(NODE_STAMP)
 
 demo: $(DEMO_STAMP)
-	$(BIN)/covplan demo --out maps/demo --overwrite
+	$(BIN)/reachplan demo --out maps/demo --overwrite
 
 test: $(STAMP) $(NODE_STAMP)
 	@sh .ci/ensure-chromium
 	$(BIN)/ruff check coverage tests benchmarks data tools
 	$(BIN)/mypy
-	npx --no-install eslint coverage/covplan/maps/static
+	npx --no-install eslint coverage/reachplan/maps/static
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -4,16 +4,16 @@ Instance (a model, not real loads): the ~126,700 branch offices (type BO) of
 data/india_post_offices.csv.gz are demand points of weight 1 each; the 2,000 sample centres of
 data/india_sample_centres.csv are supply, with a capacity modelled by centre type
 (CAPACITY_MODEL, offices served per centre); pairs are every office-centre pair within 30 km
-(geodesic WGS84, covplan.capacity.radius_pairs). For the expansion, the 809 head offices (HO)
+(geodesic WGS84, reachplan.capacity.radius_pairs). For the expansion, the 809 head offices (HO)
 are candidate sites with capacity CANDIDATE_CAPACITY each.
 
 Rows (times are medians of --repeat runs, except the HiGHS LP and the MILP, run once; a run of
-2SFCA is the mean of 20 calls for covplan, 5 for PySAL, as single calls of milliseconds are
+2SFCA is the mean of 20 calls for reachplan, 5 for PySAL, as single calls of milliseconds are
 mostly noise):
 - pairs within 30 km (exact geodesic)
-- allocation, covplan (OR-Tools min-cost flow after the exact component reduction)
+- allocation, reachplan (OR-Tools min-cost flow after the exact component reduction)
 - allocation, HiGHS LP (two simplex solves): the plain LP, same optimum
-- 2SFCA and E2SFCA, covplan vs PySAL access ``two_stage_fca`` on the same pairs (max cost
+- 2SFCA and E2SFCA, reachplan vs PySAL access ``two_stage_fca`` on the same pairs (max cost
   30 km; E2SFCA with bands 10/20/30 km -> 1/0.68/0.22, PySAL's ``weights.step_fn``)
 - capacitated expansion, K=25 head offices, HiGHS MILP, time limit 60 s: status and gap
 
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from covplan.capacity import accessibility, allocate, expand, radius_pairs, step
+from reachplan.capacity import accessibility, allocate, expand, radius_pairs, step
 
 ROOT = Path(__file__).resolve().parents[1]
 RADIUS_M = 30_000.0
@@ -92,7 +92,7 @@ def main() -> None:
         lambda: radius_pairs(lat, lon, clat, clon, RADIUS_M, threads=threads), args.repeat)
     alloc, t_alloc = _median(lambda: allocate(p, c, m, demand, capacity), args.repeat)
     rows = [("pairs within 30 km (geodesic)", f"{p.size:,} pairs", t_pairs, ""),
-            ("allocation, covplan (min-cost flow)",
+            ("allocation, reachplan (min-cost flow)",
              f"{alloc.total_served:,.0f} served, {alloc.status}", t_alloc, "target <= 3 s")]
     if not args.skip_lp:
         lp, t_lp = _median(lambda: allocate(p, c, m, demand, capacity, method="lp"), 1)
@@ -113,7 +113,7 @@ def main() -> None:
         ref, t_ref = _median(lambda f=fn: _pysal(p, c, m, demand, capacity, f), args.repeat,
                              inner=5 if fn is None else 1)
         equal = bool(np.allclose(ours, ref, rtol=1e-12, atol=0))
-        rows.append((f"{label}, covplan", f"equal to PySAL access: {equal}", t_ours,
+        rows.append((f"{label}, reachplan", f"equal to PySAL access: {equal}", t_ours,
                      f"{t_ref / t_ours:.0f}x PySAL access (target >= 10x)"))
         rows.append((f"{label}, PySAL access two_stage_fca", "", t_ref, ""))
 

@@ -1,14 +1,14 @@
-"""Core engine benchmark: covplan vs a plain geopandas script, in one run.
+"""Core engine benchmark: reachplan vs a plain geopandas script, in one run.
 
 Run: ``.venv/bin/python benchmarks/bench_core.py [--repeat 5]``. Prints a Markdown table of
 medians (seconds) and ratios. Inputs are read once, outside the timings, for both sides.
 
-* presence: India districts x 151,789 geocoded post offices (covplan ``assess`` vs
+* presence: India districts x 151,789 geocoded post offices (reachplan ``assess`` vs
   ``geopandas.sjoin(predicate="within")`` + a count per district);
-* radius 25 km: India districts x 2,000 centres (covplan geodesic ``assess`` vs reprojecting to
+* radius 25 km: India districts x 2,000 centres (reachplan geodesic ``assess`` vs reprojecting to
   India's national LCC, EPSG:7755, and ``sjoin(predicate="dwithin")``; the plain script's
-  decisions are compared with covplan's, which are geodesic);
-* ``covplan --help`` start-up vs ``python -c "import geopandas"``.
+  decisions are compared with reachplan's, which are geodesic);
+* ``reachplan --help`` start-up vs ``python -c "import geopandas"``.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from covplan import datasets
-from covplan.engine import Rule, assess
-from covplan.io import read_boundaries, read_points
+from reachplan import datasets
+from reachplan.engine import Rule, assess
+from reachplan.io import read_boundaries, read_points
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,7 +80,7 @@ def main() -> None:
     rows = []
     t_cov, res = timed(lambda: assess(districts, offices, Rule()), repeat)
     t_plain, plain_n = timed(lambda: plain_presence(districts, offices), repeat)
-    # offices on a shared border count in both districts for covplan ('intersects'), in
+    # offices on a shared border count in both districts for reachplan ('intersects'), in
     # neither for the plain 'within' script: report both figures
     rows.append((f"presence, {len(districts)} districts x {len(offices):,} post offices",
                  t_cov, t_plain, f"{res.summary['covered']} vs {plain_n} covered"))
@@ -93,13 +93,13 @@ def main() -> None:
                  t_cov, t_plain,
                  f"{len(ours)} vs {len(plain_ids)} covered; {len(ours ^ plain_ids)} differ"))
 
-    covplan = str(Path(sys.executable).with_name("covplan"))
-    t_help = command_seconds([covplan, "--help"], repeat)
+    reachplan = str(Path(sys.executable).with_name("reachplan"))
+    t_help = command_seconds([reachplan, "--help"], repeat)
     t_gpd = command_seconds([sys.executable, "-c", "import geopandas"], repeat)
-    rows.append(("`covplan --help` start-up (plain: `import geopandas`)", t_help, t_gpd, ""))
+    rows.append(("`reachplan --help` start-up (plain: `import geopandas`)", t_help, t_gpd, ""))
 
     print(f"median of {repeat} runs; seconds\n")
-    print("| task | covplan | plain geopandas | plain / covplan | notes |")
+    print("| task | reachplan | plain geopandas | plain / reachplan | notes |")
     print("|---|---:|---:|---:|---|")
     for task, ours_t, plain_t, note in rows:
         print(f"| {task} | {ours_t:.3f} | {plain_t:.3f} | {plain_t / ours_t:.1f}x | {note} |")

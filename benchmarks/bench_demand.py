@@ -1,4 +1,4 @@
-"""Benchmark: demand points within 25 km of 2,000 centres (issue 5), covplan beside geopandas.
+"""Benchmark: demand points within 25 km of 2,000 centres (issue 5), reachplan beside geopandas.
 
 Instance: 1M and 10M synthetic demand points (uniform over India's bounding box, fixed seed)
 and the 2,000 embedded sample centres (data/india_sample_centres.csv; synthetic if absent),
@@ -6,14 +6,14 @@ radius 25 km. Every measurement runs in its own subprocess, so the peak memory (
 is that of one method; times are medians of --repeat runs and exclude making the points.
 
 Methods
-- covplan memory: ``demand_coverage(..., keep_points=False)`` on an in-memory frame (exact).
-- covplan memory + per point: the same, also measuring each point's nearest centre and km.
-- covplan memory + district roll-up: coverage plus counts per India district and state;
-  points are located by the grid index (``covplan.geodesy.locate.PolygonIndex``).
-- covplan + roll-up, plain locate: the same with the previous locate, every point tested by
+- reachplan memory: ``demand_coverage(..., keep_points=False)`` on an in-memory frame (exact).
+- reachplan memory + per point: the same, also measuring each point's nearest centre and km.
+- reachplan memory + district roll-up: coverage plus counts per India district and state;
+  points are located by the grid index (``reachplan.geodesy.locate.PolygonIndex``).
+- reachplan + roll-up, plain locate: the same with the previous locate, every point tested by
   GEOS (an STRtree of the points queried by each prepared district, "intersects").
-- covplan memory, Parquet folder: streamed in 1M-point parts from disk (bounded memory).
-- covplan dask: ``engine="dask"`` on a LocalCluster over the Parquet folder (includes starting
+- reachplan memory, Parquet folder: streamed in 1M-point parts from disk (bounded memory).
+- reachplan dask: ``engine="dask"`` on a LocalCluster over the Parquet folder (includes starting
   and closing the cluster).
 - geopandas LCC: reproject to EPSG:7755 (India LCC) and ``sjoin(predicate="dwithin")``: the
   plain script; its disagreements with the exact geodesic answer are counted on 1M points.
@@ -48,12 +48,12 @@ RADIUS_KM = 25.0
 BBOX = (6.5, 35.7, 68.1, 97.4)  # India: lat min/max, lon min/max
 METHODS = ("memory", "points", "districts", "districts_plain", "parquet", "dask", "geopandas")
 LABELS = {
-    "memory": "covplan memory",
-    "points": "covplan memory + per point",
-    "districts": "covplan memory + district roll-up",
+    "memory": "reachplan memory",
+    "points": "reachplan memory + per point",
+    "districts": "reachplan memory + district roll-up",
     "districts_plain": "+ roll-up, plain locate",
-    "parquet": "covplan memory, Parquet folder",
-    "dask": "covplan dask LocalCluster",
+    "parquet": "reachplan memory, Parquet folder",
+    "dask": "reachplan dask LocalCluster",
     "geopandas": "geopandas LCC sjoin dwithin",
 }
 
@@ -97,19 +97,19 @@ def _geopandas_covered(points: pd.DataFrame, centres: pd.DataFrame) -> np.ndarra
 
 
 def _child(method: str, n: int, repeat: int, folder: str) -> dict:
-    from covplan.demand import demand_coverage
+    from reachplan.demand import demand_coverage
 
     centres = _centres()
     points = None if method in ("parquet", "dask") else _points(n)
     districts = None
     if method.startswith("districts"):
-        from covplan.io import read_boundaries
+        from reachplan.io import read_boundaries
 
         if method == "districts_plain":  # the locate before the grid index: GEOS on each point
-            import covplan.demand
-            from covplan.geodesy.locate import locate_exact
+            import reachplan.demand
+            from reachplan.geodesy.locate import locate_exact
 
-            covplan.demand._Districts.locate = (  # type: ignore[method-assign]
+            reachplan.demand._Districts.locate = (  # type: ignore[method-assign]
                 lambda self, lat, lon: locate_exact(self.geoms, lon, lat))
         districts = read_boundaries(ROOT / "data" / "india_districts.fgb", id_col="lgd_code",
                                     name_col="district", group_col="state")
@@ -130,7 +130,7 @@ def _child(method: str, n: int, repeat: int, folder: str) -> dict:
 
 
 def _disagreements(n: int) -> dict:
-    from covplan.demand import demand_coverage
+    from reachplan.demand import demand_coverage
 
     centres = _centres()
     points = _points(n)

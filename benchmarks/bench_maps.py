@@ -1,9 +1,9 @@
-"""Maps benchmark: covplan's coverage map vs a plain folium map of the same data, in one run.
+"""Maps benchmark: reachplan's coverage map vs a plain folium map of the same data, in one run.
 
 Data: the embedded India default (districts with state and modelled population, the 2,000
 synthetic sample centres), presence rule, read and assessed once outside the timings.
 
-* covplan: ``coverage_map(result)`` + ``map_html`` (online: Leaflet from the CDN), and the same
+* reachplan: ``coverage_map(result)`` + ``map_html`` (online: Leaflet from the CDN), and the same
   with ``offline=True`` (Leaflet inlined);
 * plain folium: ``folium.GeoJson`` of the same districts (every column, a style function for
   covered/gap, a tooltip) + ``MarkerCluster`` of one ``folium.Marker`` per centre with a popup
@@ -11,7 +11,7 @@ synthetic sample centres), presence rule, read and assessed once outside the tim
 
 Columns: HTML size, build time (median of --repeat), and load-to-rendered time in headless
 Chromium (in the page, from navigation start to the first animation frame in which every
-district is drawn: covplan's canvas has drawn / plain folium's SVG paths are all in the page;
+district is drawn: reachplan's canvas has drawn / plain folium's SVG paths are all in the page;
 median of --loads). CDN
 files are answered from the installed xstatic Leaflet packages, other requests (tiles, the
 plain map's jQuery/Bootstrap/Font Awesome) with an empty 200, so no time goes to the network.
@@ -34,10 +34,10 @@ from pathlib import Path
 import folium
 import folium.plugins
 
-from covplan import maps
-from covplan.datasets import india_districts_path, india_sample_centres_path
-from covplan.engine import Rule, assess
-from covplan.io import read_boundaries, read_points
+from reachplan import maps
+from reachplan.datasets import india_districts_path, india_sample_centres_path
+from reachplan.engine import Rule, assess
+from reachplan.io import read_boundaries, read_points
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -98,14 +98,14 @@ def _route(route) -> None:
 
 
 _WATCH = """(() => {
-  const maps = () => window.covplanMaps ? Object.values(window.covplanMaps) : [];
+  const maps = () => window.reachplanMaps ? Object.values(window.reachplanMaps) : [];
   const paths = () => document.querySelectorAll('.leaflet-overlay-pane path').length >= %d;
   const look = () => {
     const now = performance.now();
     if (window.__drawnAt === undefined && (maps().some(m => m.drawn) || paths())) {
       window.__drawnAt = now;
     }
-    if (maps().some(m => m.complete) || (!window.covplanMaps && paths())) {
+    if (maps().some(m => m.complete) || (!window.reachplanMaps && paths())) {
       window.__completeAt = now;
     } else requestAnimationFrame(look);
   };
@@ -116,7 +116,7 @@ _WATCH = """(() => {
 def load_times(paths: dict[str, Path], districts: int, loads: int
                ) -> dict[str, tuple[float, float]]:
     """Median seconds from navigation start until every district is drawn, and until the
-    centres are clustered too, measured in the page, per map. covplan records both itself
+    centres are clustered too, measured in the page, per map. reachplan records both itself
     (``drawnAt``: the animation frame after its canvas drew; ``completeAt``: after it added the
     centres, which it does after that frame); for plain folium, whose script adds centres before
     the first frame, both are the first animation frame in which every district's SVG path is
@@ -136,7 +136,7 @@ def load_times(paths: dict[str, Path], districts: int, loads: int
                 page.wait_for_function("window.__completeAt !== undefined", polling=50,
                                        timeout=120_000)
                 drawn, complete = page.evaluate(
-                    """() => { const m = Object.values(window.covplanMaps || {})[0];
+                    """() => { const m = Object.values(window.reachplanMaps || {})[0];
                                return m ? [m.drawnAt, m.completeAt]
                                         : [window.__drawnAt, window.__completeAt]; }""")
                 times[label].append((drawn / 1000, complete / 1000))
@@ -158,8 +158,8 @@ def main() -> None:
     result = assess(districts, centres, Rule(), type_col="type")
 
     builds = {
-        "covplan map": lambda: maps.map_html(maps.coverage_map(result)),
-        "covplan map --offline": lambda: maps.map_html(maps.coverage_map(result, offline=True)),
+        "reachplan map": lambda: maps.map_html(maps.coverage_map(result)),
+        "reachplan map --offline": lambda: maps.map_html(maps.coverage_map(result, offline=True)),
         "plain folium": lambda: plain_folium(result),
     }
     rows = {}

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from covplan.geodesy import polygons_within
-from covplan.io import read_boundaries, read_points
-from covplan.planning import solve_matrix
+from reachplan.geodesy import polygons_within
+from reachplan.io import read_boundaries, read_points
+from reachplan.planning import solve_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "india"
@@ -146,8 +146,8 @@ def _one_objective(label: str, w, A, already: np.ndarray, args) -> str:
         return float(p.covered_count) if w is None else p.covered_weight
 
     rows = [
-        ("covplan greedy", val(greedy), t_greedy, "no proof"),
-        ("covplan exact (HiGHS)", val(exact), t_exact,
+        ("reachplan greedy", val(greedy), t_greedy, "no proof"),
+        ("reachplan exact (HiGHS)", val(exact), t_exact,
          "optimal" if exact.status == "optimal" else f"gap {exact.optimality_gap:.2%}"),
     ]
     if not args.no_spopt:

@@ -1,11 +1,11 @@
-"""Travel time on roads: covplan.roads vs networkx, and a national-scale simulation.
+"""Travel time on roads: reachplan.roads vs networkx, and a national-scale simulation.
 
 Run: ``.venv/bin/python benchmarks/bench_roads.py [--repeat 5] [--nodes 1000000,20000000]
 [--centres 2000] [--pbf-nodes 1000000]``. Prints Markdown tables (medians of ``--repeat``).
 
 * Helsinki (tests/fixtures/roads/helsinki.osm.pbf, ODbL): graph from the PBF (first run, a
   fresh cache each time) and from the cache; nearest-centre minutes for every vertex from 50
-  centres, covplan (snapping + one scipy multi-source Dijkstra) vs networkx
+  centres, reachplan (snapping + one scipy multi-source Dijkstra) vs networkx
   ``multi_source_dijkstra_path_length`` on the same graph (built outside the timing), with
   the largest relative difference.
 * A generated road-like graph (``--nodes``): a jittered lattice over India's bounding box with
@@ -17,7 +17,7 @@ Run: ``.venv/bin/python benchmarks/bench_roads.py [--repeat 5] [--nodes 1000000,
   ``--pbf-nodes`` nodes written with osmium (ways of 10 nodes).
 * OSRM, when installed (``make osrm``; else one line says how and the rest runs): Helsinki
   extracted with OSRM's own car.lua, its ``table`` durations for ``--osrm-pairs`` random
-  vertex pairs (sources x destinations) against covplan's minutes, both with covplan's car
+  vertex pairs (sources x destinations) against reachplan's minutes, both with reachplan's car
   speeds and with car.lua's highway speeds; all local (osrm-routed on 127.0.0.1).
 """
 
@@ -60,7 +60,7 @@ def bench_helsinki(repeat: int) -> None:
     import geopandas as gpd
     import networkx as nx
 
-    from covplan.roads import TravelRule, load_roads, nearest_minutes
+    from reachplan.roads import TravelRule, load_roads, nearest_minutes
 
     def first_run():
         with tempfile.TemporaryDirectory() as tmp:
@@ -72,7 +72,7 @@ def bench_helsinki(repeat: int) -> None:
     t_cache, cached = timed(lambda: load_roads(HELSINKI, cache_dir=cache), repeat)
     assert cached.from_cache
     print(f"\n### Helsinki ({graph.n_nodes:,} vertices, {graph.n_edges:,} directed edges, car)\n")
-    print("| task | covplan (s) | networkx (s) | networkx / covplan | notes |")
+    print("| task | reachplan (s) | networkx (s) | networkx / reachplan | notes |")
     print("|---|---:|---:|---:|---|")
     print(f"| graph from PBF, first run | {t_pbf:.3f} | | | {HELSINKI.stat().st_size / 1e3:.0f}"
           " kB extract, parse + geodesic lengths + CSR + cache write |")
@@ -110,7 +110,7 @@ def bench_helsinki(repeat: int) -> None:
 
 def synthetic_segments(n_nodes: int, seed: int = 7):
     """A jittered lattice over India's bounding box (lon 68-97, lat 8-37)."""
-    from covplan.roads.osm import Segments
+    from reachplan.roads.osm import Segments
 
     side = int(math.sqrt(n_nodes))
     rng = np.random.default_rng(seed)
@@ -146,7 +146,7 @@ def _phase(func):
 
 def run_scale(n_nodes: int, n_centres: int) -> dict:
     """One size, in this process (the parent starts one process per size)."""
-    from covplan.roads import graph_from_segments, nearest_minutes, snap
+    from reachplan.roads import graph_from_segments, nearest_minutes, snap
 
     box = [synthetic_segments(n_nodes)]
     build = _phase(lambda: graph_from_segments(box.pop(), "car"))  # frees the segments
@@ -210,7 +210,7 @@ def write_pbf(path: Path, n_nodes: int, per_way: int = 10) -> None:
 
 
 def bench_parse(repeat: int, pbf_nodes: int) -> None:
-    from covplan.roads import load_roads
+    from reachplan.roads import load_roads
 
     print("\n### PBF parse throughput (graph build, no cache)\n")
     print("| extract | MB | OSM nodes | ways | seconds (wall) | CPU s | nodes/s (CPU) | "
@@ -258,7 +258,7 @@ def _get_json(url: str) -> dict:
         return json.loads(reply.read())
 
 
-# Variants of car.lua, to show where covplan and OSRM part: (pattern, replacement, what)
+# Variants of car.lua, to show where reachplan and OSRM part: (pattern, replacement, what)
 _NO_REDUCTION = [(r"(\bspeed_reduction\s*=\s*)[0-9.]+", r"\g<1>1.0",
                   "maxspeed not reduced (speed_reduction 1)")]
 _NO_TURN_COSTS = [
@@ -339,7 +339,7 @@ def osrm_table(bin_dir: Path, lua: Path, pbf: Path, src: np.ndarray, dst: np.nda
 
 
 def agreement(ours: np.ndarray, ref: np.ndarray) -> str:
-    """Markdown cells: pairs, median covplan/OSRM, median / p90 / max |relative difference|,
+    """Markdown cells: pairs, median reachplan/OSRM, median / p90 / max |relative difference|,
     the largest difference in minutes, share within 10 %, pairs that only one side reaches."""
     both = np.isfinite(ours) & np.isfinite(ref) & (ref > 0)
     one = int(np.sum(np.isfinite(ours) != np.isfinite(ref)))
@@ -354,7 +354,7 @@ def agreement(ours: np.ndarray, ref: np.ndarray) -> str:
 def bench_osrm(n_sources: int, n_dests: int) -> None:
     from scipy.sparse.csgraph import connected_components
 
-    from covplan.roads import Snapped, load_roads, search
+    from reachplan.roads import Snapped, load_roads, search
 
     found = find_osrm()
     if found is None:
@@ -368,7 +368,7 @@ def bench_osrm(n_sources: int, n_dests: int) -> None:
     start = time.perf_counter()
     graph = load_roads(HELSINKI, cache_dir=False)
     build = time.perf_counter() - start
-    # vertices of the largest strongly connected part: every pair is reachable in covplan
+    # vertices of the largest strongly connected part: every pair is reachable in reachplan
     _, part = connected_components(graph.matrix, directed=True, connection="strong")
     pool = np.flatnonzero(part == np.bincount(part).argmax())
     rng = np.random.default_rng(10)
@@ -385,20 +385,20 @@ def bench_osrm(n_sources: int, n_dests: int) -> None:
     keep_s, keep_d = stock["src_snap_m"] <= 1.0, stock["dst_snap_m"] <= 1.0
     trips = stock["seconds"][np.ix_(keep_s, keep_d)] / 60.0
     trips = trips[np.isfinite(trips) & (trips > 0)]
-    print(f"\n### covplan vs OSRM {version} (its car.lua), Helsinki\n")
-    print(f"{n_sources} x {n_dests} random vertices of covplan's car graph (largest strongly "
+    print(f"\n### reachplan vs OSRM {version} (its car.lua), Helsinki\n")
+    print(f"{n_sources} x {n_dests} random vertices of reachplan's car graph (largest strongly "
           f"connected part); {int(keep_s.sum())} x {int(keep_d.sum())} snap onto the vertex in "
           f"OSRM (within 1 m) and are compared; OSRM's minutes between them: median "
-          f"{np.median(trips):.1f}, max {trips.max():.1f}. Graph build: covplan {build:.2f} s "
+          f"{np.median(trips):.1f}, max {trips.max():.1f}. Graph build: reachplan {build:.2f} s "
           f"(parse + CSR), OSRM {stock['prepare']:.2f} s (osrm-extract + osrm-contract). "
           f"OSRM table query {stock['query']:.3f} s (HTTP, localhost).\n")
-    print("| covplan speeds | OSRM car.lua | what | pairs | median covplan / OSRM | "
+    print("| reachplan speeds | OSRM car.lua | what | pairs | median reachplan / OSRM | "
           "median abs. rel. diff | p90 | max | max diff (min) | within 10 % | "
           "reached by one side only |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     minutes = {}
     reduced = "car.lua's highway speeds, --maxspeed-factor 0.8"
-    for label, speeds, factor in (("covplan car (defaults)", None, 1.0),
+    for label, speeds, factor in (("reachplan car (defaults)", None, 1.0),
                                   ("car.lua's highway speeds", CAR_LUA_KMH, 1.0),
                                   (reduced, CAR_LUA_KMH, 0.8)):
         g = load_roads(HELSINKI, speeds=speeds, cache_dir=False, maxspeed_factor=factor)
@@ -407,7 +407,7 @@ def bench_osrm(n_sources: int, n_dests: int) -> None:
         zero = np.zeros(int(keep_s.sum()))
         snapped = Snapped(src[keep_s].astype(np.int64), zero, zero)
         minutes[label] = np.vstack([rows for _, rows in search(g, snapped)])[:, dst[keep_d]]
-    rows = [("covplan car (defaults)", "car.lua")]  # car.lua = as shipped
+    rows = [("reachplan car (defaults)", "car.lua")]  # car.lua = as shipped
     rows += [("car.lua's highway speeds", name) for name in OSRM_VARIANTS]
     rows.insert(2, (reduced, "car.lua"))  # both drive at 0.8 x the limit
     for label, name in rows:
@@ -434,7 +434,7 @@ def main() -> None:
         print(json.dumps(run_scale(args.one_scale, args.centres)))
         return
     skip = set(args.skip.split(","))
-    print(f"covplan.roads benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(f"reachplan.roads benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     if "helsinki" not in skip:
         bench_helsinki(args.repeat)
     if "osrm" not in skip:

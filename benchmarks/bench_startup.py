@@ -1,4 +1,4 @@
-"""Start-up of a real command: ``covplan coverage`` vs a plain geopandas script, end to end.
+"""Start-up of a real command: ``reachplan coverage`` vs a plain geopandas script, end to end.
 
 Run: ``.venv/bin/python benchmarks/bench_startup.py [--repeat 15]``. Prints a Markdown table
 of medians (seconds, wall clock) and ratios. Each run is a fresh process (imports, reading the
@@ -12,11 +12,11 @@ Inputs, small and real, written once to a temporary folder from the embedded dat
 
 The plain script reads both files with geopandas, joins the points to the districts
 (``sjoin(predicate="within")``), counts the covered districts per state and prints them: the
-same answer as ``covplan coverage --group-col state``, which also checks its inputs. One more
+same answer as ``reachplan coverage --group-col state``, which also checks its inputs. One more
 row times ``--format json``, which also finds each uncovered district's nearest centre
 (geodesic), work the plain script does not do.
 
-A second table times the plan of issue 13, ``covplan plan @india @india-post-ho --radius-km 30
+A second table times the plan of issue 13, ``reachplan plan @india @india-post-ho --radius-km 30
 --candidates @india-pincodes --add 25`` end to end, and its geodesic matrices in a child
 process (median of 3): the one the plan builds (uncovered districts x candidates) and the
 whole India x 19,416 PIN codes. ``--src DIR`` runs another checkout's ``coverage/`` (e.g.
@@ -77,11 +77,11 @@ def write_inputs(folder: Path) -> dict[str, tuple[Path, Path]]:
     return paths
 
 
-def covplan_cmd(src: str | None) -> list[str]:
+def reachplan_cmd(src: str | None) -> list[str]:
     if src is None:
-        return [str(Path(sys.executable).with_name("covplan"))]
+        return [str(Path(sys.executable).with_name("reachplan"))]
     boot = (f"import sys; sys.path.insert(0, {str(Path(src) / 'coverage')!r}); "
-            "sys.argv[0] = 'covplan'; from covplan.cli.main import cli; cli()")
+            "sys.argv[0] = 'reachplan'; from reachplan.cli.main import cli; cli()")
     return [sys.executable, "-c", boot]
 
 
@@ -102,11 +102,11 @@ MATRIX = """\
 import json, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 import numpy as np
-from covplan import datasets
-from covplan.engine import assess
-from covplan.io import read_boundaries, read_points
-from covplan.planning.sites import candidate_matrix
-from covplan.rules import Radius
+from reachplan import datasets
+from reachplan.engine import assess
+from reachplan.io import read_boundaries, read_points
+from reachplan.planning.sites import candidate_matrix
+from reachplan.rules import Radius
 info = datasets.DATASETS["india_districts"]
 d = read_boundaries(datasets.dataset_path("india_districts"), id_col=info["id_col"])
 ho = read_points(datasets.dataset_path("india_head_offices"))
@@ -129,16 +129,16 @@ print(json.dumps({"plan": plan_s, "plan_rows": len(todo), "plan_nnz": int(a.nnz)
 
 
 def plan_table(src: str | None, repeat: int) -> None:
-    sides = {"this checkout": (covplan_cmd(None), str(ROOT / "coverage"))}
+    sides = {"this checkout": (reachplan_cmd(None), str(ROOT / "coverage"))}
     if src is not None:
-        sides[f"baseline ({src})"] = (covplan_cmd(src), str(Path(src) / "coverage"))
+        sides[f"baseline ({src})"] = (reachplan_cmd(src), str(Path(src) / "coverage"))
     for cmd, _ in sides.values():
         run(cmd + PLAN)  # warm up, write the .pyc files
     plan_times: dict[str, list[float]] = {label: [] for label in sides}
     for _ in range(repeat):
         for label, (cmd, _) in sides.items():
             plan_times[label].append(run(cmd + PLAN))
-    print("\n`covplan plan` on India x 785 head offices, 19,416 PIN-code candidates, 30 km, "
+    print("\n`reachplan plan` on India x 785 head offices, 19,416 PIN-code candidates, 30 km, "
           f"--add 25: median of {repeat} end-to-end runs; matrices median of 3 in one child\n")
     print("| side | plan end to end (s) | plan's matrix (s) | India x PIN codes matrix (s) |")
     print("|---|---:|---:|---:|")
@@ -154,12 +154,12 @@ def plan_table(src: str | None, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--src", default=None, help="another checkout to run covplan from")
+    parser.add_argument("--src", default=None, help="another checkout to run reachplan from")
     parser.add_argument("--plan-repeat", type=int, default=5)
     args = parser.parse_args()
-    sides = {"": covplan_cmd(None)}
+    sides = {"": reachplan_cmd(None)}
     if args.src:
-        sides[" (baseline)"] = covplan_cmd(args.src)
+        sides[" (baseline)"] = reachplan_cmd(args.src)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         script = folder / "plain.py"
@@ -167,15 +167,15 @@ def main() -> None:
         jobs = {}
         for n, (label, (d, c)) in enumerate(write_inputs(folder).items()):
             for fmt in ("table", "json")[:2 - n]:  # JSON (nearest centres) on the first only
-                for tag, covplan in sides.items():
+                for tag, reachplan in sides.items():
                     jobs[label + ("" if fmt == "table" else ", `--format json`") + tag] = (
-                        covplan + ["coverage", str(d), str(c), "--id-col", "lgd_code",
+                        reachplan + ["coverage", str(d), str(c), "--id-col", "lgd_code",
                                    "--name-col", "district", "--group-col", "state",
                                    "--format", fmt],
                         [sys.executable, str(script), str(d), str(c)])
-        for tag, covplan in sides.items():
-            jobs["`covplan --help` (plain: `import geopandas`)" + tag] = (
-                covplan + ["--help"], [sys.executable, "-c", "import geopandas"])
+        for tag, reachplan in sides.items():
+            jobs["`reachplan --help` (plain: `import geopandas`)" + tag] = (
+                reachplan + ["--help"], [sys.executable, "-c", "import geopandas"])
         rows = []
         for label, (ours, plain) in jobs.items():
             run(ours), run(plain)  # warm the file cache, write the .pyc files
@@ -187,8 +187,8 @@ def main() -> None:
             rows.append((label, statistics.median(t_ours), statistics.median(t_plain),
                          f"{wins} of {args.repeat}"))
     print(f"\n{args.repeat} alternating runs each, median wall-clock seconds"
-          + (f"; baseline: covplan from {args.src}" if args.src else "") + "\n")
-    print("| task | covplan (s) | plain (s) | plain / covplan | covplan no slower in |")
+          + (f"; baseline: reachplan from {args.src}" if args.src else "") + "\n")
+    print("| task | reachplan (s) | plain (s) | plain / reachplan | reachplan no slower in |")
     print("|---|---:|---:|---:|---:|")
     for label, ours, plain, wins in rows:
         print(f"| {label} | {ours:.3f} | {plain:.3f} | {plain / ours:.2f}x | {wins} |")

@@ -1,8 +1,8 @@
 """Do the maps of this tree and of another commit give the same bytes? (refactor check)
 
 Renders one set of map pages (the 3x3 fixture in every colouring, with rings, sites and a
-before/after toggle, online and offline, plus the India default) with the covplan of this tree
-and with the covplan of ``--against REF`` (checked out in a temporary git worktree and imported
+before/after toggle, online and offline, plus the India default) with the reachplan of this tree
+and with the reachplan of ``--against REF`` (checked out in a temporary git worktree and imported
 from there), then compares them byte for byte. For each page it prints the size and either
 ``identical`` or the first differing offset with a little context on both sides.
 
@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def render(out: Path, root: Path) -> None:
-    """Write every case's page into ``out``, with the covplan importable here."""
-    from covplan import maps
-    from covplan.engine import Rule, assess
-    from covplan.io import read_boundaries, read_points
+    """Write every case's page into ``out``, with the reachplan importable here."""
+    from reachplan import maps
+    from reachplan.engine import Rule, assess
+    from reachplan.io import read_boundaries, read_points
 
     os.chdir(root)  # relative input paths: the summary panel names the inputs as given
     out = out.resolve()

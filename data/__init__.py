@@ -1,1 +1,1 @@
-"""Embedded default data for covplan (India districts and sample networks); see README.md."""
+"""Embedded default data for reachplan (India districts and sample networks); see README.md."""

@@ -1,4 +1,4 @@
-"""Build covplan's embedded India default data from the shared raw files.
+"""Build reachplan's embedded India default data from the shared raw files.
 
 Run from anywhere::
 

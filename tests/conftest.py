@@ -12,15 +12,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def road_cache(tmp_path_factory) -> Path:
-    """One road-graph cache for the session, never the user's ~/.cache/covplan."""
-    return tmp_path_factory.mktemp("covplan-cache")
+    """One road-graph cache for the session, never the user's ~/.cache/reachplan."""
+    return tmp_path_factory.mktemp("reachplan-cache")
 
 
 @pytest.fixture(autouse=True)
 def _private_road_cache(road_cache, monkeypatch) -> None:
-    """Every test builds road graphs in ``road_cache`` ($COVPLAN_CACHE_DIR; a test may point
+    """Every test builds road graphs in ``road_cache`` ($REACHPLAN_CACHE_DIR; a test may point
     it elsewhere), so no test run writes to the user's home."""
-    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(road_cache))
+    monkeypatch.setenv("REACHPLAN_CACHE_DIR", str(road_cache))
 
 
 @pytest.fixture
@@ -56,8 +56,8 @@ def tiny_travel():
     import geopandas as gpd
     import shapely
 
-    from covplan.engine import assess
-    from covplan.roads import TravelRule
+    from reachplan.engine import assess
+    from reachplan.roads import TravelRule
 
     boxes = {"A": (-0.001, -0.001, 0.015, 0.001), "B": (0.015, -0.001, 0.065, 0.001),
              "C": (0.49, -0.001, 0.52, 0.001), "D": (0.009, 0.003, 0.011, 0.004)}

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from covplan.capacity.accessibility import (
+from reachplan.capacity.accessibility import (
     accessibility,
     district_accessibility,
     gaussian,
     gravity,
     step,
 )
-from covplan.errors import InputError
+from reachplan.errors import InputError
 
 access = pytest.importorskip("access")
 # PySAL access itself still calls pandas APIs that pandas now deprecates

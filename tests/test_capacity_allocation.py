@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from covplan.capacity import allocate, rollup
-from covplan.errors import InputError
+from reachplan.capacity import allocate, rollup
+from reachplan.errors import InputError
 
 METHODS = ["lp", "flow"]
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from covplan.capacity.expansion import expand
-from covplan.errors import InputError
+from reachplan.capacity.expansion import expand
+from reachplan.errors import InputError
 
 
 def _max_served(di, si, demand, capacity, open_sites):

@@ -9,14 +9,14 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import box
 
-from covplan import Rule
-from covplan.capacity.frames import (
+from reachplan import Rule
+from reachplan.capacity.frames import (
     column_amounts,
     district_of_points,
     pairs_for_rule,
     radius_pairs,
 )
-from covplan.errors import InputError
+from reachplan.errors import InputError
 
 
 def test_radius_pairs_equal_a_pyproj_loop():

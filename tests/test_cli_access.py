@@ -1,4 +1,4 @@
-"""`covplan access` on tests/fixtures/capacity: A (supply 30) and B (10), four demand points
+"""`reachplan access` on tests/fixtures/capacity: A (supply 30) and B (10), four demand points
 (see its README for the distances: p1 5.5 km and p2 16.6 km from A, p3 11.1 km from B, p4
 out of reach)."""
 
@@ -12,7 +12,7 @@ import geopandas as gpd
 import pytest
 from pyproj import Geod
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 GEOD = Geod(ellps="WGS84")
 

@@ -1,4 +1,4 @@
-"""`covplan coverage --capacity-col` on tests/fixtures/capacity (figures from its README)."""
+"""`reachplan coverage --capacity-col` on tests/fixtures/capacity (figures from its README)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pyproj import Geod
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 GEOD = Geod(ellps="WGS84")
 

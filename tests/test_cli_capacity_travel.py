@@ -1,4 +1,4 @@
-"""`covplan coverage --capacity-col --demand FILE` under the travel rule, on tiny.osm.
+"""`reachplan coverage --capacity-col --demand FILE` under the travel rule, on tiny.osm.
 
 Hand figures (tests/fixtures/roads/README.md; L = 1113.195 m, car, T = 6 min): centre
 "west" on vertex 1 (capacity 1), "hub" on vertex 4 (capacity 5). Demand p1 on vertex 2
@@ -30,7 +30,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 TINY = "tests/fixtures/roads/tiny.osm"
 L_KM = 6378137.0 * math.radians(0.01) / 1000.0

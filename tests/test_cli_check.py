@@ -1,10 +1,10 @@
-"""`covplan check`: exit 0 when met, 1 when not, 2 on bad input."""
+"""`reachplan check`: exit 0 when met, 1 when not, 2 on bad input."""
 
 from __future__ import annotations
 
 import json
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 
 def test_met(runner, grid):

@@ -1,4 +1,4 @@
-"""`covplan check` in CI: --baseline, --expect, --junit and the GitHub Actions outputs.
+"""`reachplan check` in CI: --baseline, --expect, --junit and the GitHub Actions outputs.
 
 Figures are the grid's hand computation (tests/fixtures/grid/README.md): presence covers 7 of
 9 (77.78 %), gaps 006 (55.287 km) and 009 (78.434 km); --radius-km 80 covers all 9, and
@@ -13,14 +13,14 @@ import json
 import pytest
 from junitparser import Failure, JUnitXml
 
-from covplan.checks import Outcome
-from covplan.ci import github_annotations
-from covplan.cli.main import cli
+from reachplan.checks import Outcome
+from reachplan.ci import github_annotations
+from reachplan.cli.main import cli
 
 
 @pytest.fixture
 def coverage_json(runner, grid, tmp_path):
-    """`covplan coverage --format json` of the grid, written to a file."""
+    """`reachplan coverage --format json` of the grid, written to a file."""
     def make(name: str, *args: str) -> str:
         path = tmp_path / name
         res = runner.invoke(cli, ["coverage", *grid, "--group-col", "zone", *args,
@@ -76,7 +76,7 @@ def test_baseline_gain_passes(runner, grid, coverage_json):
 
 def test_baseline_settings_from_the_rules_file(runner, grid, coverage_json, tmp_path):
     base = coverage_json("main.json", "--radius-km", "80")
-    rules = tmp_path / "covplan.toml"
+    rules = tmp_path / "reachplan.toml"
     rules.write_text('[baseline]\nmax_drop = 40\nkeep_covered = ["006"]\n', encoding="utf-8")
     res = _check(runner, grid, "--baseline", base, "--rules", str(rules))
     assert res.exit_code == 1 and "lost from keep_covered: 006 Cell 6" in res.stderr
@@ -172,7 +172,7 @@ def test_expect_errors_are_2(runner, grid, tmp_path):
 # --------------------------------------------------------------------------- JUnit
 
 def _rules(tmp_path, text: str) -> str:
-    path = tmp_path / "covplan.toml"
+    path = tmp_path / "reachplan.toml"
     path.write_text(text, encoding="utf-8")
     return str(path)
 
@@ -201,8 +201,8 @@ def test_junit_one_case_per_rule_and_scope(runner, grid, tmp_path, wae):
     xml = JUnitXml.fromfile(str(report))
     cases = [c for suite in xml for c in suite]
     assert [(c.classname, c.name) for c in cases] == [
-        ("covplan.zones", "group Middle: percent"), ("covplan.zones", "group North: percent"),
-        ("covplan.zones", "group South: percent"), ("covplan.districts", "overall: percent")]
+        ("reachplan.zones", "group Middle: percent"), ("reachplan.zones", "group North: percent"),
+        ("reachplan.zones", "group South: percent"), ("reachplan.districts", "overall: percent")]
     failed = {c.name: c.result[0] for c in cases if c.result}
     if wae:  # Middle and North (66.67 %) warn, and warnings count as failures
         assert set(failed) == {"group Middle: percent", "group North: percent"}
@@ -222,7 +222,7 @@ def test_junit_failure_and_overwrite(runner, grid, tmp_path):
     res = _check(runner, grid, "--min-percent", "80", "--junit", str(report))
     assert res.exit_code == 1
     case = next(iter(next(iter(JUnitXml.fromfile(str(report))))))
-    assert case.classname == "covplan.min-percent" and case.name == "overall: percent"
+    assert case.classname == "reachplan.min-percent" and case.name == "overall: percent"
     assert case.result[0].message == "77.78% of districts covered, below --min-percent 80"
     # both gaps, weight-less so by distance: 009 (78.434 km) first
     assert case.result[0].text.splitlines()[1:] == [
@@ -265,7 +265,7 @@ def test_github_outputs_summary_and_annotations(runner, grid, tmp_path):
     assert output == "other=1\npercent=77.78\ngaps=2\nstatus=fail\n"
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8").splitlines()
     assert summary[0] == "earlier step"  # appended, never replaced
-    assert summary[1] == "## ❌ covplan check: fail"
+    assert summary[1] == "## ❌ reachplan check: fail"
     assert summary[3] == "1 failed, 2 warned, 2 passed"
     assert "| ⚠️ warn | zones | group Middle | group Middle: 66.67% of districts covered, " \
            "below warn_below 90 (rule 'zones') | warn_below 90, fail_below 60 |" in summary
@@ -274,7 +274,7 @@ def test_github_outputs_summary_and_annotations(runner, grid, tmp_path):
     assert "- 009 Cell 9 (nearest centre 78.434 km)" in text
     errors = [x for x in res.stderr.splitlines() if x.startswith("::error ")]
     warnings = [x for x in res.stderr.splitlines() if x.startswith("::warning ")]
-    assert errors == ["::error title=covplan check%3A min-percent::77.78%25 of districts "
+    assert errors == ["::error title=reachplan check%3A min-percent::77.78%25 of districts "
                       "covered, below --min-percent 80"]
     assert len(warnings) == 2 and "::notice" not in res.stderr
 
@@ -304,14 +304,14 @@ def test_github_annotations_capped_at_ten_per_type(runner, grid, tmp_path):
     assert [e.split("%3A ")[1].split("::")[0] for e in errors] == [f"f{i:02d}" for i in
                                                                    range(10)]
     assert len(warnings) == 10
-    assert notices == ["::notice title=covplan check::2 more errors and 1 more warning than "
+    assert notices == ["::notice title=reachplan check::2 more errors and 1 more warning than "
                        "GitHub shows per step; see the job summary"]
 
 
 def test_github_annotation_escaping():
     outcome = Outcome("a:b,c", "overall", "percent", 1.0, "fail", "50% done\nnext line")
     assert github_annotations([outcome]) == [
-        "::error title=covplan check%3A a%3Ab%2Cc::50%25 done%0Anext line"]
+        "::error title=reachplan check%3A a%3Ab%2Cc::50%25 done%0Anext line"]
     warn = Outcome("w", "overall", "percent", 1.0, "warn", "x")
     assert github_annotations([warn], warnings_as_errors=True)[0].startswith("::error ")
 

@@ -1,4 +1,4 @@
-"""The README's "covplan in CI" examples, run as written on the grid fixture.
+"""The README's "reachplan in CI" examples, run as written on the grid fixture.
 
 The GitHub Actions example runs the check step of ``action.yml`` with GitHub's bash options and
 its env files simulated; the GitLab example runs its script lines and reads the JUnit report it
@@ -26,7 +26,7 @@ import yaml
 from junitparser import JUnitXml
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent  # the venv's scripts: covplan, pre-commit, check-jsonschema
+BIN = Path(sys.executable).parent  # the venv's scripts: reachplan, pre-commit, check-jsonschema
 
 
 def readme_block(name: str) -> str:
@@ -44,7 +44,7 @@ def workspace(tmp_path, fixtures_dir):
     work.mkdir()
     shutil.copy(fixtures_dir / "grid" / "districts.geojson", work / "districts.geojson")
     shutil.copy(fixtures_dir / "grid" / "centres.csv", work / "centres.csv")
-    (work / "covplan.toml").write_text(readme_block("covplan.toml"), encoding="utf-8")
+    (work / "reachplan.toml").write_text(readme_block("reachplan.toml"), encoding="utf-8")
     return work
 
 
@@ -54,7 +54,7 @@ def only_c1(work: Path) -> None:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "COVPLAN_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "REACHPLAN_"))}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env | extra
 
@@ -71,9 +71,9 @@ def schema_check(schema: str, path: Path) -> subprocess.CompletedProcess:
 
 
 def test_readme_rules_example_is_what_the_checks_use(workspace):
-    from covplan.checks import load_rules
+    from reachplan.checks import load_rules
 
-    spec = load_rules(workspace / "covplan.toml")
+    spec = load_rules(workspace / "reachplan.toml")
     assert [r.name for r in spec.rules] == ["districts", "every zone", "farthest gap"]
     assert spec.max_drop == 0.5
 
@@ -112,7 +112,7 @@ def _run_github_example(workspace: Path, tmp_path: Path) -> tuple[int, dict[str,
 
     action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     steps = yaml.safe_load(workflow_path.read_text(encoding="utf-8"))["jobs"]["check"]["steps"]
-    ours = next(s for s in steps if s.get("uses", "").split("@")[0].endswith("/covplan"))
+    ours = next(s for s in steps if s.get("uses", "").split("@")[0].endswith("/reachplan"))
     given = ours["with"]
     assert set(given) <= set(action["inputs"])
     assert all(k in given for k, v in action["inputs"].items() if v.get("required"))
@@ -132,7 +132,7 @@ def _run_github_example(workspace: Path, tmp_path: Path) -> tuple[int, dict[str,
     for name, spec in action["outputs"].items():
         assert spec["value"] == f"${{{{ steps.check.outputs.{name} }}}}"
     echo = next(s for s in steps if "run" in s)["run"]
-    echo = re.sub(r"\$\{\{ steps\.covplan\.outputs\.(\w+) \}\}",
+    echo = re.sub(r"\$\{\{ steps\.reachplan\.outputs\.(\w+) \}\}",
                   lambda m: values[m.group(1)] if m.group(1) in action["outputs"] else "?", echo)
     printed = bash(echo, workspace, _env()).stdout
     return run.returncode, values, printed, [summary.read_text(encoding="utf-8"), run.stderr]
@@ -143,10 +143,10 @@ def test_github_example_warns_and_passes(workspace, tmp_path):
     assert code == 0, stderr
     assert values == {"percent": "77.78", "gaps": "2", "status": "warn"}
     assert printed == "covered 77.78 % (warn)\n"
-    assert summary.startswith("## ⚠️ covplan check: warn\n\n0 failed, 2 warned, 3 passed\n")
+    assert summary.startswith("## ⚠️ reachplan check: warn\n\n0 failed, 2 warned, 3 passed\n")
     assert "- 009 Cell 9 (nearest centre 78.434 km)" in summary
     assert stderr.count("::warning ") == 2 and "::error" not in stderr
-    junit = JUnitXml.fromfile(str(workspace / "covplan-junit.xml"))
+    junit = JUnitXml.fromfile(str(workspace / "reachplan-junit.xml"))
     assert (junit.tests, junit.failures) == (5, 0)
 
 
@@ -156,8 +156,8 @@ def test_github_example_fails(workspace, tmp_path):
     assert code == 1
     assert values == {"percent": "11.11", "gaps": "8", "status": "fail"}
     assert printed == "covered 11.11 % (fail)\n"
-    assert summary.startswith("## ❌ covplan check: fail")
-    assert "::error title=covplan check%3A districts::11.11%25 of districts covered" in stderr
+    assert summary.startswith("## ❌ reachplan check: fail")
+    assert "::error title=reachplan check%3A districts::11.11%25 of districts covered" in stderr
 
 
 # --------------------------------------------------------------------------- GitLab CI
@@ -171,7 +171,7 @@ def _run_gitlab_example(workspace: Path, tmp_path: Path) -> tuple[int, JUnitXml]
     code = 0
     for line in job["script"]:
         if line.startswith("pip install"):
-            continue  # the test environment has covplan installed
+            continue  # the test environment has reachplan installed
         code = bash(line, workspace, _env(GITLAB_CI="true")).returncode
         if code:
             break  # GitLab stops the job at the first failing line
@@ -184,11 +184,11 @@ def test_gitlab_example_writes_the_junit_report(workspace, tmp_path):
     assert code == 0
     cases = [c for suite in junit for c in suite]
     assert [(c.classname, c.name) for c in cases] == [
-        ("covplan.districts", "overall: percent"),
-        ("covplan.every zone", "group Middle: percent"),
-        ("covplan.every zone", "group North: percent"),
-        ("covplan.every zone", "group South: percent"),
-        ("covplan.farthest gap", "overall: max_nearest_km")]
+        ("reachplan.districts", "overall: percent"),
+        ("reachplan.every zone", "group Middle: percent"),
+        ("reachplan.every zone", "group North: percent"),
+        ("reachplan.every zone", "group South: percent"),
+        ("reachplan.farthest gap", "overall: max_nearest_km")]
     assert junit.failures == 0
     assert "farthest district to its nearest centre, above warn_above 60" in \
         cases[4].system_out
@@ -232,12 +232,12 @@ def _run_pre_commit(workspace: Path, tmp_path: Path) -> subprocess.CompletedProc
 def test_pre_commit_example_passes(workspace, tmp_path):
     res = _run_pre_commit(workspace, tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert re.search(r"covplan check\.+Passed", res.stdout)
+    assert re.search(r"reachplan check\.+Passed", res.stdout)
 
 
 def test_pre_commit_example_fails(workspace, tmp_path):
     only_c1(workspace)
     res = _run_pre_commit(workspace, tmp_path)
     assert res.returncode == 1
-    assert re.search(r"covplan check\.+Failed", res.stdout)
+    assert re.search(r"reachplan check\.+Failed", res.stdout)
     assert "11.11% of districts covered, below fail_below 75 (rule 'districts')" in res.stdout

@@ -1,4 +1,4 @@
-"""`covplan check --rules`: scopes, metrics, warn/fail levels, exit codes, validation.
+"""`reachplan check --rules`: scopes, metrics, warn/fail levels, exit codes, validation.
 
 Expected figures are the grid's hand computation (tests/fixtures/grid/README.md):
 presence covers 7 of 9 districts (77.78 %), weight 3000 of 4500 (66.67 %); gaps 006 (nearest
@@ -15,14 +15,14 @@ import textwrap
 
 import pytest
 
-from covplan.checks import CheckRule, evaluate, load_rules, parse_rules
-from covplan.cli.main import cli
-from covplan.errors import InputError
+from reachplan.checks import CheckRule, evaluate, load_rules, parse_rules
+from reachplan.cli.main import cli
+from reachplan.errors import InputError
 
 
 @pytest.fixture
 def rules_file(tmp_path):
-    def write(text: str, name: str = "covplan.toml") -> str:
+    def write(text: str, name: str = "reachplan.toml") -> str:
         path = tmp_path / name
         path.write_text(textwrap.dedent(text), encoding="utf-8")
         return str(path)
@@ -67,9 +67,9 @@ def test_exit_code_matrix(runner, grid, rules_file, levels, wae, code):
                    for i, lv in enumerate(levels))
     res = _check(runner, grid, rules_file(text), *(["--warnings-as-errors"] if wae else []))
     assert res.exit_code == code, res.output
-    assert ("covplan check: FAIL" in res.stderr) == (code == 1)
+    assert ("reachplan check: FAIL" in res.stderr) == (code == 1)
     if WARNING in levels and not wae:
-        assert "covplan check: warning: 77.78% of districts covered, below warn_below 80" \
+        assert "reachplan check: warning: 77.78% of districts covered, below warn_below 80" \
             in res.stderr
 
 
@@ -159,7 +159,7 @@ def test_pyproject_table_is_read_from_the_current_folder(runner, grid, tmp_path,
     (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""
         [project]
         name = "network"
-        [[tool.covplan.check.rule]]
+        [[tool.reachplan.check.rule]]
         metric = "gaps"
         fail_above = 1
     """), encoding="utf-8")
@@ -234,7 +234,7 @@ def test_invalid_rule_is_2_naming_rule_and_key(runner, grid, rules_file, body, m
     rules = rules_file(f'[[rule]]\nname = "r"\n{body}\n')
     res = _check(runner, grid, rules)
     assert res.exit_code == 2, res.output
-    assert message in res.stderr and "covplan.toml" in res.stderr
+    assert message in res.stderr and "reachplan.toml" in res.stderr
     assert res.stdout == "" and "Traceback" not in res.output
 
 
@@ -257,7 +257,7 @@ def test_rules_file_missing_or_without_table(runner, grid, rules_file, tmp_path)
     res = _check(runner, grid, str(tmp_path / "nope.toml"))
     assert res.exit_code == 2 and "nope.toml: file not found" in res.stderr
     res = _check(runner, grid, rules_file('[tool.ruff]\nline-length = 1\n', "pyproject.toml"))
-    assert res.exit_code == 2 and "has no [tool.covplan.check] table" in res.stderr
+    assert res.exit_code == 2 and "has no [tool.reachplan.check] table" in res.stderr
 
 
 def test_library_evaluates_a_stored_result():
@@ -300,10 +300,10 @@ def test_minutes_metric_needs_a_rule_in_minutes(runner, grid, rules_file):
 def test_json_names_the_rules_file(runner, grid, rules_file, tmp_path, monkeypatch):
     rules_file(RULE.format(levels=PASSING))
     monkeypatch.chdir(tmp_path)
-    res = runner.invoke(cli, ["check", *grid, "--rules", "covplan.toml", "--format", "json"])
+    res = runner.invoke(cli, ["check", *grid, "--rules", "reachplan.toml", "--format", "json"])
     check = json.loads(res.stdout)["check"]
     assert res.exit_code == 0
-    assert (check["rules_file"], check["status"], check["baseline"]) == ("covplan.toml", "pass",
+    assert (check["rules_file"], check["status"], check["baseline"]) == ("reachplan.toml", "pass",
                                                                         None)
     # the keys the README documents, in that order
     assert list(check) == ["status", "warnings_as_errors", "rules_file", "results", "baseline"]
@@ -354,7 +354,7 @@ def test_max_nearest_min_under_the_travel_rule(runner, rules_file, tmp_path, mon
     import shapely
     from test_roads import D_LEG_KM, L_KM, TINY, km_min
 
-    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("REACHPLAN_CACHE_DIR", str(tmp_path / "cache"))
     d_min = L_KM + km_min(D_LEG_KM, 5)
     boxes = {"A": (-0.001, -0.001, 0.015, 0.001), "B": (0.015, -0.001, 0.065, 0.001),
              "D": (0.009, 0.003, 0.011, 0.004), "C": (0.49, -0.001, 0.52, 0.001)}

@@ -1,4 +1,4 @@
-"""`covplan compare` and `covplan check --expect` under the travel rule, on tiny.osm.
+"""`reachplan compare` and `reachplan check --expect` under the travel rule, on tiny.osm.
 
 Hand figures (tests/fixtures/roads/README.md; L = 1113.195 m, car): districts A (vertices
 1, 2), B (3..7), C (the island), D (no road, 0.003 degree north of vertex 2). T = 20 min.
@@ -19,7 +19,7 @@ import pyproj
 import pytest
 import shapely
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 TINY = "tests/fixtures/roads/tiny.osm"
 A_M = 6378137.0
@@ -125,8 +125,8 @@ def test_check_expect_compares_minutes(runner, files):
 
 
 def test_compare_results_names_a_bad_tolerance():
-    from covplan.compare import compare_results
-    from covplan.errors import InputError
+    from reachplan.compare import compare_results
+    from reachplan.errors import InputError
 
     result = {"districts": [{"id": "A", "covered": True, "nearest_km": 0.0, "nearest_min": 0.0}]}
     with pytest.raises(InputError, match="tolerance_min") as info:

@@ -1,10 +1,10 @@
-"""`covplan coverage` on the 3x3 grid (figures from fixtures/grid/README.md)."""
+"""`reachplan coverage` on the 3x3 grid (figures from fixtures/grid/README.md)."""
 
 from __future__ import annotations
 
 import json
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 
 def test_table(runner, grid):
@@ -20,7 +20,7 @@ def test_table(runner, grid):
 def test_table_does_not_search_nearest_centres(runner, grid, monkeypatch):
     """The table shows no nearest centre, so it does not pay for the search (a third of a
     small command's work after its imports); JSON, which lists them, does."""
-    import covplan.geodesy.polygons as polygons
+    import reachplan.geodesy.polygons as polygons
 
     def refuse(*args, **kwargs):
         raise AssertionError("nearest-centre search")
@@ -124,7 +124,7 @@ def test_json_warnings_include_the_demand_warnings(runner, grid, tmp_path):
     res = runner.invoke(cli, ["coverage", *grid, "--radius-km", "1", "--demand", str(demand),
                               "--format", "json"])
     assert res.exit_code == 0, res.output
-    said = [line.removeprefix("covplan: warning: ") for line in res.stderr.splitlines()
-            if line.startswith("covplan: warning: ")]
+    said = [line.removeprefix("reachplan: warning: ") for line in res.stderr.splitlines()
+            if line.startswith("reachplan: warning: ")]
     assert any("skipped 1 demand rows" in w and "(lines 3)" in w for w in said)
     assert json.loads(res.stdout)["warnings"] == said  # what stderr warned, in order

@@ -1,4 +1,4 @@
-"""`covplan demo` and the embedded-data aliases, end to end."""
+"""`reachplan demo` and the embedded-data aliases, end to end."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from covplan.cli.main import cli
-from covplan.datasets import dataset_path
+from reachplan.cli.main import cli
+from reachplan.datasets import dataset_path
 
 
 def test_demo_writes_summary_gaps_and_more(runner, tmp_path):
@@ -91,7 +91,7 @@ ROADS_OSM = """<?xml version="1.0" encoding="UTF-8"?>
 def test_demo_roads_refuses_an_extract_that_misses_india(runner, tmp_path, monkeypatch):
     """The bundled extract is Helsinki: no sample centre is on it, so the demo's travel
     section has nothing to say; it refuses before printing or writing anything."""
-    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("REACHPLAN_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "demo"
     res = runner.invoke(cli, ["demo", "--out", str(out), "--roads",
                               "tests/fixtures/roads/helsinki.osm.pbf"])
@@ -111,10 +111,10 @@ def test_demo_roads_on_a_small_extract_of_india(runner, tmp_path, monkeypatch):
     import shapely
     from _reference import GEOD, brute_distance
 
-    from covplan.cli.options import resolve_dataset
-    from covplan.io import read_boundaries, read_points
+    from reachplan.cli.options import resolve_dataset
+    from reachplan.io import read_boundaries, read_points
 
-    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("REACHPLAN_CACHE_DIR", str(tmp_path / "cache"))
     roads = tmp_path / "anakapalle.osm"
     roads.write_text(ROADS_OSM, encoding="utf-8")
     nodes = [(83.00395, 17.69134), (83.00650, 17.70100), (83.00920, 17.71057)]
@@ -160,7 +160,7 @@ def _capacity_figures_agree(stdout: str) -> None:
     import geopandas as gpd
     import pandas as pd
 
-    from covplan.cli.demo import CAPACITY_PER_DAY, REQUESTS_PER_PERSON_DAY
+    from reachplan.cli.demo import CAPACITY_PER_DAY, REQUESTS_PER_PERSON_DAY
 
     districts = gpd.read_file(dataset_path("india_districts"))
     centres = pd.read_csv(dataset_path("india_sample_centres"))

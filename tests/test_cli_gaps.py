@@ -1,4 +1,4 @@
-"""`covplan gaps`: ranked gap lists in every format, neutralised and reproducible."""
+"""`reachplan gaps`: ranked gap lists in every format, neutralised and reproducible."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 
 def test_csv_on_stdout_ranked_by_weight(runner, grid):
@@ -79,8 +79,8 @@ def test_unknown_extension(runner, grid, tmp_path):
 def test_unknown_extension_in_python_names_the_parameter(tmp_path):
     import pandas as pd
 
-    from covplan.errors import InputError
-    from covplan.io import write_table
+    from reachplan.errors import InputError
+    from reachplan.io import write_table
 
     with pytest.raises(InputError, match=r"^path='.*t\.docx': unknown file format '\.docx'"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.docx")
@@ -99,7 +99,7 @@ def test_unknown_extension_of_demand_output_names_its_option(runner, grid, tmp_p
 
 
 def test_neutralise_covers_every_text_dtype():
-    from covplan.io.write import _neutralise
+    from reachplan.io.write import _neutralise
 
     frame = pd.DataFrame({"obj": pd.Series(["=1", "ok"], dtype=object),
                           "text": pd.Series(["@x", "-y"], dtype="string"),

@@ -1,4 +1,4 @@
-"""``covplan isochrones``: service areas per centre and band, on the road fixtures.
+"""``reachplan isochrones``: service areas per centre and band, on the road fixtures.
 
 tiny.osm (see tests/fixtures/roads/README.md): vertices on the equator 0.01 degree apart, so a
 segment is L = 1113.1949 m; 1 -> 2 is primary (60 km/h, 1 km a minute), 2 -> 3 primary one-way,
@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 TINY = "tests/fixtures/roads/tiny.osm"
 HELSINKI = "tests/fixtures/roads/helsinki.osm.pbf"
@@ -33,7 +33,7 @@ def buffered_line_km2(length_m: float) -> float:
 
 @pytest.fixture(autouse=True)
 def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("REACHPLAN_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture

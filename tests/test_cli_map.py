@@ -1,10 +1,10 @@
-"""``covplan map`` on the 3x3 map fixture (tests/fixtures/maps; see tests/test_maps.py)."""
+"""``reachplan map`` on the 3x3 map fixture (tests/fixtures/maps; see tests/test_maps.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 HERE = Path(__file__).parent / "fixtures" / "maps"
 INPUTS = [str(HERE / "grid.geojson"), str(HERE / "centres.csv"), "--id-col", "code",
@@ -67,7 +67,7 @@ def test_map_to_stdout_writes_no_file_named_dash(runner, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     res = runner.invoke(cli, ["map", *INPUTS, "-o", "-", "--offline", "-q"])
     assert res.exit_code == 0, res.stderr
-    assert res.stdout.startswith("<!DOCTYPE html>") and "covplanMap(" in res.stdout
+    assert res.stdout.startswith("<!DOCTYPE html>") and "reachplanMap(" in res.stdout
     assert list(tmp_path.iterdir()) == []
 
 
@@ -84,11 +84,11 @@ def test_png_size_and_dpi_options(runner, tmp_path):
 
 
 def test_a_failing_png_leaves_no_html(runner, tmp_path, monkeypatch):
-    from covplan.errors import CovplanError
-    from covplan.maps import png as png_module
+    from reachplan.errors import ReachplanError
+    from reachplan.maps import png as png_module
 
     def fail(*args, **kwargs):
-        raise CovplanError("the picture failed")
+        raise ReachplanError("the picture failed")
 
     monkeypatch.setattr(png_module, "png_bytes", fail)
     out, png = tmp_path / "map.html", tmp_path / "map.png"

@@ -1,4 +1,4 @@
-"""`covplan plan` and `covplan compare` on the row-of-districts fixture.
+"""`reachplan plan` and `reachplan compare` on the row-of-districts fixture.
 
 Hand figures: tests/fixtures/planning/README.md (radius 120 km: before 2 of 8; greedy A then B
 gives 7 of 8; the optimum B + C gives 8 of 8).
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 ROW = Path(__file__).parent / "fixtures" / "planning"
 B, C, K = (str(ROW / f) for f in ("districts.geojson", "centres.csv", "candidates.csv"))
@@ -192,7 +192,7 @@ def test_plan_json_on_stdout_is_only_json() -> None:
     import subprocess
     import sys
 
-    code = "from covplan.cli.main import cli; cli()"
+    code = "from reachplan.cli.main import cli; cli()"
     proc = subprocess.run([sys.executable, "-c", code, *BASE, "--add", "2",
                            "--method", "exact", "--format", "json"],
                           capture_output=True, text=True, check=False)
@@ -272,7 +272,7 @@ def test_capacitated_plan_stdout_is_only_json(cap):
 
     candidates = str(Path(cap["centres"]).with_name("candidates.csv"))
     proc = subprocess.run(
-        [str(Path(sys.executable).with_name("covplan")), "plan", cap["districts"], cap["centres"],
+        [str(Path(sys.executable).with_name("reachplan")), "plan", cap["districts"], cap["centres"],
          "--radius-km", "20", "--capacity-col", "cap", "--demand", cap["demand"],
          "--demand-weight-col", "requests", "--candidates", candidates,
          "--candidate-capacity", "8", "--add", "1", "--format", "json"],

@@ -1,4 +1,4 @@
-"""`covplan plan` with the travel rule, on tiny.osm (tests/fixtures/roads/README.md).
+"""`reachplan plan` with the travel rule, on tiny.osm (tests/fixtures/roads/README.md).
 
 Hand figures (L = 1113.195 m; primary 60 km/h, so L takes 1.113 min; on foot 5 km/h):
 districts A (vertices 1, 2), B (3..7), C (the island 8, 9), D (no road; 0.003 degree north
@@ -19,7 +19,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 TINY = "tests/fixtures/roads/tiny.osm"
 BOXES = {"A": (-0.001, -0.001, 0.015, 0.001), "B": (0.015, -0.001, 0.065, 0.001),
@@ -28,7 +28,7 @@ BOXES = {"A": (-0.001, -0.001, 0.015, 0.001), "B": (0.015, -0.001, 0.065, 0.001)
 
 @pytest.fixture
 def inputs(tmp_path, monkeypatch):
-    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("REACHPLAN_CACHE_DIR", str(tmp_path / "cache"))
     gpd.GeoDataFrame({"id": list(BOXES)}, geometry=[shapely.box(*b) for b in BOXES.values()],
                      crs="EPSG:4326").to_file(tmp_path / "d.geojson")
     (tmp_path / "c.csv").write_text("name,lat,lon\nhub,0,0.03\n", encoding="utf-8")
@@ -62,9 +62,9 @@ def test_plan_by_road(runner, inputs):
 
 def test_the_candidate_searches_report_progress(inputs):
     """The library hook gets one 'matrix' event per batch of candidates, up to all three."""
-    from covplan.cli.options import make_rule
-    from covplan.io import read_boundaries, read_points
-    from covplan.planning import run_plan
+    from reachplan.cli.options import make_rule
+    from reachplan.io import read_boundaries, read_points
+    from reachplan.planning import run_plan
 
     districts = read_boundaries(inputs[0], id_col="id")
     centres = read_points(inputs[1])
@@ -79,7 +79,7 @@ def test_the_candidate_searches_report_progress(inputs):
 
 def test_progress_on_a_terminal_shows_the_matrix_as_a_bar():
     """The one progress display of the CLI: matrix events (known total) drive its bar."""
-    from covplan.cli.plan import _PlanProgress
+    from reachplan.cli.plan import _PlanProgress
 
     class Display:
         enabled = True

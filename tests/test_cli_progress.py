@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from covplan.cli.main import cli
-from covplan.cli.options import Progress
+from reachplan.cli.main import cli
+from reachplan.cli.options import Progress
 
 
 class _Terminal(io.StringIO):
@@ -16,28 +16,28 @@ class _Terminal(io.StringIO):
 def test_a_bar_on_a_terminal(monkeypatch):
     screen = _Terminal()
     monkeypatch.setattr("sys.stderr", screen)
-    bar = Progress("covplan: demand parts")
+    bar = Progress("reachplan: demand parts")
     for done in (1, 2, 3):
         bar(done, 3)
     bar.close()
     shown = screen.getvalue()
-    assert "covplan: demand parts" in shown
+    assert "reachplan: demand parts" in shown
     assert "1/3" in shown and "3/3" in shown and "100%" in shown
 
 
 def test_a_status_line_where_no_total_is_known(monkeypatch):
     screen = _Terminal()
     monkeypatch.setattr("sys.stderr", screen)
-    bar = Progress("covplan: plan")
+    bar = Progress("reachplan: plan")
     bar.note("exact: gap 1.00%")
     bar.close()
-    assert screen.getvalue() == "\rcovplan: plan: exact: gap 1.00%   \n"
+    assert screen.getvalue() == "\rreachplan: plan: exact: gap 1.00%   \n"
 
 
 def test_nothing_in_a_pipe(monkeypatch):
     pipe = io.StringIO()
     monkeypatch.setattr("sys.stderr", pipe)
-    bar = Progress("covplan: demand parts")
+    bar = Progress("reachplan: demand parts")
     bar(1, 2)
     bar.note("anything")
     bar.close()

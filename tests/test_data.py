@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from covplan import datasets
+from reachplan import datasets
 
 # The 36 states / UTs as named in the shipped files (hand-written list).
 STATES = {

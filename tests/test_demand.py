@@ -1,7 +1,7 @@
 """Demand-point coverage: hand-computable cases and a brute-force pyproj reference.
 
 Expected figures come from ``pyproj.Geod.fwd`` (points placed at known geodesic distances), from
-hand counts, or from a brute-force ``Geod.inv`` over every centre -- never from covplan itself.
+hand counts, or from a brute-force ``Geod.inv`` over every centre -- never from reachplan itself.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import box
 
-from covplan import demand
-from covplan.demand import demand_coverage, nearest_centres
-from covplan.errors import InputError
-from covplan.geodesy import points as geo_points
+from reachplan import demand
+from reachplan.demand import demand_coverage, nearest_centres
+from reachplan.errors import InputError
+from reachplan.geodesy import points as geo_points
 
 GEOD = Geod(ellps="WGS84")
 R_KM = 25.0
@@ -213,7 +213,7 @@ def test_india_scale_brute_force():
 def test_min_centers_counts_centres_within_reach(k):
     """With min_centers=k a point is covered when k centres (each listed, shared places too)
     lie within R: brute-force counts over every centre, with R±2 m points and a stacked pair."""
-    from covplan.rules import Rule
+    from reachplan.rules import Rule
 
     rng = np.random.default_rng(17)
     clat, clon = rng.uniform(20, 21, 40), rng.uniform(77, 78, 40)
@@ -336,11 +336,11 @@ def test_progress_reports_every_part(tmp_path):
 
 @pytest.fixture
 def demand_command():
-    """A throwaway command wearing the demand options, as covplan coverage will."""
+    """A throwaway command wearing the demand options, as reachplan coverage will."""
     import click
 
-    from covplan.cli._demand_options import demand_options, run_demand, split_demand
-    from covplan.cli.options import handle_errors, make_rule
+    from reachplan.cli._demand_options import demand_options, run_demand, split_demand
+    from reachplan.cli.options import handle_errors, make_rule
 
     @click.command()
     @demand_options

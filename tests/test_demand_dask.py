@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from covplan.demand import demand_coverage
-from covplan.errors import InputError
+from reachplan.demand import demand_coverage
+from reachplan.errors import InputError
 
-# distributed and pyarrow come with the dev extra (covplan[dask]); a missing one fails here,
+# distributed and pyarrow come with the dev extra (reachplan[dask]); a missing one fails here,
 # it is never skipped
 
 
@@ -97,7 +97,7 @@ def test_geoparquet_folder_dask_equals_memory(demand_files, centres, districts):
 
 
 def test_unreachable_scheduler_is_an_input_error(centres, tmp_path, monkeypatch):
-    monkeypatch.setattr("covplan.runners.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("reachplan.runners.CONNECT_TIMEOUT", "1s")
     path = tmp_path / "d.csv"
     path.write_text("lat,lon\n0,0\n")
     with pytest.raises(InputError, match="scheduler='tcp://127.0.0.1:9'"):
@@ -123,7 +123,7 @@ def test_travel_rule_on_dask_equals_memory(tmp_path):
     """The travel rule's point answers pickle to the workers: the same minutes on both engines
     (tiny.osm, hand-worked in tests/test_roads.py: vertex 2 is 1.113 min from vertex 1; the
     island and a point 150 km off any road are never reached)."""
-    from covplan.roads import TravelRule, load_roads
+    from reachplan.roads import TravelRule, load_roads
 
     graph = load_roads("tests/fixtures/roads/tiny.osm", profile="car", cache_dir=tmp_path)
     centres = gpd.GeoDataFrame({"name": ["w", "e"], "lat": [0.0, 0.0], "lon": [0.0, 0.03]},

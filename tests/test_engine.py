@@ -6,9 +6,9 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from covplan.engine import Rule, assess
-from covplan.errors import InputError
-from covplan.io import read_boundaries, read_points
+from reachplan.engine import Rule, assess
+from reachplan.errors import InputError
+from reachplan.io import read_boundaries, read_points
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_min_centers(inputs):
 def test_decide_is_the_decision_alone(inputs, rule, covered):
     """decide() answers the grid README's hand figures (and the checks above) in district
     order, without a report; on one district it decides that district."""
-    from covplan.engine import decide
+    from reachplan.engine import decide
 
     districts, centres = inputs
     got = decide(districts, centres, rule)

@@ -13,11 +13,11 @@ HIDE = ("import sys\n"
         "        if name.split('.')[0] in ('pyarrow', 'dask', 'distributed', 'dask_geopandas'):\n"
         "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
         "sys.meta_path.insert(0, Hide())\n"
-        "from covplan.cli.main import cli\n"
+        "from reachplan.cli.main import cli\n"
         "cli()\n")
 
 
-def _covplan(*args: str, cwd=None) -> subprocess.CompletedProcess:
+def _reachplan(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", HIDE, *args], capture_output=True, text=True,
                           cwd=cwd)
 
@@ -26,7 +26,7 @@ def test_csv_demand_needs_no_pyarrow(grid, tmp_path):
     demand = tmp_path / "d.csv"
     # four points: two inside covered cells (0 km), one 2 km north of the grid, one bad row
     demand.write_text("id,lat,lon\na,0.5,0.5\nb,1.5,1.5\nc,3.018,0.5\nd,x,1\n")
-    res = _covplan("coverage", *grid, "--radius-km", "1", "--demand", str(demand),
+    res = _reachplan("coverage", *grid, "--radius-km", "1", "--demand", str(demand),
                    "--format", "json")
     assert res.returncode == 0, res.stderr
     assert '"covered": 2,' in res.stdout and '"points": 3,' in res.stdout
@@ -35,18 +35,18 @@ def test_csv_demand_needs_no_pyarrow(grid, tmp_path):
 def test_missing_extras_are_one_line_naming_what_to_install(grid, tmp_path):
     demand = tmp_path / "d.csv"
     demand.write_text("lat,lon\n0.5,0.5\n")
-    res = _covplan("coverage", *grid, "--radius-km", "1", "--demand", str(demand),
+    res = _reachplan("coverage", *grid, "--radius-km", "1", "--demand", str(demand),
                    "--engine", "dask")
     assert res.returncode == 2
     assert res.stderr.strip().splitlines()[-1] == (
-        "Error: --engine dask needs dask: pip install 'covplan[dask]'")
+        "Error: --engine dask needs dask: pip install 'reachplan[dask]'")
     parquet = tmp_path / "d.parquet"
     parquet.write_bytes(b"PAR1")
     for args in (["--demand", str(parquet)], []):
         boundaries = str(parquet) if not args else grid[0]
-        res = _covplan("coverage", boundaries, grid[1], "--radius-km", "1", *args)
+        res = _reachplan("coverage", boundaries, grid[1], "--radius-km", "1", *args)
         assert res.returncode == 2, res.stderr
         assert res.stderr.strip().splitlines()[-1] == (
             f"Error: {parquet}: reading GeoParquet needs pyarrow; pip install "
-            "'covplan[parquet]'")
+            "'reachplan[parquet]'")
         assert "Traceback" not in res.stderr

@@ -13,7 +13,7 @@ from _reference import GEOD, brute_distance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from covplan.geodesy import nearest_to_polygons, polygons, polygons_within, sphere
+from reachplan.geodesy import nearest_to_polygons, polygons, polygons_within, sphere
 
 
 def test_point_inside_and_on_boundary_is_zero():

@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 import shapely
 
-import covplan
-from covplan.datasets import DATASETS
-from covplan.demand import demand_coverage
-from covplan.engine import Rule, assess
-from covplan.errors import InputError
-from covplan.io import read_boundaries, read_points, write_table
-from covplan.planning import plan
+import reachplan
+from reachplan.datasets import DATASETS
+from reachplan.demand import demand_coverage
+from reachplan.engine import Rule, assess
+from reachplan.errors import InputError
+from reachplan.io import read_boundaries, read_points, write_table
+from reachplan.planning import plan
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -207,8 +207,8 @@ def test_embedded_aliases_work_in_the_api():
 
 
 def test_dir_shows_the_api():
-    names = dir(covplan)
-    for name in covplan.__all__:
+    names = dir(reachplan)
+    for name in reachplan.__all__:
         assert name in names
 
 
@@ -411,7 +411,7 @@ def _result_json(**change) -> dict:
     ("[" * 100_000 + "]" * 100_000, ["B.json", "nested"]),
 ])
 def test_compare_refuses_json_of_the_wrong_shape_in_one_line(tmp_path, runner, b, words):
-    from covplan.cli.main import cli
+    from reachplan.cli.main import cli
 
     (tmp_path / "A.json").write_text(json.dumps(_result_json()))
     (tmp_path / "B.json").write_text(b if isinstance(b, str) else json.dumps(b))
@@ -425,7 +425,7 @@ def test_compare_refuses_json_of_the_wrong_shape_in_one_line(tmp_path, runner, b
 
 
 def test_compare_accepts_a_result_of_the_right_shape(tmp_path, runner):
-    from covplan.cli.main import cli
+    from reachplan.cli.main import cli
 
     (tmp_path / "A.json").write_text(json.dumps(_result_json(covered=False, nearest_km=12.5)))
     (tmp_path / "B.json").write_text(json.dumps(_result_json()))

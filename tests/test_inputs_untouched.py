@@ -11,8 +11,8 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
-from covplan.cli.main import cli
-from covplan.io import read_boundaries, read_points
+from reachplan.cli.main import cli
+from reachplan.io import read_boundaries, read_points
 
 # a writer that commits to the WAL and dies before checkpointing, as a live editor leaves it
 _LEAVE_WAL = """

@@ -1,7 +1,7 @@
-"""`pip install covplan` without extras runs every command the README shows.
+"""`pip install reachplan` without extras runs every command the README shows.
 
 The wheel of this tree is installed into a fresh venv, offline, from the wheelhouse of
-runtime dependencies that `make test` prepares (`pip wheel` of covplan without extras, in
+runtime dependencies that `make test` prepares (`pip wheel` of reachplan without extras, in
 .venv/wheelhouse). The commands are read from README.md itself (the fenced blocks after a
 `tests/test_install.py runs the next block` comment), so the README and this test cannot
 drift apart; they run on small files named as the README names them.
@@ -42,8 +42,8 @@ def readme_commands(text: str) -> list[str]:
 def test_readme_blocks_are_found():
     commands = readme_commands((ROOT / "README.md").read_text(encoding="utf-8"))
     assert len(commands) >= 8
-    assert all(c.startswith("covplan ") for c in commands), commands
-    assert any("--demand " in c for c in commands) and any(c.startswith("covplan map")
+    assert all(c.startswith("reachplan ") for c in commands), commands
+    assert any("--demand " in c for c in commands) and any(c.startswith("reachplan map")
                                                            for c in commands)
 
 
@@ -88,7 +88,7 @@ def test_readme_commands_run_from_a_wheel_without_extras(tmp_path, grid):
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps",
                     "--no-build-isolation", "-q", "-w", str(dist)], check=True,
                    capture_output=True)
-    (wheel,) = dist.glob("covplan-*.whl")
+    (wheel,) = dist.glob("reachplan-*.whl")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     env = _clean_env(venv)
@@ -104,14 +104,14 @@ def test_readme_commands_run_from_a_wheel_without_extras(tmp_path, grid):
     work = tmp_path / "work"
     work.mkdir()
     _user_files(work, grid)
-    covplan = shutil.which("covplan", path=env["PATH"])
-    assert covplan == str(venv / "bin" / "covplan")
-    subprocess.run([covplan, "coverage", "districts.gpkg", "centres.csv", "--format", "json",
+    reachplan = shutil.which("reachplan", path=env["PATH"])
+    assert reachplan == str(venv / "bin" / "reachplan")
+    subprocess.run([reachplan, "coverage", "districts.gpkg", "centres.csv", "--format", "json",
                     "-o", "before.json"], cwd=work, env=env, check=True, capture_output=True)
-    subprocess.run([covplan, "coverage", "districts.gpkg", "new.csv", "--format", "json",
+    subprocess.run([reachplan, "coverage", "districts.gpkg", "new.csv", "--format", "json",
                     "-o", "after.json", "-q"], cwd=work, env=env, capture_output=True)
     commands = readme_commands((ROOT / "README.md").read_text(encoding="utf-8"))
-    commands.append("covplan demo --out maps/demo")  # what `make demo` runs
+    commands.append("reachplan demo --out maps/demo")  # what `make demo` runs
     for command in commands:
         res = subprocess.run(shlex.split(command), cwd=work, env=env, capture_output=True,
                              text=True)
@@ -126,7 +126,7 @@ def test_every_subpackage_is_in_the_explicit_package_list():
 
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
                  ["packages"])
-    source = ROOT / "coverage" / "covplan"
-    found = {".".join(("covplan", *init.parent.relative_to(source).parts))
+    source = ROOT / "coverage" / "reachplan"
+    found = {".".join(("reachplan", *init.parent.relative_to(source).parts))
              for init in source.rglob("__init__.py")}
     assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from covplan.cli.main import cli
-from covplan.errors import InputError
-from covplan.io import as_points, read_boundaries, read_points
+from reachplan.cli.main import cli
+from reachplan.errors import InputError
+from reachplan.io import as_points, read_boundaries, read_points
 
 
 def write_geojson(path, features, crs=True):

@@ -17,11 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from covplan.cli.main import cli
-from covplan.errors import InputError, OutputError
-from covplan.io import OutputSet, atomic_output, check_output, write_table
+from reachplan.cli.main import cli
+from reachplan.errors import InputError, OutputError
+from reachplan.io import OutputSet, atomic_output, check_output, write_table
 
-COVPLAN = [sys.executable, "-c", "from covplan.cli.main import cli; cli()"]
+REACHPLAN = [sys.executable, "-c", "from reachplan.cli.main import cli; cli()"]
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_temporary_names_are_unpredictable_and_exclusive(tmp_path):
     victim = tmp_path / "victim.txt"
     victim.write_text("keep")
     # a link planted at the name earlier versions used is never followed
-    (tmp_path / ".out.covplan-tmp.csv").symlink_to(victim)
+    (tmp_path / ".out.reachplan-tmp.csv").symlink_to(victim)
     seen = set()
     for _ in range(3):
         with atomic_output(tmp_path / "out.csv", overwrite=True) as tmp:
@@ -121,7 +121,7 @@ def test_temporary_names_are_unpredictable_and_exclusive(tmp_path):
             tmp.write_text("new\n")
     assert len(seen) == 3
     assert victim.read_text() == "keep" and (tmp_path / "out.csv").read_text() == "new\n"
-    assert _only(tmp_path) == [".out.covplan-tmp.csv", "out.csv", "victim.txt"]
+    assert _only(tmp_path) == [".out.reachplan-tmp.csv", "out.csv", "victim.txt"]
 
 
 def test_outputs_of_a_command_land_all_or_none(tmp_path):
@@ -167,12 +167,12 @@ def test_concurrent_runs_never_mix_rows(inputs, tmp_path):
     other.write_text("name,lat,lon\nOnly,0.5,0.5\n")
     runs = {}
     for centres in (inputs[1], other):
-        expected = subprocess.run([*COVPLAN, "gaps", str(inputs[0]), str(centres), "-o", "-",
+        expected = subprocess.run([*REACHPLAN, "gaps", str(inputs[0]), str(centres), "-o", "-",
                                    "-q"], capture_output=True, check=True).stdout
         runs[centres] = expected
     assert len(set(runs.values())) == 2
     for _ in range(3):
-        procs = [subprocess.Popen([*COVPLAN, "gaps", str(inputs[0]), str(c), "-o", str(out),
+        procs = [subprocess.Popen([*REACHPLAN, "gaps", str(inputs[0]), str(c), "-o", str(out),
                                    "--overwrite", "-q"], stderr=subprocess.PIPE)
                  for c in runs]
         errors = [p.communicate()[1] for p in procs]
@@ -186,8 +186,8 @@ def test_concurrent_runs_never_mix_rows(inputs, tmp_path):
 def test_a_signal_during_a_write_leaves_no_temporary_file(tmp_path, signame):
     code = (
         "import os, signal, sys\n"
-        "from covplan.cli.main import _exit_on_signals\n"
-        "from covplan.io import atomic_output\n"
+        "from reachplan.cli.main import _exit_on_signals\n"
+        "from reachplan.io import atomic_output\n"
         "_exit_on_signals()\n"
         "with atomic_output(sys.argv[1]) as tmp:\n"
         "    tmp.write_text('half')\n"
@@ -210,14 +210,14 @@ def _one_line(text: str) -> str:
 
 def test_stdout_to_a_full_device_is_one_line_exit_1(grid):
     with open("/dev/full", "wb") as full:
-        res = subprocess.run([*COVPLAN, "gaps", *grid, "-o", "-", "-q"], stdout=full,
+        res = subprocess.run([*REACHPLAN, "gaps", *grid, "-o", "-", "-q"], stdout=full,
                              stderr=subprocess.PIPE, text=True)
     assert res.returncode == 1
     assert "stdout: cannot write (No space left on device)" in _one_line(res.stderr)
 
 
 def test_output_to_a_full_device_is_one_line_exit_1(grid):
-    res = subprocess.run([*COVPLAN, "gaps", *grid, "-o", "/dev/full", "-q"],
+    res = subprocess.run([*REACHPLAN, "gaps", *grid, "-o", "/dev/full", "-q"],
                          capture_output=True, text=True)
     assert res.returncode == 1
     assert "/dev/full: cannot write (No space left on device)" in _one_line(res.stderr)
@@ -312,7 +312,7 @@ def test_a_successful_write_says_so_in_one_line(runner, grid, tmp_path):
     out = tmp_path / "gaps.csv"
     res = runner.invoke(cli, ["gaps", *grid, "-o", str(out)])
     assert res.exit_code == 0
-    assert res.stderr.splitlines()[-1] == f"covplan: wrote {out}"
+    assert res.stderr.splitlines()[-1] == f"reachplan: wrote {out}"
     res = runner.invoke(cli, ["gaps", *grid, "-o", str(out), "--overwrite", "-q"])
     assert res.exit_code == 0 and res.stderr == ""
 
@@ -346,12 +346,12 @@ def test_two_outputs_on_stdout_come_in_order(runner, grid, tmp_path):
 
 
 def test_map_html_is_not_left_when_the_png_fails(runner, grid, tmp_path, monkeypatch):
-    import covplan.maps.png
+    import reachplan.maps.png
 
     def broken_png(result, **kwargs):
         raise InputError("cannot draw the picture")
 
-    monkeypatch.setattr(covplan.maps.png, "png_bytes", broken_png)
+    monkeypatch.setattr(reachplan.maps.png, "png_bytes", broken_png)
     res = runner.invoke(cli, ["map", *grid, "-o", str(tmp_path / "out" / "map.html"),
                               "--png", str(tmp_path / "out" / "map.png"), "-q"])
     assert res.exit_code == 2 and "cannot draw the picture" in res.stderr
@@ -395,7 +395,7 @@ def test_a_nul_byte_does_not_silently_cut_a_name(tmp_path, suffix):
 
 
 def test_json_never_holds_nan(capsys):
-    from covplan.cli.options import emit_json
+    from reachplan.cli.options import emit_json
 
     emit_json({"weight": float("inf"), "rows": [float("nan"), 1.5]}, None, False)
     assert json.loads(capsys.readouterr().out) == {"weight": None, "rows": [None, 1.5]}

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from covplan.geodesy.locate import PolygonIndex, locate_exact
+from reachplan.geodesy.locate import PolygonIndex, locate_exact
 
 
 def _brute(geoms, lon, lat) -> np.ndarray:
@@ -234,7 +234,7 @@ def test_pickled_index_gives_the_same():
 
 
 def test_india_districts_random_and_adversarial():
-    from covplan.io import read_boundaries
+    from reachplan.io import read_boundaries
 
     geoms = np.asarray(read_boundaries("@india").geometry.values, dtype=object)
     rng = np.random.default_rng(9)

@@ -18,12 +18,12 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
-from covplan import maps
-from covplan.engine import Rule, assess
-from covplan.errors import InputError
-from covplan.io import read_boundaries, read_points
-from covplan.maps import geometry
-from covplan.maps import page as map_page
+from reachplan import maps
+from reachplan.engine import Rule, assess
+from reachplan.errors import InputError
+from reachplan.io import read_boundaries, read_points
+from reachplan.maps import geometry
+from reachplan.maps import page as map_page
 
 HERE = Path(__file__).parent / "fixtures" / "maps"
 XSS = "<img src=x onerror=alert(1)>"
@@ -278,7 +278,7 @@ def test_decimals_follow_the_tolerance():
 
 def test_india_default_map_is_at_most_1_5_mb():
     # issue 3: the India default map (777 districts, 2,000 centres) is at most 1.5 MB of HTML
-    from covplan.datasets import india_districts_path, india_sample_centres_path
+    from reachplan.datasets import india_districts_path, india_sample_centres_path
 
     districts = read_boundaries(india_districts_path(), id_col="lgd_code", name_col="district",
                                 group_col="state", weight_col="population_est")
@@ -293,7 +293,7 @@ def test_india_default_map_is_at_most_1_5_mb():
 
 def test_india_coarse_level_keeps_every_district_with_fewer_vertices():
     # issue 13: at country zoom the page draws a coarser level (4 km tolerance instead of 1 km)
-    from covplan.datasets import india_districts_path
+    from reachplan.datasets import india_districts_path
 
     districts = read_boundaries(india_districts_path(), id_col="lgd_code")
     result = assess(districts, read_points(HERE / "centres.csv"), Rule())
@@ -354,8 +354,8 @@ def test_png_title_with_dollars_is_text_not_tex(result, tmp_path):
 
 def test_png_legend_sits_beside_the_map():
     # issue 8: the legend covered India's southern tip; it now lies outside the map's axes
-    from covplan.datasets import india_districts_path
-    from covplan.maps import png
+    from reachplan.datasets import india_districts_path
+    from reachplan.maps import png
 
     districts = read_boundaries(india_districts_path(), id_col="lgd_code")
     result = assess(districts, read_points(HERE / "centres.csv"), Rule())
@@ -411,7 +411,7 @@ def test_travel_rule_map_gives_minutes_share_and_the_rule(tiny_travel, tmp_path)
     assert "travel" not in grid
     assert grid["rule"] == "at least 1 centre within 25 km (geodesic)"
     # the picture's legend says it as well
-    from covplan.maps import png
+    from reachplan.maps import png
 
     fig = png._figure(tiny_travel, title=None, color_by="status", simplify_m=None, size=None,
                       dpi=100)

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import shapely
 
-from covplan import maps
-from covplan.engine import Rule, assess
-from covplan.io import read_boundaries, read_points
+from reachplan import maps
+from reachplan.engine import Rule, assess
+from reachplan.io import read_boundaries, read_points
 
 pytestmark = pytest.mark.browser
 
@@ -98,19 +98,19 @@ class Page:
         self.page.goto(path.as_uri())
         try:
             self.page.wait_for_function(
-                "window.covplanMaps && Object.values(window.covplanMaps)[0].complete",
+                "window.reachplanMaps && Object.values(window.reachplanMaps)[0].complete",
                 polling=100, timeout=30_000)  # rAF polling stalls in headless Chromium
         except Exception as exc:
             raise AssertionError(f"districts not drawn; page errors: {self.errors}, "
                                  f"refused: {self.refused}") from exc
         self.page.wait_for_timeout(300)
-        self.key = self.page.evaluate("Object.keys(window.covplanMaps)[0]")
+        self.key = self.page.evaluate("Object.keys(window.reachplanMaps)[0]")
         assert self.drawn() == districts
 
     def drawn(self) -> int:
         """Districts on the map (as polygons of the canvas renderer)."""
         return self.page.evaluate(
-            """key => { const m = window.covplanMaps[key];
+            """key => { const m = window.reachplanMaps[key];
                         return m.districts.filter(l => l && m.map.hasLayer(l)).length; }""",
             self.key)
 
@@ -120,7 +120,7 @@ class Page:
         self.page.wait_for_timeout(100)
         point = self.page.evaluate(
             """([key, i, lat, lon]) => {
-                const m = window.covplanMaps[key];
+                const m = window.reachplanMaps[key];
                 m.map.fitBounds(m.districts[i].getBounds(), {animate: false});
                 const rect = m.map.getContainer().getBoundingClientRect();
                 const p = m.map.latLngToContainerPoint([lat, lon]);
@@ -152,11 +152,11 @@ def test_online_map_draws_districts_tooltips_and_escapes(browser, tmp_path):
     assert "Echo <script>alert(2)</script>" in text and "covered" in text
     # the centre named like an XSS attack shows its name as text, and runs nothing
     page.page.evaluate(
-        """key => { const m = window.covplanMaps[key];
+        """key => { const m = window.reachplanMaps[key];
                     m.map.setView(m.centres[1].getLatLng(), 12, {animate: false}); }""",
         page.key)
     page.page.wait_for_timeout(800)  # the cluster layer re-draws after the zoom
-    page.page.evaluate("key => window.covplanMaps[key].centres[1].openPopup()", page.key)
+    page.page.evaluate("key => window.reachplanMaps[key].centres[1].openPopup()", page.key)
     popup = page.page.locator(".leaflet-popup-content")
     popup.wait_for(state="visible", timeout=5_000)
     assert XSS in popup.inner_text()
@@ -183,7 +183,7 @@ def test_search_box_finds_a_district(browser, tmp_path):
 
 @pytest.fixture(scope="module")
 def india():
-    from covplan.datasets import india_districts_path, india_sample_centres_path
+    from reachplan.datasets import india_districts_path, india_sample_centres_path
 
     districts = read_boundaries(india_districts_path(), id_col="lgd_code", name_col="district",
                                 group_col="state", weight_col="population_est")
@@ -228,7 +228,7 @@ def test_online_map_without_network_says_why_it_is_blank(browser, tmp_path):
 def _covered_by_panels(page: Page) -> list[str]:
     """Panels whose box overlaps a district's drawn outline (any vertex on screen inside)."""
     return page.page.evaluate(
-        """key => { const m = window.covplanMaps[key], out = [];
+        """key => { const m = window.reachplanMaps[key], out = [];
             const origin = m.map.getContainer().getBoundingClientRect();
             for (const el of document.querySelectorAll('.cp-summary, .cp-legend')) {
                 const r = el.getBoundingClientRect();
@@ -254,7 +254,7 @@ def test_panels_leave_india_visible_in_a_small_window(browser, india, tmp_path):
 
 
 def test_cluster_bubbles_are_neither_coverage_nor_type_colours(browser, india, tmp_path):
-    from covplan.maps import palette
+    from reachplan.maps import palette
 
     path = maps.write_map(maps.coverage_map(india, offline=True), tmp_path / "india.html")
     page = Page(browser, offline=True)
@@ -267,7 +267,7 @@ def test_cluster_bubbles_are_neither_coverage_nor_type_colours(browser, india, t
     r, g, b = (int(palette.CLUSTER[k:k + 2], 16) for k in (1, 3, 5))
     assert colours == {f"rgb({r}, {g}, {b})"}
     # from zoom 8 on, centres are drawn one by one, each in its type's colour
-    page.page.evaluate("key => { window.covplanMaps[key].map.setView([19.07, 72.88], 8, "
+    page.page.evaluate("key => { window.reachplanMaps[key].map.setView([19.07, 72.88], 8, "
                        "{animate: false}); }", page.key)
     page.page.wait_for_timeout(500)
     assert page.page.locator(".marker-cluster").count() == 0
@@ -280,7 +280,7 @@ def test_every_india_district_is_drawn_hoverable_and_searchable(browser, india, 
     # colour, and each can be hovered and found
     from shapely.ops import polylabel
 
-    from covplan.maps import palette
+    from reachplan.maps import palette
 
     districts = india.districts.reset_index(drop=True)
     points = []  # per district: a point deep inside, and how deep (degrees of latitude)
@@ -295,7 +295,7 @@ def test_every_india_district_is_drawn_hoverable_and_searchable(browser, india, 
     page.open(path, len(districts))
     checked = page.page.evaluate(
         """([key, points, colours]) => {
-            const m = window.covplanMaps[key];
+            const m = window.reachplanMaps[key];
             const canvas = document.querySelector('.leaflet-overlay-pane canvas');
             const r = canvas.getBoundingClientRect();
             const o = m.map.getContainer().getBoundingClientRect();
@@ -351,7 +351,7 @@ def test_isochrone_layers_draw_without_errors(browser, tmp_path):
     as layers of the map, their tooltip the escaped name, nothing run."""
     import geopandas as gpd
 
-    from covplan.roads import TravelRule
+    from reachplan.roads import TravelRule
 
     districts = gpd.GeoDataFrame(
         {"id": ["A", "B"], "name": ["A", "B"], "group": [None, None], "weight": [None, None]},
@@ -365,7 +365,7 @@ def test_isochrone_layers_draw_without_errors(browser, tmp_path):
     page = Page(browser, offline=True)
     page.open(maps.write_map(m, tmp_path / "m.html"), 2)
     labels = page.page.evaluate(
-        """key => Object.values(window.covplanMaps[key].map._layers)
+        """key => Object.values(window.reachplanMaps[key].map._layers)
                  .filter(l => l.feature && l.feature.properties.label)
                  .map(l => l.feature.properties.label)""", page.key)
     assert sorted(labels) == [f"{XSS}: within 1 min by road".replace("<", "&lt;")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from colorspacious import cspace_convert
 
-from covplan.maps import palette
+from reachplan.maps import palette
 
 MIN_DELTA_E = 20.0
 VISION = {"normal": None, "deuteranopia": "deuteranomaly", "protanopia": "protanomaly"}

@@ -1,4 +1,4 @@
-"""The package imports as `covplan`, leaves `coverage` to coverage.py, and starts fast."""
+"""The package imports as `reachplan`, leaves `coverage` to coverage.py, and starts fast."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 
 
 def test_coverage_is_still_coverage_py():
-    import pytest_cov  # noqa: F401  (pytest-cov is installed beside covplan)
+    import pytest_cov  # noqa: F401  (pytest-cov is installed beside reachplan)
 
     import coverage
 
     assert hasattr(coverage, "Coverage")
     # the module is coverage.py's own file, not this repository's coverage/ folder (checked
-    # by location, not by name: a clone in a folder called covplan has covplan in every path)
+    # by location, not by name: a clone in a folder called reachplan has reachplan in every path)
     root = Path(__file__).resolve().parents[1]
     here = Path(coverage.__file__ or "").resolve()
     assert not here.is_relative_to(root / "coverage")
@@ -30,8 +30,8 @@ def test_coverage_is_still_coverage_py():
     assert here == Path(str(shipped)).resolve()
 
 
-def test_covplan_help_imports_no_heavy_library():
-    code = ("import sys; from covplan.cli.main import cli\n"
+def test_reachplan_help_imports_no_heavy_library():
+    code = ("import sys; from reachplan.cli.main import cli\n"
             "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('geopandas', 'folium', 'shapely', 'pandas')\n"
             "         if m in sys.modules]\n"
@@ -43,7 +43,7 @@ def test_covplan_help_imports_no_heavy_library():
 
 _RUN_AND_LIST = """\
 import sys
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 try:
     cli(sys.argv[1:])
 except SystemExit as exc:
@@ -55,12 +55,12 @@ print(sorted(m for m in {heavy!r} if m in sys.modules))
 @pytest.mark.parametrize(("args", "said", "heavy"), [
     # the command most users run first: scipy (0.2-0.4 s) and the plan/map/road code stay out
     (["coverage", "{d}", "{c}", "--radius-km", "60", "--group-col", "zone"], "8 of 9",
-     ["scipy", "highspy", "folium", "covplan.capacity", "covplan.planning", "covplan.maps",
-      "covplan.roads", "covplan.demand"]),
-    (["gaps", "{d}", "{c}"], "006  Cell 6", ["scipy", "highspy", "folium", "covplan.capacity"]),
+     ["scipy", "highspy", "folium", "reachplan.capacity", "reachplan.planning", "reachplan.maps",
+      "reachplan.roads", "reachplan.demand"]),
+    (["gaps", "{d}", "{c}"], "006  Cell 6", ["scipy", "highspy", "folium", "reachplan.capacity"]),
     # a greedy plan needs scipy.sparse, never the MILP solver
     (["plan", "{d}", "{c}", "--add", "1", "--method", "greedy"], "-> 8 of 9",
-     ["highspy", "folium", "covplan.capacity", "covplan.maps"]),
+     ["highspy", "folium", "reachplan.capacity", "reachplan.maps"]),
 ])
 def test_a_command_imports_only_what_it_uses(grid, args, said, heavy):
     """Each module here costs a small command's run a tenth or more of its time when loaded
@@ -78,7 +78,7 @@ import atexit, gc, sys
 passes = []
 gc.callbacks.append(lambda phase, info: passes.append(1) if phase == "start" else None)
 atexit.register(lambda: print("passes:", len(passes), "frozen:", gc.get_freeze_count()))
-from covplan.cli.main import cli
+from reachplan.cli.main import cli
 cli(sys.argv[1:])
 """
 
@@ -88,7 +88,7 @@ def test_a_command_does_not_rescan_what_its_imports_left(grid):
     times during a small command and twice more at exit (a fifth of its run): the console
     script's process imports them with the collector paused and freezes them, and freezes
     what is alive at exit once its atexit handlers are done (the handler above runs after
-    covplan's, atexit being last in, first out). In pytest's own process nothing freezes."""
+    reachplan's, atexit being last in, first out). In pytest's own process nothing freezes."""
     out = subprocess.run([sys.executable, "-c", _EXIT, "coverage", *grid], capture_output=True,
                          text=True, check=True)
     assert "7 of 9" in out.stdout
@@ -106,23 +106,23 @@ def test_every_command_has_examples(runner):
         assert "Examples:" in res.output, name
 
 
-def test_console_script_is_covplan():
+def test_console_script_is_reachplan():
     from importlib.metadata import entry_points
 
     scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
-    assert scripts["covplan"] == "covplan.cli.main:cli"
+    assert scripts["reachplan"] == "reachplan.cli.main:cli"
     assert "coverage" in scripts and scripts["coverage"].startswith("coverage")
 
 
 def test_public_api_is_listed_and_importable():
-    import covplan
+    import reachplan
 
-    for name in covplan.__all__:
-        assert getattr(covplan, name) is not None, name
+    for name in reachplan.__all__:
+        assert getattr(reachplan, name) is not None, name
 
 
 def test_wheel_carries_the_embedded_data(tmp_path):
-    """`pip install .` (not only editable) finds the data: the wheel holds covplan._data."""
+    """`pip install .` (not only editable) finds the data: the wheel holds reachplan._data."""
     import zipfile
     from pathlib import Path
 
@@ -130,12 +130,12 @@ def test_wheel_carries_the_embedded_data(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps",
                     "--no-build-isolation", "-q", "-w", str(tmp_path)],
                    check=True, capture_output=True, cwd=tmp_path)
-    (wheel,) = tmp_path.glob("covplan-*.whl")
+    (wheel,) = tmp_path.glob("reachplan-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for data in ("india_districts.fgb", "india_sample_centres.csv", "india_pincodes.csv",
                  "india_post_head_offices.csv", "README.md", "__init__.py"):
-        assert f"covplan/_data/{data}" in names
-    assert "covplan/cli/main.py" in names and "covplan/py.typed" in names
+        assert f"reachplan/_data/{data}" in names
+    assert "reachplan/cli/main.py" in names and "reachplan/py.typed" in names
     assert not any(n.startswith("coverage/") for n in names)  # never shadows coverage.py
     assert not any(n.endswith(".csv.gz") for n in names)  # the benchmark file stays out
 
@@ -143,9 +143,9 @@ def test_wheel_carries_the_embedded_data(tmp_path):
 def test_io_and_runners_import_nothing_above_them():
     # the layers point one way (docs/architecture.md): reading, writing and running parts
     # know no rule, engine, demand, planning, map or command line
-    code = ("import sys, covplan.io, covplan.io.parts, covplan.runners\n"
-            "print(sorted(m for m in sys.modules if m.startswith('covplan.')))")
+    code = ("import sys, reachplan.io, reachplan.io.parts, reachplan.runners\n"
+            "print(sorted(m for m in sys.modules if m.startswith('reachplan.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
-    assert loaded == ["covplan.errors", "covplan.io", "covplan.io.parts", "covplan.io.read",
-                      "covplan.io.write", "covplan.runners"]
+    assert loaded == ["reachplan.errors", "reachplan.io", "reachplan.io.parts", "reachplan.io.read",
+                      "reachplan.io.write", "reachplan.runners"]

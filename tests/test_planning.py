@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from covplan.errors import InputError
-from covplan.planning import greedy_order, solve_matrix
+from reachplan.errors import InputError
+from reachplan.planning import greedy_order, solve_matrix
 
 # The greedy trap (hand-derived). Six districts d0..d5, three candidate sites:
 #   A covers d0 d1 d3 d4   (4 districts)
@@ -213,7 +213,7 @@ ROW = Path(__file__).parent / "fixtures" / "planning"  # see its README for the 
 
 @pytest.fixture
 def row() -> tuple:
-    from covplan.io import read_boundaries, read_points
+    from reachplan.io import read_boundaries, read_points
 
     b = read_boundaries(ROW / "districts.geojson", id_col="id", name_col="name")
     c = read_points(ROW / "centres.csv")
@@ -222,8 +222,8 @@ def row() -> tuple:
 
 
 def test_plan_on_the_row_fixture(row: tuple) -> None:
-    from covplan.engine import Rule
-    from covplan.planning import plan
+    from reachplan.engine import Rule
+    from reachplan.planning import plan
 
     b, c, k = row
     out = plan(b, c, Rule.radius(120), add=2, candidates=k)
@@ -249,8 +249,8 @@ def test_plan_after_is_the_engines_count_with_every_site(row: tuple, method: str
                                                          after: int) -> None:
     """The report's "after" (hand figures: greedy A + B 7 of 8, optimum B + C 8 of 8) is the
     summary of assessing every centre and site afresh, which ``run.after`` does when read."""
-    from covplan.engine import Rule, assess
-    from covplan.planning import run_plan
+    from reachplan.engine import Rule, assess
+    from reachplan.planning import run_plan
 
     b, c, k = row
     run = run_plan(b, c, Rule.radius(120), add=2, candidates=k, method=method)
@@ -266,8 +266,8 @@ def test_plan_after_checks_the_matrix_with_the_engine(row: tuple, monkeypatch) -
     caught: the "after" figures are the engine's, and the report says the two disagree."""
     from scipy import sparse
 
-    from covplan.engine import Rule
-    from covplan.planning import run_plan, sites
+    from reachplan.engine import Rule
+    from reachplan.planning import run_plan, sites
 
     real = sites.candidate_matrix
 
@@ -288,8 +288,8 @@ def test_plan_after_checks_the_matrix_with_the_engine(row: tuple, monkeypatch) -
 
 
 def test_plan_exclude_and_unreachable_target(row: tuple) -> None:
-    from covplan.engine import Rule
-    from covplan.planning import plan
+    from reachplan.engine import Rule
+    from reachplan.planning import plan
 
     b, c, k = row
     for excluded in ("05", "C-mid", "D5"):  # district id, site name, district name
@@ -304,8 +304,8 @@ def test_plan_exclude_and_unreachable_target(row: tuple) -> None:
 
 def test_plan_says_why_it_has_fewer_sites_than_asked(row: tuple) -> None:
     """B-mid and C-mid cover all six open districts: no third site adds anything."""
-    from covplan.planning import plan
-    from covplan.rules import Rule
+    from reachplan.planning import plan
+    from reachplan.rules import Rule
 
     b, c, k = row
     out = plan(b, c, Rule.radius(120), add=5, candidates=k)
@@ -314,8 +314,8 @@ def test_plan_says_why_it_has_fewer_sites_than_asked(row: tuple) -> None:
 
 
 def test_plan_exclude_by_an_ambiguous_name_lists_the_ids(row: tuple) -> None:
-    from covplan.planning import plan
-    from covplan.rules import Rule
+    from reachplan.planning import plan
+    from reachplan.rules import Rule
 
     b, c, k = row
     twins = b.copy()
@@ -325,9 +325,9 @@ def test_plan_exclude_by_an_ambiguous_name_lists_the_ids(row: tuple) -> None:
 
 
 def test_plan_weighted_and_default_candidates(row: tuple) -> None:
-    from covplan.engine import Rule
-    from covplan.io import read_boundaries
-    from covplan.planning import plan
+    from reachplan.engine import Rule
+    from reachplan.io import read_boundaries
+    from reachplan.planning import plan
 
     b, c, k = row
     bw = read_boundaries(ROW / "districts.geojson", id_col="id", name_col="name",
@@ -350,8 +350,8 @@ def test_plan_weighted_and_default_candidates(row: tuple) -> None:
 
 
 def test_plan_refuses_min_centers_above_one(row: tuple) -> None:
-    from covplan.engine import Rule
-    from covplan.planning import plan
+    from reachplan.engine import Rule
+    from reachplan.planning import plan
 
     b, c, _ = row
     with pytest.raises(InputError, match="^min_centers=2: "):
@@ -359,7 +359,7 @@ def test_plan_refuses_min_centers_above_one(row: tuple) -> None:
 
 
 def test_compare_results_lists_changes() -> None:
-    from covplan.compare import compare_results
+    from reachplan.compare import compare_results
 
     a = {"summary": {}, "districts": [
         {"id": "1", "covered": False, "nearest_km": 40.0},
@@ -380,9 +380,9 @@ def test_compare_results_lists_changes() -> None:
 
 
 def test_auto_falls_back_to_greedy_without_highs(monkeypatch: pytest.MonkeyPatch) -> None:
-    import covplan.planning as planning
+    import reachplan.planning as planning
 
-    monkeypatch.setattr("covplan.planning.request.have_highs", lambda: False)
+    monkeypatch.setattr("reachplan.planning.request.have_highs", lambda: False)
     p = planning.solve_matrix(TRAP, add=2, method="auto")
     assert p.method == "greedy" and p.status == "heuristic" and p.covered_count == 5
     with pytest.raises(InputError, match="highspy"):
@@ -557,7 +557,7 @@ def test_count_proof_from_the_combined_bound() -> None:
     # a bound of 4.2 leaves 4 possible: not proved, relative gap (4 - 3) / 3.
     from scipy import sparse
 
-    from covplan.planning.milp import _lexicographic_status
+    from reachplan.planning.milp import _lexicographic_status
 
     sub = sparse.csc_array(np.array([[1]], dtype=bool))
     w, tie, x = np.array([3.0]), np.array([4.0]), np.array([True])
@@ -653,7 +653,7 @@ def test_lexicographic_target_equals_brute_force(
 
 
 def test_progress_reports_the_count_not_the_combined_objective() -> None:
-    from covplan.planning.milp import _count_progress
+    from reachplan.planning.milp import _count_progress
 
     # maximise: 7 districts + tie term 0.3, bound 8.1 -> count 7, bound 8, gap 1/7
     assert _count_progress(7.3, 8.1, maximise=True) == (7.0, 8.0, pytest.approx(1 / 7))

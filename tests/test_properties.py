@@ -9,8 +9,8 @@ from _reference import brute_distance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from covplan.engine import Rule, assess
-from covplan.io import read_boundaries
+from reachplan.engine import Rule, assess
+from reachplan.io import read_boundaries
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ import pyproj
 import pytest
 from shapely.geometry import LineString, box
 
-from covplan.errors import InputError
-from covplan.roads import (
+from reachplan.errors import InputError
+from reachplan.roads import (
     TravelRule,
     graph_from_segments,
     isochrones,
@@ -30,7 +30,7 @@ from covplan.roads import (
     read_speeds,
     snap,
 )
-from covplan.roads.osm import Segments
+from reachplan.roads.osm import Segments
 
 TINY = "tests/fixtures/roads/tiny.osm"
 A_M = 6378137.0
@@ -293,7 +293,7 @@ def test_cli_line_layer_with_a_speed_column(tmp_path):
     named by its flag."""
     from click.testing import CliRunner
 
-    from covplan.cli.main import cli
+    from reachplan.cli.main import cli
 
     layer = tmp_path / "roads.gpkg"
     gpd.GeoDataFrame({"kmh": [60.0, 30.0]},
@@ -428,7 +428,7 @@ def test_line_layer_with_a_highway_column_uses_the_profile(tmp_path):
 
 
 def _frames(centres):
-    """DISTRICTS and centres as covplan.io would give them (id, name, group, weight)."""
+    """DISTRICTS and centres as reachplan.io would give them (id, name, group, weight)."""
     districts = gpd.GeoDataFrame(
         {"id": ["A", "B", "C", "D"], "name": ["A", "B", "C", "D"], "group": [None] * 4,
          "weight": [np.nan] * 4}, geometry=DISTRICTS.array, crs="EPSG:4326")
@@ -444,8 +444,8 @@ def test_travel_rule_through_the_engine_and_demand_points(car):
     """The seam: assess and demand_coverage take the travel rule as they take a radius.
     D is 5.09 minutes away (1.113 min by car to vertex 2, 3.98 on foot): out at 3, in at 6;
     C is an island: never."""
-    from covplan.demand import demand_coverage
-    from covplan.engine import assess
+    from reachplan.demand import demand_coverage
+    from reachplan.engine import assess
 
     districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
     for minutes, covered in ((3, ["A", "B"]), (6, ["A", "B", "D"])):
@@ -468,11 +468,11 @@ def test_travel_rule_through_the_engine_and_demand_points(car):
 
 
 def test_commands_take_the_travel_rule(tmp_path, runner):
-    """covplan coverage/gaps with --roads and --travel-minutes: the same figures as the
+    """reachplan coverage/gaps with --roads and --travel-minutes: the same figures as the
     library (A and B covered at 3 minutes; C, the island, and D, 5.09 minutes, not)."""
     import json
 
-    from covplan.cli.main import cli
+    from reachplan.cli.main import cli
 
     districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
     districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
@@ -502,7 +502,7 @@ def test_maxspeed_factor_on_the_command_line(tmp_path, runner):
     and 7 (beyond): 3 of 5 within 2.1 minutes at the limit, 2 of 5 at 0.8 of it."""
     import json
 
-    from covplan.cli.main import cli
+    from reachplan.cli.main import cli
 
     districts, centres = _frames([(0.03, 0.0)])
     districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
@@ -527,9 +527,9 @@ def test_maxspeed_factor_on_the_command_line(tmp_path, runner):
 
 
 def test_centres_all_off_the_network_name_the_option(tmp_path, runner, monkeypatch):
-    from covplan.cli.main import cli
+    from reachplan.cli.main import cli
 
-    monkeypatch.setenv("COVPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("REACHPLAN_CACHE_DIR", str(tmp_path / "cache"))
     districts, _ = _frames([])
     districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
     (tmp_path / "far.csv").write_text("name,lat,lon\nfar,1.5,1.5\n", encoding="utf-8")
@@ -539,12 +539,12 @@ def test_centres_all_off_the_network_name_the_option(tmp_path, runner, monkeypat
     assert "all 1 centres are more than 2 km (--max-snap-km) from every road" in res.stderr
 
 
-def test_cli_runs_cache_in_covplan_cache_dir_never_home(tmp_path, runner, monkeypatch,
+def test_cli_runs_cache_in_reachplan_cache_dir_never_home(tmp_path, runner, monkeypatch,
                                                          road_cache):
-    """conftest points $COVPLAN_CACHE_DIR at a session folder: a CLI run builds the graph
+    """conftest points $REACHPLAN_CACHE_DIR at a session folder: a CLI run builds the graph
     there and writes nothing under $HOME. Without the variable it would go to
-    ~/.cache/covplan (checked too, so that the first half can fail)."""
-    from covplan.cli.main import cli
+    ~/.cache/reachplan (checked too, so that the first half can fail)."""
+    from reachplan.cli.main import cli
 
     home = tmp_path / "home"
     home.mkdir()
@@ -561,10 +561,10 @@ def test_cli_runs_cache_in_covplan_cache_dir_never_home(tmp_path, runner, monkey
     assert res.exit_code == 0, res.output
     assert list(home.rglob("*")) == []
     assert len(list((road_cache / "roads").glob("*.npz"))) == 1
-    monkeypatch.delenv("COVPLAN_CACHE_DIR")
+    monkeypatch.delenv("REACHPLAN_CACHE_DIR")
     res = runner.invoke(cli, args)
     assert res.exit_code == 0, res.output
-    assert len(list((home / ".cache" / "covplan" / "roads").glob("*.npz"))) == 1
+    assert len(list((home / ".cache" / "reachplan" / "roads").glob("*.npz"))) == 1
 
 
 def test_share_within_t_in_every_output(tmp_path, runner):
@@ -574,7 +574,7 @@ def test_share_within_t_in_every_output(tmp_path, runner):
     0.67 min, vertex 7 at 3.72; the island point in C; none in D)."""
     import json
 
-    from covplan.cli.main import cli
+    from reachplan.cli.main import cli
 
     districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
     districts.drop(columns=["group", "weight"]).to_file(tmp_path / "d.geojson")
@@ -629,7 +629,7 @@ def test_share_within_t_counts_min_centers_centres(car):
     (3.72). Only vertex 3 is reached by both: A 0 of 2, B 1 of 5, C (the island) 0 of 2, D
     has no vertex. B is covered (the hub inside, west at 2.23 min), A not (the hub needs
     2.67 min to vertex 3, then 557 m on foot to A's edge)."""
-    from covplan.engine import assess
+    from reachplan.engine import assess
 
     districts, centres = _frames([(0.0, 0.0), (0.03, 0.0)])
     result = assess(districts, centres, TravelRule(car, 3, min_centers=2))

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from covplan.roads import TravelRule, load_roads, snap
+from reachplan.roads import TravelRule, load_roads, snap
 
 HELSINKI = "tests/fixtures/roads/helsinki.osm.pbf"
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -250,7 +250,7 @@ TINY = "tests/fixtures/roads/tiny.osm"
 
 
 def _frames(boxes, centres):
-    """Districts and centres as covplan.io gives them."""
+    """Districts and centres as reachplan.io gives them."""
     districts = gpd.GeoDataFrame({"id": [f"d{i:02d}" for i in range(len(boxes))],
                                   "name": None, "group": None, "weight": np.nan},
                                  geometry=list(boxes), crs="EPSG:4326")
@@ -269,7 +269,7 @@ def test_share_of_road_vertices_within_t_matches_networkx(place, minutes, min_ce
     min_centers centres reach within T, by networkx's Dijkstra from each centre (cutoff T)
     on the independently built graph. On tiny.osm two centres share vertex 4 (each counts)
     and one is off the network."""
-    from covplan.engine import assess
+    from reachplan.engine import assess
 
     if place == "tiny":  # tests/fixtures/roads/README.md: A, B (one-ways), the island C
         path, graph = TINY, load_roads(TINY, cache_dir=False)

@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from covplan.demand import demand_coverage
-from covplan.engine import assess
-from covplan.io import read_boundaries, read_points
-from covplan.planning import plan
-from covplan.rules import CoverageRule, PointReach, Rule
+from reachplan.demand import demand_coverage
+from reachplan.engine import assess
+from reachplan.io import read_boundaries, read_points
+from reachplan.planning import plan
+from reachplan.rules import CoverageRule, PointReach, Rule
 
 
 def _cells(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

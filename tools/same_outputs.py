@@ -7,7 +7,7 @@ after and diffing the two listings::
     python tools/same_outputs.py > after.txt    # on the new one
     diff before.txt after.txt                   # empty: byte-identical outputs
 
-It writes into a temporary folder and needs only the installed ``covplan`` command.
+It writes into a temporary folder and needs only the installed ``reachplan`` command.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures"
 GRID = [str(FIX / "grid" / "districts.geojson"), str(FIX / "grid" / "centres.csv")]
 PLAN = [str(FIX / "planning" / "districts.geojson"), str(FIX / "planning" / "centres.csv")]
-EXE = str(Path(sys.executable).with_name("covplan"))
+EXE = str(Path(sys.executable).with_name("reachplan"))
 
 # (name, arguments, output files the command writes into the folder)
 RUNS: list[tuple[str, list[str], list[str]]] = [

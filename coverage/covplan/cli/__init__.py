@@ -1,1 +1,0 @@
-"""The covplan command line (click). Imports the library, never the reverse."""

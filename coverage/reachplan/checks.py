@@ -1,0 +1,599 @@
+"""Coverage checks for CI: rules with warn and fail levels, a baseline gate, golden files.
+
+A check reads a coverage result as its JSON dict (``CoverageResult.to_dict()``, with a
+``"demand"`` block when demand points were assessed), so it works the same on a fresh result
+and on a stored ``reachplan coverage --format json``. Three kinds of outcome:
+
+* :func:`evaluate` — each :class:`CheckRule` (a metric over a scope, with ``warn_below`` /
+  ``fail_below`` / ``warn_above`` / ``fail_above``) gives one :class:`Outcome` per scope
+  member: overall, each group, each centre type, demand points.
+* :func:`compare_baseline` — fail when a scope's percentage dropped more than ``max_drop``
+  points since a baseline result, or when a district in ``keep_covered`` lost coverage.
+* :func:`compare_expected` — the per-district result (ids, covered, centres, ``nearest_km``
+  within a tolerance) must equal a stored one (:func:`expected_record`).
+
+Rules come from a TOML table (:func:`load_rules`, :func:`parse_rules`)::
+
+    [[rule]]
+    name = "districts"          # optional: "<scope>-<metric>" by default
+    scope = "overall"           # overall | groups | types | demand
+    metric = "percent"          # percent | weight_percent | gaps | max_nearest_km | max_nearest_min
+    warn_below = 90
+    fail_below = 80
+
+    [[rule]]
+    scope = "groups"
+    names = ["North"]           # only these groups (or types); default: every one
+    metric = "max_nearest_km"
+    fail_above = 60
+
+    [baseline]
+    max_drop = 0.5              # percentage points
+    keep_covered = ["001"]
+
+The same table may sit in a ``pyproject.toml`` as ``[tool.reachplan.check]``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from reachplan.errors import InputError
+
+__all__ = [
+    "CheckRule",
+    "CheckSpec",
+    "MissingDataError",
+    "Outcome",
+    "compare_baseline",
+    "compare_expected",
+    "evaluate",
+    "expected_record",
+    "load_rules",
+    "overall_status",
+    "parse_rules",
+    "pyproject_rules",
+]
+
+Status = Literal["pass", "warn", "fail"]
+
+SCOPES = ("overall", "groups", "types", "demand")
+METRICS = ("percent", "weight_percent", "gaps", "max_nearest_km", "max_nearest_min")
+# metrics each scope's JSON block can give (types and demand carry no per-district distances)
+_SCOPE_METRICS = {
+    "overall": METRICS,
+    "groups": METRICS,
+    "types": ("percent", "weight_percent", "gaps"),
+    "demand": ("percent", "weight_percent", "gaps"),
+}
+THRESHOLDS = ("warn_below", "fail_below", "warn_above", "fail_above")
+_RULE_KEYS = ("name", "scope", "names", "metric", *THRESHOLDS)
+_TOP_KEYS = ("rule", "baseline")
+_BASELINE_KEYS = ("max_drop", "keep_covered")
+TOP_GAPS = 5  # gaps listed with a failing or warning outcome
+
+
+class MissingDataError(InputError):
+    """A rule needs data the result does not carry (``need``: weight, demand_weight, groups,
+    types, demand, nearest_min)."""
+
+    def __init__(self, rule: str, need: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.need = need
+
+
+@dataclass(frozen=True)
+class CheckRule:
+    """One metric over one scope, with warn and fail thresholds (``None`` = unused)."""
+
+    name: str
+    metric: str
+    scope: str = "overall"
+    names: tuple[str, ...] | None = None
+    warn_below: float | None = None
+    fail_below: float | None = None
+    warn_above: float | None = None
+    fail_above: float | None = None
+    label: str | None = None  # how messages name a threshold, e.g. "--min-percent"
+
+    def thresholds(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in THRESHOLDS if getattr(self, k) is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "scope": self.scope,
+                "names": list(self.names) if self.names is not None else None,
+                "metric": self.metric, **self.thresholds()}
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """Parsed rules, plus the baseline settings of the rules table."""
+
+    rules: tuple[CheckRule, ...] = ()
+    max_drop: float | None = None
+    keep_covered: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one rule on one scope member (or of the baseline / expected check)."""
+
+    rule: str
+    scope: str  # "overall", "group North", "type partner", "demand", "baseline", "expect"
+    metric: str
+    value: float | None
+    status: Status
+    message: str
+    threshold: dict[str, float] = field(default_factory=dict)
+    details: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value
+        if value is not None and not math.isfinite(value):
+            value = None
+        return {"rule": self.rule, "scope": self.scope, "metric": self.metric, "value": value,
+                "status": self.status, "threshold": dict(self.threshold),
+                "message": self.message, "details": list(self.details)}
+
+
+def overall_status(outcomes: list[Outcome], *, warnings_as_errors: bool = False) -> Status:
+    """``fail`` when any outcome fails (or warns, with ``warnings_as_errors``), else ``warn``
+    when any warns, else ``pass``."""
+    statuses = {o.status for o in outcomes}
+    if "fail" in statuses or (warnings_as_errors and "warn" in statuses):
+        return "fail"
+    return "warn" if "warn" in statuses else "pass"
+
+
+# --------------------------------------------------------------------------- rules files
+
+def _toml_loads(text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    return tomllib.loads(text)
+
+
+def load_rules(path: str | Path) -> CheckSpec:
+    """Read and validate a rules file: a ``reachplan.toml``, or a ``pyproject.toml`` whose
+    ``[tool.reachplan.check]`` holds the rules."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{p}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: not readable ({exc})") from None
+    try:
+        data = _toml_loads(text)
+    except ValueError as exc:
+        raise InputError(f"{p}: not valid TOML ({exc})") from None
+    if "tool" in data:
+        table = data.get("tool", {}).get("reachplan", {}).get("check")
+        if table is None:
+            raise InputError(f"{p}: has no [tool.reachplan.check] table")
+        return parse_rules(table, source=f"{p} [tool.reachplan.check]")
+    return parse_rules(data, source=str(p))
+
+
+def pyproject_rules(folder: str | Path = ".") -> tuple[str, CheckSpec] | None:
+    """The ``[tool.reachplan.check]`` rules of ``folder/pyproject.toml`` with their source, or
+    ``None`` when there is no such file or table."""
+    p = Path(folder) / "pyproject.toml"
+    if not p.is_file():
+        return None
+    try:
+        data = _toml_loads(p.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None  # not ours to judge: only an explicit rules file must validate
+    if data.get("tool", {}).get("reachplan", {}).get("check") is None:
+        return None
+    return str(p), load_rules(p)
+
+
+def parse_rules(table: Any, *, source: str = "rules") -> CheckSpec:
+    """Validate a rules table (the TOML, as a dict) into a :class:`CheckSpec`.
+
+    Raises :class:`InputError` naming the rule and the key at fault.
+    """
+    if not isinstance(table, dict):
+        raise InputError(f"{source}: the check rules must be a table")
+    for key in table:
+        if key not in _TOP_KEYS:
+            raise InputError(f"{source}: unknown key '{key}'; use {' or '.join(_TOP_KEYS)}")
+    raw_rules = table.get("rule", [])
+    if not isinstance(raw_rules, list):
+        raise InputError(f"{source}: 'rule' must be an array of tables ([[rule]])")
+    rules: list[CheckRule] = []
+    for i, raw in enumerate(raw_rules, start=1):
+        rule = _parse_rule(raw, f"{source}: rule {i}")
+        if any(r.name == rule.name for r in rules):
+            raise InputError(f"{source}: rule {i} '{rule.name}': key 'name': another rule has "
+                             "this name; give each rule its own name")
+        rules.append(rule)
+    max_drop, keep = _parse_baseline(table.get("baseline", {}), f"{source}: [baseline]")
+    return CheckSpec(tuple(rules), max_drop, keep)
+
+
+def _parse_baseline(raw: Any, where: str) -> tuple[float | None, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: must be a table")
+    for key in raw:
+        if key not in _BASELINE_KEYS:
+            raise InputError(f"{where}: unknown key '{key}'; use one of "
+                             + ", ".join(_BASELINE_KEYS))
+    max_drop = raw.get("max_drop")
+    if max_drop is not None:
+        max_drop = _number(max_drop, f"{where}: key 'max_drop'")
+        if not 0 <= max_drop <= 100:
+            raise InputError(f"{where}: key 'max_drop': {max_drop:g} is not a number of "
+                             "percentage points from 0 to 100")
+    keep = raw.get("keep_covered", [])
+    if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
+        raise InputError(f"{where}: key 'keep_covered': give a list of district ids as text, "
+                         'e.g. ["001", "002"]')
+    return max_drop, tuple(keep)
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(f"{where}: {value!r} is not a number")
+    return float(value)
+
+
+def _parse_rule(raw: Any, where: str) -> CheckRule:
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: must be a table ([[rule]])")
+    name = raw.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise InputError(f"{where}: key 'name': give a non-empty text")
+    if name:
+        where = f"{where} '{name}'"
+    for key in raw:
+        if key not in _RULE_KEYS:
+            raise InputError(f"{where}: unknown key '{key}'; use one of " + ", ".join(_RULE_KEYS))
+    scope = raw.get("scope", "overall")
+    if scope not in SCOPES:
+        raise InputError(f"{where}: key 'scope': {scope!r} is not one of " + ", ".join(SCOPES))
+    if "metric" not in raw:
+        raise InputError(f"{where}: key 'metric' is missing; use one of " + ", ".join(METRICS))
+    metric = raw["metric"]
+    if metric not in METRICS:
+        raise InputError(f"{where}: key 'metric': {metric!r} is not one of "
+                         + ", ".join(METRICS))
+    if metric not in _SCOPE_METRICS[scope]:
+        raise InputError(f"{where}: key 'metric': {metric} is not available for scope {scope}; "
+                         "use one of " + ", ".join(_SCOPE_METRICS[scope]))
+    names = raw.get("names")
+    if names is not None:
+        if scope not in ("groups", "types"):
+            raise InputError(f"{where}: key 'names': only scopes groups and types take names")
+        if (not isinstance(names, list) or not names
+                or not all(isinstance(n, str) for n in names)):
+            raise InputError(f"{where}: key 'names': give a non-empty list of texts, "
+                             'e.g. ["North"]')
+        names = tuple(names)
+    values: dict[str, Any] = {}
+    for key in THRESHOLDS:
+        if key in raw:
+            values[key] = _check_threshold(metric, _number(raw[key], f"{where}: key '{key}'"),
+                                           f"{where}: key '{key}'")
+    if not values:
+        raise InputError(f"{where}: give at least one of " + ", ".join(THRESHOLDS))
+    for warn, fail, worse in (("warn_below", "fail_below", "below"),
+                              ("warn_above", "fail_above", "above")):
+        if warn in values and fail in values and (
+                values[warn] < values[fail] if worse == "below" else values[warn] > values[fail]):
+            raise InputError(f"{where}: key '{warn}': {values[warn]:g} is {worse} {fail} "
+                             f"{values[fail]:g}, so it could never warn")
+    return CheckRule(name or f"{scope}-{metric}", metric, scope, names, **values)
+
+
+def _check_threshold(metric: str, value: float, where: str) -> float:
+    if metric.endswith("percent") and not 0 <= value <= 100:
+        raise InputError(f"{where}: {value:g} is not a percentage from 0 to 100")
+    if value < 0:
+        raise InputError(f"{where}: {value:g} is negative")
+    return value
+
+
+# --------------------------------------------------------------------------- evaluation
+
+_WHAT = {
+    "percent": "% of {unit} covered",
+    "weight_percent": "% of weight covered",
+    "gaps": " {unit} not covered",
+    "max_nearest_km": " km from the farthest district to its nearest centre",
+    "max_nearest_min": " min from the farthest district to its nearest centre",
+}
+
+
+def _figure(metric: str, value: float | None, unit: str) -> str:
+    """``"77.78% of districts covered"``, ``"2 districts not covered"``..."""
+    if value is None:
+        return f"no {metric}"
+    if metric.startswith("max_nearest"):
+        if math.isinf(value):
+            return f"no centre at all ({metric} unknown)"
+        text = f"{value:.3f}"
+    else:
+        text = f"{value:g}" if metric == "gaps" else f"{value:.2f}"
+    return text + _WHAT[metric].format(unit=unit)
+
+
+def _judge(rule: CheckRule, value: float) -> tuple[Status, str | None]:
+    """The status and the threshold that decided it (``None`` when it passes)."""
+    levels: tuple[Status, ...] = ("fail", "warn")
+    for level in levels:
+        below = getattr(rule, f"{level}_below")
+        if below is not None and value < below:
+            return level, f"{level}_below"
+        above = getattr(rule, f"{level}_above")
+        if above is not None and value > above:
+            return level, f"{level}_above"
+    return "pass", None
+
+
+def _members(rule: CheckRule, data: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
+    """(scope label, summary block, key of the rows in data["districts"]) per scope member."""
+    if rule.scope == "overall":
+        return [("overall", data["summary"], "")]
+    if rule.scope == "demand":
+        demand = data.get("demand")
+        if not demand:
+            raise MissingDataError(rule.name, "demand",
+                                   f"rule '{rule.name}': scope demand needs demand points; "
+                                   "pass demand to the check (reachplan.demand_coverage)")
+        return [("demand", demand, "")]
+    key = "group" if rule.scope == "groups" else "type"
+    blocks = data.get(rule.scope) or []
+    if not blocks:
+        param = "group_col to read_boundaries" if key == "group" else "type_col to assess"
+        raise MissingDataError(rule.name, rule.scope,
+                               f"rule '{rule.name}': scope {rule.scope} needs {rule.scope}; "
+                               f"pass {param}")
+    by_name = {b[key] if b[key] is not None else "": b for b in blocks}
+    names = rule.names if rule.names is not None else list(by_name)
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        known = ", ".join(repr(n) for n in by_name)
+        raise InputError(f"rule '{rule.name}': key 'names': no {key} {unknown[0]!r}; the "
+                         f"{rule.scope} are {known}")
+    return [(f"{key} {n or '(none)'}", by_name[n], n) for n in names]
+
+
+def _rows(data: dict[str, Any], scope: str, member: str) -> list[dict[str, Any]]:
+    rows = data.get("districts") or []
+    if scope == "groups":
+        return [r for r in rows if (r.get("group") or "") == member]
+    return rows
+
+
+def _value(rule: CheckRule, block: dict[str, Any], rows: list[dict[str, Any]]) -> float:
+    m = rule.metric
+    if m == "percent":
+        return float(block["percent"] if block["percent"] is not None else 0.0)
+    if m == "weight_percent":
+        if block.get("weight_percent") is None:
+            need, param = (("demand_weight", "weight_col of demand_coverage")
+                           if rule.scope == "demand" else ("weight", "weight_col"))
+            raise MissingDataError(rule.name, need,
+                                   f"rule '{rule.name}': metric weight_percent needs weights; "
+                                   f"the result has none ({param})")
+        return float(block["weight_percent"])
+    if m == "gaps":
+        total = block.get("districts", block.get("points"))
+        return float(total - block["covered"])
+    column = m.removeprefix("max_")
+    if rows and any(column not in r for r in rows):
+        raise MissingDataError(rule.name, column,
+                               f"rule '{rule.name}': metric {m} needs {column} per district; "
+                               "the result has none (its rule is not in that unit)")
+    values = [r[column] for r in rows]
+    if not values:
+        return 0.0
+    return math.inf if any(v is None for v in values) else float(max(values))
+
+
+def top_gaps(rows: list[dict[str, Any]], n: int = TOP_GAPS) -> list[str]:
+    """The first ``n`` uncovered districts, by weight, then distance (descending), then id.
+
+    Under a travel-time rule (rows carry ``nearest_min``) the distance is the travel time.
+    """
+    minutes = any("nearest_min" in r for r in rows)
+    key = "nearest_min" if minutes else "nearest_km"
+    gaps = [r for r in rows if not r.get("covered")]
+    gaps.sort(key=lambda r: (-(r.get("weight") or 0.0),
+                             -(r[key] if r.get(key) is not None else math.inf),
+                             str(r["id"])))
+    lines = []
+    for r in gaps[:n]:
+        name = f" {r['name']}" if r.get("name") else ""
+        cost = r.get(key)
+        if minutes:
+            near = ("no centre reaches it by road" if cost is None
+                    else f"nearest centre {cost:.3f} min by road")
+        else:
+            near = "no centre" if cost is None else f"nearest centre {cost:.3f} km"
+        lines.append(f"{r['id']}{name} ({near})")
+    if len(gaps) > n:
+        lines.append(f"… {len(gaps) - n} more")
+    return lines
+
+
+def evaluate(rules: list[CheckRule] | tuple[CheckRule, ...], data: dict[str, Any]
+             ) -> list[Outcome]:
+    """One :class:`Outcome` per rule and scope member, in rule order.
+
+    Raises :class:`MissingDataError` when a rule needs data the result lacks (weights,
+    groups, types, demand), and :class:`InputError` for a named group or type it lacks.
+    """
+    outcomes = []
+    for rule in rules:
+        for label, block, member in _members(rule, data):
+            rows = [] if rule.scope in ("types", "demand") else _rows(data, rule.scope, member)
+            value = _value(rule, block, rows)
+            status, key = _judge(rule, value)
+            unit = "demand points" if rule.scope == "demand" else "districts"
+            figure = _figure(rule.metric, value, unit)
+            if rule.metric == "max_nearest_min" and math.isinf(value):
+                # under a travel rule, no minutes means no centre reaches it by road
+                lost = sum(r.get("nearest_min") is None for r in rows)
+                figure = (f"{lost} of {len(rows)} {unit} unreachable by road from every "
+                          "centre (max_nearest_min infinite)")
+            prefix = "" if label == "overall" else f"{label}: "
+            if key is None:
+                message = f"{prefix}{figure}"
+            else:
+                side = "below" if key.endswith("below") else "above"
+                limit = rule.thresholds()[key]
+                name = (f"{rule.label} {limit:g}" if rule.label
+                        else f"{key} {limit:g} (rule '{rule.name}')")
+                message = f"{prefix}{figure}, {side} {name}"
+            details = tuple(top_gaps(rows)) if status != "pass" and rows else ()
+            outcomes.append(Outcome(rule.name, label, rule.metric, value, status, message,
+                                    rule.thresholds(), details))
+    return outcomes
+
+
+# --------------------------------------------------------------------------- baseline
+
+def _percent_blocks(data: dict[str, Any]) -> dict[str, float]:
+    """Every percentage a result carries, by scope and metric: ``"group North percent"``."""
+    out: dict[str, float] = {}
+
+    def add(label: str, block: dict[str, Any]) -> None:
+        for metric in ("percent", "weight_percent"):
+            if block.get(metric) is not None:
+                out[f"{label} {metric}"] = float(block[metric])
+
+    add("overall", data.get("summary") or {})
+    for key, blocks in (("group", data.get("groups") or []), ("type", data.get("types") or [])):
+        for b in blocks:
+            add(f"{key} {b.get(key) or '(none)'}", b)
+    if data.get("demand"):
+        add("demand", data["demand"])
+    return out
+
+
+def compare_baseline(baseline: dict[str, Any], data: dict[str, Any], *, max_drop: float = 0.0,
+                     keep_covered: tuple[str, ...] | list[str] = (),
+                     label: str = "baseline") -> tuple[list[Outcome], dict[str, Any]]:
+    """Outcomes of a regression gate against ``baseline`` (a coverage JSON dict), and what
+    changed: ``{"lost": [...], "newly_covered": [...]}`` (district ids).
+
+    A scope's percentage (overall, each group and type, demand; of districts and of weight)
+    fails when it dropped more than ``max_drop`` points; losing any district warns, losing
+    one of ``keep_covered`` fails. Scopes missing from either side are not compared.
+    """
+    from reachplan.compare import compare_results
+
+    changes = compare_results(baseline, data, label_a=label, label_b="this run")["changes"]
+    ids = {c["id"] for c in changes}
+    missing = [k for k in keep_covered if k not in ids]
+    if missing:
+        raise InputError(f"keep_covered: no district '{missing[0]}' in {label} and this run")
+    lost = [c for c in changes if c["change"] == "lost"]
+    gained = [c for c in changes if c["change"] == "newly covered"]
+
+    def listed(rows: list[dict[str, Any]]) -> list[str]:
+        return [f"{c['id']} {c['name']}" if c.get("name") else str(c["id"]) for c in rows]
+
+    outcomes = []
+    before, after = _percent_blocks(baseline), _percent_blocks(data)
+    for key in before:
+        if key not in after:
+            continue
+        drop = round(before[key] - after[key], 2)
+        status: Status = "fail" if drop > max_drop + 1e-9 else "pass"
+        scope, metric = key.rsplit(" ", 1)
+        text = (f"{scope}: {metric} {after[key]:.2f}, was {before[key]:.2f} in {label} "
+                f"({-drop:+.2f} points)")
+        if status == "fail":
+            text += f", a drop of more than max_drop {max_drop:g}"
+        outcomes.append(Outcome("baseline", scope, f"{metric}_drop", drop, status, text,
+                                {"max_drop": max_drop}))
+    kept_lost = [c for c in lost if c["id"] in keep_covered]
+    status = "fail" if kept_lost else ("warn" if lost else "pass")
+    text = f"{len(lost)} districts lost coverage, {len(gained)} gained since {label}"
+    if kept_lost:
+        text += "; lost from keep_covered: " + ", ".join(listed(kept_lost))
+    details = tuple([f"lost: {x}" for x in listed(lost)] + [f"gained: {x}" for x in
+                                                            listed(gained)])
+    outcomes.append(Outcome("baseline", "districts", "lost", float(len(lost)), status, text,
+                            {}, details))
+    return outcomes, {"lost": [c["id"] for c in lost],
+                      "newly_covered": [c["id"] for c in gained]}
+
+
+# --------------------------------------------------------------------------- golden files
+
+EXPECT_FIELDS = ("id", "covered", "centers", "nearest_km")
+EXPECT_IF_PRESENT = ("nearest_min",)  # travel-time results
+
+
+def expected_record(data: dict[str, Any]) -> dict[str, Any]:
+    """What a golden file stores of a result: its rule and, per district, the fields of
+    :data:`EXPECT_FIELDS` (and ``nearest_min`` under a travel-time rule), sorted by id."""
+    rows = sorted(data.get("districts") or [], key=lambda r: str(r["id"]))
+    return {"rule": data.get("rule"),
+            "districts": [{k: r.get(k) for k in EXPECT_FIELDS}
+                          | {k: r[k] for k in EXPECT_IF_PRESENT if k in r} for r in rows]}
+
+
+def _rows_by_id(data: Any, label: str) -> dict[str, dict[str, Any]]:
+    rows = data.get("districts") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "id" in r for r in rows):
+        raise InputError(f"{label}: no 'districts' list with an 'id' per district; give a "
+                         "file written by --update-expect or reachplan coverage --format json")
+    return {str(r["id"]): r for r in rows}
+
+
+def compare_expected(expected: dict[str, Any], data: dict[str, Any], *,
+                     tolerance_km: float = 0.001, tolerance_min: float = 0.001,
+                     label: str = "expected") -> list[str]:
+    """Differences between a golden record (or any coverage JSON) and ``data``, one readable
+    line each (empty when they agree): missing and extra districts, ``covered`` and
+    ``centers`` that differ, ``nearest_km`` further apart than ``tolerance_km``,
+    ``nearest_min`` (when the record has it) further apart than ``tolerance_min``, the
+    rule."""
+    want, got = _rows_by_id(expected, label), _rows_by_id(data, "this run")
+    lines = []
+    if expected.get("rule") is not None and expected.get("rule") != data.get("rule"):
+        lines.append(f"rule: expected {expected['rule']}, got {data.get('rule')}")
+    for did in sorted(set(want) | set(got)):
+        if did not in got:
+            lines.append(f"{did}: in {label}, missing from this run")
+            continue
+        if did not in want:
+            lines.append(f"{did}: in this run, not in {label}")
+            continue
+        w, g = want[did], got[did]
+        for key in ("covered", "centers"):
+            if key in w and w[key] != g.get(key):
+                lines.append(f"{did}: {key} expected {_show(w[key])}, got {_show(g.get(key))}")
+        for key, tolerance, unit in (("nearest_km", tolerance_km, "km"),
+                                     ("nearest_min", tolerance_min, "min")):
+            if key not in w:
+                continue
+            a, b = w[key], g.get(key)
+            if (a is None) != (b is None) or (
+                    a is not None and b is not None
+                    and abs(float(a) - float(b)) > tolerance + 1e-9):
+                lines.append(f"{did}: {key} expected {_show(a)}, got {_show(b)} "
+                             f"(tolerance {tolerance:g} {unit})")
+    return lines
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return f"{value:g}" if isinstance(value, float) else str(value)

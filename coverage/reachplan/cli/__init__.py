@@ -1,0 +1,1 @@
+"""The reachplan command line (click). Imports the library, never the reverse."""

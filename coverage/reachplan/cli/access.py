@@ -1,0 +1,207 @@
+"""``reachplan access``: supply-to-demand accessibility (2SFCA, E2SFCA, gravity) per demand
+point and per district."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from reachplan.cli import options
+from reachplan.cli._demand_options import demand_point_options
+
+METHODS = ("2sfca", "e2sfca", "gravity")
+
+
+def parse_bands(text: str) -> dict[float, float]:
+    """``"10:1,20:0.68,30:0.22"`` -> ``{10000.0: 1.0, 20000.0: 0.68, 30000.0: 0.22}``
+    (limits in km given, metres returned)."""
+    bands: dict[float, float] = {}
+    for part in text.split(","):
+        limit, sep, weight = part.partition(":")
+        try:
+            km, w = float(limit), float(weight)
+        except ValueError:
+            km = w = float("nan")
+        if not sep or not (km > 0 and w >= 0) or km in bands:
+            raise click.BadParameter(f"'{part.strip()}': give KM:WEIGHT pairs, e.g. "
+                                     "10:1,20:0.68,30:0.22 (km > 0, weight >= 0, each km once)",
+                                     param_hint="--bands")
+        bands[km] = w
+    return {km * 1000.0: w for km, w in bands.items()}
+
+
+def make_decay(method: str, *, radius_km: float, bands: str | None, sigma_km: float | None,
+               alpha: float | None, scale_km: float, min_km: float):
+    """The decay the options give (costs in metres), or None for plain 2SFCA."""
+    from reachplan.capacity import gaussian, gravity, step
+
+    given = [name for name, value in (("--bands", bands), ("--sigma-km", sigma_km),
+                                      ("--alpha", alpha)) if value is not None]
+    if len(given) > 1:
+        raise click.UsageError(f"give one decay: {' or '.join(given)}")
+    if method == "e2sfca" and bands is None:
+        raise click.UsageError("--method e2sfca needs --bands KM:WEIGHT,..., e.g. "
+                               "10:1,20:0.68,30:0.22")
+    if method == "gravity" and alpha is None:
+        raise click.UsageError("--method gravity needs --alpha A (e.g. -1), with --scale-km "
+                               "and --min-km")
+    if bands is not None:
+        table = parse_bands(bands)
+        if max(table) > radius_km * 1000.0 + 1e-6:
+            raise click.BadParameter(f"a band reaches beyond --radius-km {radius_km:g}; pairs "
+                                     "end there", param_hint="--bands")
+        return step(table)
+    if sigma_km is not None:
+        return gaussian(sigma_km * 1000.0)
+    if alpha is not None:
+        if method != "gravity":
+            raise click.UsageError("--alpha is the gravity decay: use --method gravity")
+        return gravity(scale_km * 1000.0, alpha, min_km * 1000.0)
+    return None
+
+
+@click.command(short_help="Accessibility: supply per unit of demand (2SFCA, E2SFCA, gravity).")
+@click.argument("centers", metavar="CENTERS")
+@options.center_options
+@click.option("--capacity-col", required=True, metavar="COL",
+              help="Supply per centre (capacity, staff, beds).")
+@demand_point_options
+@click.option("--radius-km", type=click.FloatRange(min=0, min_open=True), required=True,
+              help="Catchment: centres and demand points within this geodesic distance.")
+@click.option("--method", type=click.Choice(METHODS), default="2sfca", show_default=True,
+              help="2sfca (weight 1 in the catchment, or a decay), e2sfca (--bands) or "
+                   "gravity (--alpha).")
+@click.option("--bands", default=None, metavar="KM:W,...",
+              help="Step decay: weight W up to KM, e.g. 10:1,20:0.68,30:0.22.")
+@click.option("--sigma-km", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Gaussian decay exp(-d²/2σ²) of this width.")
+@click.option("--alpha", type=float, default=None,
+              help="Gravity decay (max(d, --min-km) / --scale-km) ** alpha, e.g. -1.")
+@click.option("--scale-km", type=click.FloatRange(min=0, min_open=True), default=1.0,
+              show_default=True, help="Gravity decay scale.")
+@click.option("--min-km", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Gravity decay: distances below count as this.")
+@click.option("--boundaries", default=None, metavar="FILE",
+              help="District polygons (or @india): each point's district, and "
+                   "--districts-output.")
+@click.option("--id-col", default=None, help="District ID column of --boundaries.")
+@click.option("--name-col", default=None, help="District name column of --boundaries.")
+@click.option("--layer", default=None, help="Layer of a multi-layer --boundaries.")
+@click.option("-o", "--output", required=True,
+              help="Per demand point: .csv, .geojson, .gpkg or .xlsx; '-' writes CSV to stdout.")
+@click.option("--districts-output", default=None, metavar="FILE",
+              help="Per district, weighted by demand (needs --boundaries): .csv .geojson .gpkg "
+                   ".xlsx.")
+@options.overwrite_opt
+@options.verbosity_options
+@options.handle_errors
+def access(**kw: Any) -> None:
+    """Supply-to-demand accessibility of every demand point (two-step floating catchment):
+    each centre's supply (--capacity-col) is shared among the demand within --radius-km,
+    weighted by the decay; each point adds up the shares of the centres it reaches. Units:
+    supply per unit of demand (e.g. beds per person). A point with no centre in reach gets 0.
+
+    Per district (--boundaries, --districts-output): the demand-weighted mean of its points.
+    Figures equal PySAL access's two_stage_fca on the same pairs.
+
+    \b
+    Examples:
+      reachplan access centres.csv --capacity-col beds --demand villages.csv \\
+          --demand-weight-col pop --radius-km 30 -o access.csv
+      reachplan access centres.csv --capacity-col cap --demand offices.csv --radius-km 30 \\
+          --method e2sfca --bands 10:1,20:0.68,30:0.22 --boundaries @india \\
+          --districts-output districts.gpkg -o points.gpkg
+      reachplan access centres.csv --capacity-col cap --demand @india-pincodes --radius-km 50 \\
+          --method gravity --alpha -1 -o -
+    """
+    import numpy as np
+    import pandas as pd
+
+    from reachplan.capacity import (
+        accessibility,
+        column_amounts,
+        district_accessibility,
+        district_of_points,
+        pairs_for_rule,
+    )
+    from reachplan.io import read_boundaries, read_points, write_table
+    from reachplan.rules import Rule
+
+    options.configure_logging(kw["verbosity"], kw["quiet"])
+    if not kw["demand"]:
+        raise click.UsageError("give --demand FILE: the demand points")
+    if kw["districts_output"] and not kw["boundaries"]:
+        raise click.UsageError("--districts-output needs --boundaries FILE")
+    decay = make_decay(kw["method"], radius_km=kw["radius_km"], bands=kw["bands"],
+                       sigma_km=kw["sigma_km"], alpha=kw["alpha"], scale_km=kw["scale_km"],
+                       min_km=kw["min_km"])
+    centres_path, cdefaults = options.resolve_dataset(kw["centers"], "centers")
+    centres = options.read_centres(centres_path, kw, cdefaults.get("name_col"))
+    options.log_warnings(list(centres.attrs.get("warnings", [])))
+    supply = column_amounts(centres, kw["capacity_col"],
+                            label=centres.attrs.get("source", kw["centers"]),
+                            rows=centres["line"].tolist())
+    demand_path, _ = options.resolve_dataset(kw["demand"], "demand")
+    with options.flags_for(**options.DEMAND_FLAGS):
+        points = read_points(demand_path, lat_col=kw["demand_lat_col"],
+                             lon_col=kw["demand_lon_col"], what="demand")
+    options.log_warnings(list(points.attrs.get("warnings", [])))
+    label = points.attrs.get("source", kw["demand"])
+    weight = kw["demand_weight_col"]
+    demand = (column_amounts(points, weight, label=label, rows=points["line"].tolist())
+              if weight else np.ones(len(points)))
+    districts = None
+    if kw["boundaries"]:
+        path, bdefaults = options.resolve_dataset(kw["boundaries"], "boundaries")
+        districts = read_boundaries(path, layer=kw["layer"],
+                                    id_col=kw["id_col"] or bdefaults.get("id_col"),
+                                    name_col=kw["name_col"] or bdefaults.get("name_col"))
+    rule = Rule.radius(kw["radius_km"])
+    p, c, metres = pairs_for_rule(points, centres, rule)
+    options.info(f"access: {len(points)} demand points, {len(centres)} centres, {p.size} pairs")
+    values = accessibility(p, c, metres, demand, supply, method=kw["method"],
+                           max_cost=kw["radius_km"] * 1000.0, decay=decay)
+    id_col = kw["demand_id_col"] or ("pincode" if kw["demand"] == "@india-pincodes" else None)
+    ids = (points[id_col].astype(str) if id_col else points["line"]).to_numpy()
+    reach = np.bincount(p, minlength=len(points))
+    out = pd.DataFrame({"id" if id_col else "line": ids, "lat": points["lat"].to_numpy(),
+                        "lon": points["lon"].to_numpy(), "demand": demand,
+                        "centres_in_reach": reach, "accessibility": values})
+    district = None
+    if districts is not None:
+        district = district_of_points(points, districts, "id")
+        out["district"] = pd.Series(district, dtype=object)
+    frames = [(kw["output"], "output", _as_points(out))]
+    if kw["districts_output"] and districts is not None and district is not None:
+        frames.append((kw["districts_output"], "districts_output",
+                       _district_frame(districts, district_accessibility(values, demand,
+                                                                         list(district)), demand,
+                                       district)))
+    for path, option, frame in frames:
+        with options.flags_for(path=option):
+            write_table(frame, path, overwrite=kw["overwrite"])
+
+
+def _as_points(frame):
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+                            crs="EPSG:4326")
+
+
+def _district_frame(districts, by_district, demand, district):
+    """Every district (its geometry for .geojson/.gpkg): demand and accessibility (empty when
+    it has no demand)."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
+    totals = pd.Series(demand).groupby(pd.Series(district, dtype=object)).sum()
+    ids = districts["id"].astype(str)
+    frame = pd.DataFrame({"id": ids.to_numpy(), "name": districts["name"].to_numpy(),
+                          "demand": ids.map(totals).fillna(0.0).to_numpy(),
+                          "accessibility": ids.map(by_district).to_numpy(dtype=float)})
+    frame.loc[~np.isfinite(frame["accessibility"]), "accessibility"] = np.nan
+    return gpd.GeoDataFrame(frame, geometry=districts.geometry.to_numpy(), crs="EPSG:4326")
+

@@ -1,0 +1,235 @@
+"""``reachplan check``: guard coverage numbers in CI (rules, baseline, golden file, reports)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from reachplan.cli import options
+from reachplan.cli._demand_options import (
+    add_demand_columns,
+    demand_options,
+    run_demand,
+    split_demand,
+)
+from reachplan.cli._report import table
+
+# what a rule's missing data is, and how to give it (MissingDataError.need -> words, flag)
+_NEEDS = {"weight": ("weights", "--weight-col"),
+          "demand_weight": ("demand weights", "--demand-weight-col"),
+          "groups": ("groups", "--group-col"), "types": ("centre types", "--type-col"),
+          "demand": ("demand points", "--demand FILE"),
+          "nearest_min": ("travel times", "--roads FILE and --travel-minutes T")}
+
+
+def _percent_opt(value: float | None, name: str) -> None:
+    if value is not None and not 0 <= value <= 100:
+        raise click.BadParameter(f"{value:g} is not a percentage from 0 to 100",
+                                 param_hint=name)
+
+
+def _spec(own: dict[str, Any], opts: dict[str, Any]):
+    """Rules from --rules (or ./pyproject.toml) plus the shorthand flags, and their source."""
+    from reachplan.checks import CheckRule, CheckSpec, load_rules, pyproject_rules
+
+    source = None
+    if own["rules"]:
+        spec, source = load_rules(own["rules"]), own["rules"]
+    else:
+        found = pyproject_rules(".")
+        spec = CheckSpec() if found is None else found[1]
+        source = None if found is None else found[0]
+    shorthand = []
+    if own["min_percent"] is not None:
+        shorthand.append(CheckRule("min-percent", "percent", fail_below=own["min_percent"],
+                                   label="--min-percent"))
+    if own["min_weight_percent"] is not None:
+        if not opts.get("weight_col") and not opts["boundaries"].startswith("@"):
+            raise click.BadParameter("needs --weight-col to know what weight means",
+                                     param_hint="--min-weight-percent")
+        shorthand.append(CheckRule("min-weight-percent", "weight_percent",
+                                   fail_below=own["min_weight_percent"],
+                                   label="--min-weight-percent"))
+    return CheckSpec(spec.rules + tuple(shorthand), spec.max_drop, spec.keep_covered), source
+
+
+def _evaluate(spec, data: dict[str, Any]):
+    from reachplan.checks import MissingDataError, evaluate
+
+    try:
+        return evaluate(spec.rules, data)
+    except MissingDataError as exc:
+        if exc.rule == "min-weight-percent" and exc.need == "weight":
+            raise click.BadParameter("the boundaries carry no weight",
+                                     param_hint="--min-weight-percent") from None
+        what, flag = _NEEDS.get(exc.need, (exc.need, exc.need))
+        raise options.ReachplanUsageError(f"rule '{exc.rule}': needs {what}; pass {flag}") from None
+
+
+def _status_lines(outcomes, warnings_as_errors: bool) -> list[str]:
+    """Every warning and failure, with its details indented, for stderr."""
+    lines = []
+    for o in outcomes:
+        if o.status == "pass":
+            continue
+        level = "FAIL" if o.status == "fail" or warnings_as_errors else "warning"
+        lines.append(f"reachplan check: {level}: {o.message}")
+        lines += [f"  {d}" for d in o.details]
+    return lines
+
+
+def _check_table(outcomes) -> str:
+    if not outcomes:
+        return ""
+    rows = [(o.status, o.rule, o.scope, o.message) for o in outcomes]
+    lines = ["", "Checks:", *table(rows, align="llll", indent="  ")]
+    return "\n".join(lines) + "\n"
+
+
+def _append(path: str, text: str) -> None:
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(text)
+
+
+@click.command(short_help="Exit 1 when coverage breaks a rule (for CI).")
+@options.input_options
+@click.option("--rules", default=None, metavar="FILE",
+              help="Rules file (reachplan.toml, or a pyproject.toml with [tool.reachplan.check]) "
+                   "[default: [tool.reachplan.check] of ./pyproject.toml, when there is one].")
+@click.option("--min-percent", type=float, default=None,
+              help="Least % of districts that must be covered (a fail_below rule).")
+@click.option("--min-weight-percent", type=float, default=None,
+              help="Least % of weight that must be covered (needs --weight-col).")
+@click.option("--warnings-as-errors", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--baseline", default=None, metavar="JSON",
+              help="A previous `reachplan coverage --format json`: fail on regressions.")
+@click.option("--max-drop", type=click.FloatRange(0, 100), default=None, metavar="POINTS",
+              help="Percentage points a scope may drop below --baseline [default: 0, or "
+                   "max_drop of the rules file].")
+@click.option("--keep-covered", multiple=True, metavar="ID",
+              help="District that must stay covered since --baseline. Repeatable.")
+@click.option("--expect", default=None, metavar="JSON",
+              help="Golden file: the per-district result must equal it.")
+@click.option("--update-expect", is_flag=True, help="Rewrite the --expect file instead.")
+@click.option("--expect-tolerance-km", type=click.FloatRange(0), default=0.001,
+              show_default=True, help="How far nearest_km may differ from --expect.")
+@click.option("--expect-tolerance-min", type=click.FloatRange(0), default=0.001,
+              show_default=True,
+              help="How far nearest_min may differ from --expect (travel-time rule).")
+@click.option("--junit", default=None, metavar="FILE",
+              help="Write a JUnit XML report: one test case per rule and scope.")
+@click.option("--github/--no-github", default=None,
+              help="GitHub Actions annotations, job summary and outputs [default: when "
+                   "GITHUB_ACTIONS=true].")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True, help="Summary on stdout as text or the coverage JSON with a "
+                                      "'check' block.")
+@options.overwrite_opt
+@demand_options
+@options.handle_errors
+@click.pass_context
+def check(ctx: click.Context, **kwargs: Any) -> None:
+    """Decide coverage and check it against rules: exit 0 when no rule fails (warnings
+    allowed), 1 when one fails, 2 on bad input, usage or a rules file that does not
+    validate. The summary goes to stdout; warnings and failures to stderr.
+
+    Rules come from --rules FILE (or [tool.reachplan.check] in ./pyproject.toml), the
+    shorthands --min-percent / --min-weight-percent, a --baseline to compare with, and an
+    --expect golden file; at least one is needed. See "reachplan in CI" in the README.
+
+    \b
+    Examples:
+      reachplan check @india @india-sample --min-percent 90
+      reachplan check districts.gpkg centres.csv --weight-col pop --min-weight-percent 98
+      reachplan check districts.gpkg centres.csv --rules reachplan.toml --junit report.xml
+      reachplan check districts.gpkg centres.csv --baseline main.json --max-drop 0.5
+      reachplan check districts.gpkg centres.csv --expect expected.json
+    """
+    from reachplan import checks, ci
+    from reachplan.cli._report import render_table, result_dict
+    from reachplan.cli.options import _load_json
+    from reachplan.engine import assess
+
+    opts, own = options.split_inputs(kwargs)
+    demand_opts = split_demand(own)
+    _percent_opt(own["min_percent"], "--min-percent")
+    _percent_opt(own["min_weight_percent"], "--min-weight-percent")
+    spec, source = _spec(own, opts)
+    if own["update_expect"] and not own["expect"]:
+        raise click.UsageError("--update-expect needs --expect FILE")
+    if not own["baseline"]:
+        for flag in ("max_drop", "keep_covered"):
+            if own[flag]:
+                raise click.UsageError(f"--{flag.replace('_', '-')} needs --baseline JSON")
+    if not (spec.rules or own["baseline"] or own["expect"]):
+        raise click.UsageError("nothing to check: give --min-percent, --min-weight-percent, "
+                               "--rules FILE, --baseline or --expect")
+    if own["junit"] and os.path.exists(own["junit"]) and not own["overwrite"]:
+        raise options.ReachplanUsageError(f"{own['junit']}: already exists; pass --overwrite "
+                                        "to replace it")
+    baseline = _load_json(own["baseline"], "--baseline") if own["baseline"] else None
+    expected = (_load_json(own["expect"], "--expect")
+                if own["expect"] and not own["update_expect"] else None)
+
+    districts, centers, rule = options.load_inputs(opts)
+    result = assess(districts, centers, rule, type_col=opts.get("type_col"))
+    options.log_warnings(result.warnings)
+    demand = run_demand(demand_opts, centers, districts, rule)
+    add_demand_columns(result, demand)
+    data = result_dict(result, demand)
+
+    outcomes = _evaluate(spec, data)
+    changes = None
+    if baseline is not None:
+        max_drop = own["max_drop"] if own["max_drop"] is not None else (spec.max_drop or 0.0)
+        extra, changes = checks.compare_baseline(
+            baseline, data, max_drop=max_drop,
+            keep_covered=tuple(spec.keep_covered) + tuple(own["keep_covered"]),
+            label=own["baseline"])
+        outcomes += extra
+    if expected is not None:
+        diff = checks.compare_expected(expected, data, tolerance_km=own["expect_tolerance_km"],
+                                       tolerance_min=own["expect_tolerance_min"],
+                                       label=own["expect"])
+        message = (f"per-district result equals {own['expect']}" if not diff else
+                   f"{len(diff)} differences from {own['expect']} (rewrite it with "
+                   "--update-expect if the change is intended)")
+        outcomes.append(checks.Outcome("expect", "districts", "differences", float(len(diff)),
+                                       "fail" if diff else "pass", message, {}, tuple(diff)))
+
+    wae = own["warnings_as_errors"]
+    if own["update_expect"]:
+        options.emit_json(checks.expected_record(data), own["expect"], True)
+        outcomes.append(checks.Outcome("expect", "districts", "differences", 0.0, "pass",
+                                       f"wrote {own['expect']} (--update-expect)"))
+    status = checks.overall_status(outcomes, warnings_as_errors=wae)
+    if own["junit"]:  # files first: an error writing them leaves no partial stdout
+        options.emit_text(ci.junit_xml(outcomes, warnings_as_errors=wae), own["junit"], True)
+    if own["fmt"] == "json":
+        data["check"] = {"status": status, "warnings_as_errors": wae, "rules_file": source,
+                         "results": [o.to_dict() for o in outcomes], "baseline": changes}
+        options.emit_json(data, None, False)
+    else:
+        click.echo(render_table(result, demand) + _check_table(outcomes), nl=False)
+    github = own["github"] if own["github"] is not None else (
+        os.environ.get("GITHUB_ACTIONS") == "true")
+    if github:
+        for line in ci.github_annotations(outcomes, warnings_as_errors=wae):
+            click.echo(line, err=True)
+        if os.environ.get("GITHUB_STEP_SUMMARY"):
+            _append(os.environ["GITHUB_STEP_SUMMARY"],
+                    ci.step_summary(outcomes, warnings_as_errors=wae))
+        if os.environ.get("GITHUB_OUTPUT"):
+            values = ci.github_outputs(data, outcomes, warnings_as_errors=wae)
+            _append(os.environ["GITHUB_OUTPUT"], "".join(f"{k}={v}\n" for k, v in
+                                                         values.items()))
+
+    lines = _status_lines(outcomes, wae)
+    counts = ", ".join(f"{sum(o.status == k for o in outcomes)} {word}" for k, word in
+                       (("fail", "failed"), ("warn", "warned"), ("pass", "passed")))
+    click.echo("\n".join([*lines, f"reachplan check: {'FAIL' if status == 'fail' else 'OK'} "
+                                    f"({counts})"]), err=True)
+    if status == "fail":
+        ctx.exit(1)

@@ -1,0 +1,167 @@
+"""``reachplan compare``: what changes between two networks (or two coverage results)?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from reachplan.cli._report import table
+from reachplan.cli.options import (
+    ReachplanUsageError,
+    _load_json,
+    boundary_options,
+    center_options,
+    configure_logging,
+    emit_json,
+    emit_text,
+    flags_for,
+    handle_errors,
+    load_inputs,
+    log_warnings,
+    overwrite_opt,
+    rule_options,
+    verbosity_options,
+)
+
+FORMATS = ("table", "json", "csv")
+
+
+def _result(path: str, label: str, opts: dict[str, Any]) -> dict[str, Any]:
+    """A coverage result dict from a coverage JSON, or from a centre file + --boundaries."""
+    if path.lower().endswith(".json"):
+        return _load_json(path, label)
+    if not opts.get("boundaries_path"):
+        raise ReachplanUsageError(f"{label} {path} is a centre file: give the districts with "
+                                "--boundaries FILE (or pass two coverage JSON results)")
+    from reachplan.engine import assess
+
+    inputs = dict(opts, boundaries=opts["boundaries_path"], centers=path)
+    districts, centers, rule = load_inputs(inputs)
+    result = assess(districts, centers, rule)
+    log_warnings(result.warnings)
+    return result.to_dict()
+
+
+def _km(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def _delta(v: float | None) -> str:
+    return "-" if v is None else f"{v:+.2f}"
+
+
+def rule_text(rule: Any) -> str:
+    """A coverage JSON's rule block in a few words."""
+    if not isinstance(rule, dict):
+        return "an unknown rule"
+    def g(value: Any) -> str:
+        return f"{value:g}" if isinstance(value, (int, float)) else repr(value)
+
+    kind = rule.get("kind")
+    if kind == "travel":
+        return f"within {g(rule.get('minutes'))} min by road ({rule.get('profile')})"
+    if kind == "radius":
+        return f"within {g(rule.get('radius_km'))} km"
+    return "a centre inside" if kind == "presence" else f"rule {kind!r}"
+
+
+def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all: bool) -> str:
+    """Summary line, then one row per changed district (or every district)."""
+    lines = []
+    if data.get("rule_changed"):
+        lines += [f"RULE CHANGED: A is {rule_text(data['rule_a'])}, B is "
+                  f"{rule_text(data['rule_b'])}; the changes mix network and rule.", ""]
+    sa, sb = data["a"] or {}, data["b"] or {}
+    if sa and sb:
+        lines.append(f"A ({label_a}): {sa['covered']} of {sa['districts']} covered "
+                     f"({sa['percent']:.2f}%)")
+        lines.append(f"B ({label_b}): {sb['covered']} of {sb['districts']} covered "
+                     f"({sb['percent']:.2f}%)")
+    lines.append(f"Newly covered in B: {data['newly_covered']}; lost in B: {data['lost']}")
+    rows = [c for c in data["changes"] if show_all or c["change"] != "same"]
+    if not rows:
+        lines.append("No district changed." if not show_all else "")
+        return "\n".join(lines).rstrip() + "\n"
+    header = ["id", "name", "change", "nearest km A", "nearest km B", "km change"]
+    body = [[str(c["id"]), str(c["name"] or ""), c["change"], _km(c["nearest_km_a"]),
+             _km(c["nearest_km_b"]), _delta(c["nearest_km_change"])] for c in rows]
+    if data.get("by") == "nearest_min":  # travel results: closer/farther in minutes
+        header[3:3] = ["min A", "min B", "min change"]
+        for row, c in zip(body, rows, strict=True):
+            row[3:3] = [_km(c["nearest_min_a"]), _km(c["nearest_min_b"]),
+                        _delta(c["nearest_min_change"])]
+        lines.append("Closer/farther: the quickest centre's minutes by road.")
+    lines += ["", *table(body, header, align="lll" + "r" * (len(header) - 3))]
+    return "\n".join(lines) + "\n"
+
+
+@click.command(short_help="Per-district changes between two networks or coverage results.")
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option("--boundaries", "boundaries_path", default=None, metavar="FILE",
+              help="Districts, needed when A and B are centre files (@india for the embedded "
+                   "default).")
+@boundary_options
+@center_options
+@rule_options
+@click.option("--all", "show_all", is_flag=True,
+              help="List every district, not only those that changed.")
+@click.option("--tolerance-min", type=click.FloatRange(0), default=0.0, show_default=True,
+              metavar="MINUTES",
+              help="Travel results: a district whose nearest_min moved by at most this "
+                   "counts as the same.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="table, json or csv [default: table, or the -o extension].")
+@click.option("-o", "--output", default=None, help="Write here instead of stdout.")
+@overwrite_opt
+@verbosity_options
+@handle_errors
+def compare(**kw: Any) -> None:
+    """Compare two coverage results (JSON from `reachplan coverage --format json`) or two
+    centre files over the same --boundaries, district by district: newly covered, lost,
+    and how far the nearest centre moved (closer / farther: in km, or in minutes by road
+    when both are travel-time results). Results decided under different rules are
+    compared too, with the rule change said first.
+
+    \b
+    Examples:
+      reachplan compare before.json after.json
+      reachplan compare centres_2025.csv centres_2026.csv --boundaries @india --radius-km 30
+      reachplan compare before.json after.json --format csv -o changes.csv
+    """
+    configure_logging(kw["verbosity"], kw["quiet"])
+    from reachplan.compare import compare_results
+
+    fmt = kw["fmt"]
+    output = kw["output"]
+    if fmt is None:
+        suffix = (output or "").rsplit(".", 1)[-1].lower() if output and output != "-" else ""
+        fmt = suffix if suffix in ("json", "csv") else "table"
+    opts = {k: v for k, v in kw.items()
+            if k not in ("a", "b", "show_all", "fmt", "output", "overwrite", "tolerance_min")}
+    ra = _result(kw["a"], "A", opts)
+    rb = _result(kw["b"], "B", opts)
+    if ra.get("rule") and rb.get("rule") and ra["rule"] != rb["rule"]:
+        log_warnings([f"A and B were decided under different rules ({ra['rule']} vs "
+                      f"{rb['rule']}); changes mix network and rule"])
+    data = compare_results(ra, rb, label_a=kw["a"], label_b=kw["b"],
+                           tolerance_min=kw["tolerance_min"])
+    if fmt == "json":
+        emit_json(data, output, kw["overwrite"])
+    elif fmt == "csv":
+        import pandas as pd
+
+        from reachplan.io import write_table
+
+        rows = [c for c in data["changes"] if kw["show_all"] or c["change"] != "same"]
+        columns = ["id", "name", "group", "change", "covered_a", "covered_b", "nearest_km_a",
+                   "nearest_km_b", "nearest_km_change"]
+        if data["by"] == "nearest_min":
+            columns += ["nearest_min_a", "nearest_min_b", "nearest_min_change"]
+        frame = pd.DataFrame(rows, columns=columns)
+        with flags_for(path="output"):
+            write_table(frame, output or "-", overwrite=kw["overwrite"])
+    else:
+        emit_text(render_compare(data, kw["a"], kw["b"], show_all=kw["show_all"]), output,
+                  kw["overwrite"])

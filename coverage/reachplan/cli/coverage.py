@@ -1,0 +1,93 @@
+"""``reachplan coverage``: how covered are we?"""
+
+from __future__ import annotations
+
+import click
+
+from reachplan.cli import options
+from reachplan.cli._capacity_options import (
+    assess_inputs,
+    capacity_options,
+    district_columns,
+    run_capacity,
+    write_centres,
+)
+from reachplan.cli._demand_options import (
+    add_demand_columns,
+    demand_options,
+    run_demand,
+)
+from reachplan.cli._report import render_table, result_dict
+
+FORMATS = ("table", "json", "csv")
+
+
+def format_for(fmt: str | None, output: str | None) -> str:
+    """The --format given, else the output's extension, else ``table``."""
+    if fmt:
+        return fmt
+    if output and output != "-":
+        suffix = output.rsplit(".", 1)[-1].lower()
+        if suffix in ("json", "csv"):
+            return suffix
+    return "table"
+
+
+def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=None,
+                 capacity=None) -> None:
+    """Write a coverage result as a table, JSON or per-district CSV."""
+    if fmt == "json":
+        options.emit_json(result_dict(result, demand, capacity), output, overwrite)
+    elif fmt == "csv":
+        from reachplan.engine import district_table
+        from reachplan.io import write_table
+
+        table = district_table(result)
+        if capacity is not None:
+            table = district_columns(table, capacity)
+        with options.flags_for(path="output"):
+            write_table(table, output or "-", overwrite=overwrite)
+    else:
+        options.emit_text(render_table(result, demand, capacity), output, overwrite)
+
+
+@click.command(short_help="How covered are we? % of districts (and weight) covered.")
+@options.input_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="table (for people), json (the documented contract) or csv (one row per "
+                   "district) [default: table, or the -o extension].")
+@click.option("-o", "--output", default=None, help="Write here instead of stdout.")
+@options.overwrite_opt
+@demand_options
+@capacity_options
+@options.handle_errors
+def coverage(**kwargs) -> None:
+    """Decide which districts are covered and report % of districts (and of weight),
+    by group and by centre type.
+
+    BOUNDARIES is a polygon layer (GeoJSON, GeoPackage, Shapefile, FlatGeobuf, GeoParquet);
+    CENTERS a CSV/XLSX with latitude and longitude columns, or a point layer.
+
+    \b
+    Examples:
+      reachplan coverage @india @india-sample --type-col type
+      reachplan coverage districts.gpkg centres.csv --group-col state --weight-col pop
+      reachplan coverage districts.geojson centres.csv --radius-km 25 --format json | jq .summary
+      reachplan coverage @india @india-sample --radius-km 25 --demand @india-pincodes
+      reachplan coverage districts.gpkg centres.csv --radius-km 30 --capacity-col cap \\
+          --demand offices.csv --demand-weight-col requests --format json
+      reachplan coverage districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
+          --capacity-col cap --type-col type
+    """
+    fmt = format_for(kwargs["fmt"], kwargs["output"])
+    run = assess_inputs(kwargs, nearest=fmt != "table")  # the table shows no nearest centre
+    opts, own, demand_opts, capacity_opts = run.opts, run.own, run.demand_opts, run.capacity_opts
+    districts, centers, rule, result = run.districts, run.centers, run.rule, run.result
+    # capacity first: its input errors must stop the command before any file is written
+    capacity = run_capacity(capacity_opts, demand_opts, centers, districts, rule,
+                            type_col=opts.get("type_col"), weight_col=opts.get("weight_col"))
+    demand = run_demand(demand_opts, centers, districts, rule, overwrite=own["overwrite"])
+    add_demand_columns(result, demand)
+    if capacity is not None and capacity_opts.get("capacity_output"):
+        write_centres(capacity, capacity_opts["capacity_output"], overwrite=own["overwrite"])
+    write_result(result, fmt, own["output"], own["overwrite"], demand, capacity)

@@ -1,0 +1,67 @@
+"""``reachplan gaps``: where are the gaps?"""
+
+from __future__ import annotations
+
+import click
+
+from reachplan.cli import options
+from reachplan.cli._capacity_options import (
+    assess_inputs,
+    capacity_options,
+    run_capacity,
+    write_centres,
+)
+from reachplan.cli._demand_options import demand_point_options
+from reachplan.cli._report import gap_table, render_gaps
+
+
+@click.command(short_help="Where are the gaps? Ranked list of uncovered districts.")
+@options.input_options
+@click.option("-o", "--output", default=None,
+              help="Output file: .csv, .geojson, .gpkg or .xlsx; '-' writes CSV to stdout "
+                   "[default: a table on stdout].")
+@options.overwrite_opt
+@demand_point_options
+@capacity_options
+@options.handle_errors
+def gaps(**kwargs) -> None:
+    """List the uncovered districts, ranked by weight (descending) then by distance to the
+    nearest centre (farthest first), with that centre and its distance.
+
+    With --capacity-col (and demand: --demand points or --demand-rate), the covered
+    districts over capacity follow, ranked by their demand within reach left unserved.
+
+    Text cells that a spreadsheet would run as a formula (starting with = + - @) are
+    prefixed with ' in CSV and XLSX.
+
+    \b
+    Examples:
+      reachplan gaps @india @india-sample
+      reachplan gaps @india @india-sample -o gaps.xlsx
+      reachplan gaps districts.gpkg centres.csv --weight-col pop -o gaps.gpkg
+      reachplan gaps districts.gpkg centres.csv --radius-km 25 -o - | head
+      reachplan gaps districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
+          --capacity-col cap -o gaps.csv
+    """
+    from reachplan.io import write_table
+
+    run = assess_inputs(kwargs)
+    opts, own, demand_opts, capacity_opts = run.opts, run.own, run.demand_opts, run.capacity_opts
+    districts, centers, rule, result = run.districts, run.centers, run.rule, run.result
+    if capacity_opts.get("capacity_col") is None:
+        for key in ("demand", "demand_weight_col"):
+            if demand_opts.get(key):
+                raise click.UsageError(f"--{key.replace('_', '-')} needs --capacity-col COL "
+                                       "in gaps (over-capacity districts)")
+    capacity = run_capacity(capacity_opts, demand_opts, centers, districts, rule,
+                            type_col=opts.get("type_col"), weight_col=opts.get("weight_col"))
+    table = gap_table(result, capacity)
+    if capacity is not None and capacity_opts.get("capacity_output"):
+        write_centres(capacity, capacity_opts["capacity_output"], overwrite=own["overwrite"])
+    if own["output"] is None:
+        options.emit_text(render_gaps(table), None, False)
+    else:
+        with options.flags_for(path="output"):
+            write_table(table, own["output"], overwrite=own["overwrite"])
+
+

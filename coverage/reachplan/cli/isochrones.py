@@ -1,0 +1,86 @@
+"""``reachplan isochrones``: service areas, where each centre reaches within T minutes by road."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from reachplan.cli import options
+
+
+def _minutes(ctx: click.Context, param: click.Parameter, value: str | None
+             ) -> list[float] | None:
+    return options.parse_minutes(value, max(param.opts, key=len))
+
+
+minutes_opt = click.option(
+    "--minutes", "minutes", default="15,30,60", show_default=True, metavar="T1,T2,...",
+    callback=_minutes, help="Travel-time bands in minutes, separated by commas.")
+
+
+@click.command(short_help="Service areas: where each centre reaches within T minutes.")
+@click.argument("roads", metavar="ROADS")
+@click.argument("centers", metavar="CENTERS")
+@minutes_opt
+@options.center_options
+@options.road_options
+@click.option("--buffer-m", type=click.FloatRange(min=0, min_open=True), default=50.0,
+              show_default=True, help="Width either side of a reached road that counts as "
+                                      "reached.")
+@click.option("-o", "--output", required=True,
+              help="Output file: .gpkg or .geojson (polygons), .csv or .xlsx (the table "
+                   "without shapes); '-' writes CSV to stdout.")
+@options.overwrite_opt
+@options.verbosity_options
+@options.handle_errors
+def isochrones(**kwargs: Any) -> None:
+    """Write the service area of every centre in CENTERS for each travel time: the roads
+    it reaches within T minutes (the part of a road driven before time runs out included),
+    widened by --buffer-m, as one polygon per centre and band (the "service area" of ORS
+    Tools or Esri Network Analyst). Bands are cumulative: the 60-minute area holds the
+    30-minute one. ROADS is an OSM extract (.osm.pbf, .osm, .osm.bz2, e.g. from Geofabrik)
+    or a line layer, read as `reachplan coverage --roads` reads it (and from the same cache).
+
+    Columns: center (the centre's name), minutes, off_network (true when the centre is
+    more than --max-snap-km from every road: its area is empty), area_km2 (geodesic).
+
+    \b
+    Examples:
+      reachplan isochrones india-latest.osm.pbf centres.csv -o catchments.gpkg
+      reachplan isochrones city.osm.pbf clinics.csv --minutes 10,20 --profile walk \\
+          -o walk.geojson
+      reachplan map districts.gpkg centres.csv --roads city.osm.pbf --travel-minutes 30 \\
+          --isochrones 15,30 -o map.html
+    """
+    from reachplan.io import write_table
+    from reachplan.roads import TravelRule
+
+    options.configure_logging(kwargs["verbosity"], kwargs["quiet"])
+    output = kwargs["output"]
+    if output != "-" and not output.lower().endswith((".gpkg", ".geojson", ".json", ".csv",
+                                                      ".xlsx")):
+        raise options.ReachplanUsageError(f"-o {output}: unknown output format; use .gpkg, "
+                                        ".geojson, .csv or .xlsx (or - for CSV on stdout)")
+    bands = kwargs["minutes"]
+    options.info(f"roads: {kwargs['roads']} ({kwargs['profile']})")
+    rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
+                                 speeds=kwargs["speeds"], speed_col=kwargs["speed_col"],
+                                 maxspeed_factor=kwargs["maxspeed_factor"],
+                                 offroad_kmh=kwargs["offroad_kmh"],
+                                 max_snap_km=kwargs["max_snap_km"])
+    centers = options.read_centres(kwargs["centers"], kwargs)
+    options.log_warnings(list(centers.attrs.get("warnings", [])))
+    areas = rule.isochrones(centers, bands, buffer_m=kwargs["buffer_m"])
+    off = int(areas["off_network"].sum()) // len(bands)  # one row per centre and band
+    if off:
+        options.log_warnings([f"{off} of {len(centers)} centres are more than "
+                      f"{kwargs['max_snap_km']:g} km from every road (off the network): "
+                      "their areas are empty"])
+    with options.flags_for(path="output"):
+        write_table(areas, output, overwrite=kwargs["overwrite"])
+    options.info(f"wrote {len(areas)} service areas to {output}")
+
+
+# the centre options come shared with coverage; a centre type means nothing here
+isochrones.params = [p for p in isochrones.params if p.name != "type_col"]

@@ -1,0 +1,232 @@
+"""``reachplan plan``: where do we open next, and what does each new centre buy?"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from reachplan.cli import options
+from reachplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
+from reachplan.cli._demand_options import demand_point_options, split_demand
+from reachplan.cli._report import render_plan
+
+
+class _PlanProgress:
+    """Solver events on the CLI's one progress display: a bar while the greedy phase knows
+    how many sites it opens, a status line (best, bound, gap) while the exact solver runs."""
+
+    def __init__(self) -> None:
+        self.display = options.Progress("reachplan: plan")
+        self.last = 0.0
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if not self.display.enabled or event["elapsed_s"] < 1.0:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        if event["phase"] in ("greedy", "matrix") and event["total"]:
+            self.display(event["done"], event["total"])
+            return
+        if event["phase"] == "greedy":
+            text = f"greedy: {event['done']} site(s)"
+        else:
+            gap = event["gap"]
+            text = (f"exact: best {event['objective']:,.6g}, bound {event['bound']:,.6g}, "
+                    f"gap {100 * gap:.2f}%" if gap is not None and gap < 1e300
+                    else "exact: searching")
+        self.display.note(f"{text} ({event['elapsed_s']:.0f} s; Ctrl-C keeps the best plan "
+                          "so far)")
+
+    def close(self) -> None:
+        self.display.close()
+
+
+@click.command(short_help="Where do we open next? New sites ranked by what they add.")
+@options.input_options
+@click.option("--add", "add", type=int, default=None, metavar="K",
+              help="Open K new sites that cover the most (districts, or weight with "
+                   "--weight-col).")
+@click.option("--target", "target", type=float, default=None, metavar="P",
+              help="Open the fewest sites that bring coverage to P percent.")
+@click.option("--candidates", default=None, metavar="FILE",
+              help="Candidate sites (CSV/XLSX with lat/lon, or a point layer) "
+                   "[default: one point inside each uncovered district].")
+@click.option("--candidate-capacity", default=None, metavar="N|COL",
+              help="With --capacity-col: the capacity of a new site, one number or a column "
+                   "of --candidates.")
+@capacity_col_opt
+@demand_rate_opt
+@demand_point_options
+@click.option("--candidate-name-col", default=None,
+              help="Name column of --candidates [default: name/...].")
+@click.option("--candidate-lat-col", default=None,
+              help="Latitude column of a --candidates table [default: lat/latitude/...].")
+@click.option("--candidate-lon-col", default=None,
+              help="Longitude column of a --candidates table [default: lon/longitude/...].")
+@click.option("--exclude", multiple=True, metavar="ID|NAME",
+              help="Leave out candidates inside this district (by id) or with this site name. "
+                   "Repeatable.")
+@click.option("--method", type=click.Choice(["auto", "greedy", "exact"]), default="auto",
+              show_default=True,
+              help="greedy (fast, readable, no proof), exact (HiGHS MILP), auto (exact, or the "
+                   "best plan found within --time-limit, labelled with its gap).")
+@click.option("--objective", type=click.Choice(["auto", "districts", "weight"]), default="auto",
+              show_default=True,
+              help="What to maximise (and what --target counts): districts (the headline % of "
+                   "districts; --weight-col then breaks ties) or weight; auto = districts.")
+@click.option("--time-limit", type=float, default=60.0, show_default=True, metavar="S",
+              help="Seconds for the exact solver.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None,
+              help="Report on stdout: table (for people) or json (the documented contract) "
+                   "[default: table, or json when -o ends in .json].")
+@click.option("-o", "--output", default=None,
+              help="Write the sites to .csv, .geojson, .gpkg or .xlsx (one row per site), or "
+                   "the JSON report to .json; - is the report on stdout.")
+@click.option("--map", "map_path", default=None, metavar="HTML",
+              help="Write a map with the proposed sites, newly covered districts and a "
+                   "before/after toggle, e.g. maps/plan.html.")
+@click.option("--offline", is_flag=True,
+              help="With --map: a self-contained map that opens with no network (Leaflet "
+                   "inlined, no base map).")
+@options.overwrite_opt
+@options.handle_errors
+def plan(**kwargs: Any) -> None:
+    """Choose where to open new sites on top of the existing CENTERS, under the same rule as
+    `reachplan coverage` (a centre inside, within --radius-km geodesic, or within
+    --travel-minutes by road: then each candidate is one road search bounded at T, with a
+    progress line on a terminal).
+
+    Give --add K (the K sites that cover most) or --target P (the fewest sites that reach P%;
+    if P cannot be reached the best reachable figure is reported). Sites are listed in rank
+    order, each with the districts (and weight) it newly covers. Ctrl-C during a long solve
+    keeps the best plan found so far, labelled as such.
+
+    \b
+    Examples:
+      reachplan plan @india @india-sample --add 10
+      reachplan plan @india @india-post-ho --radius-km 30 --candidates pins.csv --add 25
+      reachplan plan districts.gpkg centres.csv --weight-col pop --target 95 --format json
+      reachplan plan districts.gpkg centres.csv --add 5 -o plan.csv --map maps/plan.html
+      reachplan plan districts.gpkg centres.csv --radius-km 30 --capacity-col cap \\
+          --demand offices.csv --candidates sites.csv --candidate-capacity 500 --add 25
+
+    With --capacity-col (and demand: --demand points or district --weight-col x
+    --demand-rate), new sites are chosen to serve the most demand within capacities
+    (capacitated maximal covering, HiGHS, warm-started from a greedy; --target P is then
+    P% of demand served); the report gives demand served before and after, the gap, and
+    each new site's load.
+    """
+    from reachplan.planning import PlanRequest
+
+    opts, own = options.split_inputs(kwargs)
+    demand_opts = split_demand(own)
+    cap_opts = {"capacity_col": own.pop("capacity_col"), "demand_rate": own.pop("demand_rate")}
+    candidate_capacity = own.pop("candidate_capacity")
+    if cap_opts["capacity_col"] is None:
+        for flag, value in (("--candidate-capacity", candidate_capacity),
+                            ("--demand-rate", cap_opts["demand_rate"]),
+                            ("--demand", demand_opts.get("demand"))):
+            if value is not None:
+                raise options.ReachplanUsageError(f"{flag} needs --capacity-col COL")
+    elif own["map_path"] is not None:
+        raise options.ReachplanUsageError("--map is not available with --capacity-col yet")
+    # validated before any file is read; the library names parameters, handle_errors flags
+    request = PlanRequest(add=own["add"], target=own["target"], method=own["method"],
+                          time_limit=own["time_limit"], objective=own["objective"])
+    from reachplan.io import STDOUT, TABLE_OUTPUTS, output_suffix
+
+    output, fmt = own["output"], own["fmt"]
+    suffix = output_suffix(output, (*TABLE_OUTPUTS, ".json", STDOUT), "output") if output \
+        else None
+    site_file = suffix in TABLE_OUTPUTS
+    if fmt is None:
+        fmt = "json" if output is not None and output.lower().endswith(".json") else "table"
+    if own["map_path"] is not None:
+        output_suffix(own["map_path"], (".html", ".htm"), "map_path")
+    if own["offline"] and own["map_path"] is None:
+        raise click.UsageError("--offline is for the map: give --map HTML too")
+
+    from reachplan.io import read_points
+    from reachplan.planning import run_plan
+
+    districts, centers, rule = options.load_inputs(opts)
+    candidates = None
+    if own["candidates"] is not None:
+        path, columns = options.resolve_dataset(own["candidates"], "candidates")
+        with options.flags_for(**options.CANDIDATE_FLAGS):
+            candidates = read_points(path, name_col=own["candidate_name_col"]
+                                     or columns.get("name_col"),
+                                     lat_col=own["candidate_lat_col"],
+                                     lon_col=own["candidate_lon_col"], what="candidate sites")
+        options.name_as_given(candidates, own["candidates"])
+        options.log_warnings(list(candidates.attrs.get("warnings", [])))
+    if cap_opts["capacity_col"] is not None:
+        _capacity_plan(opts, demand_opts, own | cap_opts | {"candidate_capacity":
+                                                            candidate_capacity},
+                       centers, candidates, districts, rule, site_file=site_file, fmt=fmt)
+        return
+    progress = _PlanProgress()
+    try:
+        run = run_plan(districts, centers, rule, add=request.add, target=request.target,
+                       candidates=candidates, exclude=own["exclude"], method=request.method,
+                       time_limit=request.time_limit, objective=request.objective,
+                       progress=progress)
+    finally:
+        progress.close()
+    report = run.report
+    options.log_warnings(report["warnings"])
+    if report["status"] == "interrupted":
+        click.echo("reachplan: warning: interrupted; this is the best plan found so far",
+                   err=True)
+
+    if site_file:
+        from reachplan.io import write_table
+
+        with options.flags_for(path="output"):
+            write_table(run.sites, output, overwrite=own["overwrite"])
+    if fmt == "json":
+        options.emit_json(report, None if site_file else output, own["overwrite"])
+    else:
+        text = render_plan(report, weight_col=run.before.inputs.get("weight_col")
+                           or opts.get("weight_col"))
+        options.emit_text(text, None if site_file else output, own["overwrite"])
+    if own["map_path"] is not None:
+        from reachplan.maps import coverage_map, write_map
+
+        n = len(report["sites"])
+        m = coverage_map(run.after, sites=run.sites, before=run.before, offline=own["offline"],
+                         title=f"Plan: {n} new site{'s' if n != 1 else ''}")
+        write_map(m, own["map_path"], overwrite=own["overwrite"])
+
+
+def _capacity_plan(opts: dict[str, Any], demand_opts: dict[str, Any], own: dict[str, Any],
+                   centers, candidates, districts, rule, *, site_file: bool, fmt: str) -> None:
+    """plan --capacity-col: the capacitated expansion, reported and written."""
+    from reachplan.cli._capacity_plan import render_capacity_plan, run_capacity_plan
+
+    progress = _PlanProgress()
+    try:
+        report, sites = run_capacity_plan(
+            own, demand_opts, centers, candidates, districts, rule,
+            weight_col=opts.get("weight_col"),
+            progress=lambda event: progress({"phase": "exact", **event}))
+    finally:
+        progress.close()
+    if report["status"] == "interrupted":
+        click.echo("reachplan: warning: interrupted; this is the best plan found so far",
+                   err=True)
+    output = own["output"]
+    if site_file:
+        from reachplan.io import write_table
+
+        with options.flags_for(path="output"):
+            write_table(sites, output, overwrite=own["overwrite"])
+    if fmt == "json":
+        options.emit_json(report, None if site_file else output, own["overwrite"])
+    else:
+        options.emit_text(render_capacity_plan(report), None if site_file else output,
+                  own["overwrite"])

@@ -1,0 +1,50 @@
+"""Inputs and outputs: every file reachplan reads or writes goes through this package.
+
+- :mod:`reachplan.io.read`: district boundaries and point locations (``read_boundaries``,
+  ``read_points``), and frames passed in code (``as_districts``, ``as_points``), validated
+  into one-line errors;
+- :mod:`reachplan.io.parts`: large demand-point files read in parts (byte ranges of a CSV, row
+  groups of GeoParquet), for :mod:`reachplan.demand`;
+- :mod:`reachplan.io.write`: the one table of output formats, the overwrite check and the
+  all-or-none atomic writer.
+
+Nothing here knows coverage rules or the command line.
+"""
+
+from reachplan.io.read import (
+    DISTRICT_NAME_NAMES,
+    EXCEL_SUFFIXES,
+    LAT_NAMES,
+    LON_NAMES,
+    NAME_NAMES,
+    TABLE_SUFFIXES,
+    as_districts,
+    as_points,
+    csv_header,
+    find_column,
+    parse_coordinates,
+    read_boundaries,
+    read_points,
+    readable_copy,
+)
+from reachplan.io.write import (
+    OUTPUT_FORMATS,
+    STDOUT,
+    TABLE_OUTPUTS,
+    VECTOR_OUTPUTS,
+    OutputSet,
+    active_outputs,
+    atomic_output,
+    check_output,
+    note_output,
+    output_suffix,
+    remove_temporary_files,
+    write_table,
+)
+
+__all__ = ["DISTRICT_NAME_NAMES", "EXCEL_SUFFIXES", "LAT_NAMES", "LON_NAMES", "NAME_NAMES",
+           "OUTPUT_FORMATS", "STDOUT", "TABLE_OUTPUTS", "TABLE_SUFFIXES", "VECTOR_OUTPUTS",
+           "OutputSet", "active_outputs", "as_districts", "as_points", "atomic_output",
+           "check_output", "csv_header", "find_column", "note_output", "output_suffix",
+           "parse_coordinates", "read_boundaries", "read_points", "readable_copy",
+           "remove_temporary_files", "write_table"]

@@ -1,0 +1,215 @@
+"""The road graph: vertices with coordinates, directed edges weighted in minutes (CSR).
+
+A built graph is cached as ``.npz`` under the user's cache directory, keyed by the SHA-256
+of the roads file and the profile, speeds and reader options, so a second run skips parsing.
+The cache directory is ``$REACHPLAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/reachplan``, else
+``~/.cache/reachplan`` (``%LOCALAPPDATA%\\reachplan`` on Windows); ``cache_dir=`` overrides it and
+``cache_dir=False`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from reachplan.errors import InputError
+from reachplan.geodesy import CentreIndex, geodesic_m
+from reachplan.roads.osm import Segments, is_osm, read_layer, read_osm
+from reachplan.roads.speeds import check_maxspeed_factor, default_speeds, read_speeds
+
+__all__ = ["RoadGraph", "cache_root", "graph_from_segments", "load_roads"]
+
+_CACHE_VERSION = 2
+
+
+@dataclass(eq=False)
+class RoadGraph:
+    """Road vertices (``lon``, ``lat``, ``key``: one per place) and a CSR matrix of minutes.
+
+    ``matrix[u, v]`` is the time to drive (ride, walk) from vertex ``u`` to ``v`` along one
+    road segment; a one-way road has only its allowed direction.
+    """
+
+    lon: np.ndarray
+    lat: np.ndarray
+    key: np.ndarray
+    matrix: sp.csr_matrix
+    profile: str
+    top_kmh: float
+    source: str = ""
+    from_cache: bool = False
+    maxspeed_factor: float = 1.0  # tagged limits were driven at this share (1: at the limit)
+    _index: CentreIndex | None = field(default=None, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.lon)
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.matrix.nnz)
+
+    def index(self) -> CentreIndex:
+        """Exact geodesic nearest-vertex index (geodesy.points; built once)."""
+        if self._index is None:
+            self._index = CentreIndex(self.lat, self.lon)
+        return self._index
+
+
+def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> RoadGraph:
+    """Vertices numbered in key order; each segment's minutes = geodesic length / speed.
+
+    Duplicate segments keep their quickest time; zero-length self-loops are dropped.
+    """
+    ids, inverse = np.unique(np.concatenate([seg.u_id, seg.v_id]), return_inverse=True)
+    u, v = inverse[: len(seg.u_id)], inverse[len(seg.u_id):]
+    n = len(ids)
+    lon = np.empty(n)
+    lat = np.empty(n)
+    lon[u], lat[u] = seg.u_lon, seg.u_lat
+    lon[v], lat[v] = seg.v_lon, seg.v_lat
+    minutes = geodesic_m(seg.u_lon, seg.u_lat, seg.v_lon, seg.v_lat) / 1000.0 / seg.kmh * 60.0
+    rows = np.concatenate([u[seg.forward], v[seg.backward]])
+    cols = np.concatenate([v[seg.forward], u[seg.backward]])
+    cost = np.concatenate([minutes[seg.forward], minutes[seg.backward]])
+    keep = rows != cols
+    edge = rows[keep] * n + cols[keep]  # one int64 per directed pair (n < 3e9)
+    cost = cost[keep]
+    del rows, cols, keep
+    order = np.lexsort((cost, edge))
+    edge, cost = edge[order], cost[order]
+    del order
+    first = np.ones(len(edge), dtype=bool)
+    first[1:] = edge[1:] != edge[:-1]
+    edge, cost = edge[first], cost[first]
+    rows, cols = np.divmod(edge, n)
+    del edge
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    # Built from its parts, not from COO: a 0-minute segment (two vertices at the same
+    # place) stays an explicit edge, which scipy.sparse.csgraph follows.
+    index = np.int32 if max(n, len(cols)) < 2**31 - 1 else np.int64
+    matrix = sp.csr_matrix((cost, cols.astype(index), indptr.astype(index)), shape=(n, n))
+    top = float(seg.kmh.max()) if len(seg.kmh) else 0.0
+    return RoadGraph(lon, lat, ids.astype(np.int64), matrix, profile, top, source)
+
+
+def cache_root() -> Path:
+    """Where built graphs are cached unless ``cache_dir`` says otherwise."""
+    if os.environ.get("REACHPLAN_CACHE_DIR"):
+        return Path(os.environ["REACHPLAN_CACHE_DIR"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "reachplan"
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "reachplan"
+    return Path.home() / ".cache" / "reachplan"
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _cache_key(path: Path, profile: str, speeds: Mapping[str, float],
+               speed_col: str | None, layer: str | None, maxspeed_factor: float) -> str:
+    options = json.dumps({"v": _CACHE_VERSION, "profile": profile, "speed_col": speed_col,
+                          "layer": layer, "speeds": sorted(speeds.items()),
+                          "maxspeed_factor": maxspeed_factor}, sort_keys=True)
+    key = hashlib.sha256((_file_hash(path) + options).encode()).hexdigest()
+    return f"roads-{profile}-{key[:32]}.npz"
+
+
+def _save(graph: RoadGraph, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            m = graph.matrix
+            np.savez(handle, lon=graph.lon, lat=graph.lat, key=graph.key,
+                     indptr=m.indptr, indices=m.indices, data=m.data,
+                     top_kmh=np.array(graph.top_kmh))
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _load(target: Path, profile: str, source: str) -> RoadGraph | None:
+    try:
+        with np.load(target) as f:
+            n = len(f["lon"])
+            matrix = sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=(n, n))
+            return RoadGraph(f["lon"], f["lat"], f["key"], matrix, profile,
+                             float(f["top_kmh"]), source, from_cache=True)
+    except (OSError, ValueError, KeyError):
+        return None  # absent or damaged: rebuild
+
+
+def load_roads(roads: str | Path, *, profile: str = "car",
+               speeds: str | Path | Mapping[str, float] | None = None,
+               speed_col: str | None = None, layer: str | None = None,
+               cache_dir: str | Path | bool | None = None,
+               maxspeed_factor: float = 1.0) -> RoadGraph:
+    """The road graph of an OSM extract or a line layer, from the cache when it is there.
+
+    Parameters
+    ----------
+    roads
+        ``.osm.pbf`` / ``.osm`` / ``.osm.bz2`` extract, or a line layer (any format pyogrio
+        reads) with a ``speed_col`` in km/h or a ``highway`` column.
+    profile
+        ``car``, ``motorcycle`` or ``walk`` (see :mod:`reachplan.roads.speeds`).
+    speeds
+        A CSV ``highway,kmh`` (or a mapping) overriding the profile's default speeds.
+    maxspeed_factor
+        OSM ``maxspeed`` limits are driven at this share of the limit (default 1; OSRM's car
+        profile uses 0.8). Line layers carry no limits.
+    cache_dir
+        Cache directory; None for :func:`cache_root`, False for no cache.
+    """
+    if profile not in ("car", "motorcycle", "walk"):
+        raise InputError(f"profile '{profile}': use one of car, motorcycle, walk")
+    factor = check_maxspeed_factor(maxspeed_factor)
+    if speeds is None:
+        table = default_speeds(profile)
+    elif isinstance(speeds, Mapping):
+        table = {**default_speeds(profile), **{str(k): float(v) for k, v in speeds.items()}}
+        bad = [k for k, v in table.items() if not (v > 0 and np.isfinite(v))]
+        if bad:
+            raise InputError(f"speeds: '{bad[0]}' has speed {table[bad[0]]}; give km/h > 0")
+    else:
+        table = read_speeds(speeds, profile)
+    path = Path(roads)
+    source = str(roads)
+    if not path.is_file():
+        raise InputError(f"{source}: no such roads file")
+    target = None
+    if cache_dir is not False:
+        root = cache_root() if cache_dir is None or cache_dir is True else Path(cache_dir)
+        target = root / "roads" / _cache_key(path, profile, table, speed_col, layer, factor)
+        cached = _load(target, profile, source)
+        if cached is not None:
+            cached.maxspeed_factor = factor
+            return cached
+    if is_osm(path):
+        seg = read_osm(path, profile, table, maxspeed_factor=factor)
+    else:
+        seg = read_layer(path, profile, table, speed_col=speed_col, layer=layer)
+    graph = graph_from_segments(seg, profile, source=source)
+    graph.maxspeed_factor = factor
+    if target is not None:
+        with contextlib.suppress(OSError):  # a read-only cache only costs time
+            _save(graph, target)
+    return graph

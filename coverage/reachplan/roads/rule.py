@@ -1,0 +1,302 @@
+"""``TravelRule``: a district is covered when a centre is within T minutes by road."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from reachplan.errors import InputError
+from reachplan.geodesy import polygons_within
+from reachplan.roads import travel
+from reachplan.roads.graph import RoadGraph, load_roads
+from reachplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, DistrictAccess, Snapped
+from reachplan.rules import reached_by
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = ["TravelRule"]
+
+
+def _wgs84_frame(frame):
+    """A GeoSeries/GeoDataFrame in EPSG:4326 (lon/lat), columns kept."""
+    crs = getattr(frame, "crs", None)
+    return frame.to_crs("EPSG:4326") if crs is not None and not crs.equals("EPSG:4326") else frame
+
+
+def _wgs84(frame):
+    """The geometries of a GeoSeries/GeoDataFrame in EPSG:4326."""
+    frame = _wgs84_frame(frame)
+    return getattr(frame, "geometry", frame)
+
+
+def _lonlat(points) -> tuple[np.ndarray, np.ndarray]:
+    import shapely
+
+    geoms = _wgs84(points)
+    xy = shapely.get_coordinates(np.asarray(getattr(geoms, "array", geoms), dtype=object))
+    return xy[:, 0], xy[:, 1]
+
+
+class _TravelReach:
+    """Minutes of demand points from the quickest centre: their road vertex's minutes plus
+    their off-road leg (inf when off the network or on another island); and every centre
+    within T of each point (capacity needs them all)."""
+
+    def __init__(self, graph: RoadGraph, minutes: np.ndarray, source: np.ndarray,
+                 within: float, offroad_kmh: float, max_snap_km: float,
+                 centres: Snapped, min_centers: int = 1) -> None:
+        self.graph, self.minutes, self.source = graph, minutes, source
+        self.min_centers = min_centers
+        self.within, self.offroad_kmh, self.max_snap_km = within, offroad_kmh, max_snap_km
+        self.centres = centres
+
+    def _snap(self, lat: np.ndarray, lon: np.ndarray) -> Snapped:
+        return travel.snap(self.graph, lon, lat, offroad_kmh=self.offroad_kmh,
+                           max_snap_km=self.max_snap_km)
+
+    def nearest(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+                ) -> tuple[np.ndarray, np.ndarray]:
+        mins, src = travel.point_minutes(self.minutes, self.source, self._snap(lat, lon))
+        return src, mins
+
+    def covered(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1) -> np.ndarray:
+        if self.min_centers == 1:
+            return self.nearest(lat, lon)[1] <= self.within
+        return reached_by(self.pairs(lat, lon)[0], np.size(lat), self.min_centers)
+
+    def pairs(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (point, centre, minutes) within T, sorted by point then centre: one search
+        bounded at T per centre (see :func:`reachplan.roads.travel.point_pairs`)."""
+        return travel.point_pairs(self.graph, self.centres, self._snap(lat, lon),
+                                  limit=self.within)
+
+
+class TravelRule:
+    """Covered when ``min_centers`` centres are within ``minutes`` by road (0 when inside).
+
+    Implements the coverage-rule protocol (``pairs``, ``nearest``, ``describe``, ``to_dict``,
+    ``ring_m``, ``min_centers``, ``unit = "min"``). Costs are minutes: the off-road leg from
+    the centre to its road vertex, the road, then the way into the district (see
+    :mod:`reachplan.roads.travel`).
+    """
+
+    unit = "min"
+
+    def __init__(self, graph: RoadGraph, minutes: float, *, min_centers: int = 1,
+                 offroad_kmh: float = OFFROAD_KMH, max_snap_km: float = MAX_SNAP_KM,
+                 roads: str | None = None) -> None:
+        if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and minutes > 0):
+            raise InputError(f"minutes {minutes}: must be a travel time > 0")
+        if int(min_centers) < 1:
+            raise InputError(f"min_centers {min_centers}: must be at least 1")
+        if not (math.isfinite(offroad_kmh) and offroad_kmh > 0):
+            raise InputError(f"offroad_kmh {offroad_kmh}: must be a speed > 0 km/h")
+        if not (math.isfinite(max_snap_km) and max_snap_km >= 0):
+            raise InputError(f"max_snap_km {max_snap_km}: must be a distance >= 0 km")
+        self.graph = graph
+        self.minutes = float(minutes)
+        self.min_centers = int(min_centers)
+        self.offroad_kmh = float(offroad_kmh)
+        self.max_snap_km = float(max_snap_km)
+        self.roads = graph.source if roads is None else str(roads)
+        # the last districts seen and how they are entered; shared by with_minutes() copies
+        self._access: list[tuple[Any, DistrictAccess]] = []
+        # the last centres' search (nearest() and district_columns() ask for the same one)
+        self._searched: list[tuple[bytes, tuple[np.ndarray, np.ndarray]]] = []
+        # with min_centers > 1: the road vertices that enough centres reach within T
+        self._reached: list[tuple[bytes, np.ndarray]] = []
+
+    @classmethod
+    def from_roads(cls, roads: str | Path, minutes: float, *, profile: str = "car",
+                   speeds: str | Path | Mapping[str, float] | None = None,
+                   speed_col: str | None = None, layer: str | None = None,
+                   cache_dir: str | Path | bool | None = None, min_centers: int = 1,
+                   offroad_kmh: float = OFFROAD_KMH, max_snap_km: float = MAX_SNAP_KM,
+                   maxspeed_factor: float = 1.0) -> TravelRule:
+        """Build (or load from the cache) the graph of ``roads`` and make the rule."""
+        if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and minutes > 0):
+            raise InputError(f"minutes {minutes}: must be a travel time > 0")
+        graph = load_roads(roads, profile=profile, speeds=speeds, speed_col=speed_col,
+                           layer=layer, cache_dir=cache_dir, maxspeed_factor=maxspeed_factor)
+        return cls(graph, minutes, min_centers=min_centers, offroad_kmh=offroad_kmh,
+                   max_snap_km=max_snap_km, roads=str(roads))
+
+    def with_minutes(self, minutes: float) -> TravelRule:
+        """The same rule with another T, sharing the graph and the districts' access."""
+        other = TravelRule(self.graph, minutes, min_centers=self.min_centers,
+                           offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
+                           roads=self.roads)
+        other._access, other._searched = self._access, self._searched
+        return other
+
+    @property
+    def profile(self) -> str:
+        return self.graph.profile
+
+    # -- the protocol -------------------------------------------------------------------
+    def describe(self) -> str:
+        many = "centre" if self.min_centers == 1 else "centres"
+        return (f"at least {self.min_centers} {many} within {self.minutes:g} min by road "
+                f"({self.profile}, {Path(self.roads).name})")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"kind": "travel", "minutes": self.minutes, "profile": self.profile,
+               "roads": self.roads, "min_centers": self.min_centers,
+               "offroad_kmh": self.offroad_kmh, "max_snap_km": self.max_snap_km}
+        if self.graph.maxspeed_factor != 1.0:  # only when set: earlier results stay equal
+            out["maxspeed_factor"] = self.graph.maxspeed_factor
+        return out
+
+    def ring_m(self) -> float | None:
+        return None
+
+    def snap(self, points) -> Snapped:
+        """Road vertex and off-road leg of each point (GeoSeries/GeoDataFrame of points)."""
+        lon, lat = _lonlat(points)
+        return travel.snap(self.graph, lon, lat, offroad_kmh=self.offroad_kmh,
+                    max_snap_km=self.max_snap_km)
+
+    def access(self, districts) -> DistrictAccess:
+        """How each district is entered from the roads (cached for the last districts)."""
+        if not self._access or self._access[0][0] is not districts:
+            self._access[:] = [(districts, travel.district_access(
+                self.graph, _wgs84(districts), offroad_kmh=self.offroad_kmh,
+                max_snap_km=self.max_snap_km))]
+        return self._access[0][1]
+
+    @property
+    def reach(self) -> float:
+        """A centre reaches a district or point within this many minutes."""
+        return self.minutes
+
+    def point_reach(self, lat: np.ndarray, lon: np.ndarray) -> _TravelReach:
+        """Demand points: the quickest centre by road (one search from all centres)."""
+        import geopandas as gpd
+
+        centres = self._snap_centres(gpd.GeoSeries(gpd.points_from_xy(lon, lat),
+                                                   crs="EPSG:4326"))
+        minutes, source = self._search(centres)
+        return _TravelReach(self.graph, minutes, source, self.minutes, self.offroad_kmh,
+                            self.max_snap_km, centres, self.min_centers)
+
+    def pairs(self, districts, points, *, inside: Any = None,
+              progress: Callable[[int, int], None] | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (district, centre) within T minutes, with the minutes (0 when inside).
+
+        One search bounded at T per centre (``plan``'s candidate matrix); ``progress(done,
+        total)`` is called after each batch of centres, for a progress bar.
+        """
+        geoms, pts = _wgs84(districts), _wgs84(points)
+        snapped = self._snap_centres(pts)
+        acc = self.access(districts)
+        d_in, p_in, _ = polygons_within(geoms, pts, 0.0)
+        out_d, out_p, out_c = [d_in], [p_in], [np.zeros(len(d_in))]
+        if len(acc.district):
+            starts = np.flatnonzero(np.r_[True, acc.district[1:] != acc.district[:-1]])
+            owners = acc.district[starts]
+            done, total = 0, int((snapped.node >= 0).sum())
+            for centres, dist in travel.search(self.graph, snapped, limit=self.minutes):
+                cost = np.minimum.reduceat(dist[:, acc.node] + acc.leg_min, starts, axis=1)
+                r, c = np.nonzero(cost <= self.minutes)
+                out_d.append(owners[c])
+                out_p.append(centres[r])
+                out_c.append(cost[r, c])
+                done += len(centres)
+                if progress is not None:
+                    progress(done, total)
+        d = np.concatenate(out_d).astype(np.int64)
+        p = np.concatenate(out_p).astype(np.int64)
+        cost = np.concatenate(out_c)
+        order = np.lexsort((cost, p, d))  # inside (0) first for a pair found twice
+        d, p, cost = d[order], p[order], cost[order]
+        first = np.ones(len(d), dtype=bool)
+        first[1:] = (d[1:] != d[:-1]) | (p[1:] != p[:-1])
+        return d[first], p[first], cost[first]
+
+    def nearest(self, districts, points, *, inside: Any = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Quickest centre of each district and its minutes (-1 / inf when none reaches)."""
+        result = self.district_minutes(districts, points)
+        return result[1], result[0]
+
+    # -- beyond the protocol ------------------------------------------------------------
+    def node_minutes(self, points) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes from the quickest centre to every road vertex, and that centre."""
+        return self._search(self._snap_centres(points))
+
+    def _search(self, snapped: Snapped) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`travel.nearest_minutes`, from the last search when the centres are the
+        same."""
+        key = snapped.node.tobytes() + snapped.leg_min.tobytes()
+        if not self._searched or self._searched[0][0] != key:
+            self._searched[:] = [(key, travel.nearest_minutes(self.graph, snapped))]
+        return self._searched[0][1]
+
+    def district_columns(self, districts, points) -> dict[str, np.ndarray]:
+        """Per-district figures beside ``nearest_min`` in every output: the engine adds them.
+
+        ``road_nodes_within_pct``: the % (0-100, 2 decimals) of the district's road vertices
+        that ``min_centers`` centres reach within T minutes, the share of its demand when no
+        demand points are given; NaN (``null``) for a district with no road vertex inside.
+        """
+        share = self.district_minutes(districts, points)[2]
+        return {"road_nodes_within_pct": np.round(100.0 * share, 2)}
+
+    def district_minutes(self, districts, points
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per district: ``nearest_min``, the quickest centre (-1), and the share of its road
+        vertices that ``min_centers`` centres reach within T."""
+        geoms, pts = _wgs84(districts), _wgs84(points)
+        snapped = self._snap_centres(pts)
+        minutes, source = self._search(snapped)
+        d_in, p_in, _ = polygons_within(geoms, pts, 0.0)
+        inside = np.full(len(geoms), -1, dtype=np.int64)
+        first = np.unique(d_in, return_index=True)
+        inside[first[0]] = p_in[first[1]]
+        reached = self._reached_by_enough(snapped) if self.min_centers > 1 else None
+        return travel.district_minutes(self.access(districts), minutes, source, inside,
+                                       within=self.minutes, reached=reached)
+
+    def _reached_by_enough(self, snapped: Snapped) -> np.ndarray:
+        """Road vertices that ``min_centers`` centres reach within T (one bounded search per
+        centre), from the last answer when the centres and T are the same."""
+        key = (snapped.node.tobytes() + snapped.leg_min.tobytes()
+               + np.float64(self.minutes).tobytes())
+        if not self._reached or self._reached[0][0] != key:
+            count = travel.centres_reaching(self.graph, snapped, limit=self.minutes)
+            self._reached[:] = [(key, count >= self.min_centers)]
+        return self._reached[0][1]
+
+    def demand_minutes(self, demand, centers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per demand point: minutes to it from the quickest centre, that centre (-1), and
+        whether the point is off the network (then inf / -1)."""
+        minutes, source = self.node_minutes(centers)
+        snapped = self.snap(demand)
+        mins, src = travel.point_minutes(minutes, source, snapped)
+        return mins, src, snapped.off_network
+
+    def isochrones(self, centers, minutes: Sequence[float] = (15, 30, 60), **options: Any
+                   ) -> gpd.GeoDataFrame:
+        """Service areas of ``centers`` (see :func:`reachplan.roads.isochrones`), with this
+        rule's off-road leg."""
+        from reachplan.roads.isochrones import isochrones
+
+        return isochrones(self.graph, _wgs84_frame(centers), minutes,
+                          offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
+                          **options)
+
+    def _snap_centres(self, points) -> Snapped:
+        snapped = self.snap(points)
+        if len(snapped) and snapped.off_network.all():
+            raise InputError(f"centers: all {len(snapped)} centres are more than "
+                             f"{self.max_snap_km:g} km (max_snap_km) from every road of "
+                             f"{Path(self.roads).name}; check the roads file covers them",
+                             params=("max_snap_km",))
+        return snapped

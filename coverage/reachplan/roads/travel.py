@@ -1,0 +1,253 @@
+"""Travel time from centres over the road graph: snapping, searches, per-district minutes.
+
+Getting on the network
+----------------------
+A centre or demand point joins the road graph at its nearest road vertex (geodesic WGS84:
+a unit-sphere KD-tree proposes candidates, ``pyproj.Geod`` decides) by a straight off-road
+leg at ``offroad_kmh`` (default walking pace, 5 km/h). A point farther than ``max_snap_km``
+from every road vertex is *off the network*: it is reported as such (``node == -1``), never
+dropped, and reaches nothing by road. Road vertices that no centre can reach (another island
+of the network, a one-way trap) get ``inf`` minutes.
+
+Districts
+---------
+A district's minutes are 0 when a centre lies inside it (or on its boundary); otherwise the
+quickest of: a road vertex inside it (its minutes), or a road vertex within ``max_snap_km`` of
+its boundary plus the straight off-road leg from that vertex to the boundary at
+``offroad_kmh``. So a district that no mapped road enters is still reached on foot from the
+nearest road. The share within T counts the road vertices inside the district.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from reachplan.errors import InputError
+from reachplan.geodesy import polygons_within
+from reachplan.roads.graph import RoadGraph
+
+__all__ = ["DistrictAccess", "Snapped", "centres_reaching", "district_access",
+           "district_minutes", "nearest_minutes", "point_minutes", "point_pairs", "snap",
+           "search"]
+
+OFFROAD_KMH = 5.0
+MAX_SNAP_KM = 2.0
+_DENSE_BYTES = 1 << 28  # rows of a bounded search matrix held at once (256 MB)
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Each point's road vertex (-1 = off the network), off-road metres and minutes."""
+
+    node: np.ndarray
+    leg_m: np.ndarray
+    leg_min: np.ndarray
+
+    @property
+    def off_network(self) -> np.ndarray:
+        return self.node < 0
+
+    def __len__(self) -> int:
+        return len(self.node)
+
+
+def _check_leg(offroad_kmh: float, max_snap_km: float) -> None:
+    if not (np.isfinite(offroad_kmh) and offroad_kmh > 0):
+        raise InputError(f"offroad_kmh {offroad_kmh}: must be a speed > 0 km/h")
+    if not (max_snap_km >= 0):
+        raise InputError(f"max_snap_km {max_snap_km}: must be a distance >= 0 km")
+
+
+def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
+         max_snap_km: float = MAX_SNAP_KM) -> Snapped:
+    """Nearest road vertex of each point (exact geodesic) and the off-road leg to it."""
+    _check_leg(offroad_kmh, max_snap_km)
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    n = len(lon)
+    node = np.full(n, -1, dtype=np.int64)
+    leg_m = np.full(n, np.inf)
+    if n == 0 or graph.n_nodes == 0:
+        return Snapped(node, leg_m, np.full(n, np.inf))
+    # exact geodesic nearest vertex, the lowest position on ties (conformal-sphere bounds)
+    node, leg_m = graph.index().nearest(lat, lon, threads=os.cpu_count() or 1)
+    far = leg_m > max_snap_km * 1000.0
+    node[far] = -1
+    leg_min = np.where(far, np.inf, leg_m / 1000.0 / offroad_kmh * 60.0)
+    return Snapped(node, leg_m, leg_min)
+
+
+def _with_sources(graph: RoadGraph, snapped: Snapped) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The graph plus one virtual vertex per on-network point, joined to its road vertex by
+    its off-road leg, so that each search starts at the point itself."""
+    on = np.flatnonzero(snapped.node >= 0)
+    n, k = graph.n_nodes, len(on)
+    m = graph.matrix
+    indptr = np.concatenate([m.indptr, m.indptr[-1] + np.arange(1, k + 1)])
+    indices = np.concatenate([m.indices, snapped.node[on].astype(m.indices.dtype)])
+    data = np.concatenate([m.data, snapped.leg_min[on]])
+    return sp.csr_matrix((data, indices, indptr.astype(m.indptr.dtype)),
+                         shape=(n + k, n + k)), on
+
+
+def nearest_minutes(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes from the quickest centre to every road vertex, and that centre's position.
+
+    One multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra(min_only=True)``) from the
+    centres themselves (off-road leg included). Vertices beyond ``limit`` minutes or on
+    another island get ``inf`` and source -1.
+    """
+    if len(centers) == 0:  # e.g. planning from scratch: nothing is reached yet
+        return np.full(graph.n_nodes, np.inf), np.full(graph.n_nodes, -1, dtype=np.int64)
+    matrix, on = _with_sources(graph, centers)
+    if len(on) == 0:
+        raise InputError(f"centers: all {len(centers)} centres are off the road network "
+                         "(farther than max_snap_km from every road)")
+    n = graph.n_nodes
+    dist, _, src = dijkstra(matrix, directed=True, indices=np.arange(n, n + len(on)),
+                            return_predecessors=True, min_only=True, limit=limit)
+    src = src[:n]
+    source = np.where(src >= 0, on[np.maximum(src - n, 0)], -1)
+    return dist[:n], source.astype(np.int64)
+
+
+def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: int | None = None
+           ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Bounded searches one centre at a time: yields (centre positions, minutes[k, nodes]).
+
+    Off-network centres are skipped. Rows are produced in chunks that fit ``_DENSE_BYTES``.
+    """
+    matrix, on = _with_sources(graph, centers)
+    n = graph.n_nodes
+    step = chunk or max(1, _DENSE_BYTES // (8 * (n + len(on))))
+    for first in range(0, len(on), step):
+        rows = np.arange(first, min(first + step, len(on)))
+        dist = dijkstra(matrix, directed=True, indices=n + rows, limit=limit)
+        yield on[rows], np.atleast_2d(dist)[:, :n]
+
+
+def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float) -> np.ndarray:
+    """How many centres reach each road vertex within ``limit`` minutes.
+
+    One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
+    itself, off-road leg included), in the same memory-bounded chunks; centres sharing a place
+    each count. Off-network centres reach nothing.
+    """
+    count = np.zeros(graph.n_nodes, dtype=np.int64)
+    if (centers.node >= 0).any():
+        for _, dist in search(graph, centers, limit=limit):
+            count += np.count_nonzero(dist <= limit, axis=0)
+    return count
+
+
+def point_pairs(graph: RoadGraph, centers: Snapped, points: Snapped, *, limit: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (point, centre, minutes) with minutes <= ``limit``, sorted by point then centre.
+
+    One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
+    itself, off-road leg included); a point's minutes from a centre are its road vertex's
+    plus its own off-road leg. Points and centres off the network pair with nothing. Memory:
+    one chunk of searches plus the pairs found, whatever the number of points.
+    """
+    on = np.flatnonzero(points.node >= 0)
+    by_node = on[np.argsort(points.node[on], kind="stable")]  # points grouped by vertex
+    nodes = points.node[by_node]
+    out_p, out_c, out_k = [], [], []
+    if len(by_node) and (centers.node >= 0).any():
+        for centres, dist in search(graph, centers, limit=limit):
+            row, vertex = np.nonzero(dist <= limit)
+            first = np.searchsorted(nodes, vertex, side="left")
+            count = np.searchsorted(nodes, vertex, side="right") - first
+            pair = np.repeat(np.arange(len(vertex)), count)  # one per (reached vertex, point)
+            start = np.repeat(first - np.cumsum(count) + count, count)
+            point = by_node[start + np.arange(len(pair))]
+            cost = dist[row[pair], vertex[pair]] + points.leg_min[point]
+            keep = cost <= limit
+            out_p.append(point[keep])
+            out_c.append(centres[row[pair[keep]]])
+            out_k.append(cost[keep])
+    if not out_p:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    p = np.concatenate(out_p).astype(np.int64)
+    c = np.concatenate(out_c).astype(np.int64)
+    k = np.concatenate(out_k)
+    order = np.lexsort((c, p))
+    return p[order], c[order], k[order]
+
+
+def point_minutes(minutes: np.ndarray, source: np.ndarray, points: Snapped
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes of each (demand) point: its road vertex's minutes plus its off-road leg."""
+    on = points.node >= 0
+    node = np.maximum(points.node, 0)
+    mins = np.where(on, minutes[node] + points.leg_min, np.inf)
+    src = np.where(on & np.isfinite(mins), source[node], -1)
+    return mins, src.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class DistrictAccess:
+    """(district, road vertex, off-road minutes) for every vertex inside a district (0) or
+    within ``max_snap_km`` of it; sorted by district."""
+
+    district: np.ndarray
+    node: np.ndarray
+    leg_min: np.ndarray
+    inside: np.ndarray  # bool: the vertex is inside the district
+    n_districts: int
+
+
+def district_access(graph: RoadGraph, districts, *, offroad_kmh: float = OFFROAD_KMH,
+                    max_snap_km: float = MAX_SNAP_KM) -> DistrictAccess:
+    """How each district is entered from the road graph (see the module docstring)."""
+    import geopandas as gpd
+
+    _check_leg(offroad_kmh, max_snap_km)
+    geoms = getattr(districts, "geometry", districts)
+    nodes = gpd.points_from_xy(graph.lon, graph.lat)
+    d, v, metres = polygons_within(geoms, nodes, max_snap_km * 1000.0)
+    return DistrictAccess(d, v, metres / 1000.0 / offroad_kmh * 60.0, metres == 0,
+                          len(geoms))
+
+
+def district_minutes(access: DistrictAccess, minutes: np.ndarray, source: np.ndarray,
+                     inside_center: np.ndarray, *, within: float | None = None,
+                     reached: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per district: minutes from the quickest centre, that centre, share of vertices within.
+
+    ``inside_center`` is, per district, a centre inside it (-1 if none): that district gets 0
+    minutes and that centre. ``within`` (T minutes) gives the share of the district's road
+    vertices reached within T (NaN for a district with no road vertex inside); ``reached``
+    (per road vertex, bool) says instead which vertices count as reached, e.g. those that
+    enough centres reach within T (:func:`centres_reaching`).
+    """
+    n = access.n_districts
+    cost = minutes[access.node] + access.leg_min
+    best = np.full(n, np.inf)
+    np.minimum.at(best, access.district, cost)
+    # the centre of the first pair that attains the best cost (pairs are in district order)
+    hit = np.flatnonzero(np.isfinite(cost) & (cost == best[access.district]))
+    who = np.full(n, -1, dtype=np.int64)
+    first = np.unique(access.district[hit], return_index=True)
+    who[first[0]] = source[access.node[hit[first[1]]]]
+    inside_center = np.asarray(inside_center, dtype=np.int64)
+    has = inside_center >= 0
+    best[has] = 0.0
+    who[has] = inside_center[has]
+    share = np.full(n, np.nan)
+    if within is not None or reached is not None:
+        ins = access.inside
+        counted = reached if reached is not None else minutes <= within
+        total = np.bincount(access.district[ins], minlength=n)
+        ok = np.bincount(access.district[ins], weights=counted[access.node[ins]],
+                         minlength=n)
+        share = np.where(total > 0, ok / np.maximum(total, 1), np.nan)
+    return best, who, share

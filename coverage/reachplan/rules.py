@@ -1,0 +1,272 @@
+"""Coverage rules: what "a centre reaches a district (or a point)" means.
+
+A rule is any object with the :class:`CoverageRule` interface. Every layer gets its decisions
+from the rule and never asks which rule it is: the engine (:func:`reachplan.assess`), demand
+points (:func:`reachplan.demand_coverage`), the planning candidate matrix and the maps. A new
+rule (travel time on roads, say) is one new class; nothing else changes.
+
+Two rules are built in, both geodesic on WGS84 (see :mod:`reachplan.geodesy`):
+
+* :class:`Presence`: a centre inside the district or on its boundary (cost 0);
+* :class:`Radius`: a centre within ``km`` of the district polygon (cost in metres, 0 inside).
+
+A district is covered when at least ``min_centers`` centres reach it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from reachplan.errors import InputError
+
+__all__ = ["CoverageRule", "PointReach", "Presence", "Radius", "Rule"]
+
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""``(district_index, point_index, cost)``: int64, int64 and float arrays of equal length."""
+
+
+@runtime_checkable
+class PointReach(Protocol):
+    """A rule's answers for single points (customers, PIN codes) against fixed centres.
+
+    It must pickle: the dask engine ships it to the workers.
+    """
+
+    def nearest(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Position of each point's nearest centre by the rule's cost (-1 when none) and
+        that cost (inf when none); ties go to the lowest position."""
+        ...
+
+    def covered(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1) -> np.ndarray:
+        """Whether the rule's ``min_centers`` centres reach each point (for one centre this
+        may be cheaper than ``nearest``)."""
+        ...
+
+    def pairs(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (point, centre, cost) within reach, sorted by point then centre, centres
+        sharing a place each listed (capacity allocation needs them all)."""
+        ...
+
+
+@runtime_checkable
+class CoverageRule(Protocol):
+    """The interface every coverage rule implements.
+
+    Attributes
+    ----------
+    min_centers
+        Centres that must reach a district for it to count as covered (at least 1).
+    unit
+        Unit of every cost the rule returns, e.g. ``"m"`` (metres) or ``"min"`` (minutes).
+    reach
+        A centre reaches a district or a point when its cost is at most this (in ``unit``).
+
+    A rule may also have ``district_columns(districts, points) -> dict[str, ndarray]``: more
+    per-district figures, by column name, that the engine adds to every output (the travel
+    rule's ``road_nodes_within_pct``).
+    """
+
+    @property
+    def min_centers(self) -> int: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def reach(self) -> float: ...
+
+    def pairs(self, districts: Any, points: Any, *,
+              inside: tuple[np.ndarray, np.ndarray] | None = None) -> Pairs:
+        """Every (district, point) pair within reach, with its cost, sorted by district then
+        point. ``districts`` and ``points`` are GeoSeries (or arrays) in EPSG:4326;
+        ``inside`` optionally gives the (district, point) pairs of points inside or on a
+        district, when the caller has them already."""
+        ...
+
+    def nearest(self, districts: Any, points: Any, *,
+                inside: tuple[np.ndarray, np.ndarray] | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Per district, the position of the point of least cost (-1 when there are no
+        points) and that cost (inf when none), whether or not it is within reach."""
+        ...
+
+    def point_reach(self, lat: np.ndarray, lon: np.ndarray) -> PointReach:
+        """Answers for demand points against centres at ``lat``/``lon`` (degrees)."""
+        ...
+
+    def ring_m(self) -> float | None:
+        """Radius in metres of a circle maps may draw round each centre, or None."""
+        ...
+
+    def describe(self) -> str:
+        """One line for people, e.g. ``"at least 1 centre within 25 km (geodesic)"``."""
+        ...
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``"rule"`` block of the JSON outputs."""
+        ...
+
+
+def _check_min_centers(min_centers: Any) -> None:
+    if isinstance(min_centers, bool) or not isinstance(min_centers, (int, np.integer)) \
+            or min_centers < 1:
+        raise InputError(f"min_centers={min_centers!r}: must be a whole number >= 1",
+                         params=("min_centers",))
+
+
+def _centres_text(min_centers: int) -> str:
+    return f"at least {min_centers} {'centre' if min_centers == 1 else 'centres'}"
+
+
+def reached_by(point: np.ndarray, n: int, min_centers: int) -> np.ndarray:
+    """Whether each of ``n`` points has ``min_centers`` entries in ``point``, the point
+    positions of a ``pairs`` answer (centres sharing a place each count, as for districts)."""
+    return np.bincount(point, minlength=n) >= min_centers
+
+
+@dataclass(frozen=True)
+class _RadiusReach:
+    """Demand points within ``radius_m`` of a centre (exact geodesic, see geodesy.points)."""
+
+    index: Any  # reachplan.geodesy.CentreIndex
+    radius_m: float
+    min_centers: int = 1
+
+    def nearest(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+                ) -> tuple[np.ndarray, np.ndarray]:
+        return self.index.nearest(lat, lon, threads=threads)
+
+    def covered(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1) -> np.ndarray:
+        if self.min_centers == 1:
+            return self.index.covered(lat, lon, self.radius_m, threads=threads)
+        return reached_by(self.pairs(lat, lon, threads=threads)[0], np.size(lat),
+                          self.min_centers)
+
+    def pairs(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.index.within(lat, lon, np.full(np.size(lat), self.radius_m),
+                                 threads=threads, every=True)
+
+
+@dataclass(frozen=True)
+class Radius:
+    """Covered when ``min_centers`` centres lie within ``km`` kilometres of the district:
+    the geodesic WGS84 distance from the district polygon to the centre, 0 when inside."""
+
+    km: float
+    min_centers: int = 1
+    kind: ClassVar[str] = "radius"
+
+    def __post_init__(self) -> None:
+        km = self.km
+        if isinstance(km, bool) or not isinstance(km, (int, float, np.number)) \
+                or not math.isfinite(km) or km < 0:
+            raise InputError(f"km={km!r}: the radius must be a finite distance >= 0 km")
+        _check_min_centers(self.min_centers)
+        object.__setattr__(self, "km", float(km))
+
+    @property
+    def unit(self) -> str:
+        return "m"
+
+    @property
+    def reach(self) -> float:
+        return self.km * 1000.0
+
+    @property
+    def radius_km(self) -> float | None:
+        return self.km
+
+    def pairs(self, districts: Any, points: Any, *,
+              inside: tuple[np.ndarray, np.ndarray] | None = None) -> Pairs:
+        from reachplan.geodesy import polygons_within
+
+        return polygons_within(districts, points, self.reach, inside=inside)
+
+    def nearest(self, districts: Any, points: Any, *,
+                inside: tuple[np.ndarray, np.ndarray] | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        from reachplan.geodesy import nearest_to_polygons
+
+        return nearest_to_polygons(districts, points, inside=inside)
+
+    def point_reach(self, lat: np.ndarray, lon: np.ndarray) -> PointReach:
+        from reachplan.geodesy import CentreIndex
+
+        return _RadiusReach(CentreIndex(lat, lon), self.reach, self.min_centers)
+
+    def ring_m(self) -> float | None:
+        return self.reach
+
+    def describe(self) -> str:
+        return f"{_centres_text(self.min_centers)} within {self.km:g} km (geodesic)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "min_centers": self.min_centers, "radius_km": self.km}
+
+
+@dataclass(frozen=True)
+class Presence(Radius):
+    """Covered when ``min_centers`` centres lie inside the district or on its boundary:
+    a radius of 0, with the nearest centre (and its distance) still reported."""
+
+    km: float = 0.0
+    min_centers: int = 1
+    kind: ClassVar[str] = "presence"
+
+    def __post_init__(self) -> None:
+        if self.km != 0:
+            raise InputError(f"km={self.km!r}: a presence rule takes no radius; "
+                             "use Rule.radius(km)")
+        super().__post_init__()
+
+    @property
+    def radius_km(self) -> float | None:
+        return None
+
+    def point_reach(self, lat: np.ndarray, lon: np.ndarray) -> PointReach:
+        raise InputError("rule: a presence rule cannot decide points (no district is "
+                         "asked); pass a rule that reaches points, e.g. Rule.radius(km)")
+
+    def ring_m(self) -> float | None:
+        return None
+
+    def describe(self) -> str:
+        return f"{_centres_text(self.min_centers)} inside the district"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "min_centers": self.min_centers, "radius_km": None}
+
+
+class Rule:
+    """The built-in rules by name: ``Rule.presence()``, ``Rule.radius(25)``.
+
+    ``Rule()`` is presence; ``Rule("radius", 1, 25.0)`` is kept for the 0.1 API.
+    """
+
+    def __new__(cls, kind: str = "presence", min_centers: int = 1,  # type: ignore[misc]
+                radius_km: float | None = None) -> Radius:
+        if kind == "presence":
+            if radius_km is not None:
+                raise InputError("radius_km: a presence rule takes no radius; "
+                                 "use Rule.radius(km)")
+            return Presence(min_centers=min_centers)
+        if kind == "radius":
+            return Radius(radius_km, min_centers)  # type: ignore[arg-type]
+        raise InputError(f"kind={kind!r}: use 'presence' or 'radius'")
+
+    @staticmethod
+    def presence(*, min_centers: int = 1) -> Presence:
+        """Covered when ``min_centers`` centres lie inside the district."""
+        return Presence(min_centers=min_centers)
+
+    @staticmethod
+    def radius(km: float, *, min_centers: int = 1) -> Radius:
+        """Covered when ``min_centers`` centres lie within ``km`` kilometres."""
+        return Radius(km, min_centers)
