@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import re
 import subprocess
 import sys
 from importlib.metadata import distribution
@@ -149,3 +150,29 @@ def test_io_and_runners_import_nothing_above_them():
     loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
     assert loaded == ["reachplan.errors", "reachplan.io", "reachplan.io.parts", "reachplan.io.read",
                       "reachplan.io.write", "reachplan.runners"]
+
+
+def test_import_from_the_folder_holding_a_clone_named_reachplan(tmp_path):
+    # run from the parent of a clone folder called reachplan/ (no __init__.py: a namespace
+    # portion on sys.path[0]), the installed package must still win
+    (tmp_path / "reachplan" / "coverage").mkdir(parents=True)
+    code = "import reachplan; print(reachplan.assess.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "assess"
+
+
+def test_one_version_names_the_release_everywhere():
+    import reachplan
+
+    root = Path(__file__).resolve().parents[1]
+    version = reachplan.__version__
+    assert distribution("reachplan").version == version  # pyproject reads the one source
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert f"uses: reachplan/reachplan@v{version}" in readme
+    assert f"rev: v{version}" in readme
+    # no other release is named in the examples
+    assert set(re.findall(r"(?:@|rev: )v(\d+\.\d+\.\d+)", readme)) == {version}
+    changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.search(rf"^## \[{re.escape(version)}\].*`v{re.escape(version)}`", changelog, re.M)
