@@ -30,6 +30,7 @@ from reachplan.roads import (
     read_speeds,
     snap,
 )
+from reachplan.roads.cache import CacheWarning
 from reachplan.roads.osm import Segments
 
 TINY = "tests/fixtures/roads/tiny.osm"
@@ -260,7 +261,8 @@ def test_cache_skips_parsing_and_knows_the_options(tmp_path):
     assert not load_roads(copy, cache_dir=tmp_path).from_cache
     for cached in (tmp_path / "roads").glob("*.npz"):
         cached.write_bytes(b"damaged")
-    assert not load_roads(TINY, cache_dir=tmp_path).from_cache  # rebuilt, no error
+    with pytest.warns(CacheWarning, match="is damaged"):  # rebuilt, no error
+        assert not load_roads(TINY, cache_dir=tmp_path).from_cache
 
 
 def test_bz2_extract_reads_like_the_plain_one(tmp_path):
