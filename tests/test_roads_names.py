@@ -101,3 +101,28 @@ def test_same_rule_ignores_the_name_of_an_input_whose_digest_agrees():
     assert not same_rule(a, {k: v for k, v in a.items() if k != "roads_sha256"})
     assert same_rule({"kind": "radius", "radius_km": 5}, {"kind": "radius", "radius_km": 5})
     assert not same_rule({"kind": "radius", "radius_km": 5}, {"kind": "radius", "radius_km": 6})
+
+
+def test_a_speeds_file_is_named_by_name_and_content(here, runner):
+    """--speeds changes the minutes: the rule names the file and its content, not its path."""
+    (here / "speeds.csv").write_bytes(b"highway,kmh\nprimary,20\n")
+    (here / "sub").mkdir()
+    (here / "sub" / "renamed.csv").write_text("highway,kmh\nprimary,20\n")
+    (here / "faster.csv").write_text("highway,kmh\nprimary,90\n")
+
+    def rule(speeds: str) -> dict:
+        res = runner.invoke(cli, ["coverage", "d.geojson", "c.csv", "--id-col", "id",
+                                  "--roads", "tiny.osm", "--travel-minutes", "30",
+                                  "--speeds", speeds, "--format", "json"])
+        assert res.exit_code == 0, res.output
+        assert str(here) not in res.stdout
+        return json.loads(res.stdout)["rule"]
+
+    plain = rule("speeds.csv")
+    digest = hashlib.sha256(b"highway,kmh\nprimary,20\n").hexdigest()[:16]
+    assert plain["speeds"] == "speeds.csv" and plain["speeds_sha256"] == digest
+    assert rule(str(here / "speeds.csv")) == plain
+    assert same_rule(plain, rule(str(here / "sub" / "renamed.csv")))
+    assert not same_rule(plain, rule("faster.csv"))
+    no_file = coverage_json(runner, "d.geojson", "c.csv", "tiny.osm")
+    assert "speeds" not in json.loads(no_file)["rule"]  # absent unless given

@@ -46,6 +46,7 @@ class RoadGraph:
     from_cache: bool = False
     maxspeed_factor: float = 1.0  # tagged limits were driven at this share (1: at the limit)
     sha256: str = ""  # of the roads file's content ("" for a graph built from segments)
+    speeds_file: tuple[str, str] | None = None  # a speeds file's name and content SHA-256
     _index: CentreIndex | None = field(default=None, repr=False)
 
     @property
@@ -135,6 +136,8 @@ def load_roads(roads: str | Path, *, profile: str = "car",
             raise InputError(f"speeds: '{bad[0]}' has speed {table[bad[0]]}; give km/h > 0")
     else:
         table = read_speeds(speeds, profile)
+    speeds_file = (None if speeds is None or isinstance(speeds, Mapping)
+                   else (Path(speeds).name, cache.file_sha256(Path(speeds))))
     path = Path(roads)
     source = str(roads)
     if not path.is_file():
@@ -154,13 +157,13 @@ def load_roads(roads: str | Path, *, profile: str = "car",
                                    shape=(len(entry.lon), len(entry.lon)))
             return RoadGraph(entry.lon, entry.lat, entry.vertex, matrix, profile,
                              entry.top_kmh, source, from_cache=True, maxspeed_factor=factor,
-                             sha256=sha256)
+                             sha256=sha256, speeds_file=speeds_file)
     if is_osm(path):
         seg = read_osm(path, profile, table, maxspeed_factor=factor)
     else:
         seg = read_layer(path, profile, table, speed_col=speed_col, layer=layer)
     graph = graph_from_segments(seg, profile, source=source)
-    graph.maxspeed_factor, graph.sha256 = factor, sha256
+    graph.maxspeed_factor, graph.sha256, graph.speeds_file = factor, sha256, speeds_file
     if target is not None:
         m = graph.matrix
         with contextlib.suppress(OSError):  # a read-only cache only costs time
