@@ -178,6 +178,16 @@ def test_a_truncated_entry(cache):
     rebuilt_once(cache, "is damaged")
 
 
+def test_an_entry_from_a_future_zip_version(cache):
+    """A central directory asking for zip version 7.1 (zipfile raises NotImplementedError)."""
+    entry = the_entry(cache)
+    data = bytearray(entry.read_bytes())
+    at = data.index(b"PK\x01\x02") + 6  # 'version needed to extract' of the first member
+    data[at:at + 2] = (71).to_bytes(2, "little")
+    entry.write_bytes(bytes(data))
+    rebuilt_once(cache, "zip file version 7.1")
+
+
 def test_an_entry_of_other_options_keyed_to_ours(cache):
     """A valid but slower graph (walking speeds) under this run's name: its key differs."""
     walk_root = cache.parent / "walk"

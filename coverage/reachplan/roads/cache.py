@@ -162,7 +162,8 @@ def load_entry(target: Path, key: str) -> Entry | None:
             return _read(handle, st.st_size, key)
         except _Doubt as exc:
             _warn(target, str(exc))
-        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        except (OSError, EOFError, ValueError, NotImplementedError, RuntimeError,
+                zipfile.BadZipFile) as exc:  # what zipfile and numpy raise on junk
             _warn(target, f"is damaged ({type(exc).__name__}: {exc})")
     return None
 
