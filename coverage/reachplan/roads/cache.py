@@ -111,8 +111,7 @@ def _unsafe(st: os.stat_result) -> str | None:
     if st.st_uid not in (os.geteuid(), 0):
         return f"is owned by another user (uid {st.st_uid})"
     if st.st_mode & 0o022:
-        return (f"is writable by other users (mode {st.st_mode & 0o777:o}; "
-                "chmod go-w it)")
+        return f"is writable by other users (mode {st.st_mode & 0o777:o})"
     return None
 
 
@@ -132,8 +131,8 @@ def open_folder(root: Path) -> Path | None:
         why = "is not a folder" if not stat.S_ISDIR(st.st_mode) else _unsafe(st)
         if why is not None:
             warnings.warn(f"road-graph cache: folder {path} {why}; not using the cache "
-                          "(set REACHPLAN_CACHE_DIR to a folder of your own)",
-                          CacheWarning, stacklevel=3)
+                          "(chmod 700 it if it is yours, or set REACHPLAN_CACHE_DIR to a "
+                          "folder of your own)", CacheWarning, stacklevel=3)
             return None
     return folder
 
