@@ -7,6 +7,7 @@ so every segment is exactly L = 6378137 m * 0.01 * pi / 180 = 1113.19490793 m lo
 from __future__ import annotations
 
 import bz2
+import hashlib
 import io
 import json
 import math
@@ -30,6 +31,7 @@ from reachplan.roads import (
     read_speeds,
     snap,
 )
+from reachplan.roads.cache import CacheWarning
 from reachplan.roads.osm import Segments
 
 TINY = "tests/fixtures/roads/tiny.osm"
@@ -237,12 +239,14 @@ def test_no_centres_reach_nothing(car):
 def test_rule_protocol_surface(car):
     rule = TravelRule(car, 30, min_centers=2, roads="roads/india.osm.pbf")
     assert rule.unit == "min" and rule.min_centers == 2 and rule.ring_m() is None
+    tiny_sha256 = hashlib.sha256(Path(TINY).read_bytes()).hexdigest()[:16]
     assert rule.to_dict() == {"kind": "travel", "minutes": 30.0, "profile": "car",
-                              "roads": "roads/india.osm.pbf", "min_centers": 2,
-                              "offroad_kmh": 5.0, "max_snap_km": 2.0}
+                              "roads": "india.osm.pbf", "roads_sha256": tiny_sha256,
+                              "min_centers": 2, "offroad_kmh": 5.0, "max_snap_km": 2.0}
     assert rule.describe() == "at least 2 centres within 30 min by road (car, india.osm.pbf)"
     built = TravelRule.from_roads(TINY, 15, cache_dir=False)
-    assert built.to_dict()["roads"] == TINY
+    assert built.to_dict()["roads"] == "tiny.osm"  # the name, never the folder
+    assert built.to_dict()["roads_sha256"] == tiny_sha256
 
 
 def test_cache_skips_parsing_and_knows_the_options(tmp_path):
@@ -260,7 +264,8 @@ def test_cache_skips_parsing_and_knows_the_options(tmp_path):
     assert not load_roads(copy, cache_dir=tmp_path).from_cache
     for cached in (tmp_path / "roads").glob("*.npz"):
         cached.write_bytes(b"damaged")
-    assert not load_roads(TINY, cache_dir=tmp_path).from_cache  # rebuilt, no error
+    with pytest.warns(CacheWarning, match="is damaged"):  # rebuilt, no error
+        assert not load_roads(TINY, cache_dir=tmp_path).from_cache
 
 
 def test_bz2_extract_reads_like_the_plain_one(tmp_path):
@@ -483,7 +488,7 @@ def test_commands_take_the_travel_rule(tmp_path, runner):
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["summary"]["covered"] == 2
-    assert data["rule"]["kind"] == "travel" and data["rule"]["roads"] == TINY
+    assert data["rule"]["kind"] == "travel" and data["rule"]["roads"] == "tiny.osm"
     res = runner.invoke(cli, ["gaps", *base, "-o", str(tmp_path / "gaps.csv")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "gaps.csv").read_text().count("\n") == 3  # header, C and D

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reachplan.errors import InputError
+from reachplan.rules import same_rule
 
 __all__ = [
     "CheckRule",
@@ -565,7 +566,7 @@ def compare_expected(expected: dict[str, Any], data: dict[str, Any], *,
     rule."""
     want, got = _rows_by_id(expected, label), _rows_by_id(data, "this run")
     lines = []
-    if expected.get("rule") is not None and expected.get("rule") != data.get("rule"):
+    if expected.get("rule") is not None and not same_rule(expected["rule"], data.get("rule")):
         lines.append(f"rule: expected {expected['rule']}, got {data.get('rule')}")
     for did in sorted(set(want) | set(got)):
         if did not in got:

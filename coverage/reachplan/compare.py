@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from reachplan.errors import InputError
+from reachplan.rules import same_rule
 
 __all__ = ["compare_results"]
 
@@ -78,7 +79,8 @@ def compare_results(a: dict[str, Any], b: dict[str, Any], *, label_a: str = "A",
         "b": _summary(b, label_b),
         "rule_a": rule_a,
         "rule_b": rule_b,
-        "rule_changed": rule_a is not None and rule_b is not None and rule_a != rule_b,
+        "rule_changed": (rule_a is not None and rule_b is not None
+                         and not same_rule(rule_a, rule_b)),
         "by": key,
         "newly_covered": sum(c["change"] == "newly covered" for c in changes),
         "lost": sum(c["change"] == "lost" for c in changes),

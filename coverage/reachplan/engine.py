@@ -212,7 +212,7 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
         missing (NaN / None) wherever it was skipped, unlike ``inf`` (no centre at all).
     """
     rule = rule or Rule.presence()
-    from reachplan.io import as_districts, as_points
+    from reachplan.io import as_districts, as_points, input_name
     districts, centers = as_districts(districts), as_points(centers)
     if type_col is not None and type_col not in centers.columns:
         src = centers.attrs.get("source", "centres")
@@ -282,7 +282,8 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
                                   want_nearest=False)[0]
             types.append({"type": kind, "centers": int(len(subset)),
                           **summarise(sub_covered, weight)})
-    inputs = {"boundaries": districts.attrs.get("source"), "centers": centers.attrs.get("source"),
+    inputs = {"boundaries": input_name(districts.attrs.get("source")),
+              "centers": input_name(centers.attrs.get("source")),
               "centers_used": int(len(centers)), "centers_outside": int(len(outside)),
               "weight_col": districts.attrs.get("weight_col")}
     return CoverageResult(frame, used, rule, summarise(covered, weight), groups, types,

@@ -23,7 +23,7 @@ import numpy as np
 
 from reachplan.errors import InputError
 
-__all__ = ["CoverageRule", "PointReach", "Presence", "Radius", "Rule"]
+__all__ = ["CoverageRule", "PointReach", "Presence", "Radius", "Rule", "same_rule"]
 
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 """``(district_index, point_index, cost)``: int64, int64 and float arrays of equal length."""
@@ -111,6 +111,20 @@ class CoverageRule(Protocol):
     def to_dict(self) -> dict[str, Any]:
         """The ``"rule"`` block of the JSON outputs."""
         ...
+
+
+def same_rule(a: Any, b: Any) -> bool:
+    """Whether two ``"rule"`` blocks of JSON outputs describe the same rule: equal, but an
+    input file named with its content's digest (``roads`` beside ``roads_sha256``) is the
+    same input under any name when the digests agree."""
+    if not (isinstance(a, dict) and isinstance(b, dict)):
+        return bool(a == b)
+    a, b = dict(a), dict(b)
+    for key in [k for k in a if k.endswith("_sha256")]:
+        if a[key] is not None and a[key] == b.get(key):
+            a.pop(key[: -len("_sha256")], None)
+            b.pop(key[: -len("_sha256")], None)
+    return a == b
 
 
 def _check_min_centers(min_centers: Any) -> None:

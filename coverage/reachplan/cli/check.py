@@ -151,6 +151,7 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     from reachplan.cli._report import render_table, result_dict
     from reachplan.cli.options import _load_json
     from reachplan.engine import assess
+    from reachplan.io import input_name
 
     opts, own = options.split_inputs(kwargs)
     demand_opts = split_demand(own)
@@ -187,14 +188,14 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
         extra, changes = checks.compare_baseline(
             baseline, data, max_drop=max_drop,
             keep_covered=tuple(spec.keep_covered) + tuple(own["keep_covered"]),
-            label=own["baseline"])
+            label=input_name(own["baseline"]))
         outcomes += extra
     if expected is not None:
         diff = checks.compare_expected(expected, data, tolerance_km=own["expect_tolerance_km"],
                                        tolerance_min=own["expect_tolerance_min"],
-                                       label=own["expect"])
-        message = (f"per-district result equals {own['expect']}" if not diff else
-                   f"{len(diff)} differences from {own['expect']} (rewrite it with "
+                                       label=input_name(own["expect"]))
+        message = (f"per-district result equals {input_name(own['expect'])}" if not diff else
+                   f"{len(diff)} differences from {input_name(own['expect'])} (rewrite it with "
                    "--update-expect if the change is intended)")
         outcomes.append(checks.Outcome("expect", "districts", "differences", float(len(diff)),
                                        "fail" if diff else "pass", message, {}, tuple(diff)))
@@ -203,12 +204,13 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     if own["update_expect"]:
         options.emit_json(checks.expected_record(data), own["expect"], True)
         outcomes.append(checks.Outcome("expect", "districts", "differences", 0.0, "pass",
-                                       f"wrote {own['expect']} (--update-expect)"))
+                                       f"wrote {input_name(own['expect'])} (--update-expect)"))
     status = checks.overall_status(outcomes, warnings_as_errors=wae)
     if own["junit"]:  # files first: an error writing them leaves no partial stdout
         options.emit_text(ci.junit_xml(outcomes, warnings_as_errors=wae), own["junit"], True)
     if own["fmt"] == "json":
-        data["check"] = {"status": status, "warnings_as_errors": wae, "rules_file": source,
+        data["check"] = {"status": status, "warnings_as_errors": wae,
+                         "rules_file": input_name(source),
                          "results": [o.to_dict() for o in outcomes], "baseline": changes}
         options.emit_json(data, None, False)
     else:

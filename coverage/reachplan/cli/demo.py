@@ -8,6 +8,7 @@ import click
 
 from reachplan.cli.options import (
     ReachplanUsageError,
+    cache_warnings,
     handle_errors,
     info,
     overwrite_opt,
@@ -46,7 +47,8 @@ def _road_rule(roads: str, minutes: float, profile: str, centers):
     of the sample centres: the demo is India's, so the extract must be India (or a part)."""
     from reachplan.roads import MAX_SNAP_KM, TravelRule
 
-    rule = TravelRule.from_roads(roads, minutes, profile=profile)
+    with cache_warnings():
+        rule = TravelRule.from_roads(roads, minutes, profile=profile)
     off = rule.snap(centers).off_network
     if off.all():
         raise ReachplanUsageError(

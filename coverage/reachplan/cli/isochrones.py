@@ -64,11 +64,12 @@ def isochrones(**kwargs: Any) -> None:
                                         ".geojson, .csv or .xlsx (or - for CSV on stdout)")
     bands = kwargs["minutes"]
     options.info(f"roads: {kwargs['roads']} ({kwargs['profile']})")
-    rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
-                                 speeds=kwargs["speeds"], speed_col=kwargs["speed_col"],
-                                 maxspeed_factor=kwargs["maxspeed_factor"],
-                                 offroad_kmh=kwargs["offroad_kmh"],
-                                 max_snap_km=kwargs["max_snap_km"])
+    with options.cache_warnings():
+        rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
+                                     speeds=kwargs["speeds"], speed_col=kwargs["speed_col"],
+                                     maxspeed_factor=kwargs["maxspeed_factor"],
+                                     offroad_kmh=kwargs["offroad_kmh"],
+                                     max_snap_km=kwargs["max_snap_km"])
     centers = options.read_centres(kwargs["centers"], kwargs)
     options.log_warnings(list(centers.attrs.get("warnings", [])))
     areas = rule.isochrones(centers, bands, buffer_m=kwargs["buffer_m"])

@@ -295,10 +295,12 @@ def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = 
         from reachplan.roads import TravelRule
 
         info(f"roads: {roads} ({profile})")
-        return TravelRule.from_roads(roads, float(travel_minutes), profile=profile,
-                                     speeds=speeds, speed_col=speed_col,
-                                     maxspeed_factor=maxspeed_factor, min_centers=min_centers,
-                                     offroad_kmh=offroad_kmh, max_snap_km=max_snap_km)
+        with cache_warnings():
+            return TravelRule.from_roads(roads, float(travel_minutes), profile=profile,
+                                         speeds=speeds, speed_col=speed_col,
+                                         maxspeed_factor=maxspeed_factor,
+                                         min_centers=min_centers, offroad_kmh=offroad_kmh,
+                                         max_snap_km=max_snap_km)
 
     if radius_km is not None and radius_km < 0:
         raise click.BadParameter(f"{radius_km:g} is negative; give a distance >= 0 km",
@@ -455,6 +457,23 @@ def log_warnings(messages: list[str]) -> None:
     if _level() >= 0:
         for message in messages:
             click.echo(f"reachplan: warning: {as_given(message)}", err=True)
+
+
+@contextlib.contextmanager
+def cache_warnings() -> Iterator[None]:
+    """The road-graph cache's warnings (an entry not trusted) as ``reachplan: warning:``
+    lines, like the inputs' warnings; other warnings pass on untouched."""
+    import warnings
+
+    from reachplan.roads.cache import CacheWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    log_warnings([str(w.message) for w in caught if issubclass(w.category, CacheWarning)])
+    for w in caught:
+        if not issubclass(w.category, CacheWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _finite(data: Any) -> Any:

@@ -5,12 +5,14 @@
   into one-line errors;
 - :mod:`reachplan.io.parts`: large demand-point files read in parts (byte ranges of a CSV, row
   groups of GeoParquet), for :mod:`reachplan.demand`;
+- :mod:`reachplan.io.names`: how outputs name an input (its file name, no folder);
 - :mod:`reachplan.io.write`: the one table of output formats, the overwrite check and the
   all-or-none atomic writer.
 
 Nothing here knows coverage rules or the command line.
 """
 
+from reachplan.io.names import input_name
 from reachplan.io.read import (
     DISTRICT_NAME_NAMES,
     EXCEL_SUFFIXES,
@@ -45,6 +47,6 @@ from reachplan.io.write import (
 __all__ = ["DISTRICT_NAME_NAMES", "EXCEL_SUFFIXES", "LAT_NAMES", "LON_NAMES", "NAME_NAMES",
            "OUTPUT_FORMATS", "STDOUT", "TABLE_OUTPUTS", "TABLE_SUFFIXES", "VECTOR_OUTPUTS",
            "OutputSet", "active_outputs", "as_districts", "as_points", "atomic_output",
-           "check_output", "csv_header", "find_column", "note_output", "output_suffix",
-           "parse_coordinates", "read_boundaries", "read_points", "readable_copy",
+           "check_output", "csv_header", "find_column", "input_name", "note_output",
+           "output_suffix", "parse_coordinates", "read_boundaries", "read_points", "readable_copy",
            "remove_temporary_files", "write_table"]

@@ -278,7 +278,9 @@ def _summary_lines(result: Any, inputs: Mapping[str, str] | None) -> list[str]:
                      f"({s['weight_covered']:,.0f} of {s['weight_total']:,.0f})")
     lines.append(f"Rule: {result.rule.describe()}")
     if inputs is None:
-        inputs = {label: known.get(key) or frame.attrs.get("source")
+        from reachplan.io import input_name
+
+        inputs = {label: known.get(key) or input_name(frame.attrs.get("source")) or ""
                   for label, key, frame in (("Boundaries", "boundaries", result.districts),
                                             ("Centres", "centers", result.centers))}
     for label, path in inputs.items():

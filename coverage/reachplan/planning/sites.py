@@ -207,7 +207,7 @@ def run_plan(
         (``tie_weights`` of :func:`solve_matrix`).
     """
     from reachplan.engine import assess, decide, summarise
-    from reachplan.io import as_districts, as_points
+    from reachplan.io import as_districts, as_points, input_name
 
     boundaries = as_districts(boundaries, param="boundaries")
     centres = as_points(centres, param="centres")
@@ -236,7 +236,7 @@ def run_plan(
         candidates = default_candidates(boundaries, ~already)
         source = "one point inside each uncovered district"
     else:
-        source = str(candidates.attrs.get("source", "candidates"))
+        source = input_name(candidates.attrs.get("source", "candidates")) or "candidates"
         candidates = candidates.reset_index(drop=True)
     candidates = _apply_exclude(boundaries, candidates, [str(e) for e in exclude])
     # only uncovered districts can gain: build the (costly) geodesic matrix for those alone

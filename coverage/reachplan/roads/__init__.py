@@ -1,8 +1,9 @@
 """Travel time on roads: OSM extracts or line layers -> a graph of minutes -> coverage.
 
 Read :mod:`reachplan.roads.speeds` for the profiles and speeds, :mod:`reachplan.roads.graph`
-for the graph and its cache, :mod:`reachplan.roads.travel` for how points and districts get
-on the network, :mod:`reachplan.roads.isochrones` for service areas.
+for the graph, :mod:`reachplan.roads.cache` for its cache, :mod:`reachplan.roads.travel` for
+how points and districts get on the network, :mod:`reachplan.roads.isochrones` for service
+areas.
 """
 
 from __future__ import annotations

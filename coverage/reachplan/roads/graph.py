@@ -1,19 +1,16 @@
 """The road graph: vertices with coordinates, directed edges weighted in minutes (CSR).
 
 A built graph is cached as ``.npz`` under the user's cache directory, keyed by the SHA-256
-of the roads file and the profile, speeds and reader options, so a second run skips parsing.
-The cache directory is ``$REACHPLAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/reachplan``, else
-``~/.cache/reachplan`` (``%LOCALAPPDATA%\\reachplan`` on Windows); ``cache_dir=`` overrides it and
-``cache_dir=False`` turns the cache off.
+of the roads file's content and the profile, speeds and reader options, so a second run skips
+parsing; :mod:`reachplan.roads.cache` checks an entry before it is used. The cache directory is
+``$REACHPLAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/reachplan``, else ``~/.cache/reachplan``
+(``%LOCALAPPDATA%\\reachplan`` on Windows); ``cache_dir=`` overrides it and ``cache_dir=False``
+turns the cache off.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +20,12 @@ import scipy.sparse as sp
 
 from reachplan.errors import InputError
 from reachplan.geodesy import CentreIndex, geodesic_m
+from reachplan.roads import cache
+from reachplan.roads.cache import cache_root
 from reachplan.roads.osm import Segments, is_osm, read_layer, read_osm
 from reachplan.roads.speeds import check_maxspeed_factor, default_speeds, read_speeds
 
 __all__ = ["RoadGraph", "cache_root", "graph_from_segments", "load_roads"]
-
-_CACHE_VERSION = 2
 
 
 @dataclass(eq=False)
@@ -45,9 +42,11 @@ class RoadGraph:
     matrix: sp.csr_matrix
     profile: str
     top_kmh: float
-    source: str = ""
+    source: str = ""  # the roads file as given (for messages; outputs name it by sha256)
     from_cache: bool = False
     maxspeed_factor: float = 1.0  # tagged limits were driven at this share (1: at the limit)
+    sha256: str = ""  # of the roads file's content ("" for a graph built from segments)
+    speeds_file: tuple[str, str] | None = None  # a speeds file's name and content SHA-256
     _index: CentreIndex | None = field(default=None, repr=False)
 
     @property
@@ -103,60 +102,6 @@ def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> Roa
     return RoadGraph(lon, lat, ids.astype(np.int64), matrix, profile, top, source)
 
 
-def cache_root() -> Path:
-    """Where built graphs are cached unless ``cache_dir`` says otherwise."""
-    if os.environ.get("REACHPLAN_CACHE_DIR"):
-        return Path(os.environ["REACHPLAN_CACHE_DIR"])
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "reachplan"
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "reachplan"
-    return Path.home() / ".cache" / "reachplan"
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _cache_key(path: Path, profile: str, speeds: Mapping[str, float],
-               speed_col: str | None, layer: str | None, maxspeed_factor: float) -> str:
-    options = json.dumps({"v": _CACHE_VERSION, "profile": profile, "speed_col": speed_col,
-                          "layer": layer, "speeds": sorted(speeds.items()),
-                          "maxspeed_factor": maxspeed_factor}, sort_keys=True)
-    key = hashlib.sha256((_file_hash(path) + options).encode()).hexdigest()
-    return f"roads-{profile}-{key[:32]}.npz"
-
-
-def _save(graph: RoadGraph, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            m = graph.matrix
-            np.savez(handle, lon=graph.lon, lat=graph.lat, key=graph.key,
-                     indptr=m.indptr, indices=m.indices, data=m.data,
-                     top_kmh=np.array(graph.top_kmh))
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _load(target: Path, profile: str, source: str) -> RoadGraph | None:
-    try:
-        with np.load(target) as f:
-            n = len(f["lon"])
-            matrix = sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=(n, n))
-            return RoadGraph(f["lon"], f["lat"], f["key"], matrix, profile,
-                             float(f["top_kmh"]), source, from_cache=True)
-    except (OSError, ValueError, KeyError):
-        return None  # absent or damaged: rebuild
-
-
 def load_roads(roads: str | Path, *, profile: str = "car",
                speeds: str | Path | Mapping[str, float] | None = None,
                speed_col: str | None = None, layer: str | None = None,
@@ -191,25 +136,38 @@ def load_roads(roads: str | Path, *, profile: str = "car",
             raise InputError(f"speeds: '{bad[0]}' has speed {table[bad[0]]}; give km/h > 0")
     else:
         table = read_speeds(speeds, profile)
+    speeds_file = (None if speeds is None or isinstance(speeds, Mapping)
+                   else (Path(speeds).name, cache.file_sha256(Path(speeds))))
     path = Path(roads)
     source = str(roads)
     if not path.is_file():
         raise InputError(f"{source}: no such roads file")
+    sha256 = cache.file_sha256(path)
+    key = cache.entry_key(sha256, profile, {"speeds": sorted(table.items()),
+                                            "speed_col": speed_col, "layer": layer,
+                                            "maxspeed_factor": factor})
     target = None
     if cache_dir is not False:
         root = cache_root() if cache_dir is None or cache_dir is True else Path(cache_dir)
-        target = root / "roads" / _cache_key(path, profile, table, speed_col, layer, factor)
-        cached = _load(target, profile, source)
-        if cached is not None:
-            cached.maxspeed_factor = factor
-            return cached
+        folder = cache.open_folder(root)
+        target = None if folder is None else cache.entry_path(folder, profile, key)
+        entry = None if target is None else cache.load_entry(target, key)
+        if entry is not None:
+            matrix = sp.csr_matrix((entry.minutes, entry.indices, entry.indptr),
+                                   shape=(len(entry.lon), len(entry.lon)))
+            return RoadGraph(entry.lon, entry.lat, entry.vertex, matrix, profile,
+                             entry.top_kmh, source, from_cache=True, maxspeed_factor=factor,
+                             sha256=sha256, speeds_file=speeds_file)
     if is_osm(path):
         seg = read_osm(path, profile, table, maxspeed_factor=factor)
     else:
         seg = read_layer(path, profile, table, speed_col=speed_col, layer=layer)
     graph = graph_from_segments(seg, profile, source=source)
-    graph.maxspeed_factor = factor
+    graph.maxspeed_factor, graph.sha256, graph.speeds_file = factor, sha256, speeds_file
     if target is not None:
+        m = graph.matrix
         with contextlib.suppress(OSError):  # a read-only cache only costs time
-            _save(graph, target)
+            cache.save_entry(target, key, cache.Entry(graph.lon, graph.lat, graph.key,
+                                                      m.indptr, m.indices, m.data,
+                                                      graph.top_kmh))
     return graph

@@ -146,9 +146,19 @@ class TravelRule:
                 f"({self.profile}, {Path(self.roads).name})")
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"kind": "travel", "minutes": self.minutes, "profile": self.profile,
-               "roads": self.roads, "min_centers": self.min_centers,
-               "offroad_kmh": self.offroad_kmh, "max_snap_km": self.max_snap_km}
+        """The JSON ``"rule"`` block. The roads file (and a speeds file) is named by its file
+        name and the first 16 hex digits of its content's SHA-256, never by its path: the
+        same extract given by any path is the same rule (``compare``, ``check --expect``),
+        and no local folder reaches an output."""
+        out: dict[str, Any] = {"kind": "travel", "minutes": self.minutes,
+                               "profile": self.profile, "roads": Path(self.roads).name}
+        if self.graph.sha256:  # known for a graph read from a file
+            out["roads_sha256"] = self.graph.sha256[:16]
+        if self.graph.speeds_file is not None:  # only when given: earlier results stay equal
+            out["speeds"], digest = self.graph.speeds_file
+            out["speeds_sha256"] = digest[:16]
+        out.update(min_centers=self.min_centers, offroad_kmh=self.offroad_kmh,
+                   max_snap_km=self.max_snap_km)
         if self.graph.maxspeed_factor != 1.0:  # only when set: earlier results stay equal
             out["maxspeed_factor"] = self.graph.maxspeed_factor
         return out

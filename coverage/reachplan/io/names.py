@@ -1,0 +1,21 @@
+"""How outputs name an input: by its file name, never by the folder it was read from."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import overload
+
+
+@overload
+def input_name(source: str) -> str: ...
+@overload
+def input_name(source: object) -> str | None: ...
+
+
+def input_name(source: object) -> str | None:
+    """``source`` (a path as given, ``@india``, a parameter name) as JSON, maps and
+    summaries show it: the file name alone, so that the same file given by a relative or an
+    absolute path gives the same bytes and no local folder reaches an output."""
+    if source is None:
+        return None
+    return PurePath(str(source)).name or str(source)
