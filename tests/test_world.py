@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import shutil
 import tarfile
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -20,6 +21,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Geod
 
 from reachplan.geodesy.locate import PolygonIndex
@@ -287,6 +290,59 @@ def test_a_polar_cap_stored_without_its_pole_is_closed_along_it(tmp_path):
     assert shapely.intersects(g, shapely.points([0, 179.9, -179.9, 60], [-89.9, -85, -85, -85])
                               ).all()
     assert not shapely.intersects(g, shapely.points([0, 179.9], [-70, 0])).any()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(150, 210), st.floats(-70, 70),
+       st.lists(st.tuples(st.floats(0, 1), st.floats(1, 15)), min_size=3, max_size=10),
+       st.booleans(), st.integers(0, 2**32 - 1))
+def test_any_star_shaped_ring_stored_across_180_is_split_where_it_lies(
+        cx, cy, arms, clockwise, seed):
+    """A polygon star-shaped round (cx, cy) with longitudes taken on past 180, stored as world
+    maps do (each longitude back in -180..180, either winding); a point is inside the split
+    district exactly when it is inside the polygon drawn 360° further east or not at all."""
+    n = len(arms)
+    angle = (np.arange(n) + np.array([a for a, _ in arms]) * 0.8) * 2 * np.pi / n
+    radius = np.array([r for _, r in arms])
+    xy = np.column_stack([cx + radius * np.cos(angle), cy + radius * np.sin(angle)])
+    drawn = shapely.Polygon(xy)
+    stored = np.column_stack([(xy[:, 0] + 180) % 360 - 180, xy[:, 1]])
+    with tempfile.TemporaryDirectory() as tmp:
+        frame = _read(Path(tmp), [tuple(p) for p in (stored[::-1] if clockwise else stored)])
+    assert not any("could not split" in m for m in frame.attrs["warnings"])
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = drawn.bounds
+    lon, lat = rng.uniform(x0, x1, 400), rng.uniform(y0, y1, 400)
+    pts = shapely.points(lon, lat)
+    clear = shapely.distance(drawn.boundary, pts) > 1e-7  # no answer hangs on a rounding
+    expected = shapely.intersects(drawn, pts)
+    got = shapely.intersects(frame.geometry.iloc[0],
+                             shapely.points((lon + 180) % 360 - 180, lat))
+    assert (got == expected)[clear].all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(-180, 180), st.booleans(), st.booleans(),
+       st.lists(st.tuples(st.floats(0, 1), st.floats(50, 85)), min_size=4, max_size=12),
+       st.integers(0, 2**32 - 1))
+def test_any_ring_once_round_a_pole_holds_that_pole(start, south, westward, arms, seed):
+    """A ring once round a pole with no pole in it (vertices at rising longitudes from
+    ``start``, less than 180° apart, each back in -180..180, either way round): inside is what
+    lies poleward of it, by the ring's latitude interpolated along longitude."""
+    n = len(arms)
+    lon = start + (np.arange(n) + np.array([a for a, _ in arms]) * 0.8) * 360 / n
+    lat = np.array([d for _, d in arms]) * (-1 if south else 1)
+    stored = list(zip((lon + 180) % 360 - 180, lat, strict=True))
+    with tempfile.TemporaryDirectory() as tmp:
+        frame = _read(Path(tmp), stored[::-1] if westward else stored)
+    rng = np.random.default_rng(seed)
+    plon, plat = rng.uniform(-180, 180, 400), rng.uniform(-90, 90, 400)
+    edge = np.interp((plon - lon[0]) % 360 + lon[0], np.append(lon, lon[0] + 360),
+                     np.append(lat, lat[0]))
+    clear = np.abs(plat - edge) > 1e-7
+    expected = plat < edge if south else plat > edge
+    got = shapely.intersects(frame.geometry.iloc[0], shapely.points(plon, plat))
+    assert (got == expected)[clear].all()
 
 
 WINDS_TWICE = [(lon, -60 - k * 0.5) for k, lon in enumerate([0, 90, 179, -91, -1, 89, 178, -92])]
