@@ -369,3 +369,23 @@ def test_the_cli_warns_on_one_line_and_goes_on(runner, tmp_path):
     line = [m for m in res.stderr.splitlines() if "could not split" in m]
     assert len(line) == 1 and str(path) in line[0] and "(feature 1)" in line[0]
     assert "Traceback" not in res.output
+
+
+def test_a_topojson_with_several_layers_asks_for_one(runner, tmp_path):
+    from reachplan.cli.main import cli
+    from reachplan.errors import InputError
+
+    path = _unpacked("countries-110m.json.gz", tmp_path)
+    with pytest.raises(InputError, match=r"has 2 layers \(countries, land\); choose one with "
+                                         r"layer") as caught:
+        read_boundaries(path, crs="EPSG:4326")
+    assert caught.value.params == ("layer",)
+    centres = tmp_path / "c.csv"
+    centres.write_text("name,lat,lon\nSuva,-18.1416,178.4419\n")
+    res = runner.invoke(cli, ["coverage", str(path), str(centres), "--boundaries-crs",
+                              "EPSG:4326"])
+    assert res.exit_code == 2 and "choose one with --layer" in res.stderr
+    res = runner.invoke(cli, ["coverage", str(path), str(centres), "--boundaries-crs",
+                              "EPSG:4326", "--layer", "countries", "--radius-km", "100"])
+    assert res.exit_code == 0, res.output
+    assert "split 3 polygon(s)" in res.stderr and "Traceback" not in res.output

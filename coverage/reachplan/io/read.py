@@ -162,9 +162,16 @@ def _read_vector(path: Path, source: Path, layer: str | None, what: str) -> gpd.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            # a .json that is TopoJSON may hold several layers (d3's world-atlas: countries
+            # and land); pyogrio would warn and read the first
+            warnings.filterwarnings("error", "More than one layer found", UserWarning)
             frame = pyogrio.read_dataframe(source, layer=layer)
             declared = None if geojson else \
                 pyogrio.read_info(source, layer=layer).get("features", -1)
+    except UserWarning:
+        names = [str(n) for n in pyogrio.list_layers(source)[:, 0]]
+        raise InputError(f"{path}: has {len(names)} layers ({_listed(names)}); "
+                         "choose one with layer", params=("layer",)) from None
     except Exception as exc:  # noqa: BLE001 - GDAL on a broken file raises many types
         raise InputError(f"{path}: cannot read {what} ({first_line(exc)})") from None
     if declared is not None and 0 <= len(frame) < declared:
