@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.errors
 from pyproj import CRS
 
 from reachplan.errors import InputError, first_line
@@ -161,9 +162,16 @@ def _read_vector(path: Path, source: Path, layer: str | None, what: str) -> gpd.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            # a .json that is TopoJSON may hold several layers (d3's world-atlas: countries
+            # and land); pyogrio would warn and read the first
+            warnings.filterwarnings("error", "More than one layer found", UserWarning)
             frame = pyogrio.read_dataframe(source, layer=layer)
             declared = None if geojson else \
                 pyogrio.read_info(source, layer=layer).get("features", -1)
+    except UserWarning:
+        names = [str(n) for n in pyogrio.list_layers(source)[:, 0]]
+        raise InputError(f"{path}: has {len(names)} layers ({_listed(names)}); "
+                         "choose one with layer", params=("layer",)) from None
     except Exception as exc:  # noqa: BLE001 - GDAL on a broken file raises many types
         raise InputError(f"{path}: cannot read {what} ({first_line(exc)})") from None
     if declared is not None and 0 <= len(frame) < declared:
@@ -317,14 +325,14 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
                         f"or infinite coordinate (feature {_listed(rows[nonfinite].tolist())})")
         geom[nonfinite] = shapely.Polygon()
     across = ~empty & _crosses_antimeridian(geom)
+    repaired = np.zeros(len(geom), dtype=bool)  # invalid rings mended while splitting
     if across.any():
-        geom[across] = [_split_at_antimeridian(g) for g in geom[across]]
-        messages.append(f"{path}: split {int(across.sum())} polygon(s) whose rings jump across "
-                        "the antimeridian (±180° longitude) at that line, as world maps store "
-                        f"them (feature {_listed(rows[across].tolist())})")
+        repaired = _split_all(geom, across, rows, path, messages)
     invalid = ~empty & ~shapely.is_valid(geom)
     if invalid.any():
         geom[invalid] = _polygonal(shapely.make_valid(geom[invalid]))
+    invalid |= repaired
+    if invalid.any():
         messages.append(f"{path}: repaired {int(invalid.sum())} invalid polygon(s) with "
                         f"make_valid (feature {_listed(rows[invalid].tolist())})")
     geom[~empty] = _polygonal(geom[~empty])
@@ -373,6 +381,31 @@ def _districts_from(raw: gpd.GeoDataFrame, path: str, *, id_col: str | None,
     return frame
 
 
+def _split_all(geom: np.ndarray, across: np.ndarray, rows: np.ndarray, path: str,
+               messages: list[str]) -> np.ndarray:
+    """Split the ``across`` polygons in place at ±180, adding the warnings to ``messages``;
+    which of them had an invalid ring that make_valid mended.
+
+    A polygon that cannot be split is repaired with make_valid as it is and named, never
+    raised: one odd feature must not stop a whole-world file.
+    """
+    repaired = np.zeros(len(geom), dtype=bool)
+    failed = np.zeros(len(geom), dtype=bool)
+    for i in np.flatnonzero(across):
+        try:
+            geom[i], repaired[i] = _split_at_antimeridian(geom[i])
+        except (shapely.errors.GEOSException, ValueError):
+            geom[i], failed[i] = shapely.make_valid(geom[i]), True
+    messages.append(f"{path}: split {int(across.sum())} polygon(s) whose rings jump across "
+                    "the antimeridian (±180° longitude) at that line, as world maps store them "
+                    f"(feature {_listed(rows[across].tolist())})")
+    if failed.any():
+        messages.append(f"{path}: could not split {int(failed.sum())} polygon(s) at the "
+                        "antimeridian; repaired them with make_valid as they are, check their "
+                        f"shape (feature {_listed(rows[failed].tolist())})")
+    return repaired
+
+
 def _nonfinite(geoms: np.ndarray) -> np.ndarray:
     """Which geometries have a NaN or infinite coordinate."""
     coords, index = shapely.get_coordinates(geoms, return_index=True)
@@ -384,59 +417,96 @@ def _nonfinite(geoms: np.ndarray) -> np.ndarray:
 
 def _ring_jumps(ring: np.ndarray) -> np.ndarray:
     """Per edge of a ring's (x, y) coordinates: +1 / -1 where it jumps east / west across
-    ±180 (a longitude step of more than 180°), else 0."""
+    ±180 (a longitude step of more than 180°), else 0.
+
+    An edge along a pole (both ends at latitude ±90, as Natural Earth closes Antarctica from
+    -180 to 180 at -90) is no jump: it runs along a single point of the globe.
+    """
     step = np.diff(ring[:, 0])
-    return np.where(step > 180, -1, np.where(step < -180, 1, 0))
+    lat = ring[:, 1]
+    along_pole = (np.abs(lat[:-1]) == 90) & (lat[1:] == lat[:-1])
+    return np.where(along_pole, 0, np.where(step > 180, -1, np.where(step < -180, 1, 0)))
 
 
 def _crosses_antimeridian(geoms: np.ndarray) -> np.ndarray:
     """Which polygons have a ring edge jumping more than 180° of longitude.
 
-    No planar lon/lat polygon needs such an edge; rings stored that way (TopoJSON's
-    ``stitch``, d3's world atlases) mean the shorter way round, across ±180.
+    No planar lon/lat polygon needs such an edge (except along a pole); rings stored that way
+    (TopoJSON's ``stitch``, d3's world atlases) mean the shorter way round, across ±180.
     """
     out = np.zeros(len(geoms), dtype=bool)
     xmin, _, xmax, _ = shapely.bounds(geoms).T
     for i in np.flatnonzero(xmax - xmin > 180):  # cheap filter: only wide polygons can jump
-        parts = shapely.get_parts(geoms[i])
-        rings = shapely.get_rings(parts[shapely.get_type_id(parts) == 3])
-        out[i] = any(_ring_jumps(shapely.get_coordinates(r)).any() for r in rings)
+        out[i] = any(_ring_jumps(c).any() for c in _ring_coords(geoms[i]))
     return out
 
 
-def _split_at_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
+def _ring_coords(geom: shapely.Geometry) -> list[np.ndarray]:
+    """The (x, y) coordinates of every ring of a polygonal geometry's polygons."""
+    parts = shapely.get_parts(geom)
+    rings = shapely.get_rings(parts[shapely.get_type_id(parts) == 3])
+    return [shapely.get_coordinates(r) for r in rings]
+
+
+class _SplitError(ValueError):
+    """A ring that the antimeridian split cannot make sense of."""
+
+
+def _split_at_antimeridian(geom: shapely.Geometry) -> tuple[shapely.Geometry, bool]:
     """Split a polygon whose rings jump across ±180 into parts on either side of the line.
 
-    The ``antimeridian`` package does the splitting (and closes polar caps over the pole).
-    It takes winding from RFC 7946 (counter-clockwise outside), which shapefiles and d3's
-    TopoJSON invert, so the winding is decided here instead: for a ring that crosses an even
-    number of times, from its area once its longitudes are unwrapped; a ring that crosses an
-    odd number of times goes round a pole, the one on the side of its mean latitude. Edges
-    are straight in lon/lat (``great_circle=False``), as shapely and the rest of reachplan
-    read them.
+    Each ring is unwrapped (longitudes made continuous, so 179 → -179 reads 179 → 181) and
+    cut into the strips -180..180, 180..540, ... shifted back by 360°; a ring whose jumps
+    add up to once round the globe encloses a pole, the one on the side of its mean latitude,
+    and is closed along it as Natural Earth stores Antarctica (twice round: an error). A
+    polygon's region is then its rings' regions combined by the even-odd rule, so winding
+    (which shapefiles, d3 and RFC 7946 each choose differently) never matters. Edges stay
+    straight in lon/lat, as shapely and the rest of reachplan read them. Parts without a jump
+    are kept as they are. The flag says whether a ring had to be repaired with make_valid.
     """
-    import antimeridian
-
-    out = []
+    out: list[shapely.Geometry] = []
+    repaired = False
     for part in shapely.get_parts(geom):
-        if part.geom_type != "Polygon":
+        if shapely.get_type_id(part) != 3:
             continue
-        ring = shapely.get_coordinates(part.exterior)
-        jumps = _ring_jumps(ring)
-        if not jumps.any() and not any(_ring_jumps(shapely.get_coordinates(r)).any()
-                                       for r in part.interiors):
+        rings = _ring_coords(part)
+        if not any(_ring_jumps(c).any() for c in rings):
             out.append(part)
             continue
-        lon = ring[:, 0] + 360.0 * np.concatenate([[0], np.cumsum(jumps)])
-        pole = {}
-        if abs(lon[-1] - lon[0]) > 180:  # round a pole
-            pole = {"force_south_pole" if ring[:, 1].mean() < 0 else "force_north_pole": True}
-        elif shapely.Polygon(np.column_stack([lon, ring[:, 1]])).exterior.is_ccw is False:
-            part = shapely.Polygon(part.exterior.coords[::-1],  # reverse every ring
-                                   [r.coords[::-1] for r in part.interiors])
-        fixed = antimeridian.fix_polygon(part, great_circle=False, fix_winding=False, **pole)
-        out.extend(shapely.get_parts(fixed))
-    return shapely.MultiPolygon(out) if len(out) > 1 else (out[0] if out else shapely.Polygon())
+        region = shapely.Polygon()
+        for ring in rings:
+            piece, fixed = _ring_region(ring)
+            region = shapely.symmetric_difference(region, piece)
+            repaired |= fixed
+        out.extend(shapely.get_parts(region))
+    polygons = [p for p in out if shapely.get_type_id(p) == 3 and not p.is_empty]
+    if not polygons:
+        return shapely.Polygon(), repaired
+    return (shapely.MultiPolygon(polygons) if len(polygons) > 1 else polygons[0]), repaired
+
+
+def _ring_region(ring: np.ndarray) -> tuple[shapely.Geometry, bool]:
+    """The area a ring that may jump across ±180 encloses, within -180..180; and whether its
+    unwrapped outline was invalid and repaired with make_valid."""
+    jumps = _ring_jumps(ring)
+    lon = ring[:, 0] + 360.0 * np.concatenate([[0], np.cumsum(jumps)])
+    xy = np.column_stack([lon, ring[:, 1]])
+    turns = int(jumps.sum())
+    if abs(turns) == 1:  # once round the globe: close it along the pole it goes round
+        pole = -90.0 if ring[:, 1].mean() < 0 else 90.0
+        xy = np.vstack([xy, [[lon[-1], pole], [lon[0], pole], xy[0]]])
+    elif turns:
+        raise _SplitError(f"a ring goes {abs(turns)} times round the globe")
+    outline = shapely.Polygon(xy)
+    fixed = not outline.is_valid
+    if fixed:
+        outline = shapely.make_valid(outline)
+    west, east = int(np.floor((lon.min() + 180) / 360)), int(np.ceil((lon.max() - 180) / 360))
+    pieces = [shapely.transform(shapely.intersection(
+                  outline, shapely.box(360 * k - 180, -90, 360 * k + 180, 90)),
+                  lambda c, k=k: c - [360.0 * k, 0.0])
+              for k in range(west, east + 1)]
+    return shapely.union_all(_polygonal(np.array(pieces, dtype=object))), fixed
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
