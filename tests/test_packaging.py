@@ -148,4 +148,4 @@ def test_io_and_runners_import_nothing_above_them():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
     assert loaded == ["reachplan.errors", "reachplan.io", "reachplan.io.parts", "reachplan.io.read",
-                      "reachplan.io.write", "reachplan.runners"]
+                      "reachplan.io.write", "reachplan.runners", "reachplan.text"]

@@ -193,7 +193,7 @@ def plan(**kwargs: Any) -> None:
     else:
         text = render_plan(report, weight_col=run.before.inputs.get("weight_col")
                            or opts.get("weight_col"))
-        options.emit_text(text, None if site_file else output, own["overwrite"])
+        options.emit_report(text, None if site_file else output, own["overwrite"])
     if own["map_path"] is not None:
         from reachplan.maps import coverage_map, write_map
 
@@ -228,5 +228,5 @@ def _capacity_plan(opts: dict[str, Any], demand_opts: dict[str, Any], own: dict[
     if fmt == "json":
         options.emit_json(report, None if site_file else output, own["overwrite"])
     else:
-        options.emit_text(render_capacity_plan(report), None if site_file else output,
-                  own["overwrite"])
+        options.emit_report(render_capacity_plan(report), None if site_file else output,
+                            own["overwrite"])
