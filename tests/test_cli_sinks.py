@@ -165,6 +165,14 @@ def test_gaps_csv_on_stdout_keeps_one_row_per_gap_and_files_keep_the_ids(runner,
     assert {d["id"] for d in json.loads(out)["districts"]} >= set(IDS.values())  # same JSON
 
 
+def test_map_page_is_inert_in_a_log(runner, hostile, tmp_path):
+    # a page is text too (``-o -``, or cat in CI): the names are escaped HTML in it
+    _run(runner, ["map", *hostile, "--group-col", "zone", "-o", str(tmp_path / "m.html")])
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "\\u0026lt;img src=https" in page  # escaped HTML, in JSON escaped for HTML
+    assert_inert(page.replace("\t", " "))  # the page's own indentation
+
+
 def test_errors_quoting_a_value_are_inert(runner, hostile, tmp_path):
     res = runner.invoke(cli, ["coverage", *hostile, "--id-col", "::error::col\n##[error]x"])
     assert res.exit_code == 2

@@ -180,8 +180,8 @@ def plan(**kwargs: Any) -> None:
     report = run.report
     options.log_warnings(report["warnings"])
     if report["status"] == "interrupted":
-        click.echo("reachplan: warning: interrupted; this is the best plan found so far",
-                   err=True)
+        options.echo("reachplan: warning: interrupted; this is the best plan found so far",
+                     err=True)
 
     if site_file:
         from reachplan.io import write_table
@@ -217,8 +217,8 @@ def _capacity_plan(opts: dict[str, Any], demand_opts: dict[str, Any], own: dict[
     finally:
         progress.close()
     if report["status"] == "interrupted":
-        click.echo("reachplan: warning: interrupted; this is the best plan found so far",
-                   err=True)
+        options.echo("reachplan: warning: interrupted; this is the best plan found so far",
+                     err=True)
     output = own["output"]
     if site_file:
         from reachplan.io import write_table
