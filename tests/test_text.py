@@ -158,6 +158,13 @@ def test_ordinary_text_is_unchanged_in_every_sink(s):
     assert for_json_text(text) == text
 
 
+def test_markdown_escapes_only_what_would_act():
+    assert for_markdown("77.78% covered (rule 'min')") == "77.78% covered (rule 'min')"
+    assert for_markdown("1. x") == "1&#46; x"
+    assert for_markdown("--- x") == "&#45;-- x"
+    assert for_markdown("a_b warn_below _c_") == "a_b warn_below &#95;c&#95;"
+
+
 def test_escapes_are_visible_and_readable():
     assert for_terminal("Pune\n::error::x") == "Pune\\n::error::x"
     assert for_terminal("::error::x") == "\\x3a:error::x"
@@ -227,7 +234,7 @@ def test_markdown_value_renders_as_its_text_and_nothing_else(s):
     assert re.fullmatch(r"([^&]|&(#\d+|amp|lt|gt);)*", out)  # only the entities it wrote
     bare = re.sub(r"&(#\d+|amp|lt|gt);", "\x00", out)  # each entity: one plain character
     assert not MARKUP.search(bare), out  # no link, image, tag, code, emphasis, math, autolink
-    assert not re.match(r"\s*([-+=#>]|\d+[.)])", bare)  # no list, heading or quote
+    assert not re.match(r"\s*([-+=#>]|\d+[.)](\s|$))", bare)  # no list, heading, quote
     assert runner_lines(out) == [out]  # one line, one table cell
     parser = Tags()
     parser.feed(out)

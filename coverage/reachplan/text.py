@@ -139,7 +139,8 @@ _MARKDOWN_CHARS = re.compile("[" + re.escape("".join(_MARKDOWN)) + "]")
 # http://..., www.x (GFM autolinks); an underscore that is not inside a word (inside one,
 # it emphasises nothing: ids like warn_below stay as they are)
 _AUTOLINK = re.compile(r":(?=//)|(?<=www)\.|_(?![^\W_])|(?<![^\W_])_", re.IGNORECASE)
-_BLOCK_START = re.compile(r"^(\s*)(?:([-+=])|(\d{1,9})([.)]))")  # list, setext heading
+# a list ("- x", "+ x", "1. x", "2) x"), a rule ("---") or a setext line ("===") at the start
+_BLOCK_START = re.compile(r"^(\s*)(?:([-+=])|(\d{1,9})([.)])(?=\s|$))")
 
 
 def _entity(ch: str) -> str:
