@@ -50,8 +50,17 @@ _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 # surrogates, the non-characters U+FFFE/FFFF (the last two and C0 are not XML 1.0 either)
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_OLD_COMMAND = re.compile(r"##\[")  # the runner's ##[command] syntax, parsed anywhere in a line
-_NEW_COMMAND = re.compile(r"\s*:(?=:)")  # ::command:: after leading blanks
+# characters a culture-sensitive comparison skips (Unicode's default ignorable code points:
+# format characters, variation selectors, fillers). The runner compares with the current
+# culture (.NET with ICU), so "#\u00ad#[" or ":\u200b:" may read as "##[" and "::".
+_IGNORABLE = ("[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+              "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
+              "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001345f"
+              "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+# the runner's ##[command] syntax, parsed anywhere in a line, and ::command:: at its start
+# (after blanks)
+_OLD_COMMAND = re.compile(f"#{_IGNORABLE}*#{_IGNORABLE}*\\[")
+_NEW_COMMAND = re.compile(f"(?:\\s|{_IGNORABLE})*:(?={_IGNORABLE}*:)")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -75,7 +84,7 @@ def for_terminal(value: object) -> str:
     """One value (a name, an id, a message quoting them) as one inert line for a terminal or a
     CI log: unsafe characters visible (newlines too), no GitHub workflow command at its start
     (``::x`` -> ``\\x3a:x``) or anywhere in it (``##[`` -> ``##\\x5b``)."""
-    text = _OLD_COMMAND.sub(r"##\\x5b", _escape(value))
+    text = _OLD_COMMAND.sub(lambda m: m.group()[:-1] + "\\x5b", _escape(value))
     start = _NEW_COMMAND.match(text)
     if start is not None:
         text = text[:start.end() - 1] + "\\x3a" + text[start.end():]
@@ -176,13 +185,14 @@ def for_html(value: object) -> str:
     return html.escape(_escape(value), quote=True).replace("##[", "##&#91;")
 
 
-_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}\u2028\u2029\ud800-\udfff\ufffe\uffff]|(?<=##)\\[")
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 def for_json_text(text: str) -> str:
     """JSON text from :func:`json.dumps` (which escapes C0 itself) with the other unsafe
     characters and the ``[`` of ``##[`` as ``\\uXXXX`` escapes: the same JSON value, inert in a
     terminal or CI log. Such characters only ever occur inside JSON strings."""
+    text = _OLD_COMMAND.sub(lambda m: m.group()[:-1] + "\\u005b", text)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
