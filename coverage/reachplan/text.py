@@ -182,7 +182,8 @@ def for_xml(value: object) -> str:
 def for_html(value: object) -> str:
     """A value as HTML text or attribute (maps): :func:`html.escape` with quotes, unsafe
     characters visible, and ``##[`` broken (a page printed to a CI log)."""
-    return html.escape(_escape(value), quote=True).replace("##[", "##&#91;")
+    return _OLD_COMMAND.sub(lambda m: m.group()[:-1] + "&#91;",
+                            html.escape(_escape(value), quote=True))
 
 
 _JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}\u2028\u2029\ud800-\udfff\ufffe\uffff]")
