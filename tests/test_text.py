@@ -144,7 +144,8 @@ def test_terminal_value_is_one_inert_line(s):
     out = for_terminal(s)
     assert not any(unsafe(c) for c in out)
     assert runner_lines(out) == [out]  # one line: the runner sees no break in it
-    assert parse_command("<p>" + out) is None  # inside a page, never at a line start
+    assert parse_command(out) is None  # at the start of a line
+    assert parse_command("| " + out) is None  # or inside one
     assert for_terminal(out) == out  # rendering twice changes nothing
 
 
