@@ -26,10 +26,12 @@ log viewer runs no sequence from a file. ZWJ/ZWNJ, which Indic names need, are k
 The GitHub Actions runner reads a line of a step's output as a command when, after leading
 blanks, it starts with ``::`` (``::error::``, ``::add-mask::``, ``::stop-commands::``), or
 when it holds ``##[`` anywhere (the older syntax, still parsed); it splits lines at CR and
-at LF. The terminal sink breaks both spellings (``\\x3a:`` and ``##\\x5b``). reachplan does not
-wrap its output in ``::stop-commands::TOKEN``: values are inert wherever they are printed,
-with or without ``--github`` (a command run in CI without it prints them too), and a run
-that died between the stop and its token would leave commands off for the rest of the step.
+at LF, and compares with the current culture (ICU), which skips zero-width and other ignorable
+characters, so ``:\\u200b:`` counts as ``::``. The terminal sink breaks both spellings, with
+or without such characters (``\\x3a:`` and ``##\\x5b``). reachplan does not wrap its output
+in ``::stop-commands::TOKEN``: values are inert wherever they are printed, with or without
+``--github`` (a command run in CI without it prints them too), and a run that died between
+the stop and its token would leave commands off for the rest of the step.
 
 This module depends on the standard library only (the ground floor, like ``errors.py``).
 """
@@ -50,6 +52,7 @@ _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 # surrogates, the non-characters U+FFFE/FFFF (the last two and C0 are not XML 1.0 either)
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_BREAKS = "\r\n"  # kept in a workflow command's text: escaped as %0D, %0A
 # characters a culture-sensitive comparison skips (Unicode's default ignorable code points:
 # format characters, variation selectors, fillers). The runner compares with the current
 # culture (.NET with ICU), so "#\u00ad#[" or ":\u200b:" may read as "##[" and "::".
@@ -114,10 +117,10 @@ def workflow_command(command: str, message: str, **properties: str) -> str:
     property is left out (the runner would drop it)."""
     if not re.fullmatch(r"[a-z-]+", command):
         raise ValueError(f"{command!r} is not a workflow command name")
-    props = ",".join(f"{k}={_escape_property(_escape(v, keep=chr(10) + chr(13)))}"
+    props = ",".join(f"{k}={_escape_property(_escape(v, keep=_BREAKS))}"
                      for k, v in properties.items() if v)
     return (f"::{command}{' ' + props if props else ''}::"
-            f"{_escape_data(_escape(message, keep=chr(10) + chr(13)))}")
+            f"{_escape_data(_escape(message, keep=_BREAKS))}")
 
 
 def github_output(values: dict[str, str]) -> str:
