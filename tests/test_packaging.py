@@ -150,7 +150,7 @@ def test_io_and_runners_import_nothing_above_them():
     loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
     assert loaded == ["reachplan.errors", "reachplan.io", "reachplan.io.names",
                       "reachplan.io.parts", "reachplan.io.read", "reachplan.io.write",
-                      "reachplan.runners"]
+                      "reachplan.runners", "reachplan.text"]
 
 
 def test_import_from_the_folder_holding_a_clone_named_reachplan(tmp_path):

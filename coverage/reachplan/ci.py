@@ -1,5 +1,7 @@
 """Check outcomes in the formats CI systems read: JUnit XML, GitHub Actions annotations, job
 summary (Markdown) and step outputs. Plain text in, text out; the CLI decides where it goes.
+Every text from an outcome (rule names, scopes, messages, details: they quote users' files)
+goes through its sink's function in :mod:`reachplan.text`.
 
 GitHub shows at most 10 annotations of each type per step; :func:`github_annotations` keeps
 the first 10 and then says in one notice how many more there are.
@@ -11,6 +13,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from reachplan.checks import Outcome, overall_status
+from reachplan.text import for_markdown, for_xml, workflow_command
 
 __all__ = ["github_annotations", "github_outputs", "junit_xml", "step_summary"]
 
@@ -30,14 +33,14 @@ def junit_xml(outcomes: list[Outcome], *, warnings_as_errors: bool = False,
     failures = sum(_is_failure(o, warnings_as_errors) for o in outcomes)
     counts = {"tests": str(len(outcomes)), "failures": str(failures), "errors": "0",
               "skipped": "0"}
-    root = ET.Element("testsuites", {"name": suite, **counts})
-    tsuite = ET.SubElement(root, "testsuite", {"name": suite, **counts})
+    root = ET.Element("testsuites", {"name": for_xml(suite), **counts})
+    tsuite = ET.SubElement(root, "testsuite", {"name": for_xml(suite), **counts})
     for o in outcomes:
-        case = ET.SubElement(tsuite, "testcase", {"classname": f"reachplan.{o.rule}",
-                                                  "name": f"{o.scope}: {o.metric}"})
-        body = "\n".join([o.message, *o.details])
+        case = ET.SubElement(tsuite, "testcase", {"classname": for_xml(f"reachplan.{o.rule}"),
+                                                  "name": for_xml(f"{o.scope}: {o.metric}")})
+        body = "\n".join(for_xml(line) for line in (o.message, *o.details))
         if _is_failure(o, warnings_as_errors):
-            fail = ET.SubElement(case, "failure", {"message": o.message,
+            fail = ET.SubElement(case, "failure", {"message": for_xml(o.message),
                                                    "type": "warning" if o.status == "warn"
                                                    else "threshold"})
             fail.text = body
@@ -45,14 +48,6 @@ def junit_xml(outcomes: list[Outcome], *, warnings_as_errors: bool = False,
             ET.SubElement(case, "system-out").text = "warning: " + body
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def github_annotations(outcomes: list[Outcome], *, warnings_as_errors: bool = False,
@@ -70,18 +65,12 @@ def github_annotations(outcomes: list[Outcome], *, warnings_as_errors: bool = Fa
             left[level] += 1
             continue
         shown[level] += 1
-        lines.append(f"::{level} title={_escape_property(f'{title}: {o.rule}')}::"
-                     f"{_escape_data(o.message)}")
+        lines.append(workflow_command(level, o.message, title=f"{title}: {o.rule}"))
     if any(left.values()):
         parts = [f"{n} more {kind}{'s' if n != 1 else ''}" for kind, n in left.items() if n]
-        lines.append(f"::notice title={_escape_property(title)}::"
-                     + _escape_data(" and ".join(parts) + " than GitHub shows per step; "
-                                    "see the job summary"))
+        lines.append(workflow_command("notice", " and ".join(parts) + " than GitHub shows "
+                                      "per step; see the job summary", title=title))
     return lines
-
-
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _threshold_text(o: Outcome) -> str:
@@ -99,19 +88,16 @@ def step_summary(outcomes: list[Outcome], *, warnings_as_errors: bool = False) -
     lines += [tally, ""]
     lines += ["| status | rule | scope | result | threshold |", "|---|---|---|---|---|"]
     for o in outcomes:
-        lines.append(f"| {_ICON[o.status]} {o.status} | {_cell(o.rule)} | {_cell(o.scope)} | "
-                     f"{_cell(o.message)} | {_cell(_threshold_text(o))} |")
+        lines.append(f"| {_ICON[o.status]} {o.status} | {for_markdown(o.rule)} | "
+                     f"{for_markdown(o.scope)} | {for_markdown(o.message)} | "
+                     f"{for_markdown(_threshold_text(o))} |")
     for o in outcomes:
         if o.status != "pass" and o.details:
-            lines += ["", f"<details><summary>{_html(o.rule)} — {_html(o.scope)} "
-                          f"({len(o.details)} listed)</summary>", ""]
-            lines += [f"- {_html(d)}" for d in o.details]
+            lines += ["", f"<details><summary>{for_markdown(o.rule)} — "
+                          f"{for_markdown(o.scope)} ({len(o.details)} listed)</summary>", ""]
+            lines += [f"- {for_markdown(d)}" for d in o.details]
             lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def github_outputs(data: dict[str, Any], outcomes: list[Outcome], *,

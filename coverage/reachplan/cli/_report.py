@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reachplan.text import for_terminal
+
 
 def num(value: float | None) -> str:
     """A count or weight for people: thousands separated, '-' for none."""
@@ -53,16 +55,18 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str] | None = None, *,
           align: str | None = None, indent: str = "") -> list[str]:
     """The one text-table renderer of the CLI: columns two spaces apart, each aligned left
     (``l``) or right (``r``) as ``align`` says (default: the first left, the rest right),
-    trailing blanks trimmed."""
+    trailing blanks trimmed. Every cell is rendered with :func:`reachplan.text.for_terminal`
+    (a name with a newline or a control sequence stays one inert cell)."""
     lines = ([list(header)] if header is not None else []) + [list(r) for r in rows]
+    lines = [[for_terminal(v) for v in r] for r in lines]  # users' names: one line, inert
     if not lines:
         return []
     n = len(lines[0])
     align = align or "l" + "r" * (n - 1)
-    widths = [max(len(str(r[i])) for r in lines) for i in range(n)]
+    widths = [max(len(r[i]) for r in lines) for i in range(n)]
 
     def fmt(row: list[str]) -> str:
-        cells = [str(v).ljust(w) if a == "l" else str(v).rjust(w)
+        cells = [v.ljust(w) if a == "l" else v.rjust(w)
                  for v, w, a in zip(row, widths, align, strict=True)]
         return (indent + "  ".join(cells)).rstrip()
 

@@ -15,6 +15,7 @@ from reachplan.cli._demand_options import (
     split_demand,
 )
 from reachplan.cli._report import table
+from reachplan.text import for_terminal, github_output
 
 # what a rule's missing data is, and how to give it (MissingDataError.need -> words, flag)
 _NEEDS = {"weight": ("weights", "--weight-col"),
@@ -75,15 +76,15 @@ def _status_lines(outcomes, warnings_as_errors: bool) -> list[str]:
         if o.status == "pass":
             continue
         level = "FAIL" if o.status == "fail" or warnings_as_errors else "warning"
-        lines.append(f"reachplan check: {level}: {o.message}")
-        lines += [f"  {d}" for d in o.details]
+        lines.append(f"reachplan check: {level}: {for_terminal(o.message)}")
+        lines += [f"  {for_terminal(d)}" for d in o.details]
     return lines
 
 
 def _check_table(outcomes) -> str:
     if not outcomes:
         return ""
-    rows = [(o.status, o.rule, o.scope, o.message) for o in outcomes]
+    rows = [(o.status, o.rule, o.scope, o.message) for o in outcomes]  # table() renders them
     lines = ["", "Checks:", *table(rows, align="llll", indent="  ")]
     return "\n".join(lines) + "\n"
 
@@ -214,24 +215,23 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
                          "results": [o.to_dict() for o in outcomes], "baseline": changes}
         options.emit_json(data, None, False)
     else:
-        click.echo(render_table(result, demand) + _check_table(outcomes), nl=False)
+        options.echo(render_table(result, demand) + _check_table(outcomes), nl=False)
     github = own["github"] if own["github"] is not None else (
         os.environ.get("GITHUB_ACTIONS") == "true")
     if github:
         for line in ci.github_annotations(outcomes, warnings_as_errors=wae):
-            click.echo(line, err=True)
+            click.echo(line, err=True)  # workflow commands: their text escaped by ci
         if os.environ.get("GITHUB_STEP_SUMMARY"):
             _append(os.environ["GITHUB_STEP_SUMMARY"],
                     ci.step_summary(outcomes, warnings_as_errors=wae))
         if os.environ.get("GITHUB_OUTPUT"):
             values = ci.github_outputs(data, outcomes, warnings_as_errors=wae)
-            _append(os.environ["GITHUB_OUTPUT"], "".join(f"{k}={v}\n" for k, v in
-                                                         values.items()))
+            _append(os.environ["GITHUB_OUTPUT"], github_output(values))
 
     lines = _status_lines(outcomes, wae)
     counts = ", ".join(f"{sum(o.status == k for o in outcomes)} {word}" for k, word in
                        (("fail", "failed"), ("warn", "warned"), ("pass", "passed")))
-    click.echo("\n".join([*lines, f"reachplan check: {'FAIL' if status == 'fail' else 'OK'} "
+    options.echo("\n".join([*lines, f"reachplan check: {'FAIL' if status == 'fail' else 'OK'} "
                                     f"({counts})"]), err=True)
     if status == "fail":
         ctx.exit(1)

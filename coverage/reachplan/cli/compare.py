@@ -14,7 +14,7 @@ from reachplan.cli.options import (
     center_options,
     configure_logging,
     emit_json,
-    emit_text,
+    emit_report,
     flags_for,
     handle_errors,
     load_inputs,
@@ -163,5 +163,5 @@ def compare(**kw: Any) -> None:
         with flags_for(path="output"):
             write_table(frame, output or "-", overwrite=kw["overwrite"])
     else:
-        emit_text(render_compare(data, kw["a"], kw["b"], show_all=kw["show_all"]), output,
+        emit_report(render_compare(data, kw["a"], kw["b"], show_all=kw["show_all"]), output,
                   kw["overwrite"])

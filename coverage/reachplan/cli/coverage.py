@@ -48,7 +48,7 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
         with options.flags_for(path="output"):
             write_table(table, output or "-", overwrite=overwrite)
     else:
-        options.emit_text(render_table(result, demand, capacity), output, overwrite)
+        options.emit_report(render_table(result, demand, capacity), output, overwrite)
 
 
 @click.command(short_help="How covered are we? % of districts (and weight) covered.")

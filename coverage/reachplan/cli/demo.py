@@ -116,6 +116,7 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
     )
     from reachplan.cli.options import (
         configure_logging,
+        echo,
         emit_json,
         log_warnings,
         name_as_given,
@@ -143,7 +144,7 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
     districts = name_as_given(read_boundaries(bpath, **bcols), "@india")
     info(f"read {len(districts)} districts from @india")
 
-    click.echo("== Sample network (synthetic: 2,000 centres at real towns) — "
+    echo("== Sample network (synthetic: 2,000 centres at real towns) — "
                "a centre inside the district ==")
     result = assess(districts, centers, Rule(), type_col="type")
     log_warnings(result.warnings)
@@ -151,40 +152,40 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
     pins = demand_coverage(centers, ppath, radius_km=PIN_RADIUS_KM, id_col="pincode",
                            districts=districts)
     log_warnings(pins.warnings)
-    click.echo(render_table(result, pins))
+    echo(render_table(result, pins))
 
-    click.echo("== India Post head offices (real) — within 25 km, geodesic ==")
+    echo("== India Post head offices (real) — within 25 km, geodesic ==")
     hpath, hcols = resolve_dataset("@india-post-ho", "centers")
     offices = name_as_given(read_points(hpath, name_col=hcols.get("name_col")),
                              "@india-post-ho")
     post = assess(districts, offices, Rule.radius(25))
     log_warnings(post.warnings)
-    click.echo("\n".join(summary_lines(result_dict(post)
+    echo("\n".join(summary_lines(result_dict(post)
                                         | {"rule_text": post.rule.describe()})) + "\n")
 
-    click.echo(f"== Where to open next: fewest sites to reach {PLAN_TARGET:g}% of districts "
+    echo(f"== Where to open next: fewest sites to reach {PLAN_TARGET:g}% of districts "
                "(candidates: PIN-code centroids) ==")
     candidates = name_as_given(read_points(ppath, name_col="pincode"), "@india-pincodes")
     candidates["name"] = "PIN " + candidates["name"].astype(str)
     planned = run_plan(districts, centers, Rule(), target=PLAN_TARGET, candidates=candidates,
                        objective="districts")
     log_warnings(planned.report["warnings"])
-    click.echo(render_plan(planned.report, weight_col=bcols.get("weight_col")))
+    echo(render_plan(planned.report, weight_col=bcols.get("weight_col")))
 
-    click.echo("== Capacity (a model: repairs per day by centre type "
+    echo("== Capacity (a model: repairs per day by centre type "
                + ", ".join(f"{k} {v:g}" for k, v in CAPACITY_PER_DAY.items())
                + f"; {REQUESTS_PER_PERSON_DAY:g} requests per person per day) ==")
-    click.echo("\n".join(_capacity_section(districts, centers, bcols.get("weight_col")))
+    echo("\n".join(_capacity_section(districts, centers, bcols.get("weight_col")))
                + "\n")
 
     by_road = None
     if road_rule is not None:
-        click.echo(f"== Sample network — {road_rule.describe()} ==")
+        echo(f"== Sample network — {road_rule.describe()} ==")
         by_road = assess(districts, centers, road_rule)
         log_warnings(by_road.warnings)
-        click.echo("\n".join(summary_lines(result_dict(by_road)
+        echo("\n".join(summary_lines(result_dict(by_road)
                                             | {"rule_text": by_road.rule.describe()})))
-        click.echo(f"Centres off the network (more than {road_rule.max_snap_km:g} km from every "
+        echo(f"Centres off the network (more than {road_rule.max_snap_km:g} km from every "
                    f"road of {Path(roads or '').name}): {off:,} of {len(centers):,}; they "
                    "cover only the district they stand in.\n")
 

@@ -59,7 +59,7 @@ def gaps(**kwargs) -> None:
     if capacity is not None and capacity_opts.get("capacity_output"):
         write_centres(capacity, capacity_opts["capacity_output"], overwrite=own["overwrite"])
     if own["output"] is None:
-        options.emit_text(render_gaps(table), None, False)
+        options.emit_report(render_gaps(table), None, False)
     else:
         with options.flags_for(path="output"):
             write_table(table, own["output"], overwrite=own["overwrite"])

@@ -14,7 +14,8 @@ import sys
 import click
 
 from reachplan import __version__
-from reachplan.cli.options import verbosity_opt
+from reachplan.cli.options import echo, verbosity_opt
+from reachplan.text import for_terminal
 
 # name -> "module:function"; a command's module imports heavy libraries inside the command
 COMMANDS = {
@@ -59,10 +60,10 @@ class _LazyGroup(click.Group):
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            echo(f"Error: {for_terminal(exc.format_message())}{hint}", err=True)
             sys.exit(exc.exit_code)
-        except click.ClickException as exc:
-            exc.show()
+        except click.ClickException as exc:  # as exc.show() prints it, rendered inert
+            echo(f"Error: {for_terminal(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         except click.Abort:
             click.echo("Aborted!", err=True)

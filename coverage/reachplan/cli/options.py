@@ -31,6 +31,8 @@ from typing import Any
 
 import click
 
+from reachplan.text import for_json_text, for_terminal, terminal_text
+
 
 class ReachplanUsageError(click.ClickException):
     """A user's mistake: one line on stderr, exit code 2, no traceback."""
@@ -95,7 +97,7 @@ def handle_errors(func: Callable) -> Callable:
         log_warnings(outputs.notes)
         files = [p for p in outputs.written if p != "-"]
         if files and _level() >= 0:
-            click.echo(f"reachplan: wrote {', '.join(files)}", err=True)
+            echo(f"reachplan: wrote {', '.join(files)}", err=True)
         if stop is not None:
             raise stop
         return result
@@ -327,10 +329,19 @@ def _level() -> int:
     return ctx.meta.get("reachplan.level", 0) if ctx else 0
 
 
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """The one way the CLI writes messages and reports for people (stdout or, ``err``,
+    stderr): every line rendered inert for a terminal or a CI log (control characters
+    visible, no GitHub workflow command; :func:`reachplan.text.terminal_text`). Values are
+    best rendered where they are formatted too (:func:`reachplan.text.for_terminal`), so
+    that one keeps to one line; the second pass leaves them as they are."""
+    click.echo(terminal_text(text), err=err, nl=nl)
+
+
 def info(message: str) -> None:
     """A progress or detail message, shown with -v."""
     if _level() >= 1:
-        click.echo(f"reachplan: {message}", err=True)
+        echo(f"reachplan: {message}", err=True)
 
 
 class Progress:
@@ -456,7 +467,7 @@ def log_warnings(messages: list[str]) -> None:
     """Warnings about the inputs, on stderr unless -q."""
     if _level() >= 0:
         for message in messages:
-            click.echo(f"reachplan: warning: {as_given(message)}", err=True)
+            echo(f"reachplan: warning: {for_terminal(as_given(message))}", err=True)
 
 
 @contextlib.contextmanager
@@ -490,11 +501,18 @@ def _finite(data: Any) -> Any:
 def emit_json(data: Any, output: str | None, overwrite: bool) -> None:
     """JSON to stdout, or atomically to a file."""
     text = json.dumps(_finite(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-    emit_text(text, output, overwrite)
+    emit_text(for_json_text(text), output, overwrite)
+
+
+def emit_report(text: str, output: str | None, overwrite: bool) -> None:
+    """A report for people (tables, summaries) to stdout or a file, rendered as :func:`echo`
+    renders it, so that the file holds what the terminal shows."""
+    emit_text(terminal_text(text), output, overwrite)
 
 
 def emit_text(text: str, output: str | None, overwrite: bool) -> None:
-    """Text to stdout (``None`` or ``-``) or to a file; lands with the command's outputs."""
+    """Text to stdout (``None`` or ``-``) or to a file, as it is (JSON, XML: their own sinks
+    rendered it); lands with the command's outputs."""
     from reachplan.io import atomic_output
 
     with atomic_output(output or "-", overwrite=overwrite) as tmp:

@@ -180,8 +180,8 @@ def plan(**kwargs: Any) -> None:
     report = run.report
     options.log_warnings(report["warnings"])
     if report["status"] == "interrupted":
-        click.echo("reachplan: warning: interrupted; this is the best plan found so far",
-                   err=True)
+        options.echo("reachplan: warning: interrupted; this is the best plan found so far",
+                     err=True)
 
     if site_file:
         from reachplan.io import write_table
@@ -193,7 +193,7 @@ def plan(**kwargs: Any) -> None:
     else:
         text = render_plan(report, weight_col=run.before.inputs.get("weight_col")
                            or opts.get("weight_col"))
-        options.emit_text(text, None if site_file else output, own["overwrite"])
+        options.emit_report(text, None if site_file else output, own["overwrite"])
     if own["map_path"] is not None:
         from reachplan.maps import coverage_map, write_map
 
@@ -217,8 +217,8 @@ def _capacity_plan(opts: dict[str, Any], demand_opts: dict[str, Any], own: dict[
     finally:
         progress.close()
     if report["status"] == "interrupted":
-        click.echo("reachplan: warning: interrupted; this is the best plan found so far",
-                   err=True)
+        options.echo("reachplan: warning: interrupted; this is the best plan found so far",
+                     err=True)
     output = own["output"]
     if site_file:
         from reachplan.io import write_table
@@ -228,5 +228,5 @@ def _capacity_plan(opts: dict[str, Any], demand_opts: dict[str, Any], own: dict[
     if fmt == "json":
         options.emit_json(report, None if site_file else output, own["overwrite"])
     else:
-        options.emit_text(render_capacity_plan(report), None if site_file else output,
-                  own["overwrite"])
+        options.emit_report(render_capacity_plan(report), None if site_file else output,
+                            own["overwrite"])

@@ -28,13 +28,11 @@ import numpy as np
 import pandas as pd
 
 from reachplan.errors import InputError, OutputError, first_line
+from reachplan.text import XML_INVALID, for_spreadsheet, for_terminal
 
 __all__ = ["OUTPUT_FORMATS", "STDOUT", "TABLE_OUTPUTS", "VECTOR_OUTPUTS", "OutputSet",
            "active_outputs", "atomic_output", "check_output", "note_output", "output_suffix",
            "remove_temporary_files", "write_table"]
-
-# a spreadsheet starts a new row at CR or LF, so a formula start after one is guarded too
-_FORMULA_AT_LINE_START = re.compile(r"(^|[\r\n\t])(?=[=+\-@\t\r])")
 
 
 # --------------------------------------------------------------------------- output
@@ -318,15 +316,17 @@ def atomic_output(path: str | os.PathLike, *, overwrite: bool = False,
         yield own.stage(path)
 
 
-def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix with ``'`` text that a spreadsheet would run as a formula: at the start of a
-    cell, and after a CR, LF or tab inside it (a spreadsheet starts a new row or cell there)."""
+def _neutralise(frame: pd.DataFrame, *, terminal: bool = False) -> pd.DataFrame:
+    """Text cells as :func:`reachplan.text.for_spreadsheet` renders them (no formula runs in
+    a spreadsheet); ``terminal``: then as :func:`reachplan.text.for_terminal` does too (CSV
+    on stdout, read in a terminal or a CI log: one line per row, no control sequence)."""
     out = frame.copy()
     for col in out.columns:
         # text is 'object' in pandas 2 and 'str' in pandas 3: check both
         if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: _FORMULA_AT_LINE_START.sub(r"\1'", v) if isinstance(v, str) else v)
+            out[col] = out[col].map(lambda v: v if not isinstance(v, str) else
+                                    for_terminal(for_spreadsheet(v)) if terminal else
+                                    for_spreadsheet(v))
     return out
 
 
@@ -350,7 +350,8 @@ def _replace_in_text(frame: pd.DataFrame, pattern: re.Pattern, what: str, path: 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False,
                 inputs: Sequence[str | os.PathLike] = ()) -> None:
     """Write a (Geo)DataFrame as CSV, GeoJSON, GeoPackage or XLSX by extension; ``-`` is CSV
-    on stdout. Text cells are neutralised in CSV/XLSX; output is byte-for-byte reproducible.
+    on stdout. Text cells are neutralised in CSV/XLSX (and on stdout rendered for a terminal:
+    control characters visible, no CI workflow command); output is byte-for-byte reproducible.
     ``inputs`` are never overwritten (see :func:`check_output`)."""
     plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)
                          if isinstance(frame, gpd.GeoDataFrame) else frame)
@@ -362,11 +363,10 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool
         raise InputError(f"{path}: this result has no geometry; write .csv or .xlsx")
     with atomic_output(path, overwrite=overwrite, inputs=inputs) as tmp:
         if suffix == ".csv":
-            _neutralise(plain).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+            _neutralise(plain, terminal=_is_output_stdout(path)).to_csv(
+                tmp, index=False, lineterminator="\n", encoding="utf-8")
         elif suffix == ".xlsx":
-            from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-            _write_xlsx(_replace_in_text(_neutralise(plain), ILLEGAL_CHARACTERS_RE,
+            _write_xlsx(_replace_in_text(_neutralise(plain), XML_INVALID,
                                          "control characters", path), tmp)
         else:  # GDAL ends text at a NUL byte: say so rather than cut names silently
             _write_vector(_replace_in_text(frame, _NUL, "NUL bytes", path), tmp,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import html
 import math
 import os
 import re
@@ -35,6 +34,7 @@ from reachplan.maps.payload import (
     _type_column,
     build_payload,
 )
+from reachplan.text import for_html
 
 _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet"
 #: Shown by online pages when Leaflet did not load (no network): otherwise the page is blank.
@@ -282,11 +282,11 @@ def coverage_map(
     m.default_css = [("leaflet_css", _LEAFLET_CDN + ".css")]
     root = cast(branca.element.Figure, m.get_root())
     # the browser tab names the map, or else what "covered" means (e.g. within 30 min by road)
-    root.title = html.escape(title or f"Coverage: {result.rule.describe()}")
+    root.title = for_html(title or f"Coverage: {result.rule.describe()}")
     if tiles is not None or not offline:
         folium.TileLayer(
             tiles=tiles or "OpenStreetMap",
-            attr=None if tiles is None else html.escape(f"Tiles: {tiles}"),
+            attr=None if tiles is None else for_html(f"Tiles: {tiles}"),
             name="Base map", control=before is None, overlay=False,
         ).add_to(m)
 
@@ -351,7 +351,7 @@ def _isochrone_layers(m: folium.Map, areas: Any) -> None:
                                   preserve_topology=True)
         shapes = shapely.set_precision(shapes, 1e-5)
         features = [{"type": "Feature", "properties": {
-                        "label": html.escape(f"{name}: within {band:g} min by road")},
+                        "label": for_html(f"{name}: within {band:g} min by road")},
                      "geometry": shapely.geometry.mapping(shape)}
                     for name, shape in zip(rows["center"], shapes, strict=True)
                     if not shape.is_empty]

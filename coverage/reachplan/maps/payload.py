@@ -6,7 +6,6 @@ the page only ever inserts it as escaped markup.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ import shapely
 from reachplan.errors import InputError
 from reachplan.maps import palette
 from reachplan.maps.geometry import _decimals, _Encoded, _simplify_coverage
+from reachplan.text import for_html, for_json_text
 
 #: Ways to colour the districts.
 COLOR_BY = ("status", "centers", "per-weight", "served")
@@ -139,7 +139,7 @@ def _text(value: Any) -> str | None:
     """An input value as escaped HTML text (None stays None)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    return html.escape(str(value), quote=True)
+    return for_html(value)
 
 
 def _num(value: Any, digits: int = 2) -> float | None:
@@ -212,7 +212,7 @@ def _served_classes(districts: Any) -> tuple[list[int], list[ColourClass], str]:
                          "capacity allocation: capacity_col)", params=("color_by",
                                                                        "capacity_col"))
     served: list[ColourClass] = [
-        {"label": html.escape(label), "color": colour}
+        {"label": for_html(label), "color": colour}
         for (_, label), colour in zip(_SERVED_BINS, palette.SEQUENTIAL[1:], strict=True)]
     served.append({"label": "no demand", "color": palette.NODATA})
     pct = np.asarray(districts["capacity_served_pct"], dtype=float)
@@ -233,7 +233,7 @@ def _table(frame: Any, skip: tuple[str, ...]
     for col in cols:
         values = [_text(v) for v in frame[col].tolist()]
         uniq = sorted({v for v in values if v is not None})
-        out_cols.append(html.escape(str(col)))
+        out_cols.append(for_html(col))
         if n >= 8 and len(uniq) * 2 < n:
             index = {v: i for i, v in enumerate(uniq)}
             dicts.append(uniq)
@@ -286,7 +286,7 @@ def _summary_lines(result: Any, inputs: Mapping[str, str] | None) -> list[str]:
     for label, path in inputs.items():
         if path:
             lines.append(f"{label}: {path}")
-    return [html.escape(line) for line in lines]
+    return [for_html(line) for line in lines]
 
 
 def _travel_columns(result: Any) -> TravelColumns | None:
@@ -320,7 +320,8 @@ def _type_column(frame: Any, type_col: str | None) -> str | None:
 
 def _json_for_html(obj: Any) -> str:
     """JSON that is safe inside ``<script type="application/json">``."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = for_json_text(json.dumps(obj, ensure_ascii=False, separators=(",", ":"),
+                                    allow_nan=False))
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
@@ -380,8 +381,8 @@ def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_
         "colour_class": cls,
     }
     payload: MapPayload = {
-        "scale": enc.scale, "heading": html.escape(heading),
-        "rule": html.escape(result.rule.describe()), "classes": classes,
+        "scale": enc.scale, "heading": for_html(heading),
+        "rule": for_html(result.rule.describe()), "classes": classes,
         "districts": columns, "shapes": enc.geoms, "groups": group_names,
         "group_outlines": enc.runs.ravel().tolist() if group_names else [],
         "centres": _points(result.centers, type_col=type_col),
