@@ -52,7 +52,8 @@ def _isochrone_minutes(ctx: click.Context, param: click.Parameter, value: str | 
                    "[default: OpenStreetMap; none with --offline].")
 @click.option("--simplify-m", type=click.FloatRange(min=0), default=None, metavar="M",
               help="Simplify district outlines to this tolerance in metres, keeping "
-                   "neighbours' shared edges [default: 1000; 0 keeps every vertex].")
+                   "neighbours' shared edges [default: 1% of the median district's size, "
+                   "at most 1000; 0 keeps every vertex].")
 @click.option("--isochrones", "isochrones", default=None, metavar="T1,T2,...",
               callback=_isochrone_minutes,
               help="With --roads: draw each centre's service area within these minutes by "

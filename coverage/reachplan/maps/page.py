@@ -26,7 +26,6 @@ import folium.plugins
 
 from reachplan.errors import InputError, ReachplanError
 from reachplan.io import atomic_output
-from reachplan.maps.geometry import DEFAULT_SIMPLIFY_M
 from reachplan.maps.payload import (
     _PER_WEIGHT,
     COLOR_BY,
@@ -238,8 +237,9 @@ def coverage_map(
         A tile URL template (e.g. a local tile server); default OpenStreetMap when online and
         none when offline.
     simplify_m
-        Simplification tolerance in metres (default :data:`DEFAULT_SIMPLIFY_M`; 0 keeps every
-        vertex).
+        Simplification tolerance in metres (default: 1 % of the median district's size, at
+        most :data:`DEFAULT_SIMPLIFY_M`, less while a centre would leave its district; 0 keeps
+        every vertex).
     sites
         Proposed sites (a point GeoDataFrame, e.g. from planning) drawn as their own layer.
     before
@@ -260,8 +260,7 @@ def coverage_map(
     if show_radius and not ring_m:
         raise InputError("show_radius needs a rule with a ring, e.g. a radius: radius_km",
                          params=("show_radius", "radius_km"))
-    simplify_m = DEFAULT_SIMPLIFY_M if simplify_m is None else float(simplify_m)
-    if not math.isfinite(simplify_m) or simplify_m < 0:
+    if simplify_m is not None and not (math.isfinite(simplify_m) and simplify_m >= 0):
         raise InputError(f"simplify_m={simplify_m}: must be 0 or more metres",
                          params=("simplify_m",))
     districts = result.districts

@@ -17,7 +17,7 @@ import shapely
 
 from reachplan.errors import InputError
 from reachplan.maps import palette
-from reachplan.maps.geometry import _decimals, _Encoded, _simplify_coverage
+from reachplan.maps.geometry import _decimals, _Encoded, _simplify_coverage, simplified
 
 #: Ways to colour the districts.
 COLOR_BY = ("status", "centers", "per-weight", "served")
@@ -352,7 +352,8 @@ def _coarse_shapes(simple: np.ndarray, fine: _Encoded, group_idx: np.ndarray,
             else []}
 
 
-def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_m: float,
+def build_payload(result: Any, *, color_by: str, ring_m: float | None,
+                  simplify_m: float | None,
                   title: str | None, sites: Any, before: Any, type_col: str | None,
                   inputs: Mapping[str, str] | None) -> MapPayload:
     """The data block of the map of ``result`` (arguments as in ``coverage_map``)."""
@@ -361,7 +362,8 @@ def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_
     group_names = sorted({g for g in groups_raw if g is not None})
     gindex = {g: i for i, g in enumerate(group_names)}
     group_idx = np.array([gindex[g] if g is not None else -1 for g in groups_raw], dtype=np.int64)
-    simple = _simplify_coverage(districts.geometry.values, simplify_m)
+    simple, simplify_m = simplified(districts.geometry.values, simplify_m,
+                                    result.centers.geometry.values)
     enc = _Encoded(simple, group_idx, _decimals(simplify_m))
     bounds = shapely.total_bounds(districts.geometry.values)  # xmin, ymin, xmax, ymax
     coarse = _coarse_shapes(simple, enc, group_idx, simplify_m, (bounds[1] + bounds[3]) / 2)
