@@ -5,6 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+#: What an ``-o`` suffix holds for the reporting commands (coverage, compare): the table
+#: formats are the per-row CSV, in that file type; .txt is the text report.
+REPORT_SUFFIXES = {".json": "json", ".csv": "csv", ".xlsx": "csv", ".txt": "table"}
+
+
+def report_format(fmt: str | None, output: str | None,
+                  by_suffix: dict[str, str] = REPORT_SUFFIXES) -> str:
+    """--format, or the one ``-o``'s suffix names (a conflict between them is refused naming
+    both options), else ``table``."""
+    from reachplan.cli.options import flags_for
+    from reachplan.io import output_format
+
+    with flags_for(path="output"):
+        return output_format(fmt, output, by_suffix, "table")
+
 
 def num(value: float | None) -> str:
     """A count or weight for people: thousands separated, '-' for none."""

@@ -8,7 +8,7 @@ import click
 
 from reachplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
 from reachplan.cli._demand_options import demand_point_options, split_demand
-from reachplan.cli._maps import png_options, run_map
+from reachplan.cli._maps import check_map_outputs, png_options, run_map
 from reachplan.cli.options import (
     handle_errors,
     info,
@@ -92,6 +92,7 @@ def map_cmd(**kwargs: Any) -> None:
     from reachplan.engine import assess
 
     opts, own = split_inputs(kwargs)
+    check_map_outputs(own["output"], own["png"])
     if own["isochrones"] is not None and opts.get("roads") is None:
         raise click.UsageError("--isochrones needs --roads FILE and --travel-minutes T: the "
                                "service areas are travel times by road")

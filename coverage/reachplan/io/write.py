@@ -19,7 +19,7 @@ import stat
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,8 @@ import pandas as pd
 from reachplan.errors import InputError, OutputError, first_line
 
 __all__ = ["OUTPUT_FORMATS", "STDOUT", "TABLE_OUTPUTS", "VECTOR_OUTPUTS", "OutputSet",
-           "active_outputs", "atomic_output", "check_output", "note_output", "output_suffix",
+           "active_outputs", "atomic_output", "check_output", "note_output", "output_format",
+           "output_suffix",
            "remove_temporary_files", "write_table"]
 
 # a spreadsheet starts a new row at CR or LF, so a formula start after one is guarded too
@@ -66,6 +67,27 @@ def output_suffix(path: str | os.PathLike, allowed: Sequence[str], param: str = 
                          f"{shown}" + (" (or - for stdout)" if STDOUT in allowed else ""),
                          params=(param,))
     return suffix
+
+
+def output_format(fmt: str | None, path: str | os.PathLike | None,
+                  by_suffix: Mapping[str, str], default: str) -> str:
+    """The format of an output: the one ``by_suffix`` names for ``path``'s suffix, else
+    ``fmt``, else ``default`` (stdout and unknown suffixes follow ``fmt``). A ``fmt`` that
+    differs from the suffix's, or a known suffix not in ``by_suffix``, is refused."""
+    if path is None or _is_output_stdout(path):
+        return fmt or default
+    suffix = Path(path).suffix.lower()
+    implied = by_suffix.get(suffix)
+    if implied is None and suffix in OUTPUT_FORMATS:
+        raise InputError(f"path={str(path)!r}: this command does not write "
+                         f"{OUTPUT_FORMATS[suffix]}; use {', '.join(by_suffix)}",
+                         params=("path",))
+    if implied is None:
+        return fmt or default
+    if fmt is not None and fmt != implied:
+        raise InputError(f"fmt={fmt} conflicts with path={str(path)!r} ({suffix} is "
+                         f"{implied}); drop fmt or change the suffix", params=("fmt", "path"))
+    return implied
 
 
 def _is_special(path: str | os.PathLike) -> bool:
