@@ -30,7 +30,8 @@ import pandas as pd
 from reachplan.errors import InputError, OutputError, first_line
 
 __all__ = ["OUTPUT_FORMATS", "STDOUT", "TABLE_OUTPUTS", "VECTOR_OUTPUTS", "OutputSet",
-           "active_outputs", "atomic_output", "check_output", "note_output", "output_format",
+           "active_outputs", "atomic_output", "check_output", "inf_as_missing", "note_output",
+           "output_format",
            "output_suffix",
            "remove_temporary_files", "write_table"]
 
@@ -369,11 +370,23 @@ def _replace_in_text(frame: pd.DataFrame, pattern: re.Pattern, what: str, path: 
     return out
 
 
+def inf_as_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with infinite floats (no centre reaches: ``nearest_km``, ``nearest_min``)
+    as missing, as the JSON's ``null``: CSV and XLSX leave the cell empty, GeoJSON and
+    GeoPackage write null (GDAL would drop an infinite value from GeoJSON, with a warning)."""
+    table = table.copy()
+    for column in table.columns:
+        if table[column].dtype.kind == "f":
+            table.loc[np.isinf(table[column].to_numpy()), column] = np.nan
+    return table
+
+
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False,
                 inputs: Sequence[str | os.PathLike] = ()) -> None:
     """Write a (Geo)DataFrame as CSV, GeoJSON, GeoPackage or XLSX by extension; ``-`` is CSV
     on stdout. Text cells are neutralised in CSV/XLSX; output is byte-for-byte reproducible.
     ``inputs`` are never overwritten (see :func:`check_output`)."""
+    frame = inf_as_missing(frame)  # "no centre reachable": empty in CSV/XLSX, null in GIS
     plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)
                          if isinstance(frame, gpd.GeoDataFrame) else frame)
     if _is_special(path) and Path(path).suffix.lower() not in TABLE_OUTPUTS:
