@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reachplan._words import plural
+
 #: What an ``-o`` suffix holds for the reporting commands (coverage, compare): the table
 #: formats are the per-row CSV, in that file type; .txt is the text report.
 REPORT_SUFFIXES = {".json": "json", ".csv": "csv", ".xlsx": "csv", ".txt": "table"}
@@ -249,13 +251,14 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
     if target is not None:
         best = report["best_reachable"]
         if report["target_reached"]:
-            lines.append(f"Target {target:g}% reached with {n_sites} site(s).")
+            lines.append(f"Target {target:g}% reached with {plural(n_sites, 'site')}.")
         else:
             fig = (f"{_pct(best['weight_percent'])} of weight"
                    if report["objective"] == "weight" else f"{_pct(best['percent'])} of districts")
             lines.append(
                 f"Target {target:g}% cannot be reached with these candidates: the best "
-                f"reachable is {fig} ({best['districts']} districts), which these sites give."
+                f"reachable is {fig} ({plural(best['districts'], 'district')}), which these "
+                "sites give."
             )
     if report["sites"]:
         weighted = b["weight_total"] is not None

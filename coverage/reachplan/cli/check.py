@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from reachplan._words import plural
 from reachplan.cli import options
 from reachplan.cli._demand_options import (
     add_demand_columns,
@@ -194,7 +195,7 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
                                        tolerance_min=own["expect_tolerance_min"],
                                        label=own["expect"])
         message = (f"per-district result equals {own['expect']}" if not diff else
-                   f"{len(diff)} differences from {own['expect']} (rewrite it with "
+                   f"{plural(len(diff), 'difference')} from {own['expect']} (rewrite it with "
                    "--update-expect if the change is intended)")
         outcomes.append(checks.Outcome("expect", "districts", "differences", float(len(diff)),
                                        "fail" if diff else "pass", message, {}, tuple(diff)))

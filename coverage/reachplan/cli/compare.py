@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from reachplan._words import signed
 from reachplan.cli._report import report_format, table
 from reachplan.cli.options import (
     ReachplanUsageError,
@@ -48,7 +49,7 @@ def _km(v: float | None) -> str:
 
 
 def _delta(v: float | None) -> str:
-    return "-" if v is None else f"{v:+.2f}"
+    return "-" if v is None else signed(v)
 
 
 def rule_text(rule: Any) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from reachplan._words import plural
 from reachplan.cli import options
 from reachplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
 from reachplan.cli._demand_options import demand_point_options, split_demand
@@ -32,7 +33,7 @@ class _PlanProgress:
             self.display(event["done"], event["total"])
             return
         if event["phase"] == "greedy":
-            text = f"greedy: {event['done']} site(s)"
+            text = f"greedy: {plural(event['done'], 'site')}"
         else:
             gap = event["gap"]
             text = (f"exact: best {event['objective']:,.6g}, bound {event['bound']:,.6g}, "
