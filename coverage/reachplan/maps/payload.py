@@ -66,6 +66,7 @@ class PointLayer(TypedDict):
     lon: list[float]
     type: list[int]             # index into types (0 when there are no types)
     types: list[ColourClass]
+    heading: str                # the legend's title of the types ("Centre type")
     columns: list[str]          # popup table: column names
     dictionaries: list[list[str] | None]  # per column: the values, when data holds indices
     data: list[list[Any]]       # per column: values, or indices into its dictionary (-1 none)
@@ -133,6 +134,7 @@ class MapPayload(_MapPayloadRequired, total=False):
     sites: PointLayer
     before: BeforeData
     travel: TravelColumns
+    isochrones: list[ColourClass]  # the service-area bands, shortest first
 
 
 def _text(value: Any) -> str | None:
@@ -261,9 +263,12 @@ def _points(frame: Any, *, type_col: str | None) -> PointLayer:
         index = {t: i for i, t in enumerate(types)}
         tidx = [index[t] for t in raw]
     columns, dictionaries, data = _table(frame, skip=(frame.geometry.name,))
+    heading = ("Centre type" if type_col is None or str(type_col).lower() == "type"
+               else f"Centres by {type_col}")  # the capacity map: by utilisation
     return {"lat": lat, "lon": lon, "type": tidx,
             "types": [{"label": t, "color": palette.TYPES[i % len(palette.TYPES)]}
                       for i, t in enumerate(types)],
+            "heading": html.escape(heading),
             "columns": columns, "dictionaries": dictionaries, "data": data}
 
 
