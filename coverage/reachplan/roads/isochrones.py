@@ -8,8 +8,9 @@ projection centred on the centre (true distances around it) and merged into one 
 polygon, returned in EPSG:4326. Bands are cumulative: the 60-minute area contains the
 30-minute one. For speed (12x on a city extract) a two-way road driven whole is one line,
 lines are joined end to end before buffering, and each band adds to the last only what it
-reaches beyond it; the polygon is the same as the union of one buffer per segment. Unlike a concave hull, the polygon never claims land between roads that
-no road reaches. ``area_km2`` is geodesic (WGS84).
+reaches beyond it; the polygon is the same as the union of one buffer per segment. Unlike a
+concave hull, the polygon never claims land between roads that no road reaches.
+``area_km2`` is geodesic (WGS84).
 """
 
 from __future__ import annotations
