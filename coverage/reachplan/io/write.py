@@ -31,9 +31,7 @@ from reachplan.errors import InputError, OutputError, first_line
 
 __all__ = ["OUTPUT_FORMATS", "STDOUT", "TABLE_OUTPUTS", "VECTOR_OUTPUTS", "OutputSet",
            "active_outputs", "atomic_output", "check_output", "inf_as_missing", "note_output",
-           "output_format",
-           "output_suffix",
-           "remove_temporary_files", "write_table"]
+           "output_format", "output_suffix", "remove_temporary_files", "write_table"]
 
 # a spreadsheet starts a new row at CR or LF, so a formula start after one is guarded too
 _FORMULA_AT_LINE_START = re.compile(r"(^|[\r\n\t])(?=[=+\-@\t\r])")
