@@ -71,7 +71,7 @@ def map_cmd(**kwargs: Any) -> None:
     gaps highlighted, clustered centres with popups, a legend and summary, a district search
     box, hover tooltips and full screen. Every value from the input files is HTML-escaped.
 
-    The India default map is about 1.1 MB; --offline adds about 0.2 MB of inlined Leaflet.
+    The India default map is about 1.3 MB; --offline adds about 0.2 MB of inlined Leaflet.
 
     \b
     Examples:
