@@ -372,6 +372,8 @@ def test_isochrone_layers_draw_without_errors(browser, tmp_path):
                               .replace(">", "&gt;"),
                               f"{XSS}: within 3 min by road".replace("<", "&lt;")
                               .replace(">", "&gt;")]
+    legend = page.page.locator(".cp-legend").inner_text()  # issue 18.6: a legend entry each
+    assert "Service areas (layers)\nwithin 1 min by road\nwithin 3 min by road\n" in legend
     page.page.wait_for_timeout(300)
     assert page.errors == [] and page.dialogs == [] and page.refused == []
     page.context.close()

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from reachplan._words import plural, signed
 from reachplan.errors import InputError
 from reachplan.rules import same_rule
 
@@ -515,14 +516,15 @@ def compare_baseline(baseline: dict[str, Any], data: dict[str, Any], *, max_drop
         status: Status = "fail" if drop > max_drop + 1e-9 else "pass"
         scope, metric = key.rsplit(" ", 1)
         text = (f"{scope}: {metric} {after[key]:.2f}, was {before[key]:.2f} in {label} "
-                f"({-drop:+.2f} points)")
+                f"({signed(-drop)} points)")
         if status == "fail":
             text += f", a drop of more than max_drop {max_drop:g}"
         outcomes.append(Outcome("baseline", scope, f"{metric}_drop", drop, status, text,
                                 {"max_drop": max_drop}))
     kept_lost = [c for c in lost if c["id"] in keep_covered]
     status = "fail" if kept_lost else ("warn" if lost else "pass")
-    text = f"{len(lost)} districts lost coverage, {len(gained)} gained since {label}"
+    text = (f"{plural(len(lost), 'district')} lost coverage, {len(gained)} gained since "
+            f"{label}")
     if kept_lost:
         text += "; lost from keep_covered: " + ", ".join(listed(kept_lost))
     details = tuple([f"lost: {x}" for x in listed(lost)] + [f"gained: {x}" for x in

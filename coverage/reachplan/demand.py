@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from reachplan._words import plural
 from reachplan.errors import InputError
 from reachplan.geodesy import nearest_centres
 from reachplan.geodesy.locate import PolygonIndex
@@ -221,7 +222,7 @@ def _centre_arrays(centres: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nd
              else np.array([f"row {i + 1}" for i in range(len(centres))], dtype=object))
     ok = np.isfinite(lat) & np.isfinite(lon)
     if not ok.all():
-        raise InputError(f"centres: {int((~ok).sum())} centres have no coordinates; "
+        raise InputError(f"centres: {plural(int((~ok).sum()), 'centre')} without coordinates; "
                          "drop them before measuring demand")
     return lat, lon, names
 

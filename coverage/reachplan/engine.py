@@ -21,6 +21,7 @@ import pandas as pd
 
 from reachplan.errors import InputError
 from reachplan.geodesy import nearest_to_polygons, polygons_within
+from reachplan.io.write import inf_as_missing
 from reachplan.rules import CoverageRule, Rule
 
 __all__ = ["CoverageResult", "Rule", "assess", "decide", "district_table", "inf_as_missing",
@@ -323,11 +324,3 @@ def round_nearest(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def inf_as_missing(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with infinite floats (no centre reaches: ``nearest_km``, ``nearest_min``)
-    as missing, as the JSON's ``null``: CSV leaves the cell empty, GeoJSON writes null."""
-    table = table.copy()
-    for column in table.columns:
-        if table[column].dtype.kind == "f":
-            table.loc[np.isinf(table[column].to_numpy()), column] = np.nan
-    return table

@@ -43,7 +43,6 @@ from reachplan.cli.options import (
     resolve_dataset,
 )
 
-KM_DECIMALS = 3  # distances in outputs: km to the metre
 DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
                "demand_id_col", "demand_output", "engine", "scheduler", "demand_chunksize")
 
@@ -147,14 +146,15 @@ def add_demand_columns(result, demand) -> None:
 
 def write_points(points, output: str, *, overwrite: bool) -> None:
     """Per-point results as a table, or as point features for .geojson/.gpkg."""
+    from reachplan.engine import round_nearest
     from reachplan.io import VECTOR_OUTPUTS, write_table
 
     # text as plain objects, so that write_table neutralises spreadsheet formulas in every
     # text column (it looks at object columns; pandas 3 reads text as 'str')
     text = [c for c in points.columns if points[c].dtype.kind not in "biufcmM"]
     points = points.astype({c: object for c in text})
-    if "nearest_km" in points.columns:  # to the metre, as the JSON
-        points["nearest_km"] = points["nearest_km"].round(KM_DECIMALS)
+    # nearest_km to the metre and nearest_min to a thousandth, as every output
+    points = round_nearest(points)
     if output.lower().endswith(VECTOR_OUTPUTS):
         import geopandas as gpd
 

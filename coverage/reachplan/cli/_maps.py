@@ -40,6 +40,7 @@ def run_map(
     from reachplan.maps import coverage_map, map_html
     from reachplan.maps.png import png_bytes
 
+    check_map_outputs(output, png)
     page = map_html(coverage_map(result, title=title, color_by=color_by,
                                  show_radius=show_radius, offline=offline, assets=assets,
                                  tiles=tiles, simplify_m=simplify_m, sites=sites,
@@ -52,6 +53,17 @@ def run_map(
                                             dpi=png_dpi)))
     _write_all(outputs, overwrite=overwrite)
     return [target if target != "-" else "(stdout)" for target, _ in outputs]
+
+
+def check_map_outputs(output: str | Path, png: str | Path | None) -> None:
+    """Refuse a map written into a file of another type (``-o map.png``, ``--png x.html``)."""
+    from reachplan.cli.options import flags_for
+    from reachplan.io import output_format
+
+    for target, option, by_suffix in ((output, "output", {".html": "html", ".htm": "html"}),
+                                      (png, "png", {".png": "png"})):
+        with flags_for(path=option):
+            output_format(None, target, by_suffix, "")
 
 
 def _write_all(outputs: list[tuple[str, bytes]], *, overwrite: bool) -> None:

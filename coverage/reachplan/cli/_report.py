@@ -5,7 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reachplan._words import plural
 from reachplan.text import for_terminal
+
+#: What an ``-o`` suffix holds for the reporting commands (coverage, compare): the table
+#: formats are the per-row CSV, in that file type; .txt is the text report.
+REPORT_SUFFIXES = {".json": "json", ".csv": "csv", ".xlsx": "csv", ".txt": "table"}
+
+
+def report_format(fmt: str | None, output: str | None,
+                  by_suffix: dict[str, str] = REPORT_SUFFIXES) -> str:
+    """--format, or the one ``-o``'s suffix names (a conflict between them is refused naming
+    both options), else ``table``."""
+    from reachplan.cli.options import flags_for
+    from reachplan.io import output_format
+
+    with flags_for(path="output"):
+        return output_format(fmt, output, by_suffix, "table")
 
 
 def num(value: float | None) -> str:
@@ -238,13 +254,14 @@ def render_plan(report: dict[str, Any], *, weight_col: str | None = None) -> str
     if target is not None:
         best = report["best_reachable"]
         if report["target_reached"]:
-            lines.append(f"Target {target:g}% reached with {n_sites} site(s).")
+            lines.append(f"Target {target:g}% reached with {plural(n_sites, 'site')}.")
         else:
             fig = (f"{_pct(best['weight_percent'])} of weight"
                    if report["objective"] == "weight" else f"{_pct(best['percent'])} of districts")
             lines.append(
                 f"Target {target:g}% cannot be reached with these candidates: the best "
-                f"reachable is {fig} ({best['districts']} districts), which these sites give."
+                f"reachable is {fig} ({plural(best['districts'], 'district')}), which these "
+                "sites give."
             )
     if report["sites"]:
         weighted = b["weight_total"] is not None

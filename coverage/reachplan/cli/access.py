@@ -11,11 +11,12 @@ from reachplan.cli import options
 from reachplan.cli._demand_options import demand_point_options
 
 METHODS = ("2sfca", "e2sfca", "gravity")
+_NO_CATCHMENT = "give the catchment: --radius-km KM, or --roads FILE --travel-minutes T"
 
 
-def parse_bands(text: str) -> dict[float, float]:
+def parse_bands(text: str, scale: float = 1000.0) -> dict[float, float]:
     """``"10:1,20:0.68,30:0.22"`` -> ``{10000.0: 1.0, 20000.0: 0.68, 30000.0: 0.22}``
-    (limits in km given, metres returned)."""
+    (limits in km given, metres returned; minutes to minutes with ``scale`` 1)."""
     bands: dict[float, float] = {}
     for part in text.split(","):
         limit, sep, weight = part.partition(":")
@@ -24,17 +25,26 @@ def parse_bands(text: str) -> dict[float, float]:
         except ValueError:
             km = w = float("nan")
         if not sep or not (km > 0 and w >= 0) or km in bands:
-            raise click.BadParameter(f"'{part.strip()}': give KM:WEIGHT pairs, e.g. "
-                                     "10:1,20:0.68,30:0.22 (km > 0, weight >= 0, each km once)",
-                                     param_hint="--bands")
+            unit = "km" if scale == 1000.0 else "min"
+            raise click.BadParameter(f"'{part.strip()}': give {unit.upper()}:WEIGHT pairs, e.g. "
+                                     f"10:1,20:0.68,30:0.22 ({unit} > 0, weight >= 0, each "
+                                     f"{unit} once)", param_hint="--bands")
         bands[km] = w
-    return {km * 1000.0: w for km, w in bands.items()}
+    return {km * scale: w for km, w in bands.items()}
 
 
-def make_decay(method: str, *, radius_km: float, bands: str | None, sigma_km: float | None,
-               alpha: float | None, scale_km: float, min_km: float):
-    """The decay the options give (costs in metres), or None for plain 2SFCA."""
+def make_decay(method: str, *, radius_km: float | None, bands: str | None,
+               sigma_km: float | None, alpha: float | None, scale_km: float, min_km: float,
+               travel_minutes: float | None = None):
+    """The decay the options give (costs in metres; in minutes by road with
+    ``travel_minutes``, where --bands limits are minutes), or None for plain 2SFCA."""
     from reachplan.capacity import gaussian, gravity, step
+
+    if travel_minutes is not None:
+        return _minutes_decay(method, travel_minutes, bands=bands, sigma_km=sigma_km,
+                              alpha=alpha)
+    if radius_km is None:
+        raise click.UsageError(_NO_CATCHMENT)
 
     given = [name for name, value in (("--bands", bands), ("--sigma-km", sigma_km),
                                       ("--alpha", alpha)) if value is not None]
@@ -61,14 +71,56 @@ def make_decay(method: str, *, radius_km: float, bands: str | None, sigma_km: fl
     return None
 
 
+def _minutes_decay(method: str, minutes: float, *, bands: str | None, sigma_km: float | None,
+                   alpha: float | None):
+    """The decay by road: --bands MIN:W (a step in minutes), or none."""
+    from reachplan.capacity import step
+
+    for flag, value in (("--sigma-km", sigma_km), ("--alpha", alpha)):
+        if value is not None:
+            raise click.UsageError(f"{flag} is a decay by distance: with --roads give "
+                                   "--bands MIN:WEIGHT,... (minutes by road)")
+    if method == "gravity":
+        raise click.UsageError("--method gravity is by distance: with --roads use 2sfca or "
+                               "e2sfca --bands MIN:WEIGHT,...")
+    if method == "e2sfca" and bands is None:
+        raise click.UsageError("--method e2sfca needs --bands MIN:WEIGHT,... (minutes by road "
+                               "with --roads), e.g. 10:1,20:0.68,30:0.22")
+    if bands is None:
+        return None
+    table = parse_bands(bands, scale=1.0)
+    if max(table) > minutes + 1e-9:
+        raise click.BadParameter(f"a band reaches beyond --travel-minutes {minutes:g}; pairs "
+                                 "end there", param_hint="--bands")
+    return step(table)
+
+
+def _access_rule(kw: dict[str, Any]):
+    """The catchment: within --radius-km, or within --travel-minutes by road (--roads)."""
+    if kw["radius_km"] is None and kw["roads"] is None:
+        raise click.UsageError(_NO_CATCHMENT)
+    return options.make_rule(kw["radius_km"], 1, roads=kw["roads"],
+                             travel_minutes=kw["travel_minutes"], profile=kw["profile"],
+                             speeds=kw["speeds"], speed_col=kw["speed_col"],
+                             maxspeed_factor=kw["maxspeed_factor"],
+                             offroad_kmh=kw["offroad_kmh"], max_snap_km=kw["max_snap_km"])
+
+
 @click.command(short_help="Accessibility: supply per unit of demand (2SFCA, E2SFCA, gravity).")
 @click.argument("centers", metavar="CENTERS")
 @options.center_options
 @click.option("--capacity-col", required=True, metavar="COL",
               help="Supply per centre (capacity, staff, beds).")
 @demand_point_options
-@click.option("--radius-km", type=click.FloatRange(min=0, min_open=True), required=True,
+@click.option("--radius-km", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Catchment: centres and demand points within this geodesic distance.")
+@click.option("--roads", default=None, metavar="FILE",
+              help="Catchment by road instead: an OSM extract or a line layer (as "
+                   "`coverage --roads`); needs --travel-minutes.")
+@click.option("--travel-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="T", help="With --roads: centres and demand points within T minutes by "
+                                "road; --bands limits are then minutes.")
+@options.road_options
 @click.option("--method", type=click.Choice(METHODS), default="2sfca", show_default=True,
               help="2sfca (weight 1 in the catchment, or a decay), e2sfca (--bands) or "
                    "gravity (--alpha).")
@@ -126,16 +178,17 @@ def access(**kw: Any) -> None:
         pairs_for_rule,
     )
     from reachplan.io import read_boundaries, read_points, write_table
-    from reachplan.rules import Rule
 
     options.configure_logging(kw["verbosity"], kw["quiet"])
     if not kw["demand"]:
         raise click.UsageError("give --demand FILE: the demand points")
     if kw["districts_output"] and not kw["boundaries"]:
         raise click.UsageError("--districts-output needs --boundaries FILE")
+    if (kw["roads"] is None) != (kw["travel_minutes"] is None):
+        raise click.UsageError("--roads FILE and --travel-minutes T go together")
     decay = make_decay(kw["method"], radius_km=kw["radius_km"], bands=kw["bands"],
                        sigma_km=kw["sigma_km"], alpha=kw["alpha"], scale_km=kw["scale_km"],
-                       min_km=kw["min_km"])
+                       min_km=kw["min_km"], travel_minutes=kw["travel_minutes"])
     centres_path, cdefaults = options.resolve_dataset(kw["centers"], "centers")
     centres = options.read_centres(centres_path, kw, cdefaults.get("name_col"))
     options.log_warnings(list(centres.attrs.get("warnings", [])))
@@ -157,11 +210,12 @@ def access(**kw: Any) -> None:
         districts = read_boundaries(path, layer=kw["layer"],
                                     id_col=kw["id_col"] or bdefaults.get("id_col"),
                                     name_col=kw["name_col"] or bdefaults.get("name_col"))
-    rule = Rule.radius(kw["radius_km"])
-    p, c, metres = pairs_for_rule(points, centres, rule)
+    rule = _access_rule(kw)
+    p, c, cost = pairs_for_rule(points, centres, rule)  # metres, or minutes by road
     options.info(f"access: {len(points)} demand points, {len(centres)} centres, {p.size} pairs")
-    values = accessibility(p, c, metres, demand, supply, method=kw["method"],
-                           max_cost=kw["radius_km"] * 1000.0, decay=decay)
+    reach = kw["travel_minutes"] if kw["roads"] else kw["radius_km"] * 1000.0
+    values = accessibility(p, c, cost, demand, supply, method=kw["method"], max_cost=reach,
+                           decay=decay)
     id_col = kw["demand_id_col"] or ("pincode" if kw["demand"] == "@india-pincodes" else None)
     ids = (points[id_col].astype(str) if id_col else points["line"]).to_numpy()
     reach = np.bincount(p, minlength=len(points))

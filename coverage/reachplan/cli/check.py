@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from reachplan._words import plural
 from reachplan.cli import options
 from reachplan.cli._demand_options import (
     add_demand_columns,
@@ -196,7 +197,8 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
                                        tolerance_min=own["expect_tolerance_min"],
                                        label=input_name(own["expect"]))
         message = (f"per-district result equals {input_name(own['expect'])}" if not diff else
-                   f"{len(diff)} differences from {input_name(own['expect'])} (rewrite it with "
+                   f"{plural(len(diff), 'difference')} from {input_name(own['expect'])} "
+                   "(rewrite it with "
                    "--update-expect if the change is intended)")
         outcomes.append(checks.Outcome("expect", "districts", "differences", float(len(diff)),
                                        "fail" if diff else "pass", message, {}, tuple(diff)))

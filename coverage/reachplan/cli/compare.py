@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from reachplan.cli._report import table
+from reachplan._words import signed
+from reachplan.cli._report import report_format, table
 from reachplan.cli.options import (
     ReachplanUsageError,
     _load_json,
@@ -48,7 +49,7 @@ def _km(v: float | None) -> str:
 
 
 def _delta(v: float | None) -> str:
-    return "-" if v is None else f"{v:+.2f}"
+    return "-" if v is None else signed(v)
 
 
 def rule_text(rule: Any) -> str:
@@ -112,7 +113,8 @@ def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all
               help="Travel results: a district whose nearest_min moved by at most this "
                    "counts as the same.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="table, json or csv [default: table, or the -o extension].")
+              help="table, json or csv [default: the -o extension (.xlsx: the csv rows), or "
+                   "table].")
 @click.option("-o", "--output", default=None, help="Write here instead of stdout.")
 @overwrite_opt
 @verbosity_options
@@ -133,11 +135,8 @@ def compare(**kw: Any) -> None:
     configure_logging(kw["verbosity"], kw["quiet"])
     from reachplan.compare import compare_results
 
-    fmt = kw["fmt"]
     output = kw["output"]
-    if fmt is None:
-        suffix = (output or "").rsplit(".", 1)[-1].lower() if output and output != "-" else ""
-        fmt = suffix if suffix in ("json", "csv") else "table"
+    fmt = report_format(kw["fmt"], output)
     opts = {k: v for k, v in kw.items()
             if k not in ("a", "b", "show_all", "fmt", "output", "overwrite", "tolerance_min")}
     ra = _result(kw["a"], "A", opts)

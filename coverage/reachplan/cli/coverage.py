@@ -17,20 +17,9 @@ from reachplan.cli._demand_options import (
     demand_options,
     run_demand,
 )
-from reachplan.cli._report import render_table, result_dict
+from reachplan.cli._report import render_table, report_format, result_dict
 
 FORMATS = ("table", "json", "csv")
-
-
-def format_for(fmt: str | None, output: str | None) -> str:
-    """The --format given, else the output's extension, else ``table``."""
-    if fmt:
-        return fmt
-    if output and output != "-":
-        suffix = output.rsplit(".", 1)[-1].lower()
-        if suffix in ("json", "csv"):
-            return suffix
-    return "table"
 
 
 def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=None,
@@ -55,7 +44,7 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
 @options.input_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="table (for people), json (the documented contract) or csv (one row per "
-                   "district) [default: table, or the -o extension].")
+                   "district) [default: the -o extension (.xlsx: the csv rows), or table].")
 @click.option("-o", "--output", default=None, help="Write here instead of stdout.")
 @options.overwrite_opt
 @demand_options
@@ -79,7 +68,7 @@ def coverage(**kwargs) -> None:
       reachplan coverage districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
           --capacity-col cap --type-col type
     """
-    fmt = format_for(kwargs["fmt"], kwargs["output"])
+    fmt = report_format(kwargs["fmt"], kwargs["output"])
     run = assess_inputs(kwargs, nearest=fmt != "table")  # the table shows no nearest centre
     opts, own, demand_opts, capacity_opts = run.opts, run.own, run.demand_opts, run.capacity_opts
     districts, centers, rule, result = run.districts, run.centers, run.rule, run.result

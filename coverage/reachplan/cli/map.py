@@ -8,7 +8,7 @@ import click
 
 from reachplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
 from reachplan.cli._demand_options import demand_point_options, split_demand
-from reachplan.cli._maps import png_options, run_map
+from reachplan.cli._maps import check_map_outputs, png_options, run_map
 from reachplan.cli.options import (
     handle_errors,
     info,
@@ -52,7 +52,8 @@ def _isochrone_minutes(ctx: click.Context, param: click.Parameter, value: str | 
                    "[default: OpenStreetMap; none with --offline].")
 @click.option("--simplify-m", type=click.FloatRange(min=0), default=None, metavar="M",
               help="Simplify district outlines to this tolerance in metres, keeping "
-                   "neighbours' shared edges [default: 1000; 0 keeps every vertex].")
+                   "neighbours' shared edges [default: 1% of the median district's size, "
+                   "at most 1000; 0 keeps every vertex].")
 @click.option("--isochrones", "isochrones", default=None, metavar="T1,T2,...",
               callback=_isochrone_minutes,
               help="With --roads: draw each centre's service area within these minutes by "
@@ -70,7 +71,7 @@ def map_cmd(**kwargs: Any) -> None:
     gaps highlighted, clustered centres with popups, a legend and summary, a district search
     box, hover tooltips and full screen. Every value from the input files is HTML-escaped.
 
-    The India default map is about 1.1 MB; --offline adds about 0.2 MB of inlined Leaflet.
+    The India default map is about 1.3 MB; --offline adds about 0.2 MB of inlined Leaflet.
 
     \b
     Examples:
@@ -91,6 +92,7 @@ def map_cmd(**kwargs: Any) -> None:
     from reachplan.engine import assess
 
     opts, own = split_inputs(kwargs)
+    check_map_outputs(own["output"], own["png"])
     if own["isochrones"] is not None and opts.get("roads") is None:
         raise click.UsageError("--isochrones needs --roads FILE and --travel-minutes T: the "
                                "service areas are travel times by road")

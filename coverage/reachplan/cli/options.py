@@ -83,7 +83,8 @@ def handle_errors(func: Callable) -> Callable:
                     if kwargs.get(key):
                         outputs.prepare(str(kwargs[key]))
                 try:
-                    result = func(*args, **kwargs)
+                    with _library_warnings():
+                        result = func(*args, **kwargs)
                 except click.exceptions.Exit as exc:  # an exit code the command chose
                     stop: click.exceptions.Exit | None = exc  # (check's 1): outputs land
                 else:
@@ -103,6 +104,23 @@ def handle_errors(func: Callable) -> Callable:
         return result
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _library_warnings() -> Iterator[None]:
+    """Python warnings that pyogrio (GDAL) raises while a command runs, which Python would
+    print with a site-packages path and source line, shown as ``reachplan: warning:`` lines,
+    each once, unless -q. Other warnings keep the interpreter's filters."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.filterwarnings("default", module=r"(pyogrio|geopandas\.io)(\.|$)")
+        try:
+            yield
+        finally:
+            seen = dict.fromkeys(str(w.message).strip().splitlines()[0] for w in caught
+                                 if str(w.message).strip())
+            log_warnings(list(seen))
 
 
 def as_flags(message: str, params: tuple[str, ...],

@@ -7,10 +7,11 @@ from typing import Any
 
 import click
 
+from reachplan._words import plural
 from reachplan.cli import options
 from reachplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
 from reachplan.cli._demand_options import demand_point_options, split_demand
-from reachplan.cli._report import render_plan
+from reachplan.cli._report import render_plan, report_format
 
 
 class _PlanProgress:
@@ -32,7 +33,7 @@ class _PlanProgress:
             self.display(event["done"], event["total"])
             return
         if event["phase"] == "greedy":
-            text = f"greedy: {event['done']} site(s)"
+            text = f"greedy: {plural(event['done'], 'site')}"
         else:
             gap = event["gap"]
             text = (f"exact: best {event['objective']:,.6g}, bound {event['bound']:,.6g}, "
@@ -143,8 +144,8 @@ def plan(**kwargs: Any) -> None:
     suffix = output_suffix(output, (*TABLE_OUTPUTS, ".json", STDOUT), "output") if output \
         else None
     site_file = suffix in TABLE_OUTPUTS
-    if fmt is None:
-        fmt = "json" if output is not None and output.lower().endswith(".json") else "table"
+    # a site file leaves --format to the report on stdout; a .json output is the JSON report
+    fmt = (fmt or "table") if site_file else report_format(fmt, output, {".json": "json"})
     if own["map_path"] is not None:
         output_suffix(own["map_path"], (".html", ".htm"), "map_path")
     if own["offline"] and own["map_path"] is None:

@@ -39,6 +39,7 @@ from reachplan.io.write import (
     atomic_output,
     check_output,
     note_output,
+    output_format,
     output_suffix,
     remove_temporary_files,
     write_table,
@@ -48,5 +49,5 @@ __all__ = ["DISTRICT_NAME_NAMES", "EXCEL_SUFFIXES", "LAT_NAMES", "LON_NAMES", "N
            "OUTPUT_FORMATS", "STDOUT", "TABLE_OUTPUTS", "TABLE_SUFFIXES", "VECTOR_OUTPUTS",
            "OutputSet", "active_outputs", "as_districts", "as_points", "atomic_output",
            "check_output", "csv_header", "find_column", "input_name", "note_output",
-           "output_suffix", "parse_coordinates", "read_boundaries", "read_points", "readable_copy",
-           "remove_temporary_files", "write_table"]
+           "output_format", "output_suffix", "parse_coordinates", "read_boundaries",
+           "read_points", "readable_copy", "remove_temporary_files", "write_table"]

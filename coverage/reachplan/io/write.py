@@ -19,7 +19,7 @@ import stat
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +31,8 @@ from reachplan.errors import InputError, OutputError, first_line
 from reachplan.text import XML_INVALID, for_spreadsheet, for_terminal
 
 __all__ = ["OUTPUT_FORMATS", "STDOUT", "TABLE_OUTPUTS", "VECTOR_OUTPUTS", "OutputSet",
-           "active_outputs", "atomic_output", "check_output", "note_output", "output_suffix",
-           "remove_temporary_files", "write_table"]
+           "active_outputs", "atomic_output", "check_output", "inf_as_missing", "note_output",
+           "output_format", "output_suffix", "remove_temporary_files", "write_table"]
 
 
 # --------------------------------------------------------------------------- output
@@ -64,6 +64,27 @@ def output_suffix(path: str | os.PathLike, allowed: Sequence[str], param: str = 
                          f"{shown}" + (" (or - for stdout)" if STDOUT in allowed else ""),
                          params=(param,))
     return suffix
+
+
+def output_format(fmt: str | None, path: str | os.PathLike | None,
+                  by_suffix: Mapping[str, str], default: str) -> str:
+    """The format of an output: the one ``by_suffix`` names for ``path``'s suffix, else
+    ``fmt``, else ``default`` (stdout and unknown suffixes follow ``fmt``). A ``fmt`` that
+    differs from the suffix's, or a known suffix not in ``by_suffix``, is refused."""
+    if path is None or _is_output_stdout(path):
+        return fmt or default
+    suffix = Path(path).suffix.lower()
+    implied = by_suffix.get(suffix)
+    if implied is None and suffix in OUTPUT_FORMATS:
+        raise InputError(f"path={str(path)!r}: this command does not write "
+                         f"{OUTPUT_FORMATS[suffix]}; use {', '.join(by_suffix)}",
+                         params=("path",))
+    if implied is None:
+        return fmt or default
+    if fmt is not None and fmt != implied:
+        raise InputError(f"fmt={fmt} conflicts with path={str(path)!r} ({suffix} is "
+                         f"{implied}); drop fmt or change the suffix", params=("fmt", "path"))
+    return implied
 
 
 def _is_special(path: str | os.PathLike) -> bool:
@@ -347,12 +368,24 @@ def _replace_in_text(frame: pd.DataFrame, pattern: re.Pattern, what: str, path: 
     return out
 
 
+def inf_as_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with infinite floats (no centre reaches: ``nearest_km``, ``nearest_min``)
+    as missing, as the JSON's ``null``: CSV and XLSX leave the cell empty, GeoJSON and
+    GeoPackage write null (GDAL would drop an infinite value from GeoJSON, with a warning)."""
+    table = table.copy()
+    for column in table.columns:
+        if table[column].dtype.kind == "f":
+            table.loc[np.isinf(table[column].to_numpy()), column] = np.nan
+    return table
+
+
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False,
                 inputs: Sequence[str | os.PathLike] = ()) -> None:
     """Write a (Geo)DataFrame as CSV, GeoJSON, GeoPackage or XLSX by extension; ``-`` is CSV
     on stdout. Text cells are neutralised in CSV/XLSX (and on stdout rendered for a terminal:
     control characters visible, no CI workflow command); output is byte-for-byte reproducible.
     ``inputs`` are never overwritten (see :func:`check_output`)."""
+    frame = inf_as_missing(frame)  # "no centre reachable": empty in CSV/XLSX, null in GIS
     plain = pd.DataFrame(frame.drop(columns=frame.geometry.name)
                          if isinstance(frame, gpd.GeoDataFrame) else frame)
     if _is_special(path) and Path(path).suffix.lower() not in TABLE_OUTPUTS:

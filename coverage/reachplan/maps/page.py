@@ -25,10 +25,10 @@ import folium.plugins
 
 from reachplan.errors import InputError, ReachplanError
 from reachplan.io import atomic_output
-from reachplan.maps.geometry import DEFAULT_SIMPLIFY_M
 from reachplan.maps.payload import (
     _PER_WEIGHT,
     COLOR_BY,
+    ColourClass,
     MapPayload,
     _json_for_html,
     _type_column,
@@ -238,8 +238,9 @@ def coverage_map(
         A tile URL template (e.g. a local tile server); default OpenStreetMap when online and
         none when offline.
     simplify_m
-        Simplification tolerance in metres (default :data:`DEFAULT_SIMPLIFY_M`; 0 keeps every
-        vertex).
+        Simplification tolerance in metres (default: 1 % of the median district's size, at
+        most :data:`DEFAULT_SIMPLIFY_M`, less while a centre would leave its district; 0 keeps
+        every vertex).
     sites
         Proposed sites (a point GeoDataFrame, e.g. from planning) drawn as their own layer.
     before
@@ -260,8 +261,7 @@ def coverage_map(
     if show_radius and not ring_m:
         raise InputError("show_radius needs a rule with a ring, e.g. a radius: radius_km",
                          params=("show_radius", "radius_km"))
-    simplify_m = DEFAULT_SIMPLIFY_M if simplify_m is None else float(simplify_m)
-    if not math.isfinite(simplify_m) or simplify_m < 0:
+    if simplify_m is not None and not (math.isfinite(simplify_m) and simplify_m >= 0):
         raise InputError(f"simplify_m={simplify_m}: must be 0 or more metres",
                          params=("simplify_m",))
     districts = result.districts
@@ -314,7 +314,7 @@ def coverage_map(
     refs["centres"] = cluster
     refs["sites"] = group(f"Proposed sites ({len(sites):,})") if "sites" in payload else None
     if isochrones is not None:
-        _isochrone_layers(m, isochrones)
+        payload["isochrones"] = _isochrone_layers(m, isochrones)
     if not offline:
         root.html.add_child(_Raw(_NO_LEAFLET), name="reachplan_no_leaflet")
     if offline:
@@ -331,8 +331,9 @@ def coverage_map(
 _ISOCHRONE_TOLERANCE_DEG = 1e-4
 
 
-def _isochrone_layers(m: folium.Map, areas: Any) -> None:
-    """One layer per band of service areas, longest first so the shortest draws on top.
+def _isochrone_layers(m: folium.Map, areas: Any) -> list[ColourClass]:
+    """One layer per band of service areas, longest first so the shortest draws on top;
+    returns the legend's entry of each band, shortest first.
 
     Centre names are HTML-escaped here (the tooltip shows them as markup).
     """
@@ -344,9 +345,12 @@ def _isochrone_layers(m: folium.Map, areas: Any) -> None:
         raise InputError("isochrones: needs the columns center, minutes and geometry (as "
                          "reachplan.roads.isochrones gives)", params=("isochrones",))
     bands = sorted({float(b) for b in areas["minutes"]})
+    legend: list[ColourClass] = []
     for i, band in reversed(list(enumerate(bands))):
         rows = areas[(areas["minutes"] == band) & ~areas.geometry.is_empty]
         colour = palette.ISOCHRONES[min(i, len(palette.ISOCHRONES) - 1)]
+        legend.insert(0, {"label": for_html(f"within {band:g} min by road"),
+                          "color": colour})
         shapes = shapely.simplify(rows.geometry.to_numpy(), _ISOCHRONE_TOLERANCE_DEG,
                                   preserve_topology=True)
         shapes = shapely.set_precision(shapes, 1e-5)
@@ -364,6 +368,7 @@ def _isochrone_layers(m: folium.Map, areas: Any) -> None:
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         ).add_to(layer)
         layer.add_to(m)
+    return legend
 
 
 def map_html(m: folium.Map) -> str:

@@ -16,7 +16,7 @@ import shapely
 
 from reachplan.errors import InputError
 from reachplan.maps import palette
-from reachplan.maps.geometry import _decimals, _Encoded, _simplify_coverage
+from reachplan.maps.geometry import _decimals, _Encoded, _simplify_coverage, simplified
 from reachplan.text import for_html, for_json_text
 
 #: Ways to colour the districts.
@@ -66,6 +66,7 @@ class PointLayer(TypedDict):
     lon: list[float]
     type: list[int]             # index into types (0 when there are no types)
     types: list[ColourClass]
+    heading: str                # the legend's title of the types ("Centre type")
     columns: list[str]          # popup table: column names
     dictionaries: list[list[str] | None]  # per column: the values, when data holds indices
     data: list[list[Any]]       # per column: values, or indices into its dictionary (-1 none)
@@ -133,6 +134,7 @@ class MapPayload(_MapPayloadRequired, total=False):
     sites: PointLayer
     before: BeforeData
     travel: TravelColumns
+    isochrones: list[ColourClass]  # the service-area bands, shortest first
 
 
 def _text(value: Any) -> str | None:
@@ -261,9 +263,12 @@ def _points(frame: Any, *, type_col: str | None) -> PointLayer:
         index = {t: i for i, t in enumerate(types)}
         tidx = [index[t] for t in raw]
     columns, dictionaries, data = _table(frame, skip=(frame.geometry.name,))
+    heading = ("Centre type" if type_col is None or str(type_col).lower() == "type"
+               else f"Centres by {type_col}")  # the capacity map: by utilisation
     return {"lat": lat, "lon": lon, "type": tidx,
             "types": [{"label": t, "color": palette.TYPES[i % len(palette.TYPES)]}
                       for i, t in enumerate(types)],
+            "heading": for_html(heading),
             "columns": columns, "dictionaries": dictionaries, "data": data}
 
 
@@ -355,7 +360,8 @@ def _coarse_shapes(simple: np.ndarray, fine: _Encoded, group_idx: np.ndarray,
             else []}
 
 
-def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_m: float,
+def build_payload(result: Any, *, color_by: str, ring_m: float | None,
+                  simplify_m: float | None,
                   title: str | None, sites: Any, before: Any, type_col: str | None,
                   inputs: Mapping[str, str] | None) -> MapPayload:
     """The data block of the map of ``result`` (arguments as in ``coverage_map``)."""
@@ -364,7 +370,8 @@ def build_payload(result: Any, *, color_by: str, ring_m: float | None, simplify_
     group_names = sorted({g for g in groups_raw if g is not None})
     gindex = {g: i for i, g in enumerate(group_names)}
     group_idx = np.array([gindex[g] if g is not None else -1 for g in groups_raw], dtype=np.int64)
-    simple = _simplify_coverage(districts.geometry.values, simplify_m)
+    simple, simplify_m = simplified(districts.geometry.values, simplify_m,
+                                    result.centers.geometry.values)
     enc = _Encoded(simple, group_idx, _decimals(simplify_m))
     bounds = shapely.total_bounds(districts.geometry.values)  # xmin, ymin, xmax, ymax
     coarse = _coarse_shapes(simple, enc, group_idx, simplify_m, (bounds[1] + bounds[3]) / 2)

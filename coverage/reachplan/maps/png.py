@@ -14,7 +14,7 @@ import shapely
 
 from reachplan.errors import InputError
 from reachplan.io import atomic_output
-from reachplan.maps.geometry import DEFAULT_SIMPLIFY_M, _decimals, _Encoded, _simplify_coverage
+from reachplan.maps.geometry import _decimals, _Encoded, simplified
 from reachplan.maps.payload import COLOR_BY, _classes, _text
 
 _DEFAULT_WIDTH_PX = 1000
@@ -64,6 +64,20 @@ def png_bytes(result: Any, *, title: str | None = None, color_by: str = "status"
     return buffer.getvalue()
 
 
+#: Margin round the data in the picture, as a share of its extent.
+_PAD = 0.02
+
+
+def _extent(districts: np.ndarray, centres: np.ndarray) -> tuple[float, float, float, float]:
+    """``xmin, ymin, xmax, ymax`` of the districts (unsimplified) and the centres, padded by
+    :data:`_PAD` of the extent on each side, so nothing drawn is cut at the edge."""
+    geoms = np.concatenate([np.asarray(districts, dtype=object),
+                            np.asarray(centres, dtype=object)])
+    xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(geoms))
+    dx, dy = _PAD * max(xmax - xmin, 1e-9), _PAD * max(ymax - ymin, 1e-9)
+    return xmin - dx, ymin - dy, xmax + dx, ymax + dy
+
+
 def _figure(result: Any, *, title: str | None, color_by: str, simplify_m: float | None,
             size: tuple[int, int] | None, dpi: int) -> Any:
     """The matplotlib Figure of the picture."""
@@ -82,8 +96,8 @@ def _figure(result: Any, *, title: str | None, color_by: str, simplify_m: float 
     if not dpi > 0 or (size is not None and not (size[0] > 0 and size[1] > 0)):
         raise InputError(f"size {size} and dpi {dpi}: give positive pixel counts and dpi")
     districts = result.districts
-    simplify_m = DEFAULT_SIMPLIFY_M if simplify_m is None else float(simplify_m)
-    simple = _simplify_coverage(districts.geometry.values, simplify_m)
+    pts = result.centers.geometry.values
+    simple, simplify_m = simplified(districts.geometry.values, simplify_m, pts)
     cls, classes, heading = _classes(districts, color_by)
 
     def paths(geom: Any) -> list[MplPath]:
@@ -101,7 +115,7 @@ def _figure(result: Any, *, title: str | None, color_by: str, simplify_m: float 
         for p in paths(geom):
             polys.append(p)
             colours.append(classes[c]["color"])
-    xmin, ymin, xmax, ymax = shapely.total_bounds(simple)
+    xmin, ymin, xmax, ymax = _extent(districts.geometry.values, pts)
     aspect = 1 / max(0.2, math.cos(math.radians((ymin + ymax) / 2)))
     map_share = 0.74  # of the width: the legend has the rest, beside the map
     if size is None:
@@ -123,7 +137,6 @@ def _figure(result: Any, *, title: str | None, color_by: str, simplify_m: float 
                        _decimals(simplify_m))
         ax.add_collection(LineCollection(enc.outline_lines(), colors="#333333",
                                          linewidths=0.5))
-    pts = result.centers.geometry.values
     if len(pts):
         ax.scatter(shapely.get_x(pts), shapely.get_y(pts), s=2, c="#222222", linewidths=0)
     ax.set_xlim(xmin, xmax)

@@ -214,7 +214,7 @@ function reachplanMap(map, dataId, G) {
   });
   lg += sw("none", ";border:2px dashed " + colours.gap_line) + "gap outline<br>";
   if (centres.types.length) {
-    lg += "<h4>Centre type</h4>";
+    lg += "<h4>" + centres.heading + "</h4>";
     centres.types.forEach(function (t) {
       lg += sw(t.color, ";border-radius:50%") + t.label + "<br>";
     });
@@ -224,6 +224,10 @@ function reachplanMap(map, dataId, G) {
       sw(colours.gap) + "gap<br>";
   }
   if (data.sites) lg += "<span class='cp-site'>&#9733;</span> proposed site<br>";
+  if (data.isochrones) {
+    lg += "<h4>Service areas (layers)</h4>";
+    data.isochrones.forEach(function (c) { lg += sw(c.color) + c.label + "<br>"; });
+  }
   panel("bottomright", "Legend", lg, "cp-legend");
   var sm = data.summary.join("<br>");
   if (data.before) sm += "<h4>Before</h4>" + data.before.summary.join("<br>");
