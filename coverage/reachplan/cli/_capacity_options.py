@@ -24,6 +24,7 @@ import click
 
 from reachplan.cli.options import (
     DEMAND_FLAGS,
+    FiniteFloat,
     ReachplanUsageError,
     _compose,
     flags_for,
@@ -43,7 +44,7 @@ capacity_col_opt = click.option(
          "demand served, then least distance) and report load, utilisation and unserved "
          "demand.")
 demand_rate_opt = click.option(
-    "--demand-rate", type=float, default=None, metavar="R",
+    "--demand-rate", type=FiniteFloat(), default=None, metavar="R",
     help="With --capacity-col and no --demand: demand per district = its --weight-col x R "
          "(e.g. 0.002 requests per person per day).")
 

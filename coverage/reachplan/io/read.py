@@ -27,6 +27,7 @@ import shapely
 from pyproj import CRS
 
 from reachplan.errors import InputError, first_line
+from reachplan.io.files import check_regular
 
 __all__ = ["DISTRICT_NAME_NAMES", "EXCEL_SUFFIXES", "LAT_NAMES", "LON_NAMES", "NAME_NAMES",
            "TABLE_SUFFIXES", "as_districts", "as_points", "csv_header", "find_column",
@@ -57,6 +58,7 @@ def _listed(items: list, limit: int = _MAX_LISTED) -> str:
 def _check_exists(path: Path) -> None:
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path")
+    check_regular(path, "input")
 
 
 def find_column(columns: Sequence[str], wanted: str | None, candidates: tuple[str, ...],

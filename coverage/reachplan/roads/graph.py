@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from reachplan.errors import InputError
 from reachplan.geodesy import CentreIndex, geodesic_m
+from reachplan.io.files import check_regular
 from reachplan.roads.osm import Segments, is_osm, read_layer, read_osm
 from reachplan.roads.speeds import check_maxspeed_factor, default_speeds, read_speeds
 
@@ -193,6 +194,7 @@ def load_roads(roads: str | Path, *, profile: str = "car",
         table = read_speeds(speeds, profile)
     path = Path(roads)
     source = str(roads)
+    check_regular(path, "roads")
     if not path.is_file():
         raise InputError(f"{source}: no such roads file")
     target = None
