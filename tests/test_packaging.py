@@ -147,5 +147,6 @@ def test_io_and_runners_import_nothing_above_them():
             "print(sorted(m for m in sys.modules if m.startswith('reachplan.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
-    assert loaded == ["reachplan.errors", "reachplan.io", "reachplan.io.parts", "reachplan.io.read",
-                      "reachplan.io.write", "reachplan.runners"]
+    assert loaded == ["reachplan.errors", "reachplan.io", "reachplan.io.files",
+                      "reachplan.io.parts", "reachplan.io.read", "reachplan.io.write",
+                      "reachplan.runners"]
