@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from reachplan.capacity import allocate
-from reachplan.capacity.accessibility import accessibility, gravity
+from reachplan.capacity.accessibility import accessibility, gravity, step
 from reachplan.checks import compare_baseline, compare_expected, load_rules, pyproject_rules
 from reachplan.cli.main import COMMANDS, INTERNAL_ERROR, cli
 from reachplan.cli.options import FiniteFloat
@@ -424,3 +424,14 @@ def test_exit_code_3_is_documented_and_used_by_nothing_else():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     assert "| 3 | an internal error" in readme
     assert INTERNAL_ERROR == 3
+
+
+@pytest.mark.parametrize(("make", "param"), [
+    (lambda: gravity(1.0, math.nan, 1.0), "alpha"),
+    (lambda: gravity(1.0, -1.0, math.inf), "min_cost"),
+    (lambda: step({1.0: math.inf}), "bands"),
+])
+def test_decays_refuse_non_finite_parameters_naming_them(make, param):
+    with pytest.raises(InputError) as info:
+        make()
+    assert info.value.params == (param,)

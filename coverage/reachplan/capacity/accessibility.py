@@ -72,6 +72,8 @@ def step(bands: Mapping[float, float]) -> Decay:
     if not bands:
         raise InputError("bands: give at least one (limit, weight)")
     items = sorted((float(k), float(v)) for k, v in bands.items())
+    if not all(np.isfinite(k) and np.isfinite(v) for k, v in items):
+        raise InputError("bands: limits and weights must be finite numbers", params=("bands",))
     if any(v < 0 for _, v in items):
         raise InputError("bands: weights must be >= 0")
     return Decay("step", tuple(k for k, _ in items) + tuple(v for _, v in items))
@@ -86,6 +88,9 @@ def gaussian(sigma: float) -> Decay:
 
 def gravity(scale: float, alpha: float, min_cost: float = 0.0) -> Decay:
     """``(max(x, min_cost) / scale) ** alpha`` (PySAL's ``weights.gravity``; alpha < 0)."""
+    for name, value in (("alpha", alpha), ("min_cost", min_cost)):
+        if not np.isfinite(value):
+            raise InputError(f"{name}={value!r}: must be a finite number", params=(name,))
     if not (np.isfinite(scale) and scale > 0):
         raise InputError(f"scale: {scale}: give a cost > 0")
     if alpha < 0 and min_cost <= 0:
