@@ -435,3 +435,29 @@ def test_decays_refuse_non_finite_parameters_naming_them(make, param):
     with pytest.raises(InputError) as info:
         make()
     assert info.value.params == (param,)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-9])
+def test_plan_opens_the_same_site_at_any_magnitude(runner, tmp_path, scale):
+    """tests/fixtures/capacity/README: candidate capacity 8 each, --add 1 opens K2, 43 of 52
+    served (82.6923 %); every amount times ``scale`` changes nothing but the unit."""
+    import csv
+
+    for name, col in (("centres.csv", "cap"), ("demand.csv", "requests")):
+        with open(CAP / name, newline="") as src:
+            rows = list(csv.DictReader(src))
+        for row in rows:
+            row[col] = repr(float(row[col]) * scale)
+        with open(tmp_path / name, "w", newline="") as dst:
+            writer = csv.DictWriter(dst, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    res = runner.invoke(cli, ["plan", D, str(tmp_path / "centres.csv"), "--radius-km", "20",
+                              "--capacity-col", "cap", "--demand", str(tmp_path / "demand.csv"),
+                              "--demand-weight-col", "requests", "--candidates",
+                              str(CAP / "candidates.csv"), "--candidate-capacity",
+                              repr(8 * scale), "--add", "1", "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["after"]["served_pct"] == pytest.approx(82.6923)
+    assert data["capacity"]["served"] == pytest.approx(43 * scale, rel=1e-6)
