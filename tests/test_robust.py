@@ -461,3 +461,24 @@ def test_plan_opens_the_same_site_at_any_magnitude(runner, tmp_path, scale):
     data = json.loads(res.stdout)
     assert data["after"]["served_pct"] == pytest.approx(82.6923)
     assert data["capacity"]["served"] == pytest.approx(43 * scale, rel=1e-6)
+
+
+@pytest.mark.filterwarnings("default")
+def test_a_library_warning_is_one_line_without_source(runner, monkeypatch):
+    import warnings
+
+    import reachplan.engine
+
+    real = reachplan.engine.assess
+
+    def noisy(*args, **kwargs):
+        warnings.warn("overflow encountered in power\nsecond line", RuntimeWarning,
+                      stacklevel=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reachplan.engine, "assess", noisy)
+    res = runner.invoke(cli, ["coverage", D, C])
+    assert res.exit_code == 0, res.output
+    assert ("reachplan: warning: RuntimeWarning: overflow encountered in power\n"
+            in res.stderr)
+    assert "warnings.warn" not in res.stderr and "second line" not in res.stderr

@@ -11,6 +11,7 @@ import importlib
 import os
 import signal
 import sys
+import warnings
 
 import click
 
@@ -62,7 +63,9 @@ class _LazyGroup(click.Group):
         _exit_on_signals()
         _RUN["debug"] = False
         try:
-            code = super().main(args, prog_name, complete_var, False, **extra)
+            with warnings.catch_warnings():  # a library's warning (numpy's RuntimeWarning):
+                warnings.showwarning = _one_line_warning  # one line, not its source line
+                code = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             click.echo(f"Error: {exc.format_message()}{hint}", err=True)
@@ -79,6 +82,12 @@ class _LazyGroup(click.Group):
             click.echo(internal_error(exc), err=True)
             sys.exit(INTERNAL_ERROR)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: object = None, line: str | None = None) -> None:
+    text = (str(message).splitlines() or [""])[0]
+    click.echo(f"reachplan: warning: {category.__name__}: {text}", err=True)
 
 
 def _debug() -> bool:
