@@ -482,3 +482,9 @@ def test_a_library_warning_is_one_line_without_source(runner, monkeypatch):
     assert ("reachplan: warning: RuntimeWarning: overflow encountered in power\n"
             in res.stderr)
     assert "warnings.warn" not in res.stderr and "second line" not in res.stderr
+
+
+@pytest.mark.parametrize("flag", ["--rules", "--baseline"])
+def test_a_folder_as_a_text_input_is_one_line(runner, tmp_path, flag):
+    message = _one_line(runner.invoke(cli, ["check", D, C, flag, str(tmp_path)]))
+    assert f"{tmp_path}: not readable" in message and "Is a directory" in message

@@ -10,6 +10,7 @@ they claim give one line, never a hang or a memory exhaustion.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -52,11 +53,14 @@ def read_text(path: str | os.PathLike, what: str, *, limit: int = MAX_TEXT_BYTES
     and ``what`` it should be). Raises ``FileNotFoundError``, ``IsADirectoryError``,
     other ``OSError`` and ``UnicodeDecodeError`` as ``open`` would."""
     # O_NONBLOCK: opening a FIFO that has no writer returns at once (and reads as empty)
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    nonblock = getattr(os, "O_NONBLOCK", 0)  # none on Windows, which has no FIFOs in paths
+    fd = os.open(path, os.O_RDONLY | nonblock)
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
     with os.fdopen(fd, "rb") as handle:
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
-            raise IsADirectoryError(21, "Is a directory", str(path))
-        os.set_blocking(fd, True)  # a pipe with a writer: wait for its data
+        if nonblock:
+            os.set_blocking(fd, True)  # a pipe with a writer: wait for its data
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
