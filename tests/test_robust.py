@@ -412,8 +412,8 @@ def test_an_unexpected_exception_is_one_line_saying_it_is_a_bug(runner, monkeypa
     res = runner.invoke(cli, ["coverage", D, C, "-q"])
     message = _one_line(res, INTERNAL_ERROR)
     assert message == ("reachplan: internal error: ValueError: boom\\x1b[31m; this is a bug, "
-                       "please report it; rerun with --debug (or REACHPLAN_DEBUG=1) to see the "
-                       "traceback")
+                       "please report it; rerun as reachplan --debug COMMAND ... (or with "
+                       "REACHPLAN_DEBUG=1) to see the traceback")
     res = runner.invoke(cli, ["--debug", "coverage", D, C, "-q"])
     assert isinstance(res.exception, ValueError)
     monkeypatch.setenv("REACHPLAN_DEBUG", "1")

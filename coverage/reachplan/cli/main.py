@@ -100,7 +100,8 @@ def internal_error(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc).strip() else ""
     text = text.encode("unicode_escape").decode("ascii")[:300]
     return (f"reachplan: internal error: {type(exc).__name__}: {text}; this is a bug, please "
-            f"report it; rerun with --debug (or {DEBUG_ENV}=1) to see the traceback")
+            f"report it; rerun as reachplan --debug COMMAND ... (or with {DEBUG_ENV}=1) to "
+            "see the traceback")
 
 
 def _exit_on_signals() -> None:
