@@ -21,6 +21,8 @@ def _private_road_cache(road_cache, monkeypatch) -> None:
     """Every test builds road graphs in ``road_cache`` ($REACHPLAN_CACHE_DIR; a test may point
     it elsewhere), so no test run writes to the user's home."""
     monkeypatch.setenv("REACHPLAN_CACHE_DIR", str(road_cache))
+    # a bug raises its exception in tests (a traceback), not the one-line internal error
+    monkeypatch.setenv("REACHPLAN_DEBUG", "1")
 
 
 @pytest.fixture

@@ -149,8 +149,9 @@ def test_io_and_runners_import_nothing_above_them():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
     assert loaded == ["reachplan._words", "reachplan.errors", "reachplan.io",
-                      "reachplan.io.names", "reachplan.io.parts", "reachplan.io.read",
-                      "reachplan.io.write", "reachplan.runners", "reachplan.text"]
+                      "reachplan.io.files", "reachplan.io.names", "reachplan.io.parts",
+                      "reachplan.io.read", "reachplan.io.write", "reachplan.runners",
+                      "reachplan.text"]
 
 
 def test_import_from_the_folder_holding_a_clone_named_reachplan(tmp_path):

@@ -162,41 +162,67 @@ def _toml_loads(text: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def load_rules(path: str | Path) -> CheckSpec:
-    """Read and validate a rules file: a ``reachplan.toml``, or a ``pyproject.toml`` whose
-    ``[tool.reachplan.check]`` holds the rules."""
-    p = Path(path)
+MAX_RULES_BYTES = 4 << 20  # a rules file (or pyproject.toml) larger than this is refused
+
+
+def _read_toml(p: Path) -> dict[str, Any]:
+    """A TOML file's table; one line when it cannot be read, is over
+    :data:`MAX_RULES_BYTES`, is not TOML, or nests too deeply for the parser."""
+    from reachplan.io.files import read_text
+
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        text = read_text(p, "rules file", limit=MAX_RULES_BYTES)
     except FileNotFoundError:
         raise InputError(f"{p}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{p}: not readable ({exc})") from None
     try:
-        data = _toml_loads(text)
+        return _toml_loads(text)
     except ValueError as exc:
         raise InputError(f"{p}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise InputError(f"{p}: not valid TOML (nested too deeply to be a rules file)") from None
+
+
+def _tool_table(data: dict[str, Any]) -> Any:
+    """``[tool.reachplan.check]`` of a parsed pyproject.toml, or ``None``."""
+    node: Any = data
+    for key in ("tool", "reachplan", "check"):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def load_rules(path: str | Path) -> CheckSpec:
+    """Read and validate a rules file: a ``reachplan.toml``, or a ``pyproject.toml`` whose
+    ``[tool.reachplan.check]`` holds the rules."""
+    p = Path(path)
+    data = _read_toml(p)
     if "tool" in data:
-        table = data.get("tool", {}).get("reachplan", {}).get("check")
+        table = _tool_table(data)
         if table is None:
             raise InputError(f"{p}: has no [tool.reachplan.check] table")
         return parse_rules(table, source=f"{p} [tool.reachplan.check]")
     return parse_rules(data, source=str(p))
 
 
-def pyproject_rules(folder: str | Path = ".") -> tuple[str, CheckSpec] | None:
+def pyproject_rules(folder: str | Path = ".", *, notes: list[str] | None = None
+                    ) -> tuple[str, CheckSpec] | None:
     """The ``[tool.reachplan.check]`` rules of ``folder/pyproject.toml`` with their source, or
-    ``None`` when there is no such file or table."""
+    ``None`` when there is no such file or table. A pyproject.toml that cannot be read or
+    parsed is not ours to judge: it is ignored, with a line saying why in ``notes``."""
     p = Path(folder) / "pyproject.toml"
     if not p.is_file():
         return None
     try:
-        data = _toml_loads(p.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None  # not ours to judge: only an explicit rules file must validate
-    if data.get("tool", {}).get("reachplan", {}).get("check") is None:
+        data = _read_toml(p)
+    except InputError as exc:
+        if notes is not None:
+            notes.append(f"{exc}; ignored")
         return None
-    return str(p), load_rules(p)
+    table = _tool_table(data)
+    if table is None:
+        return None
+    return str(p), parse_rules(table, source=f"{p} [tool.reachplan.check]")
 
 
 def parse_rules(table: Any, *, source: str = "rules") -> CheckSpec:
@@ -466,22 +492,48 @@ def evaluate(rules: list[CheckRule] | tuple[CheckRule, ...], data: dict[str, Any
 
 # --------------------------------------------------------------------------- baseline
 
-def _percent_blocks(data: dict[str, Any]) -> dict[str, float]:
-    """Every percentage a result carries, by scope and metric: ``"group North percent"``."""
+_COVERAGE_JSON = "use the JSON of reachplan coverage --format json"
+
+
+def _percent_blocks(data: dict[str, Any], source: str = "this run") -> dict[str, float]:
+    """Every percentage a result carries, by scope and metric: ``"group North percent"``;
+    one line naming ``source`` and the key when a block has the wrong shape."""
     out: dict[str, float] = {}
 
-    def add(label: str, block: dict[str, Any]) -> None:
+    def add(label: str, block: Any, where: str) -> None:
+        if not isinstance(block, dict):
+            raise InputError(f"{source}: {where} is not an object; {_COVERAGE_JSON}")
         for metric in ("percent", "weight_percent"):
-            if block.get(metric) is not None:
-                out[f"{label} {metric}"] = float(block[metric])
+            value = block.get(metric)
+            if value is None:
+                continue
+            if not _is_number(value):
+                raise InputError(f"{source}: {where}.{metric} is {value!r}, not a number; "
+                                 + _COVERAGE_JSON)
+            out[f"{label} {metric}"] = float(value)
 
-    add("overall", data.get("summary") or {})
-    for key, blocks in (("group", data.get("groups") or []), ("type", data.get("types") or [])):
-        for b in blocks:
-            add(f"{key} {b.get(key) or '(none)'}", b)
+    add("overall", data.get("summary") or {}, "summary")
+    for key, blocks_key in (("group", "groups"), ("type", "types")):
+        blocks = data.get(blocks_key) or []
+        if not isinstance(blocks, list):
+            raise InputError(f"{source}: {blocks_key} is not a list; {_COVERAGE_JSON}")
+        for k, b in enumerate(blocks):
+            name = b.get(key) if isinstance(b, dict) else None
+            add(f"{key} {name or '(none)'}", b, f"{blocks_key}[{k}]")
     if data.get("demand"):
-        add("demand", data["demand"])
+        add("demand", data["demand"], "demand")
     return out
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _check_amount(value: Any, name: str, what: str, top: float = math.inf) -> None:
+    """A finite number from 0 to ``top``, or an error naming the parameter ``name``."""
+    if not (_is_number(value) and 0 <= value <= top):
+        raise InputError(f"{name}={value!r}: must be {what}", params=(name,))
 
 
 def compare_baseline(baseline: dict[str, Any], data: dict[str, Any], *, max_drop: float = 0.0,
@@ -496,6 +548,7 @@ def compare_baseline(baseline: dict[str, Any], data: dict[str, Any], *, max_drop
     """
     from reachplan.compare import compare_results
 
+    _check_amount(max_drop, "max_drop", "percentage points from 0 to 100", 100)
     changes = compare_results(baseline, data, label_a=label, label_b="this run")["changes"]
     ids = {c["id"] for c in changes}
     missing = [k for k in keep_covered if k not in ids]
@@ -508,7 +561,7 @@ def compare_baseline(baseline: dict[str, Any], data: dict[str, Any], *, max_drop
         return [f"{c['id']} {c['name']}" if c.get("name") else str(c["id"]) for c in rows]
 
     outcomes = []
-    before, after = _percent_blocks(baseline), _percent_blocks(data)
+    before, after = _percent_blocks(baseline, label), _percent_blocks(data)
     for key in before:
         if key not in after:
             continue
@@ -551,10 +604,21 @@ def expected_record(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rows_by_id(data: Any, label: str) -> dict[str, dict[str, Any]]:
+    from reachplan.compare import wrong_field
+
     rows = data.get("districts") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not all(isinstance(r, dict) and "id" in r for r in rows):
         raise InputError(f"{label}: no 'districts' list with an 'id' per district; give a "
                          "file written by --update-expect or reachplan coverage --format json")
+    for k, row in enumerate(rows):
+        wrong = wrong_field({"covered": False} | row)  # a golden row may omit 'covered'
+        centers = row.get("centers")
+        if wrong is None and centers is not None and (
+                isinstance(centers, bool) or not isinstance(centers, int)):
+            wrong = f"centers is {centers!r}, not a count"
+        if wrong:
+            raise InputError(f"{label}: districts[{k}].{wrong}; rewrite it with "
+                             "--update-expect or give reachplan coverage --format json")
     return {str(r["id"]): r for r in rows}
 
 
@@ -566,6 +630,8 @@ def compare_expected(expected: dict[str, Any], data: dict[str, Any], *,
     ``centers`` that differ, ``nearest_km`` further apart than ``tolerance_km``,
     ``nearest_min`` (when the record has it) further apart than ``tolerance_min``, the
     rule."""
+    _check_amount(tolerance_km, "tolerance_km", "a distance >= 0 km")
+    _check_amount(tolerance_min, "tolerance_min", "minutes >= 0")
     want, got = _rows_by_id(expected, label), _rows_by_id(data, "this run")
     lines = []
     if expected.get("rule") is not None and not same_rule(expected["rule"], data.get("rule")):

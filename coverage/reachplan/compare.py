@@ -102,7 +102,7 @@ def _district_rows(result: dict[str, Any], label: str) -> dict[str, dict[str, An
                 f"{label}: districts[{k}] lacks \"id\" or \"covered\"; "
                 "use the JSON of reachplan coverage --format json"
             )
-        wrong = _wrong_field(row)
+        wrong = wrong_field(row)
         if wrong:
             raise InputError(f"{label}: districts[{k}].{wrong}; use the JSON of reachplan "
                              "coverage --format json")
@@ -115,7 +115,7 @@ def _is_number(value: Any) -> bool:
         value)
 
 
-def _wrong_field(row: dict[str, Any]) -> str | None:
+def wrong_field(row: dict[str, Any]) -> str | None:
     """What is wrong with one district of a coverage JSON, or None."""
     if not isinstance(row["id"], (str, int)) or isinstance(row["id"], bool):
         return f"id is {type(row['id']).__name__}, not text"

@@ -180,8 +180,9 @@ class Radius:
     def __post_init__(self) -> None:
         km = self.km
         if isinstance(km, bool) or not isinstance(km, (int, float, np.number)) \
-                or not math.isfinite(km) or km < 0:
-            raise InputError(f"km={km!r}: the radius must be a finite distance >= 0 km")
+                or not math.isfinite(float(km) * 1000.0) or km < 0:
+            raise InputError(f"km={km!r}: the radius must be a finite distance >= 0 km "
+                             "(in metres too)", params=("km",))
         _check_min_centers(self.min_centers)
         object.__setattr__(self, "km", float(km))
 

@@ -10,6 +10,10 @@ import numpy as np
 
 from reachplan.errors import InputError
 
+# the largest demand or capacity taken: the solvers' tolerances are absolute (HiGHS reads
+# amounts near 1e20 as infinite, OR-Tools' flows are int64), so larger amounts are refused
+AMOUNT_LIMIT = 1e12
+
 
 def amounts(values: Any, what: str, *, size: int | None = None,
             rows: Sequence[Any] | None = None) -> np.ndarray:
@@ -45,6 +49,11 @@ def amounts(values: Any, what: str, *, size: int | None = None,
         pos = int(neg[0])
         raise InputError(f"{what}: row {_label(rows, pos)}: {out[pos]:g} is negative; "
                          "give a number >= 0")
+    huge = np.flatnonzero(out > AMOUNT_LIMIT)
+    if huge.size:
+        pos = int(huge[0])
+        raise InputError(f"{what}: row {_label(rows, pos)}: {out[pos]:g} is beyond 1e12; "
+                         "give amounts in a larger unit (e.g. thousands)")
     return out
 
 

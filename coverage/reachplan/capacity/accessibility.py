@@ -72,6 +72,8 @@ def step(bands: Mapping[float, float]) -> Decay:
     if not bands:
         raise InputError("bands: give at least one (limit, weight)")
     items = sorted((float(k), float(v)) for k, v in bands.items())
+    if not all(np.isfinite(k) and np.isfinite(v) for k, v in items):
+        raise InputError("bands: limits and weights must be finite numbers", params=("bands",))
     if any(v < 0 for _, v in items):
         raise InputError("bands: weights must be >= 0")
     return Decay("step", tuple(k for k, _ in items) + tuple(v for _, v in items))
@@ -86,6 +88,9 @@ def gaussian(sigma: float) -> Decay:
 
 def gravity(scale: float, alpha: float, min_cost: float = 0.0) -> Decay:
     """``(max(x, min_cost) / scale) ** alpha`` (PySAL's ``weights.gravity``; alpha < 0)."""
+    for name, value in (("alpha", alpha), ("min_cost", min_cost)):
+        if not np.isfinite(value):
+            raise InputError(f"{name}={value!r}: must be a finite number", params=(name,))
     if not (np.isfinite(scale) and scale > 0):
         raise InputError(f"scale: {scale}: give a cost > 0")
     if alpha < 0 and min_cost <= 0:
@@ -133,13 +138,29 @@ def accessibility(demand_idx: Any, centre_idx: Any, cost: Any, demand: Any, supp
     if max_cost is not None and k.size and k.max() > max_cost:
         keep = k <= max_cost
         di, ci, k = di[keep], ci[keep], k[keep]
-    w = None if decay is None else decay(k)
+    w = None if decay is None else _weights(decay, k)
     pair_demand = dem[di] if w is None else w * dem[di]
     weighted = np.bincount(ci, weights=pair_demand, minlength=sup.size)
+    if not np.isfinite(weighted).all():
+        raise InputError("decay: weighted demand overflows; give a decay whose weights stay "
+                         "near 1 (a smaller alpha, a larger scale)", params=("decay",))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(weighted > 0, sup / weighted, 0.0)
     pair_ratio = ratio[ci] if w is None else w * ratio[ci]
     return np.bincount(di, weights=pair_ratio, minlength=dem.size)
+
+
+def _weights(decay: Decay, cost: np.ndarray) -> np.ndarray:
+    """The decay's weight per pair, or one line when a parameter pushes one past float64 (an
+    alpha of 1e12, a sigma of 1e-300): such weights would make every figure NaN or 0."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        w = decay(cost)
+    bad = np.flatnonzero(~np.isfinite(w))
+    if bad.size:
+        raise InputError(f"decay: {decay.to_dict()} gives weight {w[bad[0]]} at cost "
+                         f"{cost[bad[0]]:g}; give a decay whose weights stay finite",
+                         params=("decay",))
+    return w
 
 
 def district_accessibility(values: Any, demand: Any, groups: Sequence[Any]) -> pd.Series:

@@ -209,6 +209,7 @@ def _allocate(di: np.ndarray, ci: np.ndarray, k: np.ndarray, dem: np.ndarray, ca
         easy, hard, comp = _nearest_where_feasible(di[rows], ci[rows], k[rows], dem, cap)
         flow[rows[easy]] = dem[di[rows[easy]]]
         labels = {"optimal": 0, "time_limit": 1, "interrupted": 2}
+        scale = _lp_scale(dem, cap)
         for part in _split(rows[hard], comp[hard]):
             if solver == "flow":
                 part_status, x, part_details = _solve_flow(di[part], ci[part], k[part], dem,
@@ -216,8 +217,10 @@ def _allocate(di: np.ndarray, ci: np.ndarray, k: np.ndarray, dem: np.ndarray, ca
             else:
                 left = None if time_limit is None else max(
                     time_limit - (time.perf_counter() - t0), 0.01)
-                part_status, x, part_details = _solve_lp(di[part], ci[part], k[part], dem, cap,
+                part_status, x, part_details = _solve_lp(di[part], ci[part], k[part],
+                                                         dem * scale, cap * scale,
                                                          time_limit=left)
+                x = x / scale
             flow[part] = x
             details["lp_pairs"] += part_details["lp_pairs"]
             details["lp_points"] += part_details["lp_points"]
@@ -234,6 +237,16 @@ def _allocate(di: np.ndarray, ci: np.ndarray, k: np.ndarray, dem: np.ndarray, ca
     return Allocation(status=status, demand=dem, capacity=cap, demand_idx=di, centre_idx=ci,
                       cost=k, flow=flow, served=served, load=load, reachable=reachable,
                       details=details)
+
+
+def _lp_scale(dem: np.ndarray, cap: np.ndarray) -> float:
+    """A power of two bringing the largest amount into [1, 2) when it is below 1 (else 1):
+    HiGHS's tolerances are absolute (1e-7), so amounts all far below 1 would read as 0.
+    Multiplying and dividing by a power of two is exact."""
+    top = float(max(dem.max(initial=0.0), cap.max(initial=0.0)))
+    if top <= 0 or top >= 1:
+        return 1.0
+    return math.ldexp(1.0, 1 - math.frexp(top)[1])
 
 
 def _pick_method(method: str, whole: bool) -> str:

@@ -36,7 +36,7 @@ import numpy as np
 
 from reachplan._highs import new_highs, run_interruptible
 from reachplan.capacity import _checks
-from reachplan.capacity.allocation import Allocation, _allocate, allocate
+from reachplan.capacity.allocation import Allocation, _allocate, _lp_scale, allocate
 from reachplan.errors import InputError
 
 __all__ = ["Expansion", "expand"]
@@ -126,25 +126,29 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
     if dem.sum() > 0 and cap.sum() <= 0:
         raise InputError("capacity: total capacity is 0; give at least one site a capacity")
 
-    groups, g_dem, g_pairs, g_sites = _merge(di, si, dem, cap)
     whole = bool(np.all(dem == np.round(dem)) and np.all(cap == np.round(cap)))
+    # the choice is made on amounts scaled by a power of two (exact) when all are far below 1:
+    # the solvers' tolerances are absolute; the final allocation uses the amounts as given
+    scale = _lp_scale(dem, cap)
+    s_dem, s_cap = dem * scale, cap * scale
+    groups, g_dem, g_pairs, g_sites = _merge(di, si, s_dem, s_cap)
     cand_pos = np.flatnonzero(cand & (cap > 0) & np.isin(np.arange(cap.size), g_sites))
 
     def served_with(opened: np.ndarray) -> float:
-        c = np.where(cand, 0.0, cap)
-        c[opened] = cap[opened]
+        c = np.where(cand, 0.0, s_cap)
+        c[opened] = s_cap[opened]
         if c.sum() <= 0 or g_pairs.size == 0:
             return 0.0
         return allocate(g_pairs, g_sites, np.zeros(g_sites.size), g_dem, c).total_served
 
     baseline = served_with(np.zeros(0, dtype=np.int64))
-    need = None if target_pct is None else target_pct / 100.0 * float(dem.sum())
+    need = None if target_pct is None else target_pct / 100.0 * float(s_dem.sum())
     if need is not None and served_with(cand_pos) < need * (1 - 1e-12):
         best = served_with(cand_pos)
         raise InputError(f"target_pct={target_pct:g}: out of reach: opening every "
-                         f"candidate serves {100 * best / dem.sum():.4g}% of demand",
+                         f"candidate serves {100 * best / s_dem.sum():.4g}% of demand",
                          params=("target_pct",))
-    warm = _greedy(g_pairs, g_sites, g_dem, cap, cand, cand_pos, add=add, need=need,
+    warm = _greedy(g_pairs, g_sites, g_dem, s_cap, cand, cand_pos, add=add, need=need,
                    served_with=served_with)
     greedy_served = served_with(np.asarray(warm, dtype=np.int64))
 
@@ -157,7 +161,7 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
     else:
         # leave about 10% of the limit for HiGHS' overrun and the final allocation
         left = max(0.9 * time_limit - (time.perf_counter() - t0), 1.0)
-        chosen, status, gap, details = _solve(g_pairs, g_sites, g_dem, cap, cand, cand_pos,
+        chosen, status, gap, details = _solve(g_pairs, g_sites, g_dem, s_cap, cand, cand_pos,
                                               add=add, need=need, warm=warm, whole=whole,
                                               time_limit=left, progress=progress)
     opened = np.where(cand, 0.0, cap)
@@ -168,7 +172,8 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
                    pairs=int(di.size), merged_pairs=int(g_pairs.size),
                    candidates=int(cand_pos.size), seconds=round(time.perf_counter() - t0, 3))
     return Expansion(chosen=sorted(chosen), status=status, gap=gap, served=final.total_served,
-                     baseline_served=baseline, greedy_served=greedy_served, allocation=final,
+                     baseline_served=baseline / scale, greedy_served=greedy_served / scale,
+                     allocation=final,
                      details=details)
 
 

@@ -24,6 +24,7 @@ import click
 
 from reachplan.cli.options import (
     DEMAND_FLAGS,
+    FiniteFloat,
     ReachplanUsageError,
     _compose,
     flags_for,
@@ -43,7 +44,7 @@ capacity_col_opt = click.option(
          "demand served, then least distance) and report load, utilisation and unserved "
          "demand.")
 demand_rate_opt = click.option(
-    "--demand-rate", type=float, default=None, metavar="R",
+    "--demand-rate", type=FiniteFloat(), default=None, metavar="R",
     help="With --capacity-col and no --demand: demand per district = its --weight-col x R "
          "(e.g. 0.002 requests per person per day).")
 
@@ -235,6 +236,7 @@ def _district_demand(districts, centers, rule, rate: float, weight_col: str | No
     import pandas as pd
 
     from reachplan.capacity import column_amounts
+    from reachplan.capacity._checks import amounts
 
     if not (np.isfinite(rate) and rate >= 0):
         raise click.BadParameter(f"{rate:g}: give a rate >= 0", param_hint="--demand-rate")
@@ -242,11 +244,13 @@ def _district_demand(districts, centers, rule, rate: float, weight_col: str | No
         raise click.UsageError("--demand-rate needs --weight-col COL: demand = weight x rate")
     label = districts.attrs.get("source", "BOUNDARIES")
     frame = pd.DataFrame({weight_col: districts["weight"].to_numpy(dtype=object)})
-    weights = column_amounts(frame, weight_col, label=label,
-                             rows=[f"id {i}" for i in districts["id"].astype(str)])
+    rows = [f"id {i}" for i in districts["id"].astype(str)]
+    weights = column_amounts(frame, weight_col, label=label, rows=rows)
+    demand = amounts(weights * rate, f"{label}: column '{weight_col}' x --demand-rate {rate:g}",
+                     rows=rows)  # within the solvers' bound
     di, ci, cost = rule.pairs(districts.geometry, centers.geometry)
     model = {"demand": f"district '{weight_col}' x {rate:g} (--demand-rate)"}
-    return (weights * rate, (np.asarray(di, dtype=np.int64), np.asarray(ci, dtype=np.int64),
+    return (demand, (np.asarray(di, dtype=np.int64), np.asarray(ci, dtype=np.int64),
                              np.asarray(cost, dtype=np.float64)),
             districts["id"].astype(str).to_numpy(dtype=object), model)
 

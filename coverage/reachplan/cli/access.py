@@ -3,6 +3,7 @@ point and per district."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import click
@@ -24,11 +25,12 @@ def parse_bands(text: str, scale: float = 1000.0) -> dict[float, float]:
             km, w = float(limit), float(weight)
         except ValueError:
             km = w = float("nan")
-        if not sep or not (km > 0 and w >= 0) or km in bands:
+        if (not sep or not (0 < km * scale < math.inf and 0 <= w < math.inf)
+                or km in bands):
             unit = "km" if scale == 1000.0 else "min"
             raise click.BadParameter(f"'{part.strip()}': give {unit.upper()}:WEIGHT pairs, e.g. "
-                                     f"10:1,20:0.68,30:0.22 ({unit} > 0, weight >= 0, each "
-                                     f"{unit} once)", param_hint="--bands")
+                                     f"10:1,20:0.68,30:0.22 (finite {unit} > 0, weight >= 0, "
+                                     f"each {unit} once)", param_hint="--bands")
         bands[km] = w
     return {km * scale: w for km, w in bands.items()}
 
@@ -112,7 +114,7 @@ def _access_rule(kw: dict[str, Any]):
 @click.option("--capacity-col", required=True, metavar="COL",
               help="Supply per centre (capacity, staff, beds).")
 @demand_point_options
-@click.option("--radius-km", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--radius-km", type=options.FiniteFloat(min=0, min_open=True), default=None,
               help="Catchment: centres and demand points within this geodesic distance.")
 @click.option("--roads", default=None, metavar="FILE",
               help="Catchment by road instead: an OSM extract or a line layer (as "
@@ -126,13 +128,13 @@ def _access_rule(kw: dict[str, Any]):
                    "gravity (--alpha).")
 @click.option("--bands", default=None, metavar="KM:W,...",
               help="Step decay: weight W up to KM, e.g. 10:1,20:0.68,30:0.22.")
-@click.option("--sigma-km", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--sigma-km", type=options.FiniteFloat(min=0, min_open=True), default=None,
               help="Gaussian decay exp(-d²/2σ²) of this width.")
-@click.option("--alpha", type=float, default=None,
+@click.option("--alpha", type=options.FiniteFloat(), default=None,
               help="Gravity decay (max(d, --min-km) / --scale-km) ** alpha, e.g. -1.")
-@click.option("--scale-km", type=click.FloatRange(min=0, min_open=True), default=1.0,
+@click.option("--scale-km", type=options.FiniteFloat(min=0, min_open=True), default=1.0,
               show_default=True, help="Gravity decay scale.")
-@click.option("--min-km", type=click.FloatRange(min=0), default=1.0, show_default=True,
+@click.option("--min-km", type=options.FiniteFloat(min=0), default=1.0, show_default=True,
               help="Gravity decay: distances below count as this.")
 @click.option("--boundaries", default=None, metavar="FILE",
               help="District polygons (or @india): each point's district, and "

@@ -40,7 +40,10 @@ def _spec(own: dict[str, Any], opts: dict[str, Any]):
     if own["rules"]:
         spec, source = load_rules(own["rules"]), own["rules"]
     else:
-        found = pyproject_rules(".")
+        notes: list[str] = []
+        found = pyproject_rules(".", notes=notes)
+        options.configure_logging(opts.get("verbosity", 0), opts.get("quiet", False))
+        options.log_warnings(notes)
         spec = CheckSpec() if found is None else found[1]
         source = None if found is None else found[0]
     shorthand = []
@@ -100,14 +103,14 @@ def _append(path: str, text: str) -> None:
 @click.option("--rules", default=None, metavar="FILE",
               help="Rules file (reachplan.toml, or a pyproject.toml with [tool.reachplan.check]) "
                    "[default: [tool.reachplan.check] of ./pyproject.toml, when there is one].")
-@click.option("--min-percent", type=float, default=None,
+@click.option("--min-percent", type=options.FiniteFloat(), default=None,
               help="Least % of districts that must be covered (a fail_below rule).")
-@click.option("--min-weight-percent", type=float, default=None,
+@click.option("--min-weight-percent", type=options.FiniteFloat(), default=None,
               help="Least % of weight that must be covered (needs --weight-col).")
 @click.option("--warnings-as-errors", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("--baseline", default=None, metavar="JSON",
               help="A previous `reachplan coverage --format json`: fail on regressions.")
-@click.option("--max-drop", type=click.FloatRange(0, 100), default=None, metavar="POINTS",
+@click.option("--max-drop", type=options.FiniteFloat(0, 100), default=None, metavar="POINTS",
               help="Percentage points a scope may drop below --baseline [default: 0, or "
                    "max_drop of the rules file].")
 @click.option("--keep-covered", multiple=True, metavar="ID",
@@ -115,9 +118,9 @@ def _append(path: str, text: str) -> None:
 @click.option("--expect", default=None, metavar="JSON",
               help="Golden file: the per-district result must equal it.")
 @click.option("--update-expect", is_flag=True, help="Rewrite the --expect file instead.")
-@click.option("--expect-tolerance-km", type=click.FloatRange(0), default=0.001,
+@click.option("--expect-tolerance-km", type=options.FiniteFloat(0), default=0.001,
               show_default=True, help="How far nearest_km may differ from --expect.")
-@click.option("--expect-tolerance-min", type=click.FloatRange(0), default=0.001,
+@click.option("--expect-tolerance-min", type=options.FiniteFloat(0), default=0.001,
               show_default=True,
               help="How far nearest_min may differ from --expect (travel-time rule).")
 @click.option("--junit", default=None, metavar="FILE",
@@ -169,9 +172,6 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     if not (spec.rules or own["baseline"] or own["expect"]):
         raise click.UsageError("nothing to check: give --min-percent, --min-weight-percent, "
                                "--rules FILE, --baseline or --expect")
-    if own["junit"] and os.path.exists(own["junit"]) and not own["overwrite"]:
-        raise options.ReachplanUsageError(f"{own['junit']}: already exists; pass --overwrite "
-                                        "to replace it")
     baseline = _load_json(own["baseline"], "--baseline") if own["baseline"] else None
     expected = (_load_json(own["expect"], "--expect")
                 if own["expect"] and not own["update_expect"] else None)

@@ -9,6 +9,7 @@ import click
 from reachplan._words import signed
 from reachplan.cli._report import report_format, table
 from reachplan.cli.options import (
+    FiniteFloat,
     ReachplanUsageError,
     _load_json,
     boundary_options,
@@ -108,7 +109,7 @@ def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all
 @rule_options
 @click.option("--all", "show_all", is_flag=True,
               help="List every district, not only those that changed.")
-@click.option("--tolerance-min", type=click.FloatRange(0), default=0.0, show_default=True,
+@click.option("--tolerance-min", type=FiniteFloat(0), default=0.0, show_default=True,
               metavar="MINUTES",
               help="Travel results: a district whose nearest_min moved by at most this "
                    "counts as the same.")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reachplan.cli.options import (
+    FiniteFloat,
     ReachplanUsageError,
     cache_warnings,
     handle_errors,
@@ -65,7 +66,7 @@ def _road_rule(roads: str, minutes: float, profile: str, centers):
 @click.option("--roads", default=None, metavar="FILE",
               help="Also: coverage within --travel-minutes by road, on this OSM extract of "
                    "India (e.g. Geofabrik's india-latest.osm.pbf; not bundled).")
-@click.option("--travel-minutes", type=click.FloatRange(min=0, min_open=True), default=60.0,
+@click.option("--travel-minutes", type=FiniteFloat(min=0, min_open=True), default=60.0,
               show_default=True, metavar="T", help="With --roads: the travel time.")
 @click.option("--profile", type=click.Choice(["car", "motorcycle", "walk"]),
               default="motorcycle", show_default=True,

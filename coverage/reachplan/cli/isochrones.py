@@ -25,7 +25,7 @@ minutes_opt = click.option(
 @minutes_opt
 @options.center_options
 @options.road_options
-@click.option("--buffer-m", type=click.FloatRange(min=0, min_open=True), default=50.0,
+@click.option("--buffer-m", type=options.FiniteFloat(min=0, min_open=True), default=50.0,
               show_default=True, help="Width either side of a reached road that counts as "
                                       "reached.")
 @click.option("-o", "--output", required=True,

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import signal
 import sys
+import warnings
 
 import click
 
 from reachplan import __version__
 from reachplan.cli.options import echo, verbosity_opt
 from reachplan.text import for_terminal
+
+INTERNAL_ERROR = 3  # exit code of an unexpected exception: a bug in reachplan
+DEBUG_ENV = "REACHPLAN_DEBUG"  # set (to anything but "" or "0"): tracebacks of such bugs
+_RUN = {"debug": False}  # --debug of the running invocation
 
 # name -> "module:function"; a command's module imports heavy libraries inside the command
 COMMANDS = {
@@ -56,8 +62,11 @@ class _LazyGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         _exit_on_signals()
+        _RUN["debug"] = False
         try:
-            code = super().main(args, prog_name, complete_var, False, **extra)
+            with warnings.catch_warnings():  # a library's warning (numpy's RuntimeWarning):
+                warnings.showwarning = _one_line_warning  # one line, not its source line
+                code = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             echo(f"Error: {for_terminal(exc.format_message())}{hint}", err=True)
@@ -68,7 +77,32 @@ class _LazyGroup(click.Group):
         except click.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
+        except Exception as exc:  # the last resort: a bug, not the user's mistake
+            if _debug():
+                raise
+            click.echo(internal_error(exc), err=True)
+            sys.exit(INTERNAL_ERROR)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: object = None, line: str | None = None) -> None:
+    text = (str(message).splitlines() or [""])[0]
+    click.echo(f"reachplan: warning: {category.__name__}: {text}", err=True)
+
+
+def _debug() -> bool:
+    return _RUN["debug"] or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def internal_error(exc: BaseException) -> str:
+    """One line for an exception no check foresaw: its type and first line (control
+    characters escaped), that it is a bug, and how to see the traceback."""
+    text = str(exc).splitlines()[0] if str(exc).strip() else ""
+    text = text.encode("unicode_escape").decode("ascii")[:300]
+    return (f"reachplan: internal error: {type(exc).__name__}: {text}; this is a bug, please "
+            f"report it; rerun as reachplan --debug COMMAND ... (or with {DEBUG_ENV}=1) to "
+            "see the traceback")
 
 
 def _exit_on_signals() -> None:
@@ -85,9 +119,11 @@ def _exit_on_signals() -> None:
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @verbosity_opt
+@click.option("--debug", is_flag=True,
+              help=f"Show the traceback of an internal error (or set {DEBUG_ENV}=1).")
 @click.version_option(__version__, prog_name="reachplan")
 @click.pass_context
-def cli(ctx: click.Context, verbosity: int) -> None:
+def cli(ctx: click.Context, verbosity: int, debug: bool) -> None:
     """Coverage planning for service networks.
 
     How covered are we, where are the gaps, where do we open next? Each command reads
@@ -98,7 +134,8 @@ def cli(ctx: click.Context, verbosity: int) -> None:
 
     \b
     Exit codes: 0 ok; 1 `check` threshold not met or an operation failed;
-    2 bad input or usage (one line on stderr naming the file, row or option).
+    2 bad input or usage (one line on stderr naming the file, row or option);
+    3 an internal error (a bug: rerun with --debug for the traceback).
 
     \b
     Examples:
@@ -109,4 +146,5 @@ def cli(ctx: click.Context, verbosity: int) -> None:
       reachplan coverage districts.gpkg centres.csv --roads india.osm.pbf --travel-minutes 30
       reachplan isochrones india.osm.pbf centres.csv --minutes 15,30,60 -o catchments.gpkg
     """
+    _RUN["debug"] = debug  # read by main when an internal error ends the run
     ctx.obj = {"verbosity": verbosity}

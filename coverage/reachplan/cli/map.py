@@ -10,6 +10,7 @@ from reachplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
 from reachplan.cli._demand_options import demand_point_options, split_demand
 from reachplan.cli._maps import check_map_outputs, png_options, run_map
 from reachplan.cli.options import (
+    FiniteFloat,
     handle_errors,
     info,
     input_options,
@@ -50,7 +51,7 @@ def _isochrone_minutes(ctx: click.Context, param: click.Parameter, value: str | 
 @click.option("--tiles", default=None, metavar="URL",
               help="Base map tile URL template, e.g. http://localhost:8080/{z}/{x}/{y}.png "
                    "[default: OpenStreetMap; none with --offline].")
-@click.option("--simplify-m", type=click.FloatRange(min=0), default=None, metavar="M",
+@click.option("--simplify-m", type=FiniteFloat(min=0), default=None, metavar="M",
               help="Simplify district outlines to this tolerance in metres, keeping "
                    "neighbours' shared edges [default: 1% of the median district's size, "
                    "at most 1000; 0 keeps every vertex].")

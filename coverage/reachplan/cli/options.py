@@ -46,20 +46,57 @@ class ReachplanFailure(click.ClickException):
     exit_code = 1
 
 
-# keyword arguments of commands that name files they read, and files they write
+# keyword arguments of commands that name files they read, and files they write: the one
+# list every output is checked against (``check --expect`` is read, or written with
+# ``--update-expect``; ``check`` without ``--rules`` reads ./pyproject.toml)
 INPUT_PATH_KEYS = ("boundaries", "centers", "candidates", "demand", "a", "b", "boundaries_path",
-                   "baseline", "rules")
+                   "baseline", "rules", "roads", "speeds", "expect")
 OUTPUT_PATH_KEYS = ("output", "png", "map_path", "demand_output", "junit", "capacity_output",
                     "districts_output")
 
 
+def _written_expect(kwargs: dict[str, Any]) -> str | None:
+    """The golden file ``check --update-expect`` rewrites (then an output, not an input)."""
+    return kwargs.get("expect") if kwargs.get("update_expect") else None
+
+
 def _input_paths(kwargs: dict[str, Any]) -> list[str]:
+    """Every file the command reads, as its options name them: its outputs may be none."""
     paths = []
     for key in INPUT_PATH_KEYS:
         value = kwargs.get(key)
+        if key == "expect" and _written_expect(kwargs):
+            continue
         if isinstance(value, str) and value:
             paths.append(resolve_dataset(value, key)[0] if value.startswith("@") else value)
+    if "rules" in kwargs and not kwargs["rules"]:
+        paths.append("pyproject.toml")  # check's default rules file
     return paths
+
+
+NUMBER_LIMIT = 1e12  # no number option means more: km, minutes, rates, seconds, percent
+
+
+class FiniteFloat(click.FloatRange):
+    """A number option, optionally in a range, that is never NaN or +-inf: NaN passes every
+    comparison (``--max-drop nan`` would pass any drop), and infinities every open bound.
+    Magnitudes beyond :data:`NUMBER_LIMIT` are refused too, so that no conversion (km to m,
+    minutes to seconds) overflows."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number", param, ctx)
+        if abs(number) > NUMBER_LIMIT:
+            self.fail(f"{value} is beyond 1e12 in size; give a number of sensible size",
+                      param, ctx)
+        return super().convert(number, param, ctx)
+
+    def _describe_range(self) -> str:
+        return "" if self.min is None and self.max is None else super()._describe_range()
 
 
 def handle_errors(func: Callable) -> Callable:
@@ -82,6 +119,8 @@ def handle_errors(func: Callable) -> Callable:
                 for key in OUTPUT_PATH_KEYS:  # refuse bad outputs before the long work
                     if kwargs.get(key):
                         outputs.prepare(str(kwargs[key]))
+                if _written_expect(kwargs):
+                    outputs.prepare(str(kwargs["expect"]), overwrite=True)
                 try:
                     with _library_warnings():
                         result = func(*args, **kwargs)
@@ -231,20 +270,20 @@ road_options = _compose(
     click.option("--speed-col", default=None, metavar="COL",
                  help="With a line layer as --roads: its column of speeds in km/h (else its "
                       "'highway' column and the profile's speeds)."),
-    click.option("--maxspeed-factor", type=click.FloatRange(min=0, min_open=True),
+    click.option("--maxspeed-factor", type=FiniteFloat(min=0, min_open=True),
                  default=1.0, show_default=True, metavar="F",
                  help="Drive at F x the tagged maxspeed of OSM ways (0.8 is OSRM's car "
                       "profile)."),
-    click.option("--offroad-kmh", type=click.FloatRange(min=0, min_open=True), default=5.0,
+    click.option("--offroad-kmh", type=FiniteFloat(min=0, min_open=True), default=5.0,
                  show_default=True, help="Speed of the straight leg between a point and its "
                                          "nearest road vertex."),
-    click.option("--max-snap-km", type=click.FloatRange(min=0), default=2.0,
+    click.option("--max-snap-km", type=FiniteFloat(min=0), default=2.0,
                  show_default=True, help="Points farther than this from every road are off "
                                          "the network (reported, never dropped)."),
 )
 
 rule_options = _compose(
-    click.option("--radius-km", type=float, default=None,
+    click.option("--radius-km", type=FiniteFloat(), default=None,
                  help="Covered when a centre is within this geodesic distance of the district "
                       "[default: a centre inside]."),
     click.option("--min-centers", type=int, default=1, show_default=True,
@@ -252,7 +291,7 @@ rule_options = _compose(
     click.option("--roads", default=None, metavar="FILE",
                  help="Road network for travel time: an OSM extract (.osm.pbf, .osm, "
                       ".osm.bz2, e.g. from Geofabrik) or a line layer; needs --travel-minutes."),
-    click.option("--travel-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+    click.option("--travel-minutes", type=FiniteFloat(min=0, min_open=True), default=None,
                  metavar="T", help="Covered when a centre is within T minutes by road "
                                    "(--roads)."),
     road_options,
@@ -560,11 +599,16 @@ def parse_minutes(value: str | None, flag: str = "--minutes") -> list[float] | N
 
 
 def _load_json(path: str, label: str) -> dict[str, Any]:
+    from reachplan.errors import InputError
+    from reachplan.io.files import read_text
+
     p = Path(path)
     if not p.exists():
         raise ReachplanUsageError(f"{p}: no such file ({label}); check the path")
     try:
-        data = json.loads(p.read_text(encoding="utf-8-sig"))
+        data = json.loads(read_text(p, "coverage result"))
+    except InputError as exc:
+        raise ReachplanUsageError(f"{exc} ({label})") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReachplanUsageError(f"{p}: not readable JSON ({str(exc).splitlines()[0]}); give "
                                 "the output of reachplan coverage --format json") from None

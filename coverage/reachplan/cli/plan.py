@@ -51,7 +51,7 @@ class _PlanProgress:
 @click.option("--add", "add", type=int, default=None, metavar="K",
               help="Open K new sites that cover the most (districts, or weight with "
                    "--weight-col).")
-@click.option("--target", "target", type=float, default=None, metavar="P",
+@click.option("--target", "target", type=options.FiniteFloat(), default=None, metavar="P",
               help="Open the fewest sites that bring coverage to P percent.")
 @click.option("--candidates", default=None, metavar="FILE",
               help="Candidate sites (CSV/XLSX with lat/lon, or a point layer) "
@@ -79,7 +79,8 @@ class _PlanProgress:
               show_default=True,
               help="What to maximise (and what --target counts): districts (the headline % of "
                    "districts; --weight-col then breaks ties) or weight; auto = districts.")
-@click.option("--time-limit", type=float, default=60.0, show_default=True, metavar="S",
+@click.option("--time-limit", type=options.FiniteFloat(), default=60.0, show_default=True,
+              metavar="S",
               help="Seconds for the exact solver.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default=None,
               help="Report on stdout: table (for people) or json (the documented contract) "

@@ -7,7 +7,9 @@
   groups of GeoParquet), for :mod:`reachplan.demand`;
 - :mod:`reachplan.io.names`: how outputs name an input (its file name, no folder);
 - :mod:`reachplan.io.write`: the one table of output formats, the overwrite check and the
-  all-or-none atomic writer.
+  all-or-none atomic writer;
+- :mod:`reachplan.io.files`: inputs that may never end (FIFOs, devices) refused or read with a
+  size bound.
 
 Nothing here knows coverage rules or the command line.
 """

@@ -25,6 +25,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from reachplan.errors import InputError
+from reachplan.io.files import check_regular
 from reachplan.io.read import (
     LAT_NAMES,
     LON_NAMES,
@@ -350,6 +351,7 @@ def plan_parts(source: Any, *, lat_col, lon_col, weight_col, id_col, layer, chun
     path = Path(source)
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path")
+    check_regular(path, "demand points")
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in _PARQUET_SUFFIXES:
         return _parquet_parts(path, **opts)

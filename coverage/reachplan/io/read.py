@@ -29,6 +29,7 @@ from pyproj import CRS
 
 from reachplan._words import plural
 from reachplan.errors import InputError, first_line
+from reachplan.io.files import check_regular
 
 __all__ = ["DISTRICT_NAME_NAMES", "EXCEL_SUFFIXES", "LAT_NAMES", "LON_NAMES", "NAME_NAMES",
            "TABLE_SUFFIXES", "as_districts", "as_points", "csv_header", "find_column",
@@ -59,6 +60,7 @@ def _listed(items: list, limit: int = _MAX_LISTED) -> str:
 def _check_exists(path: Path) -> None:
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path")
+    check_regular(path, "input")
 
 
 def find_column(columns: Sequence[str], wanted: str | None, candidates: tuple[str, ...],
@@ -912,6 +914,21 @@ def _unique_header(header: list, source: str | os.PathLike) -> list[str]:
 
 
 _MAX_XLSX_COLUMNS = 1000  # cells beyond a header this wide are not a table of places
+# XML inside an XLSX read at most (openpyxl parses ~3 MiB/s: ~10 s, ~200,000 rows of three
+# columns); bigger workbooks, and zip bombs, are refused before parsing: CSV has no bound
+_MAX_XLSX_XML = 32 << 20
+
+
+def _check_xlsx_size(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl names what is wrong
+    if size > _MAX_XLSX_XML:
+        raise InputError(f"{path}: holds {size / 2**20:.0f} MiB of XML, more than the "
+                         f"{_MAX_XLSX_XML >> 20} MiB read from a workbook; save the sheet as "
+                         "CSV (no size limit)")
 
 
 def _read_excel(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
@@ -922,6 +939,7 @@ def _read_excel(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     """
     from openpyxl import load_workbook
 
+    _check_xlsx_size(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except (zipfile.BadZipFile, ValueError, KeyError, OSError, TypeError) as exc:

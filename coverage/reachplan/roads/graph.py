@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from reachplan.errors import InputError
 from reachplan.geodesy import CentreIndex, geodesic_m
+from reachplan.io.files import check_regular
 from reachplan.roads import cache
 from reachplan.roads.cache import cache_root
 from reachplan.roads.osm import Segments, is_osm, read_layer, read_osm
@@ -140,6 +141,7 @@ def load_roads(roads: str | Path, *, profile: str = "car",
                    else (Path(speeds).name, cache.file_sha256(Path(speeds))))
     path = Path(roads)
     source = str(roads)
+    check_regular(path, "roads")
     if not path.is_file():
         raise InputError(f"{source}: no such roads file")
     sha256 = cache.file_sha256(path)

@@ -134,9 +134,11 @@ def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float], *,
             way_kmh.extend([kmh] * len(found))
             way_fwd.extend([fwd] * len(found))
             way_bwd.extend([bwd] * len(found))
-    except RuntimeError as exc:
-        raise InputError(f"{name}: not a readable OSM file ({str(exc).splitlines()[0]})"
-                         ) from None
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
+        # libosmium's parse errors: bad XML or PBF, a coordinate that is not a number, an id
+        # past int64, a tag value over 1024 bytes; the message is the parser's, cut short
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise InputError(f"{name}: not a readable OSM file ({reason})") from None
     if not saw_highway:
         raise InputError(f"{name}: no roads (no way with a highway tag) in this file")
     if not lines:

@@ -14,12 +14,14 @@ one-way unless tagged ``oneway=no``); walkers use every way both ways.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from reachplan.errors import InputError
+from reachplan.io.files import read_text
 
 __all__ = ["MAXSPEED_SANE", "PROFILES", "SPEED_TABLE", "check_maxspeed_factor",
            "default_speeds", "parse_maxspeed", "read_speeds", "way_speed"]
@@ -86,8 +88,8 @@ def read_speeds(path: str | Path, profile: str) -> dict[str, float]:
     speeds = default_speeds(profile)
     name = str(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
+        rows = list(csv.reader(io.StringIO(read_text(path, "speeds file", limit=1 << 20),
+                                             newline="")))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{name}: cannot read the speeds file ({exc.__class__.__name__}); "
                          "give a CSV with columns highway,kmh") from None
