@@ -119,7 +119,7 @@ def _access_rule(kw: dict[str, Any]):
 @click.option("--roads", default=None, metavar="FILE",
               help="Catchment by road instead: an OSM extract or a line layer (as "
                    "`coverage --roads`); needs --travel-minutes.")
-@click.option("--travel-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--travel-minutes", type=options.FiniteFloat(min=0, min_open=True), default=None,
               metavar="T", help="With --roads: centres and demand points within T minutes by "
                                 "road; --bands limits are then minutes.")
 @options.road_options
