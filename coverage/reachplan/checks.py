@@ -538,9 +538,11 @@ def _check_amount(value: Any, name: str, what: str, top: float = math.inf) -> No
 
 def compare_baseline(baseline: dict[str, Any], data: dict[str, Any], *, max_drop: float = 0.0,
                      keep_covered: tuple[str, ...] | list[str] = (),
-                     label: str = "baseline") -> tuple[list[Outcome], dict[str, Any]]:
+                     label: str = "baseline", source: str | None = None,
+                     ) -> tuple[list[Outcome], dict[str, Any]]:
     """Outcomes of a regression gate against ``baseline`` (a coverage JSON dict), and what
-    changed: ``{"lost": [...], "newly_covered": [...]}`` (district ids).
+    changed: ``{"lost": [...], "newly_covered": [...]}`` (district ids). Outcomes name the
+    baseline ``label``; errors about its content name ``source`` (its path), else ``label``.
 
     A scope's percentage (overall, each group and type, demand; of districts and of weight)
     fails when it dropped more than ``max_drop`` points; losing any district warns, losing
@@ -561,7 +563,7 @@ def compare_baseline(baseline: dict[str, Any], data: dict[str, Any], *, max_drop
         return [f"{c['id']} {c['name']}" if c.get("name") else str(c["id"]) for c in rows]
 
     outcomes = []
-    before, after = _percent_blocks(baseline, label), _percent_blocks(data)
+    before, after = _percent_blocks(baseline, source or label), _percent_blocks(data)
     for key in before:
         if key not in after:
             continue
@@ -624,15 +626,16 @@ def _rows_by_id(data: Any, label: str) -> dict[str, dict[str, Any]]:
 
 def compare_expected(expected: dict[str, Any], data: dict[str, Any], *,
                      tolerance_km: float = 0.001, tolerance_min: float = 0.001,
-                     label: str = "expected") -> list[str]:
+                     label: str = "expected", source: str | None = None) -> list[str]:
     """Differences between a golden record (or any coverage JSON) and ``data``, one readable
     line each (empty when they agree): missing and extra districts, ``covered`` and
     ``centers`` that differ, ``nearest_km`` further apart than ``tolerance_km``,
     ``nearest_min`` (when the record has it) further apart than ``tolerance_min``, the
-    rule."""
+    rule. Lines name the record ``label``; errors about its content name ``source``, else
+    ``label``."""
     _check_amount(tolerance_km, "tolerance_km", "a distance >= 0 km")
     _check_amount(tolerance_min, "tolerance_min", "minutes >= 0")
-    want, got = _rows_by_id(expected, label), _rows_by_id(data, "this run")
+    want, got = _rows_by_id(expected, source or label), _rows_by_id(data, "this run")
     lines = []
     if expected.get("rule") is not None and not same_rule(expected["rule"], data.get("rule")):
         lines.append(f"rule: expected {expected['rule']}, got {data.get('rule')}")

@@ -190,12 +190,13 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
         extra, changes = checks.compare_baseline(
             baseline, data, max_drop=max_drop,
             keep_covered=tuple(spec.keep_covered) + tuple(own["keep_covered"]),
-            label=input_name(own["baseline"]))
+            label=input_name(own["baseline"]), source=own["baseline"])
         outcomes += extra
     if expected is not None:
         diff = checks.compare_expected(expected, data, tolerance_km=own["expect_tolerance_km"],
                                        tolerance_min=own["expect_tolerance_min"],
-                                       label=input_name(own["expect"]))
+                                       label=input_name(own["expect"]),
+                                       source=own["expect"])
         message = (f"per-district result equals {input_name(own['expect'])}" if not diff else
                    f"{plural(len(diff), 'difference')} from {input_name(own['expect'])} "
                    "(rewrite it with "

@@ -88,7 +88,7 @@ class _LazyGroup(click.Group):
 def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
                       lineno: int, file: object = None, line: str | None = None) -> None:
     text = (str(message).splitlines() or [""])[0]
-    click.echo(f"reachplan: warning: {category.__name__}: {text}", err=True)
+    echo(f"reachplan: warning: {for_terminal(text)}", err=True)
 
 
 def _debug() -> bool:
