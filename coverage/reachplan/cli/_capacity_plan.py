@@ -100,6 +100,7 @@ def run_capacity_plan(own: dict[str, Any], demand_opts: dict[str, Any], centers,
         "kind": "capacitated",
         "status": result.status,
         "optimality_gap": result.gap,
+        "optimality_proof": result.details.get("proof"),
         "method": "highs-milp",
         "model": {"capacity": f"column '{col}'",
                   "candidate_capacity": own["candidate_capacity"], **model,
@@ -124,7 +125,9 @@ def render_capacity_plan(report: dict[str, Any]) -> str:
     status = report["status"]
     gap = report["optimality_gap"]
     if status == "optimal":
-        how = "HiGHS MILP, proved optimal"
+        proof = report.get("optimality_proof")
+        how = ("HiGHS MILP, proved optimal" if proof in (None, "HiGHS", "trivial")
+               else f"proved optimal: {proof}")
     else:
         gap_text = "unknown gap" if gap is None else f"optimality gap {100 * gap:.2f}%"
         how = ("INTERRUPTED: best plan so far" if status == "interrupted"
