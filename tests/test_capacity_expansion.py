@@ -183,3 +183,26 @@ def test_fewest_sites_proved_by_the_bound():
     assert fewest == 2
     assert (e.status, e.gap, len(e.chosen)) == ("optimal", 0.0, fewest)
     assert e.details["proof"].startswith("fewer sites cannot serve the target")
+
+
+def test_stopped_before_highs_starts_reports_a_proved_gap(monkeypatch):
+    # HiGHS cancelled before it takes the start in (its dual bound then reads 0, no bound):
+    # the plan is the greedy start and the gap is to the simple bound, which must hold
+    # against brute force (so the gap is never smaller than the true one)
+    rng = np.random.default_rng(5)
+    xy, sxy = rng.random((10, 2)), rng.random((6, 2))
+    dist = np.hypot(*(xy[:, None, :] - sxy[None, :, :]).transpose(2, 0, 1))
+    di, si = np.nonzero(dist < 0.45)
+    cand = np.arange(6) >= 1
+    capacity, demand = rng.integers(2, 9, 6), rng.integers(1, 5, 10)
+    monkeypatch.setattr(expansion, "run_interruptible", lambda h, **kw: False)
+    e = expand(di, si, dist[di, si], demand, capacity, cand, add=2)
+    best = max(_max_served(di, si, demand, capacity, {0, *sub})
+               for sub in itertools.combinations(range(1, 6), 2))
+    assert e.status == "time_limit" and "proof" not in e.details
+    assert e.details["highs_bound"] is None
+    assert e.served == e.greedy_served == _max_served(di, si, demand, capacity,
+                                                      {0, *e.chosen})
+    assert e.served < best <= e.details["bound"]  # brute force: 13 of at most 14
+    assert e.gap == pytest.approx((e.details["bound"] - e.served) / e.served)
+    assert e.gap >= (best - e.served) / e.served

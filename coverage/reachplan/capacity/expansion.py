@@ -379,21 +379,27 @@ def _solve(gp: np.ndarray, gs: np.ndarray, g_dem: np.ndarray, cap: np.ndarray,
     status = h.getModelStatus()
     details = {"model_status": h.modelStatusToString(status),
                "nodes": int(info.mip_node_count), "solver_s": round(solver_s, 3)}
-    if info.primal_solution_status == 0:  # pragma: no cover - the warm start is feasible
-        return list(warm), "interrupted" if interrupted else "time_limit", None, details
-    values = np.asarray(h.getSolution().col_value)
+    # stopped before HiGHS took the start in: the start is the plan (it is feasible)
+    values = (np.asarray(h.getSolution().col_value) if info.primal_solution_status != 0
+              else start)
     chosen = [int(c) for c in cand_pos[values[n_x:] > 0.5]]
     # the figures are those of the solution returned, not HiGHS' reported primal bound
     found = float(cost @ values)
+    tol = _tolerance(found, whole)
     highs_bound = float(info.mip_dual_bound)
     # HiGHS' bound is only as good as the search got: stopped before its root relaxation, it
     # is the sum of the columns' bounds, far above any plan (a 6641 % gap was reported for a
-    # plan the simple bound proves optimal). The tighter of the two is the proved bound.
+    # plan the simple bound proves optimal); never set, it reads 0. A bound on the wrong side
+    # of a feasible plan is no bound and is ignored. The tighter of the two is the proved one.
+    valid = status != highspy.HighsModelStatus.kNotset and (
+        highs_bound >= found - tol if maximise else highs_bound <= found + tol)
+    if not valid:
+        highs_bound = math.inf if maximise else -math.inf
     proved = min(highs_bound, bound.value) if maximise else max(highs_bound, bound.value)
-    details.update(objective=found, bound=proved, highs_bound=highs_bound,
-                   simple_bound=bound.value, highs_gap=float(info.mip_gap))
+    details.update(objective=found, bound=proved, highs_bound=highs_bound if valid else None,
+                   simple_bound=bound.value,
+                   highs_gap=float(info.mip_gap) if valid else None)
     diff = (proved - found) if maximise else (found - proved)
-    tol = _tolerance(found, whole)
     gap: float | None
     if not math.isfinite(diff):
         gap = None
