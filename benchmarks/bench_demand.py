@@ -15,6 +15,13 @@ Methods
 - reachplan memory, Parquet folder: streamed in 1M-point parts from disk (bounded memory).
 - reachplan dask: ``engine="dask"`` on a LocalCluster over the Parquet folder (includes starting
   and closing the cluster).
+- reachplan memory, CSV file: the same points read from a CSV (``id,lat,lon``: text ids
+  ``P0000001``..., 6 decimals) by ``demand_coverage(..., id_col="id")`` itself (line-numbered,
+  checked), as ``reachplan coverage --demand FILE --demand-id-col id`` does, beside
+- plain KD-tree script, CSV: ``pandas.read_csv`` of the file's lat/lon, unit vectors, a
+  ``scipy.spatial.cKDTree`` of the centres and ``query(distance_upper_bound=chord)`` on a
+  sphere: what a user would write by hand (no checks, spherical); "vs plain" is the ratio of
+  the two (issue 18: <= 1.5x without pyarrow).
 - geopandas LCC: reproject to EPSG:7755 (India LCC) and ``sjoin(predicate="dwithin")``: the
   plain script; its disagreements with the exact geodesic answer are counted on 1M points.
 
@@ -46,7 +53,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED = 20261121
 RADIUS_KM = 25.0
 BBOX = (6.5, 35.7, 68.1, 97.4)  # India: lat min/max, lon min/max
-METHODS = ("memory", "points", "districts", "districts_plain", "parquet", "dask", "geopandas")
+METHODS = ("memory", "points", "districts", "districts_plain", "parquet", "dask", "csv",
+           "kdtree_csv", "geopandas")
 LABELS = {
     "memory": "reachplan memory",
     "points": "reachplan memory + per point",
@@ -54,6 +62,8 @@ LABELS = {
     "districts_plain": "+ roll-up, plain locate",
     "parquet": "reachplan memory, Parquet folder",
     "dask": "reachplan dask LocalCluster",
+    "csv": "reachplan memory, CSV file",
+    "kdtree_csv": "plain KD-tree script, CSV file",
     "geopandas": "geopandas LCC sjoin dwithin",
 }
 
@@ -83,6 +93,28 @@ def _write_parquet(n: int, folder: Path, part: int = 1_000_000) -> None:
         pq.write_table(chunk, folder / f"part-{i:04d}.parquet", row_group_size=part)
 
 
+def _write_csv(n: int, path: Path) -> None:
+    frame = _points(n).round(6)
+    frame.insert(0, "id", [f"P{i:07d}" for i in range(1, n + 1)])
+    frame.to_csv(path, index=False, float_format="%.6f")
+
+
+def _kdtree_covered(path: Path, centres: pd.DataFrame) -> int:
+    """The plain script: read the CSV, unit vectors, a KD-tree of the centres, one query."""
+    from scipy.spatial import cKDTree
+
+    def unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        la, lo = np.radians(lat), np.radians(lon)
+        return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+    table = pd.read_csv(path, usecols=["lat", "lon"])
+    tree = cKDTree(unit(centres["lat"].to_numpy(), centres["lon"].to_numpy()))
+    chord = 2 * np.sin(RADIUS_KM / 6371.0088 / 2)
+    dist, _ = tree.query(unit(table["lat"].to_numpy(), table["lon"].to_numpy()),
+                         distance_upper_bound=chord)
+    return int(np.isfinite(dist).sum())
+
+
 def _geopandas_covered(points: pd.DataFrame, centres: pd.DataFrame) -> np.ndarray:
     import geopandas as gpd
 
@@ -100,7 +132,8 @@ def _child(method: str, n: int, repeat: int, folder: str) -> dict:
     from reachplan.demand import demand_coverage
 
     centres = _centres()
-    points = None if method in ("parquet", "dask") else _points(n)
+    on_disk = ("parquet", "dask", "csv", "kdtree_csv")
+    points = None if method in on_disk else _points(n)
     districts = None
     if method.startswith("districts"):
         from reachplan.io import read_boundaries
@@ -118,9 +151,13 @@ def _child(method: str, n: int, repeat: int, folder: str) -> dict:
         t0 = time.perf_counter()
         if method == "geopandas":
             covered = int(_geopandas_covered(points, centres).sum())
+        elif method == "kdtree_csv":
+            covered = _kdtree_covered(Path(folder) / "points.csv", centres)
         else:
-            source = folder if method in ("parquet", "dask") else points
+            source = (folder if method in ("parquet", "dask") else
+                      str(Path(folder) / "points.csv") if method == "csv" else points)
             res = demand_coverage(centres, source, radius_km=RADIUS_KM,
+                                  id_col="id" if method == "csv" else None,
                                   keep_points=method == "points", districts=districts,
                                   engine="dask" if method == "dask" else "memory")
             covered = res.summary["covered"]
@@ -146,6 +183,12 @@ def _run(args: list[str]) -> dict:
     if out.returncode:
         return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _has_pyarrow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
 
 
 def main() -> None:
@@ -177,7 +220,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             if {"parquet", "dask"} & set(methods):
                 _write_parquet(n, Path(tmp))
+            if {"csv", "kdtree_csv"} & set(methods):
+                _write_csv(n, Path(tmp) / "points.csv")
             base = None
+            by_method: dict[str, float] = {}
             for method in methods:
                 r = _run(["--child", method, str(n), tmp, "--repeat", str(repeat)])
                 if "error" in r:
@@ -185,10 +231,15 @@ def main() -> None:
                     continue
                 if method == "memory":
                     base = r["seconds"]
+                by_method[method] = r["seconds"]
                 ratio = f"{r['seconds'] / base:.2f}x" if base else ""
                 print(f"{n:>11,}  {LABELS[method]:<32} {r['seconds']:>8.2f} "
                       f"{n / r['seconds']:>11,.0f} {r['peak_mb']:>8,.0f} {r['covered']:>9,} "
                       f"{ratio:>9}", flush=True)
+            if {"csv", "kdtree_csv"} <= set(by_method):
+                print(f"{n:>11,}  CSV: reachplan / plain KD-tree script = "
+                      f"{by_method['csv'] / by_method['kdtree_csv']:.2f}x (pyarrow "
+                      f"{'installed' if _has_pyarrow() else 'absent'})", flush=True)
     d = _run(["--disagree", str(min(sizes))]) if "geopandas" in methods else {"error": ""}
     print(f"# load average {os.getloadavg()[0]:.1f} at the end")
     if "error" not in d:

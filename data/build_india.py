@@ -141,6 +141,26 @@ GEONAMES_EXCLUDED: dict[str, str] = {
     "1272423": "Dombivali (Thane): counted again by Kalyan (1268295), one corporation",
 }
 NAZUL_STATE, NAZUL_NAME = "DELHI", "NAZUL"
+# PIN-code centroids are checked against the state(s) of the PIN's own offices in the India
+# Post directory (post_offices.csv.gz `state`); a PIN none of whose offices has a state there
+# is checked against its postal zone, the PIN's first digit (India Post's zones, as tabled in
+# Wikipedia's "Postal Index Number" article; zone 9 is the Army Postal Service). Puducherry is
+# in zones 5 (Yanam) and 6 (Puducherry, Karaikal, Mahe).
+PIN_ZONES: dict[str, tuple[str, ...]] = {
+    "1": ("Chandigarh", "Delhi", "Haryana", "Himachal Pradesh", "Jammu and Kashmir", "Ladakh",
+          "Punjab"),
+    "2": ("Uttar Pradesh", "Uttarakhand"),
+    "3": ("Dadra and Nagar Haveli and Daman and Diu", "Gujarat", "Rajasthan"),
+    "4": ("Chhattisgarh", "Goa", "Madhya Pradesh", "Maharashtra"),
+    "5": ("Andhra Pradesh", "Karnataka", "Puducherry", "Telangana"),
+    "6": ("Kerala", "Lakshadweep", "Puducherry", "Tamil Nadu"),
+    "7": ("Andaman and Nicobar Islands", "Arunachal Pradesh", "Assam", "Manipur", "Meghalaya",
+          "Mizoram", "Nagaland", "Odisha", "Sikkim", "Tripura", "West Bengal"),
+    "8": ("Bihar", "Jharkhand"),
+}
+# A centroid within this geodesic distance of its state's polygon counts as in it: the state
+# polygons are simplified ("lite") and coastal PINs sit on the shore line.
+PIN_STATE_TOLERANCE_KM = 5.0
 # Coverage cleaning (shapely.coverage_clean, GEOS CoverageCleaner): gaps narrower than 1 km
 # between districts are given to a neighbour, overlaps to one of the two. It runs on the
 # degree coordinates as published (no reprojection round trip); 1 km is turned into degrees
@@ -217,7 +237,13 @@ class BuildReport:
     net_types: Any = None
     offices_rows: Any = None
     out_km2: Any = None
+    pins_army: Any = None
+    pins_moved: Any = None
+    pins_off_zone: Any = None
     pins_outside: Any = None
+    pins_zone: Any = None
+    pins_within_tolerance: Any = None
+    pins_zone_only: Any = None
     placeholder: Any = None
     places_excluded: Any = None
     places_outside: Any = None
@@ -813,12 +839,112 @@ def stage_head_offices(shared: Path, p: Products, report: BuildReport) -> None:
     p.ho = ho
 
 
+def _km_outside(lon: np.ndarray, lat: np.ndarray, allowed: list[tuple[str, ...]],
+                polys: dict[str, shapely.Geometry]) -> np.ndarray:
+    """Per point, the geodesic km to the nearest of its allowed states' polygons (0 inside).
+    The nearest polygon point is found in lon/lat, so the figure is an upper bound."""
+    out = np.zeros(lon.size)
+    for i, (x, y, names) in enumerate(zip(lon, lat, allowed, strict=True)):
+        pt = shapely.Point(x, y)
+        if any(polys[n].covers(pt) for n in names):
+            continue
+        best = np.inf
+        for n in names:
+            near = shapely.get_coordinates(shapely.shortest_line(pt, polys[n]))[1]
+            best = min(best, _GEOD.inv(x, y, near[0], near[1])[2] / 1000.0)
+        out[i] = best
+    return out
+
+
+def _in_state_offices(p: Products) -> pd.DataFrame:
+    """Geocoded offices (original or swapped, not suspect) within the tolerance of their own
+    state (India Post's), with the display state name."""
+    to_state = dict(zip(p.states.post_name, p.states.state, strict=True))
+    geo = p.geo[p.geo.geo_quality.isin(["original", "swapped"])].copy()
+    geo["state_name"] = geo.state.map(to_state)
+    geo = geo[geo.state_name.notna()].reset_index(drop=True)
+    geo["x"], geo["y"] = geo.lon.astype(float), geo.lat.astype(float)
+    polys = dict(zip(p.state_polys.state, p.state_polys.geometry, strict=True))
+    inside = np.zeros(len(geo), dtype=bool)
+    for name, rows in geo.groupby("state_name").groups.items():
+        inside[rows] = shapely.covers(polys[name], shapely.points(geo.x[rows], geo.y[rows]))
+    return geo[inside]
+
+
+def _move_to(offices: pd.DataFrame, names: tuple[str, ...],
+             polys: dict[str, shapely.Geometry]) -> tuple[float, float] | None:
+    """The mean position of ``offices`` (rounded as published, 5 decimals), or, when that
+    falls outside the tolerance of ``names`` (a concave state), the office nearest to it."""
+    if offices.empty:
+        return None
+    x, y = round(float(offices.x.mean()), 5), round(float(offices.y.mean()), 5)
+    if _km_outside(np.array([x]), np.array([y]), [names], polys)[0] <= PIN_STATE_TOLERANCE_KM:
+        return x, y
+    d = _GEOD.inv(np.full(len(offices), x), np.full(len(offices), y), offices.x.to_numpy(),
+                  offices.y.to_numpy())[2]
+    k = int(np.argmin(d))
+    return float(offices.x.iloc[k]), float(offices.y.iloc[k])
+
+
 def stage_pincodes(shared: Path, p: Products, report: BuildReport) -> None:
-    """PIN-code centroids (demand points and plan candidates)."""
+    """PIN-code centroids (demand points and plan candidates), checked against their state.
+
+    A PIN's states are those of its offices in the India Post directory (its postal zone's
+    when none has one). A centroid farther than PIN_STATE_TOLERANCE_KM from all of them is
+    moved: to the mean of the PIN's own offices that lie in their state (``flag`` = ``offices``),
+    else to the mean of such offices of its sorting district (the PIN's first three digits)
+    in the PIN's states (``sorting_district``); with no such office either, it is kept if it
+    lies in its postal zone (``zone``: the directory's state may be the wrong one), else the
+    build stops. Zone 9 (Army Postal Service) is not checked. See data/README.md.
+    """
     pins = pd.read_csv(shared / "pincode_centroids.csv", dtype=str, keep_default_na=False)
     _check(len(pins) == EXPECTED["pincodes"] and pins.pincode.is_unique
            and pins.pincode.str.fullmatch(r"\d{6}").all(), "pincode_centroids.csv: unexpected")
     pins = pins.sort_values("pincode").reset_index(drop=True)
+    to_state = dict(zip(p.states.post_name, p.states.state, strict=True))
+    named = p.po.assign(state_name=p.po.state.map(to_state)).dropna(subset=["state_name"])
+    directory = named.groupby("pincode").state_name.agg(lambda s: tuple(sorted(set(s))))
+    # zone 9, the Army Postal Service: base post offices filed under an administrative
+    # state, not where they are; not checked
+    army = pins.pincode.str.startswith("9")
+    zone = pins.pincode.str[0].map(PIN_ZONES)
+    _check(zone[~army].notna().all(), "pincode_centroids.csv: a PIN outside postal zones 1-9")
+    allowed = pins.pincode.map(directory).fillna(zone).tolist()
+    report.pins_army = int(army.sum())
+    report.pins_zone_only = int(pins.pincode.map(directory).isna().sum())
+    report.pins_off_zone = int(sum(not set(a) <= set(PIN_ZONES[pin[0]])
+                                   for a, pin, skip in zip(allowed, pins.pincode, army,
+                                                           strict=True) if not skip))
+    polys = dict(zip(p.state_polys.state, p.state_polys.geometry, strict=True))
+    km = np.zeros(len(pins))
+    km[~army] = _km_outside(pins.lon[~army].astype(float).to_numpy(),
+                            pins.lat[~army].astype(float).to_numpy(),
+                            [a for a, skip in zip(allowed, army, strict=True) if not skip],
+                            polys)
+    offices = _in_state_offices(p)
+    by_pin = dict(tuple(offices.groupby("pincode")))
+    by_sorting = dict(tuple(offices.groupby(offices.pincode.str[:3])))
+    pins["flag"] = ""
+    report.pins_within_tolerance = int(((km > 0) & (km <= PIN_STATE_TOLERANCE_KM)).sum())
+    for i in np.flatnonzero(km > PIN_STATE_TOLERANCE_KM):
+        pin, names = pins.pincode[i], allowed[i]
+        own = by_pin.get(pin, offices.iloc[:0])
+        near = by_sorting.get(pin[:3], offices.iloc[:0])
+        for flag, group in (("offices", own), ("sorting_district", near)):
+            moved = _move_to(group[group.state_name.isin(names)], names, polys)
+            if moved is not None:
+                pins.loc[i, ["lon", "lat", "flag"]] = [str(moved[0]), str(moved[1]), flag]
+                break
+        else:  # no office to place it by: the directory's state may be the wrong one
+            z = PIN_ZONES[pin[0]]
+            x, y = float(pins.lon[i]), float(pins.lat[i])
+            _check(_km_outside(np.array([x]), np.array([y]), [z], polys)[0]
+                   <= PIN_STATE_TOLERANCE_KM,
+                   f"PIN {pin}: centroid outside {names} and its postal zone, and no office "
+                   "to place it by")
+            pins.loc[i, "flag"] = "zone"
+    report.pins_moved = pins.flag.value_counts().drop("", errors="ignore").sort_index()
+    report.pins_zone = pins.loc[pins.flag == "zone", "pincode"].tolist()
     report.pins_outside = int(_locate(_points(pins), p.districts).isna().sum())
     p.pins = pins
 
@@ -904,6 +1030,12 @@ def _print_report(r: BuildReport, out: Path) -> None:
          f"district: {r.places_outside}")
     _log(f"head offices by geo_quality: {r.ho_quality.to_dict()}; kept {r.ho_rows}; "
          f"outside every district {len(r.ho_outside)} {r.ho_outside.values.tolist()}")
+    _log(f"pincode centroids: {r.pins_army} Army Postal Service PINs (zone 9, not checked); "
+         f"{r.pins_zone_only} PINs with no state in the directory "
+         f"(checked against their postal zone); {r.pins_off_zone} whose directory state is "
+         f"outside their zone; {r.pins_within_tolerance} outside their state by at most "
+         f"{PIN_STATE_TOLERANCE_KM:g} km (kept); moved: {r.pins_moved.to_dict()}; kept in "
+         f"their postal zone, not their directory state: {r.pins_zone}")
     _log(f"pincode centroids outside every district: {r.pins_outside}")
     _log(f"sample network: {N_CENTRES} centres, {N_CITIES} cities, types "
          f"{r.net_types.to_dict()}; districts with no GeoNames town {len(r.net_no_town)}")

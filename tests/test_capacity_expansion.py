@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import networkx as nx
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reachplan.capacity import expansion
 from reachplan.capacity.expansion import expand
 from reachplan.errors import InputError
 
@@ -127,9 +129,11 @@ def test_ctrl_c_keeps_the_best_sites_found():
                                    set(range(10)) | set(e.chosen))
 
 
-def test_warm_start_does_not_mislead_highs():
+def test_warm_start_does_not_mislead_highs(monkeypatch):
     # highspy 1.16 with presolve and a start reported 59 served ('Optimal') here; the best
-    # of the 4 choose 3 candidate sets serves 58 (brute force below)
+    # of the 4 choose 3 candidate sets serves 58 (brute force below). The greedy start meets
+    # the simple bound here (58), so the bound is switched off to make HiGHS search.
+    monkeypatch.setattr(expansion, "_bound", lambda *a, **k: expansion._Bound(math.inf, "off"))
     di = np.array([0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8,
                    8, 9, 9, 9, 10, 11, 11, 11, 12, 12, 13, 13, 13, 15, 15, 16, 16, 16, 16, 17])
     si = np.array([6, 7, 8, 2, 5, 10, 2, 6, 5, 6, 10, 1, 4, 7, 9, 0, 1, 7, 10, 2, 4, 6, 1, 7, 8,
@@ -143,3 +147,62 @@ def test_warm_start_does_not_mislead_highs():
     e = expand(di, si, np.ones(di.size), demand, capacity, cand, add=3)
     assert best == 58
     assert (e.served, e.status, e.details["objective"]) == (58, "optimal", 58)
+    assert e.details["proof"] == "HiGHS"
+
+
+def test_every_new_site_full_is_proved_optimal_by_the_bound():
+    # existing centre 0 (capacity 4) reaches points 0-1 (demand 3 + 3); candidates 1, 2, 3
+    # (capacities 5, 4, 2) reach points 1-4 (demands 3, 4, 4, 4) as listed below. Best 2 of
+    # 3: existing 4 + new 5 + 4 = 13, every new site full: the bound 4 + (5 + 4) = 13 proves it
+    di = [0, 1, 1, 2, 3, 2, 3, 4, 4]
+    si = [0, 0, 1, 1, 1, 2, 2, 2, 3]
+    demand, capacity = [3, 3, 4, 4, 4], [4, 5, 4, 2]
+    cand = [False, True, True, True]
+    best = {sub: _max_served(di, si, demand, capacity, {0, *sub})
+            for sub in itertools.combinations([1, 2, 3], 2)}
+    assert max(best.values()) == 13 and best[(1, 2)] == 13
+    e = expand(di, si, [1.0] * len(di), demand, capacity, cand, add=2, time_limit=10)
+    assert (e.status, e.gap, e.served, e.chosen) == ("optimal", 0.0, 13, [1, 2])
+    assert "plus the 2 largest new-site capacities" in e.details["proof"]
+    assert e.served == best[tuple(e.chosen)]
+    assert (e.allocation.load[[1, 2]] == [5, 4]).all()  # every new site full
+
+
+def test_fewest_sites_proved_by_the_bound():
+    # the existing centre serves point 0 (3 of 14); a target of 100% leaves 11 short; the
+    # candidates 1, 2, 3 take at most min(capacity, demand in reach) = 6, 5, 2: no single
+    # site suffices, two can (6 + 5 = 11): 2 is the fewest
+    di = [0, 1, 2, 1, 1]
+    si = [0, 1, 2, 2, 3]
+    demand, capacity = [3, 6, 5], [9, 6, 5, 2]
+    cand = [False, True, True, True]
+    fewest = next(n for n in range(4)
+                  for sub in itertools.combinations([1, 2, 3], n)
+                  if _max_served(di, si, demand, capacity, {0, *sub}) >= 14)
+    e = expand(di, si, [1.0] * len(di), demand, capacity, cand, target_pct=100.0)
+    assert fewest == 2
+    assert (e.status, e.gap, len(e.chosen)) == ("optimal", 0.0, fewest)
+    assert e.details["proof"].startswith("fewer sites cannot serve the target")
+
+
+def test_stopped_before_highs_starts_reports_a_proved_gap(monkeypatch):
+    # HiGHS cancelled before it takes the start in (its dual bound then reads 0, no bound):
+    # the plan is the greedy start and the gap is to the simple bound, which must hold
+    # against brute force (so the gap is never smaller than the true one)
+    rng = np.random.default_rng(5)
+    xy, sxy = rng.random((10, 2)), rng.random((6, 2))
+    dist = np.hypot(*(xy[:, None, :] - sxy[None, :, :]).transpose(2, 0, 1))
+    di, si = np.nonzero(dist < 0.45)
+    cand = np.arange(6) >= 1
+    capacity, demand = rng.integers(2, 9, 6), rng.integers(1, 5, 10)
+    monkeypatch.setattr(expansion, "run_interruptible", lambda h, **kw: False)
+    e = expand(di, si, dist[di, si], demand, capacity, cand, add=2)
+    best = max(_max_served(di, si, demand, capacity, {0, *sub})
+               for sub in itertools.combinations(range(1, 6), 2))
+    assert e.status == "time_limit" and "proof" not in e.details
+    assert e.details["highs_bound"] is None
+    assert e.served == e.greedy_served == _max_served(di, si, demand, capacity,
+                                                      {0, *e.chosen})
+    assert e.served < best <= e.details["bound"]  # brute force: 13 of at most 14
+    assert e.gap == pytest.approx((e.details["bound"] - e.served) / e.served)
+    assert e.gap >= (best - e.served) / e.served

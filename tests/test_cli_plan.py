@@ -234,7 +234,11 @@ def test_capacitated_plan(runner, cap, extra, names, served, pct):
 def test_capacitated_plan_table_and_sites_file(runner, cap, tmp_path):
     res = _cap_plan(runner, cap, "--candidate-capacity", "8", "--add", "1")
     assert res.exit_code == 0, res.output
-    assert res.stdout.startswith("Capacitated plan: 1 new site (HiGHS MILP, proved optimal)")
+    # the new site is full (8 of 8): existing 35 + 8 = 43 meets the simple bound
+    assert res.stdout.startswith("Capacitated plan: 1 new site (proved optimal by a simple "
+                                 "bound)")
+    assert ("Optimal: served equals the demand the existing centres alone serve (35) plus "
+            "the 1 largest new-site capacities") in res.stdout
     assert "Demand served: 35.00 (67.31%) -> 43.00 (82.69%) of 52.00" in res.stdout
     out = tmp_path / "sites.csv"
     res = _cap_plan(runner, cap, "--candidate-capacity", "8", "--add", "1", "-o", str(out))

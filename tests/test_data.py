@@ -8,11 +8,15 @@ The coverage of the sample network is recomputed here with a plain geopandas sjo
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.ops
+from pyproj import Geod
 
 from reachplan import datasets
 
@@ -91,7 +95,7 @@ def test_pincode_centroids_in_one_district_at_most(districts: gpd.GeoDataFrame) 
     joined = gpd.sjoin(_points(pins), districts[["lgd_code", "geometry"]], how="left",
                        predicate="within")
     assert not joined.index.duplicated().any()  # documented: 9 in two districts before cleaning
-    assert int(joined.lgd_code.isna().sum()) == 194  # documented: outside every district
+    assert int(joined.lgd_code.isna().sum()) == 46  # documented: outside every district
 
 
 def test_state_names_complete(districts: gpd.GeoDataFrame, centres: pd.DataFrame) -> None:
@@ -148,8 +152,10 @@ def test_head_offices_and_pincodes() -> None:
     assert len(heads) == 785
     assert heads.pincode.str.fullmatch(r"\d{6}").all()
     pins = pd.read_csv(datasets.india_pincodes_path(), dtype=str, keep_default_na=False)
-    assert list(pins.columns) == ["pincode", "lat", "lon"]
+    assert list(pins.columns) == ["pincode", "lat", "lon", "flag"]
     assert len(pins) == 19_416 and pins.pincode.is_unique
+    assert pins.flag.value_counts().to_dict() == {  # documented in data/README.md
+        "": 18_981, "sorting_district": 266, "offices": 168, "zone": 1}
     assert pins.pincode.str.fullmatch(r"\d{6}").all()
 
 
@@ -164,3 +170,81 @@ def test_post_offices_gzip_is_deterministic() -> None:
         rows = sum(1 for _ in fh)
     assert header == "pincode,office_name,office_type,lat,lon,geo_quality"
     assert rows == 151_789
+
+
+# PIN zones (first digit; India Post, as tabled in Wikipedia's "Postal Index Number"), written
+# out here by hand; zone 9 is the Army Postal Service
+PIN_ZONES = {
+    "1": {"Chandigarh", "Delhi", "Haryana", "Himachal Pradesh", "Jammu and Kashmir", "Ladakh",
+          "Punjab"},
+    "2": {"Uttar Pradesh", "Uttarakhand"},
+    "3": {"Dadra and Nagar Haveli and Daman and Diu", "Gujarat", "Rajasthan"},
+    "4": {"Chhattisgarh", "Goa", "Madhya Pradesh", "Maharashtra"},
+    "5": {"Andhra Pradesh", "Karnataka", "Puducherry", "Telangana"},
+    "6": {"Kerala", "Lakshadweep", "Puducherry", "Tamil Nadu"},
+    "7": {"Andaman and Nicobar Islands", "Arunachal Pradesh", "Assam", "Manipur", "Meghalaya",
+          "Mizoram", "Nagaland", "Odisha", "Sikkim", "Tripura", "West Bengal"},
+    "8": {"Bihar", "Jharkhand"},
+}
+# the raw files sit in shared/ beside the clone (data/build_india.py's default), or beside
+# the folder of worktrees
+RAW = next((p / "shared" / "data" / "india" / "post_offices.csv.gz"
+            for p in Path(__file__).resolve().parents[2:4]
+            if (p / "shared" / "data" / "india" / "post_offices.csv.gz").is_file()), Path("-"))
+
+
+def _km_to_states(pins: pd.DataFrame, allowed: list[set[str]], states: gpd.GeoDataFrame
+                  ) -> np.ndarray:
+    """Geodesic km from each PIN to the nearest polygon point of its allowed states (0 in)."""
+    polys = dict(zip(states.state, states.geometry, strict=True))
+    geod = Geod(ellps="WGS84")
+    out = np.zeros(len(pins))
+    for i, (x, y, names) in enumerate(zip(pins.lon.astype(float), pins.lat.astype(float),
+                                          allowed, strict=True)):
+        pt = shapely.Point(x, y)
+        if any(polys[n].covers(pt) for n in names):
+            continue
+        near = [shapely.ops.nearest_points(polys[n], pt)[0] for n in names]
+        out[i] = min(geod.inv(x, y, q.x, q.y)[2] for q in near) / 1000
+    return out
+
+
+def test_uttar_pradesh_pincodes_no_longer_in_karnataka() -> None:
+    # these 14 PIN codes (Azamgarh/Mau, UP) were all published at 12.16681 N 77.10656 E, in
+    # Karnataka, ~1,300 km away; a plan picked two of them
+    moved = ["276123", "276125", "276128", "276135", "276137", "276142", "276201", "276202",
+             "276203", "276204", "276205", "276207", "276301", "276303"]
+    pins = pd.read_csv(datasets.india_pincodes_path(), dtype=str, keep_default_na=False)
+    pins = pins[pins.pincode.isin(moved)]
+    assert len(pins) == 14 and (pins.flag != "").all()
+    assert not ((pins.lat == "12.16681") & (pins.lon == "77.10656")).any()
+    states = gpd.read_file(datasets.india_states_path())
+    up = states.geometry[states.state == "Uttar Pradesh"].iloc[0]
+    assert shapely.contains_xy(up, pins.lon.astype(float), pins.lat.astype(float)).all()
+
+
+def test_every_unflagged_pincode_lies_in_its_postal_zone() -> None:
+    # independent of the build: a point-in-polygon test against the states of each PIN's
+    # postal zone, with the documented 5 km tolerance (simplified borders, shore lines)
+    pins = pd.read_csv(datasets.india_pincodes_path(), dtype=str, keep_default_na=False)
+    pins = pins[(pins.flag.isin(["", "zone"])) & ~pins.pincode.str.startswith("9")]
+    states = gpd.read_file(datasets.india_states_path())
+    km = _km_to_states(pins, [PIN_ZONES[p[0]] for p in pins.pincode], states)
+    assert km.max() <= 5.0, pins.pincode.iloc[int(km.argmax())]
+
+
+@pytest.mark.skipif(not RAW.is_file(), reason="raw India Post directory not beside the repo")
+def test_every_unflagged_pincode_lies_in_its_offices_state() -> None:
+    # the states India Post files each PIN's offices under (raw directory, upper case)
+    raw = pd.read_csv(RAW, dtype=str, keep_default_na=False, usecols=["pincode", "state"])
+    names = {s.upper(): s for s in STATES} | {
+        "THE DADRA AND NAGAR HAVELI AND DAMAN AND DIU":
+            "Dadra and Nagar Haveli and Daman and Diu"}
+    raw = raw[raw.state.isin(names)]
+    allowed = raw.groupby("pincode").state.agg(lambda s: {names[v] for v in s})
+    pins = pd.read_csv(datasets.india_pincodes_path(), dtype=str, keep_default_na=False)
+    pins = pins[(pins.flag != "zone") & pins.pincode.isin(allowed.index)
+                & ~pins.pincode.str.startswith("9")]
+    states = gpd.read_file(datasets.india_states_path())
+    km = _km_to_states(pins, list(pins.pincode.map(allowed)), states)
+    assert km.max() <= 5.0, pins.pincode.iloc[int(km.argmax())]

@@ -143,8 +143,9 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
 
     baseline = served_with(np.zeros(0, dtype=np.int64))
     need = None if target_pct is None else target_pct / 100.0 * float(s_dem.sum())
-    if need is not None and served_with(cand_pos) < need * (1 - 1e-12):
-        best = served_with(cand_pos)
+    every = served_with(cand_pos)
+    if need is not None and every < need * (1 - 1e-12):
+        best = every
         raise InputError(f"target_pct={target_pct:g}: out of reach: opening every "
                          f"candidate serves {100 * best / s_dem.sum():.4g}% of demand",
                          params=("target_pct",))
@@ -152,18 +153,25 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
                    served_with=served_with)
     greedy_served = served_with(np.asarray(warm, dtype=np.int64))
 
+    bound = _bound(g_pairs, g_sites, g_dem, s_cap, cand_pos, baseline=baseline, every=every,
+                   add=add, need=need, scale=scale)
+    gap: float | None
+    details: dict[str, Any]
     if (add == 0 or cand_pos.size == 0 or (need is not None and baseline >= need)
             or (add is not None and add >= cand_pos.size)):
         chosen = [] if add == 0 or need is not None else [int(c) for c in cand_pos]
-        gap: float | None
-        details: dict[str, Any]
-        status, gap, details = "optimal", 0.0, {"nodes": 0}
+        status, gap, details = "optimal", 0.0, {"nodes": 0, "proof": "trivial"}
+    elif (greedy_served >= bound.value - _tolerance(bound.value, whole) if add is not None
+          else len(warm) <= bound.value):
+        # the greedy start reaches the simple bound: no search can do better
+        chosen = list(warm)
+        status, gap, details = "optimal", 0.0, {"nodes": 0, "proof": bound.reason}
     else:
         # leave about 10% of the limit for HiGHS' overrun and the final allocation
         left = max(0.9 * time_limit - (time.perf_counter() - t0), 1.0)
         chosen, status, gap, details = _solve(g_pairs, g_sites, g_dem, s_cap, cand, cand_pos,
                                               add=add, need=need, warm=warm, whole=whole,
-                                              time_limit=left, progress=progress)
+                                              bound=bound, time_limit=left, progress=progress)
     opened = np.where(cand, 0.0, cap)
     opened[chosen] = cap[chosen]
     final = _allocate(di, si, k, dem, opened, method="auto", time_limit=None,
@@ -175,6 +183,57 @@ def expand(demand_idx: Any, site_idx: Any, cost: Any, demand: Any, capacity: Any
                      baseline_served=baseline / scale, greedy_served=greedy_served / scale,
                      allocation=final,
                      details=details)
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """A bound on the objective that any plan obeys (an upper bound on demand served, or a
+    lower bound on the number of sites), and why it holds, in words for the report."""
+
+    value: float
+    reason: str
+
+
+def _bound(gp: np.ndarray, gs: np.ndarray, g_dem: np.ndarray, cap: np.ndarray,
+           cand_pos: np.ndarray, *, baseline: float, every: float, add: int | None,
+           need: float | None, scale: float = 1.0) -> _Bound:
+    """The simple bound of a plan, from two facts that hold for any set S of new sites:
+
+    - in any allocation, the flow into existing centres is a feasible allocation of the
+      existing network alone, so it is at most ``baseline``;
+    - a new site ``k`` takes at most ``min(capacity_k, demand within its reach)``.
+
+    So served(S) <= baseline + the |S| largest of those amounts, and served(S) <= ``every``
+    (the demand served with every candidate open: opening a site never serves less). For a
+    target, the fewest sites are at least the fewest of those amounts that add up to what the
+    existing network leaves short. Amounts are in the solve's units (the input's times
+    ``scale``); the reason shows them in the input's.
+    """
+    reach = np.bincount(gs, weights=g_dem[gp], minlength=cap.size)
+    top = np.sort(np.minimum(cap[cand_pos], reach[cand_pos]))[::-1]
+    if add is not None:
+        by_sites = baseline + float(top[:add].sum())
+        if every <= by_sites:
+            return _Bound(every, f"served equals the demand served with every candidate open "
+                                 f"({every / scale:g})")
+        return _Bound(by_sites, f"served equals the demand the existing centres alone serve "
+                                f"({baseline / scale:g}) plus the {add} largest new-site "
+                                "capacities, each capped at the demand within its reach "
+                                f"({by_sites / scale:g})")
+    assert need is not None  # the fewest sites for a target
+    short = need * (1 - 1e-12) - baseline
+    fewest = int(np.searchsorted(np.cumsum(top), short, side="left")) + 1 if short > 0 else 0
+    return _Bound(float(fewest), f"fewer sites cannot serve the target: the existing centres "
+                                 f"alone serve {baseline / scale:g}, short by "
+                                 f"{short / scale:g}, and no "
+                                 f"{fewest - 1} new sites can add that much (each adds at most "
+                                 f"min(capacity, demand within its reach))")
+
+
+def _tolerance(found: float, whole: bool) -> float:
+    """How far below a bound a plan may be and still be optimal: less than one unit when
+    demands and capacities are whole numbers (served is then whole), else relative 1e-6."""
+    return (1.0 - 1e-6) if whole else 1e-6 * max(abs(found), 1.0)
 
 
 def _merge(di: np.ndarray, si: np.ndarray, dem: np.ndarray, cap: np.ndarray
@@ -242,7 +301,7 @@ def _greedy(gp: np.ndarray, gs: np.ndarray, g_dem: np.ndarray, cap: np.ndarray,
 
 def _solve(gp: np.ndarray, gs: np.ndarray, g_dem: np.ndarray, cap: np.ndarray,
            cand: np.ndarray, cand_pos: np.ndarray, *, add: int | None, need: float | None,
-           warm: list[int], whole: bool, time_limit: float,
+           warm: list[int], whole: bool, bound: _Bound, time_limit: float,
            progress: Callable[[dict[str, Any]], None] | None
            ) -> tuple[list[int], str, float | None, dict[str, Any]]:
     """The capacitated maximal covering MILP on merged groups, with HiGHS."""
@@ -328,27 +387,41 @@ def _solve(gp: np.ndarray, gs: np.ndarray, g_dem: np.ndarray, cap: np.ndarray,
     status = h.getModelStatus()
     details = {"model_status": h.modelStatusToString(status),
                "nodes": int(info.mip_node_count), "solver_s": round(solver_s, 3)}
-    if info.primal_solution_status == 0:  # pragma: no cover - the warm start is feasible
-        return list(warm), "interrupted" if interrupted else "time_limit", None, details
-    values = np.asarray(h.getSolution().col_value)
+    # stopped before HiGHS took the start in: the start is the plan (it is feasible)
+    values = (np.asarray(h.getSolution().col_value) if info.primal_solution_status != 0
+              else start)
     chosen = [int(c) for c in cand_pos[values[n_x:] > 0.5]]
     # the figures are those of the solution returned, not HiGHS' reported primal bound
     found = float(cost @ values)
-    bound = float(info.mip_dual_bound)
-    details.update(objective=found, bound=bound)
-    diff = (bound - found) if maximise else (found - bound)
-    tol = (1.0 - 1e-6) if whole else 1e-6 * max(abs(found), 1.0)
+    tol = _tolerance(found, whole)
+    highs_bound = float(info.mip_dual_bound)
+    # HiGHS' bound is only as good as the search got: stopped before its root relaxation, it
+    # is the sum of the columns' bounds, far above any plan (a 6641 % gap was reported for a
+    # plan the simple bound proves optimal); never set, it reads 0. A bound on the wrong side
+    # of a feasible plan is no bound and is ignored. The tighter of the two is the proved one.
+    valid = status != highspy.HighsModelStatus.kNotset and (
+        highs_bound >= found - tol if maximise else highs_bound <= found + tol)
+    if not valid:
+        highs_bound = math.inf if maximise else -math.inf
+    proved = min(highs_bound, bound.value) if maximise else max(highs_bound, bound.value)
+    details.update(objective=found, bound=proved, highs_bound=highs_bound if valid else None,
+                   simple_bound=bound.value,
+                   highs_gap=float(info.mip_gap) if valid else None)
+    diff = (proved - found) if maximise else (found - proved)
     gap: float | None
     if not math.isfinite(diff):
         gap = None
     else:
         gap = max(diff, 0.0) / abs(found) if found else (0.0 if diff <= tol else None)
-    if interrupted:
-        label = "interrupted"
-    elif status == highspy.HighsModelStatus.kOptimal and diff <= tol:
+    highs_proved = status == highspy.HighsModelStatus.kOptimal and (
+        (highs_bound - found if maximise else found - highs_bound) <= tol)
+    if highs_proved or diff <= tol:
         label = "optimal"
+        if whole or gap is None:  # served is whole: less than one unit short is none short
+            gap = 0.0
+        details["proof"] = "HiGHS" if highs_proved else bound.reason
     else:
-        label = "time_limit"
+        label = "interrupted" if interrupted else "time_limit"
     return chosen, label, gap, details
 
 

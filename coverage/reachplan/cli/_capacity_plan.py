@@ -100,6 +100,7 @@ def run_capacity_plan(own: dict[str, Any], demand_opts: dict[str, Any], centers,
         "kind": "capacitated",
         "status": result.status,
         "optimality_gap": result.gap,
+        "optimality_proof": result.details.get("proof"),
         "method": "highs-milp",
         "model": {"capacity": f"column '{col}'",
                   "candidate_capacity": own["candidate_capacity"], **model,
@@ -123,8 +124,10 @@ def render_capacity_plan(report: dict[str, Any]) -> str:
     """The capacitated plan for people."""
     status = report["status"]
     gap = report["optimality_gap"]
+    by_bound = status == "optimal" and report.get("optimality_proof") not in (
+        None, "HiGHS", "trivial")
     if status == "optimal":
-        how = "HiGHS MILP, proved optimal"
+        how = "proved optimal by a simple bound" if by_bound else "HiGHS MILP, proved optimal"
     else:
         gap_text = "unknown gap" if gap is None else f"optimality gap {100 * gap:.2f}%"
         how = ("INTERRUPTED: best plan so far" if status == "interrupted"
@@ -136,6 +139,8 @@ def render_capacity_plan(report: dict[str, Any]) -> str:
              f"{report['model']['candidate_capacity']}; demand {report['model']['demand']}",
              f"Demand served: {num(b['served'])} ({pct(b['served_pct'])}%) -> "
              f"{num(a['served'])} ({pct(a['served_pct'])}%) of {num(report['demand'])}"]
+    if by_bound:
+        lines.append(f"Optimal: {report['optimality_proof']}.")
     target = report["request"]["target"]
     if target is not None:
         lines.append(f"Target {target:g}% of demand served: the fewest sites that reach it.")

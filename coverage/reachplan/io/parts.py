@@ -82,7 +82,7 @@ class CsvPart:
         usecols = wanted + ([spec.id] if spec.id else [])
 
         def _table(numbers_as: Any) -> pd.DataFrame:
-            types = {c: numbers_as for c in wanted} | ({spec.id: str} if spec.id else {})
+            types = {c: numbers_as for c in wanted} | ({spec.id: object} if spec.id else {})
             return pd.read_csv(_io.BytesIO(data), sep=self.delimiter, header=None,
                                names=list(self.names), usecols=usecols, dtype=types,
                                keep_default_na=False, na_values={c: [""] for c in wanted},
