@@ -1,6 +1,7 @@
 """PostGIS in and out, against a real server: a throwaway PostgreSQL 15 cluster with PostGIS 3
-(Debian's postgresql-15-postgis-3, installed by .ci/ensure-postgis) started for this session
-on a loopback port. No silent skip: without the server the tests fail, naming what to install.
+(tests/_postgis_server.py; Debian's postgresql-15-postgis-3, installed by .ci/ensure-postgis)
+started for this session on a loopback port. No silent skip: without the server the tests
+fail, naming what to install.
 
 The fixtures are loaded with plain SQL (``ST_GeomFromText``), and written tables are read back
 with plain SQL through psycopg, independently of reachplan's reader and writer; expected values
@@ -12,102 +13,27 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pyogrio
 import pytest
 import shapely
+from _postgis_server import DB, PASSWORD, Server
 from click.testing import CliRunner
 
 from reachplan.cli.main import cli
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-POSTGIS_CONTROL = Path("/usr/share/postgresql/15/extension/postgis.control")
-PASSWORD = "s3cret-Pw_42"  # the test role's; must never appear in any output
-DB = "reachplan_test"
 GRID = Path(__file__).parent / "fixtures" / "grid"
 DISTRICTS, CENTRES = str(GRID / "districts.geojson"), str(GRID / "centres.csv")
 
 
-@dataclass(frozen=True)
-class Server:
-    port: int
-
-    def url(self, params: str, *, password: str | None = None) -> str:
-        auth = "reachplan" + (f":{password}" if password is not None else "")
-        return f"postgresql://{auth}@127.0.0.1:{self.port}/{DB}?{params}"
-
-    def connect(self) -> psycopg.Connection:
-        return psycopg.connect(host="127.0.0.1", port=self.port, dbname=DB, user="reachplan",
-                               password=PASSWORD, autocommit=True)
-
-    def rows(self, sql: str) -> list[tuple]:
-        with self.connect() as conn:
-            return conn.execute(sql).fetchall()
-
-    def run(self, sql: str) -> None:
-        with self.connect() as conn:
-            conn.execute(sql)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _as_server_user(root: Path) -> list[str]:
-    """PostgreSQL refuses to run as root: then the cluster runs as Debian's postgres user."""
-    if os.getuid() != 0:
-        return []
-    shutil.chown(root, "postgres", "postgres")
-    return ["runuser", "-u", "postgres", "--"]
-
-
-@pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
-    if not (PG_BIN / "initdb").exists() or not POSTGIS_CONTROL.exists():
-        pytest.fail("PostgreSQL 15 with PostGIS 3 is not installed: run .ci/ensure-postgis "
-                    "(Debian's postgresql-15-postgis-3)")
-    root = Path(tempfile.mkdtemp(prefix="reachplan-pg-"))  # short: a socket path is < 108 B
-    root.chmod(0o755)
-    as_user = _as_server_user(root)
-    data, pwfile, log = root / "data", root / "pw", root / "log"
-    pwfile.write_text(PASSWORD + "\n")
-    if as_user:
-        shutil.chown(pwfile, "postgres")
-    port = _free_port()
-
-    def pg(*args: str) -> None:
-        done = subprocess.run([*as_user, *args], capture_output=True, text=True)
-        if done.returncode != 0:
-            log_text = log.read_text() if log.exists() else ""
-            pytest.fail(f"{args[0]} failed: {done.stderr.strip()} {log_text[-2000:]}")
-
-    pg(str(PG_BIN / "initdb"), "-D", str(data), "-U", "reachplan", "-E", "UTF8", "--locale=C",
-       "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}")
-    pg(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
-       f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-    try:
-        with psycopg.connect(host="127.0.0.1", port=port, dbname="postgres", user="reachplan",
-                             password=PASSWORD, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {DB}")
-        srv = Server(port)
-        srv.run("CREATE EXTENSION postgis")
-        _load_grid(srv)
-        yield srv
-    finally:
-        subprocess.run([*as_user, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+@pytest.fixture(scope="module")
+def server(postgis_server: Server) -> Server:
+    """The session's PostGIS server (conftest.py), with the grid as tables districts, sites."""
+    _load_grid(postgis_server)
+    return postgis_server
 
 
 def _load_grid(srv: Server, *, srid: int = 4326, districts: str = "districts",
@@ -253,6 +179,29 @@ def test_another_srid_is_transformed_like_a_file_in_another_crs(server, pg_env, 
     _same_as_csv(server, "coverage_3857", str(out))
 
 
+def test_srid_0_is_a_table_without_a_crs(server, pg_env, tmp_path):
+    server.run("CREATE TABLE no_srid AS SELECT code, name, ST_SetSRID(geom, 0) AS geom "
+               "FROM districts")
+    line = _one_error(_cli("coverage", server.url("table=no_srid"), CENTRES))
+    assert line.endswith("has no CRS; say which it is with --boundaries-crs (e.g. EPSG:4326 "
+                         "for longitude/latitude)"), line
+    out = tmp_path / "coverage.csv"
+    _ok("coverage", DISTRICTS, CENTRES, "-o", str(out))
+    _ok("coverage", server.url("table=no_srid"), CENTRES, "--boundaries-crs", "EPSG:4326",
+        "-o", server.url("table=no_srid_out"))
+    _same_as_csv(server, "no_srid_out", str(out))
+
+
+def test_a_local_socket_and_a_spatial_index(server, monkeypatch):
+    """libpq parameters pass through (host= a socket folder: trust, no password)."""
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    url = f"postgresql://reachplan@/{DB}?host={server.socket_dir}&port={server.port}&table="
+    _ok("gaps", url + "districts", CENTRES, "-o", url + "socket_gaps")
+    assert server.rows("SELECT count(*) FROM socket_gaps") == [(2,)]  # 006 and 009
+    assert server.rows("SELECT indexdef LIKE '%USING gist (geometry)' FROM pg_indexes "
+                       "WHERE tablename = 'socket_gaps'") == [(True,)]
+
+
 def test_demand_points_from_a_query(server, pg_env, tmp_path):
     """Demand points from a table without geometry: latitude/longitude columns."""
     server.run("CREATE TABLE demand (pid text, lat float8, lon float8, people integer)")
@@ -326,6 +275,17 @@ def test_names_that_need_quoting(server, pg_env, tmp_path):
     line = _one_error(_cli("coverage", server.url('table="My Schema".dist-ricts'),
                            server.url("table=sites")))
     assert "is not a table name" in line or "no table" in line
+
+
+def test_two_geometry_columns_need_geom(server, pg_env, tmp_path):
+    server.run("CREATE TABLE two_geoms AS SELECT *, ST_Centroid(geom) AS centre FROM districts")
+    line = _one_error(_cli("coverage", server.url("table=two_geoms"), CENTRES))
+    assert line.endswith("has 2 geometry columns (geom, centre); choose one with geom=NAME")
+    out = tmp_path / "coverage.csv"
+    _ok("coverage", DISTRICTS, CENTRES, "-o", str(out))
+    _ok("coverage", server.url("table=two_geoms&geom=geom"), CENTRES,
+        "-o", server.url("table=two_geoms_out"))
+    _same_as_csv(server, "two_geoms_out", str(out))
 
 
 # --------------------------------------------------------------------------- refusals

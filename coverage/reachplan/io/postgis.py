@@ -67,9 +67,16 @@ def _sqlalchemy() -> Any:
     return sqlalchemy
 
 
+_SECRETS: set[str] = set()  # passwords of the URLs parsed so far, as given and decoded
+
+
 def _mask(text: str) -> str:
-    """``text`` with any password of a URL replaced by ``***`` (for messages only)."""
-    return re.sub(r"(://[^/:@?#]*:)[^/@?#]*@", r"\1***@", text)
+    """``text`` with any password of a URL replaced by ``***`` (for messages only): the
+    passwords of parsed URLs wherever they appear, and whatever stands between ``user:`` and
+    the last ``@`` of a URL's authority."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return re.sub(r"(://[^/:@?#]*:)[^/?#]*@", r"\1***@", text)
 
 
 def display_name(value: str) -> str:
@@ -78,13 +85,17 @@ def display_name(value: str) -> str:
 
 
 def _parse(value: str) -> _Source:
+    from urllib.parse import quote
+
     sqlalchemy = _sqlalchemy()
-    label = _mask(value)
     try:
         url = sqlalchemy.engine.make_url(value)
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises ArgumentError, ValueError
-        raise InputError(f"{label}: not a database URL ({_mask(first_line(exc))}); use "
-                         "postgresql://user@host:port/db?table=NAME") from None
+        raise InputError(f"{_mask(value)}: not a database URL ({_mask(first_line(exc))}); "
+                         "use postgresql://user@host:port/db?table=NAME") from None
+    if url.password and len(str(url.password)) >= 4:  # shorter: the URL pattern alone
+        _SECRETS.update({str(url.password), quote(str(url.password), safe="")})
+    label = _mask(value)
     if "+" not in url.drivername:  # psycopg 3, the driver the extra installs
         url = url.set(drivername="postgresql+psycopg")
     params = {k: url.query[k] for k in _OWN_PARAMS if k in url.query}
