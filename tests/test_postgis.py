@@ -296,6 +296,14 @@ def test_a_table_that_does_not_exist(server, pg_env):
                     'as in SQL: table="My Schema"."Districts")')
 
 
+def test_urls_without_a_table_or_with_an_unknown_driver():
+    url = "postgresql+nosuchdriver://someone@127.0.0.1:1/db?table=districts"
+    line = _one_error(_cli("coverage", url, CENTRES))
+    assert line.startswith(f"Error: {url}: cannot use driver postgresql+nosuchdriver (")
+    line = _one_error(_cli("gaps", DISTRICTS, CENTRES, "-o", "postgresql://someone@h/db"))
+    assert line == "Error: postgresql://someone@h/db: name the table to write with table=NAME"
+
+
 def test_a_query_that_fails(server, pg_env):
     for query, reason in (("SELECT * FROM nowhere", 'relation "nowhere" does not exist'),
                           ("SELEKT 1", 'syntax error at or near "SELEKT"')):

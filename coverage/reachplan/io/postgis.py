@@ -108,7 +108,12 @@ def _parse(value: str) -> _Source:
 
 def _engine(source: _Source) -> Any:
     sqlalchemy = _sqlalchemy()
-    return sqlalchemy.create_engine(source.url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        return sqlalchemy.create_engine(source.url, poolclass=sqlalchemy.pool.NullPool)
+    except (ImportError, sqlalchemy.exc.NoSuchModuleError) as exc:  # postgresql+psycopg2://
+        raise InputError(f"{source.label}: cannot use driver {source.url.drivername} "
+                         f"({_mask(first_line(exc))}); write postgresql:// (psycopg 3)"
+                         ) from None
 
 
 def _db_error(source: _Source, exc: BaseException, doing: str) -> InputError:
@@ -247,8 +252,9 @@ def check_target(value: str, *, overwrite: bool = False) -> str:
     existing table without ``overwrite``. Returns the URL as messages show it."""
     target = _target(value)
     sqlalchemy = _sqlalchemy()
+    engine = _engine(target)
     try:
-        with _engine(target).connect() as conn:
+        with engine.connect() as conn:
             _exists(conn, target, overwrite)
     except sqlalchemy.exc.SQLAlchemyError as exc:
         raise _db_error(target, exc, f"checking table {target.table}") from None
@@ -260,9 +266,9 @@ def write_frame(frame: pd.DataFrame, value: str, *, overwrite: bool = False) -> 
     and an existing table (only with ``overwrite``) replaced or left as it was. Geometry is
     written with the frame's SRID. Returns the URL as messages show it."""
     target = _target(value)
-    sqlalchemy = _sqlalchemy()
+    engine = _engine(target)
     try:
-        with _engine(target).begin() as conn:  # commits at the end, rolls back on any error
+        with engine.begin() as conn:  # commits at the end, rolls back on any error
             schema, name, exists = _exists(conn, target, overwrite)
             how = "replace" if exists else "fail"
             if isinstance(frame, gpd.GeoDataFrame):
@@ -271,7 +277,7 @@ def write_frame(frame: pd.DataFrame, value: str, *, overwrite: bool = False) -> 
                 frame.to_sql(name, conn, schema=schema, if_exists=how, index=False)
     except InputError:
         raise
-    except (sqlalchemy.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+    except Exception as exc:  # noqa: BLE001 - the server's, the driver's, GeoAlchemy2's errors
         raise OutputError(f"{target.label}: writing table {target.table} failed "
                           f"({_reason(exc)}); the database is as it was") from None
     return target.label
