@@ -337,6 +337,10 @@ def test_a_write_failing_midway_leaves_the_old_table(server, pg_env):
                      WHERE object_identity = 'public.victim' AND command_tag = 'CREATE TABLE')
           THEN EXECUTE 'ALTER TABLE public.victim ADD CONSTRAINT no_rows CHECK (false)';
           END IF;
+          IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands()
+                     WHERE object_identity = 'public.fresh' AND command_tag = 'CREATE TABLE')
+          THEN EXECUTE 'ALTER TABLE public.fresh ADD CONSTRAINT no_rows CHECK (false)';
+          END IF;
         END $$""")
     server.run("CREATE EVENT TRIGGER refuse_rows ON ddl_command_end WHEN TAG IN "
                "('CREATE TABLE') EXECUTE FUNCTION refuse_rows()")
@@ -344,6 +348,10 @@ def test_a_write_failing_midway_leaves_the_old_table(server, pg_env):
         line = _one_error(_cli("coverage", server.url("table=districts"),
                                server.url("table=sites"), "-o", server.url("table=victim"),
                                "--overwrite", "-q"))
+        # a new table failing the same way is not left behind, empty or half-filled
+        _one_error(_cli("coverage", server.url("table=districts"), server.url("table=sites"),
+                        "-o", server.url("table=fresh"), "-q"))
+        assert server.rows("SELECT to_regclass('public.fresh')") == [(None,)]
     finally:
         server.run("DROP EVENT TRIGGER refuse_rows")
         server.run("DROP FUNCTION refuse_rows()")
