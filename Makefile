@@ -38,6 +38,7 @@ demo: $(DEMO_STAMP)
 
 test: $(STAMP) $(NODE_STAMP)
 	@sh .ci/ensure-chromium
+	@sh .ci/ensure-postgis
 	$(BIN)/ruff check coverage tests benchmarks data tools
 	$(BIN)/mypy
 	npx --no-install eslint coverage/reachplan/maps/static

@@ -70,3 +70,13 @@ def tiny_travel():
                                geometry=gpd.points_from_xy([0.0], [0.0]), crs="EPSG:4326")
     rule = TravelRule.from_roads(FIXTURES / "roads" / "tiny.osm", 3, cache_dir=False)
     return assess(districts, centres, rule)
+
+
+@pytest.fixture(scope="session")
+def postgis_server():
+    """A throwaway PostgreSQL + PostGIS cluster for the session (tests/_postgis_server.py),
+    started by the first test that asks for it; it fails, never skips, without PostGIS."""
+    from _postgis_server import running_server
+
+    with running_server() as server:
+        yield server

@@ -14,6 +14,7 @@ central Helsinki.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -71,8 +72,35 @@ def _travel(work: Path) -> None:
                          crs="EPSG:4326").to_file(work / f"{name}.gpkg")
 
 
+def _postgis(work: Path) -> None:
+    """Nothing on disk: the block works on the database "gis" of the session's PostGIS
+    server, which _postgis_env fills and names in the environment (as libpq reads it)."""
+
+
+def _postgis_env(server, monkeypatch) -> None:
+    gis = server.database("gis")
+    with gis.connect() as conn:
+        conn.execute("DROP SCHEMA IF EXISTS admin, results CASCADE")
+        conn.execute("DROP TABLE IF EXISTS sites")
+        conn.execute("CREATE SCHEMA admin")
+        conn.execute("CREATE SCHEMA results")
+        conn.execute("CREATE TABLE admin.districts (code text, name text, geom geometry)")
+        for row in gpd.read_file(FIX / "grid" / "districts.geojson").itertuples():
+            conn.execute("INSERT INTO admin.districts VALUES (%s, %s, "
+                         "ST_GeomFromText(%s, 4326))", (row.code, row.name, row.geometry.wkt))
+        conn.execute("CREATE TABLE sites (name text, open boolean, geom geometry)")
+        conn.execute("INSERT INTO sites VALUES ('C1', true, 'SRID=4326;POINT(0.5 0.5)'), "
+                     "('C2', false, 'SRID=4326;POINT(1.5 1.5)')")
+    for key, value in {"PGHOST": "127.0.0.1", "PGPORT": str(server.port),
+                       "PGUSER": "reachplan", "PGPASSFILE": os.devnull}.items():
+        monkeypatch.setenv(key, value)
+    from _postgis_server import PASSWORD
+
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+
+
 SETUPS: dict[str, Callable[[Path], None]] = {"api": _grid, "capacity": _capacity,
-                                             "travel": _travel}
+                                             "travel": _travel, "postgis": _postgis}
 
 
 def test_every_python_block_has_a_setup():
@@ -83,8 +111,10 @@ def test_every_python_block_has_a_setup():
 
 
 @pytest.mark.parametrize(("where", "name", "code"), _blocks(), ids=lambda v: str(v)[:20])
-def test_python_block_runs(where, name, code, tmp_path, monkeypatch):
+def test_python_block_runs(where, name, code, tmp_path, monkeypatch, request):
     assert name in SETUPS, f"{where}: no setup"
     SETUPS[name](tmp_path)
+    if name == "postgis":
+        _postgis_env(request.getfixturevalue("postgis_server"), monkeypatch)
     monkeypatch.chdir(tmp_path)
     exec(compile(code, where, "exec"), {"__name__": "__readme__"})

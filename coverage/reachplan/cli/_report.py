@@ -9,8 +9,9 @@ from reachplan._words import plural
 from reachplan.text import for_terminal
 
 #: What an ``-o`` suffix holds for the reporting commands (coverage, compare): the table
-#: formats are the per-row CSV, in that file type; .txt is the text report.
-REPORT_SUFFIXES = {".json": "json", ".csv": "csv", ".xlsx": "csv", ".txt": "table"}
+#: formats are the per-row CSV, in that file type (or a PostGIS table); .txt is the text report.
+REPORT_SUFFIXES = {".json": "json", ".csv": "csv", ".xlsx": "csv", ".postgis": "csv",
+                   ".txt": "table"}
 
 
 def report_format(fmt: str | None, output: str | None,

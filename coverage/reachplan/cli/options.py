@@ -493,8 +493,11 @@ def as_given(text: str) -> str:
 
 
 def name_as_given(frame: Any, given: str) -> Any:
-    """Set a frame's ``source`` (and its warnings) to name the input as the user gave it."""
-    frame.attrs["source"] = given
+    """Set a frame's ``source`` (and its warnings) to name the input as the user gave it
+    (a PostgreSQL URL's password masked)."""
+    from reachplan.io.postgis import display_name
+
+    frame.attrs["source"] = display_name(given)
     frame.attrs["warnings"] = [as_given(w) for w in frame.attrs.get("warnings", [])]
     return frame
 

@@ -18,4 +18,8 @@ def input_name(source: object) -> str | None:
     absolute path gives the same bytes and no local folder reaches an output."""
     if source is None:
         return None
+    from reachplan.io.postgis import display_name, is_postgis
+
+    if is_postgis(source):  # a table or query: the URL, its password masked
+        return display_name(str(source))
     return PurePath(str(source)).name or str(source)

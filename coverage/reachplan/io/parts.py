@@ -348,6 +348,10 @@ def plan_parts(source: Any, *, lat_col, lon_col, weight_col, id_col, layer, chun
                 chunksize=chunksize)
     if isinstance(source, pd.DataFrame):
         return _frame_parts(source, "demand", **opts)
+    from reachplan.io.postgis import display_name, is_postgis, read_frame
+
+    if is_postgis(source):  # a PostGIS table or query: read whole, then in parts
+        return _frame_parts(read_frame(source, "demand points"), display_name(source), **opts)
     path = Path(source)
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path")

@@ -279,19 +279,49 @@ def read_boundaries(
         ``weight`` (NaN without a weight column) and 2-D valid polygonal ``geometry``,
         sorted by ``id``. ``attrs["warnings"]`` lists what was repaired, merged or skipped.
     """
-    path, label, known = _resolve(path)
+    url = _postgis_url(path)
+    if url is not None:  # a PostGIS table or query
+        raw, label, known = _read_postgis(url, "boundaries"), _postgis_label(url), None
+        bundled = False
+    else:
+        real, label, known = _resolve(path)
+        raw = _read_layer(real, layer, "boundaries")
+        bundled = known is not None or _bundled(real)  # the embedded data: checked by tests
     if known is not None:
         id_col, name_col = id_col or known["id_col"], name_col or known["name_col"]
         group_col, weight_col = group_col or known["group_col"], weight_col or known["weight_col"]
-    raw = _read_layer(path, layer, "boundaries")
     if len(raw) == 0:
         raise InputError(f"{label}: has no features; is this the right file or layer?",
                          params=("layer",))
     raw = _to_wgs84(raw, crs, label)
     frame = _districts_from(raw, label, id_col=id_col, name_col=name_col, group_col=group_col,
                             weight_col=weight_col)
-    if known is None and not _bundled(path):  # the embedded data are checked by the tests
+    if not bundled:
         frame.attrs["warnings"] += _overlaps(frame, label)
+    return frame
+
+
+def _postgis_url(path: str | os.PathLike) -> str | None:
+    """``path`` when it is a PostgreSQL URL (see :mod:`reachplan.io.postgis`), else None."""
+    from reachplan.io.postgis import is_postgis
+
+    return path if isinstance(path, str) and is_postgis(path) else None
+
+
+def _postgis_label(url: str) -> str:
+    from reachplan.io.postgis import display_name
+
+    return display_name(url)
+
+
+def _read_postgis(url: str, what: str, *, geometry: bool = True) -> pd.DataFrame:
+    """The rows of a PostGIS table or query; ``geometry``: a geometry column is required."""
+    from reachplan.io.postgis import display_name, read_frame
+
+    frame = read_frame(url, what)
+    if geometry and not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(f"{display_name(url)}: has no geometry column; {what} must be "
+                         "polygons (a PostGIS geometry column)")
     return frame
 
 
@@ -637,6 +667,10 @@ def read_points(
         column, else ``"row N"``) and point ``geometry``. ``attrs``: ``warnings``,
         ``source``, ``skipped`` (line numbers).
     """
+    url = _postgis_url(path)
+    if url is not None:  # a PostGIS table or query: a point layer, or latitude/longitude
+        return _postgis_points(url, lat_col=lat_col, lon_col=lon_col, name_col=name_col,
+                               crs=crs, where=where, strict=strict, what=what)
     path, label, known = _resolve(path)
     if known is not None:
         name_col = name_col or known["name_col"] or known["id_col"]
@@ -656,6 +690,27 @@ def read_points(
     return _points_from(table, lat, lon, lines, ok, label, name_col=name_col, where=where,
                         messages=messages, skipped=skipped,
                         noun="line" if suffix in TABLE_SUFFIXES + EXCEL_SUFFIXES else "feature")
+
+
+def _postgis_points(url: str, *, lat_col, lon_col, name_col, crs, where, strict: bool,
+                    what: str) -> gpd.GeoDataFrame:
+    """read_points for a PostGIS table or query: its geometry column, else its latitude and
+    longitude columns; rows are counted from 1 in the order the server returns them."""
+    label = _postgis_label(url)
+    raw = _read_postgis(url, what, geometry=False)
+    if isinstance(raw, gpd.GeoDataFrame):
+        table, lat, lon, lines, messages, skipped, ok = _layer_coordinates(
+            _to_wgs84(raw, crs, label), label, strict=strict, what=what)
+    else:
+        if len(raw) == 0:
+            raise InputError(f"{label}: has no rows; add {what} or check the table or query")
+        table = raw.apply(_as_text) if len(raw.columns) else raw
+        lines = np.arange(1, len(table) + 1)
+        lat, lon, messages, skipped, ok = _table_coordinates(
+            table, lines, label, lat_col=lat_col, lon_col=lon_col, strict=strict, what=what,
+            noun="row", crs=crs)
+    return _points_from(table, lat, lon, lines, ok, label, name_col=name_col, where=where,
+                        messages=messages, skipped=skipped, noun="row")
 
 
 def _table_coordinates(table: pd.DataFrame, lines: np.ndarray, label: str, *,

@@ -19,7 +19,7 @@ import stat
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +40,11 @@ __all__ = ["OUTPUT_FORMATS", "STDOUT", "TABLE_OUTPUTS", "VECTOR_OUTPUTS", "Outpu
 OUTPUT_FORMATS = {
     ".csv": "CSV table", ".xlsx": "XLSX workbook", ".geojson": "GeoJSON", ".gpkg": "GeoPackage",
     ".json": "JSON", ".txt": "text", ".html": "HTML map", ".htm": "HTML map", ".png": "PNG",
+    ".postgis": "PostGIS table",
 }
-TABLE_OUTPUTS = (".csv", ".geojson", ".gpkg", ".xlsx")  # what write_table writes
+#: the format of a postgresql:// URL (reachplan.io.postgis), which has no suffix
+POSTGIS = ".postgis"
+TABLE_OUTPUTS = (".csv", ".geojson", ".gpkg", ".xlsx", POSTGIS)  # what write_table writes
 VECTOR_OUTPUTS = (".geojson", ".gpkg")  # table outputs that carry geometry
 STDOUT = "-"
 _NUL = re.compile("\x00")
@@ -57,9 +60,9 @@ def output_suffix(path: str | os.PathLike, allowed: Sequence[str], param: str = 
     parameter ``param`` that gave ``path`` and listing them."""
     if _is_output_stdout(path) and STDOUT in allowed:
         return STDOUT
-    suffix = Path(path).suffix.lower()
+    suffix = _suffix(path)
     if suffix not in allowed:
-        shown = ", ".join(a for a in allowed if a != STDOUT)
+        shown = _listed(a for a in allowed if a != STDOUT)
         raise InputError(f"{param}={str(path)!r}: unknown file format '{suffix}'; use "
                          f"{shown}" + (" (or - for stdout)" if STDOUT in allowed else ""),
                          params=(param,))
@@ -73,18 +76,33 @@ def output_format(fmt: str | None, path: str | os.PathLike | None,
     differs from the suffix's, or a known suffix not in ``by_suffix``, is refused."""
     if path is None or _is_output_stdout(path):
         return fmt or default
-    suffix = Path(path).suffix.lower()
+    suffix = _suffix(path)
     implied = by_suffix.get(suffix)
     if implied is None and suffix in OUTPUT_FORMATS:
-        raise InputError(f"path={str(path)!r}: this command does not write "
-                         f"{OUTPUT_FORMATS[suffix]}; use {', '.join(by_suffix)}",
+        raise InputError(f"path={_shown(path)!r}: this command does not write "
+                         f"{OUTPUT_FORMATS[suffix]}; use {_listed(by_suffix)}",
                          params=("path",))
     if implied is None:
         return fmt or default
     if fmt is not None and fmt != implied:
-        raise InputError(f"fmt={fmt} conflicts with path={str(path)!r} ({suffix} is "
+        given = "a PostGIS table" if suffix == POSTGIS else suffix
+        raise InputError(f"fmt={fmt} conflicts with path={_shown(path)!r} ({given} is "
                          f"{implied}); drop fmt or change the suffix", params=("fmt", "path"))
     return implied
+
+
+def _listed(suffixes: Iterable[str]) -> str:
+    """``.csv, .xlsx or a postgresql:// URL``: output formats for a message."""
+    suffixes = list(suffixes)
+    shown = ", ".join(a for a in suffixes if a != POSTGIS)
+    return shown + (" or a postgresql://...?table=NAME URL" if POSTGIS in suffixes else "")
+
+
+def _suffix(path: str | os.PathLike) -> str:
+    """The format an output path names: its suffix (lower case), or POSTGIS for a URL."""
+    from reachplan.io.postgis import is_postgis
+
+    return POSTGIS if is_postgis(os.fspath(path)) else Path(path).suffix.lower()
 
 
 def _is_special(path: str | os.PathLike) -> bool:
@@ -127,7 +145,7 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = False,
     """The one overwrite check: refuse an output that is one of ``inputs`` (the same file,
     through symbolic or hard links too, even with ``overwrite``), a folder, or an existing
     file without ``overwrite``. Devices, FIFOs and ``-`` (stdout) are always fine."""
-    if _is_output_stdout(path):
+    if _is_output_stdout(path) or _suffix(path) == POSTGIS:  # a table: checked by postgis
         return
     path = Path(path)
     st = _stat(path)
@@ -175,12 +193,18 @@ class OutputSet:
         self.written: list[str] = []
         self.notes: list[str] = []
         self._staged: list[_Staged] = []
+        self._tables: list[tuple[str, Callable[[], str]]] = []  # PostGIS writes, at commit
         self._made: list[Path] = []
         self._token: contextvars.Token | None = None
 
     def prepare(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
         """Check ``path`` early and create its missing folders (removed again on failure);
         ``overwrite`` forces replacing this one (e.g. a file the command rewrites)."""
+        if _suffix(path) == POSTGIS:
+            from reachplan.io.postgis import check_target
+
+            check_target(os.fspath(path), overwrite=self.overwrite or overwrite)
+            return
         check_output(path, overwrite=self.overwrite or overwrite, inputs=self.inputs)
         if _is_output_stdout(path):
             return
@@ -198,11 +222,23 @@ class OutputSet:
                 raise _os_error(path, exc) from None
             self._made.append(folder)
 
+    def _claim(self, path: str | os.PathLike, overwrite: bool) -> None:
+        targets = [s.target for s in self._staged] + [t for t, _ in self._tables]
+        if not _is_output_stdout(path) and str(path) in targets:
+            raise InputError(f"{_shown(path)}: given for two outputs of this command; name "
+                             "each once")
+        self.prepare(path, overwrite=overwrite)
+
+    def defer(self, path: str | os.PathLike, write: Callable[[], str], *,
+              overwrite: bool = False) -> None:
+        """Run ``write`` (a PostGIS table's own transaction; it returns the name to report)
+        at :meth:`commit`, before the files move: a failed write moves none of them."""
+        self._claim(path, overwrite)
+        self._tables.append((str(path), write))
+
     def stage(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """A fresh temporary path to write ``path``'s content to."""
-        if not _is_output_stdout(path) and any(s.target == str(path) for s in self._staged):
-            raise InputError(f"{path}: given for two outputs of this command; name each once")
-        self.prepare(path, overwrite=overwrite)
+        self._claim(path, overwrite)
         direct = _is_output_stdout(path)
         if not direct:
             st = _stat(Path(path))
@@ -226,6 +262,8 @@ class OutputSet:
                     check_output(s.target, overwrite=s.overwrite, inputs=self.inputs)
                 if not s.tmp.exists():
                     raise OutputError(f"{s.target}: the writer left no file")
+            for _, write in self._tables:  # each all or none in its own transaction
+                self.written.append(write())
             # stdout and devices first: a full disk or closed pipe there moves no file
             for s in sorted(self._staged, key=lambda s: not s.direct):
                 try:
@@ -255,6 +293,7 @@ class OutputSet:
         self._made.clear()
 
     def _cleanup(self) -> None:
+        self._tables.clear()
         for s in self._staged:
             shutil.rmtree(s.folder, ignore_errors=True)
             _LIVE_TEMPS.discard(s.folder)
@@ -394,6 +433,10 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool
         suffix = output_suffix(path, (*TABLE_OUTPUTS, STDOUT))
     if suffix in VECTOR_OUTPUTS and not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{path}: this result has no geometry; write .csv or .xlsx")
+    if suffix == POSTGIS:  # text as it is, but PostgreSQL text cannot hold NUL
+        _write_postgis(_replace_in_text(frame, _NUL, "NUL bytes", _shown(path)), str(path),
+                       overwrite=overwrite)
+        return
     with atomic_output(path, overwrite=overwrite, inputs=inputs) as tmp:
         if suffix == ".csv":
             _neutralise(plain, terminal=_is_output_stdout(path)).to_csv(
@@ -405,6 +448,26 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool
             _write_vector(_replace_in_text(frame, _NUL, "NUL bytes", path), tmp,
                           layer=Path(path).stem, driver="GPKG" if suffix == ".gpkg"
                           else "GeoJSON")
+
+
+def _shown(path: str | os.PathLike) -> str:
+    """``path`` as messages show it (a URL's password masked)."""
+    from reachplan.io.postgis import display_name
+
+    return display_name(str(path)) if _suffix(path) == POSTGIS else str(path)
+
+
+def _write_postgis(frame: pd.DataFrame, url: str, *, overwrite: bool) -> None:
+    """Write a PostGIS table with the command's outputs (at commit), or now outside one."""
+    from reachplan.io.postgis import write_frame
+
+    outputs = active_outputs()
+    if outputs is not None:
+        outputs.defer(url, lambda: write_frame(frame, url, overwrite=overwrite),
+                      overwrite=overwrite)
+        return
+    with OutputSet(overwrite=overwrite) as own:
+        own.defer(url, lambda: write_frame(frame, url, overwrite=overwrite))
 
 
 def _write_vector(frame: gpd.GeoDataFrame, tmp: Path, *, layer: str, driver: str) -> None:
