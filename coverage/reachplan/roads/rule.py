@@ -34,6 +34,20 @@ def _wgs84(frame):
     return getattr(frame, "geometry", frame)
 
 
+def _shapes_key(geoms) -> bytes:
+    """A digest of the shapes, in order (equal shapes, equal key; whatever the object)."""
+    import hashlib
+
+    import shapely
+
+    wkb = shapely.to_wkb(np.asarray(getattr(geoms, "array", geoms), dtype=object))
+    digest = hashlib.blake2b(digest_size=32)
+    for item in wkb:
+        item = item or b""  # a missing shape
+        digest.update(len(item).to_bytes(8, "little") + item)
+    return digest.digest()
+
+
 def _lonlat(points) -> tuple[np.ndarray, np.ndarray]:
     import shapely
 
@@ -106,7 +120,7 @@ class TravelRule:
         self.max_snap_km = float(max_snap_km)
         self.roads = graph.source if roads is None else str(roads)
         # the last districts seen and how they are entered; shared by with_minutes() copies
-        self._access: list[tuple[Any, DistrictAccess]] = []
+        self._access: list[tuple[bytes, DistrictAccess]] = []
         # the last centres' search (nearest() and district_columns() ask for the same one)
         self._searched: list[tuple[bytes, tuple[np.ndarray, np.ndarray]]] = []
         # with min_centers > 1: the road vertices that enough centres reach within T
@@ -163,10 +177,17 @@ class TravelRule:
                     max_snap_km=self.max_snap_km)
 
     def access(self, districts) -> DistrictAccess:
-        """How each district is entered from the roads (cached for the last districts)."""
-        if not self._access or self._access[0][0] is not districts:
-            self._access[:] = [(districts, travel.district_access(
-                self.graph, _wgs84(districts), offroad_kmh=self.offroad_kmh,
+        """How each district is entered from the roads (cached for the last districts).
+
+        The cache is keyed by the districts' shapes (their WKB in lon/lat), not by the object:
+        ``frame.geometry`` is a new series at each call, so the engine's two questions (the
+        decision, then ``district_columns``) used to compute it twice.
+        """
+        geoms = _wgs84(districts)
+        key = _shapes_key(geoms)
+        if not self._access or self._access[0][0] != key:
+            self._access[:] = [(key, travel.district_access(
+                self.graph, geoms, offroad_kmh=self.offroad_kmh,
                 max_snap_km=self.max_snap_km))]
         return self._access[0][1]
 
@@ -291,6 +312,17 @@ class TravelRule:
         return isochrones(self.graph, _wgs84_frame(centers), minutes,
                           offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
                           **options)
+
+    def centre_notes(self, points) -> list[tuple[str, np.ndarray]]:
+        """Centres that do not get onto the main road network, for the engine's warnings:
+        (what, positions) for those off the network and those on a small fragment."""
+        snapped = self.snap(points)
+        km = f"{self.max_snap_km:g} km"
+        return [(f"are more than {km} from every road (off the network; they reach nothing "
+                 "by road)", np.flatnonzero(snapped.off_network)),
+                (f"have no road of the main network within {km}, only a small disconnected "
+                 "fragment (isolated; they reach only that fragment)",
+                 np.flatnonzero(snapped.isolated))]
 
     def _snap_centres(self, points) -> Snapped:
         snapped = self.snap(points)
