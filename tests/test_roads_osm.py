@@ -31,11 +31,17 @@ TABLE = {
     "secondary": (50, 45, 5), "secondary_link": (35, 35, 5), "tertiary": (40, 40, 5),
     "tertiary_link": (30, 30, 5), "unclassified": (30, 30, 5), "residential": (25, 25, 5),
     "living_street": (10, 10, 5), "service": (15, 15, 5), "road": (25, 25, 5),
-    "track": (15, 20, 4), "path": (None, 10, 4), "footway": (None, None, 5),
-    "pedestrian": (None, None, 5), "steps": (None, None, 3), "cycleway": (None, None, 5),
-    "bridleway": (None, None, 4),
+    "track": (15, 20, 5), "path": (None, 10, 5), "footway": (None, None, 5),
+    "pedestrian": (None, None, 5), "steps": (None, None, 5), "cycleway": (None, None, 5),
+    "bridleway": (None, None, 5),
 }
 COLUMN = {"car": 0, "motorcycle": 1, "walk": 2}
+# values that close a way (the README, after OSRM's car.lua and foot.lua blacklists)
+MOTOR_CLOSED = ["no", "private", "agricultural", "forestry", "emergency", "psv", "taxi",
+                "share_taxi", "minibus", "bus", "foot", "emergency_vehicle", "restricted",
+                "military", "official"]
+CLOSED = {"car": MOTOR_CLOSED, "motorcycle": MOTOR_CLOSED,
+          "walk": ["no", "private", "agricultural", "forestry", "delivery", "use_sidepath"]}
 ACCESS = {"car": ["motorcar", "motor_vehicle", "vehicle", "access"],
           "motorcycle": ["motorcycle", "motor_vehicle", "vehicle", "access"],
           "walk": ["foot", "access"]}
@@ -58,7 +64,7 @@ class Reference(osmium.SimpleHandler):
         base = self.speeds.get(tags.get("highway"))
         for key in ACCESS[self.profile]:
             if key in tags:
-                if tags[key] in ("no", "private"):
+                if tags[key] in CLOSED[self.profile]:
                     return None
                 break
         if base is None or self.profile == "walk":

@@ -28,7 +28,7 @@ from reachplan.roads.speeds import check_maxspeed_factor, default_speeds, read_s
 
 __all__ = ["RoadGraph", "cache_root", "graph_from_segments", "load_roads"]
 
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3  # 3: access values closed as OSRM's profiles (issue 18.6)
 
 
 @dataclass(eq=False)

@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from reachplan.errors import InputError
-from reachplan.roads.speeds import way_speed
+from reachplan.roads.speeds import CLOSED, way_speed
 
 __all__ = ["OSM_SUFFIXES", "Segments", "is_osm", "position_key", "read_layer", "read_osm"]
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".osm.xml")
 
-_NO = {"no", "private"}
 # Most specific first: the first of these tags present decides access for the profile.
 _ACCESS_TAGS = {
     "car": ("motorcar", "motor_vehicle", "vehicle", "access"),
@@ -56,7 +55,7 @@ def _allowed(tags, profile: str) -> bool:
     for key in _ACCESS_TAGS[profile]:
         value = tags.get(key)
         if value is not None:
-            return value not in _NO
+            return value not in CLOSED[profile]
     return True
 
 

@@ -116,7 +116,9 @@ class TravelRule:
         self.graph = graph
         self.minutes = float(minutes)
         self.min_centers = int(min_centers)
-        self.offroad_kmh = float(offroad_kmh)
+        # never quicker off the road than on its fastest road: walkers' roads are all at
+        # 5 km/h (OSRM's foot.lua), so a walk off them is at most that (issue 18.6)
+        self.offroad_kmh = min(float(offroad_kmh), graph.top_kmh or math.inf)
         self.max_snap_km = float(max_snap_km)
         self.roads = graph.source if roads is None else str(roads)
         # the last districts seen and how they are entered; shared by with_minutes() copies
