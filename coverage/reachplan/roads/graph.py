@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,7 +161,8 @@ def load_roads(roads: str | Path, *, profile: str = "car",
                speeds: str | Path | Mapping[str, float] | None = None,
                speed_col: str | None = None, layer: str | None = None,
                cache_dir: str | Path | bool | None = None,
-               maxspeed_factor: float = 1.0) -> RoadGraph:
+               maxspeed_factor: float = 1.0,
+               progress: Callable[[str, int, int], None] | None = None) -> RoadGraph:
     """The road graph of an OSM extract or a line layer, from the cache when it is there.
 
     Parameters
@@ -178,6 +179,9 @@ def load_roads(roads: str | Path, *, profile: str = "car",
         profile uses 0.8). Line layers carry no limits.
     cache_dir
         Cache directory; None for :func:`cache_root`, False for no cache.
+    progress
+        ``progress(what, done, total)`` while an extract is read and the graph built (not
+        from the cache); total 0 while the size is unknown.
     """
     if profile not in ("car", "motorcycle", "walk"):
         raise InputError(f"profile '{profile}': use one of car, motorcycle, walk")
@@ -203,11 +207,17 @@ def load_roads(roads: str | Path, *, profile: str = "car",
         if cached is not None:
             cached.maxspeed_factor = factor
             return cached
+    if progress is not None:
+        progress("reading roads (ways)", 0, 0)
     if is_osm(path):
-        seg = read_osm(path, profile, table, maxspeed_factor=factor)
+        seg = read_osm(path, profile, table, maxspeed_factor=factor, progress=progress)
     else:
         seg = read_layer(path, profile, table, speed_col=speed_col, layer=layer)
+    if progress is not None:
+        progress("building the road graph", 0, 0)
     graph = graph_from_segments(seg, profile, source=source)
+    if progress is not None:
+        progress("building the road graph", 1, 1)
     graph.maxspeed_factor = factor
     if target is not None:
         with contextlib.suppress(OSError):  # a read-only cache only costs time

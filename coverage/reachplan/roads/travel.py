@@ -52,8 +52,10 @@ OFFROAD_KMH = 5.0
 MAX_SNAP_KM = 2.0
 SMALL_COMPONENT = 1000  # a strongly connected part this big is main network (OSRM's default)
 _DENSE_BYTES = 1 << 28  # rows of a bounded search matrix held at once (256 MB)
-# (what, done, total): a long step's advance, for a progress display (total 0: unknown)
+# (what, done, total): a long step's advance, for a progress display. total 0: size unknown
+# (done counts what is done so far); a step ends with done == total > 0.
 Progress = Callable[[str, int, int], None]
+_ACCESS_CHUNK = 200_000  # road vertices per polygons_within call (one progress step each)
 
 
 @dataclass(frozen=True)
@@ -184,17 +186,23 @@ def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: 
         yield on[rows], np.atleast_2d(dist)[:, :n]
 
 
-def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float) -> np.ndarray:
+def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float,
+                     progress: Progress | None = None) -> np.ndarray:
     """How many centres reach each road vertex within ``limit`` minutes.
 
     One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
     itself, off-road leg included), in the same memory-bounded chunks; centres sharing a place
-    each count. Off-network centres reach nothing.
+    each count. Off-network centres reach nothing. ``progress("searches (centres)", done,
+    total)`` after each chunk.
     """
     count = np.zeros(graph.n_nodes, dtype=np.int64)
-    if (centers.node >= 0).any():
-        for _, dist in search(graph, centers, limit=limit):
+    total, done = int((centers.node >= 0).sum()), 0
+    if total:
+        for centres, dist in search(graph, centers, limit=limit):
             count += np.count_nonzero(dist <= limit, axis=0)
+            done += len(centres)
+            if progress is not None:
+                progress("searches (centres)", done, total)
     return count
 
 
@@ -256,14 +264,32 @@ class DistrictAccess:
 
 
 def district_access(graph: RoadGraph, districts, *, offroad_kmh: float = OFFROAD_KMH,
-                    max_snap_km: float = MAX_SNAP_KM) -> DistrictAccess:
-    """How each district is entered from the road graph (see the module docstring)."""
+                    max_snap_km: float = MAX_SNAP_KM, progress: Progress | None = None
+                    ) -> DistrictAccess:
+    """How each district is entered from the road graph (see the module docstring).
+
+    The road vertices go in parts of ``_ACCESS_CHUNK`` (each pair is measured on its own,
+    so the parts give the pairs of the whole); ``progress("district access (road
+    vertices)", done, total)`` after each.
+    """
     import geopandas as gpd
 
     _check_leg(offroad_kmh, max_snap_km)
     geoms = getattr(districts, "geometry", districts)
-    nodes = gpd.points_from_xy(graph.lon, graph.lat)
-    d, v, metres = polygons_within(geoms, nodes, max_snap_km * 1000.0)
+    out_d, out_v, out_m = [], [], []
+    n = graph.n_nodes
+    for first in range(0, max(n, 1), _ACCESS_CHUNK):
+        last = min(first + _ACCESS_CHUNK, n)
+        nodes = gpd.points_from_xy(graph.lon[first:last], graph.lat[first:last])
+        d, v, metres = polygons_within(geoms, nodes, max_snap_km * 1000.0)
+        out_d.append(d)
+        out_v.append(v + first)
+        out_m.append(metres)
+        if progress is not None:
+            progress("district access (road vertices)", last, n)
+    d, v, metres = (np.concatenate(a) for a in (out_d, out_v, out_m))
+    order = np.lexsort((v, d))  # by district, then vertex, as one call gives them
+    d, v, metres = d[order], v[order], metres[order]
     return DistrictAccess(d, v, metres / 1000.0 / offroad_kmh * 60.0, metres == 0,
                           len(geoms))
 
