@@ -308,16 +308,16 @@ def bench_city(repeat: int, n_nodes: int, before: Path | None) -> None:
     print(f"\n### `reachplan coverage --roads` on a generated city ({n_nodes:,} road vertices, "
           f"100 districts, 50 centres, T = 15 min; medians of {repeat} runs, seconds)\n")
     names = list(sources)
-    print(f"| run | {' | '.join(f'{n} wall / CPU' for n in names)} | "
-          f"{' / '.join(names)} (wall, CPU) |")
-    print("|---|" + "---:|" * (len(names) + 1))
+    ratio_head = f" {' / '.join(names)} (wall, CPU) |" if len(names) > 1 else ""
+    print(f"| run | {' | '.join(f'{n} wall / CPU' for n in names)} |{ratio_head}")
+    print("|---|" + "---:|" * (len(names) + (len(names) > 1)))
     for run in times["after"]:
         med = [(statistics.median(t[0] for t in times[n][run]),
                 statistics.median(t[1] for t in times[n][run])) for n in names]
-        ratio = (f"{med[0][0] / med[-1][0]:.1f}×, {med[0][1] / med[-1][1]:.1f}×"
+        ratio = (f" {med[0][0] / med[-1][0]:.1f}×, {med[0][1] / med[-1][1]:.1f}× |"
                  if len(med) > 1 else "")
         cells = " | ".join(f"{w:.1f} / {c:.1f}" for w, c in med)
-        print(f"| {run} | {cells} | {ratio} |")
+        print(f"| {run} | {cells} |{ratio}")
     print(f"\nDistricts covered: {', '.join(f'{k} {v}' for k, v in covered.items())}.")
 
 

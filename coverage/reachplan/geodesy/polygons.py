@@ -20,6 +20,7 @@ How a distance is decided
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -450,12 +451,14 @@ def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, points: _Coords,
 
 
 def polygons_within(polygons, points, radius_m: float, *,
-                    inside: tuple[np.ndarray, np.ndarray] | None = None
+                    inside: tuple[np.ndarray, np.ndarray] | None = None,
+                    progress: Callable[[int, int], None] | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (polygon, point) pair within ``radius_m`` metres, geodesic.
 
     ``inside`` gives the (polygon, point) pairs of points inside or on a polygon when the
     caller has them already (from ``polygons_within(polygons, points, 0)``).
+    ``progress(done, total)``: distinct points measured near the boundaries so far.
 
     Returns
     -------
@@ -468,10 +471,10 @@ def polygons_within(polygons, points, radius_m: float, *,
         raise ValueError(f"radius must be a finite distance >= 0, got {radius_m}")
     one = _Distinct.of(pts)
     if one is None:
-        return _within(polys, pts, radius_m, inside)
+        return _within(polys, pts, radius_m, inside, progress)
     # points sharing a coordinate are measured once, then every one of them is listed
     pairs = None if inside is None else one.pairs(*inside)
-    poly, entry, dist = _within(polys, pts[one.first], radius_m, pairs)
+    poly, entry, dist = _within(polys, pts[one.first], radius_m, pairs, progress)
     counts, position = one.members.expand(entry)
     poly, dist = np.repeat(poly, counts), np.repeat(dist, counts)
     order = np.lexsort((position, poly))
@@ -488,7 +491,8 @@ def _in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
 
 
 def _within(polys: np.ndarray, pts: np.ndarray, radius_m: float,
-            inside: tuple[np.ndarray, np.ndarray] | None
+            inside: tuple[np.ndarray, np.ndarray] | None,
+            progress: Callable[[int, int], None] | None = None
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     empty = np.zeros(0, dtype=np.int64)
     if len(polys) == 0 or len(pts) == 0:
@@ -515,6 +519,8 @@ def _within(polys: np.ndarray, pts: np.ndarray, radius_m: float,
             out_poly.append(found[0][new])
             out_pt.append(chunk[found[1][new]])
             out_d.append(found[2][new])
+            if progress is not None:
+                progress(int(chunk[-1]) + 1, len(pts))
     poly_idx = np.concatenate(out_poly).astype(np.int64)
     pt_idx = np.concatenate(out_pt).astype(np.int64)
     dist = np.concatenate(out_d)

@@ -31,6 +31,7 @@ nearest road. The share within T counts the road vertices inside the district.
 
 from __future__ import annotations
 
+import functools
 import os
 import weakref
 from collections.abc import Callable, Iterator
@@ -55,7 +56,6 @@ _DENSE_BYTES = 1 << 28  # rows of a bounded search matrix held at once (256 MB)
 # (what, done, total): a long step's advance, for a progress display. total 0: size unknown
 # (done counts what is done so far); a step ends with done == total > 0.
 Progress = Callable[[str, int, int], None]
-_ACCESS_CHUNK = 200_000  # road vertices per polygons_within call (one progress step each)
 
 
 @dataclass(frozen=True)
@@ -266,30 +266,17 @@ class DistrictAccess:
 def district_access(graph: RoadGraph, districts, *, offroad_kmh: float = OFFROAD_KMH,
                     max_snap_km: float = MAX_SNAP_KM, progress: Progress | None = None
                     ) -> DistrictAccess:
-    """How each district is entered from the road graph (see the module docstring).
-
-    The road vertices go in parts of ``_ACCESS_CHUNK`` (each pair is measured on its own,
-    so the parts give the pairs of the whole); ``progress("district access (road
-    vertices)", done, total)`` after each.
-    """
+    """How each district is entered from the road graph (see the module docstring);
+    ``progress("district access (road vertices)", done, total)`` as the vertices are
+    measured."""
     import geopandas as gpd
 
     _check_leg(offroad_kmh, max_snap_km)
     geoms = getattr(districts, "geometry", districts)
-    out_d, out_v, out_m = [], [], []
-    n = graph.n_nodes
-    for first in range(0, max(n, 1), _ACCESS_CHUNK):
-        last = min(first + _ACCESS_CHUNK, n)
-        nodes = gpd.points_from_xy(graph.lon[first:last], graph.lat[first:last])
-        d, v, metres = polygons_within(geoms, nodes, max_snap_km * 1000.0)
-        out_d.append(d)
-        out_v.append(v + first)
-        out_m.append(metres)
-        if progress is not None:
-            progress("district access (road vertices)", last, n)
-    d, v, metres = (np.concatenate(a) for a in (out_d, out_v, out_m))
-    order = np.lexsort((v, d))  # by district, then vertex, as one call gives them
-    d, v, metres = d[order], v[order], metres[order]
+    nodes = gpd.points_from_xy(graph.lon, graph.lat)
+    report = (None if progress is None else
+              functools.partial(progress, "district access (road vertices)"))
+    d, v, metres = polygons_within(geoms, nodes, max_snap_km * 1000.0, progress=report)
     return DistrictAccess(d, v, metres / 1000.0 / offroad_kmh * 60.0, metres == 0,
                           len(geoms))
 
