@@ -15,6 +15,9 @@ Run: ``.venv/bin/python benchmarks/bench_roads.py [--repeat 5] [--nodes 1000000,
   the process's peak memory (ru_maxrss).
 * PBF parse throughput (OSM nodes/s and MB/s): Helsinki, and a generated all-road PBF of
   ``--pbf-nodes`` nodes written with osmium (ways of 10 nodes).
+* A generated city (``--city-nodes``, 1M road vertices on a 58 km square, 100 districts, 50
+  centres): ``reachplan coverage --roads`` end to end, first run and cached, beside an earlier
+  checkout (``--before``) when given: the run of issue 18.6 (37 s / 28 s before).
 * OSRM, when installed (``make osrm``; else one line says how and the rest runs): Helsinki
   extracted with OSRM's own car.lua, its ``table`` durations for ``--osrm-pairs`` random
   vertex pairs (sources x destinations) against reachplan's minutes, both with reachplan's car
@@ -184,20 +187,23 @@ def bench_scale(sizes: list[int], n_centres: int) -> None:
               f"{r['median_min']:.0f} / {r['max_min']:.0f} | {r['peak_mb']:,.0f} |", flush=True)
 
 
-def write_pbf(path: Path, n_nodes: int, per_way: int = 10) -> None:
+def write_pbf(path: Path, n_nodes: int, per_way: int = 10,
+              box: tuple[float, float, float] = (68.0, 8.0, 29.0)) -> None:
     """An all-road PBF: the lattice's rows and columns as ways of ``per_way`` nodes (real
-    highway ways in India average about that)."""
+    highway ways in India average about that), over ``box`` (west, south, side in degrees;
+    India's by default)."""
     import osmium
 
     side = int(math.sqrt(n_nodes))
     rng = np.random.default_rng(7)
-    step = 29.0 / side
+    west, south, span = box
+    step = span / side
     with osmium.SimpleWriter(str(path)) as writer:
         for i in range(side * side):
             x, y = divmod(i, side)
             writer.add_node(osmium.osm.mutable.Node(
-                id=i + 1, location=(68.0 + (x + rng.uniform(-0.3, 0.3)) * step,
-                                    8.0 + (y + rng.uniform(-0.3, 0.3)) * step)))
+                id=i + 1, location=(west + (x + rng.uniform(-0.3, 0.3)) * step,
+                                    south + (y + rng.uniform(-0.3, 0.3)) * step)))
         way = 0
         for line in range(side):
             for stride, first in ((1, line * side), (side, line)):  # a column, then a row
@@ -229,6 +235,90 @@ def bench_parse(repeat: int, pbf_nodes: int) -> None:
             mb = path.stat().st_size / 1e6
             print(f"| {name} | {mb:.1f} | {n_nodes:,} | {n_ways:,} | {secs:.2f} | {cpu:.2f} | "
                   f"{n_nodes / cpu:,.0f} | {mb / cpu:.1f} |")
+
+
+CITY = (77.45, 12.85, 0.54)  # west, south, side (degrees): a 58 km square metro
+
+
+def city_inputs(folder: Path, n_nodes: int, cells: int = 10, n_centres: int = 50) -> list[str]:
+    """A city-sized all-road PBF of ``n_nodes`` (0.54 degree lattice: vertices ~60 m apart),
+    ``cells`` x ``cells`` square districts over it and ``n_centres`` random centres: the
+    arguments of ``reachplan coverage`` for them."""
+    import geopandas as gpd
+    import shapely
+
+    west, south, span = CITY
+    write_pbf(folder / "city.osm.pbf", n_nodes, box=CITY)
+    xs = np.linspace(west, west + span, cells + 1)
+    ys = np.linspace(south, south + span, cells + 1)
+    gpd.GeoDataFrame({"id": [f"d{i}" for i in range(cells * cells)]},
+                     geometry=[shapely.box(xs[i], ys[j], xs[i + 1], ys[j + 1])
+                               for i in range(cells) for j in range(cells)],
+                     crs="EPSG:4326").to_file(folder / "districts.geojson")
+    rng = np.random.default_rng(3)
+    lon = rng.uniform(west + 0.01, west + span - 0.01, n_centres)
+    lat = rng.uniform(south + 0.01, south + span - 0.01, n_centres)
+    rows = [f"c{i},{y:.7f},{x:.7f}" for i, (x, y) in enumerate(zip(lon, lat, strict=True))]
+    (folder / "centres.csv").write_text("name,lat,lon\n" + "\n".join(rows) + "\n")
+    return ["coverage", str(folder / "districts.geojson"), str(folder / "centres.csv"),
+            "--id-col", "id", "--roads", str(folder / "city.osm.pbf"), "--travel-minutes", "15",
+            "--format", "json", "-q"]
+
+
+def _cli_run(src: Path, args: list[str], cache: Path) -> tuple[tuple[float, float], dict]:
+    """Wall and CPU seconds of one ``reachplan`` run with ``src`` first on the path, and its
+    JSON."""
+    env = {**os.environ, "PYTHONPATH": str(src), "REACHPLAN_CACHE_DIR": str(cache)}
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", "from reachplan.cli.main import cli; cli()",
+                           *args], env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
+    if proc.returncode != 0:
+        raise RuntimeError(f"{src}: exit {proc.returncode}: {proc.stderr.strip()[-500:]}")
+    return (wall, cpu), json.loads(proc.stdout)
+
+
+def bench_city(repeat: int, n_nodes: int, before: Path | None) -> None:
+    """``reachplan coverage --roads`` on a generated city of ``n_nodes`` road vertices: the
+    first run (PBF parsed, graph cached) and cached runs, this checkout beside ``before``
+    (another checkout's ``coverage/`` folder, e.g. ``git archive`` of an earlier commit)."""
+    import statistics
+
+    sources = {"after": ROOT / "coverage"}
+    if before is not None:
+        sources = {"before": before, **sources}
+    with tempfile.TemporaryDirectory() as tmp:
+        args = city_inputs(Path(tmp), n_nodes)
+        times: dict[str, dict[str, list[tuple[float, float]]]] = {}
+        covered = {}
+        for name, src in sources.items():
+            first, cached = [], []
+            for k in range(repeat):  # the versions one after the other, a fresh cache each
+                cache = Path(tmp) / f"cache-{name}-{k}"
+                first.append(_cli_run(src, args, cache)[0])
+                secs, data = _cli_run(src, args, cache)
+                cached.append(secs)
+                covered[name] = data["summary"]["covered"]
+            times[name] = {"first run (PBF parsed, graph cached)": first,
+                           "cached run (graph from the cache)": cached}
+            print(f"{name}: first {first}, cached {cached}", file=sys.stderr, flush=True)
+    print(f"\n### `reachplan coverage --roads` on a generated city ({n_nodes:,} road vertices, "
+          f"100 districts, 50 centres, T = 15 min; medians of {repeat} runs, seconds)\n")
+    names = list(sources)
+    ratio_head = f" {' / '.join(names)} (wall, CPU) |" if len(names) > 1 else ""
+    print(f"| run | {' | '.join(f'{n} wall / CPU' for n in names)} |{ratio_head}")
+    print("|---|" + "---:|" * (len(names) + (len(names) > 1)))
+    for run in times["after"]:
+        med = [(statistics.median(t[0] for t in times[n][run]),
+                statistics.median(t[1] for t in times[n][run])) for n in names]
+        ratio = (f" {med[0][0] / med[-1][0]:.1f}×, {med[0][1] / med[-1][1]:.1f}× |"
+                 if len(med) > 1 else "")
+        cells = " | ".join(f"{w:.1f} / {c:.1f}" for w, c in med)
+        print(f"| {run} | {cells} |{ratio}")
+    print(f"\nDistricts covered: {', '.join(f'{k} {v}' for k, v in covered.items())}.")
 
 
 def find_osrm() -> tuple[Path, Path] | None:
@@ -428,7 +518,13 @@ def main() -> None:
     parser.add_argument("--one-scale", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--osrm-pairs", default="20x200",
                         help="sources x destinations for the OSRM comparison")
-    parser.add_argument("--skip", default="", help="comma list of helsinki,osrm,scale,parse")
+    parser.add_argument("--city-nodes", type=int, default=1_000_000,
+                        help="road vertices of the generated city (coverage end to end)")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="another checkout's coverage/ folder to time beside this one, "
+                             "e.g. `git archive <commit> coverage | tar -x -C /tmp/before`")
+    parser.add_argument("--skip", default="",
+                        help="comma list of helsinki,osrm,scale,parse,city")
     args = parser.parse_args()
     if args.one_scale:
         print(json.dumps(run_scale(args.one_scale, args.centres)))
@@ -444,6 +540,8 @@ def main() -> None:
         bench_parse(max(1, args.repeat // 2), args.pbf_nodes)
     if "scale" not in skip:
         bench_scale([int(s) for s in args.nodes.split(",")], args.centres)
+    if "city" not in skip:
+        bench_city(args.repeat, args.city_nodes, args.before)
 
 
 if __name__ == "__main__":

@@ -31,11 +31,17 @@ TABLE = {
     "secondary": (50, 45, 5), "secondary_link": (35, 35, 5), "tertiary": (40, 40, 5),
     "tertiary_link": (30, 30, 5), "unclassified": (30, 30, 5), "residential": (25, 25, 5),
     "living_street": (10, 10, 5), "service": (15, 15, 5), "road": (25, 25, 5),
-    "track": (15, 20, 4), "path": (None, 10, 4), "footway": (None, None, 5),
-    "pedestrian": (None, None, 5), "steps": (None, None, 3), "cycleway": (None, None, 5),
-    "bridleway": (None, None, 4),
+    "track": (15, 20, 5), "path": (None, 10, 5), "footway": (None, None, 5),
+    "pedestrian": (None, None, 5), "steps": (None, None, 5), "cycleway": (None, None, 5),
+    "bridleway": (None, None, 5),
 }
 COLUMN = {"car": 0, "motorcycle": 1, "walk": 2}
+# values that close a way (the README, after OSRM's car.lua and foot.lua blacklists)
+MOTOR_CLOSED = ["no", "private", "agricultural", "forestry", "emergency", "psv", "taxi",
+                "share_taxi", "minibus", "bus", "foot", "emergency_vehicle", "restricted",
+                "military", "official"]
+CLOSED = {"car": MOTOR_CLOSED, "motorcycle": MOTOR_CLOSED,
+          "walk": ["no", "private", "agricultural", "forestry", "delivery", "use_sidepath"]}
 ACCESS = {"car": ["motorcar", "motor_vehicle", "vehicle", "access"],
           "motorcycle": ["motorcycle", "motor_vehicle", "vehicle", "access"],
           "walk": ["foot", "access"]}
@@ -58,7 +64,7 @@ class Reference(osmium.SimpleHandler):
         base = self.speeds.get(tags.get("highway"))
         for key in ACCESS[self.profile]:
             if key in tags:
-                if tags[key] in ("no", "private"):
+                if tags[key] in CLOSED[self.profile]:
                     return None
                 break
         if base is None or self.profile == "walk":
@@ -116,10 +122,29 @@ def reference_graph(profile: str, path: str = HELSINKI):
     return g, ids, lon, lat, ref.top
 
 
-def brute_snap(ids, lon, lat, x: float, y: float):
+_MAIN: list = []  # [(graph, mask)]: the last graph's main-network vertices
+
+
+def main_mask(g, ids) -> np.ndarray:
+    """networkx: vertices in strongly connected parts of >= 1000 vertices (OSRM's "big
+    components"); all False when there is none."""
+    if not _MAIN or _MAIN[0][0] is not g:
+        big = set().union(*(c for c in nx.strongly_connected_components(g) if len(c) >= 1000))
+        _MAIN[:] = [(g, np.array([i in big for i in ids]))]
+    return _MAIN[0][1]
+
+
+def nearest_preferring_main(metres: np.ndarray, main: np.ndarray, reach_m: float) -> int:
+    """The nearest main vertex within reach, else the nearest of all (brute force)."""
+    if main.any() and metres[main].min() <= reach_m:
+        return int(np.flatnonzero(main)[np.argmin(metres[main])])
+    return int(np.argmin(metres))
+
+
+def brute_snap(g, ids, lon, lat, x: float, y: float):
     """(vertex key, off-road minutes at 5 km/h) by brute force, or None beyond 2 km."""
     metres = GEOD.inv(np.full(len(ids), x), np.full(len(ids), y), lon, lat)[2]
-    best = int(np.argmin(metres))
+    best = nearest_preferring_main(metres, main_mask(g, ids), 2000.0)
     return (ids[best], metres[best] / 1000.0 / 5.0 * 60.0) if metres[best] <= 2000.0 else None
 
 
@@ -127,7 +152,7 @@ def reference_minutes(profile: str, centres: list[tuple[float, float]], path: st
                       ) -> tuple[dict[tuple[int, int], float], float]:
     g, ids, lon, lat, top = reference_graph(profile, path)
     for k, (clon, clat) in enumerate(centres):  # snap by brute force, off-road at 5 km/h
-        snapped = brute_snap(ids, lon, lat, clon, clat)
+        snapped = brute_snap(g, ids, lon, lat, clon, clat)
         if snapped is not None:
             g.add_edge(("centre", k), snapped[0], weight=snapped[1])
     sources = [n for n in g if n[0] == "centre"]
@@ -141,7 +166,7 @@ def reach_per_centre(g, ids, lon, lat, centres, minutes: float) -> list[dict]:
     with the cutoff left after the leg ({} for a centre off the network)."""
     out = []
     for x, y in centres:
-        start = brute_snap(ids, lon, lat, x, y)
+        start = brute_snap(g, ids, lon, lat, x, y)
         if start is None or start[1] > minutes:
             out.append({})
             continue
@@ -233,17 +258,31 @@ def test_properties(helsinki_car, seed, n):
     np.testing.assert_allclose(quickest, near, rtol=1e-12)
 
 
-def test_snapping_is_the_brute_force_geodesic_nearest(helsinki_car):
+@pytest.mark.parametrize("max_snap_km", [100.0, 0.03])
+def test_snapping_is_the_brute_force_geodesic_nearest(helsinki_car, max_snap_km):
+    """The nearest vertex of the main network (networkx's strongly connected parts of >= 1000
+    vertices) within max_snap_km, else the nearest of any part; by brute force."""
     graph = helsinki_car
+    g = nx.from_scipy_sparse_array(graph.matrix, create_using=nx.DiGraph)
+    main = main_mask(g, list(range(graph.n_nodes)))
+    assert 0.5 < main.mean() < 1.0  # Helsinki's car graph has small fragments
     pts = random_centres(graph, 300, seed=3)
     lon = np.array([p[0] for p in pts])
     lat = np.array([p[1] for p in pts])
-    got = snap(graph, lon, lat, max_snap_km=100)
+    got = snap(graph, lon, lat, max_snap_km=max_snap_km)
+    fragments = 0
     for i in range(len(pts)):
         metres = GEOD.inv(np.full(graph.n_nodes, lon[i]), np.full(graph.n_nodes, lat[i]),
                           graph.lon, graph.lat)[2]
-        assert got.leg_m[i] == pytest.approx(metres.min(), rel=1e-12)
-        assert metres[got.node[i]] == metres.min()
+        best = nearest_preferring_main(metres, main, max_snap_km * 1000.0)
+        if metres[best] > max_snap_km * 1000.0:
+            assert got.node[i] == -1 and not got.isolated[i]
+            continue
+        assert got.leg_m[i] == pytest.approx(metres[best], rel=1e-12)
+        assert metres[got.node[i]] == metres[best]
+        assert got.isolated[i] == (not main[best])
+        fragments += metres.min() < metres[best]
+    assert fragments > 0  # some points had a nearer fragment than the main network
 
 
 TINY = "tests/fixtures/roads/tiny.osm"
@@ -315,7 +354,7 @@ def test_point_pairs_match_networkx_per_centre(place, helsinki_car):
         centres = random_centres(graph, 6, seed=11)
         points = random_centres(graph, 200, seed=12)
     g, ids, lon, lat, _ = reference_graph("car", path)
-    snapped_points = [brute_snap(ids, lon, lat, x, y) for x, y in points]
+    snapped_points = [brute_snap(g, ids, lon, lat, x, y) for x, y in points]
     want = {}
     for k, reach in enumerate(reach_per_centre(g, ids, lon, lat, centres, minutes)):
         for i, snapped in enumerate(snapped_points):

@@ -258,12 +258,16 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
 
     messages = list(districts.attrs.get("warnings", [])) + list(centers.attrs.get("warnings", []))
     outside = np.flatnonzero(home < 0)
-    if len(outside):
-        listed = ", ".join(f"{names[i]} (line {centers['line'].iloc[i]})"
-                           if "line" in centers else str(names[i]) for i in outside[:10])
-        more = f", … ({len(outside)} in all)" if len(outside) > 10 else ""
-        messages.append(f"{len(outside)} of {len(centers)} centres lie outside every district: "
-                        f"{listed}{more}")
+    notes = [("lie outside every district", outside)]
+    rule_notes = getattr(rule, "centre_notes", None)  # optional: centres the rule cannot use
+    if rule_notes is not None:
+        notes += rule_notes(centers.geometry)
+    for what, which in notes:
+        if len(which):
+            listed = ", ".join(f"{names[i]} (line {centers['line'].iloc[i]})"
+                               if "line" in centers else str(names[i]) for i in which[:10])
+            more = f", … ({len(which)} in all)" if len(which) > 10 else ""
+            messages.append(f"{len(which)} of {len(centers)} centres {what}: {listed}{more}")
 
     weight = frame["weight"].to_numpy(dtype=float)
     groups = []

@@ -69,7 +69,8 @@ def isochrones(**kwargs: Any) -> None:
                                      speeds=kwargs["speeds"], speed_col=kwargs["speed_col"],
                                      maxspeed_factor=kwargs["maxspeed_factor"],
                                      offroad_kmh=kwargs["offroad_kmh"],
-                                     max_snap_km=kwargs["max_snap_km"])
+                                     max_snap_km=kwargs["max_snap_km"],
+                                     progress=options.Steps())
     centers = options.read_centres(kwargs["centers"], kwargs)
     options.log_warnings(list(centers.attrs.get("warnings", [])))
     areas = rule.isochrones(centers, bands, buffer_m=kwargs["buffer_m"])

@@ -359,7 +359,7 @@ def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = 
                                          speeds=speeds, speed_col=speed_col,
                                          maxspeed_factor=maxspeed_factor,
                                          min_centers=min_centers, offroad_kmh=offroad_kmh,
-                                         max_snap_km=max_snap_km)
+                                         max_snap_km=max_snap_km, progress=Steps())
 
     if radius_km is not None and radius_km < 0:
         raise click.BadParameter(f"{radius_km:g} is negative; give a distance >= 0 km",
@@ -436,6 +436,32 @@ class Progress:
         if self._noted:
             click.echo("", err=True)
             self._noted = False
+
+
+class Steps:
+    """A library's ``progress(what, done, total)`` on the one progress display: a bar per step
+    with a size, a status line counting while the size is unknown (total 0); a step ends
+    when done reaches its total, or when another begins."""
+
+    def __init__(self) -> None:
+        self.what: str | None = None
+        self.display: Progress | None = None
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if what != self.what or self.display is None:
+            self.close()
+            self.what, self.display = what, Progress(f"reachplan: {what}")
+        if total > 0:
+            self.display(done, total)
+            if done >= total:
+                self.close()
+        else:
+            self.display.note(f"{done:,}" if done else "...")
+
+    def close(self) -> None:
+        if self.display is not None:
+            self.display.close()
+        self.what, self.display = None, None
 
 
 def load_inputs(opts: dict[str, Any]):

@@ -39,7 +39,8 @@ import numpy as np
 __all__ = ["CacheWarning", "Entry", "cache_root", "entry_key", "file_sha256", "load_entry",
            "open_folder", "save_entry"]
 
-FORMAT = 3  # the entry layout and the key's recipe; bump on any change to either
+FORMAT = 4  # the entry layout, the key's recipe or what a graph holds; bump on any change
+# (4: access values closed as OSRM's profiles, issue 18.6)
 
 _F8, _I8, _I4 = np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.int32)
 _KEY = np.dtype("<U64")

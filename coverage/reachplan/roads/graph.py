@@ -11,7 +11,7 @@ turns the cache off.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,7 +107,8 @@ def load_roads(roads: str | Path, *, profile: str = "car",
                speeds: str | Path | Mapping[str, float] | None = None,
                speed_col: str | None = None, layer: str | None = None,
                cache_dir: str | Path | bool | None = None,
-               maxspeed_factor: float = 1.0) -> RoadGraph:
+               maxspeed_factor: float = 1.0,
+               progress: Callable[[str, int, int], None] | None = None) -> RoadGraph:
     """The road graph of an OSM extract or a line layer, from the cache when it is there.
 
     Parameters
@@ -124,6 +125,9 @@ def load_roads(roads: str | Path, *, profile: str = "car",
         profile uses 0.8). Line layers carry no limits.
     cache_dir
         Cache directory; None for :func:`cache_root`, False for no cache.
+    progress
+        ``progress(what, done, total)`` while an extract is read and the graph built (not
+        from the cache); total 0 while the size is unknown.
     """
     if profile not in ("car", "motorcycle", "walk"):
         raise InputError(f"profile '{profile}': use one of car, motorcycle, walk")
@@ -160,11 +164,17 @@ def load_roads(roads: str | Path, *, profile: str = "car",
             return RoadGraph(entry.lon, entry.lat, entry.vertex, matrix, profile,
                              entry.top_kmh, source, from_cache=True, maxspeed_factor=factor,
                              sha256=sha256, speeds_file=speeds_file)
+    if progress is not None:
+        progress("reading roads (ways)", 0, 0)
     if is_osm(path):
-        seg = read_osm(path, profile, table, maxspeed_factor=factor)
+        seg = read_osm(path, profile, table, maxspeed_factor=factor, progress=progress)
     else:
         seg = read_layer(path, profile, table, speed_col=speed_col, layer=layer)
+    if progress is not None:
+        progress("building the road graph", 0, 0)
     graph = graph_from_segments(seg, profile, source=source)
+    if progress is not None:
+        progress("building the road graph", 1, 1)
     graph.maxspeed_factor, graph.sha256, graph.speeds_file = factor, sha256, speeds_file
     if target is not None:
         m = graph.matrix

@@ -7,20 +7,19 @@ consecutive vertices, with its speed and the directions a profile may travel it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from reachplan.errors import InputError
-from reachplan.roads.speeds import way_speed
+from reachplan.roads.speeds import CLOSED, way_speed
 
 __all__ = ["OSM_SUFFIXES", "Segments", "is_osm", "position_key", "read_layer", "read_osm"]
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".osm.xml")
 
-_NO = {"no", "private"}
 # Most specific first: the first of these tags present decides access for the profile.
 _ACCESS_TAGS = {
     "car": ("motorcar", "motor_vehicle", "vehicle", "access"),
@@ -56,7 +55,7 @@ def _allowed(tags, profile: str) -> bool:
     for key in _ACCESS_TAGS[profile]:
         value = tags.get(key)
         if value is not None:
-            return value not in _NO
+            return value not in CLOSED[profile]
     return True
 
 
@@ -83,9 +82,11 @@ def position_key(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 
 def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float], *,
-             maxspeed_factor: float = 1.0) -> Segments:
+             maxspeed_factor: float = 1.0,
+             progress: Callable[[str, int, int], None] | None = None) -> Segments:
     """Every routable segment of the extract for ``profile`` (tagged limits times
-    ``maxspeed_factor``, see :func:`reachplan.roads.speeds.way_speed`).
+    ``maxspeed_factor``, see :func:`reachplan.roads.speeds.way_speed`); ``progress("reading
+    roads (ways)", ways so far, 0)`` every 100,000 ways with a highway tag.
 
     pyosmium resolves node locations and builds each way's line as WKB in C++ (one call per
     way, not per node: the per-node Python path is 3-5 times slower); shapely decodes all
@@ -108,8 +109,10 @@ def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float], *,
                      .with_locations()
                      .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
                      .with_filter(osmium.filter.KeyFilter("highway")))
-        for way in processor:
+        for count, way in enumerate(processor, start=1):
             saw_highway = True
+            if progress is not None and count % 100_000 == 0:
+                progress("reading roads (ways)", count, 0)
             tags = way.tags
             highway = tags.get("highway")
             if highway is None or highway not in speeds:

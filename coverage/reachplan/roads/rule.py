@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ from reachplan.errors import InputError
 from reachplan.geodesy import polygons_within
 from reachplan.roads import travel
 from reachplan.roads.graph import RoadGraph, load_roads
-from reachplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, DistrictAccess, Snapped
+from reachplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, DistrictAccess, Progress, Snapped
 from reachplan.rules import reached_by
 
 if TYPE_CHECKING:
@@ -32,6 +33,20 @@ def _wgs84(frame):
     """The geometries of a GeoSeries/GeoDataFrame in EPSG:4326."""
     frame = _wgs84_frame(frame)
     return getattr(frame, "geometry", frame)
+
+
+def _shapes_key(geoms) -> bytes:
+    """A digest of the shapes, in order (equal shapes, equal key; whatever the object)."""
+    import hashlib
+
+    import shapely
+
+    wkb = shapely.to_wkb(np.asarray(getattr(geoms, "array", geoms), dtype=object))
+    digest = hashlib.blake2b(digest_size=32)
+    for item in wkb:
+        item = item or b""  # a missing shape
+        digest.update(len(item).to_bytes(8, "little") + item)
+    return digest.digest()
 
 
 def _lonlat(points) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +105,7 @@ class TravelRule:
 
     def __init__(self, graph: RoadGraph, minutes: float, *, min_centers: int = 1,
                  offroad_kmh: float = OFFROAD_KMH, max_snap_km: float = MAX_SNAP_KM,
-                 roads: str | None = None) -> None:
+                 roads: str | None = None, progress: Progress | None = None) -> None:
         if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and minutes > 0):
             raise InputError(f"minutes {minutes}: must be a travel time > 0")
         if int(min_centers) < 1:
@@ -102,11 +117,15 @@ class TravelRule:
         self.graph = graph
         self.minutes = float(minutes)
         self.min_centers = int(min_centers)
-        self.offroad_kmh = float(offroad_kmh)
+        # never quicker off the road than on its fastest road: walkers' roads are all at
+        # 5 km/h (OSRM's foot.lua), so a walk off them is at most that (issue 18.6)
+        self.offroad_kmh = min(float(offroad_kmh), graph.top_kmh or math.inf)
         self.max_snap_km = float(max_snap_km)
         self.roads = graph.source if roads is None else str(roads)
+        # progress(what, done, total) of the long steps (district access, searches)
+        self.progress = progress
         # the last districts seen and how they are entered; shared by with_minutes() copies
-        self._access: list[tuple[Any, DistrictAccess]] = []
+        self._access: list[tuple[bytes, DistrictAccess]] = []
         # the last centres' search (nearest() and district_columns() ask for the same one)
         self._searched: list[tuple[bytes, tuple[np.ndarray, np.ndarray]]] = []
         # with min_centers > 1: the road vertices that enough centres reach within T
@@ -118,20 +137,24 @@ class TravelRule:
                    speed_col: str | None = None, layer: str | None = None,
                    cache_dir: str | Path | bool | None = None, min_centers: int = 1,
                    offroad_kmh: float = OFFROAD_KMH, max_snap_km: float = MAX_SNAP_KM,
-                   maxspeed_factor: float = 1.0) -> TravelRule:
-        """Build (or load from the cache) the graph of ``roads`` and make the rule."""
+                   maxspeed_factor: float = 1.0, progress: Progress | None = None
+                   ) -> TravelRule:
+        """Build (or load from the cache) the graph of ``roads`` and make the rule;
+        ``progress(what, done, total)`` reports the long steps, the graph's build included
+        (:data:`reachplan.roads.travel.Progress`)."""
         if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and minutes > 0):
             raise InputError(f"minutes {minutes}: must be a travel time > 0")
         graph = load_roads(roads, profile=profile, speeds=speeds, speed_col=speed_col,
-                           layer=layer, cache_dir=cache_dir, maxspeed_factor=maxspeed_factor)
+                           layer=layer, cache_dir=cache_dir, maxspeed_factor=maxspeed_factor,
+                           progress=progress)
         return cls(graph, minutes, min_centers=min_centers, offroad_kmh=offroad_kmh,
-                   max_snap_km=max_snap_km, roads=str(roads))
+                   max_snap_km=max_snap_km, roads=str(roads), progress=progress)
 
     def with_minutes(self, minutes: float) -> TravelRule:
         """The same rule with another T, sharing the graph and the districts' access."""
         other = TravelRule(self.graph, minutes, min_centers=self.min_centers,
                            offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
-                           roads=self.roads)
+                           roads=self.roads, progress=self.progress)
         other._access, other._searched = self._access, self._searched
         return other
 
@@ -173,11 +196,18 @@ class TravelRule:
                     max_snap_km=self.max_snap_km)
 
     def access(self, districts) -> DistrictAccess:
-        """How each district is entered from the roads (cached for the last districts)."""
-        if not self._access or self._access[0][0] is not districts:
-            self._access[:] = [(districts, travel.district_access(
-                self.graph, _wgs84(districts), offroad_kmh=self.offroad_kmh,
-                max_snap_km=self.max_snap_km))]
+        """How each district is entered from the roads (cached for the last districts).
+
+        The cache is keyed by the districts' shapes (their WKB in lon/lat), not by the object:
+        ``frame.geometry`` is a new series at each call, so the engine's two questions (the
+        decision, then ``district_columns``) used to compute it twice.
+        """
+        geoms = _wgs84(districts)
+        key = _shapes_key(geoms)
+        if not self._access or self._access[0][0] != key:
+            self._access[:] = [(key, travel.district_access(
+                self.graph, geoms, offroad_kmh=self.offroad_kmh,
+                max_snap_km=self.max_snap_km, progress=self.progress))]
         return self._access[0][1]
 
     @property
@@ -201,8 +231,11 @@ class TravelRule:
         """Every (district, centre) within T minutes, with the minutes (0 when inside).
 
         One search bounded at T per centre (``plan``'s candidate matrix); ``progress(done,
-        total)`` is called after each batch of centres, for a progress bar.
+        total)`` is called after each batch of centres, for a progress bar (else the rule's
+        own ``progress``).
         """
+        if progress is None and self.progress is not None:
+            progress = functools.partial(self.progress, "searches (centres)")
         geoms, pts = _wgs84(districts), _wgs84(points)
         snapped = self._snap_centres(pts)
         acc = self.access(districts)
@@ -246,7 +279,11 @@ class TravelRule:
         same."""
         key = snapped.node.tobytes() + snapped.leg_min.tobytes()
         if not self._searched or self._searched[0][0] != key:
+            if self.progress is not None:  # one multi-source search: no size to show
+                self.progress("search (all centres at once)", 0, 0)
             self._searched[:] = [(key, travel.nearest_minutes(self.graph, snapped))]
+            if self.progress is not None:
+                self.progress("search (all centres at once)", 1, 1)
         return self._searched[0][1]
 
     def district_columns(self, districts, points) -> dict[str, np.ndarray]:
@@ -280,7 +317,8 @@ class TravelRule:
         key = (snapped.node.tobytes() + snapped.leg_min.tobytes()
                + np.float64(self.minutes).tobytes())
         if not self._reached or self._reached[0][0] != key:
-            count = travel.centres_reaching(self.graph, snapped, limit=self.minutes)
+            count = travel.centres_reaching(self.graph, snapped, limit=self.minutes,
+                                            progress=self.progress)
             self._reached[:] = [(key, count >= self.min_centers)]
         return self._reached[0][1]
 
@@ -301,6 +339,17 @@ class TravelRule:
         return isochrones(self.graph, _wgs84_frame(centers), minutes,
                           offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
                           **options)
+
+    def centre_notes(self, points) -> list[tuple[str, np.ndarray]]:
+        """Centres that do not get onto the main road network, for the engine's warnings:
+        (what, positions) for those off the network and those on a small fragment."""
+        snapped = self.snap(points)
+        km = f"{self.max_snap_km:g} km"
+        return [(f"are more than {km} from every road (off the network; they reach nothing "
+                 "by road)", np.flatnonzero(snapped.off_network)),
+                (f"have no road of the main network within {km}, only a small disconnected "
+                 "fragment (isolated; they reach only that fragment)",
+                 np.flatnonzero(snapped.isolated))]
 
     def _snap_centres(self, points) -> Snapped:
         snapped = self.snap(points)

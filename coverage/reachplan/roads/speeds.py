@@ -2,13 +2,16 @@
 
 Default speeds per OSM ``highway`` class are :data:`SPEED_TABLE` (typical travel speeds
 in km/h, not limits; columns car, motorcycle (moto), walk), copied in the README's "Travel time".
-``-`` means the profile does not use that class. A CSV ``highway,kmh`` overrides or adds
-classes (:func:`read_speeds`). ``maxspeed`` tags (``50``, ``50 km/h``, ``30 mph``) are honoured
-for car and motorcycle when sane (between ``MAXSPEED_SANE`` km/h): the way's speed is then the
-tagged limit times ``maxspeed_factor`` (default 1; OSRM's ``car.lua`` drives at 0.8 of it),
-capped at the profile's top speed in the table. ``oneway`` is honoured for car
+``-`` means the profile does not use that class. Walkers go at 5 km/h on every class they
+use, steps and tracks included, as OSRM's ``foot.lua`` (``walking_speed = 5``). A CSV
+``highway,kmh`` overrides or adds classes (:func:`read_speeds`). ``maxspeed`` tags (``50``,
+``50 km/h``, ``30 mph``) are honoured for car and motorcycle when sane (between
+``MAXSPEED_SANE`` km/h): the way's speed is then the tagged limit times ``maxspeed_factor``
+(default 1; OSRM's ``car.lua`` drives at 0.8 of it), capped at :data:`TOP_KMH`, the top of
+the profile's default column, whatever a speeds file says. ``oneway`` is honoured for car
 and motorcycle (``yes``/``true``/``1``, ``-1``/``reverse``; roundabouts and motorways are
-one-way unless tagged ``oneway=no``); walkers use every way both ways.
+one-way unless tagged ``oneway=no``); walkers use every way both ways. Access tags close a
+way to a profile as OSRM's profiles do (:data:`CLOSED`).
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from pathlib import Path
 from reachplan.errors import InputError
 from reachplan.io.files import read_text
 
-__all__ = ["MAXSPEED_SANE", "PROFILES", "SPEED_TABLE", "check_maxspeed_factor",
-           "default_speeds", "parse_maxspeed", "read_speeds", "way_speed"]
+__all__ = ["CLOSED", "MAXSPEED_SANE", "PROFILES", "SPEED_TABLE", "TOP_KMH",
+           "check_maxspeed_factor", "default_speeds", "parse_maxspeed", "read_speeds",
+           "way_speed"]
 
 PROFILES = ("car", "motorcycle", "walk")
 MAXSPEED_SANE = (5.0, 150.0)
@@ -46,13 +50,13 @@ residential       25    25     5
 living_street     10    10     5
 service           15    15     5
 road              25    25     5
-track             15    20     4
-path               -    10     4
+track             15    20     5
+path               -    10     5
 footway            -     -     5
 pedestrian         -     -     5
-steps              -     -     3
+steps              -     -     5
 cycleway           -     -     5
-bridleway          -     -     4
+bridleway          -     -     5
 """
 
 
@@ -67,6 +71,23 @@ def _parse_table() -> dict[str, dict[str, float]]:
 
 
 _DEFAULTS = _parse_table()
+# tagged limits are capped here: the top of each profile's default column (car: motorway)
+TOP_KMH = {profile: max(speeds.values()) for profile, speeds in _DEFAULTS.items()}
+
+# Access values that close a way, read from the profile's most specific access tag
+# (``_ACCESS_TAGS`` in osm.py). OSRM v26.8 profiles/car.lua: ``access_tag_blacklist`` less its
+# ``restricted_access_tag_list`` (destination, delivery, customers, permit, residents: open,
+# e.g. to reach a centre on a destination-only street; OSRM only adds a turn penalty to its
+# weight, not to the time); reachplan keeps ``private`` closed (car.lua opens it on public
+# road classes with that penalty). Motorcycles take the car's list (OSRM has no motorcycle
+# profile; Valhalla's treats motorcycles as motor vehicles too). profiles/foot.lua:
+# ``access_tag_blacklist``.
+_MOTOR_CLOSED = frozenset({
+    "no", "private", "agricultural", "forestry", "emergency", "psv", "taxi", "share_taxi",
+    "minibus", "bus", "foot", "emergency_vehicle", "restricted", "military", "official"})
+CLOSED = {"car": _MOTOR_CLOSED, "motorcycle": _MOTOR_CLOSED,
+          "walk": frozenset({"no", "private", "agricultural", "forestry", "delivery",
+                             "use_sidepath"})}
 
 
 def _check_profile(profile: str) -> str:
@@ -146,11 +167,12 @@ def check_maxspeed_factor(maxspeed_factor: float) -> float:
 def way_speed(highway: str, maxspeed: str | None, speeds: Mapping[str, float], profile: str,
               maxspeed_factor: float = 1.0) -> float | None:
     """km/h of one way for ``profile``, or None when the profile does not use it: the class
-    speed, or a sane tagged limit times ``maxspeed_factor`` (capped at the top speed)."""
+    speed, or a sane tagged limit times ``maxspeed_factor``, capped at ``TOP_KMH[profile]``
+    (not at the top of ``speeds``: a speeds file must not move the cap on tagged ways)."""
     base = speeds.get(highway)
     if base is None:
         return None
     if profile == "walk":
         return base
     limit = parse_maxspeed(maxspeed)
-    return base if limit is None else min(limit * maxspeed_factor, max(speeds.values()))
+    return base if limit is None else min(limit * maxspeed_factor, TOP_KMH[profile])

@@ -2,12 +2,23 @@
 
 Getting on the network
 ----------------------
-A centre or demand point joins the road graph at its nearest road vertex (geodesic WGS84:
-a unit-sphere KD-tree proposes candidates, ``pyproj.Geod`` decides) by a straight off-road
-leg at ``offroad_kmh`` (default walking pace, 5 km/h). A point farther than ``max_snap_km``
-from every road vertex is *off the network*: it is reported as such (``node == -1``), never
-dropped, and reaches nothing by road. Road vertices that no centre can reach (another island
-of the network, a one-way trap) get ``inf`` minutes.
+A centre or demand point joins the road graph at its nearest road vertex of the *main
+network* (geodesic WGS84: a unit-sphere KD-tree proposes candidates, ``pyproj.Geod``
+decides) by a straight off-road leg at ``offroad_kmh`` (default walking pace, 5 km/h).
+
+The main network is every strongly connected part of the graph with at least
+``SMALL_COMPONENT`` (1000) vertices: OSRM's rule (``osrm-extract --small-component-size``,
+default 1000; its snapping prefers a "big component" within reach,
+``NearestCandidatesWithAlternativeFromBigComponent``), and OSMnx's practice of keeping the
+largest strongly connected component. Real extracts hold many tiny fragments (a car park's
+aisles, a one-way spur, a road cut at the extract's border) that a point a few metres nearer
+would otherwise snap to and be stranded on. A point with no main-network vertex within
+``max_snap_km`` takes its nearest vertex of any part (``Snapped.isolated``: e.g. an island
+with its own few roads); so does every point of a graph with no part that large. A point
+farther than
+``max_snap_km`` from every road vertex is *off the network*: it is reported as such
+(``node == -1``), never dropped, and reaches nothing by road. Road vertices that no centre
+can reach (another island of the network, a one-way trap) get ``inf`` minutes.
 
 Districts
 ---------
@@ -20,34 +31,46 @@ nearest road. The share within T counts the road vertices inside the district.
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from reachplan.errors import InputError
-from reachplan.geodesy import polygons_within
+from reachplan.geodesy import CentreIndex, polygons_within
 from reachplan.roads.graph import RoadGraph
 
-__all__ = ["DistrictAccess", "Snapped", "centres_reaching", "district_access",
-           "district_minutes", "nearest_minutes", "point_minutes", "point_pairs", "snap",
-           "search"]
+__all__ = ["SMALL_COMPONENT", "DistrictAccess", "Progress", "Snapped", "centres_reaching",
+           "district_access", "district_minutes", "nearest_minutes",
+           "point_minutes", "point_pairs", "snap", "search"]
 
 OFFROAD_KMH = 5.0
 MAX_SNAP_KM = 2.0
+SMALL_COMPONENT = 1000  # a strongly connected part this big is main network (OSRM's default)
 _DENSE_BYTES = 1 << 28  # rows of a bounded search matrix held at once (256 MB)
+# (what, done, total): a long step's advance, for a progress display. total 0: size unknown
+# (done counts what is done so far); a step ends with done == total > 0.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
 class Snapped:
-    """Each point's road vertex (-1 = off the network), off-road metres and minutes."""
+    """Each point's road vertex (-1 = off the network), off-road metres and minutes, and
+    whether it had to join a small fragment (no main-network vertex within reach)."""
 
     node: np.ndarray
     leg_m: np.ndarray
     leg_min: np.ndarray
+    isolated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def __post_init__(self) -> None:
+        if len(self.isolated) != len(self.node):
+            object.__setattr__(self, "isolated", np.zeros(len(self.node), dtype=bool))
 
     @property
     def off_network(self) -> np.ndarray:
@@ -64,9 +87,27 @@ def _check_leg(offroad_kmh: float, max_snap_km: float) -> None:
         raise InputError(f"max_snap_km {max_snap_km}: must be a distance >= 0 km")
 
 
+# per graph: its main-network mask and an index over it (built once, freed with the graph)
+_MAIN: weakref.WeakKeyDictionary[RoadGraph, tuple[np.ndarray, CentreIndex | None]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _main(graph: RoadGraph) -> tuple[np.ndarray, CentreIndex | None]:
+    """Whether each vertex is on the main network, and a nearest-vertex index over those
+    (None when snapping has no part to prefer: every vertex is main, or none is)."""
+    if graph not in _MAIN:
+        _, part = connected_components(graph.matrix, directed=True, connection="strong")
+        main = np.bincount(part)[part] >= SMALL_COMPONENT
+        index = None if main.all() or not main.any() else CentreIndex(graph.lat[main],
+                                                                       graph.lon[main])
+        _MAIN[graph] = (main, index)
+    return _MAIN[graph]
+
+
 def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
          max_snap_km: float = MAX_SNAP_KM) -> Snapped:
-    """Nearest road vertex of each point (exact geodesic) and the off-road leg to it."""
+    """Nearest main-network road vertex of each point (exact geodesic), else the nearest of
+    any part within ``max_snap_km`` (``isolated``), and the off-road leg to it."""
     _check_leg(offroad_kmh, max_snap_km)
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
@@ -75,12 +116,24 @@ def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
     leg_m = np.full(n, np.inf)
     if n == 0 or graph.n_nodes == 0:
         return Snapped(node, leg_m, np.full(n, np.inf))
+    threads = os.cpu_count() or 1
+    reach_m = max_snap_km * 1000.0
+    main, index = _main(graph)
     # exact geodesic nearest vertex, the lowest position on ties (conformal-sphere bounds)
-    node, leg_m = graph.index().nearest(lat, lon, threads=os.cpu_count() or 1)
-    far = leg_m > max_snap_km * 1000.0
+    if index is None:
+        node, leg_m = graph.index().nearest(lat, lon, threads=threads)
+        isolated = np.zeros(n, dtype=bool)
+    else:
+        pos, leg_m = index.nearest(lat, lon, threads=threads)
+        node = np.flatnonzero(main)[pos]
+        isolated = leg_m > reach_m
+        if isolated.any():  # no main-network vertex within reach: the nearest of any part
+            node[isolated], leg_m[isolated] = graph.index().nearest(
+                lat[isolated], lon[isolated], threads=threads)
+    far = leg_m > reach_m
     node[far] = -1
     leg_min = np.where(far, np.inf, leg_m / 1000.0 / offroad_kmh * 60.0)
-    return Snapped(node, leg_m, leg_min)
+    return Snapped(node, leg_m, leg_min, isolated & ~far)
 
 
 def _with_sources(graph: RoadGraph, snapped: Snapped) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -133,17 +186,23 @@ def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: 
         yield on[rows], np.atleast_2d(dist)[:, :n]
 
 
-def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float) -> np.ndarray:
+def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float,
+                     progress: Progress | None = None) -> np.ndarray:
     """How many centres reach each road vertex within ``limit`` minutes.
 
     One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
     itself, off-road leg included), in the same memory-bounded chunks; centres sharing a place
-    each count. Off-network centres reach nothing.
+    each count. Off-network centres reach nothing. ``progress("searches (centres)", done,
+    total)`` after each chunk.
     """
     count = np.zeros(graph.n_nodes, dtype=np.int64)
-    if (centers.node >= 0).any():
-        for _, dist in search(graph, centers, limit=limit):
+    total, done = int((centers.node >= 0).sum()), 0
+    if total:
+        for centres, dist in search(graph, centers, limit=limit):
             count += np.count_nonzero(dist <= limit, axis=0)
+            done += len(centres)
+            if progress is not None:
+                progress("searches (centres)", done, total)
     return count
 
 
@@ -205,14 +264,19 @@ class DistrictAccess:
 
 
 def district_access(graph: RoadGraph, districts, *, offroad_kmh: float = OFFROAD_KMH,
-                    max_snap_km: float = MAX_SNAP_KM) -> DistrictAccess:
-    """How each district is entered from the road graph (see the module docstring)."""
+                    max_snap_km: float = MAX_SNAP_KM, progress: Progress | None = None
+                    ) -> DistrictAccess:
+    """How each district is entered from the road graph (see the module docstring);
+    ``progress("district access (road vertices)", done, total)`` as the vertices are
+    measured."""
     import geopandas as gpd
 
     _check_leg(offroad_kmh, max_snap_km)
     geoms = getattr(districts, "geometry", districts)
     nodes = gpd.points_from_xy(graph.lon, graph.lat)
-    d, v, metres = polygons_within(geoms, nodes, max_snap_km * 1000.0)
+    report = (None if progress is None else
+              functools.partial(progress, "district access (road vertices)"))
+    d, v, metres = polygons_within(geoms, nodes, max_snap_km * 1000.0, progress=report)
     return DistrictAccess(d, v, metres / 1000.0 / offroad_kmh * 60.0, metres == 0,
                           len(geoms))
 
