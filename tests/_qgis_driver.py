@@ -5,8 +5,9 @@ Run by the Python QGIS is built for (Debian's python3, in a venv with reachplan 
 runs: ``{"alg": "reachplan:coverage", "params": {...}}``, where a parameter given as
 ``{"path": ..., "xy": ["longitude", "latitude"]}`` is a layer (a CSV of points with those
 columns; without ``xy`` any file OGR reads), ``"cancel": true`` presses Cancel before the
-run. RESULTS holds each run's outputs (or its error), the progress it reported, the
-provider's state, and which GEOS, PROJ and GDAL libraries the process loaded.
+run, ``"cancel_at": P`` when the run reports P % done. RESULTS holds each run's outputs
+(or its error), the progress it reported, the provider's state, and which GEOS, PROJ and
+GDAL libraries the process loaded.
 """
 
 from __future__ import annotations
@@ -59,18 +60,24 @@ def main(jobs_path: str, out_path: str) -> None:
                            "active": provider.canBeActivated(), "runs": {}}
 
     class Recorder(QgsProcessingFeedback):
-        def __init__(self) -> None:
+        def __init__(self, cancel_at: float | None) -> None:
             super().__init__()
             self.steps: list[float] = []
             self.warnings: list[str] = []
-            self.progressChanged.connect(self.steps.append)
+            self.cancel_at = cancel_at
+            self.progressChanged.connect(self.record)
+
+        def record(self, percent: float) -> None:
+            self.steps.append(percent)
+            if self.cancel_at is not None and percent >= self.cancel_at:
+                self.cancel()  # as a user pressing Cancel while the algorithm runs
 
         def pushWarning(self, text: str) -> None:  # noqa: N802 (QGIS's name)
             self.warnings.append(text)
 
     for key, job in jobs["runs"].items():
         params = {k: _layer(v) if isinstance(v, dict) else v for k, v in job["params"].items()}
-        feedback = Recorder()
+        feedback = Recorder(job.get("cancel_at"))
         if job.get("cancel"):
             feedback.cancel()
         run: dict[str, Any] = {}

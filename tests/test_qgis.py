@@ -135,6 +135,8 @@ def qgis_runs(qgis_venv, tmp_path_factory) -> tuple[dict, Path]:
             "OUTPUT": str(out / "map.html")}},
         "cancelled": {"alg": "reachplan:coverage", "cancel": True, "params": {
             **GRID_PARAMS, "OUTPUT": "memory:"}},
+        "cancelled_midway": {"alg": "reachplan:coverage", "cancel_at": 40, "params": {
+            **GRID_PARAMS, "OUTPUT": str(out / "cancelled.gpkg")}},
         "no_such_type_field": {"alg": "reachplan:coverage", "params": {
             **GRID_PARAMS, "TYPE_FIELD": "kind", "OUTPUT": "memory:"}},
         "roads_without_minutes": {"alg": "reachplan:coverage", "params": {
@@ -267,9 +269,12 @@ def test_the_map_is_the_command_lines_page(qgis_runs, tmp_path):
 
 
 def test_cancel_and_bad_input_stop_with_one_line(qgis_runs):
-    results, _ = qgis_runs
+    results, out = qgis_runs
     assert results["runs"]["cancelled"]["error"].endswith("cancelled")
     assert "results" not in results["runs"]["cancelled"]
+    midway = results["runs"]["cancelled_midway"]  # Cancel at 40 %: stops at the next step
+    assert midway["error"].endswith("cancelled") and midway["progress"] == [20, 40]
+    assert not (out / "cancelled.gpkg").exists()
     error = results["runs"]["roads_without_minutes"]["error"]
     assert error.endswith("a roads file and travel minutes go together: a centre within "
                           "that many minutes by road")
