@@ -23,6 +23,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 
@@ -114,6 +115,8 @@ def qgis_runs(qgis_venv, tmp_path_factory) -> tuple[dict, Path]:
         "gaps": {"alg": "reachplan:gaps", "params": {
             "DISTRICTS": DISTRICTS, "CENTRES": CENTRES, "WEIGHT_FIELD": "pop",
             "OUTPUT": str(out / "gaps.geojson")}},
+        "no_gaps": {"alg": "reachplan:gaps", "params": {
+            **GRID_PARAMS, "RADIUS_KM": 80, "OUTPUT": str(out / "no_gaps.gpkg")}},
         "plan": {"alg": "reachplan:plan", "params": {
             **GRID_PARAMS, "ADD": 1, "OUTPUT": str(out / "plan.geojson")}},
         "plan_candidates": {"alg": "reachplan:plan", "params": {
@@ -223,6 +226,10 @@ def test_gaps_match(qgis_runs, tmp_path):
     _frames_equal(out / "gaps.geojson", tmp_path / "gaps.geojson")
     assert results["runs"]["gaps"]["results"]["GAPS"] == 2  # 006 and 009 (README)
     assert list(gpd.read_file(out / "gaps.geojson")["id"]) == ["009", "006"]  # by weight
+    # 80 km covers all 9 (README): an empty layer, still of polygons
+    assert results["runs"]["no_gaps"]["results"]["GAPS"] == 0
+    info = pyogrio.read_info(out / "no_gaps.gpkg")
+    assert (info["features"], info["geometry_type"]) == (0, "MultiPolygon")
 
 
 @pytest.mark.parametrize(("key", "args"), [

@@ -233,14 +233,15 @@ class _Algorithm(QgsProcessingAlgorithm):
         return Rule.radius(radius, min_centers=min_centres)
 
     def sink(self, parameters: dict[str, Any], context: QgsProcessingContext, table: Any,
-             feedback: QgsProcessingFeedback, name: str = "OUTPUT") -> str:
-        """Write a GeoDataFrame (EPSG:4326) to the feature sink ``name``; its id."""
-        points = set(table.geom_type.dropna()) <= {"Point"}
+             feedback: QgsProcessingFeedback, *, points: bool = False) -> str:
+        """Write a GeoDataFrame (EPSG:4326) to the OUTPUT sink, of points or (multi)polygons
+        (an empty table too); the sink's id."""
         kind = QgsWkbTypes.Point if points else QgsWkbTypes.MultiPolygon
-        sink, dest = self.parameterAsSink(parameters, name, context, adapter.sink_fields(table),
-                                          kind, QgsCoordinateReferenceSystem(adapter.WGS84))
+        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context,
+                                          adapter.sink_fields(table), kind,
+                                          QgsCoordinateReferenceSystem(adapter.WGS84))
         if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, name))
+            raise QgsProcessingException(self.invalidSinkError(parameters, "OUTPUT"))
         adapter.write(table, sink, feedback, multi=not points)
         return dest
 
@@ -410,7 +411,7 @@ class Plan(_Algorithm):
         report = run.report
         _warn(feedback, [*report["warnings"], *report["notes"]])
         step(feedback, 90)
-        dest = self.sink(parameters, context, run.sites, feedback)
+        dest = self.sink(parameters, context, run.sites, feedback, points=True)
         step(feedback, 100)
         return {"OUTPUT": dest, "BEFORE_PERCENT": report["before"]["percent"],
                 "AFTER_PERCENT": report["after"]["percent"], "STATUS": report["status"]}
@@ -526,7 +527,7 @@ class Access(_Algorithm):
              "centres_in_reach": np.bincount(p, minlength=len(points)),
              "accessibility": values},
             geometry=gpd.points_from_xy(points["lon"], points["lat"]), crs=adapter.WGS84)
-        dest = self.sink(parameters, context, out, feedback)
+        dest = self.sink(parameters, context, out, feedback, points=True)
         step(feedback, 100)
         return {"OUTPUT": dest}
 
