@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 GRID, CAP = FIXTURES / "grid", FIXTURES / "capacity"
 TINY = FIXTURES / "roads" / "tiny.osm"
+HELSINKI = FIXTURES / "roads" / "helsinki.osm.pbf"
 SYSTEM_PYTHON = "/usr/bin/python3"
 QGIS_PROCESS = "/usr/bin/qgis_process.bin"  # not the wrapper: it adds --noversioncheck,
 # which Debian's qgis_process 3.22.16 rejects ("Command --noversioncheck not known!")
@@ -101,6 +102,15 @@ def _cli(*args: str) -> str:
     return res.stdout
 
 
+def _helsinki(folder: Path) -> None:
+    """Two districts (west and east halves of central Helsinki) and two centres."""
+    halves = [shapely.box(24.92, 60.16, 24.94, 60.18), shapely.box(24.94, 60.16, 24.96, 60.18)]
+    gpd.GeoDataFrame({"code": ["W", "E"], "name": ["West", "East"]}, geometry=halves,
+                     crs="EPSG:4326").to_file(folder / "helsinki.gpkg")
+    (folder / "helsinki_centres.csv").write_text(
+        "name,lat,lon\nstation,60.170,24.941\nharbour,60.1675,24.9525\n")
+
+
 @pytest.fixture(scope="session")
 def qgis_runs(qgis_venv, tmp_path_factory) -> tuple[dict, Path]:
     """Every algorithm run once through processing.run (one QGIS start for all)."""
@@ -115,6 +125,11 @@ def qgis_runs(qgis_venv, tmp_path_factory) -> tuple[dict, Path]:
         "gaps": {"alg": "reachplan:gaps", "params": {
             "DISTRICTS": DISTRICTS, "CENTRES": CENTRES, "WEIGHT_FIELD": "pop",
             "OUTPUT": str(out / "gaps.geojson")}},
+        "by_road": {"alg": "reachplan:coverage", "params": {
+            "DISTRICTS": {"path": str(out / "helsinki.gpkg")},
+            "CENTRES": {"path": str(out / "helsinki_centres.csv"), "xy": ["lon", "lat"]},
+            "ROADS": str(HELSINKI), "TRAVEL_MINUTES": 3, "OUTPUT": "memory:",
+            "REPORT": str(out / "by_road.json")}},
         "no_gaps": {"alg": "reachplan:gaps", "params": {
             **GRID_PARAMS, "RADIUS_KM": 80, "OUTPUT": str(out / "no_gaps.gpkg")}},
         "plan": {"alg": "reachplan:plan", "params": {
@@ -152,6 +167,7 @@ def qgis_runs(qgis_venv, tmp_path_factory) -> tuple[dict, Path]:
         lambda t: gpd.GeoDataFrame(t, geometry=gpd.points_from_xy(t["longitude"].astype(float),
                                                                   t["latitude"].astype(float)),
                                    crs="EPSG:4326")).to_file(out / "centres.geojson")
+    _helsinki(out)
     (out / "tiny_centres.csv").write_text("name,lat,lon\nclinic,0,0\nfar away,0.3,0.3\n")
     jobs = out / "jobs.json"
     jobs.write_text(json.dumps({"processing": PROCESSING, "plugins": str(ROOT / "qgis"),
@@ -199,6 +215,15 @@ def test_coverage_gives_the_numbers_of_the_command_line(qgis_runs):
     assert dict(zip(layer["id"], layer["nearest_km"], strict=True))["006"] == 55.287
     grid = gpd.read_file(GRID / "districts.geojson")
     assert all(a.equals(b) for a, b in zip(layer.geometry, grid.geometry, strict=True))
+
+
+def test_coverage_by_road_matches(qgis_runs):
+    results, out = qgis_runs
+    cli_data = json.loads(_cli("coverage", str(out / "helsinki.gpkg"),
+                               str(out / "helsinki_centres.csv"), "--roads", str(HELSINKI),
+                               "--travel-minutes", "3", "--format", "json"))
+    assert json.loads((out / "by_road.json").read_text()) == cli_data
+    assert "nearest_min" in cli_data["districts"][0]
 
 
 def test_presence_rule_and_types_match(qgis_runs):
@@ -358,8 +383,9 @@ def test_qgis_process_runs_the_documented_command_from_the_plugin_zip(qgis_venv,
     geos = re.search(r"GEOS (\S+) \(shapely\)", line)
     assert geos and geos.group(1) == shapely.geos_version_string, line
     assert not data["geos_version"].startswith(shapely.geos_version_string)  # two copies
-    layer = gpd.read_file(work / "coverage.gpkg")
-    assert layer["covered"].sum() == 8 and len(layer) == 9
+    layer = gpd.read_file(work / "coverage.gpkg")  # ids from the file's code, not its fid
+    assert layer["covered"].sum() == 8 and len(layer) == 9 and layer["id"].iloc[0] == "001"
+    assert list(layer.loc[~layer["covered"], "id"]) == ["009"]
 
 
 def test_without_reachplan_the_provider_says_what_to_install(tmp_path):

@@ -8,7 +8,7 @@ the wheels' own GDAL (pyogrio) inside the QGIS process; results go back into fea
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qgis.core import (
@@ -55,11 +55,11 @@ def _value(value: Any) -> Any:
 
 
 def frame(source: QgsProcessingFeatureSource, feedback: QgsProcessingFeedback,
-          roles: Mapping[str, str | None], *, name: str) -> Any:
-    """A GeoDataFrame (EPSG:4326) of ``source``'s features: every attribute, with the fields
-    ``roles`` names (``{"id": "district_code"}``) renamed to the role reachplan reads
-    (``id``, ``name``, ``group``, ``weight``), a field already bearing a role's name dropped.
-    ``name`` labels the layer in reachplan's messages."""
+          roles: Mapping[str, str | None], *, name: str, hidden: Sequence[str] = ()) -> Any:
+    """A GeoDataFrame (EPSG:4326) of ``source``'s features: every attribute but the
+    ``hidden`` fields, with the fields ``roles`` names (``{"id": "district_code"}``) renamed
+    to the role reachplan reads (``id``, ``name``, ``group``, ``weight``), a field already
+    bearing a role's name dropped. ``name`` labels the layer in reachplan's messages."""
     import geopandas as gpd
     import shapely
 
@@ -86,8 +86,9 @@ def frame(source: QgsProcessingFeatureSource, feedback: QgsProcessingFeedback,
 
     table = _typed(pd.DataFrame(rows, columns=fields, dtype=object))
     renamed = {field: role for role, field in roles.items() if field}
-    table = table.drop(columns=[r for r in renamed.values() if r in table.columns
-                                and r not in renamed])
+    hidden = [f for f in hidden if f in table.columns and f not in renamed]
+    table = table.drop(columns=hidden + [r for r in renamed.values() if r in table.columns
+                                         and r not in renamed])
     table = table.rename(columns=renamed)
     out = gpd.GeoDataFrame(table, geometry=shapely.from_wkb(wkb), crs=WGS84)
     out.attrs["source"] = name

@@ -119,22 +119,26 @@ class _Algorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(self.invalidSourceError(parameters, name))
         return source
 
-    def _label(self, parameters: dict[str, Any], name: str, context: QgsProcessingContext
-               ) -> str:
-        """How reachplan's messages and reports name an input: its file's name (as the
-        command line does), else the layer's name."""
+    def _described(self, parameters: dict[str, Any], name: str, context: QgsProcessingContext
+                   ) -> tuple[str, list[str]]:
+        """How reachplan's messages and reports name an input (its file's name, as the
+        command line does, else the layer's name), and the fields that are GDAL's feature ids
+        (a GeoPackage's ``fid``), which the command line does not see as columns."""
         layer = self.parameterAsVectorLayer(parameters, name, context)
         if layer is None:
-            return name.lower()
+            return name.lower(), []
+        ids = ([layer.fields().at(i).name() for i in layer.primaryKeyAttributes()]
+               if layer.providerType() == "ogr" else [])
         parts = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source())
         path = parts.get("path") or ""
-        return Path(path).name if path else layer.name()
+        return (Path(path).name if path else layer.name()), ids
 
     def layer(self, parameters: dict[str, Any], name: str, context: QgsProcessingContext,
               feedback: QgsProcessingFeedback, roles: dict[str, str | None]) -> Any:
         """The layer parameter ``name`` as a GeoDataFrame (see :func:`adapter.frame`)."""
+        label, ids = self._described(parameters, name, context)
         return adapter.frame(self._source(parameters, name, context), feedback, roles,
-                             name=self._label(parameters, name, context))
+                             name=label, hidden=ids)
 
     def add_points(self, name: str, label: str, *, optional: bool = False) -> None:
         self.addParameter(QgsProcessingParameterFeatureSource(
