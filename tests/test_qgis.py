@@ -130,6 +130,9 @@ def qgis_runs(qgis_venv, tmp_path_factory) -> tuple[dict, Path]:
             "CENTRES": {"path": str(out / "helsinki_centres.csv"), "xy": ["lon", "lat"]},
             "ROADS": str(HELSINKI), "TRAVEL_MINUTES": 3, "OUTPUT": "memory:",
             "REPORT": str(out / "by_road.json")}},
+        "projected": {"alg": "reachplan:coverage", "params": {
+            **GRID_PARAMS, "DISTRICTS": {"path": str(out / "districts_3857.gpkg")},
+            "GROUP_FIELD": "zone", "OUTPUT": "memory:", "REPORT": str(out / "projected.json")}},
         "no_gaps": {"alg": "reachplan:gaps", "params": {
             **GRID_PARAMS, "RADIUS_KM": 80, "OUTPUT": str(out / "no_gaps.gpkg")}},
         "plan": {"alg": "reachplan:plan", "params": {
@@ -168,6 +171,7 @@ def qgis_runs(qgis_venv, tmp_path_factory) -> tuple[dict, Path]:
                                                                   t["latitude"].astype(float)),
                                    crs="EPSG:4326")).to_file(out / "centres.geojson")
     _helsinki(out)
+    gpd.read_file(GRID / "districts.geojson").to_crs(3857).to_file(out / "districts_3857.gpkg")
     (out / "tiny_centres.csv").write_text("name,lat,lon\nclinic,0,0\nfar away,0.3,0.3\n")
     jobs = out / "jobs.json"
     jobs.write_text(json.dumps({"processing": PROCESSING, "plugins": str(ROOT / "qgis"),
@@ -224,6 +228,17 @@ def test_coverage_by_road_matches(qgis_runs):
                                "--travel-minutes", "3", "--format", "json"))
     assert json.loads((out / "by_road.json").read_text()) == cli_data
     assert "nearest_min" in cli_data["districts"][0]
+
+
+def test_a_projected_layer_is_reprojected_by_qgis_as_by_the_command_line(qgis_runs):
+    """Districts in Web Mercator: QGIS (its PROJ) brings them to EPSG:4326 for reachplan; the
+    command line reprojects the same file with pyproj (the wheel's PROJ)."""
+    results, out = qgis_runs
+    cli_data = json.loads(_cli("coverage", str(out / "districts_3857.gpkg"),
+                               str(GRID / "centres.csv"), *GRID_ARGS, "--format", "json"))
+    qgis_data = json.loads((out / "projected.json").read_text())
+    assert qgis_data["summary"] == cli_data["summary"]
+    assert qgis_data["districts"] == cli_data["districts"]
 
 
 def test_presence_rule_and_types_match(qgis_runs):
