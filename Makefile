@@ -13,7 +13,7 @@ WHEELS := $(VENV)/wheelhouse
 
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: demo test lint bench clean osrm
+.PHONY: demo test lint bench clean osrm qgis-plugin
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,10 +39,15 @@ demo: $(DEMO_STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	@sh .ci/ensure-chromium
 	@sh .ci/ensure-postgis
-	$(BIN)/ruff check coverage tests benchmarks data tools
+	@sh .ci/ensure-qgis
+	$(BIN)/ruff check coverage tests benchmarks data tools qgis
 	$(BIN)/mypy
 	npx --no-install eslint coverage/reachplan/maps/static
 	$(BIN)/python -m pytest
+
+# the QGIS plugin as QGIS's "Install from ZIP" takes it (docs/qgis.md)
+qgis-plugin:
+	$(PYTHON) tools/qgis_plugin_zip.py build/reachplan_qgis.zip
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

@@ -71,8 +71,9 @@ def _user_files(work: Path, grid: tuple[str, str]) -> None:
     (work / "new.csv").write_text(india + "Chennai,13.0827,80.2707\n")
 
 
-@pytest.mark.slow
-def test_readme_commands_run_from_a_wheel_without_extras(tmp_path, grid):
+def build_wheel(tmp_path: Path) -> Path:
+    """reachplan's wheel of this tree, built offline in ``tmp_path`` (also used by
+    tests/test_qgis.py); fails when `make test` has not prepared the wheelhouse."""
     wheels = sorted(WHEELHOUSE.glob("*.whl"))
     if not wheels:
         pytest.fail(f"{WHEELHOUSE} holds no wheels: run `make test`, which prepares it")
@@ -91,6 +92,12 @@ def test_readme_commands_run_from_a_wheel_without_extras(tmp_path, grid):
                     "--no-build-isolation", "-q", "-w", str(dist)], check=True,
                    capture_output=True)
     (wheel,) = dist.glob("reachplan-*.whl")
+    return wheel
+
+
+@pytest.mark.slow
+def test_readme_commands_run_from_a_wheel_without_extras(tmp_path, grid):
+    wheel = build_wheel(tmp_path)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     env = _clean_env(venv)
