@@ -116,8 +116,13 @@ class Page:
 
     def hover_district(self, index: int, lon: float, lat: float) -> str:
         """Zoom to district ``index``, move the mouse over ``lon, lat``; the tooltip text."""
-        self.page.mouse.move(1, 1)  # off every district: an open tooltip closes
-        self.page.wait_for_timeout(100)
+        # no tooltip left open from the last hover: at (1, 1) the mouse may be over another
+        # district (Gir Somnath beside Diu), whose tooltip would answer for this one
+        self.page.mouse.move(1, 1)
+        self.page.evaluate("""key => { window.reachplanMaps[key].map.eachLayer(
+                                  l => { if (l.closeTooltip) l.closeTooltip(); }); }""",
+                           self.key)
+        self.page.locator(".leaflet-tooltip").first.wait_for(state="detached", timeout=5_000)
         point = self.page.evaluate(
             """([key, i, lat, lon]) => {
                 const m = window.reachplanMaps[key];
