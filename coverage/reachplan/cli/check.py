@@ -152,7 +152,8 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
       reachplan check districts.gpkg centres.csv --baseline main.json --max-drop 0.5
       reachplan check districts.gpkg centres.csv --expect expected.json
     """
-    from reachplan import checks, ci
+    from reachplan import checks
+    from reachplan.checks import ci
     from reachplan.cli._report import render_table, result_dict
     from reachplan.cli.options import _load_json
     from reachplan.engine import assess
