@@ -17,8 +17,8 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import box
 
-from reachplan import demand
-from reachplan.demand import demand_coverage, nearest_centres
+from reachplan.demand import assess as demand
+from reachplan.demand.assess import demand_coverage, nearest_centres
 from reachplan.errors import InputError
 from reachplan.geodesy import points as geo_points
 

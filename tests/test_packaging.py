@@ -143,15 +143,15 @@ def test_wheel_carries_the_embedded_data(tmp_path):
 
 def test_io_and_runners_import_nothing_above_them():
     # the layers point one way (docs/architecture.md): reading, writing and running parts
-    # know no rule, engine, demand, planning, map or command line
-    code = ("import sys, reachplan.io, reachplan.io.parts, reachplan.runners\n"
+    # know no rule, engine, demand decision, planning, map or command line
+    code = ("import sys, reachplan.io, reachplan.demand.parts, reachplan.demand.runners\n"
             "print(sorted(m for m in sys.modules if m.startswith('reachplan.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
-    assert loaded == ["reachplan._words", "reachplan.errors", "reachplan.io",
-                      "reachplan.io.files", "reachplan.io.names", "reachplan.io.parts",
-                      "reachplan.io.read", "reachplan.io.write", "reachplan.runners",
-                      "reachplan.text"]
+    assert loaded == ["reachplan._words", "reachplan.demand", "reachplan.demand.parts",
+                      "reachplan.demand.runners", "reachplan.errors", "reachplan.io",
+                      "reachplan.io.files", "reachplan.io.names", "reachplan.io.read",
+                      "reachplan.io.write", "reachplan.text"]
 
 
 def test_import_from_the_folder_holding_a_clone_named_reachplan(tmp_path):

@@ -3,8 +3,6 @@
 - :mod:`reachplan.io.read`: district boundaries and point locations (``read_boundaries``,
   ``read_points``), and frames passed in code (``as_districts``, ``as_points``), validated
   into one-line errors;
-- :mod:`reachplan.io.parts`: large demand-point files read in parts (byte ranges of a CSV, row
-  groups of GeoParquet), for :mod:`reachplan.demand`;
 - :mod:`reachplan.io.names`: how outputs name an input (its file name, no folder);
 - :mod:`reachplan.io.write`: the one table of output formats, the overwrite check and the
   all-or-none atomic writer;

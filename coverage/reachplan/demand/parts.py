@@ -5,7 +5,7 @@ is planned once (:func:`plan_parts`: its columns, resolved from the header into 
 :class:`PointSpec`, and its parts: byte ranges of a CSV cut at record ends, row groups of
 GeoParquet, slices of a frame). Each part is small, pickles, and reads itself
 (``part.read(spec)`` -> :class:`Chunk`) wherever it runs: in this process or on a dask worker.
-What is done with a chunk is :mod:`reachplan.demand`'s business.
+What is done with a chunk is :mod:`reachplan.demand.assess`'s business.
 """
 
 from __future__ import annotations
