@@ -149,9 +149,22 @@ def test_io_and_runners_import_nothing_above_them():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
     assert loaded == ["reachplan._words", "reachplan.demand", "reachplan.demand.parts",
-                      "reachplan.demand.runners", "reachplan.errors", "reachplan.io",
-                      "reachplan.io.files", "reachplan.io.names", "reachplan.io.read",
-                      "reachplan.io.write", "reachplan.text"]
+                      "reachplan.demand.runners", "reachplan.errors", "reachplan.frames",
+                      "reachplan.frames.adapt", "reachplan.frames.columns",
+                      "reachplan.frames.names", "reachplan.frames.repair",
+                      "reachplan.frames.validate", "reachplan.io", "reachplan.io.files",
+                      "reachplan.io.formats", "reachplan.io.read", "reachplan.io.write",
+                      "reachplan.text"]
+
+
+@pytest.mark.parametrize("module", ["reachplan.engine", "reachplan.planning", "reachplan.frames"])
+def test_the_engine_takes_its_inputs_without_io(module):
+    # frames passed in code are validated on the ground floor (reachplan.frames): the
+    # engine and planning never load io (a path given to them is handed up to io's readers)
+    code = (f"import sys, {module}\n"
+            "print(sorted(m for m in sys.modules if m.startswith('reachplan.io')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_import_from_the_folder_holding_a_clone_named_reachplan(tmp_path):

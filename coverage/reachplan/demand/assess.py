@@ -272,7 +272,7 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
     if engine not in ("memory", "dask"):
         raise InputError(f"engine={engine!r}: use 'memory' or 'dask'", params=("engine",))
     chunksize = int(min(max(chunksize, 1), _MAX_PART_ROWS))
-    from reachplan.io import as_districts, as_points
+    from reachplan.frames import as_districts, as_points
     centres = as_points(centres, param="centres")
     districts = None if districts is None else as_districts(districts)
     clat, clon, cnames = _centre_arrays(centres)

@@ -25,16 +25,9 @@ import shapely
 from pyproj import CRS, Transformer
 
 from reachplan.errors import InputError
+from reachplan.frames.columns import LAT_NAMES, LON_NAMES, find_column, parse_coordinates
 from reachplan.io.files import check_regular
-from reachplan.io.read import (
-    LAT_NAMES,
-    LON_NAMES,
-    TABLE_SUFFIXES,
-    csv_header,
-    find_column,
-    parse_coordinates,
-    readable_copy,
-)
+from reachplan.io.formats import TABLE_SUFFIXES, csv_header, readable_copy
 
 __all__ = ["Chunk", "CsvPart", "FramePart", "ParquetPart", "PointSpec", "plan_parts"]
 

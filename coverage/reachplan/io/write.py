@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from reachplan.errors import InputError, OutputError, first_line
+from reachplan.frames.columns import inf_as_missing
 from reachplan.text import XML_INVALID, for_spreadsheet, for_terminal
 
 __all__ = ["OUTPUT_FORMATS", "STDOUT", "TABLE_OUTPUTS", "VECTOR_OUTPUTS", "OutputSet",
@@ -405,17 +406,6 @@ def _replace_in_text(frame: pd.DataFrame, pattern: re.Pattern, what: str, path: 
         note_output(f"{path}: {count} text cell(s) held {what} that this format cannot store; "
                     "written as \ufffd")
     return out
-
-
-def inf_as_missing(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with infinite floats (no centre reaches: ``nearest_km``, ``nearest_min``)
-    as missing, as the JSON's ``null``: CSV and XLSX leave the cell empty, GeoJSON and
-    GeoPackage write null (GDAL would drop an infinite value from GeoJSON, with a warning)."""
-    table = table.copy()
-    for column in table.columns:
-        if table[column].dtype.kind == "f":
-            table.loc[np.isinf(table[column].to_numpy()), column] = np.nan
-    return table
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False,
