@@ -340,7 +340,8 @@ def demand_command():
     import click
 
     from reachplan.cli._demand_options import demand_options, run_demand, split_demand
-    from reachplan.cli.options import handle_errors, make_rule
+    from reachplan.cli.errors import handle_errors
+    from reachplan.cli.inputs import make_rule
 
     @click.command()
     @demand_options

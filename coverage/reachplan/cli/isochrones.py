@@ -7,6 +7,9 @@ from typing import Any
 import click
 
 from reachplan.cli import options
+from reachplan.cli.errors import ReachplanUsageError, flags_for, handle_errors
+from reachplan.cli.inputs import read_centres
+from reachplan.cli.output import cache_warnings, configure_logging, info, log_warnings
 
 
 def _minutes(ctx: click.Context, param: click.Parameter, value: str | None
@@ -33,7 +36,7 @@ minutes_opt = click.option(
                    "without shapes); '-' writes CSV to stdout.")
 @options.overwrite_opt
 @options.verbosity_options
-@options.handle_errors
+@handle_errors
 def isochrones(**kwargs: Any) -> None:
     """Write the service area of every centre in CENTERS for each travel time: the roads
     it reaches within T minutes (the part of a road driven before time runs out included),
@@ -56,31 +59,31 @@ def isochrones(**kwargs: Any) -> None:
     from reachplan.io import write_table
     from reachplan.roads import TravelRule
 
-    options.configure_logging(kwargs["verbosity"], kwargs["quiet"])
+    configure_logging(kwargs["verbosity"], kwargs["quiet"])
     output = kwargs["output"]
     if output != "-" and not output.lower().endswith((".gpkg", ".geojson", ".json", ".csv",
                                                       ".xlsx")):
-        raise options.ReachplanUsageError(f"-o {output}: unknown output format; use .gpkg, "
+        raise ReachplanUsageError(f"-o {output}: unknown output format; use .gpkg, "
                                         ".geojson, .csv or .xlsx (or - for CSV on stdout)")
     bands = kwargs["minutes"]
-    options.info(f"roads: {kwargs['roads']} ({kwargs['profile']})")
-    with options.cache_warnings():
+    info(f"roads: {kwargs['roads']} ({kwargs['profile']})")
+    with cache_warnings():
         rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
                                      speeds=kwargs["speeds"], speed_col=kwargs["speed_col"],
                                      maxspeed_factor=kwargs["maxspeed_factor"],
                                      offroad_kmh=kwargs["offroad_kmh"],
                                      max_snap_km=kwargs["max_snap_km"])
-    centers = options.read_centres(kwargs["centers"], kwargs)
-    options.log_warnings(list(centers.attrs.get("warnings", [])))
+    centers = read_centres(kwargs["centers"], kwargs)
+    log_warnings(list(centers.attrs.get("warnings", [])))
     areas = rule.isochrones(centers, bands, buffer_m=kwargs["buffer_m"])
     off = int(areas["off_network"].sum()) // len(bands)  # one row per centre and band
     if off:
-        options.log_warnings([f"{off} of {len(centers)} centres are more than "
+        log_warnings([f"{off} of {len(centers)} centres are more than "
                       f"{kwargs['max_snap_km']:g} km from every road (off the network): "
                       "their areas are empty"])
-    with options.flags_for(path="output"):
+    with flags_for(path="output"):
         write_table(areas, output, overwrite=kwargs["overwrite"])
-    options.info(f"wrote {len(areas)} service areas to {output}")
+    info(f"wrote {len(areas)} service areas to {output}")
 
 
 # the centre options come shared with coverage; a centre type means nothing here
