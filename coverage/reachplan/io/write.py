@@ -3,6 +3,10 @@
 One table of output formats (``OUTPUT_FORMATS``), one overwrite check (:func:`check_output`),
 one atomic write (:func:`atomic_output`: a temporary file beside the target, then a rename), and
 :class:`OutputSet`, which stages a command's outputs so that they land together or not at all.
+
+Longer than 500 lines: the writers of each format and :class:`OutputSet`'s staging are one
+all-or-none mechanism; split, the modules would share its private state (the staged
+temporary files).
 """
 
 from __future__ import annotations
