@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from reachplan.cli import options
@@ -37,7 +35,12 @@ minutes_opt = click.option(
 @options.overwrite_opt
 @options.verbosity_options
 @handle_errors
-def isochrones(**kwargs: Any) -> None:
+def isochrones(roads: str, centers: str, minutes: list[float], lat_col: str | None,
+               lon_col: str | None, center_name_col: str | None, centers_layer: str | None,
+               centers_crs: str | None, where: tuple[str, ...], strict: bool, profile: str,
+               speeds: str | None, speed_col: str | None, maxspeed_factor: float,
+               offroad_kmh: float, max_snap_km: float, buffer_m: float, output: str,
+               overwrite: bool, verbosity: int, quiet: bool) -> None:
     """Write the service area of every centre in CENTERS for each travel time: the roads
     it reaches within T minutes (the part of a road driven before time runs out included),
     widened by --buffer-m, as one polygon per centre and band (the "service area" of ORS
@@ -59,30 +62,30 @@ def isochrones(**kwargs: Any) -> None:
     from reachplan.io import write_table
     from reachplan.roads import TravelRule
 
-    configure_logging(kwargs["verbosity"], kwargs["quiet"])
-    output = kwargs["output"]
+    configure_logging(verbosity, quiet)
     if output != "-" and not output.lower().endswith((".gpkg", ".geojson", ".json", ".csv",
                                                       ".xlsx")):
         raise ReachplanUsageError(f"-o {output}: unknown output format; use .gpkg, "
                                         ".geojson, .csv or .xlsx (or - for CSV on stdout)")
-    bands = kwargs["minutes"]
-    info(f"roads: {kwargs['roads']} ({kwargs['profile']})")
+    bands = minutes
+    info(f"roads: {roads} ({profile})")
     with cache_warnings():
-        rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
-                                     speeds=kwargs["speeds"], speed_col=kwargs["speed_col"],
-                                     maxspeed_factor=kwargs["maxspeed_factor"],
-                                     offroad_kmh=kwargs["offroad_kmh"],
-                                     max_snap_km=kwargs["max_snap_km"])
-    centers = read_centres(kwargs["centers"], kwargs)
-    log_warnings(list(centers.attrs.get("warnings", [])))
-    areas = rule.isochrones(centers, bands, buffer_m=kwargs["buffer_m"])
+        rule = TravelRule.from_roads(roads, bands[-1], profile=profile, speeds=speeds,
+                                     speed_col=speed_col, maxspeed_factor=maxspeed_factor,
+                                     offroad_kmh=offroad_kmh, max_snap_km=max_snap_km)
+    points = read_centres(centers, {
+        "lat_col": lat_col, "lon_col": lon_col, "center_name_col": center_name_col,
+        "centers_layer": centers_layer, "centers_crs": centers_crs, "where": where,
+        "strict": strict})
+    log_warnings(list(points.attrs.get("warnings", [])))
+    areas = rule.isochrones(points, bands, buffer_m=buffer_m)
     off = int(areas["off_network"].sum()) // len(bands)  # one row per centre and band
     if off:
-        log_warnings([f"{off} of {len(centers)} centres are more than "
-                      f"{kwargs['max_snap_km']:g} km from every road (off the network): "
+        log_warnings([f"{off} of {len(points)} centres are more than "
+                      f"{max_snap_km:g} km from every road (off the network): "
                       "their areas are empty"])
     with flags_for(path="output"):
-        write_table(areas, output, overwrite=kwargs["overwrite"])
+        write_table(areas, output, overwrite=overwrite)
     info(f"wrote {len(areas)} service areas to {output}")
 
 
