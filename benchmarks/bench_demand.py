@@ -139,10 +139,10 @@ def _child(method: str, n: int, repeat: int, folder: str) -> dict:
         from reachplan.io import read_boundaries
 
         if method == "districts_plain":  # the locate before the grid index: GEOS on each point
-            import reachplan.demand
+            import reachplan.demand.assess
             from reachplan.geodesy.locate import locate_exact
 
-            reachplan.demand._Districts.locate = (  # type: ignore[method-assign]
+            reachplan.demand.assess._Districts.locate = (  # type: ignore[method-assign]
                 lambda self, lat, lon: locate_exact(self.geoms, lon, lat))
         districts = read_boundaries(ROOT / "data" / "india_districts.fgb", id_col="lgd_code",
                                     name_col="district", group_col="state")

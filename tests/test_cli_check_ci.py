@@ -14,7 +14,7 @@ import pytest
 from junitparser import Failure, JUnitXml
 
 from reachplan.checks import Outcome
-from reachplan.ci import github_annotations
+from reachplan.checks.ci import github_annotations
 from reachplan.cli.main import cli
 
 

@@ -125,7 +125,7 @@ def test_check_expect_compares_minutes(runner, files):
 
 
 def test_compare_results_names_a_bad_tolerance():
-    from reachplan.compare import compare_results
+    from reachplan.checks.compare import compare_results
     from reachplan.errors import InputError
 
     result = {"districts": [{"id": "A", "covered": True, "nearest_km": 0.0, "nearest_min": 0.0}]}

@@ -111,7 +111,7 @@ def test_demo_roads_on_a_small_extract_of_india(runner, tmp_path, monkeypatch):
     import shapely
     from _reference import GEOD, brute_distance
 
-    from reachplan.cli.options import resolve_dataset
+    from reachplan.cli.inputs import resolve_dataset
     from reachplan.io import read_boundaries, read_points
 
     monkeypatch.setenv("REACHPLAN_CACHE_DIR", str(tmp_path / "cache"))

@@ -62,7 +62,7 @@ def test_plan_by_road(runner, inputs):
 
 def test_the_candidate_searches_report_progress(inputs):
     """The library hook gets one 'matrix' event per batch of candidates, up to all three."""
-    from reachplan.cli.options import make_rule
+    from reachplan.cli.inputs import make_rule
     from reachplan.io import read_boundaries, read_points
     from reachplan.planning import run_plan
 

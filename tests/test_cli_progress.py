@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from reachplan.cli.main import cli
-from reachplan.cli.options import Progress
+from reachplan.cli.output import Progress
 
 
 class _Terminal(io.StringIO):

@@ -17,8 +17,8 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import box
 
-from reachplan import demand
-from reachplan.demand import demand_coverage, nearest_centres
+from reachplan.demand import assess as demand
+from reachplan.demand.assess import demand_coverage, nearest_centres
 from reachplan.errors import InputError
 from reachplan.geodesy import points as geo_points
 
@@ -340,7 +340,8 @@ def demand_command():
     import click
 
     from reachplan.cli._demand_options import demand_options, run_demand, split_demand
-    from reachplan.cli.options import handle_errors, make_rule
+    from reachplan.cli.errors import handle_errors
+    from reachplan.cli.inputs import make_rule
 
     @click.command()
     @demand_options

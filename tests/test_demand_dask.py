@@ -97,7 +97,7 @@ def test_geoparquet_folder_dask_equals_memory(demand_files, centres, districts):
 
 
 def test_unreachable_scheduler_is_an_input_error(centres, tmp_path, monkeypatch):
-    monkeypatch.setattr("reachplan.runners.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("reachplan.demand.runners.CONNECT_TIMEOUT", "1s")
     path = tmp_path / "d.csv"
     path.write_text("lat,lon\n0,0\n")
     with pytest.raises(InputError, match="scheduler='tcp://127.0.0.1:9'"):

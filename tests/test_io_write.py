@@ -395,7 +395,7 @@ def test_a_nul_byte_does_not_silently_cut_a_name(tmp_path, suffix):
 
 
 def test_json_never_holds_nan(capsys):
-    from reachplan.cli.options import emit_json
+    from reachplan.cli.output import emit_json
 
     emit_json({"weight": float("inf"), "rows": [float("nan"), 1.5]}, None, False)
     assert json.loads(capsys.readouterr().out) == {"weight": None, "rows": [None, 1.5]}

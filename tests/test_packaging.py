@@ -143,15 +143,28 @@ def test_wheel_carries_the_embedded_data(tmp_path):
 
 def test_io_and_runners_import_nothing_above_them():
     # the layers point one way (docs/architecture.md): reading, writing and running parts
-    # know no rule, engine, demand, planning, map or command line
-    code = ("import sys, reachplan.io, reachplan.io.parts, reachplan.runners\n"
+    # know no rule, engine, demand decision, planning, map or command line
+    code = ("import sys, reachplan.io, reachplan.demand.parts, reachplan.demand.runners\n"
             "print(sorted(m for m in sys.modules if m.startswith('reachplan.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
-    assert loaded == ["reachplan._words", "reachplan.errors", "reachplan.io",
-                      "reachplan.io.files", "reachplan.io.names", "reachplan.io.parts",
-                      "reachplan.io.read", "reachplan.io.write", "reachplan.runners",
+    assert loaded == ["reachplan._words", "reachplan.demand", "reachplan.demand.parts",
+                      "reachplan.demand.runners", "reachplan.errors", "reachplan.frames",
+                      "reachplan.frames.adapt", "reachplan.frames.columns",
+                      "reachplan.frames.names", "reachplan.frames.repair",
+                      "reachplan.frames.validate", "reachplan.io", "reachplan.io.files",
+                      "reachplan.io.formats", "reachplan.io.read", "reachplan.io.write",
                       "reachplan.text"]
+
+
+@pytest.mark.parametrize("module", ["reachplan.engine", "reachplan.planning", "reachplan.frames"])
+def test_the_engine_takes_its_inputs_without_io(module):
+    # frames passed in code are validated on the ground floor (reachplan.frames): the
+    # engine and planning never load io (a path given to them is handed up to io's readers)
+    code = (f"import sys, {module}\n"
+            "print(sorted(m for m in sys.modules if m.startswith('reachplan.io')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_import_from_the_folder_holding_a_clone_named_reachplan(tmp_path):
@@ -178,3 +191,92 @@ def test_one_version_names_the_release_everywhere():
     assert set(re.findall(r"(?:@|rev: )v(\d+\.\d+\.\d+)", readme)) == {version}
     changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8")
     assert re.search(rf"^## \[{re.escape(version)}\].*`v{re.escape(version)}`", changelog, re.M)
+
+
+# --------------------------------------------------------------------------- layers and sizes
+PACKAGE = Path(__file__).resolve().parents[1] / "coverage" / "reachplan"
+
+# docs/architecture.md's layers, lowest first: a module imports from its own layer or below
+LAYERS = (
+    ("reachplan.errors", "reachplan.text", "reachplan._words"),
+    ("reachplan.frames", "reachplan.solvers"),
+    ("reachplan.io", "reachplan.datasets", "reachplan.demand.parts", "reachplan.demand.runners"),
+    ("reachplan.geodesy",),
+    ("reachplan.rules", "reachplan.roads"),
+    ("reachplan.engine",),
+    ("reachplan.planning", "reachplan.demand.assess", "reachplan.checks", "reachplan.capacity"),
+    ("reachplan.maps",),
+    ("reachplan.cli",),
+)
+# the imports that go up, each inside the one function that needs it
+HANDED_UP = {
+    ("reachplan.frames.adapt", "reachplan.io.read"),  # a path given to assess/plan: io reads it
+    ("reachplan.frames.names", "reachplan.io.postgis"),  # a PostGIS URL, its password masked
+}
+# re-exporters, each name imported on first use
+LAZY = ("reachplan", "reachplan.demand")
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _layer(module: str) -> int:
+    found = [(len(prefix), k) for k, layer in enumerate(LAYERS) for prefix in layer
+             if module == prefix or module.startswith(prefix + ".")]
+    assert found, f"{module}: in no layer of LAYERS (add it, and to docs/architecture.md)"
+    return max(found)[1]
+
+
+def _imports(path: Path) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = ([f"reachplan.{a.name}" for a in node.names  # the submodules only
+                      if (PACKAGE / a.name).is_dir() or (PACKAGE / f"{a.name}.py").exists()]
+                     if node.module == "reachplan" else [node.module])
+            out.update(n for n in names if n.startswith("reachplan."))
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("reachplan."))
+    return out
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "_data" not in p.parts)
+
+
+def test_the_layer_table_orders_what_the_architecture_says():
+    # the checker itself: a rule importing the engine, or io importing a rule, is upward
+    assert _layer("reachplan.rules") < _layer("reachplan.engine") < _layer("reachplan.cli")
+    assert _layer("reachplan.io.read") < _layer("reachplan.roads.rule")
+    assert _layer("reachplan.demand.runners") < _layer("reachplan.demand.assess")
+    assert _layer("reachplan.frames.adapt") < _layer("reachplan.io.read")
+
+
+def test_the_layers_import_one_way():
+    upward = []
+    for path in _modules():
+        module = _module(path)
+        if module in LAZY:
+            continue
+        for target in _imports(path):
+            if (target not in LAZY and (module, target) not in HANDED_UP
+                    and _layer(target) > _layer(module)):
+                upward.append(f"{module} imports {target}")
+    assert upward == []
+
+
+MAX_LINES = 500
+REASON = "longer than 500 lines"
+
+
+def test_no_module_is_long_without_a_reason_at_its_top():
+    """A module over MAX_LINES says why in its docstring ("Longer than 500 lines: ...")."""
+    long = []
+    for path in _modules():
+        text = path.read_text(encoding="utf-8")
+        doc = ast.get_docstring(ast.parse(text)) or ""
+        if text.count("\n") > MAX_LINES and REASON not in doc.lower():
+            long.append(f"{path.relative_to(PACKAGE)}: {text.count(chr(10))} lines")
+    assert long == []

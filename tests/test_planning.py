@@ -359,7 +359,7 @@ def test_plan_refuses_min_centers_above_one(row: tuple) -> None:
 
 
 def test_compare_results_lists_changes() -> None:
-    from reachplan.compare import compare_results
+    from reachplan.checks.compare import compare_results
 
     a = {"summary": {}, "districts": [
         {"id": "1", "covered": False, "nearest_km": 40.0},

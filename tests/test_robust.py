@@ -302,7 +302,7 @@ def test_a_pipe_with_a_writer_is_read_whole(tmp_path):
 def test_a_huge_xlsx_is_refused_before_parsing(tmp_path, monkeypatch):
     from openpyxl import Workbook
 
-    import reachplan.io.read as read
+    import reachplan.io.formats as read
 
     book = Workbook()
     book.active.append(["name", "lat", "lon"])

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from junitparser import Failure, JUnitXml
 
 from reachplan.checks import Outcome
-from reachplan.ci import junit_xml, step_summary
+from reachplan.checks.ci import junit_xml, step_summary
 from reachplan.io import write_table
 from reachplan.text import (
     for_html,

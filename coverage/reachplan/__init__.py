@@ -40,7 +40,7 @@ _EXPORTS = {
     "plan": "reachplan.planning",
     "run_plan": "reachplan.planning",
     "solve_matrix": "reachplan.planning",
-    "compare_results": "reachplan.compare",
+    "compare_results": "reachplan.checks.compare",
     "coverage_map": "reachplan.maps",
     "write_map": "reachplan.maps",
     "write_png": "reachplan.maps",
@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from reachplan.compare import compare_results
+    from reachplan.checks.compare import compare_results
     from reachplan.demand import DemandResult, demand_coverage
     from reachplan.engine import CoverageResult, assess
     from reachplan.errors import InputError, ReachplanError

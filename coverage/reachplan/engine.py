@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from reachplan.errors import InputError
+from reachplan.frames import inf_as_missing
 from reachplan.geodesy import nearest_to_polygons, polygons_within
-from reachplan.io.write import inf_as_missing
 from reachplan.rules import CoverageRule, Rule
 
 __all__ = ["CoverageResult", "Rule", "assess", "decide", "district_table", "inf_as_missing",
@@ -213,7 +213,7 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
         missing (NaN / None) wherever it was skipped, unlike ``inf`` (no centre at all).
     """
     rule = rule or Rule.presence()
-    from reachplan.io import as_districts, as_points, input_name
+    from reachplan.frames import as_districts, as_points, input_name
     districts, centers = as_districts(districts), as_points(centers)
     if type_col is not None and type_col not in centers.columns:
         src = centers.attrs.get("source", "centres")
@@ -304,7 +304,7 @@ def decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
     Parameters are those of :func:`assess`; returns a boolean array in ``districts`` order.
     """
     rule = rule or Rule.presence()
-    from reachplan.io import as_districts, as_points
+    from reachplan.frames import as_districts, as_points
     districts = as_districts(districts)
     centers = as_points(centers).reset_index(drop=True)
     inside, _ = _inside(districts, centers)

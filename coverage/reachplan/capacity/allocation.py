@@ -41,10 +41,10 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from reachplan._highs import new_highs, run_interruptible
 from reachplan.capacity import _checks
-from reachplan.capacity._highs import transport_matrix
 from reachplan.errors import InputError
+from reachplan.solvers.highs import new_highs, run_interruptible
+from reachplan.solvers.transport import transport_matrix
 
 __all__ = ["Allocation", "allocate", "rollup"]
 

@@ -34,10 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from reachplan._highs import new_highs, run_interruptible
 from reachplan.capacity import _checks
 from reachplan.capacity.allocation import Allocation, _allocate, _lp_scale, allocate
 from reachplan.errors import InputError
+from reachplan.solvers.highs import new_highs, run_interruptible
 
 __all__ = ["Expansion", "expand"]
 

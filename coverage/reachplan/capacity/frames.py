@@ -70,7 +70,7 @@ def district_of_points(points: Any, districts: Any, column: str | None = None) -
     position when ``column`` is None; None for points outside every district (on a shared
     edge, the first district in row order).
     """
-    from reachplan.demand import _Districts
+    from reachplan.demand.assess import _Districts
 
     geo = getattr(points, "geometry", points)
     where = _Districts(districts).locate(np.asarray(geo.y, dtype=np.float64),

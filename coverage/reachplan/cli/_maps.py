@@ -57,7 +57,7 @@ def run_map(
 
 def check_map_outputs(output: str | Path, png: str | Path | None) -> None:
     """Refuse a map written into a file of another type (``-o map.png``, ``--png x.html``)."""
-    from reachplan.cli.options import flags_for
+    from reachplan.cli.errors import flags_for
     from reachplan.io import output_format
 
     for target, option, by_suffix in ((output, "output", {".html": "html", ".htm": "html"}),

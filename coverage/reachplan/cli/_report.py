@@ -18,7 +18,7 @@ def report_format(fmt: str | None, output: str | None,
                   by_suffix: dict[str, str] = REPORT_SUFFIXES) -> str:
     """--format, or the one ``-o``'s suffix names (a conflict between them is refused naming
     both options), else ``table``."""
-    from reachplan.cli.options import flags_for
+    from reachplan.cli.errors import flags_for
     from reachplan.io import output_format
 
     with flags_for(path="output"):

@@ -10,6 +10,9 @@ import click
 
 from reachplan.cli import options
 from reachplan.cli._demand_options import demand_point_options
+from reachplan.cli.errors import DEMAND_FLAGS, flags_for, handle_errors
+from reachplan.cli.inputs import make_rule, read_centres, resolve_dataset
+from reachplan.cli.output import configure_logging, info, log_warnings
 
 METHODS = ("2sfca", "e2sfca", "gravity")
 _NO_CATCHMENT = "give the catchment: --radius-km KM, or --roads FILE --travel-minutes T"
@@ -101,7 +104,7 @@ def _access_rule(kw: dict[str, Any]):
     """The catchment: within --radius-km, or within --travel-minutes by road (--roads)."""
     if kw["radius_km"] is None and kw["roads"] is None:
         raise click.UsageError(_NO_CATCHMENT)
-    return options.make_rule(kw["radius_km"], 1, roads=kw["roads"],
+    return make_rule(kw["radius_km"], 1, roads=kw["roads"],
                              travel_minutes=kw["travel_minutes"], profile=kw["profile"],
                              speeds=kw["speeds"], speed_col=kw["speed_col"],
                              maxspeed_factor=kw["maxspeed_factor"],
@@ -149,7 +152,7 @@ def _access_rule(kw: dict[str, Any]):
                    ".xlsx.")
 @options.overwrite_opt
 @options.verbosity_options
-@options.handle_errors
+@handle_errors
 def access(**kw: Any) -> None:
     """Supply-to-demand accessibility of every demand point (two-step floating catchment):
     each centre's supply (--capacity-col) is shared among the demand within --radius-km,
@@ -181,7 +184,7 @@ def access(**kw: Any) -> None:
     )
     from reachplan.io import read_boundaries, read_points, write_table
 
-    options.configure_logging(kw["verbosity"], kw["quiet"])
+    configure_logging(kw["verbosity"], kw["quiet"])
     if not kw["demand"]:
         raise click.UsageError("give --demand FILE: the demand points")
     if kw["districts_output"] and not kw["boundaries"]:
@@ -191,30 +194,30 @@ def access(**kw: Any) -> None:
     decay = make_decay(kw["method"], radius_km=kw["radius_km"], bands=kw["bands"],
                        sigma_km=kw["sigma_km"], alpha=kw["alpha"], scale_km=kw["scale_km"],
                        min_km=kw["min_km"], travel_minutes=kw["travel_minutes"])
-    centres_path, cdefaults = options.resolve_dataset(kw["centers"], "centers")
-    centres = options.read_centres(centres_path, kw, cdefaults.get("name_col"))
-    options.log_warnings(list(centres.attrs.get("warnings", [])))
+    centres_path, cdefaults = resolve_dataset(kw["centers"], "centers")
+    centres = read_centres(centres_path, kw, cdefaults.get("name_col"))
+    log_warnings(list(centres.attrs.get("warnings", [])))
     supply = column_amounts(centres, kw["capacity_col"],
                             label=centres.attrs.get("source", kw["centers"]),
                             rows=centres["line"].tolist())
-    demand_path, _ = options.resolve_dataset(kw["demand"], "demand")
-    with options.flags_for(**options.DEMAND_FLAGS):
+    demand_path, _ = resolve_dataset(kw["demand"], "demand")
+    with flags_for(**DEMAND_FLAGS):
         points = read_points(demand_path, lat_col=kw["demand_lat_col"],
                              lon_col=kw["demand_lon_col"], what="demand")
-    options.log_warnings(list(points.attrs.get("warnings", [])))
+    log_warnings(list(points.attrs.get("warnings", [])))
     label = points.attrs.get("source", kw["demand"])
     weight = kw["demand_weight_col"]
     demand = (column_amounts(points, weight, label=label, rows=points["line"].tolist())
               if weight else np.ones(len(points)))
     districts = None
     if kw["boundaries"]:
-        path, bdefaults = options.resolve_dataset(kw["boundaries"], "boundaries")
+        path, bdefaults = resolve_dataset(kw["boundaries"], "boundaries")
         districts = read_boundaries(path, layer=kw["layer"],
                                     id_col=kw["id_col"] or bdefaults.get("id_col"),
                                     name_col=kw["name_col"] or bdefaults.get("name_col"))
     rule = _access_rule(kw)
     p, c, cost = pairs_for_rule(points, centres, rule)  # metres, or minutes by road
-    options.info(f"access: {len(points)} demand points, {len(centres)} centres, {p.size} pairs")
+    info(f"access: {len(points)} demand points, {len(centres)} centres, {p.size} pairs")
     reach = kw["travel_minutes"] if kw["roads"] else kw["radius_km"] * 1000.0
     values = accessibility(p, c, cost, demand, supply, method=kw["method"], max_cost=reach,
                            decay=decay)
@@ -235,7 +238,7 @@ def access(**kw: Any) -> None:
                                                                          list(district)), demand,
                                        district)))
     for path, option, frame in frames:
-        with options.flags_for(path=option):
+        with flags_for(path=option):
             write_table(frame, path, overwrite=kw["overwrite"])
 
 

@@ -16,6 +16,9 @@ from reachplan.cli._demand_options import (
     split_demand,
 )
 from reachplan.cli._report import table
+from reachplan.cli.errors import ReachplanUsageError, handle_errors
+from reachplan.cli.inputs import load_inputs
+from reachplan.cli.output import configure_logging, echo, emit_json, emit_text, log_warnings
 from reachplan.text import for_terminal, github_output
 
 # what a rule's missing data is, and how to give it (MissingDataError.need -> words, flag)
@@ -42,8 +45,8 @@ def _spec(own: dict[str, Any], opts: dict[str, Any]):
     else:
         notes: list[str] = []
         found = pyproject_rules(".", notes=notes)
-        options.configure_logging(opts.get("verbosity", 0), opts.get("quiet", False))
-        options.log_warnings(notes)
+        configure_logging(opts.get("verbosity", 0), opts.get("quiet", False))
+        log_warnings(notes)
         spec = CheckSpec() if found is None else found[1]
         source = None if found is None else found[0]
     shorthand = []
@@ -70,7 +73,7 @@ def _evaluate(spec, data: dict[str, Any]):
             raise click.BadParameter("the boundaries carry no weight",
                                      param_hint="--min-weight-percent") from None
         what, flag = _NEEDS.get(exc.need, (exc.need, exc.need))
-        raise options.ReachplanUsageError(f"rule '{exc.rule}': needs {what}; pass {flag}") from None
+        raise ReachplanUsageError(f"rule '{exc.rule}': needs {what}; pass {flag}") from None
 
 
 def _status_lines(outcomes, warnings_as_errors: bool) -> list[str]:
@@ -133,7 +136,7 @@ def _append(path: str, text: str) -> None:
                                       "'check' block.")
 @options.overwrite_opt
 @demand_options
-@options.handle_errors
+@handle_errors
 @click.pass_context
 def check(ctx: click.Context, **kwargs: Any) -> None:
     """Decide coverage and check it against rules: exit 0 when no rule fails (warnings
@@ -152,9 +155,10 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
       reachplan check districts.gpkg centres.csv --baseline main.json --max-drop 0.5
       reachplan check districts.gpkg centres.csv --expect expected.json
     """
-    from reachplan import checks, ci
+    from reachplan import checks
+    from reachplan.checks import ci
     from reachplan.cli._report import render_table, result_dict
-    from reachplan.cli.options import _load_json
+    from reachplan.cli.inputs import _load_json
     from reachplan.engine import assess
     from reachplan.io import input_name
 
@@ -176,9 +180,9 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     expected = (_load_json(own["expect"], "--expect")
                 if own["expect"] and not own["update_expect"] else None)
 
-    districts, centers, rule = options.load_inputs(opts)
+    districts, centers, rule = load_inputs(opts)
     result = assess(districts, centers, rule, type_col=opts.get("type_col"))
-    options.log_warnings(result.warnings)
+    log_warnings(result.warnings)
     demand = run_demand(demand_opts, centers, districts, rule)
     add_demand_columns(result, demand)
     data = result_dict(result, demand)
@@ -206,19 +210,19 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
 
     wae = own["warnings_as_errors"]
     if own["update_expect"]:
-        options.emit_json(checks.expected_record(data), own["expect"], True)
+        emit_json(checks.expected_record(data), own["expect"], True)
         outcomes.append(checks.Outcome("expect", "districts", "differences", 0.0, "pass",
                                        f"wrote {input_name(own['expect'])} (--update-expect)"))
     status = checks.overall_status(outcomes, warnings_as_errors=wae)
     if own["junit"]:  # files first: an error writing them leaves no partial stdout
-        options.emit_text(ci.junit_xml(outcomes, warnings_as_errors=wae), own["junit"], True)
+        emit_text(ci.junit_xml(outcomes, warnings_as_errors=wae), own["junit"], True)
     if own["fmt"] == "json":
         data["check"] = {"status": status, "warnings_as_errors": wae,
                          "rules_file": input_name(source),
                          "results": [o.to_dict() for o in outcomes], "baseline": changes}
-        options.emit_json(data, None, False)
+        emit_json(data, None, False)
     else:
-        options.echo(render_table(result, demand) + _check_table(outcomes), nl=False)
+        echo(render_table(result, demand) + _check_table(outcomes), nl=False)
     github = own["github"] if own["github"] is not None else (
         os.environ.get("GITHUB_ACTIONS") == "true")
     if github:
@@ -234,7 +238,7 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     lines = _status_lines(outcomes, wae)
     counts = ", ".join(f"{sum(o.status == k for o in outcomes)} {word}" for k, word in
                        (("fail", "failed"), ("warn", "warned"), ("pass", "passed")))
-    options.echo("\n".join([*lines, f"reachplan check: {'FAIL' if status == 'fail' else 'OK'} "
+    echo("\n".join([*lines, f"reachplan check: {'FAIL' if status == 'fail' else 'OK'} "
                                     f"({counts})"]), err=True)
     if status == "fail":
         ctx.exit(1)

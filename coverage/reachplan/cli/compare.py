@@ -134,7 +134,7 @@ def compare(**kw: Any) -> None:
       reachplan compare before.json after.json --format csv -o changes.csv
     """
     configure_logging(kw["verbosity"], kw["quiet"])
-    from reachplan.compare import compare_results
+    from reachplan.checks.compare import compare_results
 
     output = kw["output"]
     fmt = report_format(kw["fmt"], output)

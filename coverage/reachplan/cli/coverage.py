@@ -18,6 +18,8 @@ from reachplan.cli._demand_options import (
     run_demand,
 )
 from reachplan.cli._report import render_table, report_format, result_dict
+from reachplan.cli.errors import flags_for, handle_errors
+from reachplan.cli.output import emit_json, emit_report
 
 FORMATS = ("table", "json", "csv")
 
@@ -26,7 +28,7 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
                  capacity=None) -> None:
     """Write a coverage result as a table, JSON or per-district CSV."""
     if fmt == "json":
-        options.emit_json(result_dict(result, demand, capacity), output, overwrite)
+        emit_json(result_dict(result, demand, capacity), output, overwrite)
     elif fmt == "csv":
         from reachplan.engine import district_table
         from reachplan.io import write_table
@@ -34,10 +36,10 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
         table = district_table(result)
         if capacity is not None:
             table = district_columns(table, capacity)
-        with options.flags_for(path="output"):
+        with flags_for(path="output"):
             write_table(table, output or "-", overwrite=overwrite)
     else:
-        options.emit_report(render_table(result, demand, capacity), output, overwrite)
+        emit_report(render_table(result, demand, capacity), output, overwrite)
 
 
 @click.command(short_help="How covered are we? % of districts (and weight) covered.")
@@ -49,7 +51,7 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
 @options.overwrite_opt
 @demand_options
 @capacity_options
-@options.handle_errors
+@handle_errors
 def coverage(**kwargs) -> None:
     """Decide which districts are covered and report % of districts (and of weight),
     by group and by centre type.

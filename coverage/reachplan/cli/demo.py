@@ -6,15 +6,9 @@ from pathlib import Path
 
 import click
 
-from reachplan.cli.options import (
-    FiniteFloat,
-    ReachplanUsageError,
-    cache_warnings,
-    handle_errors,
-    info,
-    overwrite_opt,
-    verbosity_opt,
-)
+from reachplan.cli.errors import ReachplanUsageError, handle_errors
+from reachplan.cli.options import FiniteFloat, overwrite_opt, verbosity_opt
+from reachplan.cli.output import cache_warnings, info
 
 OUTPUTS = ("coverage.json", "gaps.csv", "plan.json", "coverage.html", "coverage-offline.html",
            "coverage.png", "plan.html")
@@ -115,14 +109,8 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
         result_dict,
         summary_lines,
     )
-    from reachplan.cli.options import (
-        configure_logging,
-        echo,
-        emit_json,
-        log_warnings,
-        name_as_given,
-        resolve_dataset,
-    )
+    from reachplan.cli.inputs import name_as_given, resolve_dataset
+    from reachplan.cli.output import configure_logging, echo, emit_json, log_warnings
     from reachplan.demand import demand_coverage
     from reachplan.engine import Rule, assess
     from reachplan.io import active_outputs, read_boundaries, read_points, write_table

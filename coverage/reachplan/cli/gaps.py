@@ -13,6 +13,8 @@ from reachplan.cli._capacity_options import (
 )
 from reachplan.cli._demand_options import demand_point_options
 from reachplan.cli._report import gap_table, render_gaps
+from reachplan.cli.errors import flags_for, handle_errors
+from reachplan.cli.output import emit_report
 
 
 @click.command(short_help="Where are the gaps? Ranked list of uncovered districts.")
@@ -23,7 +25,7 @@ from reachplan.cli._report import gap_table, render_gaps
 @options.overwrite_opt
 @demand_point_options
 @capacity_options
-@options.handle_errors
+@handle_errors
 def gaps(**kwargs) -> None:
     """List the uncovered districts, ranked by weight (descending) then by distance to the
     nearest centre (farthest first), with that centre and its distance.
@@ -59,9 +61,9 @@ def gaps(**kwargs) -> None:
     if capacity is not None and capacity_opts.get("capacity_output"):
         write_centres(capacity, capacity_opts["capacity_output"], overwrite=own["overwrite"])
     if own["output"] is None:
-        options.emit_report(render_gaps(table), None, False)
+        emit_report(render_gaps(table), None, False)
     else:
-        with options.flags_for(path="output"):
+        with flags_for(path="output"):
             write_table(table, own["output"], overwrite=own["overwrite"])
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from reachplan.cli import options
+from reachplan.cli.errors import ReachplanUsageError, flags_for, handle_errors
+from reachplan.cli.inputs import read_centres
+from reachplan.cli.output import Steps, cache_warnings, configure_logging, info, log_warnings
 
 
 def _minutes(ctx: click.Context, param: click.Parameter, value: str | None
@@ -33,8 +34,13 @@ minutes_opt = click.option(
                    "without shapes); '-' writes CSV to stdout.")
 @options.overwrite_opt
 @options.verbosity_options
-@options.handle_errors
-def isochrones(**kwargs: Any) -> None:
+@handle_errors
+def isochrones(roads: str, centers: str, minutes: list[float], lat_col: str | None,
+               lon_col: str | None, center_name_col: str | None, centers_layer: str | None,
+               centers_crs: str | None, where: tuple[str, ...], strict: bool, profile: str,
+               speeds: str | None, speed_col: str | None, maxspeed_factor: float,
+               offroad_kmh: float, max_snap_km: float, buffer_m: float, output: str,
+               overwrite: bool, verbosity: int, quiet: bool) -> None:
     """Write the service area of every centre in CENTERS for each travel time: the roads
     it reaches within T minutes (the part of a road driven before time runs out included),
     widened by --buffer-m, as one polygon per centre and band (the "service area" of ORS
@@ -56,32 +62,32 @@ def isochrones(**kwargs: Any) -> None:
     from reachplan.io import write_table
     from reachplan.roads import TravelRule
 
-    options.configure_logging(kwargs["verbosity"], kwargs["quiet"])
-    output = kwargs["output"]
+    configure_logging(verbosity, quiet)
     if output != "-" and not output.lower().endswith((".gpkg", ".geojson", ".json", ".csv",
                                                       ".xlsx")):
-        raise options.ReachplanUsageError(f"-o {output}: unknown output format; use .gpkg, "
+        raise ReachplanUsageError(f"-o {output}: unknown output format; use .gpkg, "
                                         ".geojson, .csv or .xlsx (or - for CSV on stdout)")
-    bands = kwargs["minutes"]
-    options.info(f"roads: {kwargs['roads']} ({kwargs['profile']})")
-    with options.cache_warnings():
-        rule = TravelRule.from_roads(kwargs["roads"], bands[-1], profile=kwargs["profile"],
-                                     speeds=kwargs["speeds"], speed_col=kwargs["speed_col"],
-                                     maxspeed_factor=kwargs["maxspeed_factor"],
-                                     offroad_kmh=kwargs["offroad_kmh"],
-                                     max_snap_km=kwargs["max_snap_km"],
-                                     progress=options.Steps())
-    centers = options.read_centres(kwargs["centers"], kwargs)
-    options.log_warnings(list(centers.attrs.get("warnings", [])))
-    areas = rule.isochrones(centers, bands, buffer_m=kwargs["buffer_m"])
+    bands = minutes
+    info(f"roads: {roads} ({profile})")
+    with cache_warnings():
+        rule = TravelRule.from_roads(roads, bands[-1], profile=profile, speeds=speeds,
+                                     speed_col=speed_col, maxspeed_factor=maxspeed_factor,
+                                     offroad_kmh=offroad_kmh, max_snap_km=max_snap_km,
+                                     progress=Steps())
+    points = read_centres(centers, {
+        "lat_col": lat_col, "lon_col": lon_col, "center_name_col": center_name_col,
+        "centers_layer": centers_layer, "centers_crs": centers_crs, "where": where,
+        "strict": strict})
+    log_warnings(list(points.attrs.get("warnings", [])))
+    areas = rule.isochrones(points, bands, buffer_m=buffer_m)
     off = int(areas["off_network"].sum()) // len(bands)  # one row per centre and band
     if off:
-        options.log_warnings([f"{off} of {len(centers)} centres are more than "
-                      f"{kwargs['max_snap_km']:g} km from every road (off the network): "
+        log_warnings([f"{off} of {len(points)} centres are more than "
+                      f"{max_snap_km:g} km from every road (off the network): "
                       "their areas are empty"])
-    with options.flags_for(path="output"):
-        write_table(areas, output, overwrite=kwargs["overwrite"])
-    options.info(f"wrote {len(areas)} service areas to {output}")
+    with flags_for(path="output"):
+        write_table(areas, output, overwrite=overwrite)
+    info(f"wrote {len(areas)} service areas to {output}")
 
 
 # the centre options come shared with coverage; a centre type means nothing here

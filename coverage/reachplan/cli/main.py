@@ -16,7 +16,8 @@ import warnings
 import click
 
 from reachplan import __version__
-from reachplan.cli.options import echo, verbosity_opt
+from reachplan.cli.options import verbosity_opt
+from reachplan.cli.output import echo
 from reachplan.text import for_terminal
 
 INTERNAL_ERROR = 3  # exit code of an unexpected exception: a bug in reachplan

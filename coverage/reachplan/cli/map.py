@@ -9,16 +9,10 @@ import click
 from reachplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
 from reachplan.cli._demand_options import demand_point_options, split_demand
 from reachplan.cli._maps import check_map_outputs, png_options, run_map
-from reachplan.cli.options import (
-    FiniteFloat,
-    handle_errors,
-    info,
-    input_options,
-    load_inputs,
-    log_warnings,
-    overwrite_opt,
-    split_inputs,
-)
+from reachplan.cli.errors import handle_errors
+from reachplan.cli.inputs import load_inputs
+from reachplan.cli.options import FiniteFloat, input_options, overwrite_opt, split_inputs
+from reachplan.cli.output import info, log_warnings
 
 
 def _isochrone_minutes(ctx: click.Context, param: click.Parameter, value: str | None

@@ -12,6 +12,9 @@ from reachplan.cli import options
 from reachplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
 from reachplan.cli._demand_options import demand_point_options, split_demand
 from reachplan.cli._report import render_plan, report_format
+from reachplan.cli.errors import CANDIDATE_FLAGS, ReachplanUsageError, flags_for, handle_errors
+from reachplan.cli.inputs import load_inputs, name_as_given, resolve_dataset
+from reachplan.cli.output import Progress, echo, emit_json, emit_report, log_warnings
 
 
 class _PlanProgress:
@@ -19,7 +22,7 @@ class _PlanProgress:
     how many sites it opens, a status line (best, bound, gap) while the exact solver runs."""
 
     def __init__(self) -> None:
-        self.display = options.Progress("reachplan: plan")
+        self.display = Progress("reachplan: plan")
         self.last = 0.0
 
     def __call__(self, event: dict[str, Any]) -> None:
@@ -95,7 +98,7 @@ class _PlanProgress:
               help="With --map: a self-contained map that opens with no network (Leaflet "
                    "inlined, no base map).")
 @options.overwrite_opt
-@options.handle_errors
+@handle_errors
 def plan(**kwargs: Any) -> None:
     """Choose where to open new sites on top of the existing CENTERS, under the same rule as
     `reachplan coverage` (a centre inside, within --radius-km geodesic, or within
@@ -133,9 +136,9 @@ def plan(**kwargs: Any) -> None:
                             ("--demand-rate", cap_opts["demand_rate"]),
                             ("--demand", demand_opts.get("demand"))):
             if value is not None:
-                raise options.ReachplanUsageError(f"{flag} needs --capacity-col COL")
+                raise ReachplanUsageError(f"{flag} needs --capacity-col COL")
     elif own["map_path"] is not None:
-        raise options.ReachplanUsageError("--map is not available with --capacity-col yet")
+        raise ReachplanUsageError("--map is not available with --capacity-col yet")
     # validated before any file is read; the library names parameters, handle_errors flags
     request = PlanRequest(add=own["add"], target=own["target"], method=own["method"],
                           time_limit=own["time_limit"], objective=own["objective"])
@@ -155,17 +158,17 @@ def plan(**kwargs: Any) -> None:
     from reachplan.io import read_points
     from reachplan.planning import run_plan
 
-    districts, centers, rule = options.load_inputs(opts)
+    districts, centers, rule = load_inputs(opts)
     candidates = None
     if own["candidates"] is not None:
-        path, columns = options.resolve_dataset(own["candidates"], "candidates")
-        with options.flags_for(**options.CANDIDATE_FLAGS):
+        path, columns = resolve_dataset(own["candidates"], "candidates")
+        with flags_for(**CANDIDATE_FLAGS):
             candidates = read_points(path, name_col=own["candidate_name_col"]
                                      or columns.get("name_col"),
                                      lat_col=own["candidate_lat_col"],
                                      lon_col=own["candidate_lon_col"], what="candidate sites")
-        options.name_as_given(candidates, own["candidates"])
-        options.log_warnings(list(candidates.attrs.get("warnings", [])))
+        name_as_given(candidates, own["candidates"])
+        log_warnings(list(candidates.attrs.get("warnings", [])))
     if cap_opts["capacity_col"] is not None:
         _capacity_plan(opts, demand_opts, own | cap_opts | {"candidate_capacity":
                                                             candidate_capacity},
@@ -180,22 +183,22 @@ def plan(**kwargs: Any) -> None:
     finally:
         progress.close()
     report = run.report
-    options.log_warnings(report["warnings"])
+    log_warnings(report["warnings"])
     if report["status"] == "interrupted":
-        options.echo("reachplan: warning: interrupted; this is the best plan found so far",
+        echo("reachplan: warning: interrupted; this is the best plan found so far",
                      err=True)
 
     if site_file:
         from reachplan.io import write_table
 
-        with options.flags_for(path="output"):
+        with flags_for(path="output"):
             write_table(run.sites, output, overwrite=own["overwrite"])
     if fmt == "json":
-        options.emit_json(report, None if site_file else output, own["overwrite"])
+        emit_json(report, None if site_file else output, own["overwrite"])
     else:
         text = render_plan(report, weight_col=run.before.inputs.get("weight_col")
                            or opts.get("weight_col"))
-        options.emit_report(text, None if site_file else output, own["overwrite"])
+        emit_report(text, None if site_file else output, own["overwrite"])
     if own["map_path"] is not None:
         from reachplan.maps import coverage_map, write_map
 
@@ -219,16 +222,16 @@ def _capacity_plan(opts: dict[str, Any], demand_opts: dict[str, Any], own: dict[
     finally:
         progress.close()
     if report["status"] == "interrupted":
-        options.echo("reachplan: warning: interrupted; this is the best plan found so far",
+        echo("reachplan: warning: interrupted; this is the best plan found so far",
                      err=True)
     output = own["output"]
     if site_file:
         from reachplan.io import write_table
 
-        with options.flags_for(path="output"):
+        with flags_for(path="output"):
             write_table(sites, output, overwrite=own["overwrite"])
     if fmt == "json":
-        options.emit_json(report, None if site_file else output, own["overwrite"])
+        emit_json(report, None if site_file else output, own["overwrite"])
     else:
-        options.emit_report(render_capacity_plan(report), None if site_file else output,
+        emit_report(render_capacity_plan(report), None if site_file else output,
                             own["overwrite"])

@@ -15,6 +15,10 @@ How a distance is decided
   only when the bounds show that no edge touching it can be the nearest, or within the
   radius. Distances and decisions are therefore those of measuring every vertex of every
   polygon from every point.
+
+Longer than 500 lines: one algorithm (exact edge distances, and the bounds that skip
+vertices) whose steps share the ``_Boundary`` arrays; the bounds' proofs are in
+:mod:`.sphere`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """Inputs and outputs: every file reachplan reads or writes goes through this package.
 
 - :mod:`reachplan.io.read`: district boundaries and point locations (``read_boundaries``,
-  ``read_points``), and frames passed in code (``as_districts``, ``as_points``), validated
-  into one-line errors;
-- :mod:`reachplan.io.parts`: large demand-point files read in parts (byte ranges of a CSV, row
-  groups of GeoParquet), for :mod:`reachplan.demand`;
-- :mod:`reachplan.io.names`: how outputs name an input (its file name, no folder);
+  ``read_points``), read (:mod:`reachplan.io.formats`: vector layers, CSV, XLSX, PostGIS) and
+  validated into one-line errors by :mod:`reachplan.frames`, which also adapts frames passed
+  in code (``as_districts``, ``as_points``; re-exported here, as is ``input_name``);
 - :mod:`reachplan.io.write`: the one table of output formats, the overwrite check and the
   all-or-none atomic writer;
 - :mod:`reachplan.io.files`: inputs that may never end (FIFOs, devices) refused or read with a
@@ -14,23 +12,19 @@
 Nothing here knows coverage rules or the command line.
 """
 
-from reachplan.io.names import input_name
-from reachplan.io.read import (
+from reachplan.frames import (
     DISTRICT_NAME_NAMES,
-    EXCEL_SUFFIXES,
     LAT_NAMES,
     LON_NAMES,
     NAME_NAMES,
-    TABLE_SUFFIXES,
     as_districts,
     as_points,
-    csv_header,
     find_column,
+    input_name,
     parse_coordinates,
-    read_boundaries,
-    read_points,
-    readable_copy,
 )
+from reachplan.io.formats import EXCEL_SUFFIXES, TABLE_SUFFIXES, csv_header, readable_copy
+from reachplan.io.read import read_boundaries, read_points
 from reachplan.io.write import (
     OUTPUT_FORMATS,
     STDOUT,

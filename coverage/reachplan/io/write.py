@@ -3,6 +3,10 @@
 One table of output formats (``OUTPUT_FORMATS``), one overwrite check (:func:`check_output`),
 one atomic write (:func:`atomic_output`: a temporary file beside the target, then a rename), and
 :class:`OutputSet`, which stages a command's outputs so that they land together or not at all.
+
+Longer than 500 lines: the writers of each format and :class:`OutputSet`'s staging are one
+all-or-none mechanism; split, the modules would share its private state (the staged
+temporary files).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from reachplan.errors import InputError, OutputError, first_line
+from reachplan.frames.columns import inf_as_missing
 from reachplan.text import XML_INVALID, for_spreadsheet, for_terminal
 
 __all__ = ["OUTPUT_FORMATS", "STDOUT", "TABLE_OUTPUTS", "VECTOR_OUTPUTS", "OutputSet",
@@ -405,17 +410,6 @@ def _replace_in_text(frame: pd.DataFrame, pattern: re.Pattern, what: str, path: 
         note_output(f"{path}: {count} text cell(s) held {what} that this format cannot store; "
                     "written as \ufffd")
     return out
-
-
-def inf_as_missing(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with infinite floats (no centre reaches: ``nearest_km``, ``nearest_min``)
-    as missing, as the JSON's ``null``: CSV and XLSX leave the cell empty, GeoJSON and
-    GeoPackage write null (GDAL would drop an infinite value from GeoJSON, with a warning)."""
-    table = table.copy()
-    for column in table.columns:
-        if table[column].dtype.kind == "f":
-            table.loc[np.isinf(table[column].to_numpy()), column] = np.nan
-    return table
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False,

@@ -283,7 +283,7 @@ def _summary_lines(result: Any, inputs: Mapping[str, str] | None) -> list[str]:
                      f"({s['weight_covered']:,.0f} of {s['weight_total']:,.0f})")
     lines.append(f"Rule: {result.rule.describe()}")
     if inputs is None:
-        from reachplan.io import input_name
+        from reachplan.frames import input_name
 
         inputs = {label: known.get(key) or input_name(frame.attrs.get("source")) or ""
                   for label, key, frame in (("Boundaries", "boundaries", result.districts),

@@ -26,6 +26,10 @@ tie weight. The MILP optimises ``count + tie / (2 * (total_tie + 1))`` (max cove
 count comes first and its optimality is still proved from the solver's bound; the tie weight is
 optimal only within the solver's absolute gap on the combined objective (``milp._TIE_ABS_GAP``; the
 tie weight's own status and remaining gap are in ``MatrixPlan.details["tie_break"]``).
+
+Longer than 500 lines: greedy and the exact solver's start and reading share one reduced
+problem (``_Reduced``: merged districts, undominated candidates) and its tie-break, and the
+methods are explained here; the MILP itself is built and run in :mod:`.milp`.
 """
 
 from __future__ import annotations

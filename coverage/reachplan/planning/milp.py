@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from reachplan._highs import new_highs, run_interruptible
 from reachplan.planning.request import Progress
+from reachplan.solvers.highs import new_highs, run_interruptible
 
 _REL_GAP = 1e-6  # relative gap under which a weighted optimum counts as proved
 # absolute gap on the combined objective (count + scaled tie term) when tie weights break ties;

@@ -207,7 +207,7 @@ def run_plan(
         (``tie_weights`` of :func:`solve_matrix`).
     """
     from reachplan.engine import assess, decide, summarise
-    from reachplan.io import as_districts, as_points, input_name
+    from reachplan.frames import as_districts, as_points, input_name
 
     boundaries = as_districts(boundaries, param="boundaries")
     centres = as_points(centres, param="centres")

@@ -5,7 +5,7 @@ is planned once (:func:`plan_parts`: its columns, resolved from the header into 
 :class:`PointSpec`, and its parts: byte ranges of a CSV cut at record ends, row groups of
 GeoParquet, slices of a frame). Each part is small, pickles, and reads itself
 (``part.read(spec)`` -> :class:`Chunk`) wherever it runs: in this process or on a dask worker.
-What is done with a chunk is :mod:`reachplan.demand`'s business.
+What is done with a chunk is :mod:`reachplan.demand.assess`'s business.
 """
 
 from __future__ import annotations
@@ -25,16 +25,9 @@ import shapely
 from pyproj import CRS, Transformer
 
 from reachplan.errors import InputError
+from reachplan.frames.columns import LAT_NAMES, LON_NAMES, find_column, parse_coordinates
 from reachplan.io.files import check_regular
-from reachplan.io.read import (
-    LAT_NAMES,
-    LON_NAMES,
-    TABLE_SUFFIXES,
-    csv_header,
-    find_column,
-    parse_coordinates,
-    readable_copy,
-)
+from reachplan.io.formats import TABLE_SUFFIXES, csv_header, readable_copy
 
 __all__ = ["Chunk", "CsvPart", "FramePart", "ParquetPart", "PointSpec", "plan_parts"]
 

@@ -1,4 +1,5 @@
-"""How outputs name an input: by its file name, never by the folder it was read from."""
+"""How outputs name an input: by its file name, never by the folder it was read from (a
+PostGIS URL by the URL, its password masked)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ def input_name(source: object) -> str | None:
     absolute path gives the same bytes and no local folder reaches an output."""
     if source is None:
         return None
-    from reachplan.io.postgis import display_name, is_postgis
+    if "://" in str(source):  # io only for a URL (a path or a name never loads it)
+        from reachplan.io.postgis import display_name, is_postgis
 
-    if is_postgis(source):  # a table or query: the URL, its password masked
-        return display_name(str(source))
+        if is_postgis(source):  # a table or query: the URL, its password masked
+            return display_name(str(source))
     return PurePath(str(source)).name or str(source)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from reachplan.checks import Outcome, overall_status
+from reachplan.checks.rules import Outcome, overall_status
 from reachplan.text import for_markdown, for_xml, workflow_command
 
 __all__ = ["github_annotations", "github_outputs", "junit_xml", "step_summary"]

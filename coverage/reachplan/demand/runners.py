@@ -1,8 +1,8 @@
 """Where the parts of a large input are processed: in this process, or on a dask cluster.
 
 A runner calls ``work(part, *args, threads)`` once for every part and returns the results in
-the parts' order; it knows nothing of what a part holds (:mod:`reachplan.demand` passes its
-per-part function and the parts of :mod:`reachplan.io.parts`). ``work`` and ``args`` must
+the parts' order; it knows nothing of what a part holds (:mod:`reachplan.demand.assess` passes its
+per-part function and the parts of :mod:`reachplan.demand.parts`). ``work`` and ``args`` must
 pickle for dask. ``progress(done, total)`` is called after every part.
 """
 

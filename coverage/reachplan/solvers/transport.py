@@ -1,4 +1,4 @@
-"""The transportation matrix of the capacity models (HiGHS is driven by reachplan._highs)."""
+"""The transportation matrix of the capacity models (HiGHS is driven by solvers.highs)."""
 
 from __future__ import annotations
 

@@ -7,10 +7,10 @@ The coverage rule decides (:meth:`reachplan.rules.CoverageRule.point_reach`). Fo
 answers are exact geodesic ones, identical to a brute-force ``pyproj`` loop over every centre
 (see :mod:`reachplan.geodesy.points`).
 
-Large inputs are read in parts (:mod:`reachplan.io.parts`: byte ranges of a CSV, row groups of
+Large inputs are read in parts (:mod:`reachplan.demand.parts`: byte ranges of a CSV, row groups of
 GeoParquet); each part is processed independently here (:func:`_process_part`), so the
 in-memory runner streams with bounded memory and the dask runner runs the very same function
-per part on a ``dask.distributed`` cluster (:mod:`reachplan.runners`). Weight sums are exact
+per part on a ``dask.distributed`` cluster (:mod:`reachplan.demand.runners`). Weight sums are exact
 (order-independent), so both engines give identical results. The roll-ups by district and
 group are summed from the parts' results.
 """
@@ -28,12 +28,12 @@ import pandas as pd
 from pyproj import CRS
 
 from reachplan._words import plural
+from reachplan.demand.parts import PointSpec, plan_parts
+from reachplan.demand.runners import Progress, run_dask, run_memory
 from reachplan.errors import InputError
 from reachplan.geodesy import nearest_centres
 from reachplan.geodesy.locate import PolygonIndex
-from reachplan.io.parts import PointSpec, plan_parts
 from reachplan.rules import CoverageRule, PointReach, Radius
-from reachplan.runners import Progress, run_dask, run_memory
 
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
 
@@ -272,7 +272,7 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
     if engine not in ("memory", "dask"):
         raise InputError(f"engine={engine!r}: use 'memory' or 'dask'", params=("engine",))
     chunksize = int(min(max(chunksize, 1), _MAX_PART_ROWS))
-    from reachplan.io import as_districts, as_points
+    from reachplan.frames import as_districts, as_points
     centres = as_points(centres, param="centres")
     districts = None if districts is None else as_districts(districts)
     clat, clon, cnames = _centre_arrays(centres)

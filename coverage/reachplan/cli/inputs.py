@@ -1,0 +1,149 @@
+"""Inputs as the options describe them: the embedded datasets (``@india``), BOUNDARIES and
+CENTERS read (:func:`load_inputs`), the coverage rule (:func:`make_rule`), a stored result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reachplan.cli.errors import BOUNDARY_FLAGS, CENTRE_FLAGS, ReachplanUsageError, flags_for
+from reachplan.cli.options import RULE_KEYS
+from reachplan.cli.output import _GIVEN, Steps, as_given, cache_warnings, configure_logging, info
+
+
+def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = None,
+              travel_minutes: float | None = None, profile: str = "car",
+              speeds: str | None = None, speed_col: str | None = None,
+              maxspeed_factor: float = 1.0, offroad_kmh: float = 5.0, max_snap_km: float = 2.0):
+    """The coverage rule the options describe (bad values raise one-line errors)."""
+    from reachplan.rules import Rule
+
+    if (roads is None) != (travel_minutes is None):
+        raise click.UsageError("--roads FILE and --travel-minutes T go together: a centre "
+                               "within T minutes by road")
+    if min_centers < 1:
+        raise click.BadParameter(f"{min_centers} is less than 1", param_hint="--min-centers")
+    if roads is not None and travel_minutes is not None:
+        if radius_km is not None:
+            raise click.UsageError("give --radius-km or --roads/--travel-minutes, not both")
+        from reachplan.roads import TravelRule
+
+        info(f"roads: {roads} ({profile})")
+        with cache_warnings():
+            return TravelRule.from_roads(roads, float(travel_minutes), profile=profile,
+                                         speeds=speeds, speed_col=speed_col,
+                                         maxspeed_factor=maxspeed_factor,
+                                         min_centers=min_centers, offroad_kmh=offroad_kmh,
+                                         max_snap_km=max_snap_km, progress=Steps())
+
+    if radius_km is not None and radius_km < 0:
+        raise click.BadParameter(f"{radius_km:g} is negative; give a distance >= 0 km",
+                                 param_hint="--radius-km")
+    if radius_km is not None and not math.isfinite(radius_km):
+        raise click.BadParameter(f"{radius_km:g} is not a finite distance; give km >= 0",
+                                 param_hint="--radius-km")
+    if radius_km is None:
+        return Rule.presence(min_centers=min_centers)
+    return Rule.radius(radius_km, min_centers=min_centers)
+
+
+def load_inputs(opts: dict[str, Any]):
+    """Read BOUNDARIES and CENTERS as the options say; returns (districts, centres, rule)."""
+    from reachplan.io import read_boundaries
+
+    configure_logging(opts.get("verbosity", 0), opts.get("quiet", False))
+    rule = make_rule(opts.get("radius_km"), opts.get("min_centers", 1),
+                     **{k: opts[k] for k in RULE_KEYS[2:] if opts.get(k) is not None})
+    boundaries, bdefaults = resolve_dataset(opts["boundaries"], "boundaries")
+    centers, cdefaults = resolve_dataset(opts["centers"], "centers")
+    with flags_for(**BOUNDARY_FLAGS):
+        districts = read_boundaries(
+            boundaries, layer=opts.get("layer"), crs=opts.get("boundaries_crs"),
+            id_col=opts.get("id_col") or bdefaults.get("id_col"),
+            name_col=opts.get("name_col") or bdefaults.get("name_col"),
+            group_col=opts.get("group_col") or bdefaults.get("group_col"),
+            weight_col=opts.get("weight_col") or bdefaults.get("weight_col"))
+    points = read_centres(centers, opts, cdefaults.get("name_col"))
+    return (name_as_given(districts, opts["boundaries"]), name_as_given(points, opts["centers"]),
+            rule)
+
+
+def read_centres(path: str, opts: dict[str, Any], name_col: str | None = None):
+    """CENTERS at ``path`` as the centre options in ``opts`` say (``center_options``; errors
+    name those options); ``name_col``: the name column when ``--center-name-col`` is not
+    given."""
+    from reachplan.io import read_points
+
+    with flags_for(**CENTRE_FLAGS):
+        return read_points(path, lat_col=opts.get("lat_col"), lon_col=opts.get("lon_col"),
+                           name_col=opts.get("center_name_col") or name_col,
+                           layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
+                           where=opts.get("where") or None, strict=opts.get("strict", False))
+
+
+ALIASES = {
+    "india": "india_districts",
+    "india-states": "india_states",
+    "india-sample": "india_sample_centres",
+    "india-post-ho": "india_head_offices",
+    "india-pincodes": "india_pincodes",
+}
+
+
+def name_as_given(frame: Any, given: str) -> Any:
+    """Set a frame's ``source`` (and its warnings) to name the input as the user gave it
+    (a PostgreSQL URL's password masked)."""
+    from reachplan.io.postgis import display_name
+
+    frame.attrs["source"] = display_name(given)
+    frame.attrs["warnings"] = [as_given(w) for w in frame.attrs.get("warnings", [])]
+    return frame
+
+
+def resolve_dataset(value: str, role: str) -> tuple[str, dict[str, str | None]]:
+    """``@name`` picks an embedded dataset (with its column roles); anything else is a path."""
+    if not value.startswith("@"):
+        return value, {}
+    from reachplan import datasets
+
+    key = ALIASES.get(value[1:])
+    if key is None:
+        names = ", ".join("@" + k for k in ALIASES)
+        raise ReachplanUsageError(f"{role} '{value}': no such embedded dataset; use one of "
+                                f"{names} or a file path")
+    info = datasets.DATASETS[key]
+    if info["kind"] == "boundaries":
+        columns = {k: info[k] for k in ("id_col", "name_col", "group_col", "weight_col")}
+    else:
+        columns = {"name_col": info["name_col"] or info["id_col"]}
+    path = str(datasets.dataset_path(key))
+    _GIVEN[path] = value
+    return path, columns
+
+
+def _load_json(path: str, label: str) -> dict[str, Any]:
+    from reachplan.errors import InputError
+    from reachplan.io.files import read_text
+
+    p = Path(path)
+    if not p.exists():
+        raise ReachplanUsageError(f"{p}: no such file ({label}); check the path")
+    try:
+        data = json.loads(read_text(p, "coverage result"))
+    except InputError as exc:
+        raise ReachplanUsageError(f"{exc} ({label})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReachplanUsageError(f"{p}: not readable JSON ({str(exc).splitlines()[0]}); give "
+                                "the output of reachplan coverage --format json") from None
+    except RecursionError:
+        raise ReachplanUsageError(f"{p}: JSON nested too deeply to be a coverage result; give "
+                                "the output of reachplan coverage --format json") from None
+    if not isinstance(data, dict):
+        raise ReachplanUsageError(f"{p}: not a coverage result; give the output of "
+                                "reachplan coverage --format json")
+    return data
