@@ -1,10 +1,11 @@
-"""`pip install reachplan` without extras runs every command the README shows.
+"""`pip install reachplan` without extras runs every command the README and the docs mark.
 
 The wheel of this tree is installed into a fresh venv, offline, from the wheelhouse of
 runtime dependencies that `make test` prepares (`pip wheel` of reachplan without extras, in
-.venv/wheelhouse). The commands are read from README.md itself (the fenced blocks after a
-`tests/test_install.py runs the next block` comment), so the README and this test cannot
-drift apart; they run on small files named as the README names them.
+.venv/wheelhouse). The commands are read from README.md and docs/**/*.md themselves (the
+fenced blocks right after a `tests/test_install.py runs the next block` comment), so the docs
+and this test cannot drift apart; they run on the embedded data or on small files named as the
+docs name them.
 """
 
 from __future__ import annotations
