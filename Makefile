@@ -1,6 +1,9 @@
 # Two commands do all the set-up on a fresh machine with Python >= 3.10:
 #   make demo   - builds .venv with reachplan alone, then runs the main job on the embedded India data
 #   make test   - builds .venv with the dev tools (and Chromium, eslint), then runs the whole suite
+#                 (which builds the documentation site strictly: tests/test_docs.py)
+#   make docs   - the documentation site in site/ (MkDocs, strict), with the map screenshot that
+#                 the browser test takes (docs/img/india-map.png)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -13,7 +16,7 @@ WHEELS := $(VENV)/wheelhouse
 
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: demo test lint bench clean osrm qgis-plugin
+.PHONY: demo test docs lint bench clean osrm qgis-plugin
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +52,14 @@ test: $(STAMP) $(NODE_STAMP)
 qgis-plugin:
 	$(PYTHON) tools/qgis_plugin_zip.py build/reachplan_qgis.zip
 
+# the screenshot is the browser test's own view of the India map (tests/test_maps_browser.py
+# writes it only when REACHPLAN_SCREENSHOTS names a folder); then a strict build into site/
+docs: $(STAMP)
+	@sh .ci/ensure-chromium
+	REACHPLAN_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/test_maps_browser.py -k offline_india_map
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
+
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
@@ -70,4 +81,4 @@ $(OSRM_DIR)/osrm/bin/osrm-routed:
 	$(OSRM_DIR)/osrm/bin/osrm-routed --version
 
 clean:
-	rm -rf $(VENV) node_modules build *.egg-info coverage/*.egg-info
+	rm -rf $(VENV) node_modules build site *.egg-info coverage/*.egg-info

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _docs import doc_text
 from junitparser import JUnitXml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,10 +31,11 @@ BIN = Path(sys.executable).parent  # the venv's scripts: reachplan, pre-commit, 
 
 
 def readme_block(name: str) -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The block marked ``ci-example: NAME`` (in docs/guides/ci.md)."""
+    text = doc_text()
     match = re.search(rf"<!-- ci-example: {re.escape(name)} -->\n```\w+\n(.*?)```", text,
                       re.DOTALL)
-    assert match, f"README has no ci-example {name}"
+    assert match, f"the docs have no ci-example {name}"
     return match.group(1)
 
 

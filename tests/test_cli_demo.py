@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import re
-from pathlib import Path
+
+from _docs import page
 
 from reachplan.cli.main import cli
 from reachplan.datasets import dataset_path
@@ -42,9 +43,9 @@ def test_demo_writes_summary_gaps_and_more(runner, tmp_path):
     for name in ("coverage.json", "plan.json", "coverage.html", "plan.html"):
         assert local not in (out / name).read_text(encoding="utf-8"), name
     assert data["inputs"]["boundaries"] == "@india"
-    # the README's demand figures are the demo's
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    block = re.search(r'```json\n("demand": \{.*?\})\n```', readme, flags=re.S)
+    # the demand guide's figures are the demo's
+    guide = page("docs/guides/demand.md")
+    block = re.search(r'```json\n("demand": \{.*?\})\n```', guide, flags=re.S)
     assert block is not None
     assert json.loads("{" + block.group(1) + "}")["demand"] == data["demand"]
     assert plan["candidates"]["source"] == "@india-pincodes"

@@ -1,10 +1,11 @@
-"""`pip install reachplan` without extras runs every command the README shows.
+"""`pip install reachplan` without extras runs every command the README and the docs mark.
 
 The wheel of this tree is installed into a fresh venv, offline, from the wheelhouse of
 runtime dependencies that `make test` prepares (`pip wheel` of reachplan without extras, in
-.venv/wheelhouse). The commands are read from README.md itself (the fenced blocks after a
-`tests/test_install.py runs the next block` comment), so the README and this test cannot
-drift apart; they run on small files named as the README names them.
+.venv/wheelhouse). The commands are read from README.md and docs/**/*.md themselves (the
+fenced blocks right after a `tests/test_install.py runs the next block` comment), so the docs
+and this test cannot drift apart; they run on the embedded data or on small files named as the
+docs name them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from _docs import doc_text
 
 ROOT = Path(__file__).resolve().parents[1]
 WHEELHOUSE = ROOT / ".venv" / "wheelhouse"
@@ -28,9 +30,10 @@ EXTRAS = ("pyarrow", "dask", "distributed", "dask_geopandas", "spopt", "pytest",
 
 
 def readme_commands(text: str) -> list[str]:
-    """Commands of the marked ```sh blocks: continuation lines joined, comments dropped."""
+    """Commands of the marked ```sh blocks (the marker line right above the block):
+    continuation lines joined, comments dropped."""
     commands = []
-    for block in re.findall(re.escape(MARK) + r".*?\n```sh\n(.*?)```", text, flags=re.S):
+    for block in re.findall(re.escape(MARK) + r"[^\n]*\n```sh\n(.*?)```", text, flags=re.S):
         joined = block.replace("\\\n", " ")
         for line in joined.splitlines():
             line = line.split("  #")[0].strip()
@@ -40,7 +43,7 @@ def readme_commands(text: str) -> list[str]:
 
 
 def test_readme_blocks_are_found():
-    commands = readme_commands((ROOT / "README.md").read_text(encoding="utf-8"))
+    commands = readme_commands(doc_text())
     assert len(commands) >= 8
     assert all(c.startswith("reachplan ") for c in commands), commands
     assert any("--demand " in c for c in commands) and any(c.startswith("reachplan map")
@@ -119,7 +122,7 @@ def test_readme_commands_run_from_a_wheel_without_extras(tmp_path, grid):
                     "-o", "before.json"], cwd=work, env=env, check=True, capture_output=True)
     subprocess.run([reachplan, "coverage", "districts.gpkg", "new.csv", "--format", "json",
                     "-o", "after.json", "-q"], cwd=work, env=env, capture_output=True)
-    commands = readme_commands((ROOT / "README.md").read_text(encoding="utf-8"))
+    commands = readme_commands(doc_text())
     commands.append("reachplan demo --out maps/demo")  # what `make demo` runs
     for command in commands:
         res = subprocess.run(shlex.split(command), cwd=work, env=env, capture_output=True,

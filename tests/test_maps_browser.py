@@ -186,6 +186,14 @@ def test_search_box_finds_a_district(browser, tmp_path):
     page.context.close()
 
 
+def _screenshot(page: Page, name: str) -> None:
+    """The page as drawn, for the documentation: written only when REACHPLAN_SCREENSHOTS
+    names a folder (`make docs` passes docs/img), so a test run never rewrites tracked files."""
+    folder = os.environ.get("REACHPLAN_SCREENSHOTS")
+    if folder:
+        page.page.screenshot(path=str(Path(folder) / name))
+
+
 @pytest.fixture(scope="module")
 def india():
     from reachplan.datasets import india_districts_path, india_sample_centres_path
@@ -203,6 +211,7 @@ def test_offline_india_map_works_with_every_request_refused(browser, india, tmp_
     assert not re.search(r"<(script|link)[^>]+(src|href)=", html)
     page = Page(browser, offline=True)
     page.open(path, len(india.districts))
+    _screenshot(page, "india-map.png")
     # hover a district with no centre inside (no marker on top): its name shows
     gaps = india.districts[~india.districts["covered"]]
     row = gaps.iloc[0]

@@ -11,6 +11,7 @@ from importlib.metadata import distribution
 from pathlib import Path
 
 import pytest
+from _docs import doc_text, page
 from click.testing import CliRunner
 
 from reachplan.cli.main import cli
@@ -184,11 +185,11 @@ def test_one_version_names_the_release_everywhere():
     root = Path(__file__).resolve().parents[1]
     version = reachplan.__version__
     assert distribution("reachplan").version == version  # pyproject reads the one source
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    assert f"uses: reachplan/reachplan@v{version}" in readme
-    assert f"rev: v{version}" in readme
-    # no other release is named in the examples
-    assert set(re.findall(r"(?:@|rev: )v(\d+\.\d+\.\d+)", readme)) == {version}
+    ci = page("docs/guides/ci.md")
+    assert f"uses: reachplan/reachplan@v{version}" in ci
+    assert f"rev: v{version}" in ci
+    # no other release is named in the examples, on any page
+    assert set(re.findall(r"(?:@|rev: )v(\d+\.\d+\.\d+)", doc_text())) == {version}
     changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8")
     assert re.search(rf"^## \[{re.escape(version)}\].*`v{re.escape(version)}`", changelog, re.M)
 

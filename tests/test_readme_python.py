@@ -1,4 +1,4 @@
-"""Every ```python block of README.md and docs/*.md runs as written (issue 18.6: the capacity
+"""Every ```python block of README.md and docs/**/*.md runs as written (issue 18.6: the capacity
 example crashed with KeyError: 'code').
 
 Each block follows a marker ``<!-- python-example: NAME ... -->``; ``SETUPS[NAME]`` writes the
@@ -24,6 +24,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from _docs import doc_files
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = Path(__file__).parent / "fixtures"
@@ -33,13 +34,13 @@ MARKER = re.compile(r"<!-- python-example: ([\w-]+)[^>]*-->\n```python\n")
 def _blocks() -> list[tuple[str, str | None, str]]:
     """(where, marker name or None, code) of every python block in the docs."""
     found = []
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+    for path in doc_files():
         text = path.read_text(encoding="utf-8")
         for match in re.finditer(r"```python\n(.*?)```", text, re.DOTALL):
             line = text.count("\n", 0, match.start()) + 1
             marker = MARKER.search(text, max(0, match.start() - 200), match.start() + 10)
             name = marker.group(1) if marker and marker.end() == match.start() + 10 else None
-            found.append((f"{path.name}:{line}", name, match.group(1)))
+            found.append((f"{path.relative_to(ROOT)}:{line}", name, match.group(1)))
     return found
 
 

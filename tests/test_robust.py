@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _docs import page
 
 from reachplan.capacity import allocate
 from reachplan.capacity.accessibility import accessibility, gravity, step
@@ -421,8 +422,7 @@ def test_an_unexpected_exception_is_one_line_saying_it_is_a_bug(runner, monkeypa
 
 
 def test_exit_code_3_is_documented_and_used_by_nothing_else():
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    assert "| 3 | an internal error" in readme
+    assert "| 3 | an internal error" in page("docs/reference/errors.md")
     assert INTERNAL_ERROR == 3
 
 
