@@ -17,7 +17,8 @@ Rules come from a TOML table (:func:`load_rules`, :func:`parse_rules`)::
     [[rule]]
     name = "districts"          # optional: "<scope>-<metric>" by default
     scope = "overall"           # overall | groups | types | demand
-    metric = "percent"          # percent | weight_percent | gaps | max_nearest_km | max_nearest_min
+    metric = "percent"          # percent | weight_percent | gaps | max_nearest_cost (the rule's
+                                # cost: km, or minutes by road) | max_nearest_km | max_nearest_min
     warn_below = 90
     fail_below = 80
 
@@ -43,6 +44,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reachplan._words import plural, signed
+from reachplan.compare import cost_column, cost_words
 from reachplan.errors import InputError
 from reachplan.rules import same_rule
 
@@ -64,7 +66,8 @@ __all__ = [
 Status = Literal["pass", "warn", "fail"]
 
 SCOPES = ("overall", "groups", "types", "demand")
-METRICS = ("percent", "weight_percent", "gaps", "max_nearest_km", "max_nearest_min")
+METRICS = ("percent", "weight_percent", "gaps", "max_nearest_km", "max_nearest_min",
+           "max_nearest_cost")
 # metrics each scope's JSON block can give (types and demand carry no per-district distances)
 _SCOPE_METRICS = {
     "overall": METRICS,
@@ -337,12 +340,19 @@ _WHAT = {
     "percent": "% of {unit} covered",
     "weight_percent": "% of weight covered",
     "gaps": " {unit} not covered",
-    "max_nearest_km": " km from the farthest district to its nearest centre",
-    "max_nearest_min": " min from the farthest district to its nearest centre",
 }
+_FARTHEST = " {cost} from the farthest district to its nearest centre"
 
 
-def _figure(metric: str, value: float | None, unit: str) -> str:
+def _column(metric: str, data: dict[str, Any]) -> str:
+    """The per-district column a ``max_nearest_*`` metric reads: the result's own cost for
+    ``max_nearest_cost`` (its ``"cost"`` block's column), else the one it names."""
+    if metric == "max_nearest_cost":
+        return cost_column(data, data.get("districts"))
+    return metric.removeprefix("max_")
+
+
+def _figure(metric: str, value: float | None, unit: str, cost: str = "km") -> str:
     """``"77.78% of districts covered"``, ``"2 districts not covered"``..."""
     if value is None:
         return f"no {metric}"
@@ -352,7 +362,7 @@ def _figure(metric: str, value: float | None, unit: str) -> str:
         text = f"{value:.3f}"
     else:
         text = f"{value:g}" if metric == "gaps" else f"{value:.2f}"
-    return text + _WHAT[metric].format(unit=unit)
+    return text + _WHAT.get(metric, _FARTHEST).format(unit=unit, cost=cost)
 
 
 def _judge(rule: CheckRule, value: float) -> tuple[Status, str | None]:
@@ -403,7 +413,8 @@ def _rows(data: dict[str, Any], scope: str, member: str) -> list[dict[str, Any]]
     return rows
 
 
-def _value(rule: CheckRule, block: dict[str, Any], rows: list[dict[str, Any]]) -> float:
+def _value(rule: CheckRule, block: dict[str, Any], rows: list[dict[str, Any]],
+           column: str) -> float:
     m = rule.metric
     if m == "percent":
         return float(block["percent"] if block["percent"] is not None else 0.0)
@@ -418,7 +429,6 @@ def _value(rule: CheckRule, block: dict[str, Any], rows: list[dict[str, Any]]) -
     if m == "gaps":
         total = block.get("districts", block.get("points"))
         return float(total - block["covered"])
-    column = m.removeprefix("max_")
     if rows and any(column not in r for r in rows):
         raise MissingDataError(rule.name, column,
                                f"rule '{rule.name}': metric {m} needs {column} per district; "
@@ -429,13 +439,19 @@ def _value(rule: CheckRule, block: dict[str, Any], rows: list[dict[str, Any]]) -
     return math.inf if any(v is None for v in values) else float(max(values))
 
 
-def top_gaps(rows: list[dict[str, Any]], n: int = TOP_GAPS) -> list[str]:
-    """The first ``n`` uncovered districts, by weight, then distance (descending), then id.
+def _words(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
 
-    Under a travel-time rule (rows carry ``nearest_min``) the distance is the travel time.
+
+def top_gaps(rows: list[dict[str, Any]], n: int = TOP_GAPS, data: Any = None) -> list[str]:
+    """The first ``n`` uncovered districts, by weight, then cost (descending), then id.
+
+    The cost is the result's own (``data``'s ``"cost"`` block: ``nearest_min`` under a
+    travel-time rule), else the distance.
     """
-    minutes = any("nearest_min" in r for r in rows)
-    key = "nearest_min" if minutes else "nearest_km"
+    key = cost_column(data, rows)
+    key = key if any(key in r for r in rows) else "nearest_km"
+    unit, how = cost_words(data, key)
     gaps = [r for r in rows if not r.get("covered")]
     gaps.sort(key=lambda r: (-(r.get("weight") or 0.0),
                              -(r[key] if r.get(key) is not None else math.inf),
@@ -444,11 +460,10 @@ def top_gaps(rows: list[dict[str, Any]], n: int = TOP_GAPS) -> list[str]:
     for r in gaps[:n]:
         name = f" {r['name']}" if r.get("name") else ""
         cost = r.get(key)
-        if minutes:
-            near = ("no centre reaches it by road" if cost is None
-                    else f"nearest centre {cost:.3f} min by road")
-        else:
-            near = "no centre" if cost is None else f"nearest centre {cost:.3f} km"
+        if cost is not None:
+            near = _words("nearest centre", f"{cost:.3f}", unit, how)
+        else:  # a cost of the rule's own is infinite when no centre reaches (by road)
+            near = "no centre" if key == "nearest_km" else _words("no centre reaches it", how)
         lines.append(f"{r['id']}{name} ({near})")
     if len(gaps) > n:
         lines.append(f"… {len(gaps) - n} more")
@@ -466,15 +481,17 @@ def evaluate(rules: list[CheckRule] | tuple[CheckRule, ...], data: dict[str, Any
     for rule in rules:
         for label, block, member in _members(rule, data):
             rows = [] if rule.scope in ("types", "demand") else _rows(data, rule.scope, member)
-            value = _value(rule, block, rows)
+            column = _column(rule.metric, data)
+            value = _value(rule, block, rows, column)
             status, key = _judge(rule, value)
             unit = "demand points" if rule.scope == "demand" else "districts"
-            figure = _figure(rule.metric, value, unit)
-            if rule.metric == "max_nearest_min" and math.isinf(value):
-                # under a travel rule, no minutes means no centre reaches it by road
-                lost = sum(r.get("nearest_min") is None for r in rows)
-                figure = (f"{lost} of {len(rows)} {unit} unreachable by road from every "
-                          "centre (max_nearest_min infinite)")
+            cost, how = cost_words(data, column)
+            figure = _figure(rule.metric, value, unit, cost)
+            if column != "nearest_km" and math.isinf(value):
+                # a cost of the rule's own (minutes by road) is infinite where none reaches
+                lost = sum(r.get(column) is None for r in rows)
+                figure = _words(f"{lost} of {len(rows)} {unit} unreachable", how,
+                                f"from every centre ({rule.metric} infinite)")
             prefix = "" if label == "overall" else f"{label}: "
             if key is None:
                 message = f"{prefix}{figure}"
@@ -484,7 +501,7 @@ def evaluate(rules: list[CheckRule] | tuple[CheckRule, ...], data: dict[str, Any
                 name = (f"{rule.label} {limit:g}" if rule.label
                         else f"{key} {limit:g} (rule '{rule.name}')")
                 message = f"{prefix}{figure}, {side} {name}"
-            details = tuple(top_gaps(rows)) if status != "pass" and rows else ()
+            details = tuple(top_gaps(rows, data=data)) if status != "pass" and rows else ()
             outcomes.append(Outcome(rule.name, label, rule.metric, value, status, message,
                                     rule.thresholds(), details))
     return outcomes
@@ -593,16 +610,17 @@ def compare_baseline(baseline: dict[str, Any], data: dict[str, Any], *, max_drop
 # --------------------------------------------------------------------------- golden files
 
 EXPECT_FIELDS = ("id", "covered", "centers", "nearest_km")
-EXPECT_IF_PRESENT = ("nearest_min",)  # travel-time results
 
 
 def expected_record(data: dict[str, Any]) -> dict[str, Any]:
     """What a golden file stores of a result: its rule and, per district, the fields of
-    :data:`EXPECT_FIELDS` (and ``nearest_min`` under a travel-time rule), sorted by id."""
+    :data:`EXPECT_FIELDS` (and the rule's own cost beside ``nearest_km``, e.g.
+    ``nearest_min`` under a travel-time rule), sorted by id."""
     rows = sorted(data.get("districts") or [], key=lambda r: str(r["id"]))
+    own = [c for c in (cost_column(data, rows),) if c not in EXPECT_FIELDS]
     return {"rule": data.get("rule"),
             "districts": [{k: r.get(k) for k in EXPECT_FIELDS}
-                          | {k: r[k] for k in EXPECT_IF_PRESENT if k in r} for r in rows]}
+                          | {k: r[k] for k in own if k in r} for r in rows]}
 
 
 def _rows_by_id(data: Any, label: str) -> dict[str, dict[str, Any]]:
@@ -629,13 +647,18 @@ def compare_expected(expected: dict[str, Any], data: dict[str, Any], *,
                      label: str = "expected", source: str | None = None) -> list[str]:
     """Differences between a golden record (or any coverage JSON) and ``data``, one readable
     line each (empty when they agree): missing and extra districts, ``covered`` and
-    ``centers`` that differ, ``nearest_km`` further apart than ``tolerance_km``,
-    ``nearest_min`` (when the record has it) further apart than ``tolerance_min``, the
+    ``centers`` that differ, ``nearest_km`` further apart than ``tolerance_km``, the rule's
+    own cost (``nearest_min``, when the record has it) further apart than ``tolerance_min``
+    (in its unit), the
     rule. Lines name the record ``label``; errors about its content name ``source``, else
     ``label``."""
     _check_amount(tolerance_km, "tolerance_km", "a distance >= 0 km")
     _check_amount(tolerance_min, "tolerance_min", "minutes >= 0")
     want, got = _rows_by_id(expected, source or label), _rows_by_id(data, "this run")
+    own = cost_column(expected, want)
+    costs = [("nearest_km", tolerance_km, "km")]
+    if own != "nearest_km":
+        costs.append((own, tolerance_min, cost_words(expected, own)[0]))
     lines = []
     if expected.get("rule") is not None and not same_rule(expected["rule"], data.get("rule")):
         lines.append(f"rule: expected {expected['rule']}, got {data.get('rule')}")
@@ -650,8 +673,7 @@ def compare_expected(expected: dict[str, Any], data: dict[str, Any], *,
         for key in ("covered", "centers"):
             if key in w and w[key] != g.get(key):
                 lines.append(f"{did}: {key} expected {_show(w[key])}, got {_show(g.get(key))}")
-        for key, tolerance, unit in (("nearest_km", tolerance_km, "km"),
-                                     ("nearest_min", tolerance_min, "min")):
+        for key, tolerance, unit in costs:
             if key not in w:
                 continue
             a, b = w[key], g.get(key)

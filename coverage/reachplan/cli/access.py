@@ -215,8 +215,7 @@ def access(**kw: Any) -> None:
     rule = _access_rule(kw)
     p, c, cost = pairs_for_rule(points, centres, rule)  # metres, or minutes by road
     options.info(f"access: {len(points)} demand points, {len(centres)} centres, {p.size} pairs")
-    reach = kw["travel_minutes"] if kw["roads"] else kw["radius_km"] * 1000.0
-    values = accessibility(p, c, cost, demand, supply, method=kw["method"], max_cost=reach,
+    values = accessibility(p, c, cost, demand, supply, method=kw["method"], max_cost=rule.reach,
                            decay=decay)
     id_col = kw["demand_id_col"] or ("pincode" if kw["demand"] == "@india-pincodes" else None)
     ids = (points[id_col].astype(str) if id_col else points["line"]).to_numpy()

@@ -62,15 +62,15 @@ def candidate_matrix(
     """Districts x candidates: which candidate would cover which district under ``rule``
     (the rule's pairs within reach).
 
-    When the rule's ``pairs`` takes a ``progress(done, total)`` callback (the travel rule:
-    one bounded road search per candidate), ``progress`` receives ``{"phase": "matrix",
+    When the rule says its ``pairs`` takes a ``progress(done, total)`` callback
+    (``rule.pairs_progress``; the travel rule: one bounded road search per candidate),
+    ``progress`` receives ``{"phase": "matrix",
     "done", "total", "elapsed_s"}`` (the other keys ``None``) as candidates are searched.
     """
-    import inspect
     import time
 
     options: dict[str, Any] = {}
-    if progress is not None and "progress" in inspect.signature(rule.pairs).parameters:
+    if progress is not None and getattr(rule, "pairs_progress", False):
         t0 = time.perf_counter()
 
         def searched(done: int, total: int) -> None:
