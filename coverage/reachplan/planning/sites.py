@@ -14,6 +14,7 @@ from scipy import sparse
 from reachplan.errors import InputError
 from reachplan.planning.matrix import solve_matrix
 from reachplan.planning.request import Method, Objective, PlanRequest, Progress
+from reachplan.rules import cost_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -159,7 +160,7 @@ def plan(boundaries: gpd.GeoDataFrame, centres: gpd.GeoDataFrame, rule: Coverage
     """Plan new sites on top of the existing centres; the JSON-ready report.
 
     Same parameters as :func:`run_plan`. Returns ``{"before", "after", "method",
-    "optimality_gap", "status", "objective", "rule", "request", "target_reached",
+    "optimality_gap", "status", "objective", "rule", "cost", "request", "target_reached",
     "best_reachable", "candidates", "sites", "notes", "warnings"}``; ``before``/``after`` are
     coverage summaries exactly as in the coverage JSON; each site is ``{"rank", "name", "lat",
     "lon", "gain_districts", "gain_weight", "covers", "covers_names"}`` (district ids, names).
@@ -325,6 +326,7 @@ def run_plan(
         "status": found.status,
         "objective": "weight" if by_weight else "districts",
         "rule": rule.to_dict(),
+        "cost": cost_of(rule).to_dict(),
         "request": {"add": None if add is None else int(add),
                     "target": None if target is None else float(target),
                     "method": method, "time_limit_s": float(time_limit)},
