@@ -300,13 +300,16 @@ def test_library_capacity_and_access_use_the_cost(grid, tmp_path):
     """Cells(1): P1 (0,0) is reached by C1 (0 cells) and C2 (1), P2 (2,2) by C2 (1), P3
     (4,1) by none. Capacity C1 1, C2 5, demand 1 each: P1 -> C1, P2 -> C2; 2 served, total
     cost 1 cell. 2SFCA: R_C1 = 1/1, R_C2 = 5/2; A_P1 = 3.5, A_P2 = 2.5, A_P3 = 0."""
-    from reachplan.capacity import accessibility, allocate, pairs_for_rule
+    from reachplan.capacity import accessibility, assess_capacity, pairs_for_rule
 
     points, centres = read_points(_points(tmp_path)), read_points(_two_centres(tmp_path))
     p, c, k = pairs_for_rule(points, centres, Cells(1))
     assert (p.tolist(), c.tolist(), k.tolist()) == ([0, 0, 1], [0, 1, 1], [0.0, 1.0, 1.0])
-    alloc = allocate(p, c, k, np.ones(3), np.array([1.0, 5.0]))
-    assert (alloc.to_dict()["served"], alloc.to_dict()["total_cost"]) == (2, 1.0)
+    run = assess_capacity(read_boundaries(grid[0]), centres, Cells(1), capacity="cap",
+                          demand=points)
+    assert (run.block["served"], run.block["total_cost"]) == (2, 1.0)
+    assert run.block["model"]["cost_unit"] == "cells"
+    assert run.centres["load"].tolist() == [1.0, 1.0]
     values = accessibility(p, c, k, np.ones(3), np.array([1.0, 5.0]), max_cost=Cells(1).reach)
     assert values.tolist() == [3.5, 2.5, 0.0]
 
@@ -400,3 +403,36 @@ def test_cli_capacity_and_access_carry_the_cost(cells_cli, grid, tmp_path):
     table = pd.read_csv(out)
     assert table["accessibility"].tolist() == [3.5, 2.5, 0.0]
     assert table["centres_in_reach"].tolist() == [2, 1, 0]
+
+
+def test_capacity_entries_name_their_parameters(grid, tmp_path, fixtures_dir):
+    """The library entries of capacity speak Python: errors name the parameter."""
+    from reachplan.capacity import assess_capacity, plan_capacity
+    from reachplan.errors import InputError
+
+    districts, centres = read_boundaries(grid[0]), read_points(_two_centres(tmp_path))
+    with pytest.raises(InputError, match="^demand, demand_rate: give one") as err:
+        assess_capacity(districts, centres, Cells(1), capacity="cap")
+    assert err.value.params == ("demand", "demand_rate")
+    with pytest.raises(InputError, match="^demand_rate: needs the districts' weights") as err:
+        assess_capacity(districts, centres, Cells(1), capacity="cap", demand_rate=0.5)
+    assert err.value.params == ("demand_rate", "weight_col")
+    weighted = read_boundaries(grid[0], weight_col="pop")
+    with pytest.raises(InputError, match="^demand_rate=-1: give a rate >= 0") as err:
+        assess_capacity(weighted, centres, Cells(1), capacity="cap", demand_rate=-1.0)
+    assert err.value.params == ("demand_rate",)
+    # district demand, pop x 0.01: Cells(0) pairs 001 with C1 (cap 1, demand 1) and 005
+    # with C2 (cap 5, demand 5); the other seven districts reach no centre
+    run = assess_capacity(weighted, centres, Cells(0), capacity="cap", demand_rate=0.01)
+    assert (run.block["served"], run.block["demand"]) == (6, 45)
+    assert run.block["model"]["demand"] == "district 'pop' x 0.01 (demand_rate)"
+    points = read_points(_points(tmp_path))
+    candidates = read_points(fixtures_dir / "planning" / "candidates.csv")
+    with pytest.raises(InputError, match="^candidate_capacity=-2: give a capacity") as err:
+        plan_capacity(districts, centres, Cells(1), capacity="cap", candidates=candidates,
+                      candidate_capacity=-2, demand=points, add=1)
+    assert err.value.params == ("candidate_capacity", "candidates")
+    with pytest.raises(InputError, match="^target_pct=120: give a percentage") as err:
+        plan_capacity(districts, centres, Cells(1), capacity="cap", candidates=candidates,
+                      candidate_capacity=1, demand=points, target_pct=120)
+    assert err.value.params == ("target_pct",)
