@@ -155,5 +155,5 @@ def test_capacity_map_by_road(runner, files, demand):
     centres = payload["centres"]
     assert [centres["types"][k]["label"] for k in centres["type"]] == ["full",
                                                                        "under 50% used"]
-    assert payload["travel"]["nearest_min"] == [0.0, 0.0, None]
+    assert payload["cost"]["nearest"] == [0.0, 0.0, None]
     assert "within 6 min by road" in payload["rule"]

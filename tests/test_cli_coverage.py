@@ -95,7 +95,9 @@ def test_demand_points_in_json_and_table(runner, grid, tmp_path):
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["demand"] == {
         "points": 3, "covered": 2, "percent": 66.67, "weight_total": 8.0,
-        "weight_covered": 6.0, "weight_percent": 75.0, "radius_km": 60.0}
+        "weight_covered": 6.0, "weight_percent": 75.0, "radius_km": 60.0,
+        "cost": {"unit": "km", "reach": 60.0, "column": "nearest_km", "label": "km",
+                 "text": "within 60 km"}}
     res = runner.invoke(cli, args)
     assert "Demand points within 60 km of a centre: 2 of 3 (66.67%)" in res.stdout
 

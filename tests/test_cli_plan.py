@@ -252,7 +252,10 @@ def test_capacitated_plan_table_and_sites_file(runner, cap, tmp_path):
     (["--candidate-capacity", "cap", "--target", "90"],
      "--target 90: out of reach: opening every candidate serves 86.54% of demand"),
     (["--add", "1"], "--capacity-col in plan needs --candidate-capacity"),
-    (["--candidate-capacity", "-3", "--add", "1"], "--candidate-capacity"),
+    (["--candidate-capacity", "-3", "--add", "1"],
+     "--candidate-capacity -3: give a capacity >= 0 or a column of --candidates"),
+    (["--candidate-capacity", "cap", "--add", "1", "--target", "50"],
+     "--add, --target: give exactly one"),
     (["--candidate-capacity", "beds", "--add", "1"], "candidates.csv: column 'beds' not found"),
 ])
 def test_capacitated_plan_errors(runner, cap, extra, message):

@@ -63,7 +63,9 @@ def test_points_just_inside_and_outside_radius(keep_points):
     frame = pd.DataFrame({"lat": [p[0] for p in pts], "lon": [p[1] for p in pts]})
     res = demand_coverage(_centres((0, 0)), frame, radius_km=R_KM, keep_points=keep_points)
     assert res.summary == {"points": 8, "covered": 4, "percent": 50.0, "weight_total": None,
-                           "weight_covered": None, "weight_percent": None, "radius_km": 25.0}
+                           "weight_covered": None, "weight_percent": None, "radius_km": 25.0,
+                           "cost": {"unit": "km", "reach": 25.0, "column": "nearest_km",
+                                    "label": "km", "text": "within 25 km"}}
     if keep_points:
         assert res.points["covered"].tolist() == [True, False] * 4
         expected = [(r + off) / 1000 for _ in range(4) for off in (-2.0, 2.0)]
@@ -100,9 +102,11 @@ def test_weights_and_json_block():
                           id_col="pin")
     # covered: 001 (1.5) and 003 (0.5) -> 2 of 3 points, 2.0 of 4.0 weight
     assert list(res.summary) == ["points", "covered", "percent", "weight_total",
-                                 "weight_covered", "weight_percent", "radius_km"]
+                                 "weight_covered", "weight_percent", "radius_km", "cost"]
     assert res.summary == {"points": 3, "covered": 2, "percent": 66.67, "weight_total": 4.0,
-                           "weight_covered": 2.0, "weight_percent": 50.0, "radius_km": 25.0}
+                           "weight_covered": 2.0, "weight_percent": 50.0, "radius_km": 25.0,
+                           "cost": {"unit": "km", "reach": 25.0, "column": "nearest_km",
+                                    "label": "km", "text": "within 25 km"}}
     assert res.points["id"].tolist() == ["001", "002", "003"]
 
 

@@ -125,8 +125,14 @@ def test_gaps_order_weight_then_distance(inputs):
 
 def test_json_contract_shape(inputs):
     data = assess(*inputs, Rule.radius(60)).to_dict()
-    assert list(data) == ["summary", "rule", "inputs", "groups", "types", "districts", "warnings"]
+    assert list(data) == ["summary", "rule", "cost", "inputs", "groups", "types", "districts",
+                          "warnings"]
     assert data["rule"] == {"kind": "radius", "min_centers": 1, "radius_km": 60.0}
+    assert data["cost"] == {"unit": "km", "reach": 60.0, "column": "nearest_km", "label": "km",
+                            "text": "within 60 km"}
+    presence = assess(*inputs, Rule()).to_dict()["cost"]
+    assert presence == {"unit": "km", "reach": 0.0, "column": "nearest_km", "label": "km",
+                        "text": "a centre inside"}
     first = data["districts"][0]
     assert list(first) == ["id", "name", "group", "weight", "centers", "covered", "nearest_km",
                            "nearest_center"]

@@ -396,19 +396,19 @@ def test_travel_rule_map_gives_minutes_share_and_the_rule(tiny_travel, tmp_path)
     leg = 1113.19490793 / 1000 / 60 * 60
     page = _html(tiny_travel, simplify_m=0)
     data = _payload(page)
-    travel = data["travel"]
-    assert travel["minutes"] == 3.0
-    assert travel["nearest_min"] == [0.0, round(2 * leg, 2), None,
-                                     round(leg + walk_m / 1000 / 5 * 60, 2)]
+    travel = data["cost"]
+    assert (travel["reach"], travel["unit"], travel["label"]) == (3.0, "min", "min by road")
+    assert travel["nearest"] == [0.0, round(2 * leg, 2), None,
+                                 round(leg + walk_m / 1000 / 5 * 60, 2)]
     assert travel["road_nodes_within_pct"] == [100.0, 20.0, 0.0, None]
-    assert travel["nearest_min_centre"] == ["west", "west", None, "west"]  # the only centre
+    assert travel["centre"] == ["west", "west", None, "west"]  # the only centre
     assert data["districts"]["covered"] == [1, 1, 0, 0]
     rule = "at least 1 centre within 3 min by road (car, tiny.osm)"
     assert data["rule"] == rule
     assert f"<title>Coverage: {rule}</title>" in page
     # other rules carry no minutes, and say what covered means too
     grid = _payload(_html(_result(Rule.radius(25))))
-    assert "travel" not in grid
+    assert "cost" not in grid
     assert grid["rule"] == "at least 1 centre within 25 km (geodesic)"
     # the picture's legend says it as well
     from reachplan.maps import png

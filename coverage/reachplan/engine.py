@@ -22,7 +22,7 @@ import pandas as pd
 from reachplan.errors import InputError
 from reachplan.frames import inf_as_missing
 from reachplan.geodesy import nearest_to_polygons, polygons_within
-from reachplan.rules import CoverageRule, Rule
+from reachplan.rules import CoverageRule, Rule, cost_of
 
 __all__ = ["CoverageResult", "Rule", "assess", "decide", "district_table", "inf_as_missing",
            "summarise"]
@@ -69,8 +69,8 @@ class CoverageResult:
         """Uncovered districts, by weight descending, then the rule's nearest cost descending
         (``nearest_min`` under a rule in minutes), then ``nearest_km`` descending, then id."""
         gaps = self.districts[~self.districts["covered"]]
-        cost = f"nearest_{self.rule.unit}"
-        cost = cost if self.rule.unit != "m" and cost in gaps.columns else "nearest_km"
+        cost = cost_of(self.rule).column
+        cost = cost if cost in gaps.columns else "nearest_km"
         key = gaps.assign(_w=gaps["weight"].fillna(0.0), _d=gaps[cost].fillna(np.inf),
                           _k=gaps["nearest_km"].fillna(np.inf))
         order = key.sort_values(["_w", "_d", "_k", "id"], ascending=[False, False, False, True],
@@ -80,7 +80,8 @@ class CoverageResult:
     def to_dict(self, *, districts: bool = True) -> dict[str, Any]:
         """The JSON contract (see README): summary, rule, inputs, groups, types, districts,
         warnings; ``districts=False`` leaves out the per-district records (a summary)."""
-        data = {"summary": self.summary, "rule": self.rule.to_dict(), "inputs": self.inputs,
+        data = {"summary": self.summary, "rule": self.rule.to_dict(),
+                "cost": cost_of(self.rule).to_dict(), "inputs": self.inputs,
                 "groups": self.groups, "types": self.types}
         if districts:
             more = self._more_columns
@@ -233,8 +234,8 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
         return pd.Series([names[i] if i >= 0 else None for i in positions], dtype=object,
                          index=frame.index)
 
-    by_cost = near
-    if rule.unit == "m":
+    by_cost, costs = near, cost_of(rule)
+    if costs.geodesic:  # the rule's cost is the distance in metres
         dist_m = cost
     elif nearest:  # nearest_km and nearest_center stay geodesic, as the crow flies
         near, dist_m = nearest_to_polygons(districts.geometry, centers.geometry, inside=inside)
@@ -242,9 +243,9 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
         near, dist_m = np.full(len(frame), -1), np.full(len(frame), np.nan)
     frame["nearest_km"] = dist_m / 1000.0
     frame["nearest_center"] = named(near)
-    if rule.unit != "m":  # and the rule's own cost beside them, e.g. nearest_min, and which
-        frame[f"nearest_{rule.unit}"] = cost  # centre gives it (the quickest by road)
-        frame[f"nearest_{rule.unit}_center"] = named(by_cost)
+    if not costs.geodesic:  # and the rule's own cost beside them, e.g. nearest_min, and which
+        frame[costs.column] = costs.to_column(cost)  # centre gives it (the quickest by road)
+        frame[costs.center_column] = named(by_cost)
     more = getattr(rule, "district_columns", None)  # optional: the rule's own figures
     if more is not None:
         for column, values in more(districts.geometry, centers.geometry).items():

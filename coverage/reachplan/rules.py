@@ -23,10 +23,82 @@ import numpy as np
 
 from reachplan.errors import InputError
 
-__all__ = ["CoverageRule", "PointReach", "Presence", "Radius", "Rule", "same_rule"]
+__all__ = ["Cost", "CoverageRule", "PointReach", "Presence", "Radius", "Rule", "cost_of",
+           "reaches_points", "same_rule"]
 
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 """``(district_index, point_index, cost)``: int64, int64 and float arrays of equal length."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a rule's cost is, for every reader of the reach table (engine, demand, compare,
+    checks, maps, CLI): they read this, never the rule's kind or unit.
+
+    Attributes
+    ----------
+    unit
+        Unit of the per-district/per-point column, e.g. ``"km"``, ``"min"``, ``"cells"``.
+    reach
+        The threshold in that unit (a centre reaches when its cost is at most this).
+    column
+        The column (and JSON key) of the nearest centre's cost: ``nearest_km``, ``nearest_min``.
+    label
+        The unit in words for people, after a number: ``"km"``, ``"min by road"``.
+    text
+        The reach in a few words for people: ``"within 25 km"``, ``"a centre inside"``.
+    divide_by
+        A rule's costs (in ``rule.unit``) divided by this are in ``unit`` (1000 for metres).
+    geodesic
+        The cost is the geodesic distance every output reports as ``nearest_km`` (then it
+        is not reported twice).
+    reach_keys
+        The reach as the demand block names it, kept for 0.1 readers (``radius_km``,
+        ``minutes``).
+    """
+
+    unit: str
+    reach: float
+    column: str
+    label: str
+    text: str
+    divide_by: float = 1.0
+    geodesic: bool = False
+    reach_keys: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def center_column(self) -> str:
+        """The column naming the centre that gives the cost (``nearest_min_center``), or
+        ``nearest_center`` when the cost is the geodesic distance."""
+        return "nearest_center" if self.geodesic else f"{self.column}_center"
+
+    def to_column(self, values: Any) -> Any:
+        """Costs of the rule (in ``rule.unit``) in the column's unit."""
+        return values / self.divide_by
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON ``"cost"`` block: ``{"unit", "reach", "column", "label", "text"}``."""
+        return {"unit": self.unit, "reach": self.reach, "column": self.column,
+                "label": self.label, "text": self.text}
+
+
+def cost_of(rule: Any) -> Cost:
+    """The rule's :class:`Cost`: its ``cost`` attribute, or one made from ``unit`` and
+    ``reach`` for a rule written before there was one (a column ``nearest_<unit>``)."""
+    cost = getattr(rule, "cost", None)
+    if isinstance(cost, Cost):
+        return cost
+    if rule.unit == "m":
+        return _km_cost(rule.reach / 1000.0, rule.reach / 1000.0)
+    reach = float(rule.reach)
+    return Cost(rule.unit, reach, f"nearest_{rule.unit}", rule.unit,
+                f"within {reach:g} {rule.unit}", reach_keys=((f"reach_{rule.unit}", reach),))
+
+
+def _km_cost(reach_km: float, radius_km: float | None) -> Cost:
+    text = "a centre inside" if radius_km is None else f"within {radius_km:g} km"
+    return Cost("km", reach_km, "nearest_km", "km", text, divide_by=1000.0, geodesic=True,
+                reach_keys=(("radius_km", radius_km),))
 
 
 @runtime_checkable
@@ -66,10 +138,16 @@ class CoverageRule(Protocol):
         Unit of every cost the rule returns, e.g. ``"m"`` (metres) or ``"min"`` (minutes).
     reach
         A centre reaches a district or a point when its cost is at most this (in ``unit``).
+    cost
+        A :class:`Cost`: the unit, reach and column every output reads (optional for a rule
+        written before 0.2: :func:`cost_of` makes one from ``unit`` and ``reach``).
 
     A rule may also have ``district_columns(districts, points) -> dict[str, ndarray]``: more
     per-district figures, by column name, that the engine adds to every output (the travel
-    rule's ``road_nodes_within_pct``).
+    rule's ``road_nodes_within_pct``); ``reaches_points = False`` when it cannot decide
+    demand points (``point_reach`` raises: presence); and ``pairs_progress = True`` when its
+    ``pairs`` takes a ``progress(done, total)`` callback (``plan`` then shows the matrix's
+    progress).
     """
 
     @property
@@ -111,6 +189,12 @@ class CoverageRule(Protocol):
     def to_dict(self) -> dict[str, Any]:
         """The ``"rule"`` block of the JSON outputs."""
         ...
+
+
+def reaches_points(rule: Any) -> bool:
+    """Whether the rule decides demand points (``point_reach``): every rule but one that
+    says ``reaches_points = False`` (presence: no district is asked)."""
+    return bool(getattr(rule, "reaches_points", True))
 
 
 def same_rule(a: Any, b: Any) -> bool:
@@ -198,6 +282,10 @@ class Radius:
     def radius_km(self) -> float | None:
         return self.km
 
+    @property
+    def cost(self) -> Cost:
+        return _km_cost(self.km, self.radius_km)
+
     def pairs(self, districts: Any, points: Any, *,
               inside: tuple[np.ndarray, np.ndarray] | None = None) -> Pairs:
         from reachplan.geodesy import polygons_within
@@ -234,6 +322,7 @@ class Presence(Radius):
     km: float = 0.0
     min_centers: int = 1
     kind: ClassVar[str] = "presence"
+    reaches_points: ClassVar[bool] = False  # point_reach raises: no district is asked
 
     def __post_init__(self) -> None:
         if self.km != 0:

@@ -5,6 +5,8 @@
 - :func:`expand`: capacitated maximal covering: K new sites (or the fewest for a target %).
 - :func:`pairs_for_rule`, :func:`radius_pairs`, :func:`district_of_points`,
   :func:`column_amounts`: the adapter from frames and a rule to the arrays above.
+- :func:`assess_capacity`, :func:`plan_capacity`: the library entries on frames and a rule,
+  mirroring :mod:`reachplan.planning` (the CLI only maps its options to them).
 
 The core takes plain numpy arrays; only :mod:`reachplan.capacity.frames` knows GeoDataFrames.
 """
@@ -20,6 +22,13 @@ from reachplan.capacity.accessibility import (
     step,
 )
 from reachplan.capacity.allocation import Allocation, allocate, rollup
+from reachplan.capacity.assess import (
+    CapacityResult,
+    Demand,
+    assess_capacity,
+    capacity_demand,
+    plan_capacity,
+)
 from reachplan.capacity.expansion import Expansion, expand
 from reachplan.capacity.frames import (
     column_amounts,
@@ -30,10 +39,14 @@ from reachplan.capacity.frames import (
 
 __all__ = [
     "Allocation",
+    "CapacityResult",
     "Decay",
+    "Demand",
     "Expansion",
     "accessibility",
     "allocate",
+    "assess_capacity",
+    "capacity_demand",
     "column_amounts",
     "district_accessibility",
     "district_of_points",
@@ -41,6 +54,7 @@ __all__ = [
     "gaussian",
     "gravity",
     "pairs_for_rule",
+    "plan_capacity",
     "radius_pairs",
     "rollup",
     "step",

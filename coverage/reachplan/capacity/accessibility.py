@@ -16,7 +16,7 @@ with no weighted demand within reach lends nothing (PySAL: an infinite ratio).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,34 +34,19 @@ E2SFCA_BANDS = {10.0: 1.0, 20.0: 0.68, 30.0: 0.22}
 
 @dataclass(frozen=True)
 class Decay:
-    """A distance decay: ``kind`` is ``"step"``, ``"gaussian"`` or ``"gravity"``."""
+    """A distance decay: a plain callable from a cost array to a weight array, with a name
+    and its parameters for output (``to_dict``). Any callable ``cost -> weight`` serves as
+    ``decay`` too; these are the ones PySAL ``access`` names."""
 
-    kind: str
-    params: tuple[float, ...]
+    name: str
+    weights: Callable[[np.ndarray], np.ndarray]
+    params: tuple[tuple[str, Any], ...] = ()
 
     def __call__(self, cost: np.ndarray) -> np.ndarray:
-        cost = np.asarray(cost, dtype=np.float64)
-        if self.kind == "step":
-            half = len(self.params) // 2
-            limits, values = np.asarray(self.params[:half]), np.asarray(self.params[half:])
-            pos = np.searchsorted(limits, cost, side="left")  # first limit >= cost
-            return np.where(pos < limits.size, np.append(values, 0.0)[pos], 0.0)
-        if self.kind == "gaussian":
-            (sigma,) = self.params
-            return np.exp(-cost * cost / (2.0 * sigma * sigma))
-        scale, alpha, min_cost = self.params
-        return np.power(np.maximum(cost, min_cost) / scale, alpha)
+        return self.weights(np.asarray(cost, dtype=np.float64))
 
     def to_dict(self) -> dict[str, Any]:
-        if self.kind == "step":
-            half = len(self.params) // 2
-            return {"kind": "step", "bands": [[a, b] for a, b in
-                                              zip(self.params[:half], self.params[half:],
-                                                  strict=True)]}
-        if self.kind == "gaussian":
-            return {"kind": "gaussian", "sigma": self.params[0]}
-        return {"kind": "gravity", "scale": self.params[0], "alpha": self.params[1],
-                "min_cost": self.params[2]}
+        return {"kind": self.name, **dict(self.params)}
 
 
 def step(bands: Mapping[float, float]) -> Decay:
@@ -76,14 +61,23 @@ def step(bands: Mapping[float, float]) -> Decay:
         raise InputError("bands: limits and weights must be finite numbers", params=("bands",))
     if any(v < 0 for _, v in items):
         raise InputError("bands: weights must be >= 0")
-    return Decay("step", tuple(k for k, _ in items) + tuple(v for _, v in items))
+    limits = np.asarray([k for k, _ in items])
+    values = np.asarray([v for _, v in items] + [0.0])
+
+    def weights(cost: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(limits, cost, side="left")  # first limit >= cost
+        return np.where(pos < limits.size, values[pos], 0.0)
+
+    return Decay("step", weights, (("bands", [[k, v] for k, v in items]),))
 
 
 def gaussian(sigma: float) -> Decay:
     """``exp(-x² / 2σ²)`` (PySAL's ``weights.gaussian``)."""
     if not (np.isfinite(sigma) and sigma > 0):
         raise InputError(f"sigma: {sigma}: give a width > 0")
-    return Decay("gaussian", (float(sigma),))
+    width = float(sigma)
+    return Decay("gaussian", lambda cost: np.exp(-cost * cost / (2.0 * width * width)),
+                 (("sigma", width),))
 
 
 def gravity(scale: float, alpha: float, min_cost: float = 0.0) -> Decay:
@@ -96,12 +90,14 @@ def gravity(scale: float, alpha: float, min_cost: float = 0.0) -> Decay:
     if alpha < 0 and min_cost <= 0:
         raise InputError("min_cost: give a cost > 0 with alpha < 0 (the weight at 0 is "
                          "infinite)")
-    return Decay("gravity", (float(scale), float(alpha), float(min_cost)))
+    s, a, m = float(scale), float(alpha), float(min_cost)
+    return Decay("gravity", lambda cost: np.power(np.maximum(cost, m) / s, a),
+                 (("scale", s), ("alpha", a), ("min_cost", m)))
 
 
 def accessibility(demand_idx: Any, centre_idx: Any, cost: Any, demand: Any, supply: Any, *,
                   method: str = "2sfca", max_cost: float | None = None,
-                  decay: Decay | None = None) -> np.ndarray:
+                  decay: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """Supply-to-demand accessibility of every demand point.
 
     Parameters
@@ -119,7 +115,8 @@ def accessibility(demand_idx: Any, centre_idx: Any, cost: Any, demand: Any, supp
     max_cost
         Pairs costing more are left out (None: keep all pairs given).
     decay
-        A :class:`Decay` from :func:`step`, :func:`gaussian` or :func:`gravity`.
+        Weights by cost: a :class:`Decay` from :func:`step`, :func:`gaussian` or
+        :func:`gravity`, or any callable from a cost array to a weight array.
 
     Returns
     -------
@@ -133,7 +130,7 @@ def accessibility(demand_idx: Any, centre_idx: Any, cost: Any, demand: Any, supp
         raise InputError(f"method: {method!r}; use '2sfca', 'e2sfca' or 'gravity'")
     if method == "e2sfca" and decay is None:
         decay = step(E2SFCA_BANDS)
-    if method == "gravity" and (decay is None or decay.kind != "gravity"):
+    if method == "gravity" and decay is None:
         raise InputError("decay: the gravity method needs decay=gravity(scale, alpha, ...)")
     if max_cost is not None and k.size and k.max() > max_cost:
         keep = k <= max_cost
@@ -150,14 +147,15 @@ def accessibility(demand_idx: Any, centre_idx: Any, cost: Any, demand: Any, supp
     return np.bincount(di, weights=pair_ratio, minlength=dem.size)
 
 
-def _weights(decay: Decay, cost: np.ndarray) -> np.ndarray:
+def _weights(decay: Callable[[np.ndarray], np.ndarray], cost: np.ndarray) -> np.ndarray:
     """The decay's weight per pair, or one line when a parameter pushes one past float64 (an
     alpha of 1e12, a sigma of 1e-300): such weights would make every figure NaN or 0."""
     with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
-        w = decay(cost)
+        w = np.asarray(decay(cost), dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(w))
     if bad.size:
-        raise InputError(f"decay: {decay.to_dict()} gives weight {w[bad[0]]} at cost "
+        named = decay.to_dict() if isinstance(decay, Decay) else decay
+        raise InputError(f"decay: {named} gives weight {w[bad[0]]} at cost "
                          f"{cost[bad[0]]:g}; give a decay whose weights stay finite",
                          params=("decay",))
     return w

@@ -56,10 +56,8 @@ def pairs_for_rule(points: Any, centres: Any, rule: Any, *, threads: int = 1
         if crs is not None and not crs.equals("EPSG:4326"):
             raise InputError(f"{name}: CRS {crs.to_string()}; give longitude/latitude "
                              "(EPSG:4326)")
-    reach = rule.point_reach(np.asarray(geo_c.y, dtype=float), np.asarray(geo_c.x, dtype=float))
-    if not hasattr(reach, "pairs"):
-        raise InputError(f"rule: {rule.describe()} gives no (point, centre) pairs; capacity "
-                         "needs a rule that does, e.g. Rule.radius(km)")
+    reach = rule.point_reach(  # raises for a rule with no reach between points (presence)
+        np.asarray(geo_c.y, dtype=float), np.asarray(geo_c.x, dtype=float))
     p, c, k = reach.pairs(np.asarray(geo_p.y, dtype=float), np.asarray(geo_p.x, dtype=float),
                           threads=threads)
     return _checks.pairs(p, c, k, len(geo_p), len(geo_c))

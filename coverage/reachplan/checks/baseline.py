@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from reachplan._words import plural, signed
+from reachplan.checks.compare import cost_column, cost_words
 from reachplan.checks.rules import Outcome, Status
 from reachplan.errors import InputError
 from reachplan.rules import same_rule
@@ -119,16 +120,17 @@ def compare_baseline(baseline: dict[str, Any], data: dict[str, Any], *, max_drop
 # --------------------------------------------------------------------------- golden files
 
 EXPECT_FIELDS = ("id", "covered", "centers", "nearest_km")
-EXPECT_IF_PRESENT = ("nearest_min",)  # travel-time results
 
 
 def expected_record(data: dict[str, Any]) -> dict[str, Any]:
     """What a golden file stores of a result: its rule and, per district, the fields of
-    :data:`EXPECT_FIELDS` (and ``nearest_min`` under a travel-time rule), sorted by id."""
+    :data:`EXPECT_FIELDS` (and the rule's own cost beside ``nearest_km``, e.g.
+    ``nearest_min`` under a travel-time rule), sorted by id."""
     rows = sorted(data.get("districts") or [], key=lambda r: str(r["id"]))
+    own = [c for c in (cost_column(data, rows),) if c not in EXPECT_FIELDS]
     return {"rule": data.get("rule"),
             "districts": [{k: r.get(k) for k in EXPECT_FIELDS}
-                          | {k: r[k] for k in EXPECT_IF_PRESENT if k in r} for r in rows]}
+                          | {k: r[k] for k in own if k in r} for r in rows]}
 
 
 def _rows_by_id(data: Any, label: str) -> dict[str, dict[str, Any]]:
@@ -155,13 +157,18 @@ def compare_expected(expected: dict[str, Any], data: dict[str, Any], *,
                      label: str = "expected", source: str | None = None) -> list[str]:
     """Differences between a golden record (or any coverage JSON) and ``data``, one readable
     line each (empty when they agree): missing and extra districts, ``covered`` and
-    ``centers`` that differ, ``nearest_km`` further apart than ``tolerance_km``,
-    ``nearest_min`` (when the record has it) further apart than ``tolerance_min``, the
+    ``centers`` that differ, ``nearest_km`` further apart than ``tolerance_km``, the rule's
+    own cost (``nearest_min``, when the record has it) further apart than ``tolerance_min``
+    (in its unit), the
     rule. Lines name the record ``label``; errors about its content name ``source``, else
     ``label``."""
     _check_amount(tolerance_km, "tolerance_km", "a distance >= 0 km")
     _check_amount(tolerance_min, "tolerance_min", "minutes >= 0")
     want, got = _rows_by_id(expected, source or label), _rows_by_id(data, "this run")
+    own = cost_column(expected, want)
+    costs = [("nearest_km", tolerance_km, "km")]
+    if own != "nearest_km":
+        costs.append((own, tolerance_min, cost_words(expected, own)[0]))
     lines = []
     if expected.get("rule") is not None and not same_rule(expected["rule"], data.get("rule")):
         lines.append(f"rule: expected {expected['rule']}, got {data.get('rule')}")
@@ -176,8 +183,7 @@ def compare_expected(expected: dict[str, Any], data: dict[str, Any], *,
         for key in ("covered", "centers"):
             if key in w and w[key] != g.get(key):
                 lines.append(f"{did}: {key} expected {_show(w[key])}, got {_show(g.get(key))}")
-        for key, tolerance, unit in (("nearest_km", tolerance_km, "km"),
-                                     ("nearest_min", tolerance_min, "min")):
+        for key, tolerance, unit in costs:
             if key not in w:
                 continue
             a, b = w[key], g.get(key)

@@ -8,30 +8,34 @@ from typing import Any
 from reachplan.errors import InputError
 from reachplan.rules import same_rule
 
-__all__ = ["compare_results"]
+__all__ = ["compare_results", "cost_column", "cost_words"]
 
 
 def compare_results(a: dict[str, Any], b: dict[str, Any], *, label_a: str = "A",
                     label_b: str = "B", tolerance_min: float = 0.0) -> dict[str, Any]:
     """Per-district changes between two coverage results (the coverage JSON dicts).
 
-    When both are travel-time results (their districts carry ``nearest_min``), "closer" and
-    "farther" mean the quickest centre's minutes by road, and a change of at most
-    ``tolerance_min`` minutes (after rounding to 0.001 min) counts as the same; otherwise
-    they mean ``nearest_km`` (geodesic, to the metre), which every result carries. Results
+    When both results carry the same cost of their rule beside ``nearest_km`` (their
+    ``"cost"`` block's column, e.g. ``nearest_min`` of travel-time results), "closer" and
+    "farther" mean that cost, and a change of at most ``tolerance_min`` (in the cost's unit,
+    after rounding to 0.001) counts as the same; otherwise they mean ``nearest_km``
+    (geodesic, to the metre), which every result carries. Results
     decided under different rules are compared all the same (what changes when the rule
     changes is a fair question); ``rule_changed`` says so.
 
     Returns
     -------
     dict
-        ``{"a": summary, "b": summary, "rule_a": {...}, "rule_b": {...}, "rule_changed":
-        bool, "by": "nearest_km" | "nearest_min", "newly_covered": n, "lost": n,
+        ``{"a": summary, "b": summary, "rule_a": {...}, "rule_b": {...}, "cost_a": {...},
+        "cost_b": {...}, "rule_changed": bool, "by": "nearest_km" | the cost column,
+        "newly_covered": n, "lost": n,
         "changes": [...]}`` where each change is ``{"id", "name", "group", "change",
         "covered_a", "covered_b", "nearest_km_a", "nearest_km_b", "nearest_km_change"}``
-        (plus ``nearest_min_a``, ``nearest_min_b``, ``nearest_min_change`` when ``by`` is
-        minutes) and ``change`` is ``"newly covered"``, ``"lost"``, ``"closer"``,
+        (plus ``<by>_a``, ``<by>_b``, ``<by>_change``, e.g. ``nearest_min_a``, when ``by``
+        is the rule's own cost) and ``change`` is ``"newly covered"``, ``"lost"``, ``"closer"``,
         ``"farther"``, ``"same"`` or ``"changed"`` (reached on one side only); sorted by id.
+        ``cost_a`` / ``cost_b`` are the results' ``"cost"`` blocks (None in a JSON from before
+        0.2).
     """
     if not (_is_number(tolerance_min) and tolerance_min >= 0):
         raise InputError(f"tolerance_min={tolerance_min!r}: must be minutes >= 0",
@@ -46,16 +50,17 @@ def compare_results(a: dict[str, Any], b: dict[str, Any], *, label_a: str = "A",
             f"({len(only_a)} only in {label_a}, e.g. {only_a[:3]}; {len(only_b)} only in "
             f"{label_b}, e.g. {only_b[:3]}); compare results made from the same boundaries"
         )
-    by_min = bool(rows_a) and all("nearest_min" in r for r in (*rows_a.values(),
-                                                                *rows_b.values()))
-    key, tolerance = ("nearest_min", tolerance_min) if by_min else ("nearest_km", 0.0)
+    column = cost_column(a, rows_a)
+    by_cost = (bool(rows_a) and column != "nearest_km" and column == cost_column(b, rows_b)
+               and all(column in r for r in (*rows_a.values(), *rows_b.values())))
+    key, tolerance = (column, tolerance_min) if by_cost else ("nearest_km", 0.0)
     changes = []
     for did in sorted(rows_a):
         ra, rb = rows_a[did], rows_b[did]
         row: dict[str, Any] = {"id": did, "name": ra.get("name"), "group": ra.get("group"),
                                "change": "", "covered_a": bool(ra["covered"]),
                                "covered_b": bool(rb["covered"])}
-        for field in ("nearest_km", "nearest_min") if by_min else ("nearest_km",):
+        for field in ("nearest_km", key) if by_cost else ("nearest_km",):
             va, vb = ra.get(field), rb.get(field)
             row[f"{field}_a"], row[f"{field}_b"] = va, vb
             row[f"{field}_change"] = (None if va is None or vb is None
@@ -79,6 +84,8 @@ def compare_results(a: dict[str, Any], b: dict[str, Any], *, label_a: str = "A",
         "b": _summary(b, label_b),
         "rule_a": rule_a,
         "rule_b": rule_b,
+        "cost_a": a.get("cost") if isinstance(a, dict) else None,
+        "cost_b": b.get("cost") if isinstance(b, dict) else None,
         "rule_changed": (rule_a is not None and rule_b is not None
                          and not same_rule(rule_a, rule_b)),
         "by": key,
@@ -86,6 +93,30 @@ def compare_results(a: dict[str, Any], b: dict[str, Any], *, label_a: str = "A",
         "lost": sum(c["change"] == "lost" for c in changes),
         "changes": changes,
     }
+
+
+def cost_column(result: Any, rows: Any = None) -> str:
+    """The column of a coverage JSON's own cost: its ``"cost"`` block's, or in a JSON from
+    before that block, the one ``nearest_<unit>`` key of its districts (``rows``: a list, or
+    a dict by id) beside ``nearest_km`` (``nearest_km`` when there is none)."""
+    cost = result.get("cost") if isinstance(result, dict) else None
+    if isinstance(cost, dict) and isinstance(cost.get("column"), str):
+        return str(cost["column"])
+    rows = list(rows.values()) if isinstance(rows, dict) else rows or []
+    first = rows[0] if rows and isinstance(rows[0], dict) else {}
+    own = [k for k in first if k.startswith("nearest_") and k != "nearest_km"
+           and not k.endswith("center")]
+    return own[0] if len(own) == 1 else "nearest_km"
+
+
+def cost_words(result: Any, column: str) -> tuple[str, str]:
+    """The unit of a coverage JSON's ``column`` (``"min"``) and how it is measured
+    (``"by road"``; empty for a distance or a JSON from before the ``"cost"`` block)."""
+    unit = column.removeprefix("nearest_")
+    cost = result.get("cost") if isinstance(result, dict) else None
+    label = cost.get("label") if isinstance(cost, dict) and cost.get("column") == column else None
+    how = label.removeprefix(unit).strip() if isinstance(label, str) else ""
+    return unit, how
 
 
 def _district_rows(result: dict[str, Any], label: str) -> dict[str, dict[str, Any]]:
@@ -121,7 +152,7 @@ def wrong_field(row: dict[str, Any]) -> str | None:
         return f"id is {type(row['id']).__name__}, not text"
     if not isinstance(row["covered"], bool):
         return f"covered is {row['covered']!r}, not true or false"
-    for key in ("nearest_km", "nearest_min"):
+    for key in [k for k in row if k.startswith("nearest_") and not k.endswith("center")]:
         value = row.get(key)
         if value is not None and not _is_number(value):
             return f"{key} is {value!r}, not a number"

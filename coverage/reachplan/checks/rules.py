@@ -1,13 +1,14 @@
-"""Check rules: their TOML spec and their evaluation against a result (the baseline gate and
-golden files are in :mod:`reachplan.checks.baseline`, the CI formats in :mod:`reachplan.checks.ci`).
+"""Check rules: their TOML spec and types (their evaluation against a result is in
+:mod:`reachplan.checks.evaluate`, the baseline gate and golden files in
+:mod:`reachplan.checks.baseline`, the CI formats in :mod:`reachplan.checks.ci`).
 
 A check reads a coverage result as its JSON dict (``CoverageResult.to_dict()``, with a
 ``"demand"`` block when demand points were assessed), so it works the same on a fresh result
 and on a stored ``reachplan coverage --format json``. Three kinds of outcome:
 
-* :func:`evaluate` — each :class:`CheckRule` (a metric over a scope, with ``warn_below`` /
-  ``fail_below`` / ``warn_above`` / ``fail_above``) gives one :class:`Outcome` per scope
-  member: overall, each group, each centre type, demand points.
+* ``evaluate`` (:mod:`reachplan.checks.evaluate`) — each :class:`CheckRule` (a metric over
+  a scope, with ``warn_below`` / ``fail_below`` / ``warn_above`` / ``fail_above``) gives
+  one :class:`Outcome` per scope member: overall, each group, each centre type, demand points.
 * ``compare_baseline`` (:mod:`reachplan.checks.baseline`) — fail when a scope's percentage
   dropped more than ``max_drop`` points since a baseline result, or when a district in
   ``keep_covered`` lost coverage.
@@ -19,7 +20,8 @@ Rules come from a TOML table (:func:`load_rules`, :func:`parse_rules`)::
     [[rule]]
     name = "districts"          # optional: "<scope>-<metric>" by default
     scope = "overall"           # overall | groups | types | demand
-    metric = "percent"          # percent | weight_percent | gaps | max_nearest_km | max_nearest_min
+    metric = "percent"          # percent | weight_percent | gaps | max_nearest_cost (the rule's
+                                # cost: km, or minutes by road) | max_nearest_km | max_nearest_min
     warn_below = 90
     fail_below = 80
 
@@ -51,7 +53,6 @@ __all__ = [
     "CheckSpec",
     "MissingDataError",
     "Outcome",
-    "evaluate",
     "load_rules",
     "overall_status",
     "parse_rules",
@@ -61,7 +62,8 @@ __all__ = [
 Status = Literal["pass", "warn", "fail"]
 
 SCOPES = ("overall", "groups", "types", "demand")
-METRICS = ("percent", "weight_percent", "gaps", "max_nearest_km", "max_nearest_min")
+METRICS = ("percent", "weight_percent", "gaps", "max_nearest_km", "max_nearest_min",
+           "max_nearest_cost")
 # metrics each scope's JSON block can give (types and demand carry no per-district distances)
 _SCOPE_METRICS = {
     "overall": METRICS,
@@ -326,162 +328,3 @@ def _check_threshold(metric: str, value: float, where: str) -> float:
     if value < 0:
         raise InputError(f"{where}: {value:g} is negative")
     return value
-
-
-# --------------------------------------------------------------------------- evaluation
-
-_WHAT = {
-    "percent": "% of {unit} covered",
-    "weight_percent": "% of weight covered",
-    "gaps": " {unit} not covered",
-    "max_nearest_km": " km from the farthest district to its nearest centre",
-    "max_nearest_min": " min from the farthest district to its nearest centre",
-}
-
-
-def _figure(metric: str, value: float | None, unit: str) -> str:
-    """``"77.78% of districts covered"``, ``"2 districts not covered"``..."""
-    if value is None:
-        return f"no {metric}"
-    if metric.startswith("max_nearest"):
-        if math.isinf(value):
-            return f"no centre at all ({metric} unknown)"
-        text = f"{value:.3f}"
-    else:
-        text = f"{value:g}" if metric == "gaps" else f"{value:.2f}"
-    return text + _WHAT[metric].format(unit=unit)
-
-
-def _judge(rule: CheckRule, value: float) -> tuple[Status, str | None]:
-    """The status and the threshold that decided it (``None`` when it passes)."""
-    levels: tuple[Status, ...] = ("fail", "warn")
-    for level in levels:
-        below = getattr(rule, f"{level}_below")
-        if below is not None and value < below:
-            return level, f"{level}_below"
-        above = getattr(rule, f"{level}_above")
-        if above is not None and value > above:
-            return level, f"{level}_above"
-    return "pass", None
-
-
-def _members(rule: CheckRule, data: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
-    """(scope label, summary block, key of the rows in data["districts"]) per scope member."""
-    if rule.scope == "overall":
-        return [("overall", data["summary"], "")]
-    if rule.scope == "demand":
-        demand = data.get("demand")
-        if not demand:
-            raise MissingDataError(rule.name, "demand",
-                                   f"rule '{rule.name}': scope demand needs demand points; "
-                                   "pass demand to the check (reachplan.demand_coverage)")
-        return [("demand", demand, "")]
-    key = "group" if rule.scope == "groups" else "type"
-    blocks = data.get(rule.scope) or []
-    if not blocks:
-        param = "group_col to read_boundaries" if key == "group" else "type_col to assess"
-        raise MissingDataError(rule.name, rule.scope,
-                               f"rule '{rule.name}': scope {rule.scope} needs {rule.scope}; "
-                               f"pass {param}")
-    by_name = {b[key] if b[key] is not None else "": b for b in blocks}
-    names = rule.names if rule.names is not None else list(by_name)
-    unknown = [n for n in names if n not in by_name]
-    if unknown:
-        known = ", ".join(repr(n) for n in by_name)
-        raise InputError(f"rule '{rule.name}': key 'names': no {key} {unknown[0]!r}; the "
-                         f"{rule.scope} are {known}")
-    return [(f"{key} {n or '(none)'}", by_name[n], n) for n in names]
-
-
-def _rows(data: dict[str, Any], scope: str, member: str) -> list[dict[str, Any]]:
-    rows = data.get("districts") or []
-    if scope == "groups":
-        return [r for r in rows if (r.get("group") or "") == member]
-    return rows
-
-
-def _value(rule: CheckRule, block: dict[str, Any], rows: list[dict[str, Any]]) -> float:
-    m = rule.metric
-    if m == "percent":
-        return float(block["percent"] if block["percent"] is not None else 0.0)
-    if m == "weight_percent":
-        if block.get("weight_percent") is None:
-            need, param = (("demand_weight", "weight_col of demand_coverage")
-                           if rule.scope == "demand" else ("weight", "weight_col"))
-            raise MissingDataError(rule.name, need,
-                                   f"rule '{rule.name}': metric weight_percent needs weights; "
-                                   f"the result has none ({param})")
-        return float(block["weight_percent"])
-    if m == "gaps":
-        total = block.get("districts", block.get("points"))
-        return float(total - block["covered"])
-    column = m.removeprefix("max_")
-    if rows and any(column not in r for r in rows):
-        raise MissingDataError(rule.name, column,
-                               f"rule '{rule.name}': metric {m} needs {column} per district; "
-                               "the result has none (its rule is not in that unit)")
-    values = [r[column] for r in rows]
-    if not values:
-        return 0.0
-    return math.inf if any(v is None for v in values) else float(max(values))
-
-
-def top_gaps(rows: list[dict[str, Any]], n: int = TOP_GAPS) -> list[str]:
-    """The first ``n`` uncovered districts, by weight, then distance (descending), then id.
-
-    Under a travel-time rule (rows carry ``nearest_min``) the distance is the travel time.
-    """
-    minutes = any("nearest_min" in r for r in rows)
-    key = "nearest_min" if minutes else "nearest_km"
-    gaps = [r for r in rows if not r.get("covered")]
-    gaps.sort(key=lambda r: (-(r.get("weight") or 0.0),
-                             -(r[key] if r.get(key) is not None else math.inf),
-                             str(r["id"])))
-    lines = []
-    for r in gaps[:n]:
-        name = f" {r['name']}" if r.get("name") else ""
-        cost = r.get(key)
-        if minutes:
-            near = ("no centre reaches it by road" if cost is None
-                    else f"nearest centre {cost:.3f} min by road")
-        else:
-            near = "no centre" if cost is None else f"nearest centre {cost:.3f} km"
-        lines.append(f"{r['id']}{name} ({near})")
-    if len(gaps) > n:
-        lines.append(f"… {len(gaps) - n} more")
-    return lines
-
-
-def evaluate(rules: list[CheckRule] | tuple[CheckRule, ...], data: dict[str, Any]
-             ) -> list[Outcome]:
-    """One :class:`Outcome` per rule and scope member, in rule order.
-
-    Raises :class:`MissingDataError` when a rule needs data the result lacks (weights,
-    groups, types, demand), and :class:`InputError` for a named group or type it lacks.
-    """
-    outcomes = []
-    for rule in rules:
-        for label, block, member in _members(rule, data):
-            rows = [] if rule.scope in ("types", "demand") else _rows(data, rule.scope, member)
-            value = _value(rule, block, rows)
-            status, key = _judge(rule, value)
-            unit = "demand points" if rule.scope == "demand" else "districts"
-            figure = _figure(rule.metric, value, unit)
-            if rule.metric == "max_nearest_min" and math.isinf(value):
-                # under a travel rule, no minutes means no centre reaches it by road
-                lost = sum(r.get("nearest_min") is None for r in rows)
-                figure = (f"{lost} of {len(rows)} {unit} unreachable by road from every "
-                          "centre (max_nearest_min infinite)")
-            prefix = "" if label == "overall" else f"{label}: "
-            if key is None:
-                message = f"{prefix}{figure}"
-            else:
-                side = "below" if key.endswith("below") else "above"
-                limit = rule.thresholds()[key]
-                name = (f"{rule.label} {limit:g}" if rule.label
-                        else f"{key} {limit:g} (rule '{rule.name}')")
-                message = f"{prefix}{figure}, {side} {name}"
-            details = tuple(top_gaps(rows)) if status != "pass" and rows else ()
-            outcomes.append(Outcome(rule.name, label, rule.metric, value, status, message,
-                                    rule.thresholds(), details))
-    return outcomes

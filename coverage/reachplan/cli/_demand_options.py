@@ -95,9 +95,9 @@ def run_demand(opts: dict[str, Any], centers, districts, rule, *,
                 raise click.UsageError(f"{option} needs --demand FILE")
         return None
     from reachplan.demand import demand_coverage  # here: a command without --demand skips it
-    from reachplan.rules import Presence
+    from reachplan.rules import reaches_points
 
-    if isinstance(rule, Presence):
+    if not reaches_points(rule):
         raise click.UsageError("--demand needs --radius-km R: a demand point is covered when a "
                                "centre lies within R km")
     if opts.get("scheduler") and opts.get("engine") != "dask":

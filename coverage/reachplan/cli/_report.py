@@ -57,8 +57,8 @@ def demand_lines(data: dict[str, Any]) -> list[str]:
     d = data.get("demand")
     if not d:
         return []
-    reach = (f"within {d['radius_km']:g} km" if d.get("radius_km") is not None
-             else f"within {d['minutes']:g} min by road" if d.get("minutes") is not None
+    cost = d.get("cost") or {}
+    reach = (f"within {cost['reach']:g} {cost['label']}" if cost.get("reach") is not None
              else "reached by the rule")
     lines = [f"Demand points {reach} of a centre: {d['covered']:,} of "
              f"{d['points']:,} ({pct(d['percent'])}%)"]

@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from reachplan.cli import options
+from reachplan.cli import inputs, options
 from reachplan.cli._demand_options import demand_point_options
 from reachplan.cli.errors import DEMAND_FLAGS, flags_for, handle_errors
-from reachplan.cli.inputs import make_rule, read_centres, resolve_dataset
+from reachplan.cli.inputs import read_centres, resolve_dataset
 from reachplan.cli.output import configure_logging, info, log_warnings
 
 METHODS = ("2sfca", "e2sfca", "gravity")
@@ -104,11 +104,11 @@ def _access_rule(kw: dict[str, Any]):
     """The catchment: within --radius-km, or within --travel-minutes by road (--roads)."""
     if kw["radius_km"] is None and kw["roads"] is None:
         raise click.UsageError(_NO_CATCHMENT)
-    return make_rule(kw["radius_km"], 1, roads=kw["roads"],
-                             travel_minutes=kw["travel_minutes"], profile=kw["profile"],
-                             speeds=kw["speeds"], speed_col=kw["speed_col"],
-                             maxspeed_factor=kw["maxspeed_factor"],
-                             offroad_kmh=kw["offroad_kmh"], max_snap_km=kw["max_snap_km"])
+    return inputs.make_rule(kw["radius_km"], 1, roads=kw["roads"],
+                            travel_minutes=kw["travel_minutes"], profile=kw["profile"],
+                            speeds=kw["speeds"], speed_col=kw["speed_col"],
+                            maxspeed_factor=kw["maxspeed_factor"],
+                            offroad_kmh=kw["offroad_kmh"], max_snap_km=kw["max_snap_km"])
 
 
 @click.command(short_help="Accessibility: supply per unit of demand (2SFCA, E2SFCA, gravity).")
@@ -218,8 +218,7 @@ def access(**kw: Any) -> None:
     rule = _access_rule(kw)
     p, c, cost = pairs_for_rule(points, centres, rule)  # metres, or minutes by road
     info(f"access: {len(points)} demand points, {len(centres)} centres, {p.size} pairs")
-    reach = kw["travel_minutes"] if kw["roads"] else kw["radius_km"] * 1000.0
-    values = accessibility(p, c, cost, demand, supply, method=kw["method"], max_cost=reach,
+    values = accessibility(p, c, cost, demand, supply, method=kw["method"], max_cost=rule.reach,
                            decay=decay)
     id_col = kw["demand_id_col"] or ("pincode" if kw["demand"] == "@india-pincodes" else None)
     ids = (points[id_col].astype(str) if id_col else points["line"]).to_numpy()

@@ -25,8 +25,17 @@ from reachplan.text import for_terminal, github_output
 _NEEDS = {"weight": ("weights", "--weight-col"),
           "demand_weight": ("demand weights", "--demand-weight-col"),
           "groups": ("groups", "--group-col"), "types": ("centre types", "--type-col"),
-          "demand": ("demand points", "--demand FILE"),
-          "nearest_min": ("travel times", "--roads FILE and --travel-minutes T")}
+          "demand": ("demand points", "--demand FILE")}
+
+
+def _need(need: str) -> tuple[str, str]:
+    """What a missing datum is and the options that give it: the cost column of the
+    command's travel rule comes from --roads and --travel-minutes."""
+    from reachplan.roads.rule import TravelRule
+
+    if need == TravelRule.cost_column:
+        return "travel times", "--roads FILE and --travel-minutes T"
+    return _NEEDS.get(need, (need, need))
 
 
 def _percent_opt(value: float | None, name: str) -> None:
@@ -72,7 +81,7 @@ def _evaluate(spec, data: dict[str, Any]):
         if exc.rule == "min-weight-percent" and exc.need == "weight":
             raise click.BadParameter("the boundaries carry no weight",
                                      param_hint="--min-weight-percent") from None
-        what, flag = _NEEDS.get(exc.need, (exc.need, exc.need))
+        what, flag = _need(exc.need)
         raise ReachplanUsageError(f"rule '{exc.rule}': needs {what}; pass {flag}") from None
 
 
@@ -125,7 +134,8 @@ def _append(path: str, text: str) -> None:
               show_default=True, help="How far nearest_km may differ from --expect.")
 @click.option("--expect-tolerance-min", type=options.FiniteFloat(0), default=0.001,
               show_default=True,
-              help="How far nearest_min may differ from --expect (travel-time rule).")
+              help="How far the rule's own cost (travel: minutes by road) may differ from "
+                   "--expect, in its unit.")
 @click.option("--junit", default=None, metavar="FILE",
               help="Write a JUnit XML report: one test case per rule and scope.")
 @click.option("--github/--no-github", default=None,

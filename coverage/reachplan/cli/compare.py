@@ -53,27 +53,23 @@ def _delta(v: float | None) -> str:
     return "-" if v is None else signed(v)
 
 
-def rule_text(rule: Any) -> str:
-    """A coverage JSON's rule block in a few words."""
+def rule_text(rule: Any, cost: Any = None) -> str:
+    """A coverage JSON's rule in a few words: its ``"cost"`` block's text (the rule's own
+    words), else the rule block as given (a JSON from before 0.2)."""
+    if isinstance(cost, dict) and isinstance(cost.get("text"), str):
+        return str(cost["text"])
     if not isinstance(rule, dict):
         return "an unknown rule"
-    def g(value: Any) -> str:
-        return f"{value:g}" if isinstance(value, (int, float)) else repr(value)
-
-    kind = rule.get("kind")
-    if kind == "travel":
-        return f"within {g(rule.get('minutes'))} min by road ({rule.get('profile')})"
-    if kind == "radius":
-        return f"within {g(rule.get('radius_km'))} km"
-    return "a centre inside" if kind == "presence" else f"rule {kind!r}"
+    return "rule " + ", ".join(f"{k}={v!r}" for k, v in rule.items())
 
 
 def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all: bool) -> str:
     """Summary line, then one row per changed district (or every district)."""
     lines = []
     if data.get("rule_changed"):
-        lines += [f"RULE CHANGED: A is {rule_text(data['rule_a'])}, B is "
-                  f"{rule_text(data['rule_b'])}; the changes mix network and rule.", ""]
+        lines += [f"RULE CHANGED: A is {rule_text(data['rule_a'], data.get('cost_a'))}, B is "
+                  f"{rule_text(data['rule_b'], data.get('cost_b'))}; the changes mix network "
+                  "and rule.", ""]
     sa, sb = data["a"] or {}, data["b"] or {}
     if sa and sb:
         lines.append(f"A ({label_a}): {sa['covered']} of {sa['districts']} covered "
@@ -88,12 +84,14 @@ def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all
     header = ["id", "name", "change", "nearest km A", "nearest km B", "km change"]
     body = [[str(c["id"]), str(c["name"] or ""), c["change"], _km(c["nearest_km_a"]),
              _km(c["nearest_km_b"]), _delta(c["nearest_km_change"])] for c in rows]
-    if data.get("by") == "nearest_min":  # travel results: closer/farther in minutes
-        header[3:3] = ["min A", "min B", "min change"]
+    by = data.get("by")
+    if by and by != "nearest_km":  # closer/farther by the rule's own cost (minutes by road)
+        cost = data.get("cost_a") or {}
+        unit = cost.get("unit") or by.removeprefix("nearest_")
+        header[3:3] = [f"{unit} A", f"{unit} B", f"{unit} change"]
         for row, c in zip(body, rows, strict=True):
-            row[3:3] = [_km(c["nearest_min_a"]), _km(c["nearest_min_b"]),
-                        _delta(c["nearest_min_change"])]
-        lines.append("Closer/farther: the quickest centre's minutes by road.")
+            row[3:3] = [_km(c[f"{by}_a"]), _km(c[f"{by}_b"]), _delta(c[f"{by}_change"])]
+        lines.append(f"Closer/farther: by {by}, in {cost.get('label') or unit}.")
     lines += ["", *table(body, header, align="lll" + "r" * (len(header) - 3))]
     return "\n".join(lines) + "\n"
 
@@ -111,8 +109,8 @@ def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all
               help="List every district, not only those that changed.")
 @click.option("--tolerance-min", type=FiniteFloat(0), default=0.0, show_default=True,
               metavar="MINUTES",
-              help="Travel results: a district whose nearest_min moved by at most this "
-                   "counts as the same.")
+              help="Results with a cost of their own (travel: nearest_min): a district "
+                   "whose cost moved by at most this counts as the same.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="table, json or csv [default: the -o extension (.xlsx: the csv rows), or "
                    "table].")
@@ -157,8 +155,8 @@ def compare(**kw: Any) -> None:
         rows = [c for c in data["changes"] if kw["show_all"] or c["change"] != "same"]
         columns = ["id", "name", "group", "change", "covered_a", "covered_b", "nearest_km_a",
                    "nearest_km_b", "nearest_km_change"]
-        if data["by"] == "nearest_min":
-            columns += ["nearest_min_a", "nearest_min_b", "nearest_min_change"]
+        if data["by"] != "nearest_km":  # and the rule's own cost (nearest_min)
+            columns += [f"{data['by']}_{end}" for end in ("a", "b", "change")]
         frame = pd.DataFrame(rows, columns=columns)
         with flags_for(path="output"):
             write_table(frame, output or "-", overwrite=kw["overwrite"])

@@ -33,7 +33,7 @@ from reachplan.demand.runners import Progress, run_dask, run_memory
 from reachplan.errors import InputError
 from reachplan.geodesy import nearest_centres
 from reachplan.geodesy.locate import PolygonIndex
-from reachplan.rules import CoverageRule, PointReach, Radius
+from reachplan.rules import CoverageRule, PointReach, Radius, cost_of
 
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
 
@@ -119,18 +119,17 @@ class _PartResult:
 
 @dataclass(frozen=True)
 class _Cost:
-    """The rule's reach, and the per-point column its cost goes to (metres as km)."""
+    """The rule's reach (in its unit), and the per-point column its cost goes to."""
 
     reach: float
     column: str
-    scale: float
+    divide_by: float
     min_centers: int = 1
 
     @classmethod
     def of(cls, rule: CoverageRule) -> _Cost:
-        if rule.unit == "m":
-            return cls(rule.reach, "nearest_km", 1000.0, rule.min_centers)
-        return cls(rule.reach, f"nearest_{rule.unit}", 1.0, rule.min_centers)
+        cost = cost_of(rule)
+        return cls(rule.reach, cost.column, cost.divide_by, rule.min_centers)
 
 
 def _process_part(part, spec: PointSpec, index: PointReach, cost: _Cost,
@@ -184,7 +183,7 @@ def _process_part(part, spec: PointSpec, index: PointReach, cost: _Cost,
         if weight is not None:
             data["weight"] = weight
         data.update(covered=covered, nearest_index=idx)
-        data[cost.column] = dist / cost.scale
+        data[cost.column] = dist / cost.divide_by
         if where_d is not None:
             data["district_index"] = where_d
         frame = pd.DataFrame(data)
@@ -293,11 +292,10 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
 
 
 def _reach(rule: CoverageRule) -> dict[str, Any]:
-    """The demand block's reach: ``radius_km`` (null for presence) for a distance rule, else
-    the rule's reach in its unit, e.g. ``minutes`` for travel time."""
-    if rule.unit == "m":
-        return {"radius_km": rule.to_dict().get("radius_km")}
-    return {"minutes" if rule.unit == "min" else f"reach_{rule.unit}": rule.reach}
+    """The demand block's reach as 0.1 named it (``radius_km``, null for presence, or
+    ``minutes``), then the rule's cost (``"cost": {"unit", "reach", "column"}``)."""
+    cost = cost_of(rule)
+    return {**dict(cost.reach_keys), "cost": cost.to_dict()}
 
 
 def _combine(results: list[_PartResult], spec: PointSpec, reach: dict[str, Any],

@@ -49,13 +49,21 @@ class DistrictColumns(TypedDict):
     colour_class: list[int]     # index into MapPayload.classes
 
 
-class TravelColumns(TypedDict):
-    """Under a rule in minutes (travel by road): its T and, per district, the minutes from
-    the quickest centre and the share of the district's road vertices reached within T."""
+class _CostRequired(TypedDict):
+    reach: float                # T, in unit
+    unit: str                   # "min"
+    label: str                  # the unit in words: "min by road"
+    how: str                    # how it is measured: "by road" ("" when the label says all)
+    nearest: list[float | None]  # None: no centre reaches it (by road)
+    centre: list[str | None]    # escaped name of the centre that gives it (the quickest)
 
-    minutes: float              # T
-    nearest_min: list[float | None]            # None: no centre reaches it by road
-    nearest_min_centre: list[str | None]       # escaped name of that quickest centre
+
+class CostColumns(_CostRequired, total=False):
+    """Under a rule whose cost is not the geodesic distance (minutes by road, a toy rule's
+    cells), read from its cost descriptor: the reach and, per district, the cost from the
+    centre that gives the least (and, when the rule adds it, the share of the district's
+    road vertices reached within T)."""
+
     road_nodes_within_pct: list[float | None]  # 0-100; None: no road vertex inside
 
 
@@ -133,7 +141,7 @@ class MapPayload(_MapPayloadRequired, total=False):
 
     sites: PointLayer
     before: BeforeData
-    travel: TravelColumns
+    cost: CostColumns
     isochrones: list[ColourClass]  # the service-area bands, shortest first
 
 
@@ -294,21 +302,26 @@ def _summary_lines(result: Any, inputs: Mapping[str, str] | None) -> list[str]:
     return [for_html(line) for line in lines]
 
 
-def _travel_columns(result: Any) -> TravelColumns | None:
-    """The minutes by road of a result under a rule in minutes (None under other rules)."""
-    districts, rule = result.districts, result.rule
-    minutes = rule.to_dict().get("minutes") if getattr(rule, "unit", "m") == "min" else None
-    if minutes is None or "nearest_min" not in districts.columns:
+def _cost_columns(result: Any) -> CostColumns | None:
+    """The rule's own cost per district (minutes by road), from its cost descriptor; None
+    when the cost is the geodesic distance the districts carry anyway."""
+    from reachplan.rules import cost_of
+
+    districts, cost = result.districts, cost_of(result.rule)
+    if cost.geodesic or cost.column not in districts.columns:
         return None
     n = len(districts)
-    share = (districts["road_nodes_within_pct"].tolist()
-             if "road_nodes_within_pct" in districts.columns else [None] * n)
-    return {"minutes": float(minutes),
-            "nearest_min": [_num(v) for v in districts["nearest_min"].tolist()],
-            "nearest_min_centre": [_text(v) for v in (
-                districts["nearest_min_center"].tolist()
-                if "nearest_min_center" in districts.columns else [None] * n)],
-            "road_nodes_within_pct": [_num(v) for v in share]}
+    column = districts[cost.column].tolist()
+    centre = (districts[cost.center_column].tolist()
+              if cost.center_column in districts.columns else [None] * n)
+    out: CostColumns = {"reach": float(cost.reach), "unit": cost.unit, "label": cost.label,
+                        "how": cost.label.removeprefix(cost.unit).strip(),
+                        "nearest": [_num(v) for v in column],
+                        "centre": [_text(v) for v in centre]}
+    if "road_nodes_within_pct" in districts.columns:  # a figure the rule adds (by road)
+        out["road_nodes_within_pct"] = [_num(v) for v in
+                                        districts["road_nodes_within_pct"].tolist()]
+    return out
 
 
 def _type_column(frame: Any, type_col: str | None) -> str | None:
@@ -401,9 +414,9 @@ def build_payload(result: Any, *, color_by: str, ring_m: float | None,
         "coarse": coarse,
         "colours": _colours(),
     }
-    travel = _travel_columns(result)
-    if travel is not None:
-        payload["travel"] = travel
+    cost = _cost_columns(result)
+    if cost is not None:
+        payload["cost"] = cost
     if sites is not None and len(sites):
         payload["sites"] = _points(sites, type_col=None)
     if before is not None:

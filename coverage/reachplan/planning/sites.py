@@ -14,6 +14,7 @@ from scipy import sparse
 from reachplan.errors import InputError
 from reachplan.planning.matrix import solve_matrix
 from reachplan.planning.request import Method, Objective, PlanRequest, Progress
+from reachplan.rules import cost_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -62,15 +63,15 @@ def candidate_matrix(
     """Districts x candidates: which candidate would cover which district under ``rule``
     (the rule's pairs within reach).
 
-    When the rule's ``pairs`` takes a ``progress(done, total)`` callback (the travel rule:
-    one bounded road search per candidate), ``progress`` receives ``{"phase": "matrix",
+    When the rule says its ``pairs`` takes a ``progress(done, total)`` callback
+    (``rule.pairs_progress``; the travel rule: one bounded road search per candidate),
+    ``progress`` receives ``{"phase": "matrix",
     "done", "total", "elapsed_s"}`` (the other keys ``None``) as candidates are searched.
     """
-    import inspect
     import time
 
     options: dict[str, Any] = {}
-    if progress is not None and "progress" in inspect.signature(rule.pairs).parameters:
+    if progress is not None and getattr(rule, "pairs_progress", False):
         t0 = time.perf_counter()
 
         def searched(done: int, total: int) -> None:
@@ -159,7 +160,7 @@ def plan(boundaries: gpd.GeoDataFrame, centres: gpd.GeoDataFrame, rule: Coverage
     """Plan new sites on top of the existing centres; the JSON-ready report.
 
     Same parameters as :func:`run_plan`. Returns ``{"before", "after", "method",
-    "optimality_gap", "status", "objective", "rule", "request", "target_reached",
+    "optimality_gap", "status", "objective", "rule", "cost", "request", "target_reached",
     "best_reachable", "candidates", "sites", "notes", "warnings"}``; ``before``/``after`` are
     coverage summaries exactly as in the coverage JSON; each site is ``{"rank", "name", "lat",
     "lon", "gain_districts", "gain_weight", "covers", "covers_names"}`` (district ids, names).
@@ -325,6 +326,7 @@ def run_plan(
         "status": found.status,
         "objective": "weight" if by_weight else "districts",
         "rule": rule.to_dict(),
+        "cost": cost_of(rule).to_dict(),
         "request": {"add": None if add is None else int(add),
                     "target": None if target is None else float(target),
                     "method": method, "time_limit_s": float(time_limit)},

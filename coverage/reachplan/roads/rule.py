@@ -15,7 +15,7 @@ from reachplan.geodesy import polygons_within
 from reachplan.roads import travel
 from reachplan.roads.graph import RoadGraph, load_roads
 from reachplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, DistrictAccess, Progress, Snapped
-from reachplan.rules import reached_by
+from reachplan.rules import Cost, reached_by
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -102,6 +102,8 @@ class TravelRule:
     """
 
     unit = "min"
+    cost_column = "nearest_min"  # where its minutes go in every output (see cost)
+    pairs_progress = True  # pairs() takes progress(done, total): plan's matrix shows a bar
 
     def __init__(self, graph: RoadGraph, minutes: float, *, min_centers: int = 1,
                  offroad_kmh: float = OFFROAD_KMH, max_snap_km: float = MAX_SNAP_KM,
@@ -214,6 +216,13 @@ class TravelRule:
     def reach(self) -> float:
         """A centre reaches a district or point within this many minutes."""
         return self.minutes
+
+    @property
+    def cost(self) -> Cost:
+        """Minutes by road, in ``nearest_min`` beside the geodesic ``nearest_km``."""
+        return Cost("min", self.minutes, self.cost_column, "min by road",
+                    f"within {self.minutes:g} min by road ({self.profile})",
+                    reach_keys=(("minutes", self.minutes),))
 
     def point_reach(self, lat: np.ndarray, lon: np.ndarray) -> _TravelReach:
         """Demand points: the quickest centre by road (one search from all centres)."""

@@ -45,21 +45,21 @@ function reachplanMap(map, dataId, G) {
       "<br>id " + dist.id[i] + " · " + dist.centres[i] + " centre" +
       (dist.centres[i] === 1 ? "" : "s") + " inside<br>" +
       (dist.covered[i] ? "covered" : "<b>gap</b>");
-    var tr = data.travel;  // under the travel rule: minutes by road, share of road vertices
+    var tr = data.cost;  // a cost of the rule's own (minutes by road), not the distance
     if (tr) {
-      h += " · " + (tr.nearest_min[i] === null ? "no centre reachable by road" :
-                    "quickest centre " + tr.nearest_min[i] + " min by road" +
-                    (tr.nearest_min_centre[i] ? " (" + tr.nearest_min_centre[i] + ")" : ""));
+      h += " · " + (tr.nearest[i] === null ? "no centre reachable" + (tr.how ? " " + tr.how : "") :
+                    "quickest centre " + tr.nearest[i] + " " + tr.label +
+                    (tr.centre[i] ? " (" + tr.centre[i] + ")" : ""));
     }
     if (dist.nearest_km[i] !== null) {
       var nc = dist.nearest_centre[i];
       h += (tr ? "<br>" : " · ") + "nearest centre " + dist.nearest_km[i] + " km" +
         (tr ? " as the crow flies" : "") + (nc ? " (" + nc + ")" : "");
     }
-    if (tr) {
+    if (tr && tr.road_nodes_within_pct) {
       var p = tr.road_nodes_within_pct[i];
       h += "<br>" + (p === null ? "no road vertex inside" :
-                     p + "% of its road vertices within " + tr.minutes + " min");
+                     p + "% of its road vertices within " + tr.reach + " " + tr.unit);
     }
     return h;
   }
