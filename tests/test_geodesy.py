@@ -409,3 +409,78 @@ def test_near_a_districts_antipode_no_edge_comes_out_near():
         assert len(polygons_within(np.array([district]), np.array([p]), 25_000.0)[0]) == 0
         inside = polygons_within(np.array([district]), np.array([p]), scan + 2_000)[0]
         assert len(inside) == 1
+
+
+def _least(poly, pt, dist, cost, per_m, n_polys):
+    """Per polygon: the least cost[pt] + per_m * dist over its pairs and the first pair (by
+    point position) that attains it; inf / -1 for none finite."""
+    total = cost[pt] + per_m * dist
+    best = np.full(n_polys, np.inf)
+    np.minimum.at(best, poly, total)
+    first = np.full(n_polys, -1)
+    for i in range(len(poly)):  # pairs are sorted by polygon, then point
+        if np.isfinite(total[i]) and total[i] == best[poly[i]] and first[poly[i]] < 0:
+            first[poly[i]] = pt[i]
+    return best, first
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10**6), lat=st.sampled_from([0.0, 45.0, -60.0, 84.0]),
+       per_m=st.sampled_from([0.012, 0.0005, 1.0]))
+def test_cheapest_pairs_give_the_least_of_every_pair(seed, lat, per_m):
+    """polygons_within(cheapest=...) lists a subset of every pair, with the same metres, every
+    pair inside, and the same least cost + per_m * distance per polygon and the same first
+    pair attaining it, as the computation of every pair (costs random, some infinite, some
+    points stacked, and costs that bring every pair within 30 m of the least: the bounds'
+    margins are what is tested)."""
+    rng = np.random.default_rng(seed)
+    polys = []
+    for _ in range(int(rng.integers(1, 5))):
+        x0, y0 = rng.uniform(0, 0.04), lat + rng.uniform(0, 0.03)
+        w, h = rng.uniform(0.0005, 0.02, 2)
+        polys.append(shapely.box(x0, y0, x0 + w, y0 + h))
+    n = int(rng.integers(1, 60))
+    xy = np.column_stack([rng.uniform(-0.01, 0.06, n), lat + rng.uniform(-0.01, 0.045, n)])
+    xy[rng.random(n) < 0.2] = xy[0]  # stacked points
+    pts = shapely.points(xy)
+    cost = rng.uniform(0, 30, n)
+    cost[rng.random(n) < 0.15] = np.inf
+    radius = float(rng.choice([0.0, 300.0, 2_000.0]))
+    poly, pt, dist = polygons_within(polys, pts, radius)
+    if rng.random() < 0.5 and len(poly):  # near ties: every pair within 30 m of the least
+        nearest = np.full(n, np.inf)
+        np.minimum.at(nearest, pt, dist)
+        cost = np.where(np.isfinite(nearest), 100.0 - per_m * nearest, cost) \
+            + per_m * rng.uniform(0, 30, n)
+    if len(poly):  # a point whose cost makes it tie the least: kept, first by position
+        k = int(rng.integers(len(poly)))
+        if np.isfinite(cost[pt[k]]):
+            cost[rng.integers(n)] = cost[pt[k]] + per_m * dist[k]
+    c_poly, c_pt, c_dist = polygons_within(polys, pts, radius, cheapest=(cost, per_m))
+    every = dict(zip(zip(poly.tolist(), pt.tolist(), strict=True), dist.tolist(),
+                     strict=True))
+    got = list(zip(c_poly.tolist(), c_pt.tolist(), strict=True))
+    assert all(every[key] == d for key, d in zip(got, c_dist.tolist(), strict=True))
+    assert got == sorted(got)
+    inside = polygons_within(polys, pts, 0.0)
+    assert set(zip(*(a.tolist() for a in inside[:2]), strict=True)) <= set(got)
+    want = _least(poly, pt, dist, cost, per_m, len(polys))
+    have = _least(c_poly, c_pt, c_dist, cost, per_m, len(polys))
+    np.testing.assert_array_equal(have[0], want[0])
+    np.testing.assert_array_equal(have[1], want[1])
+
+
+def test_cheapest_measures_only_what_can_be_least():
+    """A point inside at cost 0 makes every pair outside unneeded (walks are not free), and
+    a point 1 km out at cost 0 beats one 1.9 km out at cost 0 (the corners, the nearest
+    vertices, are 1.14 and 1.98 km from them): one pair each."""
+    square = shapely.box(0, 0, 0.01, 0.01)
+    lon_1km = GEOD.fwd(0.01, 0.005, 90, 1_000)[0]
+    lon_19km = GEOD.fwd(0.01, 0.005, 90, 1_900)[0]
+    pts = shapely.points([(0.005, 0.005), (lon_1km, 0.005), (lon_19km, 0.005)])
+    poly, pt, _ = polygons_within([square], pts, 2_000, cheapest=(np.zeros(3), 0.01))
+    assert pt.tolist() == [0]
+    poly, pt, d = polygons_within([square], pts[1:], 2_000, cheapest=(np.zeros(2), 0.01))
+    assert pt.tolist() == [0] and d[0] == pytest.approx(1_000, abs=0.01)
+    with pytest.raises(ValueError, match="cheapest"):
+        polygons_within([square], pts, 2_000, cheapest=(np.zeros(2), 0.01))

@@ -41,6 +41,16 @@ def random_roads(seed: int, side: int = 10, step: float = 0.002):
     return seg, graph_from_segments(seg, "car")
 
 
+def random_boxes(rng, n: int, smallest: float) -> list:
+    """``n`` boxes over the lattice of :func:`random_roads` and a little beyond it."""
+    boxes = []
+    for _ in range(n):
+        x0, y0 = rng.uniform(-0.002, 0.018, 2)
+        w, h = rng.uniform(smallest, 0.006, 2)
+        boxes.append(box(x0, y0, x0 + w, y0 + h))
+    return boxes
+
+
 def frames(boxes, centres):
     districts = gpd.GeoDataFrame({"id": [f"d{i}" for i in range(len(boxes))], "name": None,
                                   "group": None, "weight": np.nan}, geometry=boxes,
@@ -102,11 +112,7 @@ def reference(seg: Segments, boxes, centres, snap_km: float) -> list[float]:
 def test_district_minutes_equal_a_brute_force_reference(seed):
     seg, graph = random_roads(seed)
     rng = np.random.default_rng(seed + 1)
-    boxes = []
-    for _ in range(4):
-        x0, y0 = rng.uniform(-0.002, 0.018, 2)
-        w, h = rng.uniform(0.001, 0.006, 2)
-        boxes.append(box(x0, y0, x0 + w, y0 + h))
+    boxes = random_boxes(rng, 4, 0.001)
     centres = [tuple(c) for c in rng.uniform(0.0, 0.018, (2, 2))]
     districts, points = frames(boxes, centres)
     got = TravelRule(graph, 60, max_snap_km=0.3).district_minutes(districts, points)[0]
@@ -147,3 +153,31 @@ def test_one_assessment_computes_district_access_once(monkeypatch):
 def test_in_sorted_is_isin(keys, table):
     k, t = np.array(keys, dtype=np.int64), np.sort(np.array(table, dtype=np.int64))
     np.testing.assert_array_equal(_in_sorted(k, t), np.isin(k, t))
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10**6), snap_km=st.sampled_from([0.1, 0.3, 2.0]))
+def test_access_for_given_minutes_gives_the_same_minutes_as_every_pair(seed, snap_km):
+    """district_access(minutes=...) measures only the vertices that can give a district its
+    quickest way in: district_minutes from it equal those from every pair (minutes, centre,
+    share), to the bit, and it lists no pair the full access lacks."""
+    _, graph = random_roads(seed)
+    rng = np.random.default_rng(seed + 2)
+    boxes = random_boxes(rng, 5, 0.0005)
+    centres = gpd.GeoSeries(gpd.points_from_xy(*rng.uniform(0.0, 0.018, (2, 2))),
+                            crs="EPSG:4326")
+    centres_snapped = travel_module.snap(graph, centres.x, centres.y)
+    minutes, source = travel_module.nearest_minutes(graph, centres_snapped)
+    geoms = gpd.GeoSeries(boxes, crs="EPSG:4326")
+    full = travel_module.district_access(graph, geoms, max_snap_km=snap_km)
+    some = travel_module.district_access(graph, geoms, max_snap_km=snap_km, minutes=minutes)
+    inside = np.full(len(boxes), -1)
+    for a, b in zip(travel_module.district_minutes(full, minutes, source, inside, within=3.0),
+                    travel_module.district_minutes(some, minutes, source, inside, within=3.0),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    pairs = set(zip(full.district.tolist(), full.node.tolist(), full.leg_min.tolist(),
+                    strict=True))
+    assert set(zip(some.district.tolist(), some.node.tolist(), some.leg_min.tolist(),
+                   strict=True)) <= pairs
+    assert len(some.district) <= len(full.district)

@@ -77,7 +77,8 @@ OLD_CODE = {  # lines of the code issue 19 replaced, as they were (commit d51e22
     "cli/_demand_options.py": "    if isinstance(rule, Presence):\n",
     "cli/compare.py": '    if kind == "travel":\n',
     "engine.py": '    if rule.unit == "m":\n',
-    "demand/assess.py": '    return {"minutes" if rule.unit == "min" else f"reach_{rule.unit}": 0}\n',
+    "demand/assess.py": ('    return {"minutes" if rule.unit == "min" '
+                         'else f"reach_{rule.unit}": 0}\n'),
     "cli/_report.py": '    reach = (f"within {d[\'radius_km\']:g} km" if d else "")\n',
     "maps/payload.py": ('    minutes = rule.to_dict().get("minutes") if getattr(rule, "unit", "m")'
                         ' == "min" else None\n'),

@@ -15,6 +15,10 @@ How a distance is decided
   only when the bounds show that no edge touching it can be the nearest, or within the
   radius. Distances and decisions are therefore those of measuring every vertex of every
   polygon from every point.
+* When only each polygon's least ``cost[point] + per_m * distance`` matters
+  (``polygons_within(cheapest=...)``, a travel rule's way into a district), a pair is left
+  unmeasured only when a proven lower bound of the distance it would be given makes it dearer
+  than a proven upper bound of that least (:func:`_worth_measuring`).
 
 Longer than 500 lines: one algorithm (exact edge distances, and the bounds that skip
 vertices) whose steps share the ``_Boundary`` arrays; the bounds' proofs are in
@@ -409,16 +413,29 @@ class _Distinct:
         return keys // self.first.size, keys % self.first.size
 
 
-def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, points: _Coords,
-                   radius_m: float, home: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(polygon, point, distance m) where a point is within ``radius_m`` of a boundary.
+@dataclass(frozen=True)
+class _Near:
+    """The (point, vertex) entries that can hold the distance of each (polygon, point) pair
+    within a radius, grouped by pair (``pair_of``); chords on the conformal sphere."""
 
-    The KD-tree keeps every (point, vertex) pair the sphere's bounds cannot rule out; per
-    (polygon, point) only the vertices the bounds keep near the closest one are then measured
-    exactly. ``home`` is a polygon holding each point (-1 if none): its vertices are skipped,
-    as the pair is at 0 already (they were two fifths of the pairs on India x PIN codes).
-    """
+    pairs: np.ndarray  # polygon * n_points + point, sorted
+    point: np.ndarray  # per entry
+    vertex: np.ndarray
+    chord: np.ndarray
+    pair_of: np.ndarray
+    k_min: np.ndarray  # per pair: bounds of the scale over every path that matters
+    k_max: np.ndarray
+    upper: np.ndarray  # per pair: its nearest vertex is at most this far (m)
+
+
+def _near_entries(boundary: _Boundary, vertex_tree: cKDTree, points: _Coords,
+                  radius_m: float, home: np.ndarray,
+                  within: tuple[np.ndarray, np.ndarray] | None = None) -> _Near:
+    """The KD-tree's (point, vertex) pairs that the sphere's bounds cannot rule out, grouped
+    by (polygon, point). ``home`` is a polygon holding each point (-1 if none): its vertices
+    are skipped, as the pair is at 0 already (they were two fifths of the pairs on India x
+    PIN codes). ``within=(cost, best)``: only pairs whose point's cost is at most the
+    polygon's best (with the margin of :func:`_worth_measuring`)."""
     from scipy.spatial import cKDTree
 
     edge = float(_edge_m(radius_m))
@@ -429,6 +446,8 @@ def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, points: _Coords,
     point, vertex, chord = sparse["i"], sparse["j"], sparse["v"]
     owner = boundary.owner[vertex]
     away = owner != home[point]
+    if within is not None:
+        away &= within[0][point] <= within[1][owner] * (1 + 1e-9) + 1e-9
     point, vertex, chord, owner = point[away], vertex[away], chord[away], owner[away]
     n = len(points.lat)
     key = owner.astype(np.int64) * n + point
@@ -443,26 +462,86 @@ def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, points: _Coords,
     theta = (sphere.arc(np.minimum.reduceat(chord, start)) if len(chord) else np.zeros(0)) \
         + sphere.ABS_TOL_RAD
     upper = theta * k_max[pair_pt] + sphere.PYPROJ_TOL_M
-    far = np.minimum(upper, radius_m) + edge
     count = np.diff(np.append(start, len(key)))
     pair_of = np.repeat(np.arange(len(pairs)), count)
-    near = chord <= np.repeat(sphere.chord(sphere.reach(far, k_min[pair_pt])), count)
-    d = _edge_distances(boundary, points, point[near], vertex[near])
-    dist = np.full(len(pairs), np.inf)
-    np.minimum.at(dist, pair_of[near], d)
+    return _Near(pairs, point, vertex, chord, pair_of, k_min[pair_pt], k_max[pair_pt], upper)
+
+
+def _measure(boundary: _Boundary, points: _Coords, near: _Near, radius_m: float
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Exact distance (m) of each pair of ``near``, measuring only the vertices the bounds
+    keep near its closest one; the pairs (keys) within ``radius_m`` and their distances."""
+    edge = float(_edge_m(radius_m))
+    far = np.minimum(near.upper, radius_m) + edge
+    keep = near.chord <= sphere.chord(sphere.reach(far, near.k_min))[near.pair_of]
+    d = _edge_distances(boundary, points, near.point[keep], near.vertex[keep])
+    dist = np.full(len(near.pairs), np.inf)
+    np.minimum.at(dist, near.pair_of[keep], d)
     ok = dist <= radius_m
-    return pairs[ok] // n, pairs[ok] % n, dist[ok]
+    return near.pairs[ok], dist[ok]
+
+
+def _lower_bounds(boundary: _Boundary, points: _Coords, near: _Near) -> np.ndarray:
+    """Per pair of ``near``, a lower bound (m) of the distance :func:`_measure` gives it,
+    without measuring: for an edge AB whose ends are dA and dB from the point, every point
+    of the edge's image in the point's azimuthal-equidistant plane (where
+    :func:`_edge_distances` measures) is at least (dA + dB - E) / 2 from it, E bounding that
+    image's length (:func:`_edge_m`), and so is the floor it applies; dA and dB are bounded
+    below by the sphere (arc times the least scale). A pair whose nearest edge has no end
+    among its entries is farther than the radius: :func:`_measure` drops it anyway."""
+    if len(near.pairs) == 0:
+        return np.zeros(0)
+    k_min = near.k_min[near.pair_of]
+    here = np.maximum(sphere.arc(near.chord) - sphere.ABS_TOL_RAD, 0.0) * k_min \
+        - sphere.PYPROJ_TOL_M
+    # the image bound holds for a point within this of an end: the nearer end's upper bound
+    image = _edge_m((sphere.arc(near.chord) + sphere.ABS_TOL_RAD) * near.k_max[near.pair_of]
+                    + sphere.PYPROJ_TOL_M)
+    best = here.copy()
+    last = len(boundary.lon) - 1
+    for ok, other in ((boundary.edge[np.maximum(near.vertex - 1, 0)] & (near.vertex > 0),
+                       np.maximum(near.vertex - 1, 0)),
+                      (boundary.edge[near.vertex], np.minimum(near.vertex + 1, last))):
+        chord = np.linalg.norm(boundary.xyz[other] - points.xyz[near.point], axis=1)
+        there = np.maximum(sphere.arc(chord) - sphere.ABS_TOL_RAD, 0.0) * k_min \
+            - sphere.PYPROJ_TOL_M
+        best = np.where(ok, np.minimum(best, (here + there - image) / 2), best)
+    out = np.full(len(near.pairs), np.inf)
+    np.minimum.at(out, near.pair_of, best)
+    return np.maximum(out, 0.0)
+
+
+def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, points: _Coords,
+                   radius_m: float, home: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(polygon, point, distance m) where a point is within ``radius_m`` of a boundary.
+
+    The KD-tree keeps every (point, vertex) pair the sphere's bounds cannot rule out; per
+    (polygon, point) only the vertices the bounds keep near the closest one are then measured
+    exactly (:func:`_near_entries`, :func:`_measure`).
+    """
+    n = len(points.lat)
+    keys, dist = _measure(boundary, points,
+                          _near_entries(boundary, vertex_tree, points, radius_m, home), radius_m)
+    return keys // n, keys % n, dist
 
 
 def polygons_within(polygons, points, radius_m: float, *,
                     inside: tuple[np.ndarray, np.ndarray] | None = None,
-                    progress: Callable[[int, int], None] | None = None
+                    progress: Callable[[int, int], None] | None = None,
+                    cheapest: tuple[np.ndarray, float] | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (polygon, point) pair within ``radius_m`` metres, geodesic.
 
     ``inside`` gives the (polygon, point) pairs of points inside or on a polygon when the
     caller has them already (from ``polygons_within(polygons, points, 0)``).
     ``progress(done, total)``: distinct points measured near the boundaries so far.
+    ``cheapest=(cost, per_m)``: only the pairs that can give a polygon its least
+    ``cost[point] + per_m * distance`` (``cost`` per point, ``inf`` for none; ``per_m`` > 0)
+    are needed. Every pair inside is still listed, and of the others every pair whose sum can
+    equal that least; the others, which proven lower bounds of their distances rule out
+    (:func:`_lower_bounds`), are not measured. The distances listed are those listed without
+    it.
 
     Returns
     -------
@@ -473,12 +552,19 @@ def polygons_within(polygons, points, radius_m: float, *,
     polys, pts = _prepare(polygons, points)
     if radius_m < 0 or not np.isfinite(radius_m):
         raise ValueError(f"radius must be a finite distance >= 0, got {radius_m}")
+    if cheapest is not None and not (len(cheapest[0]) == len(pts) and cheapest[1] > 0):
+        raise ValueError("cheapest: one cost per point and a cost per metre > 0")
     one = _Distinct.of(pts)
     if one is None:
-        return _within(polys, pts, radius_m, inside, progress)
-    # points sharing a coordinate are measured once, then every one of them is listed
+        return _within(polys, pts, radius_m, inside, progress, cheapest)
+    # points sharing a coordinate are measured once, then every one of them is listed; the
+    # least cost among them stands for them (a pair of each is kept if that one is)
     pairs = None if inside is None else one.pairs(*inside)
-    poly, entry, dist = _within(polys, pts[one.first], radius_m, pairs, progress)
+    least = None
+    if cheapest is not None:
+        least = (np.full(one.first.size, np.inf), cheapest[1])
+        np.minimum.at(least[0], one.rank, np.asarray(cheapest[0], dtype=float))
+    poly, entry, dist = _within(polys, pts[one.first], radius_m, pairs, progress, least)
     counts, position = one.members.expand(entry)
     poly, dist = np.repeat(poly, counts), np.repeat(dist, counts)
     order = np.lexsort((position, poly))
@@ -496,7 +582,8 @@ def _in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
 
 def _within(polys: np.ndarray, pts: np.ndarray, radius_m: float,
             inside: tuple[np.ndarray, np.ndarray] | None,
-            progress: Callable[[int, int], None] | None = None
+            progress: Callable[[int, int], None] | None = None,
+            cheapest: tuple[np.ndarray, float] | None = None
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     empty = np.zeros(0, dtype=np.int64)
     if len(polys) == 0 or len(pts) == 0:
@@ -514,19 +601,90 @@ def _within(polys: np.ndarray, pts: np.ndarray, radius_m: float,
         inside_keys = np.sort(qi.astype(np.int64) * len(pts) + pi)
         home = np.full(len(pts), -1, dtype=np.int64)
         home[pi] = qi
-        for first in range(0, len(pts), _POINT_CHUNK):
-            chunk = np.arange(first, min(first + _POINT_CHUNK, len(pts)))
-            found = _near_boundary(boundary, vertex_tree, points.take(chunk), radius_m,
-                                   home[chunk])
-            keys = found[0] * len(pts) + chunk[found[1]]
-            new = ~_in_sorted(keys, inside_keys)
-            out_poly.append(found[0][new])
-            out_pt.append(chunk[found[1][new]])
-            out_d.append(found[2][new])
+        todo = np.arange(len(pts))
+        wanted = None
+        if cheapest is not None:
+            todo, wanted = _worth_measuring(boundary, vertex_tree, points, radius_m, home,
+                                            (qi, pi), inside_keys, len(polys), cheapest,
+                                            progress)
+            progress = None  # the few pairs left take a fraction of that
+        for first in range(0, len(todo), _POINT_CHUNK):
+            chunk = todo[first:first + _POINT_CHUNK]
+            near = _near_entries(boundary, vertex_tree, points.take(chunk), radius_m,
+                                 home[chunk])
+            if wanted is not None:  # the pairs the bounds could not rule out
+                keys = near.pairs // len(chunk) * len(pts) + chunk[near.pairs % len(chunk)]
+                near = _only(near, _in_sorted(keys, wanted))
+            found, dist = _measure(boundary, points.take(chunk), near, radius_m)
+            poly, pt = found // len(chunk), chunk[found % len(chunk)]
+            new = ~_in_sorted(poly * len(pts) + pt, inside_keys)
+            out_poly.append(poly[new])
+            out_pt.append(pt[new])
+            out_d.append(dist[new])
             if progress is not None:
-                progress(int(chunk[-1]) + 1, len(pts))
+                progress(min(first + _POINT_CHUNK, len(todo)), len(todo))
     poly_idx = np.concatenate(out_poly).astype(np.int64)
     pt_idx = np.concatenate(out_pt).astype(np.int64)
     dist = np.concatenate(out_d)
     order = np.lexsort((pt_idx, poly_idx))
     return poly_idx[order], pt_idx[order], dist[order]
+
+
+def _only(near: _Near, keep: np.ndarray) -> _Near:
+    """The pairs of ``near`` where ``keep`` (per pair), with their entries."""
+    entry = keep[near.pair_of]
+    renumber = np.cumsum(keep) - 1
+    return _Near(near.pairs[keep], near.point[entry], near.vertex[entry], near.chord[entry],
+                 renumber[near.pair_of[entry]], near.k_min[keep], near.k_max[keep],
+                 near.upper[keep])
+
+
+def _worth_measuring(boundary: _Boundary, vertex_tree: cKDTree, points: _Coords,
+                     radius_m: float, home: np.ndarray, inside: tuple[np.ndarray, np.ndarray],
+                     inside_keys: np.ndarray, n_polygons: int,
+                     cheapest: tuple[np.ndarray, float],
+                     progress: Callable[[int, int], None] | None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The points, and the (polygon, point) keys (sorted), whose pair can give its polygon
+    the least ``cost + per_m * distance``.
+
+    A polygon's least is at most its points inside's least cost, and at most ``cost + per_m
+    * upper`` for a pair whose nearest vertex is at most ``upper`` <= radius away (the
+    distance measured is at most that vertex's). A pair whose ``cost + per_m * lower`` (the
+    lower bound of its distance) exceeds that is not the least; the margin (1e-9 relative)
+    covers the rounding of the caller's own sums. Points of infinite cost are never needed,
+    nor those dearer than every polygon's least from its points inside.
+    ``progress(done, total)``: points decided so far (bounded, or left out at once).
+    """
+    cost = np.asarray(cheapest[0], dtype=float)
+    per_m = float(cheapest[1])
+    n = len(points.lat)
+    best = np.full(n_polygons, np.inf)
+    np.minimum.at(best, inside[0], cost[inside[1]])
+    # no pair of a point dearer than every polygon's least so far can be a least
+    finite = np.flatnonzero(np.isfinite(cost) & (cost <= best.max() * (1 + 1e-9) + 1e-9))
+    found_poly, found_pt, found_low = [], [], []
+    for first in range(0, len(finite), _POINT_CHUNK):
+        chunk = finite[first:first + _POINT_CHUNK]
+        near = _near_entries(boundary, vertex_tree, points.take(chunk), radius_m, home[chunk],
+                             (cost[chunk], best))
+        poly, pt = near.pairs // len(chunk), chunk[near.pairs % len(chunk)]
+        sure = near.upper <= radius_m
+        np.minimum.at(best, poly[sure], cost[pt[sure]] + per_m * near.upper[sure])
+        low = cost[pt] + per_m * _lower_bounds(boundary, points.take(chunk), near)
+        # pairs that cannot beat their polygon's points inside are dropped at once
+        can = low <= best[poly] * (1 + 1e-9) + 1e-9
+        found_poly.append(poly[can])
+        found_pt.append(pt[can])
+        found_low.append(low[can])
+        if progress is not None:  # the points left out are decided already
+            progress(n - len(finite) + first + len(chunk), n)
+    if progress is not None and len(finite) == 0:
+        progress(n, n)
+    poly = np.concatenate(found_poly).astype(np.int64) if found_poly else np.zeros(0, np.int64)
+    pt = np.concatenate(found_pt).astype(np.int64) if found_pt else np.zeros(0, np.int64)
+    low = np.concatenate(found_low) if found_low else np.zeros(0)
+    can = low <= best[poly] * (1 + 1e-9) + 1e-9
+    keys = poly[can] * n + pt[can]
+    keys = np.unique(keys[~_in_sorted(keys, inside_keys)])
+    return np.unique(keys % n), keys

@@ -128,6 +128,8 @@ class TravelRule:
         self.progress = progress
         # the last districts seen and how they are entered; shared by with_minutes() copies
         self._access: list[tuple[bytes, DistrictAccess]] = []
+        # the same, only what the last centres' minutes need of it (district_minutes)
+        self._quickest: list[tuple[bytes, DistrictAccess]] = []
         # the last centres' search (nearest() and district_columns() ask for the same one)
         self._searched: list[tuple[bytes, tuple[np.ndarray, np.ndarray]]] = []
         # with min_centers > 1: the road vertices that enough centres reach within T
@@ -158,6 +160,7 @@ class TravelRule:
                            offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
                            roads=self.roads, progress=self.progress)
         other._access, other._searched = self._access, self._searched
+        other._quickest = self._quickest
         return other
 
     @property
@@ -317,8 +320,24 @@ class TravelRule:
         first = np.unique(d_in, return_index=True)
         inside[first[0]] = p_in[first[1]]
         reached = self._reached_by_enough(snapped) if self.min_centers > 1 else None
-        return travel.district_minutes(self.access(districts), minutes, source, inside,
-                                       within=self.minutes, reached=reached)
+        return travel.district_minutes(self._access_for(districts, minutes), minutes, source,
+                                       inside, within=self.minutes, reached=reached)
+
+    def _access_for(self, districts, minutes: np.ndarray) -> DistrictAccess:
+        """:meth:`access`, or when it is not known yet, only what these minutes need of it
+        (:func:`travel.district_access`'s ``minutes``; cached for the last districts and
+        minutes). With ``min_centers`` > 1 the decision counts every pair within T
+        (:meth:`pairs`): the whole access is computed once for both."""
+        geoms = _wgs84(districts)
+        key = _shapes_key(geoms)
+        if self.min_centers > 1 or (self._access and self._access[0][0] == key):
+            return self.access(districts)
+        key += minutes.tobytes()
+        if not self._quickest or self._quickest[0][0] != key:
+            self._quickest[:] = [(key, travel.district_access(
+                self.graph, geoms, offroad_kmh=self.offroad_kmh,
+                max_snap_km=self.max_snap_km, progress=self.progress, minutes=minutes))]
+        return self._quickest[0][1]
 
     def _reached_by_enough(self, snapped: Snapped) -> np.ndarray:
         """Road vertices that ``min_centers`` centres reach within T (one bounded search per
