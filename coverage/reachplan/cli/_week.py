@@ -1,0 +1,79 @@
+"""``reachplan coverage --week``: the 168-hour profile of a network with opening hours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from reachplan.cli.errors import flags_for
+from reachplan.cli.output import emit_json, emit_report, notice
+
+
+def run_week(kwargs: dict[str, Any], fmt: str | None, output: str | None,
+             overwrite: bool, heatmap: str | None) -> None:
+    """Read the inputs, compute the week profile once and write it as ``fmt`` says."""
+    from reachplan import hours
+    from reachplan.cli.inputs import load_inputs, week_of
+    from reachplan.cli.options import split_inputs
+
+    opts, _ = split_inputs(kwargs)
+    if not opts.get("hours_col"):
+        raise click.UsageError("--week needs --hours-col COL (the centres' opening hours)")
+    if opts.get("at"):
+        raise click.UsageError("give --week or --at WHEN, not both")
+    hours_col = opts["hours_col"]
+    districts, centers, rule = load_inputs({**opts, "hours_col": None})  # every centre
+    with flags_for(name_col="center_name_col", layer="centers_layer", crs="centers_crs"):
+        centers, site_hours = hours.read_hours(centers, hours_col,
+                                               tz=opts.get("tz"), country=opts.get("country"),
+                                               strict=opts.get("strict", False))
+    notice(site_hours.summary())
+    profile = hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts),
+                                 type_col=opts.get("type_col"))
+    if heatmap:
+        from reachplan.maps.week import write_week_png
+
+        with flags_for(path="heatmap"):
+            write_week_png(profile, heatmap, overwrite=overwrite)
+    write_week(profile, fmt, output, overwrite)
+
+
+def week_dict(profile: Any) -> dict[str, Any]:
+    """The JSON of a week profile: hours, worst hours, per-district hours covered."""
+    from reachplan.engine import _clean
+
+    def records(frame: Any) -> list[dict[str, Any]]:
+        return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return {"week_start": f"{profile.start:%Y-%m-%d}", "without_hours": profile.without_hours,
+            "hours": records(profile.hours), "worst": records(profile.worst()),
+            "groups": records(profile.groups), "districts": records(profile.districts)}
+
+
+def week_text(profile: Any) -> str:
+    """The week for people: % of districts covered, day × hour, and the worst hours."""
+    values = profile.hours["percent"].to_numpy().reshape(7, 24)
+    lines = [f"Coverage by hour, week of {profile.start:%Y-%m-%d} (% of districts covered; "
+             f"{profile.without_hours} centre(s) without hours count as always open)",
+             "     " + " ".join(f"{h:>3}" for h in range(24))]
+    for d, day in enumerate(("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")):
+        lines.append(f"{day}   " + " ".join(f"{v:>3.0f}" for v in values[d]))
+    lines.append("Worst hours:")
+    for row in profile.worst().itertuples():
+        lines.append(f"  {row.day} {row.hour:02d}:00 ({row.start}): {row.covered} of "
+                     f"{row.districts} districts ({row.percent:.2f} %), "
+                     f"{row.open_sites} centre(s) open")
+    return "\n".join(lines) + "\n"
+
+
+def write_week(profile: Any, fmt: str | None, output: str | None, overwrite: bool) -> None:
+    """table (text), json, or csv/xlsx (one row per hour) to ``output`` or stdout."""
+    if fmt == "json":
+        emit_json(week_dict(profile), output, overwrite)
+    elif fmt == "csv":
+        from reachplan.io import write_table
+
+        with flags_for(path="output"):
+            write_table(profile.hours, output or "-", overwrite=overwrite)
+    else:
+        emit_report(week_text(profile), output, overwrite)

@@ -1,0 +1,309 @@
+"""Service hours: each site's OpenStreetMap ``opening_hours`` as a mask on the sites of the
+reach table (never a new engine).
+
+- :func:`read_hours`: check a centres frame's hours column (``opening-hours-py`` parses it),
+  its time zones (``tz`` column or ``tz=``) and countries (``country`` column or ``country=``);
+  a value that does not parse is an error naming the file, row and value (``strict=True``) or
+  skipped and listed, as bad coordinates are. A site without hours is always open.
+- :func:`open_at`: which sites are open at one moment; :func:`parse_when` reads ``--at``.
+- :func:`week_profile`: the 168 hours of a week in one pass over the rule's (district, site)
+  pairs: per hour, districts covered by the sites open then.
+
+Moments are wall-clock times. Without ``tz`` each site is read in its own local time
+("Sa 20:00" is 20:00 wherever the site is); with ``tz`` the moment is read in that zone and
+converted to each site's zone (a ``tz`` column), so a national network spanning zones, or a
+week across a DST change, is one set of instants. Public holidays (``PH``) come from the
+``holidays`` package for the site's country (India's national holidays included): on a
+holiday, ``PH`` in the expression stands for that day's weekday, so the rule naming it applies.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reachplan.errors import InputError
+
+EXTRA = "pip install 'reachplan[hours]'"
+WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+_PH = re.compile(r"\bPH\b")
+_WHEN = re.compile(r"^\s*(Mo|Tu|We|Th|Fr|Sa|Su)\s+(\d{1,2}):(\d{2})\s*$")
+
+
+def _parser_module() -> Any:
+    try:
+        import opening_hours
+    except ModuleNotFoundError:
+        raise InputError(f"hours_col needs the hours extra: {EXTRA}",
+                         params=("hours_col",)) from None
+    return opening_hours
+
+
+@lru_cache(maxsize=4096)
+def _parsed(expression: str) -> Any:
+    """The parser's object for ``expression`` (no country: ``PH`` is resolved here)."""
+    return _parser_module().OpeningHours(expression, country=None, auto_country=False,
+                                         auto_timezone=False)
+
+
+@lru_cache(maxsize=64)
+def _holidays(country: str, year: int) -> frozenset[date]:
+    try:
+        import holidays
+    except ModuleNotFoundError:
+        raise InputError(f"country needs the hours extra: {EXTRA}", params=("country",)) from None
+    try:
+        return frozenset(holidays.country_holidays(country, years=year))
+    except NotImplementedError:
+        raise InputError(f"country={country!r}: no holiday calendar for that country; give "
+                         "an ISO 3166 code such as IN, FR, DE", params=("country",)) from None
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"tz={name!r}: not a time zone; give an IANA name such as "
+                         "Asia/Kolkata or Europe/Paris", params=("tz",)) from None
+
+
+@dataclass(frozen=True)
+class SiteHours:
+    """Per site of a centres frame (same order): its hours (None: always open), its time
+    zone and country (None: the moment's own / no holidays)."""
+
+    expressions: tuple[str | None, ...]
+    zones: tuple[str | None, ...]
+    countries: tuple[str | None, ...]
+    tz: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def without_hours(self) -> int:
+        """Sites with no hours given (always open)."""
+        return sum(e is None for e in self.expressions)
+
+    def summary(self) -> str:
+        """One line for people: how many sites have hours, how many had none."""
+        n = len(self.expressions)
+        return (f"hours: {n - self.without_hours} of {n} site(s) with opening hours; "
+                f"{self.without_hours} without (always open)")
+
+
+def _column(frame: pd.DataFrame, name: str | None, default: str | None) -> list[str | None]:
+    """A text column's values (blank -> None), or ``default`` for every row without one."""
+    if name is None or name not in frame.columns:
+        return [default] * len(frame)
+    values = frame[name].astype("string").str.strip()
+    return [default if pd.isna(v) or v == "" else str(v) for v in values]
+
+
+def _problem(expression: str) -> str | None:
+    """Why the parser cannot read ``expression`` (None when it can)."""
+    ohs = _parser_module()
+    try:
+        _parsed(expression)
+        if _PH.search(expression):
+            _parsed(_PH.sub("Mo", expression))
+    except (ohs.ParserError, SyntaxError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return first
+    return None
+
+
+def read_hours(points: Any, hours_col: str, *, tz: str | None = None,
+               country: str | None = None, tz_col: str = "tz", country_col: str = "country",
+               strict: bool = False) -> tuple[Any, SiteHours]:
+    """Check ``points``' hours; returns the frame without rows whose hours do not parse (an
+    error instead with ``strict=True``) and their :class:`SiteHours`."""
+    source = points.attrs.get("source", "centres")
+    if hours_col not in points.columns:
+        cols = [c for c in points.columns if c not in ("geometry", "line")]
+        raise InputError(f"{source}: no column '{hours_col}' (given by hours_col); columns are: "
+                         + ", ".join(map(str, cols)), params=("hours_col",))
+    if tz is not None:
+        _zone(tz)
+    expressions = _column(points, hours_col, None)
+    zones = _column(points, tz_col, tz)
+    countries = _column(points, country_col, country)
+    lines = points["line"].tolist() if "line" in points.columns else list(range(len(points)))
+    bad: list[int] = []
+    for i, expression in enumerate(expressions):
+        why = _problem(expression) if expression is not None else None
+        if why is None:
+            continue
+        if strict:
+            raise InputError(f"{source}: line {lines[i]}: {hours_col} {expression!r} is not "
+                             f"OSM opening_hours ({why}); fix it, or drop strict=True to skip "
+                             "such rows", params=("strict",))
+        bad.append(i)
+    for name in {z for z in zones if z is not None}:
+        _zone(name)
+    for code in {c for c in countries if c is not None}:
+        _holidays(code, date.today().year)
+    warnings = list(points.attrs.get("warnings", []))
+    if bad:
+        shown = ", ".join(str(lines[i]) for i in bad[:10]) + (", ..." if len(bad) > 10 else "")
+        warnings.append(f"{source}: skipped {len(bad)} centre row(s) whose {hours_col} is not "
+                        f"OSM opening_hours (line {shown})")
+    keep = np.ones(len(points), dtype=bool)
+    keep[bad] = False
+    kept = points[keep].reset_index(drop=True)
+    kept.attrs = {**points.attrs, "warnings": warnings,
+                  "skipped": list(points.attrs.get("skipped", [])) + [lines[i] for i in bad]}
+
+    def pick(values: list[str | None]) -> tuple[str | None, ...]:
+        return tuple(v for v, k in zip(values, keep, strict=True) if k)
+    return kept, SiteHours(pick(expressions), pick(zones), pick(countries), tz, warnings)
+
+
+def parse_when(value: str, *, week_of: date | None = None) -> datetime:
+    """``"2026-12-05 20:00"`` as is; ``"Sa 20:00"`` as that weekday and time in the ISO week
+    (Monday to Sunday) containing ``week_of`` (default: today)."""
+    match = _WHEN.match(value)
+    if match:
+        day = week_start(week_of or date.today()) + timedelta(days=WEEKDAYS.index(match[1]))
+        hour, minute = int(match[2]), int(match[3])
+        if hour > 23 or minute > 59:
+            raise InputError(f"at={value!r}: no such time of day", params=("at",))
+        return datetime(day.year, day.month, day.day, hour, minute)
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"at={value!r}: give a date and time ('2026-12-05 20:00') or a "
+                         "weekday and time ('Sa 20:00')", params=("at",)) from None
+    return when.replace(tzinfo=None) if when.tzinfo is None else when
+
+
+def week_start(day: date) -> datetime:
+    """Monday 00:00 of the ISO week containing ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    return datetime(monday.year, monday.month, monday.day)
+
+
+def _local(moment: datetime, tz: str | None, zone: str | None) -> datetime:
+    """``moment`` (wall time in ``tz``, or in every site's own time when None) as wall time
+    in the site's ``zone``."""
+    if moment.tzinfo is not None:
+        return moment.astimezone(_zone(zone)).replace(tzinfo=None) if zone else \
+            moment.replace(tzinfo=None)
+    if tz is None or zone is None or zone == tz:
+        return moment
+    return moment.replace(tzinfo=_zone(tz)).astimezone(_zone(zone)).replace(tzinfo=None)
+
+
+def is_open(expression: str | None, local: datetime, country: str | None) -> bool:
+    """Whether ``expression`` is open at the site's wall time ``local`` (holidays of
+    ``country``); no expression is always open."""
+    if expression is None:
+        return True
+    if country is not None and _PH.search(expression) \
+            and local.date() in _holidays(country, local.year):
+        expression = _PH.sub(WEEKDAYS[local.weekday()], expression)
+    return bool(_parsed(expression).is_open(local))
+
+
+def open_mask(hours: SiteHours, moments: list[datetime]) -> np.ndarray:
+    """(moments × sites) booleans: each site open at each moment; sites sharing hours, zone
+    and country are evaluated once."""
+    keys: dict[tuple[str | None, str | None, str | None], list[int]] = {}
+    for i, key in enumerate(zip(hours.expressions, hours.zones, hours.countries, strict=True)):
+        keys.setdefault(key, []).append(i)
+    mask = np.ones((len(moments), len(hours.expressions)), dtype=bool)
+    for (expression, zone, country), sites in keys.items():
+        if expression is None:
+            continue
+        column = [is_open(expression, _local(m, hours.tz, zone), country) for m in moments]
+        mask[:, sites] = np.asarray(column, dtype=bool)[:, None]
+    return mask
+
+
+def open_at(hours: SiteHours, moment: datetime) -> np.ndarray:
+    """Per site, whether it is open at ``moment``."""
+    return open_mask(hours, [moment])[0]
+
+
+@dataclass
+class WeekProfile:
+    """The 168 hours of a week: ``hours`` (one row per hour: day, hour, covered, percent,
+    weight_percent, open_sites, and ``percent_<type>`` by each centre type's sites alone),
+    ``districts`` (hours covered per district), ``groups`` (one row per hour and group) and
+    ``covered`` (hours × districts)."""
+
+    start: datetime
+    hours: pd.DataFrame
+    districts: pd.DataFrame
+    groups: pd.DataFrame
+    without_hours: int
+    covered: np.ndarray  # (168 hours × districts) booleans
+
+    def worst(self, n: int = 5) -> pd.DataFrame:
+        """The ``n`` hours with the fewest districts covered (earliest first among ties)."""
+        return self.hours.sort_values(["covered", "start"], kind="stable").head(n)
+
+
+def week_moments(start: datetime) -> list[datetime]:
+    """The 168 hourly moments of the week beginning at ``start``."""
+    return [start + timedelta(hours=h) for h in range(168)]
+
+
+def week_profile(districts: Any, centers: Any, rule: Any, hours: SiteHours, *,
+                 week_of: date | None = None, type_col: str | None = None) -> WeekProfile:
+    """Coverage in each hour of the ISO week containing ``week_of`` (default: today), the
+    rule's (district, site) pairs computed once and masked by the sites open each hour."""
+    from scipy import sparse
+
+    from reachplan.engine import _inside, summarise
+
+    centers = centers.reset_index(drop=True)
+    inside, _ = _inside(districts, centers)
+    d, s = rule.pairs(districts.geometry, centers.geometry, inside=inside)[:2]
+    reach = sparse.csr_matrix((np.ones(len(d), dtype=np.float32), (d, s)),
+                              shape=(len(districts), len(centers)))
+    start = week_start(week_of or date.today())
+    moments = week_moments(start)
+    mask = open_mask(hours, moments)
+    open_f = mask.astype(np.float32)
+    counts = np.asarray(reach @ open_f.T).T  # open sites reaching each district, per hour
+    covered = counts >= rule.min_centers
+    weight = districts["weight"].to_numpy(dtype=float)
+    rows = []
+    for h, moment in enumerate(moments):
+        s_ = summarise(covered[h], weight)
+        rows.append({"start": moment.strftime("%Y-%m-%d %H:%M"), "day": WEEKDAYS[h // 24],
+                     "hour": h % 24, "covered": s_["covered"], "districts": s_["districts"],
+                     "percent": s_["percent"], "weight_percent": s_["weight_percent"],
+                     "open_sites": int(mask[h].sum())})
+        if type_col is not None:
+            for kind in sorted(centers[type_col].astype(str).unique()):
+                of_type = (centers[type_col].astype(str) == kind).to_numpy()
+                count = reach @ (mask[h] & of_type).astype(np.float32)
+                rows[-1][f"percent_{kind}"] = summarise(count >= rule.min_centers,
+                                                        weight)["percent"]
+    table = pd.DataFrame(rows)
+    per_district = districts[["id", "name", "group"]].copy().reset_index(drop=True)
+    per_district["hours_covered"] = covered.sum(axis=0)
+    groups = _groups(districts, covered, moments)
+    return WeekProfile(start, table, per_district, groups, hours.without_hours, covered)
+
+
+def _groups(districts: Any, covered: np.ndarray, moments: list[datetime]) -> pd.DataFrame:
+    group = districts["group"].astype("string").fillna("").to_numpy()
+    out = []
+    for name in sorted(set(group) - {""}):
+        of = group == name
+        share = covered[:, of].mean(axis=1) * 100
+        for h, moment in enumerate(moments):
+            out.append({"start": moment.strftime("%Y-%m-%d %H:%M"), "group": name,
+                        "covered": int(covered[h, of].sum()), "districts": int(of.sum()),
+                        "percent": round(float(share[h]), 2)})
+    return pd.DataFrame(out, columns=["start", "group", "covered", "districts", "percent"])

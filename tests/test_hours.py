@@ -1,0 +1,236 @@
+"""Coverage by hour of the week (issue 23) on the 3x3 grid (tests/fixtures/grid/README.md).
+
+Presence rule: C1 reaches 001; C2 005; C3 002 and 003; C4 004, 005, 007 and 008; C5 nothing.
+Every expected figure below is worked out by hand from the hours given to each centre."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reachplan import hours as H
+from reachplan.cli.main import cli
+from reachplan.engine import assess
+from reachplan.io import read_boundaries, read_points
+from reachplan.rules import Rule
+
+HEADER = "id,name,type,latitude,longitude,hours\n"
+ROWS = ["C1,Inside 001,direct,0.5,0.5,Mo-Fr 09:00-17:00",
+        "C2,Centre of 005,direct,1.5,1.5,Mo-Su 08:00-23:00; PH off",
+        "C3,Edge 002|003,partner,0.5,2.0,",  # no hours: always open
+        "C4,Corner 004|005|007|008,partner,2.0,1.0,Sa 10:00-14:00",
+        "C5,East of the grid,direct,1.5,4.0,24/7"]
+# the week of India's Republic Day: Monday 25 January 2027; Tuesday 26 is the holiday
+WEEK = date(2027, 1, 27)
+
+
+@pytest.fixture
+def sites(tmp_path):
+    path = tmp_path / "centres.csv"
+    path.write_text(HEADER + "\n".join(ROWS) + "\n")
+    return path
+
+
+@pytest.fixture
+def districts(grid):
+    return read_boundaries(grid[0], weight_col="pop")
+
+
+def _hour(day: int, hour: int) -> int:
+    return 24 * day + hour
+
+
+def test_the_week_by_hand(districts, sites):
+    points, site_hours = H.read_hours(read_points(sites), "hours", country="IN")
+    assert site_hours.without_hours == 1
+    week = H.week_profile(districts, points, Rule.presence(), site_hours, week_of=WEEK)
+    assert week.start == datetime(2027, 1, 25)
+    covered = week.hours["covered"].to_numpy()
+    # always: 002 and 003 (C3, no hours); C5 reaches nothing
+    assert covered[_hour(6, 3)] == 2  # Sunday 03:00
+    assert covered[_hour(0, 8)] == 3  # Monday 08:00: + 005 (C2)
+    assert covered[_hour(0, 10)] == 4  # Monday 10:00: + 001 (C1)
+    assert covered[_hour(0, 17)] == 3  # C1 closes at 17:00
+    assert covered[_hour(0, 23)] == 2  # C2 closes at 23:00
+    assert covered[_hour(1, 10)] == 3  # Republic Day: C2 is off (PH off), C1 open
+    assert covered[_hour(5, 11)] == 6  # Saturday 11:00: C4 adds 004, 005, 007, 008; no C1
+    assert covered[_hour(5, 14)] == 3  # C4 closes at 14:00
+    by_id = dict(zip(week.districts["id"], week.districts["hours_covered"], strict=True))
+    # 001: 8 h x 5 days; 005: 15 h x 6 days (not on the holiday; C4's hours overlap C2's)
+    assert by_id == {"001": 40, "002": 168, "003": 168, "004": 4, "005": 90, "006": 0,
+                     "007": 4, "008": 4, "009": 0}
+    worst = week.worst(1).iloc[0]
+    assert (worst["day"], worst["hour"], worst["covered"]) == ("Mo", 0, 2)
+    # weight: 002 + 003 = 500 of 4500
+    assert week.hours["weight_percent"].iloc[0] == pytest.approx(11.11)
+
+
+def test_without_a_country_no_day_is_a_holiday(districts, sites):
+    points, site_hours = H.read_hours(read_points(sites), "hours")
+    week = H.week_profile(districts, points, Rule.presence(), site_hours, week_of=WEEK)
+    assert week.hours["covered"].iloc[_hour(1, 10)] == 4
+    assert week.districts.set_index("id").loc["005", "hours_covered"] == 105  # 15 h x 7
+
+
+def test_dst_ends_in_paris_and_the_week_is_read_in_utc(districts, tmp_path):
+    # C2 in Paris, open 08:00-20:00 local; the week of Sunday 25 October 2026, when Paris
+    # goes from UTC+2 to UTC+1 at 01:00 UTC. Read in UTC: Mon-Sat 06:00-17:00 UTC hours,
+    # Sunday 07:00-18:00.
+    path = tmp_path / "paris.csv"
+    path.write_text("id,latitude,longitude,hours,tz\n"
+                    "C2,1.5,1.5,Mo-Su 08:00-20:00,Europe/Paris\n")
+    points, site_hours = H.read_hours(read_points(path), "hours", tz="UTC")
+    week = H.week_profile(districts, points, Rule.presence(), site_hours,
+                          week_of=date(2026, 10, 25))
+    open_hours = week.covered[:, 4]  # district 005
+    assert [h for h in range(24) if open_hours[_hour(5, h)]] == list(range(6, 18))
+    assert [h for h in range(24) if open_hours[_hour(6, h)]] == list(range(7, 19))
+    assert int(open_hours.sum()) == 12 * 7
+    # without --tz the same site is read in its own wall time: 08:00-19:00 hours every day
+    _, local = H.read_hours(read_points(path), "hours")
+    week = H.week_profile(districts, points, Rule.presence(), local, week_of=date(2026, 10, 25))
+    assert [h for h in range(24) if week.covered[_hour(6, h), 4]] == list(range(8, 20))
+
+
+def test_at_a_moment_on_the_command_line(runner, grid, sites):
+    args = ["coverage", grid[0], str(sites), "--hours-col", "hours", "--format", "json"]
+    res = runner.invoke(cli, [*args, "--at", "2027-01-26 10:00", "--country", "IN"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)["summary"]
+    assert (summary["covered"], summary["districts"]) == (3, 9)  # 001, 002, 003
+    res = runner.invoke(cli, [*args, "--at", "Sa 11:00", "--week-of", str(WEEK)])
+    assert json.loads(res.stdout)["summary"]["covered"] == 6
+    assert "4 of 5 site(s) with opening hours; 1 without (always open)" in res.stderr
+    assert "at 2027-01-30 11:00 (Sat): 4 of 5 centre(s) open" in res.stderr
+    res = runner.invoke(cli, ["gaps", grid[0], str(sites), "--hours-col", "hours",
+                              "--at", "Su 03:00", "--week-of", str(WEEK)])
+    assert res.exit_code == 0
+    # open: C3 (no hours) and C5 (24/7, reaches nothing): every district but 002 and 003
+    assert sorted(line.split()[1] for line in res.stdout.splitlines()[1:]) == [
+        "001", "004", "005", "006", "007", "008", "009"]
+
+
+def test_week_outputs(runner, grid, sites, tmp_path):
+    png, out = tmp_path / "week.png", tmp_path / "week.json"
+    res = runner.invoke(cli, ["coverage", grid[0], str(sites), "--hours-col", "hours",
+                              "--week", "--week-of", str(WEEK), "--country", "IN",
+                              "--heatmap", str(png), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads(out.read_text())
+    assert data["week_start"] == "2027-01-25" and len(data["hours"]) == 168
+    assert data["without_hours"] == 1
+    assert data["worst"][0]["start"] == "2027-01-25 00:00"
+    res = runner.invoke(cli, ["coverage", grid[0], str(sites), "--hours-col", "hours",
+                              "--week", "--week-of", str(WEEK), "--format", "csv"])
+    lines = res.stdout.splitlines()
+    assert len(lines) == 169 and lines[0].startswith("start,day,hour,covered,districts")
+    res = runner.invoke(cli, ["coverage", grid[0], str(sites), "--hours-col", "hours",
+                              "--week", "--week-of", str(WEEK)])
+    assert "Worst hours:" in res.stdout
+    assert "Sa 11:00" not in res.stdout.split("Worst hours:")[1]
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_value_that_does_not_parse(runner, grid, tmp_path, strict):
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + "\n".join([*ROWS[:4], "C5,East,direct,1.5,4.0,Mo-Fx 25:00"]) + "\n")
+    args = ["coverage", grid[0], str(path), "--hours-col", "hours", "--at", "Mo 10:00",
+            "--week-of", str(WEEK)]
+    res = runner.invoke(cli, [*args, "--strict"] if strict else args)
+    if strict:
+        assert res.exit_code == 2 and res.stdout == ""
+        last = res.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"Error: {path}: line 6: hours 'Mo-Fx 25:00' is not OSM "
+                               "opening_hours (")
+        assert last.endswith("fix it, or drop --strict to skip such rows")
+        assert "Traceback" not in res.stderr
+    else:
+        assert res.exit_code == 0
+        assert (f"warning: {path}: skipped 1 centre row(s) whose hours is not OSM "
+                "opening_hours (line 6)") in res.stderr
+
+
+def test_bad_options_are_one_line(runner, grid, sites):
+    for extra, message in [
+            (["--at", "Mo 10:00"], "--at WHEN needs --hours-col COL"),
+            (["--hours-col", "hours", "--at", "tomorrow"], "--at tomorrow: give a date"),
+            (["--hours-col", "hours", "--at", "Mo 10:00", "--tz", "Mars/Base"],
+             "--tz Mars/Base: not a time zone"),
+            (["--hours-col", "hours", "--at", "Mo 10:00", "--country", "XX"],
+             "--country XX: no holiday calendar"),
+            (["--hours-col", "opening"], "no column 'opening' (given by --hours-col)")]:
+        res = runner.invoke(cli, ["coverage", grid[0], str(sites), *extra])
+        assert res.exit_code == 2, (extra, res.output)
+        assert message in res.stderr.strip().splitlines()[-1], res.stderr
+
+
+def test_missing_extra_is_one_line(grid, sites):
+    hide = ("import sys\n"
+            "class Hide:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] in ('opening_hours', 'holidays'):\n"
+            "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
+            "sys.meta_path.insert(0, Hide())\n"
+            "from reachplan.cli.main import cli\n"
+            "cli()\n")
+    res = subprocess.run([sys.executable, "-c", hide, "coverage", grid[0], str(sites),
+                          "--hours-col", "hours", "--at", "Mo 10:00"],
+                         capture_output=True, text=True)
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines()[-1] == (
+        "Error: --hours-col needs the hours extra: pip install 'reachplan[hours]'")
+
+
+# ----------------------------------------------------------------- property: hour = moment
+GRID = Path(__file__).parent / "fixtures" / "grid"
+DAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
+
+
+@st.composite
+def expressions(draw):
+    """OSM opening_hours strings: 24/7, off, or rules of weekday ranges and time spans,
+    optionally a day off."""
+    kind = draw(st.sampled_from(["24/7", "off", "rules", "rules", "rules"]))
+    if kind != "rules":
+        return kind
+    rules = []
+    for _ in range(draw(st.integers(1, 2))):
+        a = draw(st.integers(0, 6))
+        b = draw(st.integers(a, 6))
+        days = DAYS[a] if a == b else f"{DAYS[a]}-{DAYS[b]}"
+        start = draw(st.integers(0, 22))
+        end = draw(st.integers(start + 1, 24))
+        rules.append(f"{days} {start:02d}:{draw(st.sampled_from(['00', '30']))}-{end:02d}:00")
+    if draw(st.booleans()):
+        rules.append(f"{draw(st.sampled_from(DAYS))} off")
+    return "; ".join(rules)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(expressions(), min_size=5, max_size=5), st.integers(0, 167),
+       st.sampled_from([None, 60.0]))
+def test_an_hour_of_the_week_is_coverage_at_that_moment(exprs, hour, radius):
+    import opening_hours
+
+    districts = read_boundaries(GRID / "districts.geojson")
+    points = read_points(GRID / "centres.csv")
+    points["hours"] = exprs
+    rule = Rule.presence() if radius is None else Rule.radius(radius)
+    kept, site_hours = H.read_hours(points, "hours")
+    week = H.week_profile(districts, kept, rule, site_hours, week_of=date(2027, 3, 3))
+    moment = datetime(2027, 3, 1) + timedelta(hours=hour)
+    is_open = np.array([opening_hours.OpeningHours(e).is_open(moment) for e in exprs])
+    if is_open.any():
+        expected = assess(districts, points[is_open], rule).districts["covered"].to_numpy()
+    else:
+        expected = np.zeros(len(districts), dtype=bool)
+    assert week.covered[hour].tolist() == expected.tolist()
