@@ -41,7 +41,7 @@ def sites(tmp_path):
 
 @pytest.fixture
 def districts(grid):
-    return read_boundaries(grid[0], weight_col="pop")
+    return read_boundaries(grid[0], weight_col="pop", group_col="zone")
 
 
 def _hour(day: int, hour: int) -> int:
@@ -71,6 +71,20 @@ def test_the_week_by_hand(districts, sites):
     assert (worst["day"], worst["hour"], worst["covered"]) == ("Mo", 0, 2)
     # weight: 002 + 003 = 500 of 4500
     assert week.hours["weight_percent"].iloc[0] == pytest.approx(11.11)
+    # by zone, Monday 10:00: South 001, 002, 003 (3 of 3); Middle 005 (1 of 3); North none
+    monday = week.groups[week.groups["start"] == "2027-01-25 10:00"].set_index("group")
+    assert monday["covered"].to_dict() == {"Middle": 1, "North": 0, "South": 3}
+    assert monday.loc["Middle", "percent"] == pytest.approx(33.33)
+
+
+def test_by_centre_type(districts, sites):
+    points, site_hours = H.read_hours(read_points(sites), "hours", country="IN")
+    week = H.week_profile(districts, points, Rule.presence(), site_hours, week_of=WEEK,
+                          type_col="type")
+    saturday = week.hours.iloc[_hour(5, 11)]
+    # direct alone: C2 (005), C5 (nothing) -> 1 of 9; partner: C3 and C4 -> 6 of 9
+    assert saturday["percent_direct"] == pytest.approx(11.11)
+    assert saturday["percent_partner"] == pytest.approx(66.67)
 
 
 def test_without_a_country_no_day_is_a_holiday(districts, sites):

@@ -26,6 +26,7 @@ __all__ = [
     "DATASETS",
     "DatasetInfo",
     "DatasetKey",
+    "INDIA_SAMPLE_HOURS",
     "dataset_path",
     "india_districts_path",
     "india_head_offices_path",
@@ -36,6 +37,16 @@ __all__ = [
 ]
 
 _PACKAGE = "reachplan._data"
+
+#: SYNTHETIC opening hours of the sample network by centre ``type`` (OSM ``opening_hours``),
+#: modelled on hours such networks publish (premium centres daily 08:00-23:00, partner
+#: centres in malls 09:00-18:00, vans on weekday rounds); no real centre's hours.
+INDIA_SAMPLE_HOURS = MappingProxyType({
+    "premium": "Mo-Su 08:00-23:00",
+    "direct": "Mo-Sa 10:00-20:00; PH off",
+    "partner": "Mo-Sa 09:00-18:00; PH off",
+    "van": "Mo-Fr 10:00-16:00; PH off",
+})
 
 DatasetKey = Literal[
     "india_districts", "india_states", "india_sample_centres", "india_head_offices",

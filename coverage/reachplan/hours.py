@@ -256,19 +256,31 @@ def week_moments(start: datetime) -> list[datetime]:
     return [start + timedelta(hours=h) for h in range(168)]
 
 
-def week_profile(districts: Any, centers: Any, rule: Any, hours: SiteHours, *,
-                 week_of: date | None = None, type_col: str | None = None) -> WeekProfile:
-    """Coverage in each hour of the ISO week containing ``week_of`` (default: today), the
-    rule's (district, site) pairs computed once and masked by the sites open each hour."""
+def reach_matrix(districts: Any, centers: Any, rule: Any) -> Any:
+    """The rule's reach table as a sparse (districts × sites) matrix of ones: every pair
+    within reach (``rule.pairs``), computed once for every hour."""
     from scipy import sparse
 
-    from reachplan.engine import _inside, summarise
+    from reachplan.engine import _inside
 
     centers = centers.reset_index(drop=True)
     inside, _ = _inside(districts, centers)
     d, s = rule.pairs(districts.geometry, centers.geometry, inside=inside)[:2]
-    reach = sparse.csr_matrix((np.ones(len(d), dtype=np.float32), (d, s)),
-                              shape=(len(districts), len(centers)))
+    return sparse.csr_matrix((np.ones(len(d), dtype=np.float32), (d, s)),
+                             shape=(len(districts), len(centers)))
+
+
+def week_profile(districts: Any, centers: Any, rule: Any, hours: SiteHours, *,
+                 week_of: date | None = None, type_col: str | None = None,
+                 reach: Any = None) -> WeekProfile:
+    """Coverage in each hour of the ISO week containing ``week_of`` (default: today), the
+    rule's (district, site) pairs computed once (``reach``: :func:`reach_matrix`, when the
+    caller has it) and masked by the sites open each hour."""
+    from reachplan.engine import summarise
+
+    centers = centers.reset_index(drop=True)
+    if reach is None:
+        reach = reach_matrix(districts, centers, rule)
     start = week_start(week_of or date.today())
     moments = week_moments(start)
     mask = open_mask(hours, moments)
@@ -279,17 +291,17 @@ def week_profile(districts: Any, centers: Any, rule: Any, hours: SiteHours, *,
     rows = []
     for h, moment in enumerate(moments):
         s_ = summarise(covered[h], weight)
-        rows.append({"start": moment.strftime("%Y-%m-%d %H:%M"), "day": WEEKDAYS[h // 24],
+        rows.append({"start": f"{moment:%Y-%m-%d %H:%M}", "day": WEEKDAYS[h // 24],
                      "hour": h % 24, "covered": s_["covered"], "districts": s_["districts"],
                      "percent": s_["percent"], "weight_percent": s_["weight_percent"],
                      "open_sites": int(mask[h].sum())})
-        if type_col is not None:
-            for kind in sorted(centers[type_col].astype(str).unique()):
-                of_type = (centers[type_col].astype(str) == kind).to_numpy()
-                count = reach @ (mask[h] & of_type).astype(np.float32)
-                rows[-1][f"percent_{kind}"] = summarise(count >= rule.min_centers,
-                                                        weight)["percent"]
     table = pd.DataFrame(rows)
+    if type_col is not None:  # coverage by each type's sites alone, as assess's by type
+        kinds = centers[type_col].astype(str).to_numpy()
+        for kind in sorted(set(kinds)):
+            counts = np.asarray(reach @ (open_f * (kinds == kind)).T).T
+            table[f"percent_{kind}"] = np.round(100.0 * (counts >= rule.min_centers)
+                                                .mean(axis=1), 2)
     per_district = districts[["id", "name", "group"]].copy().reset_index(drop=True)
     per_district["hours_covered"] = covered.sum(axis=0)
     groups = _groups(districts, covered, moments)
@@ -297,13 +309,16 @@ def week_profile(districts: Any, centers: Any, rule: Any, hours: SiteHours, *,
 
 
 def _groups(districts: Any, covered: np.ndarray, moments: list[datetime]) -> pd.DataFrame:
-    group = districts["group"].astype("string").fillna("").to_numpy()
-    out = []
-    for name in sorted(set(group) - {""}):
-        of = group == name
-        share = covered[:, of].mean(axis=1) * 100
-        for h, moment in enumerate(moments):
-            out.append({"start": moment.strftime("%Y-%m-%d %H:%M"), "group": name,
-                        "covered": int(covered[h, of].sum()), "districts": int(of.sum()),
-                        "percent": round(float(share[h]), 2)})
-    return pd.DataFrame(out, columns=["start", "group", "covered", "districts", "percent"])
+    """One row per hour and group: districts of the group covered then (a sparse product)."""
+    group = districts["group"].astype("string").fillna("").to_numpy(dtype=object)
+    names = sorted(set(group) - {""})
+    if not names:
+        return pd.DataFrame(columns=["start", "group", "covered", "districts", "percent"])
+    member = np.array([[g == name for g in group] for name in names], dtype=np.int64)
+    per_group = covered.astype(np.int64) @ member.T  # hours × groups
+    sizes = member.sum(axis=1)
+    starts = [m.strftime("%Y-%m-%d %H:%M") for m in moments]
+    return pd.DataFrame({
+        "start": np.repeat(starts, len(names)), "group": names * len(moments),
+        "covered": per_group.ravel(), "districts": np.tile(sizes, len(moments)),
+        "percent": np.round(100.0 * per_group / sizes, 2).ravel()})
