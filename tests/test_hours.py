@@ -248,3 +248,44 @@ def test_an_hour_of_the_week_is_coverage_at_that_moment(exprs, hour, radius):
     else:
         expected = np.zeros(len(districts), dtype=bool)
     assert week.covered[hour].tolist() == expected.tolist()
+
+
+# ------------------------------------------------------------------------- repair vans
+VAN = ("site,latitude,longitude,hours\n"
+       "V1,0.5,0.5,We 10:00-16:00\n"  # in 001 on Wednesdays
+       "V1,2.5,2.5,Th 10:00-16:00\n"  # in 009 on Thursdays
+       "V1,2.6,2.4,Th 12:00-14:00\n"  # also in 009, 12:00-14:00 on Thursdays: a clash
+       "S2,2.5,1.5,24/7\n")  # a fixed site in 008
+
+
+def test_a_van_is_one_site_at_several_places(districts, tmp_path):
+    path = tmp_path / "vans.csv"
+    path.write_text(VAN)
+    points, site_hours = H.read_hours(read_points(path), "hours", site_col="site")
+    week = H.week_profile(districts, points, Rule.presence(), site_hours, week_of=WEEK)
+    by_id = week.districts.set_index("id")["hours_covered"]
+    assert (by_id["001"], by_id["009"], by_id["008"]) == (6, 6, 168)
+    open_sites = week.hours["open_sites"].to_numpy()
+    assert open_sites[_hour(2, 11)] == 2  # Wednesday: V1 (in 001) and S2
+    assert open_sites[_hour(3, 12)] == 2  # Thursday 12:00: V1 twice in 009 is one site
+    assert week.clashes == ["V1 at 2027-01-28 12:00", "V1 at 2027-01-28 13:00"]
+    # two centres needed: V1's two rows in 009 count once, so 009 is never covered; a rule
+    # counting rows would cover it Thursday 12:00-14:00
+    week = H.week_profile(districts, points, Rule.presence(min_centers=2), site_hours,
+                          week_of=WEEK)
+    assert week.districts.set_index("id")["hours_covered"]["009"] == 0
+    _, rows = H.read_hours(read_points(path), "hours")  # without site_col: 3 rows, 3 sites
+    week = H.week_profile(districts, points, Rule.presence(min_centers=2), rows, week_of=WEEK)
+    assert week.districts.set_index("id")["hours_covered"]["009"] == 2
+
+
+def test_a_van_on_the_command_line(runner, grid, tmp_path):
+    path = tmp_path / "vans.csv"
+    path.write_text(VAN)
+    res = runner.invoke(cli, ["coverage", grid[0], str(path), "--hours-col", "hours",
+                              "--site-col", "site", "--at", "Th 12:00", "--week-of", str(WEEK),
+                              "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["summary"]["covered"] == 2  # 008 and 009
+    assert ("at 2027-01-28 12:00, 1 site(s) open at two places or more (site_col): V1"
+            in res.stderr.replace("--site-col", "site_col"))

@@ -86,6 +86,9 @@ class SiteHours:
     countries: tuple[str | None, ...]
     tz: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: per row, the site it is a visit of (``site_col``: a van at several places), or None
+    #: when every row is its own site
+    sites: tuple[str, ...] | None = None
 
     @property
     def without_hours(self) -> int:
@@ -120,16 +123,25 @@ def _problem(expression: str) -> str | None:
     return None
 
 
+def _require(points: Any, column: str, param: str) -> None:
+    if column not in points.columns:
+        cols = [c for c in points.columns if c not in ("geometry", "line")]
+        raise InputError(f"{points.attrs.get('source', 'centres')}: no column '{column}' "
+                         f"(given by {param}); columns are: " + ", ".join(map(str, cols)),
+                         params=(param,))
+
+
 def read_hours(points: Any, hours_col: str, *, tz: str | None = None,
                country: str | None = None, tz_col: str = "tz", country_col: str = "country",
-               strict: bool = False) -> tuple[Any, SiteHours]:
+               site_col: str | None = None, strict: bool = False) -> tuple[Any, SiteHours]:
     """Check ``points``' hours; returns the frame without rows whose hours do not parse (an
-    error instead with ``strict=True``) and their :class:`SiteHours`."""
+    error instead with ``strict=True``) and their :class:`SiteHours`. ``site_col``: rows
+    sharing a value are visits of one site (a repair van's places on its round), each row
+    its own position, open only in its own hours."""
     source = points.attrs.get("source", "centres")
-    if hours_col not in points.columns:
-        cols = [c for c in points.columns if c not in ("geometry", "line")]
-        raise InputError(f"{source}: no column '{hours_col}' (given by hours_col); columns are: "
-                         + ", ".join(map(str, cols)), params=("hours_col",))
+    _require(points, hours_col, "hours_col")
+    if site_col is not None:
+        _require(points, site_col, "site_col")
     if tz is not None:
         _zone(tz)
     expressions = _column(points, hours_col, None)
@@ -163,7 +175,12 @@ def read_hours(points: Any, hours_col: str, *, tz: str | None = None,
 
     def pick(values: list[str | None]) -> tuple[str | None, ...]:
         return tuple(v for v, k in zip(values, keep, strict=True) if k)
-    return kept, SiteHours(pick(expressions), pick(zones), pick(countries), tz, warnings)
+    lines_kept = [str(n) for n, k in zip(lines, keep, strict=True) if k]
+    sites = None if site_col is None else tuple(
+        v if v is not None else f"line {n}"
+        for v, n in zip(pick(_column(points, site_col, None)), lines_kept, strict=True))
+    return kept, SiteHours(pick(expressions), pick(zones), pick(countries), tz, warnings,
+                           sites)
 
 
 def parse_when(value: str, *, week_of: date | None = None) -> datetime:
@@ -232,6 +249,18 @@ def open_at(hours: SiteHours, moment: datetime) -> np.ndarray:
     return open_mask(hours, [moment])[0]
 
 
+def clashes(hours: SiteHours, is_open: np.ndarray, moment: datetime) -> list[str]:
+    """One warning naming the sites (``site_col``) open at two places at ``moment``."""
+    if hours.sites is None:
+        return []
+    seen = pd.Series(hours.sites, dtype=object)[is_open].value_counts()
+    twice = sorted(str(s) for s in seen[seen > 1].index)
+    if not twice:
+        return []
+    return [f"at {moment:%Y-%m-%d %H:%M}, {len(twice)} site(s) open at two places or more "
+            "(site_col): " + ", ".join(twice[:10]) + (", ..." if len(twice) > 10 else "")]
+
+
 @dataclass
 class WeekProfile:
     """The 168 hours of a week: ``hours`` (one row per hour: day, hour, covered, percent,
@@ -245,6 +274,8 @@ class WeekProfile:
     groups: pd.DataFrame
     without_hours: int
     covered: np.ndarray  # (168 hours × districts) booleans
+    #: "site at 2027-01-28 10:00" where a site (``site_col``) is open at two places at once
+    clashes: list[str] = field(default_factory=list)
 
     def worst(self, n: int = 5) -> pd.DataFrame:
         """The ``n`` hours with the fewest districts covered (earliest first among ties)."""
@@ -286,7 +317,13 @@ def week_profile(districts: Any, centers: Any, rule: Any, hours: SiteHours, *,
     mask = open_mask(hours, moments)
     open_f = mask.astype(np.float32)
     counts = np.asarray(reach @ open_f.T).T  # open sites reaching each district, per hour
-    covered = counts >= rule.min_centers
+    visits, names = _visits(hours)
+    open_sites = mask.sum(axis=1) if visits is None else \
+        np.asarray((open_f @ visits) > 0).sum(axis=1)
+    if visits is not None and rule.min_centers > 1:  # a site at two places counts once
+        counts = np.vstack([(reach.multiply(open_f[h]) @ visits > 0).sum(axis=1).T
+                            for h in range(len(moments))])
+    covered = np.asarray(counts) >= rule.min_centers
     weight = districts["weight"].to_numpy(dtype=float)
     rows = []
     for h, moment in enumerate(moments):
@@ -294,7 +331,7 @@ def week_profile(districts: Any, centers: Any, rule: Any, hours: SiteHours, *,
         rows.append({"start": f"{moment:%Y-%m-%d %H:%M}", "day": WEEKDAYS[h // 24],
                      "hour": h % 24, "covered": s_["covered"], "districts": s_["districts"],
                      "percent": s_["percent"], "weight_percent": s_["weight_percent"],
-                     "open_sites": int(mask[h].sum())})
+                     "open_sites": int(open_sites[h])})
     table = pd.DataFrame(rows)
     if type_col is not None:  # coverage by each type's sites alone, as assess's by type
         kinds = centers[type_col].astype(str).to_numpy()
@@ -305,7 +342,23 @@ def week_profile(districts: Any, centers: Any, rule: Any, hours: SiteHours, *,
     per_district = districts[["id", "name", "group"]].copy().reset_index(drop=True)
     per_district["hours_covered"] = covered.sum(axis=0)
     groups = _groups(districts, covered, moments)
-    return WeekProfile(start, table, per_district, groups, hours.without_hours, covered)
+    clashes = [] if visits is None else [
+        f"{names[s]} at {moments[h]:%Y-%m-%d %H:%M}" for h, s in
+        zip(*np.nonzero(np.asarray(open_f @ visits) > 1), strict=True)]
+    return WeekProfile(start, table, per_district, groups, hours.without_hours, covered,
+                       clashes)
+
+
+def _visits(hours: SiteHours) -> tuple[Any, list[str]]:
+    """(rows × sites) matrix of ones: each row's site (None when every row is a site)."""
+    if hours.sites is None:
+        return None, []
+    from scipy import sparse
+
+    codes, names = pd.factorize(pd.Series(hours.sites, dtype=object), sort=True)
+    matrix = sparse.csr_matrix((np.ones(len(codes), dtype=np.float32),
+                                (np.arange(len(codes)), codes)), shape=(len(codes), len(names)))
+    return matrix, [str(n) for n in names]
 
 
 def _groups(districts: Any, covered: np.ndarray, moments: list[datetime]) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from reachplan.cli.errors import flags_for
-from reachplan.cli.output import emit_json, emit_report, notice
+from reachplan.cli.output import emit_json, emit_report, log_warnings, notice
 
 
 def run_week(kwargs: dict[str, Any], fmt: str | None, output: str | None,
@@ -27,10 +27,15 @@ def run_week(kwargs: dict[str, Any], fmt: str | None, output: str | None,
     with flags_for(name_col="center_name_col", layer="centers_layer", crs="centers_crs"):
         centers, site_hours = hours.read_hours(centers, hours_col,
                                                tz=opts.get("tz"), country=opts.get("country"),
+                                               site_col=opts.get("site_col"),
                                                strict=opts.get("strict", False))
     notice(site_hours.summary())
     profile = hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts),
                                  type_col=opts.get("type_col"))
+    if profile.clashes:
+        log_warnings([f"{len(profile.clashes)} hour(s) when a site (--site-col) is open at two "
+                      f"places at once, each counted once: " + ", ".join(profile.clashes[:5])
+                      + (", ..." if len(profile.clashes) > 5 else "")])
     if heatmap:
         from reachplan.maps.week import write_week_png
 

@@ -20,6 +20,7 @@ from reachplan.cli.output import (
     cache_warnings,
     configure_logging,
     info,
+    log_warnings,
     notice,
 )
 
@@ -108,12 +109,14 @@ def centres_open(points: Any, opts: dict[str, Any]) -> tuple[Any, Any]:
         moment = hours.parse_when(opts["at"], week_of=week_of(opts)) if opts.get("at") else None
         points, site_hours = hours.read_hours(points, opts["hours_col"], tz=opts.get("tz"),
                                               country=opts.get("country"),
+                                              site_col=opts.get("site_col"),
                                               strict=opts.get("strict", False))
         notice(site_hours.summary())
         if moment is not None:
             is_open = hours.open_at(site_hours, moment)
             notice(f"at {moment:%Y-%m-%d %H:%M} ({moment:%a}): {int(is_open.sum())} of "
                    f"{len(is_open)} centre(s) open")
+            log_warnings(hours.clashes(site_hours, is_open, moment))
             points = points[is_open].reset_index(drop=True)
     return points, site_hours
 

@@ -113,6 +113,9 @@ center_options = _compose(
     click.option("--hours-col", default=None, metavar="COL",
                  help="Centres' OSM opening_hours (e.g. 'Mo-Fr 09:00-20:00; PH off'; empty: "
                       "always open); needs reachplan[hours]."),
+    click.option("--site-col", default=None, metavar="COL",
+                 help="With --hours-col: rows sharing COL are one site at several places "
+                      "(a repair van's round), each place open in its own hours."),
     click.option("--at", default=None, metavar="WHEN",
                  help="Only the centres open at WHEN: '2026-12-05 20:00', or 'Sa 20:00' in "
                       "the week of --week-of (needs --hours-col)."),
@@ -170,7 +173,7 @@ RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "
              "speed_col", "maxspeed_factor", "offroad_kmh", "max_snap_km")
 
 
-HOURS_KEYS = ("hours_col", "at", "week_of", "tz", "country")
+HOURS_KEYS = ("hours_col", "site_col", "at", "week_of", "tz", "country")
 
 
 overwrite_opt = click.option("--overwrite", is_flag=True,
