@@ -289,3 +289,43 @@ def test_a_van_on_the_command_line(runner, grid, tmp_path):
     assert json.loads(res.stdout)["summary"]["covered"] == 2  # 008 and 009
     assert ("at 2027-01-28 12:00, 1 site(s) open at two places or more (site_col): V1"
             in res.stderr.replace("--site-col", "site_col"))
+
+
+# ------------------------------------------------------------------ check at a time
+def test_check_rules_at_a_moment_and_at_every_hour(runner, grid, sites, tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nmetric = "percent"\nat = "Sa 11:00"\nfail_below = 60\n\n'
+                     '[[rule]]\nname = "sunday-night"\nmetric = "percent"\nat = "Su 20:00"\n'
+                     'fail_below = 60\n')
+    junit = tmp_path / "junit.xml"
+    res = runner.invoke(cli, ["check", grid[0], str(sites), "--hours-col", "hours",
+                              "--week-of", str(WEEK), "--country", "IN", "--rules", str(rules),
+                              "--min-percent-all-hours", "20", "--junit", str(junit)])
+    assert res.exit_code == 1, res.output
+    # Saturday 11:00: C2, C3, C4, C5 open (C1 closed) -> 002 003 004 005 007 008 = 6 of 9;
+    # Sunday 20:00: C2, C3, C5 -> 002 003 005 = 3 of 9; the worst hour of the
+    # week is Monday 00:00: C3 and C5 -> 002 003 = 2 of 9 (22.22 % >= 20: passes)
+    err = res.stderr
+    assert ("FAIL: at Sun 20:00 (2027-01-31): 33.33% of districts covered, below fail_below "
+            "60 (rule 'sunday-night')") in err
+    assert "at Sat 11:00 (2027-01-30): 66.67% of districts covered" in res.stdout
+    assert "worst hour Mon 00:00 (2027-01-25): 22.22% of districts covered" in res.stdout
+    assert 'name="overall at Sun 20:00 (2027-01-31): percent"' in junit.read_text()
+    res = runner.invoke(cli, ["check", grid[0], str(sites), "--hours-col", "hours",
+                              "--week-of", str(WEEK), "--min-percent-all-hours", "25"])
+    assert res.exit_code == 1
+    assert ("FAIL: worst hour Mon 00:00 (2027-01-25): 22.22% of districts covered, below "
+            "--min-percent-all-hours 25") in res.stderr
+
+
+def test_check_rules_at_need_hours(runner, grid, sites, tmp_path):
+    res = runner.invoke(cli, ["check", grid[0], str(sites), "--min-percent-all-hours", "25"])
+    assert res.exit_code == 2
+    assert "give --hours-col COL" in res.stderr.strip().splitlines()[-1]
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nscope = "groups"\nmetric = "percent"\nat = "every hour"\n'
+                     'fail_below = 60\n')
+    res = runner.invoke(cli, ["check", grid[0], str(sites), "--hours-col", "hours",
+                              "--rules", str(rules)])
+    assert res.exit_code == 2
+    assert "key 'at': 'every hour' takes scope overall" in res.stderr.strip().splitlines()[-1]
