@@ -329,3 +329,17 @@ def test_check_rules_at_need_hours(runner, grid, sites, tmp_path):
                               "--rules", str(rules)])
     assert res.exit_code == 2
     assert "key 'at': 'every hour' takes scope overall" in res.stderr.strip().splitlines()[-1]
+
+
+# -------------------------------------------------- the embedded sample's synthetic hours
+def test_the_sample_network_has_synthetic_hours_per_type(runner):
+    # Republic Day 2027 at noon: only premium centres (daily 08:00-23:00, no PH off) are open,
+    # so coverage equals the sample filtered by type alone
+    res = runner.invoke(cli, ["coverage", "@india", "@india-sample", "--hours-col", "hours",
+                              "--at", "Tu 12:00", "--week-of", str(WEEK), "--country", "IN",
+                              "--format", "json"])
+    assert res.exit_code == 0, res.output
+    premium = runner.invoke(cli, ["coverage", "@india", "@india-sample", "--where",
+                                  "type=premium", "--format", "json"])
+    assert json.loads(res.stdout)["summary"] == json.loads(premium.stdout)["summary"]
+    assert "at 2027-01-26 12:00 (Tue): 48 of 2000 centre(s) open" in res.stderr

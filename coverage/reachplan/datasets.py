@@ -19,7 +19,7 @@ import os
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 __all__ = [
     "ALIASES",
@@ -27,6 +27,7 @@ __all__ = [
     "DatasetInfo",
     "DatasetKey",
     "INDIA_SAMPLE_HOURS",
+    "with_sample_hours",
     "dataset_path",
     "india_districts_path",
     "india_head_offices_path",
@@ -131,6 +132,17 @@ def resolve(value: str | os.PathLike) -> tuple[Path, DatasetInfo | None]:
         raise InputError(f"'{text}': no such embedded dataset; use one of "
                          f"{', '.join('@' + k for k in ALIASES)} or a file path")
     return dataset_path(key), DATASETS[key]
+
+
+def with_sample_hours(frame: Any, path: str | os.PathLike, column: str = "hours") -> Any:
+    """The sample network's centres with their SYNTHETIC hours (:data:`INDIA_SAMPLE_HOURS`
+    by ``type``) in ``column``; any other frame, or one that has the column, as it is."""
+    if (column in frame.columns or "type" not in frame.columns
+            or Path(path) != dataset_path("india_sample_centres")):
+        return frame
+    out = frame.copy()
+    out[column] = out["type"].map(dict(INDIA_SAMPLE_HOURS))
+    return out
 
 
 def dataset_path(key: DatasetKey | str) -> Path:

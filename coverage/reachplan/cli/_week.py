@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from reachplan.cli.errors import flags_for
-from reachplan.cli.output import emit_json, emit_report, log_warnings, notice
+from reachplan.cli.output import emit_json, emit_report, log_warnings
 
 
 def run_week(kwargs: dict[str, Any], fmt: str | None, output: str | None,
@@ -22,14 +22,9 @@ def run_week(kwargs: dict[str, Any], fmt: str | None, output: str | None,
         raise click.UsageError("--week needs --hours-col COL (the centres' opening hours)")
     if opts.get("at"):
         raise click.UsageError("give --week or --at WHEN, not both")
-    hours_col = opts["hours_col"]
-    districts, centers, rule = load_inputs({**opts, "hours_col": None})  # every centre
-    with flags_for(name_col="center_name_col", layer="centers_layer", crs="centers_crs"):
-        centers, site_hours = hours.read_hours(centers, hours_col,
-                                               tz=opts.get("tz"), country=opts.get("country"),
-                                               site_col=opts.get("site_col"),
-                                               strict=opts.get("strict", False))
-    notice(site_hours.summary())
+    districts, centers, rule = load_inputs(opts)  # the centres whose hours parse
+    _, site_hours = hours.read_hours(centers, opts["hours_col"], tz=opts.get("tz"),
+                                     country=opts.get("country"), site_col=opts.get("site_col"))
     profile = hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts),
                                  type_col=opts.get("type_col"))
     if profile.clashes:
@@ -55,7 +50,7 @@ def week_dict(profile: Any) -> dict[str, Any]:
             "groups": records(profile.groups), "districts": records(profile.districts)}
 
 
-def week_text(profile: Any) -> str:
+def week_text(profile: Any, worst: int = 5) -> str:
     """The week for people: % of districts covered, day × hour, and the worst hours."""
     values = profile.hours["percent"].to_numpy().reshape(7, 24)
     lines = [f"Coverage by hour, week of {profile.start:%Y-%m-%d} (% of districts covered; "
@@ -63,8 +58,8 @@ def week_text(profile: Any) -> str:
              "     " + " ".join(f"{h:>3}" for h in range(24))]
     for d, day in enumerate(("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")):
         lines.append(f"{day}   " + " ".join(f"{v:>3.0f}" for v in values[d]))
-    lines.append("Worst hours:")
-    for row in profile.worst().itertuples():
+    lines.append("Worst hours:" if worst > 1 else "Worst hour:")
+    for row in profile.worst(worst).itertuples():
         lines.append(f"  {row.day} {row.hour:02d}:00 ({row.start}): {row.covered} of "
                      f"{row.districts} districts ({row.percent:.2f} %), "
                      f"{row.open_sites} centre(s) open")

@@ -93,6 +93,10 @@ def read_centres(path: str, opts: dict[str, Any], name_col: str | None = None):
                              name_col=opts.get("center_name_col") or name_col,
                              layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
                              where=opts.get("where") or None, strict=opts.get("strict", False))
+    if opts.get("hours_col"):  # the sample network's synthetic hours, when asked for
+        from reachplan.datasets import with_sample_hours
+
+        points = with_sample_hours(points, path, opts["hours_col"])
     return centres_open(points, opts)[0]
 
 
