@@ -8,8 +8,11 @@ Rows (medians of --repeat runs):
 - the whole week after the reach table exists: ``week_profile(..., reach=...)`` (168 open
   masks from the parser, the sparse product, every summary)
 - the whole week from scratch: ``week_profile`` (reach table included)
+- the 19,416 PIN-code centroids (@india-pincodes) as demand points x the week:
+  ``week_demand`` (their point-centre pairs once, then the 168 masks)
 
-Targets: the week after the reach table <= 1 s and <= 1.2x one plain coverage run.
+Targets: the week after the reach table <= 1 s and <= 1.2x one plain coverage run; demand
+points x the week <= 3 s.
 
 Run: PYTHONPATH=coverage .venv/bin/python benchmarks/bench_hours.py [--repeat 3]
 """
@@ -59,13 +62,19 @@ def main() -> None:
                                                        week_of=WEEK, reach=reach), args.repeat)
     whole, _ = _median(lambda: hours.week_profile(districts, centres, rule, site_hours,
                                                   week_of=WEEK), args.repeat)
+    path, _ = resolve_dataset("@india-pincodes", "demand")
+    pins = read_points(path)
+    demand, _ = _median(lambda: hours.week_demand(centres, pins["lat"].to_numpy(),
+                                                  pins["lon"].to_numpy(), rule, site_hours,
+                                                  week_of=WEEK), args.repeat)
     print(f"India: {len(districts)} districts x {len(centres)} centres, 25 km, "
           f"week of {profile.start:%Y-%m-%d}; median of {args.repeat}")
     print(f"{'run':<44} {'seconds':>8} {'x plain':>8}")
     for name, secs in [("one plain coverage run (assess)", plain),
                        ("the reach table (rule.pairs, once)", table),
                        ("the week after the reach table exists", week),
-                       ("the week from scratch", whole)]:
+                       ("the week from scratch", whole),
+                       (f"{len(pins):,} PIN-code demand points x the week", demand)]:
         print(f"{name:<44} {secs:>8.3f} {secs / plain:>8.2f}")
     worst = profile.worst(1).iloc[0]
     print(f"worst hour: {worst['day']} {worst['hour']:02d}:00, {worst['covered']} of "

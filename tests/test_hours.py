@@ -343,3 +343,23 @@ def test_the_sample_network_has_synthetic_hours_per_type(runner):
                                   "type=premium", "--format", "json"])
     assert json.loads(res.stdout)["summary"] == json.loads(premium.stdout)["summary"]
     assert "at 2027-01-26 12:00 (Tue): 48 of 2000 centre(s) open" in res.stderr
+
+
+def test_demand_points_over_the_week(runner, grid, sites, tmp_path):
+    demand = tmp_path / "demand.csv"
+    # a at C1's place (001), weight 1; b at C2's (005), weight 3; within 1 km of no other
+    demand.write_text("id,lat,lon,w\na,0.5,0.5,1\nb,1.5,1.5,3\n")
+    res = runner.invoke(cli, ["coverage", grid[0], str(sites), "--hours-col", "hours",
+                              "--week", "--week-of", str(WEEK), "--country", "IN",
+                              "--radius-km", "1", "--demand", str(demand),
+                              "--demand-weight-col", "w", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    by_start = {h["start"]: h for h in json.loads(res.stdout)["hours"]}
+    monday = by_start["2027-01-25 10:00"]  # C1 and C2 open: both
+    assert (monday["demand_covered"], monday["demand_weight_percent"]) == (2, 100.0)
+    holiday = by_start["2027-01-26 10:00"]  # C2 off on Republic Day: a only, 1 of 4
+    assert (holiday["demand_covered"], holiday["demand_weight_percent"]) == (1, 25.0)
+    saturday = by_start["2027-01-30 10:00"]  # C1 closed: b only, 3 of 4
+    assert (saturday["demand_covered"], saturday["demand_percent"],
+            saturday["demand_weight_percent"]) == (1, 50.0, 75.0)
+    assert by_start["2027-01-31 03:00"]["demand_covered"] == 0

@@ -349,6 +349,32 @@ def week_profile(districts: Any, centers: Any, rule: Any, hours: SiteHours, *,
                        clashes)
 
 
+def week_demand(centers: Any, lat: np.ndarray, lon: np.ndarray, rule: Any, hours: SiteHours,
+                *, weight: np.ndarray | None = None, week_of: date | None = None
+                ) -> pd.DataFrame:
+    """Demand points (``lat``/``lon``, optional ``weight``) covered in each hour of the week:
+    the rule's point–site pairs (``rule.point_reach(...).pairs``) once, masked per hour.
+    One row per hour: ``demand_points``, ``demand_covered``, ``demand_percent`` and, with a
+    weight, ``demand_weight_percent``."""
+    from scipy import sparse
+
+    reach = rule.point_reach(centers["lat"].to_numpy(float), centers["lon"].to_numpy(float))
+    p, s = reach.pairs(np.asarray(lat, float), np.asarray(lon, float))[:2]
+    table = sparse.csr_matrix((np.ones(len(p), dtype=np.float32), (p, s)),
+                              shape=(len(lat), len(centers)))
+    mask = open_mask(hours, week_moments(week_start(week_of or date.today())))
+    counts = np.asarray(table @ mask.astype(np.float32).T).T  # hours × points
+    covered = counts >= rule.min_centers
+    out = pd.DataFrame({"demand_points": len(lat), "demand_covered": covered.sum(axis=1)})
+    out["demand_percent"] = np.round(100.0 * covered.mean(axis=1), 2) if len(lat) else None
+    if weight is not None:
+        w = np.nan_to_num(np.asarray(weight, float))
+        total = w.sum()
+        out["demand_weight_percent"] = (np.round(100.0 * (covered @ w) / total, 2)
+                                        if total > 0 else None)
+    return out
+
+
 def _visits(hours: SiteHours) -> tuple[Any, list[str]]:
     """(rows × sites) matrix of ones: each row's site (None when every row is a site)."""
     if hours.sites is None:

@@ -17,7 +17,7 @@ def run_week(kwargs: dict[str, Any], fmt: str | None, output: str | None,
     from reachplan.cli.inputs import load_inputs, week_of
     from reachplan.cli.options import split_inputs
 
-    opts, _ = split_inputs(kwargs)
+    opts, own = split_inputs(kwargs)
     if not opts.get("hours_col"):
         raise click.UsageError("--week needs --hours-col COL (the centres' opening hours)")
     if opts.get("at"):
@@ -27,6 +27,9 @@ def run_week(kwargs: dict[str, Any], fmt: str | None, output: str | None,
                                      country=opts.get("country"), site_col=opts.get("site_col"))
     profile = hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts),
                                  type_col=opts.get("type_col"))
+    if own.get("demand"):
+        demand = week_demand(own, centers, rule, site_hours, week_of(opts))
+        profile.hours = profile.hours.join(demand)
     if profile.clashes:
         log_warnings([f"{len(profile.clashes)} hour(s) when a site (--site-col) is open at two "
                       f"places at once, each counted once: " + ", ".join(profile.clashes[:5])
@@ -37,6 +40,39 @@ def run_week(kwargs: dict[str, Any], fmt: str | None, output: str | None,
         with flags_for(path="heatmap"):
             write_week_png(profile, heatmap, overwrite=overwrite)
     write_week(profile, fmt, output, overwrite)
+
+
+def week_demand(own: dict[str, Any], centers: Any, rule: Any, site_hours: Any,
+                week: Any) -> Any:
+    """``--demand`` points covered in each hour (their point–site pairs once)."""
+    from reachplan import hours
+    from reachplan.cli.errors import DEMAND_FLAGS
+    from reachplan.cli.inputs import resolve_dataset
+    from reachplan.io import read_points
+    from reachplan.rules import Presence
+
+    for key in ("demand_output", "scheduler"):
+        if own.get(key):
+            raise click.UsageError(f"--{key.replace('_', '-')} is not taken with --week")
+    if own.get("engine", "memory") != "memory":
+        raise click.UsageError("--engine dask is not taken with --week")
+    if isinstance(rule, Presence):
+        raise click.UsageError("--demand needs --radius-km R: a demand point is covered when a "
+                               "centre lies within R km")
+    source, _ = resolve_dataset(own["demand"], "demand")
+    with flags_for(**DEMAND_FLAGS):
+        points = read_points(source, lat_col=own.get("demand_lat_col"),
+                             lon_col=own.get("demand_lon_col"))
+        weight_col = own.get("demand_weight_col")
+        if weight_col and weight_col not in points.columns:
+            from reachplan.errors import InputError
+
+            raise InputError(f"{source}: no column '{weight_col}' (given by weight_col)",
+                             params=("weight_col",))
+    log_warnings(points.attrs.get("warnings", []))
+    weight = (points[weight_col].to_numpy(dtype=float) if weight_col else None)
+    return hours.week_demand(centers, points["lat"].to_numpy(), points["lon"].to_numpy(), rule,
+                             site_hours, weight=weight, week_of=week)
 
 
 def week_dict(profile: Any) -> dict[str, Any]:
@@ -60,8 +96,10 @@ def week_text(profile: Any, worst: int = 5) -> str:
         lines.append(f"{day}   " + " ".join(f"{v:>3.0f}" for v in values[d]))
     lines.append("Worst hours:" if worst > 1 else "Worst hour:")
     for row in profile.worst(worst).itertuples():
+        demand = (f", demand points {row.demand_percent:.2f} %"
+                  if "demand_percent" in profile.hours.columns else "")
         lines.append(f"  {row.day} {row.hour:02d}:00 ({row.start}): {row.covered} of "
-                     f"{row.districts} districts ({row.percent:.2f} %), "
+                     f"{row.districts} districts ({row.percent:.2f} %){demand}, "
                      f"{row.open_sites} centre(s) open")
     return "\n".join(lines) + "\n"
 
