@@ -151,6 +151,18 @@ def test_week_outputs(runner, grid, sites, tmp_path):
                               "--week", "--week-of", str(WEEK)])
     assert "Worst hours:" in res.stdout
     assert "Sa 11:00" not in res.stdout.split("Worst hours:")[1]
+    xlsx = tmp_path / "week.xlsx"
+    res = runner.invoke(cli, ["coverage", grid[0], str(sites), "--hours-col", "hours",
+                              "--week", "--week-of", str(WEEK), "-o", str(xlsx)])
+    assert res.exit_code == 0, res.output
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(xlsx).active
+    assert sheet.max_row == 169 and sheet.cell(1, 1).value == "start"
+    for extra in (["--capacity-col", "cap"], ["--at", "Mo 10:00"]):
+        res = runner.invoke(cli, ["coverage", grid[0], str(sites), "--hours-col", "hours",
+                                  "--week", *extra])
+        assert res.exit_code == 2 and "--week" in res.stderr.strip().splitlines()[-1]
 
 
 @pytest.mark.parametrize("strict", [True, False])

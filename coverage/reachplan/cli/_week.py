@@ -22,6 +22,9 @@ def run_week(kwargs: dict[str, Any], fmt: str | None, output: str | None,
         raise click.UsageError("--week needs --hours-col COL (the centres' opening hours)")
     if opts.get("at"):
         raise click.UsageError("give --week or --at WHEN, not both")
+    for key in ("capacity_col", "capacity_output", "demand_rate"):
+        if own.get(key) is not None:
+            raise click.UsageError(f"--{key.replace('_', '-')} is not taken with --week")
     districts, centers, rule = load_inputs(opts)  # the centres whose hours parse
     _, site_hours = hours.read_hours(centers, opts["hours_col"], tz=opts.get("tz"),
                                      country=opts.get("country"), site_col=opts.get("site_col"))
