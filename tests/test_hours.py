@@ -375,3 +375,23 @@ def test_demand_points_over_the_week(runner, grid, sites, tmp_path):
     assert (saturday["demand_covered"], saturday["demand_percent"],
             saturday["demand_weight_percent"]) == (1, 50.0, 75.0)
     assert by_start["2027-01-31 03:00"]["demand_covered"] == 0
+
+
+def test_a_bad_zone_or_country_in_the_file_names_its_line(runner, grid, tmp_path):
+    path = tmp_path / "zones.csv"
+    path.write_text("id,latitude,longitude,hours,tz,country\n"
+                    "C1,0.5,0.5,24/7,Europe/Paris,FR\n"
+                    "C2,1.5,1.5,24/7,Europe/Pariss,FR\n"
+                    "C3,0.5,2.0,24/7,,ZZ\n")
+    res = runner.invoke(cli, ["coverage", grid[0], str(path), "--hours-col", "hours",
+                              "--at", "Mo 10:00"])
+    assert res.exit_code == 2
+    assert res.stderr.strip().splitlines()[-1] == (
+        f"Error: {path}: line 3: tz 'Europe/Pariss': not a time zone; give an IANA name such "
+        "as Asia/Kolkata or Europe/Paris")
+    path.write_text(path.read_text().replace("Pariss", "Paris"))
+    res = runner.invoke(cli, ["coverage", grid[0], str(path), "--hours-col", "hours",
+                              "--at", "Mo 10:00"])
+    assert res.exit_code == 2
+    assert res.stderr.strip().splitlines()[-1].startswith(
+        f"Error: {path}: line 4: country 'ZZ': no holiday calendar")

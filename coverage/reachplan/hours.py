@@ -123,6 +123,24 @@ def _problem(expression: str) -> str | None:
     return None
 
 
+def _check_column(points: Any, column: str, values: list[str | None], default: str | None,
+                  lines: list[Any], source: str, check: Any) -> None:
+    """Check each distinct value of a zone or country column (the option's own default
+    first, named by its parameter); a bad value in the file names its line and column."""
+    if default is not None:
+        check(default)
+    seen: set[str] = {default} if default is not None else set()
+    for i, value in enumerate(values):
+        if value is None or value in seen:
+            continue
+        seen.add(value)
+        try:
+            check(value)
+        except InputError as exc:
+            why = str(exc).split(": ", 1)[-1]
+            raise InputError(f"{source}: line {lines[i]}: {column} {value!r}: {why}") from None
+
+
 def _require(points: Any, column: str, param: str) -> None:
     if column not in points.columns:
         cols = [c for c in points.columns if c not in ("geometry", "line")]
@@ -158,10 +176,9 @@ def read_hours(points: Any, hours_col: str, *, tz: str | None = None,
                              f"OSM opening_hours ({why}); fix it, or drop strict=True to skip "
                              "such rows", params=("strict",))
         bad.append(i)
-    for name in {z for z in zones if z is not None}:
-        _zone(name)
-    for code in {c for c in countries if c is not None}:
-        _holidays(code, date.today().year)
+    _check_column(points, tz_col, zones, tz, lines, source, _zone)
+    _check_column(points, country_col, countries, country, lines, source,
+                  lambda code: _holidays(code, date.today().year))
     warnings = list(points.attrs.get("warnings", []))
     if bad:
         shown = ", ".join(str(lines[i]) for i in bad[:10]) + (", ..." if len(bad) > 10 else "")
