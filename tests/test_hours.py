@@ -395,3 +395,18 @@ def test_a_bad_zone_or_country_in_the_file_names_its_line(runner, grid, tmp_path
     assert res.exit_code == 2
     assert res.stderr.strip().splitlines()[-1].startswith(
         f"Error: {path}: line 4: country 'ZZ': no holiday calendar")
+
+
+def test_check_min_hours_covered_per_district(runner, grid, sites):
+    args = ["check", grid[0], str(sites), "--hours-col", "hours", "--week-of", str(WEEK),
+            "--country", "IN", "--min-hours-covered"]
+    # hours per week by hand (test_the_week_by_hand): 001 40, 002 168, 003 168, 004 4,
+    # 005 90, 006 0, 007 4, 008 4, 009 0
+    res = runner.invoke(cli, [*args, "5"])
+    assert res.exit_code == 1
+    assert ("FAIL: week of 2027-01-25: 5 of 9 districts covered fewer than 5 hours (fewest: "
+            "0 h), below --min-hours-covered 5") in res.stderr
+    assert "  006 Cell 6: 0 h\n  009 Cell 9: 0 h\n  004 Cell 4: 4 h\n" in res.stderr
+    res = runner.invoke(cli, ["check", grid[0], str(sites), "--hours-col", "hours",
+                              "--min-hours-covered", "0"])
+    assert res.exit_code == 0, res.output

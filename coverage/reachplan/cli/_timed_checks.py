@@ -81,3 +81,37 @@ def _result_at(districts: Any, centers: Any, rule: Any, site_hours: Any, moment:
 def _named(outcome: Any, label: str) -> Any:
     return dataclasses.replace(outcome, scope=f"{outcome.scope} {label}",
                                message=f"{label}: {outcome.message}")
+
+
+def hours_covered_outcomes(least: float | None, opts: dict[str, Any], districts: Any,
+                           centers: Any, rule: Any) -> list[Any]:
+    """``--min-hours-covered H``: fail when a district is covered fewer than H hours of the
+    week (the districts below, fewest hours first, in the details)."""
+    if least is None:
+        return []
+    from reachplan import hours
+    from reachplan.checks import Outcome
+    from reachplan.cli.errors import CENTRE_FLAGS, flags_for
+    from reachplan.cli.inputs import week_of
+
+    if not opts.get("hours_col") or opts.get("at"):
+        raise click.UsageError("--min-hours-covered needs --hours-col COL (the centres' "
+                               "opening hours) and no --at")
+    with flags_for(**CENTRE_FLAGS):
+        _, site_hours = hours.read_hours(centers, opts["hours_col"], tz=opts.get("tz"),
+                                         country=opts.get("country"),
+                                         site_col=opts.get("site_col"))
+    week = hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts))
+    table = week.districts.sort_values(["hours_covered", "id"], kind="stable")
+    below = table[table["hours_covered"] < least]
+    fewest = int(table["hours_covered"].iloc[0]) if len(table) else 0
+    message = (f"week of {week.start:%Y-%m-%d}: {len(below)} of {len(table)} districts covered "
+               f"fewer than {least:g} hours" + (f" (fewest: {fewest} h), below "
+                                                f"--min-hours-covered {least:g}"
+                                                if len(below) else ""))
+    details = tuple(f"{r.id} {r.name}: {r.hours_covered} h" for r in below.head(5).itertuples())
+    if len(below) > 5:
+        details += (f"… {len(below) - 5} more",)
+    return [Outcome("min-hours-covered", "districts", "hours_covered", float(fewest),
+                    "fail" if len(below) else "pass", message, {"fail_below": float(least)},
+                    details)]

@@ -117,6 +117,9 @@ def _append(path: str, text: str) -> None:
 @click.option("--min-percent-all-hours", type=options.FiniteFloat(), default=None,
               help="Least % of districts covered at every hour of the week (needs "
                    "--hours-col; the worst hour is judged).")
+@click.option("--min-hours-covered", type=options.FiniteFloat(0, 168), default=None,
+              metavar="H", help="Fail when a district is covered fewer than H hours of the "
+                                "week (needs --hours-col).")
 @click.option("--warnings-as-errors", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("--baseline", default=None, metavar="JSON",
               help="A previous `reachplan coverage --format json`: fail on regressions.")
@@ -181,9 +184,11 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
         for flag in ("max_drop", "keep_covered"):
             if own[flag]:
                 raise click.UsageError(f"--{flag.replace('_', '-')} needs --baseline JSON")
-    if not (spec.rules or own["baseline"] or own["expect"]):
+    if not (spec.rules or own["baseline"] or own["expect"]
+            or own["min_hours_covered"] is not None):
         raise click.UsageError("nothing to check: give --min-percent, --min-weight-percent, "
-                               "--min-percent-all-hours, --rules FILE, --baseline or --expect")
+                               "--min-percent-all-hours, --min-hours-covered, --rules FILE, "
+                               "--baseline or --expect")
     baseline = _load_json(own["baseline"], "--baseline") if own["baseline"] else None
     expected = (_load_json(own["expect"], "--expect")
                 if own["expect"] and not own["update_expect"] else None)
@@ -197,7 +202,7 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
 
     import dataclasses
 
-    from reachplan.cli._timed_checks import timed_outcomes
+    from reachplan.cli._timed_checks import hours_covered_outcomes, timed_outcomes
 
     outcomes = _evaluate(dataclasses.replace(spec, rules=tuple(r for r in spec.rules
                                                                if r.at is None)), data)
@@ -205,6 +210,7 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
         [r for r in spec.rules if r.at is not None], opts, districts, centers, rule,
         lambda rules, at_data: _evaluate(dataclasses.replace(spec, rules=tuple(rules)),
                                          at_data))
+    outcomes += hours_covered_outcomes(own["min_hours_covered"], opts, districts, centers, rule)
     changes = None
     if baseline is not None:
         max_drop = own["max_drop"] if own["max_drop"] is not None else (spec.max_drop or 0.0)
