@@ -20,6 +20,10 @@ def test_demo_writes_summary_gaps_and_more(runner, tmp_path):
     # tests/test_data.py
     assert "Districts covered: 710 of 777 (91.38%)" in res.stdout
     _capacity_figures_agree(res.stdout)
+    # the week (synthetic hours, issue 23): every centre is closed at midnight (the latest
+    # close is premium's 23:00), so the worst hour is Monday 00:00 with nothing covered
+    assert ("Worst hour:\n  Mo 00:00 (2027-01-25 00:00): 0 of 777 districts (0.00 %), "
+            "0 centre(s) open") in res.stdout
     data = json.loads((out / "coverage.json").read_text())
     assert data["summary"]["covered"] == 710
     with open(out / "gaps.csv", newline="") as f:

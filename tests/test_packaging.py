@@ -205,7 +205,8 @@ LAYERS = (
     ("reachplan.geodesy",),
     ("reachplan.rules", "reachplan.roads"),
     ("reachplan.engine",),
-    ("reachplan.planning", "reachplan.demand.assess", "reachplan.checks", "reachplan.capacity"),
+    ("reachplan.planning", "reachplan.demand.assess", "reachplan.checks", "reachplan.capacity",
+     "reachplan.hours"),
     ("reachplan.maps",),
     ("reachplan.cli",),
 )

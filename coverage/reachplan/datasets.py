@@ -19,13 +19,15 @@ import os
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 __all__ = [
     "ALIASES",
     "DATASETS",
     "DatasetInfo",
     "DatasetKey",
+    "INDIA_SAMPLE_HOURS",
+    "with_sample_hours",
     "dataset_path",
     "india_districts_path",
     "india_head_offices_path",
@@ -36,6 +38,16 @@ __all__ = [
 ]
 
 _PACKAGE = "reachplan._data"
+
+#: SYNTHETIC opening hours of the sample network by centre ``type`` (OSM ``opening_hours``),
+#: modelled on hours such networks publish (premium centres daily 08:00-23:00, partner
+#: centres in malls 09:00-18:00, vans on weekday rounds); no real centre's hours.
+INDIA_SAMPLE_HOURS = MappingProxyType({
+    "premium": "Mo-Su 08:00-23:00",
+    "direct": "Mo-Sa 10:00-20:00; PH off",
+    "partner": "Mo-Sa 09:00-18:00; PH off",
+    "van": "Mo-Fr 10:00-16:00; PH off",
+})
 
 DatasetKey = Literal[
     "india_districts", "india_states", "india_sample_centres", "india_head_offices",
@@ -120,6 +132,17 @@ def resolve(value: str | os.PathLike) -> tuple[Path, DatasetInfo | None]:
         raise InputError(f"'{text}': no such embedded dataset; use one of "
                          f"{', '.join('@' + k for k in ALIASES)} or a file path")
     return dataset_path(key), DATASETS[key]
+
+
+def with_sample_hours(frame: Any, path: str | os.PathLike, column: str = "hours") -> Any:
+    """The sample network's centres with their SYNTHETIC hours (:data:`INDIA_SAMPLE_HOURS`
+    by ``type``) in ``column``; any other frame, or one that has the column, as it is."""
+    if (column in frame.columns or "type" not in frame.columns
+            or Path(path) != dataset_path("india_sample_centres")):
+        return frame
+    out = frame.copy()
+    out[column] = out["type"].map(dict(INDIA_SAMPLE_HOURS))
+    return out
 
 
 def dataset_path(key: DatasetKey | str) -> Path:

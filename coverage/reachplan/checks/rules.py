@@ -72,7 +72,8 @@ _SCOPE_METRICS = {
     "demand": ("percent", "weight_percent", "gaps"),
 }
 THRESHOLDS = ("warn_below", "fail_below", "warn_above", "fail_above")
-_RULE_KEYS = ("name", "scope", "names", "metric", *THRESHOLDS)
+_RULE_KEYS = ("name", "scope", "names", "metric", *THRESHOLDS, "at")
+EVERY_HOUR = "every hour"  # at = "every hour": the rule holds at the week's worst hour
 _TOP_KEYS = ("rule", "baseline")
 _BASELINE_KEYS = ("max_drop", "keep_covered")
 TOP_GAPS = 5  # gaps listed with a failing or warning outcome
@@ -101,6 +102,7 @@ class CheckRule:
     warn_above: float | None = None
     fail_above: float | None = None
     label: str | None = None  # how messages name a threshold, e.g. "--min-percent"
+    at: str | None = None  # a moment ("Su 20:00"; docs/guides/hours.md) or EVERY_HOUR
 
     def thresholds(self) -> dict[str, float]:
         return {k: getattr(self, k) for k in THRESHOLDS if getattr(self, k) is not None}
@@ -108,7 +110,8 @@ class CheckRule:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "scope": self.scope,
                 "names": list(self.names) if self.names is not None else None,
-                "metric": self.metric, **self.thresholds()}
+                "metric": self.metric, **self.thresholds(),
+                **({"at": self.at} if self.at is not None else {})}
 
 
 @dataclass(frozen=True)
@@ -319,7 +322,14 @@ def _parse_rule(raw: Any, where: str) -> CheckRule:
                 values[warn] < values[fail] if worse == "below" else values[warn] > values[fail]):
             raise InputError(f"{where}: key '{warn}': {values[warn]:g} is {worse} {fail} "
                              f"{values[fail]:g}, so it could never warn")
-    return CheckRule(name or f"{scope}-{metric}", metric, scope, names, **values)
+    at = raw.get("at")
+    if at is not None and (not isinstance(at, str) or not at.strip()):
+        raise InputError(f"{where}: key 'at': give a moment ('Su 20:00', '2026-12-05 20:00') "
+                         f"or '{EVERY_HOUR}'")
+    if at == EVERY_HOUR and (scope != "overall" or metric not in METRICS[:3]):
+        raise InputError(f"{where}: key 'at': '{EVERY_HOUR}' takes scope overall and metric "
+                         "percent, weight_percent or gaps")
+    return CheckRule(name or f"{scope}-{metric}", metric, scope, names, **values, at=at)
 
 
 def _check_threshold(metric: str, value: float, where: str) -> float:

@@ -69,6 +69,10 @@ def _spec(own: dict[str, Any], opts: dict[str, Any]):
         shorthand.append(CheckRule("min-weight-percent", "weight_percent",
                                    fail_below=own["min_weight_percent"],
                                    label="--min-weight-percent"))
+    if own["min_percent_all_hours"] is not None:
+        shorthand.append(CheckRule("min-percent-all-hours", "percent",
+                                   fail_below=own["min_percent_all_hours"],
+                                   label="--min-percent-all-hours", at="every hour"))
     return CheckSpec(spec.rules + tuple(shorthand), spec.max_drop, spec.keep_covered), source
 
 
@@ -119,6 +123,12 @@ def _append(path: str, text: str) -> None:
               help="Least % of districts that must be covered (a fail_below rule).")
 @click.option("--min-weight-percent", type=options.FiniteFloat(), default=None,
               help="Least % of weight that must be covered (needs --weight-col).")
+@click.option("--min-percent-all-hours", type=options.FiniteFloat(), default=None,
+              help="Least % of districts covered at every hour of the week (needs "
+                   "--hours-col; the worst hour is judged).")
+@click.option("--min-hours-covered", type=options.FiniteFloat(0, 168), default=None,
+              metavar="H", help="Fail when a district is covered fewer than H hours of the "
+                                "week (needs --hours-col).")
 @click.option("--warnings-as-errors", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("--baseline", default=None, metavar="JSON",
               help="A previous `reachplan coverage --format json`: fail on regressions.")
@@ -176,6 +186,7 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     demand_opts = split_demand(own)
     _percent_opt(own["min_percent"], "--min-percent")
     _percent_opt(own["min_weight_percent"], "--min-weight-percent")
+    _percent_opt(own["min_percent_all_hours"], "--min-percent-all-hours")
     spec, source = _spec(own, opts)
     if own["update_expect"] and not own["expect"]:
         raise click.UsageError("--update-expect needs --expect FILE")
@@ -183,9 +194,11 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
         for flag in ("max_drop", "keep_covered"):
             if own[flag]:
                 raise click.UsageError(f"--{flag.replace('_', '-')} needs --baseline JSON")
-    if not (spec.rules or own["baseline"] or own["expect"]):
+    if not (spec.rules or own["baseline"] or own["expect"]
+            or own["min_hours_covered"] is not None):
         raise click.UsageError("nothing to check: give --min-percent, --min-weight-percent, "
-                               "--rules FILE, --baseline or --expect")
+                               "--min-percent-all-hours, --min-hours-covered, --rules FILE, "
+                               "--baseline or --expect")
     baseline = _load_json(own["baseline"], "--baseline") if own["baseline"] else None
     expected = (_load_json(own["expect"], "--expect")
                 if own["expect"] and not own["update_expect"] else None)
@@ -197,7 +210,17 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     add_demand_columns(result, demand)
     data = result_dict(result, demand)
 
-    outcomes = _evaluate(spec, data)
+    import dataclasses
+
+    from reachplan.cli._timed_checks import hours_covered_outcomes, timed_outcomes
+
+    outcomes = _evaluate(dataclasses.replace(spec, rules=tuple(r for r in spec.rules
+                                                               if r.at is None)), data)
+    outcomes += timed_outcomes(
+        [r for r in spec.rules if r.at is not None], opts, districts, centers, rule,
+        lambda rules, at_data: _evaluate(dataclasses.replace(spec, rules=tuple(rules)),
+                                         at_data))
+    outcomes += hours_covered_outcomes(own["min_hours_covered"], opts, districts, centers, rule)
     changes = None
     if baseline is not None:
         max_drop = own["max_drop"] if own["max_drop"] is not None else (spec.max_drop or 0.0)

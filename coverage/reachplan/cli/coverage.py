@@ -49,6 +49,11 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
                    "district) [default: the -o extension (.xlsx: the csv rows), or table].")
 @click.option("-o", "--output", default=None, help="Write here instead of stdout.")
 @options.overwrite_opt
+@click.option("--week", is_flag=True,
+              help="The 168-hour profile (needs --hours-col): % covered per hour of the week "
+                   "of --week-of, the worst hours, hours covered per district.")
+@click.option("--heatmap", default=None, metavar="PNG",
+              help="With --week: a day × hour heat map of % districts covered.")
 @demand_options
 @capacity_options
 @handle_errors
@@ -71,6 +76,13 @@ def coverage(**kwargs) -> None:
           --capacity-col cap --type-col type
     """
     fmt = report_format(kwargs["fmt"], kwargs["output"])
+    week, heatmap = kwargs.pop("week"), kwargs.pop("heatmap")
+    if week or heatmap:
+        from reachplan.cli._week import run_week
+
+        if not week:
+            raise click.UsageError("--heatmap PNG needs --week")
+        return run_week(kwargs, fmt, kwargs["output"], kwargs["overwrite"], heatmap)
     run = assess_inputs(kwargs, nearest=fmt != "table")  # the table shows no nearest centre
     opts, own, demand_opts, capacity_opts = run.opts, run.own, run.demand_opts, run.capacity_opts
     districts, centers, rule, result = run.districts, run.centers, run.rule, run.result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
@@ -23,6 +24,10 @@ REQUESTS_PER_PERSON_DAY = 4e-5
 INDIA_EXTRACT = "https://download.geofabrik.de/asia/india-latest.osm.pbf"
 
 
+WEEK_RADIUS_KM = 25.0
+WEEK_OF = date(2027, 1, 27)  # Tuesday 26 January 2027 is Republic Day (PH)
+
+
 def _capacity_section(districts, centers, weight_col: str | None) -> list[str]:
     """Demand served within capacities under the presence rule: each district's modelled
     demand can be served by the centres inside it, each within its modelled capacity."""
@@ -35,6 +40,28 @@ def _capacity_section(districts, centers, weight_col: str | None) -> list[str]:
                        {}, modelled, districts, Rule(), type_col="type", weight_col=weight_col)
     assert run is not None
     return capacity_lines({"capacity": run.block})[1:]
+
+
+def _week_section(districts, centers) -> list[str]:
+    """The sample network's week with its SYNTHETIC hours per centre type (the week of
+    Republic Day 2027), or one line naming the extra it needs."""
+    from reachplan.datasets import INDIA_SAMPLE_HOURS
+
+    head = (f"== Coverage by hour, a centre within {WEEK_RADIUS_KM:g} km (synthetic hours: "
+            + "; ".join(f"{k} {v}" for k, v in INDIA_SAMPLE_HOURS.items()) + ") ==")
+    try:
+        import opening_hours  # noqa: F401
+    except ModuleNotFoundError:
+        return [head, "(needs the hours extra: pip install 'reachplan[hours]')"]
+    from reachplan import hours
+    from reachplan.cli._week import week_text
+    from reachplan.engine import Rule
+
+    with_hours = centers.assign(hours=centers["type"].map(dict(INDIA_SAMPLE_HOURS)))
+    _, site_hours = hours.read_hours(with_hours, "hours", country="IN")
+    week = hours.week_profile(districts, with_hours, Rule.radius(WEEK_RADIUS_KM), site_hours,
+                              week_of=WEEK_OF)
+    return [head, week_text(week, worst=1).rstrip("\n")]
 
 
 def _road_rule(roads: str, minutes: float, profile: str, centers):
@@ -166,6 +193,8 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
                + f"; {REQUESTS_PER_PERSON_DAY:g} requests per person per day) ==")
     echo("\n".join(_capacity_section(districts, centers, bcols.get("weight_col")))
                + "\n")
+
+    echo("\n".join(_week_section(districts, centers)) + "\n")
 
     by_road = None
     if road_rule is not None:

@@ -13,7 +13,16 @@ import click
 
 from reachplan.cli.errors import BOUNDARY_FLAGS, CENTRE_FLAGS, ReachplanUsageError, flags_for
 from reachplan.cli.options import RULE_KEYS
-from reachplan.cli.output import _GIVEN, Steps, as_given, cache_warnings, configure_logging, info
+from reachplan.cli.output import (
+    _GIVEN,
+    Steps,
+    as_given,
+    cache_warnings,
+    configure_logging,
+    info,
+    log_warnings,
+    notice,
+)
 
 
 def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = None,
@@ -80,10 +89,53 @@ def read_centres(path: str, opts: dict[str, Any], name_col: str | None = None):
     from reachplan.io import read_points
 
     with flags_for(**CENTRE_FLAGS):
-        return read_points(path, lat_col=opts.get("lat_col"), lon_col=opts.get("lon_col"),
-                           name_col=opts.get("center_name_col") or name_col,
-                           layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
-                           where=opts.get("where") or None, strict=opts.get("strict", False))
+        points = read_points(path, lat_col=opts.get("lat_col"), lon_col=opts.get("lon_col"),
+                             name_col=opts.get("center_name_col") or name_col,
+                             layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
+                             where=opts.get("where") or None, strict=opts.get("strict", False))
+    if opts.get("hours_col"):  # the sample network's synthetic hours, when asked for
+        from reachplan.datasets import with_sample_hours
+
+        points = with_sample_hours(points, path, opts["hours_col"])
+    return centres_open(points, opts)[0]
+
+
+def centres_open(points: Any, opts: dict[str, Any]) -> tuple[Any, Any]:
+    """The centres with hours that parse (``--hours-col``) and, with ``--at``, only those
+    open then; and their :class:`reachplan.hours.SiteHours` (None without --hours-col)."""
+    if opts.get("at") and not opts.get("hours_col"):
+        raise click.UsageError("--at WHEN needs --hours-col COL (the centres' opening hours)")
+    if not opts.get("hours_col"):
+        return points, None
+    from reachplan import hours
+
+    with flags_for(**CENTRE_FLAGS):
+        moment = hours.parse_when(opts["at"], week_of=week_of(opts)) if opts.get("at") else None
+        points, site_hours = hours.read_hours(points, opts["hours_col"], tz=opts.get("tz"),
+                                              country=opts.get("country"),
+                                              site_col=opts.get("site_col"),
+                                              strict=opts.get("strict", False))
+        notice(site_hours.summary())
+        if moment is not None:
+            is_open = hours.open_at(site_hours, moment)
+            notice(f"at {moment:%Y-%m-%d %H:%M} ({moment:%a}): {int(is_open.sum())} of "
+                   f"{len(is_open)} centre(s) open")
+            log_warnings(hours.clashes(site_hours, is_open, moment))
+            points = points[is_open].reset_index(drop=True)
+    return points, site_hours
+
+
+def week_of(opts: dict[str, Any]):
+    """``--week-of DATE`` as a date (None when not given)."""
+    from datetime import date
+
+    if not opts.get("week_of"):
+        return None
+    try:
+        return date.fromisoformat(opts["week_of"])
+    except ValueError:
+        raise click.BadParameter(f"{opts['week_of']!r} is not a date; give YYYY-MM-DD",
+                                 param_hint="--week-of") from None
 
 
 ALIASES = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from reachplan.cli import options
@@ -40,7 +42,7 @@ def isochrones(roads: str, centers: str, minutes: list[float], lat_col: str | No
                centers_crs: str | None, where: tuple[str, ...], strict: bool, profile: str,
                speeds: str | None, speed_col: str | None, maxspeed_factor: float,
                offroad_kmh: float, max_snap_km: float, buffer_m: float, output: str,
-               overwrite: bool, verbosity: int, quiet: bool) -> None:
+               overwrite: bool, verbosity: int, quiet: bool, **hours_opts: Any) -> None:
     """Write the service area of every centre in CENTERS for each travel time: the roads
     it reaches within T minutes (the part of a road driven before time runs out included),
     widened by --buffer-m, as one polygon per centre and band (the "service area" of ORS
@@ -77,7 +79,7 @@ def isochrones(roads: str, centers: str, minutes: list[float], lat_col: str | No
     points = read_centres(centers, {
         "lat_col": lat_col, "lon_col": lon_col, "center_name_col": center_name_col,
         "centers_layer": centers_layer, "centers_crs": centers_crs, "where": where,
-        "strict": strict})
+        "strict": strict, **hours_opts})  # --hours-col/--at: the centres open then
     log_warnings(list(points.attrs.get("warnings", [])))
     areas = rule.isochrones(points, bands, buffer_m=buffer_m)
     off = int(areas["off_network"].sum()) // len(bands)  # one row per centre and band

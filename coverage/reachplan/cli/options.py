@@ -110,6 +110,24 @@ center_options = _compose(
     click.option("--type-col", default=None, help="Centre type column: coverage by type."),
     click.option("--strict", is_flag=True,
                  help="Reject CENTERS with any bad row instead of skipping it."),
+    click.option("--hours-col", default=None, metavar="COL",
+                 help="Centres' OSM opening_hours (e.g. 'Mo-Fr 09:00-20:00; PH off'; empty: "
+                      "always open); needs reachplan[hours]."),
+    click.option("--site-col", default=None, metavar="COL",
+                 help="With --hours-col: rows sharing COL are one site at several places "
+                      "(a repair van's round), each place open in its own hours."),
+    click.option("--at", default=None, metavar="WHEN",
+                 help="Only the centres open at WHEN: '2026-12-05 20:00', or 'Sa 20:00' in "
+                      "the week of --week-of (needs --hours-col)."),
+    click.option("--week-of", default=None, metavar="DATE",
+                 help="The ISO week (Monday-Sunday) of --at 'Sa 20:00' and coverage --week "
+                      "[default: today]."),
+    click.option("--tz", default=None, metavar="ZONE",
+                 help="Time zone of --at and of centres without a 'tz' column value "
+                      "[default: each centre's local time]."),
+    click.option("--country", default=None, metavar="ISO",
+                 help="Country of public holidays (PH) for centres without a 'country' "
+                      "column value, e.g. IN."),
 )
 
 
@@ -155,6 +173,9 @@ RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "
              "speed_col", "maxspeed_factor", "offroad_kmh", "max_snap_km")
 
 
+HOURS_KEYS = ("hours_col", "site_col", "at", "week_of", "tz", "country")
+
+
 overwrite_opt = click.option("--overwrite", is_flag=True,
                              help="Replace an existing output file.")
 
@@ -167,7 +188,8 @@ def input_options(func: Callable) -> Callable:
 
 INPUT_KEYS = ("boundaries", "centers", "layer", "boundaries_crs", "id_col", "name_col",
               "group_col", "weight_col", "lat_col", "lon_col", "center_name_col",
-              "centers_layer", "centers_crs", "where", "type_col", "strict", *RULE_KEYS,
+              "centers_layer", "centers_crs", "where", "type_col", "strict", *HOURS_KEYS,
+              *RULE_KEYS,
               "verbosity", "quiet")
 
 

@@ -120,6 +120,12 @@ def as_given(text: str) -> str:
     return text
 
 
+def notice(message: str) -> None:
+    """A fact the user should see about the run (not a warning), on stderr unless -q."""
+    if _level() >= 0:
+        echo(f"reachplan: {for_terminal(as_given(message))}", err=True)
+
+
 def log_warnings(messages: list[str]) -> None:
     """Warnings about the inputs, on stderr unless -q."""
     if _level() >= 0:
