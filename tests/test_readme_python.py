@@ -100,8 +100,19 @@ def _postgis_env(server, monkeypatch) -> None:
     monkeypatch.setenv("PGPASSWORD", PASSWORD)
 
 
+def _hours(work: Path) -> None:
+    """The grid with ``pop`` kept and an ``opening_hours`` column (one site on weekdays only,
+    one closed on public holidays, the rest always open)."""
+    gpd.read_file(FIX / "grid" / "districts.geojson").to_file(work / "districts.gpkg")
+    centres = pd.read_csv(FIX / "grid" / "centres.csv", dtype=str)
+    centres["opening_hours"] = ["Mo-Fr 09:00-18:00", "Mo-Su 08:00-20:00; PH off"] + [
+        "24/7"] * (len(centres) - 2)
+    centres.to_csv(work / "centres.csv", index=False)
+
+
 SETUPS: dict[str, Callable[[Path], None]] = {"api": _grid, "capacity": _capacity,
-                                             "travel": _travel, "postgis": _postgis}
+                                             "travel": _travel, "postgis": _postgis,
+                                             "hours": _hours}
 
 
 def test_every_python_block_has_a_setup():
