@@ -410,3 +410,27 @@ def test_check_min_hours_covered_per_district(runner, grid, sites):
     res = runner.invoke(cli, ["check", grid[0], str(sites), "--hours-col", "hours",
                               "--min-hours-covered", "0"])
     assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize(("lat", "lon", "zone"), [
+    (48.8566, 2.3522, "Europe/Paris"),  # Paris
+    (22.5726, 88.3639, "Asia/Kolkata"),  # Kolkata
+    (40.7128, -74.0060, "America/New_York"),  # New York
+    (0.5, 0.5, None)])  # the grid fixture, at sea in the Gulf of Guinea
+def test_a_zone_from_coordinates(lat, lon, zone):
+    assert H.zone_at(lat, lon) == zone
+
+
+def test_centres_without_a_tz_value_take_their_coordinates_zone(districts, tmp_path):
+    # one centre in Paris, one in New York, one at sea (grid 001), no tz column; --tz UTC.
+    # Monday 25 January 2027 09:00-10:00 local is 08:00 UTC in Paris (UTC+1), 14:00 UTC in
+    # New York (UTC-5); the one at sea is in --tz (UTC): 09:00.
+    path = tmp_path / "world.csv"
+    path.write_text("id,latitude,longitude,hours\nP,48.8566,2.3522,Mo 09:00-10:00\n"
+                    "N,40.7128,-74.0060,Mo 09:00-10:00\nS,0.5,0.5,Mo 09:00-10:00\n")
+    _, site_hours = H.read_hours(read_points(path), "hours", tz="UTC")
+    assert site_hours.zones == ("Europe/Paris", "America/New_York", "UTC")
+    mask = H.open_mask(site_hours, H.week_moments(datetime(2027, 1, 25)))
+    assert [list(np.flatnonzero(mask[:, i])) for i in range(3)] == [[8], [14], [9]]
+    _, given = H.read_hours(read_points(path), "hours", tz="UTC", zone_from_coords=False)
+    assert given.zones == ("UTC", "UTC", "UTC")
