@@ -434,3 +434,24 @@ def test_centres_without_a_tz_value_take_their_coordinates_zone(districts, tmp_p
     assert [list(np.flatnonzero(mask[:, i])) for i in range(3)] == [[8], [14], [9]]
     _, given = H.read_hours(read_points(path), "hours", tz="UTC", zone_from_coords=False)
     assert given.zones == ("UTC", "UTC", "UTC")
+
+
+def test_map_week_slider_data(runner, grid, sites, tmp_path):
+    # the page carries each district's 168 hours: 001 (C1, Mo-Fr 09:00-17:00) is covered on
+    # Monday 10:00 (hour 10), not at 20:00 (hour 20); 002 (C3, no hours) always; 006 never
+    import re
+    out = tmp_path / "week.html"
+    res = runner.invoke(cli, ["map", grid[0], str(sites), "--hours-col", "hours", "--country",
+                              "IN", "--week-of", str(WEEK), "--week", "--offline", "-o",
+                              str(out)])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(re.search(r'<script type="application/json"[^>]*>(.*?)</script>',
+                                   out.read_text(), re.S)[1])
+    week = payload["week"]
+    bits = [bin(int(h, 16))[2:].zfill(168) for h in week["covered"]]
+    assert (bits[0][10], bits[0][20]) == ("1", "0")
+    assert set(bits[1]) == {"1"} and set(bits[5]) == {"0"}
+    assert week["hour"] == 0 and week["percent"][0] == pytest.approx(22.22)
+    res = runner.invoke(cli, ["map", grid[0], str(sites), "--week", "-o", str(out),
+                              "--overwrite"])
+    assert res.exit_code == 2 and "--hours-col" in res.output
