@@ -10,6 +10,8 @@ from __future__ import annotations
 from itertools import combinations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_hours import HEADER, ROWS, WEEK
 
 from reachplan import hours as H
@@ -123,6 +125,66 @@ def test_on_the_command_line(runner, grid, network):
     import json
     report = json.loads(res.stdout)
     assert [s["site"] for s in report["steps"]] == ["C4", "C1"]
+    out = path.parent / "steps.csv"
+    res = runner.invoke(cli, [*args, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_text().splitlines()[1].startswith("C4,Corner 004|005|007|008,")
     res = runner.invoke(cli, ["plan", grid[0], str(path), "--extend-hours", "24/7",
                               "--target-worst-hour", "70"])
     assert res.exit_code == 2 and "--hours-col" in res.output
+    res = runner.invoke(cli, [*args, "-o", str(path.parent / "x.gpkg")])
+    assert res.exit_code == 2 and "--output" in res.output
+
+
+# who reaches what under the presence rule (tests/fixtures/grid/README.md), by hand
+REACH = {"C1": {"001"}, "C2": {"005"}, "C3": {"002", "003"},
+         "C4": {"004", "005", "007", "008"}, "C5": set()}
+EXPRESSIONS = ["Mo-Fr 09:00-17:00", "Sa,Su 10:00-14:00", "Mo-Su 20:00-24:00",
+               "Mo-Su 00:00-06:00", "Tu,Th 08:00-12:00; PH off"]
+EXTENSIONS = ["24/7", "Mo-Su 08:00-22:00", "Mo-Su 18:00-24:00", "Sa,Su 00:00-24:00"]
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hours=st.lists(st.sampled_from(EXPRESSIONS), min_size=4, max_size=4),
+       extension=st.sampled_from(EXTENSIONS), target=st.integers(0, 100))
+def test_exact_is_the_fewest_by_brute_force(grid, tmp_path, hours, extension, target):
+    # C1, C2, C4, C5 get random hours, C3 none (always open); every subset of sites is
+    # extended independently: open = own hours or the extension (the parser's is_open),
+    # coverage counted from the hand-known reach above
+    from datetime import datetime, timedelta
+
+    rows = [f"{i},{i},{lat},{lon},\"{h}\"" for (i, lat, lon), h in zip(
+        [("C1", 0.5, 0.5), ("C2", 1.5, 1.5), ("C4", 2.0, 1.0), ("C5", 1.5, 4.0)], hours,
+        strict=True)] + ["C3,C3,0.5,2.0,"]
+    path = tmp_path / "random.csv"
+    path.write_text("id,name,latitude,longitude,hours\n" + "\n".join(rows) + "\n")
+    districts = read_boundaries(grid[0])
+    points, site_hours = H.read_hours(read_points(path), "hours", country="IN")
+    plan = extend_plan(districts, points, Rule.presence(), site_hours, extension,
+                       target=target, method="exact", week_of=WEEK)
+    moments = [datetime(2027, 1, 25) + timedelta(hours=h) for h in range(168)]
+    ids = list(points["id"])
+
+    def is_open(expr, m):
+        return H.is_open(expr, m, "IN")
+
+    def worst(extended):
+        per_hour = []
+        for m in moments:
+            open_ = {s for s, e in zip(ids, site_hours.expressions, strict=True)
+                     if is_open(e, m) or (s in extended and is_open(extension, m))}
+            per_hour.append(len(set().union(*(REACH[s] for s in open_))))
+        return min(per_hour)
+
+    need = -(-target * 9 // 100)
+    with_hours = [s for s, e in zip(ids, site_hours.expressions, strict=True) if e]
+    fewest = next((k for k in range(len(with_hours) + 1)
+                   if any(worst(set(c)) >= need for c in combinations(with_hours, k))), None)
+    if fewest is None:
+        assert plan.status == "target_unreachable"
+        assert plan.after["covered"] == worst(set(with_hours))
+    else:
+        assert plan.status == "target_met"
+        assert len(plan.steps) == fewest
+        assert worst({s["site"] for s in plan.steps}) == plan.after["covered"] >= need

@@ -27,18 +27,37 @@ def run_extend(opts: dict[str, Any], own: dict[str, Any]) -> None:
         if own.get(key):
             raise click.UsageError(f"--{key.replace('_', '-').replace('-path', '')} is not "
                                    "taken with --extend-hours")
+    from reachplan.io import STDOUT, output_suffix
+
+    output = own.get("output")
+    suffix = output_suffix(output, (".csv", ".xlsx", ".json", ".txt", STDOUT), "output") \
+        if output else None
     districts, centers, rule = load_inputs(opts)
     _, site_hours = hours.read_hours(centers, opts["hours_col"], tz=opts.get("tz"),
                                      country=opts.get("country"), site_col=opts.get("site_col"))
     plan = extend_plan(districts, centers, rule, site_hours, own["extend_hours"],
                        target=own.get("target_worst_hour"), limit=own.get("add"),
                        method=own.get("method", "auto"), week_of=week_of(opts))
-    fmt = own.get("fmt") or ("json" if str(own.get("output") or "").endswith(".json")
-                             else "table")
+    overwrite = bool(own.get("overwrite"))
+    if suffix in (".csv", ".xlsx"):  # the steps, one row per extended site
+        import pandas as pd
+
+        from reachplan.cli.errors import flags_for
+        from reachplan.io import write_table
+
+        with flags_for(path="output"):
+            write_table(pd.DataFrame(plan.steps, columns=STEP_COLUMNS), output,
+                        overwrite=overwrite)
+        output = None
+    fmt = own.get("fmt") or ("json" if suffix == ".json" else "table")
     if fmt == "json":
-        emit_json(plan.as_dict(), own.get("output"), own.get("overwrite", False))
+        emit_json(plan.as_dict(), output, overwrite)
     else:
-        emit_report(extend_text(plan.as_dict()), own.get("output"), own.get("overwrite", False))
+        emit_report(extend_text(plan.as_dict()), output, overwrite)
+
+
+STEP_COLUMNS = ["site", "name", "hours", "extend_to", "hours_added", "district_hours_gained",
+                "worst_before", "worst_after", "worst_hour", "worst_percent", "hours_at_worst"]
 
 
 def extend_text(report: dict[str, Any]) -> str:
