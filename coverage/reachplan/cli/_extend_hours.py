@@ -46,7 +46,7 @@ def run_extend(opts: dict[str, Any], own: dict[str, Any]) -> None:
         from reachplan.io import write_table
 
         with flags_for(path="output"):
-            write_table(pd.DataFrame(plan.steps, columns=STEP_COLUMNS), output,
+            write_table(pd.DataFrame(plan.steps, columns=STEP_COLUMNS), str(output),
                         overwrite=overwrite)
         output = None
     fmt = own.get("fmt") or ("json" if suffix == ".json" else "table")
