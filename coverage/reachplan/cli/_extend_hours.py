@@ -80,4 +80,6 @@ def extend_text(report: dict[str, Any]) -> str:
                      f"{s['worst_before']} -> {s['worst_after']} of districts, now "
                      f"{s['worst_hour']} ({s['worst_percent']:.2f} %)")
     lines.append(f"Worst hour after: {worst(report['after'])}")
+    if report["status"] == "target_unreachable":
+        lines.append(f"Even with every candidate extended: {worst(report['bound'])}")
     return "\n".join(lines) + "\n"

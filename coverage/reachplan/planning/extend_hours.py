@@ -12,7 +12,10 @@ compared by (districts covered in the worst hour, fewer hours tied at that figur
 district-hours covered over the week): the greedy takes, each step, the extension that
 improves this most; the exact method (``method="exact"``, or ``"auto"`` when there are at
 most :data:`EXACT_MAX` candidates) tries every subset and returns the fewest extensions that
-meet the target (the best figure among them), explained in greedy order.
+meet the target (the best figure among them), explained in greedy order. When even every
+candidate extended leaves the worst hour below the target (hours no extension opens), the
+plan is the fewest extensions that reach that bound, and the status says the target cannot
+be reached.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def hour_label(h: int) -> str:
 @dataclass
 class ExtendPlan:
     """The plan: ``steps`` (one dict per extended site, in the order explained), the worst
-    hour ``before`` and ``after``, ``status`` (``target_met``, ``target_unreachable``,
+    hour ``before`` and ``after`` (and ``bound``, with every candidate extended), ``status`` (``target_met``, ``target_unreachable``,
     ``limit`` or ``no_gain``), the ``method`` used and the number of ``candidates``."""
 
     extend_to: str
@@ -51,11 +54,14 @@ class ExtendPlan:
     after: dict[str, Any]
     status: str
     steps: list[dict[str, Any]] = field(default_factory=list)
+    #: the worst hour with every candidate extended (what no plan can pass)
+    bound: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"extend_to": self.extend_to, "target_worst_hour": self.target,
                 "method": self.method, "candidates": self.candidates, "status": self.status,
-                "before": self.before, "after": self.after, "steps": self.steps}
+                "before": self.before, "after": self.after, "bound": self.bound,
+                "steps": self.steps}
 
 
 class _State:
@@ -149,9 +155,14 @@ def extend_plan(districts: Any, centers: Any, rule: Any, hours: SiteHours, exten
                          params=("method",))
     target_count = None if target is None else int(np.ceil(target * len(districts) / 100 - 1e-9))
     before = state.summary()
-    chosen = (_exact(state, cands, target_count, limit) if exact
-              else list(range(len(cands))))
-    steps = _explain(state, cands, chosen, target_count, limit, centers, hours, extend_to,
+    everything = _State(state.counts.copy(), state.need, state.districts)
+    for _, reached, added in cands:
+        everything.apply(reached, added)
+    bound = everything.summary()  # every candidate extended: the most the worst hour can be
+    # past the bound no extension lifts the worst hour: plan for the bound instead
+    goal = None if target_count is None else min(target_count, bound["covered"])
+    chosen = _exact(state, cands, goal, limit) if exact else list(range(len(cands)))
+    steps = _explain(state, cands, chosen, goal, limit, centers, hours, extend_to,
                      stop_early=not exact)
     after = state.summary()
     met = target_count is not None and after["covered"] >= target_count
@@ -159,7 +170,7 @@ def extend_plan(districts: Any, centers: Any, rule: Any, hours: SiteHours, exten
     status = ("target_met" if met else "limit" if at_limit else
               "target_unreachable" if target_count is not None else "no_gain")
     return ExtendPlan(extend_to, target, "exact" if exact else "greedy", len(cands), before,
-                      after, status, steps)
+                      after, status, steps, bound)
 
 
 def _explain(state: _State, cands: list[tuple[int, np.ndarray, np.ndarray]],
