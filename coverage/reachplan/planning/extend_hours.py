@@ -43,8 +43,9 @@ def hour_label(h: int) -> str:
 @dataclass
 class ExtendPlan:
     """The plan: ``steps`` (one dict per extended site, in the order explained), the worst
-    hour ``before`` and ``after`` (and ``bound``, with every candidate extended), ``status`` (``target_met``, ``target_unreachable``,
-    ``limit`` or ``no_gain``), the ``method`` used and the number of ``candidates``."""
+    hour ``before`` and ``after`` (and ``bound``, with every candidate extended), ``status``
+    (``target_met``, ``target_unreachable``, ``limit`` or ``no_gain``), the ``method`` used
+    and the number of ``candidates``."""
 
     extend_to: str
     target: float | None
