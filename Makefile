@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python >= 3.10:
-#   make demo   - builds .venv with reachplan alone, then runs the main job on the embedded India data
+#   make demo   - builds .venv with reachplan and its hours extra, then runs the main job on the
+#                 embedded India data (the week by hour included)
 #   make test   - builds .venv with the dev tools (and Chromium, eslint), then runs the whole suite
 #                 (which builds the documentation site strictly: tests/test_docs.py)
 #   make docs   - the documentation site in site/ (MkDocs, strict), with the map screenshot that
@@ -8,7 +9,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# what `make demo` needs: reachplan alone, no extras, no test tools
+# what `make demo` needs: reachplan with the hours extra (the week profile), no test tools
 DEMO_STAMP := $(VENV)/.runtime-stamp
 # reachplan's runtime dependencies as wheels, so tests/test_install.py can install the wheel
 # without extras into a fresh venv offline
@@ -28,7 +29,7 @@ $(STAMP): pyproject.toml
 $(DEMO_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[hours]'
 	touch $(DEMO_STAMP)
 
 # eslint (npm devDependency, pinned by package-lock.json) for the maps' browser code

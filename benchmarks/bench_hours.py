@@ -67,6 +67,11 @@ def main() -> None:
     demand, _ = _median(lambda: hours.week_demand(centres, pins["lat"].to_numpy(),
                                                   pins["lon"].to_numpy(), rule, site_hours,
                                                   week_of=WEEK), args.repeat)
+    from reachplan.planning.extend_hours import extend_plan
+
+    extend, plan = _median(lambda: extend_plan(districts, centres, rule, site_hours, "24/7",
+                                               target=50, week_of=WEEK, reach=reach),
+                           args.repeat)
     print(f"India: {len(districts)} districts x {len(centres)} centres, 25 km, "
           f"week of {profile.start:%Y-%m-%d}; median of {args.repeat}")
     print(f"{'run':<44} {'seconds':>8} {'x plain':>8}")
@@ -74,7 +79,9 @@ def main() -> None:
                        ("the reach table (rule.pairs, once)", table),
                        ("the week after the reach table exists", week),
                        ("the week from scratch", whole),
-                       (f"{len(pins):,} PIN-code demand points x the week", demand)]:
+                       (f"{len(pins):,} PIN-code demand points x the week", demand),
+                       (f"extend to 24/7, worst hour >= 50% ({len(plan.steps)} sites)",
+                        extend)]:
         print(f"{name:<44} {secs:>8.3f} {secs / plain:>8.2f}")
     worst = profile.worst(1).iloc[0]
     print(f"worst hour: {worst['day']} {worst['hour']:02d}:00, {worst['covered']} of "

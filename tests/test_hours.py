@@ -410,3 +410,48 @@ def test_check_min_hours_covered_per_district(runner, grid, sites):
     res = runner.invoke(cli, ["check", grid[0], str(sites), "--hours-col", "hours",
                               "--min-hours-covered", "0"])
     assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize(("lat", "lon", "zone"), [
+    (48.8566, 2.3522, "Europe/Paris"),  # Paris
+    (22.5726, 88.3639, "Asia/Kolkata"),  # Kolkata
+    (40.7128, -74.0060, "America/New_York"),  # New York
+    (0.5, 0.5, None)])  # the grid fixture, at sea in the Gulf of Guinea
+def test_a_zone_from_coordinates(lat, lon, zone):
+    assert H.zone_at(lat, lon) == zone
+
+
+def test_centres_without_a_tz_value_take_their_coordinates_zone(districts, tmp_path):
+    # one centre in Paris, one in New York, one at sea (grid 001), no tz column; --tz UTC.
+    # Monday 25 January 2027 09:00-10:00 local is 08:00 UTC in Paris (UTC+1), 14:00 UTC in
+    # New York (UTC-5); the one at sea is in --tz (UTC): 09:00.
+    path = tmp_path / "world.csv"
+    path.write_text("id,latitude,longitude,hours\nP,48.8566,2.3522,Mo 09:00-10:00\n"
+                    "N,40.7128,-74.0060,Mo 09:00-10:00\nS,0.5,0.5,Mo 09:00-10:00\n")
+    _, site_hours = H.read_hours(read_points(path), "hours", tz="UTC")
+    assert site_hours.zones == ("Europe/Paris", "America/New_York", "UTC")
+    mask = H.open_mask(site_hours, H.week_moments(datetime(2027, 1, 25)))
+    assert [list(np.flatnonzero(mask[:, i])) for i in range(3)] == [[8], [14], [9]]
+    _, given = H.read_hours(read_points(path), "hours", tz="UTC", zone_from_coords=False)
+    assert given.zones == ("UTC", "UTC", "UTC")
+
+
+def test_map_week_slider_data(runner, grid, sites, tmp_path):
+    # the page carries each district's 168 hours: 001 (C1, Mo-Fr 09:00-17:00) is covered on
+    # Monday 10:00 (hour 10), not at 20:00 (hour 20); 002 (C3, no hours) always; 006 never
+    import re
+    out = tmp_path / "week.html"
+    res = runner.invoke(cli, ["map", grid[0], str(sites), "--hours-col", "hours", "--country",
+                              "IN", "--week-of", str(WEEK), "--week", "--offline", "-o",
+                              str(out)])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(re.search(r'<script type="application/json"[^>]*>(.*?)</script>',
+                                   out.read_text(), re.S)[1])
+    week = payload["week"]
+    bits = [bin(int(h, 16))[2:].zfill(168) for h in week["covered"]]
+    assert (bits[0][10], bits[0][20]) == ("1", "0")
+    assert set(bits[1]) == {"1"} and set(bits[5]) == {"0"}
+    assert week["hour"] == 0 and week["percent"][0] == pytest.approx(22.22)
+    res = runner.invoke(cli, ["map", grid[0], str(sites), "--week", "-o", str(out),
+                              "--overwrite"])
+    assert res.exit_code == 2 and "--hours-col" in res.output

@@ -416,3 +416,44 @@ def test_travel_rule_tooltips_read_minutes_by_road(browser, tiny_travel, tmp_pat
     assert "covered: at least 1 centre within 3 min by road (car, tiny.osm)" in legend
     assert page.errors == [] and page.dialogs == [] and page.refused == []
     page.context.close()
+
+
+def test_hour_slider_recolours_districts(browser, tmp_path):
+    # tests/test_hours.py's network on the 3x3 grid, week of 25 January 2027 (India):
+    # 001 is covered only while C1 is open (Mo-Fr 09:00-17:00): Monday 10:00 (hour 10) yes,
+    # Monday 20:00 (hour 20) no; 002 (C3, no hours) always; 006 never
+    from datetime import date
+
+    from reachplan import hours
+    from reachplan.maps import palette
+
+    grid = Path(__file__).parent / "fixtures" / "grid" / "districts.geojson"
+    centres = tmp_path / "centres.csv"
+    centres.write_text("id,name,latitude,longitude,hours\n"
+                       "C1,Inside 001,0.5,0.5,Mo-Fr 09:00-17:00\n"
+                       "C3,Edge 002|003,0.5,2.0,\n")
+    districts = read_boundaries(grid)
+    points, site_hours = hours.read_hours(read_points(centres), "hours", country="IN")
+    week = hours.week_profile(districts, points, Rule.presence(), site_hours,
+                              week_of=date(2027, 1, 27))
+    path = maps.write_map(maps.coverage_map(assess(districts, points, Rule.presence()),
+                                            offline=True, week=week), tmp_path / "w.html")
+    page = Page(browser, offline=True)
+    page.open(path, 9)
+
+    def fills_at(hour: int) -> list[str]:
+        slider = page.page.locator(".cp-hour input")
+        slider.fill(str(hour))  # a range input: sets the value and fires "input"
+        return page.page.evaluate(
+            "key => window.reachplanMaps[key].districts.map(l => l.options.fillColor)",
+            page.key)
+
+    covered, gap = palette.COVERED, palette.GAP
+    at_10 = fills_at(10)
+    assert (at_10[0], at_10[1], at_10[5]) == (covered, covered, gap)
+    assert page.page.locator(".cp-hour-label").inner_text().startswith("Mo 10:00")
+    at_20 = fills_at(20)
+    assert (at_20[0], at_20[1], at_20[5]) == (gap, covered, gap)
+    assert page.page.locator(".cp-hour-label").inner_text().startswith("Mo 20:00")
+    assert page.errors == [] and page.refused == []
+    page.context.close()

@@ -11,7 +11,8 @@ reach table (never a new engine).
 
 Moments are wall-clock times. Without ``tz`` each site is read in its own local time
 ("Sa 20:00" is 20:00 wherever the site is); with ``tz`` the moment is read in that zone and
-converted to each site's zone (a ``tz`` column), so a national network spanning zones, or a
+converted to each site's zone (a ``tz`` column, else the zone at its coordinates by the
+parser's offline lookup, else ``tz``), so a national network spanning zones, or a
 week across a DST change, is one set of instants. Public holidays (``PH``) come from the
 ``holidays`` package for the site's country (India's national holidays included): on a
 holiday, ``PH`` in the expression stands for that day's weekday, so the rule naming it applies.
@@ -74,6 +75,16 @@ def _zone(name: str) -> Any:
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(f"tz={name!r}: not a time zone; give an IANA name such as "
                          "Asia/Kolkata or Europe/Paris", params=("tz",)) from None
+
+
+@lru_cache(maxsize=65536)
+def zone_at(lat: float, lon: float) -> str | None:
+    """The IANA time zone at ``lat``/``lon`` by the parser's own offline lookup (boundary
+    data inside ``opening-hours-py``); None at sea (the lookup's ``Etc/...`` zones)."""
+    probe = _parser_module().OpeningHours("Mo 00:00-01:00", coords=(lat, lon),
+                                          auto_timezone=True, auto_country=False)
+    key = getattr(probe.next_change(datetime(2027, 1, 4, 12)).tzinfo, "key", None)
+    return None if key is None or key.startswith("Etc/") else str(key)
 
 
 @dataclass(frozen=True)
@@ -151,11 +162,13 @@ def _require(points: Any, column: str, param: str) -> None:
 
 def read_hours(points: Any, hours_col: str, *, tz: str | None = None,
                country: str | None = None, tz_col: str = "tz", country_col: str = "country",
-               site_col: str | None = None, strict: bool = False) -> tuple[Any, SiteHours]:
+               site_col: str | None = None, strict: bool = False,
+               zone_from_coords: bool = True) -> tuple[Any, SiteHours]:
     """Check ``points``' hours; returns the frame without rows whose hours do not parse (an
     error instead with ``strict=True``) and their :class:`SiteHours`. ``site_col``: rows
     sharing a value are visits of one site (a repair van's places on its round), each row
-    its own position, open only in its own hours."""
+    its own position, open only in its own hours. A site's zone is its ``tz_col`` value,
+    else (``zone_from_coords``) the zone at its coordinates (:func:`zone_at`), else ``tz``."""
     source = points.attrs.get("source", "centres")
     _require(points, hours_col, "hours_col")
     if site_col is not None:
@@ -163,7 +176,11 @@ def read_hours(points: Any, hours_col: str, *, tz: str | None = None,
     if tz is not None:
         _zone(tz)
     expressions = _column(points, hours_col, None)
-    zones = _column(points, tz_col, tz)
+    zones = _column(points, tz_col, None)
+    if zone_from_coords and {"lat", "lon"} <= set(points.columns):
+        zones = [z if z is not None else zone_at(float(la), float(lo))
+                 for z, la, lo in zip(zones, points["lat"], points["lon"], strict=True)]
+    zones = [tz if z is None else z for z in zones]
     countries = _column(points, country_col, country)
     lines = points["line"].tolist() if "line" in points.columns else list(range(len(points)))
     bad: list[int] = []

@@ -30,6 +30,7 @@ def run_map(
     before: Any = None,
     type_col: str | None = None,
     isochrones: Any = None,
+    week: Any = None,
 ) -> list[str]:
     """Write the HTML map of ``result`` (and a PNG when ``png`` is given); return what was written.
 
@@ -45,7 +46,7 @@ def run_map(
                                  show_radius=show_radius, offline=offline, assets=assets,
                                  tiles=tiles, simplify_m=simplify_m, sites=sites,
                                  before=before, type_col=type_col,
-                                 isochrones=isochrones))
+                                 isochrones=isochrones, week=week))
     outputs: list[tuple[str, bytes]] = [(str(output), page.encode("utf-8"))]
     if png is not None:
         outputs.append((str(png), png_bytes(result, title=title, color_by=color_by,

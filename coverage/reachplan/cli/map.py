@@ -53,6 +53,9 @@ def _isochrone_minutes(ctx: click.Context, param: click.Parameter, value: str | 
               callback=_isochrone_minutes,
               help="With --roads: draw each centre's service area within these minutes by "
                    "road (one layer per band), e.g. 15,30.")
+@click.option("--week", is_flag=True,
+              help="With --hours-col: an hour slider (Mo 00:00 to Su 23:00) colouring each "
+                   "district covered or gap in that hour, first at the worst hour.")
 @click.option("--png", default=None, type=click.Path(dir_okay=False),
               help="Also write a static PNG picture of the map (for slides).")
 @png_options
@@ -102,13 +105,28 @@ def map_cmd(**kwargs: Any) -> None:
         result = _with_capacity(result, cap_opts, demand_opts, rule, opts.get("weight_col"))
         type_col = "utilisation"
     areas = None if own["isochrones"] is None else rule.isochrones(centers, own["isochrones"])
+    week = _week(opts, districts, centers, rule) if own["week"] else None
     written = run_map(result, own["output"], png=own["png"], png_size=own["png_size"],
                       png_dpi=own["png_dpi"], overwrite=own["overwrite"],
                       title=own["title"], color_by=color_by,
                       show_radius=own["show_radius"], offline=own["offline"],
                       assets=own["assets"], tiles=own["tiles"], simplify_m=own["simplify_m"],
-                      type_col=type_col, isochrones=areas)
+                      type_col=type_col, isochrones=areas, week=week)
     info("wrote " + ", ".join(str(p) for p in written))
+
+
+def _week(opts: dict[str, Any], districts: Any, centers: Any, rule: Any) -> Any:
+    """The week profile the hour slider shows (the centres' hours, --week-of's week)."""
+    from reachplan import hours
+    from reachplan.cli.inputs import week_of
+
+    if not opts.get("hours_col"):
+        raise click.UsageError("--week needs --hours-col COL (the centres' opening hours)")
+    if opts.get("at"):
+        raise click.UsageError("give --week or --at WHEN, not both")
+    _, site_hours = hours.read_hours(centers, opts["hours_col"], tz=opts.get("tz"),
+                                     country=opts.get("country"), site_col=opts.get("site_col"))
+    return hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts))
 
 
 #: Centre utilisation classes on the map (lower bound in %, label), in this order.

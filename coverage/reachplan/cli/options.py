@@ -123,8 +123,8 @@ center_options = _compose(
                  help="The ISO week (Monday-Sunday) of --at 'Sa 20:00' and coverage --week "
                       "[default: today]."),
     click.option("--tz", default=None, metavar="ZONE",
-                 help="Time zone of --at and of centres without a 'tz' column value "
-                      "[default: each centre's local time]."),
+                 help="Time zone of --at (centres without a 'tz' column value are in the "
+                      "zone at their coordinates) [default: each centre's local time]."),
     click.option("--country", default=None, metavar="ISO",
                  help="Country of public holidays (PH) for centres without a 'country' "
                       "column value, e.g. IN."),

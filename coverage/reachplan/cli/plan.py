@@ -97,6 +97,13 @@ class _PlanProgress:
 @click.option("--offline", is_flag=True,
               help="With --map: a self-contained map that opens with no network (Leaflet "
                    "inlined, no base map).")
+@click.option("--extend-hours", default=None, metavar="HOURS",
+              help="With --hours-col: plan which sites' hours to extend to HOURS (OSM "
+                   "opening_hours, e.g. 'Mo-Su 08:00-22:00') instead of new sites; with "
+                   "--target-worst-hour P and/or --add K (at most K sites).")
+@click.option("--target-worst-hour", type=options.FiniteFloat(), default=None, metavar="P",
+              help="With --extend-hours: the fewest extensions that cover P percent of "
+                   "districts in every hour of the week.")
 @options.overwrite_opt
 @handle_errors
 def plan(**kwargs: Any) -> None:
@@ -128,6 +135,14 @@ def plan(**kwargs: Any) -> None:
     from reachplan.planning import PlanRequest
 
     opts, own = options.split_inputs(kwargs)
+    if own["extend_hours"] is not None:
+        from reachplan.cli._extend_hours import run_extend
+
+        run_extend(opts, own)
+        return
+    if own.pop("target_worst_hour") is not None:
+        raise ReachplanUsageError("--target-worst-hour needs --extend-hours HOURS")
+    own.pop("extend_hours")
     demand_opts = split_demand(own)
     cap_opts = {"capacity_col": own.pop("capacity_col"), "demand_rate": own.pop("demand_rate")}
     candidate_capacity = own.pop("candidate_capacity")

@@ -212,6 +212,7 @@ def coverage_map(
     type_col: str | None = None,
     inputs: Mapping[str, str] | None = None,
     isochrones: Any = None,
+    week: Any = None,
 ) -> folium.Map:
     """Build the interactive coverage map of a :class:`~reachplan.engine.CoverageResult`.
 
@@ -253,6 +254,9 @@ def coverage_map(
     isochrones
         Service areas (:func:`reachplan.roads.isochrones`: ``center``, ``minutes``, polygons),
         drawn as one layer per band, the shortest on top.
+    week
+        A :class:`reachplan.hours.WeekProfile` of the same districts: the map gets an hour
+        slider (Mo 00:00 to Su 23:00) that colours each district covered or gap in that hour.
     """
     if color_by not in COLOR_BY:
         raise InputError(f"color_by={color_by}: use one of {', '.join(COLOR_BY)}",
@@ -275,6 +279,10 @@ def coverage_map(
                             simplify_m=simplify_m, title=title, sites=sites, before=before,
                             type_col=type_col, inputs=inputs)
     group_names = payload["groups"]
+    if week is not None:
+        from reachplan.maps.payload import week_data
+
+        payload["week"] = week_data(week, len(districts))
 
     m = folium.Map(location=None, tiles=None, control_scale=True, zoom_control=True)
     m.options.update({"minZoom": 2, "maxZoom": 18})  # the cluster layer needs a maxZoom

@@ -143,6 +143,31 @@ class MapPayload(_MapPayloadRequired, total=False):
     before: BeforeData
     cost: CostColumns
     isochrones: list[ColourClass]  # the service-area bands, shortest first
+    week: WeekData
+
+
+class WeekData(TypedDict):
+    """Coverage in each hour of a week (the map's hour slider): per district, its 168 hours
+    as 42 hex digits (the first digit's high bit is Monday 00:00), the hour shown first
+    (the worst) and per hour the % of districts covered."""
+
+    start: str                  # the Monday, YYYY-MM-DD
+    covered: list[str]
+    hour: int
+    percent: list[float]
+
+
+def week_data(profile: Any, districts: int) -> WeekData:
+    """The slider's data from a :class:`reachplan.hours.WeekProfile` of the same districts."""
+    covered = np.asarray(profile.covered, dtype=bool)
+    if covered.shape != (168, districts):
+        raise InputError(f"week: a profile of {covered.shape[1]} districts for a map of "
+                         f"{districts}; give the week of the same districts", params=("week",))
+    packed = np.packbits(covered.T, axis=1)  # districts × 21 bytes, Monday 00:00 first
+    return {"start": f"{profile.start:%Y-%m-%d}", "covered": [row.tobytes().hex()
+                                                             for row in packed],
+            "hour": int(profile.worst(1).index[0]),
+            "percent": [float(v) for v in profile.hours["percent"]]}
 
 
 def _text(value: Any) -> str | None:

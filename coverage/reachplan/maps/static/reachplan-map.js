@@ -293,6 +293,38 @@ function reachplanMap(map, dataId, G) {
   document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
   var api = {map: map, districts: layers, centres: markers, data: data, drawn: false,
              complete: false};
+  // the hour slider (reachplan map --week): each district covered or gap in that hour
+  if (data.week) {
+    var wk = data.week, DAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
+    var coveredAt = function (i, h) {
+      return (parseInt(wk.covered[i].charAt(h >> 2), 16) >> (3 - (h & 3))) & 1;
+    };
+    var hourControl = L.control({position: "topright"});
+    hourControl.onAdd = function () {
+      var div = L.DomUtil.create("div", "cp-panel cp-hour");
+      var text = L.DomUtil.create("div", "cp-hour-label", div);
+      var input = L.DomUtil.create("input", "", div);
+      input.type = "range"; input.min = "0"; input.max = "167"; input.step = "1";
+      input.setAttribute("aria-label", "hour of the week");
+      api.showHour = function (h) {
+        input.value = String(h);
+        text.textContent = DAYS[Math.floor(h / 24)] + " " + (h % 24 < 10 ? "0" : "") +
+          (h % 24) + ":00 (week of " + wk.start + "): " + wk.percent[h] +
+          "% of districts covered";
+        for (var i = 0; i < n; i++) {
+          if (layers[i]) {
+            layers[i].setStyle({fillColor: coveredAt(i, h) ? colours.covered : colours.gap});
+          }
+        }
+      };
+      L.DomEvent.on(input, "input", function () { api.showHour(parseInt(input.value, 10)); });
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    hourControl.addTo(map);
+    api.showHour(wk.hour);
+  }
   window.reachplanMaps = window.reachplanMaps || {};
   window.reachplanMaps[dataId] = api;
   // animation frames run in the order they were asked for: the canvas asked first, so when
