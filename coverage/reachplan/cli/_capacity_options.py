@@ -22,14 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reachplan.cli.options import (
-    DEMAND_FLAGS,
-    FiniteFloat,
-    _compose,
-    flags_for,
-    info,
-    resolve_dataset,
-)
+from reachplan.cli.errors import DEMAND_FLAGS, flags_for
+from reachplan.cli.inputs import resolve_dataset
+from reachplan.cli.options import FiniteFloat, _compose
+from reachplan.cli.output import info
 
 if TYPE_CHECKING:  # numpy and pandas are imported when a command runs (fast --help)
     import pandas as pd
@@ -76,7 +72,9 @@ def assess_inputs(kwargs: dict[str, Any], *, nearest: bool = True) -> Assessed:
     assess them, logging the assessment's warnings; ``nearest=False`` when the command shows
     no nearest centre (see :func:`reachplan.engine.assess`)."""
     from reachplan.cli._demand_options import split_demand
-    from reachplan.cli.options import load_inputs, log_warnings, split_inputs
+    from reachplan.cli.inputs import load_inputs
+    from reachplan.cli.options import split_inputs
+    from reachplan.cli.output import log_warnings
     from reachplan.engine import assess
 
     opts, own = split_inputs(kwargs)

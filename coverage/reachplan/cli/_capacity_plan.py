@@ -10,7 +10,8 @@ import click
 
 from reachplan.cli._capacity_options import CAPACITY_FLAGS, demand_points
 from reachplan.cli._report import num, pct, table
-from reachplan.cli.options import flags_for, info
+from reachplan.cli.errors import flags_for
+from reachplan.cli.output import info
 
 
 def run_capacity_plan(own: dict[str, Any], demand_opts: dict[str, Any], centers,

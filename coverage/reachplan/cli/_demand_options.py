@@ -33,15 +33,10 @@ from typing import Any
 
 import click
 
-from reachplan.cli.options import (
-    DEMAND_FLAGS,
-    Progress,
-    _compose,
-    flags_for,
-    info,
-    log_warnings,
-    resolve_dataset,
-)
+from reachplan.cli.errors import DEMAND_FLAGS, flags_for
+from reachplan.cli.inputs import resolve_dataset
+from reachplan.cli.options import _compose
+from reachplan.cli.output import Progress, info, log_warnings
 
 DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
                "demand_id_col", "demand_output", "engine", "scheduler", "demand_chunksize")

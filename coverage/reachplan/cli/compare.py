@@ -8,23 +8,17 @@ import click
 
 from reachplan._words import signed
 from reachplan.cli._report import report_format, table
+from reachplan.cli.errors import ReachplanUsageError, flags_for, handle_errors
+from reachplan.cli.inputs import _load_json, load_inputs
 from reachplan.cli.options import (
     FiniteFloat,
-    ReachplanUsageError,
-    _load_json,
     boundary_options,
     center_options,
-    configure_logging,
-    emit_json,
-    emit_report,
-    flags_for,
-    handle_errors,
-    load_inputs,
-    log_warnings,
     overwrite_opt,
     rule_options,
     verbosity_options,
 )
+from reachplan.cli.output import configure_logging, emit_json, emit_report, log_warnings
 
 FORMATS = ("table", "json", "csv")
 

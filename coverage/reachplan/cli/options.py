@@ -22,7 +22,6 @@ Errors, inputs and output are the CLI modules :mod:`.errors`, :mod:`.inputs` and
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -219,25 +218,3 @@ def parse_minutes(value: str | None, flag: str = "--minutes") -> list[float] | N
                                      "minutes", param_hint=flag)
         bands.append(minutes)
     return sorted(set(bands))
-
-
-# Errors, inputs and output moved to their own modules (issue 19); their names are still
-# found here, for the modules that import them from options (the capacity and demand options,
-# compare): import them from cli.errors, cli.inputs and cli.output in new code.
-_MOVED = {
-    **dict.fromkeys(("ReachplanUsageError", "ReachplanFailure", "handle_errors", "as_flags",
-                     "flags_for", "BOUNDARY_FLAGS", "CENTRE_FLAGS", "DEMAND_FLAGS",
-                     "CANDIDATE_FLAGS"), "errors"),
-    **dict.fromkeys(("make_rule", "load_inputs", "read_centres", "ALIASES", "name_as_given",
-                     "resolve_dataset", "_load_json"), "inputs"),
-    **dict.fromkeys(("configure_logging", "echo", "info", "Progress", "Steps", "as_given",
-                     "log_warnings", "cache_warnings", "emit_json", "emit_report",
-                     "emit_text"), "output"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(f"module 'reachplan.cli.options' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"reachplan.cli.{module}"), name)
