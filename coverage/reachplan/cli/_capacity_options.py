@@ -24,15 +24,13 @@ import click
 
 from reachplan.cli.errors import DEMAND_FLAGS, flags_for
 from reachplan.cli.inputs import resolve_dataset
-from reachplan.cli.options import FiniteFloat, _compose
+from reachplan.cli.options import FiniteFloat, InputOptions, OptionGroup, Options, _compose
 from reachplan.cli.output import info
 
 if TYPE_CHECKING:  # numpy and pandas are imported when a command runs (fast --help)
     import pandas as pd
 
     from reachplan.capacity import CapacityResult
-
-CAPACITY_KEYS = ("capacity_col", "demand_rate", "capacity_output")
 
 capacity_col_opt = click.option(
     "--capacity-col", default=None, metavar="COL",
@@ -53,45 +51,39 @@ capacity_options = _compose(
 )
 
 
+@dataclass(frozen=True)
+class CapacityOptions(OptionGroup):
+    """The options of :data:`capacity_options`."""
+
+    capacity_col: str | None = None
+    demand_rate: float | None = None
+    capacity_output: str | None = None
+
+
 @dataclass
 class Assessed:
-    """What ``coverage`` and ``gaps`` start from: their options, split, and the assessment."""
+    """What ``coverage`` and ``gaps`` start from: the inputs read and assessed."""
 
-    opts: dict[str, Any]
-    own: dict[str, Any]
-    demand_opts: dict[str, Any]
-    capacity_opts: dict[str, Any]
     districts: Any
     centers: Any
     rule: Any
     result: Any
 
 
-def assess_inputs(kwargs: dict[str, Any], *, nearest: bool = True) -> Assessed:
-    """Split a command's options (inputs, demand, capacity, its own), read the inputs and
-    assess them, logging the assessment's warnings; ``nearest=False`` when the command shows
-    no nearest centre (see :func:`reachplan.engine.assess`)."""
-    from reachplan.cli._demand_options import split_demand
+def assess_inputs(inputs: InputOptions, *, nearest: bool = True) -> Assessed:
+    """Read the inputs and assess them, logging the assessment's warnings; ``nearest=False``
+    when the command shows no nearest centre (see :func:`reachplan.engine.assess`)."""
     from reachplan.cli.inputs import load_inputs
-    from reachplan.cli.options import split_inputs
     from reachplan.cli.output import log_warnings
     from reachplan.engine import assess
 
-    opts, own = split_inputs(kwargs)
-    demand_opts = split_demand(own)
-    capacity_opts = split_capacity(own)
-    districts, centers, rule = load_inputs(opts)
-    result = assess(districts, centers, rule, type_col=opts.get("type_col"), nearest=nearest)
+    districts, centers, rule = load_inputs(inputs)
+    result = assess(districts, centers, rule, type_col=inputs.type_col, nearest=nearest)
     log_warnings(result.warnings)
-    return Assessed(opts, own, demand_opts, capacity_opts, districts, centers, rule, result)
+    return Assessed(districts, centers, rule, result)
 
 
-def split_capacity(own: dict[str, Any]) -> dict[str, Any]:
-    """Take the capacity options out of a command's own options."""
-    return {k: own.pop(k) for k in CAPACITY_KEYS if k in own}
-
-
-def run_capacity(opts: dict[str, Any], demand_opts: dict[str, Any], centers, districts, rule,
+def run_capacity(opts: Options, demand_opts: Options, centers, districts, rule,
                  *, type_col: str | None = None, weight_col: str | None = None
                  ) -> CapacityResult | None:
     """Capacity-limited allocation as the options say (:func:`reachplan.capacity.
@@ -124,7 +116,7 @@ def run_capacity(opts: dict[str, Any], demand_opts: dict[str, Any], centers, dis
 CAPACITY_FLAGS: dict[str, str | None] = {"capacity": "capacity_col", "target_pct": "target"}
 
 
-def demand_points(opts: dict[str, Any], demand_opts: dict[str, Any], rule, *,
+def demand_points(opts: Options, demand_opts: Options, rule, *,
                   weight_col: str | None):
     """The --demand points (read as the options say), or None for district weight x
     --demand-rate; the option combinations checked first."""

@@ -16,30 +16,48 @@ Use::
     @click.command()
     @input_options
     @demand_options
-    def coverage(**kwargs):
-        opts, own = split_inputs(kwargs)
-        demand_opts = split_demand(own)
-        districts, centers, rule = load_inputs(opts)
+    @pass_groups(inputs=InputOptions, demand=DemandOptions)
+    def coverage(inputs: InputOptions, demand: DemandOptions):
+        districts, centers, rule = load_inputs(inputs)
         ...
-        demand = run_demand(demand_opts, centers, districts, rule, overwrite=own["overwrite"])
-        if demand is not None:
-            data["demand"] = demand.summary
+        covered = run_demand(demand, centers, districts, rule)
+        if covered is not None:
+            data["demand"] = covered.summary
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from reachplan.cli.errors import DEMAND_FLAGS, flags_for
 from reachplan.cli.inputs import resolve_dataset
-from reachplan.cli.options import _compose
+from reachplan.cli.options import OptionGroup, Options, _compose
 from reachplan.cli.output import Progress, info, log_warnings
 
 DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
                "demand_id_col", "demand_output", "engine", "scheduler", "demand_chunksize")
+
+
+
+@dataclass(frozen=True)
+class DemandOptions(OptionGroup):
+    """The options of :data:`demand_options` (of :data:`demand_point_options`: the first
+    five; the others keep their defaults)."""
+
+    demand: str | None = None
+    demand_weight_col: str | None = None
+    demand_lat_col: str | None = None
+    demand_lon_col: str | None = None
+    demand_id_col: str | None = None
+    demand_output: str | None = None
+    engine: str = "memory"
+    scheduler: str | None = None
+    demand_chunksize: int = 1_000_000
+
 
 demand_point_options = _compose(
     click.option("--demand", default=None, metavar="FILE",
@@ -76,7 +94,7 @@ def split_demand(own: dict[str, Any]) -> dict[str, Any]:
     return {k: own.pop(k) for k in DEMAND_KEYS if k in own}
 
 
-def run_demand(opts: dict[str, Any], centers, districts, rule, *,
+def run_demand(opts: Options, centers, districts, rule, *,
                overwrite: bool = False, progress: Callable[[int, int], None] | None = None):
     """Demand coverage as the options say, or ``None`` without ``--demand``.
 

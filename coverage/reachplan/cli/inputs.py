@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from reachplan.cli.errors import BOUNDARY_FLAGS, CENTRE_FLAGS, ReachplanUsageError, flags_for
-from reachplan.cli.options import RULE_KEYS
+from reachplan.cli.options import RULE_KEYS, Options
 from reachplan.cli.output import (
     _GIVEN,
     Steps,
@@ -61,7 +61,7 @@ def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = 
     return Rule.radius(radius_km, min_centers=min_centers)
 
 
-def load_inputs(opts: dict[str, Any]):
+def load_inputs(opts: Options):
     """Read BOUNDARIES and CENTERS as the options say; returns (districts, centres, rule)."""
     from reachplan.io import read_boundaries
 
@@ -82,7 +82,7 @@ def load_inputs(opts: dict[str, Any]):
             rule)
 
 
-def read_centres(path: str, opts: dict[str, Any], name_col: str | None = None):
+def read_centres(path: str, opts: Options, name_col: str | None = None):
     """CENTERS at ``path`` as the centre options in ``opts`` say (``center_options``; errors
     name those options); ``name_col``: the name column when ``--center-name-col`` is not
     given."""
@@ -100,7 +100,7 @@ def read_centres(path: str, opts: dict[str, Any], name_col: str | None = None):
     return centres_open(points, opts)[0]
 
 
-def centres_open(points: Any, opts: dict[str, Any]) -> tuple[Any, Any]:
+def centres_open(points: Any, opts: Options) -> tuple[Any, Any]:
     """The centres with hours that parse (``--hours-col``) and, with ``--at``, only those
     open then; and their :class:`reachplan.hours.SiteHours` (None without --hours-col)."""
     if opts.get("at") and not opts.get("hours_col"):
@@ -125,7 +125,7 @@ def centres_open(points: Any, opts: dict[str, Any]) -> tuple[Any, Any]:
     return points, site_hours
 
 
-def week_of(opts: dict[str, Any]):
+def week_of(opts: Options):
     """``--week-of DATE`` as a date (None when not given)."""
     from datetime import date
 

@@ -22,9 +22,12 @@ Errors, inputs and output are the CLI modules :mod:`.errors`, :mod:`.inputs` and
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import click
 
@@ -190,6 +193,86 @@ INPUT_KEYS = ("boundaries", "centers", "layer", "boundaries_crs", "id_col", "nam
               "centers_layer", "centers_crs", "where", "type_col", "strict", *HOURS_KEYS,
               *RULE_KEYS,
               "verbosity", "quiet")
+
+
+_Group = TypeVar("_Group", bound="OptionGroup")
+
+
+@dataclass(frozen=True)
+class OptionGroup:
+    """A group of shared options (one decorator's) handed to a command as one typed value
+    (:func:`pass_groups`); ``get`` and ``[]`` read an option by its parameter name, as the
+    helpers that take any group do."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    @classmethod
+    def take(cls: type[_Group], kwargs: dict[str, Any]) -> _Group:
+        """The group from the command's parameters, taken out of ``kwargs`` (a command that
+        lacks one of the group's options gets its default)."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        return cls(**{k: kwargs.pop(k) for k in names if k in kwargs})
+
+
+# what the input helpers read options from: a group, or a plain mapping of the same names
+Options = OptionGroup | Mapping[str, Any]
+
+
+def pass_groups(**groups: type[OptionGroup]) -> Callable:
+    """Hand the options of each group to the command as one parameter: ``pass_groups(
+    inputs=InputOptions)`` calls ``command(inputs=InputOptions(...), **its own)``."""
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(**kwargs: Any) -> Any:
+            packed = {name: group.take(kwargs) for name, group in groups.items()}
+            return func(**packed, **kwargs)
+        return wrapper
+    return decorate
+
+
+@dataclass(frozen=True)
+class InputOptions(OptionGroup):
+    """BOUNDARIES, CENTERS and the options of :func:`input_options`: how the districts and
+    centres are read, the coverage rule, and the logging."""
+
+    boundaries: str = ""
+    centers: str = ""
+    layer: str | None = None
+    boundaries_crs: str | None = None
+    id_col: str | None = None
+    name_col: str | None = None
+    group_col: str | None = None
+    weight_col: str | None = None
+    lat_col: str | None = None
+    lon_col: str | None = None
+    center_name_col: str | None = None
+    centers_layer: str | None = None
+    centers_crs: str | None = None
+    where: tuple[str, ...] = ()
+    type_col: str | None = None
+    strict: bool = False
+    hours_col: str | None = None
+    site_col: str | None = None
+    at: str | None = None
+    week_of: str | None = None
+    tz: str | None = None
+    country: str | None = None
+    radius_km: float | None = None
+    min_centers: int = 1
+    roads: str | None = None
+    travel_minutes: float | None = None
+    profile: str = "car"
+    speeds: str | None = None
+    speed_col: str | None = None
+    maxspeed_factor: float = 1.0
+    offroad_kmh: float = 5.0
+    max_snap_km: float = 2.0
+    verbosity: int = 0
+    quiet: bool = False
 
 
 def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
