@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+if TYPE_CHECKING:
+    from reachplan.cli.options import Options
 
-def timed_outcomes(rules: list[Any], opts: dict[str, Any], districts: Any, centers: Any,
+
+def timed_outcomes(rules: list[Any], opts: Options, districts: Any, centers: Any,
                    rule: Any, evaluate: Any) -> list[Any]:
     """Outcomes of the rules with an ``at``, in their order; ``evaluate(rules, data)`` is
     the command's evaluation (its errors name the command's options)."""
@@ -66,7 +69,7 @@ def _worst(week: Any, metric: str) -> datetime:
 
 
 def _result_at(districts: Any, centers: Any, rule: Any, site_hours: Any, moment: datetime,
-               opts: dict[str, Any]) -> dict[str, Any]:
+               opts: Options) -> dict[str, Any]:
     """The coverage JSON of the centres open at ``moment``."""
     from reachplan import hours
     from reachplan.cli._report import result_dict
@@ -83,7 +86,7 @@ def _named(outcome: Any, label: str) -> Any:
                                message=f"{label}: {outcome.message}")
 
 
-def hours_covered_outcomes(least: float | None, opts: dict[str, Any], districts: Any,
+def hours_covered_outcomes(least: float | None, opts: Options, districts: Any,
                            centers: Any, rule: Any) -> list[Any]:
     """``--min-hours-covered H``: fail when a district is covered fewer than H hours of the
     week (the districts below, fewest hours first, in the details)."""

@@ -227,9 +227,9 @@ def pass_groups(**groups: type[OptionGroup]) -> Callable:
     inputs=InputOptions)`` calls ``command(inputs=InputOptions(...), **its own)``."""
     def decorate(func: Callable) -> Callable:
         @functools.wraps(func)
-        def wrapper(**kwargs: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             packed = {name: group.take(kwargs) for name, group in groups.items()}
-            return func(**packed, **kwargs)
+            return func(*args, **packed, **kwargs)
         return wrapper
     return decorate
 
