@@ -235,18 +235,21 @@ def pass_groups(**groups: type[OptionGroup]) -> Callable:
 
 
 @dataclass(frozen=True)
-class InputOptions(OptionGroup):
-    """BOUNDARIES, CENTERS and the options of :func:`input_options`: how the districts and
-    centres are read, the coverage rule, and the logging."""
+class BoundaryOptions(OptionGroup):
+    """The options of :data:`boundary_options`: how the districts are read."""
 
-    boundaries: str = ""
-    centers: str = ""
     layer: str | None = None
     boundaries_crs: str | None = None
     id_col: str | None = None
     name_col: str | None = None
     group_col: str | None = None
     weight_col: str | None = None
+
+
+@dataclass(frozen=True)
+class CentreOptions(OptionGroup):
+    """The options of :data:`center_options`: how the centres are read, and their hours."""
+
     lat_col: str | None = None
     lon_col: str | None = None
     center_name_col: str | None = None
@@ -261,16 +264,37 @@ class InputOptions(OptionGroup):
     week_of: str | None = None
     tz: str | None = None
     country: str | None = None
-    radius_km: float | None = None
-    min_centers: int = 1
-    roads: str | None = None
-    travel_minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class RoadOptions(OptionGroup):
+    """The options of :data:`road_options`: how a road network is read and joined."""
+
     profile: str = "car"
     speeds: str | None = None
     speed_col: str | None = None
     maxspeed_factor: float = 1.0
     offroad_kmh: float = 5.0
     max_snap_km: float = 2.0
+
+
+@dataclass(frozen=True)
+class RuleOptions(RoadOptions):
+    """The options of :data:`rule_options`: the coverage rule (:data:`RULE_KEYS`)."""
+
+    radius_km: float | None = None
+    min_centers: int = 1
+    roads: str | None = None
+    travel_minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class InputOptions(BoundaryOptions, CentreOptions, RuleOptions):
+    """BOUNDARIES, CENTERS and the options of :func:`input_options`: how the districts and
+    centres are read, the coverage rule, and the logging."""
+
+    boundaries: str = ""
+    centers: str = ""
     verbosity: int = 0
     quiet: bool = False
 
