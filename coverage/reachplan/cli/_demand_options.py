@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import click
 
@@ -37,10 +36,6 @@ from reachplan.cli.errors import DEMAND_FLAGS, flags_for
 from reachplan.cli.inputs import resolve_dataset
 from reachplan.cli.options import OptionGroup, Options, _compose
 from reachplan.cli.output import Progress, info, log_warnings
-
-DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
-               "demand_id_col", "demand_output", "engine", "scheduler", "demand_chunksize")
-
 
 
 @dataclass(frozen=True)
@@ -87,11 +82,6 @@ demand_options = _compose(
     click.option("--demand-chunksize", type=click.IntRange(min=1), default=1_000_000,
                  show_default=True, help="Demand points per part."),
 )
-
-
-def split_demand(own: dict[str, Any]) -> dict[str, Any]:
-    """Take the demand options out of a command's own options."""
-    return {k: own.pop(k) for k in DEMAND_KEYS if k in own}
 
 
 def run_demand(opts: Options, centers, districts, rule, *,

@@ -175,8 +175,6 @@ RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "
              "speed_col", "maxspeed_factor", "offroad_kmh", "max_snap_km")
 
 
-HOURS_KEYS = ("hours_col", "site_col", "at", "week_of", "tz", "country")
-
 
 overwrite_opt = click.option("--overwrite", is_flag=True,
                              help="Replace an existing output file.")
@@ -187,12 +185,6 @@ def input_options(func: Callable) -> Callable:
     return _compose(boundaries_arg, centers_arg, boundary_options, center_options,
                     rule_options, verbosity_opt, _quiet)(func)
 
-
-INPUT_KEYS = ("boundaries", "centers", "layer", "boundaries_crs", "id_col", "name_col",
-              "group_col", "weight_col", "lat_col", "lon_col", "center_name_col",
-              "centers_layer", "centers_crs", "where", "type_col", "strict", *HOURS_KEYS,
-              *RULE_KEYS,
-              "verbosity", "quiet")
 
 
 _Group = TypeVar("_Group", bound="OptionGroup")
@@ -297,12 +289,6 @@ class InputOptions(BoundaryOptions, CentreOptions, RuleOptions):
     centers: str = ""
     verbosity: int = 0
     quiet: bool = False
-
-
-def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Separate the shared input options from a command's own."""
-    shared = {k: kwargs.pop(k) for k in INPUT_KEYS if k in kwargs}
-    return shared, kwargs
 
 
 def parse_minutes(value: str | None, flag: str = "--minutes") -> list[float] | None:
