@@ -55,14 +55,14 @@ def week_demand(own: DemandOptions, centers: Any, rule: Any, site_hours: Any,
     from reachplan.cli.errors import DEMAND_FLAGS
     from reachplan.cli.inputs import resolve_dataset
     from reachplan.io import read_points
-    from reachplan.rules import Presence
+    from reachplan.rules import reaches_points
 
     for key in ("demand_output", "scheduler"):
         if own.get(key):
             raise click.UsageError(f"--{key.replace('_', '-')} is not taken with --week")
     if own.engine != "memory":
         raise click.UsageError("--engine dask is not taken with --week")
-    if isinstance(rule, Presence):
+    if not reaches_points(rule):  # presence asks no point
         raise click.UsageError("--demand needs --radius-km R: a demand point is covered when a "
                                "centre lies within R km")
     source, _ = resolve_dataset(own.demand or "", "demand")  # given: run_week checks
