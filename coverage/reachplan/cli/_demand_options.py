@@ -34,7 +34,7 @@ import click
 
 from reachplan.cli.errors import DEMAND_FLAGS, flags_for
 from reachplan.cli.inputs import resolve_dataset
-from reachplan.cli.options import OptionGroup, Options, _compose
+from reachplan.cli.options import OptionGroup, _compose
 from reachplan.cli.output import Progress, info, log_warnings
 
 
@@ -84,18 +84,19 @@ demand_options = _compose(
 )
 
 
-def run_demand(opts: Options, centers, districts, rule, *,
+def run_demand(opts: DemandOptions, centers, districts, rule, *,
                overwrite: bool = False, progress: Callable[[int, int], None] | None = None):
     """Demand coverage as the options say, or ``None`` without ``--demand``.
 
     Writes ``--demand-output`` (atomically) and logs the warnings; raises
     :class:`reachplan.errors.InputError` on bad input (the command turns it into exit 2).
     """
-    if not opts.get("demand"):
-        for key in ("demand_output", "demand_weight_col", "scheduler"):
-            if opts.get(key):
-                option = "--" + key.replace("_", "-")
-                raise click.UsageError(f"{option} needs --demand FILE")
+    if not opts.demand:
+        for flag, value in (("--demand-output", opts.demand_output),
+                            ("--demand-weight-col", opts.demand_weight_col),
+                            ("--scheduler", opts.scheduler)):
+            if value:
+                raise click.UsageError(f"{flag} needs --demand FILE")
         return None
     from reachplan.demand import demand_coverage  # here: a command without --demand skips it
     from reachplan.rules import reaches_points
@@ -103,27 +104,27 @@ def run_demand(opts: Options, centers, districts, rule, *,
     if not reaches_points(rule):
         raise click.UsageError("--demand needs --radius-km R: a demand point is covered when a "
                                "centre lies within R km")
-    if opts.get("scheduler") and opts.get("engine") != "dask":
+    if opts.scheduler and opts.engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
-    source, _ = resolve_dataset(opts["demand"], "demand")
-    id_col = opts.get("demand_id_col") or ("pincode" if opts["demand"] == "@india-pincodes"
+    source, _ = resolve_dataset(opts.demand, "demand")
+    id_col = opts.demand_id_col or ("pincode" if opts.demand == "@india-pincodes"
                                            else None)
-    info(f"demand: {source}, {rule.describe()}, engine {opts.get('engine', 'memory')}")
+    info(f"demand: {source}, {rule.describe()}, engine {opts.engine}")
     bar = Progress("reachplan: demand parts")
     try:
         with flags_for(**DEMAND_FLAGS):
             result = demand_coverage(
-                centers, source, rule, weight_col=opts.get("demand_weight_col"),
-                lat_col=opts.get("demand_lat_col"), lon_col=opts.get("demand_lon_col"),
-                id_col=id_col, engine=opts.get("engine", "memory"), scheduler=opts.get("scheduler"),
-                chunksize=opts.get("demand_chunksize", 1_000_000), districts=districts,
-                keep_points=bool(opts.get("demand_output")),
+                centers, source, rule, weight_col=opts.demand_weight_col,
+                lat_col=opts.demand_lat_col, lon_col=opts.demand_lon_col,
+                id_col=id_col, engine=opts.engine, scheduler=opts.scheduler,
+                chunksize=opts.demand_chunksize, districts=districts,
+                keep_points=bool(opts.demand_output),
                 progress=progress or bar)
     finally:
         bar.close()
     log_warnings(result.warnings)
-    if opts.get("demand_output"):
-        write_points(result.points, opts["demand_output"], overwrite=overwrite)
+    if opts.demand_output:
+        write_points(result.points, opts.demand_output, overwrite=overwrite)
     return result
 
 

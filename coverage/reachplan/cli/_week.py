@@ -25,9 +25,11 @@ def run_week(opts: InputOptions, demand: DemandOptions, capacity: CapacityOption
         raise click.UsageError("--week needs --hours-col COL (the centres' opening hours)")
     if opts.at:
         raise click.UsageError("give --week or --at WHEN, not both")
-    for key in ("capacity_col", "capacity_output", "demand_rate"):
-        if capacity.get(key) is not None:
-            raise click.UsageError(f"--{key.replace('_', '-')} is not taken with --week")
+    for flag, value in (("--capacity-col", capacity.capacity_col),
+                        ("--capacity-output", capacity.capacity_output),
+                        ("--demand-rate", capacity.demand_rate)):
+        if value is not None:
+            raise click.UsageError(f"{flag} is not taken with --week")
     districts, centers, rule = load_inputs(opts)  # the centres whose hours parse
     _, site_hours = hours.read_hours(centers, opts.hours_col, tz=opts.tz,
                                      country=opts.country, site_col=opts.site_col)
@@ -57,9 +59,9 @@ def week_demand(own: DemandOptions, centers: Any, rule: Any, site_hours: Any,
     from reachplan.io import read_points
     from reachplan.rules import reaches_points
 
-    for key in ("demand_output", "scheduler"):
-        if own.get(key):
-            raise click.UsageError(f"--{key.replace('_', '-')} is not taken with --week")
+    for flag, value in (("--demand-output", own.demand_output), ("--scheduler", own.scheduler)):
+        if value:
+            raise click.UsageError(f"{flag} is not taken with --week")
     if own.engine != "memory":
         raise click.UsageError("--engine dask is not taken with --week")
     if not reaches_points(rule):  # presence asks no point

@@ -53,10 +53,11 @@ def gaps(inputs: options.InputOptions, output: str | None, overwrite: bool,
     run = assess_inputs(inputs)
     districts, centers, rule, result = run.districts, run.centers, run.rule, run.result
     if capacity.capacity_col is None:
-        for key in ("demand", "demand_weight_col"):
-            if demand.get(key):
-                raise click.UsageError(f"--{key.replace('_', '-')} needs --capacity-col COL "
-                                       "in gaps (over-capacity districts)")
+        for flag, value in (("--demand", demand.demand),
+                            ("--demand-weight-col", demand.demand_weight_col)):
+            if value:
+                raise click.UsageError(f"{flag} needs --capacity-col COL in gaps "
+                                       "(over-capacity districts)")
     served = run_capacity(capacity, demand, centers, districts, rule,
                           type_col=inputs.type_col, weight_col=inputs.weight_col)
     table = gap_table(result, served)

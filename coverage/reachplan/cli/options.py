@@ -1,4 +1,5 @@
-"""Options shared by reachplan commands (click options only; parsing an option value at most).
+"""Options shared by reachplan commands: click options (parsing an option value at most) and
+the typed groups a command receives them in (:class:`InputOptions` ..., :func:`pass_groups`).
 
 Shared options
 --------------
@@ -25,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -171,10 +172,6 @@ rule_options = _compose(
 )
 
 
-RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "speeds",
-             "speed_col", "maxspeed_factor", "offroad_kmh", "max_snap_km")
-
-
 
 overwrite_opt = click.option("--overwrite", is_flag=True,
                              help="Replace an existing output file.")
@@ -193,14 +190,7 @@ _Group = TypeVar("_Group", bound="OptionGroup")
 @dataclass(frozen=True)
 class OptionGroup:
     """A group of shared options (one decorator's) handed to a command as one typed value
-    (:func:`pass_groups`); ``get`` and ``[]`` read an option by its parameter name, as the
-    helpers that take any group do."""
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
-
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
+    (:func:`pass_groups`)."""
 
     @classmethod
     def take(cls: type[_Group], kwargs: dict[str, Any]) -> _Group:
@@ -208,10 +198,6 @@ class OptionGroup:
         lacks one of the group's options gets its default)."""
         names = [f.name for f in dataclasses.fields(cls)]
         return cls(**{k: kwargs.pop(k) for k in names if k in kwargs})
-
-
-# what the input helpers read options from: a group, or a plain mapping of the same names
-Options = OptionGroup | Mapping[str, Any]
 
 
 def pass_groups(**groups: type[OptionGroup]) -> Callable:
@@ -272,7 +258,7 @@ class RoadOptions(OptionGroup):
 
 @dataclass(frozen=True)
 class RuleOptions(RoadOptions):
-    """The options of :data:`rule_options`: the coverage rule (:data:`RULE_KEYS`)."""
+    """The options of :data:`rule_options`: the coverage rule (``inputs.make_rule``)."""
 
     radius_km: float | None = None
     min_centers: int = 1
