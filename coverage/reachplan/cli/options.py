@@ -208,6 +208,7 @@ def pass_groups(**groups: type[OptionGroup]) -> Callable:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             packed = {name: group.take(kwargs) for name, group in groups.items()}
             return func(*args, **packed, **kwargs)
+        wrapper.groups = groups  # type: ignore[attr-defined]  # read by the tests
         return wrapper
     return decorate
 
