@@ -343,19 +343,20 @@ def demand_command():
     """A throwaway command wearing the demand options, as reachplan coverage will."""
     import click
 
-    from reachplan.cli._demand_options import demand_options, run_demand, split_demand
+    from reachplan.cli._demand_options import DemandOptions, demand_options, run_demand
     from reachplan.cli.errors import handle_errors
     from reachplan.cli.inputs import make_rule
+    from reachplan.cli.options import pass_groups
 
     @click.command()
     @demand_options
     @click.option("--radius-km", type=float, default=None)
     @click.option("--overwrite", is_flag=True)
     @handle_errors
-    def cmd(**kwargs):
-        own = split_demand(kwargs)
-        res = run_demand(own, _centres((0, 0)), None, make_rule(kwargs["radius_km"], 1),
-                         overwrite=kwargs["overwrite"])
+    @pass_groups(demand=DemandOptions)
+    def cmd(demand: DemandOptions, radius_km: float | None, overwrite: bool):
+        res = run_demand(demand, _centres((0, 0)), None, make_rule(radius_km, 1),
+                         overwrite=overwrite)
         click.echo(json.dumps(res.summary if res else None))
 
     return cmd

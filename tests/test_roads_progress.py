@@ -9,7 +9,7 @@ import geopandas as gpd
 from shapely.geometry import box
 
 from reachplan.cli.main import cli
-from reachplan.cli.options import Steps
+from reachplan.cli.output import Steps
 from reachplan.engine import assess
 from reachplan.roads import TravelRule
 

@@ -22,21 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reachplan.cli.options import (
-    DEMAND_FLAGS,
-    FiniteFloat,
-    _compose,
-    flags_for,
-    info,
-    resolve_dataset,
-)
+from reachplan.cli.errors import DEMAND_FLAGS, flags_for
+from reachplan.cli.inputs import resolve_dataset
+from reachplan.cli.options import FiniteFloat, InputOptions, OptionGroup, _compose
+from reachplan.cli.output import info
 
 if TYPE_CHECKING:  # numpy and pandas are imported when a command runs (fast --help)
     import pandas as pd
 
     from reachplan.capacity import CapacityResult
-
-CAPACITY_KEYS = ("capacity_col", "demand_rate", "capacity_output")
+    from reachplan.cli._demand_options import DemandOptions
 
 capacity_col_opt = click.option(
     "--capacity-col", default=None, metavar="COL",
@@ -57,43 +52,39 @@ capacity_options = _compose(
 )
 
 
+@dataclass(frozen=True)
+class CapacityOptions(OptionGroup):
+    """The options of :data:`capacity_options`."""
+
+    capacity_col: str | None = None
+    demand_rate: float | None = None
+    capacity_output: str | None = None
+
+
 @dataclass
 class Assessed:
-    """What ``coverage`` and ``gaps`` start from: their options, split, and the assessment."""
+    """What ``coverage`` and ``gaps`` start from: the inputs read and assessed."""
 
-    opts: dict[str, Any]
-    own: dict[str, Any]
-    demand_opts: dict[str, Any]
-    capacity_opts: dict[str, Any]
     districts: Any
     centers: Any
     rule: Any
     result: Any
 
 
-def assess_inputs(kwargs: dict[str, Any], *, nearest: bool = True) -> Assessed:
-    """Split a command's options (inputs, demand, capacity, its own), read the inputs and
-    assess them, logging the assessment's warnings; ``nearest=False`` when the command shows
-    no nearest centre (see :func:`reachplan.engine.assess`)."""
-    from reachplan.cli._demand_options import split_demand
-    from reachplan.cli.options import load_inputs, log_warnings, split_inputs
+def assess_inputs(inputs: InputOptions, *, nearest: bool = True) -> Assessed:
+    """Read the inputs and assess them, logging the assessment's warnings; ``nearest=False``
+    when the command shows no nearest centre (see :func:`reachplan.engine.assess`)."""
+    from reachplan.cli.inputs import load_inputs
+    from reachplan.cli.output import log_warnings
     from reachplan.engine import assess
 
-    opts, own = split_inputs(kwargs)
-    demand_opts = split_demand(own)
-    capacity_opts = split_capacity(own)
-    districts, centers, rule = load_inputs(opts)
-    result = assess(districts, centers, rule, type_col=opts.get("type_col"), nearest=nearest)
+    districts, centers, rule = load_inputs(inputs)
+    result = assess(districts, centers, rule, type_col=inputs.type_col, nearest=nearest)
     log_warnings(result.warnings)
-    return Assessed(opts, own, demand_opts, capacity_opts, districts, centers, rule, result)
+    return Assessed(districts, centers, rule, result)
 
 
-def split_capacity(own: dict[str, Any]) -> dict[str, Any]:
-    """Take the capacity options out of a command's own options."""
-    return {k: own.pop(k) for k in CAPACITY_KEYS if k in own}
-
-
-def run_capacity(opts: dict[str, Any], demand_opts: dict[str, Any], centers, districts, rule,
+def run_capacity(opts: CapacityOptions, demand_opts: DemandOptions, centers, districts, rule,
                  *, type_col: str | None = None, weight_col: str | None = None
                  ) -> CapacityResult | None:
     """Capacity-limited allocation as the options say (:func:`reachplan.capacity.
@@ -102,19 +93,20 @@ def run_capacity(opts: dict[str, Any], demand_opts: dict[str, Any], centers, dis
     Raises a one-line error (exit 2) naming the option, or the file, column and row, on bad
     input; writes nothing.
     """
-    col = opts.get("capacity_col")
+    col = opts.capacity_col
     if not col:
-        for key in ("demand_rate", "capacity_output"):
-            if opts.get(key) is not None:
-                raise click.UsageError(f"--{key.replace('_', '-')} needs --capacity-col COL")
+        for flag, value in (("--demand-rate", opts.demand_rate),
+                            ("--capacity-output", opts.capacity_output)):
+            if value is not None:
+                raise click.UsageError(f"{flag} needs --capacity-col COL")
         return None
     from reachplan.capacity import assess_capacity  # here: scipy loads only with --capacity-col
 
     points = demand_points(opts, demand_opts, rule, weight_col=weight_col)
     with flags_for(**CAPACITY_FLAGS):
         run = assess_capacity(districts, centers, rule, capacity=col, demand=points,
-                              demand_weight_col=demand_opts.get("demand_weight_col"),
-                              demand_rate=opts.get("demand_rate"), weight_col=weight_col,
+                              demand_weight_col=demand_opts.demand_weight_col,
+                              demand_rate=opts.demand_rate, weight_col=weight_col,
                               type_col=type_col, rate_name="--demand-rate")
     assert run.demand is not None
     info(f"capacity: {run.demand.amounts.size} demand rows, {run.demand.pairs[0].size} pairs, "
@@ -126,17 +118,17 @@ def run_capacity(opts: dict[str, Any], demand_opts: dict[str, Any], centers, dis
 CAPACITY_FLAGS: dict[str, str | None] = {"capacity": "capacity_col", "target_pct": "target"}
 
 
-def demand_points(opts: dict[str, Any], demand_opts: dict[str, Any], rule, *,
+def demand_points(opts: CapacityOptions, demand_opts: DemandOptions, rule, *,
                   weight_col: str | None):
     """The --demand points (read as the options say), or None for district weight x
     --demand-rate; the option combinations checked first."""
     from reachplan.rules import reaches_points
 
-    rate = opts.get("demand_rate")
-    if demand_opts.get("demand") and rate is not None:
+    rate = opts.demand_rate
+    if demand_opts.demand and rate is not None:
         raise click.UsageError("give --demand FILE or --demand-rate R, not both: demand comes "
                                "from points or from district weights")
-    if not demand_opts.get("demand") and rate is None:
+    if not demand_opts.demand and rate is None:
         raise click.UsageError("--capacity-col needs demand: --demand FILE (with "
                                "--demand-weight-col) or --demand-rate R (with --weight-col)")
     if rate is not None:
@@ -150,11 +142,12 @@ def demand_points(opts: dict[str, Any], demand_opts: dict[str, Any], rule, *,
             "--travel-minutes T: a reach between centres and points")
     from reachplan.io import read_points
 
-    source, _ = resolve_dataset(demand_opts["demand"], "demand")
+    assert demand_opts.demand is not None  # no --demand-rate: --demand was given
+    source, _ = resolve_dataset(demand_opts.demand, "demand")
     with flags_for(**DEMAND_FLAGS):
-        points = read_points(source, lat_col=demand_opts.get("demand_lat_col"),
-                             lon_col=demand_opts.get("demand_lon_col"), what="demand")
-    points.attrs.setdefault("source", demand_opts["demand"])
+        points = read_points(source, lat_col=demand_opts.demand_lat_col,
+                             lon_col=demand_opts.demand_lon_col, what="demand")
+    points.attrs.setdefault("source", demand_opts.demand)
     return points
 
 

@@ -8,38 +8,42 @@ from typing import Any
 
 import click
 
-from reachplan.cli._capacity_options import CAPACITY_FLAGS, demand_points
+from reachplan.cli._capacity_options import CAPACITY_FLAGS, CapacityOptions, demand_points
+from reachplan.cli._demand_options import DemandOptions
 from reachplan.cli._report import num, pct, table
-from reachplan.cli.options import flags_for, info
+from reachplan.cli.errors import flags_for
+from reachplan.cli.output import info
 
 
-def run_capacity_plan(own: dict[str, Any], demand_opts: dict[str, Any], centers,
-                      candidates, districts, rule, *, weight_col: str | None,
+def run_capacity_plan(capacity: CapacityOptions, demand_opts: DemandOptions, centers,
+                      candidates, districts, rule, *, candidate_capacity: str | None,
+                      add: int | None, target: float | None, exclude: tuple[str, ...],
+                      time_limit: float, weight_col: str | None,
                       progress: Callable[[dict[str, Any]], None] | None = None):
     """The capacitated plan (:func:`reachplan.capacity.plan_capacity`): (report dict, frame of
-    the new sites). ``own`` holds the plan's options (add, target, time_limit, exclude) and
-    capacity_col, demand_rate, candidate_capacity."""
+    the new sites), from the plan's options."""
     from reachplan.capacity import plan_capacity
 
+    assert capacity.capacity_col is not None  # plan --capacity-col
     if candidates is None:
         raise click.UsageError("--capacity-col in plan needs --candidates FILE (sites that may "
                                "open) and --candidate-capacity N|COLUMN")
-    if own.get("candidate_capacity") is None:
+    if candidate_capacity is None:
         raise click.UsageError("--capacity-col in plan needs --candidate-capacity N|COLUMN: "
                                "the capacity of a new site")
-    if own.get("exclude"):
+    if exclude:
         raise click.UsageError("--exclude is not available with --capacity-col yet; remove "
                                "those rows from --candidates")
-    points = demand_points(own, demand_opts, rule, weight_col=weight_col)
+    points = demand_points(capacity, demand_opts, rule, weight_col=weight_col)
     info(f"capacitated plan: {len(candidates)} candidates")
     with flags_for(**CAPACITY_FLAGS):
-        return plan_capacity(districts, centers, rule, capacity=own["capacity_col"],
+        return plan_capacity(districts, centers, rule, capacity=capacity.capacity_col,
                              candidates=candidates,
-                             candidate_capacity=own["candidate_capacity"], demand=points,
-                             demand_weight_col=demand_opts.get("demand_weight_col"),
-                             demand_rate=own.get("demand_rate"), weight_col=weight_col,
-                             add=own.get("add"), target_pct=own.get("target"),
-                             time_limit=own["time_limit"], rate_name="--demand-rate",
+                             candidate_capacity=candidate_capacity, demand=points,
+                             demand_weight_col=demand_opts.demand_weight_col,
+                             demand_rate=capacity.demand_rate, weight_col=weight_col,
+                             add=add, target_pct=target,
+                             time_limit=time_limit, rate_name="--demand-rate",
                              progress=progress)
 
 

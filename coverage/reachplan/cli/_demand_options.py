@@ -16,35 +16,43 @@ Use::
     @click.command()
     @input_options
     @demand_options
-    def coverage(**kwargs):
-        opts, own = split_inputs(kwargs)
-        demand_opts = split_demand(own)
-        districts, centers, rule = load_inputs(opts)
+    @pass_groups(inputs=InputOptions, demand=DemandOptions)
+    def coverage(inputs: InputOptions, demand: DemandOptions):
+        districts, centers, rule = load_inputs(inputs)
         ...
-        demand = run_demand(demand_opts, centers, districts, rule, overwrite=own["overwrite"])
-        if demand is not None:
-            data["demand"] = demand.summary
+        covered = run_demand(demand, centers, districts, rule)
+        if covered is not None:
+            data["demand"] = covered.summary
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 import click
 
-from reachplan.cli.options import (
-    DEMAND_FLAGS,
-    Progress,
-    _compose,
-    flags_for,
-    info,
-    log_warnings,
-    resolve_dataset,
-)
+from reachplan.cli.errors import DEMAND_FLAGS, flags_for
+from reachplan.cli.inputs import resolve_dataset
+from reachplan.cli.options import OptionGroup, _compose
+from reachplan.cli.output import Progress, info, log_warnings
 
-DEMAND_KEYS = ("demand", "demand_weight_col", "demand_lat_col", "demand_lon_col",
-               "demand_id_col", "demand_output", "engine", "scheduler", "demand_chunksize")
+
+@dataclass(frozen=True)
+class DemandOptions(OptionGroup):
+    """The options of :data:`demand_options` (of :data:`demand_point_options`: the first
+    five; the others keep their defaults)."""
+
+    demand: str | None = None
+    demand_weight_col: str | None = None
+    demand_lat_col: str | None = None
+    demand_lon_col: str | None = None
+    demand_id_col: str | None = None
+    demand_output: str | None = None
+    engine: str = "memory"
+    scheduler: str | None = None
+    demand_chunksize: int = 1_000_000
+
 
 demand_point_options = _compose(
     click.option("--demand", default=None, metavar="FILE",
@@ -76,23 +84,19 @@ demand_options = _compose(
 )
 
 
-def split_demand(own: dict[str, Any]) -> dict[str, Any]:
-    """Take the demand options out of a command's own options."""
-    return {k: own.pop(k) for k in DEMAND_KEYS if k in own}
-
-
-def run_demand(opts: dict[str, Any], centers, districts, rule, *,
+def run_demand(opts: DemandOptions, centers, districts, rule, *,
                overwrite: bool = False, progress: Callable[[int, int], None] | None = None):
     """Demand coverage as the options say, or ``None`` without ``--demand``.
 
     Writes ``--demand-output`` (atomically) and logs the warnings; raises
     :class:`reachplan.errors.InputError` on bad input (the command turns it into exit 2).
     """
-    if not opts.get("demand"):
-        for key in ("demand_output", "demand_weight_col", "scheduler"):
-            if opts.get(key):
-                option = "--" + key.replace("_", "-")
-                raise click.UsageError(f"{option} needs --demand FILE")
+    if not opts.demand:
+        for flag, value in (("--demand-output", opts.demand_output),
+                            ("--demand-weight-col", opts.demand_weight_col),
+                            ("--scheduler", opts.scheduler)):
+            if value:
+                raise click.UsageError(f"{flag} needs --demand FILE")
         return None
     from reachplan.demand import demand_coverage  # here: a command without --demand skips it
     from reachplan.rules import reaches_points
@@ -100,27 +104,27 @@ def run_demand(opts: dict[str, Any], centers, districts, rule, *,
     if not reaches_points(rule):
         raise click.UsageError("--demand needs --radius-km R: a demand point is covered when a "
                                "centre lies within R km")
-    if opts.get("scheduler") and opts.get("engine") != "dask":
+    if opts.scheduler and opts.engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
-    source, _ = resolve_dataset(opts["demand"], "demand")
-    id_col = opts.get("demand_id_col") or ("pincode" if opts["demand"] == "@india-pincodes"
+    source, _ = resolve_dataset(opts.demand, "demand")
+    id_col = opts.demand_id_col or ("pincode" if opts.demand == "@india-pincodes"
                                            else None)
-    info(f"demand: {source}, {rule.describe()}, engine {opts.get('engine', 'memory')}")
+    info(f"demand: {source}, {rule.describe()}, engine {opts.engine}")
     bar = Progress("reachplan: demand parts")
     try:
         with flags_for(**DEMAND_FLAGS):
             result = demand_coverage(
-                centers, source, rule, weight_col=opts.get("demand_weight_col"),
-                lat_col=opts.get("demand_lat_col"), lon_col=opts.get("demand_lon_col"),
-                id_col=id_col, engine=opts.get("engine", "memory"), scheduler=opts.get("scheduler"),
-                chunksize=opts.get("demand_chunksize", 1_000_000), districts=districts,
-                keep_points=bool(opts.get("demand_output")),
+                centers, source, rule, weight_col=opts.demand_weight_col,
+                lat_col=opts.demand_lat_col, lon_col=opts.demand_lon_col,
+                id_col=id_col, engine=opts.engine, scheduler=opts.scheduler,
+                chunksize=opts.demand_chunksize, districts=districts,
+                keep_points=bool(opts.demand_output),
                 progress=progress or bar)
     finally:
         bar.close()
     log_warnings(result.warnings)
-    if opts.get("demand_output"):
-        write_points(result.points, opts["demand_output"], overwrite=overwrite)
+    if opts.demand_output:
+        write_points(result.points, opts.demand_output, overwrite=overwrite)
     return result
 
 

@@ -7,38 +7,40 @@ from typing import Any
 
 import click
 
+from reachplan.cli.options import InputOptions
 from reachplan.cli.output import emit_json, emit_report
 
 
-def run_extend(opts: dict[str, Any], own: dict[str, Any]) -> None:
+def run_extend(inputs: InputOptions, extend_hours: str, *, target_worst_hour: float | None,
+               target: float | None, add: int | None, method: str, candidates: str | None,
+               capacity_col: str | None, map_path: str | None, output: str | None,
+               fmt: str | None, overwrite: bool) -> None:
     """Read the inputs, plan the extensions and write the report (table or JSON)."""
     from reachplan import hours
     from reachplan.cli.inputs import load_inputs, week_of
     from reachplan.planning.extend_hours import extend_plan
 
-    if not opts.get("hours_col"):
+    if not inputs.hours_col:
         raise click.UsageError("--extend-hours needs --hours-col COL (the centres' opening "
                                "hours)")
-    if opts.get("at"):
+    if inputs.at:
         raise click.UsageError("--extend-hours plans for the whole week: drop --at")
-    if own.get("target") is not None:
+    if target is not None:
         raise click.UsageError("with --extend-hours give --target-worst-hour P, not --target")
-    for key in ("candidates", "capacity_col", "map_path"):
-        if own.get(key):
-            raise click.UsageError(f"--{key.replace('_', '-').replace('-path', '')} is not "
-                                   "taken with --extend-hours")
+    for flag, given in (("--candidates", candidates), ("--capacity-col", capacity_col),
+                        ("--map", map_path)):
+        if given:
+            raise click.UsageError(f"{flag} is not taken with --extend-hours")
     from reachplan.io import STDOUT, output_suffix
 
-    output = own.get("output")
     suffix = output_suffix(output, (".csv", ".xlsx", ".json", ".txt", STDOUT), "output") \
         if output else None
-    districts, centers, rule = load_inputs(opts)
-    _, site_hours = hours.read_hours(centers, opts["hours_col"], tz=opts.get("tz"),
-                                     country=opts.get("country"), site_col=opts.get("site_col"))
-    plan = extend_plan(districts, centers, rule, site_hours, own["extend_hours"],
-                       target=own.get("target_worst_hour"), limit=own.get("add"),
-                       method=own.get("method", "auto"), week_of=week_of(opts))
-    overwrite = bool(own.get("overwrite"))
+    districts, centers, rule = load_inputs(inputs)
+    _, site_hours = hours.read_hours(centers, inputs.hours_col, tz=inputs.tz,
+                                     country=inputs.country, site_col=inputs.site_col)
+    plan = extend_plan(districts, centers, rule, site_hours, extend_hours,
+                       target=target_worst_hour, limit=add, method=method,
+                       week_of=week_of(inputs))
     if suffix in (".csv", ".xlsx"):  # the steps, one row per extended site
         import pandas as pd
 
@@ -49,7 +51,7 @@ def run_extend(opts: dict[str, Any], own: dict[str, Any]) -> None:
             write_table(pd.DataFrame(plan.steps, columns=STEP_COLUMNS), str(output),
                         overwrite=overwrite)
         output = None
-    fmt = own.get("fmt") or ("json" if suffix == ".json" else "table")
+    fmt = fmt or ("json" if suffix == ".json" else "table")
     if fmt == "json":
         emit_json(plan.as_dict(), output, overwrite)
     else:

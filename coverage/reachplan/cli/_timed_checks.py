@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+if TYPE_CHECKING:
+    from reachplan.cli.options import CentreOptions
 
-def timed_outcomes(rules: list[Any], opts: dict[str, Any], districts: Any, centers: Any,
+
+def timed_outcomes(rules: list[Any], opts: CentreOptions, districts: Any, centers: Any,
                    rule: Any, evaluate: Any) -> list[Any]:
     """Outcomes of the rules with an ``at``, in their order; ``evaluate(rules, data)`` is
     the command's evaluation (its errors name the command's options)."""
@@ -22,13 +25,13 @@ def timed_outcomes(rules: list[Any], opts: dict[str, Any], districts: Any, cente
     from reachplan.cli.errors import CENTRE_FLAGS, flags_for
     from reachplan.cli.inputs import week_of
 
-    if not opts.get("hours_col") or opts.get("at"):
+    if not opts.hours_col or opts.at:
         raise click.UsageError(f"rule '{rules[0].name}' is at {rules[0].at!r}: give "
                                "--hours-col COL (the centres' opening hours) and no --at")
     with flags_for(**CENTRE_FLAGS):
-        _, site_hours = hours.read_hours(centers, opts["hours_col"], tz=opts.get("tz"),
-                                         country=opts.get("country"),
-                                         site_col=opts.get("site_col"))
+        _, site_hours = hours.read_hours(centers, opts.hours_col, tz=opts.tz,
+                                         country=opts.country,
+                                         site_col=opts.site_col)
         week = None
         out = []
         for check in rules:
@@ -66,7 +69,7 @@ def _worst(week: Any, metric: str) -> datetime:
 
 
 def _result_at(districts: Any, centers: Any, rule: Any, site_hours: Any, moment: datetime,
-               opts: dict[str, Any]) -> dict[str, Any]:
+               opts: CentreOptions) -> dict[str, Any]:
     """The coverage JSON of the centres open at ``moment``."""
     from reachplan import hours
     from reachplan.cli._report import result_dict
@@ -74,7 +77,7 @@ def _result_at(districts: Any, centers: Any, rule: Any, site_hours: Any, moment:
 
     is_open = hours.open_at(site_hours, moment)
     result = assess(districts, centers[is_open].reset_index(drop=True), rule,
-                    type_col=opts.get("type_col"))
+                    type_col=opts.type_col)
     return result_dict(result, None)
 
 
@@ -83,7 +86,7 @@ def _named(outcome: Any, label: str) -> Any:
                                message=f"{label}: {outcome.message}")
 
 
-def hours_covered_outcomes(least: float | None, opts: dict[str, Any], districts: Any,
+def hours_covered_outcomes(least: float | None, opts: CentreOptions, districts: Any,
                            centers: Any, rule: Any) -> list[Any]:
     """``--min-hours-covered H``: fail when a district is covered fewer than H hours of the
     week (the districts below, fewest hours first, in the details)."""
@@ -94,13 +97,13 @@ def hours_covered_outcomes(least: float | None, opts: dict[str, Any], districts:
     from reachplan.cli.errors import CENTRE_FLAGS, flags_for
     from reachplan.cli.inputs import week_of
 
-    if not opts.get("hours_col") or opts.get("at"):
+    if not opts.hours_col or opts.at:
         raise click.UsageError("--min-hours-covered needs --hours-col COL (the centres' "
                                "opening hours) and no --at")
     with flags_for(**CENTRE_FLAGS):
-        _, site_hours = hours.read_hours(centers, opts["hours_col"], tz=opts.get("tz"),
-                                         country=opts.get("country"),
-                                         site_col=opts.get("site_col"))
+        _, site_hours = hours.read_hours(centers, opts.hours_col, tz=opts.tz,
+                                         country=opts.country,
+                                         site_col=opts.site_col)
     week = hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts))
     table = week.districts.sort_values(["hours_covered", "id"], kind="stable")
     below = table[table["hours_covered"] < least]

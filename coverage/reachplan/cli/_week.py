@@ -2,37 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reachplan.cli.errors import flags_for
 from reachplan.cli.output import emit_json, emit_report, log_warnings
 
+if TYPE_CHECKING:
+    from reachplan.cli._capacity_options import CapacityOptions
+    from reachplan.cli._demand_options import DemandOptions
+    from reachplan.cli.options import InputOptions
 
-def run_week(kwargs: dict[str, Any], fmt: str | None, output: str | None,
-             overwrite: bool, heatmap: str | None) -> None:
+
+def run_week(opts: InputOptions, demand: DemandOptions, capacity: CapacityOptions,
+             fmt: str | None, output: str | None, overwrite: bool, heatmap: str | None) -> None:
     """Read the inputs, compute the week profile once and write it as ``fmt`` says."""
     from reachplan import hours
     from reachplan.cli.inputs import load_inputs, week_of
-    from reachplan.cli.options import split_inputs
 
-    opts, own = split_inputs(kwargs)
-    if not opts.get("hours_col"):
+    if not opts.hours_col:
         raise click.UsageError("--week needs --hours-col COL (the centres' opening hours)")
-    if opts.get("at"):
+    if opts.at:
         raise click.UsageError("give --week or --at WHEN, not both")
-    for key in ("capacity_col", "capacity_output", "demand_rate"):
-        if own.get(key) is not None:
-            raise click.UsageError(f"--{key.replace('_', '-')} is not taken with --week")
+    for flag, value in (("--capacity-col", capacity.capacity_col),
+                        ("--capacity-output", capacity.capacity_output),
+                        ("--demand-rate", capacity.demand_rate)):
+        if value is not None:
+            raise click.UsageError(f"{flag} is not taken with --week")
     districts, centers, rule = load_inputs(opts)  # the centres whose hours parse
-    _, site_hours = hours.read_hours(centers, opts["hours_col"], tz=opts.get("tz"),
-                                     country=opts.get("country"), site_col=opts.get("site_col"))
+    _, site_hours = hours.read_hours(centers, opts.hours_col, tz=opts.tz,
+                                     country=opts.country, site_col=opts.site_col)
     profile = hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts),
-                                 type_col=opts.get("type_col"))
-    if own.get("demand"):
-        demand = week_demand(own, centers, rule, site_hours, week_of(opts))
-        profile.hours = profile.hours.join(demand)
+                                 type_col=opts.type_col)
+    if demand.demand:
+        profile.hours = profile.hours.join(week_demand(demand, centers, rule, site_hours,
+                                                       week_of(opts)))
     if profile.clashes:
         log_warnings([f"{len(profile.clashes)} hour(s) when a site (--site-col) is open at two "
                       f"places at once, each counted once: " + ", ".join(profile.clashes[:5])
@@ -45,7 +50,7 @@ def run_week(kwargs: dict[str, Any], fmt: str | None, output: str | None,
     write_week(profile, fmt, output, overwrite)
 
 
-def week_demand(own: dict[str, Any], centers: Any, rule: Any, site_hours: Any,
+def week_demand(own: DemandOptions, centers: Any, rule: Any, site_hours: Any,
                 week: Any) -> Any:
     """``--demand`` points covered in each hour (their point–site pairs once)."""
     from reachplan import hours
@@ -54,19 +59,19 @@ def week_demand(own: dict[str, Any], centers: Any, rule: Any, site_hours: Any,
     from reachplan.io import read_points
     from reachplan.rules import reaches_points
 
-    for key in ("demand_output", "scheduler"):
-        if own.get(key):
-            raise click.UsageError(f"--{key.replace('_', '-')} is not taken with --week")
-    if own.get("engine", "memory") != "memory":
+    for flag, value in (("--demand-output", own.demand_output), ("--scheduler", own.scheduler)):
+        if value:
+            raise click.UsageError(f"{flag} is not taken with --week")
+    if own.engine != "memory":
         raise click.UsageError("--engine dask is not taken with --week")
-    if not reaches_points(rule):
+    if not reaches_points(rule):  # presence asks no point
         raise click.UsageError("--demand needs --radius-km R: a demand point is covered when a "
                                "centre lies within R km")
-    source, _ = resolve_dataset(own["demand"], "demand")
+    source, _ = resolve_dataset(own.demand or "", "demand")  # given: run_week checks
     with flags_for(**DEMAND_FLAGS):
-        points = read_points(source, lat_col=own.get("demand_lat_col"),
-                             lon_col=own.get("demand_lon_col"))
-        weight_col = own.get("demand_weight_col")
+        points = read_points(source, lat_col=own.demand_lat_col,
+                             lon_col=own.demand_lon_col)
+        weight_col = own.demand_weight_col
         if weight_col and weight_col not in points.columns:
             from reachplan.errors import InputError
 

@@ -4,12 +4,11 @@ point and per district."""
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import click
 
 from reachplan.cli import inputs, options
-from reachplan.cli._demand_options import demand_point_options
+from reachplan.cli._demand_options import DemandOptions, demand_point_options
 from reachplan.cli.errors import DEMAND_FLAGS, flags_for, handle_errors
 from reachplan.cli.inputs import read_centres, resolve_dataset
 from reachplan.cli.output import configure_logging, info, log_warnings
@@ -100,15 +99,15 @@ def _minutes_decay(method: str, minutes: float, *, bands: str | None, sigma_km: 
     return step(table)
 
 
-def _access_rule(kw: dict[str, Any]):
+def _access_rule(radius_km: float | None, roads: str | None, travel_minutes: float | None,
+                 road: options.RoadOptions):
     """The catchment: within --radius-km, or within --travel-minutes by road (--roads)."""
-    if kw["radius_km"] is None and kw["roads"] is None:
+    if radius_km is None and roads is None:
         raise click.UsageError(_NO_CATCHMENT)
-    return inputs.make_rule(kw["radius_km"], 1, roads=kw["roads"],
-                            travel_minutes=kw["travel_minutes"], profile=kw["profile"],
-                            speeds=kw["speeds"], speed_col=kw["speed_col"],
-                            maxspeed_factor=kw["maxspeed_factor"],
-                            offroad_kmh=kw["offroad_kmh"], max_snap_km=kw["max_snap_km"])
+    return inputs.make_rule(radius_km, 1, roads=roads, travel_minutes=travel_minutes,
+                            profile=road.profile, speeds=road.speeds, speed_col=road.speed_col,
+                            maxspeed_factor=road.maxspeed_factor,
+                            offroad_kmh=road.offroad_kmh, max_snap_km=road.max_snap_km)
 
 
 @click.command(short_help="Accessibility: supply per unit of demand (2SFCA, E2SFCA, gravity).")
@@ -153,7 +152,15 @@ def _access_rule(kw: dict[str, Any]):
 @options.overwrite_opt
 @options.verbosity_options
 @handle_errors
-def access(**kw: Any) -> None:
+@options.pass_groups(centre=options.CentreOptions, demand_opts=DemandOptions,
+                     road=options.RoadOptions)
+def access(centers: str, centre: options.CentreOptions, capacity_col: str,
+           demand_opts: DemandOptions, radius_km: float | None, roads: str | None,
+           travel_minutes: float | None, road: options.RoadOptions, method: str,
+           bands: str | None, sigma_km: float | None, alpha: float | None, scale_km: float,
+           min_km: float, boundaries: str | None, id_col: str | None, name_col: str | None,
+           layer: str | None, output: str, districts_output: str | None, overwrite: bool,
+           verbosity: int, quiet: bool) -> None:
     """Supply-to-demand accessibility of every demand point (two-step floating catchment):
     each centre's supply (--capacity-col) is shared among the demand within --radius-km,
     weighted by the decay; each point adds up the shares of the centres it reaches. Units:
@@ -184,61 +191,62 @@ def access(**kw: Any) -> None:
     )
     from reachplan.io import read_boundaries, read_points, write_table
 
-    configure_logging(kw["verbosity"], kw["quiet"])
-    if not kw["demand"]:
+    configure_logging(verbosity, quiet)
+    if not demand_opts.demand:
         raise click.UsageError("give --demand FILE: the demand points")
-    if kw["districts_output"] and not kw["boundaries"]:
+    if districts_output and not boundaries:
         raise click.UsageError("--districts-output needs --boundaries FILE")
-    if (kw["roads"] is None) != (kw["travel_minutes"] is None):
+    if (roads is None) != (travel_minutes is None):
         raise click.UsageError("--roads FILE and --travel-minutes T go together")
-    decay = make_decay(kw["method"], radius_km=kw["radius_km"], bands=kw["bands"],
-                       sigma_km=kw["sigma_km"], alpha=kw["alpha"], scale_km=kw["scale_km"],
-                       min_km=kw["min_km"], travel_minutes=kw["travel_minutes"])
-    centres_path, cdefaults = resolve_dataset(kw["centers"], "centers")
-    centres = read_centres(centres_path, kw, cdefaults.get("name_col"))
+    decay = make_decay(method, radius_km=radius_km, bands=bands,
+                       sigma_km=sigma_km, alpha=alpha, scale_km=scale_km,
+                       min_km=min_km, travel_minutes=travel_minutes)
+    centres_path, cdefaults = resolve_dataset(centers, "centers")
+    centres = read_centres(centres_path, centre, cdefaults.get("name_col"))
     log_warnings(list(centres.attrs.get("warnings", [])))
-    supply = column_amounts(centres, kw["capacity_col"],
-                            label=centres.attrs.get("source", kw["centers"]),
+    supply = column_amounts(centres, capacity_col,
+                            label=centres.attrs.get("source", centers),
                             rows=centres["line"].tolist())
-    demand_path, _ = resolve_dataset(kw["demand"], "demand")
+    demand_path, _ = resolve_dataset(demand_opts.demand, "demand")
     with flags_for(**DEMAND_FLAGS):
-        points = read_points(demand_path, lat_col=kw["demand_lat_col"],
-                             lon_col=kw["demand_lon_col"], what="demand")
+        points = read_points(demand_path, lat_col=demand_opts.demand_lat_col,
+                             lon_col=demand_opts.demand_lon_col, what="demand")
     log_warnings(list(points.attrs.get("warnings", [])))
-    label = points.attrs.get("source", kw["demand"])
-    weight = kw["demand_weight_col"]
+    label = points.attrs.get("source", demand_opts.demand)
+    weight = demand_opts.demand_weight_col
     demand = (column_amounts(points, weight, label=label, rows=points["line"].tolist())
               if weight else np.ones(len(points)))
     districts = None
-    if kw["boundaries"]:
-        path, bdefaults = resolve_dataset(kw["boundaries"], "boundaries")
-        districts = read_boundaries(path, layer=kw["layer"],
-                                    id_col=kw["id_col"] or bdefaults.get("id_col"),
-                                    name_col=kw["name_col"] or bdefaults.get("name_col"))
-    rule = _access_rule(kw)
+    if boundaries:
+        path, bdefaults = resolve_dataset(boundaries, "boundaries")
+        districts = read_boundaries(path, layer=layer,
+                                    id_col=id_col or bdefaults.get("id_col"),
+                                    name_col=name_col or bdefaults.get("name_col"))
+    rule = _access_rule(radius_km, roads, travel_minutes, road)
     p, c, cost = pairs_for_rule(points, centres, rule)  # metres, or minutes by road
     info(f"access: {len(points)} demand points, {len(centres)} centres, {p.size} pairs")
-    values = accessibility(p, c, cost, demand, supply, method=kw["method"], max_cost=rule.reach,
+    values = accessibility(p, c, cost, demand, supply, method=method, max_cost=rule.reach,
                            decay=decay)
-    id_col = kw["demand_id_col"] or ("pincode" if kw["demand"] == "@india-pincodes" else None)
-    ids = (points[id_col].astype(str) if id_col else points["line"]).to_numpy()
+    point_id = demand_opts.demand_id_col or (
+        "pincode" if demand_opts.demand == "@india-pincodes" else None)
+    ids = (points[point_id].astype(str) if point_id else points["line"]).to_numpy()
     reach = np.bincount(p, minlength=len(points))
-    out = pd.DataFrame({"id" if id_col else "line": ids, "lat": points["lat"].to_numpy(),
+    out = pd.DataFrame({"id" if point_id else "line": ids, "lat": points["lat"].to_numpy(),
                         "lon": points["lon"].to_numpy(), "demand": demand,
                         "centres_in_reach": reach, "accessibility": values})
     district = None
     if districts is not None:
         district = district_of_points(points, districts, "id")
         out["district"] = pd.Series(district, dtype=object)
-    frames = [(kw["output"], "output", _as_points(out))]
-    if kw["districts_output"] and districts is not None and district is not None:
-        frames.append((kw["districts_output"], "districts_output",
+    frames = [(output, "output", _as_points(out))]
+    if districts_output and districts is not None and district is not None:
+        frames.append((districts_output, "districts_output",
                        _district_frame(districts, district_accessibility(values, demand,
                                                                          list(district)), demand,
                                        district)))
     for path, option, frame in frames:
         with flags_for(path=option):
-            write_table(frame, path, overwrite=kw["overwrite"])
+            write_table(frame, path, overwrite=overwrite)
 
 
 def _as_points(frame):

@@ -10,10 +10,10 @@ import click
 from reachplan._words import plural
 from reachplan.cli import options
 from reachplan.cli._demand_options import (
+    DemandOptions,
     add_demand_columns,
     demand_options,
     run_demand,
-    split_demand,
 )
 from reachplan.cli._report import table
 from reachplan.cli.errors import ReachplanUsageError, handle_errors
@@ -44,34 +44,35 @@ def _percent_opt(value: float | None, name: str) -> None:
                                  param_hint=name)
 
 
-def _spec(own: dict[str, Any], opts: dict[str, Any]):
+def _spec(inputs: options.InputOptions, rules: str | None, min_percent: float | None,
+          min_weight_percent: float | None, min_percent_all_hours: float | None):
     """Rules from --rules (or ./pyproject.toml) plus the shorthand flags, and their source."""
     from reachplan.checks import CheckRule, CheckSpec, load_rules, pyproject_rules
 
     source = None
-    if own["rules"]:
-        spec, source = load_rules(own["rules"]), own["rules"]
+    if rules:
+        spec, source = load_rules(rules), rules
     else:
         notes: list[str] = []
         found = pyproject_rules(".", notes=notes)
-        configure_logging(opts.get("verbosity", 0), opts.get("quiet", False))
+        configure_logging(inputs.verbosity, inputs.quiet)
         log_warnings(notes)
         spec = CheckSpec() if found is None else found[1]
         source = None if found is None else found[0]
     shorthand = []
-    if own["min_percent"] is not None:
-        shorthand.append(CheckRule("min-percent", "percent", fail_below=own["min_percent"],
+    if min_percent is not None:
+        shorthand.append(CheckRule("min-percent", "percent", fail_below=min_percent,
                                    label="--min-percent"))
-    if own["min_weight_percent"] is not None:
-        if not opts.get("weight_col") and not opts["boundaries"].startswith("@"):
+    if min_weight_percent is not None:
+        if not inputs.weight_col and not inputs.boundaries.startswith("@"):
             raise click.BadParameter("needs --weight-col to know what weight means",
                                      param_hint="--min-weight-percent")
         shorthand.append(CheckRule("min-weight-percent", "weight_percent",
-                                   fail_below=own["min_weight_percent"],
+                                   fail_below=min_weight_percent,
                                    label="--min-weight-percent"))
-    if own["min_percent_all_hours"] is not None:
+    if min_percent_all_hours is not None:
         shorthand.append(CheckRule("min-percent-all-hours", "percent",
-                                   fail_below=own["min_percent_all_hours"],
+                                   fail_below=min_percent_all_hours,
                                    label="--min-percent-all-hours", at="every hour"))
     return CheckSpec(spec.rules + tuple(shorthand), spec.max_drop, spec.keep_covered), source
 
@@ -158,7 +159,14 @@ def _append(path: str, text: str) -> None:
 @demand_options
 @handle_errors
 @click.pass_context
-def check(ctx: click.Context, **kwargs: Any) -> None:
+@options.pass_groups(inputs=options.InputOptions, demand_opts=DemandOptions)
+def check(ctx: click.Context, inputs: options.InputOptions, rules: str | None,
+          min_percent: float | None, min_weight_percent: float | None,
+          min_percent_all_hours: float | None, min_hours_covered: float | None,
+          warnings_as_errors: bool, baseline: str | None, max_drop: float | None,
+          keep_covered: tuple[str, ...], expect: str | None, update_expect: bool,
+          expect_tolerance_km: float, expect_tolerance_min: float, junit: str | None,
+          github: bool | None, fmt: str, overwrite: bool, demand_opts: DemandOptions) -> None:
     """Decide coverage and check it against rules: exit 0 when no rule fails (warnings
     allowed), 1 when one fails, 2 on bad input, usage or a rules file that does not
     validate. The summary goes to stdout; warnings and failures to stderr.
@@ -182,29 +190,28 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     from reachplan.engine import assess
     from reachplan.io import input_name
 
-    opts, own = options.split_inputs(kwargs)
-    demand_opts = split_demand(own)
-    _percent_opt(own["min_percent"], "--min-percent")
-    _percent_opt(own["min_weight_percent"], "--min-weight-percent")
-    _percent_opt(own["min_percent_all_hours"], "--min-percent-all-hours")
-    spec, source = _spec(own, opts)
-    if own["update_expect"] and not own["expect"]:
+    _percent_opt(min_percent, "--min-percent")
+    _percent_opt(min_weight_percent, "--min-weight-percent")
+    _percent_opt(min_percent_all_hours, "--min-percent-all-hours")
+    spec, source = _spec(inputs, rules, min_percent, min_weight_percent,
+                         min_percent_all_hours)
+    if update_expect and not expect:
         raise click.UsageError("--update-expect needs --expect FILE")
-    if not own["baseline"]:
-        for flag in ("max_drop", "keep_covered"):
-            if own[flag]:
-                raise click.UsageError(f"--{flag.replace('_', '-')} needs --baseline JSON")
-    if not (spec.rules or own["baseline"] or own["expect"]
-            or own["min_hours_covered"] is not None):
+    if not baseline:
+        for flag, value in (("--max-drop", max_drop), ("--keep-covered", keep_covered)):
+            if value:
+                raise click.UsageError(f"{flag} needs --baseline JSON")
+    if not (spec.rules or baseline or expect
+            or min_hours_covered is not None):
         raise click.UsageError("nothing to check: give --min-percent, --min-weight-percent, "
                                "--min-percent-all-hours, --min-hours-covered, --rules FILE, "
                                "--baseline or --expect")
-    baseline = _load_json(own["baseline"], "--baseline") if own["baseline"] else None
-    expected = (_load_json(own["expect"], "--expect")
-                if own["expect"] and not own["update_expect"] else None)
+    baseline_data = _load_json(baseline, "--baseline") if baseline else None
+    expected = (_load_json(expect, "--expect")
+                if expect and not update_expect else None)
 
-    districts, centers, rule = load_inputs(opts)
-    result = assess(districts, centers, rule, type_col=opts.get("type_col"))
+    districts, centers, rule = load_inputs(inputs)
+    result = assess(districts, centers, rule, type_col=inputs.type_col)
     log_warnings(result.warnings)
     demand = run_demand(demand_opts, centers, districts, rule)
     add_demand_columns(result, demand)
@@ -217,47 +224,47 @@ def check(ctx: click.Context, **kwargs: Any) -> None:
     outcomes = _evaluate(dataclasses.replace(spec, rules=tuple(r for r in spec.rules
                                                                if r.at is None)), data)
     outcomes += timed_outcomes(
-        [r for r in spec.rules if r.at is not None], opts, districts, centers, rule,
+        [r for r in spec.rules if r.at is not None], inputs, districts, centers, rule,
         lambda rules, at_data: _evaluate(dataclasses.replace(spec, rules=tuple(rules)),
                                          at_data))
-    outcomes += hours_covered_outcomes(own["min_hours_covered"], opts, districts, centers, rule)
+    outcomes += hours_covered_outcomes(min_hours_covered, inputs, districts, centers, rule)
     changes = None
-    if baseline is not None:
-        max_drop = own["max_drop"] if own["max_drop"] is not None else (spec.max_drop or 0.0)
+    if baseline_data is not None and baseline:
+        drop = max_drop if max_drop is not None else (spec.max_drop or 0.0)
         extra, changes = checks.compare_baseline(
-            baseline, data, max_drop=max_drop,
-            keep_covered=tuple(spec.keep_covered) + tuple(own["keep_covered"]),
-            label=input_name(own["baseline"]), source=own["baseline"])
+            baseline_data, data, max_drop=drop,
+            keep_covered=tuple(spec.keep_covered) + tuple(keep_covered),
+            label=input_name(baseline), source=baseline)
         outcomes += extra
-    if expected is not None:
-        diff = checks.compare_expected(expected, data, tolerance_km=own["expect_tolerance_km"],
-                                       tolerance_min=own["expect_tolerance_min"],
-                                       label=input_name(own["expect"]),
-                                       source=own["expect"])
-        message = (f"per-district result equals {input_name(own['expect'])}" if not diff else
-                   f"{plural(len(diff), 'difference')} from {input_name(own['expect'])} "
+    if expected is not None and expect:
+        diff = checks.compare_expected(expected, data, tolerance_km=expect_tolerance_km,
+                                       tolerance_min=expect_tolerance_min,
+                                       label=input_name(expect),
+                                       source=expect)
+        message = (f"per-district result equals {input_name(expect)}" if not diff else
+                   f"{plural(len(diff), 'difference')} from {input_name(expect)} "
                    "(rewrite it with "
                    "--update-expect if the change is intended)")
         outcomes.append(checks.Outcome("expect", "districts", "differences", float(len(diff)),
                                        "fail" if diff else "pass", message, {}, tuple(diff)))
 
-    wae = own["warnings_as_errors"]
-    if own["update_expect"]:
-        emit_json(checks.expected_record(data), own["expect"], True)
+    wae = warnings_as_errors
+    if update_expect:
+        emit_json(checks.expected_record(data), expect, True)
         outcomes.append(checks.Outcome("expect", "districts", "differences", 0.0, "pass",
-                                       f"wrote {input_name(own['expect'])} (--update-expect)"))
+                                       f"wrote {input_name(expect)} (--update-expect)"))
     status = checks.overall_status(outcomes, warnings_as_errors=wae)
-    if own["junit"]:  # files first: an error writing them leaves no partial stdout
-        emit_text(ci.junit_xml(outcomes, warnings_as_errors=wae), own["junit"], True)
-    if own["fmt"] == "json":
+    if junit:  # files first: an error writing them leaves no partial stdout
+        emit_text(ci.junit_xml(outcomes, warnings_as_errors=wae), junit, True)
+    if fmt == "json":
         data["check"] = {"status": status, "warnings_as_errors": wae,
                          "rules_file": input_name(source),
                          "results": [o.to_dict() for o in outcomes], "baseline": changes}
         emit_json(data, None, False)
     else:
         echo(render_table(result, demand) + _check_table(outcomes), nl=False)
-    github = own["github"] if own["github"] is not None else (
-        os.environ.get("GITHUB_ACTIONS") == "true")
+    if github is None:
+        github = os.environ.get("GITHUB_ACTIONS") == "true"
     if github:
         for line in ci.github_annotations(outcomes, warnings_as_errors=wae):
             click.echo(line, err=True)  # workflow commands: their text escaped by ci

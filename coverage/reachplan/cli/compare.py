@@ -2,44 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import click
 
 from reachplan._words import signed
 from reachplan.cli._report import report_format, table
+from reachplan.cli.errors import ReachplanUsageError, flags_for, handle_errors
+from reachplan.cli.inputs import _load_json, load_inputs
 from reachplan.cli.options import (
     FiniteFloat,
-    ReachplanUsageError,
-    _load_json,
+    InputOptions,
     boundary_options,
     center_options,
-    configure_logging,
-    emit_json,
-    emit_report,
-    flags_for,
-    handle_errors,
-    load_inputs,
-    log_warnings,
     overwrite_opt,
+    pass_groups,
     rule_options,
     verbosity_options,
 )
+from reachplan.cli.output import configure_logging, emit_json, emit_report, log_warnings
 
 FORMATS = ("table", "json", "csv")
 
 
-def _result(path: str, label: str, opts: dict[str, Any]) -> dict[str, Any]:
+def _result(path: str, label: str, inputs: InputOptions,
+            boundaries: str | None) -> dict[str, Any]:
     """A coverage result dict from a coverage JSON, or from a centre file + --boundaries."""
     if path.lower().endswith(".json"):
         return _load_json(path, label)
-    if not opts.get("boundaries_path"):
+    if not boundaries:
         raise ReachplanUsageError(f"{label} {path} is a centre file: give the districts with "
                                 "--boundaries FILE (or pass two coverage JSON results)")
     from reachplan.engine import assess
 
-    inputs = dict(opts, boundaries=opts["boundaries_path"], centers=path)
-    districts, centers, rule = load_inputs(inputs)
+    districts, centers, rule = load_inputs(replace(inputs, boundaries=boundaries, centers=path))
     result = assess(districts, centers, rule)
     log_warnings(result.warnings)
     return result.to_dict()
@@ -118,7 +115,10 @@ def render_compare(data: dict[str, Any], label_a: str, label_b: str, *, show_all
 @overwrite_opt
 @verbosity_options
 @handle_errors
-def compare(**kw: Any) -> None:
+@pass_groups(inputs=InputOptions)
+def compare(a: str, b: str, boundaries_path: str | None, inputs: InputOptions, show_all: bool,
+            tolerance_min: float, fmt: str | None, output: str | None,
+            overwrite: bool) -> None:
     """Compare two coverage results (JSON from `reachplan coverage --format json`) or two
     centre files over the same --boundaries, district by district: newly covered, lost,
     and how far the nearest centre moved (closer / farther: in km, or in minutes by road
@@ -131,35 +131,32 @@ def compare(**kw: Any) -> None:
       reachplan compare centres_2025.csv centres_2026.csv --boundaries @india --radius-km 30
       reachplan compare before.json after.json --format csv -o changes.csv
     """
-    configure_logging(kw["verbosity"], kw["quiet"])
+    configure_logging(inputs.verbosity, inputs.quiet)
     from reachplan.checks.compare import compare_results
 
-    output = kw["output"]
-    fmt = report_format(kw["fmt"], output)
-    opts = {k: v for k, v in kw.items()
-            if k not in ("a", "b", "show_all", "fmt", "output", "overwrite", "tolerance_min")}
-    ra = _result(kw["a"], "A", opts)
-    rb = _result(kw["b"], "B", opts)
+    fmt = report_format(fmt, output)
+    ra = _result(a, "A", inputs, boundaries_path)
+    rb = _result(b, "B", inputs, boundaries_path)
     if ra.get("rule") and rb.get("rule") and ra["rule"] != rb["rule"]:
         log_warnings([f"A and B were decided under different rules ({ra['rule']} vs "
                       f"{rb['rule']}); changes mix network and rule"])
-    data = compare_results(ra, rb, label_a=kw["a"], label_b=kw["b"],
-                           tolerance_min=kw["tolerance_min"])
+    data = compare_results(ra, rb, label_a=a, label_b=b,
+                           tolerance_min=tolerance_min)
     if fmt == "json":
-        emit_json(data, output, kw["overwrite"])
+        emit_json(data, output, overwrite)
     elif fmt == "csv":
         import pandas as pd
 
         from reachplan.io import write_table
 
-        rows = [c for c in data["changes"] if kw["show_all"] or c["change"] != "same"]
+        rows = [c for c in data["changes"] if show_all or c["change"] != "same"]
         columns = ["id", "name", "group", "change", "covered_a", "covered_b", "nearest_km_a",
                    "nearest_km_b", "nearest_km_change"]
         if data["by"] != "nearest_km":  # and the rule's own cost (nearest_min)
             columns += [f"{data['by']}_{end}" for end in ("a", "b", "change")]
         frame = pd.DataFrame(rows, columns=columns)
         with flags_for(path="output"):
-            write_table(frame, output or "-", overwrite=kw["overwrite"])
+            write_table(frame, output or "-", overwrite=overwrite)
     else:
-        emit_report(render_compare(data, kw["a"], kw["b"], show_all=kw["show_all"]), output,
-                  kw["overwrite"])
+        emit_report(render_compare(data, a, b, show_all=show_all), output,
+                  overwrite)

@@ -6,6 +6,7 @@ import click
 
 from reachplan.cli import options
 from reachplan.cli._capacity_options import (
+    CapacityOptions,
     assess_inputs,
     capacity_options,
     district_columns,
@@ -13,6 +14,7 @@ from reachplan.cli._capacity_options import (
     write_centres,
 )
 from reachplan.cli._demand_options import (
+    DemandOptions,
     add_demand_columns,
     demand_options,
     run_demand,
@@ -57,7 +59,10 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
 @demand_options
 @capacity_options
 @handle_errors
-def coverage(**kwargs) -> None:
+@options.pass_groups(inputs=options.InputOptions, demand=DemandOptions, capacity=CapacityOptions)
+def coverage(inputs: options.InputOptions, fmt: str | None, output: str | None, overwrite: bool,
+             week: bool, heatmap: str | None, demand: DemandOptions,
+             capacity: CapacityOptions) -> None:
     """Decide which districts are covered and report % of districts (and of weight),
     by group and by centre type.
 
@@ -75,22 +80,20 @@ def coverage(**kwargs) -> None:
       reachplan coverage districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
           --capacity-col cap --type-col type
     """
-    fmt = report_format(kwargs["fmt"], kwargs["output"])
-    week, heatmap = kwargs.pop("week"), kwargs.pop("heatmap")
+    fmt = report_format(fmt, output)
     if week or heatmap:
         from reachplan.cli._week import run_week
 
         if not week:
             raise click.UsageError("--heatmap PNG needs --week")
-        return run_week(kwargs, fmt, kwargs["output"], kwargs["overwrite"], heatmap)
-    run = assess_inputs(kwargs, nearest=fmt != "table")  # the table shows no nearest centre
-    opts, own, demand_opts, capacity_opts = run.opts, run.own, run.demand_opts, run.capacity_opts
+        return run_week(inputs, demand, capacity, fmt, output, overwrite, heatmap)
+    run = assess_inputs(inputs, nearest=fmt != "table")  # the table shows no nearest centre
     districts, centers, rule, result = run.districts, run.centers, run.rule, run.result
     # capacity first: its input errors must stop the command before any file is written
-    capacity = run_capacity(capacity_opts, demand_opts, centers, districts, rule,
-                            type_col=opts.get("type_col"), weight_col=opts.get("weight_col"))
-    demand = run_demand(demand_opts, centers, districts, rule, overwrite=own["overwrite"])
-    add_demand_columns(result, demand)
-    if capacity is not None and capacity_opts.get("capacity_output"):
-        write_centres(capacity, capacity_opts["capacity_output"], overwrite=own["overwrite"])
-    write_result(result, fmt, own["output"], own["overwrite"], demand, capacity)
+    served = run_capacity(capacity, demand, centers, districts, rule,
+                          type_col=inputs.type_col, weight_col=inputs.weight_col)
+    covered = run_demand(demand, centers, districts, rule, overwrite=overwrite)
+    add_demand_columns(result, covered)
+    if served is not None and capacity.capacity_output:
+        write_centres(served, capacity.capacity_output, overwrite=overwrite)
+    write_result(result, fmt, output, overwrite, covered, served)

@@ -31,13 +31,16 @@ WEEK_OF = date(2027, 1, 27)  # Tuesday 26 January 2027 is Republic Day (PH)
 def _capacity_section(districts, centers, weight_col: str | None) -> list[str]:
     """Demand served within capacities under the presence rule: each district's modelled
     demand can be served by the centres inside it, each within its modelled capacity."""
-    from reachplan.cli._capacity_options import run_capacity
+    from reachplan.cli._capacity_options import CapacityOptions, run_capacity
+    from reachplan.cli._demand_options import DemandOptions
     from reachplan.cli._report import capacity_lines
     from reachplan.engine import Rule
 
     modelled = centers.assign(capacity=centers["type"].map(CAPACITY_PER_DAY).fillna(0.0))
-    run = run_capacity({"capacity_col": "capacity", "demand_rate": REQUESTS_PER_PERSON_DAY},
-                       {}, modelled, districts, Rule(), type_col="type", weight_col=weight_col)
+    run = run_capacity(CapacityOptions(capacity_col="capacity",
+                                       demand_rate=REQUESTS_PER_PERSON_DAY),
+                       DemandOptions(), modelled, districts, Rule(), type_col="type",
+                       weight_col=weight_col)
     assert run is not None
     return capacity_lines({"capacity": run.block})[1:]
 

@@ -6,12 +6,13 @@ import click
 
 from reachplan.cli import options
 from reachplan.cli._capacity_options import (
+    CapacityOptions,
     assess_inputs,
     capacity_options,
     run_capacity,
     write_centres,
 )
-from reachplan.cli._demand_options import demand_point_options
+from reachplan.cli._demand_options import DemandOptions, demand_point_options
 from reachplan.cli._report import gap_table, render_gaps
 from reachplan.cli.errors import flags_for, handle_errors
 from reachplan.cli.output import emit_report
@@ -26,7 +27,9 @@ from reachplan.cli.output import emit_report
 @demand_point_options
 @capacity_options
 @handle_errors
-def gaps(**kwargs) -> None:
+@options.pass_groups(inputs=options.InputOptions, demand=DemandOptions, capacity=CapacityOptions)
+def gaps(inputs: options.InputOptions, output: str | None, overwrite: bool,
+         demand: DemandOptions, capacity: CapacityOptions) -> None:
     """List the uncovered districts, ranked by weight (descending) then by distance to the
     nearest centre (farthest first), with that centre and its distance.
 
@@ -47,23 +50,21 @@ def gaps(**kwargs) -> None:
     """
     from reachplan.io import write_table
 
-    run = assess_inputs(kwargs)
-    opts, own, demand_opts, capacity_opts = run.opts, run.own, run.demand_opts, run.capacity_opts
+    run = assess_inputs(inputs)
     districts, centers, rule, result = run.districts, run.centers, run.rule, run.result
-    if capacity_opts.get("capacity_col") is None:
-        for key in ("demand", "demand_weight_col"):
-            if demand_opts.get(key):
-                raise click.UsageError(f"--{key.replace('_', '-')} needs --capacity-col COL "
-                                       "in gaps (over-capacity districts)")
-    capacity = run_capacity(capacity_opts, demand_opts, centers, districts, rule,
-                            type_col=opts.get("type_col"), weight_col=opts.get("weight_col"))
-    table = gap_table(result, capacity)
-    if capacity is not None and capacity_opts.get("capacity_output"):
-        write_centres(capacity, capacity_opts["capacity_output"], overwrite=own["overwrite"])
-    if own["output"] is None:
+    if capacity.capacity_col is None:
+        for flag, value in (("--demand", demand.demand),
+                            ("--demand-weight-col", demand.demand_weight_col)):
+            if value:
+                raise click.UsageError(f"{flag} needs --capacity-col COL in gaps "
+                                       "(over-capacity districts)")
+    served = run_capacity(capacity, demand, centers, districts, rule,
+                          type_col=inputs.type_col, weight_col=inputs.weight_col)
+    table = gap_table(result, served)
+    if served is not None and capacity.capacity_output:
+        write_centres(served, capacity.capacity_output, overwrite=overwrite)
+    if output is None:
         emit_report(render_gaps(table), None, False)
     else:
         with flags_for(path="output"):
-            write_table(table, own["output"], overwrite=own["overwrite"])
-
-
+            write_table(table, output, overwrite=overwrite)

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from reachplan.cli.errors import BOUNDARY_FLAGS, CENTRE_FLAGS, ReachplanUsageError, flags_for
-from reachplan.cli.options import RULE_KEYS
+from reachplan.cli.options import CentreOptions, InputOptions
 from reachplan.cli.output import (
     _GIVEN,
     Steps,
@@ -61,60 +61,63 @@ def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = 
     return Rule.radius(radius_km, min_centers=min_centers)
 
 
-def load_inputs(opts: dict[str, Any]):
+def load_inputs(opts: InputOptions):
     """Read BOUNDARIES and CENTERS as the options say; returns (districts, centres, rule)."""
     from reachplan.io import read_boundaries
 
-    configure_logging(opts.get("verbosity", 0), opts.get("quiet", False))
-    rule = make_rule(opts.get("radius_km"), opts.get("min_centers", 1),
-                     **{k: opts[k] for k in RULE_KEYS[2:] if opts.get(k) is not None})
-    boundaries, bdefaults = resolve_dataset(opts["boundaries"], "boundaries")
-    centers, cdefaults = resolve_dataset(opts["centers"], "centers")
+    configure_logging(opts.verbosity, opts.quiet)
+    rule = make_rule(opts.radius_km, opts.min_centers, roads=opts.roads,
+                     travel_minutes=opts.travel_minutes, profile=opts.profile,
+                     speeds=opts.speeds, speed_col=opts.speed_col,
+                     maxspeed_factor=opts.maxspeed_factor, offroad_kmh=opts.offroad_kmh,
+                     max_snap_km=opts.max_snap_km)
+    boundaries, bdefaults = resolve_dataset(opts.boundaries, "boundaries")
+    centers, cdefaults = resolve_dataset(opts.centers, "centers")
     with flags_for(**BOUNDARY_FLAGS):
         districts = read_boundaries(
-            boundaries, layer=opts.get("layer"), crs=opts.get("boundaries_crs"),
-            id_col=opts.get("id_col") or bdefaults.get("id_col"),
-            name_col=opts.get("name_col") or bdefaults.get("name_col"),
-            group_col=opts.get("group_col") or bdefaults.get("group_col"),
-            weight_col=opts.get("weight_col") or bdefaults.get("weight_col"))
+            boundaries, layer=opts.layer, crs=opts.boundaries_crs,
+            id_col=opts.id_col or bdefaults.get("id_col"),
+            name_col=opts.name_col or bdefaults.get("name_col"),
+            group_col=opts.group_col or bdefaults.get("group_col"),
+            weight_col=opts.weight_col or bdefaults.get("weight_col"))
     points = read_centres(centers, opts, cdefaults.get("name_col"))
-    return (name_as_given(districts, opts["boundaries"]), name_as_given(points, opts["centers"]),
+    return (name_as_given(districts, opts.boundaries), name_as_given(points, opts.centers),
             rule)
 
 
-def read_centres(path: str, opts: dict[str, Any], name_col: str | None = None):
+def read_centres(path: str, opts: CentreOptions, name_col: str | None = None):
     """CENTERS at ``path`` as the centre options in ``opts`` say (``center_options``; errors
     name those options); ``name_col``: the name column when ``--center-name-col`` is not
     given."""
     from reachplan.io import read_points
 
     with flags_for(**CENTRE_FLAGS):
-        points = read_points(path, lat_col=opts.get("lat_col"), lon_col=opts.get("lon_col"),
-                             name_col=opts.get("center_name_col") or name_col,
-                             layer=opts.get("centers_layer"), crs=opts.get("centers_crs"),
-                             where=opts.get("where") or None, strict=opts.get("strict", False))
-    if opts.get("hours_col"):  # the sample network's synthetic hours, when asked for
+        points = read_points(path, lat_col=opts.lat_col, lon_col=opts.lon_col,
+                             name_col=opts.center_name_col or name_col,
+                             layer=opts.centers_layer, crs=opts.centers_crs,
+                             where=opts.where or None, strict=opts.strict)
+    if opts.hours_col:  # the sample network's synthetic hours, when asked for
         from reachplan.datasets import with_sample_hours
 
-        points = with_sample_hours(points, path, opts["hours_col"])
+        points = with_sample_hours(points, path, opts.hours_col)
     return centres_open(points, opts)[0]
 
 
-def centres_open(points: Any, opts: dict[str, Any]) -> tuple[Any, Any]:
+def centres_open(points: Any, opts: CentreOptions) -> tuple[Any, Any]:
     """The centres with hours that parse (``--hours-col``) and, with ``--at``, only those
     open then; and their :class:`reachplan.hours.SiteHours` (None without --hours-col)."""
-    if opts.get("at") and not opts.get("hours_col"):
+    if opts.at and not opts.hours_col:
         raise click.UsageError("--at WHEN needs --hours-col COL (the centres' opening hours)")
-    if not opts.get("hours_col"):
+    if not opts.hours_col:
         return points, None
     from reachplan import hours
 
     with flags_for(**CENTRE_FLAGS):
-        moment = hours.parse_when(opts["at"], week_of=week_of(opts)) if opts.get("at") else None
-        points, site_hours = hours.read_hours(points, opts["hours_col"], tz=opts.get("tz"),
-                                              country=opts.get("country"),
-                                              site_col=opts.get("site_col"),
-                                              strict=opts.get("strict", False))
+        moment = hours.parse_when(opts.at, week_of=week_of(opts)) if opts.at else None
+        points, site_hours = hours.read_hours(points, opts.hours_col, tz=opts.tz,
+                                              country=opts.country,
+                                              site_col=opts.site_col,
+                                              strict=opts.strict)
         notice(site_hours.summary())
         if moment is not None:
             is_open = hours.open_at(site_hours, moment)
@@ -125,16 +128,16 @@ def centres_open(points: Any, opts: dict[str, Any]) -> tuple[Any, Any]:
     return points, site_hours
 
 
-def week_of(opts: dict[str, Any]):
+def week_of(opts: CentreOptions):
     """``--week-of DATE`` as a date (None when not given)."""
     from datetime import date
 
-    if not opts.get("week_of"):
+    if not opts.week_of:
         return None
     try:
-        return date.fromisoformat(opts["week_of"])
+        return date.fromisoformat(opts.week_of)
     except ValueError:
-        raise click.BadParameter(f"{opts['week_of']!r} is not a date; give YYYY-MM-DD",
+        raise click.BadParameter(f"{opts.week_of!r} is not a date; give YYYY-MM-DD",
                                  param_hint="--week-of") from None
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from reachplan.cli import options
@@ -37,12 +35,10 @@ minutes_opt = click.option(
 @options.overwrite_opt
 @options.verbosity_options
 @handle_errors
-def isochrones(roads: str, centers: str, minutes: list[float], lat_col: str | None,
-               lon_col: str | None, center_name_col: str | None, centers_layer: str | None,
-               centers_crs: str | None, where: tuple[str, ...], strict: bool, profile: str,
-               speeds: str | None, speed_col: str | None, maxspeed_factor: float,
-               offroad_kmh: float, max_snap_km: float, buffer_m: float, output: str,
-               overwrite: bool, verbosity: int, quiet: bool, **hours_opts: Any) -> None:
+@options.pass_groups(centre=options.CentreOptions, road=options.RoadOptions)
+def isochrones(roads: str, centers: str, minutes: list[float], centre: options.CentreOptions,
+               road: options.RoadOptions, buffer_m: float, output: str, overwrite: bool,
+               verbosity: int, quiet: bool) -> None:
     """Write the service area of every centre in CENTERS for each travel time: the roads
     it reaches within T minutes (the part of a road driven before time runs out included),
     widened by --buffer-m, as one polygon per centre and band (the "service area" of ORS
@@ -70,22 +66,20 @@ def isochrones(roads: str, centers: str, minutes: list[float], lat_col: str | No
         raise ReachplanUsageError(f"-o {output}: unknown output format; use .gpkg, "
                                         ".geojson, .csv or .xlsx (or - for CSV on stdout)")
     bands = minutes
-    info(f"roads: {roads} ({profile})")
+    info(f"roads: {roads} ({road.profile})")
     with cache_warnings():
-        rule = TravelRule.from_roads(roads, bands[-1], profile=profile, speeds=speeds,
-                                     speed_col=speed_col, maxspeed_factor=maxspeed_factor,
-                                     offroad_kmh=offroad_kmh, max_snap_km=max_snap_km,
+        rule = TravelRule.from_roads(roads, bands[-1], profile=road.profile, speeds=road.speeds,
+                                     speed_col=road.speed_col,
+                                     maxspeed_factor=road.maxspeed_factor,
+                                     offroad_kmh=road.offroad_kmh, max_snap_km=road.max_snap_km,
                                      progress=Steps())
-    points = read_centres(centers, {
-        "lat_col": lat_col, "lon_col": lon_col, "center_name_col": center_name_col,
-        "centers_layer": centers_layer, "centers_crs": centers_crs, "where": where,
-        "strict": strict, **hours_opts})  # --hours-col/--at: the centres open then
+    points = read_centres(centers, centre)  # --hours-col/--at: the centres open then
     log_warnings(list(points.attrs.get("warnings", [])))
     areas = rule.isochrones(points, bands, buffer_m=buffer_m)
     off = int(areas["off_network"].sum()) // len(bands)  # one row per centre and band
     if off:
         log_warnings([f"{off} of {len(points)} centres are more than "
-                      f"{max_snap_km:g} km from every road (off the network): "
+                      f"{road.max_snap_km:g} km from every road (off the network): "
                       "their areas are empty"])
     with flags_for(path="output"):
         write_table(areas, output, overwrite=overwrite)

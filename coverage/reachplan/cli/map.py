@@ -6,12 +6,19 @@ from typing import Any
 
 import click
 
-from reachplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
-from reachplan.cli._demand_options import demand_point_options, split_demand
+from reachplan.cli._capacity_options import CapacityOptions, capacity_col_opt, demand_rate_opt
+from reachplan.cli._demand_options import DemandOptions, demand_point_options
 from reachplan.cli._maps import check_map_outputs, png_options, run_map
 from reachplan.cli.errors import handle_errors
 from reachplan.cli.inputs import load_inputs
-from reachplan.cli.options import FiniteFloat, input_options, overwrite_opt, split_inputs
+from reachplan.cli.options import (
+    CentreOptions,
+    FiniteFloat,
+    InputOptions,
+    input_options,
+    overwrite_opt,
+    pass_groups,
+)
 from reachplan.cli.output import info, log_warnings
 
 
@@ -64,7 +71,13 @@ def _isochrone_minutes(ctx: click.Context, param: click.Parameter, value: str | 
 @demand_point_options
 @overwrite_opt
 @handle_errors
-def map_cmd(**kwargs: Any) -> None:
+@pass_groups(inputs=InputOptions, capacity=CapacityOptions, demand=DemandOptions)
+def map_cmd(inputs: InputOptions, output: str, title: str | None, color_by: str | None,
+            show_radius: bool, offline: bool, assets: str | None, tiles: str | None,
+            simplify_m: float | None, isochrones: list[float] | None, week: bool,
+            png: str | None,
+            png_size: tuple[int, int] | None, png_dpi: int, capacity: CapacityOptions,
+            demand: DemandOptions, overwrite: bool) -> None:
     """Write an interactive coverage map: districts coloured by coverage, group outlines,
     gaps highlighted, clustered centres with popups, a legend and summary, a district search
     box, hover tooltips and full screen. Every value from the input files is HTML-escaped.
@@ -89,43 +102,39 @@ def map_cmd(**kwargs: Any) -> None:
     """
     from reachplan.engine import assess
 
-    opts, own = split_inputs(kwargs)
-    check_map_outputs(own["output"], own["png"])
-    if own["isochrones"] is not None and opts.get("roads") is None:
+    check_map_outputs(output, png)
+    if isochrones is not None and inputs.roads is None:
         raise click.UsageError("--isochrones needs --roads FILE and --travel-minutes T: the "
                                "service areas are travel times by road")
-    demand_opts = split_demand(own)
-    cap_opts = {"capacity_col": own.pop("capacity_col"), "demand_rate": own.pop("demand_rate")}
-    districts, centers, rule = load_inputs(opts)
-    result = assess(districts, centers, rule, type_col=opts.get("type_col"))
+    districts, centers, rule = load_inputs(inputs)
+    result = assess(districts, centers, rule, type_col=inputs.type_col)
     log_warnings(result.warnings)
-    type_col = opts.get("type_col")
-    color_by = own["color_by"] or ("served" if cap_opts["capacity_col"] else "status")
-    if cap_opts["capacity_col"] or demand_opts.get("demand"):
-        result = _with_capacity(result, cap_opts, demand_opts, rule, opts.get("weight_col"))
+    type_col = inputs.type_col
+    color_by = color_by or ("served" if capacity.capacity_col else "status")
+    if capacity.capacity_col or demand.demand:
+        result = _with_capacity(result, capacity, demand, rule, inputs.weight_col)
         type_col = "utilisation"
-    areas = None if own["isochrones"] is None else rule.isochrones(centers, own["isochrones"])
-    week = _week(opts, districts, centers, rule) if own["week"] else None
-    written = run_map(result, own["output"], png=own["png"], png_size=own["png_size"],
-                      png_dpi=own["png_dpi"], overwrite=own["overwrite"],
-                      title=own["title"], color_by=color_by,
-                      show_radius=own["show_radius"], offline=own["offline"],
-                      assets=own["assets"], tiles=own["tiles"], simplify_m=own["simplify_m"],
-                      type_col=type_col, isochrones=areas, week=week)
+    areas = None if isochrones is None else rule.isochrones(centers, isochrones)
+    profile = _week(inputs, districts, centers, rule) if week else None
+    written = run_map(result, output, png=png, png_size=png_size, png_dpi=png_dpi,
+                      overwrite=overwrite, title=title, color_by=color_by,
+                      show_radius=show_radius, offline=offline, assets=assets, tiles=tiles,
+                      simplify_m=simplify_m, type_col=type_col, isochrones=areas,
+                      week=profile)
     info("wrote " + ", ".join(str(p) for p in written))
 
 
-def _week(opts: dict[str, Any], districts: Any, centers: Any, rule: Any) -> Any:
+def _week(opts: CentreOptions, districts: Any, centers: Any, rule: Any) -> Any:
     """The week profile the hour slider shows (the centres' hours, --week-of's week)."""
     from reachplan import hours
     from reachplan.cli.inputs import week_of
 
-    if not opts.get("hours_col"):
+    if not opts.hours_col:
         raise click.UsageError("--week needs --hours-col COL (the centres' opening hours)")
-    if opts.get("at"):
+    if opts.at:
         raise click.UsageError("give --week or --at WHEN, not both")
-    _, site_hours = hours.read_hours(centers, opts["hours_col"], tz=opts.get("tz"),
-                                     country=opts.get("country"), site_col=opts.get("site_col"))
+    _, site_hours = hours.read_hours(centers, opts.hours_col, tz=opts.tz,
+                                     country=opts.country, site_col=opts.site_col)
     return hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts))
 
 
@@ -134,7 +143,7 @@ UTILISATION = ((0.0, "under 50% used"), (50.0, "50% to under 90% used"),
                (90.0, "90% to under 100% used"), (100.0, "full"))
 
 
-def _with_capacity(result: Any, cap_opts: dict[str, Any], demand_opts: dict[str, Any], rule,
+def _with_capacity(result: Any, cap_opts: CapacityOptions, demand_opts: DemandOptions, rule,
                    weight_col: str | None) -> Any:
     """The result with the capacity figures the map shows: districts gain capacity_* columns
     (``capacity_served_pct`` colours them), centres capacity, load, utilisation % and a
@@ -146,7 +155,7 @@ def _with_capacity(result: Any, cap_opts: dict[str, Any], demand_opts: dict[str,
 
     from reachplan.cli._capacity_options import district_columns, run_capacity
 
-    if not cap_opts["capacity_col"]:
+    if not cap_opts.capacity_col:
         raise click.UsageError("--demand needs --capacity-col COL in map")
     run = run_capacity(cap_opts, demand_opts, result.centers, result.districts, rule,
                        weight_col=weight_col)

@@ -1,4 +1,5 @@
-"""Options shared by reachplan commands (click options only; parsing an option value at most).
+"""Options shared by reachplan commands: click options (parsing an option value at most) and
+the typed groups a command receives them in (:class:`InputOptions` ..., :func:`pass_groups`).
 
 Shared options
 --------------
@@ -22,10 +23,12 @@ Errors, inputs and output are the CLI modules :mod:`.errors`, :mod:`.inputs` and
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
+import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import click
 
@@ -169,12 +172,6 @@ rule_options = _compose(
 )
 
 
-RULE_KEYS = ("radius_km", "min_centers", "roads", "travel_minutes", "profile", "speeds",
-             "speed_col", "maxspeed_factor", "offroad_kmh", "max_snap_km")
-
-
-HOURS_KEYS = ("hours_col", "site_col", "at", "week_of", "tz", "country")
-
 
 overwrite_opt = click.option("--overwrite", is_flag=True,
                              help="Replace an existing output file.")
@@ -186,17 +183,99 @@ def input_options(func: Callable) -> Callable:
                     rule_options, verbosity_opt, _quiet)(func)
 
 
-INPUT_KEYS = ("boundaries", "centers", "layer", "boundaries_crs", "id_col", "name_col",
-              "group_col", "weight_col", "lat_col", "lon_col", "center_name_col",
-              "centers_layer", "centers_crs", "where", "type_col", "strict", *HOURS_KEYS,
-              *RULE_KEYS,
-              "verbosity", "quiet")
+
+_Group = TypeVar("_Group", bound="OptionGroup")
 
 
-def split_inputs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Separate the shared input options from a command's own."""
-    shared = {k: kwargs.pop(k) for k in INPUT_KEYS if k in kwargs}
-    return shared, kwargs
+@dataclass(frozen=True)
+class OptionGroup:
+    """A group of shared options (one decorator's) handed to a command as one typed value
+    (:func:`pass_groups`)."""
+
+    @classmethod
+    def take(cls: type[_Group], kwargs: dict[str, Any]) -> _Group:
+        """The group from the command's parameters, taken out of ``kwargs`` (a command that
+        lacks one of the group's options gets its default)."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        return cls(**{k: kwargs.pop(k) for k in names if k in kwargs})
+
+
+def pass_groups(**groups: type[OptionGroup]) -> Callable:
+    """Hand the options of each group to the command as one parameter: ``pass_groups(
+    inputs=InputOptions)`` calls ``command(inputs=InputOptions(...), **its own)``."""
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            packed = {name: group.take(kwargs) for name, group in groups.items()}
+            return func(*args, **packed, **kwargs)
+        wrapper.groups = groups  # type: ignore[attr-defined]  # read by the tests
+        return wrapper
+    return decorate
+
+
+@dataclass(frozen=True)
+class BoundaryOptions(OptionGroup):
+    """The options of :data:`boundary_options`: how the districts are read."""
+
+    layer: str | None = None
+    boundaries_crs: str | None = None
+    id_col: str | None = None
+    name_col: str | None = None
+    group_col: str | None = None
+    weight_col: str | None = None
+
+
+@dataclass(frozen=True)
+class CentreOptions(OptionGroup):
+    """The options of :data:`center_options`: how the centres are read, and their hours."""
+
+    lat_col: str | None = None
+    lon_col: str | None = None
+    center_name_col: str | None = None
+    centers_layer: str | None = None
+    centers_crs: str | None = None
+    where: tuple[str, ...] = ()
+    type_col: str | None = None
+    strict: bool = False
+    hours_col: str | None = None
+    site_col: str | None = None
+    at: str | None = None
+    week_of: str | None = None
+    tz: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class RoadOptions(OptionGroup):
+    """The options of :data:`road_options`: how a road network is read and joined."""
+
+    profile: str = "car"
+    speeds: str | None = None
+    speed_col: str | None = None
+    maxspeed_factor: float = 1.0
+    offroad_kmh: float = 5.0
+    max_snap_km: float = 2.0
+
+
+@dataclass(frozen=True)
+class RuleOptions(RoadOptions):
+    """The options of :data:`rule_options`: the coverage rule (``inputs.make_rule``)."""
+
+    radius_km: float | None = None
+    min_centers: int = 1
+    roads: str | None = None
+    travel_minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class InputOptions(BoundaryOptions, CentreOptions, RuleOptions):
+    """BOUNDARIES, CENTERS and the options of :func:`input_options`: how the districts and
+    centres are read, the coverage rule, and the logging."""
+
+    boundaries: str = ""
+    centers: str = ""
+    verbosity: int = 0
+    quiet: bool = False
 
 
 def parse_minutes(value: str | None, flag: str = "--minutes") -> list[float] | None:
@@ -219,25 +298,3 @@ def parse_minutes(value: str | None, flag: str = "--minutes") -> list[float] | N
                                      "minutes", param_hint=flag)
         bands.append(minutes)
     return sorted(set(bands))
-
-
-# Errors, inputs and output moved to their own modules (issue 19); their names are still
-# found here, for the modules that import them from options (the capacity and demand options,
-# compare): import them from cli.errors, cli.inputs and cli.output in new code.
-_MOVED = {
-    **dict.fromkeys(("ReachplanUsageError", "ReachplanFailure", "handle_errors", "as_flags",
-                     "flags_for", "BOUNDARY_FLAGS", "CENTRE_FLAGS", "DEMAND_FLAGS",
-                     "CANDIDATE_FLAGS"), "errors"),
-    **dict.fromkeys(("make_rule", "load_inputs", "read_centres", "ALIASES", "name_as_given",
-                     "resolve_dataset", "_load_json"), "inputs"),
-    **dict.fromkeys(("configure_logging", "echo", "info", "Progress", "Steps", "as_given",
-                     "log_warnings", "cache_warnings", "emit_json", "emit_report",
-                     "emit_text"), "output"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(f"module 'reachplan.cli.options' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"reachplan.cli.{module}"), name)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 import click
 
 from reachplan._words import plural
 from reachplan.cli import options
-from reachplan.cli._capacity_options import capacity_col_opt, demand_rate_opt
-from reachplan.cli._demand_options import demand_point_options, split_demand
+from reachplan.cli._capacity_options import CapacityOptions, capacity_col_opt, demand_rate_opt
+from reachplan.cli._demand_options import DemandOptions, demand_point_options
 from reachplan.cli._report import render_plan, report_format
 from reachplan.cli.errors import CANDIDATE_FLAGS, ReachplanUsageError, flags_for, handle_errors
 from reachplan.cli.inputs import load_inputs, name_as_given, resolve_dataset
@@ -106,7 +106,16 @@ class _PlanProgress:
                    "districts in every hour of the week.")
 @options.overwrite_opt
 @handle_errors
-def plan(**kwargs: Any) -> None:
+@options.pass_groups(inputs=options.InputOptions, capacity=CapacityOptions,
+                     demand_opts=DemandOptions)
+def plan(inputs: options.InputOptions, add: int | None, target: float | None,
+         candidates: str | None, candidate_capacity: str | None, capacity: CapacityOptions,
+         demand_opts: DemandOptions, candidate_name_col: str | None,
+         candidate_lat_col: str | None, candidate_lon_col: str | None, exclude: tuple[str, ...],
+         method: Literal["auto", "greedy", "exact"],
+         objective: Literal["auto", "districts", "weight"], time_limit: float,
+         fmt: str | None, output: str | None, map_path: str | None, offline: bool,
+         extend_hours: str | None, target_worst_hour: float | None, overwrite: bool) -> None:
     """Choose where to open new sites on top of the existing CENTERS, under the same rule as
     `reachplan coverage` (a centre inside, within --radius-km geodesic, or within
     --travel-minutes by road: then each candidate is one road search bounded at T, with a
@@ -134,65 +143,63 @@ def plan(**kwargs: Any) -> None:
     """
     from reachplan.planning import PlanRequest
 
-    opts, own = options.split_inputs(kwargs)
-    if own["extend_hours"] is not None:
+    if extend_hours is not None:
         from reachplan.cli._extend_hours import run_extend
 
-        run_extend(opts, own)
+        run_extend(inputs, extend_hours, target_worst_hour=target_worst_hour, target=target,
+                   add=add, method=method, candidates=candidates,
+                   capacity_col=capacity.capacity_col, map_path=map_path, output=output,
+                   fmt=fmt, overwrite=overwrite)
         return
-    if own.pop("target_worst_hour") is not None:
+    if target_worst_hour is not None:
         raise ReachplanUsageError("--target-worst-hour needs --extend-hours HOURS")
-    own.pop("extend_hours")
-    demand_opts = split_demand(own)
-    cap_opts = {"capacity_col": own.pop("capacity_col"), "demand_rate": own.pop("demand_rate")}
-    candidate_capacity = own.pop("candidate_capacity")
-    if cap_opts["capacity_col"] is None:
+    if capacity.capacity_col is None:
         for flag, value in (("--candidate-capacity", candidate_capacity),
-                            ("--demand-rate", cap_opts["demand_rate"]),
-                            ("--demand", demand_opts.get("demand"))):
+                            ("--demand-rate", capacity.demand_rate),
+                            ("--demand", demand_opts.demand)):
             if value is not None:
                 raise ReachplanUsageError(f"{flag} needs --capacity-col COL")
-    elif own["map_path"] is not None:
+    elif map_path is not None:
         raise ReachplanUsageError("--map is not available with --capacity-col yet")
     # validated before any file is read; the library names parameters, handle_errors flags
-    request = PlanRequest(add=own["add"], target=own["target"], method=own["method"],
-                          time_limit=own["time_limit"], objective=own["objective"])
+    request = PlanRequest(add=add, target=target, method=method,
+                          time_limit=time_limit, objective=objective)
     from reachplan.io import STDOUT, TABLE_OUTPUTS, output_suffix
 
-    output, fmt = own["output"], own["fmt"]
     suffix = output_suffix(output, (*TABLE_OUTPUTS, ".json", STDOUT), "output") if output \
         else None
     site_file = suffix in TABLE_OUTPUTS
     # a site file leaves --format to the report on stdout; a .json output is the JSON report
     fmt = (fmt or "table") if site_file else report_format(fmt, output, {".json": "json"})
-    if own["map_path"] is not None:
-        output_suffix(own["map_path"], (".html", ".htm"), "map_path")
-    if own["offline"] and own["map_path"] is None:
+    if map_path is not None:
+        output_suffix(map_path, (".html", ".htm"), "map_path")
+    if offline and map_path is None:
         raise click.UsageError("--offline is for the map: give --map HTML too")
 
     from reachplan.io import read_points
     from reachplan.planning import run_plan
 
-    districts, centers, rule = load_inputs(opts)
-    candidates = None
-    if own["candidates"] is not None:
-        path, columns = resolve_dataset(own["candidates"], "candidates")
+    districts, centers, rule = load_inputs(inputs)
+    sites = None
+    if candidates is not None:
+        path, columns = resolve_dataset(candidates, "candidates")
         with flags_for(**CANDIDATE_FLAGS):
-            candidates = read_points(path, name_col=own["candidate_name_col"]
+            sites = read_points(path, name_col=candidate_name_col
                                      or columns.get("name_col"),
-                                     lat_col=own["candidate_lat_col"],
-                                     lon_col=own["candidate_lon_col"], what="candidate sites")
-        name_as_given(candidates, own["candidates"])
-        log_warnings(list(candidates.attrs.get("warnings", [])))
-    if cap_opts["capacity_col"] is not None:
-        _capacity_plan(opts, demand_opts, own | cap_opts | {"candidate_capacity":
-                                                            candidate_capacity},
-                       centers, candidates, districts, rule, site_file=site_file, fmt=fmt)
+                                     lat_col=candidate_lat_col,
+                                     lon_col=candidate_lon_col, what="candidate sites")
+        name_as_given(sites, candidates)
+        log_warnings(list(sites.attrs.get("warnings", [])))
+    if capacity.capacity_col is not None:
+        _capacity_plan(capacity, demand_opts, centers, sites, districts, rule,
+                       candidate_capacity=candidate_capacity, add=add, target=target,
+                       exclude=exclude, time_limit=time_limit, weight_col=inputs.weight_col,
+                       output=output, overwrite=overwrite, site_file=site_file, fmt=fmt)
         return
     progress = _PlanProgress()
     try:
         run = run_plan(districts, centers, rule, add=request.add, target=request.target,
-                       candidates=candidates, exclude=own["exclude"], method=request.method,
+                       candidates=sites, exclude=exclude, method=request.method,
                        time_limit=request.time_limit, objective=request.objective,
                        progress=progress)
     finally:
@@ -203,50 +210,53 @@ def plan(**kwargs: Any) -> None:
         echo("reachplan: warning: interrupted; this is the best plan found so far",
                      err=True)
 
-    if site_file:
+    if site_file and output:  # a site file is the output
         from reachplan.io import write_table
 
         with flags_for(path="output"):
-            write_table(run.sites, output, overwrite=own["overwrite"])
+            write_table(run.sites, output, overwrite=overwrite)
     if fmt == "json":
-        emit_json(report, None if site_file else output, own["overwrite"])
+        emit_json(report, None if site_file else output, overwrite)
     else:
         text = render_plan(report, weight_col=run.before.inputs.get("weight_col")
-                           or opts.get("weight_col"))
-        emit_report(text, None if site_file else output, own["overwrite"])
-    if own["map_path"] is not None:
+                           or inputs.weight_col)
+        emit_report(text, None if site_file else output, overwrite)
+    if map_path is not None:
         from reachplan.maps import coverage_map, write_map
 
         n = len(report["sites"])
-        m = coverage_map(run.after, sites=run.sites, before=run.before, offline=own["offline"],
+        m = coverage_map(run.after, sites=run.sites, before=run.before, offline=offline,
                          title=f"Plan: {n} new site{'s' if n != 1 else ''}")
-        write_map(m, own["map_path"], overwrite=own["overwrite"])
+        write_map(m, map_path, overwrite=overwrite)
 
 
-def _capacity_plan(opts: dict[str, Any], demand_opts: dict[str, Any], own: dict[str, Any],
-                   centers, candidates, districts, rule, *, site_file: bool, fmt: str) -> None:
+def _capacity_plan(capacity: CapacityOptions, demand_opts: DemandOptions, centers, candidates,
+                   districts, rule, *, candidate_capacity: str | None, add: int | None,
+                   target: float | None, exclude: tuple[str, ...], time_limit: float,
+                   weight_col: str | None, output: str | None, overwrite: bool,
+                   site_file: bool, fmt: str) -> None:
     """plan --capacity-col: the capacitated expansion, reported and written."""
     from reachplan.cli._capacity_plan import render_capacity_plan, run_capacity_plan
 
     progress = _PlanProgress()
     try:
         report, sites = run_capacity_plan(
-            own, demand_opts, centers, candidates, districts, rule,
-            weight_col=opts.get("weight_col"),
+            capacity, demand_opts, centers, candidates, districts, rule,
+            candidate_capacity=candidate_capacity, add=add, target=target, exclude=exclude,
+            time_limit=time_limit, weight_col=weight_col,
             progress=lambda event: progress({"phase": "exact", **event}))
     finally:
         progress.close()
     if report["status"] == "interrupted":
         echo("reachplan: warning: interrupted; this is the best plan found so far",
                      err=True)
-    output = own["output"]
-    if site_file:
+    if site_file and output:  # a site file is the output
         from reachplan.io import write_table
 
         with flags_for(path="output"):
-            write_table(sites, output, overwrite=own["overwrite"])
+            write_table(sites, output, overwrite=overwrite)
     if fmt == "json":
-        emit_json(report, None if site_file else output, own["overwrite"])
+        emit_json(report, None if site_file else output, overwrite)
     else:
         emit_report(render_capacity_plan(report), None if site_file else output,
-                            own["overwrite"])
+                            overwrite)
