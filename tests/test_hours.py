@@ -455,3 +455,12 @@ def test_map_week_slider_data(runner, grid, sites, tmp_path):
     res = runner.invoke(cli, ["map", grid[0], str(sites), "--week", "-o", str(out),
                               "--overwrite"])
     assert res.exit_code == 2 and "--hours-col" in res.output
+
+
+def test_the_sample_hours_come_only_under_their_own_column(runner):
+    # --hours-col hours gives @india-sample its synthetic hours; any other name is a column
+    # the file must have, as for every other input
+    res = runner.invoke(cli, ["coverage", "@india", "@india-sample", "--hours-col", "nope",
+                              "--at", "Su 20:00", "--week-of", "2027-01-25"])
+    assert res.exit_code == 2
+    assert "no column 'nope'" in res.output and "--hours-col" in res.output

@@ -96,10 +96,10 @@ def read_centres(path: str, opts: CentreOptions, name_col: str | None = None):
                              name_col=opts.center_name_col or name_col,
                              layer=opts.centers_layer, crs=opts.centers_crs,
                              where=opts.where or None, strict=opts.strict)
-    if opts.hours_col:  # the sample network's synthetic hours, when asked for
+    if opts.hours_col == "hours":  # the sample network's synthetic hours, when asked for
         from reachplan.datasets import with_sample_hours
 
-        points = with_sample_hours(points, path, opts.hours_col)
+        points = with_sample_hours(points, path)
     return centres_open(points, opts)[0]
 
 
