@@ -16,8 +16,8 @@ def run_extend(inputs: InputOptions, extend_hours: str, *, target_worst_hour: fl
                capacity_col: str | None, map_path: str | None, output: str | None,
                fmt: str | None, overwrite: bool) -> None:
     """Read the inputs, plan the extensions and write the report (table or JSON)."""
-    from reachplan import hours
     from reachplan.cli.inputs import load_inputs, week_of
+    from reachplan.cli.inputs import site_hours as _site_hours
     from reachplan.planning.extend_hours import extend_plan
 
     if not inputs.hours_col:
@@ -36,8 +36,7 @@ def run_extend(inputs: InputOptions, extend_hours: str, *, target_worst_hour: fl
     suffix = output_suffix(output, (".csv", ".xlsx", ".json", ".txt", STDOUT), "output") \
         if output else None
     districts, centers, rule = load_inputs(inputs)
-    _, site_hours = hours.read_hours(centers, inputs.hours_col, tz=inputs.tz,
-                                     country=inputs.country, site_col=inputs.site_col)
+    site_hours = _site_hours(centers, inputs)
     plan = extend_plan(districts, centers, rule, site_hours, extend_hours,
                        target=target_worst_hour, limit=add, method=method,
                        week_of=week_of(inputs))

@@ -22,6 +22,7 @@ def timed_outcomes(rules: list[Any], opts: CentreOptions, districts: Any, center
         return []
     from reachplan import hours
     from reachplan.checks.rules import EVERY_HOUR
+    from reachplan.cli import inputs
     from reachplan.cli.errors import CENTRE_FLAGS, flags_for
     from reachplan.cli.inputs import week_of
 
@@ -29,9 +30,7 @@ def timed_outcomes(rules: list[Any], opts: CentreOptions, districts: Any, center
         raise click.UsageError(f"rule '{rules[0].name}' is at {rules[0].at!r}: give "
                                "--hours-col COL (the centres' opening hours) and no --at")
     with flags_for(**CENTRE_FLAGS):
-        _, site_hours = hours.read_hours(centers, opts.hours_col, tz=opts.tz,
-                                         country=opts.country,
-                                         site_col=opts.site_col)
+        site_hours = inputs.site_hours(centers, opts)
         week = None
         out = []
         for check in rules:
@@ -94,16 +93,13 @@ def hours_covered_outcomes(least: float | None, opts: CentreOptions, districts: 
         return []
     from reachplan import hours
     from reachplan.checks import Outcome
-    from reachplan.cli.errors import CENTRE_FLAGS, flags_for
+    from reachplan.cli import inputs
     from reachplan.cli.inputs import week_of
 
     if not opts.hours_col or opts.at:
         raise click.UsageError("--min-hours-covered needs --hours-col COL (the centres' "
                                "opening hours) and no --at")
-    with flags_for(**CENTRE_FLAGS):
-        _, site_hours = hours.read_hours(centers, opts.hours_col, tz=opts.tz,
-                                         country=opts.country,
-                                         site_col=opts.site_col)
+    site_hours = inputs.site_hours(centers, opts)
     week = hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts))
     table = week.districts.sort_values(["hours_covered", "id"], kind="stable")
     below = table[table["hours_covered"] < least]

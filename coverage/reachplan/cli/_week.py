@@ -20,6 +20,7 @@ def run_week(opts: InputOptions, demand: DemandOptions, capacity: CapacityOption
     """Read the inputs, compute the week profile once and write it as ``fmt`` says."""
     from reachplan import hours
     from reachplan.cli.inputs import load_inputs, week_of
+    from reachplan.cli.inputs import site_hours as _site_hours
 
     if not opts.hours_col:
         raise click.UsageError("--week needs --hours-col COL (the centres' opening hours)")
@@ -31,8 +32,7 @@ def run_week(opts: InputOptions, demand: DemandOptions, capacity: CapacityOption
         if value is not None:
             raise click.UsageError(f"{flag} is not taken with --week")
     districts, centers, rule = load_inputs(opts)  # the centres whose hours parse
-    _, site_hours = hours.read_hours(centers, opts.hours_col, tz=opts.tz,
-                                     country=opts.country, site_col=opts.site_col)
+    site_hours = _site_hours(centers, opts)
     profile = hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts),
                                  type_col=opts.type_col)
     if demand.demand:

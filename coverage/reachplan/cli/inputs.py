@@ -128,6 +128,19 @@ def centres_open(points: Any, opts: CentreOptions) -> tuple[Any, Any]:
     return points, site_hours
 
 
+def site_hours(centers: Any, opts: CentreOptions) -> Any:
+    """The :class:`reachplan.hours.SiteHours` of centres :func:`read_centres` already read
+    (their hours parse; a second read costs milliseconds), for a command that needs them
+    beside the centres: the week, the map's slider, extending hours, timed checks."""
+    from reachplan import hours
+
+    if not opts.hours_col:
+        raise click.UsageError("give --hours-col COL (the centres' opening hours)")
+    with flags_for(**CENTRE_FLAGS):
+        return hours.read_hours(centers, opts.hours_col, tz=opts.tz, country=opts.country,
+                                site_col=opts.site_col)[1]
+
+
 def week_of(opts: CentreOptions):
     """``--week-of DATE`` as a date (None when not given)."""
     from datetime import date

@@ -127,14 +127,14 @@ def map_cmd(inputs: InputOptions, output: str, title: str | None, color_by: str 
 def _week(opts: CentreOptions, districts: Any, centers: Any, rule: Any) -> Any:
     """The week profile the hour slider shows (the centres' hours, --week-of's week)."""
     from reachplan import hours
+    from reachplan.cli.inputs import site_hours as _site_hours
     from reachplan.cli.inputs import week_of
 
     if not opts.hours_col:
         raise click.UsageError("--week needs --hours-col COL (the centres' opening hours)")
     if opts.at:
         raise click.UsageError("give --week or --at WHEN, not both")
-    _, site_hours = hours.read_hours(centers, opts.hours_col, tz=opts.tz,
-                                     country=opts.country, site_col=opts.site_col)
+    site_hours = _site_hours(centers, opts)
     return hours.week_profile(districts, centers, rule, site_hours, week_of=week_of(opts))
 
 
