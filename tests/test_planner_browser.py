@@ -171,3 +171,19 @@ def test_a_page_whose_data_fails_to_load_says_so(browser, runner, inputs):  # no
     alert = page.page.locator(".cp-planner-error").inner_text()
     assert "failed to load" in alert
     assert page.page.locator(".cp-figures").count() == 0  # no box of zeros
+
+
+def test_clicking_a_marker_switches_the_site_and_the_box(browser, runner, inputs):  # noqa: F811
+    page = _open(browser, _page(runner, inputs, [], "click", False))
+    box = page.page.locator(".cp-figures")
+    # presence on the grid with weights: C1..C5 open, 7 of 9 covered (fixture README)
+    assert "Districts covered: 7 of 9" in box.inner_text()
+    assert page.page.locator(".cp-summary").count() == 0  # the first state's panel is gone
+    point = page.page.evaluate("""() => {
+        const m = reachplan._internal.map, rect = m.getContainer().getBoundingClientRect();
+        const p = m.latLngToContainerPoint([0.5, 0.5]);  // C1, alone in 001
+        return [rect.left + p.x, rect.top + p.y]; }""")
+    page.page.mouse.click(point[0], point[1])
+    page.page.wait_for_function("!reachplan.sites()[0].open", timeout=5_000)
+    assert "Districts covered: 6 of 9" in box.inner_text()
+    assert page.errors == []
