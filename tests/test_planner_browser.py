@@ -17,7 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from test_maps_browser import Page, browser  # noqa: F401  (the shared Chromium fixture)
+from test_maps_browser import XSS, Page, browser  # noqa: F401  (the shared Chromium fixture)
 
 from reachplan.cli.main import cli
 from reachplan.text import for_spreadsheet
@@ -45,6 +45,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
             out.writerow([f"cand {i}", rng.choice(["van", "kiosk"]),
                           round(rng.uniform(-0.5, 3.5), 6), round(rng.uniform(-0.5, 3.5), 6)])
         out.writerow(["=on the 005|006 edge", "van", 1.5, 2.0])
+        out.writerow([XSS + ', "quoted"', XSS, 2.2, 0.7])
     with open(folder / "demand.csv", "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow(["pin", "lat", "lon", "people"])
@@ -133,7 +134,7 @@ def test_summary_equals_the_cli_on_the_exported_sites(browser, runner, inputs, n
                 assert mine["nearest_km"] == float(theirs["nearest_km"])
                 # the CLI's CSV renders names for a spreadsheet
                 assert for_spreadsheet(mine["nearest_center"]) == theirs["nearest_center"]
-    assert page.errors == [] and page.refused == []
+    assert page.errors == [] and page.refused == [] and page.dialogs == []
 
 
 def test_page_sums_and_rounding_are_numpys_and_pythons(browser, runner, inputs):  # noqa: F811
