@@ -25,6 +25,7 @@ Run: ``.venv/bin/python benchmarks/bench_planner.py [--loads 3] [--toggles 300] 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -84,21 +85,25 @@ def browser_figures(path: Path, loads: int, toggles: int) -> dict:
             }
             return out; }""", toggles)
         csv_text = last.evaluate("reachplan.exportCsv()")
+        summary = last.evaluate("reachplan.summary()")
         browser.close()
-    return {"opens": opens, "toggles": times, "csv": csv_text, "refused": refused}
+    return {"opens": opens, "toggles": times, "csv": csv_text, "refused": refused,
+            "summary": summary}
 
 
-def cli_per_change(csv_text: str, runs: int, folder: Path) -> list[float]:
+def cli_per_change(csv_text: str, runs: int, folder: Path) -> tuple[list[float], dict]:
+    """Seconds of each ``reachplan coverage`` run on the page's open sites, and its JSON."""
     sites = folder / "open.csv"
     sites.write_text(csv_text, encoding="utf-8")
     exe = Path(sys.executable).with_name("reachplan")
     out = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([str(exe), "coverage", "@india", str(sites), *INPUTS[2:], *DEMAND,
-                        "--format", "json", "-q"], check=True, capture_output=True)
+        done = subprocess.run([str(exe), "coverage", "@india", str(sites), *INPUTS[2:],
+                               *DEMAND, "--format", "json", "-q"], check=True,
+                              capture_output=True, text=True)
         out.append(time.perf_counter() - start)
-    return out
+    return out, json.loads(done.stdout)
 
 
 def main() -> None:
@@ -116,12 +121,15 @@ def main() -> None:
         built = build(page)
         size = page.stat().st_size
         got = browser_figures(page, args.loads, args.toggles)
-        cli = cli_per_change(got["csv"], args.runs, folder)
+        cli, answer = cli_per_change(got["csv"], args.runs, folder)
+    same = all(got["summary"].get(k) == answer.get(k)
+               for k in ("summary", "rule", "cost", "groups", "types", "demand"))
     toggles = sorted(got["toggles"])
     print(f"India, radius 30 km: 777 districts, 19,416 demand points, 2,000 sites + 19,416 "
           f"candidates; load average {Path('/proc/loadavg').read_text().split()[0]}")
     print(f"page: {size / 1e6:.2f} MB, built in {built:.1f} s; requests refused "
-          f"(an --offline page makes none): {len(got['refused'])}")
+          f"(an --offline page makes none): {len(got['refused'])}; after the changes, "
+          f"summary() equals the CLI's JSON on exportCsv(): {'yes' if same else 'NO'}")
     print()
     print("| one change | reachplan what-if page | reachplan coverage per change (CLI) | "
           "Planwise (server) |")
