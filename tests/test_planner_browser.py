@@ -72,7 +72,7 @@ def _open(browser, path: Path) -> Page:  # noqa: F811
     page = Page(browser, offline=True)
     page.page.goto(path.as_uri())
     page.page.wait_for_function("window.reachplan && window.reachplan.ready", timeout=30_000)
-    page.page.evaluate("window.reachplan.ready")
+    page.page.evaluate("window.reachplan.ready.then(() => true, () => false)")
     assert page.page.evaluate("window.reachplan.error") is None, page.errors
     return page
 
