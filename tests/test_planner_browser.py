@@ -187,4 +187,10 @@ def test_clicking_a_marker_switches_the_site_and_the_box(browser, runner, inputs
     page.page.mouse.click(point[0], point[1])
     page.page.wait_for_function("!reachplan.sites()[0].open", timeout=5_000)
     assert "Districts covered: 6 of 9" in box.inner_text()
+    # a panel's extra figure (the _internal.figures hook), escaped as its label says
+    page.page.evaluate("""() => {
+        reachplan._internal.figures.push(s => ({label: "<b>Gaps</b>",
+                                                html: String(reachplan.gaps().length)}));
+        reachplan._internal.refresh(); }""")
+    assert "<b>Gaps</b>: 3" in box.inner_text()
     assert page.errors == []
