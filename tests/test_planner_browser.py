@@ -154,9 +154,15 @@ def test_page_sums_and_rounding_are_numpys_and_pythons(browser, runner, inputs):
 
 
 def test_offline_page_makes_no_request(browser, runner, inputs):  # noqa: F811
+    from reachplan.maps.planner import _csv_cells
+
     page = _open(browser, _page(runner, inputs, ["--radius-km", "60"], "offline", True))
     page.page.evaluate("reachplan.toggle(0, false)")
-    page.page.evaluate("reachplan.add(1.2, 1.7, 'x')")
+    # a clicked site's name goes into the CSV as reachplan's own CSV writer renders it
+    name = '=1+2\n@cmd, "quoted"\t-x'
+    page.page.evaluate("n => reachplan.add(1.2, 1.7, n)", name)
+    last = page.page.evaluate("reachplan.exportCsv()").rsplit(",1.2,1.7\n", 1)[0]
+    assert last.endswith(_csv_cells([name, "added"]))
     assert page.refused == [] and page.errors == []
 
 

@@ -345,7 +345,7 @@ function reachplanPlanner(map, dataId, mapsKey, layers) {
     };
     function csvCell(t) {  // a clicked site's text, as reachplan.text.for_spreadsheet
       t = String(t === null || t === undefined ? "" : t);
-      if (/^[=+\-@\t\r]/.test(t)) t = "'" + t;
+      t = t.replace(/(^|[\r\n\t])(?=[=+\-@\t\r])/g, "$1'");
       return /[",\r\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
     }
     api.exportCsv = function () {
