@@ -7,6 +7,7 @@ centre to every centre for the people within reach; numpy over the whole array f
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -281,3 +282,57 @@ def test_cli_raster_without_crs_is_refused(runner, tmp_path):
     assert res.stderr.strip().splitlines()[-1] == (
         f"Error: {path}: the raster has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:4326) "
         "so cells can be placed")
+
+
+def test_travel_time_decides_cells_as_it_decides_demand_points(tmp_path):
+    """tests/fixtures/roads/tiny.osm under a 40 x 3 raster of 0.002-degree cells: the people
+    within 3 minutes are those of the same cells given as weighted demand points."""
+    from reachplan.demand import demand_coverage
+    from reachplan.roads import TravelRule
+
+    path = tmp_path / "tiny.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=40, height=3, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=Affine(0.002, 0.0, -0.004, 0.0, -0.002, 0.003),
+                       nodata=-1.0) as dst:
+        dst.write(np.arange(1, 121, dtype="float32").reshape(1, 3, 40))
+    rule = TravelRule.from_roads(Path(__file__).parent / "fixtures" / "roads" / "tiny.osm", 3,
+                                 cache_dir=False)
+    centre = pd.DataFrame({"lat": [0.0], "lon": [0.0]})
+    res = population_coverage(centre, path, rule)
+    values, lat, lon, _ = _cells(path)
+    points = demand_coverage(centre, pd.DataFrame({"lat": lat, "lon": lon, "w": values}), rule,
+                             weight_col="w")
+    assert res.summary["population"] == points.summary["weight_total"] == 7260.0
+    assert res.summary["population_covered"] == points.summary["weight_covered"]
+    assert 0 < res.summary["population_covered"] < 7260.0
+    assert res.summary["cost"]["unit"] == "min"
+
+
+def test_cli_capacity_serves_the_cells(runner, tmp_path):
+    centres = tmp_path / "c.csv"
+    CENTRES.assign(cap=[100_000, 50_000, 20_000]).to_csv(centres, index=False)
+    res = _run(runner, str(centres), "--radius-km", "10", "--population", str(BURUNDI),
+               "--capacity-col", "cap", "--format", "json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    values, _, _, _ = _cells(BURUNDI)
+    cap = data["capacity"]
+    assert cap["demand"] == pytest.approx(float(values.sum()))
+    assert "people" in cap["model"]["demand"]
+    within = data["population"]["population_covered"]
+    assert cap["served"] <= min(170_000, within) + 1e-6
+    assert cap["served"] == pytest.approx(170_000)  # each centre has more within 10 km
+
+
+def test_gaps_rank_by_people(runner, tmp_path):
+    districts = tmp_path / "d.geojson"
+    _districts().drop(columns="weight").to_file(districts)
+    centres = tmp_path / "c.csv"
+    pd.DataFrame({"name": ["far"], "lat": [-3.0], "lon": [30.5]}).to_csv(centres, index=False)
+    res = runner.invoke(cli, ["gaps", str(districts), str(centres), "--population",
+                              str(BURUNDI), "-o", "-"])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(io.StringIO(res.stdout))
+    people = district_population(_districts(), BURUNDI)
+    assert table["id"].tolist() == ["N", "S", "Q"]  # people descending
+    np.testing.assert_allclose(table["weight"], np.sort(people)[::-1].round(6), rtol=1e-6)

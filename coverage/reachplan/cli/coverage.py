@@ -95,7 +95,8 @@ def coverage(inputs: options.InputOptions, fmt: str | None, output: str | None, 
     districts, centers, rule, result = run.districts, run.centers, run.rule, run.result
     # capacity first: its input errors must stop the command before any file is written
     served = run_capacity(capacity, demand, centers, districts, rule,
-                          type_col=inputs.type_col, weight_col=inputs.weight_col)
+                          type_col=inputs.type_col, weight_col=inputs.weight_col,
+                          population=inputs.population)
     covered = run_demand(demand, centers, districts, rule, overwrite=overwrite,
                          population=bool(inputs.population))
     add_demand_columns(result, covered)

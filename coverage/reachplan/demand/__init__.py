@@ -24,10 +24,11 @@ _EXPORTS = {
     "PopulationResult": "reachplan.demand.population",
     "district_population": "reachplan.demand.population",
     "population_coverage": "reachplan.demand.population",
+    "population_points": "reachplan.demand.population",
     "with_population": "reachplan.demand.population",
 }
 __all__ = ["DemandResult", "PopulationResult", "demand_coverage", "district_population",
-           "population_coverage", "with_population"]
+           "population_coverage", "population_points", "with_population"]
 
 if TYPE_CHECKING:
     from reachplan.demand.assess import DemandResult, demand_coverage
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         PopulationResult,
         district_population,
         population_coverage,
+        population_points,
         with_population,
     )
 

@@ -57,7 +57,7 @@ from reachplan.geodesy.grid import cell_centres
 from reachplan.rules import CoverageRule, PointReach
 
 __all__ = ["PopulationResult", "district_population", "population_coverage",
-           "with_population"]
+           "population_points", "with_population"]
 
 
 def _label(population: str | os.PathLike) -> str:
@@ -104,6 +104,26 @@ def with_population(districts: gpd.GeoDataFrame, population: str | os.PathLike, 
     frame["weight"] = people
     frame.attrs["weight_col"] = "population"
     frame.attrs["population"] = label or _label(population)
+    return frame
+
+
+def population_points(population: str | os.PathLike, *, label: str | None = None,
+                      window_cells: int = WINDOW_CELLS) -> gpd.GeoDataFrame:
+    """The raster's populated cells as demand points: ``lat``, ``lon`` (cell centres,
+    WGS84), ``people`` and point geometry, in raster order, for capacity allocation
+    (``assess_capacity(..., demand=points, demand_weight_col="people")``). It holds every
+    populated cell (about 60 bytes each): for national rasters at 100 m, aggregate first."""
+    spec = open_raster(population, label=label)
+    parts = []
+    for window in plan_windows(spec, window_cells):
+        cells = window.read(spec)
+        lat, lon = cell_centres(spec.transform, cells.rows, cells.cols, spec.crs_wkt)
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        parts.append((lat[ok], lon[ok], cells.values[ok]))
+    lat, lon, people = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    frame = gpd.GeoDataFrame({"lat": lat, "lon": lon, "people": people},
+                             geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    frame.attrs["source"] = spec.label
     return frame
 
 
