@@ -7,8 +7,9 @@ Prints Markdown tables; every run is its own process, so its peak memory (ru_max
 * A generated raster of ``--side`` x ``--side`` cells of 3 arc-seconds (~90 m, WorldPop's
   100 m grid) over central India (76-84.3 E, 18-26.3 N), float32, deflate, 512-cell tiles,
   nodata -99999, written once into ``benchmarks/_work/``. Densities as WorldPop's constrained
-  rasters have them: people only on settled cells (about 12 % of cells, in clusters round
-  towns), 2-2,000 a cell, about 470 people/km² over the whole (India: 430-490).
+  rasters have them: people only on settled cells (``--settled``: 12 % of cells by default,
+  denser round towns), up to 2,000 a cell, about 470 people/km² over the whole (India:
+  430-490); ``--settled 1`` populates every cell, as the unconstrained rasters do.
 * ``--sites`` random sites, the radius rule (``--radius-km``): reachplan's
   ``population_coverage`` (windows of 4M cells, exact geodesic per cell centre) beside the
   plain script: the whole band read into memory, ``np.nonzero``, every populated cell centre
@@ -37,8 +38,9 @@ WORK = ROOT / "benchmarks" / "_work"
 WEST, NORTH, CELL = 76.0, 26.3, 1 / 1200  # 3 arc-seconds
 
 
-def make_raster(path: Path, side: int) -> None:
-    """The generated raster (see the module's docstring), written strip by strip."""
+def make_raster(path: Path, side: int, settled: float = 0.12) -> None:
+    """The generated raster (see the module's docstring), written strip by strip: about
+    ``settled`` of the cells populated (1: every cell, as WorldPop's unconstrained rasters)."""
     import rasterio
     from affine import Affine
 
@@ -55,9 +57,13 @@ def make_raster(path: Path, side: int) -> None:
         for row in range(0, side, 512):
             h = min(512, side - row)
             density = np.repeat(towns[(row + np.arange(h)) // 100], 100, axis=1)[:, :side]
-            settled = rng.random((h, side)) < np.clip(0.12 * density, 0, 0.9)
-            people = np.where(settled, np.minimum(rng.lognormal(2.9, 1.1, (h, side)) + 2,
-                                                  2000), 0).astype(np.float32)
+            lived = (rng.random((h, side)) < np.clip(settled * density, 0, 0.9)
+                     if settled < 1 else np.ones((h, side), dtype=bool))
+            # ~470 people/km² over the whole: cells of 0.008 km², mean 3.7 people a cell
+            mean = 3.7 / min(settled, 1.0)
+            people = np.where(lived, np.minimum(rng.lognormal(np.log(mean) - 0.605, 1.1,
+                                                              (h, side)) * density, 2000),
+                              0).astype(np.float32)
             people[:, :3][rng.random((h, 3)) < 0.5] = -99999.0  # a ragged nodata edge
             dst.write(people[None], window=rasterio.windows.Window(0, row, side, h))
     tmp.rename(path)
@@ -192,6 +198,8 @@ def main() -> None:
     parser.add_argument("--road-nodes", type=int, default=1_000_000)
     parser.add_argument("--road-side", type=int, default=580)
     parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--settled", type=float, default=0.12,
+                        help="share of cells populated (1: every cell, unconstrained)")
     parser.add_argument("--no-plain", action="store_true")
     parser.add_argument("--no-travel", action="store_true")
     parser.add_argument("--child", nargs="+", default=None)
@@ -206,10 +214,10 @@ def main() -> None:
         print(json.dumps(out))
         return
     WORK.mkdir(parents=True, exist_ok=True)
-    path = WORK / f"population_{args.side}.tif"
+    path = WORK / f"population_{args.side}_{args.settled:g}.tif"
     if not path.exists():
         start = time.perf_counter()
-        make_raster(path, args.side)
+        make_raster(path, args.side, args.settled)
         print(f"(generated {path.name} in {time.perf_counter() - start:.0f} s)")
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print(f"\n### {args.side ** 2:,} cells x {args.sites:,} sites, within {args.radius_km:g} km "

@@ -39,6 +39,7 @@ _EXPORTS = {
     "PopulationResult": "reachplan.demand",
     "district_population": "reachplan.demand",
     "population_coverage": "reachplan.demand",
+    "population_points": "reachplan.demand",
     "with_population": "reachplan.demand",
     "PlanRun": "reachplan.planning",
     "plan": "reachplan.planning",
@@ -71,6 +72,7 @@ __all__ = [
     "plan",
     "polygons_within",
     "population_coverage",
+    "population_points",
     "read_boundaries",
     "read_points",
     "run_plan",
@@ -89,6 +91,7 @@ if TYPE_CHECKING:
         demand_coverage,
         district_population,
         population_coverage,
+        population_points,
         with_population,
     )
     from reachplan.engine import CoverageResult, assess
