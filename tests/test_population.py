@@ -336,3 +336,31 @@ def test_gaps_rank_by_people(runner, tmp_path):
     people = district_population(_districts(), BURUNDI)
     assert table["id"].tolist() == ["N", "S", "Q"]  # people descending
     np.testing.assert_allclose(table["weight"], np.sort(people)[::-1].round(6), rtol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_of_a_wgs84_grid_are_decided_as_every_cell_would_be(seed):
+    """The radius rule's answer per grid row (a few geodesics per centre and row) against
+    Geod.inv from every cell centre to every centre: random grids from 30 arc-seconds to 3
+    degrees, over the antimeridian (columns past 180 E) and near the poles, centres
+    sharing a place, R from 1 km to 20,000 km, one or two centres needed."""
+    rng = np.random.default_rng(seed)
+    for case in range(8):
+        ny, nx = int(rng.integers(3, 30)), int(rng.integers(3, 90))
+        dlon = float(rng.choice([1 / 120, 1 / 12, 0.5, 3.0]))
+        lon0 = float(rng.uniform(-200, 170) if case % 3 else rng.uniform(170, 179))
+        row_lat = rng.uniform(-80, 90) - (np.arange(ny) + 0.5) * dlon * rng.choice([0.5, 1, 2])
+        row_lat = row_lat[np.abs(row_lat) <= 90]
+        n = int(rng.integers(1, 25))
+        clat = rng.uniform(max(-90, row_lat.min() - 2), min(90, row_lat.max() + 2), n)
+        clon = (rng.uniform(lon0 - 5, lon0 + nx * dlon + 5, n) + 180) % 360 - 180
+        clat[-1], clon[-1] = clat[0], clon[0]  # two centres at one place: each counts
+        km = float(rng.choice([1, 5, 25, 300, 3000, 15000]) * rng.uniform(0.5, 1.33))
+        k = int(rng.integers(1, 3))
+        got = Rule.radius(km, min_centers=k).point_reach(clat, clon).covered_grid(
+            row_lat, lon0, dlon, nx)
+        lat = np.repeat(row_lat, nx)
+        lon = np.tile(lon0 + (np.arange(nx) + 0.5) * dlon, row_lat.size)
+        near = sum((GEOD.inv(lon, lat, np.full(lat.size, b), np.full(lat.size, a))[2]
+                    <= km * 1000).astype(int) for a, b in zip(clat, clon, strict=True))
+        assert (got.ravel() == (near >= k)).all(), (seed, case, km, k)

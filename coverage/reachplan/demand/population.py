@@ -53,7 +53,7 @@ from reachplan.demand.rasters import (
 from reachplan.demand.runners import Progress, run_dask, run_memory
 from reachplan.errors import InputError, first_line
 from reachplan.frames import input_name
-from reachplan.geodesy.grid import cell_centres
+from reachplan.geodesy.grid import cell_centres, grid_rows
 from reachplan.rules import CoverageRule, PointReach
 
 __all__ = ["PopulationResult", "district_population", "population_coverage",
@@ -143,20 +143,36 @@ class _WindowResult:
 def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
                     districts: _Districts | None, threads: int) -> _WindowResult:
     cells = window.read(spec)
-    lat, lon = cell_centres(spec.transform, cells.rows, cells.cols, spec.crs_wkt)
-    ok = np.isfinite(lat) & np.isfinite(lon)
-    offgrid = int(ok.size - ok.sum())
-    lat, lon, values = lat[ok], lon[ok], cells.values[ok]
-    covered = reach.covered(lat, lon, threads=threads)
+    by_rows = getattr(reach, "covered_grid", None)  # optional: a rule's answer per grid row
+    if by_rows is not None and grid_rows(spec.transform, spec.crs_wkt):
+        a, _, c, _, e, f = spec.transform
+        row_lat = f + (np.arange(window.row_off, window.row_off + window.height) + 0.5) * e
+        on_earth = np.abs(row_lat) <= 90.0
+        ok = on_earth[cells.rows - window.row_off]
+        grid = by_rows(np.where(on_earth, row_lat, 0.0), c, a, spec.width, threads=threads)
+        covered = grid[cells.rows[ok] - window.row_off, cells.cols[ok]]
+        lat: np.ndarray | None = None
+        lon: np.ndarray | None = None
+    else:
+        lat, lon = cell_centres(spec.transform, cells.rows, cells.cols, spec.crs_wkt)
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        lat, lon = lat[ok], lon[ok]
+        covered = reach.covered(lat, lon, threads=threads)
+    values = cells.values[ok]
     nd = districts.n + 1 if districts is not None else 1
-    where = (districts.locate(lat, lon) if districts is not None
-             else np.zeros(lat.size, dtype=np.int64))
+    if districts is None:
+        where = np.zeros(values.size, dtype=np.int64)
+    else:
+        if lat is None or lon is None:
+            lat, lon = cell_centres(spec.transform, cells.rows[ok], cells.cols[ok],
+                                    spec.crs_wkt)
+        where = districts.locate(lat, lon)
     counts = np.bincount(where, minlength=nd)
     cov = np.bincount(where[covered], minlength=nd)
-    total = _exact_sums(values, where, nd)
-    reached = _exact_sums(values[covered], where[covered], nd)
-    return _WindowResult(cells.read, cells.nodata, cells.empty, int(ok.sum()), offgrid,
-                         (counts, cov, total, reached))
+    sums = _exact_sums(values, where * 2 + covered, 2 * nd)  # (district, covered) at once
+    total = [a + b for a, b in zip(sums[0::2], sums[1::2], strict=True)]
+    return _WindowResult(cells.read, cells.nodata, cells.empty, int(ok.sum()),
+                         int(ok.size - ok.sum()), (counts, cov, total, sums[1::2]))
 
 
 # --------------------------------------------------------------------------- result

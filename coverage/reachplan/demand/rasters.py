@@ -80,18 +80,26 @@ class RasterWindow:
 
     def read(self, spec: RasterSpec) -> Cells:
         rasterio = rasterio_module()
+        from rasterio.enums import MaskFlags
         from rasterio.windows import Window
 
+        window = Window(0, self.row_off, spec.width, self.height)
         try:
             with rasterio.open(spec.path) as src:
-                data = src.read(1, window=Window(0, self.row_off, spec.width, self.height),
-                                masked=True, out_dtype="float64")
+                flags = set(src.mask_flag_enums[0])
+                if flags <= {MaskFlags.nodata, MaskFlags.all_valid}:
+                    # the nodata value alone: compared here, on the file's own type (a
+                    # masked read of 4M cells as float64 takes twice as long)
+                    values = src.read(1, window=window)
+                    missing = _nodata(values, spec.nodata)
+                else:  # a mask band or alpha: GDAL's mask
+                    data = src.read(1, window=window, masked=True)
+                    values = np.ma.getdata(data)
+                    missing = np.ma.getmaskarray(data) | _nodata(values, None)
         except rasterio.errors.RasterioError as exc:
             raise InputError(f"{spec.label}: cannot read rows {self.row_off}-"
                              f"{self.row_off + self.height - 1} ({first_line(exc)}); check the "
                              "file", params=("population",)) from None
-        values = np.ma.getdata(data)
-        missing = np.ma.getmaskarray(data) | ~np.isfinite(values)
         negative = ~missing & (values < 0)
         if negative.any():
             r, c = np.argwhere(negative)[0]
@@ -102,8 +110,17 @@ class RasterWindow:
         populated = ~missing & (values > 0)
         rows, cols = np.nonzero(populated)
         return Cells(rows.astype(np.int64) + self.row_off, cols.astype(np.int64),
-                     values[rows, cols], int(values.size), int(missing.sum()),
-                     int(values.size - missing.sum() - rows.size))
+                     values[rows, cols].astype(np.float64), int(values.size),
+                     int(missing.sum()), int(values.size - missing.sum() - rows.size))
+
+
+def _nodata(values: np.ndarray, nodata: float | None) -> np.ndarray:
+    """Cells that hold no count: the nodata value (NaN too) and, in floats, NaN and ±inf."""
+    missing = (~np.isfinite(values) if values.dtype.kind == "f"
+               else np.zeros(values.shape, dtype=bool))
+    if nodata is not None and not np.isnan(nodata):
+        missing |= values == np.asarray(nodata).astype(values.dtype)
+    return missing
 
 
 def open_raster(path: str | os.PathLike, *, label: str | None = None) -> RasterSpec:
