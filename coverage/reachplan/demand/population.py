@@ -148,9 +148,13 @@ def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
         a, _, c, _, e, f = spec.transform
         row_lat = f + (np.arange(window.row_off, window.row_off + window.height) + 0.5) * e
         on_earth = np.abs(row_lat) <= 90.0
-        ok = on_earth[cells.rows - window.row_off]
         grid = by_rows(np.where(on_earth, row_lat, 0.0), c, a, spec.width, threads=threads)
-        covered = grid[cells.rows[ok] - window.row_off, cells.cols[ok]]
+        if on_earth.all():
+            ok = slice(None)
+            covered = grid.ravel()[cells.index]
+        else:  # rows past a pole (a grid that says so): no cell there is on the Earth
+            ok = on_earth[cells.index // spec.width]
+            covered = grid.ravel()[cells.index[ok]]
         lat: np.ndarray | None = None
         lon: np.ndarray | None = None
     else:
@@ -159,6 +163,7 @@ def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
         lat, lon = lat[ok], lon[ok]
         covered = reach.covered(lat, lon, threads=threads)
     values = cells.values[ok]
+    n_ok = values.size
     nd = districts.n + 1 if districts is not None else 1
     if districts is None:
         where = np.zeros(values.size, dtype=np.int64)
@@ -171,8 +176,8 @@ def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
     cov = np.bincount(where[covered], minlength=nd)
     sums = _exact_sums(values, where * 2 + covered, 2 * nd)  # (district, covered) at once
     total = [a + b for a, b in zip(sums[0::2], sums[1::2], strict=True)]
-    return _WindowResult(cells.read, cells.nodata, cells.empty, int(ok.sum()),
-                         int(ok.size - ok.sum()), (counts, cov, total, sums[1::2]))
+    return _WindowResult(cells.read, cells.nodata, cells.empty, n_ok,
+                         cells.index.size - n_ok, (counts, cov, total, sums[1::2]))
 
 
 # --------------------------------------------------------------------------- result
