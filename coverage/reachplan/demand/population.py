@@ -302,6 +302,10 @@ def _combine(results: list[_WindowResult], spec: RasterSpec, reach: dict[str, An
                             f"({float(total[-1]):,.0f} people) lie outside every district: "
                             "counted in the totals, in no district")
         by_district, by_group = _rollups(districts, exact, counts, cov, total, reached)
+        if "weight_given" in by_district:  # the weight given beside, to compare
+            summary["weight_given_col"] = districts.attrs.get("weight_given_col",
+                                                              districts.attrs.get("weight_col"))
+            summary["weight_given_total"] = float(by_district["weight_given"].sum())
     return PopulationResult(summary, by_district, by_group, warnings)
 
 
