@@ -21,6 +21,7 @@ from affine import Affine
 from pyproj import Geod
 
 from reachplan.cli.main import cli
+from reachplan.demand import population
 from reachplan.demand.population import (
     district_population,
     population_coverage,
@@ -108,8 +109,11 @@ def _brute_within(path: Path, districts, radius_km: float, k: int = 1):
     return total, cov
 
 
+@pytest.mark.parametrize("by", ["rows", "cells"])
 @pytest.mark.parametrize(("radius_km", "k"), [(10.0, 1), (7.5, 2), (25.0, 3)])
-def test_people_within_r_equal_a_geodesic_check_of_every_cell(radius_km, k):
+def test_people_within_r_equal_a_geodesic_check_of_every_cell(radius_km, k, by, monkeypatch):
+    # both ways of deciding a window: its grid rows at once, or each populated cell
+    monkeypatch.setattr(population, "_ROWS_PAY_OFF", 10**9 if by == "rows" else 0)
     districts = _districts()
     res = population_coverage(CENTRES, BURUNDI, Rule.radius(radius_km, min_centers=k),
                               districts=districts)
@@ -394,3 +398,19 @@ def test_cli_compares_people_with_a_weight_given(runner, tmp_path):
     assert [rows[k]["weight"] for k in "NSQ"] == pytest.approx(people.tolist())
     assert data["population"]["weight_given_col"] == "census"
     assert data["population"]["weight_given_total"] == 6.0
+
+
+def test_the_run_half_width_meets_r_where_newton_once_failed():
+    """The half-width of a row's run is R away from the centre to the millimetre (a pair
+    whose Newton step converged was once sent to 90 degrees, and its run's ends walked
+    10,000 cells one by one)."""
+    from reachplan.geodesy.grid import _half_width
+
+    rng = np.random.default_rng(3)
+    plat = np.r_[23.89282636, rng.uniform(-85, 85, 500)]
+    rlat = np.r_[23.84375, plat[1:] + rng.uniform(-0.08, 0.08, 500)]
+    plon = rng.uniform(-180, 180, plat.size)
+    half = _half_width(plat, plon, rlat, 10_000.0, 1)
+    d = GEOD.inv(plon, plat, plon + half, rlat)[2]
+    near = GEOD.inv(plon, plat, plon, rlat)[2] <= 10_000.0  # rows the circle reaches
+    assert np.abs(d[near] - 10_000.0).max() < 1e-3
