@@ -414,3 +414,31 @@ def test_the_run_half_width_meets_r_where_newton_once_failed():
     d = GEOD.inv(plon, plat, plon + half, rlat)[2]
     near = GEOD.inv(plon, plat, plon, rlat)[2] <= 10_000.0  # rows the circle reaches
     assert np.abs(d[near] - 10_000.0).max() < 1e-3
+
+
+@pytest.mark.parametrize("fmt", ["VRT", "COG"])
+def test_a_vrt_or_a_cog_gives_the_geotiffs_answer(tmp_path, fmt):
+    path = tmp_path / f"pop.{fmt.lower()}"
+    if fmt == "COG":
+        with rasterio.open(BURUNDI) as src:
+            profile = src.profile | {"driver": "COG", "compress": "deflate"}
+            for key in ("blockysize", "blockxsize", "tiled", "interleave"):
+                profile.pop(key, None)
+            with rasterio.open(path, "w", **profile) as dst:
+                dst.write(src.read())
+    else:  # a hand-written VRT over the GeoTIFF, as gdalbuildvrt writes one
+        with rasterio.open(BURUNDI) as src:
+            t = src.transform
+        path.write_text(
+            f'<VRTDataset rasterXSize="64" rasterYSize="64"><SRS>EPSG:4326</SRS>'
+            f"<GeoTransform>{t.c!r}, {t.a!r}, 0, {t.f!r}, 0, {t.e!r}</GeoTransform>"
+            '<VRTRasterBand dataType="UInt16" band="1"><NoDataValue>65535</NoDataValue>'
+            f'<SimpleSource><SourceFilename relativeToVRT="0">{BURUNDI}</SourceFilename>'
+            "<SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>",
+            encoding="utf-8")
+    districts = _districts()
+    a = population_coverage(CENTRES, BURUNDI, radius_km=10, districts=districts)
+    b = population_coverage(CENTRES, path, radius_km=10, districts=districts)
+    assert {k: v for k, v in b.summary.items() if k != "raster"} == \
+        {k: v for k, v in a.summary.items() if k != "raster"}
+    pd.testing.assert_frame_equal(a.by_district, b.by_district)
