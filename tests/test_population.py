@@ -442,3 +442,19 @@ def test_a_vrt_or_a_cog_gives_the_geotiffs_answer(tmp_path, fmt):
     assert {k: v for k, v in b.summary.items() if k != "raster"} == \
         {k: v for k, v in a.summary.items() if k != "raster"}
     pd.testing.assert_frame_equal(a.by_district, b.by_district)
+
+
+def test_the_text_report_lists_people_by_group(runner, tmp_path):
+    districts = tmp_path / "d.geojson"
+    _districts().to_file(districts)
+    centres = tmp_path / "c.csv"
+    CENTRES.to_csv(centres, index=False)
+    res = runner.invoke(cli, ["coverage", str(districts), str(centres), "--radius-km", "10",
+                              "--group-col", "group", "--population", str(BURUNDI)])
+    assert res.exit_code == 0, res.output
+    total, cov = _brute_within(BURUNDI, _districts(), 10.0)
+    lines = res.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["group", "people"])
+    a, b = lines[header + 1].split(), lines[header + 2].split()
+    assert a[:3] == ["A", f"{total[0] + total[2]:,.0f}", f"{cov[0] + cov[2]:,.0f}"]
+    assert b[:3] == ["B", f"{total[1]:,.0f}", f"{cov[1]:,.0f}"]
