@@ -9,11 +9,12 @@ export default [
     languageOptions: {
       ecmaVersion: 2017,
       sourceType: "script",
-      globals: { ...globals.browser, L: "readonly" },
+      globals: { ...globals.browser, L: "readonly", BigInt: "readonly" },
     },
     rules: {
-      // the page calls reachplanMap(...) from the script folium writes
-      "no-unused-vars": ["error", { varsIgnorePattern: "^reachplanMap$" }],
+      // the page calls reachplanMap(...) and reachplanPlanner(...) from the script folium
+      // writes
+      "no-unused-vars": ["error", { varsIgnorePattern: "^reachplan(Map|Planner)$" }],
     },
   },
 ];

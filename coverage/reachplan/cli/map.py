@@ -18,6 +18,8 @@ from reachplan.cli.options import (
     input_options,
     overwrite_opt,
     pass_groups,
+    what_if_candidates_opt,
+    what_if_opt,
 )
 from reachplan.cli.output import info, log_warnings
 
@@ -66,6 +68,8 @@ def _isochrone_minutes(ctx: click.Context, param: click.Parameter, value: str | 
 @click.option("--png", default=None, type=click.Path(dir_okay=False),
               help="Also write a static PNG picture of the map (for slides).")
 @png_options
+@what_if_opt
+@what_if_candidates_opt
 @capacity_col_opt
 @demand_rate_opt
 @demand_point_options
@@ -76,7 +80,8 @@ def map_cmd(inputs: InputOptions, output: str, title: str | None, color_by: str 
             show_radius: bool, offline: bool, assets: str | None, tiles: str | None,
             simplify_m: float | None, isochrones: list[float] | None, week: bool,
             png: str | None,
-            png_size: tuple[int, int] | None, png_dpi: int, capacity: CapacityOptions,
+            png_size: tuple[int, int] | None, png_dpi: int, what_if: bool,
+            candidates: str | None, capacity: CapacityOptions,
             demand: DemandOptions, overwrite: bool) -> None:
     """Write an interactive coverage map: districts coloured by coverage, group outlines,
     gaps highlighted, clustered centres with popups, a legend and summary, a district search
@@ -95,6 +100,8 @@ def map_cmd(inputs: InputOptions, output: str, title: str | None, color_by: str 
           --isochrones 15,30 -o map.html
       reachplan map districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
           --capacity-col cap -o capacity.html
+      reachplan map @india @india-sample --radius-km 30 --what-if --offline \\
+          --demand @india-pincodes -o what-if.html
 
     With --capacity-col (and demand: --demand points or --demand-rate), districts are
     coloured by the % of their demand served within capacities and centres by how much of
@@ -102,6 +109,16 @@ def map_cmd(inputs: InputOptions, output: str, title: str | None, color_by: str 
     """
     from reachplan.engine import assess
 
+    if what_if:
+        _what_if(inputs, demand, candidates=candidates, output=output, title=title,
+                 offline=offline, assets=assets, tiles=tiles, simplify_m=simplify_m,
+                 overwrite=overwrite, others={"--color-by": color_by, "--png": png,
+                                              "--show-radius": show_radius,
+                                              "--isochrones": isochrones, "--week": week,
+                                              "--capacity-col": capacity.capacity_col})
+        return
+    if candidates is not None:
+        raise click.UsageError("--candidates needs --what-if (the planner's candidate sites)")
     check_map_outputs(output, png)
     if isochrones is not None and inputs.roads is None:
         raise click.UsageError("--isochrones needs --roads FILE and --travel-minutes T: the "
@@ -122,6 +139,16 @@ def map_cmd(inputs: InputOptions, output: str, title: str | None, color_by: str 
                       simplify_m=simplify_m, type_col=type_col, isochrones=areas,
                       week=profile)
     info("wrote " + ", ".join(str(p) for p in written))
+
+
+def _what_if(inputs: InputOptions, demand: DemandOptions, *, others: dict[str, Any],
+             **page: Any) -> None:
+    from reachplan.cli._what_if import run_what_if
+
+    for flag, value in others.items():
+        if value:
+            raise click.UsageError(f"--what-if draws its own page: leave out {flag}")
+    run_what_if(inputs, demand, **page)
 
 
 def _week(opts: CentreOptions, districts: Any, centers: Any, rule: Any) -> Any:

@@ -298,3 +298,13 @@ def parse_minutes(value: str | None, flag: str = "--minutes") -> list[float] | N
                                      "minutes", param_hint=flag)
         bands.append(minutes)
     return sorted(set(bands))
+
+
+what_if_opt = click.option(
+    "--what-if", is_flag=True,
+    help="The what-if planner: switch sites off and on, open candidates, click to add a site; "
+         "every figure updates in the page (one self-contained HTML file).")
+what_if_candidates_opt = click.option(
+    "--candidates", default=None, metavar="FILE",
+    help="With --what-if: candidate sites the planner may open (CSV/XLSX with lat/lon, or a "
+         "point layer) [default: every PIN code (@india-pincodes) for @india, else none].")

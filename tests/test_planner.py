@@ -1,0 +1,137 @@
+"""The what-if planner's data (reachplan.maps.planner) and ``reachplan map --what-if``.
+
+Expected pairs come from the grid fixture's hand computation (tests/fixtures/grid/README.md):
+under presence, C1 is inside 001, C2 inside 005, C3 on the 002|003 edge, C4 on the corner of
+004, 005, 007 and 008, C5 outside every district; every other centre is over 55 km from
+every other district, beyond the 30 km of near pairs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import zlib
+
+import numpy as np
+import pytest
+
+from reachplan.cli.main import cli
+from reachplan.io import read_boundaries, read_points
+from reachplan.maps.planner import planner_data
+from reachplan.rules import Rule
+
+IDS = ["001", "002", "003", "004", "005", "006", "007", "008", "009"]
+
+
+def unpack(packed: dict) -> np.ndarray:
+    """A packed array decoded here, independently of the page's decoder."""
+    raw = zlib.decompress(base64.b64decode(packed["z"]))
+    kind = packed["type"]
+    dtype = {"i32": "<i4", "d32": "<i4", "e7": "<i4", "u32": "<u4", "u8": "u1",
+             "f64": "<f8"}[kind]
+    arr = np.frombuffer(raw, dtype=dtype)
+    if kind == "d32":
+        arr = np.cumsum(arr.astype(np.int64))
+    if kind == "e7":
+        arr = np.cumsum(arr.astype(np.int64)) / 1e7
+    assert len(arr) == packed["n"]
+    return arr
+
+
+def grid_inputs(grid):
+    districts = read_boundaries(grid[0], group_col="zone", weight_col="pop")
+    return districts, read_points(grid[1])
+
+
+def reach_pairs(data: dict) -> set[tuple[str, str]]:
+    start = unpack(data["reach"]["start"])
+    district = unpack(data["reach"]["district"])
+    flags = unpack(data["reach"]["flags"])
+    names = ["C1", "C2", "C3", "C4", "C5", *data["sites"]["name"][5:]]
+    out = set()
+    for s in range(data["sites"]["n"]):
+        for k in range(start[s], start[s + 1]):
+            if flags[k] & 1:
+                out.add((names[s], IDS[district[k]]))
+    return out
+
+
+def test_presence_pairs_are_the_hand_computed_ones(grid):
+    districts, centres = grid_inputs(grid)
+    data = planner_data(districts, centres, Rule.presence(), type_col="type")
+    assert reach_pairs(data) == {("C1", "001"), ("C2", "005"), ("C3", "002"), ("C3", "003"),
+                                 ("C4", "004"), ("C4", "005"), ("C4", "007"), ("C4", "008")}
+    flags = unpack(data["reach"]["flags"])
+    assert set(flags.tolist()) == {3}  # every pair inside or on the boundary, none near only
+    assert data["sites"]["types"] == ["added", "direct", "partner"]
+    assert unpack(data["sites"]["type"]).tolist() == [1, 1, 2, 2, 1]
+    assert data["districts"]["groups"] == ["Middle", "North", "South"]
+    assert unpack(data["districts"]["group"]).tolist() == [2, 2, 2, 0, 0, 0, 1, 1, 1]
+    assert unpack(data["districts"]["weight"]).tolist() == [100.0 * i for i in range(1, 10)]
+    assert unpack(data["sites"]["lat"]).tolist() == [0.5, 1.5, 0.5, 2.0, 1.5]
+    assert unpack(data["sites"]["open"]).tolist() == [1] * 5
+
+
+def test_radius_80_reaches_every_district_and_candidates_start_closed(grid):
+    districts, centres = grid_inputs(grid)
+    extra = read_points(grid[1]).iloc[:1]  # C1 again, as a candidate
+    data = planner_data(districts, centres, Rule.radius(80), candidates=extra)
+    pairs = reach_pairs(data)
+    assert {d for _, d in pairs} == set(IDS)  # README: 80 km covers all nine
+    assert ("C2", "009") in pairs  # 78.434 km
+    assert unpack(data["sites"]["candidate"]).tolist() == [0, 0, 0, 0, 0, 1]
+    assert unpack(data["sites"]["open"]).tolist() == [1, 1, 1, 1, 1, 0]
+    assert data["sites"]["csv_header"] == "name,lat,lon"
+    cost = unpack(data["reach"]["cost_mm"])
+    start = unpack(data["reach"]["start"])
+    district = unpack(data["reach"]["district"])
+    c2 = {IDS[district[k]]: cost[k] for k in range(start[1], start[2])}
+    assert abs(c2["009"] / 1e6 - 78.434) < 0.0005  # the README's pyproj figure
+
+
+def test_csv_cells_are_rendered_for_a_spreadsheet(grid, tmp_path):
+    districts, _ = grid_inputs(grid)
+    path = tmp_path / "c.csv"
+    path.write_text('name,lat,lon\n"=HYPERLINK(""x""),a",0.5,0.5\n', encoding="utf-8")
+    data = planner_data(districts, read_points(path), Rule.presence())
+    assert data["sites"]["csv"] == ['"\'=HYPERLINK(""x""),a"']
+    assert data["sites"]["name"] == ['=HYPERLINK("x"),a']  # raw text, for textContent
+
+
+def test_what_if_page_embeds_the_data_and_the_geodesy(runner, grid, tmp_path):
+    out = tmp_path / "w.html"
+    res = runner.invoke(cli, ["map", *grid, "--radius-km", "60", "--what-if", "--offline",
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    block = re.search(r'<script type="application/json" id="reachplan_planner">\n(.*?)'
+                      r"</script>", page, re.S)
+    assert block is not None
+    data = json.loads(block.group(1))
+    assert data["rule"] == {"kind": "radius", "min_centers": 1, "radius_km": 60.0}
+    assert "geodesic.Geodesic" in page and "reachplanPlanner(" in page
+    assert "https://" not in page.split("<body>")[0].split("leaflet")[0]
+
+
+@pytest.mark.parametrize(("args", "flag"), [
+    (["--candidates", "x.csv"], "--what-if"),
+    (["--what-if", "--png", "x.png"], "--png"),
+    (["--what-if", "--color-by", "centers"], "--color-by"),
+    (["--what-if", "--demand", "@india-pincodes"], "--radius-km"),
+])
+def test_bad_options_are_one_line_exit_2(runner, grid, tmp_path, args, flag):
+    res = runner.invoke(cli, ["map", *grid, "-o", str(tmp_path / "w.html"), *args])
+    assert res.exit_code == 2, res.output
+    assert flag in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "w.html").exists()
+
+
+def test_empty_candidates_say_so(runner, grid, tmp_path):
+    empty = tmp_path / "none.csv"
+    empty.write_text("name,lat,lon\n", encoding="utf-8")
+    res = runner.invoke(cli, ["map", *grid, "--what-if", "--candidates", str(empty),
+                              "-o", str(tmp_path / "w.html")])
+    assert res.exit_code == 2, res.output
+    assert "none.csv" in res.output or "candidate" in res.output
+    assert not (tmp_path / "w.html").exists()
