@@ -80,7 +80,7 @@
       var scaled = new Float64Array(nPairs);
       for (e = 0; e < nPairs; e++) {
         if (dem[P[e]] > 0 && cap[S[e]] > 0) byPoint[P[e] + 1]++;
-        scaled[e] = rint(C[e] * SCALE);
+        scaled[e] = problem.scaled ? C[e] : rint(C[e] * SCALE);
         if (scaled[e] > cmax) cmax = scaled[e];
       }
       for (i = 0; i < nP; i++) byPoint[i + 1] += byPoint[i];
@@ -297,4 +297,119 @@
   }
 
   root.reachplanCapacity = {solve: core.solve, rint: core.rint, solver: solver};
+  if (typeof window === "undefined") return;
+
+  /* The planner's part (window.reachplan, reachplan-planner.js): with a capacity block in
+   * the data, every change re-allocates in the worker; api.capacity() is a Promise of the
+   * figures of the scenario as it is when the allocation ends:
+   *   {status, method, demand, served, unserved, served_pct, unserved_in_reach,
+   *    out_of_reach, points_over_capacity, capacity, centres_full, total_cost, cost_unit,
+   *    centres: [{id, name, capacity, load, utilisation_pct}] (open sites), ms}
+   * the keys of the CLI's capacity block (`reachplan coverage --capacity-col`). Which points
+   * go short and each site's load can differ between equally good allocations; the totals
+   * cannot. exportCsv() gains the capacity column, so the CLI reads the scenario back. */
+  (window.reachplanPlannerParts = window.reachplanPlannerParts || []).push(function (api) {
+    var I = api._internal, data = I.data, C = data.capacity, P = data.points;
+    if (!C || !P) return;
+    var S0 = data.sites.n, costs = [], run = solver(), current = null, latest = null;
+    var G = window.geodesic && window.geodesic.Geodesic.WGS84;
+    var demand = P.weight || new Float64Array(P.n).fill(1);
+    function capacityOf(s) {
+      return s < S0 ? C.site[s] : (C.added === null ? 0 : C.added);
+    }
+    // a site's costs to its points: shipped (minutes by road, in thousandths) or measured
+    // here (geodesic metres, as pyproj measures them for the CLI)
+    function costsOf(s) {
+      if (costs[s]) return costs[s];
+      var pts = I.pairs(s).point, out;
+      if (C.cost_k) {
+        out = new Float64Array(C.cost_k.subarray(P.start[s], P.start[s + 1]));
+      } else {
+        var a = s >= S0 ? I.added[s - S0] : null;
+        var lat = a ? a.lat : data.sites.lat[s], lon = a ? a.lon : data.sites.lon[s];
+        out = new Float64Array(pts.length);
+        for (var k = 0; k < pts.length; k++) {
+          out[k] = G.Inverse(lat, lon, P.lat[pts[k]], P.lon[pts[k]]).s12;
+        }
+      }
+      costs[s] = out;
+      return out;
+    }
+    function problem() {
+      var n = I.nSites(), cap = new Float64Array(n), m = 0, s, k;
+      for (s = 0; s < n; s++) if (I.isOpen(s)) m += I.pairs(s).point.length;
+      var point = new Int32Array(m), site = new Int32Array(m), cost = new Float64Array(m);
+      m = 0;
+      for (s = 0; s < n; s++) {
+        if (!I.isOpen(s)) continue;
+        cap[s] = capacityOf(s);
+        var pts = I.pairs(s).point, c = costsOf(s);
+        for (k = 0; k < pts.length; k++, m++) {
+          point[m] = pts[k]; site[m] = s; cost[m] = c[k];
+        }
+      }
+      return {demand: demand, capacity: cap, point: point, site: site, cost: cost,
+              scaled: !!C.cost_k};
+    }
+    function figures(r) {
+      var t = r.totals, out = {status: "optimal", method: "flow"}, list = [];
+      ["demand", "served", "unserved", "served_pct", "unserved_in_reach", "out_of_reach",
+       "points_over_capacity", "capacity", "centres_full", "total_cost"].forEach(function (k) {
+        out[k] = t[k];
+      });
+      if (C.cost_k) out.total_cost = out.total_cost / 1000;
+      out.cost_unit = C.unit;
+      for (var s = 0; s < r.load.length; s++) {
+        if (!I.isOpen(s)) continue;
+        var cap = capacityOf(s);
+        list.push({id: s, name: s < S0 ? data.sites.name[s] : I.added[s - S0].name,
+                   capacity: cap, load: r.load[s],
+                   utilisation_pct: cap > 0 ? I.pyRound(100 * r.load[s] / cap, 4) : null});
+      }
+      out.centres = list;
+      out.ms = r.details.ms;
+      return out;
+    }
+    function resolve() {
+      var mine = run.solve(problem());
+      current = mine.then(function (r) {
+        if (r === null) return null;  // overtaken by a newer change
+        latest = figures(r);
+        if (I.refresh) I.refresh();
+        return latest;
+      });
+      current.catch(function (err) { api.error = "capacity: " + err.message; });
+    }
+    api.capacity = function () {
+      var mine = current;
+      return mine.then(function (out) { return mine === current ? out : api.capacity(); });
+    };
+    I.figures.push(function () {
+      if (!latest) return {label: "capacity", html: "re-allocating…"};
+      var u = latest.demand;
+      function pc(v) { return u > 0 ? " (" + I.pyRound(100 * v / u, 2) + "%)" : ""; }
+      return {label: "capacity", html: "served " + I.esc(latest.served) + pc(latest.served) +
+        " · in reach but over capacity " + I.esc(latest.unserved_in_reach) +
+        pc(latest.unserved_in_reach) + " · out of reach " + I.esc(latest.out_of_reach) +
+        pc(latest.out_of_reach)};
+    });
+    var exportCsv = api.exportCsv;
+    api.exportCsv = function () {  // the capacity column after each record's last cell
+      var text = exportCsv(), out = "", quoted = false, row = -1, open = [];
+      for (var s = 0; s < I.nSites(); s++) if (I.isOpen(s)) open.push(s);
+      for (var i = 0; i < text.length; i++) {
+        var ch = text[i];
+        if (ch === '"') quoted = !quoted;
+        if (ch === "\n" && !quoted) {
+          out += "," + (row < 0 ? C.column_csv : String(capacityOf(open[row])));
+          row++;
+        }
+        out += ch;
+      }
+      return out;
+    };
+    I.capacityOf = capacityOf;
+    api.on(resolve);
+    resolve();
+  });
 })(typeof window !== "undefined" ? window : this);  // this: Node's module scope (no window)
