@@ -23,6 +23,16 @@ chromium = test_maps_browser.browser  # the map tests' fixture: Debian's Chromiu
 
 
 
+def offline_tab(chromium):
+    """A new page (in its own context) that refuses every request but file:// and blob:
+    (the worker's); (page, the refused URLs)."""
+    tab = chromium.new_context().new_page()
+    refused: list[str] = []
+    tab.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+        ("file://", "blob:")) else (refused.append(route.request.url), route.abort()))
+    return tab, refused
+
+
 def _source() -> str:
     return (resources.files("reachplan.maps") / "static" / "reachplan-planner-capacity.js"
             ).read_text(encoding="utf-8")
@@ -170,11 +180,7 @@ def test_worker_from_a_file_page_offline(chromium, tmp_path) -> None:
     html = tmp_path / "worker.html"
     html.write_text("<html><body><script>" + _source().replace("</", "<\\/") +
                     "</script></body></html>", encoding="utf-8")
-    context = chromium.new_context()
-    tab = context.new_page()
-    refused: list[str] = []
-    tab.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-        ("file://", "blob:")) else (refused.append(route.request.url), route.abort()))
+    tab, refused = offline_tab(chromium)
     tab.goto(html.as_uri())
     pr = _instances(22, 1, fractional=False)[0]
     out = tab.evaluate("""pr => {
@@ -186,7 +192,7 @@ def test_worker_from_a_file_page_offline(chromium, tmp_path) -> None:
       return Promise.all([first, second]).then(([a, b]) =>
         ({inWorker: s.inWorker, stale: a, served: b.totals.served}));
     }""", pr)
-    context.close()
+    tab.context.close()
     assert out["inWorker"] is True
     assert out["stale"] is None
     assert out["served"] == _networkx(pr)[0]
