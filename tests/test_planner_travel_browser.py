@@ -14,9 +14,7 @@ import json
 import numpy as np
 import pytest
 import test_maps_browser
-from test_planner_capacity_browser import UNIQUE, open_page, write_page
-
-from reachplan.cli.main import cli
+from test_planner_capacity_browser import UNIQUE, cli_capacity, open_page, write_page
 
 pytestmark = pytest.mark.browser
 chromium = test_maps_browser.browser  # the map tests' fixture: Debian's Chromium, no network
@@ -48,15 +46,6 @@ def inputs(tmp_path, fixtures_dir) -> dict[str, str]:
             "roads": str(fixtures_dir / "roads" / "tiny.osm")}
 
 
-def _coverage(runner, tmp_path, csv_text: str, args: list[str]) -> dict:
-    scenario = tmp_path / "scenario.csv"
-    scenario.write_text(csv_text, encoding="utf-8")
-    res = runner.invoke(cli, ["coverage", args[0], str(scenario), *args[1:], "--format",
-                              "json"])
-    assert res.exit_code == 0, res.output
-    return json.loads(res.stdout)
-
-
 @pytest.mark.parametrize("k", [1, 2])
 def test_toggling_candidates_equals_the_cli(chromium, runner, tmp_path, inputs, k):
     rule = ["--roads", inputs["roads"], "--travel-minutes", "3", "--min-centers", str(k),
@@ -73,7 +62,7 @@ def test_toggling_candidates_equals_the_cli(chromium, runner, tmp_path, inputs, 
                                                                    bool(rng.random() < 0.6)])
         mine = page.evaluate("() => reachplan.summary()")
         csv_text = page.evaluate("() => reachplan.exportCsv()")
-        theirs = _coverage(runner, tmp_path, csv_text, [inputs["d"], *rule, *capacity])
+        theirs = cli_capacity(runner, tmp_path, csv_text, inputs["d"], *rule, *capacity)
         for key in ("summary", "rule", "cost", "demand"):
             assert mine[key] == theirs[key], (key, csv_text)
         if capacity:
