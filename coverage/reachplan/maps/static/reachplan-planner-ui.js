@@ -49,11 +49,15 @@
     return boxDiv;
   };
   box.addTo(map);
+  // the map's own summary panel is of the page's first state: the box replaces it
+  Array.prototype.forEach.call(map.getContainer().querySelectorAll(".cp-summary"),
+                               function (el) { el.parentNode.removeChild(el); });
   var shown = new Uint8Array(I.covered.length).fill(2);
   function pct(x) { return x === null ? "–" : x.toFixed(2) + "%"; }
   function refresh() {
     var sm = api.summary(), s0 = sm.summary;
-    var h = "<b>What if</b><br>Districts covered: " + s0.covered + " of " + s0.districts +
+    var h = "<b>What if</b>" + (maps ? " <span class='cp-rule'>covered: " + maps.data.rule +
+      "</span>" : "") + "<br>Districts covered: " + s0.covered + " of " + s0.districts +
       " (" + pct(s0.percent) + ")";
     if (s0.weight_percent !== null) h += "<br>Weight covered: " + pct(s0.weight_percent);
     if (sm.demand) h += "<br>Demand points covered: " + pct(sm.demand.percent);
