@@ -30,7 +30,7 @@ def open_page(chromium, path):
     page, refused = offline_tab(chromium)
     page.goto(path.as_uri())
     page.wait_for_function("window.reachplan && window.reachplan.ready", timeout=30_000)
-    page.evaluate("() => window.reachplan.ready")
+    page.evaluate("() => window.reachplan.ready.then(() => true)")
     return page, refused
 
 

@@ -336,8 +336,10 @@
       return out;
     }
     function problem() {
-      var n = I.nSites(), cap = new Float64Array(n), m = 0, s, k;
-      for (s = 0; s < n; s++) if (I.isOpen(s)) m += I.pairs(s).point.length;
+      var n = I.nSites(), cap = new Float64Array(n), m = 0, s, k, open = [];
+      for (s = 0; s < n; s++) {
+        if (I.isOpen(s)) { m += I.pairs(s).point.length; open.push(s); }
+      }
       var point = new Int32Array(m), site = new Int32Array(m), cost = new Float64Array(m);
       m = 0;
       for (s = 0; s < n; s++) {
@@ -349,9 +351,9 @@
         }
       }
       return {demand: demand, capacity: cap, point: point, site: site, cost: cost,
-              scaled: !!C.cost_k};
+              scaled: !!C.cost_k, open: open};
     }
-    function figures(r) {
+    function figures(r, open) {
       var t = r.totals, out = {status: "optimal", method: "flow"}, list = [];
       ["demand", "served", "unserved", "served_pct", "unserved_in_reach", "out_of_reach",
        "points_over_capacity", "capacity", "centres_full", "total_cost"].forEach(function (k) {
@@ -359,24 +361,31 @@
       });
       if (C.cost_k) out.total_cost = out.total_cost / 1000;
       out.cost_unit = C.unit;
-      for (var s = 0; s < r.load.length; s++) {
-        if (!I.isOpen(s)) continue;
+      open.forEach(function (s) {
         var cap = capacityOf(s);
         list.push({id: s, name: s < S0 ? data.sites.name[s] : I.added[s - S0].name,
                    capacity: cap, load: r.load[s],
                    utilisation_pct: cap > 0 ? I.pyRound(100 * r.load[s] / cap, 4) : null});
-      }
+      });
       out.centres = list;
       out.ms = r.details.ms;
       return out;
     }
+    // changes in one burst (a script toggling many sites) give one allocation: the problem
+    // is gathered once the burst is over (a macrotask later)
+    var waiting = false;
     function resolve() {
-      var mine = run.solve(problem());
-      current = mine.then(function (r) {
-        if (r === null) return null;  // overtaken by a newer change
-        latest = figures(r);
-        if (I.refresh) I.refresh();
-        return latest;
+      if (waiting) return;  // the allocation to come sees this change too
+      waiting = true;
+      current = new Promise(function (go) { setTimeout(go, 0); }).then(function () {
+        waiting = false;
+        var pr = problem();
+        return run.solve(pr).then(function (r) {
+          if (r === null) return null;  // overtaken by a newer change
+          latest = figures(r, pr.open);
+          if (I.refresh) I.refresh();
+          return latest;
+        });
       });
       current.catch(function (err) { api.error = "capacity: " + err.message; });
     }
