@@ -72,6 +72,8 @@ def test_hand_computed_fixture(chromium, runner, cap, tmp_path):
     assert csv_text.splitlines()[3] == "K2 near p1 p2,0.6,0.5,8"
     box = page.locator(".cp-figures").inner_text()
     assert "served 43 (82.69%)" in box and "out of reach 7 (13.46%)" in box
+    assert ("utilisation: 2 of 3 sites full; busiest Centre A 100%, K2 near p1 p2 100%, "
+            "Centre B 50%") in box
     assert refused == []
     page.context.close()
 
@@ -149,3 +151,23 @@ def test_bad_capacity_options_are_one_line_exit_2(runner, cap, tmp_path, args, f
     assert flag in res.output and "Traceback" not in res.output
     assert len(res.output.strip().splitlines()) <= 3
     assert not out.exists()
+
+
+def test_hostile_names_stay_text(chromium, runner, cap, tmp_path):
+    """A centre named as markup and a capacity column named as a formula: the figures box
+    shows the name as text (no element, no dialog), the CSV header is spreadsheet-safe."""
+    centres = tmp_path / "centres.csv"
+    centres.write_text('name,latitude,longitude,=cap()\n'
+                       '"<img src=x onerror=alert(1)>",0.5,0.5,30\n', encoding="utf-8")
+    out = write_page(runner, tmp_path / "w.html", cap["districts"], str(centres),
+                     "--radius-km", "20", "--capacity-col", "=cap()", "--demand",
+                     cap["demand"], "--demand-weight-col", "requests")
+    page, _ = open_page(chromium, out)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    assert page.evaluate("() => reachplan.capacity()")["served"] == 30
+    box = page.locator(".cp-figures")
+    assert "busiest <img src=x onerror=alert(1)> 100%" in box.inner_text()
+    assert box.locator("img").count() == 0 and dialogs == []
+    assert page.evaluate("() => reachplan.exportCsv()").splitlines()[0] == "name,lat,lon,'=cap()"
+    page.context.close()

@@ -402,6 +402,15 @@
         pc(latest.unserved_in_reach) + " · out of reach " + I.esc(latest.out_of_reach) +
         pc(latest.out_of_reach)};
     });
+    I.figures.push(function () {  // each site's utilisation: the busiest open sites
+      if (!latest || !latest.centres.length) return null;
+      var busy = latest.centres.filter(function (c) { return c.utilisation_pct !== null; });
+      busy.sort(function (a, b) { return b.utilisation_pct - a.utilisation_pct || a.id - b.id; });
+      return {label: "utilisation", html: I.esc(latest.centres_full) + " of " +
+        latest.centres.length + " sites full; busiest " + busy.slice(0, 3).map(function (c) {
+          return I.esc(c.name) + " " + c.utilisation_pct + "%";
+        }).join(", ")};
+    });
     var exportCsv = api.exportCsv;
     api.exportCsv = function () {  // the capacity column after each record's last cell
       var text = exportCsv(), out = "", quoted = false, row = -1, open = [];
