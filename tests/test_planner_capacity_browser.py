@@ -171,3 +171,27 @@ def test_hostile_names_stay_text(chromium, runner, cap, tmp_path):
     assert box.locator("img").count() == 0 and dialogs == []
     assert page.evaluate("() => reachplan.exportCsv()").splitlines()[0] == "name,lat,lon,'=cap()"
     page.context.close()
+
+
+@pytest.mark.parametrize(("given", "opened", "served"), [("8", "K2 near p1 p2", 43),
+                                                         ("cap", "K1 near p4", 42)])
+def test_plan_html_opens_the_capacitated_plan(chromium, runner, cap, fixtures_dir, tmp_path,
+                                              given, opened, served):
+    """README of tests/fixtures/capacity: with --candidate-capacity 8 --add 1 opens K2 (43
+    served); with the candidates' cap column K1 (42). The page opens with that site open and
+    re-allocates to the same figure."""
+    out = tmp_path / "plan.html"
+    res = runner.invoke(cli, ["plan", cap["districts"], cap["centres"], "--radius-km", "20",
+                              "--capacity-col", "cap", "--demand", cap["demand"],
+                              "--demand-weight-col", "requests", "--candidates",
+                              str(fixtures_dir / "capacity" / "candidates.csv"),
+                              "--candidate-capacity", given, "--add", "1", "--html", str(out),
+                              "--offline", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["after"]["served"] == served
+    page, refused = open_page(chromium, out)
+    sites = page.evaluate("() => reachplan.sites().filter(s => s.open).map(s => s.name)")
+    assert sites == ["Centre A", "Centre B", opened]
+    assert page.evaluate("() => reachplan.capacity()")["served"] == served
+    assert refused == []
+    page.context.close()
