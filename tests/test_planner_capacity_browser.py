@@ -78,9 +78,9 @@ def test_hand_computed_fixture(chromium, runner, cap, tmp_path):
     page.context.close()
 
 
-def _random_inputs(tmp_path, seed: int):
+def _random_inputs(tmp_path, seed: int, *, thirds: bool = False):
     """Centres, candidates and demand points scattered over the 3x3 grid (lon, lat 0..3),
-    whole-number capacities and demand."""
+    whole-number capacities and demand (``thirds``: demand in thirds, not whole)."""
     rng = np.random.default_rng(seed)
 
     def rows(n, prefix, cols):
@@ -95,13 +95,17 @@ def _random_inputs(tmp_path, seed: int):
         rows(9, "K", [rng.integers(5, 40, 9)])) + "\n", encoding="utf-8")
     demand = tmp_path / "demand.csv"
     demand.write_text("pid,lat,lon,w\n" + "\n".join(
-        rows(80, "p", [rng.integers(0, 9, 80)])) + "\n", encoding="utf-8")
+        rows(80, "p", [(rng.integers(0, 9 * (3 if thirds else 1), 80)
+                        / (3 if thirds else 1)).round(6)])) + "\n",
+        encoding="utf-8")
     return centres, cands, demand
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_scenarios_equal_the_cli(chromium, runner, grid, tmp_path, seed):
-    centres, cands, demand = _random_inputs(tmp_path, seed)
+    """Seed 3 has demand in thirds: the CLI then solves an LP (HiGHS, tolerance 1e-9
+    relative) where the page's flow is exact up to rounding, so they agree to 1e-7."""
+    centres, cands, demand = _random_inputs(tmp_path, seed, thirds=seed == 3)
     common = ["--radius-km", "45", "--capacity-col", "cap", "--demand", str(demand),
               "--demand-weight-col", "w"]
     out = write_page(runner, tmp_path / "w.html", grid[0], str(centres), *common,
@@ -122,8 +126,10 @@ def test_random_scenarios_equal_the_cli(chromium, runner, grid, tmp_path, seed):
         block = theirs["capacity"]
         short += block["unserved_in_reach"] > 0
         for key in UNIQUE:
-            assert mine[key] == block[key], (key, step, csv_text)
-        assert mine["out_of_reach"] == block["unserved"] - block["unserved_in_reach"]
+            assert mine[key] == (block[key] if seed != 3 else pytest.approx(
+                block[key], rel=1e-7, abs=1e-4 if key == "served_pct" else 1e-7)), key
+        assert mine["out_of_reach"] == pytest.approx(
+            block["unserved"] - block["unserved_in_reach"], rel=1e-7, abs=1e-7)
         assert abs(mine["total_cost"] - block["total_cost"]) <= 5e-4 * block["served"] + 1e-6
         assert page.evaluate("() => reachplan.summary().demand")["covered"] == \
             theirs["demand"]["covered"]
