@@ -34,6 +34,13 @@ def open_page(chromium, path):
     return page, refused
 
 
+def toggle_some(page, rng, sites: int, count: int, p_on: float) -> None:
+    """Switch ``count`` of the first ``sites`` sites, each on with probability ``p_on``."""
+    for site in rng.choice(sites, size=count, replace=False):
+        page.evaluate("([s, on]) => reachplan.toggle(s, on)",
+                      [int(site), bool(rng.random() < p_on)])
+
+
 def write_page(runner, out, *args):
     res = runner.invoke(cli, ["map", *args, "--what-if", "--offline", "-o", str(out)])
     assert res.exit_code == 0, res.output
@@ -114,9 +121,7 @@ def test_random_scenarios_equal_the_cli(chromium, runner, grid, tmp_path, seed):
     rng = np.random.default_rng(100 + seed)
     short = 0
     for step in range(4):
-        for site in rng.choice(16, size=4, replace=False):
-            page.evaluate("([s, on]) => reachplan.toggle(s, on)", [int(site),
-                                                                   bool(rng.random() < 0.5)])
+        toggle_some(page, rng, 16, 4, 0.5)
         if step == 2:  # a clicked site: capacity of --candidate-capacity's column is 0
             page.evaluate("([a, b]) => reachplan.add(a, b, 'clicked')",
                           [float(rng.uniform(0.2, 2.8)), float(rng.uniform(0.2, 2.8))])
@@ -141,8 +146,11 @@ def test_random_scenarios_equal_the_cli(chromium, runner, grid, tmp_path, seed):
 @pytest.mark.parametrize(("args", "flag"), [
     (["--candidate-capacity", "5"], "--what-if"),
     (["--what-if", "--capacity-col", "cap"], "--demand"),
-    (["--what-if", "--capacity-col", "cap", "--demand-rate", "0.1", "--weight-col", "pop"],
+    (["--what-if", "--capacity-col", "cap", "--demand-rate", "0.1"], "--weight-col"),
+    (["--what-if", "--capacity-col", "cap", "--demand-rate", "0.1", "--demand", "D"],
      "--demand-rate"),
+    (["--what-if", "--capacity-col", "cap", "--demand", "D", "--capacity-output", "x.csv"],
+     "--capacity-output"),
     (["--what-if", "--capacity-col", "nope", "--demand", "D"], "nope"),
     (["--what-if", "--capacity-col", "cap", "--demand", "D", "--candidates", "K"],
      "--candidate-capacity"),
@@ -200,4 +208,40 @@ def test_plan_html_opens_the_capacitated_plan(chromium, runner, cap, fixtures_di
     assert sites == ["Centre A", "Centre B", opened]
     assert page.evaluate("() => reachplan.capacity()")["served"] == served
     assert refused == []
+    page.context.close()
+
+
+def test_district_demand_by_hand(chromium, runner, cap, tmp_path):
+    """README of tests/fixtures/capacity, --demand-rate 0.1 --weight-col pop under presence:
+    001 gets its 10 from A, 009 gets 10 of 90 from B: served 20 of 450 (4.4444 %), 80 in
+    reach but over capacity, 450 - 100 = 350 out of reach; A at 33.3333 %, B at 100 %."""
+    out = write_page(runner, tmp_path / "w.html", cap["districts"], cap["centres"],
+                     "--weight-col", "pop", "--capacity-col", "cap", "--demand-rate", "0.1")
+    page, _ = open_page(chromium, out)
+    got = page.evaluate("() => reachplan.capacity()")
+    assert (got["served"], got["served_pct"], got["unserved_in_reach"], got["out_of_reach"]) \
+        == (20, 4.4444, 80, 350)
+    assert [c["utilisation_pct"] for c in got["centres"]] == [33.3333, 100]
+    page.context.close()
+
+
+@pytest.mark.parametrize("rule", [["--radius-km", "60"], []])
+def test_district_demand_equals_the_cli(chromium, runner, grid, tmp_path, rule):
+    """District weight x rate on random scenarios (a radius, presence): the unique totals
+    equal coverage --capacity-col --demand-rate on the exported CSV (to 1e-7: the demand is
+    not whole, the CLI solves an LP)."""
+    centres, cands, _ = _random_inputs(tmp_path, 4)
+    common = [*rule, "--weight-col", "pop", "--capacity-col", "cap", "--demand-rate", "0.25"]
+    out = write_page(runner, tmp_path / "w.html", grid[0], str(centres), *common,
+                     "--candidates", str(cands), "--candidate-capacity", "size")
+    page, _ = open_page(chromium, out)
+    rng = np.random.default_rng(44)
+    for _ in range(3):
+        toggle_some(page, rng, 16, 5, 0.5)
+        mine = page.evaluate("() => reachplan.capacity()")
+        csv_text = page.evaluate("() => reachplan.exportCsv()")
+        block = cli_capacity(runner, tmp_path, csv_text, grid[0], *common)["capacity"]
+        for key in UNIQUE:
+            assert mine[key] == pytest.approx(block[key], rel=1e-7, abs=1e-7), key
+        assert abs(mine["total_cost"] - block["total_cost"]) <= 5e-4 * block["served"] + 1e-6
     page.context.close()
