@@ -16,7 +16,10 @@ thousandths of its unit (rounded half to even, as the CLI's flow solver compares
 aligned with ``points.point``, for rules whose cost the page cannot measure itself (minutes
 by road); null for a radius, whose costs are the geodesic metres the page measures with
 geographiclib (as pyproj measures them for the CLI); ``unit`` the cost's unit; ``model``
-the words of the CLI's capacity block.
+the words of the CLI's capacity block. Demand from district weights x a rate instead of
+points adds ``district_demand`` (packed float64 per district), ``district_cost_k`` (packed
+uint32: thousandths of the rule's cost of each district-site pair the rule lists, by site,
+then district) and ``demand_model``.
 """
 
 from __future__ import annotations
