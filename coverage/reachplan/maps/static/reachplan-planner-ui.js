@@ -4,11 +4,10 @@
   "use strict";
   var I = api._internal, data = I.data, esc = I.esc;
   var maps = window.reachplanMaps && window.reachplanMaps[I.mapsKey];
-  var colours = maps ? maps.data.colours : {covered: "#1a9850", gap: "#d73027"};
   var canvas = L.canvas({padding: 0.5});
   var markers = [];
-  var candidates = L.layerGroup();
-  var existing = L.layerGroup().addTo(map);
+  var candidates = I.layers.candidates || L.layerGroup();
+  var existing = maps && maps.layers.centres ? maps.layers.centres : L.layerGroup().addTo(map);
   function style(s) {
     var on = I.isOpen(s);
     return {radius: on ? 6 : 4, weight: 1, color: on ? "#fff" : "#555",
@@ -28,18 +27,19 @@
     markers[s] = m;
     return m;
   }
+  var first = [];
   for (var s = 0; s < data.sites.n; s++) {
-    if (data.sites.candidate[s]) continue;
-    existing.addLayer(marker(s));
+    if (!data.sites.candidate[s] || data.sites.open[s]) first.push(marker(s));
   }
-  // candidates (thousands) are drawn when their layer is first shown
-  candidates.once("add", function () {
+  if (existing.addLayers) existing.addLayers(first);
+  else first.forEach(function (m) { existing.addLayer(m); });
+  // the other candidates (thousands) are drawn when their layer is first shown
+  function fill() {
     for (var c = 0; c < data.sites.n; c++) {
-      if (data.sites.candidate[c]) candidates.addLayer(marker(c));
+      if (data.sites.candidate[c] && !data.sites.open[c]) candidates.addLayer(marker(c));
     }
-  });
-  L.control.layers(null, {"Sites (click: open/close)": existing,
-                          "Candidate sites": candidates}, {collapsed: false}).addTo(map);
+  }
+  if (map.hasLayer(candidates)) fill(); else candidates.once("add", fill);
   var box = L.control({position: "topright"});
   var boxDiv;
   box.onAdd = function () {
@@ -52,7 +52,7 @@
   // the map's own summary panel is of the page's first state: the box replaces it
   Array.prototype.forEach.call(map.getContainer().querySelectorAll(".cp-summary"),
                                function (el) { el.parentNode.removeChild(el); });
-  var shown = new Uint8Array(I.covered.length).fill(2);
+  var shown = new Uint8Array(I.covered.length).fill(2), inside = new Int32Array(shown.length);
   function pct(x) { return x === null ? "–" : x.toFixed(2) + "%"; }
   function refresh() {
     var sm = api.summary(), s0 = sm.summary;
@@ -68,9 +68,10 @@
     boxDiv.innerHTML = h;
     if (maps) {
       for (var d = 0; d < I.covered.length; d++) {
-        if (maps.districts[d] && shown[d] !== I.covered[d]) {
+        if (shown[d] !== I.covered[d] || inside[d] !== I.inside[d]) {
           shown[d] = I.covered[d];
-          maps.districts[d].setStyle({fillColor: I.covered[d] ? colours.covered : colours.gap});
+          inside[d] = I.inside[d];
+          maps.setCovered(d, I.covered[d], I.inside[d]);
         }
       }
     }
