@@ -265,15 +265,27 @@
 
   /* A solver in a Web Worker (a Blob URL of the functions above: no file, no network), or,
    * where workers are unavailable, in the page. solve(problem) returns a Promise of the
-   * result; a request overtaken by a newer one resolves to null (the page shows the newest). */
+   * result; a request overtaken by a newer one resolves to null (the page shows the newest).
+   * One request at a time goes to the worker and only the newest waits behind it, so quick
+   * changes never queue up solves: an answer comes within two solves of the last change. */
   function solver() {
-    var worker = null, next = 0, pending = {};
+    var worker = null, next = 0, pending = {}, busy = false, waiting = null;
+    function pump() {
+      if (busy || !waiting) return;
+      var w = waiting;
+      waiting = null;
+      busy = true;
+      pending[w.id] = w.done;
+      worker.postMessage({id: w.id, problem: w.problem});
+    }
     try {
       var src = "var core = (" + capacityCore.toString() + ")();\n(" + workerMain.toString() +
         ")(self, core);\n";
       worker = new Worker(URL.createObjectURL(new Blob([src], {type: "text/javascript"})));
       worker.onmessage = function (ev) {
         var id = ev.data.id, done = pending[id];
+        busy = false;
+        pump();
         if (!done) return;
         delete pending[id];
         if (ev.data.error) done[1](new Error(ev.data.error));
@@ -288,8 +300,9 @@
         var id = ++next;
         if (!worker) return Promise.resolve(core.solve(problem));
         return new Promise(function (resolve, reject) {
-          pending[id] = [resolve, reject];
-          worker.postMessage({id: id, problem: problem});
+          if (waiting) waiting.done[0](null);  // overtaken before it was sent
+          waiting = {id: id, problem: problem, done: [resolve, reject]};
+          pump();
         });
       },
       terminate: function () { if (worker) worker.terminate(); }
