@@ -326,6 +326,7 @@
     var byDistrict = !!(C && C.district_demand);
     if (!C || !(P || byDistrict)) return;
     var S0 = data.sites.n, costs = [], run = solver(), current = null, latest = null;
+    var failed = null;
     var G = window.geodesic && window.geodesic.Geodesic.WGS84, rint = core.rint;
     var demand = byDistrict ? C.district_demand : P.weight || new Float64Array(P.n).fill(1);
     var scaled = byDistrict || !!C.cost_k, dOff = null;
@@ -420,13 +421,17 @@
           return latest;
         });
       });
-      current.catch(function (err) { api.error = "capacity: " + err.message; });
+      current.catch(function (err) {  // said in the box, never shown as zeros
+        failed = "the allocation failed (" + err.message + "); no capacity figure is shown";
+        if (I.refresh) I.refresh();
+      });
     }
     api.capacity = function () {
       var mine = current;
       return mine.then(function (out) { return mine === current ? out : api.capacity(); });
     };
     I.figures.push(function () {
+      if (failed) return {label: "capacity", html: I.esc(failed)};
       if (!latest) return {label: "capacity", html: "re-allocating…"};
       var u = latest.demand;
       function pc(v) { return u > 0 ? " (" + I.pyRound(100 * v / u, 2) + "%)" : ""; }
