@@ -369,6 +369,24 @@
       costs[s] = {rows: rows, cost: out};
       return costs[s];
     }
+    // the open sites' costs measured before the problem is gathered, in slices of about
+    // 20,000 geodesics with a pause between them (opening thousands of sites at once then
+    // keeps the page responsive)
+    function measured() {
+      var todo = [], n = I.nSites();
+      for (var s = 0; s < n; s++) if (I.isOpen(s) && !costs[s]) todo.push(s);
+      return new Promise(function (done, fail) {
+        var at = 0;
+        (function slice() {
+          try {
+            for (var work = 0; at < todo.length && work < 20000; at++) {
+              work += reachOf(todo[at]).rows.length + 1;
+            }
+          } catch (err) { fail(err); return; }
+          if (at < todo.length) setTimeout(slice, 0); else done();
+        })();
+      });
+    }
     function problem() {
       var n = I.nSites(), cap = new Float64Array(n), m = 0, s, k, open = [];
       for (s = 0; s < n; s++) {
@@ -413,6 +431,8 @@
       waiting = true;
       current = new Promise(function (go) { setTimeout(go, 0); }).then(function () {
         waiting = false;
+        return measured();
+      }).then(function () {
         var pr = problem();
         return run.solve(pr).then(function (r) {
           if (r === null) return null;  // overtaken by a newer change
