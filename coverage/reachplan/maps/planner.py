@@ -316,7 +316,8 @@ def _points_data(rule: Any, site_lat: np.ndarray, site_lon: np.ndarray,
 # --------------------------------------------------------------------------- the page
 
 #: The planner's browser code, in order (static/), after the npm package's geodesy.
-_SCRIPTS = ("reachplan-planner.js", "reachplan-planner-add.js", "reachplan-planner-ui.js")
+_SCRIPTS = ("reachplan-planner.js", "reachplan-planner-add.js", "reachplan-planner-ui.js",
+            "reachplan-planner-capacity.js", "reachplan-planner-suggest.js")
 _GEODESY = ("geographiclib-geodesic", "geographiclib-geodesic.min.js")
 DATA_ID = "reachplan_planner"
 
