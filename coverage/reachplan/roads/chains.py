@@ -228,7 +228,8 @@ def coordinates(chains: Chains, pos: np.ndarray, frac: np.ndarray
     b0, b1 = chains.bwd[pos], chains.bwd[pos + 1]
     x = np.where(frac <= 0, f0, np.where(frac >= 1, f1, f0 + frac * (f1 - f0)))
     with np.errstate(invalid="ignore"):
-        y = np.where(frac >= 1, b1, np.where(frac <= 0, b0, b1 + (1 - frac) * (b0 - b1)))
+        y = np.where(frac >= 1, b1, np.where((frac <= 0) | np.isinf(b0), b0,
+                                             b1 + (1 - frac) * (b0 - b1)))
     return x, y
 
 
