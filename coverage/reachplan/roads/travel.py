@@ -174,11 +174,14 @@ def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: 
     src = _with_sources(graph, centers)
     n, nk = graph.n_nodes, graph.n_kept
     step = chunk or max(1, _DENSE_BYTES // (8 * (n + nk + len(src.on))))
+    a_pos, b_pos = graph.chains.ends()
+    ends = (np.searchsorted(graph.kept, graph.chains.vertex[a_pos]),
+            np.searchsorted(graph.kept, graph.chains.vertex[b_pos]))
     for first in range(0, len(src.on), step):
         rows = np.arange(first, min(first + step, len(src.on)))
         dist = np.atleast_2d(dijkstra(src.matrix, directed=True, indices=nk + rows,
                                       limit=limit))[:, :nk]
-        minutes, _ = chains.expand(graph.chains, graph.kept, dist, n)
+        minutes = chains.expand_reached(graph.chains, graph.kept, dist, n, ends)
         del dist
         s, v, cost = _along(graph, src, rows)
         r = s - first
