@@ -192,9 +192,9 @@ def check_leg(offroad_kmh: float, max_snap_km: float) -> None:
 
 
 # per graph, built once and freed with the graph: the main-network mask of its vertices, and
-# the segment indexes snapping uses (main network first, then all; None: no part to prefer)
+# the segment indexes snapping uses ("main": the main network's, "every": all segments')
 _MAIN: weakref.WeakKeyDictionary[RoadGraph, np.ndarray] = weakref.WeakKeyDictionary()
-_INDEX: weakref.WeakKeyDictionary[RoadGraph, tuple[SegmentIndex | None, SegmentIndex]] = \
+_INDEX: weakref.WeakKeyDictionary[RoadGraph, dict[str, SegmentIndex]] = \
     weakref.WeakKeyDictionary()
 
 
@@ -224,21 +224,28 @@ def main_network(graph: RoadGraph) -> np.ndarray:
     return _MAIN[graph]
 
 
-def _indexes(graph: RoadGraph) -> tuple[SegmentIndex | None, SegmentIndex]:
-    if graph not in _INDEX:
-        main = main_network(graph)
+def _index(graph: RoadGraph, which: str) -> SegmentIndex | None:
+    """The segment index ``which`` ("main" or "every"), built when first asked for; None for
+    "main" when snapping has no part to prefer (every segment is main, or none is)."""
+    built = _INDEX.setdefault(graph, {})
+    if which not in built:
         start = graph.chains.starts()
         u, v = graph.chains.vertex[start], graph.chains.vertex[start + 1]
-        on_main = main[u] & main[v]
+        if which == "main":
+            main = main_network(graph)
+            use = main[u] & main[v]
+            if use.all() or not use.any():
+                return None
+            start, u, v = start[use], u[use], v[use]
+        built[which] = SegmentIndex(graph.lon[u], graph.lat[u], graph.lon[v], graph.lat[v],
+                                    start)
+    return built[which]
 
-        def index(which: np.ndarray) -> SegmentIndex:
-            return SegmentIndex(graph.lon[u[which]], graph.lat[u[which]], graph.lon[v[which]],
-                                graph.lat[v[which]], start[which])
 
-        every = index(np.arange(len(start)))
-        _INDEX[graph] = (None if on_main.all() or not on_main.any()
-                         else index(np.flatnonzero(on_main)), every)
-    return _INDEX[graph]
+def _every(graph: RoadGraph) -> SegmentIndex:
+    index = _index(graph, "every")
+    assert index is not None
+    return index
 
 
 def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
@@ -253,15 +260,15 @@ def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
         return Snapped(np.full(n, -1, dtype=np.int64), np.full(n, np.inf), np.full(n, np.inf))
     threads = os.cpu_count() or 1
     reach_m = max_snap_km * 1000.0
-    main, every = _indexes(graph)
+    main = _index(graph, "main")
     isolated = np.zeros(n, dtype=bool)
     if main is None:
-        pos, frac, leg_m = every.nearest(lon, lat, threads=threads)
+        pos, frac, leg_m = _every(graph).nearest(lon, lat, threads=threads)
     else:
         pos, frac, leg_m = main.nearest(lon, lat, threads=threads)
         isolated = leg_m > reach_m
         if isolated.any():  # no main-network road within reach: the nearest of any part
-            pos[isolated], frac[isolated], leg_m[isolated] = every.nearest(
+            pos[isolated], frac[isolated], leg_m[isolated] = _every(graph).nearest(
                 lon[isolated], lat[isolated], threads=threads)
     far = leg_m > reach_m
     pos[far] = -1
