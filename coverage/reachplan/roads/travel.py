@@ -216,8 +216,9 @@ def _located(graph: RoadGraph, snapped: Snapped, on: np.ndarray
     alone: at that vertex; -1 at a kept vertex, which is then the point's ``node``)."""
     pos, frac = snapped.pos[on].copy(), snapped.frac[on].copy()
     by_node = pos < 0
-    pos[by_node] = _position(graph)[snapped.node[on][by_node]]
-    frac[by_node] = 0.0
+    if by_node.any():  # (the position table costs a number per road vertex: only if needed)
+        pos[by_node] = _position(graph)[snapped.node[on][by_node]]
+        frac[by_node] = 0.0
     # at a chain's end: at that kept vertex (``node``), free to leave it by any road
     c = np.searchsorted(graph.chains.ptr, pos, side="right") - 1
     at_end = (pos >= 0) & (((frac <= 0) & (pos == graph.chains.ptr[c]))
