@@ -2,23 +2,12 @@
 
 Getting on the network
 ----------------------
-A centre or demand point joins the road graph at its nearest road vertex of the *main
-network* (geodesic WGS84: a unit-sphere KD-tree proposes candidates, ``pyproj.Geod``
-decides) by a straight off-road leg at ``offroad_kmh`` (default walking pace, 5 km/h).
-
-The main network is every strongly connected part of the graph with at least
-``SMALL_COMPONENT`` (1000) vertices: OSRM's rule (``osrm-extract --small-component-size``,
-default 1000; its snapping prefers a "big component" within reach,
-``NearestCandidatesWithAlternativeFromBigComponent``), and OSMnx's practice of keeping the
-largest strongly connected component. Real extracts hold many tiny fragments (a car park's
-aisles, a one-way spur, a road cut at the extract's border) that a point a few metres nearer
-would otherwise snap to and be stranded on. A point with no main-network vertex within
-``max_snap_km`` takes its nearest vertex of any part (``Snapped.isolated``: e.g. an island
-with its own few roads); so does every point of a graph with no part that large. A point
-farther than
-``max_snap_km`` from every road vertex is *off the network*: it is reported as such
-(``node == -1``), never dropped, and reaches nothing by road. Road vertices that no centre
-can reach (another island of the network, a one-way trap) get ``inf`` minutes.
+Points join the road where it is nearest (:mod:`reachplan.roads.snapping`). A search starts
+at a centre itself: its off-road leg, then the road from where it joined, to its chain's
+ends and straight along its chain. Road vertices that no centre can reach (another island of
+the network, a one-way trap) get ``inf`` minutes. A point's minutes are those of the place
+it joined plus its own leg: from either vertex of its segment, or straight along the chain
+from a centre on the same chain.
 
 Districts
 ---------
@@ -32,158 +21,173 @@ nearest road. The share within T counts the road vertices inside the district.
 from __future__ import annotations
 
 import functools
-import os
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import dijkstra
 
 from reachplan.errors import InputError
-from reachplan.geodesy import CentreIndex, polygons_within
+from reachplan.geodesy import polygons_within
+from reachplan.roads import chains
 from reachplan.roads.graph import RoadGraph
+from reachplan.roads.snapping import (
+    MAX_SNAP_KM,
+    OFFROAD_KMH,
+    SMALL_COMPONENT,
+    Snapped,
+    check_leg,
+    snap,
+)
 
-__all__ = ["SMALL_COMPONENT", "DistrictAccess", "Progress", "Snapped", "centres_reaching",
-           "district_access", "district_minutes", "nearest_minutes",
-           "point_minutes", "point_pairs", "snap", "search"]
+__all__ = ["MAX_SNAP_KM", "OFFROAD_KMH", "SMALL_COMPONENT", "DistrictAccess", "Progress",
+           "Snapped", "centres_reaching", "district_access", "district_minutes",
+           "nearest_minutes", "point_minutes", "point_pairs", "snap", "search"]
 
-OFFROAD_KMH = 5.0
-MAX_SNAP_KM = 2.0
-SMALL_COMPONENT = 1000  # a strongly connected part this big is main network (OSRM's default)
 _DENSE_BYTES = 1 << 28  # rows of a bounded search matrix held at once (256 MB)
 # (what, done, total): a long step's advance, for a progress display. total 0: size unknown
 # (done counts what is done so far); a step ends with done == total > 0.
 Progress = Callable[[str, int, int], None]
+# per graph: each vertex's position on its chain (-1: a kept vertex)
+_POSITION: weakref.WeakKeyDictionary[RoadGraph, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def _position(graph: RoadGraph) -> np.ndarray:
+    """Each vertex's position on its chain; -1 for a kept vertex."""
+    if graph not in _POSITION:
+        where = np.full(graph.n_nodes, -1, dtype=np.int64)
+        pos, _, _ = chains.interior(graph.chains)
+        where[graph.chains.vertex[pos]] = pos
+        _POSITION[graph] = where
+    return _POSITION[graph]
 
 
 @dataclass(frozen=True)
-class Snapped:
-    """Each point's road vertex (-1 = off the network), off-road metres and minutes, and
-    whether it had to join a small fragment (no main-network vertex within reach)."""
+class _Sources:
+    """The compressed graph plus one virtual vertex per on-network point (``on``), joined
+    by its off-road leg and the road to its chain's ends; and where the points sit on their
+    chains (``pos`` -1: at a kept vertex), for the vertices between them and the ends."""
 
-    node: np.ndarray
-    leg_m: np.ndarray
-    leg_min: np.ndarray
-    isolated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-
-    def __post_init__(self) -> None:
-        if len(self.isolated) != len(self.node):
-            object.__setattr__(self, "isolated", np.zeros(len(self.node), dtype=bool))
-
-    @property
-    def off_network(self) -> np.ndarray:
-        return self.node < 0
-
-    def __len__(self) -> int:
-        return len(self.node)
+    matrix: sp.csr_matrix
+    on: np.ndarray
+    pos: np.ndarray
+    frac: np.ndarray
+    leg: np.ndarray
 
 
-def _check_leg(offroad_kmh: float, max_snap_km: float) -> None:
-    if not (np.isfinite(offroad_kmh) and offroad_kmh > 0):
-        raise InputError(f"offroad_kmh {offroad_kmh}: must be a speed > 0 km/h")
-    if not (max_snap_km >= 0):
-        raise InputError(f"max_snap_km {max_snap_km}: must be a distance >= 0 km")
-
-
-# per graph: its main-network mask and an index over it (built once, freed with the graph)
-_MAIN: weakref.WeakKeyDictionary[RoadGraph, tuple[np.ndarray, CentreIndex | None]] = \
-    weakref.WeakKeyDictionary()
-
-
-def _main(graph: RoadGraph) -> tuple[np.ndarray, CentreIndex | None]:
-    """Whether each vertex is on the main network, and a nearest-vertex index over those
-    (None when snapping has no part to prefer: every vertex is main, or none is)."""
-    if graph not in _MAIN:
-        _, part = connected_components(graph.matrix, directed=True, connection="strong")
-        main = np.bincount(part)[part] >= SMALL_COMPONENT
-        index = None if main.all() or not main.any() else CentreIndex(graph.lat[main],
-                                                                       graph.lon[main])
-        _MAIN[graph] = (main, index)
-    return _MAIN[graph]
-
-
-def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
-         max_snap_km: float = MAX_SNAP_KM) -> Snapped:
-    """Nearest main-network road vertex of each point (exact geodesic), else the nearest of
-    any part within ``max_snap_km`` (``isolated``), and the off-road leg to it."""
-    _check_leg(offroad_kmh, max_snap_km)
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    n = len(lon)
-    node = np.full(n, -1, dtype=np.int64)
-    leg_m = np.full(n, np.inf)
-    if n == 0 or graph.n_nodes == 0:
-        return Snapped(node, leg_m, np.full(n, np.inf))
-    threads = os.cpu_count() or 1
-    reach_m = max_snap_km * 1000.0
-    main, index = _main(graph)
-    # exact geodesic nearest vertex, the lowest position on ties (conformal-sphere bounds)
-    if index is None:
-        node, leg_m = graph.index().nearest(lat, lon, threads=threads)
-        isolated = np.zeros(n, dtype=bool)
-    else:
-        pos, leg_m = index.nearest(lat, lon, threads=threads)
-        node = np.flatnonzero(main)[pos]
-        isolated = leg_m > reach_m
-        if isolated.any():  # no main-network vertex within reach: the nearest of any part
-            node[isolated], leg_m[isolated] = graph.index().nearest(
-                lat[isolated], lon[isolated], threads=threads)
-    far = leg_m > reach_m
-    node[far] = -1
-    leg_min = np.where(far, np.inf, leg_m / 1000.0 / offroad_kmh * 60.0)
-    return Snapped(node, leg_m, leg_min, isolated & ~far)
-
-
-def _with_sources(graph: RoadGraph, snapped: Snapped) -> tuple[sp.csr_matrix, np.ndarray]:
-    """The graph plus one virtual vertex per on-network point, joined to its road vertex by
-    its off-road leg, so that each search starts at the point itself."""
+def _with_sources(graph: RoadGraph, snapped: Snapped) -> _Sources:
+    """Each search starts at the point itself: its virtual vertex leads to the kept vertex it
+    snapped to, or along its chain to the chain's ``b`` (and back to ``a`` when two-way)."""
+    ch, kept = graph.chains, graph.kept
     on = np.flatnonzero(snapped.node >= 0)
-    n, k = graph.n_nodes, len(on)
-    m = graph.matrix
-    indptr = np.concatenate([m.indptr, m.indptr[-1] + np.arange(1, k + 1)])
-    indices = np.concatenate([m.indices, snapped.node[on].astype(m.indices.dtype)])
-    data = np.concatenate([m.data, snapped.leg_min[on]])
-    return sp.csr_matrix((data, indices, indptr.astype(m.indptr.dtype)),
-                         shape=(n + k, n + k)), on
+    nk, k = graph.n_kept, len(on)
+    leg = snapped.leg_min[on]
+    pos, frac = _located(graph, snapped, on)
+    at = np.flatnonzero(pos < 0)
+    inner = np.flatnonzero(pos >= 0)
+    c = np.searchsorted(ch.ptr, pos[inner], side="right") - 1
+    first, last = ch.ptr[c], ch.ptr[c + 1] - 1
+    x, y = chains.coordinates(ch, pos[inner], frac[inner])
+    back = np.isfinite(ch.bwd[first])
+    rows = np.concatenate([at, inner, inner[back]])
+    cols = np.concatenate([np.searchsorted(kept, snapped.node[on][at]),
+                           np.searchsorted(kept, ch.vertex[last]),
+                           np.searchsorted(kept, ch.vertex[first][back])])
+    cost = np.concatenate([leg[at], leg[inner] + (ch.fwd[last] - x),
+                           leg[inner][back] + (ch.bwd[first][back] - y[back])])
+    order = np.lexsort((cost, cols, rows))
+    rows, cols, cost = rows[order], cols[order], cost[order]
+    once = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])] if len(rows) \
+        else np.zeros(0, dtype=bool)
+    rows, cols, cost = rows[once], cols[once], cost[once]
+    m = graph.core
+    extra = np.bincount(rows, minlength=k)
+    indptr = np.concatenate([m.indptr, m.indptr[-1] + np.cumsum(extra)])
+    indices = np.concatenate([m.indices, cols.astype(m.indices.dtype)])
+    data = np.concatenate([m.data, cost])
+    matrix = sp.csr_matrix((data, indices, indptr.astype(m.indptr.dtype)),
+                           shape=(nk + k, nk + k))
+    return _Sources(matrix, on, pos, frac, leg)
+
+
+def _along(graph: RoadGraph, src: _Sources, which: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source of ``which``, vertex, minutes) for every inner vertex of the chain each of the
+    sources ``which`` (on a chain) sits on, straight along that chain from the point."""
+    ch = graph.chains
+    which = which[src.pos[which] >= 0]
+    chain = np.unique(np.searchsorted(ch.ptr, src.pos[which], side="right") - 1)
+    inner = np.diff(ch.ptr)[chain] - 2
+    dest = (np.arange(int(inner.sum())) - np.repeat(np.cumsum(inner) - inner, inner)
+            + np.repeat(ch.ptr[chain] + 1, inner))
+    s, d, minutes = chains.same_chain(ch, src.pos[which], src.frac[which], dest,
+                                      np.zeros(len(dest)))
+    return which[s], ch.vertex[dest[d]].astype(np.int64), minutes + src.leg[which[s]]
 
 
 def nearest_minutes(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Minutes from the quickest centre to every road vertex, and that centre's position.
 
-    One multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra(min_only=True)``) from the
-    centres themselves (off-road leg included). Vertices beyond ``limit`` minutes or on
-    another island get ``inf`` and source -1.
+    One multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra(min_only=True)``) on the
+    compressed graph from the centres themselves (off-road leg included), then every vertex
+    of a chain from the quicker of its chain's ends (or straight from a centre on the same
+    chain). Vertices beyond ``limit`` minutes or on another island get ``inf`` and source -1.
     """
     if len(centers) == 0:  # e.g. planning from scratch: nothing is reached yet
         return np.full(graph.n_nodes, np.inf), np.full(graph.n_nodes, -1, dtype=np.int64)
-    matrix, on = _with_sources(graph, centers)
-    if len(on) == 0:
+    src = _with_sources(graph, centers)
+    if len(src.on) == 0:
         raise InputError(f"centers: all {len(centers)} centres are off the road network "
                          "(farther than max_snap_km from every road)")
-    n = graph.n_nodes
-    dist, _, src = dijkstra(matrix, directed=True, indices=np.arange(n, n + len(on)),
-                            return_predecessors=True, min_only=True, limit=limit)
-    src = src[:n]
-    source = np.where(src >= 0, on[np.maximum(src - n, 0)], -1)
-    return dist[:n], source.astype(np.int64)
+    nk = graph.n_kept
+    dist, _, origin = dijkstra(src.matrix, directed=True,
+                               indices=np.arange(nk, nk + len(src.on)),
+                               return_predecessors=True, min_only=True, limit=limit)
+    origin = origin[:nk]
+    minutes, which = chains.expand(graph.chains, graph.kept, dist[:nk], graph.n_nodes,
+                                   np.where(origin >= 0, origin - nk, -1))
+    assert which is not None
+    s, v, cost = _along(graph, src, np.arange(len(src.on)))
+    order = np.lexsort((s, cost, v))  # the quickest, then the first centre, per vertex
+    s, v, cost = s[order], v[order], cost[order]
+    once = np.r_[True, v[1:] != v[:-1]] if len(v) else np.zeros(0, dtype=bool)
+    s, v, cost = s[once], v[once], cost[once]
+    better = cost < minutes[v]
+    minutes[v[better]], which[v[better]] = cost[better], s[better]
+    beyond = minutes > limit
+    minutes[beyond], which[beyond] = np.inf, -1
+    source = np.where(which >= 0, src.on[np.maximum(which, 0)], -1)
+    return minutes, source.astype(np.int64)
 
 
 def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: int | None = None
            ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Bounded searches one centre at a time: yields (centre positions, minutes[k, nodes]).
 
-    Off-network centres are skipped. Rows are produced in chunks that fit ``_DENSE_BYTES``.
+    Each on the compressed graph, then expanded to every road vertex (see
+    :func:`nearest_minutes`); off-network centres are skipped. Rows are produced in chunks
+    that fit ``_DENSE_BYTES``.
     """
-    matrix, on = _with_sources(graph, centers)
-    n = graph.n_nodes
-    step = chunk or max(1, _DENSE_BYTES // (8 * (n + len(on))))
-    for first in range(0, len(on), step):
-        rows = np.arange(first, min(first + step, len(on)))
-        dist = dijkstra(matrix, directed=True, indices=n + rows, limit=limit)
-        yield on[rows], np.atleast_2d(dist)[:, :n]
+    src = _with_sources(graph, centers)
+    n, nk = graph.n_nodes, graph.n_kept
+    step = chunk or max(1, _DENSE_BYTES // (8 * (n + nk + len(src.on))))
+    a_pos, b_pos = graph.chains.ends()
+    ends = (np.searchsorted(graph.kept, graph.chains.vertex[a_pos]),
+            np.searchsorted(graph.kept, graph.chains.vertex[b_pos]))
+    for first in range(0, len(src.on), step):
+        rows = np.arange(first, min(first + step, len(src.on)))
+        dist = np.atleast_2d(dijkstra(src.matrix, directed=True, indices=nk + rows,
+                                      limit=limit))[:, :nk]
+        minutes = chains.expand_reached(graph.chains, graph.kept, dist, n, ends)
+        del dist
+        s, v, cost = _along(graph, src, rows)
+        r = s - first
+        np.minimum.at(minutes, (r, v), cost)
+        minutes[minutes > limit] = np.inf
+        yield src.on[rows], minutes
 
 
 def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float,
@@ -206,49 +210,128 @@ def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float,
     return count
 
 
+def _located(graph: RoadGraph, snapped: Snapped, on: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Segment start position and fraction of the points ``on`` (a point made from a vertex
+    alone: at that vertex; -1 at a kept vertex, which is then the point's ``node``)."""
+    pos, frac = snapped.pos[on].copy(), snapped.frac[on].copy()
+    by_node = pos < 0
+    if by_node.any():  # (the position table costs a number per road vertex: only if needed)
+        pos[by_node] = _position(graph)[snapped.node[on][by_node]]
+        frac[by_node] = 0.0
+    # at a chain's end: at that kept vertex (``node``), free to leave it by any road
+    c = np.searchsorted(graph.chains.ptr, pos, side="right") - 1
+    at_end = (pos >= 0) & (((frac <= 0) & (pos == graph.chains.ptr[c]))
+                           | ((frac >= 1) & (pos + 2 == graph.chains.ptr[np.minimum(
+                               c + 1, graph.chains.n_chains)])))
+    pos[at_end] = -1
+    return pos, frac
+
+
+def _sides(graph: RoadGraph, points: Snapped, on: np.ndarray
+           ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For the points ``on``, the two vertices of their segment, each with the minutes from
+    it to the point along the segment (``inf``: a one-way segment leads away)."""
+    pos, frac = _located(graph, points, on)
+    at = pos >= 0
+    p = np.where(at, pos, 0)
+    node = points.node[on]
+    if not at.any():
+        return [(node, np.zeros(len(on)))]
+    vertex = graph.chains.vertex
+    wf, wb = graph.chains.segment_minutes(p)
+    with np.errstate(invalid="ignore"):
+        off_v = np.where(frac >= 1, 0.0, (1.0 - frac) * wb)
+    return [(np.where(at, vertex[p], node).astype(np.int64), np.where(at, frac * wf, 0.0)),
+            (np.where(at, vertex[p + 1], node).astype(np.int64), np.where(at, off_v, 0.0))]
+
+
+def _direct(graph: RoadGraph, centers: Snapped, points: Snapped, on: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(centre, point of ``on``, minutes road only + centre's leg) straight along the chain
+    for every centre and point on the same chain."""
+    c_on = np.flatnonzero(centers.node >= 0)
+    c_pos, c_frac = _located(graph, centers, c_on)
+    p_pos, p_frac = _located(graph, points, on)
+    cs, ps = np.flatnonzero(c_pos >= 0), np.flatnonzero(p_pos >= 0)
+    s, d, minutes = chains.same_chain(graph.chains, c_pos[cs], c_frac[cs], p_pos[ps],
+                                      p_frac[ps])
+    centre = c_on[cs[s]]
+    return centre, ps[d], minutes + centers.leg_min[centre]
+
+
 def point_pairs(graph: RoadGraph, centers: Snapped, points: Snapped, *, limit: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (point, centre, minutes) with minutes <= ``limit``, sorted by point then centre.
 
     One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
-    itself, off-road leg included); a point's minutes from a centre are its road vertex's
-    plus its own off-road leg. Points and centres off the network pair with nothing. Memory:
-    one chunk of searches plus the pairs found, whatever the number of points.
+    itself, off-road leg included); a point's minutes from a centre are the quicker way in
+    from either vertex of its segment (or straight along the chain from a centre on it), plus
+    its own off-road leg. Points and centres off the network pair with nothing. Memory: one
+    chunk of searches plus the pairs found, whatever the number of points.
     """
     on = np.flatnonzero(points.node >= 0)
-    by_node = on[np.argsort(points.node[on], kind="stable")]  # points grouped by vertex
-    nodes = points.node[by_node]
     out_p, out_c, out_k = [], [], []
-    if len(by_node) and (centers.node >= 0).any():
+    if len(on) and (centers.node >= 0).any():
+        sides = []
+        for vtx, off in _sides(graph, points, on):
+            order = np.argsort(vtx, kind="stable")  # points grouped by vertex
+            sides.append((order, vtx[order], off[order]))
         for centres, dist in search(graph, centers, limit=limit):
             row, vertex = np.nonzero(dist <= limit)
-            first = np.searchsorted(nodes, vertex, side="left")
-            count = np.searchsorted(nodes, vertex, side="right") - first
-            pair = np.repeat(np.arange(len(vertex)), count)  # one per (reached vertex, point)
-            start = np.repeat(first - np.cumsum(count) + count, count)
-            point = by_node[start + np.arange(len(pair))]
-            cost = dist[row[pair], vertex[pair]] + points.leg_min[point]
-            keep = cost <= limit
-            out_p.append(point[keep])
-            out_c.append(centres[row[pair[keep]]])
-            out_k.append(cost[keep])
+            for order, nodes, off in sides:
+                first = np.searchsorted(nodes, vertex, side="left")
+                count = np.searchsorted(nodes, vertex, side="right") - first
+                pair = np.repeat(np.arange(len(vertex)), count)  # (reached vertex, point)
+                at = np.repeat(first - np.cumsum(count) + count, count) + np.arange(len(pair))
+                point = on[order[at]]
+                cost = dist[row[pair], vertex[pair]] + off[at] + points.leg_min[point]
+                keep = cost <= limit
+                out_p.append(point[keep])
+                out_c.append(centres[row[pair[keep]]])
+                out_k.append(cost[keep])
+        centre, point, road = _direct(graph, centers, points, on)
+        cost = road + points.leg_min[on[point]]
+        keep = cost <= limit
+        out_p.append(on[point[keep]])
+        out_c.append(centre[keep])
+        out_k.append(cost[keep])
     if not out_p:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
     p = np.concatenate(out_p).astype(np.int64)
     c = np.concatenate(out_c).astype(np.int64)
     k = np.concatenate(out_k)
-    order = np.lexsort((c, p))
-    return p[order], c[order], k[order]
+    order = np.lexsort((k, c, p))
+    p, c, k = p[order], c[order], k[order]
+    once = np.r_[True, (p[1:] != p[:-1]) | (c[1:] != c[:-1])] if len(p) else p.astype(bool)
+    return p[once], c[once], k[once]
 
 
-def point_minutes(minutes: np.ndarray, source: np.ndarray, points: Snapped
+def point_minutes(minutes: np.ndarray, source: np.ndarray, points: Snapped, *,
+                  graph: RoadGraph, centers: Snapped | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Minutes of each (demand) point: its road vertex's minutes plus its off-road leg."""
-    on = points.node >= 0
-    node = np.maximum(points.node, 0)
-    mins = np.where(on, minutes[node] + points.leg_min, np.inf)
-    src = np.where(on & np.isfinite(mins), source[node], -1)
-    return mins, src.astype(np.int64)
+    """Minutes of each (demand) point from the quickest centre and that centre (-1): the
+    quicker way in from either vertex of its segment (``minutes`` and ``source`` per road
+    vertex, :func:`nearest_minutes`), or straight along the chain from one of ``centers``
+    on the same chain, plus its own off-road leg."""
+    on = np.flatnonzero(points.node >= 0)
+    best, who = np.full(len(on), np.inf), np.full(len(on), -1, dtype=np.int64)
+    for vtx, off in _sides(graph, points, on):
+        cost = minutes[vtx] + off
+        better = cost < best
+        best[better], who[better] = cost[better], source[vtx[better]]
+    if centers is not None and len(on):
+        centre, point, road = _direct(graph, centers, points, on)
+        order = np.lexsort((centre, road, point))  # the quickest, then the first centre
+        centre, point, road = centre[order], point[order], road[order]
+        once = np.r_[True, point[1:] != point[:-1]] if len(point) else point.astype(bool)
+        centre, point, road = centre[once], point[once], road[once]
+        better = road < best[point]
+        best[point[better]], who[point[better]] = road[better], centre[better]
+    mins, src = np.full(len(points), np.inf), np.full(len(points), -1, dtype=np.int64)
+    mins[on] = best + points.leg_min[on]
+    src[on] = np.where(np.isfinite(mins[on]), who, -1)
+    return mins, src
 
 
 @dataclass(frozen=True)
@@ -278,7 +361,7 @@ def district_access(graph: RoadGraph, districts, *, offroad_kmh: float = OFFROAD
     """
     import geopandas as gpd
 
-    _check_leg(offroad_kmh, max_snap_km)
+    check_leg(offroad_kmh, max_snap_km)
     geoms = getattr(districts, "geometry", districts)
     nodes = gpd.points_from_xy(graph.lon, graph.lat)
     report = (None if progress is None else
