@@ -307,7 +307,8 @@ def _points_data(rule: Any, site_lat: np.ndarray, site_lon: np.ndarray,
 # --------------------------------------------------------------------------- the page
 
 #: The planner's browser code, in order (static/), after the npm package's geodesy.
-_SCRIPTS = ("reachplan-planner.js", "reachplan-planner-add.js", "reachplan-planner-ui.js")
+_SCRIPTS = ("reachplan-planner.js", "reachplan-planner-add.js", "reachplan-planner-ui.js",
+            "reachplan-planner-scenarios.js")
 _GEODESY = ("geographiclib-geodesic", "geographiclib-geodesic.min.js")
 DATA_ID = "reachplan_planner"
 
@@ -320,12 +321,17 @@ def what_if_map(result: Any, data: dict[str, Any], *, title: str | None = None,
     """
     import dataclasses
 
+    import folium.plugins
+
     from reachplan.maps.page import _CoverageLayers, coverage_map
 
     display = dataclasses.replace(result, centers=result.centers.iloc[:0])
     m = coverage_map(display, title=title, offline=offline, assets=assets, tiles=tiles,
                      simplify_m=simplify_m)
     layers = [c for c in m._children.values() if isinstance(c, _CoverageLayers)]
+    for child in m._children.values():  # the map's empty centre layer: the planner draws sites
+        if isinstance(child, folium.plugins.MarkerCluster):
+            child.control = False
     m.add_child(_planner_element(m, data, layers[0].get_name()))
     return m
 
@@ -355,4 +361,6 @@ reachplanPlanner({{ this.map.get_name() }}, "{{ this.data_id }}", "{{ this.maps_
     text = "\n".join(c.replace("</", "<\\/") for c in code)
     m.get_root().header.add_child(_Raw("<script>" + text + "</script>"),
                                   name="reachplan_planner_js")
+    m.get_root().header.add_child(_Raw("<style>" + _static("reachplan-planner.css") + "</style>"),
+                                  name="reachplan_planner_css")
     return element

@@ -1,83 +1,405 @@
-/* The planner's minimal page: site markers that toggle on click, the figures box, districts
- * recoloured on every change. Panels, scenarios and exports build on window.reachplan. */
+/* The planner's panel (reachplan map --what-if), built on window.reachplan only: what a
+ * script can do through the API, a click in the panel or on the map does through the same
+ * calls (toggle, add, summary, gaps, suggest).
+ *
+ * - markers: every site, open or closed; a click switches it (existing sites and added ones
+ *   in "Sites", candidates in "Candidate sites", drawn when that layer is first shown);
+ * - figures: % districts, % weight, % demand points, by group and by site type, and the lines
+ *   other parts push to _internal.figures (capacity), recomputed after every change;
+ * - gaps: the ranked gap list (a click zooms to the district);
+ * - sites: the list, filtered by kind, type, group (of the district a site lies in) and name;
+ *   a click on a row switches the site;
+ * - add: a click on the map adds a site there (api.add), or says why it cannot;
+ * - suggest: the next site (api.suggest, when the page has it) with its explanation.
+ * The legend's class counts, the summary panel and the layer names follow every change.
+ *
+ * Every value from an input file goes in as text (textContent), never as HTML.
+ *
+ * _internal.panel (for the scenarios and other parts): section(title, open) -> its body
+ * element; onRefresh(fn): fn(summary) after every change; download(name, text, type). */
 (window.reachplanPlannerParts = window.reachplanPlannerParts || []).push(function (api, map) {
   "use strict";
-  var I = api._internal, data = I.data, esc = I.esc;
+  var I = api._internal, data = I.data, S0 = data.sites.n;
   var maps = window.reachplanMaps && window.reachplanMaps[I.mapsKey];
   var colours = maps ? maps.data.colours : {covered: "#1a9850", gap: "#d73027"};
-  var canvas = L.canvas({padding: 0.5});
-  var markers = [];
-  var candidates = L.layerGroup();
-  var existing = L.layerGroup().addTo(map);
+  var ids = data.districts.id, D = ids.length, groups = data.districts.groups;
+  var LIST_ROWS = 100;  // rows of a list drawn at once (India has 21,000 sites)
+
+  function el(tag, cls, text, parent) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  function pct(x) { return x === null || x === undefined ? "–" : x.toFixed(2) + "%"; }
+  function groupName(g) { return g === null || g === undefined ? "(no group)" : g; }
+
+  // ---- markers
+  var canvas = L.canvas({padding: 0.5}), markers = [];
+  var existing = L.layerGroup().addTo(map), candidates = L.layerGroup();
+  function siteOf(s) {
+    return s < S0 ? {name: data.sites.name[s], lat: data.sites.lat[s], lon: data.sites.lon[s]}
+      : I.added[s - S0];
+  }
+  function isCandidate(s) { return s < S0 && data.sites.candidate[s] === 1; }
   function style(s) {
-    var on = I.isOpen(s);
+    var on = I.isOpen(s), kind = s >= S0 ? "#e66101" : isCandidate(s) ? "#6a3d9a" : "#2166ac";
     return {radius: on ? 6 : 4, weight: 1, color: on ? "#fff" : "#555",
-            fillColor: on ? (s < data.sites.n && data.sites.candidate[s] ? "#6a3d9a" : "#2166ac")
-              : "#bbb", fillOpacity: on ? 0.95 : 0.6};
+            fillColor: on ? kind : "#bbb", fillOpacity: on ? 0.95 : 0.6, renderer: canvas};
   }
   function marker(s) {
-    var lat = s < data.sites.n ? data.sites.lat[s] : I.added[s - data.sites.n].lat;
-    var lon = s < data.sites.n ? data.sites.lon[s] : I.added[s - data.sites.n].lon;
-    var m = L.circleMarker([lat, lon], style(s));
-    m.options.renderer = canvas;
+    var site = siteOf(s), m = L.circleMarker([site.lat, site.lon], style(s));
     m.on("click", function () { api.toggle(s); });
-    m.bindTooltip(function () {
-      var name = s < data.sites.n ? data.sites.name[s] : I.added[s - data.sites.n].name;
-      return esc(name) + (I.isOpen(s) ? " (open: click to close)" : " (closed: click to open)");
+    m.bindTooltip(function () {  // a text node: the name is never read as HTML
+      var t = el("span", null, siteOf(s).name);
+      el("span", "cp-pl-hint", I.isOpen(s) ? " (open: click to close)" :
+         " (closed: click to open)", t);
+      return t;
     });
     markers[s] = m;
     return m;
   }
-  for (var s = 0; s < data.sites.n; s++) {
-    if (data.sites.candidate[s]) continue;
-    existing.addLayer(marker(s));
+  var nCandidates = 0;
+  for (var s = 0; s < S0; s++) {
+    if (isCandidate(s)) nCandidates += 1; else existing.addLayer(marker(s));
   }
-  // candidates (thousands) are drawn when their layer is first shown
   candidates.once("add", function () {
-    for (var c = 0; c < data.sites.n; c++) {
-      if (data.sites.candidate[c]) candidates.addLayer(marker(c));
+    for (var c = 0; c < S0; c++) if (isCandidate(c)) candidates.addLayer(marker(c));
+  });
+  var overlays = {};
+  overlays["Sites <span class='cp-count' data-count='sites'></span>"] = existing;
+  if (nCandidates) {
+    overlays["Candidate sites <span class='cp-count' data-count='candidates'></span>"] =
+      candidates;
+  }
+  var layerControl = L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+
+  // ---- the panel: one <details> per section
+  var panel = L.control({position: "topright"}), root, refreshers = [];
+  panel.onAdd = function () {
+    root = L.DomUtil.create("details", "cp-panel cp-planner");
+    root.open = true;
+    el("summary", null, "What if", root);
+    L.DomEvent.disableClickPropagation(root);
+    L.DomEvent.disableScrollPropagation(root);
+    return root;
+  };
+  panel.addTo(map);
+  // the panel ends above the legend (bottom right), whatever the window's height
+  function fit() {
+    var legend = document.querySelector(".cp-legend"), box = map.getContainer();
+    var bottom = legend ? legend.getBoundingClientRect().top :
+      box.getBoundingClientRect().bottom;
+    root.style.maxHeight = Math.max(120, bottom - root.getBoundingClientRect().top - 12) + "px";
+  }
+  map.on("resize", fit);
+  document.addEventListener("toggle", fit, true);  // a <details> of the legend opened or closed
+  function section(title, open, cls) {
+    var d = el("details", "cp-pl-section" + (cls ? " " + cls : ""), null, root);
+    d.open = !!open;
+    el("summary", null, title, d);
+    var body = el("div", "cp-pl-body", null, d);
+    d.addEventListener("toggle", function () { if (d.open) refresh(); });
+    return body;
+  }
+  function download(name, text, type) {
+    var a = el("a", null, null, document.body);
+    a.href = URL.createObjectURL(new Blob([text], {type: type}));
+    a.download = name;
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
+  }
+
+  // figures
+  var figBody = section("Figures", true, "cp-pl-figures");
+  figBody.setAttribute("aria-live", "polite");
+  function table(parent, head, rows) {
+    var t = el("table", "cp-pl-table", null, parent), tr = el("tr", null, null, t);
+    head.forEach(function (h) { el("th", null, h, tr); });
+    rows.forEach(function (r) {
+      var row = el("tr", null, null, t);
+      r.forEach(function (v) { el("td", null, v, row); });
+    });
+    return t;
+  }
+  var subOpen = {};  // the by-group and by-type tables stay open or closed across changes
+  function sub(key, title, open) {
+    var d = el("details", "cp-pl-sub", null, figBody);
+    d.open = key in subOpen ? subOpen[key] : open;
+    el("summary", null, title, d);
+    d.addEventListener("toggle", function () { subOpen[key] = d.open; });
+    return d;
+  }
+  function drawFigures(sm) {
+    var s0 = sm.summary, hasW = s0.weight_percent !== null;
+    figBody.textContent = "";
+    var lines = [["districts", "Districts covered: " + s0.covered + " of " + s0.districts +
+                  " (" + pct(s0.percent) + ")"]];
+    if (hasW) lines.push(["weight", "Weight covered: " + pct(s0.weight_percent)]);
+    if (sm.demand) {
+      lines.push(["points", "Demand points covered: " + sm.demand.covered + " of " +
+                  sm.demand.points + " (" + pct(sm.demand.percent) + ")"]);
+      if (sm.demand.weight_percent !== null) {
+        lines.push(["point-weight", "Demand weight covered: " + pct(sm.demand.weight_percent)]);
+      }
+    }
+    lines.forEach(function (l) { el("div", "cp-pl-fig", l[1], figBody).dataset.fig = l[0]; });
+    I.figures.forEach(function (fn) {  // lines of other parts (capacity): text, or their HTML
+      var f = fn(sm);
+      if (!f) return;
+      var line = el("div", "cp-pl-fig", f.label + ": ", figBody);
+      if (f.text !== undefined) el("span", null, f.text, line);
+      else el("span", null, null, line).innerHTML = f.html;
+    });
+    function rows(list, key) {
+      return list.map(function (r) {
+        var row = [key === "group" ? groupName(r.group) : r.type];
+        if (key === "type") row.push(r.centers);
+        row.push(r.covered + " of " + r.districts, pct(r.percent));
+        if (hasW) row.push(pct(r.weight_percent));
+        return row;
+      });
+    }
+    if (sm.groups.length) {
+      table(sub("group", "By group (" + sm.groups.length + ")", sm.groups.length <= 12),
+            ["group", "covered", "%"].concat(hasW ? ["% weight"] : []),
+            rows(sm.groups, "group")).dataset.by = "group";
+    }
+    if (sm.types.length) {
+      table(sub("type", "By site type (" + sm.types.length + ")", true),
+            ["type", "open", "covered", "%"].concat(hasW ? ["% weight"] : []),
+            rows(sm.types, "type")).dataset.by = "type";
+    }
+  }
+
+  // gaps
+  var gapBody = section("Gaps", false, "cp-pl-gaps"), gapSection = gapBody.parentNode;
+  var index = {};
+  ids.forEach(function (id, d) { index[id] = d; });
+  function zoomTo(id) {
+    var d = index[id], layer = maps && maps.districts[d];
+    if (!layer) return;
+    map.fitBounds(layer.getBounds(), {maxZoom: 9});
+    layer.openTooltip(layer.getBounds().getCenter());
+  }
+  function drawGaps() {
+    var gaps = api.gaps();
+    gapSection.querySelector("summary").textContent = "Gaps (" + gaps.length + ")";
+    if (!gapSection.open) return;
+    gapBody.textContent = "";
+    if (!gaps.length) { el("div", "cp-pl-note", "No gap: every district is covered.", gapBody); }
+    var list = el("ol", "cp-pl-list", null, gapBody);
+    gaps.slice(0, LIST_ROWS).forEach(function (g) {
+      var li = el("li", "cp-pl-gap", null, list);
+      li.tabIndex = 0;
+      li.dataset.id = g.id;
+      el("span", "cp-pl-name", (g.name || g.id) + (g.group ? " — " + g.group : ""), li);
+      el("span", "cp-pl-hint", (g.weight !== null ? " · weight " + g.weight : "") +
+         (g.nearest_km !== null ? " · nearest " + g.nearest_km + " km" : ""), li);
+      li.addEventListener("click", function () { zoomTo(g.id); });
+      li.addEventListener("keydown", function (e) { if (e.key === "Enter") zoomTo(g.id); });
+    });
+    if (gaps.length > LIST_ROWS) {
+      el("div", "cp-pl-note", (gaps.length - LIST_ROWS) + " more (the gaps CSV lists all)",
+         gapBody);
+    }
+  }
+
+  // sites
+  var siteBody = section("Sites", false, "cp-pl-sites"), siteSection = siteBody.parentNode;
+  var filters = el("div", "cp-pl-filters", null, siteBody);
+  function select(label, options) {
+    var s = el("select", null, null, filters);
+    s.setAttribute("aria-label", label);
+    options.forEach(function (o) { el("option", null, o[1], s).value = o[0]; });
+    s.addEventListener("change", drawSites);
+    return s;
+  }
+  var kindSel = select("kind of site", [["all", "all sites"], ["existing", "existing"],
+                                        ["candidate", "candidates"], ["added", "added"],
+                                        ["open", "open"], ["closed", "closed"]]);
+  var typeSel = data.sites.types.length ? select("site type", [["", "every type"]].concat(
+    data.sites.types.map(function (t) { return [t, t]; }))) : null;
+  var groupSel = groups.length ? select("group", [["", "every group"]].concat(
+    groups.map(function (g, k) { return [String(k), groupName(g)]; }))) : null;
+  var search = el("input", null, null, filters);
+  search.type = "search";
+  search.placeholder = "name…";
+  search.setAttribute("aria-label", "site name");
+  search.addEventListener("input", drawSites);
+  var siteList = el("ul", "cp-pl-list", null, siteBody);
+  var siteNote = el("div", "cp-pl-note", null, siteBody);
+  var siteGroup = [];  // per site: the group of the district it lies in (-1 none), lazily
+  function groupOfSite(s) {
+    if (siteGroup[s] === undefined) {
+      var pr = I.pairs(s), g = -1;
+      for (var i = 0; i < pr.district.length && g < 0; i++) {
+        if (pr.flags[i] & 2) g = data.districts.group[pr.district[i]];
+      }
+      siteGroup[s] = g;
+    }
+    return siteGroup[s];
+  }
+  function keep(site) {
+    var k = kindSel.value;
+    if (k === "existing" && (site.candidate || site.added)) return false;
+    if (k === "candidate" && !site.candidate) return false;
+    if (k === "added" && !site.added) return false;
+    if ((k === "open" && !site.open) || (k === "closed" && site.open)) return false;
+    if (typeSel && typeSel.value && site.type !== typeSel.value) return false;
+    if (groupSel && groupSel.value && String(groupOfSite(site.id)) !== groupSel.value) {
+      return false;
+    }
+    var q = search.value.trim().toLowerCase();
+    return !q || String(site.name).toLowerCase().indexOf(q) >= 0;
+  }
+  function drawSites() {
+    if (!siteSection.open) return;
+    siteList.textContent = "";
+    var shown = 0, matched = 0;
+    api.sites().forEach(function (site) {
+      if (!keep(site)) return;
+      matched += 1;
+      if (shown >= LIST_ROWS) return;
+      shown += 1;
+      var li = el("li", "cp-pl-site" + (site.open ? " cp-pl-open" : ""), null, siteList);
+      li.dataset.id = String(site.id);
+      var box = el("input", null, null, li);
+      box.type = "checkbox";
+      box.checked = site.open;
+      box.setAttribute("aria-label", "open " + site.name);
+      el("span", "cp-pl-name", site.name, li);
+      el("span", "cp-pl-hint", " " + [site.type, site.candidate ? "candidate" : null,
+                                      site.added ? "added" : null].filter(Boolean).join(", "),
+         li);
+      li.addEventListener("click", function (e) {
+        api.toggle(site.id, e.target === box ? box.checked : !I.isOpen(site.id));
+      });
+    });
+    siteNote.textContent = matched > shown ? (matched - shown) +
+      " more match: narrow the filter" : matched ? "" : "No site matches the filter.";
+  }
+
+  // add by clicking the map, suggest
+  var actBody = section("Add a site", false, "cp-pl-add");
+  var addBtn = el("button", "cp-pl-button", "Click the map to add a site", actBody);
+  addBtn.type = "button";
+  addBtn.setAttribute("aria-pressed", "false");
+  var addMsg = el("div", "cp-pl-msg", null, actBody);
+  addMsg.setAttribute("role", "status");
+  var adding = false;
+  function setAdding(on) {
+    adding = on;
+    addBtn.setAttribute("aria-pressed", on ? "true" : "false");
+    addBtn.textContent = on ? "Adding: click the map (click here to stop)" :
+      "Click the map to add a site";
+    L.DomUtil[on ? "addClass" : "removeClass"](map.getContainer(), "cp-pl-adding");
+  }
+  addBtn.addEventListener("click", function () { setAdding(!adding); });
+  map.on("click", function (e) {
+    if (!adding) return;
+    var ll = e.latlng.wrap();
+    try {
+      var id = api.add(Math.round(ll.lat * 1e5) / 1e5, Math.round(ll.lng * 1e5) / 1e5);
+      var sm = api.summary().summary;
+      addMsg.className = "cp-pl-msg";
+      addMsg.textContent = "Added " + siteOf(id).name + ": " + sm.covered + " of " +
+        sm.districts + " districts covered (" + pct(sm.percent) + ").";
+    } catch (err) {
+      addMsg.className = "cp-pl-msg cp-pl-error";
+      addMsg.textContent = "Cannot add a site here: " + (err && err.message || err);
     }
   });
-  L.control.layers(null, {"Sites (click: open/close)": existing,
-                          "Candidate sites": candidates}, {collapsed: false}).addTo(map);
-  var box = L.control({position: "topright"});
-  var boxDiv;
-  box.onAdd = function () {
-    boxDiv = L.DomUtil.create("div", "cp-panel cp-figures");
-    boxDiv.setAttribute("aria-live", "polite");
-    L.DomEvent.disableClickPropagation(boxDiv);
-    return boxDiv;
-  };
-  box.addTo(map);
-  var shown = new Uint8Array(I.covered.length).fill(2);
-  function pct(x) { return x === null ? "–" : x.toFixed(2) + "%"; }
-  function refresh() {
-    var sm = api.summary(), s0 = sm.summary;
-    var h = "<b>What if</b><br>Districts covered: " + s0.covered + " of " + s0.districts +
-      " (" + pct(s0.percent) + ")";
-    if (s0.weight_percent !== null) h += "<br>Weight covered: " + pct(s0.weight_percent);
-    if (sm.demand) h += "<br>Demand points covered: " + pct(sm.demand.percent);
-    I.figures.forEach(function (fn) {
-      var f = fn(sm);
-      if (f) h += "<br>" + esc(f.label) + ": " + f.html;
+  var sugBtn = el("button", "cp-pl-button", "Suggest the next site", actBody);
+  sugBtn.type = "button";
+  sugBtn.hidden = true;
+  var sugMsg = el("div", "cp-pl-msg cp-pl-suggestion", null, actBody);
+  sugMsg.setAttribute("role", "status");
+  function explain(r) {
+    sugMsg.textContent = "";
+    if (!r || r.site === null || r.site === undefined) {
+      sugMsg.textContent = r && (r.explanation || r.text) || "No site adds coverage.";
+      return;
+    }
+    el("div", null, r.explanation || r.text || siteOf(r.site).name, sugMsg);
+    var open = el("button", "cp-pl-button", "Open it", sugMsg);
+    open.type = "button";
+    open.addEventListener("click", function () { api.toggle(r.site, true); });
+  }
+  sugBtn.addEventListener("click", function () {
+    sugMsg.textContent = "Looking…";
+    Promise.resolve().then(function () { return api.suggest(); }).then(explain, function (e) {
+      sugMsg.textContent = "No suggestion: " + (e && e.message || e);
     });
-    boxDiv.innerHTML = h;
-    if (maps) {
-      for (var d = 0; d < I.covered.length; d++) {
-        if (maps.districts[d] && shown[d] !== I.covered[d]) {
-          shown[d] = I.covered[d];
-          maps.districts[d].setStyle({fillColor: I.covered[d] ? colours.covered : colours.gap});
-        }
+  });
+
+  // ---- the rest of the page follows the scenario: legend counts, summary panel, layers
+  function retext(container, re, fn) {  // text nodes only: no value is ever parsed as HTML
+    if (!container) return;
+    var walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT), node;
+    while ((node = walker.nextNode())) {
+      var m = re.exec(node.nodeValue);
+      if (m) node.nodeValue = fn(m);
+    }
+  }
+  function followPage(sm) {
+    var s0 = sm.summary, gaps = s0.districts - s0.covered;
+    retext(document.querySelector(".cp-legend"), /^(covered|gap \(not covered\)) \(\d+\)$/,
+           function (m) { return m[1] + " (" + (m[1] === "covered" ? s0.covered : gaps) + ")"; });
+    retext(document.querySelector(".cp-summary"), /^(Districts covered|Weight \(.*\) covered):/,
+           function (m) {
+             return m[1] === "Districts covered" ? m[1] + ": " + s0.covered + " of " +
+               s0.districts + " (" + pct(s0.percent) + ")" :
+               m[1] + ": " + pct(s0.weight_percent) + " (" +
+               Math.round(s0.weight_covered).toLocaleString("en") + " of " +
+               Math.round(s0.weight_total).toLocaleString("en") + ")";
+           });
+    var open = {sites: 0, candidates: 0}, n = {sites: 0, candidates: 0};
+    for (var s = 0; s < I.nSites(); s++) {  // (not api.sites(): 21,000 objects a change)
+      var k = isCandidate(s) ? "candidates" : "sites";
+      n[k] += 1;
+      if (I.isOpen(s)) open[k] += 1;
+    }
+    var box = layerControl.getContainer();
+    Object.keys(n).forEach(function (k) {
+      var span = box.querySelector("[data-count='" + k + "']");
+      if (span) span.textContent = "(" + open[k] + " of " + n[k] + " open)";
+    });
+  }
+  var shown = new Uint8Array(D).fill(2);
+  function recolour() {
+    if (!maps) return;
+    for (var d = 0; d < D; d++) {
+      if (maps.districts[d] && shown[d] !== I.covered[d]) {
+        shown[d] = I.covered[d];
+        maps.districts[d].setStyle({fillColor: I.covered[d] ? colours.covered : colours.gap});
       }
     }
   }
+  function refresh() {
+    var sm = api.summary();
+    drawFigures(sm);
+    drawGaps();
+    drawSites();
+    sugBtn.hidden = typeof api.suggest !== "function";
+    followPage(sm);
+    recolour();
+    refreshers.forEach(function (fn) { fn(sm); });
+    fit();
+  }
   I.refresh = refresh;
+  I.panel = {section: section, onRefresh: function (fn) { refreshers.push(fn); },
+             download: download, el: el, table: table, pct: pct};
   api.on(function (change) {
+    if (change.added !== undefined && !markers[change.added]) {
+      existing.addLayer(marker(change.added));
+    }
     if (change.site !== undefined && markers[change.site]) {
       markers[change.site].setStyle(style(change.site));
     }
-    if (change.added !== undefined) existing.addLayer(marker(change.added));
     refresh();
   });
+  setTimeout(refresh, 0);  // after every part (suggest, capacity, scenarios) is in
   refresh();
 });
