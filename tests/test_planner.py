@@ -28,7 +28,7 @@ def unpack(packed: dict) -> np.ndarray:
     """A packed array decoded here, independently of the page's decoder."""
     raw = zlib.decompress(base64.b64decode(packed["z"]))
     kind = packed["type"]
-    dtype = {"i32": "<i4", "d32": "<i4", "e7": "<i4", "u32": "<u4", "u8": "u1",
+    dtype = {"i32": "<i4", "d32": "<i4", "e7": "<i4", "u32": "<u4", "u16": "<u2", "u8": "u1",
              "f64": "<f8"}[kind]
     arr = np.frombuffer(raw, dtype=dtype)
     if kind == "d32":
@@ -83,11 +83,11 @@ def test_radius_80_reaches_every_district_and_candidates_start_closed(grid):
     assert unpack(data["sites"]["candidate"]).tolist() == [0, 0, 0, 0, 0, 1]
     assert unpack(data["sites"]["open"]).tolist() == [1, 1, 1, 1, 1, 0]
     assert data["sites"]["csv_header"] == "name,lat,lon"
-    cost = unpack(data["reach"]["cost_mm"])
+    cost = unpack(data["reach"]["cost_m"])
     start = unpack(data["reach"]["start"])
     district = unpack(data["reach"]["district"])
     c2 = {IDS[district[k]]: cost[k] for k in range(start[1], start[2])}
-    assert abs(c2["009"] / 1e6 - 78.434) < 0.0005  # the README's pyproj figure
+    assert c2["009"] == 78_434  # metres: the README's pyproj figure, 78.434 km
 
 
 def test_csv_cells_are_rendered_for_a_spreadsheet(grid, tmp_path):
@@ -95,7 +95,7 @@ def test_csv_cells_are_rendered_for_a_spreadsheet(grid, tmp_path):
     path = tmp_path / "c.csv"
     path.write_text('name,lat,lon\n"=HYPERLINK(""x""),a",0.5,0.5\n', encoding="utf-8")
     data = planner_data(districts, read_points(path), Rule.presence())
-    assert data["sites"]["csv"] == ['"\'=HYPERLINK(""x""),a"']
+    assert data["sites"]["csv"] == {"0": '"\'=HYPERLINK(""x""),a"'}
     assert data["sites"]["name"] == ['=HYPERLINK("x"),a']  # raw text, for textContent
 
 

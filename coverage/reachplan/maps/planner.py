@@ -25,21 +25,23 @@ each polygon part is its shell: ``part_of_ring`` packed int32 numbers the parts)
 ``sites``: ``name`` (text), ``type`` (packed int32 into ``types``, the type labels in
 Python's sorted order; present only with a type column), ``candidate`` (packed uint8: 1 for a
 candidate), ``open`` (packed uint8: 1 for a site open when the page opens: the centres, and
-sites a plan proposes), ``lat``/``lon`` (packed coordinates), ``csv`` (the row's text
-cells, already rendered for a CSV sink by :func:`reachplan.text.for_spreadsheet`),
+sites a plan proposes), ``lat``/``lon`` (packed coordinates), ``csv`` (by site
+position, the row's text cells rendered for a CSV sink by
+:func:`reachplan.text.for_spreadsheet` where they differ from ``name,type`` as they are),
 ``csv_header`` (the header of the exported file), ``added_type`` (the type of a clicked site).
 
 ``reach``: the district-site table by site (CSR): ``start`` (packed int32, sites + 1),
-``district`` (packed int32), ``cost_mm`` (packed uint32: geodesic distance in mm, the
-nearest-site ranking of gaps), ``flags`` (packed uint8: 1 when ``rule.pairs`` lists the pair,
-the site reaches the district; 2 when the site is inside or on its boundary, the ``centers``
-of gaps; rows without 1 are near pairs within ``near_m``, kept for ``nearest_km`` only).
+``district`` (packed d32), ``cost_m`` (packed uint16 or uint32: the geodesic distance in
+metres as outputs write ``nearest_km``, the nearest-site ranking of gaps), ``flags`` (packed
+uint8: 1 when ``rule.pairs`` lists the pair, the site reaches the district; 2 when the site
+is inside or on its boundary, the ``centers`` of gaps; rows without 1 are near pairs within
+``near_m``, kept for ``nearest_km`` only).
 
 ``points`` (or null without demand points): ``n``, ``lat``/``lon`` (packed coordinates),
-``weight`` (packed float64, or null), ``start``/``point`` (packed int32, the point-site pairs
+``weight`` (packed float64, or null), ``start``/``point`` (packed int32/d32, the point-site pairs
 by site, CSR), ``demand`` (the demand block's constant keys: ``radius_km``, ``cost``).
 
-A packed array is ``{"type": "i32"|"d32"|"u32"|"u8"|"f64"|"e7", "n": length, "z": base64 of
+A packed array is ``{"type": "i32"|"d32"|"u32"|"u16"|"u8"|"f64"|"e7", "n": length, "z": base64 of
 the zlib stream of its little-endian bytes}``; ``d32`` are int32 steps from the previous value
 (the page adds them up), ``e7`` are coordinates stored as int32 deltas
 of round(v × 1e7) (only when that gives back every float exactly; else ``f64``).
@@ -90,7 +92,8 @@ def _pack(values: Any, kind: str) -> dict[str, Any]:
     else:
         if kind == "d32":  # int32 steps from the previous value (sorted runs pack well)
             arr = np.diff(arr.astype(np.int64), prepend=0)
-        dtype = {"i32": "<i4", "d32": "<i4", "u32": "<u4", "u8": "u1", "f64": "<f8"}[kind]
+        dtype = {"i32": "<i4", "d32": "<i4", "u32": "<u4", "u16": "<u2", "u8": "u1",
+                 "f64": "<f8"}[kind]
         raw = arr.astype(dtype).tobytes()
     return {"type": kind, "n": int(arr.size),
             "z": base64.b64encode(zlib.compress(raw, 9)).decode("ascii")}
@@ -228,8 +231,12 @@ def planner_data(districts: Any, centres: Any, rule: Any, *, candidates: Any = N
         index = {t: i for i, t in enumerate(types)}
         type_idx = np.array([index[t] for t in raw], dtype=np.int64)
     header = ["name", *([type_col] if type_col else []), "lat", "lon"]
-    cells = [_csv_cells([n, *([types[t]] if type_col else [])])
-             for n, t in zip(names, type_idx.tolist(), strict=True)]
+    cells = {}  # only the rows whose cells are not "name,type" as they are
+    for i, (n, t) in enumerate(zip(names, type_idx.tolist(), strict=True)):
+        values = [n, *([types[t]] if type_col else [])]
+        text = _csv_cells(values)
+        if text != ",".join(values):
+            cells[str(i)] = text
 
     dgeoms = districts.geometry
     site_series = _points_series(geoms, districts.crs)
@@ -241,9 +248,10 @@ def planner_data(districts: Any, centres: Any, rule: Any, *, candidates: Any = N
     key_near = ns.astype(np.int64) * n_d + nd
     key_reach = ps_.astype(np.int64) * n_d + pd_
     keys = np.union1d(key_near, key_reach)
-    cost_mm = np.full(len(keys), np.uint32(2**32 - 1), dtype=np.uint64)
+    # metres, as outputs write nearest_km (to the metre); every near pair has one
+    cost_m = np.zeros(len(keys), dtype=np.int64)
     at = np.searchsorted(keys, key_near)
-    cost_mm[at] = np.minimum(np.round(ncost * 1000.0), 2**32 - 2).astype(np.uint64)
+    cost_m[at] = np.round(np.round(ncost / 1000.0, 3) * 1000.0).astype(np.int64)
     flags = np.zeros(len(keys), dtype=np.uint8)
     flags[np.searchsorted(keys, key_reach)] = 1
     flags[at[ncost == 0.0]] |= 2  # inside or on the boundary: the district's centres
@@ -274,7 +282,8 @@ def planner_data(districts: Any, centres: Any, rule: Any, *, candidates: Any = N
             "added_type": ADDED_TYPE if type_col else None,
         },
         "reach": {"start": _pack(_csr(site_of, n_sites), "i32"),
-                  "district": _pack(dist_of, "d32"), "cost_mm": _pack(cost_mm, "u32"),
+                  "district": _pack(dist_of, "d32"),
+                  "cost_m": _pack(cost_m, "u16" if cost_m.max(initial=0) < 2**16 else "u32"),
                   "flags": _pack(flags, "u8"), "near_m": float(near)},
         "points": None,
     }

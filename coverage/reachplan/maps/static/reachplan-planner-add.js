@@ -9,7 +9,7 @@
 (window.reachplanPlannerParts = window.reachplanPlannerParts || []).push(function (api) {
   "use strict";
   var I = api._internal, data = I.data, B = data.districts.boundary;
-  var D = data.districts.id.length, P = data.points;
+  var D = data.districts.id.length, P = data.points, pyRound = I.pyRound;
   var G = window.geodesic.Geodesic.WGS84;
   var SEGMENT_DEG = 0.01, MAX_CURVATURE_M = 6399594.0, RAD = Math.PI / 180;
   // each district's bounding box [south, west, north, east]
@@ -81,7 +81,7 @@
       throw new Error("add: lat must be -90..90 and lon -180..180 (degrees)");
     }
     var reach = data.reach_m === null ? 0 : data.reach_m, near = data.reach.near_m;
-    var m = margins(lat, Math.max(near, reach)), out = {district: [], flags: [], cost_mm: [],
+    var m = margins(lat, Math.max(near, reach)), out = {district: [], flags: [], cost_m: [],
                                                          point: null};
     for (var d = 0; d < D; d++) {
       var b = boxes.subarray(4 * d, 4 * d + 4);
@@ -93,7 +93,7 @@
       var inReach = data.presence ? dist === 0 : dist <= reach;
       out.district.push(d);
       out.flags.push((inReach ? 1 : 0) | (dist === 0 ? 2 : 0));
-      out.cost_mm.push(Math.round(dist * 1000));
+      out.cost_m.push(Math.round(pyRound(dist / 1000, 3) * 1000));
     }
     if (P) {
       out.point = [];

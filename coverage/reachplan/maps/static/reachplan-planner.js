@@ -23,7 +23,7 @@
  *   count, covered     per district: open sites in reach (Int32Array), count >= K (Uint8Array)
  *   typeCount          per type x district: open sites of that type in reach (t * D + d)
  *   pcount, pcovered   per demand point, as for districts (null without points)
- *   pairs(s)           {district, flags, cost_mm, point} of site s (flags: 1 in reach,
+ *   pairs(s)           {district, flags, cost_m, point} of site s (flags: 1 in reach,
  *                      2 inside or on the boundary); clicked sites included
  *   figures            [fn(summary) -> {label, html}]: push one to add a line to the box
  *   refresh()          recompute the figures box and district colours now
@@ -46,6 +46,7 @@ function reachplanPlanner(map, dataId, mapsKey) {
     return new Response(stream).arrayBuffer().then(function (buf) {
       if (p.type === "u8") return new Uint8Array(buf);
       if (p.type === "u32") return new Uint32Array(buf);
+      if (p.type === "u16") return new Uint16Array(buf);
       if (p.type === "f64") return new Float64Array(buf);
       var ints = new Int32Array(buf);
       if (p.type === "i32") return ints;
@@ -110,7 +111,7 @@ function reachplanPlanner(map, dataId, mapsKey) {
       var point = null;
       if (P) point = P.point.subarray(P.start[s], P.start[s + 1]);
       return {district: R.district.subarray(a, b), flags: R.flags.subarray(a, b),
-              cost_mm: R.cost_mm.subarray(a, b), point: point};
+              cost_m: R.cost_m.subarray(a, b), point: point};
     }
     function typeOf(s) {
       if (!T) return -1;
@@ -304,12 +305,12 @@ function reachplanPlanner(map, dataId, mapsKey) {
         if (!isOpen(s)) continue;
         var pr = pairs(s);
         for (var i = 0; i < pr.district.length; i++) {
-          var d = pr.district[i], c = pr.cost_mm[i];
+          var d = pr.district[i], c = pr.cost_m[i];
           if (pr.flags[i] & 2) inside[d] += 1;
           if (c < best[d]) { best[d] = c; who[d] = s; }
         }
       }
-      return {mm: best, site: who, inside: inside};
+      return {m: best, site: who, inside: inside};
     }
     // CoverageResult.gaps(): weight descending, nearest cost descending, id ascending
     api.gaps = function () {
@@ -317,15 +318,15 @@ function reachplanPlanner(map, dataId, mapsKey) {
       for (var d = 0; d < D; d++) if (!covered[d]) list.push(d);
       function w(d) { return W && !isNaN(W[d]) ? W[d] : 0; }
       list.sort(function (a, b) {
-        return (w(b) - w(a)) || (near.mm[b] - near.mm[a]) ||
+        return (w(b) - w(a)) || (near.m[b] - near.m[a]) ||
           (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0);
       });
       return list.map(function (d, k) {
-        var g = data.districts.group[d], mm = near.mm[d];
+        var g = data.districts.group[d], metres = near.m[d];
         return {rank: k + 1, id: ids[d], name: data.districts.name[d],
                 group: g >= 0 ? data.districts.groups[g] : null,
                 weight: W && !isNaN(W[d]) ? W[d] : null, centers: near.inside[d],
-                nearest_km: isFinite(mm) ? pyRound(mm / 1e6, 3) : null,
+                nearest_km: isFinite(metres) ? metres / 1000 : null,
                 nearest_center: near.site[d] >= 0 ? site(near.site[d]).name : null,
                 nearest_within_km: data.reach.near_m / 1000};
       });
@@ -341,7 +342,7 @@ function reachplanPlanner(map, dataId, mapsKey) {
         if (!isOpen(s)) continue;
         var a = s >= S0 ? added[s - S0] : null;
         var cells = a ? csvCell(a.name) + (T ? "," + csvCell(data.sites.added_type) : "")
-          : data.sites.csv[s];
+          : data.sites.csv[s] || (data.sites.name[s] + (T ? "," + types[typeOf(s)] : ""));
         lines.push(cells + "," + String(a ? a.lat : data.sites.lat[s]) + "," +
                    String(a ? a.lon : data.sites.lon[s]));
       }
