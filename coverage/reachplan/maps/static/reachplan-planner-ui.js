@@ -180,7 +180,7 @@
   function zoomTo(id) {
     var d = index[id], layer = maps && maps.districts[d];
     if (!layer) return;
-    map.fitBounds(layer.getBounds(), {maxZoom: 9});
+    map.fitBounds(layer.getBounds(), {maxZoom: 9, animate: false});
     layer.openTooltip(layer.getBounds().getCenter());
   }
   function drawGaps() {
@@ -195,7 +195,8 @@
       li.tabIndex = 0;
       li.dataset.id = g.id;
       el("span", "cp-pl-name", (g.name || g.id) + (g.group ? " — " + g.group : ""), li);
-      el("span", "cp-pl-hint", (g.weight !== null ? " · weight " + g.weight : "") +
+      el("span", "cp-pl-hint", (g.weight !== null ? " · weight " +
+                                  g.weight.toLocaleString("en") : "") +
          (g.nearest_km !== null ? " · nearest " + g.nearest_km + " km" : ""), li);
       li.addEventListener("click", function () { zoomTo(g.id); });
       li.addEventListener("keydown", function (e) { if (e.key === "Enter") zoomTo(g.id); });
