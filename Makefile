@@ -19,7 +19,8 @@ NODE_STAMP := node_modules/.installed-stamp
 
 .PHONY: demo test docs lint bench clean osrm qgis-plugin
 
-$(STAMP): pyproject.toml
+# the wheel inlines npm files (setup.py copies them from node_modules): npm ci comes first
+$(STAMP): pyproject.toml setup.py $(NODE_STAMP)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -32,7 +33,8 @@ $(DEMO_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[hours]'
 	touch $(DEMO_STAMP)
 
-# eslint (npm devDependency, pinned by package-lock.json) for the maps' browser code
+# eslint (npm devDependency, pinned by package-lock.json) for the maps' browser code, and the
+# npm files the pages inline (package.json's dependencies and reachplanVendor)
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)

@@ -91,6 +91,8 @@ def build_wheel(tmp_path: Path) -> Path:
             (source / name).symlink_to(os.readlink(ROOT / name))
         elif (ROOT / name).is_file():
             shutil.copy2(ROOT / name, source / name)
+    # the npm files the wheel inlines (setup.py copies them from node_modules: `npm ci`)
+    (source / "node_modules").symlink_to((ROOT / "node_modules").resolve())
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps",
                     "--no-build-isolation", "-q", "-w", str(dist)], check=True,
                    capture_output=True)

@@ -135,3 +135,29 @@ def test_empty_candidates_say_so(runner, grid, tmp_path):
     assert res.exit_code == 2, res.output
     assert "none.csv" in res.output or "candidate" in res.output
     assert not (tmp_path / "w.html").exists()
+
+
+def page_data(path) -> dict:
+    page = path.read_text(encoding="utf-8")
+    block = re.search(r'id="reachplan_planner">\n(.*?)</script>', page, re.S)
+    assert block is not None
+    return json.loads(block.group(1))
+
+
+def test_plan_html_opens_the_proposed_sites(runner, grid, tmp_path):
+    # presence: the one site is a point inside a gap (006 or 009, README); without
+    # --candidates the plan's own candidates are not the page's
+    out = tmp_path / "plan.html"
+    res = runner.invoke(cli, ["plan", *grid, "--add", "1", "--html", str(out), "--offline"])
+    assert res.exit_code == 0, res.output
+    data = page_data(out)
+    assert data["sites"]["n"] == 5 + 1  # the centres and the proposed site, open
+    assert unpack(data["sites"]["open"]).tolist() == [1] * 6
+    assert unpack(data["sites"]["candidate"]).tolist() == [0, 0, 0, 0, 0, 1]
+    site = [d for s, d in reach_pairs(data) if s not in ("C1", "C2", "C3", "C4", "C5")]
+    assert site in (["006"], ["009"])
+
+
+def test_plan_html_needs_an_html_name(runner, grid, tmp_path):
+    res = runner.invoke(cli, ["plan", *grid, "--add", "1", "--html", str(tmp_path / "p.png")])
+    assert res.exit_code == 2 and "--html" in res.output

@@ -37,9 +37,10 @@ def read_candidates(candidates: str | None, boundaries: str) -> Any:
 def run_what_if(inputs: Any, demand: Any, *, candidates: str | None, output: str,
                 title: str | None, offline: bool, assets: str | None, tiles: str | None,
                 simplify_m: float | None, overwrite: bool, loaded: Any = None,
-                sites: Any = None) -> None:
+                candidate_frame: Any = None, sites: Any = None) -> None:
     """Write the what-if page of ``inputs`` (``loaded``: the districts, centres and rule when
-    the command has them; ``sites``: sites to open in the page, e.g. a plan's)."""
+    the command has them; ``candidate_frame``: candidates it read; ``sites``: sites to open
+    in the page, e.g. a plan's, left out of the candidates)."""
     from reachplan.cli._maps import _write_all, check_map_outputs
     from reachplan.cli.errors import DEMAND_FLAGS
     from reachplan.cli.inputs import load_inputs, resolve_dataset
@@ -51,7 +52,10 @@ def run_what_if(inputs: Any, demand: Any, *, candidates: str | None, output: str
 
     check_map_outputs(output, None)
     districts, centers, rule = loaded or load_inputs(inputs)
-    cands = read_candidates(candidates, inputs.boundaries)
+    cands = (candidate_frame if candidate_frame is not None
+             else read_candidates(candidates, inputs.boundaries))
+    if cands is not None and sites is not None and len(sites):
+        cands = _without(cands, sites)
     points = None
     if demand.demand:
         if not reaches_points(rule):
@@ -71,3 +75,18 @@ def run_what_if(inputs: Any, demand: Any, *, candidates: str | None, output: str
                                 tiles=tiles, simplify_m=simplify_m))
     _write_all([(str(output), page.encode("utf-8"))], overwrite=overwrite)
     info(f"wrote {output if output != '-' else '(stdout)'}")
+
+
+def _without(candidates: Any, sites: Any) -> Any:
+    """The candidates but those at a site's place under its name (a plan's proposed sites)."""
+    import shapely
+
+    def keys(frame: Any) -> list[tuple[Any, float, float]]:
+        geoms = frame.geometry.values
+        return list(zip(frame["name"].tolist(), shapely.get_y(geoms).tolist(),
+                        shapely.get_x(geoms).tolist(), strict=True))
+
+    taken = set(keys(sites))
+    keep = [k not in taken for k in keys(candidates)]
+    out = candidates[keep]
+    return out if len(out) else None

@@ -308,3 +308,7 @@ what_if_candidates_opt = click.option(
     "--candidates", default=None, metavar="FILE",
     help="With --what-if: candidate sites the planner may open (CSV/XLSX with lat/lon, or a "
          "point layer) [default: every PIN code (@india-pincodes) for @india, else none].")
+what_if_html_opt = click.option(
+    "--html", "html_path", default=None, metavar="HTML",
+    help="Also write the what-if planner page (as map --what-if) with the proposed sites open "
+         "and the other candidates closed, e.g. maps/what-if.html.")

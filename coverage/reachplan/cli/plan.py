@@ -94,9 +94,10 @@ class _PlanProgress:
 @click.option("--map", "map_path", default=None, metavar="HTML",
               help="Write a map with the proposed sites, newly covered districts and a "
                    "before/after toggle, e.g. maps/plan.html.")
+@options.what_if_html_opt
 @click.option("--offline", is_flag=True,
-              help="With --map: a self-contained map that opens with no network (Leaflet "
-                   "inlined, no base map).")
+              help="With --map or --html: a self-contained page that opens with no network "
+                   "(Leaflet inlined, no base map).")
 @click.option("--extend-hours", default=None, metavar="HOURS",
               help="With --hours-col: plan which sites' hours to extend to HOURS (OSM "
                    "opening_hours, e.g. 'Mo-Su 08:00-22:00') instead of new sites; with "
@@ -114,8 +115,9 @@ def plan(inputs: options.InputOptions, add: int | None, target: float | None,
          candidate_lat_col: str | None, candidate_lon_col: str | None, exclude: tuple[str, ...],
          method: Literal["auto", "greedy", "exact"],
          objective: Literal["auto", "districts", "weight"], time_limit: float,
-         fmt: str | None, output: str | None, map_path: str | None, offline: bool,
-         extend_hours: str | None, target_worst_hour: float | None, overwrite: bool) -> None:
+         fmt: str | None, output: str | None, map_path: str | None, html_path: str | None,
+         offline: bool, extend_hours: str | None, target_worst_hour: float | None,
+         overwrite: bool) -> None:
     """Choose where to open new sites on top of the existing CENTERS, under the same rule as
     `reachplan coverage` (a centre inside, within --radius-km geodesic, or within
     --travel-minutes by road: then each candidate is one road search bounded at T, with a
@@ -159,8 +161,9 @@ def plan(inputs: options.InputOptions, add: int | None, target: float | None,
                             ("--demand", demand_opts.demand)):
             if value is not None:
                 raise ReachplanUsageError(f"{flag} needs --capacity-col COL")
-    elif map_path is not None:
-        raise ReachplanUsageError("--map is not available with --capacity-col yet")
+    elif map_path is not None or html_path is not None:
+        flag = "--map" if map_path is not None else "--html"
+        raise ReachplanUsageError(f"{flag} is not available with --capacity-col yet")
     # validated before any file is read; the library names parameters, handle_errors flags
     request = PlanRequest(add=add, target=target, method=method,
                           time_limit=time_limit, objective=objective)
@@ -173,8 +176,11 @@ def plan(inputs: options.InputOptions, add: int | None, target: float | None,
     fmt = (fmt or "table") if site_file else report_format(fmt, output, {".json": "json"})
     if map_path is not None:
         output_suffix(map_path, (".html", ".htm"), "map_path")
-    if offline and map_path is None:
-        raise click.UsageError("--offline is for the map: give --map HTML too")
+    if html_path is not None:
+        output_suffix(html_path, (".html", ".htm"), "html_path")
+    if offline and map_path is None and html_path is None:
+        raise click.UsageError("--offline is for the pages: give --map HTML or --html HTML "
+                               "too")
 
     from reachplan.io import read_points
     from reachplan.planning import run_plan
@@ -228,6 +234,15 @@ def plan(inputs: options.InputOptions, add: int | None, target: float | None,
         m = coverage_map(run.after, sites=run.sites, before=run.before, offline=offline,
                          title=f"Plan: {n} new site{'s' if n != 1 else ''}")
         write_map(m, map_path, overwrite=overwrite)
+    if html_path is not None:
+        from reachplan.cli._what_if import run_what_if
+
+        n = len(report["sites"])
+        run_what_if(inputs, demand_opts, candidates=None, output=html_path,
+                    title=f"What if: a plan of {n} new site{'s' if n != 1 else ''}",
+                    offline=offline, assets=None, tiles=None, simplify_m=None,
+                    overwrite=overwrite, loaded=(districts, centers, rule),
+                    candidate_frame=sites, sites=run.sites)
 
 
 def _capacity_plan(capacity: CapacityOptions, demand_opts: DemandOptions, centers, candidates,

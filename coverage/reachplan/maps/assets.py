@@ -2,7 +2,8 @@
 
 They are runtime assets but third-party code, so the repository does not hold them:
 ``package.json`` lists them (``dependencies``, and ``reachplanVendor``: package -> files), the
-wheel build (``setup.py``) copies them from ``node_modules`` into ``reachplan/maps/vendor``, and
+wheel build (``setup.py``) copies them from ``node_modules`` into
+``reachplan/maps/vendor/<package>``, and
 a source checkout (an editable install) reads them from ``node_modules`` directly.
 """
 
@@ -24,7 +25,8 @@ _ROOT = Path(__file__).resolve().parents[3]
 def npm_asset(package: str, name: str) -> str:
     """The text of ``name`` of the npm ``package``, from the wheel's ``reachplan/maps/vendor``
     or, in a source checkout, from ``node_modules``."""
-    shipped = resources.files("reachplan.maps").joinpath("vendor").joinpath(name)
+    shipped = resources.files("reachplan.maps").joinpath("vendor").joinpath(package).joinpath(
+        name)
     if shipped.is_file():
         return shipped.read_text(encoding="utf-8")
     local = _ROOT / "node_modules" / package / name
