@@ -204,6 +204,7 @@ def test_scenarios_export_round_trips_through_the_cli(grid_page, runner, tmp_pat
 
 HOSTILE = {"name": XSS, "id": "<svg onload=alert(3)>", "group": "<b onclick=alert(4)>Z</b>",
            "type": "<script>alert(5)</script>", "candidate": "<iframe src=javascript:alert(6)>"}
+BREAKOUT = "</script><script>alert(8)</script>"
 
 
 def test_every_value_from_the_files_is_text_in_every_panel(browser, runner, tmp_path):  # noqa: F811
@@ -220,17 +221,19 @@ def test_every_value_from_the_files_is_text_in_every_panel(browser, runner, tmp_
     (tmp_path / "c.csv").write_text(
         f'name,type,lat,lon\n"{HOSTILE["name"]}","{HOSTILE["type"]}",0.5,0.5\n',
         encoding="utf-8")
-    (tmp_path / "k.csv").write_text(f'name,lat,lon\n"{HOSTILE["candidate"]}",0.5,1.5\n',
-                                    encoding="utf-8")
+    (tmp_path / "k.csv").write_text(f'name,lat,lon\n"{HOSTILE["candidate"]}",0.5,1.5\n'
+                                    f'"{BREAKOUT}",0.5,1.6\n', encoding="utf-8")
     path = _write(runner, tmp_path / "h.html", tmp_path / "d.geojson", tmp_path / "c.csv",
                   tmp_path / "k.csv", ["--id-col", "code", "--group-col", "zone",
                                        "--weight-col", "pop", "--type-col", "type"])
+    assert "<script>alert(8)" not in path.read_text(encoding="utf-8")  # no way out of JSON
     page = _open(browser, path)
     for name in ("figures", "gaps", "sites", "scenarios", "add"):
         _section(page, name)
     page.page.evaluate("name => reachplan.scenario(name)", "<img src=y onerror=alert(7)>")
     panel = page.page.locator(".cp-planner").inner_text()
-    for value in (HOSTILE["group"], HOSTILE["type"], HOSTILE["candidate"], "\u202eevil",
+    for value in (HOSTILE["group"], HOSTILE["type"], HOSTILE["candidate"], BREAKOUT,
+                  "\\u202eevil",
                   "<img src=y onerror=alert(7)>"):
         assert value in panel, value
     assert HOSTILE["name"] in panel  # the gap list names the district
@@ -248,6 +251,20 @@ def test_every_value_from_the_files_is_text_in_every_panel(browser, runner, tmp_
     page.page.wait_for_timeout(200)
     assert page.dialogs == [] and page.errors == [] and page.refused == []
     page.context.close()
+
+
+def test_the_panel_shows_unsafe_characters_as_the_html_sink_does(grid_page):
+    """_internal.visible against tests/test_text.py's reference (each unsafe character as
+    Python's unicode_escape spells it: the form reachplan.text.for_html writes in maps)."""
+    from test_text import FRAGMENTS, visible
+
+    values = [*FRAGMENTS, "".join(FRAGMENTS), "नई\u200dदिल्ली\u202e"]
+    got = grid_page.page.evaluate("v => v.map(reachplan._internal.visible)", values)
+    assert got == [visible(v) for v in values]
+    # lone surrogates (which JSON cannot carry to the page) and a pair that is one character
+    assert grid_page.page.evaluate(
+        r"reachplan._internal.visible('a\ud800b\udc00c\ud83d\ude00')") == \
+        "a\\ud800b\\udc00c\U0001f600"
 
 
 def test_a_page_whose_data_fails_shows_no_panel_of_zeros(browser, runner, tmp_path):  # noqa: F811

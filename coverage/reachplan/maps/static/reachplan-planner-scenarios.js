@@ -33,6 +33,10 @@
     var sc = {name: name, open: openNow(), summary: api.summary(), csv: api.exportCsv()};
     var k = find(name);
     if (k >= 0) kept[k] = sc; else kept.push(sc);
+    if (typeof api.capacity === "function") {  // the allocation of these sites, when it ends
+      var mine = api.capacity();
+      mine.then(function (c) { if (c) { sc.capacity = served(c); draw(); } }, function () {});
+    }
     draw();
     return copy(sc);
   };
@@ -65,19 +69,29 @@
     var name = nameBox.value.trim() || "scenario " + kept.length;
     api.scenario(name);
     nameBox.value = "";
-    msg.textContent = "Kept " + name + ".";
+    msg.textContent = I.visible("Kept " + name + ".");
   });
 
   function slug(name) {
     var s = name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60);
     return "what-if-" + (s || "scenario");
   }
-  function figures(sm, open) {
+  function served(c) {  // the capacity figures compared (the CLI's keys)
+    return {demand: c.demand, served: c.served, served_pct: c.served_pct,
+            unserved_in_reach: c.unserved_in_reach, out_of_reach: c.out_of_reach};
+  }
+  var nowCap = null, stale = true;  // stale: a change since the allocation was asked for
+  function figures(sm, open, cap) {
     var s0 = sm.summary, rows = [["districts covered", s0.covered + " of " + s0.districts],
                                  ["% districts", pct(s0.percent)]];
     if (s0.weight_percent !== null) rows.push(["% weight", pct(s0.weight_percent)]);
     if (sm.demand) rows.push(["% demand points", pct(sm.demand.percent)]);
     rows.push(["open sites", String(open.length)]);
+    if (cap) {
+      rows.push(["% served (capacity)", pct(cap.served_pct)],
+                ["in reach, over capacity", String(cap.unserved_in_reach)],
+                ["out of reach", String(cap.out_of_reach)]);
+    }
     sm.groups.forEach(function (g) {
       rows.push(["% " + (g.group === null ? "(no group)" : g.group), pct(g.percent)]);
     });
@@ -94,9 +108,14 @@
     if (!body.parentNode.open) return;  // drawn when the section is open
     now = now || api.summary();
     holder.textContent = "";
-    var cols = kept.map(function (sc) { return {name: sc.name, rows: figures(sc.summary,
-                                                                             sc.open), sc: sc}; });
-    cols.push({name: "now", rows: figures(now, openNow()), sc: null});
+    if (typeof api.capacity === "function" && stale) {
+      stale = false;  // the allocation after this change: the table again once it is known
+      api.capacity().then(function (c) { nowCap = c && served(c); draw(); }, function () {});
+    }
+    var cols = kept.map(function (sc) {
+      return {name: sc.name, rows: figures(sc.summary, sc.open, sc.capacity), sc: sc};
+    });
+    cols.push({name: "now", rows: figures(now, openNow(), nowCap), sc: null});
     var labels = [], values = {};
     cols.forEach(function (c, k) {
       c.rows.forEach(function (r) {
@@ -113,7 +132,7 @@
       var sc = c.sc;
       button(th, "restore", function () {
         api.restore(sc.name);
-        msg.textContent = "Restored " + sc.name + ".";
+        msg.textContent = I.visible("Restored " + sc.name + ".");
       }).title = "Open exactly this scenario's sites";
       button(th, "CSV", function () {
         P.download(slug(sc.name) + ".csv", sc.csv, "text/csv");
@@ -132,6 +151,6 @@
       });
     });
   }
-  P.onRefresh(draw);
+  P.onRefresh(function (sm) { stale = true; draw(sm); });
   api.scenario("as loaded");
 });

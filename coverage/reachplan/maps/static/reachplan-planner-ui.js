@@ -13,7 +13,8 @@
  * - suggest: the next site (api.suggest, when the page has it) with its explanation.
  * The legend's class counts, the summary panel and the layer names follow every change.
  *
- * Every value from an input file goes in as text (textContent), never as HTML.
+ * Every value from an input file goes in as text (textContent), never as HTML, with the
+ * characters reachplan.text makes visible shown as escapes (_internal.visible).
  *
  * _internal.panel (for the scenarios and other parts): section(title, open) -> its body
  * element; onRefresh(fn): fn(summary) after every change; download(name, text, type). */
@@ -25,10 +26,23 @@
   var ids = data.districts.id, D = ids.length, groups = data.districts.groups;
   var LIST_ROWS = 100;  // rows of a list drawn at once (India has 21,000 sites)
 
-  function el(tag, cls, text, parent) {
+  // reachplan.text's unsafe characters (C0, DEL, C1, bidi controls, line and paragraph
+  // separators, lone surrogates, U+FFFE/FFFF) made visible in Python's spelling, as the HTML
+  // sink (for_html) writes them: a name shows as what it is, not reordered or split
+  // eslint-disable-next-line no-control-regex -- the control characters are what it finds
+  var UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff\ufffe\uffff]/gu;
+  var NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"};
+  function visible(text) {
+    return String(text).replace(UNSAFE, function (c) {
+      var code = c.charCodeAt(0), hex = code.toString(16);
+      return NAMED[c] || (code < 0x100 ? "\\x" + ("0" + hex).slice(-2) :
+                          "\\u" + ("000" + hex).slice(-4));
+    });
+  }
+  function el(tag, cls, text, parent) {  // every text of the panel goes in through here
     var e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = visible(text);
     if (parent) parent.appendChild(e);
     return e;
   }
@@ -152,6 +166,7 @@
       if (f.text !== undefined) el("span", null, f.text, line);
       else el("span", null, null, line).innerHTML = f.html;
     });
+    if (typeof api.capacity === "function") drawCapacity();
     function rows(list, key) {
       return list.map(function (r) {
         var row = [key === "group" ? groupName(r.group) : r.type];
@@ -171,6 +186,25 @@
             ["type", "open", "covered", "%"].concat(hasW ? ["% weight"] : []),
             rows(sm.types, "type")).dataset.by = "type";
     }
+  }
+
+  // capacity (when the page has it): each open site's utilisation, the fullest first
+  var capBox = null;
+  function drawCapacity() {
+    capBox = sub("capacity", "Utilisation of open sites", false);
+    var mine = capBox;
+    api.capacity().then(function (c) {
+      if (!c || mine !== capBox) return;  // a newer change redraws it
+      var list = c.centres.slice().sort(function (a, b) {
+        return (b.utilisation_pct || 0) - (a.utilisation_pct || 0) || a.id - b.id;
+      });
+      mine.querySelector("summary").textContent = "Utilisation of open sites (" +
+        c.centres_full + " full)";
+      table(mine, ["site", "load", "capacity", "%"], list.slice(0, LIST_ROWS).map(function (x) {
+        return [x.name, x.load, x.capacity, x.utilisation_pct === null ? "–" :
+                x.utilisation_pct.toFixed(1) + "%"];
+      })).dataset.by = "utilisation";
+    }, function () { /* the figures line says why (api.error) */ });
   }
 
   // gaps
@@ -269,7 +303,7 @@
       var box = el("input", null, null, li);
       box.type = "checkbox";
       box.checked = site.open;
-      box.setAttribute("aria-label", "open " + site.name);
+      box.setAttribute("aria-label", visible("open " + site.name));
       el("span", "cp-pl-name", site.name, li);
       el("span", "cp-pl-hint", " " + [site.type, site.candidate ? "candidate" : null,
                                       site.added ? "added" : null].filter(Boolean).join(", "),
@@ -305,11 +339,11 @@
       var id = api.add(Math.round(ll.lat * 1e5) / 1e5, Math.round(ll.lng * 1e5) / 1e5);
       var sm = api.summary().summary;
       addMsg.className = "cp-pl-msg";
-      addMsg.textContent = "Added " + siteOf(id).name + ": " + sm.covered + " of " +
-        sm.districts + " districts covered (" + pct(sm.percent) + ").";
-    } catch (err) {
+      addMsg.textContent = visible("Added " + siteOf(id).name + ": " + sm.covered + " of " +
+        sm.districts + " districts covered (" + pct(sm.percent) + ").");
+    } catch (err) {  // e.g. a travel-time rule: no road minutes for a place clicked
       addMsg.className = "cp-pl-msg cp-pl-error";
-      addMsg.textContent = "Cannot add a site here: " + (err && err.message || err);
+      addMsg.textContent = visible(err && err.message || err);
     }
   });
   var sugBtn = el("button", "cp-pl-button", "Suggest the next site", actBody);
@@ -317,21 +351,25 @@
   sugBtn.hidden = true;
   var sugMsg = el("div", "cp-pl-msg cp-pl-suggestion", null, actBody);
   sugMsg.setAttribute("role", "status");
-  function explain(r) {
+  function explain(r) {  // suggest(): null, or {id, name, text, ...} (the text: plan's words)
     sugMsg.textContent = "";
-    if (!r || r.site === null || r.site === undefined) {
-      sugMsg.textContent = r && (r.explanation || r.text) || "No site adds coverage.";
+    if (!r) {
+      sugMsg.textContent = "No closed site would cover a district more.";
       return;
     }
-    el("div", null, r.explanation || r.text || siteOf(r.site).name, sugMsg);
+    el("div", null, r.text || siteOf(r.id).name, sugMsg);
     var open = el("button", "cp-pl-button", "Open it", sugMsg);
     open.type = "button";
-    open.addEventListener("click", function () { api.toggle(r.site, true); });
+    open.addEventListener("click", function () {
+      api.toggle(r.id, true);
+      var m = markers[r.id];
+      if (m) map.panTo(m.getLatLng());
+    });
   }
   sugBtn.addEventListener("click", function () {
     sugMsg.textContent = "Looking…";
     Promise.resolve().then(function () { return api.suggest(); }).then(explain, function (e) {
-      sugMsg.textContent = "No suggestion: " + (e && e.message || e);
+      sugMsg.textContent = visible("No suggestion: " + (e && e.message || e));
     });
   });
 
@@ -390,6 +428,7 @@
     fit();
   }
   I.refresh = refresh;
+  I.visible = visible;
   I.panel = {section: section, onRefresh: function (fn) { refreshers.push(fn); },
              download: download, el: el, table: table, pct: pct};
   api.on(function (change) {
