@@ -135,6 +135,26 @@ def test_clicks_change_the_figures_the_api_reports(grid_page):
         "Inside 001", "Edge 002|003", "K2 near p1 p2"]
 
 
+def test_tooltips_and_gap_outlines_follow_the_scenario(grid_page):
+    """The map's own tooltips and dashed gap outlines were made for the page's start: after
+    C3 closes, 003 (lon 2-3, lat 0-1) reads as a gap and is outlined as one."""
+    page = grid_page
+    page.key = page.page.evaluate("Object.keys(window.reachplanMaps)[0]")
+    before = page.hover_district(2, 2.3, 0.5)
+    assert "covered · 1 open site within 60 km" in before
+    page.page.evaluate("reachplan.toggle(2, false)")
+    after = page.hover_district(2, 2.3, 0.5)
+    assert "Cell 3 (South)" in after and "gap · 0 open sites within 60 km" in after
+    page.page.mouse.move(1, 1)  # (the hovered district is outlined in black meanwhile)
+    dashes = page.page.evaluate("k => window.reachplanMaps[k].districts.map(l => "
+                                "l.options.dashArray)", page.key)
+    assert [i for i, d in enumerate(dashes) if d] == [2, 8]  # 003 and 009
+    page.page.evaluate("reachplan.toggle(2, true)")
+    dashes = page.page.evaluate("k => window.reachplanMaps[k].districts.map(l => "
+                                "l.options.dashArray)", page.key)
+    assert [i for i, d in enumerate(dashes) if d] == [8]
+
+
 def test_a_marker_click_switches_its_site(grid_page):
     page = grid_page
     point = page.page.evaluate("""() => { const m = reachplan._internal.map;

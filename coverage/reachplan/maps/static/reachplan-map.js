@@ -293,6 +293,14 @@ function reachplanMap(map, dataId, G) {
   document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
   var api = {map: map, districts: layers, centres: markers, data: data, drawn: false,
              complete: false};
+  // the what-if page: districts covered now (one 1/0 per district), so the gap outlines and
+  // the tooltips follow the planner's scenario (fill colours are the planner's own)
+  api.setCovered = function (now) {
+    var on = map.hasLayer(G.gaps);
+    if (on) highlightGaps(false);
+    for (var i = 0; i < n; i++) dist.covered[i] = now[i] ? 1 : 0;
+    if (on) highlightGaps(true);
+  };
   // the hour slider (reachplan map --week): each district covered or gap in that hour
   if (data.week) {
     var wk = data.week, DAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];

@@ -50,7 +50,10 @@
   function groupName(g) { return g === null || g === undefined ? "(no group)" : g; }
 
   // ---- markers
-  var canvas = L.canvas({padding: 0.5}), markers = [];
+  // the districts' own canvas: a second canvas on top would take every mouse event, and the
+  // districts under it would lose their tooltips
+  var drawn = maps && maps.districts.filter(Boolean)[0];
+  var canvas = drawn ? drawn.options.renderer : L.canvas({padding: 0.5}), markers = [];
   var existing = L.layerGroup().addTo(map), candidates = L.layerGroup();
   function siteOf(s) {
     return s < S0 ? {name: data.sites.name[s], lat: data.sites.lat[s], lon: data.sites.lon[s]}
@@ -407,14 +410,34 @@
     });
   }
   var shown = new Uint8Array(D).fill(2);
-  function recolour() {
+  function recolour() {  // fill colours, gap outlines (the map's own) of what changed
     if (!maps) return;
+    var changed = false;
     for (var d = 0; d < D; d++) {
       if (maps.districts[d] && shown[d] !== I.covered[d]) {
+        changed = changed || shown[d] !== 2;
         shown[d] = I.covered[d];
         maps.districts[d].setStyle({fillColor: I.covered[d] ? colours.covered : colours.gap});
       }
     }
+    if (changed && maps.setCovered) maps.setCovered(I.covered);
+  }
+  // a district's tooltip from the scenario now (the map's own was made for the page's start)
+  var K = data.min_centers;
+  function districtTip(d) {
+    var g = data.districts.group[d], t = el("div");
+    el("b", null, data.districts.name[d] || ids[d], t);
+    if (g >= 0) el("span", null, " (" + groupName(groups[g]) + ")", t);
+    el("div", null, "id " + ids[d], t);
+    el("div", null, (I.covered[d] ? "covered" : "gap") + " · " + I.count[d] + " open site" +
+       (I.count[d] === 1 ? "" : "s") + " " + data.cost.text + (K > 1 ? " (" + K +
+                                                                  " needed)" : ""), t);
+    return t;
+  }
+  if (maps) {
+    maps.districts.forEach(function (layer, d) {
+      if (layer) layer.setTooltipContent(function () { return districtTip(d); });
+    });
   }
   function refresh() {
     var sm = api.summary();
