@@ -127,13 +127,14 @@ def test_bad_options_are_one_line_exit_2(runner, grid, tmp_path, args, flag):
     assert not (tmp_path / "w.html").exists()
 
 
-def test_empty_candidates_say_so(runner, grid, tmp_path):
-    empty = tmp_path / "none.csv"
-    empty.write_text("name,lat,lon\n", encoding="utf-8")
-    res = runner.invoke(cli, ["map", *grid, "--what-if", "--candidates", str(empty),
+@pytest.mark.parametrize("text", ["name,lat,lon\n", "name,x_coord\nA,1\n"])
+def test_bad_candidates_name_the_file_in_one_line(runner, grid, tmp_path, text):
+    bad = tmp_path / "sites.csv"  # no row; no coordinates
+    bad.write_text(text, encoding="utf-8")
+    res = runner.invoke(cli, ["map", *grid, "--what-if", "--candidates", str(bad),
                               "-o", str(tmp_path / "w.html")])
     assert res.exit_code == 2, res.output
-    assert "none.csv" in res.output or "candidate" in res.output
+    assert "sites.csv" in res.output and len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "w.html").exists()
 
 
@@ -161,3 +162,16 @@ def test_plan_html_opens_the_proposed_sites(runner, grid, tmp_path):
 def test_plan_html_needs_an_html_name(runner, grid, tmp_path):
     res = runner.invoke(cli, ["plan", *grid, "--add", "1", "--html", str(tmp_path / "p.png")])
     assert res.exit_code == 2 and "--html" in res.output
+
+
+def test_a_source_tree_without_node_modules_says_npm_ci(monkeypatch, tmp_path):
+    from reachplan.errors import ReachplanError
+    from reachplan.maps import assets
+
+    monkeypatch.setattr(assets, "_ROOT", tmp_path)
+    assets.npm_asset.cache_clear()
+    try:
+        with pytest.raises(ReachplanError, match="npm ci"):
+            assets.npm_asset("geographiclib-geodesic", "no-such-file.js")
+    finally:
+        assets.npm_asset.cache_clear()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from test_maps_browser import Page, browser  # noqa: F401  (the shared Chromium fixture)
+from test_maps_browser import XSS, Page, browser  # noqa: F401  (the shared Chromium fixture)
 
 from reachplan.cli.main import cli
 from reachplan.text import for_spreadsheet
@@ -45,6 +45,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
             out.writerow([f"cand {i}", rng.choice(["van", "kiosk"]),
                           round(rng.uniform(-0.5, 3.5), 6), round(rng.uniform(-0.5, 3.5), 6)])
         out.writerow(["=on the 005|006 edge", "van", 1.5, 2.0])
+        out.writerow([XSS + ', "quoted"', XSS, 2.2, 0.7])
     with open(folder / "demand.csv", "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow(["pin", "lat", "lon", "people"])
@@ -133,7 +134,7 @@ def test_summary_equals_the_cli_on_the_exported_sites(browser, runner, inputs, n
                 assert mine["nearest_km"] == float(theirs["nearest_km"])
                 # the CLI's CSV renders names for a spreadsheet
                 assert for_spreadsheet(mine["nearest_center"]) == theirs["nearest_center"]
-    assert page.errors == [] and page.refused == []
+    assert page.errors == [] and page.refused == [] and page.dialogs == []
 
 
 def test_page_sums_and_rounding_are_numpys_and_pythons(browser, runner, inputs):  # noqa: F811
@@ -171,3 +172,19 @@ def test_a_page_whose_data_fails_to_load_says_so(browser, runner, inputs):  # no
     alert = page.page.locator(".cp-planner-error").inner_text()
     assert "failed to load" in alert
     assert page.page.locator(".cp-figures").count() == 0  # no box of zeros
+
+
+def test_clicking_a_marker_switches_the_site_and_the_box(browser, runner, inputs):  # noqa: F811
+    page = _open(browser, _page(runner, inputs, [], "click", False))
+    box = page.page.locator(".cp-figures")
+    # presence on the grid with weights: C1..C5 open, 7 of 9 covered (fixture README)
+    assert "Districts covered: 7 of 9" in box.inner_text()
+    assert page.page.locator(".cp-summary").count() == 0  # the first state's panel is gone
+    point = page.page.evaluate("""() => {
+        const m = reachplan._internal.map, rect = m.getContainer().getBoundingClientRect();
+        const p = m.latLngToContainerPoint([0.5, 0.5]);  // C1, alone in 001
+        return [rect.left + p.x, rect.top + p.y]; }""")
+    page.page.mouse.click(point[0], point[1])
+    page.page.wait_for_function("!reachplan.sites()[0].open", timeout=5_000)
+    assert "Districts covered: 6 of 9" in box.inner_text()
+    assert page.errors == []

@@ -80,6 +80,11 @@
         !isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
       throw new Error("add: lat must be -90..90 and lon -180..180 (degrees)");
     }
+    if (data.reach_m === null && !data.presence) {
+      throw new Error("add: under this rule (" + data.cost.text + " " + data.cost.label +
+                      ") a site's reach is not a distance the page can measure; open a " +
+                      "candidate instead");
+    }
     var reach = data.reach_m === null ? 0 : data.reach_m, near = data.reach.near_m;
     var m = margins(lat, Math.max(near, reach)), out = {district: [], flags: [], cost_m: [],
                                                          point: null};

@@ -29,6 +29,15 @@
  *   refresh()          recompute the figures box and district colours now
  *   tallies()          {districts, points}: how many are covered now
  *   esc(text)          text as inert HTML; pyRound(x, 2) Python's round; npSum(arr) numpy's sum
+ *   added, apply(s, +1|-1), isOpen(s), typeOf(s), nSites(), emit(change): the state of
+ *                      clicked sites and the one writer of the counts (for add() and scenarios)
+ *   distanceTo(d, lat, lon)  (reachplan-planner-add.js) metres from a point to district d
+ *   map, mapsKey       the Leaflet map; window.reachplanMaps[mapsKey] is the drawn map's API
+ *
+ * Parts: a file of the page pushes function (api, map) {...} onto
+ * window.reachplanPlannerParts; each runs once, in order, when the data is ready (add and the
+ * minimal UI are parts; panels, the capacity worker and suggestions are added the same way,
+ * their files listed in planner.py's _SCRIPTS).
  */
 function reachplanPlanner(map, dataId, mapsKey) {
   "use strict";
