@@ -80,7 +80,7 @@
     return {demand: c.demand, served: c.served, served_pct: c.served_pct,
             unserved_in_reach: c.unserved_in_reach, out_of_reach: c.out_of_reach};
   }
-  var nowCap = null, stale = true;  // stale: a change since the allocation was asked for
+  var nowCap = null, stale = true, drawnKey = null;  // stale: a change since the allocation was asked for
   function figures(sm, open, cap) {
     var s0 = sm.summary, rows = [["districts covered", s0.covered + " of " + s0.districts],
                                  ["% districts", pct(s0.percent)]];
@@ -107,7 +107,6 @@
   function draw(now) {
     if (!body.parentNode.open) return;  // drawn when the section is open
     now = now || api.summary();
-    holder.textContent = "";
     if (typeof api.capacity === "function" && stale) {
       stale = false;  // the allocation after this change: the table again once it is known
       api.capacity().then(function (c) { nowCap = c && served(c); draw(); }, function () {});
@@ -116,6 +115,10 @@
       return {name: sc.name, rows: figures(sc.summary, sc.open, sc.capacity), sc: sc};
     });
     cols.push({name: "now", rows: figures(now, openNow(), nowCap), sc: null});
+    var key = JSON.stringify(cols.map(function (c) { return [c.name, c.rows]; }));
+    if (key === drawnKey) return;  // nothing in the table changed
+    drawnKey = key;
+    holder.textContent = "";
     var labels = [], values = {};
     cols.forEach(function (c, k) {
       c.rows.forEach(function (r) {

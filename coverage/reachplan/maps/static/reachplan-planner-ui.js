@@ -111,6 +111,7 @@
     root.style.maxHeight = Math.max(120, bottom - root.getBoundingClientRect().top - 12) + "px";
   }
   map.on("resize", fit);
+  setTimeout(fit, 0);
   document.addEventListener("toggle", fit, true);  // a <details> of the legend opened or closed
   function section(title, open, cls) {
     var d = el("details", "cp-pl-section" + (cls ? " " + cls : ""), null, root);
@@ -220,10 +221,14 @@
     map.fitBounds(layer.getBounds(), {maxZoom: 9, animate: false});
     layer.openTooltip(layer.getBounds().getCenter());
   }
+  var gapsDrawn = null;  // the list the rows were drawn for
   function drawGaps() {
     var gaps = api.gaps();
     gapSection.querySelector("summary").textContent = "Gaps (" + gaps.length + ")";
     if (!gapSection.open) return;
+    var key = JSON.stringify(gaps.slice(0, LIST_ROWS)) + gaps.length;
+    if (key === gapsDrawn) return;
+    gapsDrawn = key;
     gapBody.textContent = "";
     if (!gaps.length) { el("div", "cp-pl-note", "No gap: every district is covered.", gapBody); }
     var list = el("ol", "cp-pl-list", null, gapBody);
@@ -292,8 +297,21 @@
     var q = search.value.trim().toLowerCase();
     return !q || String(site.name).toLowerCase().indexOf(q) >= 0;
   }
+  var listed = null;  // the filter and site count the rows were drawn for
   function drawSites() {
     if (!siteSection.open) return;
+    var key = [kindSel.value, typeSel && typeSel.value, groupSel && groupSel.value,
+               search.value, I.nSites()].join("\u0000");
+    if (key === listed && kindSel.value !== "open" && kindSel.value !== "closed") {
+      // the same rows: only their boxes change (no redraw of a hundred rows per change)
+      Array.prototype.forEach.call(siteList.children, function (li) {
+        var on = I.isOpen(+li.dataset.id);
+        li.firstChild.checked = on;
+        L.DomUtil[on ? "addClass" : "removeClass"](li, "cp-pl-open");
+      });
+      return;
+    }
+    listed = key;
     siteList.textContent = "";
     var shown = 0, matched = 0;
     api.sites().forEach(function (site) {
@@ -448,7 +466,6 @@
     followPage(sm);
     recolour();
     refreshers.forEach(function (fn) { fn(sm); });
-    fit();
   }
   I.refresh = refresh;
   I.visible = visible;
