@@ -131,6 +131,7 @@
 
   // figures
   var figBody = section("Figures", true, "cp-pl-figures");
+  figBody.classList.add("cp-figures");  // (the figures' box, as scripts and tests know it)
   figBody.setAttribute("aria-live", "polite");
   function table(parent, head, rows) {
     var t = el("table", "cp-pl-table", null, parent), tr = el("tr", null, null, t);
