@@ -43,6 +43,11 @@ demand_rate_opt = click.option(
     help="With --capacity-col and no --demand: demand per district = its --weight-col x R "
          "(e.g. 0.002 requests per person per day).")
 
+candidate_capacity_opt = click.option(
+    "--candidate-capacity", default=None, metavar="N|COL",
+    help="With --capacity-col: the capacity of a candidate site (and of a site added in the "
+         "page), one number or a column of --candidates.")
+
 capacity_options = _compose(
     capacity_col_opt,
     demand_rate_opt,

@@ -37,7 +37,8 @@ def read_candidates(candidates: str | None, boundaries: str) -> Any:
 def run_what_if(inputs: Any, demand: Any, *, candidates: str | None, output: str,
                 title: str | None, offline: bool, assets: str | None, tiles: str | None,
                 simplify_m: float | None, overwrite: bool, loaded: Any = None,
-                candidate_frame: Any = None, sites: Any = None) -> None:
+                candidate_frame: Any = None, sites: Any = None, capacity: Any = None,
+                candidate_capacity: str | None = None) -> None:
     """Write the what-if page of ``inputs`` (``loaded``: the districts, centres and rule when
     the command has them; ``candidate_frame``: candidates it read; ``sites``: sites to open
     in the page, e.g. a plan's, left out of the candidates)."""
@@ -71,6 +72,13 @@ def run_what_if(inputs: Any, demand: Any, *, candidates: str | None, output: str
     log_warnings(result.warnings)
     data = planner_data(districts, centers, rule, candidates=cands, demand=points,
                         type_col=inputs.type_col, opened=sites)
+    if capacity is not None and capacity.capacity_col:
+        from reachplan.cli._what_if_capacity import add_capacity
+
+        add_capacity(data, capacity, rule, centers, candidates=cands, opened=sites,
+                     candidate_capacity=candidate_capacity, demand=points)
+    elif candidate_capacity is not None:
+        raise click.UsageError("--candidate-capacity needs --capacity-col COL")
     page = map_html(what_if_map(result, data, title=title, offline=offline, assets=assets,
                                 tiles=tiles, simplify_m=simplify_m))
     _write_all([(str(output), page.encode("utf-8"))], overwrite=overwrite)

@@ -6,7 +6,12 @@ from typing import Any
 
 import click
 
-from reachplan.cli._capacity_options import CapacityOptions, capacity_col_opt, demand_rate_opt
+from reachplan.cli._capacity_options import (
+    CapacityOptions,
+    candidate_capacity_opt,
+    capacity_col_opt,
+    demand_rate_opt,
+)
 from reachplan.cli._demand_options import DemandOptions, demand_point_options
 from reachplan.cli._maps import check_map_outputs, png_options, run_map
 from reachplan.cli.errors import handle_errors
@@ -70,6 +75,7 @@ def _isochrone_minutes(ctx: click.Context, param: click.Parameter, value: str | 
 @png_options
 @what_if_opt
 @what_if_candidates_opt
+@candidate_capacity_opt
 @capacity_col_opt
 @demand_rate_opt
 @demand_point_options
@@ -81,7 +87,7 @@ def map_cmd(inputs: InputOptions, output: str, title: str | None, color_by: str 
             simplify_m: float | None, isochrones: list[float] | None, week: bool,
             png: str | None,
             png_size: tuple[int, int] | None, png_dpi: int, what_if: bool,
-            candidates: str | None, capacity: CapacityOptions,
+            candidates: str | None, candidate_capacity: str | None, capacity: CapacityOptions,
             demand: DemandOptions, overwrite: bool) -> None:
     """Write an interactive coverage map: districts coloured by coverage, group outlines,
     gaps highlighted, clustered centres with popups, a legend and summary, a district search
@@ -102,6 +108,8 @@ def map_cmd(inputs: InputOptions, output: str, title: str | None, color_by: str 
           --capacity-col cap -o capacity.html
       reachplan map @india @india-sample --radius-km 30 --what-if --offline \\
           --demand @india-pincodes -o what-if.html
+      reachplan map districts.gpkg centres.csv --radius-km 30 --what-if --capacity-col cap \\
+          --demand offices.csv --candidates sites.csv --candidate-capacity 500 -o w.html
 
     With --capacity-col (and demand: --demand points or --demand-rate), districts are
     coloured by the % of their demand served within capacities and centres by how much of
@@ -114,11 +122,14 @@ def map_cmd(inputs: InputOptions, output: str, title: str | None, color_by: str 
                  offline=offline, assets=assets, tiles=tiles, simplify_m=simplify_m,
                  overwrite=overwrite, others={"--color-by": color_by, "--png": png,
                                               "--show-radius": show_radius,
-                                              "--isochrones": isochrones, "--week": week,
-                                              "--capacity-col": capacity.capacity_col})
+                                              "--isochrones": isochrones, "--week": week},
+                 capacity=capacity, candidate_capacity=candidate_capacity)
         return
     if candidates is not None:
         raise click.UsageError("--candidates needs --what-if (the planner's candidate sites)")
+    if candidate_capacity is not None:
+        raise click.UsageError("--candidate-capacity needs --what-if and --capacity-col: the "
+                               "capacity of the planner's candidate sites")
     check_map_outputs(output, png)
     if isochrones is not None and inputs.roads is None:
         raise click.UsageError("--isochrones needs --roads FILE and --travel-minutes T: the "
