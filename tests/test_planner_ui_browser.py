@@ -328,3 +328,82 @@ def test_the_planner_as_drawn_for_the_documentation(browser, runner, tmp_path): 
     page.page.screenshot(path=str(Path(folder) / "what-if-planner.png"))
     assert page.errors == [] and page.refused == []
     page.context.close()
+
+
+def test_capacity_figures_and_utilisation_in_the_panel(browser, runner, tmp_path):  # noqa: F811
+    """tests/fixtures/capacity/README.md at 20 km: 35 of 52 served (67.31 %), 10 in reach but
+    over capacity (p2, 19.23 %), 7 out of reach (p4, 13.46 %); A full (30 of 30), B at 50 %;
+    with K2 open at capacity 8: 43 served (82.69 %)."""
+    path = _write(runner, tmp_path / "c.html", GRID / "districts.geojson", CAP / "centres.csv",
+                  CAP / "candidates.csv",
+                  ["--radius-km", "20", "--capacity-col", "cap", "--demand",
+                   str(CAP / "demand.csv"), "--demand-weight-col", "requests",
+                   "--candidate-capacity", "8"])
+    page = _open(browser, path)
+    figures = page.page.locator(".cp-figures")
+    line = ("capacity: served {} · in reach but over capacity 10 (19.23%) · out of reach 7 "
+            "(13.46%)")
+    figures.get_by_text(line.format("35 (67.31%)")).wait_for(timeout=10_000)
+    page.page.locator(".cp-pl-sub", has_text="Utilisation").locator("> summary").click()
+    assert _table(page, "utilisation") == [["Centre A", "30", "30", "100.0%"],
+                                           ["Centre B", "5", "10", "50.0%"]]
+    sites = _section(page, "sites")
+    sites.locator(".cp-pl-site", has_text="K2 near p1 p2").click()
+    figures.get_by_text(line.format("43 (82.69%)").replace("10 (19.23%)", "2 (3.85%)")
+                        ).wait_for(timeout=10_000)
+    box = _section(page, "scenarios")
+    box.locator("input[aria-label='scenario name']").fill("K2")
+    box.locator("button", has_text="Keep").click()
+    row = box.locator("tr", has_text="% served (capacity)").locator("td")
+    page.page.wait_for_function("() => [...document.querySelectorAll('.cp-pl-compare tr')]"
+                                ".some(r => r.textContent.includes('82.69%'))")
+    assert row.all_inner_texts() == ["67.31%", "82.69%", "82.69%"]
+    assert page.errors == [] and page.refused == []
+    page.context.close()
+
+
+def test_suggest_explains_and_opens_the_next_site(browser, runner, tmp_path):  # noqa: F811
+    """Presence on the grid (gaps 006, weight 600, and 009, weight 900): a candidate in each;
+    each covers one gap, so the weight breaks the tie: the one in 009."""
+    candidates = tmp_path / "k.csv"
+    candidates.write_text("name,lat,lon\nIn 006,1.5,2.5\nIn 009,2.5,2.5\n", encoding="utf-8")
+    path = _write(runner, tmp_path / "s.html", GRID / "districts.geojson",
+                  GRID / "centres.csv", candidates, ["--weight-col", "pop"])
+    page = _open(browser, path)
+    add = _section(page, "add")
+    add.locator("button", has_text="Suggest the next site").click()
+    text = page.page.evaluate("reachplan.suggest().text")
+    assert text.startswith("Open In 009")
+    add.locator(".cp-pl-suggestion").get_by_text(text).wait_for(timeout=5_000)
+    add.locator(".cp-pl-suggestion button", has_text="Open it").click()
+    assert page.page.evaluate("reachplan.sites()[6].open") is True
+    assert _figures(page)["districts"] == "Districts covered: 8 of 9 (88.89%)"
+    assert page.errors == [] and page.refused == []
+    page.context.close()
+
+
+def test_a_click_where_the_rule_cannot_add_says_why(browser, runner, tmp_path,  # noqa: F811
+                                                    fixtures_dir):
+    """Travel time on tests/fixtures/roads/tiny.osm: the page has road minutes for its sites
+    and candidates only, so a click on the map adds nothing and the panel says why."""
+    import geopandas as gpd
+    import shapely
+
+    gpd.GeoDataFrame({"id": ["A"]}, geometry=[shapely.box(-0.001, -0.001, 0.065, 0.001)],
+                     crs="EPSG:4326").to_file(tmp_path / "d.geojson", driver="GeoJSON")
+    (tmp_path / "c.csv").write_text("name,lat,lon\nwest,0.0,0.0\n", encoding="utf-8")
+    (tmp_path / "k.csv").write_text("name,lat,lon\nk30,0.0,0.03\n", encoding="utf-8")
+    path = _write(runner, tmp_path / "t.html", tmp_path / "d.geojson", tmp_path / "c.csv",
+                  tmp_path / "k.csv", ["--roads", str(fixtures_dir / "roads" / "tiny.osm"),
+                                       "--travel-minutes", "3"])
+    page = _open(browser, path)
+    add = _section(page, "add")
+    add.locator("button", has_text="Click the map").click()
+    box = page.page.locator(".leaflet-container").bounding_box()
+    page.page.mouse.click(box["x"] + box["width"] / 3, box["y"] + box["height"] / 2)
+    message = add.locator(".cp-pl-error")
+    assert message.inner_text() == page.page.evaluate("reachplan._internal.addBlocked")
+    assert "cannot be added here" in message.inner_text()
+    assert page.page.evaluate("reachplan.sites().length") == 2
+    assert page.errors == [] and page.refused == []
+    page.context.close()
