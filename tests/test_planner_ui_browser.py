@@ -76,10 +76,11 @@ def _figures(page: Page) -> dict[str, str]:
 def _expected_lines(sm: dict) -> dict[str, str]:
     """The panel's lines as the API's summary() says they must read."""
     s, d = sm["summary"], sm["demand"]
-    return {"districts": f"Districts covered: {s['covered']} of {s['districts']} "
+    return {"districts": f"Districts covered: {s['covered']:,} of {s['districts']:,} "
                          f"({s['percent']:.2f}%)",
-            "weight": f"Weight covered: {s['weight_percent']:.2f}%",
-            "points": f"Demand points covered: {d['covered']} of {d['points']} "
+            "weight": f"Weight covered: {s['weight_percent']:.2f}% "
+                      f"({s['weight_covered']:,.0f} of {s['weight_total']:,.0f})",
+            "points": f"Demand points covered: {d['covered']:,} of {d['points']:,} "
                       f"({d['percent']:.2f}%)"}
 
 
@@ -92,7 +93,7 @@ def _table(page: Page, by: str) -> list[list[str]]:
 def _counts(page: Page) -> dict[str, str]:
     return page.page.evaluate("""() => ({
         legend: document.querySelector('.cp-legend').textContent,
-        summary: document.querySelector('.cp-summary').textContent,
+        summary: document.querySelectorAll('.cp-summary').length,
         layers: [...document.querySelectorAll('[data-count]')].map(e => e.textContent)})""")
 
 
@@ -115,11 +116,11 @@ def test_clicks_change_the_figures_the_api_reports(grid_page):
         [g["group"], f"{g['covered']} of {g['districts']}", f"{g['percent']:.2f}%",
          f"{g['weight_percent']:.2f}%"] for g in sm["groups"]]
     assert [r[0] for r in _table(page, "type")] == [t["type"] for t in sm["types"]]
-    # the rest of the page follows: legend classes, summary panel, layer names
+    # the rest of the page follows: legend classes, layer names
     counts = _counts(page)
     assert "covered (7)" in counts["legend"] and "gap (not covered) (2)" in counts["legend"]
-    assert "Districts covered: 7 of 9 (77.78%)" in counts["summary"]
-    assert "covered: 73.33% (3,300 of 4,500)" in counts["summary"]
+    assert counts["summary"] == 0  # the map's panel of the first state is gone
+    assert _figures(page)["weight"] == "Weight covered: 73.33% (3,300 of 4,500)"
     assert counts["layers"] == ["(4 of 5 open)", "(0 of 2 open)"]
     # a candidate opened from the filtered list (kind: candidates)
     sites.locator("select[aria-label='kind of site']").select_option("candidate")

@@ -11,7 +11,8 @@
  *   a click on a row switches the site;
  * - add: a click on the map adds a site there (api.add), or says why it cannot;
  * - suggest: the next site (api.suggest, when the page has it) with its explanation.
- * The legend's class counts, the summary panel and the layer names follow every change.
+ * The legend's class counts, the layer names, the district tooltips and the dashed gap
+ * outlines follow every change (the map's summary panel, of the first state, is removed).
  *
  * Every value from an input file goes in as text (textContent), never as HTML, with the
  * characters reachplan.text makes visible shown as escapes (_internal.visible).
@@ -46,6 +47,7 @@
     if (parent) parent.appendChild(e);
     return e;
   }
+  function count(n) { return n.toLocaleString("en"); }
   function pct(x) { return x === null || x === undefined ? "–" : x.toFixed(2) + "%"; }
   function groupName(g) { return g === null || g === undefined ? "(no group)" : g; }
 
@@ -103,6 +105,9 @@
     return root;
   };
   panel.addTo(map);
+  // the map's own summary panel is of the page's first state: the figures replace it
+  Array.prototype.forEach.call(map.getContainer().querySelectorAll(".cp-summary"),
+                               function (e) { e.parentNode.removeChild(e); });
   // the panel ends above the legend (bottom right), whatever the window's height
   function fit() {
     var legend = document.querySelector(".cp-legend"), box = map.getContainer();
@@ -153,12 +158,16 @@
   function drawFigures(sm) {
     var s0 = sm.summary, hasW = s0.weight_percent !== null;
     figBody.textContent = "";
-    var lines = [["districts", "Districts covered: " + s0.covered + " of " + s0.districts +
-                  " (" + pct(s0.percent) + ")"]];
-    if (hasW) lines.push(["weight", "Weight covered: " + pct(s0.weight_percent)]);
+    var lines = [["districts", "Districts covered: " + count(s0.covered) + " of " +
+                  count(s0.districts) + " (" + pct(s0.percent) + ")"]];
+    if (hasW) {
+      lines.push(["weight", "Weight covered: " + pct(s0.weight_percent) + " (" +
+                  Math.round(s0.weight_covered).toLocaleString("en") + " of " +
+                  Math.round(s0.weight_total).toLocaleString("en") + ")"]);
+    }
     if (sm.demand) {
-      lines.push(["points", "Demand points covered: " + sm.demand.covered + " of " +
-                  sm.demand.points + " (" + pct(sm.demand.percent) + ")"]);
+      lines.push(["points", "Demand points covered: " + count(sm.demand.covered) + " of " +
+                  count(sm.demand.points) + " (" + pct(sm.demand.percent) + ")"]);
       if (sm.demand.weight_percent !== null) {
         lines.push(["point-weight", "Demand weight covered: " + pct(sm.demand.weight_percent)]);
       }
@@ -395,7 +404,7 @@
     });
   });
 
-  // ---- the rest of the page follows the scenario: legend counts, summary panel, layers
+  // ---- the rest of the page follows the scenario: legend counts, layer names
   function retext(container, re, fn) {  // text nodes only: no value is ever parsed as HTML
     if (!container) return;
     var walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT), node;
@@ -408,14 +417,6 @@
     var s0 = sm.summary, gaps = s0.districts - s0.covered;
     retext(document.querySelector(".cp-legend"), /^(covered|gap \(not covered\)) \(\d+\)$/,
            function (m) { return m[1] + " (" + (m[1] === "covered" ? s0.covered : gaps) + ")"; });
-    retext(document.querySelector(".cp-summary"), /^(Districts covered|Weight \(.*\) covered):/,
-           function (m) {
-             return m[1] === "Districts covered" ? m[1] + ": " + s0.covered + " of " +
-               s0.districts + " (" + pct(s0.percent) + ")" :
-               m[1] + ": " + pct(s0.weight_percent) + " (" +
-               Math.round(s0.weight_covered).toLocaleString("en") + " of " +
-               Math.round(s0.weight_total).toLocaleString("en") + ")";
-           });
     var open = {sites: 0, candidates: 0}, n = {sites: 0, candidates: 0};
     for (var s = 0; s < I.nSites(); s++) {  // (not api.sites(): 21,000 objects a change)
       var k = isCandidate(s) ? "candidates" : "sites";
@@ -425,7 +426,7 @@
     var box = layerControl.getContainer();
     Object.keys(n).forEach(function (k) {
       var span = box.querySelector("[data-count='" + k + "']");
-      if (span) span.textContent = "(" + open[k] + " of " + n[k] + " open)";
+      if (span) span.textContent = "(" + count(open[k]) + " of " + count(n[k]) + " open)";
     });
   }
   var shown = new Uint8Array(D).fill(2);
