@@ -263,11 +263,13 @@ def test_every_value_from_the_files_is_text_in_every_panel(browser, runner, tmp_
         "() => [...document.querySelectorAll('.cp-planner *')].map(e => e.tagName)"))
     assert tags <= {"SUMMARY", "DETAILS", "DIV", "SPAN", "TABLE", "TBODY", "TR", "TH", "TD",
                     "OL", "UL", "LI", "INPUT", "SELECT", "OPTION", "BUTTON"}
+    page.page.locator("label", has_text="Candidate sites").locator("input").check()
     page.page.evaluate("""() => { const m = reachplan._internal.map;
         m.eachLayer(l => { if (l.openTooltip && l.getTooltip && l.getTooltip()) {
             l.openTooltip(); } }); }""")
     tips = page.page.locator(".leaflet-tooltip").all_inner_texts()
-    assert any(HOSTILE["name"] in t for t in tips)
+    assert any(HOSTILE["name"] in t and f"id {HOSTILE['id']}" in t for t in tips)
+    assert any(HOSTILE["candidate"] in t for t in tips)
     assert page.page.locator(".leaflet-tooltip img, .leaflet-tooltip svg").count() == 0
     page.page.wait_for_timeout(200)
     assert page.dialogs == [] and page.errors == [] and page.refused == []
@@ -406,5 +408,27 @@ def test_a_click_where_the_rule_cannot_add_says_why(browser, runner, tmp_path,  
     assert message.inner_text() == page.page.evaluate("reachplan._internal.addBlocked")
     assert "cannot be added here" in message.inner_text()
     assert page.page.evaluate("reachplan.sites().length") == 2
+    assert page.errors == [] and page.refused == []
+    page.context.close()
+
+
+def test_a_plans_page_compares_the_sites_without_and_with_the_plan(browser, runner,  # noqa: F811
+                                                                     tmp_path):
+    """reachplan plan --html on the grid under presence (gaps 006 and 009, README), with a
+    candidate in each and --add 2: without the plan 7 of 9, with it 9 of 9."""
+    candidates = tmp_path / "k.csv"
+    candidates.write_text("name,lat,lon\nIn 006,1.5,2.5\nIn 009,2.5,2.5\n", encoding="utf-8")
+    out = tmp_path / "plan.html"
+    res = runner.invoke(cli, ["plan", str(GRID / "districts.geojson"), str(GRID / "centres.csv"),
+                              "--add", "2", "--candidates", str(candidates), "--html", str(out),
+                              "--offline"])
+    assert res.exit_code == 0, res.output
+    page = _open(browser, out)
+    kept = page.page.evaluate("reachplan.scenarios()")
+    assert [(k["name"], k["summary"]["summary"]["covered"], k["open"]) for k in kept] == [
+        ("without the plan", 7, [0, 1, 2, 3, 4]), ("the plan", 9, [0, 1, 2, 3, 4, 5, 6])]
+    assert [s["open"] for s in page.page.evaluate("reachplan.sites()")] == [True] * 7
+    row = _section(page, "scenarios").locator("tr", has_text="% districts").locator("td")
+    assert row.all_inner_texts() == ["77.78%", "100.00%", "100.00%"]
     assert page.errors == [] and page.refused == []
     page.context.close()

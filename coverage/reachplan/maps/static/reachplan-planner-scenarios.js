@@ -4,7 +4,8 @@
  *                    name); returns {name, open, summary, csv}: the ids of the open sites,
  *                    summary() and exportCsv() as they are now
  *   scenarios()      every kept scenario, in the order kept; the page keeps the sites open
- *                    when it loaded as "as loaded"
+ *                    when it loaded as "as loaded" (a plan's page: "without the plan", the
+ *                    existing sites alone, and "the plan")
  *   restore(name)    open exactly the scenario's sites again (the others closed); its summary
  *
  * The panel's "Scenarios" section keeps, compares (one column per scenario, and "now") and
@@ -34,8 +35,7 @@
     var k = find(name);
     if (k >= 0) kept[k] = sc; else kept.push(sc);
     if (typeof api.capacity === "function") {  // the allocation of these sites, when it ends
-      var mine = api.capacity();
-      mine.then(function (c) { if (c) { sc.capacity = served(c); draw(); } }, function () {});
+      api.capacity().then(attach, function () {});
     }
     draw();
     return copy(sc);
@@ -76,6 +76,19 @@
     var s = name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60);
     return "what-if-" + (s || "scenario");
   }
+  // an allocation's figures go to every kept scenario of the very same open sites (a change
+  // made before the allocation ended gives figures of another scenario: not this one's)
+  function attach(c) {
+    if (!c) return;
+    var key = c.centres.map(function (x) { return x.id; }).sort(function (a, b) {
+      return a - b;
+    }).join(",");
+    var hit = false;
+    kept.forEach(function (sc) {
+      if (!sc.capacity && sc.open.join(",") === key) { sc.capacity = served(c); hit = true; }
+    });
+    if (hit) draw();
+  }
   function served(c) {  // the capacity figures compared (the CLI's keys)
     return {demand: c.demand, served: c.served, served_pct: c.served_pct,
             unserved_in_reach: c.unserved_in_reach, out_of_reach: c.out_of_reach};
@@ -109,7 +122,11 @@
     now = now || api.summary();
     if (typeof api.capacity === "function" && stale) {
       stale = false;  // the allocation after this change: the table again once it is known
-      api.capacity().then(function (c) { nowCap = c && served(c); draw(); }, function () {});
+      api.capacity().then(function (c) {
+        nowCap = c && served(c);
+        attach(c);
+        draw();
+      }, function () {});
     }
     var cols = kept.map(function (sc) {
       return {name: sc.name, rows: figures(sc.summary, sc.open, sc.capacity), sc: sc};
@@ -155,5 +172,13 @@
     });
   }
   P.onRefresh(function (sm) { stale = true; draw(sm); });
-  api.scenario("as loaded");
+  // a plan's page (reachplan plan --html) opens the plan's candidates: the sites without them
+  // are kept too, so the table shows what the plan buys
+  var planned = api.sites().filter(function (x) { return x.candidate && x.open; });
+  if (planned.length) {
+    planned.forEach(function (x) { api.toggle(x.id, false); });
+    api.scenario("without the plan");
+    planned.forEach(function (x) { api.toggle(x.id, true); });
+  }
+  api.scenario(planned.length ? "the plan" : "as loaded");
 });
