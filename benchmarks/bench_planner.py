@@ -11,7 +11,10 @@ candidate sites, radius 30 km (geodesic): 21,416 sites in the page.
 * a change: ``reachplan.toggle(id)`` of a random site (existing or candidate), which updates
   the counts, the figures box (``summary()``: districts, weight, groups, types, demand points)
   and the districts' colours, then ``gaps()`` (the ranked gap list); median and worst of
-  --toggles changes;
+  --toggles changes; then 40 sites clicked at random in India's bounding box
+  (``reachplan.add``), timed the same way;
+* after all of them, ``summary()`` and the order of ``gaps()`` are compared with the CLI's on
+  the page's ``exportCsv()``;
 * the CLI per change: ``reachplan coverage ... --demand @india-pincodes --format json`` on
   the page's ``exportCsv()``, a fresh process per change as a script would run it (median of
   --runs);
@@ -25,6 +28,8 @@ Run: ``.venv/bin/python benchmarks/bench_planner.py [--loads 3] [--toggles 300] 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import random
@@ -41,6 +46,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 INPUTS = ["@india", "@india-sample", "--group-col", "state", "--weight-col", "population_est",
           "--type-col", "type", "--radius-km", "30"]
 DEMAND = ["--demand", "@india-pincodes"]
+ADDS = 40  # sites clicked after the toggles
 
 
 def build(path: Path) -> float:
@@ -73,8 +79,8 @@ def browser_figures(path: Path, loads: int, toggles: int) -> dict:
                 "reachplan.ready.then(() => { if (reachplan.error) throw reachplan.error;"
                 " return performance.now(); })"))
             last = page
-        times = last.evaluate("""n => {
-            const r = window.reachplan, sites = r.sites().length, out = [];
+        times, adds = last.evaluate("""([n, k]) => {
+            const r = window.reachplan, sites = r.sites().length, out = [], added = [];
             let seed = 20;
             const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
             for (let i = 0; i < n; i++) {
@@ -83,12 +89,19 @@ def browser_figures(path: Path, loads: int, toggles: int) -> dict:
               r.gaps();
               out.push(performance.now() - t0);
             }
-            return out; }""", toggles)
+            for (let i = 0; i < k; i++) {  // clicks anywhere in India's bounding box
+              const t0 = performance.now();
+              r.add(8 + rnd() * 26, 69 + rnd() * 27, "clicked " + i);
+              r.gaps();
+              added.push(performance.now() - t0);
+            }
+            return [out, added]; }""", [toggles, ADDS])
         csv_text = last.evaluate("reachplan.exportCsv()")
         summary = last.evaluate("reachplan.summary()")
+        gaps = [g["id"] for g in last.evaluate("reachplan.gaps()")]
         browser.close()
-    return {"opens": opens, "toggles": times, "csv": csv_text, "refused": refused,
-            "summary": summary}
+    return {"opens": opens, "toggles": times, "adds": adds, "csv": csv_text,
+            "refused": refused, "summary": summary, "gaps": gaps}
 
 
 def cli_per_change(csv_text: str, runs: int, folder: Path) -> tuple[list[float], dict]:
@@ -103,7 +116,11 @@ def cli_per_change(csv_text: str, runs: int, folder: Path) -> tuple[list[float],
                                *DEMAND, "--format", "json", "-q"], check=True,
                               capture_output=True, text=True)
         out.append(time.perf_counter() - start)
-    return out, json.loads(done.stdout)
+    gaps = subprocess.run([str(exe), "gaps", "@india", str(sites), *INPUTS[2:], "-o", "-",
+                           "-q"], check=True, capture_output=True, text=True)
+    answer = json.loads(done.stdout)
+    answer["gap_ids"] = [row["id"] for row in csv.DictReader(io.StringIO(gaps.stdout))]
+    return out, answer
 
 
 def main() -> None:
@@ -123,13 +140,14 @@ def main() -> None:
         got = browser_figures(page, args.loads, args.toggles)
         cli, answer = cli_per_change(got["csv"], args.runs, folder)
     same = all(got["summary"].get(k) == answer.get(k)
-               for k in ("summary", "rule", "cost", "groups", "types", "demand"))
+               for k in ("summary", "rule", "cost", "groups", "types", "demand")) \
+        and got["gaps"] == answer["gap_ids"]
     toggles = sorted(got["toggles"])
     print(f"India, radius 30 km: 777 districts, 19,416 demand points, 2,000 sites + 19,416 "
           f"candidates; load average {Path('/proc/loadavg').read_text().split()[0]}")
     print(f"page: {size / 1e6:.2f} MB, built in {built:.1f} s; requests refused "
           f"(an --offline page makes none): {len(got['refused'])}; after the changes, "
-          f"summary() equals the CLI's JSON on exportCsv(): {'yes' if same else 'NO'}")
+          f"summary() and gaps() equal the CLI's on exportCsv(): {'yes' if same else 'NO'}")
     print()
     print("| one change | reachplan what-if page | reachplan coverage per change (CLI) | "
           "Planwise (server) |")
@@ -140,6 +158,10 @@ def main() -> None:
           f"{statistics.median(toggles):.1f} ms median, {toggles[-1]:.1f} ms worst "
           f"({len(toggles)} changes) | {statistics.median(cli):.1f} s (median of {args.runs}) "
           "| a round trip to the server, which recomputes the scenario |")
+    adds = sorted(got["adds"])
+    print(f"| add a site by click (geodesic, GeographicLib), every figure and the gap list | "
+          f"{statistics.median(adds):.1f} ms median, {adds[-1]:.1f} ms worst ({len(adds)} "
+          "sites) | the same run per change | the same round trip |")
 
 
 if __name__ == "__main__":

@@ -175,3 +175,17 @@ def test_a_source_tree_without_node_modules_says_npm_ci(monkeypatch, tmp_path):
             assets.npm_asset("geographiclib-geodesic", "no-such-file.js")
     finally:
         assets.npm_asset.cache_clear()
+
+
+def test_plan_html_keeps_the_other_candidates_closed(runner, grid, tmp_path):
+    cands = tmp_path / "cands.csv"
+    cands.write_text("name,lat,lon\nIn 006,1.5,2.5\nIn 009,2.5,2.5\n", encoding="utf-8")
+    out = tmp_path / "plan.html"
+    res = runner.invoke(cli, ["plan", *grid, "--add", "1", "--candidates", str(cands),
+                              "--html", str(out)])
+    assert res.exit_code == 0, res.output
+    data = page_data(out)
+    # the centres, the candidate not chosen (closed), the proposed site (open), each once
+    assert data["sites"]["n"] == 7
+    assert unpack(data["sites"]["open"]).tolist() == [1, 1, 1, 1, 1, 0, 1]
+    assert sorted(data["sites"]["name"][5:]) == ["In 006", "In 009"]

@@ -72,7 +72,7 @@ def _open(browser, path: Path) -> Page:  # noqa: F811
     page = Page(browser, offline=True)
     page.page.goto(path.as_uri())
     page.page.wait_for_function("window.reachplan && window.reachplan.ready", timeout=30_000)
-    page.page.evaluate("window.reachplan.ready")
+    page.page.evaluate("window.reachplan.ready.then(() => true, () => false)")
     assert page.page.evaluate("window.reachplan.error") is None, page.errors
     return page
 
@@ -154,9 +154,15 @@ def test_page_sums_and_rounding_are_numpys_and_pythons(browser, runner, inputs):
 
 
 def test_offline_page_makes_no_request(browser, runner, inputs):  # noqa: F811
+    from reachplan.maps.planner import _csv_cells
+
     page = _open(browser, _page(runner, inputs, ["--radius-km", "60"], "offline", True))
     page.page.evaluate("reachplan.toggle(0, false)")
-    page.page.evaluate("reachplan.add(1.2, 1.7, 'x')")
+    # a clicked site's name goes into the CSV as reachplan's own CSV writer renders it
+    name = '=1+2\n@cmd, "quoted"\t-x'
+    page.page.evaluate("n => reachplan.add(1.2, 1.7, n)", name)
+    last = page.page.evaluate("reachplan.exportCsv()").rsplit(",1.2,1.7\n", 1)[0]
+    assert last.endswith(_csv_cells([name, "added"]))
     assert page.refused == [] and page.errors == []
 
 
@@ -187,4 +193,10 @@ def test_clicking_a_marker_switches_the_site_and_the_box(browser, runner, inputs
     page.page.mouse.click(point[0], point[1])
     page.page.wait_for_function("!reachplan.sites()[0].open", timeout=5_000)
     assert "Districts covered: 6 of 9" in box.inner_text()
+    # a panel's extra figure (the _internal.figures hook), escaped as its label says
+    page.page.evaluate("""() => {
+        reachplan._internal.figures.push(s => ({label: "<b>Gaps</b>",
+                                                html: String(reachplan.gaps().length)}));
+        reachplan._internal.refresh(); }""")
+    assert "<b>Gaps</b>: 3" in box.inner_text()
     assert page.errors == []

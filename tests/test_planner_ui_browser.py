@@ -61,10 +61,12 @@ def grid_page(browser, runner, tmp_path):  # noqa: F811
 
 
 def _section(page: Page, name: str):
-    """Open the panel's section ``name`` (its <details>) and return its locator."""
+    """Open the panel's section ``name`` (its <details>) and return its locator, once its
+    content is drawn (on the details' toggle event, which comes a task later)."""
     box = page.page.locator(f".cp-pl-{name}")
     if not box.evaluate("d => d.open"):
         box.locator("> summary").click()
+        page.page.wait_for_timeout(50)
     return box
 
 
@@ -94,7 +96,8 @@ def _counts(page: Page) -> dict[str, str]:
     return page.page.evaluate("""() => ({
         legend: document.querySelector('.cp-legend').textContent,
         summary: document.querySelectorAll('.cp-summary').length,
-        layers: [...document.querySelectorAll('[data-count]')].map(e => e.textContent)})""")
+        layers: [...document.querySelectorAll('.leaflet-control-layers-overlays label')]
+            .map(e => e.textContent.trim()).filter(t => /Sites|sites/.test(t))})""")
 
 
 def test_clicks_change_the_figures_the_api_reports(grid_page):
@@ -121,14 +124,14 @@ def test_clicks_change_the_figures_the_api_reports(grid_page):
     assert "covered (7)" in counts["legend"] and "gap (not covered) (2)" in counts["legend"]
     assert counts["summary"] == 0  # the map's panel of the first state is gone
     assert _figures(page)["weight"] == "Weight covered: 73.33% (3,300 of 4,500)"
-    assert counts["layers"] == ["(4 of 5 open)", "(0 of 2 open)"]
+    assert counts["layers"] == ["Sites (4 of 5 open)", "Candidate sites (0 of 2 open)"]
     # a candidate opened from the filtered list (kind: candidates)
     sites.locator("select[aria-label='kind of site']").select_option("candidate")
     assert sites.locator(".cp-pl-site").count() == 2
     sites.locator(".cp-pl-site", has_text="K2 near p1 p2").locator("input").check()
     assert page.page.evaluate("reachplan.sites()[6].open") is True
     assert _figures(page) == _expected_lines(page.page.evaluate("reachplan.summary()"))
-    assert _counts(page)["layers"] == ["(4 of 5 open)", "(1 of 2 open)"]
+    assert _counts(page)["layers"] == ["Sites (4 of 5 open)", "Candidate sites (1 of 2 open)"]
     # the group filter: the sites lying in a South district (C1, C3 and K2)
     sites.locator("select[aria-label='kind of site']").select_option("all")
     sites.locator("select[aria-label='group']").select_option(label="South")
@@ -429,6 +432,7 @@ def test_a_plans_page_compares_the_sites_without_and_with_the_plan(browser, runn
         ("without the plan", 7, [0, 1, 2, 3, 4]), ("the plan", 9, [0, 1, 2, 3, 4, 5, 6])]
     assert [s["open"] for s in page.page.evaluate("reachplan.sites()")] == [True] * 7
     row = _section(page, "scenarios").locator("tr", has_text="% districts").locator("td")
+    row.first.wait_for(timeout=5_000)  # drawn once the section opens
     assert row.all_inner_texts() == ["77.78%", "100.00%", "100.00%"]
     assert page.errors == [] and page.refused == []
     page.context.close()

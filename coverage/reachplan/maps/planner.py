@@ -331,6 +331,7 @@ def what_if_map(result: Any, data: dict[str, Any], *, title: str | None = None,
     """
     import dataclasses
 
+    import folium
     import folium.plugins
 
     from reachplan.maps.page import _CoverageLayers, coverage_map
@@ -338,15 +339,21 @@ def what_if_map(result: Any, data: dict[str, Any], *, title: str | None = None,
     display = dataclasses.replace(result, centers=result.centers.iloc[:0])
     m = coverage_map(display, title=title, offline=offline, assets=assets, tiles=tiles,
                      simplify_m=simplify_m)
-    layers = [c for c in m._children.values() if isinstance(c, _CoverageLayers)]
-    for child in m._children.values():  # the map's empty centre layer: the planner draws sites
-        if isinstance(child, folium.plugins.MarkerCluster):
-            child.control = False
-    m.add_child(_planner_element(m, data, layers[0].get_name()))
+    children = list(m._children.values())
+    layers = [c for c in children if isinstance(c, _CoverageLayers)]
+    # the map's (empty) centre cluster holds the sites; the candidates get their own layer
+    cluster = [c for c in children if isinstance(c, folium.plugins.MarkerCluster)][0]
+    cluster.layer_name = "Sites (click one to open or close it)"
+    candidates = folium.FeatureGroup(name="Candidate sites", show=False)
+    control = [c for c in children if isinstance(c, folium.LayerControl)][0]
+    del m._children[control.get_name()]  # the control lists the layers made before it
+    candidates.add_to(m)
+    control.add_to(m)
+    m.add_child(_planner_element(m, data, layers[0].get_name(), candidates))
     return m
 
 
-def _planner_element(m: Any, data: dict[str, Any], maps_key: str) -> Any:
+def _planner_element(m: Any, data: dict[str, Any], maps_key: str, candidates: Any) -> Any:
     import branca
 
     from reachplan.maps.assets import npm_asset
@@ -357,13 +364,15 @@ def _planner_element(m: Any, data: dict[str, Any], maps_key: str) -> Any:
 {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.data_id }}">
 {{ this.payload }}</script>{% endmacro %}
 {% macro script(this, kwargs) %}
-reachplanPlanner({{ this.map.get_name() }}, "{{ this.data_id }}", "{{ this.maps_key }}");
+reachplanPlanner({{ this.map.get_name() }}, "{{ this.data_id }}", "{{ this.maps_key }}",
+                 {candidates: {{ this.candidates.get_name() }}});
 {% endmacro %}
 """)
 
         def __init__(self) -> None:
             super().__init__()
             self.map, self.data_id, self.maps_key = m, DATA_ID, maps_key
+            self.candidates = candidates
             self.payload = _json_for_html(data)
 
     element = _Planner()

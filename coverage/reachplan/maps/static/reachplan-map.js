@@ -210,7 +210,7 @@ function reachplanMap(map, dataId, G) {
   dist.colour_class.forEach(function (k) { counts[k] += 1; });
   var lg = "<h4>" + data.heading + "</h4><div class='cp-rule'>covered: " + data.rule + "</div>";
   data.classes.forEach(function (c, k) {
-    lg += sw(c.color) + c.label + " (" + counts[k] + ")<br>";
+    lg += sw(c.color) + c.label + " (<span class='cp-count'>" + counts[k] + "</span>)<br>";
   });
   lg += sw("none", ";border:2px dashed " + colours.gap_line) + "gap outline<br>";
   if (centres.types.length) {
@@ -292,14 +292,26 @@ function reachplanMap(map, dataId, G) {
   fs.addTo(map);
   document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
   var api = {map: map, districts: layers, centres: markers, data: data, drawn: false,
-             complete: false};
-  // the what-if page: districts covered now (one 1/0 per district), so the gap outlines and
-  // the tooltips follow the planner's scenario (fill colours are the planner's own)
-  api.setCovered = function (now) {
-    var on = map.hasLayer(G.gaps);
-    if (on) highlightGaps(false);
-    for (var i = 0; i < n; i++) dist.covered[i] = now[i] ? 1 : 0;
-    if (on) highlightGaps(true);
+             complete: false, layers: G};
+  // district i covered or not, with `inside` centres (the what-if page's changes): its
+  // colour, its gap outline while the gaps layer is on, and its tooltip
+  api.setCovered = function (i, covered, inside) {
+    dist.covered[i] = covered ? 1 : 0;
+    dist.centres[i] = inside;
+    var now = covered ? 0 : 1, was = dist.colour_class[i];  // the status classes
+    if (data.classes.length === 2 && was !== now) {
+      counts[was] -= 1; counts[now] += 1; dist.colour_class[i] = now;
+      var spans = map.getContainer().querySelectorAll(".cp-legend .cp-count");
+      for (var k = 0; k < spans.length && k < counts.length; k++) {
+        spans[k].textContent = String(counts[k]);
+      }
+    }
+    if (!layers[i]) return;
+    gapShown[i] = !covered && map.hasLayer(G.gaps);
+    var style = gapShown[i] ? GAPSTYLE : BASE;
+    layers[i].setStyle({fillColor: covered ? colours.covered : colours.gap, weight: style.weight,
+                        color: style.color, opacity: style.opacity, dashArray: style.dashArray});
+    if (gapShown[i] && map.hasLayer(layers[i])) layers[i].bringToFront();
   };
   // the hour slider (reachplan map --week): each district covered or gap in that hour
   if (data.week) {

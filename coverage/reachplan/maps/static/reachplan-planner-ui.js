@@ -23,7 +23,6 @@
   "use strict";
   var I = api._internal, data = I.data, S0 = data.sites.n;
   var maps = window.reachplanMaps && window.reachplanMaps[I.mapsKey];
-  var colours = maps ? maps.data.colours : {covered: "#1a9850", gap: "#d73027"};
   var ids = data.districts.id, D = ids.length, groups = data.districts.groups;
   var LIST_ROWS = 100;  // rows of a list drawn at once (India has 21,000 sites)
 
@@ -56,7 +55,11 @@
   // districts under it would lose their tooltips
   var drawn = maps && maps.districts.filter(Boolean)[0];
   var canvas = drawn ? drawn.options.renderer : L.canvas({padding: 0.5}), markers = [];
-  var existing = L.layerGroup().addTo(map), candidates = L.layerGroup();
+  // the sites in the map's own centre cluster, the closed candidates in the page's candidate
+  // layer (both listed by the map's layer control), drawn when that layer is first shown
+  var existing = maps && maps.layers && maps.layers.centres ? maps.layers.centres :
+    L.layerGroup().addTo(map);
+  var candidates = I.layers.candidates || L.layerGroup();
   function siteOf(s) {
     return s < S0 ? {name: data.sites.name[s], lat: data.sites.lat[s], lon: data.sites.lon[s]}
       : I.added[s - S0];
@@ -79,20 +82,18 @@
     markers[s] = m;
     return m;
   }
-  var nCandidates = 0;
+  var first = [];
   for (var s = 0; s < S0; s++) {
-    if (isCandidate(s)) nCandidates += 1; else existing.addLayer(marker(s));
+    if (!isCandidate(s) || data.sites.open[s]) first.push(marker(s));  // a plan's are open
   }
-  candidates.once("add", function () {
-    for (var c = 0; c < S0; c++) if (isCandidate(c)) candidates.addLayer(marker(c));
-  });
-  var overlays = {};
-  overlays["Sites <span class='cp-count' data-count='sites'></span>"] = existing;
-  if (nCandidates) {
-    overlays["Candidate sites <span class='cp-count' data-count='candidates'></span>"] =
-      candidates;
+  if (existing.addLayers) existing.addLayers(first);
+  else first.forEach(function (m) { existing.addLayer(m); });
+  function fill() {
+    for (var c = 0; c < S0; c++) {
+      if (isCandidate(c) && !markers[c]) candidates.addLayer(marker(c));
+    }
   }
-  var layerControl = L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+  if (map.hasLayer(candidates)) fill(); else candidates.once("add", fill);
 
   // ---- the panel: one <details> per section
   var panel = L.control({position: "topright"}), root, refreshers = [];
@@ -413,34 +414,30 @@
       if (m) node.nodeValue = fn(m);
     }
   }
-  function followPage(sm) {
-    var s0 = sm.summary, gaps = s0.districts - s0.covered;
-    retext(document.querySelector(".cp-legend"), /^(covered|gap \(not covered\)) \(\d+\)$/,
-           function (m) { return m[1] + " (" + (m[1] === "covered" ? s0.covered : gaps) + ")"; });
+  // the layer control's names: how many sites and candidates are open
+  function followPage() {
     var open = {sites: 0, candidates: 0}, n = {sites: 0, candidates: 0};
     for (var s = 0; s < I.nSites(); s++) {  // (not api.sites(): 21,000 objects a change)
       var k = isCandidate(s) ? "candidates" : "sites";
       n[k] += 1;
       if (I.isOpen(s)) open[k] += 1;
     }
-    var box = layerControl.getContainer();
-    Object.keys(n).forEach(function (k) {
-      var span = box.querySelector("[data-count='" + k + "']");
-      if (span) span.textContent = "(" + count(open[k]) + " of " + count(n[k]) + " open)";
-    });
+    retext(document.querySelector(".leaflet-control-layers"),
+           /^(\s*)(Sites|Candidate sites)\b.*$/, function (m) {
+             var k = m[2] === "Sites" ? "sites" : "candidates";
+             return m[1] + m[2] + " (" + count(open[k]) + " of " + count(n[k]) + " open)";
+           });
   }
-  var shown = new Uint8Array(D).fill(2);
-  function recolour() {  // fill colours, gap outlines (the map's own) of what changed
-    if (!maps) return;
-    var changed = false;
+  var shown = new Uint8Array(D).fill(2), inside = new Int32Array(D);
+  function recolour() {  // the map's own colours, gap outlines and legend counts
+    if (!maps || !maps.setCovered) return;
     for (var d = 0; d < D; d++) {
-      if (maps.districts[d] && shown[d] !== I.covered[d]) {
-        changed = changed || shown[d] !== 2;
+      if (shown[d] !== I.covered[d] || inside[d] !== I.inside[d]) {
         shown[d] = I.covered[d];
-        maps.districts[d].setStyle({fillColor: I.covered[d] ? colours.covered : colours.gap});
+        inside[d] = I.inside[d];
+        maps.setCovered(d, I.covered[d], I.inside[d]);
       }
     }
-    if (changed && maps.setCovered) maps.setCovered(I.covered);
   }
   // a district's tooltip from the scenario now (the map's own was made for the page's start)
   var K = data.min_centers;
@@ -448,7 +445,8 @@
     var g = data.districts.group[d], t = el("div");
     el("b", null, data.districts.name[d] || ids[d], t);
     if (g >= 0) el("span", null, " (" + groupName(groups[g]) + ")", t);
-    el("div", null, "id " + ids[d], t);
+    el("div", null, "id " + ids[d] + " · " + I.inside[d] + " open site" +
+       (I.inside[d] === 1 ? "" : "s") + " inside", t);
     el("div", null, (I.covered[d] ? "covered" : "gap") + " · " + I.count[d] + " open site" +
        (I.count[d] === 1 ? "" : "s") + " " + data.cost.text + (K > 1 ? " (" + K +
                                                                   " needed)" : ""), t);
@@ -465,7 +463,7 @@
     drawGaps();
     drawSites();
     sugBtn.hidden = typeof api.suggest !== "function";
-    followPage(sm);
+    followPage();
     recolour();
     refreshers.forEach(function (fn) { fn(sm); });
   }

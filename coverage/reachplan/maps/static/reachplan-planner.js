@@ -21,6 +21,7 @@
  *   data               the decoded data (planner.py's format, packed arrays as typed arrays)
  *   open               Uint8Array, 1 per open site (write through toggle only)
  *   count, covered     per district: open sites in reach (Int32Array), count >= K (Uint8Array)
+ *   inside             per district: open sites inside or on its boundary (Int32Array)
  *   typeCount          per type x district: open sites of that type in reach (t * D + d)
  *   pcount, pcovered   per demand point, as for districts (null without points)
  *   pairs(s)           {district, flags, cost_m, point} of site s (flags: 1 in reach,
@@ -33,13 +34,15 @@
  *                      clicked sites and the one writer of the counts (for add() and scenarios)
  *   distanceTo(d, lat, lon)  (reachplan-planner-add.js) metres from a point to district d
  *   map, mapsKey       the Leaflet map; window.reachplanMaps[mapsKey] is the drawn map's API
+ *                      (its layers.centres: the sites' cluster; setCovered(d, on, inside))
+ *   layers.candidates  the (initially hidden) layer of the candidates' markers
  *
  * Parts: a file of the page pushes function (api, map) {...} onto
  * window.reachplanPlannerParts; each runs once, in order, when the data is ready (add and the
  * minimal UI are parts; panels, the capacity worker and suggestions are added the same way,
  * their files listed in planner.py's _SCRIPTS).
  */
-function reachplanPlanner(map, dataId, mapsKey) {
+function reachplanPlanner(map, dataId, mapsKey, layers) {
   "use strict";
   var api = window.reachplan = {error: null};
   var el = document.getElementById(dataId);
@@ -105,6 +108,7 @@ function reachplanPlanner(map, dataId, mapsKey) {
     var types = data.sites.types, T = types.length;
     var R = data.reach, P = data.points;
     var open = new Uint8Array(S0), count = new Int32Array(D), covered = new Uint8Array(D);
+    var inside = new Int32Array(D);
     var typeCount = T ? new Int32Array(T * D) : null;
     var pcount = P ? new Int32Array(P.n) : null, pcovered = P ? new Uint8Array(P.n) : null;
     var added = [];  // clicked sites: {name, type, lat, lon, pairs}
@@ -134,8 +138,9 @@ function reachplanPlanner(map, dataId, mapsKey) {
     function apply(s, step) {
       var pr = pairs(s), t = typeOf(s), i, d;
       for (i = 0; i < pr.district.length; i++) {
-        if (!(pr.flags[i] & 1)) continue;
         d = pr.district[i];
+        if (pr.flags[i] & 2) inside[d] += step;
+        if (!(pr.flags[i] & 1)) continue;
         var before = covered[d];
         count[d] += step;
         covered[d] = count[d] >= K ? 1 : 0;
@@ -306,20 +311,18 @@ function reachplanPlanner(map, dataId, mapsKey) {
       for (var s = 0; s < out.length; s++) out[s] = site(s);
       return out;
     };
-    // per district, its nearest open site (geodesic, from the near pairs) and sites inside
+    // per district, its nearest open site (geodesic, from the near pairs)
     function nearest() {
       var best = new Float64Array(D).fill(Infinity), who = new Int32Array(D).fill(-1);
-      var inside = new Int32Array(D);
       for (var s = 0; s < nSites(); s++) {
         if (!isOpen(s)) continue;
         var pr = pairs(s);
         for (var i = 0; i < pr.district.length; i++) {
           var d = pr.district[i], c = pr.cost_m[i];
-          if (pr.flags[i] & 2) inside[d] += 1;
           if (c < best[d]) { best[d] = c; who[d] = s; }
         }
       }
-      return {m: best, site: who, inside: inside};
+      return {m: best, site: who};
     }
     // CoverageResult.gaps(): weight descending, nearest cost descending, id ascending
     api.gaps = function () {
@@ -334,7 +337,7 @@ function reachplanPlanner(map, dataId, mapsKey) {
         var g = data.districts.group[d], metres = near.m[d];
         return {rank: k + 1, id: ids[d], name: data.districts.name[d],
                 group: g >= 0 ? data.districts.groups[g] : null,
-                weight: W && !isNaN(W[d]) ? W[d] : null, centers: near.inside[d],
+                weight: W && !isNaN(W[d]) ? W[d] : null, centers: inside[d],
                 nearest_km: isFinite(metres) ? metres / 1000 : null,
                 nearest_center: near.site[d] >= 0 ? site(near.site[d]).name : null,
                 nearest_within_km: data.reach.near_m / 1000};
@@ -342,7 +345,7 @@ function reachplanPlanner(map, dataId, mapsKey) {
     };
     function csvCell(t) {  // a clicked site's text, as reachplan.text.for_spreadsheet
       t = String(t === null || t === undefined ? "" : t);
-      if (/^[=+\-@\t\r]/.test(t)) t = "'" + t;
+      t = t.replace(/(^|[\r\n\t])(?=[=+\-@\t\r])/g, "$1'");
       return /[",\r\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
     }
     api.exportCsv = function () {
@@ -360,11 +363,12 @@ function reachplanPlanner(map, dataId, mapsKey) {
     api.summary = summary;
     api.toggle = toggle;
     api.on = function (fn) { listeners.push(fn); };
-    api._internal = {data: data, open: open, count: count, covered: covered,
+    api._internal = {data: data, open: open, count: count, covered: covered, inside: inside,
                      typeCount: typeCount, pcount: pcount, pcovered: pcovered, pairs: pairs,
                      figures: [], esc: esc, pyRound: pyRound, npSum: npSum,
                      added: added, apply: apply, isOpen: isOpen, typeOf: typeOf,
                      nSites: nSites, emit: emit, mapsKey: mapsKey, map: map,
+                     layers: layers || {},
                      tallies: function () {
                        return {districts: nCovered, points: nPcovered};
                      }};
