@@ -26,7 +26,11 @@ class BuildPy(build_py):
         super().run()
         if getattr(self, "editable_mode", False):
             return
-        vendor = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+        listing = ROOT / "package.json"
+        if not listing.is_file():
+            raise SystemExit(f"setup.py: {listing} is missing: the wheel inlines the npm files "
+                             "it lists (build from the source tree or its sdist)")
+        vendor = json.loads(listing.read_text(encoding="utf-8"))
         for package, names in vendor["reachplanVendor"].items():
             target = Path(self.build_lib, "reachplan", "maps", "vendor", package)
             target.mkdir(parents=True, exist_ok=True)

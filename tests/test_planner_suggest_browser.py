@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 import test_maps_browser
-from test_planner_capacity_browser import open_page, write_page
+from test_planner_capacity_browser import open_page, toggle_some, write_page
 
 from reachplan.cli.main import cli
 
@@ -59,9 +59,7 @@ def test_suggest_equals_plan_add_1(chromium, runner, grid, tmp_path, rule, weigh
     rng = np.random.default_rng(len(rule) + weighted)
     seen = set()
     for step in range(4):
-        for site in rng.choice(20, size=5, replace=False):
-            page.evaluate("([s, on]) => reachplan.toggle(s, on)",
-                          [int(site), bool(rng.random() < 0.4)])
+        toggle_some(page, rng, 20, 5, 0.4)
         if step == 1 and rule:
             page.evaluate("() => reachplan.add(2.5, 2.5, 'clicked in 009')")
             page.evaluate("() => reachplan.toggle(reachplan.sites().length - 1, false)")

@@ -14,7 +14,13 @@ import json
 import numpy as np
 import pytest
 import test_maps_browser
-from test_planner_capacity_browser import UNIQUE, cli_capacity, open_page, write_page
+from test_planner_capacity_browser import (
+    UNIQUE,
+    cli_capacity,
+    open_page,
+    toggle_some,
+    write_page,
+)
 
 pytestmark = pytest.mark.browser
 chromium = test_maps_browser.browser  # the map tests' fixture: Debian's Chromium, no network
@@ -57,9 +63,7 @@ def test_toggling_candidates_equals_the_cli(chromium, runner, tmp_path, inputs, 
     page, refused = open_page(chromium, out)
     rng = np.random.default_rng(k)
     for _ in range(5):
-        for site in rng.choice(5, size=2, replace=False):
-            page.evaluate("([s, on]) => reachplan.toggle(s, on)", [int(site),
-                                                                   bool(rng.random() < 0.6)])
+        toggle_some(page, rng, 5, 2, 0.6)
         mine = page.evaluate("() => reachplan.summary()")
         csv_text = page.evaluate("() => reachplan.exportCsv()")
         theirs = cli_capacity(runner, tmp_path, csv_text, inputs["d"], *rule, *capacity)

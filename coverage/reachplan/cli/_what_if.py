@@ -76,7 +76,8 @@ def run_what_if(inputs: Any, demand: Any, *, candidates: str | None, output: str
         from reachplan.cli._what_if_capacity import add_capacity
 
         add_capacity(data, capacity, rule, centers, candidates=cands, opened=sites,
-                     candidate_capacity=candidate_capacity, demand=points)
+                     candidate_capacity=candidate_capacity, demand=points,
+                     districts=districts, weight_col=inputs.weight_col)
     elif candidate_capacity is not None:
         raise click.UsageError("--candidate-capacity needs --capacity-col COL")
     page = map_html(what_if_map(result, data, title=title, offline=offline, assets=assets,

@@ -161,9 +161,9 @@ def plan(inputs: options.InputOptions, add: int | None, target: float | None,
                             ("--demand", demand_opts.demand)):
             if value is not None:
                 raise ReachplanUsageError(f"{flag} needs --capacity-col COL")
-    elif map_path is not None or html_path is not None:
-        flag = "--map" if map_path is not None else "--html"
-        raise ReachplanUsageError(f"{flag} is not available with --capacity-col yet")
+    elif map_path is not None:
+        raise ReachplanUsageError("--map is not available with --capacity-col yet (--html "
+                                  "is: the what-if page re-allocates capacity)")
     # validated before any file is read; the library names parameters, handle_errors flags
     request = PlanRequest(add=add, target=target, method=method,
                           time_limit=time_limit, objective=objective)
@@ -197,10 +197,16 @@ def plan(inputs: options.InputOptions, add: int | None, target: float | None,
         name_as_given(sites, candidates)
         log_warnings(list(sites.attrs.get("warnings", [])))
     if capacity.capacity_col is not None:
-        _capacity_plan(capacity, demand_opts, centers, sites, districts, rule,
-                       candidate_capacity=candidate_capacity, add=add, target=target,
-                       exclude=exclude, time_limit=time_limit, weight_col=inputs.weight_col,
-                       output=output, overwrite=overwrite, site_file=site_file, fmt=fmt)
+        planned = _capacity_plan(capacity, demand_opts, centers, sites, districts, rule,
+                                 candidate_capacity=candidate_capacity, add=add,
+                                 target=target, exclude=exclude, time_limit=time_limit,
+                                 weight_col=inputs.weight_col, output=output,
+                                 overwrite=overwrite, site_file=site_file, fmt=fmt)
+        if html_path is not None:
+            _what_if_page(inputs, demand_opts, html_path, offline=offline,
+                          overwrite=overwrite, loaded=(districts, centers, rule),
+                          candidates=sites, planned=_as_candidates(planned, candidate_capacity),
+                          capacity=capacity, candidate_capacity=candidate_capacity)
         return
     progress = _PlanProgress()
     try:
@@ -235,22 +241,40 @@ def plan(inputs: options.InputOptions, add: int | None, target: float | None,
                          title=f"Plan: {n} new site{'s' if n != 1 else ''}")
         write_map(m, map_path, overwrite=overwrite)
     if html_path is not None:
-        from reachplan.cli._what_if import run_what_if
+        _what_if_page(inputs, demand_opts, html_path, offline=offline, overwrite=overwrite,
+                      loaded=(districts, centers, rule), candidates=sites, planned=run.sites)
 
-        n = len(report["sites"])
-        run_what_if(inputs, demand_opts, candidates=None, output=html_path,
-                    title=f"What if: a plan of {n} new site{'s' if n != 1 else ''}",
-                    offline=offline, assets=None, tiles=None, simplify_m=None,
-                    overwrite=overwrite, loaded=(districts, centers, rule),
-                    candidate_frame=sites, sites=run.sites)
+
+def _what_if_page(inputs, demand_opts: DemandOptions, html_path: str, *, offline: bool,
+                  overwrite: bool, loaded, candidates, planned, capacity=None,
+                  candidate_capacity: str | None = None) -> None:
+    """--html: the what-if page with the planned sites open, the other candidates closed."""
+    from reachplan.cli._what_if import run_what_if
+
+    n = len(planned)
+    run_what_if(inputs, demand_opts, candidates=None, output=html_path,
+                title=f"What if: a plan of {n} new site{'s' if n != 1 else ''}",
+                offline=offline, assets=None, tiles=None, simplify_m=None,
+                overwrite=overwrite, loaded=loaded, candidate_frame=candidates,
+                sites=planned, capacity=capacity, candidate_capacity=candidate_capacity)
+
+
+def _as_candidates(planned, candidate_capacity: str | None):
+    """The capacitated plan's sites with their capacity under the candidates' column (when
+    --candidate-capacity names one), as the page reads the candidates' capacity."""
+    try:
+        float(str(candidate_capacity))
+    except ValueError:
+        return planned.rename(columns={"capacity": candidate_capacity})
+    return planned
 
 
 def _capacity_plan(capacity: CapacityOptions, demand_opts: DemandOptions, centers, candidates,
                    districts, rule, *, candidate_capacity: str | None, add: int | None,
                    target: float | None, exclude: tuple[str, ...], time_limit: float,
                    weight_col: str | None, output: str | None, overwrite: bool,
-                   site_file: bool, fmt: str) -> None:
-    """plan --capacity-col: the capacitated expansion, reported and written."""
+                   site_file: bool, fmt: str) -> Any:
+    """plan --capacity-col: the capacitated expansion, reported and written; its sites."""
     from reachplan.cli._capacity_plan import render_capacity_plan, run_capacity_plan
 
     progress = _PlanProgress()
@@ -275,3 +299,4 @@ def _capacity_plan(capacity: CapacityOptions, demand_opts: DemandOptions, center
     else:
         emit_report(render_capacity_plan(report), None if site_file else output,
                             overwrite)
+    return sites

@@ -16,7 +16,10 @@ thousandths of its unit (rounded half to even, as the CLI's flow solver compares
 aligned with ``points.point``, for rules whose cost the page cannot measure itself (minutes
 by road); null for a radius, whose costs are the geodesic metres the page measures with
 geographiclib (as pyproj measures them for the CLI); ``unit`` the cost's unit; ``model``
-the words of the CLI's capacity block.
+the words of the CLI's capacity block. Demand from district weights x a rate instead of
+points adds ``district_demand`` (packed float64 per district), ``district_cost_k`` (packed
+uint32: thousandths of the rule's cost of each district-site pair the rule lists, by site,
+then district) and ``demand_model``.
 """
 
 from __future__ import annotations
@@ -59,7 +62,8 @@ def _candidate_amounts(frame: Any, value: float | str | None, what: str) -> np.n
 
 def capacity_block(data: dict[str, Any], rule: Any, centres: Any, *, capacity: str,
                    demand: DemandPoints | None, candidates: Any = None, opened: Any = None,
-                   candidate_capacity: float | str | None = None) -> dict[str, Any]:
+                   candidate_capacity: float | str | None = None, districts: Any = None,
+                   demand_rate: float | None = None) -> dict[str, Any]:
     """The ``capacity`` block of the planner's ``data`` (:func:`reachplan.maps.planner.
     planner_data` of the same ``centres``, ``candidates``, ``opened`` and ``demand`` points
     under ``rule``).
@@ -71,10 +75,16 @@ def capacity_block(data: dict[str, Any], rule: Any, centres: Any, *, capacity: s
     candidate_capacity
         The capacity of a candidate (and of an opened or clicked site): one number, or a
         column of the candidates; needed when there are candidates.
+    districts, demand_rate
+        Without ``demand`` points: demand per district = its weight x ``demand_rate``
+        (``district_demand``, packed float64), allocated on the district-site pairs of the
+        reach table with their costs (``district_cost_k``, packed uint32, thousandths, one
+        per pair the rule lists, by site then district).
     """
-    if demand is None or data.get("points") is None:
-        raise InputError("capacity: the page allocates the demand of demand points; give "
-                         "demand points", params=("capacity", "demand"))
+    if (demand is None) == (demand_rate is None) or (demand is not None
+                                                      and data.get("points") is None):
+        raise InputError("demand, demand_rate: give one: demand points, or district weights "
+                         "x a rate", params=("demand", "demand_rate"))
     parts = [_amounts(centres, capacity, "centres")]
     for frame, what in ((candidates, "candidate sites"), (opened, "opened sites")):
         if frame is not None and len(frame):
@@ -88,12 +98,36 @@ def capacity_block(data: dict[str, Any], rule: Any, centres: Any, *, capacity: s
         added = None
     cost = cost_of(rule)
     cost_k = None
-    if not cost.geodesic:  # minutes by road: only the rule can tell them
+    block: dict[str, Any] = {}
+    if demand is None:
+        block = _district_demand(districts, rule, demand_rate, centres, candidates, opened)
+    elif not cost.geodesic:  # minutes by road: only the rule can tell them
         cost_k = _pack(_road_costs(data, rule, demand, centres, candidates, opened), "u32")
     return {"column": capacity, "column_csv": _csv_cells([capacity]),
             "site": _pack(site, "f64"), "added": added, "cost_k": cost_k, "unit": rule.unit,
             "model": {"capacity": f"column '{capacity}'",
-                      "candidate_capacity": candidate_capacity, "cost_unit": rule.unit}}
+                      "candidate_capacity": candidate_capacity, "cost_unit": rule.unit},
+            **block}
+
+
+def _district_demand(districts: Any, rule: Any, rate: float | None, *frames: Any
+                     ) -> dict[str, Any]:
+    """District weight x rate as the CLI reads them (errors name the column and row), and
+    the thousandths of the rule's cost of every district-site pair, by site then district
+    (the order of the reach table's rows that the rule lists)."""
+    import geopandas as gpd
+
+    from reachplan.capacity import capacity_demand
+
+    sites = gpd.GeoDataFrame(geometry=np.concatenate(
+        [np.asarray(f.geometry.values, dtype=object) for f in frames
+         if f is not None and len(f)]), crs="EPSG:4326")
+    need = capacity_demand(districts, sites, rule, demand_rate=rate, rate_name="demand_rate")
+    di, si, cost = need.pairs
+    order = np.lexsort((di, si))
+    return {"district_demand": _pack(need.amounts, "f64"),
+            "district_cost_k": _pack(_thousandths(np.asarray(cost)[order]), "u32"),
+            "demand_model": need.model}
 
 
 def _road_costs(data: dict[str, Any], rule: Any, demand: DemandPoints, *frames: Any
@@ -109,7 +143,13 @@ def _road_costs(data: dict[str, Any], rule: Any, demand: DemandPoints, *frames: 
     order = np.lexsort((point, site))  # as planner_data orders them
     if order.size != data["points"]["point"]["n"]:
         raise ValueError("capacity_block: the rule's point pairs differ from the planner's")
-    scaled = np.rint(np.asarray(minutes, dtype=float)[order] * 1000.0)
+    return _thousandths(np.asarray(minutes)[order])
+
+
+def _thousandths(cost: np.ndarray) -> np.ndarray:
+    """Costs in thousandths of their unit, rounded half to even (as the CLI's flow solver
+    compares them), as uint32."""
+    scaled = np.rint(np.asarray(cost, dtype=float) * 1000.0)
     if scaled.size and (scaled.min() < 0 or scaled.max() >= 2**32):
         raise InputError("capacity: a cost out of range for the page (0 to 4.29e6 units)")
     return scaled.astype(np.uint32)

@@ -310,48 +310,68 @@
    * cannot. exportCsv() gains the capacity column, so the CLI reads the scenario back. */
   (window.reachplanPlannerParts = window.reachplanPlannerParts || []).push(function (api) {
     var I = api._internal, data = I.data, C = data.capacity, P = data.points;
-    if (!C || !P) return;
+    var byDistrict = !!(C && C.district_demand);
+    if (!C || !(P || byDistrict)) return;
     var S0 = data.sites.n, costs = [], run = solver(), current = null, latest = null;
-    var G = window.geodesic && window.geodesic.Geodesic.WGS84;
-    var demand = P.weight || new Float64Array(P.n).fill(1);
+    var G = window.geodesic && window.geodesic.Geodesic.WGS84, rint = core.rint;
+    var demand = byDistrict ? C.district_demand : P.weight || new Float64Array(P.n).fill(1);
+    var scaled = byDistrict || !!C.cost_k, dOff = null;
+    if (byDistrict) {  // where each site's district costs start (the rows the rule lists)
+      var R = data.reach;
+      dOff = new Int32Array(S0 + 1);
+      for (var t = 0; t < S0; t++) {
+        dOff[t + 1] = dOff[t];
+        for (var q = R.start[t]; q < R.start[t + 1]; q++) if (R.flags[q] & 1) dOff[t + 1]++;
+      }
+    }
     function capacityOf(s) {
       return s < S0 ? C.site[s] : (C.added === null ? 0 : C.added);
     }
-    // a site's costs to its points: shipped (minutes by road, in thousandths) or measured
-    // here (geodesic metres, as pyproj measures them for the CLI)
-    function costsOf(s) {
+    // a site's demand rows (points, or districts with --demand-rate) and its costs to them:
+    // shipped (thousandths: minutes by road, or the rule's district costs) or measured here
+    // (geodesic metres to points, as pyproj measures them for the CLI)
+    function reachOf(s) {
       if (costs[s]) return costs[s];
-      var pts = I.pairs(s).point, out;
-      if (C.cost_k) {
+      var pr = I.pairs(s), rows = pr.point, out, k;
+      if (byDistrict) {
+        var list = [], c = [], j = s < S0 ? dOff[s] : 0;
+        for (k = 0; k < pr.district.length; k++) {
+          if (!(pr.flags[k] & 1)) continue;
+          list.push(pr.district[k]);
+          c.push(s < S0 ? C.district_cost_k[j++] : rint(pr.cost_m[k] * 1000));
+        }
+        rows = Int32Array.from(list);
+        out = Float64Array.from(c);
+      } else if (C.cost_k) {
         out = new Float64Array(C.cost_k.subarray(P.start[s], P.start[s + 1]));
       } else {
         var a = s >= S0 ? I.added[s - S0] : null;
         var lat = a ? a.lat : data.sites.lat[s], lon = a ? a.lon : data.sites.lon[s];
-        out = new Float64Array(pts.length);
-        for (var k = 0; k < pts.length; k++) {
-          out[k] = G.Inverse(lat, lon, P.lat[pts[k]], P.lon[pts[k]]).s12;
+        out = new Float64Array(rows.length);
+        for (k = 0; k < rows.length; k++) {
+          out[k] = G.Inverse(lat, lon, P.lat[rows[k]], P.lon[rows[k]]).s12;
         }
       }
-      costs[s] = out;
-      return out;
+      costs[s] = {rows: rows, cost: out};
+      return costs[s];
     }
     function problem() {
       var n = I.nSites(), cap = new Float64Array(n), m = 0, s, k, open = [];
       for (s = 0; s < n; s++) {
-        if (I.isOpen(s)) { m += I.pairs(s).point.length; open.push(s); }
+        if (I.isOpen(s)) { m += reachOf(s).rows.length; open.push(s); }
       }
       var point = new Int32Array(m), site = new Int32Array(m), cost = new Float64Array(m);
       m = 0;
       for (s = 0; s < n; s++) {
         if (!I.isOpen(s)) continue;
         cap[s] = capacityOf(s);
-        var pts = I.pairs(s).point, c = costsOf(s);
-        for (k = 0; k < pts.length; k++, m++) {
-          point[m] = pts[k]; site[m] = s; cost[m] = c[k];
+        var r = reachOf(s);
+        for (k = 0; k < r.rows.length; k++, m++) {
+          point[m] = r.rows[k]; site[m] = s; cost[m] = r.cost[k];
         }
       }
       return {demand: demand, capacity: cap, point: point, site: site, cost: cost,
-              scaled: !!C.cost_k, open: open};
+              scaled: scaled, open: open};
     }
     function figures(r, open) {
       var t = r.totals, out = {status: "optimal", method: "flow"}, list = [];
@@ -359,7 +379,7 @@
        "points_over_capacity", "capacity", "centres_full", "total_cost"].forEach(function (k) {
         out[k] = t[k];
       });
-      if (C.cost_k) out.total_cost = out.total_cost / 1000;
+      if (scaled) out.total_cost = out.total_cost / 1000;
       out.cost_unit = C.unit;
       open.forEach(function (s) {
         var cap = capacityOf(s);
@@ -401,6 +421,15 @@
         " · in reach but over capacity " + I.esc(latest.unserved_in_reach) +
         pc(latest.unserved_in_reach) + " · out of reach " + I.esc(latest.out_of_reach) +
         pc(latest.out_of_reach)};
+    });
+    I.figures.push(function () {  // each site's utilisation: the busiest open sites
+      if (!latest || !latest.centres.length) return null;
+      var busy = latest.centres.filter(function (c) { return c.utilisation_pct !== null; });
+      busy.sort(function (a, b) { return b.utilisation_pct - a.utilisation_pct || a.id - b.id; });
+      return {label: "utilisation", html: I.esc(latest.centres_full) + " of " +
+        latest.centres.length + " sites full; busiest " + busy.slice(0, 3).map(function (c) {
+          return I.esc(c.name) + " " + c.utilisation_pct + "%";
+        }).join(", ")};
     });
     var exportCsv = api.exportCsv;
     api.exportCsv = function () {  // the capacity column after each record's last cell
