@@ -99,7 +99,7 @@
                                  ["% districts", pct(s0.percent)]];
     if (s0.weight_percent !== null) rows.push(["% weight", pct(s0.weight_percent)]);
     if (sm.demand) rows.push(["% demand points", pct(sm.demand.percent)]);
-    rows.push(["open sites", String(open.length)]);
+    rows.push(["open sites", open.length.toLocaleString("en")]);
     if (cap) {
       rows.push(["% served (capacity)", pct(cap.served_pct)],
                 ["in reach, over capacity", String(cap.unserved_in_reach)],
