@@ -46,8 +46,10 @@
     if (k < 0) throw new Error("restore: no scenario named " + JSON.stringify(name));
     var want = {};
     kept[k].open.forEach(function (id) { want[id] = true; });
-    api.sites().forEach(function (s) {
-      if (s.open !== !!want[s.id]) api.toggle(s.id, !!want[s.id]);
+    P.hold(function () {
+      api.sites().forEach(function (s) {
+        if (s.open !== !!want[s.id]) api.toggle(s.id, !!want[s.id]);
+      });
     });
     return api.summary();
   };
@@ -176,9 +178,11 @@
   // are kept too, so the table shows what the plan buys
   var planned = api.sites().filter(function (x) { return x.candidate && x.open; });
   if (planned.length) {
-    planned.forEach(function (x) { api.toggle(x.id, false); });
-    api.scenario("without the plan");
-    planned.forEach(function (x) { api.toggle(x.id, true); });
+    P.hold(function () {
+      planned.forEach(function (x) { api.toggle(x.id, false); });
+      api.scenario("without the plan");
+      planned.forEach(function (x) { api.toggle(x.id, true); });
+    });
   }
   api.scenario(planned.length ? "the plan" : "as loaded");
 });

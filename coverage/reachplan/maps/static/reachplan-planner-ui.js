@@ -18,7 +18,8 @@
  * characters reachplan.text makes visible shown as escapes (_internal.visible).
  *
  * _internal.panel (for the scenarios and other parts): section(title, open) -> its body
- * element; onRefresh(fn): fn(summary) after every change; download(name, text, type). */
+ * element; onRefresh(fn): fn(summary) after every change; download(name, text, type);
+ * hold(fn): run fn's changes and redraw the panel once, after them. */
 (window.reachplanPlannerParts = window.reachplanPlannerParts || []).push(function (api, map) {
   "use strict";
   var I = api._internal, data = I.data, S0 = data.sites.n;
@@ -468,9 +469,15 @@
     refreshers.forEach(function (fn) { fn(sm); });
   }
   I.refresh = refresh;
+  // many changes as one (a scenario restored): the panel is redrawn once, at the end
+  var holding = 0;
+  function hold(fn) {
+    holding += 1;
+    try { return fn(); } finally { holding -= 1; if (!holding) refresh(); }
+  }
   I.visible = visible;
   I.panel = {section: section, onRefresh: function (fn) { refreshers.push(fn); },
-             download: download, el: el, table: table, pct: pct};
+             download: download, el: el, table: table, pct: pct, hold: hold};
   api.on(function (change) {
     if (change.added !== undefined && !markers[change.added]) {
       existing.addLayer(marker(change.added));
@@ -478,7 +485,7 @@
     if (change.site !== undefined && markers[change.site]) {
       markers[change.site].setStyle(style(change.site));
     }
-    refresh();
+    if (!holding) refresh();
   });
   setTimeout(refresh, 0);  // after every part (suggest, capacity, scenarios) is in
   refresh();
