@@ -132,6 +132,9 @@ def test_clicks_change_the_figures_the_api_reports(grid_page):
     assert page.page.evaluate("reachplan.sites()[6].open") is True
     assert _figures(page) == _expected_lines(page.page.evaluate("reachplan.summary()"))
     assert _counts(page)["layers"] == ["Sites (4 of 5 open)", "Candidate sites (1 of 2 open)"]
+    # an open candidate is drawn with the sites (the candidates' layer is off)
+    assert page.page.evaluate("() => Object.values(window.reachplanMaps)[0].layers.centres"
+                              ".getLayers().length") == 6
     # the group filter: the sites lying in a South district (C1, C3 and K2)
     sites.locator("select[aria-label='kind of site']").select_option("all")
     sites.locator("select[aria-label='group']").select_option(label="South")

@@ -318,6 +318,7 @@ def _points_data(rule: Any, site_lat: np.ndarray, site_lon: np.ndarray,
 #: The planner's browser code, in order (static/), after the npm package's geodesy.
 _SCRIPTS = ("reachplan-planner.js", "reachplan-planner-add.js", "reachplan-planner-ui.js",
             "reachplan-planner-capacity.js", "reachplan-planner-suggest.js",
+            "reachplan-planner-actions.js",  # after suggest: its button asks for it
             "reachplan-planner-scenarios.js")  # scenarios last: they keep capacity too
 _GEODESY = ("geographiclib-geodesic", "geographiclib-geodesic.min.js")
 DATA_ID = "reachplan_planner"

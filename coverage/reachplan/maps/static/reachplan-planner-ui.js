@@ -9,8 +9,7 @@
  * - gaps: the ranked gap list (a click zooms to the district);
  * - sites: the list, filtered by kind, type, group (of the district a site lies in) and name;
  *   a click on a row switches the site;
- * - add: a click on the map adds a site there (api.add), or says why it cannot;
- * - suggest: the next site (api.suggest, when the page has it) with its explanation.
+ * (add and suggest: reachplan-planner-actions.js.)
  * The legend's class counts, the layer names, the district tooltips and the dashed gap
  * outlines follow every change (the map's summary panel, of the first state, is removed).
  *
@@ -56,8 +55,8 @@
   // districts under it would lose their tooltips
   var drawn = maps && maps.districts.filter(Boolean)[0];
   var canvas = drawn ? drawn.options.renderer : L.canvas({padding: 0.5}), markers = [];
-  // the sites in the map's own centre cluster, the closed candidates in the page's candidate
-  // layer (both listed by the map's layer control), drawn when that layer is first shown
+  // the sites and open candidates in the map's own centre cluster, the closed candidates in
+  // the page's candidate layer (both in the map's layer control), drawn when it is first shown
   var existing = maps && maps.layers && maps.layers.centres ? maps.layers.centres :
     L.layerGroup().addTo(map);
   var candidates = I.layers.candidates || L.layerGroup();
@@ -89,9 +88,10 @@
   }
   if (existing.addLayers) existing.addLayers(first);
   else first.forEach(function (m) { existing.addLayer(m); });
-  function fill() {
+  function fill() {  // the closed candidates (the open ones are with the sites)
+    candidates.filled = true;
     for (var c = 0; c < S0; c++) {
-      if (isCandidate(c) && !markers[c]) candidates.addLayer(marker(c));
+      if (isCandidate(c) && !I.isOpen(c)) candidates.addLayer(markers[c] || marker(c));
     }
   }
   if (map.hasLayer(candidates)) fill(); else candidates.once("add", fill);
@@ -349,63 +349,6 @@
       " more match: narrow the filter" : matched ? "" : "No site matches the filter.";
   }
 
-  // add by clicking the map, suggest
-  var actBody = section("Add a site", false, "cp-pl-add");
-  var addBtn = el("button", "cp-pl-button", "Click the map to add a site", actBody);
-  addBtn.type = "button";
-  addBtn.setAttribute("aria-pressed", "false");
-  var addMsg = el("div", "cp-pl-msg", null, actBody);
-  addMsg.setAttribute("role", "status");
-  var adding = false;
-  function setAdding(on) {
-    adding = on;
-    addBtn.setAttribute("aria-pressed", on ? "true" : "false");
-    addBtn.textContent = on ? "Adding: click the map (click here to stop)" :
-      "Click the map to add a site";
-    L.DomUtil[on ? "addClass" : "removeClass"](map.getContainer(), "cp-pl-adding");
-  }
-  addBtn.addEventListener("click", function () { setAdding(!adding); });
-  map.on("click", function (e) {
-    if (!adding) return;
-    var ll = e.latlng.wrap();
-    try {
-      var id = api.add(Math.round(ll.lat * 1e5) / 1e5, Math.round(ll.lng * 1e5) / 1e5);
-      var sm = api.summary().summary;
-      addMsg.className = "cp-pl-msg";
-      addMsg.textContent = visible("Added " + siteOf(id).name + ": " + sm.covered + " of " +
-        sm.districts + " districts covered (" + pct(sm.percent) + ").");
-    } catch (err) {  // e.g. a travel-time rule: no road minutes for a place clicked
-      addMsg.className = "cp-pl-msg cp-pl-error";
-      addMsg.textContent = visible(err && err.message || err);
-    }
-  });
-  var sugBtn = el("button", "cp-pl-button", "Suggest the next site", actBody);
-  sugBtn.type = "button";
-  sugBtn.hidden = true;
-  var sugMsg = el("div", "cp-pl-msg cp-pl-suggestion", null, actBody);
-  sugMsg.setAttribute("role", "status");
-  function explain(r) {  // suggest(): null, or {id, name, text, ...} (the text: plan's words)
-    sugMsg.textContent = "";
-    if (!r) {
-      sugMsg.textContent = "No closed site would cover a district more.";
-      return;
-    }
-    el("div", null, r.text || siteOf(r.id).name, sugMsg);
-    var open = el("button", "cp-pl-button", "Open it", sugMsg);
-    open.type = "button";
-    open.addEventListener("click", function () {
-      api.toggle(r.id, true);
-      var m = markers[r.id];
-      if (m) map.panTo(m.getLatLng());
-    });
-  }
-  sugBtn.addEventListener("click", function () {
-    sugMsg.textContent = "Looking…";
-    Promise.resolve().then(function () { return api.suggest(); }).then(explain, function (e) {
-      sugMsg.textContent = visible("No suggestion: " + (e && e.message || e));
-    });
-  });
-
   // ---- the rest of the page follows the scenario: legend counts, layer names
   function retext(container, re, fn) {  // text nodes only: no value is ever parsed as HTML
     if (!container) return;
@@ -463,7 +406,6 @@
     drawFigures(sm);
     drawGaps();
     drawSites();
-    sugBtn.hidden = typeof api.suggest !== "function";
     followPage();
     recolour();
     refreshers.forEach(function (fn) { fn(sm); });
@@ -482,9 +424,15 @@
     if (change.added !== undefined && !markers[change.added]) {
       existing.addLayer(marker(change.added));
     }
-    if (change.site !== undefined && markers[change.site]) {
-      markers[change.site].setStyle(style(change.site));
+    var s = change.site;
+    if (s !== undefined && isCandidate(s)) {  // an open candidate shows with the sites
+      if (!markers[s]) marker(s);
+      var m = markers[s], home = I.isOpen(s) ? existing : candidates;
+      var away = home === existing ? candidates : existing;
+      if (away.hasLayer(m)) away.removeLayer(m);
+      if (!home.hasLayer(m) && (home === existing || candidates.filled)) home.addLayer(m);
     }
+    if (s !== undefined && markers[s]) markers[s].setStyle(style(s));
     if (!holding) refresh();
   });
   setTimeout(refresh, 0);  // after every part (suggest, capacity, scenarios) is in
