@@ -245,3 +245,19 @@ def test_district_demand_equals_the_cli(chromium, runner, grid, tmp_path, rule):
             assert mine[key] == pytest.approx(block[key], rel=1e-7, abs=1e-7), key
         assert abs(mine["total_cost"] - block["total_cost"]) <= 5e-4 * block["served"] + 1e-6
     page.context.close()
+
+
+def test_a_failed_allocation_says_so(chromium, runner, cap, tmp_path):
+    """An allocation that fails (here: the capacities damaged after loading) leaves no zeros in
+    the box: it says the allocation failed, and capacity() rejects."""
+    out = write_page(runner, tmp_path / "w.html", cap["districts"], cap["centres"],
+                     "--radius-km", "20", "--capacity-col", "cap", "--demand", cap["demand"])
+    page, _ = open_page(chromium, out)
+    page.evaluate("() => reachplan.capacity()")
+    message = page.evaluate("""() => { reachplan._internal.data.capacity.site = null;
+        reachplan.toggle(1, false);
+        return reachplan.capacity().then(() => null, e => e.message); }""")
+    assert message
+    page.wait_for_function("document.querySelector('.cp-figures').textContent"
+                           ".includes('the allocation failed')", timeout=10_000)
+    page.context.close()

@@ -265,15 +265,27 @@
 
   /* A solver in a Web Worker (a Blob URL of the functions above: no file, no network), or,
    * where workers are unavailable, in the page. solve(problem) returns a Promise of the
-   * result; a request overtaken by a newer one resolves to null (the page shows the newest). */
+   * result; a request overtaken by a newer one resolves to null (the page shows the newest).
+   * One request at a time goes to the worker and only the newest waits behind it, so quick
+   * changes never queue up solves: an answer comes within two solves of the last change. */
   function solver() {
-    var worker = null, next = 0, pending = {};
+    var worker = null, next = 0, pending = {}, busy = false, waiting = null;
+    function pump() {
+      if (busy || !waiting) return;
+      var w = waiting;
+      waiting = null;
+      busy = true;
+      pending[w.id] = w.done;
+      worker.postMessage({id: w.id, problem: w.problem});
+    }
     try {
       var src = "var core = (" + capacityCore.toString() + ")();\n(" + workerMain.toString() +
         ")(self, core);\n";
       worker = new Worker(URL.createObjectURL(new Blob([src], {type: "text/javascript"})));
       worker.onmessage = function (ev) {
         var id = ev.data.id, done = pending[id];
+        busy = false;
+        pump();
         if (!done) return;
         delete pending[id];
         if (ev.data.error) done[1](new Error(ev.data.error));
@@ -288,8 +300,9 @@
         var id = ++next;
         if (!worker) return Promise.resolve(core.solve(problem));
         return new Promise(function (resolve, reject) {
-          pending[id] = [resolve, reject];
-          worker.postMessage({id: id, problem: problem});
+          if (waiting) waiting.done[0](null);  // overtaken before it was sent
+          waiting = {id: id, problem: problem, done: [resolve, reject]};
+          pump();
         });
       },
       terminate: function () { if (worker) worker.terminate(); }
@@ -313,6 +326,7 @@
     var byDistrict = !!(C && C.district_demand);
     if (!C || !(P || byDistrict)) return;
     var S0 = data.sites.n, costs = [], run = solver(), current = null, latest = null;
+    var failed = null;
     var G = window.geodesic && window.geodesic.Geodesic.WGS84, rint = core.rint;
     var demand = byDistrict ? C.district_demand : P.weight || new Float64Array(P.n).fill(1);
     var scaled = byDistrict || !!C.cost_k, dOff = null;
@@ -354,6 +368,24 @@
       }
       costs[s] = {rows: rows, cost: out};
       return costs[s];
+    }
+    // the open sites' costs measured before the problem is gathered, in slices of about
+    // 20,000 geodesics with a pause between them (opening thousands of sites at once then
+    // keeps the page responsive)
+    function measured() {
+      var todo = [], n = I.nSites();
+      for (var s = 0; s < n; s++) if (I.isOpen(s) && !costs[s]) todo.push(s);
+      return new Promise(function (done, fail) {
+        var at = 0;
+        (function slice() {
+          try {
+            for (var work = 0; at < todo.length && work < 20000; at++) {
+              work += reachOf(todo[at]).rows.length + 1;
+            }
+          } catch (err) { fail(err); return; }
+          if (at < todo.length) setTimeout(slice, 0); else done();
+        })();
+      });
     }
     function problem() {
       var n = I.nSites(), cap = new Float64Array(n), m = 0, s, k, open = [];
@@ -399,6 +431,8 @@
       waiting = true;
       current = new Promise(function (go) { setTimeout(go, 0); }).then(function () {
         waiting = false;
+        return measured();
+      }).then(function () {
         var pr = problem();
         return run.solve(pr).then(function (r) {
           if (r === null) return null;  // overtaken by a newer change
@@ -407,13 +441,17 @@
           return latest;
         });
       });
-      current.catch(function (err) { api.error = "capacity: " + err.message; });
+      current.catch(function (err) {  // said in the box, never shown as zeros
+        failed = "the allocation failed (" + err.message + "); no capacity figure is shown";
+        if (I.refresh) I.refresh();
+      });
     }
     api.capacity = function () {
       var mine = current;
       return mine.then(function (out) { return mine === current ? out : api.capacity(); });
     };
     I.figures.push(function () {
+      if (failed) return {label: "capacity", html: I.esc(failed)};
       if (!latest) return {label: "capacity", html: "re-allocating…"};
       var u = latest.demand;
       function pc(v) { return u > 0 ? " (" + I.pyRound(100 * v / u, 2) + "%)" : ""; }
