@@ -230,7 +230,8 @@ def test_scenarios_export_round_trips_through_the_cli(grid_page, runner, tmp_pat
 
 
 HOSTILE = {"name": XSS, "id": "<svg onload=alert(3)>", "group": "<b onclick=alert(4)>Z</b>",
-           "type": "<script>alert(5)</script>", "candidate": "<iframe src=javascript:alert(6)>"}
+           "type": "<script>alert(5)</script>", "candidate": "<iframe src=javascript:alert(6)>",
+           "candidate_type": "<marquee onstart=alert(9)>"}
 BREAKOUT = "</script><script>alert(8)</script>"
 
 
@@ -248,8 +249,9 @@ def test_every_value_from_the_files_is_text_in_every_panel(browser, runner, tmp_
     (tmp_path / "c.csv").write_text(
         f'name,type,lat,lon\n"{HOSTILE["name"]}","{HOSTILE["type"]}",0.5,0.5\n',
         encoding="utf-8")
-    (tmp_path / "k.csv").write_text(f'name,lat,lon\n"{HOSTILE["candidate"]}",0.5,1.5\n'
-                                    f'"{BREAKOUT}",0.5,1.6\n', encoding="utf-8")
+    (tmp_path / "k.csv").write_text(f'name,type,lat,lon\n"{HOSTILE["candidate"]}",'
+                                    f'"{HOSTILE["candidate_type"]}",0.5,1.5\n'
+                                    f'"{BREAKOUT}",van,0.5,1.6\n', encoding="utf-8")
     path = _write(runner, tmp_path / "h.html", tmp_path / "d.geojson", tmp_path / "c.csv",
                   tmp_path / "k.csv", ["--id-col", "code", "--group-col", "zone",
                                        "--weight-col", "pop", "--type-col", "type"])
@@ -260,6 +262,7 @@ def test_every_value_from_the_files_is_text_in_every_panel(browser, runner, tmp_
     page.page.evaluate("name => reachplan.scenario(name)", "<img src=y onerror=alert(7)>")
     panel = page.page.locator(".cp-planner").inner_text()
     for value in (HOSTILE["group"], HOSTILE["type"], HOSTILE["candidate"], BREAKOUT,
+                  HOSTILE["candidate_type"],
                   "\\u202eevil",
                   "<img src=y onerror=alert(7)>"):
         assert value in panel, value
