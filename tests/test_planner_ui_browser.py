@@ -390,6 +390,9 @@ def test_suggest_explains_and_opens_the_next_site(browser, runner, tmp_path):  #
     add.locator(".cp-pl-suggestion button", has_text="Open it").click()
     assert page.page.evaluate("reachplan.sites()[6].open") is True
     assert _figures(page)["districts"] == "Districts covered: 8 of 9 (88.89%)"
+    page.key = page.page.evaluate("Object.keys(window.reachplanMaps)[0]")
+    tip = page.hover_district(8, 2.3, 2.3)  # 009, with the new site inside
+    assert "covered · 1 open site inside or on its boundary" in tip
     assert page.errors == [] and page.refused == []
     page.context.close()
 

@@ -2,8 +2,9 @@
  * script can do through the API, a click in the panel or on the map does through the same
  * calls (toggle, add, summary, gaps, suggest).
  *
- * - markers: every site, open or closed; a click switches it (existing sites and added ones
- *   in "Sites", candidates in "Candidate sites", drawn when that layer is first shown);
+ * - markers: every site, open or closed; a click switches it (existing, added and open
+ *   candidate sites in the map's "Sites" cluster, closed candidates in "Candidate sites",
+ *   drawn when that layer is first shown);
  * - figures: % districts, % weight, % demand points, by group and by site type, and the lines
  *   other parts push to _internal.figures (capacity), recomputed after every change;
  * - gaps: the ranked gap list (a click zooms to the district);
@@ -385,6 +386,7 @@
   }
   // a district's tooltip from the scenario now (the map's own was made for the page's start)
   var K = data.min_centers;
+  var reachWords = data.presence ? "inside or on its boundary" : data.cost.text;
   function districtTip(d) {
     var g = data.districts.group[d], t = el("div");
     el("b", null, data.districts.name[d] || ids[d], t);
@@ -392,8 +394,8 @@
     el("div", null, "id " + ids[d] + " · " + I.inside[d] + " open site" +
        (I.inside[d] === 1 ? "" : "s") + " inside", t);
     el("div", null, (I.covered[d] ? "covered" : "gap") + " · " + I.count[d] + " open site" +
-       (I.count[d] === 1 ? "" : "s") + " " + data.cost.text + (K > 1 ? " (" + K +
-                                                                  " needed)" : ""), t);
+       (I.count[d] === 1 ? "" : "s") + " " + reachWords + (K > 1 ? " (" + K + " needed)" :
+                                                             ""), t);
     return t;
   }
   if (maps) {
