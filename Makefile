@@ -55,12 +55,14 @@ test: $(STAMP) $(NODE_STAMP)
 qgis-plugin:
 	$(PYTHON) tools/qgis_plugin_zip.py build/reachplan_qgis.zip
 
-# the screenshot is the browser test's own view of the India map (tests/test_maps_browser.py
-# writes it only when REACHPLAN_SCREENSHOTS names a folder); then a strict build into site/
+# the screenshots are the browser tests' own views of the India map and the what-if planner
+# (tests/test_maps_browser.py, tests/test_planner_ui_browser.py write them only when
+# REACHPLAN_SCREENSHOTS names a folder); then a strict build into site/
 docs: $(STAMP)
 	@sh .ci/ensure-chromium
 	REACHPLAN_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -p no:cacheprovider \
-		tests/test_maps_browser.py -k offline_india_map
+		tests/test_maps_browser.py tests/test_planner_ui_browser.py \
+		-k "offline_india_map or drawn_for_the_documentation"
 	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
 
 bench: $(STAMP)

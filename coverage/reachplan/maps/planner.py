@@ -317,7 +317,9 @@ def _points_data(rule: Any, site_lat: np.ndarray, site_lon: np.ndarray,
 
 #: The planner's browser code, in order (static/), after the npm package's geodesy.
 _SCRIPTS = ("reachplan-planner.js", "reachplan-planner-add.js", "reachplan-planner-ui.js",
-            "reachplan-planner-capacity.js", "reachplan-planner-suggest.js")
+            "reachplan-planner-capacity.js", "reachplan-planner-suggest.js",
+            "reachplan-planner-actions.js",  # after suggest: its button asks for it
+            "reachplan-planner-scenarios.js")  # scenarios last: they keep capacity too
 _GEODESY = ("geographiclib-geodesic", "geographiclib-geodesic.min.js")
 DATA_ID = "reachplan_planner"
 
@@ -379,4 +381,6 @@ reachplanPlanner({{ this.map.get_name() }}, "{{ this.data_id }}", "{{ this.maps_
     text = "\n".join(c.replace("</", "<\\/") for c in code)
     m.get_root().header.add_child(_Raw("<script>" + text + "</script>"),
                                   name="reachplan_planner_js")
+    m.get_root().header.add_child(_Raw("<style>" + _static("reachplan-planner.css") + "</style>"),
+                                  name="reachplan_planner_css")
     return element
