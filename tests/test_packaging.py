@@ -199,7 +199,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "coverage" / "reachplan"
 
 # docs/architecture.md's layers, lowest first: a module imports from its own layer or below
 LAYERS = (
-    ("reachplan.errors", "reachplan.text", "reachplan._words"),
+    ("reachplan.errors", "reachplan.text", "reachplan._words", "reachplan.thresholds"),
     ("reachplan.frames", "reachplan.solvers"),
     ("reachplan.io", "reachplan.datasets", "reachplan.demand.parts", "reachplan.demand.runners"),
     ("reachplan.geodesy",),
