@@ -256,3 +256,16 @@ def test_check_rule_names_a_threshold_the_result_lacks(runner, tmp_path):
     res = runner.invoke(cli, ["check", *GRID, "--radius-km", "50,60", "--rules", str(rules)])
     assert res.exit_code == 2
     assert "threshold" in res.output and "50, 60" in res.output
+
+
+def test_map_carries_the_threshold_selector(runner, tmp_path):
+    out = tmp_path / "m.html"
+    res = runner.invoke(cli, ["map", *GRID, "--radius-km", "50,60,80", "--offline", "-o",
+                              str(out)])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert '"labels":["50 km","60 km","80 km"]' in html
+    assert '"covered":["111110110","111111110","111111111"]' in html  # 006, 009 as above
+    res = runner.invoke(cli, ["map", *GRID, "--radius-km", "50,60", "--capacity-col", "cap",
+                              "-o", str(tmp_path / "w.html")])
+    assert res.exit_code == 2 and "--capacity-col decides at one threshold" in res.output
