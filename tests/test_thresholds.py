@@ -163,7 +163,8 @@ def test_curve_png_is_deterministic(runner, tmp_path):
 
 @pytest.mark.parametrize(("value", "says"), [
     ("5,,10", "an empty value between commas"),
-    ("-5,10", "-5 is not >= 0 km"),
+    ("-5,10", "-5 is negative"),
+    ("5,1e13", "beyond 1e12"),
     ("5,10,5", "5 is given twice"),
     ("5,ten", "'ten' is not a number"),
     ("5,inf", "not a finite number"),

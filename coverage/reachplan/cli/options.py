@@ -84,10 +84,14 @@ class Thresholds(click.ParamType):
                 number = float(part)
             except ValueError:
                 self.fail(f"{text!r}: {part!r} is not a number; {example}", param, ctx)
-            if not math.isfinite(number) or abs(number) > NUMBER_LIMIT:
-                self.fail(f"{text!r}: {part} is not a finite number of sensible size; "
-                          f"{example}", param, ctx)
-            if number < 0 or (number == 0 and not self.allow_zero):
+            if not math.isfinite(number):
+                self.fail(f"{text!r}: {part} is not a finite number; {example}", param, ctx)
+            if abs(number) > NUMBER_LIMIT:
+                self.fail(f"{text!r}: {part} is beyond 1e12 in size; give a number of "
+                          "sensible size", param, ctx)
+            if number < 0:
+                self.fail(f"{text!r}: {part} is negative; give {self.unit} {least}", param, ctx)
+            if number == 0 and not self.allow_zero:
                 self.fail(f"{text!r}: {part} is not {least} {self.unit}", param, ctx)
             if number in out:
                 self.fail(f"{text!r}: {part} is given twice; give each threshold once",
