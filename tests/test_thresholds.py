@@ -270,3 +270,20 @@ def test_map_carries_the_threshold_selector(runner, tmp_path):
     res = runner.invoke(cli, ["map", *GRID, "--radius-km", "50,60", "--capacity-col", "cap",
                               "-o", str(tmp_path / "w.html")])
     assert res.exit_code == 2 and "--capacity-col decides at one threshold" in res.output
+
+
+def test_the_library_refuses_several_thresholds_where_it_decides_at_one():
+    from reachplan import demand_coverage, read_boundaries, read_points
+    from reachplan.capacity.assess import capacity_demand
+    from reachplan.errors import InputError
+    from reachplan.planning import plan
+    from reachplan.rules import Rule
+
+    districts = read_boundaries(GRID[0], id_col="code")
+    centres = read_points(GRID[1])
+    rule = Rule.radius([5, 10])
+    for call in (lambda: demand_coverage(centres, centres, rule=rule),
+                 lambda: capacity_demand(districts, centres, rule, demand_rate=1.0),
+                 lambda: plan(districts, centres, rule, add=1)):
+        with pytest.raises(InputError, match=r"^rule: .* decides at one threshold, not 5, 10"):
+            call()

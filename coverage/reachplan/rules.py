@@ -25,7 +25,7 @@ import numpy as np
 from reachplan.errors import InputError
 
 __all__ = ["Cost", "CoverageRule", "PointReach", "Presence", "Radius", "Rule", "cost_of",
-           "reaches_points", "same_rule"]
+           "one_threshold", "reaches_points", "same_rule"]
 
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 """``(district_index, point_index, cost)``: int64, int64 and float arrays of equal length."""
@@ -222,6 +222,16 @@ class CoverageRule(Protocol):
     def to_dict(self) -> dict[str, Any]:
         """The ``"rule"`` block of the JSON outputs."""
         ...
+
+
+def one_threshold(rule: Any, what: str) -> None:
+    """An :class:`InputError` naming ``rule`` when it decides at several thresholds and
+    ``what`` (demand points, a plan...) is decided at one only."""
+    cost = cost_of(rule)
+    if cost.several:
+        listed = ", ".join(f"{t:g}" for t in cost.thresholds)
+        raise InputError(f"rule: {what} decides at one threshold, not {listed} {cost.unit}; "
+                         "give a rule of one", params=("rule",))
 
 
 def reaches_points(rule: Any) -> bool:

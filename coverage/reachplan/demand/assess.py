@@ -33,7 +33,7 @@ from reachplan.demand.runners import Progress, run_dask, run_memory
 from reachplan.errors import InputError
 from reachplan.geodesy import nearest_centres
 from reachplan.geodesy.locate import PolygonIndex
-from reachplan.rules import CoverageRule, PointReach, Radius, cost_of
+from reachplan.rules import CoverageRule, PointReach, Radius, cost_of, one_threshold
 
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
 
@@ -268,6 +268,7 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
         raise InputError("rule, radius_km: give one: the rule that decides when a centre "
                          "reaches a point, e.g. rule=Rule.radius(25)")
     rule = Radius(radius_km) if rule is None else rule  # type: ignore[arg-type]
+    one_threshold(rule, "demand_coverage")
     if engine not in ("memory", "dask"):
         raise InputError(f"engine={engine!r}: use 'memory' or 'dask'", params=("engine",))
     chunksize = int(min(max(chunksize, 1), _MAX_PART_ROWS))
