@@ -10,7 +10,8 @@ import sys
 HIDE = ("import sys\n"
         "class Hide:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('pyarrow', 'dask', 'distributed', 'dask_geopandas'):\n"
+        "        if name.split('.')[0] in ('pyarrow', 'dask', 'distributed', 'dask_geopandas',\n"
+        "                                    'rasterio', 'exactextract'):\n"
         "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
         "sys.meta_path.insert(0, Hide())\n"
         "from reachplan.cli.main import cli\n"
@@ -50,3 +51,13 @@ def test_missing_extras_are_one_line_naming_what_to_install(grid, tmp_path):
             f"Error: {parquet}: reading GeoParquet needs pyarrow; pip install "
             "'reachplan[parquet]'")
         assert "Traceback" not in res.stderr
+
+
+def test_population_needs_the_raster_extra(grid, tmp_path):
+    raster = tmp_path / "pop.tif"
+    raster.write_bytes(b"II*\0")
+    res = _reachplan("coverage", *grid, "--radius-km", "1", "--population", str(raster))
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip().splitlines()[-1] == (
+        "Error: --population needs rasterio: pip install 'reachplan[raster]'")
+    assert "Traceback" not in res.stderr

@@ -201,12 +201,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "coverage" / "reachplan"
 LAYERS = (
     ("reachplan.errors", "reachplan.text", "reachplan._words", "reachplan.thresholds"),
     ("reachplan.frames", "reachplan.solvers"),
-    ("reachplan.io", "reachplan.datasets", "reachplan.demand.parts", "reachplan.demand.runners"),
+    ("reachplan.io", "reachplan.datasets", "reachplan.demand.parts", "reachplan.demand.runners",
+     "reachplan.demand.rasters"),
     ("reachplan.geodesy",),
     ("reachplan.rules", "reachplan.roads"),
     ("reachplan.engine",),
-    ("reachplan.planning", "reachplan.demand.assess", "reachplan.checks", "reachplan.capacity",
-     "reachplan.hours"),
+    ("reachplan.planning", "reachplan.demand.assess", "reachplan.demand.population",
+     "reachplan.checks", "reachplan.capacity", "reachplan.hours"),
     ("reachplan.maps",),
     ("reachplan.cli",),
 )

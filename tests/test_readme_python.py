@@ -110,9 +110,18 @@ def _hours(work: Path) -> None:
     centres.to_csv(work / "centres.csv", index=False)
 
 
+def _population(work: Path) -> None:
+    """The WorldPop window of western Burundi (tests/fixtures/worldpop) with its outline, and
+    two centres."""
+    shutil.copy(FIX / "worldpop" / "burundi_west.tif", work / "worldpop.tif")
+    shutil.copy(FIX / "worldpop" / "burundi_west.geojson", work / "districts.geojson")
+    (work / "centres.csv").write_text("name,lat,lon\nBujumbura,-3.38,29.36\n"
+                                      "Muramvya,-3.27,29.61\n", encoding="utf-8")
+
+
 SETUPS: dict[str, Callable[[Path], None]] = {"api": _grid, "capacity": _capacity,
                                              "travel": _travel, "postgis": _postgis,
-                                             "hours": _hours}
+                                             "hours": _hours, "population": _population}
 
 
 def test_every_python_block_has_a_setup():

@@ -36,6 +36,11 @@ _EXPORTS = {
     "polygons_within": "reachplan.geodesy",
     "DemandResult": "reachplan.demand",
     "demand_coverage": "reachplan.demand",
+    "PopulationResult": "reachplan.demand",
+    "district_population": "reachplan.demand",
+    "population_coverage": "reachplan.demand",
+    "population_points": "reachplan.demand",
+    "with_population": "reachplan.demand",
     "PlanRun": "reachplan.planning",
     "plan": "reachplan.planning",
     "run_plan": "reachplan.planning",
@@ -53,6 +58,7 @@ __all__ = [
     "DemandResult",
     "InputError",
     "PlanRun",
+    "PopulationResult",
     "Presence",
     "Radius",
     "Rule",
@@ -61,13 +67,17 @@ __all__ = [
     "compare_results",
     "coverage_map",
     "demand_coverage",
+    "district_population",
     "nearest_to_polygons",
     "plan",
     "polygons_within",
+    "population_coverage",
+    "population_points",
     "read_boundaries",
     "read_points",
     "run_plan",
     "solve_matrix",
+    "with_population",
     "write_map",
     "write_png",
     "write_table",
@@ -75,7 +85,15 @@ __all__ = [
 
 if TYPE_CHECKING:
     from reachplan.checks.compare import compare_results
-    from reachplan.demand import DemandResult, demand_coverage
+    from reachplan.demand import (
+        DemandResult,
+        PopulationResult,
+        demand_coverage,
+        district_population,
+        population_coverage,
+        population_points,
+        with_population,
+    )
     from reachplan.engine import CoverageResult, assess
     from reachplan.errors import InputError, ReachplanError
     from reachplan.geodesy import nearest_to_polygons, polygons_within

@@ -294,6 +294,21 @@ class _RadiusReach:
         return self.index.within(lat, lon, np.full(np.size(lat), self.radius_m),
                                  threads=threads, every=True)
 
+    def covered_grid(self, row_lat: np.ndarray, lon0: float, dlon: float, width: int, *,
+                     threads: int = 1) -> np.ndarray:
+        """``covered`` for every cell centre of rows of a north-up WGS84 grid (rows at
+        ``row_lat``, columns centred on ``lon0 + (j + ½)·dlon``): a boolean (rows, width)
+        array, the same decisions at a few geodesics per (centre, row) instead of per cell
+        (:func:`reachplan.geodesy.grid.within_counts`)."""
+        from reachplan.geodesy.grid import within_counts
+
+        index = self.index
+        multiplicity = np.diff(index.members.start)
+        counts = within_counts(index.lat, index.lon, multiplicity, self.radius_m,
+                               np.asarray(row_lat, dtype=np.float64), lon0, dlon, width,
+                               threads=threads)
+        return counts >= self.min_centers
+
 
 @dataclass(frozen=True)
 class Radius:

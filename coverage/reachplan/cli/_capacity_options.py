@@ -87,10 +87,12 @@ def assess_inputs(inputs: InputOptions, *, nearest: bool = True,
 
 
 def run_capacity(opts: CapacityOptions, demand_opts: DemandOptions, centers, districts, rule,
-                 *, type_col: str | None = None, weight_col: str | None = None
-                 ) -> CapacityResult | None:
+                 *, type_col: str | None = None, weight_col: str | None = None,
+                 population: str | None = None) -> CapacityResult | None:
     """Capacity-limited allocation as the options say (:func:`reachplan.capacity.
-    assess_capacity`), or ``None`` without --capacity-col.
+    assess_capacity`), or ``None`` without --capacity-col. With ``--population`` and no
+    ``--demand``, the raster's populated cells are the demand points (their people the
+    weight), or with ``--demand-rate`` the districts' people x the rate.
 
     Raises a one-line error (exit 2) naming the option, or the file, column and row, on bad
     input; writes nothing.
@@ -104,10 +106,15 @@ def run_capacity(opts: CapacityOptions, demand_opts: DemandOptions, centers, dis
         return None
     from reachplan.capacity import assess_capacity  # here: scipy loads only with --capacity-col
 
-    points = demand_points(opts, demand_opts, rule, weight_col=weight_col)
+    if population:
+        weight_col = weight_col or "population"  # the districts' weight is their people
+    points = demand_points(opts, demand_opts, rule, weight_col=weight_col,
+                           population=population)
+    people = population and not demand_opts.demand and points is not None
     with flags_for(**CAPACITY_FLAGS):
         run = assess_capacity(districts, centers, rule, capacity=col, demand=points,
-                              demand_weight_col=demand_opts.demand_weight_col,
+                              demand_weight_col="people" if people
+                              else demand_opts.demand_weight_col,
                               demand_rate=opts.demand_rate, weight_col=weight_col,
                               type_col=type_col, rate_name="--demand-rate")
     assert run.demand is not None
@@ -121,12 +128,22 @@ CAPACITY_FLAGS: dict[str, str | None] = {"capacity": "capacity_col", "target_pct
 
 
 def demand_points(opts: CapacityOptions, demand_opts: DemandOptions, rule, *,
-                  weight_col: str | None):
-    """The --demand points (read as the options say), or None for district weight x
-    --demand-rate; the option combinations checked first."""
+                  weight_col: str | None, population: str | None = None):
+    """The --demand points (read as the options say), the --population raster's cells (no
+    --demand nor --demand-rate), or None for district weight x --demand-rate; the option
+    combinations checked first."""
     from reachplan.rules import reaches_points
 
     rate = opts.demand_rate
+    if population and not demand_opts.demand and rate is None:
+        if not reaches_points(rule):
+            raise click.UsageError(
+                "--capacity-col with --population cells needs --radius-km R or --roads FILE "
+                "--travel-minutes T: a reach between centres and cells")
+        from reachplan.demand.population import population_points
+
+        with flags_for():
+            return population_points(population, label=population)
     if demand_opts.demand and rate is not None:
         raise click.UsageError("give --demand FILE or --demand-rate R, not both: demand comes "
                                "from points or from district weights")

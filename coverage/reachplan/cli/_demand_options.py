@@ -85,16 +85,19 @@ demand_options = _compose(
 
 
 def run_demand(opts: DemandOptions, centers, districts, rule, *,
-               overwrite: bool = False, progress: Callable[[int, int], None] | None = None):
+               overwrite: bool = False, progress: Callable[[int, int], None] | None = None,
+               population: bool = False):
     """Demand coverage as the options say, or ``None`` without ``--demand``.
 
-    Writes ``--demand-output`` (atomically) and logs the warnings; raises
+    ``population``: ``--population`` was given (its windows run on ``--engine``, so
+    ``--scheduler`` needs no ``--demand`` then). Writes ``--demand-output`` (atomically) and
+    logs the warnings; raises
     :class:`reachplan.errors.InputError` on bad input (the command turns it into exit 2).
     """
     if not opts.demand:
         for flag, value in (("--demand-output", opts.demand_output),
                             ("--demand-weight-col", opts.demand_weight_col),
-                            ("--scheduler", opts.scheduler)):
+                            ("--scheduler", None if population else opts.scheduler)):
             if value:
                 raise click.UsageError(f"{flag} needs --demand FILE")
         return None

@@ -52,14 +52,19 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def reach_words(cost: dict[str, Any] | None) -> str:
+    """A JSON ``"cost"`` block's reach in words: ``"within 25 km"``."""
+    cost = cost or {}
+    return (f"within {cost['reach']:g} {cost['label']}" if cost.get("reach") is not None
+            else "reached by the rule")
+
+
 def demand_lines(data: dict[str, Any]) -> list[str]:
     """Demand points within the radius, when they were assessed."""
     d = data.get("demand")
     if not d:
         return []
-    cost = d.get("cost") or {}
-    reach = (f"within {cost['reach']:g} {cost['label']}" if cost.get("reach") is not None
-             else "reached by the rule")
+    reach = reach_words(d.get("cost"))
     lines = [f"Demand points {reach} of a centre: {d['covered']:,} of "
              f"{d['points']:,} ({pct(d['percent'])}%)"]
     if d.get("weight_total") is not None:
@@ -180,11 +185,18 @@ def capacity_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def result_dict(result, demand=None, capacity=None, *, districts: bool = True) -> dict:
-    """The JSON contract, plus ``demand`` when demand points were assessed and ``capacity``
-    when demand was allocated within capacities (``districts=False``: without the
+def result_dict(result, demand=None, capacity=None, *, districts: bool = True,
+                population=None) -> dict:
+    """The JSON contract, plus ``demand`` when demand points were assessed, ``capacity``
+    when demand was allocated within capacities and ``population`` when a population
+    raster's people within reach were counted (``districts=False``: without the
     per-district records)."""
     data = result.to_dict(districts=districts)
+    if population is not None:
+        from reachplan.cli._population import population_block
+
+        data["population"] = population_block(population)
+        data["warnings"] = [*data.get("warnings", []), *population.warnings]
     if demand is not None:
         data["demand"] = demand.summary
         data["warnings"] = [*data.get("warnings", []), *demand.warnings]  # as stderr said
@@ -193,10 +205,13 @@ def result_dict(result, demand=None, capacity=None, *, districts: bool = True) -
     return data
 
 
-def render_table(result, demand=None, capacity=None) -> str:
-    data = (result_dict(result, demand, capacity, districts=False)
+def render_table(result, demand=None, capacity=None, *, population=None) -> str:
+    from reachplan.cli._population import population_lines
+
+    data = (result_dict(result, demand, capacity, districts=False, population=population)
             | {"rule_text": result.rule.describe()})
-    return "\n".join(summary_lines(data) + demand_lines(data) + threshold_lines(data)
+    return "\n".join(summary_lines(data) + demand_lines(data)
+                     + population_lines(data.get("population")) + threshold_lines(data)
                      + breakdown_lines(data) + capacity_lines(data)) + "\n"
 
 

@@ -19,6 +19,7 @@ from reachplan.cli._demand_options import (
     demand_options,
     run_demand,
 )
+from reachplan.cli._population import add_population_columns, run_population
 from reachplan.cli._report import render_table, report_format, result_dict
 from reachplan.cli.errors import flags_for, handle_errors
 from reachplan.cli.output import emit_json, emit_report
@@ -27,10 +28,11 @@ FORMATS = ("table", "json", "csv")
 
 
 def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=None,
-                 capacity=None) -> None:
+                 capacity=None, population=None) -> None:
     """Write a coverage result as a table, JSON or per-district CSV."""
     if fmt == "json":
-        emit_json(result_dict(result, demand, capacity), output, overwrite)
+        emit_json(result_dict(result, demand, capacity, population=population), output,
+                  overwrite)
     elif fmt == "csv":
         from reachplan.engine import district_table
         from reachplan.io import write_table
@@ -41,7 +43,8 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
         with flags_for(path="output"):
             write_table(table, output or "-", overwrite=overwrite)
     else:
-        emit_report(render_table(result, demand, capacity), output, overwrite)
+        emit_report(render_table(result, demand, capacity, population=population), output,
+                    overwrite)
 
 
 @click.command(short_help="How covered are we? % of districts (and weight) covered.")
@@ -82,6 +85,7 @@ def coverage(inputs: options.InputOptions, fmt: str | None, output: str | None, 
           --demand offices.csv --demand-weight-col requests --format json
       reachplan coverage districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
           --capacity-col cap --type-col type
+      reachplan coverage districts.gpkg centres.csv --radius-km 10 --population pop.tif
       reachplan coverage @india @india-sample --radius-km 5,10,25 --curve curve.png
     """
     fmt = report_format(fmt, output)
@@ -100,9 +104,14 @@ def coverage(inputs: options.InputOptions, fmt: str | None, output: str | None, 
     districts, centers, rule, result = run.districts, run.centers, run.rule, run.result
     # capacity first: its input errors must stop the command before any file is written
     served = run_capacity(capacity, demand, centers, districts, rule,
-                          type_col=inputs.type_col, weight_col=inputs.weight_col)
-    covered = run_demand(demand, centers, districts, rule, overwrite=overwrite)
+                          type_col=inputs.type_col, weight_col=inputs.weight_col,
+                          population=inputs.population)
+    covered = run_demand(demand, centers, districts, rule, overwrite=overwrite,
+                         population=bool(inputs.population))
     add_demand_columns(result, covered)
+    people = run_population(inputs.population, centers, districts, rule, engine=demand.engine,
+                            scheduler=demand.scheduler)
+    add_population_columns(result, people)
     if served is not None and capacity.capacity_output:
         write_centres(served, capacity.capacity_output, overwrite=overwrite)
     if curve:
@@ -110,7 +119,7 @@ def coverage(inputs: options.InputOptions, fmt: str | None, output: str | None, 
 
         with flags_for(path="curve"):
             write_curve_png(result.to_dict(districts=False), curve, overwrite=overwrite)
-    write_result(result, fmt, output, overwrite, covered, served)
+    write_result(result, fmt, output, overwrite, covered, served, people)
 
 
 def one_threshold_only(inputs: options.InputOptions, demand: DemandOptions,

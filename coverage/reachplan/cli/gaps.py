@@ -59,7 +59,8 @@ def gaps(inputs: options.InputOptions, output: str | None, overwrite: bool,
                 raise click.UsageError(f"{flag} needs --capacity-col COL in gaps "
                                        "(over-capacity districts)")
     served = run_capacity(capacity, demand, centers, districts, rule,
-                          type_col=inputs.type_col, weight_col=inputs.weight_col)
+                          type_col=inputs.type_col, weight_col=inputs.weight_col,
+                          population=inputs.population)
     table = gap_table(result, served)
     if served is not None and capacity.capacity_output:
         write_centres(served, capacity.capacity_output, overwrite=overwrite)

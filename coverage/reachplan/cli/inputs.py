@@ -106,6 +106,10 @@ def load_inputs(opts: InputOptions, *, thresholds: bool = False):
             name_col=opts.name_col or bdefaults.get("name_col"),
             group_col=opts.group_col or bdefaults.get("group_col"),
             weight_col=opts.weight_col or bdefaults.get("weight_col"))
+    if opts.population:
+        from reachplan.cli._population import weigh_by_population
+
+        districts = weigh_by_population(districts, opts.population)
     points = read_centres(centers, opts, cdefaults.get("name_col"))
     return (name_as_given(districts, opts.boundaries), name_as_given(points, opts.centers),
             rule)

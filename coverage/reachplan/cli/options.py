@@ -137,6 +137,10 @@ boundary_options = _compose(
     click.option("--group-col", default=None, help="Group column for roll-ups, e.g. state."),
     click.option("--weight-col", default=None,
                  help="Numeric weight (e.g. population): also report % of weight covered."),
+    click.option("--population", default=None, metavar="RASTER",
+                 help="Population raster (GeoTIFF, COG, VRT; any CRS): each district weighted "
+                      "by its people (exact cell fractions), and coverage reports the people "
+                      "within reach; needs reachplan[raster]."),
 )
 
 
@@ -269,6 +273,7 @@ class BoundaryOptions(OptionGroup):
     name_col: str | None = None
     group_col: str | None = None
     weight_col: str | None = None
+    population: str | None = None
 
 
 @dataclass(frozen=True)

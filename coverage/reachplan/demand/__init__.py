@@ -4,9 +4,12 @@
 - :mod:`.parts`: large point files read in parts (byte ranges of a CSV, row groups of
   GeoParquet, a PostGIS query); it knows only io;
 - :mod:`.runners`: runs a function per part here or on a dask cluster; it knows nothing of
-  what a part holds.
+  what a part holds;
+- :mod:`.rasters`: population rasters read in windows (rasterio); :mod:`.population`: their
+  people per district (exactextract) and within reach of a centre (``population_coverage``).
 
-``parts`` and ``runners`` sit on io's floor, ``assess`` above the rules: names are imported on
+``parts``, ``runners`` and ``rasters`` sit on io's floor, ``assess`` and ``population`` above
+the rules: names are imported on
 first use, so loading those two loads no rule, engine or geodesy.
 """
 
@@ -15,13 +18,30 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["DemandResult", "demand_coverage"]
+_EXPORTS = {
+    "DemandResult": "reachplan.demand.assess",
+    "demand_coverage": "reachplan.demand.assess",
+    "PopulationResult": "reachplan.demand.population",
+    "district_population": "reachplan.demand.population",
+    "population_coverage": "reachplan.demand.population",
+    "population_points": "reachplan.demand.population",
+    "with_population": "reachplan.demand.population",
+}
+__all__ = ["DemandResult", "PopulationResult", "demand_coverage", "district_population",
+           "population_coverage", "population_points", "with_population"]
 
 if TYPE_CHECKING:
     from reachplan.demand.assess import DemandResult, demand_coverage
+    from reachplan.demand.population import (
+        PopulationResult,
+        district_population,
+        population_coverage,
+        population_points,
+        with_population,
+    )
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        return getattr(importlib.import_module("reachplan.demand.assess"), name)
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'reachplan.demand' has no attribute {name!r}")

@@ -264,13 +264,8 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
     progress
         Called as ``progress(parts_done, parts_total)`` after every part.
     """
-    if (rule is None) == (radius_km is None):
-        raise InputError("rule, radius_km: give one: the rule that decides when a centre "
-                         "reaches a point, e.g. rule=Rule.radius(25)")
-    rule = Radius(radius_km) if rule is None else rule  # type: ignore[arg-type]
+    rule = rule_and_engine(rule, radius_km, engine, "a point")
     one_threshold(rule, "demand_coverage")
-    if engine not in ("memory", "dask"):
-        raise InputError(f"engine={engine!r}: use 'memory' or 'dask'", params=("engine",))
     chunksize = int(min(max(chunksize, 1), _MAX_PART_ROWS))
     from reachplan.frames import as_districts, as_points
     centres = as_points(centres, param="centres")
@@ -290,6 +285,18 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
     else:
         results = run_dask(_process_part, parts, args, scheduler, progress)
     return _combine(results, spec, _reach(rule), cnames, districts, keep_points, cost.column)
+
+
+def rule_and_engine(rule: CoverageRule | None, radius_km: float | None, engine: str,
+                    what: str) -> CoverageRule:
+    """The rule (``rule``, or ``Rule.radius(radius_km)``), one of them given, and ``engine``
+    checked: one-line errors naming the parameters; ``what`` a rule reaches (``"a point"``)."""
+    if (rule is None) == (radius_km is None):
+        raise InputError("rule, radius_km: give one: the rule that decides when a centre "
+                         f"reaches {what}, e.g. rule=Rule.radius(25)")
+    if engine not in ("memory", "dask"):
+        raise InputError(f"engine={engine!r}: use 'memory' or 'dask'", params=("engine",))
+    return Radius(radius_km) if rule is None else rule  # type: ignore[arg-type]
 
 
 def _reach(rule: CoverageRule) -> dict[str, Any]:
