@@ -207,6 +207,7 @@ LAYERS = (
     ("reachplan.rules", "reachplan.roads"),
     ("reachplan.engine",),
     ("reachplan.planning", "reachplan.demand.assess", "reachplan.demand.population",
+     "reachplan.demand.population_steps",
      "reachplan.checks", "reachplan.capacity", "reachplan.hours"),
     ("reachplan.maps",),
     ("reachplan.cli",),

@@ -24,7 +24,7 @@ import numpy as np
 from reachplan.errors import InputError
 
 __all__ = ["band_shares", "check_thresholds", "covered_at", "equity", "gini", "kth_costs",
-           "theil"]
+           "people_equity", "theil"]
 
 
 def check_thresholds(values: Any, param: str, *, allow_zero: bool = False) -> tuple[float, ...]:
@@ -214,4 +214,59 @@ def equity(kth: np.ndarray, thresholds: Sequence[float], *, weight: np.ndarray |
     covered = [{"threshold": float(t), **_indices(share[:, i], w)}
                for i, t in enumerate(thresholds)]
     block["inequality"] = {"weighted": w is not None, "cost": cost, "covered": covered}
+    return block
+
+
+def _people_bands(people: np.ndarray, thresholds: Sequence[float]) -> list[dict[str, Any]]:
+    """Bands (as :func:`band_shares`) from the people in each band (``people[i]``: band i)."""
+    total = float(np.sum(people))
+    edges = [0.0, *[float(t) for t in thresholds]]
+    return [{"from": edges[i], "to": edges[i + 1] if i + 1 < len(edges) else None,
+             "population": float(people[i]), "percent": _pct(float(people[i]), total)}
+            for i in range(len(edges))]
+
+
+def people_equity(people: np.ndarray, thresholds: Sequence[float], *,
+                  outside: np.ndarray | None = None, groups: np.ndarray | None = None,
+                  mean_cost: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
+    """The ``"equity"`` block of people counted cell by cell (a population raster).
+
+    Parameters
+    ----------
+    people
+        ``(n, len(thresholds) + 1)``: per district, its people in each band of cost (``<=
+        t1``, ``(t1, t2]``, ..., beyond the largest or unreachable).
+    outside
+        The people in no district, per band (in the overall bands, not in the indices).
+    groups
+        Per district group label (None for no group): the bands per group too.
+    mean_cost
+        ``(mean, weight)``: per district, the people-weighted mean cost of its people who have
+        one (NaN when none has), and those people: the Gini and Theil of the mean between
+        districts, weighted by them.
+
+    Returns ``{"bands", "groups", "inequality": {"weighted", "cost", "covered"}}`` as
+    :func:`equity`, with bands of people (``population``, ``percent``) and the % of each
+    district's people covered at each threshold weighted by its people.
+    """
+    people = np.asarray(people, dtype=float)
+    overall = people.sum(axis=0) + (0.0 if outside is None else np.asarray(outside, float))
+    block: dict[str, Any] = {"bands": _people_bands(overall, thresholds), "groups": []}
+    if groups is not None:
+        as_text = np.array(["" if g is None else str(g) for g in groups], dtype=object)
+        for key in sorted(set(as_text)):
+            block["groups"].append({"group": key or None, "bands": _people_bands(
+                people[as_text == key].sum(axis=0), thresholds)})
+    total = people.sum(axis=1)
+    has = total > 0
+    share = 100.0 * np.cumsum(people, axis=1)[has, :len(thresholds)] / total[has, None]
+    covered = [{"threshold": float(t), **_indices(share[:, i], total[has])}
+               for i, t in enumerate(thresholds)]
+    cost: dict[str, Any] = {}
+    if mean_cost is not None:
+        mean, reached = (np.asarray(a, dtype=float) for a in mean_cost)
+        ok = np.isfinite(mean) & (reached > 0)
+        cost = {"districts": int(ok.sum()), "unreachable": int((~ok).sum()),
+                **_indices(mean[ok], reached[ok])}
+    block["inequality"] = {"weighted": True, "cost": cost, "covered": covered}
     return block

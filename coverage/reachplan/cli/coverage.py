@@ -118,7 +118,8 @@ def coverage(inputs: options.InputOptions, fmt: str | None, output: str | None, 
         from reachplan.maps.curve import write_curve_png
 
         with flags_for(path="curve"):
-            write_curve_png(result.to_dict(districts=False), curve, overwrite=overwrite)
+            write_curve_png(result_dict(result, population=people, districts=False), curve,
+                            overwrite=overwrite)
     write_result(result, fmt, output, overwrite, covered, served, people)
 
 

@@ -33,6 +33,10 @@ def curve_png_bytes(data: dict[str, Any], *, title: str | None = None) -> bytes:
         weight = (data.get("inputs") or {}).get("weight_col") or "weight"
         ax.plot(xs, [s["weight_percent"] or 0.0 for s in steps], marker="s", color="#d9731a",
                 linewidth=2, label=f"% of {_label(weight)}")
+    people = (data.get("population") or {}).get("thresholds") or []
+    if len(people) == len(xs):  # a population raster's people, cell by cell
+        ax.plot(xs, [p["percent"] or 0.0 for p in people], marker="^", color="#2a9d4b",
+                linewidth=2, label="% of people (raster cells)")
     groups = [g["group"] for g in steps[0].get("groups") or []]
     if 1 < len(groups) <= 8:
         for i, name in enumerate(groups):
