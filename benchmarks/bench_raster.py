@@ -79,17 +79,22 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
 def run_reachplan(path: str, n_sites: int, side: int, radius_km: float) -> dict:
     import pandas as pd
 
     from reachplan import Rule, population_coverage
 
     lat, lon = sites(n_sites, side)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     res = population_coverage(pd.DataFrame({"lat": lat, "lon": lon}), path,
                               Rule.radius(radius_km))
     s = res.summary
-    return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(),
+    return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "peak_mb": _peak_mb(),
             "population": s["population"], "covered": s["population_covered"],
             "cells": s["cells"], "populated": s["cells_populated"]}
 
@@ -100,7 +105,7 @@ def run_plain(path: str, n_sites: int, side: int, radius_km: float) -> dict:
     from scipy.spatial import cKDTree
 
     lat, lon = sites(n_sites, side)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
 
     def xyz(la, lo):
         la, lo = np.radians(la), np.radians(lo)
@@ -118,7 +123,7 @@ def run_plain(path: str, n_sites: int, side: int, radius_km: float) -> dict:
     chord = 2 * np.sin(radius_km / 6371.0088 / 2)
     dist, _ = tree.query(xyz(clat, clon), k=1, distance_upper_bound=chord, workers=-1)
     covered = float(values[np.isfinite(dist)].sum())
-    return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(),
+    return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "peak_mb": _peak_mb(),
             "population": float(values.sum()), "covered": covered}
 
 
@@ -136,7 +141,7 @@ def run_travel(folder: str, n_sites: int, minutes: float, road_side: int, via: s
     west, south, span = CITY
     centres = pd.DataFrame({"lat": rng.uniform(south + 0.01, south + span - 0.01, n_sites),
                             "lon": rng.uniform(west + 0.01, west + span - 0.01, n_sites)})
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     if via == "raster":
         res = population_coverage(centres, folder_path / "city.tif", rule)
         covered, total = res.summary["population_covered"], res.summary["population"]
@@ -144,8 +149,8 @@ def run_travel(folder: str, n_sites: int, minutes: float, road_side: int, via: s
         d = demand_coverage(centres, str(folder_path / "cells.csv"), rule, weight_col="people",
                             keep_points=False)
         covered, total = d.summary["weight_covered"], d.summary["weight_total"]
-    return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), "covered": covered,
-            "population": total}
+    return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "peak_mb": _peak_mb(),
+            "covered": covered, "population": total}
 
 
 CITY = (77.45, 12.85, 0.54)  # bench_roads.py's generated city: west, south, side (degrees)
@@ -222,7 +227,7 @@ def main() -> None:
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print(f"\n### {args.side ** 2:,} cells x {args.sites:,} sites, within {args.radius_km:g} km "
           f"(load average {' '.join(load)}; a shared 2-core machine)\n")
-    print("| method | seconds | peak MB | people | within R | % |")
+    print("| method | seconds (wall / CPU) | peak MB | people | within R | % |")
     print("|---|---:|---:|---:|---:|---:|")
     params = [str(path), str(args.sites), str(args.side), str(args.radius_km)]
     ours = child("reachplan", *params)
@@ -230,9 +235,11 @@ def main() -> None:
     if not args.no_plain:
         rows.append(("plain: whole band in memory, KD-tree on a sphere", child("plain", *params)))
     for name, r in rows:
-        print(f"| {name} | {r['seconds']:.1f} | {r['peak_mb']:,.0f} | {r['population']:,.0f} | "
+        print(f"| {name} | {r['seconds']:.1f} / {r['cpu']:.1f} | {r['peak_mb']:,.0f} | "
+              f"{r['population']:,.0f} | "
               f"{r['covered']:,.0f} | {100 * r['covered'] / r['population']:.3f} |")
-    print(f"\n{ours['populated']:,} populated cells of {ours['cells']:,}.")
+    print(f"\n{ours['populated']:,} populated cells of {ours['cells']:,}; machine load "
+          f"average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}.")
     if args.no_travel:
         return
     folder = WORK / f"city_{args.road_nodes}_{args.road_side}"
@@ -241,14 +248,15 @@ def main() -> None:
     print(f"\n### Travel time: {args.road_side ** 2:,} cells (100 m) x {args.sites:,} sites, "
           f"within {args.minutes:g} min on the generated city ({args.road_nodes:,} road "
           "vertices; graph cached by a first run)\n")
-    print("| method | seconds | peak MB | people | within T | % |")
+    print("| method | seconds (wall / CPU) | peak MB | people | within T | % |")
     print("|---|---:|---:|---:|---:|---:|")
     targs = [str(folder), str(args.sites), str(args.minutes), str(args.road_side)]
     child("travel", *targs, "raster")  # builds the graph cache
     for name, via in (("reachplan `population_coverage`", "raster"),
                       ("`demand_coverage` on the cells as a CSV of points", "points")):
         r = child("travel", *targs, via)
-        print(f"| {name} | {r['seconds']:.1f} | {r['peak_mb']:,.0f} | {r['population']:,.0f} | "
+        print(f"| {name} | {r['seconds']:.1f} / {r['cpu']:.1f} | {r['peak_mb']:,.0f} | "
+              f"{r['population']:,.0f} | "
               f"{r['covered']:,.0f} | {100 * r['covered'] / r['population']:.3f} |")
 
 

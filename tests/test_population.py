@@ -364,3 +364,33 @@ def test_rows_of_a_wgs84_grid_are_decided_as_every_cell_would_be(seed):
         near = sum((GEOD.inv(lon, lat, np.full(lat.size, b), np.full(lat.size, a))[2]
                     <= km * 1000).astype(int) for a, b in zip(clat, clon, strict=True))
         assert (got.ravel() == (near >= k)).all(), (seed, case, km, k)
+
+
+def test_cli_engine_dask_gives_the_memory_json(runner, tmp_path):
+    pytest.importorskip("dask.distributed")
+    centres = tmp_path / "c.csv"
+    CENTRES.to_csv(centres, index=False)
+    args = [str(centres), "--radius-km", "10", "--population", str(BURUNDI), "--format",
+            "json"]
+    memory = _run(runner, *args)
+    dask = _run(runner, *args, "--engine", "dask")
+    assert memory.exit_code == dask.exit_code == 0, dask.output
+    assert memory.stdout == dask.stdout
+
+
+def test_cli_compares_people_with_a_weight_given(runner, tmp_path):
+    districts = tmp_path / "d.geojson"
+    _districts().rename(columns={"weight": "census"}).to_file(districts)
+    centres = tmp_path / "c.csv"
+    CENTRES.to_csv(centres, index=False)
+    res = runner.invoke(cli, ["coverage", str(districts), str(centres), "--radius-km", "10",
+                              "--weight-col", "census", "--population", str(BURUNDI),
+                              "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    rows = {r["id"]: r for r in data["districts"]}
+    assert [rows[k]["weight_given"] for k in "NSQ"] == [1.0, 2.0, 3.0]
+    people = district_population(_districts(), BURUNDI)
+    assert [rows[k]["weight"] for k in "NSQ"] == pytest.approx(people.tolist())
+    assert data["population"]["weight_given_col"] == "census"
+    assert data["population"]["weight_given_total"] == 6.0

@@ -154,9 +154,13 @@ def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
         a, _, c, _, e, f = spec.transform
         row_lat = f + (np.arange(window.row_off, window.row_off + window.height) + 0.5) * e
         on_earth = np.abs(row_lat) <= 90.0
-        ok = on_earth[cells.rows - window.row_off]
         grid = by_rows(np.where(on_earth, row_lat, 0.0), c, a, spec.width, threads=threads)
-        covered = grid[cells.rows[ok] - window.row_off, cells.cols[ok]]
+        if on_earth.all():
+            ok = slice(None)
+            covered = grid.ravel()[cells.index]
+        else:  # rows past a pole (a grid that says so): no cell there is on the Earth
+            ok = on_earth[cells.index // spec.width]
+            covered = grid.ravel()[cells.index[ok]]
         lat: np.ndarray | None = None
         lon: np.ndarray | None = None
     else:
@@ -169,6 +173,7 @@ def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
         else:
             covered = reach.covered(lat, lon, threads=threads)
     values = cells.values[ok]
+    n_ok = values.size
     nd = districts.n + 1 if districts is not None else 1
     if districts is None:
         where = np.zeros(values.size, dtype=np.int64)
@@ -188,8 +193,8 @@ def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
         has = np.isfinite(kth)
         cost_sums = (np.bincount(where[has], weights=values[has] * kth[has], minlength=nd),
                      np.bincount(where[has], weights=values[has], minlength=nd))
-    return _WindowResult(cells.read, cells.nodata, cells.empty, int(ok.sum()),
-                         int(ok.size - ok.sum()), (counts, cov, total, sums[1::2]), bands,
+    return _WindowResult(cells.read, cells.nodata, cells.empty, n_ok,
+                         cells.index.size - n_ok, (counts, cov, total, sums[1::2]), bands,
                          cost_sums)
 
 
@@ -335,6 +340,10 @@ def _combine(results: list[_WindowResult], spec: RasterSpec, reach: dict[str, An
                             f"({float(total[-1]):,.0f} people) lie outside every district: "
                             "counted in the totals, in no district")
         by_district, by_group = _rollups(districts, exact, counts, cov, total, reached)
+        if "weight_given" in by_district:  # the weight given beside, to compare
+            summary["weight_given_col"] = districts.attrs.get("weight_given_col",
+                                                              districts.attrs.get("weight_col"))
+            summary["weight_given_total"] = float(by_district["weight_given"].sum())
     return PopulationResult(summary, by_district, by_group, warnings)
 
 

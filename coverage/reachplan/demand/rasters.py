@@ -60,15 +60,27 @@ class RasterSpec:
 
 @dataclass
 class Cells:
-    """One window's populated cells: grid rows and columns, and their counts; and the
-    window's cells by what they were (``read``: all of them, ``nodata``, ``empty``: zero)."""
+    """One window's populated cells: their positions in the window (row-major, ``index``)
+    and counts; and the window's cells by what they were (``read``: all of them,
+    ``nodata``, ``empty``: zero)."""
 
-    rows: np.ndarray
-    cols: np.ndarray
+    index: np.ndarray
     values: np.ndarray
+    row_off: int
+    width: int
     read: int
     nodata: int
     empty: int
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Each populated cell's row in the raster."""
+        return self.index // self.width + self.row_off
+
+    @property
+    def cols(self) -> np.ndarray:
+        """Each populated cell's column."""
+        return self.index % self.width
 
 
 @dataclass(frozen=True)
@@ -107,11 +119,11 @@ class RasterWindow:
                              f"value {values[r, c]:g} is negative ({int(negative.sum())} "
                              "such cells in this window); set the raster's nodata value "
                              "or fix the cells", params=("population",))
-        populated = ~missing & (values > 0)
-        rows, cols = np.nonzero(populated)
-        return Cells(rows.astype(np.int64) + self.row_off, cols.astype(np.int64),
-                     values[rows, cols].astype(np.float64), int(values.size),
-                     int(missing.sum()), int(values.size - missing.sum() - rows.size))
+        index = np.flatnonzero(~missing & (values > 0))
+        n_missing = int(np.count_nonzero(missing))
+        return Cells(index, values.ravel()[index].astype(np.float64), self.row_off,
+                     spec.width, int(values.size), n_missing,
+                     int(values.size - n_missing - index.size))
 
 
 def _nodata(values: np.ndarray, nodata: float | None) -> np.ndarray:

@@ -91,7 +91,6 @@ def within_counts(centre_lat: np.ndarray, centre_lon: np.ndarray, multiplicity: 
     from reachplan.geodesy.points import _inv
 
     nrows = row_lat.size
-    counts = np.zeros((nrows, width + 1), dtype=np.int64).ravel()
     if centre_lat.size == 0 or nrows == 0 or width == 0:
         return np.zeros((nrows, width), dtype=np.int32)
     reach_deg = np.degrees(radius_m / _meridian_min()) + 1e-9
@@ -108,6 +107,7 @@ def within_counts(centre_lat: np.ndarray, centre_lon: np.ndarray, multiplicity: 
     centre, row, plat, plon, rlat = (a[keep] for a in (centre, row, plat, plon, rlat))
     half = _half_width(plat, plon, rlat, radius_m, threads)
     whole = half >= 180.0
+    opens, closes, weights = [], [], []
     for shift in (-360.0, 0.0, 360.0):
         if whole.all() and shift != 0.0:
             continue
@@ -126,11 +126,14 @@ def within_counts(centre_lat: np.ndarray, centre_lon: np.ndarray, multiplicity: 
             west, east = np.where(whole, 1, west), np.where(whole, 0, east)
         start, stop = np.clip(west, 0, width), np.clip(east, -1, width - 1)
         ok = stop >= start
-        weight = multiplicity[centre[ok]].astype(np.float64)
-        counts += np.rint(np.bincount(row[ok] * (width + 1) + start[ok], weights=weight,
-                                      minlength=counts.size)).astype(np.int64)
-        counts -= np.rint(np.bincount(row[ok] * (width + 1) + stop[ok] + 1, weights=weight,
-                                      minlength=counts.size)).astype(np.int64)
+        opens.append(row[ok] * (width + 1) + start[ok])
+        closes.append(row[ok] * (width + 1) + stop[ok] + 1)
+        weights.append(multiplicity[centre[ok]])
+    # +1 where a run opens, -1 after it closes, then a running sum along each row
+    weight = np.concatenate(weights).astype(np.float64)
+    size = nrows * (width + 1)
+    counts = (np.rint(np.bincount(np.concatenate(opens), weights=weight, minlength=size))
+              - np.rint(np.bincount(np.concatenate(closes), weights=weight, minlength=size)))
     return np.cumsum(counts.reshape(nrows, width + 1), axis=1)[:, :width].astype(np.int32)
 
 
