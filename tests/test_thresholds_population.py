@@ -89,3 +89,31 @@ def test_one_radius_keeps_the_population_block(runner, inputs):
     data = run_json(runner, [*inputs, "--radius-km", "10"])
     assert "thresholds" not in data["population"] and "equity" not in data["population"]
     assert not any(k.startswith("population_covered_") for k in data["districts"][0])
+
+
+def test_people_at_several_travel_times_equal_separate_runs(tmp_path):
+    """tests/fixtures/roads/tiny.osm under a 40 x 3 raster of 0.002-degree cells (as in
+    tests/test_population.py): the people within 1, 2 and 3 minutes of one search equal three
+    single-threshold searches."""
+    import pandas as pd
+    import rasterio
+    from rasterio.transform import Affine
+
+    from reachplan.demand.population import population_coverage
+    from reachplan.roads import TravelRule
+
+    path = tmp_path / "tiny.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=40, height=3, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=Affine(0.002, 0.0, -0.004, 0.0, -0.002, 0.003),
+                       nodata=-1.0) as dst:
+        dst.write(np.arange(1, 121, dtype="float32").reshape(1, 3, 40))
+    rule = TravelRule.from_roads(Path(__file__).parent / "fixtures" / "roads" / "tiny.osm",
+                                 [1, 2, 3], cache_dir=False)
+    centre = pd.DataFrame({"lat": [0.0], "lon": [0.0]})
+    several = population_coverage(centre, path, rule).summary
+    within = [population_coverage(centre, path, rule.with_minutes(t)).summary[
+        "population_covered"] for t in (1, 2, 3)]
+    assert [s["population_covered"] for s in several["thresholds"]] == within
+    assert within[0] < within[1] < within[2] < 7260.0  # each band holds people
+    bands = [b["population"] for b in several["equity"]["bands"]]
+    assert bands == [within[0], within[1] - within[0], within[2] - within[1], 7260 - within[2]]
