@@ -1,7 +1,8 @@
 """Population rasters as demand: people within reach of 2,000 sites on a 10^8-cell raster.
 
 Run: ``.venv/bin/python benchmarks/bench_raster.py [--side 10000] [--sites 2000]
-[--radius-km 10] [--road-nodes 1000000] [--road-side 580] [--minutes 3] [--no-plain]``.
+[--radius-km 10] [--settled 0.12] [--road-nodes 1000000] [--road-side 580] [--minutes 3]
+[--no-plain] [--no-radius] [--no-travel]``.
 Prints Markdown tables; every run is its own process, so its peak memory (ru_maxrss) is its own.
 
 * A generated raster of ``--side`` x ``--side`` cells of 3 arc-seconds (~90 m, WorldPop's
@@ -207,6 +208,7 @@ def main() -> None:
                         help="share of cells populated (1: every cell, unconstrained)")
     parser.add_argument("--no-plain", action="store_true")
     parser.add_argument("--no-travel", action="store_true")
+    parser.add_argument("--no-radius", action="store_true")
     parser.add_argument("--child", nargs="+", default=None)
     args = parser.parse_args()
     if args.child:
@@ -219,6 +221,13 @@ def main() -> None:
         print(json.dumps(out))
         return
     WORK.mkdir(parents=True, exist_ok=True)
+    if not args.no_radius:
+        bench_radius(args)
+    if not args.no_travel:
+        bench_travel(args)
+
+
+def bench_radius(args: argparse.Namespace) -> None:
     path = WORK / f"population_{args.side}_{args.settled:g}.tif"
     if not path.exists():
         start = time.perf_counter()
@@ -240,12 +249,14 @@ def main() -> None:
               f"{r['covered']:,.0f} | {100 * r['covered'] / r['population']:.3f} |")
     print(f"\n{ours['populated']:,} populated cells of {ours['cells']:,}; machine load "
           f"average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}.")
-    if args.no_travel:
-        return
+
+
+def bench_travel(args: argparse.Namespace) -> None:
     folder = WORK / f"city_{args.road_nodes}_{args.road_side}"
     folder.mkdir(exist_ok=True)
     make_city(folder, args.road_nodes, args.road_side)
-    print(f"\n### Travel time: {args.road_side ** 2:,} cells (100 m) x {args.sites:,} sites, "
+    print(f"\n### Travel time: {args.road_side ** 2:,} cells (~{60_000 / args.road_side:.0f} m) x "
+          f"{args.sites:,} sites, "
           f"within {args.minutes:g} min on the generated city ({args.road_nodes:,} road "
           "vertices; graph cached by a first run)\n")
     print("| method | seconds (wall / CPU) | peak MB | people | within T | % |")

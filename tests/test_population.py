@@ -21,6 +21,7 @@ from affine import Affine
 from pyproj import Geod
 
 from reachplan.cli.main import cli
+from reachplan.demand import population
 from reachplan.demand.population import (
     district_population,
     population_coverage,
@@ -108,8 +109,11 @@ def _brute_within(path: Path, districts, radius_km: float, k: int = 1):
     return total, cov
 
 
+@pytest.mark.parametrize("by", ["rows", "cells"])
 @pytest.mark.parametrize(("radius_km", "k"), [(10.0, 1), (7.5, 2), (25.0, 3)])
-def test_people_within_r_equal_a_geodesic_check_of_every_cell(radius_km, k):
+def test_people_within_r_equal_a_geodesic_check_of_every_cell(radius_km, k, by, monkeypatch):
+    # both ways of deciding a window: its grid rows at once, or each populated cell
+    monkeypatch.setattr(population, "_ROWS_PAY_OFF", 10**9 if by == "rows" else 0)
     districts = _districts()
     res = population_coverage(CENTRES, BURUNDI, Rule.radius(radius_km, min_centers=k),
                               districts=districts)
@@ -394,3 +398,63 @@ def test_cli_compares_people_with_a_weight_given(runner, tmp_path):
     assert [rows[k]["weight"] for k in "NSQ"] == pytest.approx(people.tolist())
     assert data["population"]["weight_given_col"] == "census"
     assert data["population"]["weight_given_total"] == 6.0
+
+
+def test_the_run_half_width_meets_r_where_newton_once_failed():
+    """The half-width of a row's run is R away from the centre to the millimetre (a pair
+    whose Newton step converged was once sent to 90 degrees, and its run's ends walked
+    10,000 cells one by one)."""
+    from reachplan.geodesy.grid import _half_width
+
+    rng = np.random.default_rng(3)
+    plat = np.r_[23.89282636, rng.uniform(-85, 85, 500)]
+    rlat = np.r_[23.84375, plat[1:] + rng.uniform(-0.08, 0.08, 500)]
+    plon = rng.uniform(-180, 180, plat.size)
+    half = _half_width(plat, plon, rlat, 10_000.0, 1)
+    d = GEOD.inv(plon, plat, plon + half, rlat)[2]
+    near = GEOD.inv(plon, plat, plon, rlat)[2] <= 10_000.0  # rows the circle reaches
+    assert np.abs(d[near] - 10_000.0).max() < 1e-3
+
+
+@pytest.mark.parametrize("fmt", ["VRT", "COG"])
+def test_a_vrt_or_a_cog_gives_the_geotiffs_answer(tmp_path, fmt):
+    path = tmp_path / f"pop.{fmt.lower()}"
+    if fmt == "COG":
+        with rasterio.open(BURUNDI) as src:
+            profile = src.profile | {"driver": "COG", "compress": "deflate"}
+            for key in ("blockysize", "blockxsize", "tiled", "interleave"):
+                profile.pop(key, None)
+            with rasterio.open(path, "w", **profile) as dst:
+                dst.write(src.read())
+    else:  # a hand-written VRT over the GeoTIFF, as gdalbuildvrt writes one
+        with rasterio.open(BURUNDI) as src:
+            t = src.transform
+        path.write_text(
+            f'<VRTDataset rasterXSize="64" rasterYSize="64"><SRS>EPSG:4326</SRS>'
+            f"<GeoTransform>{t.c!r}, {t.a!r}, 0, {t.f!r}, 0, {t.e!r}</GeoTransform>"
+            '<VRTRasterBand dataType="UInt16" band="1"><NoDataValue>65535</NoDataValue>'
+            f'<SimpleSource><SourceFilename relativeToVRT="0">{BURUNDI}</SourceFilename>'
+            "<SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>",
+            encoding="utf-8")
+    districts = _districts()
+    a = population_coverage(CENTRES, BURUNDI, radius_km=10, districts=districts)
+    b = population_coverage(CENTRES, path, radius_km=10, districts=districts)
+    assert {k: v for k, v in b.summary.items() if k != "raster"} == \
+        {k: v for k, v in a.summary.items() if k != "raster"}
+    pd.testing.assert_frame_equal(a.by_district, b.by_district)
+
+
+def test_the_text_report_lists_people_by_group(runner, tmp_path):
+    districts = tmp_path / "d.geojson"
+    _districts().to_file(districts)
+    centres = tmp_path / "c.csv"
+    CENTRES.to_csv(centres, index=False)
+    res = runner.invoke(cli, ["coverage", str(districts), str(centres), "--radius-km", "10",
+                              "--group-col", "group", "--population", str(BURUNDI)])
+    assert res.exit_code == 0, res.output
+    total, cov = _brute_within(BURUNDI, _districts(), 10.0)
+    lines = res.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["group", "people"])
+    a, b = lines[header + 1].split(), lines[header + 2].split()
+    assert a[:3] == ["A", f"{total[0] + total[2]:,.0f}", f"{cov[0] + cov[2]:,.0f}"]
+    assert b[:3] == ["B", f"{total[1]:,.0f}", f"{cov[1]:,.0f}"]

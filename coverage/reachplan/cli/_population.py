@@ -85,7 +85,7 @@ def population_block(population: Any) -> dict[str, Any]:
 
 def population_lines(block: dict[str, Any] | None) -> list[str]:
     """The people within reach, for the text report."""
-    from reachplan.cli._report import num, pct, reach_words
+    from reachplan.cli._report import num, pct, reach_words, table
 
     if not block:
         return []
@@ -96,4 +96,9 @@ def population_lines(block: dict[str, Any] | None) -> list[str]:
     if block.get("cells_outside"):
         lines.append(f"Cells in no district: {block['cells_outside']:,} "
                      f"({num(block['population_outside'])} people, in the totals above)")
+    groups = block.get("groups") or []
+    if groups:
+        rows = [[g["group"], num(g["population_cells"]), num(g["population_covered"]),
+                 pct(g["population_percent"])] for g in groups]
+        lines += ["", *table(rows, ["group", "people", f"people {reach}", "%"])]
     return lines

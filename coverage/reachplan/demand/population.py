@@ -144,13 +144,19 @@ class _WindowResult:
     cost_sums: tuple[np.ndarray, np.ndarray] | None = None
 
 
+_ROWS_PAY_OFF = 6
+
+
 def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
                     districts: _Districts | None, steps: tuple[float, ...],
                     threads: int) -> _WindowResult:
     cells = window.read(spec)
     by_rows = getattr(reach, "covered_grid", None)  # optional: a rule's answer per grid row
-    kth = None
-    if by_rows is not None and not steps and grid_rows(spec.transform, spec.crs_wkt):
+    # row by row costs ~0.07 us a cell of the window, cell by cell ~0.4 us a populated cell
+    # (measured on 2,000 sites at 10 km): rows pay off from a sixth of the cells populated
+    dense = cells.index.size * _ROWS_PAY_OFF >= cells.read
+    kth = None  # several thresholds: each cell's k-th cost, cell by cell
+    if by_rows is not None and dense and not steps and grid_rows(spec.transform, spec.crs_wkt):
         a, _, c, _, e, f = spec.transform
         row_lat = f + (np.arange(window.row_off, window.row_off + window.height) + 0.5) * e
         on_earth = np.abs(row_lat) <= 90.0

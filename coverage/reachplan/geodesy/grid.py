@@ -154,18 +154,19 @@ def _half_width(plat: np.ndarray, plon: np.ndarray, rlat: np.ndarray, radius_m: 
     x = np.degrees(np.arccos(np.clip(cos_dl, -1.0, 1.0)))
     n_r = GEOD.a / np.sqrt(1.0 - GEOD.es * np.sin(p2) ** 2)
     todo = np.flatnonzero(~far)
-    for _ in range(8):
+    for _ in range(60):  # Newton converges in a few; bisection halves the bracket otherwise
         if todo.size == 0:
             break
         _, back, dist = GEOD.inv(plon[todo], plat[todo], plon[todo] + x[todo], rlat[todo])
         f = dist - radius_m
         low[todo] = np.where(f <= 0, np.maximum(low[todo], x[todo]), low[todo])
         high[todo] = np.where(f > 0, np.minimum(high[todo], x[todo]), high[todo])
+        moving = (np.abs(f) > 1e-6) & (high[todo] - low[todo] > 1e-12)
+        todo, f, back = todo[moving], f[moving], back[moving]
         slope = n_r[todo] * np.cos(p2[todo]) * -np.sin(np.radians(back)) * np.pi / 180.0
         step = x[todo] - f / np.where(slope > 0, slope, np.inf)
-        bad = ~((step > low[todo]) & (step < high[todo]))
-        x[todo] = np.where(bad, (low[todo] + high[todo]) / 2, step)
-        todo = todo[np.abs(f) > 1e-6]
+        inside = (step >= low[todo]) & (step <= high[todo]) & (step != x[todo])
+        x[todo] = np.where(inside, step, (low[todo] + high[todo]) / 2)
     return np.where(far, 180.0, x)
 
 
