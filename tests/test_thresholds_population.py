@@ -117,3 +117,20 @@ def test_people_at_several_travel_times_equal_separate_runs(tmp_path):
     assert within[0] < within[1] < within[2] < 7260.0  # each band holds people
     bands = [b["population"] for b in several["equity"]["bands"]]
     assert bands == [within[0], within[1] - within[0], within[2] - within[1], 7260 - within[2]]
+
+
+def test_dask_and_any_windows_give_the_same_thresholds(inputs):
+    pytest.importorskip("dask.distributed")
+    from reachplan.demand.population import population_coverage
+    from reachplan.io import read_boundaries, read_points
+    from reachplan.rules import Rule
+
+    districts = read_boundaries(inputs[0], id_col="id", group_col="grp")
+    centres = read_points(inputs[1])
+    rule = Rule.radius([5, 10, 20], min_centers=2)
+    whole = population_coverage(centres, BURUNDI, rule, districts=districts)
+    small = population_coverage(centres, BURUNDI, rule, districts=districts, window_cells=500)
+    dask = population_coverage(centres, BURUNDI, rule, districts=districts, window_cells=500,
+                               engine="dask")
+    assert whole.summary == small.summary == dask.summary
+    assert whole.by_district.equals(dask.by_district)

@@ -141,7 +141,7 @@ class _WindowResult:
     # several thresholds: people per (district, band of cost), exact and flat; per district
     # the sum of people x cost and the people who have a cost (their mean cost)
     bands: list[Fraction] | None = None
-    cost_sums: tuple[np.ndarray, np.ndarray] | None = None
+    cost_sums: tuple[list[Fraction], list[Fraction]] | None = None
 
 
 _ROWS_PAY_OFF = 6
@@ -197,8 +197,8 @@ def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
         band = np.searchsorted(np.asarray(steps), kth, side="left")
         bands = _exact_sums(values, where * (len(steps) + 1) + band, nd * (len(steps) + 1))
         has = np.isfinite(kth)
-        cost_sums = (np.bincount(where[has], weights=values[has] * kth[has], minlength=nd),
-                     np.bincount(where[has], weights=values[has], minlength=nd))
+        cost_sums = (_exact_sums(values[has] * kth[has], where[has], nd),  # any windows:
+                     _exact_sums(values[has], where[has], nd))  # the same sums, exactly
     return _WindowResult(cells.read, cells.nodata, cells.empty, n_ok,
                          cells.index.size - n_ok, (counts, cov, total, sums[1::2]), bands,
                          cost_sums)

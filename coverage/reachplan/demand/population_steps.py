@@ -25,7 +25,7 @@ from reachplan.thresholds import people_equity
 
 __all__ = ["add_thresholds"]
 
-Part = tuple[list[Fraction] | None, tuple[np.ndarray, np.ndarray] | None]
+Part = tuple[list[Fraction] | None, tuple[list[Fraction], list[Fraction]] | None]
 
 
 def _percent(part: float, whole: float) -> float | None:
@@ -39,8 +39,8 @@ def add_thresholds(result: Any, parts: list[Part], cost: Cost, districts: Any) -
     width = len(steps) + 1
     flat = [sum(col, Fraction(0)) for col in zip(*(p[0] or [] for p in parts), strict=True)]
     people = np.array([float(v) for v in flat], dtype=float).reshape(-1, width)
-    weighted = sum((p[1][0] for p in parts if p[1] is not None), np.zeros(len(people)))
-    with_cost = sum((p[1][1] for p in parts if p[1] is not None), np.zeros(len(people)))
+    weighted, with_cost = (np.array([float(sum(col, Fraction(0))) for col in zip(
+        *(p[1][k] for p in parts if p[1] is not None), strict=True)]) for k in (0, 1))
     # exact per threshold: the bands up to it (Fractions, so any windowing gives the same)
     exact = np.array(flat, dtype=object).reshape(-1, width)
     total = sum(flat, Fraction(0))
