@@ -287,3 +287,14 @@ def test_the_library_refuses_several_thresholds_where_it_decides_at_one():
                  lambda: plan(districts, centres, rule, add=1)):
         with pytest.raises(InputError, match=r"^rule: .* decides at one threshold, not 5, 10"):
             call()
+
+
+def test_the_table_shows_each_threshold_and_band(runner):
+    res = runner.invoke(cli, ["coverage", *GRID, "--radius-km", "50,60,80"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert "Rule: at least 1 centre within 50, 60, 80 km (geodesic)" in lines
+    assert any(line.split() == ["50", "km", "7", "of", "9", "77.78", "66.67"] for line in lines)
+    assert any(line.split() == ["50-60", "1", "11.11", "13.33"] for line in lines)
+    assert any(line.startswith("Inequality of access between districts (weighted by weight)")
+               for line in lines)
