@@ -457,3 +457,30 @@ def test_hour_slider_recolours_districts(browser, tmp_path):
     assert page.page.locator(".cp-hour-label").inner_text().startswith("Mo 20:00")
     assert page.errors == [] and page.refused == []
     page.context.close()
+
+
+def test_threshold_selector_recolours_districts(browser, tmp_path):
+    # the 3x3 grid (tests/fixtures/grid/README.md): 006 is 55.287 km from a centre, 009
+    # 78.434 km, the rest 0: within 50 km both are gaps, within 60 km only 009, 80 km none
+    from reachplan.maps import palette
+
+    grid = Path(__file__).parent / "fixtures" / "grid"
+    result = assess(read_boundaries(grid / "districts.geojson", id_col="code"),
+                    read_points(grid / "centres.csv"), Rule.radius([50, 60, 80]))
+    path = maps.write_map(maps.coverage_map(result, offline=True), tmp_path / "t.html")
+    page = Page(browser, offline=True)
+    page.open(path, 9)
+
+    def fills_at(option: str) -> list[str]:
+        page.page.locator(".cp-threshold select").select_option(label=option)
+        return page.page.evaluate(
+            "key => window.reachplanMaps[key].districts.map(l => l.options.fillColor)",
+            page.key)
+
+    covered, gap = palette.COVERED, palette.GAP
+    assert fills_at("within 50 km")[4:] == [covered, gap, covered, covered, gap]
+    assert page.page.locator(".cp-threshold-label").inner_text().startswith("77.78%")
+    assert fills_at("within 60 km")[5:] == [covered, covered, covered, gap]
+    assert set(fills_at("within 80 km")) == {covered}
+    assert page.errors == [] and page.refused == []
+    page.context.close()

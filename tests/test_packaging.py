@@ -199,7 +199,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "coverage" / "reachplan"
 
 # docs/architecture.md's layers, lowest first: a module imports from its own layer or below
 LAYERS = (
-    ("reachplan.errors", "reachplan.text", "reachplan._words"),
+    ("reachplan.errors", "reachplan.text", "reachplan._words", "reachplan.thresholds"),
     ("reachplan.frames", "reachplan.solvers"),
     ("reachplan.io", "reachplan.datasets", "reachplan.demand.parts", "reachplan.demand.runners",
      "reachplan.demand.rasters"),
@@ -207,6 +207,7 @@ LAYERS = (
     ("reachplan.rules", "reachplan.roads"),
     ("reachplan.engine",),
     ("reachplan.planning", "reachplan.demand.assess", "reachplan.demand.population",
+     "reachplan.demand.population_steps",
      "reachplan.checks", "reachplan.capacity", "reachplan.hours"),
     ("reachplan.maps",),
     ("reachplan.cli",),

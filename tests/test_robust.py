@@ -21,7 +21,7 @@ from reachplan.capacity import allocate
 from reachplan.capacity.accessibility import accessibility, gravity, step
 from reachplan.checks import compare_baseline, compare_expected, load_rules, pyproject_rules
 from reachplan.cli.main import COMMANDS, INTERNAL_ERROR, cli
-from reachplan.cli.options import FiniteFloat
+from reachplan.cli.options import FiniteFloat, Thresholds
 from reachplan.errors import InputError
 from reachplan.io import read_points
 from reachplan.roads.osm import read_osm
@@ -149,7 +149,7 @@ def _number_options() -> Iterator[tuple[str, str]]:
         module, _, attr = target.partition(":")
         command = getattr(importlib.import_module(module), attr)
         for param in command.params:
-            if isinstance(param.type, (click.types.FloatParamType, FiniteFloat)):
+            if isinstance(param.type, (click.types.FloatParamType, FiniteFloat, Thresholds)):
                 yield name, max(param.opts, key=len)
 
 

@@ -23,6 +23,7 @@ from reachplan.errors import InputError
 from reachplan.frames import inf_as_missing
 from reachplan.geodesy import nearest_to_polygons, polygons_within
 from reachplan.rules import CoverageRule, Rule, cost_of
+from reachplan.thresholds import covered_at
 
 __all__ = ["CoverageResult", "Rule", "assess", "decide", "district_table", "inf_as_missing",
            "summarise"]
@@ -53,6 +54,12 @@ class CoverageResult:
     types: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: under a rule of several thresholds (``rule.cost.thresholds``): per threshold,
+    #: ascending, ``{"threshold", "unit", "column", **summary, "groups"}``; else empty
+    thresholds: list[dict[str, Any]] = field(default_factory=list)
+    #: under a rule of several thresholds: the equity of access (:func:`reachplan.
+    #: thresholds.equity`); else None
+    equity: dict[str, Any] | None = None
 
     @property
     def _more_columns(self) -> list[str]:
@@ -80,9 +87,12 @@ class CoverageResult:
     def to_dict(self, *, districts: bool = True) -> dict[str, Any]:
         """The JSON contract (see README): summary, rule, inputs, groups, types, districts,
         warnings; ``districts=False`` leaves out the per-district records (a summary)."""
-        data = {"summary": self.summary, "rule": self.rule.to_dict(),
-                "cost": cost_of(self.rule).to_dict(), "inputs": self.inputs,
-                "groups": self.groups, "types": self.types}
+        data: dict[str, Any] = {"summary": self.summary, "rule": self.rule.to_dict(),
+                                "cost": cost_of(self.rule).to_dict(), "inputs": self.inputs,
+                                "groups": self.groups, "types": self.types}
+        if self.thresholds:  # only under several thresholds: one keeps its contract
+            data["thresholds"] = self.thresholds
+            data["equity"] = self.equity
         if districts:
             more = self._more_columns
             data["districts"] = [
@@ -151,15 +161,20 @@ def _inside(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame
 
 def _decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: CoverageRule,
             inside: tuple[np.ndarray, np.ndarray], *, want_nearest: bool = True
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coverage of each district, and its nearest centre by the rule's cost.
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Coverage of each district, its nearest centre by the rule's cost, and its k-th
+    smallest cost (``k = min_centers``; inf beyond reach): the least threshold that covers
+    it, from which a rule of several thresholds decides them all.
 
     With one centre needed and a reach above 0, a district is covered when its nearest
-    centre (by the rule's cost) is within reach: that search is bounded whatever the reach.
-    Otherwise the rule's pairs within reach are counted. With ``want_nearest=False`` the
-    nearest-centre search is skipped where the decision does not need it (its index and cost
-    come back as -1 and NaN: not searched, unlike inf, no centre).
+    centre (by the rule's cost) is within reach: that search is bounded whatever the reach,
+    and its cost is the k-th. Otherwise the rule's pairs within reach (its largest threshold)
+    are counted and their k-th cost taken. With ``want_nearest=False`` the nearest-centre
+    search is skipped where the decision does not need it (its index and cost come back as
+    -1 and NaN: not searched, unlike inf, no centre).
     """
+    from reachplan.thresholds import kth_costs
+
     geoms, points = districts.geometry, centers.geometry
     n = len(districts)
     by_nearest = rule.min_centers == 1 and rule.reach > 0
@@ -168,10 +183,11 @@ def _decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, rule: Covera
     else:
         nearest, cost = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
     if by_nearest:
-        count = (cost <= rule.reach).astype(int)
+        kth = cost  # the nearest cost, known beyond reach too
     else:
-        count = np.bincount(rule.pairs(geoms, points, inside=inside)[0], minlength=n)
-    return count >= rule.min_centers, nearest, cost
+        d, _, c = rule.pairs(geoms, points, inside=inside)
+        kth = kth_costs(d, c, n, rule.min_centers)
+    return kth <= rule.reach, nearest, cost, kth
 
 
 def _check_swapped(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame, home: np.ndarray
@@ -224,7 +240,8 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
     centers = centers.reset_index(drop=True)
     inside, home = _inside(districts, centers)
     _check_swapped(districts, centers, home)  # cheap, and before the costly search
-    covered, near, cost = _decide(districts, centers, rule, inside, want_nearest=nearest)
+    covered, near, cost, kth = _decide(districts, centers, rule, inside,
+                                       want_nearest=nearest)
 
     names = centers["name"].to_numpy(dtype=object)
     frame = districts[["id", "name", "group", "weight"]].copy()
@@ -246,6 +263,10 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
     if not costs.geodesic:  # and the rule's own cost beside them, e.g. nearest_min, and which
         frame[costs.column] = costs.to_column(cost)  # centre gives it (the quickest by road)
         frame[costs.center_column] = named(by_cost)
+    steps = costs.thresholds if costs.several else ()
+    at = covered_at(kth, np.asarray(steps) * costs.divide_by)  # every threshold at once
+    for i, step in enumerate(steps):
+        frame[costs.threshold_column(step)] = at[:, i]
     more = getattr(rule, "district_columns", None)  # optional: the rule's own figures
     if more is not None:
         for column, values in more(districts.geometry, centers.geometry).items():
@@ -271,14 +292,20 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
             messages.append(f"{len(which)} of {len(centers)} centres {what}: {listed}{more}")
 
     weight = frame["weight"].to_numpy(dtype=float)
-    groups = []
-    if frame["group"].notna().any():
-        # the groups as groupby(sort=True) orders them, without a sub-frame per group (a
-        # tenth of an India-sized assessment went to building those)
-        codes, keys = pd.factorize(frame["group"].fillna(""), sort=True)
-        for code, key in enumerate(keys):
-            part = codes == code
-            groups.append({"group": key or None, **summarise(covered[part], weight[part])})
+    grouped = _grouped(frame["group"])
+    groups = _group_summaries(grouped, covered, weight)
+    thresholds, equity_block = [], None
+    if steps:
+        from reachplan.thresholds import equity
+
+        thresholds = [{"threshold": step, "unit": costs.unit,
+                       "column": costs.threshold_column(step),
+                       **summarise(at[:, i], weight),
+                       "groups": _group_summaries(grouped, at[:, i], weight)}
+                      for i, step in enumerate(steps)]
+        equity_block = equity(costs.to_column(kth), steps, weight=weight,
+                              groups=frame["group"].to_numpy(dtype=object)
+                              if grouped is not None else None)
     types = []
     if type_col is not None:
         kinds = centers[type_col].fillna("").astype(str)
@@ -293,7 +320,25 @@ def assess(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,
               "centers_used": int(len(centers)), "centers_outside": int(len(outside)),
               "weight_col": districts.attrs.get("weight_col")}
     return CoverageResult(frame, used, rule, summarise(covered, weight), groups, types,
-                          messages, inputs)
+                          messages, inputs, thresholds, equity_block)
+
+
+def _grouped(group: pd.Series) -> tuple[np.ndarray, Any] | None:
+    """Group codes and keys as groupby(sort=True) orders them, or None without groups."""
+    if not group.notna().any():
+        return None
+    return pd.factorize(group.fillna(""), sort=True)
+
+
+def _group_summaries(grouped: tuple[np.ndarray, Any] | None, covered: np.ndarray,
+                     weight: np.ndarray) -> list[dict[str, Any]]:
+    """Per group, :func:`summarise` (without a sub-frame per group: a tenth of an
+    India-sized assessment went to building those)."""
+    if grouped is None:
+        return []
+    codes, keys = grouped
+    return [{"group": key or None, **summarise(covered[codes == code], weight[codes == code])}
+            for code, key in enumerate(keys)]
 
 
 def decide(districts: gpd.GeoDataFrame, centers: gpd.GeoDataFrame,

@@ -342,7 +342,9 @@ def week_profile(districts: Any, centers: Any, rule: Any, hours: SiteHours, *,
     rule's (district, site) pairs computed once (``reach``: :func:`reach_matrix`, when the
     caller has it) and masked by the sites open each hour."""
     from reachplan.engine import summarise
+    from reachplan.rules import one_threshold
 
+    one_threshold(rule, "the week profile")
     centers = centers.reset_index(drop=True)
     if reach is None:
         reach = reach_matrix(districts, centers, rule)

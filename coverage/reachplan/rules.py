@@ -16,6 +16,7 @@ A district is covered when at least ``min_centers`` centres reach it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -24,7 +25,7 @@ import numpy as np
 from reachplan.errors import InputError
 
 __all__ = ["Cost", "CoverageRule", "PointReach", "Presence", "Radius", "Rule", "cost_of",
-           "reaches_points", "same_rule"]
+           "one_threshold", "reaches_points", "same_rule"]
 
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 """``(district_index, point_index, cost)``: int64, int64 and float arrays of equal length."""
@@ -55,6 +56,10 @@ class Cost:
     reach_keys
         The reach as the demand block names it, kept for 0.1 readers (``radius_km``,
         ``minutes``).
+    thresholds
+        Every threshold the rule decides at, ascending, in ``unit`` (the largest is
+        ``reach``): one search bounded at the largest gives them all
+        (:mod:`reachplan.thresholds`). Empty for a rule of one threshold (see :attr:`steps`).
     """
 
     unit: str
@@ -65,6 +70,22 @@ class Cost:
     divide_by: float = 1.0
     geodesic: bool = False
     reach_keys: tuple[tuple[str, Any], ...] = ()
+    thresholds: tuple[float, ...] = ()
+
+    @property
+    def steps(self) -> tuple[float, ...]:
+        """The thresholds in ``unit``, ascending: ``thresholds``, or ``(reach,)``."""
+        return self.thresholds or (self.reach,)
+
+    @property
+    def several(self) -> bool:
+        """Whether the rule decides at more than one threshold."""
+        return len(self.thresholds) > 1
+
+    def threshold_column(self, threshold: float) -> str:
+        """The per-district column of coverage at ``threshold``: ``covered_5km``,
+        ``covered_30min``."""
+        return f"covered_{threshold:g}{self.unit}"
 
     @property
     def center_column(self) -> str:
@@ -78,8 +99,11 @@ class Cost:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON ``"cost"`` block: ``{"unit", "reach", "column", "label", "text"}``."""
-        return {"unit": self.unit, "reach": self.reach, "column": self.column,
-                "label": self.label, "text": self.text}
+        out: dict[str, Any] = {"unit": self.unit, "reach": self.reach, "column": self.column,
+                               "label": self.label, "text": self.text}
+        if self.several:  # only then: a result of one threshold keeps its contract
+            out["thresholds"] = list(self.thresholds)
+        return out
 
 
 def cost_of(rule: Any) -> Cost:
@@ -95,10 +119,19 @@ def cost_of(rule: Any) -> Cost:
                 f"within {reach:g} {rule.unit}", reach_keys=((f"reach_{rule.unit}", reach),))
 
 
-def _km_cost(reach_km: float, radius_km: float | None) -> Cost:
-    text = "a centre inside" if radius_km is None else f"within {radius_km:g} km"
+def _km_cost(reach_km: float, radius_km: float | None,
+             thresholds: tuple[float, ...] = ()) -> Cost:
+    if radius_km is None:
+        text = "a centre inside"
+    else:
+        text = f"within {_listed(thresholds) or format(radius_km, 'g')} km"
     return Cost("km", reach_km, "nearest_km", "km", text, divide_by=1000.0, geodesic=True,
-                reach_keys=(("radius_km", radius_km),))
+                reach_keys=(("radius_km", radius_km),), thresholds=thresholds)
+
+
+def _listed(thresholds: tuple[float, ...]) -> str:
+    """``"5, 10, 25"`` for several thresholds, ``""`` for one."""
+    return ", ".join(f"{t:g}" for t in thresholds) if len(thresholds) > 1 else ""
 
 
 @runtime_checkable
@@ -191,6 +224,16 @@ class CoverageRule(Protocol):
         ...
 
 
+def one_threshold(rule: Any, what: str) -> None:
+    """An :class:`InputError` naming ``rule`` when it decides at several thresholds and
+    ``what`` (demand points, a plan...) is decided at one only."""
+    cost = cost_of(rule)
+    if cost.several:
+        listed = ", ".join(f"{t:g}" for t in cost.thresholds)
+        raise InputError(f"rule: {what} decides at one threshold, not {listed} {cost.unit}; "
+                         "give a rule of one", params=("rule",))
+
+
 def reaches_points(rule: Any) -> bool:
     """Whether the rule decides demand points (``point_reach``): every rule but one that
     says ``reaches_points = False`` (presence: no district is asked)."""
@@ -270,14 +313,30 @@ class _RadiusReach:
 @dataclass(frozen=True)
 class Radius:
     """Covered when ``min_centers`` centres lie within ``km`` kilometres of the district:
-    the geodesic WGS84 distance from the district polygon to the centre, 0 when inside."""
+    the geodesic WGS84 distance from the district polygon to the centre, 0 when inside.
+
+    ``km`` may be several distances (``Radius([5, 10, 25])``): the coverage at each from one
+    search bounded at the largest, which is then ``km``; ``thresholds`` holds them all,
+    ascending (empty for one distance)."""
 
     km: float
     min_centers: int = 1
+    thresholds: tuple[float, ...] = ()
     kind: ClassVar[str] = "radius"
 
     def __post_init__(self) -> None:
-        km = self.km
+        km: Any = self.km
+        if self.thresholds and not isinstance(km, (list, tuple, np.ndarray)):
+            if km != max(self.thresholds):
+                raise InputError(f"km={km!r}: with thresholds, km is their largest; give "
+                                 "the distances as km=[...]", params=("km",))
+            km = self.thresholds
+        if isinstance(km, (list, tuple, np.ndarray)):
+            from reachplan.thresholds import check_thresholds
+
+            steps = check_thresholds(km, "km", allow_zero=True)
+            object.__setattr__(self, "thresholds", steps if len(steps) > 1 else ())
+            km = steps[-1]
         if isinstance(km, bool) or not isinstance(km, (int, float, np.number)) \
                 or not math.isfinite(float(km) * 1000.0) or km < 0:
             raise InputError(f"km={km!r}: the radius must be a finite distance >= 0 km "
@@ -299,7 +358,7 @@ class Radius:
 
     @property
     def cost(self) -> Cost:
-        return _km_cost(self.km, self.radius_km)
+        return _km_cost(self.km, self.radius_km, self.thresholds)
 
     def pairs(self, districts: Any, points: Any, *,
               inside: tuple[np.ndarray, np.ndarray] | None = None) -> Pairs:
@@ -323,10 +382,15 @@ class Radius:
         return self.reach
 
     def describe(self) -> str:
-        return f"{_centres_text(self.min_centers)} within {self.km:g} km (geodesic)"
+        km = _listed(self.thresholds) or f"{self.km:g}"
+        return f"{_centres_text(self.min_centers)} within {km} km (geodesic)"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "min_centers": self.min_centers, "radius_km": self.km}
+        out: dict[str, Any] = {"kind": self.kind, "min_centers": self.min_centers,
+                               "radius_km": self.km}
+        if self.thresholds:  # only then: a rule of one radius keeps its block
+            out["thresholds_km"] = list(self.thresholds)
+        return out
 
 
 @dataclass(frozen=True)
@@ -336,6 +400,7 @@ class Presence(Radius):
 
     km: float = 0.0
     min_centers: int = 1
+    thresholds: tuple[float, ...] = ()
     kind: ClassVar[str] = "presence"
     reaches_points: ClassVar[bool] = False  # point_reach raises: no district is asked
 
@@ -386,6 +451,7 @@ class Rule:
         return Presence(min_centers=min_centers)
 
     @staticmethod
-    def radius(km: float, *, min_centers: int = 1) -> Radius:
-        """Covered when ``min_centers`` centres lie within ``km`` kilometres."""
-        return Radius(km, min_centers)
+    def radius(km: float | Sequence[float], *, min_centers: int = 1) -> Radius:
+        """Covered when ``min_centers`` centres lie within ``km`` kilometres; several
+        (``Rule.radius([5, 10, 25])``): the coverage at each from one search."""
+        return Radius(km, min_centers)  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ from reachplan.capacity.allocation import Allocation, allocate, rollup
 from reachplan.capacity.expansion import expand
 from reachplan.capacity.frames import column_amounts, district_of_points, pairs_for_rule
 from reachplan.errors import InputError
+from reachplan.rules import one_threshold
 
 if TYPE_CHECKING:
     from reachplan.rules import CoverageRule
@@ -69,6 +70,7 @@ def capacity_demand(districts: Any, sites: Any, rule: CoverageRule, *, demand: A
     districts' ``weight`` (read with ``weight_col``, named so in the model words; default
     the frame's ``attrs["weight_col"]``) x ``demand_rate``. ``rate_name`` is how the model
     words name the rate."""
+    one_threshold(rule, "capacity allocation")
     if (demand is None) == (demand_rate is None):
         raise InputError("demand, demand_rate: give one: demand points, or district weights "
                          "x a rate", params=("demand", "demand_rate"))

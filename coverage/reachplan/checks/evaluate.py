@@ -151,7 +151,27 @@ def top_gaps(rows: list[dict[str, Any]], n: int = TOP_GAPS, data: Any = None) ->
     return lines
 
 
-def evaluate(rules: list[CheckRule] | tuple[CheckRule, ...], data: dict[str, Any]
+def at_threshold(data: dict[str, Any], threshold: float, rule: str
+                 ) -> tuple[str, dict[str, Any]]:
+    """``data`` as a result decided at one of its ``"thresholds"``: that threshold's summary
+    and groups, and each district's ``covered`` at it; and the words saying so. An
+    :class:`InputError` naming the thresholds there are when it is not one of them."""
+    steps = data.get("thresholds") or []
+    step = next((s for s in steps if s["threshold"] == threshold), None)
+    if step is None:
+        there = (", ".join(f"{s['threshold']:g}" for s in steps) if steps
+                 else "none: give several, e.g. --radius-km 5,10,25")
+        raise InputError(f"rule '{rule}': key 'threshold': the result has no threshold "
+                         f"{threshold:g}; its thresholds are {there}")
+    column = step["column"]
+    rows = [{**r, "covered": r.get(column)} for r in data.get("districts") or []]
+    label = (data.get("cost") or {}).get("label") or step.get("unit", "")
+    at = {k: v for k, v in step.items() if k not in ("threshold", "unit", "column", "groups")}
+    return f"within {threshold:g} {label}: ", {**data, "summary": at, "groups": step["groups"],
+                                                "districts": rows}
+
+
+def evaluate(rules: list[CheckRule] | tuple[CheckRule, ...], whole: dict[str, Any]
              ) -> list[Outcome]:
     """One :class:`Outcome` per rule and scope member, in rule order.
 
@@ -160,6 +180,8 @@ def evaluate(rules: list[CheckRule] | tuple[CheckRule, ...], data: dict[str, Any
     """
     outcomes = []
     for rule in rules:
+        at, data = (("", whole) if rule.threshold is None
+                    else at_threshold(whole, rule.threshold, rule.name))
         for label, block, member in _members(rule, data):
             rows = [] if rule.scope in ("types", "demand") else _rows(data, rule.scope, member)
             column = _column(rule.metric, data)
@@ -173,7 +195,7 @@ def evaluate(rules: list[CheckRule] | tuple[CheckRule, ...], data: dict[str, Any
                 lost = sum(r.get(column) is None for r in rows)
                 figure = _words(f"{lost} of {len(rows)} {unit} unreachable", how,
                                 f"from every centre ({rule.metric} infinite)")
-            prefix = "" if label == "overall" else f"{label}: "
+            prefix = at + ("" if label == "overall" else f"{label}: ")
             if key is None:
                 message = f"{prefix}{figure}"
             else:

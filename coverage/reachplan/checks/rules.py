@@ -31,6 +31,11 @@ Rules come from a TOML table (:func:`load_rules`, :func:`parse_rules`)::
     metric = "max_nearest_km"
     fail_above = 60
 
+    [[rule]]
+    threshold = 30              # a result at several thresholds (--travel-minutes 15,30,60):
+    metric = "percent"          # judged at this one (scope overall or groups; metric
+    fail_below = 75             # percent, weight_percent or gaps)
+
     [baseline]
     max_drop = 0.5              # percentage points
     keep_covered = ["001"]
@@ -72,7 +77,7 @@ _SCOPE_METRICS = {
     "demand": ("percent", "weight_percent", "gaps"),
 }
 THRESHOLDS = ("warn_below", "fail_below", "warn_above", "fail_above")
-_RULE_KEYS = ("name", "scope", "names", "metric", *THRESHOLDS, "at")
+_RULE_KEYS = ("name", "scope", "names", "metric", *THRESHOLDS, "at", "threshold")
 EVERY_HOUR = "every hour"  # at = "every hour": the rule holds at the week's worst hour
 _TOP_KEYS = ("rule", "baseline")
 _BASELINE_KEYS = ("max_drop", "keep_covered")
@@ -103,6 +108,7 @@ class CheckRule:
     fail_above: float | None = None
     label: str | None = None  # how messages name a threshold, e.g. "--min-percent"
     at: str | None = None  # a moment ("Su 20:00"; docs/guides/hours.md) or EVERY_HOUR
+    threshold: float | None = None  # of a result at several thresholds (its "thresholds")
 
     def thresholds(self) -> dict[str, float]:
         return {k: getattr(self, k) for k in THRESHOLDS if getattr(self, k) is not None}
@@ -111,7 +117,8 @@ class CheckRule:
         return {"name": self.name, "scope": self.scope,
                 "names": list(self.names) if self.names is not None else None,
                 "metric": self.metric, **self.thresholds(),
-                **({"at": self.at} if self.at is not None else {})}
+                **({"at": self.at} if self.at is not None else {}),
+                **({"threshold": self.threshold} if self.threshold is not None else {})}
 
 
 @dataclass(frozen=True)
@@ -329,7 +336,16 @@ def _parse_rule(raw: Any, where: str) -> CheckRule:
     if at == EVERY_HOUR and (scope != "overall" or metric not in METRICS[:3]):
         raise InputError(f"{where}: key 'at': '{EVERY_HOUR}' takes scope overall and metric "
                          "percent, weight_percent or gaps")
-    return CheckRule(name or f"{scope}-{metric}", metric, scope, names, **values, at=at)
+    threshold = raw.get("threshold")
+    if threshold is not None:
+        threshold = _number(threshold, f"{where}: key 'threshold'")
+        if threshold < 0:
+            raise InputError(f"{where}: key 'threshold': {threshold:g} is negative")
+        if scope not in ("overall", "groups") or metric not in METRICS[:3] or at is not None:
+            raise InputError(f"{where}: key 'threshold': takes scope overall or groups, "
+                             "metric percent, weight_percent or gaps, and no 'at'")
+    return CheckRule(name or f"{scope}-{metric}", metric, scope, names, **values, at=at,
+                     threshold=threshold)
 
 
 def _check_threshold(metric: str, value: float, where: str) -> float:

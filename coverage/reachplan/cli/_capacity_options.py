@@ -76,14 +76,16 @@ class Assessed:
     result: Any
 
 
-def assess_inputs(inputs: InputOptions, *, nearest: bool = True) -> Assessed:
+def assess_inputs(inputs: InputOptions, *, nearest: bool = True,
+                  thresholds: bool = False) -> Assessed:
     """Read the inputs and assess them, logging the assessment's warnings; ``nearest=False``
-    when the command shows no nearest centre (see :func:`reachplan.engine.assess`)."""
+    when the command shows no nearest centre (see :func:`reachplan.engine.assess`);
+    ``thresholds=True`` when the command takes several thresholds (``load_inputs``)."""
     from reachplan.cli.inputs import load_inputs
     from reachplan.cli.output import log_warnings
     from reachplan.engine import assess
 
-    districts, centers, rule = load_inputs(inputs)
+    districts, centers, rule = load_inputs(inputs, thresholds=thresholds)
     result = assess(districts, centers, rule, type_col=inputs.type_col, nearest=nearest)
     log_warnings(result.warnings)
     return Assessed(districts, centers, rule, result)

@@ -66,8 +66,10 @@ def add_population_columns(result: Any, population: Any) -> None:
         return
     table = population.by_district.set_index("id")
     ids = frame["id"].astype(str)
+    steps = [c for c in table.columns  # several thresholds: population_covered_5km ...
+             if c.startswith(("population_covered_", "population_percent_"))]
     for column in ("population_cells", "population_covered", "population_percent",
-                   "weight_given"):
+                   "weight_given", *steps):
         if column in table:
             values = ids.map(table[column]).to_numpy(dtype=object)
             frame[column] = [float("nan") if v is None else float(v) for v in values]

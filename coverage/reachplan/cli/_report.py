@@ -121,6 +121,57 @@ def breakdown_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _band(b: dict[str, Any]) -> str:
+    """A band of cost for people: ``<= 5``, ``5-10``, ``> 25 or none``."""
+    if b["to"] is None:
+        return f"> {b['from']:g} or none"
+    return f"<= {b['to']:g}" if b["from"] == 0 else f"{b['from']:g}-{b['to']:g}"
+
+
+def threshold_lines(data: dict[str, Any]) -> list[str]:
+    """Coverage at each threshold, the bands of access and the inequality between
+    districts, under a rule of several thresholds (else nothing)."""
+    steps = data.get("thresholds") or []
+    if not steps:
+        return []
+    label = (data.get("cost") or {}).get("label", "")
+    weighted = steps[0].get("weight_percent") is not None
+    header = ["within", "covered", "% districts"] + (["% weight"] if weighted else [])
+    rows = [[f"{s['threshold']:g} {label}", f"{s['covered']} of {s['districts']}",
+             pct(s["percent"])] + ([pct(s["weight_percent"])] if weighted else [])
+            for s in steps]
+    people = (data.get("population") or {}).get("thresholds") or []
+    if len(people) == len(rows):  # a population raster's people, cell by cell
+        header.append("% people")
+        rows = [[*row, pct(p["percent"])] for row, p in zip(rows, people, strict=True)]
+    eq = data.get("equity") or {}
+    bands = eq.get("bands") or []
+    band_rows = [[_band(b), str(b["districts"]), pct(b["percent"])]
+                 + ([pct(b["weight_percent"])] if weighted else []) for b in bands]
+    lines = ["", *table(rows, header)]
+    if band_rows:
+        lines += ["", *table(band_rows, [f"band ({label})", "districts", "% districts"]
+                             + (["% weight"] if weighted else []))]
+    people_bands = ((data.get("population") or {}).get("equity") or {}).get("bands") or []
+    if people_bands:
+        lines += ["", *table([[_band(b), num(b["population"]), pct(b["percent"])]
+                              for b in people_bands],
+                             [f"band ({label})", "people (cells)", "% people"])]
+    ineq = eq.get("inequality") or {}
+    cost = ineq.get("cost") or {}
+    if cost:
+        what = "weighted by weight" if ineq.get("weighted") else "unweighted"
+
+        def index(v: float | None) -> str:
+            return "-" if v is None else f"{v:.4f}"
+
+        lines += ["", f"Inequality of access between districts ({what}): {label} to access "
+                      f"Gini {index(cost.get('gini'))}, Theil {index(cost.get('theil'))} "
+                      f"({cost['districts']} districts; {cost['unreachable']} unreachable "
+                      "left out)"]
+    return lines
+
+
 def capacity_lines(data: dict[str, Any]) -> list[str]:
     """Demand served within capacities: overall, by group, by centre type."""
     c = data.get("capacity")
@@ -174,8 +225,8 @@ def render_table(result, demand=None, capacity=None, *, population=None) -> str:
     data = (result_dict(result, demand, capacity, districts=False, population=population)
             | {"rule_text": result.rule.describe()})
     return "\n".join(summary_lines(data) + demand_lines(data)
-                     + population_lines(data.get("population")) + breakdown_lines(data)
-                     + capacity_lines(data)) + "\n"
+                     + population_lines(data.get("population")) + threshold_lines(data)
+                     + breakdown_lines(data) + capacity_lines(data)) + "\n"
 
 
 def gap_table(result, capacity=None):

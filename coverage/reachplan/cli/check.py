@@ -189,6 +189,7 @@ def check(ctx: click.Context, inputs: options.InputOptions, rules: str | None,
     from reachplan.cli.inputs import _load_json
     from reachplan.engine import assess
     from reachplan.io import input_name
+    from reachplan.rules import cost_of
 
     _percent_opt(min_percent, "--min-percent")
     _percent_opt(min_weight_percent, "--min-weight-percent")
@@ -210,7 +211,10 @@ def check(ctx: click.Context, inputs: options.InputOptions, rules: str | None,
     expected = (_load_json(expect, "--expect")
                 if expect and not update_expect else None)
 
-    districts, centers, rule = load_inputs(inputs)
+    districts, centers, rule = load_inputs(inputs, thresholds=True)
+    if demand_opts.demand and cost_of(rule).several:
+        raise click.UsageError("--demand decides at one threshold; give one --radius-km or "
+                               "--travel-minutes with --demand")
     result = assess(districts, centers, rule, type_col=inputs.type_col)
     log_warnings(result.warnings)
     demand = run_demand(demand_opts, centers, districts, rule)

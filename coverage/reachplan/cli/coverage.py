@@ -59,12 +59,15 @@ def write_result(result, fmt: str, output: str | None, overwrite: bool, demand=N
                    "of --week-of, the worst hours, hours covered per district.")
 @click.option("--heatmap", default=None, metavar="PNG",
               help="With --week: a day × hour heat map of % districts covered.")
+@click.option("--curve", default=None, metavar="PNG",
+              help="With several thresholds (--radius-km 5,10,25 or --travel-minutes "
+                   "15,30,60): the coverage-vs-threshold curve.")
 @demand_options
 @capacity_options
 @handle_errors
 @options.pass_groups(inputs=options.InputOptions, demand=DemandOptions, capacity=CapacityOptions)
 def coverage(inputs: options.InputOptions, fmt: str | None, output: str | None, overwrite: bool,
-             week: bool, heatmap: str | None, demand: DemandOptions,
+             week: bool, heatmap: str | None, curve: str | None, demand: DemandOptions,
              capacity: CapacityOptions) -> None:
     """Decide which districts are covered and report % of districts (and of weight),
     by group and by centre type.
@@ -83,15 +86,21 @@ def coverage(inputs: options.InputOptions, fmt: str | None, output: str | None, 
       reachplan coverage districts.gpkg centres.csv --weight-col pop --demand-rate 0.002 \\
           --capacity-col cap --type-col type
       reachplan coverage districts.gpkg centres.csv --radius-km 10 --population pop.tif
+      reachplan coverage @india @india-sample --radius-km 5,10,25 --curve curve.png
     """
     fmt = report_format(fmt, output)
+    several = one_threshold_only(inputs, demand, capacity, week=week or bool(heatmap))
+    if curve and not several:
+        raise click.UsageError("--curve PNG needs several thresholds, e.g. --radius-km "
+                               "5,10,25 or --travel-minutes 15,30,60")
     if week or heatmap:
         from reachplan.cli._week import run_week
 
         if not week:
             raise click.UsageError("--heatmap PNG needs --week")
         return run_week(inputs, demand, capacity, fmt, output, overwrite, heatmap)
-    run = assess_inputs(inputs, nearest=fmt != "table")  # the table shows no nearest centre
+    # the table shows no nearest centre
+    run = assess_inputs(inputs, nearest=fmt != "table", thresholds=True)
     districts, centers, rule, result = run.districts, run.centers, run.rule, run.result
     # capacity first: its input errors must stop the command before any file is written
     served = run_capacity(capacity, demand, centers, districts, rule,
@@ -105,4 +114,29 @@ def coverage(inputs: options.InputOptions, fmt: str | None, output: str | None, 
     add_population_columns(result, people)
     if served is not None and capacity.capacity_output:
         write_centres(served, capacity.capacity_output, overwrite=overwrite)
+    if curve:
+        from reachplan.maps.curve import write_curve_png
+
+        with flags_for(path="curve"):
+            write_curve_png(result_dict(result, population=people, districts=False), curve,
+                            overwrite=overwrite)
     write_result(result, fmt, output, overwrite, covered, served, people)
+
+
+def one_threshold_only(inputs: options.InputOptions, demand: DemandOptions,
+                       capacity: CapacityOptions, *, week: bool) -> bool:
+    """Whether several thresholds are given; refused (one line naming the flag) with what
+    decides at one threshold only: demand points, capacity, the week."""
+    given = [(flag, value) for flag, value in (("--radius-km", inputs.radius_km),
+                                               ("--travel-minutes", inputs.travel_minutes))
+             if value is not None and len(value) > 1]
+    if not given:
+        return False
+    flag, value = given[0]
+    listed = ",".join(f"{v:g}" for v in value)
+    for other, used in (("--demand", demand.demand), ("--capacity-col", capacity.capacity_col),
+                        ("--week", week)):
+        if used:
+            raise click.UsageError(f"{flag} {listed}: {other} decides at one threshold; give "
+                                   f"one {flag} with {other}")
+    return True

@@ -24,13 +24,36 @@ from reachplan.cli.output import (
     notice,
 )
 
+Numbers = float | tuple[float, ...]
 
-def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = None,
-              travel_minutes: float | None = None, profile: str = "car",
+
+def _several(value: Numbers | None) -> bool:
+    return isinstance(value, tuple) and len(value) > 1
+
+
+def _one(value: Numbers) -> float | tuple[float, ...]:
+    """A threshold as the rule takes it: a number for one, the tuple for several."""
+    return value[0] if isinstance(value, tuple) and len(value) == 1 else value
+
+
+def make_rule(radius_km: Numbers | None, min_centers: int, *, roads: str | None = None,
+              travel_minutes: Numbers | None = None, profile: str = "car",
               speeds: str | None = None, speed_col: str | None = None,
-              maxspeed_factor: float = 1.0, offroad_kmh: float = 5.0, max_snap_km: float = 2.0):
-    """The coverage rule the options describe (bad values raise one-line errors)."""
+              maxspeed_factor: float = 1.0, offroad_kmh: float = 5.0, max_snap_km: float = 2.0,
+              thresholds: bool = True):
+    """The coverage rule the options describe (bad values raise one-line errors);
+    ``thresholds=False``: the running command decides at one threshold only, and several
+    given are refused naming the flag."""
     from reachplan.rules import Rule
+
+    if not thresholds:
+        for flag, value in (("--radius-km", radius_km), ("--travel-minutes", travel_minutes)):
+            if _several(value):
+                command = click.get_current_context(silent=True)
+                name = command.info_name if command is not None else "this command"
+                raise click.BadParameter(
+                    f"{', '.join(f'{v:g}' for v in value)}: {name} decides at one threshold; "  # type: ignore[union-attr]
+                    "give one (several work in coverage, check and map)", param_hint=flag)
 
     if (roads is None) != (travel_minutes is None):
         raise click.UsageError("--roads FILE and --travel-minutes T go together: a centre "
@@ -44,25 +67,28 @@ def make_rule(radius_km: float | None, min_centers: int, *, roads: str | None = 
 
         info(f"roads: {roads} ({profile})")
         with cache_warnings():
-            return TravelRule.from_roads(roads, float(travel_minutes), profile=profile,
+            return TravelRule.from_roads(roads, _one(travel_minutes), profile=profile,
                                          speeds=speeds, speed_col=speed_col,
                                          maxspeed_factor=maxspeed_factor,
                                          min_centers=min_centers, offroad_kmh=offroad_kmh,
                                          max_snap_km=max_snap_km, progress=Steps())
 
-    if radius_km is not None and radius_km < 0:
-        raise click.BadParameter(f"{radius_km:g} is negative; give a distance >= 0 km",
-                                 param_hint="--radius-km")
-    if radius_km is not None and not math.isfinite(radius_km):
-        raise click.BadParameter(f"{radius_km:g} is not a finite distance; give km >= 0",
-                                 param_hint="--radius-km")
+    for km in (radius_km if isinstance(radius_km, tuple) else (radius_km,)):
+        if km is not None and km < 0:
+            raise click.BadParameter(f"{km:g} is negative; give a distance >= 0 km",
+                                     param_hint="--radius-km")
+        if km is not None and not math.isfinite(km):
+            raise click.BadParameter(f"{km:g} is not a finite distance; give km >= 0",
+                                     param_hint="--radius-km")
     if radius_km is None:
         return Rule.presence(min_centers=min_centers)
-    return Rule.radius(radius_km, min_centers=min_centers)
+    return Rule.radius(_one(radius_km), min_centers=min_centers)
 
 
-def load_inputs(opts: InputOptions):
-    """Read BOUNDARIES and CENTERS as the options say; returns (districts, centres, rule)."""
+def load_inputs(opts: InputOptions, *, thresholds: bool = False):
+    """Read BOUNDARIES and CENTERS as the options say; returns (districts, centres, rule).
+    ``thresholds=True`` when the command decides at several thresholds (else several given
+    to --radius-km or --travel-minutes are refused, naming the flag)."""
     from reachplan.io import read_boundaries
 
     configure_logging(opts.verbosity, opts.quiet)
@@ -70,7 +96,7 @@ def load_inputs(opts: InputOptions):
                      travel_minutes=opts.travel_minutes, profile=opts.profile,
                      speeds=opts.speeds, speed_col=opts.speed_col,
                      maxspeed_factor=opts.maxspeed_factor, offroad_kmh=opts.offroad_kmh,
-                     max_snap_km=opts.max_snap_km)
+                     max_snap_km=opts.max_snap_km, thresholds=thresholds)
     boundaries, bdefaults = resolve_dataset(opts.boundaries, "boundaries")
     centers, cdefaults = resolve_dataset(opts.centers, "centers")
     with flags_for(**BOUNDARY_FLAGS):

@@ -116,6 +116,7 @@ def map_cmd(inputs: InputOptions, output: str, title: str | None, color_by: str 
     their capacity is used (load, capacity and utilisation in their popups).
     """
     from reachplan.engine import assess
+    from reachplan.rules import cost_of
 
     if what_if:
         _what_if(inputs, demand, candidates=candidates, output=output, title=title,
@@ -134,7 +135,13 @@ def map_cmd(inputs: InputOptions, output: str, title: str | None, color_by: str 
     if isochrones is not None and inputs.roads is None:
         raise click.UsageError("--isochrones needs --roads FILE and --travel-minutes T: the "
                                "service areas are travel times by road")
-    districts, centers, rule = load_inputs(inputs)
+    districts, centers, rule = load_inputs(inputs, thresholds=True)
+    if cost_of(rule).several:
+        for flag, used in (("--capacity-col", capacity.capacity_col), ("--demand", demand.demand),
+                           ("--week", week)):
+            if used:
+                raise click.UsageError(f"{flag} decides at one threshold; give one "
+                                       f"--radius-km or --travel-minutes with {flag}")
     result = assess(districts, centers, rule, type_col=inputs.type_col)
     log_warnings(result.warnings)
     type_col = inputs.type_col

@@ -57,6 +57,49 @@ class FiniteFloat(click.FloatRange):
         return "" if self.min is None and self.max is None else super()._describe_range()
 
 
+class Thresholds(click.ParamType):
+    """One number, or several separated by commas (``5,10,25``): the thresholds of a rule,
+    as an ascending tuple. Each must be a finite number > 0 (>= 0 with ``allow_zero``) of
+    sensible size; the order given does not matter; an empty part (``5,,10``) or a value
+    given twice is refused."""
+
+    name = "thresholds"
+
+    def __init__(self, unit: str, example: str, *, allow_zero: bool = False) -> None:
+        self.unit, self.example, self.allow_zero = unit, example, allow_zero
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        text = str(value)
+        example = f"give {self.unit} separated by commas, e.g. {self.example}"
+        least = ">= 0" if self.allow_zero else "> 0"
+        out: list[float] = []
+        for part in text.split(","):
+            part = part.strip()
+            if not part:
+                self.fail(f"{text!r}: an empty value between commas; {example}", param, ctx)
+            try:
+                number = float(part)
+            except ValueError:
+                self.fail(f"{text!r}: {part!r} is not a number; {example}", param, ctx)
+            if not math.isfinite(number):
+                self.fail(f"{text!r}: {part} is not a finite number; {example}", param, ctx)
+            if abs(number) > NUMBER_LIMIT:
+                self.fail(f"{text!r}: {part} is beyond 1e12 in size; give a number of "
+                          "sensible size", param, ctx)
+            if number < 0:
+                self.fail(f"{text!r}: {part} is negative; give {self.unit} {least}", param, ctx)
+            if number == 0 and not self.allow_zero:
+                self.fail(f"{text!r}: {part} is not {least} {self.unit}", param, ctx)
+            if number in out:
+                self.fail(f"{text!r}: {part} is given twice; give each threshold once",
+                          param, ctx)
+            out.append(number)
+        return tuple(sorted(out))
+
+
 verbosity_opt = click.option("-v", "--verbose", "verbosity", count=True,
                              help="More messages on stderr (repeatable).")
 
@@ -161,17 +204,20 @@ road_options = _compose(
 
 
 rule_options = _compose(
-    click.option("--radius-km", type=FiniteFloat(), default=None,
+    click.option("--radius-km", type=Thresholds("km", "5,10,25", allow_zero=True), default=None,
+                 metavar="KM[,KM...]",
                  help="Covered when a centre is within this geodesic distance of the district "
-                      "[default: a centre inside]."),
+                      "[default: a centre inside]. Several (5,10,25; coverage, check and map): "
+                      "the coverage at each from one search."),
     click.option("--min-centers", type=int, default=1, show_default=True,
                  help="Centres needed for a district to count as covered."),
     click.option("--roads", default=None, metavar="FILE",
                  help="Road network for travel time: an OSM extract (.osm.pbf, .osm, "
                       ".osm.bz2, e.g. from Geofabrik) or a line layer; needs --travel-minutes."),
-    click.option("--travel-minutes", type=FiniteFloat(min=0, min_open=True), default=None,
-                 metavar="T", help="Covered when a centre is within T minutes by road "
-                                   "(--roads)."),
+    click.option("--travel-minutes", type=Thresholds("minutes", "15,30,60"), default=None,
+                 metavar="T[,T...]", help="Covered when a centre is within T minutes by road "
+                                          "(--roads). Several (15,30,60,120; coverage, check "
+                                          "and map): the coverage at each from one search."),
     road_options,
 )
 
@@ -266,10 +312,10 @@ class RoadOptions(OptionGroup):
 class RuleOptions(RoadOptions):
     """The options of :data:`rule_options`: the coverage rule (``inputs.make_rule``)."""
 
-    radius_km: float | None = None
+    radius_km: tuple[float, ...] | None = None  # one or several thresholds, ascending
     min_centers: int = 1
     roads: str | None = None
-    travel_minutes: float | None = None
+    travel_minutes: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from reachplan.demand.runners import Progress, run_dask, run_memory
 from reachplan.errors import InputError
 from reachplan.geodesy import nearest_centres
 from reachplan.geodesy.locate import PolygonIndex
-from reachplan.rules import CoverageRule, PointReach, Radius, cost_of
+from reachplan.rules import CoverageRule, PointReach, Radius, cost_of, one_threshold
 
 __all__ = ["DemandResult", "demand_coverage", "nearest_centres"]
 
@@ -265,6 +265,7 @@ def demand_coverage(centres: pd.DataFrame, demand: str | os.PathLike | pd.DataFr
         Called as ``progress(parts_done, parts_total)`` after every part.
     """
     rule = rule_and_engine(rule, radius_km, engine, "a point")
+    one_threshold(rule, "demand_coverage")
     chunksize = int(min(max(chunksize, 1), _MAX_PART_ROWS))
     from reachplan.frames import as_districts, as_points
     centres = as_points(centres, param="centres")

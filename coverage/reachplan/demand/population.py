@@ -54,7 +54,7 @@ from reachplan.demand.runners import Progress, run_dask, run_memory
 from reachplan.errors import InputError, first_line
 from reachplan.frames import input_name
 from reachplan.geodesy.grid import cell_centres, grid_rows
-from reachplan.rules import CoverageRule, PointReach
+from reachplan.rules import CoverageRule, PointReach, cost_of
 
 __all__ = ["PopulationResult", "district_population", "population_coverage",
            "population_points", "with_population"]
@@ -138,19 +138,25 @@ class _WindowResult:
     populated: int
     offgrid: int  # centres off the Earth (a projected grid's corners)
     by_district: tuple[np.ndarray, np.ndarray, list[Fraction], list[Fraction]]
+    # several thresholds: people per (district, band of cost), exact and flat; per district
+    # the sum of people x cost and the people who have a cost (their mean cost)
+    bands: list[Fraction] | None = None
+    cost_sums: tuple[list[Fraction], list[Fraction]] | None = None
 
 
 _ROWS_PAY_OFF = 6
 
 
 def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
-                    districts: _Districts | None, threads: int) -> _WindowResult:
+                    districts: _Districts | None, steps: tuple[float, ...],
+                    threads: int) -> _WindowResult:
     cells = window.read(spec)
     by_rows = getattr(reach, "covered_grid", None)  # optional: a rule's answer per grid row
     # row by row costs ~0.07 us a cell of the window, cell by cell ~0.4 us a populated cell
     # (measured on 2,000 sites at 10 km): rows pay off from a sixth of the cells populated
     dense = cells.index.size * _ROWS_PAY_OFF >= cells.read
-    if by_rows is not None and dense and grid_rows(spec.transform, spec.crs_wkt):
+    kth = None  # several thresholds: each cell's k-th cost, cell by cell
+    if by_rows is not None and dense and not steps and grid_rows(spec.transform, spec.crs_wkt):
         a, _, c, _, e, f = spec.transform
         row_lat = f + (np.arange(window.row_off, window.row_off + window.height) + 0.5) * e
         on_earth = np.abs(row_lat) <= 90.0
@@ -167,7 +173,11 @@ def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
         lat, lon = cell_centres(spec.transform, cells.rows, cells.cols, spec.crs_wkt)
         ok = np.isfinite(lat) & np.isfinite(lon)
         lat, lon = lat[ok], lon[ok]
-        covered = reach.covered(lat, lon, threads=threads)
+        if steps:  # several thresholds: each cell's k-th cost decides them all (one search)
+            kth = _cell_costs(reach, lat, lon, threads)
+            covered = kth <= steps[-1]
+        else:
+            covered = reach.covered(lat, lon, threads=threads)
     values = cells.values[ok]
     n_ok = values.size
     nd = districts.n + 1 if districts is not None else 1
@@ -182,8 +192,29 @@ def _process_window(window: RasterWindow, spec: RasterSpec, reach: PointReach,
     cov = np.bincount(where[covered], minlength=nd)
     sums = _exact_sums(values, where * 2 + covered, 2 * nd)  # (district, covered) at once
     total = [a + b for a, b in zip(sums[0::2], sums[1::2], strict=True)]
+    bands = cost_sums = None
+    if kth is not None:
+        band = np.searchsorted(np.asarray(steps), kth, side="left")
+        bands = _exact_sums(values, where * (len(steps) + 1) + band, nd * (len(steps) + 1))
+        has = np.isfinite(kth)
+        cost_sums = (_exact_sums(values[has] * kth[has], where[has], nd),  # any windows:
+                     _exact_sums(values[has], where[has], nd))  # the same sums, exactly
     return _WindowResult(cells.read, cells.nodata, cells.empty, n_ok,
-                         cells.index.size - n_ok, (counts, cov, total, sums[1::2]))
+                         cells.index.size - n_ok, (counts, cov, total, sums[1::2]), bands,
+                         cost_sums)
+
+
+def _cell_costs(reach: PointReach, lat: np.ndarray, lon: np.ndarray, threads: int
+                ) -> np.ndarray:
+    """Each cell's k-th smallest cost (``k``: the rule's min_centers; inf when fewer than k
+    reach it within the largest threshold), the nearest centre's for one."""
+    from reachplan.thresholds import kth_costs
+
+    k = int(getattr(reach, "min_centers", 1))
+    if k == 1:
+        return np.asarray(reach.nearest(lat, lon, threads=threads)[1], dtype=float)
+    point, _, cost = reach.pairs(lat, lon, threads=threads)
+    return kth_costs(point, cost, np.size(lat), k)
 
 
 # --------------------------------------------------------------------------- result
@@ -252,13 +283,20 @@ def population_coverage(centres: pd.DataFrame, population: str | os.PathLike,
     reach = rule.point_reach(clat, clon)
     located = _Districts(frame) if frame is not None else None
     windows = plan_windows(spec, window_cells)
-    args = (spec, reach, located)  # _process_window(window, *args, threads)
+    cost = cost_of(rule)
+    steps = tuple(t * cost.divide_by for t in cost.thresholds) if cost.several else ()
+    args = (spec, reach, located, steps)  # _process_window(window, *args, threads)
     if engine == "memory":
         results = run_memory(_process_window, windows, args, progress)
     else:
         results = run_dask(_process_window, windows, args, scheduler, progress)
     exact = None if frame is None else district_population(frame, population, label=label)
-    return _combine(results, spec, _reach(rule), frame, exact)
+    result = _combine(results, spec, _reach(rule), frame, exact)
+    if steps:
+        from reachplan.demand.population_steps import add_thresholds
+
+        add_thresholds(result, [(r.bands, r.cost_sums) for r in results], cost, frame)
+    return result
 
 
 def _sum(results: list[_WindowResult], k: int) -> Any:

@@ -144,6 +144,7 @@ class MapPayload(_MapPayloadRequired, total=False):
     cost: CostColumns
     isochrones: list[ColourClass]  # the service-area bands, shortest first
     week: WeekData
+    thresholds: ThresholdData
 
 
 class WeekData(TypedDict):
@@ -155,6 +156,31 @@ class WeekData(TypedDict):
     covered: list[str]
     hour: int
     percent: list[float]
+
+
+class ThresholdData(TypedDict):
+    """Coverage at each threshold of a result at several (the map's threshold selector):
+    per threshold its label, a '0'/'1' character per district, and the % of districts
+    covered; the one shown first (the largest, as the map's colours)."""
+
+    labels: list[str]
+    covered: list[str]
+    percent: list[float]
+    index: int
+
+
+def threshold_data(result: Any) -> ThresholdData | None:
+    """The selector's data from a result at several thresholds (None for one)."""
+    from reachplan.rules import cost_of
+
+    if not getattr(result, "thresholds", None):
+        return None
+    label = cost_of(result.rule).label
+    columns = [result.districts[s["column"]].to_numpy(dtype=bool) for s in result.thresholds]
+    return {"labels": [for_html(f"{s['threshold']:g} {label}") for s in result.thresholds],
+            "covered": ["".join("1" if v else "0" for v in c) for c in columns],
+            "percent": [float(s["percent"] or 0.0) for s in result.thresholds],
+            "index": len(columns) - 1}
 
 
 def week_data(profile: Any, districts: int) -> WeekData:
@@ -442,6 +468,9 @@ def build_payload(result: Any, *, color_by: str, ring_m: float | None,
     cost = _cost_columns(result)
     if cost is not None:
         payload["cost"] = cost
+    steps = threshold_data(result) if color_by == "status" else None
+    if steps is not None:
+        payload["thresholds"] = steps
     if sites is not None and len(sites):
         payload["sites"] = _points(sites, type_col=None)
     if before is not None:

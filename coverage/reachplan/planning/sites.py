@@ -14,7 +14,7 @@ from scipy import sparse
 from reachplan.errors import InputError
 from reachplan.planning.matrix import solve_matrix
 from reachplan.planning.request import Method, Objective, PlanRequest, Progress
-from reachplan.rules import cost_of
+from reachplan.rules import cost_of, one_threshold
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -216,6 +216,7 @@ def run_plan(
     request = PlanRequest(add=add, target=target, method=method, time_limit=time_limit,
                           objective=objective)
     add, target = request.add, request.target
+    one_threshold(rule, "a plan")
     if rule.min_centers != 1:
         raise InputError(
             f"min_centers={rule.min_centers}: a plan supports only rules with min_centers=1 "

@@ -99,6 +99,13 @@ class _TravelReach:
                                   limit=self.within)
 
 
+def _steps(minutes: Any) -> tuple[float, ...]:
+    """The thresholds in minutes, ascending (one-line errors naming ``minutes``)."""
+    from reachplan.thresholds import check_thresholds
+
+    return check_thresholds(minutes, "minutes")
+
+
 class TravelRule:
     """Covered when ``min_centers`` centres are within ``minutes`` by road (0 when inside).
 
@@ -112,11 +119,12 @@ class TravelRule:
     cost_column = "nearest_min"  # where its minutes go in every output (see cost)
     pairs_progress = True  # pairs() takes progress(done, total): plan's matrix shows a bar
 
-    def __init__(self, graph: RoadGraph, minutes: float, *, min_centers: int = 1,
-                 offroad_kmh: float = OFFROAD_KMH, max_snap_km: float = MAX_SNAP_KM,
-                 roads: str | None = None, progress: Progress | None = None) -> None:
-        if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and minutes > 0):
-            raise InputError(f"minutes {minutes}: must be a travel time > 0")
+    def __init__(self, graph: RoadGraph, minutes: float | Sequence[float], *,
+                 min_centers: int = 1, offroad_kmh: float = OFFROAD_KMH,
+                 max_snap_km: float = MAX_SNAP_KM, roads: str | None = None,
+                 progress: Progress | None = None) -> None:
+        steps = _steps(minutes)
+        minutes = steps[-1]
         if int(min_centers) < 1:
             raise InputError(f"min_centers {min_centers}: must be at least 1")
         if not (math.isfinite(offroad_kmh) and offroad_kmh > 0):
@@ -124,7 +132,8 @@ class TravelRule:
         if not (math.isfinite(max_snap_km) and max_snap_km >= 0):
             raise InputError(f"max_snap_km {max_snap_km}: must be a distance >= 0 km")
         self.graph = graph
-        self.minutes = float(minutes)
+        self.minutes = float(minutes)  # the largest threshold: every search is bounded by it
+        self.thresholds = steps if len(steps) > 1 else ()  # all of them, ascending
         self.min_centers = int(min_centers)
         # never quicker off the road than on its fastest road: walkers' roads are all at
         # 5 km/h (OSRM's foot.lua), so a walk off them is at most that (issue 18.6)
@@ -143,7 +152,8 @@ class TravelRule:
         self._reached: list[tuple[bytes, np.ndarray]] = []
 
     @classmethod
-    def from_roads(cls, roads: str | Path, minutes: float, *, profile: str = "car",
+    def from_roads(cls, roads: str | Path, minutes: float | Sequence[float], *,
+                   profile: str = "car",
                    speeds: str | Path | Mapping[str, float] | None = None,
                    speed_col: str | None = None, layer: str | None = None,
                    cache_dir: str | Path | bool | None = None, min_centers: int = 1,
@@ -152,9 +162,9 @@ class TravelRule:
                    ) -> TravelRule:
         """Build (or load from the cache) the graph of ``roads`` and make the rule;
         ``progress(what, done, total)`` reports the long steps, the graph's build included
-        (:data:`reachplan.roads.travel.Progress`)."""
-        if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and minutes > 0):
-            raise InputError(f"minutes {minutes}: must be a travel time > 0")
+        (:data:`reachplan.roads.travel.Progress`); several ``minutes`` (``[15, 30, 60]``):
+        the coverage at each from one search bounded at the largest."""
+        _steps(minutes)
         graph = load_roads(roads, profile=profile, speeds=speeds, speed_col=speed_col,
                            layer=layer, cache_dir=cache_dir, maxspeed_factor=maxspeed_factor,
                            progress=progress)
@@ -163,7 +173,7 @@ class TravelRule:
 
     def with_minutes(self, minutes: float) -> TravelRule:
         """The same rule with another T, sharing the graph and the districts' access."""
-        other = TravelRule(self.graph, minutes, min_centers=self.min_centers,
+        other = TravelRule(self.graph, float(minutes), min_centers=self.min_centers,
                            offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
                            roads=self.roads, progress=self.progress)
         other._access, other._searched = self._access, self._searched
@@ -175,10 +185,13 @@ class TravelRule:
         return self.graph.profile
 
     # -- the protocol -------------------------------------------------------------------
+    def _minutes_text(self) -> str:
+        return ", ".join(f"{t:g}" for t in self.thresholds or (self.minutes,))
+
     def describe(self) -> str:
         many = "centre" if self.min_centers == 1 else "centres"
-        return (f"at least {self.min_centers} {many} within {self.minutes:g} min by road "
-                f"({self.profile}, {Path(self.roads).name})")
+        return (f"at least {self.min_centers} {many} within {self._minutes_text()} min by "
+                f"road ({self.profile}, {Path(self.roads).name})")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON ``"rule"`` block. The roads file (and a speeds file) is named by its file
@@ -192,6 +205,8 @@ class TravelRule:
         if self.graph.speeds_file is not None:  # only when given: earlier results stay equal
             out["speeds"], digest = self.graph.speeds_file
             out["speeds_sha256"] = digest[:16]
+        if self.thresholds:  # only then: a rule of one threshold keeps its block
+            out["thresholds_min"] = list(self.thresholds)
         out.update(min_centers=self.min_centers, offroad_kmh=self.offroad_kmh,
                    max_snap_km=self.max_snap_km)
         if self.graph.maxspeed_factor != 1.0:  # only when set: earlier results stay equal
@@ -231,8 +246,8 @@ class TravelRule:
     def cost(self) -> Cost:
         """Minutes by road, in ``nearest_min`` beside the geodesic ``nearest_km``."""
         return Cost("min", self.minutes, self.cost_column, "min by road",
-                    f"within {self.minutes:g} min by road ({self.profile})",
-                    reach_keys=(("minutes", self.minutes),))
+                    f"within {self._minutes_text()} min by road ({self.profile})",
+                    reach_keys=(("minutes", self.minutes),), thresholds=self.thresholds)
 
     def point_reach(self, lat: np.ndarray, lon: np.ndarray) -> _TravelReach:
         """Demand points: the quickest centre by road (one search from all centres)."""

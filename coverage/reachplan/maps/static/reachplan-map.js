@@ -345,6 +345,40 @@ function reachplanMap(map, dataId, G) {
     hourControl.addTo(map);
     api.showHour(wk.hour);
   }
+  // the threshold selector (several thresholds): each district covered or gap within one
+  if (data.thresholds) {
+    var th = data.thresholds;
+    var thresholdControl = L.control({position: "topright"});
+    thresholdControl.onAdd = function () {
+      var div = L.DomUtil.create("div", "cp-panel cp-threshold");
+      var select = L.DomUtil.create("select", "", div);
+      var text = L.DomUtil.create("div", "cp-threshold-label", div);
+      select.setAttribute("aria-label", "threshold");
+      th.labels.forEach(function (lab, k) {
+        var option = L.DomUtil.create("option", "", select);
+        option.value = String(k);
+        option.innerHTML = "within " + lab;  // escaped HTML, as every text of data
+      });
+      api.showThreshold = function (k) {
+        select.value = String(k);
+        text.textContent = th.percent[k] + "% of districts covered";
+        for (var i = 0; i < n; i++) {
+          if (layers[i]) {
+            var hit = th.covered[k].charAt(i) === "1";
+            layers[i].setStyle({fillColor: hit ? colours.covered : colours.gap});
+          }
+        }
+      };
+      L.DomEvent.on(select, "change", function () {
+        api.showThreshold(parseInt(select.value, 10));
+      });
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    thresholdControl.addTo(map);
+    api.showThreshold(th.index);
+  }
   window.reachplanMaps = window.reachplanMaps || {};
   window.reachplanMaps[dataId] = api;
   // animation frames run in the order they were asked for: the canvas asked first, so when
