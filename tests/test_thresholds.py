@@ -270,6 +270,10 @@ def test_map_carries_the_threshold_selector(runner, tmp_path):
     res = runner.invoke(cli, ["map", *GRID, "--radius-km", "50,60", "--capacity-col", "cap",
                               "-o", str(tmp_path / "w.html")])
     assert res.exit_code == 2 and "--capacity-col decides at one threshold" in res.output
+    res = runner.invoke(cli, ["map", *GRID, "--radius-km", "50,60", "--what-if",
+                              "-o", str(tmp_path / "p.html")])
+    assert res.exit_code == 2 and "map --what-if decides at one threshold" in res.output
+    assert not (tmp_path / "p.html").exists()
 
 
 def test_the_library_refuses_several_thresholds_where_it_decides_at_one():

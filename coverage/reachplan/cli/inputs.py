@@ -50,7 +50,9 @@ def make_rule(radius_km: Numbers | None, min_centers: int, *, roads: str | None 
         for flag, value in (("--radius-km", radius_km), ("--travel-minutes", travel_minutes)):
             if _several(value):
                 command = click.get_current_context(silent=True)
-                name = command.info_name if command is not None else "this command"
+                name = (command.info_name if command is not None else None) or "this command"
+                if command is not None and command.params.get("what_if"):
+                    name += " --what-if"
                 raise click.BadParameter(
                     f"{', '.join(f'{v:g}' for v in value)}: {name} decides at one threshold; "  # type: ignore[union-attr]
                     "give one (several work in coverage, check and map)", param_hint=flag)
