@@ -42,9 +42,22 @@ def test_demo_writes_summary_gaps_and_more(runner, tmp_path):
     # no script or stylesheet from a CDN (the browser tests block the network to prove it)
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?:""", offline)
     assert (out / "coverage.png").read_bytes().startswith(b"\x89PNG")
+    # the curve: each radius of the one search equals a run at that radius alone (the single
+    # radius is checked against PostGIS in tests/test_postgis.py)
+    assert (out / "coverage-curve.png").read_bytes().startswith(b"\x89PNG")
+    for km in (10, 25, 50):
+        alone = runner.invoke(cli, ["coverage", "@india", "@india-sample", "--radius-km",
+                                    str(km), "--format", "json"])
+        s = json.loads(alone.stdout)["summary"]
+        assert re.search(rf"^{km} km +{s['covered']} of 777 +{s['percent']:.2f} ", res.stdout,
+                         flags=re.M), km
+    # the what-if planner opens offline: no script, stylesheet or tile from the network
+    what_if = (out / "what-if.html").read_text(encoding="utf-8")
+    assert "window.reachplan" in what_if and len(what_if) < 6_000_000
+    assert not re.search(r"""<(script|link)[^>]+(src|href)=["']https?:""", what_if)
     # outputs name the inputs as typed (@india), never this machine's install folder
     local = str(dataset_path("india_districts").parent)
-    for name in ("coverage.json", "plan.json", "coverage.html", "plan.html"):
+    for name in ("coverage.json", "plan.json", "coverage.html", "plan.html", "what-if.html"):
         assert local not in (out / name).read_text(encoding="utf-8"), name
     assert data["inputs"]["boundaries"] == "@india"
     # the demand guide's figures are the demo's

@@ -12,7 +12,8 @@ from reachplan.cli.options import FiniteFloat, overwrite_opt, verbosity_opt
 from reachplan.cli.output import cache_warnings, info
 
 OUTPUTS = ("coverage.json", "gaps.csv", "plan.json", "coverage.html", "coverage-offline.html",
-           "coverage.png", "plan.html")
+           "coverage.png", "plan.html", "coverage-curve.png", "what-if.html")
+CURVE_KM = (10, 25, 50)  # the curve: coverage at several radii from one search
 PLAN_TARGET = 95.0  # % of districts: how many sites, and where, to get there
 PIN_RADIUS_KM = 25  # "installation across all pin codes": PIN codes within 25 km of a centre
 ROAD_OUTPUTS = ("coverage-roads.json", "coverage-roads.html")
@@ -67,6 +68,21 @@ def _week_section(districts, centers) -> list[str]:
     return [head, week_text(week, worst=1).rstrip("\n")]
 
 
+def write_what_if(districts, result, centers, candidates, target: Path, *, overwrite: bool) -> None:
+    """The what-if planner of the sample network (presence), with every PIN code as a
+    candidate, self-contained (opens offline)."""
+    from reachplan.cli._maps import _write_all
+    from reachplan.engine import Rule
+    from reachplan.maps import map_html
+    from reachplan.maps.planner import planner_data, what_if_map
+
+    data = planner_data(districts, centers, Rule(), candidates=candidates,
+                        type_col="type")
+    page = map_html(what_if_map(result, data, offline=True,
+                                title="reachplan demo: what if (sample network, synthetic)"))
+    _write_all([(str(target), page.encode("utf-8"))], overwrite=overwrite)
+
+
 def _road_rule(roads: str, minutes: float, profile: str, centers):
     """The travel rule on ``roads``, refused (one line, exit 2) when the extract reaches none
     of the sample centres: the demo is India's, so the extract must be India (or a part)."""
@@ -117,6 +133,9 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
       coverage-offline.html  the same map, self-contained: opens with no network (no tiles)
       coverage.png           a static picture of the map
       plan.html              the plan's map: proposed sites, before/after toggle
+      coverage-curve.png     % of districts and of population within 10, 25, 50 km
+      what-if.html           the what-if planner (offline): switch centres off, open
+                             PIN-code candidates, suggest the next site; every figure updates
     With --roads, also (the sample network within --travel-minutes by road):
       coverage-roads.json    its coverage JSON ("rule": {"kind": "travel", ...}, nearest_min)
       coverage-roads.html    its map
@@ -138,12 +157,14 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
         render_table,
         result_dict,
         summary_lines,
+        threshold_lines,
     )
     from reachplan.cli.inputs import name_as_given, resolve_dataset
     from reachplan.cli.output import configure_logging, echo, emit_json, log_warnings
     from reachplan.demand import demand_coverage
     from reachplan.engine import Rule, assess
     from reachplan.io import active_outputs, read_boundaries, read_points, write_table
+    from reachplan.maps.curve import write_curve_png
     from reachplan.planning import run_plan
 
     configure_logging(verbosity, False)
@@ -199,6 +220,16 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
 
     echo("\n".join(_week_section(districts, centers)) + "\n")
 
+    echo("== Sample network within " + ", ".join(f"{km:g}" for km in CURVE_KM)
+         + " km (geodesic), from one search ==")
+    radii = assess(districts, centers, Rule.radius(list(CURVE_KM)))
+    log_warnings(radii.warnings)
+    radii_data = result_dict(radii, districts=False)
+    # the inequality line is left out: with most districts holding a centre (0 km) the Gini
+    # of km to access is near 1 and says little here (docs/guides/thresholds.md)
+    echo("\n".join(line for line in threshold_lines(radii_data)[1:]
+                    if not line.startswith("Inequality")).rstrip("\n") + "\n")
+
     by_road = None
     if road_rule is not None:
         echo(f"== Sample network — {road_rule.describe()} ==")
@@ -220,6 +251,10 @@ def demo(ctx: click.Context, out_dir: str, roads: str | None, travel_minutes: fl
             type_col="type", offline=True)
     run_map(planned.after, targets["plan.html"], overwrite=overwrite, sites=planned.sites,
             before=planned.before, title=f"reachplan demo: {len(planned.sites)} new sites")
+    write_curve_png(radii_data, targets["coverage-curve.png"], overwrite=overwrite,
+                    title="reachplan demo: India's districts, sample network (synthetic)")
+    write_what_if(districts, result, centers, candidates, targets["what-if.html"],
+                  overwrite=overwrite)
     if by_road is not None:
         emit_json(result_dict(by_road), str(targets["coverage-roads.json"]), overwrite)
         run_map(by_road, targets["coverage-roads.html"], overwrite=overwrite,
