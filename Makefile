@@ -39,7 +39,10 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+# the what-if page inlines an npm file (geographiclib-geodesic): without npm, fetched at the
+# version package-lock.json pins and checked against its integrity (a no-op once there)
 demo: $(DEMO_STAMP)
+	$(BIN)/python tools/npm_assets.py
 	$(BIN)/reachplan demo --out maps/demo --overwrite
 
 test: $(STAMP) $(NODE_STAMP)
