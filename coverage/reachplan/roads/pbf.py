@@ -138,10 +138,10 @@ class _Rules:
 
 
 def _way_group(data: bytes, a: int, b: int, strings: list[bytes], rules: _Rules, out: dict):
+    if b"highway" not in strings:  # a block of buildings, say: nothing to read
+        return
     arr = np.frombuffer(data, dtype=np.uint8)
     ranges = _way_fields(arr, data, a, b)
-    if b"highway" not in strings:
-        return
     keys, n_keys = gather(arr, *ranges[2])
     vals, n_vals = gather(arr, *ranges[3])
     if not np.array_equal(n_keys, n_vals):

@@ -66,16 +66,12 @@ def varints(a: np.ndarray) -> np.ndarray:
     starts = np.empty(n, dtype=np.int64)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
+    size = ends - starts + 1
     values = (a[starts] & 0x7F).astype(np.uint64)
-    more = np.flatnonzero(~last[starts])
-    pos = starts[more] + 1
-    shift = np.uint64(7)
-    while more.size:
-        b = a[pos]
-        values[more] |= (b & 0x7F).astype(np.uint64) << shift
-        keep = b >= 0x80
-        more, pos = more[keep], pos[keep] + 1
-        shift += np.uint64(7)
+    top = len(a) - 1
+    for k in range(1, int(size.max())):  # k-th byte of every value at once (0 past its end)
+        b = (a[np.minimum(starts + k, top)] & 0x7F).astype(np.uint64)
+        values |= np.where(size > k, b << np.uint64(7 * k), np.uint64(0))
     return values
 
 
