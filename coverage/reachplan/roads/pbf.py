@@ -47,6 +47,9 @@ __all__ = ["Unsupported", "WayRule", "Ways", "read_pbf_ways"]
 WayRule = Callable[[dict[str, str]], "tuple[float, bool, bool] | None"]
 UNDEFINED = 2**31 - 1  # libosmium's undefined coordinate
 _SERIAL_BYTES = 16 << 20  # smaller files are read in this process
+# used ids are ranked with a bitmap (1 bit per possible id, 1 word of running count per 64)
+# unless it would take more than this many 64-bit words per reference: then a sorted array
+_SPARSE_WORDS_PER_REF = 2
 
 
 @dataclass(frozen=True)
@@ -331,7 +334,7 @@ def _read(blobs, workers: int, progress) -> Ways:
     if min(int(c.min()) for c in chunks) < 0:
         raise Unsupported("negative node ids")
     top = max(int(c.max()) for c in chunks)
-    if top // 64 > 2 * int(start[-1]):  # sparse ids (a small extract): sort them
+    if top // 64 > _SPARSE_WORDS_PER_REF * int(start[-1]):  # sparse ids (a small extract)
         table = np.unique(np.concatenate(chunks))
         used = len(table)
         _STATE["sorted"] = table
