@@ -187,10 +187,28 @@ def write_pbf(path: Path, n_nodes: int, per_way: int = 10,
               box: tuple[float, float, float] = (68.0, 8.0, 29.0)) -> None:
     """An all-road PBF: the lattice's rows and columns as ways of ``per_way`` nodes (real
     highway ways in India average about that), over ``box`` (west, south, side in degrees;
-    India's by default); numpy-encoded (pbf_gen.py), so 200 M nodes take minutes."""
-    from pbf_gen import write_generated_pbf
+    India's by default)."""
+    import osmium
 
-    write_generated_pbf(path, n_nodes, per_way=per_way, box=box)
+    side = int(math.sqrt(n_nodes))
+    rng = np.random.default_rng(7)
+    west, south, span = box
+    step = span / side
+    with osmium.SimpleWriter(str(path)) as writer:
+        for i in range(side * side):
+            x, y = divmod(i, side)
+            writer.add_node(osmium.osm.mutable.Node(
+                id=i + 1, location=(west + (x + rng.uniform(-0.3, 0.3)) * step,
+                                    south + (y + rng.uniform(-0.3, 0.3)) * step)))
+        way = 0
+        for line in range(side):
+            for stride, first in ((1, line * side), (side, line)):  # a column, then a row
+                ids = first + stride * np.arange(side) + 1
+                for start in range(0, side - 1, per_way - 1):
+                    way += 1
+                    writer.add_way(osmium.osm.mutable.Way(
+                        id=way, nodes=ids[start:start + per_way].tolist(),
+                        tags={"highway": "residential"}))
 
 
 def bench_parse(repeat: int, sizes: list[int], keep: bool) -> None:

@@ -1,10 +1,11 @@
 """Write large generated OSM PBF files quickly (numpy-encoded blocks, zlib in 2 processes).
 
-A road lattice (rows and columns as ``highway=residential`` ways of ``per_way`` nodes, like
-bench_roads's first generator) and, when ``building_share`` > 0, 4-node ``building=yes`` squares
-with their own nodes (a real extract's nodes are mostly not on roads: the reader should skip
-them). 200 M nodes take a few minutes and ~1.5 GB; osmium-tool reads the result
-(``osmium fileinfo -e``), which checks the encoding independently of reachplan's reader.
+A grid of junctions over India's bounding box joined by streets (``highway=residential`` ways
+of ``per_way`` nodes: the nodes between junctions pass through, as on real roads) and, when
+``building_share`` > 0, 4-node ``building=yes`` squares with their own nodes (most of a real
+extract's nodes are not on roads: a road reader should skip them). 200 M nodes take a few
+minutes; osmium-tool reads the result (``osmium check-refs``, ``fileinfo -e``), which checks
+the encoding independently of reachplan's reader.
 """
 
 from __future__ import annotations
@@ -106,55 +107,68 @@ def way_block(first_id: int, refs: np.ndarray, counts: np.ndarray, key: str, val
 
 
 class Plan:
-    """What to write: road lattice and buildings, as blocks computed on demand."""
+    """What to write, as blocks computed on demand: a grid of ``J x J`` junctions joined by
+    streets (one ``highway=residential`` way each) of ``per_way`` nodes, the ``per_way - 2``
+    between the junctions pass-through vertices (real roads are mostly such chains), then
+    the buildings' nodes and ways."""
 
     def __init__(self, n_nodes: int, per_way: int, box, building_share: float, seed: int):
-        self.road_nodes = int(n_nodes * (1 - building_share))
-        self.side = int(math.sqrt(self.road_nodes))
-        self.n_road = self.side * self.side
+        self.m = per_way - 2  # nodes between two junctions
+        road = int(n_nodes * (1 - building_share))
+        self.j = max(2, int(math.sqrt(road / (1 + 2 * self.m))))
+        self.streets = self.j * (self.j - 1)  # each way (east-west), as many north-south
+        self.n_junctions = self.j * self.j
+        self.n_road = self.n_junctions + 2 * self.streets * self.m
         self.n_build = int(n_nodes * building_share) // 4
-        self.per_way, self.box, self.seed = per_way, box, seed
+        self.box, self.seed = box, seed
         self.n_node_ids = self.n_road + 4 * self.n_build
-        starts = np.arange(0, self.side - 1, per_way - 1)
-        self.way_starts = starts  # along each row / column
-        self.n_road_ways = 2 * self.side * len(starts)
+        self.n_road_ways = 2 * self.streets
 
     def node_block(self, k: int) -> bytes:
         lo, hi = k * PER_BLOCK, min((k + 1) * PER_BLOCK, self.n_node_ids)
         i = np.arange(lo, hi)
         rng = np.random.default_rng((self.seed, k))
         west, south, span = self.box
-        step = span / self.side
-        road = i < self.n_road
-        gx, gy = np.divmod(np.where(road, i, 0), self.side)
-        lon = west + (gx + rng.uniform(-0.3, 0.3, len(i))) * step
-        lat = south + (gy + rng.uniform(-0.3, 0.3, len(i))) * step
+        step = span / (self.j - 1)
+        jitter = rng.uniform(-0.2, 0.2, (2, len(i))) * step
+        gx, gy = np.divmod(np.minimum(i, self.n_junctions - 1), self.j)
+        gx, gy = gx.astype(float), gy.astype(float)
+        on = (i >= self.n_junctions) & (i < self.n_road)
+        h = i - self.n_junctions
+        street, k_in = np.divmod(h % (self.streets * self.m), self.m)
+        frac = (k_in + 1) / (self.m + 1)
+        east = h < self.streets * self.m  # street s from junction (s // j, s % j) eastwards
+        sx, sy = np.divmod(street, self.j)
+        nx, ny = np.divmod(street, self.j - 1)  # north-south: from (nx, ny) northwards
+        gx = np.where(on, np.where(east, sx + frac, nx), gx)
+        gy = np.where(on, np.where(east, sy, ny + frac), gy)
+        jitter[:, on] *= 0.1
         b = (i - self.n_road) // 4
         corner = (i - self.n_road) % 4
-        cell = (b * 7919) % max(self.n_road, 1)
-        cx, cy = np.divmod(cell, self.side)
-        bl = west + (cx + 0.4) * step + np.where((corner == 1) | (corner == 2), 1e-4, 0)
-        bt = south + (cy + 0.4) * step + np.where(corner >= 2, 1e-4, 0)
-        lon, lat = np.where(road, lon, bl), np.where(road, lat, bt)
+        cell = (b * 7919) % self.n_junctions
+        cx, cy = np.divmod(cell, self.j)
+        house = i >= self.n_road
+        gx = np.where(house, cx + 0.3 + np.where((corner == 1) | (corner == 2), 1e-3, 0), gx)
+        gy = np.where(house, cy + 0.3 + np.where(corner >= 2, 1e-3, 0), gy)
+        lon = west + gx * step + np.where(house, 0, jitter[0])
+        lat = south + gy * step + np.where(house, 0, jitter[1])
         x = np.round(lon * 1e7).astype(np.int64)
         y = np.round(lat * 1e7).astype(np.int64)
         return dense_block(i + 1, x, y)
 
     def road_way_block(self, k: int) -> bytes:
-        per_line = len(self.way_starts)
         w = np.arange(k * PER_BLOCK, min((k + 1) * PER_BLOCK, self.n_road_ways))
-        line, j = np.divmod(w, per_line)
-        column = line % 2 == 0
-        fixed = line // 2
-        first = self.way_starts[j]
-        counts = np.minimum(self.per_way, self.side - first)
-        pos = np.repeat(first, counts) + np.arange(counts.sum()) - np.repeat(
-            np.cumsum(counts) - counts, counts)
-        f = np.repeat(fixed, counts)
-        col = np.repeat(column, counts)
-        refs = np.where(col, f * self.side + pos, pos * self.side + f) + 1
+        east = w < self.streets
+        s = np.where(east, w, w - self.streets)
+        sx, sy = np.divmod(s, self.j)
+        nx, ny = np.divmod(s, self.j - 1)
+        a = np.where(east, sx * self.j + sy, nx * self.j + ny)  # junction numbers
+        b = np.where(east, (sx + 1) * self.j + sy, nx * self.j + ny + 1)
+        first = self.n_junctions + np.where(east, 0, self.streets * self.m) + s * self.m
+        middle = first[:, None] + np.arange(self.m)
+        refs = np.column_stack([a, middle, b]).ravel() + 1
+        counts = np.full(len(w), self.m + 2)
         return way_block(int(w[0]) + 1, refs, counts, "highway", "residential")
-
     def building_block(self, k: int) -> bytes:
         b = np.arange(k * PER_BLOCK, min((k + 1) * PER_BLOCK, self.n_build))
         first = self.n_road + 4 * b + 1

@@ -3,10 +3,11 @@
 Used by ``bench_roads.py`` (the ``pbf`` section); also runnable alone:
 ``.venv/bin/python benchmarks/roads_scale.py --sizes 1000000,20000000 [--repeat 3]``.
 
-For each size a PBF is written into ``benchmarks/_work/`` (half of the nodes on a road lattice
-of ``highway=residential`` ways of 10 nodes over India's bounding box, half in 4-node
-``building=yes`` squares that a road reader must skip; see ``pbf_gen.py``), then, each step in
-its own process (its peak memory is that process's ru_maxrss):
+For each size a PBF is written into ``benchmarks/_work/`` (40 % of the nodes on roads: a grid
+of junctions over India's bounding box joined by ``highway=residential`` ways of 10 nodes; 60 %
+in 4-node ``building=yes`` squares that a road reader must skip, as most of a real extract's
+nodes are not on roads; see ``pbf_gen.py``), then, each step in its own process (its peak
+memory is that process's ru_maxrss; a step is stopped past ``--max-gb`` of address space):
 
 * osmium-tool (C++, ``apt-get install osmium-tool``, ``make osmium``): ``osmium tags-filter
   in.pbf w/highway`` (the same filter: highway ways and their nodes) and ``osmium
@@ -36,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work"
+BUILDING_SHARE = 0.6
+MAX_GB = [12.0]  # address-space limit of each step's process (a shared machine)
 TOTAL_MB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
 
 
@@ -65,10 +68,17 @@ def _child(step: str, path: str, cache: str) -> dict:
 
 def run_step(step: str, path: Path, cache: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "coverage")}
+    limit = int(MAX_GB[0] * 2**30)
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
     proc = subprocess.run([sys.executable, __file__, "--child", step, str(path), str(cache)],
-                          capture_output=True, text=True, env=env, check=False)
+                          capture_output=True, text=True, env=env, check=False, preexec_fn=cap)
     if proc.returncode != 0:
-        raise RuntimeError(f"{step} {path.name}: {proc.stderr.strip()[-800:]}")
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1][:200]
+        print(f"({step} {path.name} failed: {last})", file=sys.stderr, flush=True)
+        return {"failed": last}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -83,10 +93,6 @@ def run_osmium(args: list[str]) -> dict:
             - before.ru_stime, "peak_mb": after.ru_maxrss / 1024}
 
 
-def _median(runs: list[dict], key: str) -> float:
-    return statistics.median(r[key] for r in runs)
-
-
 def bench_sizes(sizes: list[int], repeat: int, keep: bool = False) -> list[dict]:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from pbf_gen import write_generated_pbf
@@ -98,7 +104,7 @@ def bench_sizes(sizes: list[int], repeat: int, keep: bool = False) -> list[dict]
         path = WORK / f"generated-{n}.osm.pbf"
         if not path.exists():
             t = time.perf_counter()
-            write_generated_pbf(path, n, building_share=0.5)
+            write_generated_pbf(path, n, building_share=BUILDING_SHARE)
             print(f"(wrote {path.name}: {path.stat().st_size / 1e6:,.0f} MB in "
                   f"{time.perf_counter() - t:.0f} s)", file=sys.stderr, flush=True)
         times = 1 if n >= 100_000_000 else repeat
@@ -145,20 +151,37 @@ def print_table(rows: list[dict], have_osmium: bool) -> None:
           "build, no cache (s) | build peak | vertices / edges | cached load (s) | load peak |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        read = _median(r["read"], "seconds")
-        nodes = r["read"][0]["osm_nodes"]
-        filt = _median(r["filter"], "seconds") if "filter" in r else float("nan")
-        loc = _median(r["locate"], "seconds") if "locate" in r else float("nan")
+        read = _cell(r["read"], "seconds")
+        nodes = next((x["osm_nodes"] for x in r["read"] if "osm_nodes" in x), 0)
+        filt = _cell(r.get("filter", []), "seconds")
+        ratio = (f"{float(read) / float(filt):.2f}" if _ok(r["read"]) and _ok(r.get("filter", []))
+                 else "")
+        rate = f"{nodes / float(read) / 1e6:.1f}" if _ok(r["read"]) else ""
+        size = next((f"{x['vertices']:,} / {x['edges']:,}" for x in r["build"]
+                     if "vertices" in x), "")
+        print(f"| {nodes:,} | {r['mb']:,.0f} | {filt} | {_cell(r.get('locate', []), 'seconds')} "
+              f"| {read} | {rate} | {ratio} | {_peak(r['read'])} | "
+              f"{_cell(r['build'], 'seconds', '.1f')} | {_peak(r['build'])} | {size} | "
+              f"{_cell(r['load'], 'seconds')} | {_peak(r['load'])} |", flush=True)
 
-        def peak(runs):
-            mb = max(x["peak_mb"] for x in runs)
-            return f"{mb:,.0f} MB ({100 * mb / TOTAL_MB:.0f} %)"
 
-        print(f"| {nodes:,} | {r['mb']:,.0f} | {filt:.2f} | {loc:.2f} | {read:.2f} | "
-              f"{nodes / read / 1e6:.1f} | {read / filt:.2f} | {peak(r['read'])} | "
-              f"{_median(r['build'], 'seconds'):.1f} | {peak(r['build'])} | "
-              f"{r['build'][0]['vertices']:,} / {r['build'][0]['edges']:,} | "
-              f"{_median(r['load'], 'seconds'):.2f} | {peak(r['load'])} |", flush=True)
+def _ok(runs: list[dict]) -> bool:
+    return bool(runs) and all("failed" not in x for x in runs)
+
+
+def _cell(runs: list[dict], key: str, fmt: str = ".2f") -> str:
+    if not runs:
+        return ""
+    if not _ok(runs):
+        return "failed: " + next(x["failed"] for x in runs if "failed" in x).replace("|", "/")
+    return format(statistics.median(x[key] for x in runs), fmt)
+
+
+def _peak(runs: list[dict]) -> str:
+    if not _ok(runs):
+        return ""
+    mb = max(x["peak_mb"] for x in runs)
+    return f"{mb:,.0f} MB ({100 * mb / TOTAL_MB:.0f} %)"
 
 
 def main() -> None:
@@ -166,8 +189,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000,20000000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the generated PBFs")
+    parser.add_argument("--max-gb", type=float, default=12.0,
+                        help="address-space limit of each step's process (default 12)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    MAX_GB[0] = args.max_gb
     if args.child:
         print(json.dumps(_child(*args.child)))
         return
