@@ -42,6 +42,10 @@ def same_graph(graph, ref) -> None:
     np.testing.assert_array_equal(graph.key, ref.key)
     np.testing.assert_array_equal(graph.matrix.toarray(), ref.matrix.toarray())
     np.testing.assert_array_equal(csgraph.dijkstra(graph.matrix), csgraph.dijkstra(ref.matrix))
+    np.testing.assert_array_equal(graph.kept, ref.kept)
+    np.testing.assert_array_equal(graph.core.toarray(), ref.core.toarray())
+    for name in ("ptr", "vertex", "fwd", "bwd"):
+        np.testing.assert_array_equal(getattr(graph.chains, name), getattr(ref.chains, name))
     assert graph.top_kmh == ref.top_kmh
 
 
@@ -109,10 +113,38 @@ def test_a_new_entry_is_private_and_folders_too(cache):
 def test_edges_past_the_vertex_count(cache):
     entry = the_entry(cache)
     indices = members(entry)["indices"].copy()
-    n = len(members(entry)["lon"])
-    indices[0] = n + 5  # would read past the arrays in Dijkstra
+    k = len(members(entry)["kept"])  # the compressed graph's vertices
+    indices[0] = k + 5  # would read past the arrays in Dijkstra
     plant(entry, indices=indices)
+    rebuilt_once(cache, f"past the {k} it keeps")
+
+
+def test_chains_past_the_vertex_count(cache):
+    entry = the_entry(cache)
+    vertex = members(entry)["chain_vertex"].copy()
+    n = len(members(entry)["lon"])
+    vertex[1] = n  # would index past the coordinates when snapping
+    plant(entry, chain_vertex=vertex)
     rebuilt_once(cache, f"past the {n} it holds")
+
+
+def test_chain_minutes_out_of_order(cache):
+    entry = the_entry(cache)
+    fwd = members(entry)["chain_fwd"].copy()
+    ptr = members(entry)["chain_ptr"]
+    fwd[ptr[1] - 1] = -1.0  # the first chain's end before its start
+    plant(entry, chain_fwd=fwd)
+    rebuilt_once(cache, "chain minutes")
+
+
+def test_a_chain_ending_at_a_passed_vertex(cache):
+    entry = the_entry(cache)
+    kept = members(entry)["kept"].copy()
+    n = len(members(entry)["lon"])
+    gap = np.flatnonzero(np.diff(np.r_[kept, n]) > 1)[0]  # a passed vertex follows it
+    kept[gap] += 1  # the kept vertex (some chain's end) swapped for a passed one
+    plant(entry, kept=kept)
+    rebuilt_once(cache, "do not end at kept vertices")
 
 
 def test_negative_minutes(cache):

@@ -11,9 +11,12 @@ inputs loads it instead of parsing the extract. Before an entry is used:
 * every array's header (dtype, shape) is read before any array is allocated, and the sizes
   must add up to the file's own size (a header claiming 10^12 vertices costs nothing);
 * the graph must be one :func:`reachplan.roads.graph.graph_from_segments` could have made:
-  ``indptr`` from 0, non-decreasing, ending at the edge count; column indices in range, sorted
-  within a row, no self-loop; minutes finite and >= 0; coordinates on the globe; vertex keys
-  increasing; and the key it records the one asked for.
+  for the compressed graph, ``indptr`` from 0, non-decreasing, ending at the edge count;
+  column indices in range, sorted within a row, no self-loop; minutes finite and >= 0; kept
+  vertices increasing and in range; for the chains, at least one segment each, vertices in
+  range, ends kept, minutes from ``a`` finite, from 0 and non-decreasing, minutes back from
+  ``b`` non-increasing to 0; coordinates on the globe; vertex keys increasing; and the key it
+  records the one asked for.
 
 Any doubt gives one :class:`CacheWarning` naming the entry and the reason, and the graph is
 rebuilt from the roads file (kept in memory when the cache cannot be written).
@@ -39,16 +42,17 @@ import numpy as np
 __all__ = ["CacheWarning", "Entry", "cache_root", "entry_key", "file_sha256", "load_entry",
            "open_folder", "save_entry"]
 
-FORMAT = 4  # the entry layout, the key's recipe or what a graph holds; bump on any change
-# (4: access values closed as OSRM's profiles, issue 18.6)
+FORMAT = 5  # the entry layout, the key's recipe or what a graph holds; bump on any change
+# (4: access values closed as OSRM's profiles, issue 18.6; 5: the compressed graph, issue 22)
 
 _F8, _I8, _I4 = np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.int32)
 _KEY = np.dtype("<U64")
 # member -> (allowed dtypes, rank); "n" vertices and "m" edges are read off lon and data
 _MEMBERS: dict[str, tuple[tuple[np.dtype, ...], int]] = {
-    "lon": ((_F8,), 1), "lat": ((_F8,), 1), "vertex": ((_I8,), 1),
+    "lon": ((_F8,), 1), "lat": ((_F8,), 1), "vertex": ((_I8,), 1), "kept": ((_I8,), 1),
     "indptr": ((_I4, _I8), 1), "indices": ((_I4, _I8), 1), "minutes": ((_F8,), 1),
-    "top_kmh": ((_F8,), 0), "cache_key": ((_KEY,), 0),
+    "chain_ptr": ((_I8,), 1), "chain_vertex": ((_I4, _I8), 1), "chain_fwd": ((_F8,), 1),
+    "chain_bwd": ((_F8,), 1), "top_kmh": ((_F8,), 0), "cache_key": ((_KEY,), 0),
 }
 
 
@@ -62,14 +66,20 @@ class _Doubt(Exception):
 
 @dataclass(frozen=True)
 class Entry:
-    """The arrays of a cached graph (see :class:`reachplan.roads.graph.RoadGraph`)."""
+    """The arrays of a cached graph (see :class:`reachplan.roads.graph.RoadGraph` and
+    :class:`reachplan.roads.chains.Chains`)."""
 
     lon: np.ndarray
     lat: np.ndarray
     vertex: np.ndarray
+    kept: np.ndarray
     indptr: np.ndarray
     indices: np.ndarray
     minutes: np.ndarray
+    chain_ptr: np.ndarray
+    chain_vertex: np.ndarray
+    chain_fwd: np.ndarray
+    chain_bwd: np.ndarray
     top_kmh: float
 
 
@@ -204,8 +214,10 @@ def _read(handle: BinaryIO, size: int, key: str) -> Entry:
                   for name in _MEMBERS}
     if str(arrays["cache_key"][()]) != key:
         raise _Doubt("was built from another roads file or other options (its key differs)")
-    entry = Entry(arrays["lon"], arrays["lat"], arrays["vertex"], arrays["indptr"],
-                  arrays["indices"], arrays["minutes"], float(arrays["top_kmh"][()]))
+    entry = Entry(arrays["lon"], arrays["lat"], arrays["vertex"], arrays["kept"],
+                  arrays["indptr"], arrays["indices"], arrays["minutes"], arrays["chain_ptr"],
+                  arrays["chain_vertex"], arrays["chain_fwd"], arrays["chain_bwd"],
+                  float(arrays["top_kmh"][()]))
     _check_graph(entry)
     return entry
 
@@ -221,7 +233,9 @@ def _check_headers(heads: dict[str, tuple[tuple[int, ...], np.dtype, int]],
         if offset + int(np.prod(shape, dtype=object)) * dtype.itemsize != sizes[name]:
             raise _Doubt(f"has '{name}' whose header does not match its size")
     n, m = heads["lon"][0][0], heads["minutes"][0][0]
-    want = {"lat": (n,), "vertex": (n,), "indptr": (n + 1,), "indices": (m,)}
+    k, p = heads["kept"][0][0], heads["chain_vertex"][0][0]
+    want = {"lat": (n,), "vertex": (n,), "indptr": (k + 1,), "indices": (m,),
+            "chain_fwd": (p,), "chain_bwd": (p,)}
     for name, shape in want.items():
         if heads[name][0] != shape:
             raise _Doubt(f"has '{name}' of shape {heads[name][0]}, not {shape}")
@@ -251,18 +265,20 @@ def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dtype: np.dtype,
 
 def _check_graph(e: Entry) -> None:
     """The arrays describe a graph graph_from_segments could have made."""
-    n, m = len(e.lon), len(e.minutes)
+    n, k, m = len(e.lon), len(e.kept), len(e.minutes)
     if not (np.isfinite(e.lon).all() and np.isfinite(e.lat).all()
             and (np.abs(e.lon) <= 180).all() and (np.abs(e.lat) <= 90).all()):
         raise _Doubt("has vertices off the globe (non-finite or out-of-range coordinates)")
     if n > 1 and not (e.vertex[1:] > e.vertex[:-1]).all():
         raise _Doubt("has vertex keys out of order")
+    if k and (e.kept[0] < 0 or e.kept[-1] >= n or (np.diff(e.kept) <= 0).any()):
+        raise _Doubt("has kept vertices out of order or past the vertices it holds")
     step = np.diff(e.indptr)
     if e.indptr[0] != 0 or e.indptr[-1] != m or (step < 0).any():
         raise _Doubt("has a row pointer ('indptr') that does not run from 0 up to the edges")
-    if m and (e.indices.min() < 0 or e.indices.max() >= n):
-        raise _Doubt(f"has edges to vertices past the {n} it holds")
-    rows = np.repeat(np.arange(n, dtype=e.indices.dtype), step)
+    if m and (e.indices.min() < 0 or e.indices.max() >= k):
+        raise _Doubt(f"has edges to vertices past the {k} it keeps")
+    rows = np.repeat(np.arange(k, dtype=e.indices.dtype), step)
     if (rows == e.indices).any() or ((e.indices[1:] <= e.indices[:-1])
                                       & (rows[1:] == rows[:-1])).any():
         raise _Doubt("has self-loops or repeated or unsorted edges")
@@ -270,6 +286,31 @@ def _check_graph(e: Entry) -> None:
         raise _Doubt("has minutes that are negative or not finite")
     if not (np.isfinite(e.top_kmh) and e.top_kmh >= 0):
         raise _Doubt("has a top speed that is negative or not finite")
+    _check_chains(e, n)
+
+
+def _check_chains(e: Entry, n: int) -> None:
+    """Chains of at least one segment, on known vertices, ends kept, minutes in order."""
+    ptr, p = e.chain_ptr, len(e.chain_vertex)
+    if len(ptr) == 0 or ptr[0] != 0 or ptr[-1] != p or (np.diff(ptr) < 2).any():
+        raise _Doubt("has a chain pointer ('chain_ptr') that does not run from 0 up to the "
+                     "chain positions in steps of 2 or more")
+    if p and (e.chain_vertex.min() < 0 or e.chain_vertex.max() >= n):
+        raise _Doubt(f"has chains through vertices past the {n} it holds")
+    first, last = ptr[:-1], ptr[1:] - 1
+    ends = np.concatenate([e.chain_vertex[first], e.chain_vertex[last]])
+    at = np.searchsorted(e.kept, ends)
+    if len(ends) and ((at >= len(e.kept)) | (e.kept[np.minimum(at, len(e.kept) - 1)] != ends)
+                      ).any():
+        raise _Doubt("has chains that do not end at kept vertices")
+    fwd, bwd = e.chain_fwd, e.chain_bwd
+    inner = np.ones(p, dtype=bool)
+    inner[last] = False  # a position and the next one are on the same chain
+    nxt = np.flatnonzero(inner)
+    if not (np.isfinite(fwd).all() and (fwd[first] == 0).all() and (bwd[last] == 0).all()
+            and (fwd[nxt + 1] >= fwd[nxt]).all() and (bwd[nxt] >= bwd[nxt + 1]).all()
+            and not np.isnan(bwd).any()):
+        raise _Doubt("has chain minutes that are not finite, not from 0 or out of order")
 
 
 def save_entry(target: Path, key: str, entry: Entry) -> None:
@@ -279,7 +320,10 @@ def save_entry(target: Path, key: str, entry: Entry) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, lon=entry.lon, lat=entry.lat, vertex=entry.vertex,
-                     indptr=entry.indptr, indices=entry.indices, minutes=entry.minutes,
+                     kept=entry.kept, indptr=entry.indptr, indices=entry.indices,
+                     minutes=entry.minutes, chain_ptr=entry.chain_ptr,
+                     chain_vertex=entry.chain_vertex, chain_fwd=entry.chain_fwd,
+                     chain_bwd=entry.chain_bwd,
                      top_kmh=np.array(entry.top_kmh, dtype=np.float64),
                      cache_key=np.array(key, dtype=_KEY))
         os.replace(tmp, target)

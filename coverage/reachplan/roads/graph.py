@@ -1,4 +1,8 @@
-"""The road graph: vertices with coordinates, directed edges weighted in minutes (CSR).
+"""The road graph: vertices with coordinates, directed edges weighted in minutes.
+
+Searches run on the compressed graph (:mod:`reachplan.roads.chains`): kept vertices
+(junctions, dead ends) joined by one edge per chain of road, in CSR; the chains keep every
+road vertex in order with its cumulative minutes, for snapping, districts and isochrones.
 
 A built graph is cached as ``.npz`` under the user's cache directory, keyed by the SHA-256
 of the roads file's content and the profile, speeds and reader options, so a second run skips
@@ -23,6 +27,7 @@ from reachplan.geodesy import CentreIndex, geodesic_m
 from reachplan.io.files import check_regular
 from reachplan.roads import cache
 from reachplan.roads.cache import cache_root
+from reachplan.roads.chains import Chains, compress
 from reachplan.roads.osm import Segments, is_osm, read_layer, read_osm
 from reachplan.roads.speeds import check_maxspeed_factor, default_speeds, read_speeds
 
@@ -31,16 +36,20 @@ __all__ = ["RoadGraph", "cache_root", "graph_from_segments", "load_roads"]
 
 @dataclass(eq=False)
 class RoadGraph:
-    """Road vertices (``lon``, ``lat``, ``key``: one per place) and a CSR matrix of minutes.
+    """Road vertices (``lon``, ``lat``, ``key``: one per place), the chains of road between
+    them and the compressed graph searches run on.
 
-    ``matrix[u, v]`` is the time to drive (ride, walk) from vertex ``u`` to ``v`` along one
-    road segment; a one-way road has only its allowed direction.
+    ``core[i, j]`` is the time to drive (ride, walk) from kept vertex ``kept[i]`` to
+    ``kept[j]`` along one chain of road; a one-way road has only its allowed direction.
+    ``matrix`` is the uncompressed graph (one edge per road segment), built when asked for.
     """
 
     lon: np.ndarray
     lat: np.ndarray
     key: np.ndarray
-    matrix: sp.csr_matrix
+    chains: Chains
+    kept: np.ndarray
+    core: sp.csr_matrix
     profile: str
     top_kmh: float
     source: str = ""  # the roads file as given (for messages; outputs name it by sha256)
@@ -49,14 +58,43 @@ class RoadGraph:
     sha256: str = ""  # of the roads file's content ("" for a graph built from segments)
     speeds_file: tuple[str, str] | None = None  # a speeds file's name and content SHA-256
     _index: CentreIndex | None = field(default=None, repr=False)
+    _matrix: sp.csr_matrix | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
+        """Road vertices (every OSM vertex of a road the profile uses)."""
         return len(self.lon)
 
     @property
     def n_edges(self) -> int:
-        return int(self.matrix.nnz)
+        """Directed road segments (uncompressed)."""
+        fwd, bwd = self.chains.segment_minutes(self.chains.starts())
+        return int(np.isfinite(fwd).sum() + np.isfinite(bwd).sum())
+
+    @property
+    def n_kept(self) -> int:
+        """Vertices of the compressed graph (junctions, dead ends)."""
+        return len(self.kept)
+
+    def nbytes(self) -> int:
+        """Bytes the graph's arrays hold (without the lazily built ``matrix`` and index)."""
+        core = self.core
+        return int(self.lon.nbytes + self.lat.nbytes + self.key.nbytes + self.kept.nbytes
+                   + self.chains.nbytes() + core.data.nbytes + core.indices.nbytes
+                   + core.indptr.nbytes)
+
+    @property
+    def matrix(self) -> sp.csr_matrix:
+        """The uncompressed graph: ``matrix[u, v]`` minutes along the road segment u -> v
+        (for checks and comparisons; searches use ``core``). Built once when asked for."""
+        if self._matrix is None:
+            start = self.chains.starts()
+            u, v = self.chains.vertex[start], self.chains.vertex[start + 1]
+            fwd, bwd = self.chains.segment_minutes(start)
+            back = np.isfinite(bwd)
+            self._matrix = _csr(np.concatenate([u, v[back]]), np.concatenate([v, u[back]]),
+                                np.concatenate([fwd, bwd[back]]), self.n_nodes)
+        return self._matrix
 
     def index(self) -> CentreIndex:
         """Exact geodesic nearest-vertex index (geodesy.points; built once)."""
@@ -65,8 +103,20 @@ class RoadGraph:
         return self._index
 
 
+def _csr(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int) -> sp.csr_matrix:
+    """CSR of unique directed edges, built from its parts (not COO: a 0-minute segment, two
+    vertices at the same place, stays an explicit edge, which scipy.sparse.csgraph follows)."""
+    order = np.lexsort((cols, rows))
+    rows, cols, cost = rows[order], cols[order], cost[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    index = np.int32 if max(n, len(cols)) < 2**31 - 1 else np.int64
+    return sp.csr_matrix((cost, cols.astype(index), indptr.astype(index)), shape=(n, n))
+
+
 def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> RoadGraph:
-    """Vertices numbered in key order; each segment's minutes = geodesic length / speed.
+    """Vertices numbered in key order; each segment's minutes = geodesic length / speed;
+    then compressed (:func:`reachplan.roads.chains.compress`).
 
     Duplicate segments keep their quickest time; zero-length self-loops are dropped.
     """
@@ -93,14 +143,9 @@ def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> Roa
     edge, cost = edge[first], cost[first]
     rows, cols = np.divmod(edge, n)
     del edge
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    # Built from its parts, not from COO: a 0-minute segment (two vertices at the same
-    # place) stays an explicit edge, which scipy.sparse.csgraph follows.
-    index = np.int32 if max(n, len(cols)) < 2**31 - 1 else np.int64
-    matrix = sp.csr_matrix((cost, cols.astype(index), indptr.astype(index)), shape=(n, n))
+    chains, kept, core = compress(rows, cols, cost, n)
     top = float(seg.kmh.max()) if len(seg.kmh) else 0.0
-    return RoadGraph(lon, lat, ids.astype(np.int64), matrix, profile, top, source)
+    return RoadGraph(lon, lat, ids.astype(np.int64), chains, kept, core, profile, top, source)
 
 
 def load_roads(roads: str | Path, *, profile: str = "car",
@@ -159,11 +204,13 @@ def load_roads(roads: str | Path, *, profile: str = "car",
         target = None if folder is None else cache.entry_path(folder, profile, key)
         entry = None if target is None else cache.load_entry(target, key)
         if entry is not None:
-            matrix = sp.csr_matrix((entry.minutes, entry.indices, entry.indptr),
-                                   shape=(len(entry.lon), len(entry.lon)))
-            return RoadGraph(entry.lon, entry.lat, entry.vertex, matrix, profile,
-                             entry.top_kmh, source, from_cache=True, maxspeed_factor=factor,
-                             sha256=sha256, speeds_file=speeds_file)
+            core = sp.csr_matrix((entry.minutes, entry.indices, entry.indptr),
+                                 shape=(len(entry.kept), len(entry.kept)))
+            chains = Chains(entry.chain_ptr, entry.chain_vertex, entry.chain_fwd,
+                            entry.chain_bwd)
+            return RoadGraph(entry.lon, entry.lat, entry.vertex, chains, entry.kept, core,
+                             profile, entry.top_kmh, source, from_cache=True,
+                             maxspeed_factor=factor, sha256=sha256, speeds_file=speeds_file)
     if progress is not None:
         progress("reading roads (ways)", 0, 0)
     if is_osm(path):
@@ -177,9 +224,9 @@ def load_roads(roads: str | Path, *, profile: str = "car",
         progress("building the road graph", 1, 1)
     graph.maxspeed_factor, graph.sha256, graph.speeds_file = factor, sha256, speeds_file
     if target is not None:
-        m = graph.matrix
+        m, ch = graph.core, graph.chains
         with contextlib.suppress(OSError):  # a read-only cache only costs time
-            cache.save_entry(target, key, cache.Entry(graph.lon, graph.lat, graph.key,
-                                                      m.indptr, m.indices, m.data,
-                                                      graph.top_kmh))
+            cache.save_entry(target, key, cache.Entry(
+                graph.lon, graph.lat, graph.key, graph.kept, m.indptr, m.indices, m.data,
+                ch.ptr, ch.vertex, ch.fwd, ch.bwd, graph.top_kmh))
     return graph

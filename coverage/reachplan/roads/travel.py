@@ -43,6 +43,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from reachplan.errors import InputError
 from reachplan.geodesy import CentreIndex, polygons_within
+from reachplan.roads import chains
 from reachplan.roads.graph import RoadGraph
 
 __all__ = ["SMALL_COMPONENT", "DistrictAccess", "Progress", "Snapped", "centres_reaching",
@@ -90,18 +91,47 @@ def _check_leg(offroad_kmh: float, max_snap_km: float) -> None:
 # per graph: its main-network mask and an index over it (built once, freed with the graph)
 _MAIN: weakref.WeakKeyDictionary[RoadGraph, tuple[np.ndarray, CentreIndex | None]] = \
     weakref.WeakKeyDictionary()
+# per graph: each vertex's position on its chain (-1: a kept vertex)
+_POSITION: weakref.WeakKeyDictionary[RoadGraph, np.ndarray] = weakref.WeakKeyDictionary()
 
 
 def _main(graph: RoadGraph) -> tuple[np.ndarray, CentreIndex | None]:
     """Whether each vertex is on the main network, and a nearest-vertex index over those
-    (None when snapping has no part to prefer: every vertex is main, or none is)."""
+    (None when snapping has no part to prefer: every vertex is main, or none is).
+
+    The strongly connected parts are those of the compressed graph, each counting the road
+    vertices it holds uncompressed: its kept vertices, and the inner vertices of every chain
+    with both ends in it (on a one-way chain between two parts, each inner vertex is a part
+    of its own), so the main network is the same as the uncompressed graph's.
+    """
     if graph not in _MAIN:
-        _, part = connected_components(graph.matrix, directed=True, connection="strong")
-        main = np.bincount(part)[part] >= SMALL_COMPONENT
+        ch, kept = graph.chains, graph.kept
+        n_parts, part = connected_components(graph.core, directed=True, connection="strong")
+        first, last = ch.ends()
+        a = part[np.searchsorted(kept, ch.vertex[first])]
+        same = a == part[np.searchsorted(kept, ch.vertex[last])]
+        inner = np.diff(ch.ptr) - 2
+        size = (np.bincount(part, minlength=n_parts)
+                + np.bincount(a[same], weights=inner[same], minlength=n_parts))
+        big = size >= SMALL_COMPONENT
+        main = np.zeros(graph.n_nodes, dtype=bool)
+        main[kept] = big[part]
+        pos, _, _ = chains.interior(ch)
+        main[ch.vertex[pos]] = np.repeat(same & big[a], inner)
         index = None if main.all() or not main.any() else CentreIndex(graph.lat[main],
                                                                        graph.lon[main])
         _MAIN[graph] = (main, index)
     return _MAIN[graph]
+
+
+def _position(graph: RoadGraph) -> np.ndarray:
+    """Each vertex's position on its chain; -1 for a kept vertex."""
+    if graph not in _POSITION:
+        where = np.full(graph.n_nodes, -1, dtype=np.int64)
+        pos, _, _ = chains.interior(graph.chains)
+        where[graph.chains.vertex[pos]] = pos
+        _POSITION[graph] = where
+    return _POSITION[graph]
 
 
 def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
@@ -136,54 +166,128 @@ def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
     return Snapped(node, leg_m, leg_min, isolated & ~far)
 
 
-def _with_sources(graph: RoadGraph, snapped: Snapped) -> tuple[sp.csr_matrix, np.ndarray]:
-    """The graph plus one virtual vertex per on-network point, joined to its road vertex by
-    its off-road leg, so that each search starts at the point itself."""
+@dataclass(frozen=True)
+class _Sources:
+    """The compressed graph plus one virtual vertex per on-network point (``on``), joined
+    by its off-road leg and the road to its chain's ends; and where the points sit on their
+    chains (``pos`` -1: at a kept vertex), for the vertices between them and the ends."""
+
+    matrix: sp.csr_matrix
+    on: np.ndarray
+    pos: np.ndarray
+    frac: np.ndarray
+    leg: np.ndarray
+
+
+def _with_sources(graph: RoadGraph, snapped: Snapped) -> _Sources:
+    """Each search starts at the point itself: its virtual vertex leads to the kept vertex it
+    snapped to, or along its chain to the chain's ``b`` (and back to ``a`` when two-way)."""
+    ch, kept = graph.chains, graph.kept
     on = np.flatnonzero(snapped.node >= 0)
-    n, k = graph.n_nodes, len(on)
-    m = graph.matrix
-    indptr = np.concatenate([m.indptr, m.indptr[-1] + np.arange(1, k + 1)])
-    indices = np.concatenate([m.indices, snapped.node[on].astype(m.indices.dtype)])
-    data = np.concatenate([m.data, snapped.leg_min[on]])
-    return sp.csr_matrix((data, indices, indptr.astype(m.indptr.dtype)),
-                         shape=(n + k, n + k)), on
+    nk, k = graph.n_kept, len(on)
+    leg = snapped.leg_min[on]
+    pos = _position(graph)[snapped.node[on]]
+    frac = np.zeros(k)
+    at = np.flatnonzero(pos < 0)
+    inner = np.flatnonzero(pos >= 0)
+    c = np.searchsorted(ch.ptr, pos[inner], side="right") - 1
+    first, last = ch.ptr[c], ch.ptr[c + 1] - 1
+    x, y = chains.coordinates(ch, pos[inner], frac[inner])
+    back = np.isfinite(ch.bwd[first])
+    rows = np.concatenate([at, inner, inner[back]])
+    cols = np.concatenate([np.searchsorted(kept, snapped.node[on][at]),
+                           np.searchsorted(kept, ch.vertex[last]),
+                           np.searchsorted(kept, ch.vertex[first][back])])
+    cost = np.concatenate([leg[at], leg[inner] + (ch.fwd[last] - x),
+                           leg[inner][back] + (ch.bwd[first][back] - y[back])])
+    order = np.lexsort((cost, cols, rows))
+    rows, cols, cost = rows[order], cols[order], cost[order]
+    once = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])] if len(rows) \
+        else np.zeros(0, dtype=bool)
+    rows, cols, cost = rows[once], cols[once], cost[once]
+    m = graph.core
+    extra = np.bincount(rows, minlength=k)
+    indptr = np.concatenate([m.indptr, m.indptr[-1] + np.cumsum(extra)])
+    indices = np.concatenate([m.indices, cols.astype(m.indices.dtype)])
+    data = np.concatenate([m.data, cost])
+    matrix = sp.csr_matrix((data, indices, indptr.astype(m.indptr.dtype)),
+                           shape=(nk + k, nk + k))
+    return _Sources(matrix, on, pos, frac, leg)
+
+
+def _along(graph: RoadGraph, src: _Sources, which: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source of ``which``, vertex, minutes) for every inner vertex of the chain each of the
+    sources ``which`` (on a chain) sits on, straight along that chain from the point."""
+    ch = graph.chains
+    which = which[src.pos[which] >= 0]
+    chain = np.unique(np.searchsorted(ch.ptr, src.pos[which], side="right") - 1)
+    inner = np.diff(ch.ptr)[chain] - 2
+    dest = (np.arange(int(inner.sum())) - np.repeat(np.cumsum(inner) - inner, inner)
+            + np.repeat(ch.ptr[chain] + 1, inner))
+    s, d, minutes = chains.same_chain(ch, src.pos[which], src.frac[which], dest,
+                                      np.zeros(len(dest)))
+    return which[s], ch.vertex[dest[d]].astype(np.int64), minutes + src.leg[which[s]]
 
 
 def nearest_minutes(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Minutes from the quickest centre to every road vertex, and that centre's position.
 
-    One multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra(min_only=True)``) from the
-    centres themselves (off-road leg included). Vertices beyond ``limit`` minutes or on
-    another island get ``inf`` and source -1.
+    One multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra(min_only=True)``) on the
+    compressed graph from the centres themselves (off-road leg included), then every vertex
+    of a chain from the quicker of its chain's ends (or straight from a centre on the same
+    chain). Vertices beyond ``limit`` minutes or on another island get ``inf`` and source -1.
     """
     if len(centers) == 0:  # e.g. planning from scratch: nothing is reached yet
         return np.full(graph.n_nodes, np.inf), np.full(graph.n_nodes, -1, dtype=np.int64)
-    matrix, on = _with_sources(graph, centers)
-    if len(on) == 0:
+    src = _with_sources(graph, centers)
+    if len(src.on) == 0:
         raise InputError(f"centers: all {len(centers)} centres are off the road network "
                          "(farther than max_snap_km from every road)")
-    n = graph.n_nodes
-    dist, _, src = dijkstra(matrix, directed=True, indices=np.arange(n, n + len(on)),
-                            return_predecessors=True, min_only=True, limit=limit)
-    src = src[:n]
-    source = np.where(src >= 0, on[np.maximum(src - n, 0)], -1)
-    return dist[:n], source.astype(np.int64)
+    nk = graph.n_kept
+    dist, _, origin = dijkstra(src.matrix, directed=True,
+                               indices=np.arange(nk, nk + len(src.on)),
+                               return_predecessors=True, min_only=True, limit=limit)
+    origin = origin[:nk]
+    minutes, which = chains.expand(graph.chains, graph.kept, dist[:nk], graph.n_nodes,
+                                   np.where(origin >= 0, origin - nk, -1))
+    assert which is not None
+    s, v, cost = _along(graph, src, np.arange(len(src.on)))
+    order = np.lexsort((s, cost, v))  # the quickest, then the first centre, per vertex
+    s, v, cost = s[order], v[order], cost[order]
+    once = np.r_[True, v[1:] != v[:-1]] if len(v) else np.zeros(0, dtype=bool)
+    s, v, cost = s[once], v[once], cost[once]
+    better = cost < minutes[v]
+    minutes[v[better]], which[v[better]] = cost[better], s[better]
+    beyond = minutes > limit
+    minutes[beyond], which[beyond] = np.inf, -1
+    source = np.where(which >= 0, src.on[np.maximum(which, 0)], -1)
+    return minutes, source.astype(np.int64)
 
 
 def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: int | None = None
            ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Bounded searches one centre at a time: yields (centre positions, minutes[k, nodes]).
 
-    Off-network centres are skipped. Rows are produced in chunks that fit ``_DENSE_BYTES``.
+    Each on the compressed graph, then expanded to every road vertex (see
+    :func:`nearest_minutes`); off-network centres are skipped. Rows are produced in chunks
+    that fit ``_DENSE_BYTES``.
     """
-    matrix, on = _with_sources(graph, centers)
-    n = graph.n_nodes
-    step = chunk or max(1, _DENSE_BYTES // (8 * (n + len(on))))
-    for first in range(0, len(on), step):
-        rows = np.arange(first, min(first + step, len(on)))
-        dist = dijkstra(matrix, directed=True, indices=n + rows, limit=limit)
-        yield on[rows], np.atleast_2d(dist)[:, :n]
+    src = _with_sources(graph, centers)
+    n, nk = graph.n_nodes, graph.n_kept
+    step = chunk or max(1, _DENSE_BYTES // (8 * (n + nk + len(src.on))))
+    for first in range(0, len(src.on), step):
+        rows = np.arange(first, min(first + step, len(src.on)))
+        dist = np.atleast_2d(dijkstra(src.matrix, directed=True, indices=nk + rows,
+                                      limit=limit))[:, :nk]
+        minutes, _ = chains.expand(graph.chains, graph.kept, dist, n)
+        del dist
+        s, v, cost = _along(graph, src, rows)
+        r = s - first
+        np.minimum.at(minutes, (r, v), cost)
+        minutes[minutes > limit] = np.inf
+        yield src.on[rows], minutes
 
 
 def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float,

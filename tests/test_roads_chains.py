@@ -1,0 +1,151 @@
+"""The compressed road graph (chains of pass-through vertices as one edge) gives the minutes
+of the uncompressed graph: between kept vertices, to every vertex, and from centres.
+
+References are independent: networkx's Dijkstra on the uncompressed segments (one edge per
+road segment, read from the graph's ``matrix`` or built here from the segments), and
+scipy's Dijkstra on that uncompressed matrix; random graphs are made of random ways (random
+vertex sequences, some one-way), so they hold chains, rings, parallel roads and junctions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse.csgraph import dijkstra
+
+from reachplan.roads import Snapped, graph_from_segments, load_roads, nearest_minutes, search, snap
+from reachplan.roads.chains import compress, expand
+from reachplan.roads.osm import Segments, position_key
+
+ROADS = Path(__file__).parent / "fixtures" / "roads"
+REL = 1e-9
+
+
+def close(got: np.ndarray, want: np.ndarray) -> None:
+    """Same reach (inf where inf) and minutes equal to 1e-9 relative."""
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    fin = np.isfinite(want)
+    np.testing.assert_allclose(got[fin], want[fin], rtol=REL, atol=1e-12)
+
+
+def random_ways(seed: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Unique directed edges (rows, cols, minutes) of random ways over n vertices."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 80))
+    edges: dict[tuple[int, int], float] = {}
+    for _ in range(int(rng.integers(1, 20))):
+        way = rng.choice(n, size=min(n, int(rng.integers(2, 15))), replace=False)
+        if rng.random() < 0.15:  # a closed way (a ring, or a loop from a junction)
+            way = np.append(way, way[0])
+        oneway = rng.random() < 0.3
+        for a, b in zip(way[:-1].tolist(), way[1:].tolist(), strict=True):
+            if a == b:
+                continue
+            w = float(rng.choice([0.0, rng.random() * 3]) if rng.random() < 0.05
+                      else rng.random() * 3)
+            for key in [(a, b)] + ([] if oneway else [(b, a)]):
+                edges[key] = min(edges.get(key, np.inf), w)
+    rows, cols = (np.array(x, dtype=np.int64) for x in zip(*edges, strict=True))
+    return n, rows, cols, np.array(list(edges.values()))
+
+
+def networkx_all(n: int, rows, cols, cost) -> np.ndarray:
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_weighted_edges_from(zip(rows.tolist(), cols.tolist(), cost.tolist(), strict=True))
+    out = np.full((n, n), np.inf)
+    for s, lengths in nx.all_pairs_dijkstra_path_length(g):
+        for t, d in lengths.items():
+            out[s, t] = d
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 10**6))
+def test_kept_and_all_vertices_as_uncompressed(seed):
+    n, rows, cols, cost = random_ways(seed)
+    chains, kept, core = compress(rows, cols, cost, n)
+    want = networkx_all(n, rows, cols, cost)
+    close(dijkstra(core), want[np.ix_(kept, kept)])  # between kept vertices
+    close(expand(chains, kept, dijkstra(core), n)[0], want[kept])  # to every vertex
+    # every segment once, every vertex on some chain or kept
+    pairs = np.unique(np.minimum(rows, cols) * n + np.maximum(rows, cols))
+    assert chains.n_segments == len(pairs)
+    assert set(np.concatenate([kept, chains.vertex]).tolist()) == set(range(n)) - (
+        set(range(n)) - set(rows.tolist()) - set(cols.tolist()) - set(kept.tolist()))
+
+
+def test_a_road_with_bends_is_one_edge():
+    """A two-way road 0-1-2-3 (bends at 1 and 2), two-way links 3-4 and 3-5, and a one-way
+    road 5 -> 6 -> 7 -> 3: kept are 0 and 4 (dead ends), 3 and 5 (junctions); 8 segments in
+    4 chains."""
+    rows = np.array([0, 1, 1, 2, 2, 3, 3, 4, 3, 5, 5, 6, 7])
+    cols = np.array([1, 0, 2, 1, 3, 2, 4, 3, 5, 3, 6, 7, 3])
+    cost = np.array([1.0, 1.0, 2.0, 2.0, 4.0, 4.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.25, 0.125])
+    chains, kept, core = compress(rows, cols, cost, 8)
+    assert kept.tolist() == [0, 3, 4, 5]  # 1, 2 bends; 6, 7 on the one-way road
+    dense = core.toarray()
+    assert dense[0, 1] == dense[1, 0] == 7.0  # 1 + 2 + 4, summed in order
+    assert dense[3, 1] == 0.875 and dense[1, 3] == 1.0  # 5 -> 6 -> 7 -> 3 and the 3-5 link
+    assert chains.n_chains == 4 and chains.n_segments == 8
+
+
+def test_a_ring_keeps_one_vertex():
+    """A roundabout joined to nothing (0 -> 1 -> 2 -> 0, one-way): vertex 0 is kept."""
+    chains, kept, core = compress(np.array([0, 1, 2]), np.array([1, 2, 0]),
+                                  np.array([1.0, 2.0, 3.0]), 3)
+    assert kept.tolist() == [0] and core.nnz == 0
+    t, _ = expand(chains, kept, np.zeros((1, 1)), 3)
+    assert t.tolist() == [[0.0, 1.0, 3.0]]
+
+
+@pytest.mark.parametrize("extract", ["helsinki.osm.pbf", "tiny.osm"])
+def test_extracts_against_networkx(extract):
+    """Every vertex from 12 vertices of the bundled extracts (kept and passed), compressed
+    search vs networkx on the uncompressed segments; and the compression is real."""
+    graph = load_roads(ROADS / extract, cache_dir=False)
+    coo = graph.matrix.tocoo()
+    g = nx.DiGraph()
+    g.add_nodes_from(range(graph.n_nodes))
+    g.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(),
+                                  strict=True))
+    rng = np.random.default_rng(22)
+    for s in rng.choice(graph.n_nodes, size=min(12, graph.n_nodes), replace=False):
+        lengths = nx.single_source_dijkstra_path_length(g, int(s))
+        want = np.array([lengths.get(i, np.inf) for i in range(graph.n_nodes)])
+        here = Snapped(np.array([s]), np.zeros(1), np.zeros(1))  # a centre at vertex s
+        got, _ = nearest_minutes(graph, here)
+        close(got, want)
+    if extract == "helsinki.osm.pbf":
+        assert graph.n_kept < graph.n_nodes / 3
+
+
+def test_centres_on_a_chain_reach_along_it():
+    """A straight two-way road of 9 vertices 0.001 degree apart (one chain, kept only at its
+    ends) and a one-way road beside it: searches from centres on inner vertices give the
+    uncompressed minutes to every vertex, from one centre and from many at once."""
+    lon = np.round(np.arange(9) * 0.001, 4)
+    lat = np.zeros(9)
+    seg = Segments(position_key(lon[:-1], lat[:-1]), position_key(lon[1:], lat[1:]),
+                   lon[:-1], lat[:-1], lon[1:], lat[1:], np.full(8, 30.0),
+                   np.ones(8, dtype=bool), np.arange(8) < 5)  # 5.. one-way eastward
+    graph = graph_from_segments(seg, "car")
+    assert graph.n_kept == 3  # both ends and vertex 5 where the road turns one-way
+    m = graph.matrix
+    for where in ([0.003], [0.006], [0.003, 0.007], [0.0071]):
+        here = snap(graph, where, [0.0] * len(where))
+        on = here.node
+        n, k = graph.n_nodes, len(on)
+        ref = sp.csr_matrix((np.r_[m.data, here.leg_min],
+                             np.r_[m.indices, on], np.r_[m.indptr, m.nnz + np.arange(1, k + 1)]),
+                            shape=(n + k, n + k))
+        want = dijkstra(ref, indices=np.arange(n, n + k), min_only=True)[:n]
+        close(nearest_minutes(graph, here)[0], want)
+        rows = np.vstack([d for _, d in search(graph, here, limit=np.inf)])
+        close(rows, dijkstra(ref, indices=np.arange(n, n + k))[:, :n])
