@@ -21,7 +21,7 @@ from reachplan.cli.main import cli
 from reachplan.errors import InputError
 from reachplan.roads import load_roads
 from reachplan.roads import pbf as pbf_module
-from reachplan.roads.graph import graph_from_segments
+from reachplan.roads.graph import graph_from_segments, graph_from_ways
 from reachplan.roads.osm import read_osm, read_osm_pyosmium, read_osm_ways, way_rule
 from reachplan.roads.pbf import read_pbf_ways
 from reachplan.roads.pbf_blocks import varints
@@ -32,20 +32,23 @@ TINY = "tests/fixtures/roads/tiny.osm"
 
 
 def same_graph(path, profile: str, *, workers: int | None = None, factor: float = 1.0) -> int:
-    """Assert the two readers give the same graph (vertices, edges, minutes); its edges."""
+    """Assert the readers give the same graph (vertices, edges, minutes): pyosmium's segments,
+    the numpy reader's segments, and the graph built straight from its ways; its edges."""
     speeds = default_speeds(profile)
     fast = read_osm_ways(path, profile, speeds, maxspeed_factor=factor, workers=workers)
     assert fast is not None, "the numpy reader left the file to pyosmium"
-    a = graph_from_segments(read_osm(path, profile, speeds, maxspeed_factor=factor,
-                                     workers=workers), profile)
-    b = graph_from_segments(read_osm_pyosmium(path, profile, speeds, maxspeed_factor=factor),
-                            profile)
-    for name in ("key", "lon", "lat"):
-        assert np.array_equal(getattr(a, name), getattr(b, name)), name
-    for name in ("indptr", "indices", "data"):
-        assert np.array_equal(getattr(a.matrix, name), getattr(b.matrix, name)), name
-    assert a.top_kmh == b.top_kmh
-    return a.n_edges
+    ref = graph_from_segments(read_osm_pyosmium(path, profile, speeds,
+                                                maxspeed_factor=factor), profile)
+    for graph in (graph_from_segments(read_osm(path, profile, speeds, maxspeed_factor=factor,
+                                               workers=workers), profile),
+                  graph_from_ways(fast, profile)):
+        for name in ("key", "lon", "lat", "kept"):
+            assert np.array_equal(getattr(graph, name), getattr(ref, name)), name
+        for name in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(graph.matrix, name), getattr(ref.matrix, name)), name
+            assert np.array_equal(getattr(graph.core, name), getattr(ref.core, name)), name
+        assert graph.top_kmh == ref.top_kmh
+    return ref.n_edges
 
 
 @pytest.mark.parametrize("profile", ["car", "motorcycle", "walk"])
