@@ -83,22 +83,25 @@ def position_key(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return x * 1_800_000_001 + y
 
 
-def way_rule(profile: str, speeds: Mapping[str, float], maxspeed_factor: float = 1.0):
+class way_rule:  # noqa: N801 - a function that workers can unpickle
     """``rule(tags)``: (km/h, forward, backward) of a way with these tags for ``profile``, or
     None when the profile does not use it."""
 
-    def rule(tags) -> tuple[float, bool, bool] | None:
+    def __init__(self, profile: str, speeds: Mapping[str, float],
+                 maxspeed_factor: float = 1.0) -> None:
+        self.profile, self.speeds, self.factor = profile, dict(speeds), maxspeed_factor
+
+    def __call__(self, tags) -> tuple[float, bool, bool] | None:
+        profile, speeds = self.profile, self.speeds
         highway = tags.get("highway")
         if highway is None or highway not in speeds:
             return None
         if len(tags) == 1:  # a bare highway tag: no limit, access or oneway to read
             return speeds[highway], True, profile == "walk" or highway != "motorway"
-        kmh = way_speed(highway, tags.get("maxspeed"), speeds, profile, maxspeed_factor)
+        kmh = way_speed(highway, tags.get("maxspeed"), speeds, profile, self.factor)
         if kmh is None or not _allowed(tags, profile):
             return None
         return (kmh, *_directions(tags, highway, profile))
-
-    return rule
 
 
 def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float], *,

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import mmap
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -197,7 +199,7 @@ def _way_group(data: bytes, a: int, b: int, strings: list[bytes], rules: _Rules,
     out["bwd"].append(bwd[use])
 
 
-_STATE: dict = {}  # what forked workers share: the file, the rule, the id bitmap, the output
+_STATE: dict = {}  # the file, its blobs, the rule, the id bitmap, the output (see _share)
 
 
 def _buffer():
@@ -257,7 +259,7 @@ def _rank(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _pass2(task: list[int]) -> int:
     mm, blobs = _buffer(), _STATE["blobs"]
-    x_out, y_out = _STATE["x"], _STATE["y"]
+    x_out, y_out = _STATE["xy"]
     seen = 0
     for i in task:
         pos, size = blobs[i]
@@ -310,10 +312,12 @@ def read_pbf_ways(path: str, rule: WayRule, *, workers: int | None = None,
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         workers = 1 if os.path.getsize(path) < _SERIAL_BYTES else max(1, cpus)
     _STATE.clear()
-    _STATE.update(path=path, blobs=blobs, rules=_Rules(rule))
+    _STATE.update(path=path, blobs=blobs, rules=_Rules(rule), files={}, folder=None)
     try:
         return _read(blobs, workers, progress)
     finally:
+        if _STATE.get("folder"):
+            shutil.rmtree(_STATE["folder"], ignore_errors=True)
         _STATE.clear()
 
 
@@ -337,7 +341,7 @@ def _read(blobs, workers: int, progress) -> Ways:
     if top // 64 > _SPARSE_WORDS_PER_REF * int(start[-1]):  # sparse ids (a small extract)
         table = np.unique(np.concatenate(chunks))
         used = len(table)
-        _STATE["sorted"] = table
+        _share("sorted", table, workers)
     else:  # dense: 1 bit per possible id and a running count per 64
         words = _bitmap(chunks, top)
         counted = np.bitwise_count(words)
@@ -345,7 +349,9 @@ def _read(blobs, workers: int, progress) -> Ways:
         cum = np.zeros(len(words), dtype=np.uint32 if used < 2**32 else np.int64)
         np.cumsum(counted[:-1], out=cum[1:])
         del counted
-        _STATE.update(words=words, cum=cum)
+        _share("words", words, workers)
+        _share("cum", cum, workers)
+        del words, cum
     refs = np.empty(int(start[-1]), dtype=np.int32 if used < 2**31 else np.int64)
     at = 0
     for k, chunk in enumerate(chunks):
@@ -353,12 +359,35 @@ def _read(blobs, workers: int, progress) -> Ways:
         at += len(chunk)
         chunks[k] = None
     del chunks
-    shared = mmap.mmap(-1, 8 * used)  # anonymous and shared: the workers write into it
-    xy = np.frombuffer(shared, dtype=np.int32).reshape(2, used)
-    xy.fill(UNDEFINED)
-    _STATE.update(x=xy[0], y=xy[1])
+    _share("xy", np.full((2, used), UNDEFINED, dtype=np.int32), workers)
     seen = _run(_pass2, nodes, workers, progress, "reading roads (node locations)")
+    xy = np.array(_STATE["xy"])  # out of the shared file (deleted at the end)
     return Ways(xy[0], xy[1], refs, start, kmh, fwd, bwd, sum(seen), saw)
+
+
+def _share(name: str, array: np.ndarray, workers: int) -> None:
+    """Give ``array`` to this process's steps and, with workers, to theirs: a file in a
+    private folder (in memory, /dev/shm, where there is one) that each maps."""
+    if workers <= 1:
+        _STATE[name] = array
+        return
+    if _STATE["folder"] is None:
+        _STATE["folder"] = tempfile.mkdtemp(
+            prefix="reachplan-pbf-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    path = os.path.join(_STATE["folder"], f"{name}.npy")
+    mapped = np.lib.format.open_memmap(path, mode="w+", dtype=array.dtype, shape=array.shape)
+    mapped[...] = array
+    mapped.flush()
+    _STATE[name] = mapped
+    _STATE["files"][name] = path
+
+
+def _init(state: dict) -> None:
+    """A worker's start: the reader's state, its shared arrays mapped."""
+    _STATE.clear()
+    _STATE.update(state)
+    for name, path in state["files"].items():
+        _STATE[name] = np.load(path, mmap_mode="r+" if name == "xy" else "r")
 
 
 def _bitmap(chunks: list, top: int) -> np.ndarray:
@@ -380,17 +409,25 @@ def _bitmap(chunks: list, top: int) -> np.ndarray:
 
 def _run(func, items: list[int], workers: int, progress, what: str) -> list:
     """``func`` over batches of ``items`` (blob numbers), in order, in ``workers``
-    processes (forked: they share the file's index, the rule and the bitmap)."""
+    processes (they map the shared arrays, see :func:`_share`)."""
     size = max(1, min(32, len(items) // (8 * workers) or 1))
     batches = [items[k:k + size] for k in range(0, len(items), size)]
     done = 0
     out = []
     if progress is not None:
         progress(what, 0, len(items))
-    import multiprocessing
+    if workers > 1 and len(batches) > 1:
+        # not forked from this process: its threads (a jemalloc or BLAS pool, say) may hold
+        # locks that a forked child would wait on forever
+        import multiprocessing
 
-    if workers > 1 and len(batches) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if "forkserver" in methods:
+            ctx.set_forkserver_preload(["reachplan.roads.pbf"])
+        state = {k: v for k, v in _STATE.items()
+                 if k in ("path", "blobs", "rules", "files", "folder")}
+        with ctx.Pool(workers, initializer=_init, initargs=(state,)) as pool:
             for batch, result in zip(batches, pool.imap(_safe(func), batches), strict=True):
                 out.append(result)
                 done += len(batch)
