@@ -58,6 +58,10 @@ def _child(step: str, path: str, cache: str) -> dict:
         graph = load_roads(path, cache_dir=cache)
         assert graph.from_cache == (step == "load")
         out.update(vertices=graph.n_nodes, edges=graph.n_edges)
+    import multiprocessing.forkserver as fs
+
+    fs._forkserver._stop()  # private, benchmark only: wait for the fork server (and so for
+    # its workers) so that their CPU time and peak memory count among this step's children
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = resource.getrusage(resource.RUSAGE_SELF)
     out.update(seconds=time.perf_counter() - start,
@@ -146,23 +150,36 @@ def print_table(rows: list[dict], have_osmium: bool) -> None:
     if not have_osmium:
         print("osmium-tool is not installed (`make osmium` or `apt-get install osmium-tool`): "
               "its columns are empty.\n")
-    print("| OSM nodes | PBF MB | osmium tags-filter w/highway (s) | + add-locations-to-ways "
-          "(s) | reachplan read (s) | M nodes/s | read / osmium filter | read peak | graph "
-          "build, no cache (s) | build peak | vertices / edges | cached load (s) | load peak |")
+    print("| OSM nodes | PBF MB | osmium tags-filter w/highway: wall / CPU s | + "
+          "add-locations-to-ways: wall / CPU s | reachplan read: wall / CPU s | M nodes/s: "
+          "wall / CPU | read / osmium filter: wall / CPU | read peak | graph build, no cache: "
+          "wall / CPU s | build peak | vertices / edges | cached load (s) | load peak |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        read = _cell(r["read"], "seconds")
         nodes = next((x["osm_nodes"] for x in r["read"] if "osm_nodes" in x), 0)
-        filt = _cell(r.get("filter", []), "seconds")
-        ratio = (f"{float(read) / float(filt):.2f}" if _ok(r["read"]) and _ok(r.get("filter", []))
-                 else "")
-        rate = f"{nodes / float(read) / 1e6:.1f}" if _ok(r["read"]) else ""
+        read, filt = r["read"], r.get("filter", [])
+        rate = ratio = ""
+        if _ok(read):
+            rate = " / ".join(f"{nodes / _med(read, k) / 1e6:.1f}" for k in ("seconds", "cpu"))
+        if _ok(read) and _ok(filt):
+            ratio = " / ".join(f"{_med(read, k) / _med(filt, k):.2f}" for k in ("seconds", "cpu"))
         size = next((f"{x['vertices']:,} / {x['edges']:,}" for x in r["build"]
                      if "vertices" in x), "")
-        print(f"| {nodes:,} | {r['mb']:,.0f} | {filt} | {_cell(r.get('locate', []), 'seconds')} "
-              f"| {read} | {rate} | {ratio} | {_peak(r['read'])} | "
-              f"{_cell(r['build'], 'seconds', '.1f')} | {_peak(r['build'])} | {size} | "
-              f"{_cell(r['load'], 'seconds')} | {_peak(r['load'])} |", flush=True)
+        print(f"| {nodes:,} | {r['mb']:,.0f} | {_both(filt)} | {_both(r.get('locate', []))} | "
+              f"{_both(read)} | {rate} | {ratio} | {_peak(read)} | {_both(r['build'])} | "
+              f"{_peak(r['build'])} | {size} | {_cell(r['load'], 'seconds')} | "
+              f"{_peak(r['load'])} |", flush=True)
+
+
+def _med(runs: list[dict], key: str) -> float:
+    return statistics.median(x[key] for x in runs)
+
+
+def _both(runs: list[dict]) -> str:
+    """Median wall / CPU seconds."""
+    if not _ok(runs):
+        return _cell(runs, "seconds")
+    return f"{_med(runs, 'seconds'):.1f} / {_med(runs, 'cpu'):.1f}"
 
 
 def _ok(runs: list[dict]) -> bool:
