@@ -176,8 +176,9 @@ def test_demand_points_get_their_own_minutes(car):
     rule = TravelRule(car, 30)
     demand = pts((0.012, 0.0), (-0.03, 0.0), (0.505, 0.0))
     minutes, source, off = rule.demand_minutes(demand, pts((0.0, 0.0)))
-    leg = A_M * math.radians(0.002) / 1000.0
-    assert minutes[0] == pytest.approx(L_KM + km_min(leg, 5), rel=1e-12)
+    # (0.012, 0) lies on the primary road 2 -> 3 (60 km/h, L_KM min a segment), a fifth of
+    # the way along: it joins the road there (no walk), 1 + 0.2 segments from the centre
+    assert minutes[0] == pytest.approx(1.2 * L_KM, rel=1e-12)
     assert off.tolist() == [False, True, False]  # reported, not dropped
     assert minutes[1] == INF and minutes[2] == INF  # off the network; on the island
     assert source.tolist() == [0, -1, -1]

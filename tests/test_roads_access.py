@@ -10,6 +10,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pyproj
+from _reference import brute_snap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
@@ -65,7 +66,8 @@ def frames(boxes, centres):
 
 def reference(seg: Segments, boxes, centres, snap_km: float) -> list[float]:
     """Per district: 0 with a centre inside, else min over road vertices of their minutes
-    (networkx, centres snapped by brute force, 5 km/h off road) plus the walk to the district
+    (networkx, centres joined to their nearest segment's point, found by brute force over
+    every segment, 5 km/h off road) plus the walk to the district
     (0 inside, else to the nearest of 4,000 samples of its edges, when within snap_km)."""
     g = nx.DiGraph()
     for i in range(len(seg.u_id)):
@@ -77,11 +79,18 @@ def reference(seg: Segments, boxes, centres, snap_km: float) -> list[float]:
     nodes = list(g)
     lon = np.array([n[0] for n in nodes])
     lat = np.array([n[1] for n in nodes])
-    for k, (x, y) in enumerate(centres):
-        metres = GEOD.inv(np.full(len(nodes), x), np.full(len(nodes), y), lon, lat)[2]
-        best = int(np.argmin(metres))
-        if metres[best] <= snap_km * 1000:
-            g.add_edge(("c", k), nodes[best], weight=metres[best] / 1000 / 5 * 60)
+    pairs = sorted({tuple(sorted((p, q))) for p, q in g.edges})
+    for k, (x, y) in enumerate(centres):  # each centre joins its nearest segment's point
+        i, f, metres = brute_snap(x, y, [(*p, *q) for p, q in pairs])
+        if metres > snap_km * 1000:
+            continue
+        p, q = pairs[i]
+        for a, b, share in ((p, q, f), (q, p, 1 - f)):  # split the segment's minutes there
+            if g.has_edge(a, b):
+                w = g[a][b]["weight"]
+                g.add_edge(a, ("x", k), weight=share * w)
+                g.add_edge(("x", k), b, weight=(1 - share) * w)
+        g.add_edge(("c", k), ("x", k), weight=metres / 1000 / 5 * 60)
     lengths = nx.multi_source_dijkstra_path_length(g, [n for n in g if n[0] == "c"])
     out = []
     for poly in boxes:

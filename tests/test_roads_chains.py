@@ -126,10 +126,35 @@ def test_extracts_against_networkx(extract):
         assert graph.n_kept < graph.n_nodes / 3
 
 
+def spliced(graph, here) -> tuple[sp.csr_matrix, int]:
+    """The uncompressed graph with each snapped point spliced into its segment (a vertex at
+    ``frac`` of the way, the segment's minutes split in proportion) and a source vertex per
+    point joined to it by its leg: (matrix, index of the first source)."""
+    coo = graph.matrix.tocoo()
+    dense = {(int(a), int(b)): float(w) for a, b, w in zip(coo.row, coo.col, coo.data,
+                                                           strict=True)}
+    n, k = graph.n_nodes, len(here)
+    edges = dict(dense)
+    for i in range(k):
+        u = int(graph.chains.vertex[here.pos[i]])
+        v = int(graph.chains.vertex[here.pos[i] + 1])
+        x, f = n + k + i, float(here.frac[i])
+        if (u, v) in dense:
+            edges[(u, x)], edges[(x, v)] = f * dense[(u, v)], (1 - f) * dense[(u, v)]
+        if (v, u) in dense:
+            edges[(v, x)], edges[(x, u)] = (1 - f) * dense[(v, u)], f * dense[(v, u)]
+        edges[(n + i, x)] = float(here.leg_min[i])
+    rows, cols = (np.array(c) for c in zip(*edges, strict=True))
+    size = n + 2 * k
+    return sp.csr_matrix((list(edges.values()), (rows, cols)), shape=(size, size)), n
+
+
 def test_centres_on_a_chain_reach_along_it():
-    """A straight two-way road of 9 vertices 0.001 degree apart (one chain, kept only at its
-    ends) and a one-way road beside it: searches from centres on inner vertices give the
-    uncompressed minutes to every vertex, from one centre and from many at once."""
+    """A straight road of 9 vertices 0.001 degree apart, two-way then one-way eastward from
+    vertex 5 (one chain each, kept only at 0, 5 and 8): searches from centres on the road, at
+    vertices and between them, give the minutes of the uncompressed graph with the centres
+    spliced into their segments, from one centre and from many at once. A centre just past
+    vertex 7 on the one-way part reaches only vertex 8."""
     lon = np.round(np.arange(9) * 0.001, 4)
     lat = np.zeros(9)
     seg = Segments(position_key(lon[:-1], lat[:-1]), position_key(lon[1:], lat[1:]),
@@ -137,15 +162,13 @@ def test_centres_on_a_chain_reach_along_it():
                    np.ones(8, dtype=bool), np.arange(8) < 5)  # 5.. one-way eastward
     graph = graph_from_segments(seg, "car")
     assert graph.n_kept == 3  # both ends and vertex 5 where the road turns one-way
-    m = graph.matrix
-    for where in ([0.003], [0.006], [0.003, 0.007], [0.0071]):
-        here = snap(graph, where, [0.0] * len(where))
-        on = here.node
-        n, k = graph.n_nodes, len(on)
-        ref = sp.csr_matrix((np.r_[m.data, here.leg_min],
-                             np.r_[m.indices, on], np.r_[m.indptr, m.nnz + np.arange(1, k + 1)]),
-                            shape=(n + k, n + k))
+    for where in ([0.003], [0.006], [0.003, 0.007], [0.0071], [0.0024, 0.0026, 0.0052]):
+        here = snap(graph, where, [0.0001] * len(where))
+        ref, n = spliced(graph, here)
+        k = len(where)
         want = dijkstra(ref, indices=np.arange(n, n + k), min_only=True)[:n]
         close(nearest_minutes(graph, here)[0], want)
         rows = np.vstack([d for _, d in search(graph, here, limit=np.inf)])
         close(rows, dijkstra(ref, indices=np.arange(n, n + k))[:, :n])
+        if where == [0.0071]:
+            assert np.isfinite(want).tolist() == [False] * 8 + [True]

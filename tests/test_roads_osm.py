@@ -16,11 +16,13 @@ import numpy as np
 import osmium
 import pyproj
 import pytest
+from _reference import brute_nearest_segment
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
 from reachplan.roads import TravelRule, load_roads, snap
+from reachplan.roads.snapping import place
 
 HELSINKI = "tests/fixtures/roads/helsinki.osm.pbf"
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -135,43 +137,93 @@ def main_mask(g, ids) -> np.ndarray:
 
 
 def nearest_preferring_main(metres: np.ndarray, main: np.ndarray, reach_m: float) -> int:
-    """The nearest main vertex within reach, else the nearest of all (brute force)."""
+    """The nearest main entry within reach, else the nearest of all (brute force)."""
     if main.any() and metres[main].min() <= reach_m:
         return int(np.flatnonzero(main)[np.argmin(metres[main])])
     return int(np.argmin(metres))
 
 
-def brute_snap(g, ids, lon, lat, x: float, y: float):
-    """(vertex key, off-road minutes at 5 km/h) by brute force, or None beyond 2 km."""
-    metres = GEOD.inv(np.full(len(ids), x), np.full(len(ids), y), lon, lat)[2]
-    best = nearest_preferring_main(metres, main_mask(g, ids), 2000.0)
-    return (ids[best], metres[best] / 1000.0 / 5.0 * 60.0) if metres[best] <= 2000.0 else None
+def segments_of(g, ids, lon, lat) -> tuple[list, np.ndarray, np.ndarray]:
+    """Every road segment of the reference graph once (vertex keys), its ends' lon/lat and
+    whether it is on the main network (both ends in a big strongly connected part)."""
+    where = dict(zip(ids, zip(lon.tolist(), lat.tolist(), strict=True), strict=True))
+    pairs = sorted({tuple(sorted((a, b))) for a, b in g.edges})
+    ends = np.array([(*where[a], *where[b]) for a, b in pairs]).reshape(-1, 4)
+    main = dict(zip(ids, main_mask(g, ids).tolist(), strict=True))
+    return pairs, ends, np.array([main[a] and main[b] for a, b in pairs], dtype=bool)
+
+
+def brute_snap(segments, x: float, y: float, reach_m: float = 2000.0):
+    """(segment, fraction, metres, isolated) of the nearest point of a main-network segment
+    within reach, else of any segment, by brute force; None beyond reach."""
+    pairs, ends, main = segments
+    k, f, metres = brute_nearest_segment(x, y, ends[main]) if main.any() else (-1, 0, np.inf)
+    isolated = metres > reach_m
+    if isolated:
+        k, f, metres = brute_nearest_segment(x, y, ends)
+    else:
+        k = int(np.flatnonzero(main)[k])
+    return None if metres > reach_m else (k, f, metres, isolated and main.any())
+
+
+def splice(g, ids, lon, lat, places) -> tuple[object, list]:
+    """A copy of the reference graph with each place (lon, lat) joined to its brute-force
+    nearest road point: the segment cut there (its minutes split in proportion, several cuts
+    in order) and a vertex ("place", i) leading to the cut by the off-road leg at 5 km/h.
+    Returns the graph and each place's leg in minutes (None: off the network)."""
+    segments = segments_of(g, ids, lon, lat)
+    cuts: dict[int, list] = {}
+    legs = []
+    for i, (x, y) in enumerate(places):
+        found = brute_snap(segments, x, y)
+        legs.append(None if found is None else found[2] / 1000.0 / 5.0 * 60.0)
+        if found is not None:
+            cuts.setdefault(found[0], []).append((found[1], i))
+    h = g.copy()
+    for k, at in cuts.items():
+        a, b = segments[0][k]
+        inner = [(f, ("cut", i)) for f, i in sorted(at) if 0 < f < 1]
+        chain = [(0.0, a), *inner, (1.0, b)]
+        for (fp, p), (fq, q) in zip(chain[:-1], chain[1:], strict=True):
+            for s, t, w in ((p, q, g.get_edge_data(a, b)), (q, p, g.get_edge_data(b, a))):
+                if w is not None:
+                    h.add_edge(s, t, weight=(fq - fp) * w["weight"])
+        for f, i in at:  # a place at a vertex joins the vertex itself
+            h.add_edge(("place", i), a if f <= 0 else b if f >= 1 else ("cut", i),
+                       weight=legs[i])
+    return h, legs
 
 
 def reference_minutes(profile: str, centres: list[tuple[float, float]], path: str = HELSINKI
                       ) -> tuple[dict[tuple[int, int], float], float]:
     g, ids, lon, lat, top = reference_graph(profile, path)
-    for k, (clon, clat) in enumerate(centres):  # snap by brute force, off-road at 5 km/h
-        snapped = brute_snap(g, ids, lon, lat, clon, clat)
-        if snapped is not None:
-            g.add_edge(("centre", k), snapped[0], weight=snapped[1])
-    sources = [n for n in g if n[0] == "centre"]
-    lengths = nx.multi_source_dijkstra_path_length(g, sources)
+    h, legs = splice(g, ids, lon, lat, centres)
+    sources = [("place", k) for k, leg in enumerate(legs) if leg is not None]
+    lengths = nx.multi_source_dijkstra_path_length(h, sources)
     return {i: lengths.get(i, math.inf) for i in ids}, top
 
 
-def reach_per_centre(g, ids, lon, lat, centres, minutes: float) -> list[dict]:
-    """Per centre, {vertex key: minutes} of every vertex it reaches within ``minutes``:
-    brute-force snapping (off-road leg at 5 km/h), then networkx's Dijkstra from its vertex
-    with the cutoff left after the leg ({} for a centre off the network)."""
+def reach_per_centre(g, ids, lon, lat, centres, minutes: float, points=()
+                     ) -> list[dict]:
+    """Per centre, {vertex key or ("point", i): minutes} of every vertex (and point) it
+    reaches within ``minutes``: centres and points joined to the road by brute force,
+    networkx's Dijkstra from each centre with cutoff T ({} for a centre off the network)."""
+    h, legs = splice(g, ids, lon, lat, [*centres, *points])
     out = []
-    for x, y in centres:
-        start = brute_snap(g, ids, lon, lat, x, y)
-        if start is None or start[1] > minutes:
+    for k in range(len(centres)):
+        if legs[k] is None:
             out.append({})
             continue
-        reach = nx.single_source_dijkstra_path_length(g, start[0], cutoff=minutes - start[1])
-        out.append({v: start[1] + m for v, m in reach.items()})
+        reach = nx.single_source_dijkstra_path_length(h, ("place", k), cutoff=minutes)
+        got = {v: m for v, m in reach.items() if not isinstance(v[0], str)}
+        for i in range(len(points)):
+            j = len(centres) + i
+            joined = [v for v in h.successors(("place", j))] if legs[j] is not None else []
+            if joined and joined[0] in reach:
+                cost = reach[joined[0]] + legs[j]
+                if cost <= minutes:
+                    got[("point", i)] = cost
+        out.append(got)
     return out
 
 
@@ -260,28 +312,32 @@ def test_properties(helsinki_car, seed, n):
 
 @pytest.mark.parametrize("max_snap_km", [100.0, 0.03])
 def test_snapping_is_the_brute_force_geodesic_nearest(helsinki_car, max_snap_km):
-    """The nearest vertex of the main network (networkx's strongly connected parts of >= 1000
-    vertices) within max_snap_km, else the nearest of any part; by brute force."""
+    """The nearest point of a main-network road segment (networkx's strongly connected parts
+    of >= 1000 vertices) within max_snap_km, else of any segment; by brute force over every
+    segment (scipy's Brent search along each geodesic). The place it joins is at that
+    distance, between or at the segment's vertices."""
     graph = helsinki_car
     g = nx.from_scipy_sparse_array(graph.matrix, create_using=nx.DiGraph)
-    main = main_mask(g, list(range(graph.n_nodes)))
-    assert 0.5 < main.mean() < 1.0  # Helsinki's car graph has small fragments
-    pts = random_centres(graph, 300, seed=3)
+    ids = list(range(graph.n_nodes))
+    assert 0.5 < main_mask(g, ids).mean() < 1.0  # Helsinki's car graph has small fragments
+    segments = segments_of(g, ids, graph.lon, graph.lat)
+    pts = random_centres(graph, 120, seed=3)
     lon = np.array([p[0] for p in pts])
     lat = np.array([p[1] for p in pts])
     got = snap(graph, lon, lat, max_snap_km=max_snap_km)
-    fragments = 0
+    x, y = place(graph, np.maximum(got.pos, 0), got.frac)
+    fragments = between = 0
     for i in range(len(pts)):
-        metres = GEOD.inv(np.full(graph.n_nodes, lon[i]), np.full(graph.n_nodes, lat[i]),
-                          graph.lon, graph.lat)[2]
-        best = nearest_preferring_main(metres, main, max_snap_km * 1000.0)
-        if metres[best] > max_snap_km * 1000.0:
+        want = brute_snap(segments, lon[i], lat[i], max_snap_km * 1000.0)
+        if want is None:
             assert got.node[i] == -1 and not got.isolated[i]
             continue
-        assert got.leg_m[i] == pytest.approx(metres[best], rel=1e-12)
-        assert metres[got.node[i]] == metres[best]
-        assert got.isolated[i] == (not main[best])
-        fragments += metres.min() < metres[best]
+        assert got.leg_m[i] == pytest.approx(want[2], rel=1e-9, abs=1e-6)
+        assert GEOD.inv(lon[i], lat[i], x[i], y[i])[2] == pytest.approx(want[2], abs=1e-6)
+        assert got.isolated[i] == want[3]
+        fragments += want[3] or brute_nearest_segment(lon[i], lat[i], segments[1])[2] < want[2]
+        between += 0 < got.frac[i] < 1
+    assert between > len(pts) // 2  # most points join a road between two vertices
     assert fragments > 0  # some points had a nearer fragment than the main network
 
 
@@ -343,7 +399,8 @@ def test_share_of_road_vertices_within_t_matches_networkx(place, minutes, min_ce
 def test_point_pairs_match_networkx_per_centre(place, helsinki_car):
     """The travel rule's point reach lists every (point, centre) within T with its minutes:
     networkx's Dijkstra from each centre (cutoff T) on the independent graph, plus each
-    point's off-road leg, brute-force snapped."""
+    point's off-road leg, centres and points joined to their nearest road point by brute
+    force (a centre and a point on one segment reach each other along it)."""
     if place == "tiny":
         path, graph, minutes = TINY, load_roads(TINY, cache_dir=False), 6.0
         centres = [(0.0, 0.0), (0.03, 0.0), (0.03, 0.0), (0.5, 0.0), (3.0, 3.0)]
@@ -354,14 +411,11 @@ def test_point_pairs_match_networkx_per_centre(place, helsinki_car):
         centres = random_centres(graph, 6, seed=11)
         points = random_centres(graph, 200, seed=12)
     g, ids, lon, lat, _ = reference_graph("car", path)
-    snapped_points = [brute_snap(g, ids, lon, lat, x, y) for x, y in points]
     want = {}
-    for k, reach in enumerate(reach_per_centre(g, ids, lon, lat, centres, minutes)):
-        for i, snapped in enumerate(snapped_points):
-            if snapped is not None and snapped[0] in reach:
-                cost = reach[snapped[0]] + snapped[1]
-                if cost <= minutes:
-                    want[(i, k)] = cost
+    for k, reach in enumerate(reach_per_centre(g, ids, lon, lat, centres, minutes, points)):
+        for key, cost in reach.items():
+            if key[0] == "point":
+                want[(key[1], k)] = cost
     assert len(want) > len(points) // 4 or place == "tiny"
     reach = TravelRule(graph, minutes).point_reach(np.array([c[1] for c in centres]),
                                                    np.array([c[0] for c in centres]))

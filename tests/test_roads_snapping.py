@@ -1,4 +1,5 @@
-"""Snapping to the main road network, not to a tiny fragment a few metres nearer.
+"""Snapping to the main road network, not to a tiny fragment a few metres nearer; and onto
+the nearest point of a road between its vertices (against a brute force over every segment).
 
 The fixture: a 32 x 32 lattice on the equator (1,024 vertices 0.001 degree apart, every link
 two-way at 25 km/h: the main network, as OSRM counts big components, >= 1000 vertices) and a
@@ -146,3 +147,63 @@ def test_commands_warn_of_off_network_and_isolated_centres(command, lattice_file
     assert off[0].rsplit(": ", 1)[1] == "far (line 4)"
     assert len(isolated) == 1 and "1 of 3 centres" in isolated[0]
     assert isolated[0].rsplit(": ", 1)[1] == "beside (line 3)"
+
+
+def long_roads(seed: int):
+    """A jittered lattice of 1.1 km links (longer than the 100 m pieces the index cuts),
+    a fifth one-way, random speeds: segments and the graph."""
+    rng = np.random.default_rng(seed)
+    side = 6
+    x, y = (a.ravel() for a in np.meshgrid(np.arange(side), np.arange(side), indexing="ij"))
+    lon = (x + rng.uniform(-0.3, 0.3, x.size)) * 0.01
+    lat = (y + rng.uniform(-0.3, 0.3, y.size)) * 0.01
+    u = np.r_[np.flatnonzero(x + 1 < side), np.flatnonzero(y + 1 < side)]
+    v = np.r_[u[: (side - 1) * side] + side, u[(side - 1) * side:] + 1]
+    both = rng.random(len(u)) >= 0.2
+    seg = Segments(position_key(lon[u], lat[u]), position_key(lon[v], lat[v]), lon[u],
+                   lat[u], lon[v], lat[v], rng.choice([20.0, 50.0], len(u)),
+                   np.ones(len(u), dtype=bool), both)
+    return seg, graph_from_segments(seg, "car")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_points_join_their_brute_force_nearest_road_point(seed):
+    """Random points beside long segments: the leg is the brute-force nearest distance over
+    every segment, and a demand point's minutes from a centre are networkx's on the segments
+    with the centre and the point spliced into theirs (the segment's minutes split there)."""
+    from _reference import brute_nearest_segment
+
+    seg, graph = long_roads(seed)
+    rng = np.random.default_rng(seed)
+    lon, lat = rng.uniform(-0.005, 0.055, 12), rng.uniform(-0.005, 0.055, 12)
+    got = snap(graph, lon, lat)
+    ends = np.column_stack([seg.u_lon, seg.u_lat, seg.v_lon, seg.v_lat])
+    found = [brute_nearest_segment(x, y, ends) for x, y in zip(lon, lat, strict=True)]
+    np.testing.assert_allclose(got.leg_m, [f[2] for f in found], rtol=1e-9, atol=1e-6)
+    # centre = point 0; every other point's minutes on the spliced reference graph
+    g = nx.DiGraph()
+    cuts: dict[int, list] = {}
+    for i, (k, f, _) in enumerate(found):
+        cuts.setdefault(k, []).append((f, i))
+    geod = pyproj.Geod(ellps="WGS84")
+    for k in range(len(ends)):
+        a, b = ("v", seg.u_id[k]), ("v", seg.v_id[k])
+        w = geod.inv(*ends[k])[2] / 1000 / seg.kmh[k] * 60
+        for f, i in cuts.get(k, []):  # a point at a vertex is that vertex, free both ways
+            if f <= 0 or f >= 1:
+                g.add_edge(("p", i), a if f <= 0 else b, weight=0.0)
+                g.add_edge(a if f <= 0 else b, ("p", i), weight=0.0)
+        inner = sorted((f, i) for f, i in cuts.get(k, []) if 0 < f < 1)
+        path = [(0.0, a), *[(f, ("p", i)) for f, i in inner], (1.0, b)]
+        for (fp, p), (fq, q) in zip(path[:-1], path[1:], strict=True):
+            g.add_edge(p, q, weight=(fq - fp) * w)
+            if seg.backward[k]:
+                g.add_edge(q, p, weight=(fq - fp) * w)
+    lengths = nx.single_source_dijkstra_path_length(g, ("p", 0))
+    leg = np.array([f[2] for f in found]) / 1000 / 5 * 60
+    want = np.array([lengths.get(("p", i), np.inf) + leg[0] + leg[i] for i in range(12)])
+    rule = TravelRule(graph, 60)
+    minutes, _, _ = rule.demand_minutes(pts(*zip(lon, lat, strict=True)), pts((lon[0], lat[0])))
+    np.testing.assert_array_equal(np.isinf(minutes), np.isinf(want))
+    fin = np.isfinite(want)
+    np.testing.assert_allclose(minutes[fin], want[fin], rtol=1e-9, atol=1e-9)

@@ -228,7 +228,8 @@ def coordinates(chains: Chains, pos: np.ndarray, frac: np.ndarray
     b0, b1 = chains.bwd[pos], chains.bwd[pos + 1]
     x = np.where(frac <= 0, f0, np.where(frac >= 1, f1, f0 + frac * (f1 - f0)))
     with np.errstate(invalid="ignore"):
-        y = np.where(frac >= 1, b1, np.where(frac <= 0, b0, b1 + (1 - frac) * (b0 - b1)))
+        y = np.where(frac >= 1, b1, np.where((frac <= 0) | np.isinf(b0), b0,
+                                             b1 + (1 - frac) * (b0 - b1)))
     return x, y
 
 
@@ -285,3 +286,25 @@ def same_chain(chains: Chains, s_pos: np.ndarray, s_frac: np.ndarray,
     with np.errstate(invalid="ignore"):
         minutes = np.where(ahead, dx - sx, np.where(np.isinf(sy), np.inf, dy - sy))
     return src, dst, np.maximum(minutes, 0.0)
+
+
+def expand_reached(chains: Chains, kept: np.ndarray, t_kept: np.ndarray, n: int,
+                   ends: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """:func:`expand` for bounded searches (rows mostly ``inf``): only the chains with a
+    reached end are walked. ``ends``: each chain's ``a`` and ``b`` as kept positions."""
+    a_k, b_k = ends
+    out = np.full((len(t_kept), n), np.inf)
+    out[:, kept] = t_kept
+    first = chains.ptr[:-1]
+    for row, t in enumerate(t_kept):
+        fin = np.isfinite(t)
+        sel = np.flatnonzero(fin[a_k] | fin[b_k])
+        inner = np.diff(chains.ptr)[sel] - 2
+        if not inner.sum():
+            continue
+        chain = np.repeat(sel, inner)
+        pos = (np.arange(int(inner.sum())) - np.repeat(np.cumsum(inner) - inner, inner)
+               + first[chain] + 1)
+        out[row, chains.vertex[pos]] = np.minimum(t[a_k[chain]] + chains.fwd[pos],
+                                                  t[b_k[chain]] + chains.bwd[pos])
+    return out

@@ -3,7 +3,8 @@
 Method: **buffered reached edges**. For one centre and a band of T minutes, every road
 segment u -> v with u reached in ``t_u <= T`` is kept: whole when ``t_u + w <= T``, else the
 first ``(T - t_u) / w`` of it (the part driven before time runs out), plus the centre's
-off-road leg. Those lines are buffered by ``buffer_m`` metres in an azimuthal equidistant
+off-road leg to where it joined the road and, from there, its own segment each way it may be
+driven. Those lines are buffered by ``buffer_m`` metres in an azimuthal equidistant
 projection centred on the centre (true distances around it) and merged into one (multi)
 polygon, returned in EPSG:4326. Bands are cumulative: the 60-minute area contains the
 30-minute one. For speed (12x on a city extract) a two-way road driven whole is one line,
@@ -22,7 +23,8 @@ import numpy as np
 
 from reachplan.errors import InputError
 from reachplan.roads.graph import RoadGraph
-from reachplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, search, snap
+from reachplan.roads.snapping import place
+from reachplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, Snapped, search, snap
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -73,6 +75,34 @@ def _merged_buffer(lines: np.ndarray, buffer_m: float):
     return shapely.union_all(shapely.buffer(merged, buffer_m))
 
 
+def _joined(graph: RoadGraph, snapped: Snapped, c: int, aeqd, lon: float, lat: float):
+    """The lines by which centre ``c`` joins the road within a band (projected by
+    ``aeqd``): its off-road leg to where it joined its segment, then along that segment
+    each way the segment may be driven, as far as the band allows."""
+    import shapely
+
+    pos, frac, leg = int(snapped.pos[c]), float(snapped.frac[c]), float(snapped.leg_min[c])
+    u, v = graph.chains.vertex[pos], graph.chains.vertex[pos + 1]
+    fwd, bwd = graph.chains.segment_minutes(np.array([pos]))
+    px, py = place(graph, np.array([pos]), np.array([frac]))
+    xs, ys = aeqd.transform(np.r_[graph.lon[[u, v]], px, lon],
+                            np.r_[graph.lat[[u, v]], py, lat])
+    at, centre = np.array([xs[2], ys[2]]), np.array([xs[3], ys[3]])
+    back = frac * bwd[0] if np.isfinite(bwd[0]) else np.inf  # inf: one-way
+    ends = ((np.array([xs[1], ys[1]]), (1 - frac) * fwd[0]), (np.array([xs[0], ys[0]]), back))
+
+    def lines(band: float) -> list:
+        share = min(1.0, band / leg) if leg > 0 else 1.0
+        out = [shapely.LineString([centre, centre + share * (at - centre)])]
+        for end, minutes in ends:
+            if band > leg and np.isfinite(minutes):
+                part = min(1.0, (band - leg) / minutes) if minutes > 0 else 1.0
+                out.append(shapely.LineString([at, at + part * (end - at)]))
+        return out
+
+    return lines
+
+
 def isochrones(graph: RoadGraph, centers, minutes: Sequence[float] = (15, 30, 60), *,
                names: Sequence[str] | None = None, offroad_kmh: float = OFFROAD_KMH,
                max_snap_km: float = MAX_SNAP_KM, buffer_m: float = BUFFER_M
@@ -111,7 +141,6 @@ def isochrones(graph: RoadGraph, centers, minutes: Sequence[float] = (15, 30, 60
         aeqd = pyproj.Transformer.from_crs(
             "EPSG:4326", f"+proj=aeqd +lat_0={lat[c]} +lon_0={lon[c]} +datum=WGS84 +units=m",
             always_xy=True)
-        cx, cy = aeqd.transform(lon[c], lat[c])
         reached = np.flatnonzero(np.isfinite(t))
         sub = m[reached]
         u = np.repeat(reached, np.diff(sub.indptr))
@@ -119,24 +148,20 @@ def isochrones(graph: RoadGraph, centers, minutes: Sequence[float] = (15, 30, 60
         # project only the vertices this centre's area touches, not the whole graph
         x = np.full(graph.n_nodes, np.nan)
         y = np.full(graph.n_nodes, np.nan)
-        near = np.union1d(np.union1d(u, v), [snapped.node[c]])
+        near = np.union1d(u, v)
         x[near], y[near] = aeqd.transform(graph.lon[near], graph.lat[near])
         polys: list = []
         done = np.zeros(len(u), dtype=bool)  # segments driven whole within the previous band
-        node = snapped.node[c]
+        joined = _joined(graph, snapped, c, aeqd, lon[c], lat[c])
         for band in bands:
             lines, done_now = _band_lines(x, y, u, v, w, t, band, skip=done)
-            leg = min(1.0, band / snapped.leg_min[c]) if snapped.leg_min[c] > 0 else 1.0
-            leg_line = shapely.LineString([(cx, cy), (cx + leg * (x[node] - cx),
-                                                      cy + leg * (y[node] - cy))])
-            grown = shapely.transform(
-                _merged_buffer(np.append(lines, leg_line), buffer_m),
-                lambda xy, _t=aeqd: np.column_stack(
-                    _t.transform(xy[:, 0], xy[:, 1], direction="INVERSE")))
-            # bands are cumulative: this one is the last one and what it adds
+            grown = _merged_buffer(np.append(lines, joined(band)), buffer_m)
+            # bands are cumulative: this one is the last one and what it adds (in metres,
+            # where GEOS's union leaves no slivers)
             polys.append(shapely.union(polys[-1], grown) if polys else grown)
             done = done_now
-        areas[c] = polys
+        areas[c] = [shapely.transform(p, lambda xy, _t=aeqd: np.column_stack(
+            _t.transform(xy[:, 0], xy[:, 1], direction="INVERSE"))) for p in polys]
     rows = []
     empty = shapely.Polygon()
     for c in range(len(geoms)):

@@ -49,6 +49,12 @@ def _shapes_key(geoms) -> bytes:
     return digest.digest()
 
 
+def _snapped_key(snapped: Snapped) -> bytes:
+    """Equal for points on the same places of the road with the same legs."""
+    return b"".join(a.tobytes() for a in (snapped.node, snapped.pos, snapped.frac,
+                                           snapped.leg_min))
+
+
 def _lonlat(points) -> tuple[np.ndarray, np.ndarray]:
     import shapely
 
@@ -76,7 +82,8 @@ class _TravelReach:
 
     def nearest(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1
                 ) -> tuple[np.ndarray, np.ndarray]:
-        mins, src = travel.point_minutes(self.minutes, self.source, self._snap(lat, lon))
+        mins, src = travel.point_minutes(self.minutes, self.source, self._snap(lat, lon),
+                                         graph=self.graph, centers=self.centres)
         return src, mins
 
     def covered(self, lat: np.ndarray, lon: np.ndarray, *, threads: int = 1) -> np.ndarray:
@@ -289,7 +296,7 @@ class TravelRule:
     def _search(self, snapped: Snapped) -> tuple[np.ndarray, np.ndarray]:
         """:func:`travel.nearest_minutes`, from the last search when the centres are the
         same."""
-        key = snapped.node.tobytes() + snapped.leg_min.tobytes()
+        key = _snapped_key(snapped)
         if not self._searched or self._searched[0][0] != key:
             if self.progress is not None:  # one multi-source search: no size to show
                 self.progress("search (all centres at once)", 0, 0)
@@ -342,7 +349,7 @@ class TravelRule:
     def _reached_by_enough(self, snapped: Snapped) -> np.ndarray:
         """Road vertices that ``min_centers`` centres reach within T (one bounded search per
         centre), from the last answer when the centres and T are the same."""
-        key = (snapped.node.tobytes() + snapped.leg_min.tobytes()
+        key = (_snapped_key(snapped)
                + np.float64(self.minutes).tobytes())
         if not self._reached or self._reached[0][0] != key:
             count = travel.centres_reaching(self.graph, snapped, limit=self.minutes,
@@ -353,9 +360,11 @@ class TravelRule:
     def demand_minutes(self, demand, centers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per demand point: minutes to it from the quickest centre, that centre (-1), and
         whether the point is off the network (then inf / -1)."""
-        minutes, source = self.node_minutes(centers)
+        centres = self._snap_centres(centers)
+        minutes, source = self._search(centres)
         snapped = self.snap(demand)
-        mins, src = travel.point_minutes(minutes, source, snapped)
+        mins, src = travel.point_minutes(minutes, source, snapped, graph=self.graph,
+                                         centers=centres)
         return mins, src, snapped.off_network
 
     def isochrones(self, centers, minutes: Sequence[float] = (15, 30, 60), **options: Any

@@ -2,23 +2,12 @@
 
 Getting on the network
 ----------------------
-A centre or demand point joins the road graph at its nearest road vertex of the *main
-network* (geodesic WGS84: a unit-sphere KD-tree proposes candidates, ``pyproj.Geod``
-decides) by a straight off-road leg at ``offroad_kmh`` (default walking pace, 5 km/h).
-
-The main network is every strongly connected part of the graph with at least
-``SMALL_COMPONENT`` (1000) vertices: OSRM's rule (``osrm-extract --small-component-size``,
-default 1000; its snapping prefers a "big component" within reach,
-``NearestCandidatesWithAlternativeFromBigComponent``), and OSMnx's practice of keeping the
-largest strongly connected component. Real extracts hold many tiny fragments (a car park's
-aisles, a one-way spur, a road cut at the extract's border) that a point a few metres nearer
-would otherwise snap to and be stranded on. A point with no main-network vertex within
-``max_snap_km`` takes its nearest vertex of any part (``Snapped.isolated``: e.g. an island
-with its own few roads); so does every point of a graph with no part that large. A point
-farther than
-``max_snap_km`` from every road vertex is *off the network*: it is reported as such
-(``node == -1``), never dropped, and reaches nothing by road. Road vertices that no centre
-can reach (another island of the network, a one-way trap) get ``inf`` minutes.
+Points join the road where it is nearest (:mod:`reachplan.roads.snapping`). A search starts
+at a centre itself: its off-road leg, then the road from where it joined, to its chain's
+ends and straight along its chain. Road vertices that no centre can reach (another island of
+the network, a one-way trap) get ``inf`` minutes. A point's minutes are those of the place
+it joined plus its own leg: from either vertex of its segment, or straight along the chain
+from a centre on the same chain.
 
 Districts
 ---------
@@ -32,96 +21,37 @@ nearest road. The share within T counts the road vertices inside the district.
 from __future__ import annotations
 
 import functools
-import os
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import dijkstra
 
 from reachplan.errors import InputError
-from reachplan.geodesy import CentreIndex, polygons_within
+from reachplan.geodesy import polygons_within
 from reachplan.roads import chains
 from reachplan.roads.graph import RoadGraph
+from reachplan.roads.snapping import (
+    MAX_SNAP_KM,
+    OFFROAD_KMH,
+    SMALL_COMPONENT,
+    Snapped,
+    check_leg,
+    snap,
+)
 
-__all__ = ["SMALL_COMPONENT", "DistrictAccess", "Progress", "Snapped", "centres_reaching",
-           "district_access", "district_minutes", "nearest_minutes",
-           "point_minutes", "point_pairs", "snap", "search"]
+__all__ = ["MAX_SNAP_KM", "OFFROAD_KMH", "SMALL_COMPONENT", "DistrictAccess", "Progress",
+           "Snapped", "centres_reaching", "district_access", "district_minutes",
+           "nearest_minutes", "point_minutes", "point_pairs", "snap", "search"]
 
-OFFROAD_KMH = 5.0
-MAX_SNAP_KM = 2.0
-SMALL_COMPONENT = 1000  # a strongly connected part this big is main network (OSRM's default)
 _DENSE_BYTES = 1 << 28  # rows of a bounded search matrix held at once (256 MB)
 # (what, done, total): a long step's advance, for a progress display. total 0: size unknown
 # (done counts what is done so far); a step ends with done == total > 0.
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class Snapped:
-    """Each point's road vertex (-1 = off the network), off-road metres and minutes, and
-    whether it had to join a small fragment (no main-network vertex within reach)."""
-
-    node: np.ndarray
-    leg_m: np.ndarray
-    leg_min: np.ndarray
-    isolated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-
-    def __post_init__(self) -> None:
-        if len(self.isolated) != len(self.node):
-            object.__setattr__(self, "isolated", np.zeros(len(self.node), dtype=bool))
-
-    @property
-    def off_network(self) -> np.ndarray:
-        return self.node < 0
-
-    def __len__(self) -> int:
-        return len(self.node)
-
-
-def _check_leg(offroad_kmh: float, max_snap_km: float) -> None:
-    if not (np.isfinite(offroad_kmh) and offroad_kmh > 0):
-        raise InputError(f"offroad_kmh {offroad_kmh}: must be a speed > 0 km/h")
-    if not (max_snap_km >= 0):
-        raise InputError(f"max_snap_km {max_snap_km}: must be a distance >= 0 km")
-
-
-# per graph: its main-network mask and an index over it (built once, freed with the graph)
-_MAIN: weakref.WeakKeyDictionary[RoadGraph, tuple[np.ndarray, CentreIndex | None]] = \
-    weakref.WeakKeyDictionary()
 # per graph: each vertex's position on its chain (-1: a kept vertex)
 _POSITION: weakref.WeakKeyDictionary[RoadGraph, np.ndarray] = weakref.WeakKeyDictionary()
-
-
-def _main(graph: RoadGraph) -> tuple[np.ndarray, CentreIndex | None]:
-    """Whether each vertex is on the main network, and a nearest-vertex index over those
-    (None when snapping has no part to prefer: every vertex is main, or none is).
-
-    The strongly connected parts are those of the compressed graph, each counting the road
-    vertices it holds uncompressed: its kept vertices, and the inner vertices of every chain
-    with both ends in it (on a one-way chain between two parts, each inner vertex is a part
-    of its own), so the main network is the same as the uncompressed graph's.
-    """
-    if graph not in _MAIN:
-        ch, kept = graph.chains, graph.kept
-        n_parts, part = connected_components(graph.core, directed=True, connection="strong")
-        first, last = ch.ends()
-        a = part[np.searchsorted(kept, ch.vertex[first])]
-        same = a == part[np.searchsorted(kept, ch.vertex[last])]
-        inner = np.diff(ch.ptr) - 2
-        size = (np.bincount(part, minlength=n_parts)
-                + np.bincount(a[same], weights=inner[same], minlength=n_parts))
-        big = size >= SMALL_COMPONENT
-        main = np.zeros(graph.n_nodes, dtype=bool)
-        main[kept] = big[part]
-        pos, _, _ = chains.interior(ch)
-        main[ch.vertex[pos]] = np.repeat(same & big[a], inner)
-        index = None if main.all() or not main.any() else CentreIndex(graph.lat[main],
-                                                                       graph.lon[main])
-        _MAIN[graph] = (main, index)
-    return _MAIN[graph]
 
 
 def _position(graph: RoadGraph) -> np.ndarray:
@@ -132,38 +62,6 @@ def _position(graph: RoadGraph) -> np.ndarray:
         where[graph.chains.vertex[pos]] = pos
         _POSITION[graph] = where
     return _POSITION[graph]
-
-
-def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
-         max_snap_km: float = MAX_SNAP_KM) -> Snapped:
-    """Nearest main-network road vertex of each point (exact geodesic), else the nearest of
-    any part within ``max_snap_km`` (``isolated``), and the off-road leg to it."""
-    _check_leg(offroad_kmh, max_snap_km)
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    n = len(lon)
-    node = np.full(n, -1, dtype=np.int64)
-    leg_m = np.full(n, np.inf)
-    if n == 0 or graph.n_nodes == 0:
-        return Snapped(node, leg_m, np.full(n, np.inf))
-    threads = os.cpu_count() or 1
-    reach_m = max_snap_km * 1000.0
-    main, index = _main(graph)
-    # exact geodesic nearest vertex, the lowest position on ties (conformal-sphere bounds)
-    if index is None:
-        node, leg_m = graph.index().nearest(lat, lon, threads=threads)
-        isolated = np.zeros(n, dtype=bool)
-    else:
-        pos, leg_m = index.nearest(lat, lon, threads=threads)
-        node = np.flatnonzero(main)[pos]
-        isolated = leg_m > reach_m
-        if isolated.any():  # no main-network vertex within reach: the nearest of any part
-            node[isolated], leg_m[isolated] = graph.index().nearest(
-                lat[isolated], lon[isolated], threads=threads)
-    far = leg_m > reach_m
-    node[far] = -1
-    leg_min = np.where(far, np.inf, leg_m / 1000.0 / offroad_kmh * 60.0)
-    return Snapped(node, leg_m, leg_min, isolated & ~far)
 
 
 @dataclass(frozen=True)
@@ -186,8 +84,7 @@ def _with_sources(graph: RoadGraph, snapped: Snapped) -> _Sources:
     on = np.flatnonzero(snapped.node >= 0)
     nk, k = graph.n_kept, len(on)
     leg = snapped.leg_min[on]
-    pos = _position(graph)[snapped.node[on]]
-    frac = np.zeros(k)
+    pos, frac = _located(graph, snapped, on)
     at = np.flatnonzero(pos < 0)
     inner = np.flatnonzero(pos >= 0)
     c = np.searchsorted(ch.ptr, pos[inner], side="right") - 1
@@ -277,11 +174,14 @@ def search(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf, chunk: 
     src = _with_sources(graph, centers)
     n, nk = graph.n_nodes, graph.n_kept
     step = chunk or max(1, _DENSE_BYTES // (8 * (n + nk + len(src.on))))
+    a_pos, b_pos = graph.chains.ends()
+    ends = (np.searchsorted(graph.kept, graph.chains.vertex[a_pos]),
+            np.searchsorted(graph.kept, graph.chains.vertex[b_pos]))
     for first in range(0, len(src.on), step):
         rows = np.arange(first, min(first + step, len(src.on)))
         dist = np.atleast_2d(dijkstra(src.matrix, directed=True, indices=nk + rows,
                                       limit=limit))[:, :nk]
-        minutes, _ = chains.expand(graph.chains, graph.kept, dist, n)
+        minutes = chains.expand_reached(graph.chains, graph.kept, dist, n, ends)
         del dist
         s, v, cost = _along(graph, src, rows)
         r = s - first
@@ -310,49 +210,128 @@ def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float,
     return count
 
 
+def _located(graph: RoadGraph, snapped: Snapped, on: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Segment start position and fraction of the points ``on`` (a point made from a vertex
+    alone: at that vertex; -1 at a kept vertex, which is then the point's ``node``)."""
+    pos, frac = snapped.pos[on].copy(), snapped.frac[on].copy()
+    by_node = pos < 0
+    if by_node.any():  # (the position table costs a number per road vertex: only if needed)
+        pos[by_node] = _position(graph)[snapped.node[on][by_node]]
+        frac[by_node] = 0.0
+    # at a chain's end: at that kept vertex (``node``), free to leave it by any road
+    c = np.searchsorted(graph.chains.ptr, pos, side="right") - 1
+    at_end = (pos >= 0) & (((frac <= 0) & (pos == graph.chains.ptr[c]))
+                           | ((frac >= 1) & (pos + 2 == graph.chains.ptr[np.minimum(
+                               c + 1, graph.chains.n_chains)])))
+    pos[at_end] = -1
+    return pos, frac
+
+
+def _sides(graph: RoadGraph, points: Snapped, on: np.ndarray
+           ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For the points ``on``, the two vertices of their segment, each with the minutes from
+    it to the point along the segment (``inf``: a one-way segment leads away)."""
+    pos, frac = _located(graph, points, on)
+    at = pos >= 0
+    p = np.where(at, pos, 0)
+    node = points.node[on]
+    if not at.any():
+        return [(node, np.zeros(len(on)))]
+    vertex = graph.chains.vertex
+    wf, wb = graph.chains.segment_minutes(p)
+    with np.errstate(invalid="ignore"):
+        off_v = np.where(frac >= 1, 0.0, (1.0 - frac) * wb)
+    return [(np.where(at, vertex[p], node).astype(np.int64), np.where(at, frac * wf, 0.0)),
+            (np.where(at, vertex[p + 1], node).astype(np.int64), np.where(at, off_v, 0.0))]
+
+
+def _direct(graph: RoadGraph, centers: Snapped, points: Snapped, on: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(centre, point of ``on``, minutes road only + centre's leg) straight along the chain
+    for every centre and point on the same chain."""
+    c_on = np.flatnonzero(centers.node >= 0)
+    c_pos, c_frac = _located(graph, centers, c_on)
+    p_pos, p_frac = _located(graph, points, on)
+    cs, ps = np.flatnonzero(c_pos >= 0), np.flatnonzero(p_pos >= 0)
+    s, d, minutes = chains.same_chain(graph.chains, c_pos[cs], c_frac[cs], p_pos[ps],
+                                      p_frac[ps])
+    centre = c_on[cs[s]]
+    return centre, ps[d], minutes + centers.leg_min[centre]
+
+
 def point_pairs(graph: RoadGraph, centers: Snapped, points: Snapped, *, limit: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (point, centre, minutes) with minutes <= ``limit``, sorted by point then centre.
 
     One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
-    itself, off-road leg included); a point's minutes from a centre are its road vertex's
-    plus its own off-road leg. Points and centres off the network pair with nothing. Memory:
-    one chunk of searches plus the pairs found, whatever the number of points.
+    itself, off-road leg included); a point's minutes from a centre are the quicker way in
+    from either vertex of its segment (or straight along the chain from a centre on it), plus
+    its own off-road leg. Points and centres off the network pair with nothing. Memory: one
+    chunk of searches plus the pairs found, whatever the number of points.
     """
     on = np.flatnonzero(points.node >= 0)
-    by_node = on[np.argsort(points.node[on], kind="stable")]  # points grouped by vertex
-    nodes = points.node[by_node]
     out_p, out_c, out_k = [], [], []
-    if len(by_node) and (centers.node >= 0).any():
+    if len(on) and (centers.node >= 0).any():
+        sides = []
+        for vtx, off in _sides(graph, points, on):
+            order = np.argsort(vtx, kind="stable")  # points grouped by vertex
+            sides.append((order, vtx[order], off[order]))
         for centres, dist in search(graph, centers, limit=limit):
             row, vertex = np.nonzero(dist <= limit)
-            first = np.searchsorted(nodes, vertex, side="left")
-            count = np.searchsorted(nodes, vertex, side="right") - first
-            pair = np.repeat(np.arange(len(vertex)), count)  # one per (reached vertex, point)
-            start = np.repeat(first - np.cumsum(count) + count, count)
-            point = by_node[start + np.arange(len(pair))]
-            cost = dist[row[pair], vertex[pair]] + points.leg_min[point]
-            keep = cost <= limit
-            out_p.append(point[keep])
-            out_c.append(centres[row[pair[keep]]])
-            out_k.append(cost[keep])
+            for order, nodes, off in sides:
+                first = np.searchsorted(nodes, vertex, side="left")
+                count = np.searchsorted(nodes, vertex, side="right") - first
+                pair = np.repeat(np.arange(len(vertex)), count)  # (reached vertex, point)
+                at = np.repeat(first - np.cumsum(count) + count, count) + np.arange(len(pair))
+                point = on[order[at]]
+                cost = dist[row[pair], vertex[pair]] + off[at] + points.leg_min[point]
+                keep = cost <= limit
+                out_p.append(point[keep])
+                out_c.append(centres[row[pair[keep]]])
+                out_k.append(cost[keep])
+        centre, point, road = _direct(graph, centers, points, on)
+        cost = road + points.leg_min[on[point]]
+        keep = cost <= limit
+        out_p.append(on[point[keep]])
+        out_c.append(centre[keep])
+        out_k.append(cost[keep])
     if not out_p:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
     p = np.concatenate(out_p).astype(np.int64)
     c = np.concatenate(out_c).astype(np.int64)
     k = np.concatenate(out_k)
-    order = np.lexsort((c, p))
-    return p[order], c[order], k[order]
+    order = np.lexsort((k, c, p))
+    p, c, k = p[order], c[order], k[order]
+    once = np.r_[True, (p[1:] != p[:-1]) | (c[1:] != c[:-1])] if len(p) else p.astype(bool)
+    return p[once], c[once], k[once]
 
 
-def point_minutes(minutes: np.ndarray, source: np.ndarray, points: Snapped
+def point_minutes(minutes: np.ndarray, source: np.ndarray, points: Snapped, *,
+                  graph: RoadGraph, centers: Snapped | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Minutes of each (demand) point: its road vertex's minutes plus its off-road leg."""
-    on = points.node >= 0
-    node = np.maximum(points.node, 0)
-    mins = np.where(on, minutes[node] + points.leg_min, np.inf)
-    src = np.where(on & np.isfinite(mins), source[node], -1)
-    return mins, src.astype(np.int64)
+    """Minutes of each (demand) point from the quickest centre and that centre (-1): the
+    quicker way in from either vertex of its segment (``minutes`` and ``source`` per road
+    vertex, :func:`nearest_minutes`), or straight along the chain from one of ``centers``
+    on the same chain, plus its own off-road leg."""
+    on = np.flatnonzero(points.node >= 0)
+    best, who = np.full(len(on), np.inf), np.full(len(on), -1, dtype=np.int64)
+    for vtx, off in _sides(graph, points, on):
+        cost = minutes[vtx] + off
+        better = cost < best
+        best[better], who[better] = cost[better], source[vtx[better]]
+    if centers is not None and len(on):
+        centre, point, road = _direct(graph, centers, points, on)
+        order = np.lexsort((centre, road, point))  # the quickest, then the first centre
+        centre, point, road = centre[order], point[order], road[order]
+        once = np.r_[True, point[1:] != point[:-1]] if len(point) else point.astype(bool)
+        centre, point, road = centre[once], point[once], road[once]
+        better = road < best[point]
+        best[point[better]], who[point[better]] = road[better], centre[better]
+    mins, src = np.full(len(points), np.inf), np.full(len(points), -1, dtype=np.int64)
+    mins[on] = best + points.leg_min[on]
+    src[on] = np.where(np.isfinite(mins[on]), who, -1)
+    return mins, src
 
 
 @dataclass(frozen=True)
@@ -382,7 +361,7 @@ def district_access(graph: RoadGraph, districts, *, offroad_kmh: float = OFFROAD
     """
     import geopandas as gpd
 
-    _check_leg(offroad_kmh, max_snap_km)
+    check_leg(offroad_kmh, max_snap_km)
     geoms = getattr(districts, "geometry", districts)
     nodes = gpd.points_from_xy(graph.lon, graph.lat)
     report = (None if progress is None else

@@ -1,0 +1,293 @@
+"""Getting on the network: a point joins the road where it is nearest (geodesic WGS84).
+
+A centre or demand point joins the road graph at the nearest point of a road segment of the
+*main network*, between two vertices or at one, by a straight off-road leg at
+``offroad_kmh`` (default walking pace, 5 km/h) whose length is the geodesic distance to that
+point; the road is then driven from there, the share ``frac`` of the segment already behind
+(:class:`Snapped`: the segment's first chain position ``pos`` and ``frac``; ``node`` is the
+nearer of the segment's two vertices). Before the compressed graph (issue 22) a point joined
+at its nearest road *vertex*: the leg is now never longer, and a point beside a long straight
+road no longer walks to a bend hundreds of metres away.
+
+The main network is every strongly connected part of the graph with at least
+``SMALL_COMPONENT`` (1000) road vertices (counted uncompressed): OSRM's rule
+(``osrm-extract --small-component-size``, default 1000; its snapping prefers a "big
+component" within reach, ``NearestCandidatesWithAlternativeFromBigComponent``), and OSMnx's
+practice of keeping the largest strongly connected component. Real extracts hold many tiny
+fragments (a car park's aisles, a one-way spur, a road cut at the extract's border) that a
+point a few metres nearer would otherwise snap to and be stranded on. A segment is on the
+main network when both its vertices are. A point with no main-network segment within
+``max_snap_km`` takes its nearest segment of any part (``Snapped.isolated``: e.g. an island
+with its own few roads); so does every point of a graph with no part that large. A point
+farther than ``max_snap_km`` from every road is *off the network*: it is reported as such
+(``node == -1``), never dropped, and reaches nothing by road.
+
+The nearest road point
+----------------------
+A road segment is the geodesic between two consecutive vertices of a road. Each segment is
+
+A road segment is the geodesic between two consecutive vertices of a road. Each segment is
+cut into pieces of at most ``PIECE_M`` metres whose midpoints go into an exact geodesic
+point index (:class:`reachplan.geodesy.CentreIndex`); every point of a piece lies within
+half a piece of its midpoint. For a point P, the nearest midpoint (at d1) is on a road, so
+the nearest road point is within d1; only segments with a midpoint within d1 + half a piece
+can hold it, and for each of those the nearest point along the geodesic is found by
+bisection on pyproj's direct and inverse problems (:func:`foot`: the distance to points along
+a geodesic shorter than a few thousand kilometres has a single minimum). Ties go to the
+segment with the lowest chain position.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse.csgraph import connected_components
+
+from reachplan.errors import InputError
+from reachplan.geodesy import CentreIndex
+from reachplan.roads import chains
+from reachplan.roads.graph import RoadGraph
+
+__all__ = ["MAX_SNAP_KM", "OFFROAD_KMH", "PIECE_M", "SMALL_COMPONENT", "SegmentIndex",
+           "Snapped", "foot", "main_network", "place", "snap"]
+
+OFFROAD_KMH = 5.0
+MAX_SNAP_KM = 2.0
+SMALL_COMPONENT = 1000  # a strongly connected part this big is main network (OSRM's default)
+
+PIECE_M = 100.0  # the longest piece of a segment the index holds a midpoint of
+_TOL_M = 1e-6  # pyproj's inverse is good to nanometres: this margin only absorbs rounding
+_NM = 1e-9
+_STEPS = 54  # bisections: 2^-54 = 6e-17 of the segment's length
+
+
+def foot(lon, lat, lon1, lat1, lon2, lat2) -> tuple[np.ndarray, np.ndarray]:
+    """For each point and segment (geodesic from 1 to 2): the fraction of the segment's
+    length at which its nearest point lies, and the geodesic metres to it.
+
+    The distance to a point X(s) moving along the geodesic changes at the rate
+    -cos(a), a the angle at X between the geodesic's heading and the geodesic to the
+    point: the nearest point is where that turns from negative to positive, found by
+    bisection on its sign (to 1e-16 of the segment), or an end when it does not turn.
+    """
+    import pyproj
+
+    geod = pyproj.Geod(ellps="WGS84")
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    lon1, lat1 = np.asarray(lon1, dtype=float), np.asarray(lat1, dtype=float)
+    az, _, length = geod.inv(lon1, lat1, lon2, lat2)
+    az, length = np.asarray(az), np.asarray(length)
+
+    def ahead(s: np.ndarray) -> np.ndarray:  # the point lies ahead of X(s): go on
+        x, y, back = geod.fwd(lon1, lat1, az, s)
+        to_point = np.asarray(geod.inv(x, y, lon, lat)[0])
+        return np.cos(np.radians(to_point - (np.asarray(back) + 180.0))) > 0
+
+    lo, hi = np.zeros(len(length)), length.copy()
+    at_start = ~ahead(lo)
+    at_end = ahead(hi)
+    for _ in range(_STEPS):
+        mid = (lo + hi) / 2.0
+        go = ahead(mid)
+        lo, hi = np.where(go, mid, lo), np.where(go, hi, mid)
+    s = np.where(at_start, 0.0, np.where(at_end, length, (lo + hi) / 2.0))
+    x, y, _ = geod.fwd(lon1, lat1, az, s)
+    metres = np.asarray(geod.inv(lon, lat, x, y)[2])
+    # a vertex as near as the foot, to a nanometre (e.g. the point is at the vertex, where
+    # the heading to it is noise): the point joins at the vertex
+    at_u = np.asarray(geod.inv(lon, lat, lon1, lat1)[2])
+    at_v = np.asarray(geod.inv(lon, lat, lon2, lat2)[2])
+    s = np.where(at_u <= metres + _NM, 0.0, np.where(at_v <= metres + _NM, length, s))
+    metres = np.where(s == 0.0, at_u, np.where(s == length, at_v, metres))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(length > 0, np.clip(s / length, 0.0, 1.0), 0.0)
+    return frac, metres
+
+
+class SegmentIndex:
+    """Nearest road point among the segments starting at chain positions ``start``."""
+
+    def __init__(self, lon1, lat1, lon2, lat2, start: np.ndarray) -> None:
+        import pyproj
+
+        geod = pyproj.Geod(ellps="WGS84")
+        self.start = np.asarray(start, dtype=np.int64)
+        self.ends = (np.asarray(lon1), np.asarray(lat1), np.asarray(lon2), np.asarray(lat2))
+        az, _, length = geod.inv(lon1, lat1, lon2, lat2)
+        length = np.asarray(length)
+        pieces = np.maximum(1, np.ceil(length / PIECE_M)).astype(np.int64)
+        seg = np.repeat(np.arange(len(length)), pieces)
+        k = np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        piece = length / pieces
+        x, y, _ = geod.fwd(np.asarray(lon1)[seg], np.asarray(lat1)[seg],
+                           np.asarray(az)[seg], (k + 0.5) * piece[seg])
+        self.seg = seg
+        self.half = float(piece.max() / 2.0) if len(piece) else 0.0
+        self.index = CentreIndex(np.asarray(y), np.asarray(x))
+
+    def nearest(self, lon: np.ndarray, lat: np.ndarray, *, threads: int = 1
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each point's nearest segment (its chain start position), the fraction along it
+        and the geodesic metres; -1 / inf without segments."""
+        n = len(lon)
+        pos, frac, metres = np.full(n, -1, dtype=np.int64), np.zeros(n), np.full(n, np.inf)
+        if n == 0 or len(self.start) == 0:
+            return pos, frac, metres
+        _, d1 = self.index.nearest(lat, lon, threads=threads)
+        pts, entry, dm = self.index.within(lat, lon, d1 + self.half + _TOL_M,
+                                           threads=threads, every=True)
+        seg = self.seg[entry]
+        keep = dm - self.half <= d1[pts] + _TOL_M  # the others cannot beat d1
+        pts, seg = pts[keep], seg[keep]
+        pair = np.unique(pts * len(self.start) + seg)
+        pts, seg = np.divmod(pair, len(self.start))
+        lon1, lat1, lon2, lat2 = (e[seg] for e in self.ends)
+        f, d = foot(lon[pts], lat[pts], lon1, lat1, lon2, lat2)
+        order = np.lexsort((self.start[seg], d, pts))  # the nearest, then the lowest position
+        first = order[np.r_[True, pts[order][1:] != pts[order][:-1]]]
+        pos[pts[first]] = self.start[seg[first]]
+        frac[pts[first]] = f[first]
+        metres[pts[first]] = d[first]
+        return pos, frac, metres
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Each point's place on the road: the segment starting at chain position ``pos`` and
+    the fraction ``frac`` along it; ``node``, the nearer of that segment's vertices (-1 = off
+    the network); off-road metres and minutes; whether it had to join a small fragment (no
+    main-network road within reach). Made from ``node`` alone (``pos`` left out), a point
+    joins the road at that vertex."""
+
+    node: np.ndarray
+    leg_m: np.ndarray
+    leg_min: np.ndarray
+    isolated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    pos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    frac: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        if len(self.isolated) != len(self.node):
+            object.__setattr__(self, "isolated", np.zeros(len(self.node), dtype=bool))
+        if len(self.pos) != len(self.node):
+            object.__setattr__(self, "pos", np.full(len(self.node), -1, dtype=np.int64))
+            object.__setattr__(self, "frac", np.zeros(len(self.node)))
+
+    @property
+    def off_network(self) -> np.ndarray:
+        return self.node < 0
+
+    def __len__(self) -> int:
+        return len(self.node)
+
+
+def check_leg(offroad_kmh: float, max_snap_km: float) -> None:
+    if not (np.isfinite(offroad_kmh) and offroad_kmh > 0):
+        raise InputError(f"offroad_kmh {offroad_kmh}: must be a speed > 0 km/h")
+    if not (max_snap_km >= 0):
+        raise InputError(f"max_snap_km {max_snap_km}: must be a distance >= 0 km")
+
+
+# per graph, built once and freed with the graph: the main-network mask of its vertices, and
+# the segment indexes snapping uses ("main": the main network's, "every": all segments')
+_MAIN: weakref.WeakKeyDictionary[RoadGraph, np.ndarray] = weakref.WeakKeyDictionary()
+_INDEX: weakref.WeakKeyDictionary[RoadGraph, dict[str, SegmentIndex]] = \
+    weakref.WeakKeyDictionary()
+
+
+def main_network(graph: RoadGraph) -> np.ndarray:
+    """Whether each road vertex is on the main network.
+
+    The strongly connected parts are those of the compressed graph, each counting the road
+    vertices it holds uncompressed: its kept vertices, and the inner vertices of every chain
+    with both ends in it (on a one-way chain between two parts, each inner vertex is a part
+    of its own), so the main network is the same as the uncompressed graph's.
+    """
+    if graph not in _MAIN:
+        ch, kept = graph.chains, graph.kept
+        n_parts, part = connected_components(graph.core, directed=True, connection="strong")
+        first, last = ch.ends()
+        a = part[np.searchsorted(kept, ch.vertex[first])]
+        same = a == part[np.searchsorted(kept, ch.vertex[last])]
+        inner = np.diff(ch.ptr) - 2
+        size = (np.bincount(part, minlength=n_parts)
+                + np.bincount(a[same], weights=inner[same], minlength=n_parts))
+        big = size >= SMALL_COMPONENT
+        main = np.zeros(graph.n_nodes, dtype=bool)
+        main[kept] = big[part]
+        pos, _, _ = chains.interior(ch)
+        main[ch.vertex[pos]] = np.repeat(same & big[a], inner)
+        _MAIN[graph] = main
+    return _MAIN[graph]
+
+
+def _index(graph: RoadGraph, which: str) -> SegmentIndex | None:
+    """The segment index ``which`` ("main" or "every"), built when first asked for; None for
+    "main" when snapping has no part to prefer (every segment is main, or none is)."""
+    built = _INDEX.setdefault(graph, {})
+    if which not in built:
+        start = graph.chains.starts()
+        u, v = graph.chains.vertex[start], graph.chains.vertex[start + 1]
+        if which == "main":
+            main = main_network(graph)
+            use = main[u] & main[v]
+            if use.all() or not use.any():
+                return None
+            start, u, v = start[use], u[use], v[use]
+        built[which] = SegmentIndex(graph.lon[u], graph.lat[u], graph.lon[v], graph.lat[v],
+                                    start)
+    return built[which]
+
+
+def _every(graph: RoadGraph) -> SegmentIndex:
+    index = _index(graph, "every")
+    assert index is not None
+    return index
+
+
+def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
+         max_snap_km: float = MAX_SNAP_KM) -> Snapped:
+    """Nearest point of a main-network road segment to each point (exact geodesic), else of
+    any part within ``max_snap_km`` (``isolated``), and the off-road leg to it."""
+    check_leg(offroad_kmh, max_snap_km)
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    n = len(lon)
+    if n == 0 or graph.chains.n_segments == 0:
+        return Snapped(np.full(n, -1, dtype=np.int64), np.full(n, np.inf), np.full(n, np.inf))
+    threads = os.cpu_count() or 1
+    reach_m = max_snap_km * 1000.0
+    main = _index(graph, "main")
+    isolated = np.zeros(n, dtype=bool)
+    if main is None:
+        pos, frac, leg_m = _every(graph).nearest(lon, lat, threads=threads)
+    else:
+        pos, frac, leg_m = main.nearest(lon, lat, threads=threads)
+        isolated = leg_m > reach_m
+        if isolated.any():  # no main-network road within reach: the nearest of any part
+            pos[isolated], frac[isolated], leg_m[isolated] = _every(graph).nearest(
+                lon[isolated], lat[isolated], threads=threads)
+    far = leg_m > reach_m
+    pos[far] = -1
+    vertex = graph.chains.vertex
+    node = np.where(far, -1, np.where(frac <= 0.5, vertex[np.maximum(pos, 0)],
+                                      vertex[np.maximum(pos, 0) + 1])).astype(np.int64)
+    leg_min = np.where(far, np.inf, leg_m / 1000.0 / offroad_kmh * 60.0)
+    return Snapped(node, leg_m, leg_min, isolated & ~far, pos, np.where(far, 0.0, frac))
+
+
+def place(graph: RoadGraph, pos: np.ndarray, frac: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude of the points ``frac`` along the segments starting at ``pos``
+    (on the geodesic between the segment's vertices)."""
+    import pyproj
+
+    geod = pyproj.Geod(ellps="WGS84")
+    u, v = graph.chains.vertex[pos], graph.chains.vertex[pos + 1]
+    az, _, length = geod.inv(graph.lon[u], graph.lat[u], graph.lon[v], graph.lat[v])
+    x, y, _ = geod.fwd(graph.lon[u], graph.lat[u], az, np.asarray(length) * frac)
+    return (np.where(frac <= 0, graph.lon[u], np.where(frac >= 1, graph.lon[v], x)),
+            np.where(frac <= 0, graph.lat[u], np.where(frac >= 1, graph.lat[v], y)))
