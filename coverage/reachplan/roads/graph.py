@@ -32,7 +32,6 @@ from reachplan.roads.osm import (
     Segments,
     Ways,
     is_osm,
-    position_key,
     read_layer,
     read_osm_pyosmium,
     read_osm_ways,
@@ -144,46 +143,46 @@ def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> Roa
 def graph_from_ways(ways: Ways, profile: str, *, source: str = "") -> RoadGraph:
     """:func:`graph_from_segments` of :func:`reachplan.roads.osm.ways_segments` (the same
     graph), without every segment's coordinates and keys: vertices are keyed once per OSM node
-    (not twice per segment), segments stay node indices, lengths are computed in slices."""
+    from its fixed-point coordinates (not twice per segment from floats), segments stay node
+    indices, lengths are computed in slices."""
     refs = ways.refs
-    inner = np.ones(len(refs), dtype=bool)
-    inner[ways.start[1:] - 1] = False
-    a = np.flatnonzero(inner[:-1])
-    del inner
-    un, vn = refs[a], refs[a + 1]
+    pair = np.ones(max(len(refs) - 1, 0), dtype=bool)  # position i and i + 1: one way
+    pair[ways.start[1:-1] - 1] = False
     x, y = ways.x, ways.y
-    keep = (x[un] != UNDEFINED) & (x[vn] != UNDEFINED) & ((x[un] != x[vn]) | (y[un] != y[vn]))
-    way = np.searchsorted(ways.start, a[keep], side="right") - 1
-    del a
-    un, vn = un[keep], vn[keep]
+    un, vn = refs[:-1][pair], refs[1:][pair]
+    way = np.repeat(np.arange(len(ways.kmh), dtype=np.int32), np.diff(ways.start))[:-1][pair]
+    del pair
+    xu, xv = x[un], x[vn]
+    keep = (xu != UNDEFINED) & (xv != UNDEFINED) & ((xu != xv) | (y[un] != y[vn]))
+    del xu, xv
+    un, vn, way = un[keep], vn[keep], way[keep]
     del keep
-    kmh = ways.kmh[way]
-    fwd, bwd = ways.forward[way], ways.backward[way]
-    del way
     used = np.zeros(len(x), dtype=bool)
     used[un] = True
     used[vn] = True
-    node = np.flatnonzero(used)
+    node = np.flatnonzero(used).astype(refs.dtype)
     del used
-    node_lon, node_lat = x[node] / 1e7, y[node] / 1e7
-    ids, vertex = np.unique(position_key(node_lon, node_lat), return_inverse=True)
-    n = len(ids)
-    lon = np.empty(n)
-    lat = np.empty(n)
-    lon[vertex], lat[vertex] = node_lon, node_lat
-    del node_lon, node_lat
-    vertex_of = np.full(len(x), -1, dtype=np.int32 if n < 2**31 else np.int64)
+    # position_key(x / 1e7, y / 1e7), exactly: (x / 1e7 + 180) * 1e7 rounds back to x + 1.8e9
+    key = (x[node].astype(np.int64) + 1_800_000_000) * 1_800_000_001 + (y[node] + 900_000_000)
+    ids, first, vertex = np.unique(key, return_index=True, return_inverse=True)
+    del key
+    lon, lat = x[node[first]] / 1e7, y[node[first]] / 1e7
+    del first
+    vertex_of = np.full(len(x), -1, dtype=np.int32 if len(ids) < 2**31 else np.int64)
     vertex_of[node] = vertex
     del node, vertex
     u, v = vertex_of[un], vertex_of[vn]
     del vertex_of, un, vn
     minutes = np.empty(len(u))
+    top = 0.0
     step = 4_000_000
     for k in range(0, len(u), step):  # pyproj's three outputs, a slice at a time
         s = slice(k, k + step)
-        minutes[s] = geodesic_m(lon[u[s]], lat[u[s]], lon[v[s]], lat[v[s]]) / 1000.0 / kmh[s] * 60.0
-    top = float(kmh.max()) if len(kmh) else 0.0
-    del kmh
+        kmh = ways.kmh[way[s]]
+        top = max(top, float(kmh.max()))
+        minutes[s] = geodesic_m(lon[u[s]], lat[u[s]], lon[v[s]], lat[v[s]]) / 1000.0 / kmh * 60.0
+    fwd, bwd = ways.forward[way], ways.backward[way]
+    del way
     return _graph(ids, lon, lat, u, v, minutes, fwd, bwd, profile, top, source)
 
 
@@ -192,13 +191,13 @@ def _graph(ids, lon, lat, u, v, minutes, fwd, bwd, profile: str, top: float,
     """The graph of segments ``u``-``v`` (vertex numbers) with their minutes and allowed
     directions: one edge per directed pair (the quickest), no self-loops, compressed."""
     n = len(ids)
-    rows = np.concatenate([u[fwd], v[bwd]]).astype(np.int64)
-    cols = np.concatenate([v[fwd], u[bwd]]).astype(np.int64)
-    cost = np.concatenate([minutes[fwd], minutes[bwd]])
-    keep = rows != cols
-    edge = rows[keep] * n + cols[keep]  # one int64 per directed pair (n < 3e9)
-    cost = cost[keep]
-    del rows, cols, keep
+    loop = u == v
+    f, b = fwd & ~loop, bwd & ~loop
+    del loop
+    # one int64 per directed pair (n < 3e9), the forward ones first
+    edge = np.concatenate([u[f].astype(np.int64) * n + v[f], v[b].astype(np.int64) * n + u[b]])
+    cost = np.concatenate([minutes[f], minutes[b]])
+    del f, b
     order = np.lexsort((cost, edge))
     edge, cost = edge[order], cost[order]
     del order
