@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/bench_graph.py [--nodes 1000000,4000000] [--repeat 3]
 [--centres 50]``. Prints a Markdown table (medians of ``--repeat``), one process per size.
-``bench_roads.py`` can call :func:`graph_table` for the same table.
+``bench_roads.py`` can call :func:`graph_table` for the same table, and :func:`spliced` for a
+reference graph with snapped points spliced into their segments (networkx, scipy).
 
 The graph is generated like roads are mapped: a jittered lattice of junctions over India's
 bounding box (lon 68-97, lat 8-37), every link a road of ``--per-link`` segments whose inner
@@ -87,6 +88,34 @@ def _with_sources(matrix: sp.csr_matrix, node: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix((np.concatenate([matrix.data, np.zeros(k)]),
                           np.concatenate([matrix.indices, node.astype(matrix.indices.dtype)]),
                           indptr.astype(matrix.indptr.dtype)), shape=(n + k, n + k))
+
+
+def spliced(graph, snapped) -> tuple[sp.csr_matrix, int]:
+    """A reference for minutes from snapped points (e.g. for networkx): the uncompressed
+    graph (``graph.matrix``) with each on-network point spliced into its segment (a vertex
+    at ``frac`` of the way, the segment's minutes split in proportion; a point at a vertex
+    joins that vertex) and one source vertex per point joined to it by its leg. Returns the
+    matrix and the index of the first source (sources follow in the points' order, off-network
+    points included, joined to nothing). Two points on one segment are each joined to its
+    ends, not to each other: right for minutes to road vertices, not between the points."""
+    coo = graph.matrix.tocoo()
+    edges = {(int(a), int(b)): float(w) for a, b, w in zip(coo.row, coo.col, coo.data,
+                                                           strict=True)}
+    n, k = graph.n_nodes, len(snapped)
+    out = dict(edges)
+    for i in np.flatnonzero(snapped.node >= 0):
+        pos, f = int(snapped.pos[i]), float(snapped.frac[i])
+        u, v = int(graph.chains.vertex[pos]), int(graph.chains.vertex[pos + 1])
+        at = u if f <= 0 else v if f >= 1 else n + k + int(i)
+        if u != at != v:  # between the vertices: split the segment there
+            if (u, v) in edges:
+                out[(u, at)], out[(at, v)] = f * edges[(u, v)], (1 - f) * edges[(u, v)]
+            if (v, u) in edges:
+                out[(v, at)], out[(at, u)] = (1 - f) * edges[(v, u)], f * edges[(v, u)]
+        out[(n + int(i), at)] = float(snapped.leg_min[i])
+    rows, cols = (np.array(c, dtype=np.int64) for c in zip(*out, strict=True))
+    size = n + 2 * k
+    return sp.csr_matrix((np.array(list(out.values())), (rows, cols)), shape=(size, size)), n
 
 
 def _rel(a: np.ndarray, b: np.ndarray) -> float:

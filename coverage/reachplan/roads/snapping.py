@@ -27,9 +27,11 @@ The nearest road point
 A road segment is the geodesic between two consecutive vertices of a road. Each segment is
 
 A road segment is the geodesic between two consecutive vertices of a road. Each segment is
-cut into pieces of at most ``PIECE_M`` metres whose midpoints go into an exact geodesic
-point index (:class:`reachplan.geodesy.CentreIndex`); every point of a piece lies within
-half a piece of its midpoint. For a point P, the nearest midpoint (at d1) is on a road, so
+cut into pieces of at most ``PIECE_M`` metres, or twice the segments' mean length when that
+is longer (so the index holds at most 1.5 midpoints a segment, however long the roads'
+straight runs), whose midpoints go into an exact geodesic point index
+(:class:`reachplan.geodesy.CentreIndex`); every point of a piece lies within half a piece of
+its midpoint. For a point P, the nearest midpoint (at d1) is on a road, so
 the nearest road point is within d1; only segments with a midpoint within d1 + half a piece
 can hold it, and for each of those the nearest point along the geodesic is found by
 bisection on pyproj's direct and inverse problems (:func:`foot`: the distance to points along
@@ -58,7 +60,7 @@ OFFROAD_KMH = 5.0
 MAX_SNAP_KM = 2.0
 SMALL_COMPONENT = 1000  # a strongly connected part this big is main network (OSRM's default)
 
-PIECE_M = 100.0  # the longest piece of a segment the index holds a midpoint of
+PIECE_M = 100.0  # the longest piece of a segment the index holds a midpoint of (at least)
 _TOL_M = 1e-6  # pyproj's inverse is good to nanometres: this margin only absorbs rounding
 _NM = 1e-9
 _STEPS = 54  # bisections: 2^-54 = 6e-17 of the segment's length
@@ -118,7 +120,8 @@ class SegmentIndex:
         self.ends = (np.asarray(lon1), np.asarray(lat1), np.asarray(lon2), np.asarray(lat2))
         az, _, length = geod.inv(lon1, lat1, lon2, lat2)
         length = np.asarray(length)
-        pieces = np.maximum(1, np.ceil(length / PIECE_M)).astype(np.int64)
+        piece_m = max(PIECE_M, 2.0 * float(length.mean())) if len(length) else PIECE_M
+        pieces = np.maximum(1, np.ceil(length / piece_m)).astype(np.int64)
         seg = np.repeat(np.arange(len(length)), pieces)
         k = np.arange(len(seg)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
         piece = length / pieces
