@@ -180,3 +180,27 @@ def test_a_truncated_pbf_is_one_line_exit_2(tmp_path, runner, cut):
     assert res.exit_code == 2, res.output
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "cut.osm.pbf: not a readable OSM file" in lines[0]
+
+
+def test_workers_do_not_run_the_callers_script_again(tmp_path):
+    """Workers start from a fork server (a process with other threads must not fork): they
+    must not import the caller's script, which may read roads at its top level."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "awkward.osm.pbf"
+    write_awkward(path, 60)
+    script = tmp_path / "no_main_guard.py"
+    script.write_text(
+        "from reachplan.roads.osm import way_rule\n"
+        "from reachplan.roads.pbf import read_pbf_ways\n"
+        "from reachplan.roads.speeds import default_speeds\n"
+        f"ways = read_pbf_ways({str(path)!r}, way_rule('car', default_speeds('car')), "
+        "workers=2)\n"
+        "print('read', ways.osm_nodes)\n")
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, env={"PYTHONPATH": str(root / "coverage"),
+                                           "PATH": "/usr/bin:/bin"}, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == ["read", str(60 * 60 + 4)]

@@ -19,6 +19,7 @@ instead, which gives the same roads (tests/test_roads_pbf.py) or the parser's ow
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import shutil
@@ -427,7 +428,7 @@ def _run(func, items: list[int], workers: int, progress, what: str) -> list:
             ctx.set_forkserver_preload(["reachplan.roads.pbf"])
         state = {k: v for k, v in _STATE.items()
                  if k in ("path", "blobs", "rules", "files", "folder")}
-        with ctx.Pool(workers, initializer=_init, initargs=(state,)) as pool:
+        with _without_main(), ctx.Pool(workers, initializer=_init, initargs=(state,)) as pool:
             for batch, result in zip(batches, pool.imap(_safe(func), batches), strict=True):
                 out.append(result)
                 done += len(batch)
@@ -440,6 +441,25 @@ def _run(func, items: list[int], workers: int, progress, what: str) -> list:
         if progress is not None:
             progress(what, done, len(items))
     return out
+
+
+@contextlib.contextmanager
+def _without_main():
+    """Start workers that do not import the caller's main script: they need only this
+    module, and a script that reads roads at its top level (no ``if __name__ ==
+    "__main__"``) would otherwise run again in each worker and fail."""
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__")
+             if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__dict__["__spec__"] = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
 
 
 class _safe:
