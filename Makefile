@@ -17,7 +17,7 @@ WHEELS := $(VENV)/wheelhouse
 
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: demo test docs lint bench clean osrm qgis-plugin
+.PHONY: demo test docs lint bench clean osrm osmium qgis-plugin
 
 # the wheel inlines npm files (setup.py copies them from node_modules): npm ci comes first
 $(STAMP): pyproject.toml setup.py $(NODE_STAMP)
@@ -69,7 +69,12 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
 
 bench: $(STAMP)
+	@sh .ci/ensure-osmium
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+# osmium-tool (Debian's package) for the side-by-side PBF reading in benchmarks/bench_roads.py
+osmium:
+	@sh .ci/ensure-osmium
 
 # OSRM for the comparison in benchmarks/bench_roads.py (optional; Linux x86-64 or aarch64):
 # the osrm-bindings wheel's self-contained executables (osrm-extract, osrm-contract,

@@ -13,8 +13,10 @@ Run: ``.venv/bin/python benchmarks/bench_roads.py [--repeat 5] [--nodes 1000000,
   80 km/h; ``--centres`` random centres. Each size runs in its own process: graph build
   (through ``graph_from_segments``, the real path), snapping, all-vertex nearest minutes, and
   the process's peak memory (ru_maxrss).
-* PBF parse throughput (OSM nodes/s and MB/s): Helsinki, and a generated all-road PBF of
-  ``--pbf-nodes`` nodes written with osmium (ways of 10 nodes).
+* OSM PBF to road graph at scale (``--pbf-nodes``, default 1 M and 20 M; 200 M is India's
+  size): reachplan's reader (OSM nodes/s) beside osmium-tool's ``tags-filter w/highway`` and
+  ``add-locations-to-ways`` on the same generated file, the graph build, the cached load and
+  each step's peak memory (roads_scale.py).
 * A generated city (``--city-nodes``, 1M road vertices on a 58 km square, 100 districts, 50
   centres): ``reachplan coverage --roads`` end to end, first run and cached, beside an earlier
   checkout (``--before``) when given: the run of issue 18.6 (37 s / 28 s before).
@@ -51,12 +53,6 @@ CAR_LUA_KMH = {"motorway": 90, "motorway_link": 45, "trunk": 85, "trunk_link": 4
                "primary": 65, "primary_link": 30, "secondary": 55, "secondary_link": 25,
                "tertiary": 40, "tertiary_link": 20, "unclassified": 25, "residential": 25,
                "living_street": 10, "service": 15}
-
-
-def count_osm_nodes(path: Path) -> int:
-    import osmium
-
-    return sum(1 for _ in osmium.FileProcessor(str(path), osmium.osm.NODE))
 
 
 def bench_helsinki(repeat: int) -> None:
@@ -215,26 +211,12 @@ def write_pbf(path: Path, n_nodes: int, per_way: int = 10,
                         tags={"highway": "residential"}))
 
 
-def bench_parse(repeat: int, pbf_nodes: int) -> None:
-    from reachplan.roads import load_roads
+def bench_parse(repeat: int, sizes: list[int], keep: bool) -> None:
+    """PBF -> graph at 1 M, 20 M (and, given, 200 M) OSM nodes beside osmium-tool
+    (roads_scale.py)."""
+    from roads_scale import bench_sizes
 
-    print("\n### PBF parse throughput (graph build, no cache)\n")
-    print("| extract | MB | OSM nodes | ways | seconds (wall) | CPU s | nodes/s (CPU) | "
-          "MB/s (CPU) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    with tempfile.TemporaryDirectory() as tmp:
-        synthetic = Path(tmp) / "synthetic.osm.pbf"
-        write_pbf(synthetic, pbf_nodes)
-        for name, path in (("Helsinki", HELSINKI), ("generated all-road", synthetic)):
-            import osmium
-
-            n_nodes = count_osm_nodes(path)
-            n_ways = sum(1 for _ in osmium.FileProcessor(str(path), osmium.osm.WAY))
-            secs, _ = timed(lambda p=path: load_roads(p, cache_dir=False), repeat)
-            cpu = _phase(lambda p=path: load_roads(p, cache_dir=False))[1]
-            mb = path.stat().st_size / 1e6
-            print(f"| {name} | {mb:.1f} | {n_nodes:,} | {n_ways:,} | {secs:.2f} | {cpu:.2f} | "
-                  f"{n_nodes / cpu:,.0f} | {mb / cpu:.1f} |")
+    bench_sizes(sizes, repeat, keep)
 
 
 CITY = (77.45, 12.85, 0.54)  # west, south, side (degrees): a 58 km square metro
@@ -514,7 +496,11 @@ def main() -> None:
     parser.add_argument("--nodes", default="1000000,5000000,20000000",
                         help="comma-separated sizes of the generated graph")
     parser.add_argument("--centres", type=int, default=2000)
-    parser.add_argument("--pbf-nodes", type=int, default=1_000_000)
+    parser.add_argument("--pbf-nodes", default="1000000,20000000",
+                        help="comma-separated OSM node counts of the generated PBFs (half on "
+                             "roads), e.g. 1000000,20000000,200000000 for India's size")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the generated PBFs in benchmarks/_work/")
     parser.add_argument("--one-scale", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--osrm-pairs", default="20x200",
                         help="sources x destinations for the OSRM comparison")
@@ -537,7 +523,8 @@ def main() -> None:
         n_sources, n_dests = (int(n) for n in args.osrm_pairs.lower().split("x"))
         bench_osrm(n_sources, n_dests)
     if "parse" not in skip:
-        bench_parse(max(1, args.repeat // 2), args.pbf_nodes)
+        bench_parse(max(1, args.repeat // 2), [int(n) for n in args.pbf_nodes.split(",")],
+                    args.keep)
     if "scale" not in skip:
         bench_scale([int(s) for s in args.nodes.split(",")], args.centres)
     if "city" not in skip:

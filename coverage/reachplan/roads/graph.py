@@ -28,10 +28,18 @@ from reachplan.io.files import check_regular
 from reachplan.roads import cache
 from reachplan.roads.cache import cache_root
 from reachplan.roads.chains import Chains, compress
-from reachplan.roads.osm import Segments, is_osm, read_layer, read_osm
+from reachplan.roads.osm import (
+    Segments,
+    Ways,
+    is_osm,
+    read_layer,
+    read_osm_pyosmium,
+    read_osm_ways,
+)
+from reachplan.roads.pbf import UNDEFINED
 from reachplan.roads.speeds import check_maxspeed_factor, default_speeds, read_speeds
 
-__all__ = ["RoadGraph", "cache_root", "graph_from_segments", "load_roads"]
+__all__ = ["RoadGraph", "cache_root", "graph_from_segments", "graph_from_ways", "load_roads"]
 
 
 @dataclass(eq=False)
@@ -128,13 +136,68 @@ def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> Roa
     lon[u], lat[u] = seg.u_lon, seg.u_lat
     lon[v], lat[v] = seg.v_lon, seg.v_lat
     minutes = geodesic_m(seg.u_lon, seg.u_lat, seg.v_lon, seg.v_lat) / 1000.0 / seg.kmh * 60.0
-    rows = np.concatenate([u[seg.forward], v[seg.backward]])
-    cols = np.concatenate([v[seg.forward], u[seg.backward]])
-    cost = np.concatenate([minutes[seg.forward], minutes[seg.backward]])
-    keep = rows != cols
-    edge = rows[keep] * n + cols[keep]  # one int64 per directed pair (n < 3e9)
-    cost = cost[keep]
-    del rows, cols, keep
+    top = float(seg.kmh.max()) if len(seg.kmh) else 0.0
+    return _graph(ids, lon, lat, u, v, minutes, seg.forward, seg.backward, profile, top, source)
+
+
+def graph_from_ways(ways: Ways, profile: str, *, source: str = "") -> RoadGraph:
+    """:func:`graph_from_segments` of :func:`reachplan.roads.osm.ways_segments` (the same
+    graph), without every segment's coordinates and keys: vertices are keyed once per OSM node
+    from its fixed-point coordinates (not twice per segment from floats), segments stay node
+    indices, lengths are computed in slices."""
+    refs = ways.refs
+    pair = np.ones(max(len(refs) - 1, 0), dtype=bool)  # position i and i + 1: one way
+    pair[ways.start[1:-1] - 1] = False
+    x, y = ways.x, ways.y
+    un, vn = refs[:-1][pair], refs[1:][pair]
+    way = np.repeat(np.arange(len(ways.kmh), dtype=np.int32), np.diff(ways.start))[:-1][pair]
+    del pair
+    xu, xv = x[un], x[vn]
+    keep = (xu != UNDEFINED) & (xv != UNDEFINED) & ((xu != xv) | (y[un] != y[vn]))
+    del xu, xv
+    un, vn, way = un[keep], vn[keep], way[keep]
+    del keep
+    used = np.zeros(len(x), dtype=bool)
+    used[un] = True
+    used[vn] = True
+    node = np.flatnonzero(used).astype(refs.dtype)
+    del used
+    # position_key(x / 1e7, y / 1e7), exactly: (x / 1e7 + 180) * 1e7 rounds back to x + 1.8e9
+    key = (x[node].astype(np.int64) + 1_800_000_000) * 1_800_000_001 + (y[node] + 900_000_000)
+    ids, first, vertex = np.unique(key, return_index=True, return_inverse=True)
+    del key
+    lon, lat = x[node[first]] / 1e7, y[node[first]] / 1e7
+    del first
+    vertex_of = np.full(len(x), -1, dtype=np.int32 if len(ids) < 2**31 else np.int64)
+    vertex_of[node] = vertex
+    del node, vertex
+    u, v = vertex_of[un], vertex_of[vn]
+    del vertex_of, un, vn
+    minutes = np.empty(len(u))
+    top = 0.0
+    step = 4_000_000
+    for k in range(0, len(u), step):  # pyproj's three outputs, a slice at a time
+        s = slice(k, k + step)
+        kmh = ways.kmh[way[s]]
+        top = max(top, float(kmh.max()))
+        minutes[s] = geodesic_m(lon[u[s]], lat[u[s]], lon[v[s]], lat[v[s]]) / 1000.0 / kmh * 60.0
+    fwd, bwd = ways.forward[way], ways.backward[way]
+    del way
+    return _graph(ids, lon, lat, u, v, minutes, fwd, bwd, profile, top, source)
+
+
+def _graph(ids, lon, lat, u, v, minutes, fwd, bwd, profile: str, top: float,
+           source: str) -> RoadGraph:
+    """The graph of segments ``u``-``v`` (vertex numbers) with their minutes and allowed
+    directions: one edge per directed pair (the quickest), no self-loops, compressed."""
+    n = len(ids)
+    loop = u == v
+    f, b = fwd & ~loop, bwd & ~loop
+    del loop
+    # one int64 per directed pair (n < 3e9), the forward ones first
+    edge = np.concatenate([u[f].astype(np.int64) * n + v[f], v[b].astype(np.int64) * n + u[b]])
+    cost = np.concatenate([minutes[f], minutes[b]])
+    del f, b
     order = np.lexsort((cost, edge))
     edge, cost = edge[order], cost[order]
     del order
@@ -144,7 +207,6 @@ def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> Roa
     rows, cols = np.divmod(edge, n)
     del edge
     chains, kept, core = compress(rows, cols, cost, n)
-    top = float(seg.kmh.max()) if len(seg.kmh) else 0.0
     return RoadGraph(lon, lat, ids.astype(np.int64), chains, kept, core, profile, top, source)
 
 
@@ -213,13 +275,22 @@ def load_roads(roads: str | Path, *, profile: str = "car",
                              maxspeed_factor=factor, sha256=sha256, speeds_file=speeds_file)
     if progress is not None:
         progress("reading roads (ways)", 0, 0)
-    if is_osm(path):
-        seg = read_osm(path, profile, table, maxspeed_factor=factor, progress=progress)
+    ways = (read_osm_ways(path, profile, table, maxspeed_factor=factor, progress=progress)
+            if str(path).lower().endswith(".pbf") else None)
+    if ways is not None:
+        if progress is not None:
+            progress("building the road graph", 0, 0)
+        graph = graph_from_ways(ways, profile, source=source)
+        del ways
     else:
-        seg = read_layer(path, profile, table, speed_col=speed_col, layer=layer)
-    if progress is not None:
-        progress("building the road graph", 0, 0)
-    graph = graph_from_segments(seg, profile, source=source)
+        if is_osm(path):
+            seg = read_osm_pyosmium(path, profile, table, maxspeed_factor=factor,
+                                    progress=progress)
+        else:
+            seg = read_layer(path, profile, table, speed_col=speed_col, layer=layer)
+        if progress is not None:
+            progress("building the road graph", 0, 0)
+        graph = graph_from_segments(seg, profile, source=source)
     if progress is not None:
         progress("building the road graph", 1, 1)
     graph.maxspeed_factor, graph.sha256, graph.speeds_file = factor, sha256, speeds_file

@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from reachplan.errors import InputError
+from reachplan.roads.pbf import UNDEFINED, Unsupported, Ways, read_pbf_ways
 from reachplan.roads.speeds import CLOSED, way_speed
 
-__all__ = ["OSM_SUFFIXES", "Segments", "is_osm", "position_key", "read_layer", "read_osm"]
+__all__ = ["OSM_SUFFIXES", "Segments", "Ways", "is_osm", "position_key", "read_layer",
+           "read_osm", "read_osm_pyosmium", "read_osm_ways", "way_rule", "ways_segments"]
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".osm.xml")
 
@@ -81,11 +83,89 @@ def position_key(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return x * 1_800_000_001 + y
 
 
+class way_rule:  # noqa: N801 - a function that workers can unpickle
+    """``rule(tags)``: (km/h, forward, backward) of a way with these tags for ``profile``, or
+    None when the profile does not use it."""
+
+    def __init__(self, profile: str, speeds: Mapping[str, float],
+                 maxspeed_factor: float = 1.0) -> None:
+        self.profile, self.speeds, self.factor = profile, dict(speeds), maxspeed_factor
+
+    def __call__(self, tags) -> tuple[float, bool, bool] | None:
+        profile, speeds = self.profile, self.speeds
+        highway = tags.get("highway")
+        if highway is None or highway not in speeds:
+            return None
+        if len(tags) == 1:  # a bare highway tag: no limit, access or oneway to read
+            return speeds[highway], True, profile == "walk" or highway != "motorway"
+        kmh = way_speed(highway, tags.get("maxspeed"), speeds, profile, self.factor)
+        if kmh is None or not _allowed(tags, profile):
+            return None
+        return (kmh, *_directions(tags, highway, profile))
+
+
 def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float], *,
              maxspeed_factor: float = 1.0,
-             progress: Callable[[str, int, int], None] | None = None) -> Segments:
+             progress: Callable[[str, int, int], None] | None = None,
+             workers: int | None = None) -> Segments:
     """Every routable segment of the extract for ``profile`` (tagged limits times
-    ``maxspeed_factor``, see :func:`reachplan.roads.speeds.way_speed`); ``progress("reading
+    ``maxspeed_factor``, see :func:`reachplan.roads.speeds.way_speed`).
+
+    A ``.pbf`` goes through :func:`read_osm_ways` (numpy, two passes, ``workers`` processes);
+    other formats, and PBFs that reader leaves aside, through pyosmium
+    (:func:`read_osm_pyosmium`); both give the same segments.
+    """
+    if str(path).lower().endswith(".pbf"):
+        ways = read_osm_ways(path, profile, speeds, maxspeed_factor=maxspeed_factor,
+                             progress=progress, workers=workers)
+        if ways is not None:
+            return ways_segments(ways)
+    return read_osm_pyosmium(path, profile, speeds, maxspeed_factor=maxspeed_factor,
+                             progress=progress)
+
+
+def read_osm_ways(path: str | Path, profile: str, speeds: Mapping[str, float], *,
+                  maxspeed_factor: float = 1.0,
+                  progress: Callable[[str, int, int], None] | None = None,
+                  workers: int | None = None) -> Ways | None:
+    """The routable ways of a PBF extract and their nodes' locations
+    (:mod:`reachplan.roads.pbf`), or None for a file that reader leaves to pyosmium."""
+    name = str(path)
+    if not Path(path).is_file():
+        raise InputError(f"{name}: no such file (give an OSM extract, e.g. from Geofabrik)")
+    try:
+        ways = read_pbf_ways(name, way_rule(profile, speeds, maxspeed_factor),
+                             workers=workers, progress=progress)
+    except Unsupported:
+        return None
+    if not ways.saw_highway:
+        raise InputError(f"{name}: no roads (no way with a highway tag) in this file")
+    if not len(ways.kmh):
+        raise InputError(f"{name}: no road that the {profile} profile may use")
+    return ways
+
+
+def ways_segments(ways: Ways) -> Segments:
+    """Consecutive node pairs of each way where both nodes have a location and differ
+    (a way cut at the extract's border keeps its pieces between present nodes)."""
+    refs = ways.refs
+    inner = np.ones(len(refs), dtype=bool)
+    inner[ways.start[1:] - 1] = False
+    a = np.flatnonzero(inner[:-1])
+    u, v = refs[a], refs[a + 1]
+    xu, yu, xv, yv = ways.x[u], ways.y[u], ways.x[v], ways.y[v]
+    keep = (xu != UNDEFINED) & (xv != UNDEFINED) & ((xu != xv) | (yu != yv))
+    way = np.repeat(np.arange(len(ways.kmh)), np.diff(ways.start))[a[keep]]
+    u_lon, u_lat = xu[keep] / 1e7, yu[keep] / 1e7
+    v_lon, v_lat = xv[keep] / 1e7, yv[keep] / 1e7
+    return Segments(position_key(u_lon, u_lat), position_key(v_lon, v_lat), u_lon, u_lat,
+                    v_lon, v_lat, ways.kmh[way], ways.forward[way], ways.backward[way])
+
+
+def read_osm_pyosmium(path: str | Path, profile: str, speeds: Mapping[str, float], *,
+                      maxspeed_factor: float = 1.0,
+                      progress: Callable[[str, int, int], None] | None = None) -> Segments:
+    """:func:`read_osm` through pyosmium (any format libosmium reads); ``progress("reading
     roads (ways)", ways so far, 0)`` every 100,000 ways with a highway tag.
 
     pyosmium resolves node locations and builds each way's line as WKB in C++ (one call per
@@ -99,6 +179,7 @@ def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float], *,
     if not Path(path).is_file():
         raise InputError(f"{name}: no such file (give an OSM extract, e.g. from Geofabrik)")
     wkb = osmium.geom.WKBFactory()
+    rule = way_rule(profile, speeds, maxspeed_factor)
     lines: list[str] = []
     way_kmh: list[float] = []
     way_fwd: list[bool] = []
@@ -113,20 +194,10 @@ def read_osm(path: str | Path, profile: str, speeds: Mapping[str, float], *,
             saw_highway = True
             if progress is not None and count % 100_000 == 0:
                 progress("reading roads (ways)", count, 0)
-            tags = way.tags
-            highway = tags.get("highway")
-            if highway is None or highway not in speeds:
+            got = rule(way.tags)
+            if got is None:
                 continue
-            kmh: float | None
-            if len(tags) == 1:  # a bare highway tag: no limit, access or oneway to read
-                kmh = speeds[highway]
-                fwd, bwd = True, profile == "walk" or highway != "motorway"
-            else:
-                kmh = way_speed(highway, tags.get("maxspeed"), speeds, profile,
-                                maxspeed_factor)
-                if kmh is None or not _allowed(tags, profile):
-                    continue
-                fwd, bwd = _directions(tags, highway, profile)
+            kmh, fwd, bwd = got
             try:
                 found = [wkb.create_linestring(way)]  # type: ignore[arg-type]
             except osmium.InvalidLocationError:  # cut at the extract's border: split there
