@@ -103,10 +103,9 @@ def compress(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int
              ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
     """Chains, kept vertices (increasing) and the compressed CSR matrix (over kept vertices,
     in that order) of a graph given as unique directed edges without self-loops."""
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
+    rows, cols = np.asarray(rows), np.asarray(cols)
     up = rows < cols
-    key = np.minimum(rows, cols)  # one int64 per undirected pair, built in place
+    key = np.minimum(rows, cols).astype(np.int64)  # one per undirected pair, built in place
     key *= n
     key += np.maximum(rows, cols)
     by = np.argsort(key, kind="stable")

@@ -194,17 +194,26 @@ def _graph(ids, lon, lat, u, v, minutes, fwd, bwd, profile: str, top: float,
     loop = u == v
     f, b = fwd & ~loop, bwd & ~loop
     del loop
-    # one int64 per directed pair (n < 3e9), the forward ones first
-    edge = np.concatenate([u[f].astype(np.int64) * n + v[f], v[b].astype(np.int64) * n + u[b]])
+    # one int64 per directed pair (n < 3e9), the forward ones first, built in place
+    nf = int(f.sum())
+    edge = np.empty(nf + int(b.sum()), dtype=np.int64)
+    edge[:nf], edge[nf:] = u[f], v[b]
+    edge *= n
+    edge[:nf] += v[f]
+    edge[nf:] += u[b]
     cost = np.concatenate([minutes[f], minutes[b]])
     del f, b
-    order = np.lexsort((cost, edge))
-    edge, cost = edge[order], cost[order]
+    order = np.argsort(edge)  # any order within a pair: it keeps its quickest below
+    edge = edge[order]
+    cost = cost[order]
     del order
     first = np.ones(len(edge), dtype=bool)
     first[1:] = edge[1:] != edge[:-1]
-    edge, cost = edge[first], cost[first]
-    rows, cols = np.divmod(edge, n)
+    cost = np.minimum.reduceat(cost, np.flatnonzero(first)) if len(cost) else cost
+    edge = edge[first]
+    del first
+    vdt = np.int32 if n < 2**31 - 1 else np.int64
+    rows, cols = (a.astype(vdt) for a in np.divmod(edge, n))
     del edge
     chains, kept, core = compress(rows, cols, cost, n)
     return RoadGraph(lon, lat, ids.astype(np.int64), chains, kept, core, profile, top, source)
