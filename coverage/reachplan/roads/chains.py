@@ -103,11 +103,20 @@ def compress(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int
              ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
     """Chains, kept vertices (increasing) and the compressed CSR matrix (over kept vertices,
     in that order) of a graph given as unique directed edges without self-loops."""
-    rows, cols = np.asarray(rows), np.asarray(cols)
+    return compress_edges([rows, cols, cost], n)
+
+
+def compress_edges(edges: list[np.ndarray], n: int
+                   ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
+    """:func:`compress` of ``edges = [rows, cols, cost]``, which it empties: each array is
+    freed once used if the caller holds no other reference (a large graph's build peak)."""
+    rows, cols, cost = (np.asarray(a) for a in edges)
+    edges.clear()
     up = rows < cols
     key = np.minimum(rows, cols).astype(np.int64)  # one per undirected pair, built in place
     key *= n
     key += np.maximum(rows, cols)
+    del rows, cols
     by = np.argsort(key, kind="stable")
     key = key[by]
     new = np.ones(len(key), dtype=bool)
@@ -121,7 +130,8 @@ def compress(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int
     m = len(p)
     w_pq, w_qp = np.full(m, np.inf), np.full(m, np.inf)
     up = up[by]
-    cost_by = np.asarray(cost)[by]
+    cost_by = cost[by]
+    del cost
     del by
     w_pq[inv[up]] = cost_by[up]
     w_qp[inv[~up]] = cost_by[~up]
@@ -139,7 +149,7 @@ def compress(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int
     del second
     degree = np.bincount(ends, minlength=n)
     two = np.flatnonzero(degree == 2)
-    i1 = (np.cumsum(degree) - degree)[two]
+    i1 = (np.cumsum(degree) - degree)[two].astype(idx)
     del degree
     i2 = i1 + 1
     o1, n1, o2, n2 = out_ok[i1], in_ok[i1], out_ok[i2], in_ok[i2]
