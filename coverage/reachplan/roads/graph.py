@@ -217,7 +217,9 @@ def _graph(ids, lon, lat, segments: list, profile: str, top: float,
     edge = edge[first]
     del first
     vdt = np.int32 if n < 2**31 - 1 else np.int64
-    rows, cols = (a.astype(vdt) for a in np.divmod(edge, n))
+    rows = (edge // n).astype(vdt)
+    edge %= n  # in place: one edge-sized temporary at a time, not divmod's two
+    cols = edge.astype(vdt)
     del edge
     edges = [rows, cols, cost]
     del rows, cols, cost
