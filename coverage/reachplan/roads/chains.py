@@ -103,35 +103,61 @@ def compress(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int
              ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
     """Chains, kept vertices (increasing) and the compressed CSR matrix (over kept vertices,
     in that order) of a graph given as unique directed edges without self-loops."""
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
-    lo, hi = np.minimum(rows, cols), np.maximum(rows, cols)
-    pair, inv = np.unique(lo * n + hi, return_inverse=True)
-    inv = inv.reshape(-1)
-    m = len(pair)
-    p, q = np.divmod(pair, n)
-    del pair, lo, hi
-    w_pq, w_qp = np.full(m, np.inf), np.full(m, np.inf)
+    return compress_edges([rows, cols, cost], n)
+
+
+def compress_edges(edges: list[np.ndarray], n: int
+                   ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
+    """:func:`compress` of ``edges = [rows, cols, cost]``, which it empties: each array is
+    freed once used if the caller holds no other reference (a large graph's build peak)."""
+    rows, cols, cost = (np.asarray(a) for a in edges)
+    edges.clear()
     up = rows < cols
-    w_pq[inv[up]] = cost[up]
-    w_qp[inv[~up]] = cost[~up]
-    del inv, up
+    key = np.minimum(rows, cols).astype(np.int64)  # one per undirected pair, built in place
+    key *= n
+    key += np.maximum(rows, cols)
+    del rows, cols
+    by = np.argsort(key, kind="stable")
+    key = key[by]
+    new = np.ones(len(key), dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    idx = np.int32 if 2 * len(key) < 2**31 - 1 else np.int64  # segment ends, ranks
+    inv = np.cumsum(new, dtype=idx)  # each sorted edge's segment, + 1
+    inv -= 1
+    vdt = np.int32 if n < 2**31 - 1 else np.int64
+    p, q = (a.astype(vdt) for a in np.divmod(key[new], n))
+    del key, new
+    m = len(p)
+    w_pq, w_qp = np.full(m, np.inf), np.full(m, np.inf)
+    up = up[by]
+    cost_by = cost[by]
+    del cost
+    del by
+    w_pq[inv[up]] = cost_by[up]
+    w_qp[inv[~up]] = cost_by[~up]
+    del inv, up, cost_by
     # incidences (vertex, segment, may leave, may enter), by vertex
     ends = np.concatenate([p, q])
-    seg = np.concatenate([np.arange(m), np.arange(m)])
-    out_ok = np.concatenate([np.isfinite(w_pq), np.isfinite(w_qp)])
-    in_ok = np.concatenate([np.isfinite(w_qp), np.isfinite(w_pq)])
     order = np.argsort(ends, kind="stable")
-    ends, seg, out_ok, in_ok = ends[order], seg[order], out_ok[order], in_ok[order]
+    ends = ends[order]
+    seg = order.astype(idx)
     del order
+    second = seg >= m  # the incidence at the segment's q end
+    seg[second] -= m
+    out_ok = np.where(second, np.isfinite(w_qp)[seg], np.isfinite(w_pq)[seg])
+    in_ok = np.where(second, np.isfinite(w_pq)[seg], np.isfinite(w_qp)[seg])
+    del second
     degree = np.bincount(ends, minlength=n)
     two = np.flatnonzero(degree == 2)
-    i1 = (np.cumsum(degree) - degree)[two]
+    i1 = (np.cumsum(degree) - degree)[two].astype(idx)
+    del degree
     i2 = i1 + 1
     o1, n1, o2, n2 = out_ok[i1], in_ok[i1], out_ok[i2], in_ok[i2]
     through = (o1 & n1 & o2 & n2) | (n1 & ~o1 & o2 & ~n2) | (o1 & ~n1 & n2 & ~o2)
+    del o1, n1, o2, n2, in_ok
     passed = np.zeros(n, dtype=bool)
     passed[two[through]] = True
+    del through
     while True:  # twice at most: rings without a junction keep their lowest vertex
         at = passed[two]
         s1, s2 = seg[i1[at]], seg[i2[at]]
@@ -148,6 +174,7 @@ def compress(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int
     # each chain starts at a kept end it may leave by: the lowest (vertex, segment)
     cand = np.flatnonzero(~passed[ends] & out_ok)
     cv, cs = ends[cand], seg[cand]
+    del ends, seg, out_ok, cand, two, i1, i2, at, links
     pick = np.lexsort((cs, cv, label[cs]))
     first_of = np.r_[True, label[cs[pick[1:]]] != label[cs[pick[:-1]]]] if len(pick) else pick
     start_seg, start_v = cs[pick[first_of]], cv[pick[first_of]]
@@ -161,34 +188,57 @@ def compress(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int
          (np.concatenate([s1, np.full(len(start_seg), m)]), np.concatenate([s2, start_seg]))),
         shape=(m + 1, m + 1)).tocsr()
     visit = breadth_first_order(root_links, m, directed=False, return_predecessors=False)
-    rank = np.empty(m + 1, dtype=np.int64)
-    rank[visit] = np.arange(len(visit))
-    cid = chain_id[label]
-    s = np.lexsort((rank[:m], cid))
-    c = cid[s]
-    del rank, visit, root_links, links, label, cid
+    del root_links, s1, s2
+    rank = np.empty(m + 1, dtype=idx)
+    rank[visit] = np.arange(len(visit), dtype=idx)
+    del visit
+    key = chain_id.astype(idx)[label].astype(np.int64)  # (chain, rank): unique, one sort
+    del label
+    key *= m + 1
+    key += rank[:m]
+    del rank
+    s = np.argsort(key).astype(idx)
+    key = key[s]
+    key //= m + 1
+    c = key.astype(idx)
+    del key
     first = np.r_[True, c[1:] != c[:-1]] if m else np.zeros(0, dtype=bool)
-    prev = np.r_[s[:1], s[:-1]]
-    shared_p = (p[s] == p[prev]) | (p[s] == q[prev])
-    frm = np.where(first, a_of[c], np.where(shared_p, p[s], q[s]))
-    to = p[s] + q[s] - frm
-    along = frm == p[s]
-    w_f = np.where(along, w_pq[s], w_qp[s])
-    w_b = np.where(along, w_qp[s], w_pq[s])
+    ps, qs = p[s], q[s]
+    del p, q
+    prev_p, prev_q = np.r_[ps[:1], ps[:-1]], np.r_[qs[:1], qs[:-1]]
+    shared_p = (ps == prev_p) | (ps == prev_q)
+    del prev_p, prev_q
+    frm = np.where(shared_p, ps, qs)
+    del shared_p
+    frm[first] = a_of[c[first]]
+    along = frm == ps
+    to = np.where(along, qs, ps)
+    del ps, qs
+    w_s = w_pq[s]
+    w_b = w_qp[s]
+    del w_pq, w_qp, s
+    w_f = np.where(along, w_s, w_b)
+    np.copyto(w_b, w_s, where=~along)
+    del w_s, along
     length = np.bincount(c, minlength=n_chains)
     seg_ptr = np.zeros(n_chains + 1, dtype=np.int64)
     np.cumsum(length, out=seg_ptr[1:])
     ptr = seg_ptr + np.arange(n_chains + 1)
-    pos = np.arange(m) + c  # each segment's first position
+    pos = np.arange(m, dtype=np.int64)
+    pos += c  # each segment's first position
+    del c
     index = np.int32 if n < 2**31 - 1 else np.int64
     vertex = np.empty(m + n_chains, dtype=index)
     vertex[pos] = frm
     vertex[ptr[1:] - 1] = to[seg_ptr[1:] - 1]
+    del frm, to
     w_at = np.zeros(m + n_chains)  # each segment's minutes at its first position
     first_pos = ptr[:-1]
     w_at[pos] = w_f
+    del w_f
     fwd = _chain_sums(w_at, first_pos, length)
     w_at[pos] = w_b
+    del w_b, pos
     bwd = _chain_sums(w_at, first_pos, length, reverse=True)
     del w_at  # a one-way chain's bwd is inf but at b: its segments' w_b are inf
     chains = Chains(ptr, vertex, fwd, bwd)

@@ -27,7 +27,7 @@ from reachplan.geodesy import CentreIndex, geodesic_m
 from reachplan.io.files import check_regular
 from reachplan.roads import cache
 from reachplan.roads.cache import cache_root
-from reachplan.roads.chains import Chains, compress
+from reachplan.roads.chains import Chains, compress_edges
 from reachplan.roads.osm import (
     Segments,
     Ways,
@@ -137,7 +137,8 @@ def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> Roa
     lon[v], lat[v] = seg.v_lon, seg.v_lat
     minutes = geodesic_m(seg.u_lon, seg.u_lat, seg.v_lon, seg.v_lat) / 1000.0 / seg.kmh * 60.0
     top = float(seg.kmh.max()) if len(seg.kmh) else 0.0
-    return _graph(ids, lon, lat, u, v, minutes, seg.forward, seg.backward, profile, top, source)
+    return _graph(ids, lon, lat, [u, v, minutes, seg.forward, seg.backward], profile, top,
+                  source)
 
 
 def graph_from_ways(ways: Ways, profile: str, *, source: str = "") -> RoadGraph:
@@ -181,32 +182,48 @@ def graph_from_ways(ways: Ways, profile: str, *, source: str = "") -> RoadGraph:
         kmh = ways.kmh[way[s]]
         top = max(top, float(kmh.max()))
         minutes[s] = geodesic_m(lon[u[s]], lat[u[s]], lon[v[s]], lat[v[s]]) / 1000.0 / kmh * 60.0
-    fwd, bwd = ways.forward[way], ways.backward[way]
-    del way
-    return _graph(ids, lon, lat, u, v, minutes, fwd, bwd, profile, top, source)
+    segments = [u, v, minutes, ways.forward[way], ways.backward[way]]
+    del way, u, v, minutes
+    return _graph(ids, lon, lat, segments, profile, top, source)
 
 
-def _graph(ids, lon, lat, u, v, minutes, fwd, bwd, profile: str, top: float,
+def _graph(ids, lon, lat, segments: list, profile: str, top: float,
            source: str) -> RoadGraph:
-    """The graph of segments ``u``-``v`` (vertex numbers) with their minutes and allowed
-    directions: one edge per directed pair (the quickest), no self-loops, compressed."""
+    """The graph of ``segments = [u, v, minutes, fwd, bwd]`` (vertex numbers, minutes,
+    allowed directions), which it empties (freed once used): one edge per directed pair (the
+    quickest), no self-loops, compressed."""
     n = len(ids)
+    u, v, minutes, fwd, bwd = segments
+    segments.clear()
     loop = u == v
     f, b = fwd & ~loop, bwd & ~loop
-    del loop
-    # one int64 per directed pair (n < 3e9), the forward ones first
-    edge = np.concatenate([u[f].astype(np.int64) * n + v[f], v[b].astype(np.int64) * n + u[b]])
+    del loop, fwd, bwd
+    # one int64 per directed pair (n < 3e9), the forward ones first, built in place
+    nf = int(f.sum())
+    edge = np.empty(nf + int(b.sum()), dtype=np.int64)
+    edge[:nf], edge[nf:] = u[f], v[b]
+    edge *= n
+    edge[:nf] += v[f]
+    edge[nf:] += u[b]
     cost = np.concatenate([minutes[f], minutes[b]])
-    del f, b
-    order = np.lexsort((cost, edge))
-    edge, cost = edge[order], cost[order]
+    del f, b, u, v, minutes
+    order = np.argsort(edge)  # any order within a pair: it keeps its quickest below
+    edge = edge[order]
+    cost = cost[order]
     del order
     first = np.ones(len(edge), dtype=bool)
     first[1:] = edge[1:] != edge[:-1]
-    edge, cost = edge[first], cost[first]
-    rows, cols = np.divmod(edge, n)
+    cost = np.minimum.reduceat(cost, np.flatnonzero(first)) if len(cost) else cost
+    edge = edge[first]
+    del first
+    vdt = np.int32 if n < 2**31 - 1 else np.int64
+    rows = (edge // n).astype(vdt)
+    edge %= n  # in place: one edge-sized temporary at a time, not divmod's two
+    cols = edge.astype(vdt)
     del edge
-    chains, kept, core = compress(rows, cols, cost, n)
+    edges = [rows, cols, cost]
+    del rows, cols, cost
+    chains, kept, core = compress_edges(edges, n)  # frees them as it goes
     return RoadGraph(lon, lat, ids.astype(np.int64), chains, kept, core, profile, top, source)
 
 
