@@ -123,3 +123,50 @@ def test_a_centre_on_a_chain_reaches_a_district_straight_along_it():
     one = float(graph.matrix[2, 3])  # ~111 m at 30 km/h
     assert d.tolist() == [0] and c.tolist() == [0]
     assert cost[0] == (0.5 + one) + 1.0
+
+
+def dense_points(graph, centers, points, limit):
+    """Points the dense way: each centre's full row at both vertices of each point's segment
+    (plus the way along it), then the point's leg, or straight along the chain from a centre
+    on the same chain (travel._direct); least per (point, centre)."""
+    from reachplan.roads.travel import _direct, _sides
+
+    on = np.flatnonzero(points.node >= 0)
+    out = {}
+    for centres, rows in search(graph, centers, limit=limit):
+        for c, row in zip(centres.tolist(), rows, strict=True):
+            for vtx, off in _sides(graph, points, on):
+                cost = row[vtx] + off + points.leg_min[on]
+                for p, k in zip(on.tolist(), cost.tolist(), strict=True):
+                    if k <= limit and k < out.get((p, c), np.inf):
+                        out[(p, c)] = k
+    centre, point, road = _direct(graph, centers, points, on)
+    for c, p, k in zip(centre.tolist(), on[point].tolist(),
+                       (road + points.leg_min[on[point]]).tolist(), strict=True):
+        if k <= limit and k < out.get((p, c), np.inf):
+            out[(p, c)] = k
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 10**6))
+def test_point_pairs_equal_the_dense_rows(seed):
+    """travel.point_pairs (sparse) against the dense rows, for points between vertices (on
+    segments, some of them one-way) and at vertices; centres at vertices, some inside the
+    chain a point is on."""
+    from reachplan.roads import snap
+    from reachplan.roads.travel import point_pairs
+
+    rng = np.random.default_rng(seed)
+    graph = random_graph(rng)
+    if graph is None:
+        return
+    n = graph.n_nodes
+    k = int(rng.integers(1, 5))
+    centers = Snapped(rng.integers(0, n, k), np.zeros(k), rng.random(k))
+    m = int(rng.integers(1, 8))
+    points = snap(graph, rng.random(m) * 0.03, rng.random(m) * 0.03)
+    limit = float(rng.choice([0.5, 2.0, 5.0]))
+    p, c, cost = point_pairs(graph, centers, points, limit=limit)
+    got = {(int(a), int(b)): float(x) for a, b, x in zip(p, c, cost, strict=True)}
+    assert got == dense_points(graph, centers, points, limit)
