@@ -53,15 +53,19 @@ def random_access(rng: np.random.Generator, n_nodes: int, n_districts: int) -> D
     return DistrictAccess(district, node, leg, leg == 0, n_districts)
 
 
+def least(out: dict, where, centre: int, cost, limit: float) -> None:
+    """Keep in ``out`` the least finite cost within ``limit`` per (where, centre)."""
+    for w, k in zip(np.asarray(where).tolist(), np.asarray(cost).tolist(), strict=True):
+        if k <= limit and k < out.get((w, centre), np.inf):
+            out[(w, centre)] = k
+
+
 def dense(graph, centers, access, limit):
     """The dense path: full rows, read at every access entry, least per district."""
-    out = {}
+    out: dict = {}
     for centres, rows in search(graph, centers, limit=limit):
         for c, row in zip(centres.tolist(), rows, strict=True):
-            cost = row[access.node] + access.leg_min
-            for d, k in zip(access.district.tolist(), cost.tolist(), strict=True):
-                if k <= limit and k < out.get((d, c), np.inf):
-                    out[(d, c)] = k
+            least(out, access.district, c, row[access.node] + access.leg_min, limit)
     return out
 
 
@@ -132,19 +136,15 @@ def dense_points(graph, centers, points, limit):
     from reachplan.roads.travel import _direct, _sides
 
     on = np.flatnonzero(points.node >= 0)
-    out = {}
+    out: dict = {}
     for centres, rows in search(graph, centers, limit=limit):
         for c, row in zip(centres.tolist(), rows, strict=True):
             for vtx, off in _sides(graph, points, on):
-                cost = row[vtx] + off + points.leg_min[on]
-                for p, k in zip(on.tolist(), cost.tolist(), strict=True):
-                    if k <= limit and k < out.get((p, c), np.inf):
-                        out[(p, c)] = k
+                least(out, on, c, row[vtx] + off + points.leg_min[on], limit)
     centre, point, road = _direct(graph, centers, points, on)
-    for c, p, k in zip(centre.tolist(), on[point].tolist(),
-                       (road + points.leg_min[on[point]]).tolist(), strict=True):
-        if k <= limit and k < out.get((p, c), np.inf):
-            out[(p, c)] = k
+    for i, c in enumerate(centre.tolist()):
+        p = on[point[i:i + 1]]
+        least(out, p, c, road[i:i + 1] + points.leg_min[p], limit)
     return out
 
 
