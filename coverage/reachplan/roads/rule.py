@@ -12,7 +12,7 @@ import numpy as np
 
 from reachplan.errors import InputError
 from reachplan.geodesy import polygons_within
-from reachplan.roads import travel
+from reachplan.roads import reach, travel
 from reachplan.roads.graph import RoadGraph, load_roads
 from reachplan.roads.travel import MAX_SNAP_KM, OFFROAD_KMH, DistrictAccess, Progress, Snapped
 from reachplan.rules import Cost, reached_by
@@ -275,19 +275,11 @@ class TravelRule:
         acc = self.access(districts)
         d_in, p_in, _ = polygons_within(geoms, pts, 0.0)
         out_d, out_p, out_c = [d_in], [p_in], [np.zeros(len(d_in))]
-        if len(acc.district):
-            starts = np.flatnonzero(np.r_[True, acc.district[1:] != acc.district[:-1]])
-            owners = acc.district[starts]
-            done, total = 0, int((snapped.node >= 0).sum())
-            for centres, dist in travel.search(self.graph, snapped, limit=self.minutes):
-                cost = np.minimum.reduceat(dist[:, acc.node] + acc.leg_min, starts, axis=1)
-                r, c = np.nonzero(cost <= self.minutes)
-                out_d.append(owners[c])
-                out_p.append(centres[r])
-                out_c.append(cost[r, c])
-                done += len(centres)
-                if progress is not None:
-                    progress(done, total)
+        d, c, cost = reach.district_pairs(self.graph, snapped, acc, limit=self.minutes,
+                                          progress=progress)
+        out_d.append(d)
+        out_p.append(c)
+        out_c.append(cost)
         d = np.concatenate(out_d).astype(np.int64)
         p = np.concatenate(out_p).astype(np.int64)
         cost = np.concatenate(out_c)

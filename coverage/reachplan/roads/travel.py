@@ -267,29 +267,26 @@ def point_pairs(graph: RoadGraph, centers: Snapped, points: Snapped, *, limit: f
     One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
     itself, off-road leg included); a point's minutes from a centre are the quicker way in
     from either vertex of its segment (or straight along the chain from a centre on it), plus
-    its own off-road leg. Points and centres off the network pair with nothing. Memory: one
-    chunk of searches plus the pairs found, whatever the number of points.
+    its own off-road leg. Points and centres off the network pair with nothing. The sides of
+    the points' segments are read from the kept vertices each search reaches
+    (:func:`reachplan.roads.reach.district_pairs`, the points as districts), not from dense
+    rows: memory is one chunk of searches plus the pairs found.
     """
     on = np.flatnonzero(points.node >= 0)
     out_p, out_c, out_k = [], [], []
     if len(on) and (centers.node >= 0).any():
-        sides = []
-        for vtx, off in _sides(graph, points, on):
-            order = np.argsort(vtx, kind="stable")  # points grouped by vertex
-            sides.append((order, vtx[order], off[order]))
-        for centres, dist in search(graph, centers, limit=limit):
-            row, vertex = np.nonzero(dist <= limit)
-            for order, nodes, off in sides:
-                first = np.searchsorted(nodes, vertex, side="left")
-                count = np.searchsorted(nodes, vertex, side="right") - first
-                pair = np.repeat(np.arange(len(vertex)), count)  # (reached vertex, point)
-                at = np.repeat(first - np.cumsum(count) + count, count) + np.arange(len(pair))
-                point = on[order[at]]
-                cost = dist[row[pair], vertex[pair]] + off[at] + points.leg_min[point]
-                keep = cost <= limit
-                out_p.append(point[keep])
-                out_c.append(centres[row[pair[keep]]])
-                out_k.append(cost[keep])
+        from reachplan.roads.reach import district_pairs  # (reach builds on this module)
+
+        # each side of a point's segment is a way in: minutes there plus the way along it
+        vtx, off = (np.concatenate(x) for x in zip(*_sides(graph, points, on), strict=True))
+        which = np.tile(np.arange(len(on)), len(vtx) // len(on))
+        access = DistrictAccess(which, vtx, off, off == 0, len(on))
+        p, c, road = district_pairs(graph, centers, access, limit=limit)
+        cost = road + points.leg_min[on[p]]
+        keep = cost <= limit
+        out_p.append(on[p[keep]])
+        out_c.append(c[keep])
+        out_k.append(cost[keep])
         centre, point, road = _direct(graph, centers, points, on)
         cost = road + points.leg_min[on[point]]
         keep = cost <= limit
