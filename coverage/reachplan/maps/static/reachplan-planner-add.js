@@ -75,16 +75,20 @@
     var dlat = metres / 110000 + 0.01, top = Math.min(89.9, Math.abs(lat) + dlat);
     return [dlat, Math.min(360, dlat / Math.cos(top * RAD))];
   }
+  // a cost the page cannot measure (minutes by road): it holds its sites' and candidates'
+  // costs only, so add() says why (the message is also _internal.addBlocked for the UI)
+  if (!data.presence && data.reach_m === null) {
+    I.addBlocked = "A site cannot be added here: the rule is " + data.cost.text + ", and " +
+      "this page holds the road minutes of its sites and candidates only (computed when it " +
+      "was made). Switch on a candidate instead, or make the page again with this place in " +
+      "--candidates.";
+  }
   api.add = function (lat, lon, name) {
     if (typeof lat !== "number" || typeof lon !== "number" || !isFinite(lat) ||
         !isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
       throw new Error("add: lat must be -90..90 and lon -180..180 (degrees)");
     }
-    if (data.reach_m === null && !data.presence) {
-      throw new Error("add: under this rule (" + data.cost.text + " " + data.cost.label +
-                      ") a site's reach is not a distance the page can measure; open a " +
-                      "candidate instead");
-    }
+    if (I.addBlocked) throw new Error(I.addBlocked);
     var reach = data.reach_m === null ? 0 : data.reach_m, near = data.reach.near_m;
     var m = margins(lat, Math.max(near, reach)), out = {district: [], flags: [], cost_m: [],
                                                          point: null};

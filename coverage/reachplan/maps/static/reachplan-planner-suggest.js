@@ -1,4 +1,4 @@
-/* The planner's "suggest the next site" and its travel-time rule (issue 20).
+/* The planner's "suggest the next site" (issue 20).
  *
  * reachplan.suggest(options)  the site to open next on the current scenario, chosen and
  *   explained as `reachplan plan --add 1` chooses and explains it on the exported scenario
@@ -14,21 +14,13 @@
  *   Under capacity the choice is still by coverage (plan --capacity-col is a MILP).
  *
  * Travel time (--roads, --travel-minutes): the page knows the road minutes of its sites and
- * candidates only (precomputed from the rule's pairs), so reachplan.add(...) says why it
- * cannot add a site elsewhere (the message is also _internal.addBlocked for the UI).
+ * candidates only (precomputed from the rule's pairs); reachplan.add(...) says why it cannot
+ * add a site elsewhere (reachplan-planner-add.js).
  */
 (window.reachplanPlannerParts = window.reachplanPlannerParts || []).push(function (api) {
   "use strict";
   var I = api._internal, data = I.data, K = data.min_centers, P = data.points;
   var W = data.districts.weight, ids = data.districts.id, names = data.districts.name;
-
-  if (!data.presence && data.reach_m === null) {  // a cost the page cannot measure
-    I.addBlocked = "A site cannot be added here: the rule is " + data.cost.text + ", and " +
-      "this page holds the road minutes of its sites and candidates only (computed when it " +
-      "was made). Switch on a candidate instead, or make the page again with this place in " +
-      "--candidates.";
-    api.add = function () { throw new Error(I.addBlocked); };
-  }
 
   function pyRound6(x) { return I.pyRound(x, 6); }
   // what opening closed site s adds: the districts (and points) it brings to K open sites
