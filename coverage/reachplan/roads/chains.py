@@ -101,14 +101,17 @@ def _chain_sums(w: np.ndarray, first: np.ndarray, length: np.ndarray,
 def compress(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int
              ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
     """Chains, kept vertices (increasing) and the compressed CSR matrix (over kept vertices,
-    in that order) of a graph given as unique directed edges without self-loops."""
-    return compress_edges([rows, cols, cost], n)
+    in that order) of a graph given as directed edges."""
+    one = np.ones(len(rows), dtype=bool)
+    return compress_segments([rows, cols, cost, one, ~one], n)
 
 
-def compress_edges(edges: list[np.ndarray], n: int
-                   ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
-    """:func:`compress` of ``edges = [rows, cols, cost]``, which it empties: each array is
-    freed once used if the caller holds no other reference (a large graph's build peak).
+def compress_segments(segments: list[np.ndarray], n: int
+                      ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
+    """:func:`compress` of road segments ``[u, v, minutes, forward, backward]`` (vertex
+    numbers, minutes, which ways they may be driven), which it empties: each array is freed
+    once used if the caller holds no other reference (a large graph's build peak). Segments
+    joining the same two vertices keep the quickest minutes each way; self-loops are dropped.
 
     Chains are found as paths of *half-edges* (a segment entered through one of its ends):
     the half-edge after ``h`` enters the next segment at the pass-through vertex where ``h``'s
@@ -117,20 +120,33 @@ def compress_edges(edges: list[np.ndarray], n: int
     of gathers over flat arrays, no graph library, no copy of the graph); each chain is one
     path and its mirror image, read in the chain's direction.
     """
-    rows, cols, cost = (np.asarray(a) for a in edges)
-    edges.clear()
-    up = rows < cols
-    key = np.minimum(rows, cols).astype(np.int64)  # one per undirected pair, built in place
+    u, v, minutes, fwd, bwd = (np.asarray(a) for a in segments)
+    segments.clear()
+    flip = u > v  # as p -> q, p < q
+    pq = np.where(flip, bwd, fwd)
+    qp = np.where(flip, fwd, bwd)
+    del flip, fwd, bwd
+    key = np.minimum(u, v).astype(np.int64)  # one per undirected pair, built in place
     key *= n
-    key += np.maximum(rows, cols)
-    del rows, cols
-    by = np.argsort(key, kind="stable")
+    key += np.maximum(u, v)
+    keep = (u != v) & (pq | qp)
+    del u, v
+    if not keep.all():
+        key, minutes, pq, qp = key[keep], minutes[keep], pq[keep], qp[keep]
+    del keep
+    by = np.argsort(key)  # the quickest of a pair's segments is kept each way below
     key = key[by]
     new = np.ones(len(key), dtype=bool)
     np.not_equal(key[1:], key[:-1], out=new[1:])
-    idx = np.int32 if 2 * len(key) < 2**31 - 1 else np.int64  # half-edges, ranks
-    inv = np.cumsum(new, dtype=idx)  # each sorted edge's segment, + 1
-    inv -= 1
+    starts = np.flatnonzero(new)
+    w_pq = np.where(pq[by], minutes[by], np.inf)
+    del pq
+    w_qp = np.where(qp[by], minutes[by], np.inf)
+    del qp, minutes, by
+    if len(starts):
+        w_pq = np.minimum.reduceat(w_pq, starts)
+        w_qp = np.minimum.reduceat(w_qp, starts)
+    del starts
     vdt = np.int32 if n < 2**31 - 1 else np.int64
     key = key[new]
     del new
@@ -139,14 +155,7 @@ def compress_edges(edges: list[np.ndarray], n: int
     q = key.astype(vdt)
     del key
     m = len(p)
-    w_pq, w_qp = np.full(m, np.inf), np.full(m, np.inf)
-    up = up[by]
-    cost_by = cost[by]
-    del cost
-    del by
-    w_pq[inv[up]] = cost_by[up]
-    w_qp[inv[~up]] = cost_by[~up]
-    del inv, up, cost_by
+    idx = np.int32 if 2 * m < 2**31 - 1 else np.int64  # half-edges, ranks
     # half-edge h = 2 * segment + end (0: entered at p, 1: at q); its vertex, by half-edge
     at = np.empty(2 * m, dtype=vdt)
     at[0::2], at[1::2] = p, q

@@ -27,7 +27,7 @@ from reachplan.geodesy import CentreIndex, geodesic_m
 from reachplan.io.files import check_regular
 from reachplan.roads import cache
 from reachplan.roads.cache import cache_root
-from reachplan.roads.chains import Chains, compress_edges
+from reachplan.roads.chains import Chains, compress_segments
 from reachplan.roads.osm import (
     Segments,
     Ways,
@@ -190,40 +190,9 @@ def graph_from_ways(ways: Ways, profile: str, *, source: str = "") -> RoadGraph:
 def _graph(ids, lon, lat, segments: list, profile: str, top: float,
            source: str) -> RoadGraph:
     """The graph of ``segments = [u, v, minutes, fwd, bwd]`` (vertex numbers, minutes,
-    allowed directions), which it empties (freed once used): one edge per directed pair (the
-    quickest), no self-loops, compressed."""
-    n = len(ids)
-    u, v, minutes, fwd, bwd = segments
-    segments.clear()
-    loop = u == v
-    f, b = fwd & ~loop, bwd & ~loop
-    del loop, fwd, bwd
-    # one int64 per directed pair (n < 3e9), the forward ones first, built in place
-    nf = int(f.sum())
-    edge = np.empty(nf + int(b.sum()), dtype=np.int64)
-    edge[:nf], edge[nf:] = u[f], v[b]
-    edge *= n
-    edge[:nf] += v[f]
-    edge[nf:] += u[b]
-    cost = np.concatenate([minutes[f], minutes[b]])
-    del f, b, u, v, minutes
-    order = np.argsort(edge)  # any order within a pair: it keeps its quickest below
-    edge = edge[order]
-    cost = cost[order]
-    del order
-    first = np.ones(len(edge), dtype=bool)
-    first[1:] = edge[1:] != edge[:-1]
-    cost = np.minimum.reduceat(cost, np.flatnonzero(first)) if len(cost) else cost
-    edge = edge[first]
-    del first
-    vdt = np.int32 if n < 2**31 - 1 else np.int64
-    rows = (edge // n).astype(vdt)
-    edge %= n  # in place: one edge-sized temporary at a time, not divmod's two
-    cols = edge.astype(vdt)
-    del edge
-    edges = [rows, cols, cost]
-    del rows, cols, cost
-    chains, kept, core = compress_edges(edges, n)  # frees them as it goes
+    allowed directions), which it empties (freed once used): compressed, one edge per chain
+    (:func:`reachplan.roads.chains.compress_segments`)."""
+    chains, kept, core = compress_segments(segments, len(ids))  # frees them as it goes
     return RoadGraph(lon, lat, ids.astype(np.int64), chains, kept, core, profile, top, source)
 
 
