@@ -119,7 +119,7 @@ def test_path_ends_against_walking(seed):
     perm = rng.permutation(at)  # elements numbered at random
     shuffled = np.full(at, -1, dtype=np.int32)
     shuffled[perm] = [perm[a] if a >= 0 else -1 for a in after]
-    last, steps = _path_ends(shuffled)
+    last, steps = _path_ends(shuffled.copy())  # it overwrites its argument
     for i in range(at):
         seen, j, k = set(), i, 0
         while shuffled[j] >= 0 and j not in seen:

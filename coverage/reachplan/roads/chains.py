@@ -186,18 +186,17 @@ def compress_segments(segments: list[np.ndarray], n: int
     after = np.full(2 * m, -1, dtype=idx)
     after[h1 ^ 1], after[h2 ^ 1] = h2, h1
     del h1, h2
-    last, steps = _path_ends(after)
+    last, steps = _path_ends(after)  # overwrites after
+    del after
     ring = np.flatnonzero(last < 0)  # rings without a junction: keep their lowest vertex
     if len(ring):
-        lowest = _cycle_min(after[ring], ring, at[ring])
-        passed[lowest] = False
-        local = after[ring]
-        local[~passed[at[np.maximum(local, 0)]]] = -1
-        l_last, steps[ring] = _path_ends(np.searchsorted(ring, local).astype(idx) * (local >= 0)
-                                         - (local < 0))
+        after_ring = _ring_after(ring, at[ring])
+        passed[_cycle_min(after_ring, at[ring])] = False
+        after_ring[~passed[at[ring[after_ring]]]] = -1  # entering a kept vertex: an end
+        l_last, steps[ring] = _path_ends(after_ring)
         last[ring] = ring[l_last]
-        del local, l_last
-    del after, ring
+        del after_ring, l_last
+    del ring
     # each chain is a path from a kept vertex and its mirror, whose last half-edge is the
     # first one's twin; it runs from the end it may be driven from, the lowest (vertex,
     # segment) when both
@@ -240,13 +239,19 @@ def compress_segments(segments: list[np.ndarray], n: int
     vertex[pos] = at[h]
     vertex[pos + 1] = at[h ^ 1]
     del at
-    s, e = h >> 1, (h & 1).astype(bool)
+    s = h >> 1
+    e = (h & 1).astype(bool)  # read from q to p
     del h
+    w_f, w_b = w_pq[s], w_qp[s]  # minutes along the chain's direction, and back
+    del w_pq, w_qp, s
+    w_f[e], w_b[e] = w_b[e], w_f[e]
+    del e
     w_at = np.zeros(m + n_chains)  # each segment's minutes at its first position
-    w_at[pos] = np.where(e, w_qp[s], w_pq[s])
+    w_at[pos] = w_f
+    del w_f
     fwd = _chain_sums(w_at, ptr[:-1], length)
-    w_at[pos] = np.where(e, w_pq[s], w_qp[s])
-    del w_pq, w_qp, s, e, pos
+    w_at[pos] = w_b
+    del w_b, pos
     bwd = _chain_sums(w_at, ptr[:-1], length, reverse=True)
     del w_at  # a one-way chain's bwd is inf but at b: its segments' w_b are inf
     chains = Chains(ptr, vertex, fwd, bwd)
@@ -258,10 +263,12 @@ def _path_ends(after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For every element of a set of disjoint paths and cycles (``after[i]``: the next one,
     -1 at a path's end), the last element of its path and how many steps ahead it is, by
     pointer jumping (each pass doubles the distance looked ahead); -1 for the elements of a
-    cycle, which never end (the passes stop when they are all that is left)."""
+    cycle, which never end (the passes stop when they are all that is left). ``after`` is
+    overwritten (it becomes the first result)."""
     idx = after.dtype
     end = after < 0
-    succ = np.where(end, np.arange(len(after), dtype=idx), after)
+    succ = after
+    succ[end] = np.flatnonzero(end)  # an end is its own last element
     steps = (~end).astype(idx)
     left = len(after) + 1
     while True:
@@ -283,13 +290,23 @@ def _path_ends(after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return succ, steps
 
 
-def _cycle_min(after: np.ndarray, member: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """The smallest ``value`` of each cycle (``after``: the next member's id, ``member``:
-    the sorted ids, all on cycles), once per cycle."""
-    succ = np.searchsorted(member, after)
+def _ring_after(ring: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The half-edge after each of ``ring`` (sorted half-edges whose vertices ``at`` all pass
+    through, each vertex by exactly two of them), as a position in ``ring``: across the
+    segment (the twin), then on through the other half-edge at that vertex."""
+    order = np.argsort(at, kind="stable")
+    other = np.empty(len(ring), dtype=np.int64)
+    other[order[0::2]], other[order[1::2]] = order[1::2], order[0::2]
+    return other[np.searchsorted(ring, ring ^ 1)].astype(ring.dtype)
+
+
+def _cycle_min(after: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The smallest ``value`` of each cycle (``after``: the next element of each, all on
+    cycles), once per cycle."""
+    succ = after
     low = value.copy()
     ahead = 1
-    while ahead < len(member):  # low[i]: the smallest of the ``ahead`` members from i
+    while ahead < len(after):  # low[i]: the smallest of the ``ahead`` elements from i
         low = np.minimum(low, low[succ])
         succ = succ[succ]
         ahead *= 2
