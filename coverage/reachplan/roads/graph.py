@@ -177,12 +177,18 @@ def _graph_of_ways(parts: dict, profile: str, source: str) -> RoadGraph:
     del used
     # position_key(x / 1e7, y / 1e7), exactly: (x / 1e7 + 180) * 1e7 rounds back to x + 1.8e9
     key = (x[node].astype(np.int64) + 1_800_000_000) * 1_800_000_001 + (y[node] + 900_000_000)
-    ids, first, vertex = np.unique(key, return_index=True, return_inverse=True)
-    del key
-    lon, lat = _lonlat(ids)  # x[node[first]] / 1e7, y[node[first]] / 1e7, from the keys
-    del first
     n_used = len(x)
     del x, y
+    order = np.argsort(key)  # np.unique(key, return_inverse=True) with fewer temporaries
+    key = key[order]
+    new = np.ones(len(key), dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    ids = key[new]
+    del key
+    vertex = np.empty(len(order), dtype=np.int32 if len(order) < 2**31 - 1 else np.int64)
+    vertex[order] = np.cumsum(new, dtype=vertex.dtype) - 1
+    del order, new
+    lon, lat = _lonlat(ids)  # x[node] / 1e7, y[node] / 1e7 of each key's nodes
     vertex_of = np.full(n_used, -1, dtype=np.int32 if len(ids) < 2**31 else np.int64)
     vertex_of[node] = vertex
     del node, vertex
