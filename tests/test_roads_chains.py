@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
 from reachplan.roads import Snapped, graph_from_segments, load_roads, nearest_minutes, search, snap
-from reachplan.roads.chains import compress, expand
+from reachplan.roads.chains import _path_ends, compress, expand
 from reachplan.roads.osm import Segments, position_key
 
 ROADS = Path(__file__).parent / "fixtures" / "roads"
@@ -103,6 +103,48 @@ def test_a_ring_keeps_one_vertex():
     assert kept.tolist() == [0] and core.nnz == 0
     t, _ = expand(chains, kept, np.zeros((1, 1)), 3)
     assert t.tolist() == [[0.0, 1.0, 3.0]]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_path_ends_against_walking(seed):
+    """Pointer jumping gives each element the end of its path and the steps to it, as walking
+    one step at a time does; elements of a cycle get -1. Paths up to 300 long (9 passes)."""
+    rng = np.random.default_rng(seed)
+    after, at = [], 0
+    for _ in range(int(rng.integers(1, 12))):
+        size = int(rng.integers(1, 300))
+        nxt = list(range(at + 1, at + size)) + [at if rng.random() < 0.3 else -1]
+        after += nxt
+        at += size
+    perm = rng.permutation(at)  # elements numbered at random
+    shuffled = np.full(at, -1, dtype=np.int32)
+    shuffled[perm] = [perm[a] if a >= 0 else -1 for a in after]
+    last, steps = _path_ends(shuffled.copy())  # it overwrites its argument
+    for i in range(at):
+        seen, j, k = set(), i, 0
+        while shuffled[j] >= 0 and j not in seen:
+            seen.add(j)
+            j, k = int(shuffled[j]), k + 1
+        if shuffled[j] >= 0:
+            assert last[i] == -1
+        else:
+            assert (last[i], steps[i]) == (j, k)
+
+
+def test_a_long_ring_and_a_long_chain():
+    """A two-way ring of 1,000 vertices joined to nothing, and a two-way road of 1,000
+    vertices: the ring keeps its lowest vertex (one chain from it back to it), the road its
+    two ends; minutes summed in order along each."""
+    n = 2000
+    ring = np.arange(1000)
+    road = np.arange(1000, 2000)
+    rows = np.concatenate([ring, np.roll(ring, -1), road[:-1], road[1:]])
+    cols = np.concatenate([np.roll(ring, -1), ring, road[1:], road[:-1]])
+    chains, kept, core = compress(rows, cols, np.full(len(rows), 0.5), n)
+    assert kept.tolist() == [0, 1000, 1999]
+    assert chains.n_chains == 2 and chains.n_segments == 1999
+    assert chains.vertex[: 1001].tolist() == [0, *range(1, 1000), 0]
+    assert chains.fwd[1000] == 500.0 and core.toarray()[1, 2] == 499.5
 
 
 @pytest.mark.parametrize("extract", ["helsinki.osm.pbf", "tiny.osm"])

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 __all__ = ["Chains", "compress"]
 
@@ -102,148 +101,216 @@ def _chain_sums(w: np.ndarray, first: np.ndarray, length: np.ndarray,
 def compress(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int
              ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
     """Chains, kept vertices (increasing) and the compressed CSR matrix (over kept vertices,
-    in that order) of a graph given as unique directed edges without self-loops."""
-    return compress_edges([rows, cols, cost], n)
+    in that order) of a graph given as directed edges."""
+    one = np.ones(len(rows), dtype=bool)
+    return compress_segments([rows, cols, cost, one, ~one], n)
 
 
-def compress_edges(edges: list[np.ndarray], n: int
-                   ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
-    """:func:`compress` of ``edges = [rows, cols, cost]``, which it empties: each array is
-    freed once used if the caller holds no other reference (a large graph's build peak)."""
-    rows, cols, cost = (np.asarray(a) for a in edges)
-    edges.clear()
-    up = rows < cols
-    key = np.minimum(rows, cols).astype(np.int64)  # one per undirected pair, built in place
+def compress_segments(segments: list[np.ndarray], n: int
+                      ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
+    """:func:`compress` of road segments ``[u, v, minutes, forward, backward]`` (vertex
+    numbers, minutes, which ways they may be driven), which it empties: each array is freed
+    once used if the caller holds no other reference (a large graph's build peak). Segments
+    joining the same two vertices keep the quickest minutes each way; self-loops are dropped.
+
+    Chains are found as paths of *half-edges* (a segment entered through one of its ends):
+    the half-edge after ``h`` enters the next segment at the pass-through vertex where ``h``'s
+    segment is left, and a path ends where that vertex is kept. Every half-edge's last
+    half-edge and distance to it come from pointer jumping (:func:`_path_ends`: a few passes
+    of gathers over flat arrays, no graph library, no copy of the graph); each chain is one
+    path and its mirror image, read in the chain's direction.
+    """
+    u, v, minutes, fwd, bwd = (np.asarray(a) for a in segments)
+    segments.clear()
+    flip = u > v  # as p -> q, p < q
+    pq = np.where(flip, bwd, fwd)
+    qp = np.where(flip, fwd, bwd)
+    del flip, fwd, bwd
+    key = np.minimum(u, v).astype(np.int64)  # one per undirected pair, built in place
     key *= n
-    key += np.maximum(rows, cols)
-    del rows, cols
-    by = np.argsort(key, kind="stable")
+    key += np.maximum(u, v)
+    keep = (u != v) & (pq | qp)
+    del u, v
+    if not keep.all():
+        key, minutes, pq, qp = key[keep], minutes[keep], pq[keep], qp[keep]
+    del keep
+    by = np.argsort(key)  # the quickest of a pair's segments is kept each way below
     key = key[by]
     new = np.ones(len(key), dtype=bool)
     np.not_equal(key[1:], key[:-1], out=new[1:])
-    idx = np.int32 if 2 * len(key) < 2**31 - 1 else np.int64  # segment ends, ranks
-    inv = np.cumsum(new, dtype=idx)  # each sorted edge's segment, + 1
-    inv -= 1
+    starts = np.flatnonzero(new)
+    w_pq = np.where(pq[by], minutes[by], np.inf)
+    del pq
+    w_qp = np.where(qp[by], minutes[by], np.inf)
+    del qp, minutes, by
+    if len(starts):
+        w_pq = np.minimum.reduceat(w_pq, starts)
+        w_qp = np.minimum.reduceat(w_qp, starts)
+    del starts
     vdt = np.int32 if n < 2**31 - 1 else np.int64
-    p, q = (a.astype(vdt) for a in np.divmod(key[new], n))
-    del key, new
+    key = key[new]
+    del new
+    p = (key // n).astype(vdt)
+    key %= n
+    q = key.astype(vdt)
+    del key
     m = len(p)
-    w_pq, w_qp = np.full(m, np.inf), np.full(m, np.inf)
-    up = up[by]
-    cost_by = cost[by]
-    del cost
-    del by
-    w_pq[inv[up]] = cost_by[up]
-    w_qp[inv[~up]] = cost_by[~up]
-    del inv, up, cost_by
-    # incidences (vertex, segment, may leave, may enter), by vertex
-    ends = np.concatenate([p, q])
-    order = np.argsort(ends, kind="stable")
-    ends = ends[order]
-    seg = order.astype(idx)
-    del order
-    second = seg >= m  # the incidence at the segment's q end
-    seg[second] -= m
-    out_ok = np.where(second, np.isfinite(w_qp)[seg], np.isfinite(w_pq)[seg])
-    in_ok = np.where(second, np.isfinite(w_pq)[seg], np.isfinite(w_qp)[seg])
-    del second
-    degree = np.bincount(ends, minlength=n)
+    idx = np.int32 if 2 * m < 2**31 - 1 else np.int64  # half-edges, ranks
+    # half-edge h = 2 * segment + end (0: entered at p, 1: at q); its vertex, by half-edge
+    at = np.empty(2 * m, dtype=vdt)
+    at[0::2], at[1::2] = p, q
+    del p, q
+    leave = np.empty(2 * m, dtype=bool)  # the segment may be driven from h's vertex on
+    leave[0::2] = np.isfinite(w_pq)  # not out=leave[0::2]: numpy 2.4.6 isfinite writes
+    leave[1::2] = np.isfinite(w_qp)  # a strided bool out= wrongly (isnan, isinf do not)
+    degree = np.bincount(at, minlength=n)
     two = np.flatnonzero(degree == 2)
-    i1 = (np.cumsum(degree) - degree)[two].astype(idx)
     del degree
-    i2 = i1 + 1
-    o1, n1, o2, n2 = out_ok[i1], in_ok[i1], out_ok[i2], in_ok[i2]
+    h = np.arange(2 * m, dtype=idx)
+    h1 = np.full(n, 2 * m, dtype=idx)  # a vertex's lowest and highest half-edge
+    np.minimum.at(h1, at, h)
+    h1 = h1[two]
+    h2 = np.full(n, -1, dtype=idx)
+    np.maximum.at(h2, at, h)
+    del h
+    h2 = h2[two]
+    o1, o2 = leave[h1], leave[h2]
+    n1, n2 = leave[h1 ^ 1], leave[h2 ^ 1]  # entered: the segment driven towards the vertex
     through = (o1 & n1 & o2 & n2) | (n1 & ~o1 & o2 & ~n2) | (o1 & ~n1 & n2 & ~o2)
-    del o1, n1, o2, n2, in_ok
+    del o1, n1, o2, n2
     passed = np.zeros(n, dtype=bool)
     passed[two[through]] = True
-    del through
-    while True:  # twice at most: rings without a junction keep their lowest vertex
-        at = passed[two]
-        s1, s2 = seg[i1[at]], seg[i2[at]]
-        links = sp.coo_matrix((np.ones(len(s1), dtype=np.int8), (s1, s2)), shape=(m, m))
-        n_chains, label = connected_components(links, directed=False)
-        anchored = np.zeros(n_chains, dtype=bool)
-        anchored[label[~passed[p] | ~passed[q]]] = True
-        if anchored.all():
-            break
-        ring = ~anchored[label]
-        low = np.full(n_chains, n, dtype=np.int64)
-        np.minimum.at(low, label[ring], p[ring])
-        passed[low[~anchored]] = False
-    # each chain starts at a kept end it may leave by: the lowest (vertex, segment)
-    cand = np.flatnonzero(~passed[ends] & out_ok)
-    cv, cs = ends[cand], seg[cand]
-    del ends, seg, out_ok, cand, two, i1, i2, at, links
-    pick = np.lexsort((cs, cv, label[cs]))
-    first_of = np.r_[True, label[cs[pick[1:]]] != label[cs[pick[:-1]]]] if len(pick) else pick
-    start_seg, start_v = cs[pick[first_of]], cv[pick[first_of]]
-    chain_id = np.empty(n_chains, dtype=np.int64)
-    chain_id[label[start_seg]] = np.argsort(np.lexsort((start_seg, start_v)), kind="stable")
-    a_of = np.empty(n_chains, dtype=np.int64)
-    a_of[chain_id[label[start_seg]]] = start_v
-    # segment order within a chain: breadth-first from a root joined to every start segment
-    root_links = sp.coo_matrix(
-        (np.ones(len(s1) + len(start_seg), dtype=np.int8),
-         (np.concatenate([s1, np.full(len(start_seg), m)]), np.concatenate([s2, start_seg]))),
-        shape=(m + 1, m + 1)).tocsr()
-    visit = breadth_first_order(root_links, m, directed=False, return_predecessors=False)
-    del root_links, s1, s2
-    rank = np.empty(m + 1, dtype=idx)
-    rank[visit] = np.arange(len(visit), dtype=idx)
-    del visit
-    key = chain_id.astype(idx)[label].astype(np.int64)  # (chain, rank): unique, one sort
+    h1, h2 = h1[through], h2[through]
+    del two, through
+    # the half-edge after h: across h's segment, on through the pass-through vertex there
+    after = np.full(2 * m, -1, dtype=idx)
+    after[h1 ^ 1], after[h2 ^ 1] = h2, h1
+    del h1, h2
+    last, steps = _path_ends(after)  # overwrites after
+    del after
+    ring = np.flatnonzero(last < 0)  # rings without a junction: keep their lowest vertex
+    if len(ring):
+        after_ring = _ring_after(ring, at[ring])
+        passed[_cycle_min(after_ring, at[ring])] = False
+        after_ring[~passed[at[ring[after_ring]]]] = -1  # entering a kept vertex: an end
+        l_last, steps[ring] = _path_ends(after_ring)
+        last[ring] = ring[l_last]
+        del after_ring, l_last
+    del ring
+    # each chain is a path from a kept vertex and its mirror, whose last half-edge is the
+    # first one's twin; it runs from the end it may be driven from, the lowest (vertex,
+    # segment) when both
+    head = np.flatnonzero(~passed[at])
+    twin = last[head] ^ 1
+    ok, ok_twin = leave[head], leave[twin]
+    first = ok & (~ok_twin | (at[head] < at[twin]) | ((at[head] == at[twin]) & (head < twin)))
+    start = head[first]
+    del head, twin, ok, ok_twin, first, leave
+    n_chains = len(start)
+    chain_of_start = np.empty(n_chains, dtype=np.int64)  # by half-edge, then in chain order
+    chain_of_start[np.lexsort((start, at[start]))] = np.arange(n_chains)
+    length = np.empty(n_chains, dtype=np.int64)
+    length[chain_of_start] = steps[start] + 1
+    # each segment is read as the half-edge on its chain's path: h's path starts at the twin
+    # of its twin's last half-edge, and h is that many steps from the start
+    own = np.empty(2 * m, dtype=idx)
+    own[0::2], own[1::2] = last[1::2], last[0::2]
+    own ^= 1  # own[h]: the first half-edge of h's path
+    del last
+    label = np.full(2 * m, -1, dtype=idx)  # a path's chain, at its first half-edge
+    label[start] = chain_of_start
+    own = label[own]  # h's chain if h is read in its chain's direction, else -1
     del label
-    key *= m + 1
-    key += rank[:m]
-    del rank
-    s = np.argsort(key).astype(idx)
-    key = key[s]
-    key //= m + 1
-    c = key.astype(idx)
-    del key
-    first = np.r_[True, c[1:] != c[:-1]] if m else np.zeros(0, dtype=bool)
-    ps, qs = p[s], q[s]
-    del p, q
-    prev_p, prev_q = np.r_[ps[:1], ps[:-1]], np.r_[qs[:1], qs[:-1]]
-    shared_p = (ps == prev_p) | (ps == prev_q)
-    del prev_p, prev_q
-    frm = np.where(shared_p, ps, qs)
-    del shared_p
-    frm[first] = a_of[c[first]]
-    along = frm == ps
-    to = np.where(along, qs, ps)
-    del ps, qs
-    w_s = w_pq[s]
-    w_b = w_qp[s]
-    del w_pq, w_qp, s
-    w_f = np.where(along, w_s, w_b)
-    np.copyto(w_b, w_s, where=~along)
-    del w_s, along
-    length = np.bincount(c, minlength=n_chains)
+    h = np.flatnonzero(own >= 0).astype(idx)
+    chain = own[h].astype(np.int64)
+    del own
+    ahead = np.empty(2 * m, dtype=idx)  # steps from the path's start: the twin's to its end
+    ahead[0::2], ahead[1::2] = steps[1::2], steps[0::2]
+    del steps
     seg_ptr = np.zeros(n_chains + 1, dtype=np.int64)
     np.cumsum(length, out=seg_ptr[1:])
     ptr = seg_ptr + np.arange(n_chains + 1)
-    pos = np.arange(m, dtype=np.int64)
-    pos += c  # each segment's first position
-    del c
+    pos = seg_ptr[chain]  # each segment's first position
+    pos += ahead[h]
+    pos += chain
+    del ahead, chain
     index = np.int32 if n < 2**31 - 1 else np.int64
     vertex = np.empty(m + n_chains, dtype=index)
-    vertex[pos] = frm
-    vertex[ptr[1:] - 1] = to[seg_ptr[1:] - 1]
-    del frm, to
+    vertex[pos] = at[h]
+    vertex[pos + 1] = at[h ^ 1]
+    del at
+    s = h >> 1
+    e = (h & 1).astype(bool)  # read from q to p
+    del h
+    w_f, w_b = w_pq[s], w_qp[s]  # minutes along the chain's direction, and back
+    del w_pq, w_qp, s
+    w_f[e], w_b[e] = w_b[e], w_f[e]
+    del e
     w_at = np.zeros(m + n_chains)  # each segment's minutes at its first position
-    first_pos = ptr[:-1]
     w_at[pos] = w_f
     del w_f
-    fwd = _chain_sums(w_at, first_pos, length)
+    fwd = _chain_sums(w_at, ptr[:-1], length)
     w_at[pos] = w_b
     del w_b, pos
-    bwd = _chain_sums(w_at, first_pos, length, reverse=True)
+    bwd = _chain_sums(w_at, ptr[:-1], length, reverse=True)
     del w_at  # a one-way chain's bwd is inf but at b: its segments' w_b are inf
     chains = Chains(ptr, vertex, fwd, bwd)
     kept = np.flatnonzero(~passed)
     return chains, kept, core_matrix(chains, kept)
+
+
+def _path_ends(after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every element of a set of disjoint paths and cycles (``after[i]``: the next one,
+    -1 at a path's end), the last element of its path and how many steps ahead it is, by
+    pointer jumping (each pass doubles the distance looked ahead); -1 for the elements of a
+    cycle, which never end (the passes stop when they are all that is left). ``after`` is
+    overwritten (it becomes the first result)."""
+    idx = after.dtype
+    end = after < 0
+    succ = after
+    succ[end] = np.flatnonzero(end)  # an end is its own last element
+    steps = (~end).astype(idx)
+    left = len(after) + 1
+    while True:
+        pending = ~end[succ]
+        count = int(pending.sum())
+        if count == 0 or count == left:
+            break
+        left = count
+        if count > len(after) // 8:  # whole arrays: an end's steps are 0, its succ itself
+            steps += steps[succ]
+            succ = succ[succ]
+        else:
+            i = np.flatnonzero(pending).astype(idx)
+            j = succ[i]
+            steps[i] += steps[j]
+            succ[i] = succ[j]
+            del i, j
+    succ[pending] = -1
+    return succ, steps
+
+
+def _ring_after(ring: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The half-edge after each of ``ring`` (sorted half-edges whose vertices ``at`` all pass
+    through, each vertex by exactly two of them), as a position in ``ring``: across the
+    segment (the twin), then on through the other half-edge at that vertex."""
+    order = np.argsort(at, kind="stable")
+    other = np.empty(len(ring), dtype=np.int64)
+    other[order[0::2]], other[order[1::2]] = order[1::2], order[0::2]
+    return other[np.searchsorted(ring, ring ^ 1)].astype(ring.dtype)
+
+
+def _cycle_min(after: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The smallest ``value`` of each cycle (``after``: the next element of each, all on
+    cycles), once per cycle."""
+    succ = after
+    low = value.copy()
+    ahead = 1
+    while ahead < len(after):  # low[i]: the smallest of the ``ahead`` elements from i
+        low = np.minimum(low, low[succ])
+        succ = succ[succ]
+        ahead *= 2
+    return np.unique(low)
 
 
 def core_matrix(chains: Chains, kept: np.ndarray) -> sp.csr_matrix:

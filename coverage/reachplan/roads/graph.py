@@ -15,7 +15,9 @@ turns the cache off.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from reachplan.geodesy import CentreIndex, geodesic_m
 from reachplan.io.files import check_regular
 from reachplan.roads import cache
 from reachplan.roads.cache import cache_root
-from reachplan.roads.chains import Chains, compress_edges
+from reachplan.roads.chains import Chains, compress_segments
 from reachplan.roads.osm import (
     Segments,
     Ways,
@@ -146,13 +148,23 @@ def graph_from_ways(ways: Ways, profile: str, *, source: str = "") -> RoadGraph:
     graph), without every segment's coordinates and keys: vertices are keyed once per OSM node
     from its fixed-point coordinates (not twice per segment from floats), segments stay node
     indices, lengths are computed in slices."""
-    refs = ways.refs
+    return _graph_of_ways(dict(vars(ways)), profile, source)
+
+
+def _graph_of_ways(parts: dict, profile: str, source: str) -> RoadGraph:
+    """:func:`graph_from_ways` of a :class:`Ways`' fields, which it takes out of ``parts`` as
+    it is done with them: once the caller drops the reader's ``Ways``, each array is freed
+    when used (a national extract's build peak)."""
+    refs = parts.pop("refs")
+    start = parts.pop("start")
     pair = np.ones(max(len(refs) - 1, 0), dtype=bool)  # position i and i + 1: one way
-    pair[ways.start[1:-1] - 1] = False
-    x, y = ways.x, ways.y
+    pair[start[1:-1] - 1] = False
+    x, y = parts.pop("x"), parts.pop("y")
     un, vn = refs[:-1][pair], refs[1:][pair]
-    way = np.repeat(np.arange(len(ways.kmh), dtype=np.int32), np.diff(ways.start))[:-1][pair]
-    del pair
+    way = np.repeat(np.arange(len(start) - 1, dtype=np.int32), np.diff(start))[:-1][pair]
+    del pair, start
+    dtype = refs.dtype
+    del refs
     xu, xv = x[un], x[vn]
     keep = (xu != UNDEFINED) & (xv != UNDEFINED) & ((xu != xv) | (y[un] != y[vn]))
     del xu, xv
@@ -161,69 +173,71 @@ def graph_from_ways(ways: Ways, profile: str, *, source: str = "") -> RoadGraph:
     used = np.zeros(len(x), dtype=bool)
     used[un] = True
     used[vn] = True
-    node = np.flatnonzero(used).astype(refs.dtype)
+    node = np.flatnonzero(used).astype(dtype)
     del used
     # position_key(x / 1e7, y / 1e7), exactly: (x / 1e7 + 180) * 1e7 rounds back to x + 1.8e9
     key = (x[node].astype(np.int64) + 1_800_000_000) * 1_800_000_001 + (y[node] + 900_000_000)
-    ids, first, vertex = np.unique(key, return_index=True, return_inverse=True)
+    n_used = len(x)
+    del x, y
+    order = np.argsort(key)  # np.unique(key, return_inverse=True) with fewer temporaries
+    key = key[order]
+    new = np.ones(len(key), dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    ids = key[new]
     del key
-    lon, lat = x[node[first]] / 1e7, y[node[first]] / 1e7
-    del first
-    vertex_of = np.full(len(x), -1, dtype=np.int32 if len(ids) < 2**31 else np.int64)
+    vertex = np.empty(len(order), dtype=np.int32 if len(order) < 2**31 - 1 else np.int64)
+    vertex[order] = np.cumsum(new, dtype=vertex.dtype) - 1
+    del order, new
+    lon, lat = _lonlat(ids)  # x[node] / 1e7, y[node] / 1e7 of each key's nodes
+    vertex_of = np.full(n_used, -1, dtype=np.int32 if len(ids) < 2**31 else np.int64)
     vertex_of[node] = vertex
     del node, vertex
     u, v = vertex_of[un], vertex_of[vn]
     del vertex_of, un, vn
-    minutes = np.empty(len(u))
-    top = 0.0
-    step = 4_000_000
-    for k in range(0, len(u), step):  # pyproj's three outputs, a slice at a time
-        s = slice(k, k + step)
-        kmh = ways.kmh[way[s]]
-        top = max(top, float(kmh.max()))
-        minutes[s] = geodesic_m(lon[u[s]], lat[u[s]], lon[v[s]], lat[v[s]]) / 1000.0 / kmh * 60.0
-    segments = [u, v, minutes, ways.forward[way], ways.backward[way]]
+    kmh = parts["kmh"][way]
+    top = float(kmh.max()) if len(kmh) else 0.0
+    minutes = _minutes(lon, lat, u, v, kmh)
+    del kmh
+    del lon, lat  # remade from the keys once compressed (16 bytes a vertex less at the peak)
+    segments = [u, v, minutes, parts["forward"][way], parts["backward"][way]]
     del way, u, v, minutes
-    return _graph(ids, lon, lat, segments, profile, top, source)
+    chains, kept, core = compress_segments(segments, len(ids))  # frees them as it goes
+    lon, lat = _lonlat(ids)
+    return RoadGraph(lon, lat, ids, chains, kept, core, profile, top, source)
+
+
+def _minutes(lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray,
+             kmh: np.ndarray) -> np.ndarray:
+    """Minutes along each segment ``u`` -> ``v`` at ``kmh``: its geodesic length, in slices
+    (pyproj's three outputs a slice at a time), a thread per CPU (pyproj releases the GIL
+    while it solves)."""
+    out = np.empty(len(u))
+    step = 2_000_000
+
+    def part(k: int) -> None:
+        s = slice(k, k + step)
+        out[s] = geodesic_m(lon[u[s]], lat[u[s]], lon[v[s]], lat[v[s]]) / 1000.0 / kmh[s] * 60.0
+
+    with ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
+        list(pool.map(part, range(0, len(u), step)))
+    return out
+
+
+def _lonlat(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude of vertex keys made from osmium's fixed-point coordinates
+    (``(x + 1.8e9) * 1_800_000_001 + y + 9e8``), exactly ``x / 1e7`` and ``y / 1e7``."""
+    x, y = np.divmod(key, 1_800_000_001)
+    x -= 1_800_000_000
+    y -= 900_000_000
+    return x / 1e7, y / 1e7
 
 
 def _graph(ids, lon, lat, segments: list, profile: str, top: float,
            source: str) -> RoadGraph:
     """The graph of ``segments = [u, v, minutes, fwd, bwd]`` (vertex numbers, minutes,
-    allowed directions), which it empties (freed once used): one edge per directed pair (the
-    quickest), no self-loops, compressed."""
-    n = len(ids)
-    u, v, minutes, fwd, bwd = segments
-    segments.clear()
-    loop = u == v
-    f, b = fwd & ~loop, bwd & ~loop
-    del loop, fwd, bwd
-    # one int64 per directed pair (n < 3e9), the forward ones first, built in place
-    nf = int(f.sum())
-    edge = np.empty(nf + int(b.sum()), dtype=np.int64)
-    edge[:nf], edge[nf:] = u[f], v[b]
-    edge *= n
-    edge[:nf] += v[f]
-    edge[nf:] += u[b]
-    cost = np.concatenate([minutes[f], minutes[b]])
-    del f, b, u, v, minutes
-    order = np.argsort(edge)  # any order within a pair: it keeps its quickest below
-    edge = edge[order]
-    cost = cost[order]
-    del order
-    first = np.ones(len(edge), dtype=bool)
-    first[1:] = edge[1:] != edge[:-1]
-    cost = np.minimum.reduceat(cost, np.flatnonzero(first)) if len(cost) else cost
-    edge = edge[first]
-    del first
-    vdt = np.int32 if n < 2**31 - 1 else np.int64
-    rows = (edge // n).astype(vdt)
-    edge %= n  # in place: one edge-sized temporary at a time, not divmod's two
-    cols = edge.astype(vdt)
-    del edge
-    edges = [rows, cols, cost]
-    del rows, cols, cost
-    chains, kept, core = compress_edges(edges, n)  # frees them as it goes
+    allowed directions), which it empties (freed once used): compressed, one edge per chain
+    (:func:`reachplan.roads.chains.compress_segments`)."""
+    chains, kept, core = compress_segments(segments, len(ids))  # frees them as it goes
     return RoadGraph(lon, lat, ids.astype(np.int64), chains, kept, core, profile, top, source)
 
 
@@ -297,8 +311,9 @@ def load_roads(roads: str | Path, *, profile: str = "car",
     if ways is not None:
         if progress is not None:
             progress("building the road graph", 0, 0)
-        graph = graph_from_ways(ways, profile, source=source)
-        del ways
+        parts = dict(vars(ways))
+        del ways  # the build frees the reader's arrays as it goes
+        graph = _graph_of_ways(parts, profile, source)
     else:
         if is_osm(path):
             seg = read_osm_pyosmium(path, profile, table, maxspeed_factor=factor,
