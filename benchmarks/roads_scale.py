@@ -14,7 +14,10 @@ memory is that process's ru_maxrss; a step is stopped past ``--max-gb`` of addre
   add-locations-to-ways`` on its output (the node locations the graph needs);
 * reachplan's reader: ``read_osm_ways`` (the highway ways, then only their nodes' locations);
 * the whole graph build (``load_roads`` with an empty cache: read, graph, cache write);
-* the cached load (``load_roads`` again: checksum, validated ``.npz`` load).
+* the cached load (``load_roads`` again: checksum, validated ``.npz`` load);
+* end to end from that cache (``--steps``): ``reachplan coverage @india @india-sample --roads
+  FILE --travel-minutes 240`` and ``reachplan plan ... --candidates @india-pincodes --add 10``
+  (19,416 candidates), each in its own process.
 
 Seconds are wall-clock medians of ``--repeat`` (sizes of 100 M nodes and more run once);
 the machine's load average is printed with the table. The generated files are deleted at the
@@ -38,7 +41,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work"
 BUILDING_SHARE = 0.6
-MAX_GB = [12.0]  # address-space limit of each step's process (a shared machine)
+E2E = {  # the commands run end to end on the built graph's cache
+    "coverage": ["coverage", "@india", "@india-sample", "--format", "json", "-q"],
+    "plan": ["plan", "@india", "@india-sample", "--candidates", "@india-pincodes", "--add", "10",
+             "-q"],
+}
+MAX_GB = [12.0]
+STEPS: list[str] = list(E2E)  # address-space limit of each step's process (a shared machine)
 TOTAL_MB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
 
 
@@ -50,7 +59,19 @@ def _child(step: str, path: str, cache: str) -> dict:
 
     start, cpu = time.perf_counter(), time.process_time()
     out: dict = {}
-    if step == "read":
+    if step in E2E:
+        import contextlib
+        import io
+
+        from reachplan.cli.main import cli
+
+        os.environ["REACHPLAN_CACHE_DIR"] = cache
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text):
+            cli.main([*E2E[step], "--roads", path, "--travel-minutes", "240"],
+                     standalone_mode=False)
+        out.update(output=text.getvalue()[-400:])
+    elif step == "read":
         ways = read_osm_ways(path, "car", default_speeds("car"))
         assert ways is not None, "the fast reader left this file to pyosmium"
         out.update(osm_nodes=ways.osm_nodes, used_nodes=len(ways.x), ways=len(ways.kmh))
@@ -130,6 +151,9 @@ def bench_sizes(sizes: list[int], repeat: int, keep: bool = False) -> list[dict]
                 cache = Path(tmp) / f"cache{k}"
                 row["build"].append(run_step("build", path, cache))
                 row["load"].append(run_step("load", path, cache))
+                for step in E2E:
+                    if step in STEPS:
+                        row.setdefault(step, []).append(run_step(step, path, cache))
                 shutil.rmtree(cache)
         rows.append(row)
         if not keep and n >= 100_000_000:
@@ -153,8 +177,10 @@ def print_table(rows: list[dict], have_osmium: bool) -> None:
     print("| OSM nodes | PBF MB | osmium tags-filter w/highway: wall / CPU s | + "
           "add-locations-to-ways: wall / CPU s | reachplan read: wall / CPU s | M nodes/s: "
           "wall / CPU | read / osmium filter: wall / CPU | read peak | graph build, no cache: "
-          "wall / CPU s | build peak | vertices / edges | cached load (s) | load peak |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "wall / CPU s | build peak | vertices / edges | cached load (s) | load peak | "
+          "coverage, T = 240: wall / CPU s | coverage peak | plan --add 10, 19,416 candidates: "
+          "wall / CPU s | plan peak |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         nodes = next((x["osm_nodes"] for x in r["read"] if "osm_nodes" in x), 0)
         read, filt = r["read"], r.get("filter", [])
@@ -168,7 +194,9 @@ def print_table(rows: list[dict], have_osmium: bool) -> None:
         print(f"| {nodes:,} | {r['mb']:,.0f} | {_both(filt)} | {_both(r.get('locate', []))} | "
               f"{_both(read)} | {rate} | {ratio} | {_peak(read)} | {_both(r['build'])} | "
               f"{_peak(r['build'])} | {size} | {_cell(r['load'], 'seconds')} | "
-              f"{_peak(r['load'])} |", flush=True)
+              f"{_peak(r['load'])} | {_both(r.get('coverage', []))} | "
+              f"{_peak(r.get('coverage', []))} | {_both(r.get('plan', []))} | "
+              f"{_peak(r.get('plan', []))} |", flush=True)
 
 
 def _med(runs: list[dict], key: str) -> float:
@@ -208,9 +236,13 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated PBFs")
     parser.add_argument("--max-gb", type=float, default=12.0,
                         help="address-space limit of each step's process (default 12)")
+    parser.add_argument("--steps", default="coverage,plan",
+                        help="end-to-end commands after the build and load (default "
+                             "coverage,plan; '' for none)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     MAX_GB[0] = args.max_gb
+    STEPS[:] = [x for x in args.steps.split(",") if x]
     if args.child:
         print(json.dumps(_child(*args.child)))
         return
