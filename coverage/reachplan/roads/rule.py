@@ -150,6 +150,8 @@ class TravelRule:
         self._searched: list[tuple[bytes, tuple[np.ndarray, np.ndarray]]] = []
         # with min_centers > 1: the road vertices that enough centres reach within T
         self._reached: list[tuple[bytes, np.ndarray]] = []
+        # the last points snapped (their coordinates' bytes) and where they joined the road
+        self._snapped: list[tuple[bytes, Snapped]] = []
 
     @classmethod
     def from_roads(cls, roads: str | Path, minutes: float | Sequence[float], *,
@@ -177,7 +179,7 @@ class TravelRule:
                            offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
                            roads=self.roads, progress=self.progress)
         other._access, other._searched = self._access, self._searched
-        other._quickest = self._quickest
+        other._quickest, other._snapped = self._quickest, self._snapped
         return other
 
     @property
@@ -217,10 +219,15 @@ class TravelRule:
         return None
 
     def snap(self, points) -> Snapped:
-        """Road vertex and off-road leg of each point (GeoSeries/GeoDataFrame of points)."""
+        """Road vertex and off-road leg of each point (GeoSeries/GeoDataFrame of points);
+        the last points' answer is kept (the engine asks for the centres three times)."""
         lon, lat = _lonlat(points)
-        return travel.snap(self.graph, lon, lat, offroad_kmh=self.offroad_kmh,
-                    max_snap_km=self.max_snap_km)
+        key = np.asarray(lon, dtype=float).tobytes() + np.asarray(lat, dtype=float).tobytes()
+        if not self._snapped or self._snapped[0][0] != key:
+            self._snapped[:] = [(key, travel.snap(self.graph, lon, lat,
+                                                  offroad_kmh=self.offroad_kmh,
+                                                  max_snap_km=self.max_snap_km))]
+        return self._snapped[0][1]
 
     def access(self, districts) -> DistrictAccess:
         """How each district is entered from the roads (cached for the last districts).
