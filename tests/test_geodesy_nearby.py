@@ -91,6 +91,10 @@ def test_polygons_within_xy_equals_polygons_within(monkeypatch, lat0, cheap):
     got = polygons_within_xy(geoms, lon, lat, 2000.0, cheapest=cheapest)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)
+    if cheapest is not None:  # and fewer points were measured than are near a boundary
+        qi, pi = polygons_within(geoms, shapely.points(lon, lat), 0.0)[:2]
+        looked = nearby._worth_a_look(geoms, lon, lat, 2000.0, qi, pi, cheapest)
+        assert len(looked) < 0.7 * near_boundaries(geoms, lon, lat, 2000.0).sum()
     got0 = polygons_within_xy(geoms, lon, lat, 0.0)
     want0 = polygons_within(geoms, shapely.points(lon, lat), 0.0)
     for g, w in zip(got0, want0, strict=True):
@@ -108,3 +112,18 @@ def test_polygons_within_xy_across_the_antimeridian_takes_every_point(monkeypatc
     want = polygons_within(geoms, shapely.points(lon, lat), 2000.0)
     for g, w in zip(polygons_within_xy(geoms, lon, lat, 2000.0), want, strict=True):
         np.testing.assert_array_equal(g, w)
+
+
+def test_ceiling_is_at_least_every_near_polygons_ceiling():
+    geoms = cells(20.0, 8)
+    lon, lat = points(geoms, 20.0, 9)
+    pick = np.random.default_rng(10).choice(len(lon), 120, replace=False)
+    lon, lat = lon[pick], lat[pick]
+    ceiling = np.random.default_rng(11).uniform(0, 100, len(geoms))
+    got = near_boundaries(np.asarray(geoms, dtype=object), lon, lat, 2000.0, ceiling=ceiling)
+    want = np.full(len(lon), -np.inf)
+    for i, g in enumerate(geoms):
+        metres = boundary_metres([g], lon, lat)
+        want[metres <= 2000.0 + 15.0] = np.maximum(want[metres <= 2000.0 + 15.0], ceiling[i])
+    assert (got >= want).all()
+    assert (got < ceiling.max()).any()  # and it is a local answer, not the largest of all

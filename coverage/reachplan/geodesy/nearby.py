@@ -47,16 +47,42 @@ _PIECES = 1 << 20  # ring pieces marked at once
 _FAST_FROM = 200_000  # points from which the grids pay for themselves
 
 
+def _owned_segments(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end (k x 2) and polygon position of every segment of every ring."""
+    starts, ends, owners = [np.zeros((0, 2))], [np.zeros((0, 2))], [np.zeros(0, np.int64)]
+    for i, geom in enumerate(polygons):
+        if geom is None:
+            continue
+        start, end = _segments(np.asarray([geom], dtype=object))
+        starts.append(start)
+        ends.append(end)
+        owners.append(np.full(len(start), i, dtype=np.int64))
+    return np.concatenate(starts), np.concatenate(ends), np.concatenate(owners)
+
+
 def near_boundaries(polygons: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-                    radius_m: float) -> np.ndarray:
+                    radius_m: float, ceiling: np.ndarray | None = None) -> np.ndarray:
     """Whether each point may lie within ``radius_m`` (geodesic) of a ring of ``polygons``;
-    ``False`` only where that is proven impossible (see the module docstring)."""
+    ``False`` only where that is proven impossible (see the module docstring).
+
+    ``ceiling`` (per polygon): instead, the largest ceiling of the polygons whose rings may
+    lie within ``radius_m`` of each point (``-inf`` where none may).
+    """
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
-    every = np.ones(lon.size, dtype=bool)
-    start, end = _segments(np.asarray(polygons, dtype=object))
+    polygons = np.asarray(polygons, dtype=object)
+    if ceiling is None:
+        every = np.ones(lon.size, dtype=bool)
+        start, end = _segments(polygons)
+        level = np.ones(len(start), dtype=np.float64)
+    else:
+        top_ceiling = float(np.max(ceiling)) if len(ceiling) else -np.inf
+        every = np.full(lon.size, top_ceiling)
+        start, end, owner = _owned_segments(polygons)
+        level = np.asarray(ceiling, dtype=np.float64)[owner]
     if len(start) == 0:
-        return np.zeros(lon.size, dtype=bool)
+        return np.zeros(lon.size, dtype=bool) if ceiling is None else \
+            np.full(lon.size, -np.inf)
     reach = float(radius_m) + _MARGIN_M
     dphi = math.degrees(reach / _M_MIN)
     x0, y0 = float(min(start[:, 0].min(), end[:, 0].min())), float(min(start[:, 1].min(),
@@ -74,7 +100,7 @@ def near_boundaries(polygons: np.ndarray, lon: np.ndarray, lat: np.ndarray,
     cell = max(min(dphi, dlam) / 2.0, math.sqrt((x1 - x0) * (y1 - y0) / _NEAR_CELLS))
     scale = 1.0 / cell
     cols, rows = int((x1 - x0) * scale) + 1, int((y1 - y0) * scale) + 1
-    marked = np.zeros((rows, cols), dtype=bool)
+    marked = np.full((rows, cols), -np.inf)  # the largest level of a ring over each cell
     margin = 1e-9 * max(1.0, abs(x0), abs(x1), abs(y0), abs(y1))
     d = end - start
     pieces = np.maximum(np.ceil(np.abs(d).max(axis=1) * scale / 0.9), 1).astype(np.int64)
@@ -95,16 +121,19 @@ def near_boundaries(polygons: np.ndarray, lon: np.ndarray, lat: np.ndarray,
             hi = np.clip((np.maximum(a, b) + margin - origin) * scale, 0, cells - 1)
             span.append((lo.astype(np.int64), hi.astype(np.int64)))
         (c0, c1), (r0, r1) = span
+        value = level[seg]
         for r in (r0, r1):
             for c in (c0, c1):
-                marked[r, c] = True
+                np.maximum.at(marked, (r, c), value)
         first = last
     # widen by the bounds' reach in cells, plus one for the rounding of the cell arithmetic
     wide_r, wide_c = math.ceil(dphi * scale) + 1, math.ceil(dlam * scale) + 1
-    near = ndimage.maximum_filter1d(marked.view(np.uint8), 2 * wide_r + 1, axis=0)
-    near = ndimage.maximum_filter1d(near, 2 * wide_c + 1, axis=1).astype(bool).ravel()
+    near = ndimage.maximum_filter1d(marked, 2 * wide_r + 1, axis=0, mode="constant",
+                                    cval=-np.inf)
+    near = ndimage.maximum_filter1d(near, 2 * wide_c + 1, axis=1, mode="constant",
+                                    cval=-np.inf).ravel()
     del marked
-    out = np.zeros(lon.size, dtype=bool)
+    out = np.full(lon.size, -np.inf)
     step = 1 << 23
     for s in range(0, lon.size, step):
         x, y = lon[s:s + step] - x0, lat[s:s + step] - y0
@@ -112,7 +141,33 @@ def near_boundaries(polygons: np.ndarray, lon: np.ndarray, lat: np.ndarray,
         c = np.minimum((x[on] * scale).astype(np.int64), cols - 1)
         r = np.minimum((y[on] * scale).astype(np.int64), rows - 1)
         out[s + on] = near[r * cols + c]
-    return out
+    return out > 0 if ceiling is None else out
+
+
+def _worth_a_look(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray, radius_m: float,
+                  qi: np.ndarray, pi: np.ndarray, cheapest: tuple[np.ndarray, float]
+                  ) -> np.ndarray:
+    """With ``cheapest``: the points that may give a polygon whose ring is near them its
+    least cost (see the module docstring), ascending."""
+    cost = np.asarray(cheapest[0], dtype=float)
+    best = np.full(len(polys), np.inf)  # polygons_within's first bound: its points inside
+    np.minimum.at(best, qi, cost[pi])
+    ceiling = near_boundaries(polys, lon, lat, radius_m, ceiling=best)
+    keep = np.isfinite(cost) & (cost <= ceiling * (1 + 1e-9) + 1e-9)
+    # points at the coordinates of one kept are measured with it (polygons_within lists a
+    # pair of each point of a coordinate when it keeps one): keep them too (a hash of the
+    # coordinates; a collision only keeps a point that then adds nothing)
+    rest = np.flatnonzero((ceiling > -np.inf) & ~keep)
+    if rest.size and keep.any():
+        mix = np.uint64(0x9E3779B97F4A7C15)
+
+        def digest(at: np.ndarray) -> np.ndarray:
+            with np.errstate(over="ignore"):
+                # (+ 0.0: -0.0 and 0.0 are one coordinate)
+                return (lat[at] + 0.0).view(np.uint64) * mix + (lon[at] + 0.0).view(np.uint64)
+
+        keep[rest[np.isin(digest(rest), digest(np.flatnonzero(keep)))]] = True
+    return np.flatnonzero(keep)
 
 
 def polygons_within_xy(polygons, lon: np.ndarray, lat: np.ndarray, radius_m: float, *,
@@ -129,8 +184,12 @@ def polygons_within_xy(polygons, lon: np.ndarray, lat: np.ndarray, radius_m: flo
         return polygons_within(polys, shapely.points(lon, lat), radius_m, progress=progress,
                                cheapest=cheapest)
     qi, pi = PolygonIndex(polys, grid_from=0).pairs(lon, lat)
-    near = np.flatnonzero(near_boundaries(polys, lon, lat, radius_m)) if radius_m > 0 \
-        else np.zeros(0, dtype=np.int64)
+    if radius_m == 0:
+        near = np.zeros(0, dtype=np.int64)
+    elif cheapest is None:
+        near = np.flatnonzero(near_boundaries(polys, lon, lat, radius_m))
+    else:
+        near = _worth_a_look(polys, lon, lat, radius_m, qi, pi, cheapest)
     local = np.full(lon.size, -1, dtype=np.int64)
     local[near] = np.arange(near.size)
     sub = local[pi] >= 0
