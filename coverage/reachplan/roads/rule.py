@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["TravelRule"]
 
+_SNAPS_KEPT = 3  # sets of points whose snapping a rule keeps
+
 
 def _wgs84_frame(frame):
     """A GeoSeries/GeoDataFrame in EPSG:4326 (lon/lat), columns kept."""
@@ -150,7 +152,8 @@ class TravelRule:
         self._searched: list[tuple[bytes, tuple[np.ndarray, np.ndarray]]] = []
         # with min_centers > 1: the road vertices that enough centres reach within T
         self._reached: list[tuple[bytes, np.ndarray]] = []
-        # the last points snapped (their coordinates' bytes) and where they joined the road
+        # the last points snapped (their coordinates' bytes) and where they joined the road,
+        # the most recent first (plan asks for the centres, the candidates, the centres...)
         self._snapped: list[tuple[bytes, Snapped]] = []
 
     @classmethod
@@ -220,14 +223,17 @@ class TravelRule:
 
     def snap(self, points) -> Snapped:
         """Road vertex and off-road leg of each point (GeoSeries/GeoDataFrame of points);
-        the last points' answer is kept (the engine asks for the centres three times)."""
+        the last few sets' answers are kept (the engine asks for the centres three times)."""
         lon, lat = _lonlat(points)
         key = np.asarray(lon, dtype=float).tobytes() + np.asarray(lat, dtype=float).tobytes()
-        if not self._snapped or self._snapped[0][0] != key:
-            self._snapped[:] = [(key, travel.snap(self.graph, lon, lat,
-                                                  offroad_kmh=self.offroad_kmh,
-                                                  max_snap_km=self.max_snap_km))]
-        return self._snapped[0][1]
+        for at, (seen, snapped) in enumerate(self._snapped):
+            if seen == key:  # the most recent first
+                self._snapped.insert(0, self._snapped.pop(at))
+                return snapped
+        snapped = travel.snap(self.graph, lon, lat, offroad_kmh=self.offroad_kmh,
+                              max_snap_km=self.max_snap_km)
+        self._snapped[:] = [(key, snapped), *self._snapped[:_SNAPS_KEPT - 1]]
+        return snapped
 
     def access(self, districts) -> DistrictAccess:
         """How each district is entered from the roads (cached for the last districts).
