@@ -64,6 +64,22 @@ def _vertices_and_edges(geoms, rng, per_edge: int = 3):
     return pts[:, 0], pts[:, 1]
 
 
+def _brute_pairs(geoms, lon, lat) -> set[tuple[int, int]]:
+    """Every (polygon, point) where the point intersects the polygon, one polygon at a time
+    (fresh copies, not prepared) over the points in its bounding box."""
+    fresh = shapely.from_wkb(shapely.to_wkb(np.asarray(geoms, dtype=object)))
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    out: set[tuple[int, int]] = set()
+    for i, g in enumerate(fresh):
+        if g is None or shapely.is_empty(g):
+            continue
+        x0, y0, x1, y1 = shapely.bounds(g)
+        near = np.flatnonzero((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        out.update((i, int(p)) for p in near[shapely.intersects(g, shapely.points(
+            lon[near], lat[near]))])
+    return out
+
+
 def _check(geoms, lon, lat, index: PolygonIndex | None = None) -> np.ndarray:
     index = index or _index(geoms)
     got = index.locate(np.asarray(lon, float), np.asarray(lat, float))
@@ -72,6 +88,11 @@ def _check(geoms, lon, lat, index: PolygonIndex | None = None) -> np.ndarray:
     assert bad.size == 0, (f"{bad.size} of {got.size} points differ, e.g. "
                            f"({lon[bad[0]]!r}, {lat[bad[0]]!r}): {got[bad[0]]} != "
                            f"{want[bad[0]]}")
+    # every pair (overlaps and shared borders included), sorted by polygon then point
+    poly, pt = index.pairs(np.asarray(lon, float), np.asarray(lat, float))
+    assert (np.lexsort((pt, poly)) == np.arange(len(poly))).all()
+    assert set(zip(poly.tolist(), pt.tolist(), strict=True)) == _brute_pairs(geoms, lon, lat)
+    assert len(poly) == len(set(zip(poly.tolist(), pt.tolist(), strict=True)))
     return want
 
 

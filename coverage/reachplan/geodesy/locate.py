@@ -33,7 +33,7 @@ import numpy as np
 import shapely
 from scipy import ndimage
 
-__all__ = ["PolygonIndex", "locate_exact"]
+__all__ = ["PolygonIndex", "exact_pairs", "locate_exact"]
 
 _GRID_FROM = 100_000  # points located exactly before the grid pays for itself
 _TOP_CELLS = 1 << 16  # cells of the top grid
@@ -55,11 +55,21 @@ def locate_exact(geoms: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndar
     out = np.full(np.size(lon), n, dtype=np.int64)
     if out.size == 0 or n == 0:
         return out
+    polys, pts = exact_pairs(geoms, lon, lat)
+    np.minimum.at(out, pts, polys)
+    return out
+
+
+def exact_pairs(geoms: np.ndarray, lon: np.ndarray, lat: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Every (polygon, point) position pair where the point intersects the polygon, in the
+    tree's order (GEOS's planar test, as :func:`locate_exact`)."""
+    if np.size(lon) == 0 or len(geoms) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     shapely.prepare(geoms)
     tree = shapely.STRtree(shapely.points(lon, lat))
     polys, pts = tree.query(geoms, predicate="intersects")
-    np.minimum.at(out, pts, polys)
-    return out
+    return polys.astype(np.int64), pts.astype(np.int64)
 
 
 def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,6 +122,8 @@ class PolygonIndex:
         """The grid: top cells, fine blocks of the marked ones, and each cell's code."""
         self.top: np.ndarray | None = None  # None: no polygon holds any point
         self.fine = np.zeros(0, dtype=np.int32)
+        self.top_all: np.ndarray | None = None  # the same, overlaps sent to the exact test
+        self.fine_all = self.fine
         self.nx = self.ny = self.split = 1
         bounds = shapely.total_bounds(self.geoms) if self.n else np.full(4, np.nan)
         if not np.isfinite(bounds).all():
@@ -121,7 +133,7 @@ class PolygonIndex:
         width, height = x1 - x0, y1 - y0
         smallest = _MIN_CELL * self.margin
         if min(width, height) < smallest:  # too thin for cells: every point gets the test
-            self.top = np.array([_EXACT], dtype=np.int32)
+            self.top = self.top_all = np.array([_EXACT], dtype=np.int32)
             return
         side = max(math.sqrt(width * height / _TOP_CELLS), smallest)
         self.nx = max(1, min(int(width / side), _TOP_CELLS))
@@ -163,13 +175,39 @@ class PolygonIndex:
             fx.append((blocks[b] % self.nx) * split + c + 0.5)
             fy.append((blocks[b] // self.nx) * split + r + 0.5)
         cols, rows = self.nx * self.split, self.ny * self.split
-        answer = locate_exact(self.geoms, x0 + np.concatenate(fx) * (width / cols),
-                              y0 + np.concatenate(fy) * (height / rows)).astype(np.int32)
-        lookup = np.concatenate([[_EXACT], answer[:n_top]]).astype(np.int32)
-        self.top = np.where(marked, top, lookup[top_sets.ravel()])
-        if fine_marked is not None:
-            lookup = np.concatenate([[_EXACT], answer[n_top:]]).astype(np.int32)
-            self.fine = lookup[fine_sets.ravel()]
+        polys, reps = exact_pairs(self.geoms, x0 + np.concatenate(fx) * (width / cols),
+                                  y0 + np.concatenate(fy) * (height / rows))
+        answer = np.full(n_top + sum(len(x) for x in fx[1:]), self.n, dtype=np.int64)
+        np.minimum.at(answer, reps, polys)
+        # sets inside two polygons or more (overlaps): their points get the exact test when
+        # every pair is asked for (pairs()), not only the lowest polygon
+        several = np.bincount(reps, minlength=answer.size) > 1
+        self.top, self.fine = self._codes(answer, None, marked, top, top_sets, n_top,
+                                          fine_marked, fine_sets if fine_marked is not None
+                                          else None)
+        self.top_all, self.fine_all = self.top, self.fine
+        if several.any():
+            self.top_all, self.fine_all = self._codes(
+                answer, several, marked, top, top_sets, n_top, fine_marked,
+                fine_sets if fine_marked is not None else None)
+
+    @staticmethod
+    def _codes(answer: np.ndarray, several: np.ndarray | None, marked: np.ndarray,
+               top: np.ndarray, top_sets: np.ndarray, n_top: int,
+               fine_marked: np.ndarray | None, fine_sets: np.ndarray | None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Each top and fine cell's code from its set's answer (``several``: sets sent to
+        the exact test instead)."""
+        code = answer.astype(np.int32)
+        if several is not None:
+            code[several] = _EXACT
+        lookup = np.concatenate([[_EXACT], code[:n_top]]).astype(np.int32)
+        top_code = np.where(marked, top, lookup[top_sets.ravel()])
+        fine_code = np.zeros(0, dtype=np.int32)
+        if fine_marked is not None and fine_sets is not None:
+            lookup = np.concatenate([[_EXACT], code[n_top:]]).astype(np.int32)
+            fine_code = lookup[fine_sets.ravel()]
+        return top_code, fine_code
 
     @staticmethod
     def _representatives(labels: np.ndarray, count: int) -> np.ndarray:
@@ -213,20 +251,16 @@ class PolygonIndex:
                     yield x, y
             first = last
 
-    def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Lowest index of the polygons each point intersects, ``n`` when none."""
-        lon = np.asarray(lon, dtype=np.float64)
-        lat = np.asarray(lat, dtype=np.float64)
+    def _ensure(self, lon: np.ndarray, *, now: bool = False) -> None:
         with self._lock:
             self._seen += lon.size
-            if not self._built and self._seen >= self.grid_from:
+            if not self._built and (now or self._seen >= self.grid_from):
                 self._build()
                 self._built = True
-        if not self._built:
-            return locate_exact(self.geoms, lon, lat)
-        out = np.full(lon.size, self.n, dtype=np.int64)
-        if self.top is None or lon.size == 0:
-            return out
+
+    def _lookup(self, lon: np.ndarray, lat: np.ndarray, top: np.ndarray, fine: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """The points inside the grid's box and their cells' codes (``top``/``fine``)."""
         x0, y0, x1, y1 = self.bounds
         inbox = np.flatnonzero((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
         shift = self.split.bit_length() - 1
@@ -235,14 +269,46 @@ class PolygonIndex:
         fy = ((lat[inbox] - y0) * (rows / (y1 - y0) if y1 > y0 else 0.0)).astype(np.int64)
         np.clip(fx, 0, cols - 1, out=fx)
         np.clip(fy, 0, rows - 1, out=fy)
-        code = self.top[(fy >> shift) * self.nx + (fx >> shift)].astype(np.int64)
+        code = top[(fy >> shift) * self.nx + (fx >> shift)].astype(np.int64)
         block = np.flatnonzero(code < _EXACT)
         if block.size:
             low = self.split - 1
             at = ((-2 - code[block]) << (2 * shift)) + ((fy[block] & low) << shift)
-            code[block] = self.fine[at + (fx[block] & low)]
+            code[block] = fine[at + (fx[block] & low)]
+        return inbox, code
+
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Lowest index of the polygons each point intersects, ``n`` when none."""
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        self._ensure(lon)
+        if not self._built:
+            return locate_exact(self.geoms, lon, lat)
+        out = np.full(lon.size, self.n, dtype=np.int64)
+        if self.top is None or lon.size == 0:
+            return out
+        inbox, code = self._lookup(lon, lat, self.top, self.fine)
         out[inbox] = code
         exact = inbox[code == _EXACT]
         if exact.size:
             out[exact] = locate_exact(self.geoms, lon[exact], lat[exact])
         return out
+
+    def pairs(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every (polygon, point) position pair where the point intersects the polygon
+        (:func:`exact_pairs`'s pairs), sorted by polygon then point: the grid's answer where
+        a cell lies in one polygon or none, the exact test on the rest."""
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        self._ensure(lon, now=True)
+        empty = np.zeros(0, dtype=np.int64)
+        if self.top is None or self.top_all is None or lon.size == 0:
+            return empty, empty
+        inbox, code = self._lookup(lon, lat, self.top_all, self.fine_all)
+        one = (code >= 0) & (code < self.n)
+        exact = inbox[code == _EXACT]
+        polys, pts = exact_pairs(self.geoms, lon[exact], lat[exact])
+        poly = np.concatenate([code[one], polys])
+        pt = np.concatenate([inbox[one], exact[pts]])
+        order = np.lexsort((pt, poly))
+        return poly[order], pt[order]

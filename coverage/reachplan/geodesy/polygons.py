@@ -529,7 +529,8 @@ def _near_boundary(boundary: _Boundary, vertex_tree: cKDTree, points: _Coords,
 def polygons_within(polygons, points, radius_m: float, *,
                     inside: tuple[np.ndarray, np.ndarray] | None = None,
                     progress: Callable[[int, int], None] | None = None,
-                    cheapest: tuple[np.ndarray, float] | None = None
+                    cheapest: tuple[np.ndarray, float] | None = None,
+                    least: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (polygon, point) pair within ``radius_m`` metres, geodesic.
 
@@ -541,7 +542,9 @@ def polygons_within(polygons, points, radius_m: float, *,
     are needed. Every pair inside is still listed, and of the others every pair whose sum can
     equal that least; the others, which proven lower bounds of their distances rule out
     (:func:`_lower_bounds`), are not measured. The distances listed are those listed without
-    it.
+    it. ``least`` (per polygon, with ``cheapest``): the least cost of points inside it that
+    are not among ``points`` (``inf`` for none), e.g. points known to be far from every
+    boundary; pairs are then left out as they would be with those points given too.
 
     Returns
     -------
@@ -556,15 +559,16 @@ def polygons_within(polygons, points, radius_m: float, *,
         raise ValueError("cheapest: one cost per point and a cost per metre > 0")
     one = _Distinct.of(pts)
     if one is None:
-        return _within(polys, pts, radius_m, inside, progress, cheapest)
+        return _within(polys, pts, radius_m, inside, progress, cheapest, least)
     # points sharing a coordinate are measured once, then every one of them is listed; the
     # least cost among them stands for them (a pair of each is kept if that one is)
     pairs = None if inside is None else one.pairs(*inside)
-    least = None
+    cheap = None
     if cheapest is not None:
-        least = (np.full(one.first.size, np.inf), cheapest[1])
-        np.minimum.at(least[0], one.rank, np.asarray(cheapest[0], dtype=float))
-    poly, entry, dist = _within(polys, pts[one.first], radius_m, pairs, progress, least)
+        cheap = (np.full(one.first.size, np.inf), cheapest[1])
+        np.minimum.at(cheap[0], one.rank, np.asarray(cheapest[0], dtype=float))
+    poly, entry, dist = _within(polys, pts[one.first], radius_m, pairs, progress, cheap,
+                                least)
     counts, position = one.members.expand(entry)
     poly, dist = np.repeat(poly, counts), np.repeat(dist, counts)
     order = np.lexsort((position, poly))
@@ -583,7 +587,8 @@ def _in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
 def _within(polys: np.ndarray, pts: np.ndarray, radius_m: float,
             inside: tuple[np.ndarray, np.ndarray] | None,
             progress: Callable[[int, int], None] | None = None,
-            cheapest: tuple[np.ndarray, float] | None = None
+            cheapest: tuple[np.ndarray, float] | None = None,
+            least: np.ndarray | None = None
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     empty = np.zeros(0, dtype=np.int64)
     if len(polys) == 0 or len(pts) == 0:
@@ -606,7 +611,7 @@ def _within(polys: np.ndarray, pts: np.ndarray, radius_m: float,
         if cheapest is not None:
             todo, wanted = _worth_measuring(boundary, vertex_tree, points, radius_m, home,
                                             (qi, pi), inside_keys, len(polys), cheapest,
-                                            progress)
+                                            progress, least)
             progress = None  # the few pairs left take a fraction of that
         for first in range(0, len(todo), _POINT_CHUNK):
             chunk = todo[first:first + _POINT_CHUNK]
@@ -643,7 +648,8 @@ def _worth_measuring(boundary: _Boundary, vertex_tree: cKDTree, points: _Coords,
                      radius_m: float, home: np.ndarray, inside: tuple[np.ndarray, np.ndarray],
                      inside_keys: np.ndarray, n_polygons: int,
                      cheapest: tuple[np.ndarray, float],
-                     progress: Callable[[int, int], None] | None
+                     progress: Callable[[int, int], None] | None,
+                     least: np.ndarray | None = None
                      ) -> tuple[np.ndarray, np.ndarray]:
     """The points, and the (polygon, point) keys (sorted), whose pair can give its polygon
     the least ``cost + per_m * distance``.
@@ -659,7 +665,7 @@ def _worth_measuring(boundary: _Boundary, vertex_tree: cKDTree, points: _Coords,
     cost = np.asarray(cheapest[0], dtype=float)
     per_m = float(cheapest[1])
     n = len(points.lat)
-    best = np.full(n_polygons, np.inf)
+    best = np.full(n_polygons, np.inf) if least is None else np.array(least, dtype=float)
     np.minimum.at(best, inside[0], cost[inside[1]])
     # no pair of a point dearer than every polygon's least so far can be a least
     finite = np.flatnonzero(np.isfinite(cost) & (cost <= best.max() * (1 + 1e-9) + 1e-9))

@@ -371,13 +371,22 @@ def expand(chains: Chains, kept: np.ndarray, t_kept: np.ndarray, n: int,
     if src_kept is not None:
         src = np.full(src_kept.shape[:-1] + (n,), -1, dtype=np.int64)
         src[..., kept] = src_kept
-    pos, a_pos, b_pos = interior(chains)
-    va, vb, v = chains.vertex[a_pos], chains.vertex[b_pos], chains.vertex[pos]
-    via_a = out[..., va] + chains.fwd[pos]
-    via_b = out[..., vb] + chains.bwd[pos]
+    # chain by chain, not through index arrays per position: each chain's ends' minutes
+    # repeated along it (the same sums as from each position's ends)
+    first, last = chains.ends()
+    length = np.diff(chains.ptr)
+    inner = np.ones(len(chains.vertex), dtype=bool)
+    inner[first] = False
+    inner[last] = False
+    v = chains.vertex[inner]
+    va, vb = chains.vertex[first], chains.vertex[last]
+    via_a = (np.repeat(out[..., va], length, axis=-1) + chains.fwd)[..., inner]
+    via_b = (np.repeat(out[..., vb], length, axis=-1) + chains.bwd)[..., inner]
     out[..., v] = np.minimum(via_a, via_b)
     if src is not None:
-        src[..., v] = np.where(via_a <= via_b, src[..., va], src[..., vb])
+        src_a = np.repeat(src[..., va], length, axis=-1)[..., inner]
+        src_b = np.repeat(src[..., vb], length, axis=-1)[..., inner]
+        src[..., v] = np.where(via_a <= via_b, src_a, src_b)
         src[..., v] = np.where(np.isfinite(out[..., v]), src[..., v], -1)
     return out, src
 

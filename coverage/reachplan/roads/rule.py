@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["TravelRule"]
 
+_SNAPS_KEPT = 3  # sets of points whose snapping a rule keeps
+
 
 def _wgs84_frame(frame):
     """A GeoSeries/GeoDataFrame in EPSG:4326 (lon/lat), columns kept."""
@@ -150,6 +152,9 @@ class TravelRule:
         self._searched: list[tuple[bytes, tuple[np.ndarray, np.ndarray]]] = []
         # with min_centers > 1: the road vertices that enough centres reach within T
         self._reached: list[tuple[bytes, np.ndarray]] = []
+        # the last points snapped (their coordinates' bytes) and where they joined the road,
+        # the most recent first (plan asks for the centres, the candidates, the centres...)
+        self._snapped: list[tuple[bytes, Snapped]] = []
 
     @classmethod
     def from_roads(cls, roads: str | Path, minutes: float | Sequence[float], *,
@@ -177,7 +182,7 @@ class TravelRule:
                            offroad_kmh=self.offroad_kmh, max_snap_km=self.max_snap_km,
                            roads=self.roads, progress=self.progress)
         other._access, other._searched = self._access, self._searched
-        other._quickest = self._quickest
+        other._quickest, other._snapped = self._quickest, self._snapped
         return other
 
     @property
@@ -217,10 +222,18 @@ class TravelRule:
         return None
 
     def snap(self, points) -> Snapped:
-        """Road vertex and off-road leg of each point (GeoSeries/GeoDataFrame of points)."""
+        """Road vertex and off-road leg of each point (GeoSeries/GeoDataFrame of points);
+        the last few sets' answers are kept (the engine asks for the centres three times)."""
         lon, lat = _lonlat(points)
-        return travel.snap(self.graph, lon, lat, offroad_kmh=self.offroad_kmh,
-                    max_snap_km=self.max_snap_km)
+        key = np.asarray(lon, dtype=float).tobytes() + np.asarray(lat, dtype=float).tobytes()
+        for at, (seen, snapped) in enumerate(self._snapped):
+            if seen == key:  # the most recent first
+                self._snapped.insert(0, self._snapped.pop(at))
+                return snapped
+        snapped = travel.snap(self.graph, lon, lat, offroad_kmh=self.offroad_kmh,
+                              max_snap_km=self.max_snap_km)
+        self._snapped[:] = [(key, snapped), *self._snapped[:_SNAPS_KEPT - 1]]
+        return snapped
 
     def access(self, districts) -> DistrictAccess:
         """How each district is entered from the roads (cached for the last districts).

@@ -37,6 +37,20 @@ can hold it, and for each of those the nearest point along the geodesic is found
 bisection on pyproj's direct and inverse problems (:func:`foot`: the distance to points along
 a geodesic shorter than a few thousand kilometres has a single minimum). Ties go to the
 segment with the lowest chain position.
+
+Only the segments near the points
+---------------------------------
+A few thousand centres need not index millions of segments. The index is built over the
+segments that can hold a point within ``R`` metres of some query point (``R`` = ``max_snap_km``
+first): a segment's points are within its length of its first vertex, so those whose first
+vertex lies in a lon/lat box proven to hold every point within ``R`` + ``_LONG_M`` of a query
+point (latitude moves at most 1 radian per ``_M_MIN`` metres; longitude at most 1 radian per
+``a cos(φ)`` metres at the highest latitude the box reaches), and every segment longer than
+``_LONG_M`` by a bound of its length. When a point's nearest segment in that subset is within
+``R``, every segment at least as near is in the subset, so the answer (nearest, then lowest
+position) is the one over all segments; a point whose nearest is farther is asked again with
+``R`` four times as large, up to all the segments (``_near_starts``). On the main network
+only points within ``max_snap_km`` are kept, so one pass decides them.
 """
 
 from __future__ import annotations
@@ -64,6 +78,15 @@ PIECE_M = 100.0  # the longest piece of a segment the index holds a midpoint of 
 _TOL_M = 1e-6  # pyproj's inverse is good to nanometres: this margin only absorbs rounding
 _NM = 1e-9
 _STEPS = 54  # bisections: 2^-54 = 6e-17 of the segment's length
+# local indexes (see the module docstring): WGS84's least meridional radius of curvature
+# a(1 - e²) (m per radian of latitude, at least) and its equatorial radius (N >= a)
+_M_MIN = 6_335_439.0
+_A_M = 6_378_137.0
+# a geodesic is no longer than its straight lon/lat line, at most this many metres a radian
+_MAX_CURVATURE_M = 6_399_594.0
+_LONG_M = 2_000.0  # segments longer than this (bound) are in every local index
+_GRID_CELLS = 16_000_000  # cells of the lon/lat grid of boxes at most
+_LOCAL_SHARE = 0.5  # past this share of the segments, the whole index (built once) is used
 
 
 def foot(lon, lat, lon1, lat1, lon2, lat2) -> tuple[np.ndarray, np.ndarray]:
@@ -227,28 +250,135 @@ def main_network(graph: RoadGraph) -> np.ndarray:
     return _MAIN[graph]
 
 
-def _index(graph: RoadGraph, which: str) -> SegmentIndex | None:
-    """The segment index ``which`` ("main" or "every"), built when first asked for; None for
-    "main" when snapping has no part to prefer (every segment is main, or none is)."""
+def _starts(graph: RoadGraph, which: str) -> np.ndarray | None:
+    """First positions of the segments ``which`` ("main": both vertices on the main network,
+    or "every"); None for "main" when snapping has no part to prefer (every segment is main,
+    or none is)."""
+    start = graph.chains.starts()
+    if which == "main":
+        main = main_network(graph)
+        vertex = graph.chains.vertex
+        use = main[vertex[start]] & main[vertex[start + 1]]
+        if use.all() or not use.any():
+            return None
+        start = start[use]
+    return start
+
+
+def _segment_index(graph: RoadGraph, start: np.ndarray) -> SegmentIndex:
+    u, v = graph.chains.vertex[start], graph.chains.vertex[start + 1]
+    return SegmentIndex(graph.lon[u], graph.lat[u], graph.lon[v], graph.lat[v], start)
+
+
+def _whole(graph: RoadGraph, which: str, start: np.ndarray) -> SegmentIndex:
+    """The index of all the segments ``which`` (``start``), built once per graph."""
     built = _INDEX.setdefault(graph, {})
     if which not in built:
-        start = graph.chains.starts()
-        u, v = graph.chains.vertex[start], graph.chains.vertex[start + 1]
-        if which == "main":
-            main = main_network(graph)
-            use = main[u] & main[v]
-            if use.all() or not use.any():
-                return None
-            start, u, v = start[use], u[use], v[use]
-        built[which] = SegmentIndex(graph.lon[u], graph.lat[u], graph.lon[v], graph.lat[v],
-                                    start)
+        built[which] = _segment_index(graph, start)
     return built[which]
 
 
-def _every(graph: RoadGraph) -> SegmentIndex:
-    index = _index(graph, "every")
-    assert index is not None
-    return index
+_CHUNK = 8_000_000  # road vertices tested against the grid at once (bounds the temporaries)
+# per graph: the first positions of its segments longer than _LONG_M (by the bound), sorted
+_LONG: weakref.WeakKeyDictionary[RoadGraph, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def _long(graph: RoadGraph) -> np.ndarray:
+    """First positions of the segments that may be longer than ``_LONG_M`` (their straight
+    lon/lat line's bound), ascending; found once per graph."""
+    if graph not in _LONG:
+        vertex, found = graph.chains.vertex, []
+        start = graph.chains.starts()
+        for first in range(0, len(start), _CHUNK):
+            part = start[first:first + _CHUNK]
+            u, v = vertex[part], vertex[part + 1]
+            longest = _MAX_CURVATURE_M * np.hypot(np.radians(graph.lat[v] - graph.lat[u]),
+                                                  np.radians(graph.lon[v] - graph.lon[u]))
+            found.append(part[longest > _LONG_M])
+        _LONG[graph] = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    return _LONG[graph]
+
+
+def _near_starts(graph: RoadGraph, start: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+                 radius_m: float) -> np.ndarray | None:
+    """The segments of ``start`` (ascending) that can hold a point within ``radius_m`` of one
+    of the points (a superset: see the module docstring), or None when that would be most of
+    them (or the boxes reach a pole or cross the antimeridian): the whole index then."""
+    reach = radius_m + _LONG_M + 1.0
+    dphi = np.degrees(reach / _M_MIN)
+    top = np.abs(lat) + dphi
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()) or top.max() >= 89.0:
+        return None
+    dlam = np.degrees(reach / (_A_M * np.cos(np.radians(top))))
+    lo_lat, hi_lat, lo_lon, hi_lon = lat - dphi, lat + dphi, lon - dlam, lon + dlam
+    if lo_lon.min() < -180.0 or hi_lon.max() > 180.0:
+        return None
+    lat0, lon0 = float(lo_lat.min()), float(lo_lon.min())
+    span = (float(hi_lat.max()) - lat0) * (float(hi_lon.max()) - lon0)
+    scale = 1.0 / max(float(dphi) / 2.0, float(np.sqrt(span / _GRID_CELLS)))
+    # a cell is [k, k + 1) of (x - x0) * scale: monotone in x, so a vertex inside a box
+    # falls in one of the box's cells (x >= x0 here, where truncation is floor)
+    rows = int((float(hi_lat.max()) - lat0) * scale) + 1
+    cols = int((float(hi_lon.max()) - lon0) * scale) + 1
+    r0, r1 = (((x - lat0) * scale).astype(np.int64) for x in (lo_lat, hi_lat))
+    c0, c1 = (((x - lon0) * scale).astype(np.int64) for x in (lo_lon, hi_lon))
+    # every box marked at once: +1/-1 at its corners, then sums along both axes
+    corners = np.zeros((rows + 1, cols + 1), dtype=np.int32)
+    for r, c, sign in ((r0, c0, 1), (r0, c1 + 1, -1), (r1 + 1, c0, -1), (r1 + 1, c1 + 1, 1)):
+        np.add.at(corners, (r, c), sign)
+    marked = (corners.cumsum(axis=0).cumsum(axis=1) > 0)[:rows, :cols].ravel()
+    del corners
+    near = np.zeros(graph.n_nodes, dtype=bool)  # road vertices in a marked cell
+    for first in range(0, graph.n_nodes, _CHUNK):
+        part = slice(first, first + _CHUNK)
+        y, x = graph.lat[part] - lat0, graph.lon[part] - lon0
+        on = np.flatnonzero((y >= 0) & (x >= 0) & (y < rows / scale) & (x < cols / scale))
+        row = np.minimum((y[on] * scale).astype(np.int64), rows - 1)
+        col = np.minimum((x[on] * scale).astype(np.int64), cols - 1)
+        near[first + on] = marked[row * cols + col]
+    keep = near[graph.chains.vertex[start]]
+    long = _long(graph)
+    at = np.minimum(np.searchsorted(start, long), max(len(start) - 1, 0))
+    if len(start):
+        keep[at[start[at] == long]] = True
+    if keep.sum() > _LOCAL_SHARE * len(start):
+        return None
+    return start[keep]
+
+
+def _nearest(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
+             radius_m: float, *, beyond: bool, threads: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:meth:`SegmentIndex.nearest` over the segments ``which``, from indexes of the segments
+    near the points (see the module docstring); None when ``which`` is "main" and there is
+    no main network to prefer. Exact for every point whose nearest is within ``radius_m``;
+    ``beyond``: for every point (the others asked again farther out), else a point whose
+    nearest is farther only gets some segment farther than ``radius_m``, or none."""
+    start = _starts(graph, which)
+    if start is None:
+        return None
+    n = len(lon)
+    pos, frac, metres = np.full(n, -1, dtype=np.int64), np.zeros(n), np.full(n, np.inf)
+    todo, reach = np.arange(n), max(float(radius_m), PIECE_M)
+    while todo.size:
+        near = _near_starts(graph, start, lon[todo], lat[todo], reach)
+        if near is None:
+            index: SegmentIndex | None = _whole(graph, which, start)
+        elif near.size == 0:
+            index = None
+        else:
+            index = _segment_index(graph, near)
+        if index is not None:
+            pos[todo], frac[todo], metres[todo] = index.nearest(lon[todo], lat[todo],
+                                                                threads=threads)
+        if near is None or not beyond:
+            break
+        todo = todo[~(metres[todo] <= reach)]
+        # a point given a segment at m: every segment as near is within the next reach
+        found = metres[todo][np.isfinite(metres[todo])]
+        reach = max(16.0 * reach if len(found) < len(todo) else reach,
+                    float(found.max()) if len(found) else 0.0)
+    return pos, frac, metres
 
 
 def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
@@ -263,16 +393,20 @@ def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
         return Snapped(np.full(n, -1, dtype=np.int64), np.full(n, np.inf), np.full(n, np.inf))
     threads = os.cpu_count() or 1
     reach_m = max_snap_km * 1000.0
-    main = _index(graph, "main")
     isolated = np.zeros(n, dtype=bool)
+    main = _nearest(graph, "main", lon, lat, reach_m, beyond=False, threads=threads)
     if main is None:
-        pos, frac, leg_m = _every(graph).nearest(lon, lat, threads=threads)
+        every = _nearest(graph, "every", lon, lat, reach_m, beyond=True, threads=threads)
+        assert every is not None
+        pos, frac, leg_m = every
     else:
-        pos, frac, leg_m = main.nearest(lon, lat, threads=threads)
+        pos, frac, leg_m = main
         isolated = leg_m > reach_m
         if isolated.any():  # no main-network road within reach: the nearest of any part
-            pos[isolated], frac[isolated], leg_m[isolated] = _every(graph).nearest(
-                lon[isolated], lat[isolated], threads=threads)
+            every = _nearest(graph, "every", lon[isolated], lat[isolated], reach_m,
+                             beyond=True, threads=threads)
+            assert every is not None
+            pos[isolated], frac[isolated], leg_m[isolated] = every
     far = leg_m > reach_m
     pos[far] = -1
     vertex = graph.chains.vertex

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from reachplan.errors import InputError
-from reachplan.geodesy import polygons_within
+from reachplan.geodesy.nearby import polygons_within_xy
 from reachplan.roads import chains
 from reachplan.roads.graph import RoadGraph
 from reachplan.roads.snapping import (
@@ -356,17 +356,14 @@ def district_access(graph: RoadGraph, districts, *, offroad_kmh: float = OFFROAD
     on the walk rule the others out unmeasured): the same minutes, centres and shares, from a
     fraction of the geodesic work (issue 18.6).
     """
-    import geopandas as gpd
-
     check_leg(offroad_kmh, max_snap_km)
     geoms = getattr(districts, "geometry", districts)
-    nodes = gpd.points_from_xy(graph.lon, graph.lat)
     report = (None if progress is None else
               functools.partial(progress, "district access (road vertices)"))
     cheapest = None if minutes is None else (np.asarray(minutes, dtype=float),
                                              60.0 / 1000.0 / offroad_kmh)
-    d, v, metres = polygons_within(geoms, nodes, max_snap_km * 1000.0, progress=report,
-                                   cheapest=cheapest)
+    d, v, metres = polygons_within_xy(geoms, graph.lon, graph.lat, max_snap_km * 1000.0,
+                                      progress=report, cheapest=cheapest)
     return DistrictAccess(d, v, metres / 1000.0 / offroad_kmh * 60.0, metres == 0,
                           len(geoms))
 

@@ -1,0 +1,209 @@
+"""Polygons and very many points (road vertices): grids first, geodesics only near boundaries.
+
+:func:`polygons_within_xy` answers :func:`reachplan.geodesy.polygons_within` for points given
+as coordinates, with the same pairs and distances, without making a shapely point of each:
+
+* which points each polygon holds (distance 0) comes from the grid of
+  :class:`reachplan.geodesy.locate.PolygonIndex` (``pairs``): cells that no ring crosses are
+  wholly inside or outside each polygon, one exact test per set of them; points in the cells
+  rings cross get GEOS's planar test, as ``polygons_within`` does for every point;
+* only points near some boundary can be within ``radius_m`` of a polygon without being in it
+  (:func:`near_boundaries`), so only those are measured, by ``polygons_within`` itself; the
+  others' inside costs reach it as ``least`` so that its ``cheapest`` pruning is unchanged.
+
+Near a boundary
+---------------
+A geodesic of length at most D from a point stays within D / M_min radians of its latitude
+(M_min = a(1 - e²), WGS84's least meridional radius of curvature) and within D / (a cos φ)
+radians of its longitude, φ the highest latitude it can reach (the parallel's radius is
+N cos φ >= a cos φ). A grid of cells in lon/lat marks every cell a piece of a ring (at most a
+cell long on each axis, its box widened by a margin) lies over, then widens the marks by as
+many cells as those bounds span, plus one. A point in an unmarked cell has every ring more
+than D away. D is ``radius_m`` plus 100 m: more than the difference between the distance
+``polygons_within`` measures to a densified edge and the distance to the straight lon/lat
+edge. Boxes that would reach a pole or cross the antimeridian, and points off [-180, 180],
+are all taken as near (no saving, no risk).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import shapely
+from scipy import ndimage
+
+from reachplan.geodesy.locate import PolygonIndex, _segments
+from reachplan.geodesy.polygons import polygons_within
+
+__all__ = ["near_boundaries", "polygons_within_xy"]
+
+_M_MIN = 6_335_439.0  # a(1 - e²): metres per radian of latitude, at least
+_A_M = 6_378_137.0
+_MARGIN_M = 100.0
+_NEAR_CELLS = 1 << 24  # cells of the near-boundary grid at most (16 MB of bool)
+_PIECES = 1 << 20  # ring pieces marked at once
+_FAST_FROM = 200_000  # points from which the grids pay for themselves
+
+
+def _owned_segments(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end (k x 2) and polygon position of every segment of every ring."""
+    starts, ends, owners = [np.zeros((0, 2))], [np.zeros((0, 2))], [np.zeros(0, np.int64)]
+    for i, geom in enumerate(polygons):
+        if geom is None:
+            continue
+        start, end = _segments(np.asarray([geom], dtype=object))
+        starts.append(start)
+        ends.append(end)
+        owners.append(np.full(len(start), i, dtype=np.int64))
+    return np.concatenate(starts), np.concatenate(ends), np.concatenate(owners)
+
+
+def near_boundaries(polygons: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+                    radius_m: float, ceiling: np.ndarray | None = None) -> np.ndarray:
+    """Whether each point may lie within ``radius_m`` (geodesic) of a ring of ``polygons``;
+    ``False`` only where that is proven impossible (see the module docstring).
+
+    ``ceiling`` (per polygon): instead, the largest ceiling of the polygons whose rings may
+    lie within ``radius_m`` of each point (``-inf`` where none may).
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    polygons = np.asarray(polygons, dtype=object)
+    if ceiling is None:
+        every = np.ones(lon.size, dtype=bool)
+        start, end = _segments(polygons)
+        level = np.ones(len(start), dtype=np.float64)
+    else:
+        top_ceiling = float(np.max(ceiling)) if len(ceiling) else -np.inf
+        every = np.full(lon.size, top_ceiling)
+        start, end, owner = _owned_segments(polygons)
+        level = np.asarray(ceiling, dtype=np.float64)[owner]
+    if len(start) == 0:
+        return np.zeros(lon.size, dtype=bool) if ceiling is None else \
+            np.full(lon.size, -np.inf)
+    reach = float(radius_m) + _MARGIN_M
+    dphi = math.degrees(reach / _M_MIN)
+    x0, y0 = float(min(start[:, 0].min(), end[:, 0].min())), float(min(start[:, 1].min(),
+                                                                         end[:, 1].min()))
+    x1, y1 = float(max(start[:, 0].max(), end[:, 0].max())), float(max(start[:, 1].max(),
+                                                                         end[:, 1].max()))
+    top = max(abs(y0), abs(y1)) + 2 * dphi  # a point near a ring is within dphi of it
+    if (top >= 89.0 or not (np.isfinite(lon).all() and np.isfinite(lat).all())
+            or (lon.size and (lon.min() < -180.0 or lon.max() > 180.0))):
+        return every
+    dlam = math.degrees(reach / (_A_M * math.cos(math.radians(top))))
+    x0, x1, y0, y1 = x0 - dlam, x1 + dlam, y0 - dphi, y1 + dphi
+    if x0 < -180.0 or x1 > 180.0:
+        return every
+    cell = max(min(dphi, dlam) / 2.0, math.sqrt((x1 - x0) * (y1 - y0) / _NEAR_CELLS))
+    scale = 1.0 / cell
+    cols, rows = int((x1 - x0) * scale) + 1, int((y1 - y0) * scale) + 1
+    marked = np.full((rows, cols), -np.inf)  # the largest level of a ring over each cell
+    margin = 1e-9 * max(1.0, abs(x0), abs(x1), abs(y0), abs(y1))
+    d = end - start
+    pieces = np.maximum(np.ceil(np.abs(d).max(axis=1) * scale / 0.9), 1).astype(np.int64)
+    ends = np.cumsum(pieces)
+    first = 0
+    while first < len(pieces):
+        last = max(int(np.searchsorted(ends, ends[first] - pieces[first] + _PIECES)),
+                   first + 1)
+        k = pieces[first:last]
+        seg = np.repeat(np.arange(first, last), k)
+        j = np.arange(seg.size) - np.repeat(np.cumsum(k) - k, k)
+        kk = k[seg - first]
+        span = []
+        for axis, origin, cells in ((0, x0, cols), (1, y0, rows)):
+            a = start[seg, axis] + d[seg, axis] * (j / kk)
+            b = start[seg, axis] + d[seg, axis] * ((j + 1) / kk)
+            lo = np.clip((np.minimum(a, b) - margin - origin) * scale, 0, cells - 1)
+            hi = np.clip((np.maximum(a, b) + margin - origin) * scale, 0, cells - 1)
+            span.append((lo.astype(np.int64), hi.astype(np.int64)))
+        (c0, c1), (r0, r1) = span
+        value = level[seg]
+        for r in (r0, r1):
+            for c in (c0, c1):
+                np.maximum.at(marked, (r, c), value)
+        first = last
+    # widen by the bounds' reach in cells, plus one for the rounding of the cell arithmetic
+    wide_r, wide_c = math.ceil(dphi * scale) + 1, math.ceil(dlam * scale) + 1
+    near = ndimage.maximum_filter1d(marked, 2 * wide_r + 1, axis=0, mode="constant",
+                                    cval=-np.inf)
+    near = ndimage.maximum_filter1d(near, 2 * wide_c + 1, axis=1, mode="constant",
+                                    cval=-np.inf).ravel()
+    del marked
+    out = np.full(lon.size, -np.inf)
+    step = 1 << 23
+    for s in range(0, lon.size, step):
+        x, y = lon[s:s + step] - x0, lat[s:s + step] - y0
+        on = np.flatnonzero((x >= 0) & (y >= 0) & (x <= x1 - x0) & (y <= y1 - y0))
+        c = np.minimum((x[on] * scale).astype(np.int64), cols - 1)
+        r = np.minimum((y[on] * scale).astype(np.int64), rows - 1)
+        out[s + on] = near[r * cols + c]
+    return out > 0 if ceiling is None else out
+
+
+def _worth_a_look(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray, radius_m: float,
+                  qi: np.ndarray, pi: np.ndarray, cheapest: tuple[np.ndarray, float]
+                  ) -> np.ndarray:
+    """With ``cheapest``: the points that may give a polygon whose ring is near them its
+    least cost (see the module docstring), ascending."""
+    cost = np.asarray(cheapest[0], dtype=float)
+    best = np.full(len(polys), np.inf)  # polygons_within's first bound: its points inside
+    np.minimum.at(best, qi, cost[pi])
+    ceiling = near_boundaries(polys, lon, lat, radius_m, ceiling=best)
+    keep = np.isfinite(cost) & (cost <= ceiling * (1 + 1e-9) + 1e-9)
+    # points at the coordinates of one kept are measured with it (polygons_within lists a
+    # pair of each point of a coordinate when it keeps one): keep them too (a hash of the
+    # coordinates; a collision only keeps a point that then adds nothing)
+    rest = np.flatnonzero((ceiling > -np.inf) & ~keep)
+    if rest.size and keep.any():
+        mix = np.uint64(0x9E3779B97F4A7C15)
+
+        def digest(at: np.ndarray) -> np.ndarray:
+            with np.errstate(over="ignore"):
+                # (+ 0.0: -0.0 and 0.0 are one coordinate)
+                return (lat[at] + 0.0).view(np.uint64) * mix + (lon[at] + 0.0).view(np.uint64)
+
+        keep[rest[np.isin(digest(rest), digest(np.flatnonzero(keep)))]] = True
+    return np.flatnonzero(keep)
+
+
+def polygons_within_xy(polygons, lon: np.ndarray, lat: np.ndarray, radius_m: float, *,
+                       progress: Callable[[int, int], None] | None = None,
+                       cheapest: tuple[np.ndarray, float] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`reachplan.geodesy.polygons_within` for points at ``lon``/``lat`` (the same
+    pairs and distances, sorted by polygon then point); ``progress`` counts the points near
+    the boundaries only."""
+    polys = np.asarray(getattr(polygons, "array", polygons), dtype=object)
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    if lon.size < _FAST_FROM or radius_m < 0 or not np.isfinite(radius_m):
+        return polygons_within(polys, shapely.points(lon, lat), radius_m, progress=progress,
+                               cheapest=cheapest)
+    qi, pi = PolygonIndex(polys, grid_from=0).pairs(lon, lat)
+    if radius_m == 0:
+        near = np.zeros(0, dtype=np.int64)
+    elif cheapest is None:
+        near = np.flatnonzero(near_boundaries(polys, lon, lat, radius_m))
+    else:
+        near = _worth_a_look(polys, lon, lat, radius_m, qi, pi, cheapest)
+    local = np.full(lon.size, -1, dtype=np.int64)
+    local[near] = np.arange(near.size)
+    sub = local[pi] >= 0
+    least = None
+    if cheapest is not None:
+        cost = np.asarray(cheapest[0], dtype=float)
+        least = np.full(len(polys), np.inf)
+        np.minimum.at(least, qi[~sub], cost[pi[~sub]])
+        cheapest = (cost[near], cheapest[1])
+    poly, pt, dist = polygons_within(polys, shapely.points(lon[near], lat[near]), radius_m,
+                                     inside=(qi[sub], local[pi[sub]]), progress=progress,
+                                     cheapest=cheapest, least=least)
+    poly = np.concatenate([qi[~sub], poly]).astype(np.int64)
+    pt = np.concatenate([pi[~sub], near[pt]]).astype(np.int64)
+    dist = np.concatenate([np.zeros(int((~sub).sum())), dist])
+    order = np.lexsort((pt, poly))
+    return poly[order], pt[order], dist[order]

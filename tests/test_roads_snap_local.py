@@ -1,0 +1,84 @@
+"""Snapping from indexes of the segments near the points only (issue 22) against the whole
+index and against a brute force over every segment: the same segment, fraction and leg,
+bit for bit, for points beside roads, between far-apart roads, beyond ``max_snap_km`` (found
+farther out, their true leg kept) and beside a small fragment only (isolated)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reachplan.roads import graph_from_segments, snap, snapping
+from reachplan.roads.osm import Segments, position_key
+
+
+def roads(seed: int):
+    """Two lattices 0.4° apart (1.1 km links with bends, some 3.3 km straight ones, longer
+    than the local index's 2 km bound) and a two-vertex fragment between them."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for x0 in (0.0, 0.4):
+        side = 33  # 1,089 vertices: main network (>= 1000)
+        x, y = (a.ravel() for a in np.meshgrid(np.arange(side), np.arange(side),
+                                               indexing="ij"))
+        lon = x0 + (x + rng.uniform(-0.3, 0.3, x.size)) * 0.01
+        lat = 20.0 + (y + rng.uniform(-0.3, 0.3, y.size)) * 0.01
+        u = np.r_[np.flatnonzero(x + 1 < side), np.flatnonzero(y + 1 < side)]
+        v = np.r_[u[: (side - 1) * side] + side, u[(side - 1) * side:] + 1]
+        keep = rng.random(len(u)) >= 0.1
+        lines += [(lon[a], lat[a], lon[b], lat[b]) for a, b in zip(u[keep], v[keep],
+                                                                    strict=True)]
+        for k in range(0, side - 3, 5):  # long straight roads across each lattice
+            lines.append((lon[k * side], lat[k * side], lon[(k + 3) * side + 2],
+                          lat[(k + 3) * side + 2]))
+    lines.append((0.37, 20.1, 0.3705, 20.1005))  # the fragment
+    ends = np.asarray(lines)
+    n = len(ends)
+    seg = Segments(position_key(ends[:, 0], ends[:, 1]), position_key(ends[:, 2], ends[:, 3]),
+                   ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3],
+                   rng.choice([20.0, 50.0], n), np.ones(n, dtype=bool),
+                   rng.random(n) >= 0.2)
+    return ends, graph_from_segments(seg, "car")
+
+
+def same(a, b) -> None:
+    for name in ("node", "leg_m", "leg_min", "isolated", "pos", "frac"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("max_snap_km", [0.3, 2.0])
+def test_local_indexes_give_the_whole_index_answer(monkeypatch, seed, max_snap_km):
+    from _reference import brute_nearest_segment
+
+    ends, graph = roads(seed)
+    rng = np.random.default_rng(seed)
+    lon = np.concatenate([rng.uniform(-0.02, 0.75, 60), [0.3702, 0.3702, 1.1, 0.55]])
+    lat = np.concatenate([rng.uniform(19.98, 20.34, 60), [20.1002, 20.103, 20.1, 21.0]])
+    monkeypatch.setattr(snapping, "_LOCAL_SHARE", 2.0)  # always the local indexes
+    local = snap(graph, lon, lat, max_snap_km=max_snap_km)
+    monkeypatch.setattr(snapping, "_LOCAL_SHARE", -1.0)  # always the whole index
+    snapping._INDEX.clear()
+    whole = snap(graph, lon, lat, max_snap_km=max_snap_km)
+    same(local, whole)
+    # the legs are the brute force's over every segment, however far (off-network points
+    # keep their true distance)
+    want = [brute_nearest_segment(x, y, ends)[2] for x, y in zip(lon, lat, strict=True)]
+    np.testing.assert_allclose(local.leg_m, want, rtol=1e-9, atol=1e-6)
+    assert local.off_network.any() and (~local.off_network).any()
+    if max_snap_km == 0.3:
+        assert local.isolated.any()  # beside the fragment only
+
+
+def test_a_local_index_holds_the_segments_near_its_points_only():
+    ends, graph = roads(3)
+    start = graph.chains.starts()
+    near = snapping._near_starts(graph, start, np.array([0.1]), np.array([20.1]), 300.0)
+    assert near is not None and 0 < len(near) < len(start) / 4
+    # every segment with an end within 300 m + its length of the point is in it
+    from _reference import GEOD
+
+    u, v = graph.chains.vertex[start], graph.chains.vertex[start + 1]
+    du = GEOD.inv(np.full(len(u), 0.1), np.full(len(u), 20.1), graph.lon[u], graph.lat[u])[2]
+    length = GEOD.inv(graph.lon[u], graph.lat[u], graph.lon[v], graph.lat[v])[2]
+    assert set(start[du <= 300.0 + length].tolist()) <= set(near.tolist())
