@@ -221,29 +221,39 @@ class _Layout:
 
 
 def _read(handle: Any, size: int, key: str) -> Entry:
+    """The entry, its arrays read one after another while two threads check those read so
+    far (each group of checks once its arrays are in) and their checksums; the first doubt
+    in a fixed order (the checks as listed in _CHECKS, then the checksums) is the one said."""
     layout = _header(handle, size)
     if layout.key != key:
         raise _Doubt("was built from another roads file or other options (its key differs)")
     if not (np.isfinite(layout.top_kmh) and layout.top_kmh >= 0):
         raise _Doubt("has a top speed that is negative or not finite")
+    n, p = layout.arrays["lon"][1], layout.arrays["chain_vertex"][1]
     arrays: dict[str, np.ndarray] = {}
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the checksums, beside the checks
-        sums: dict[str, Future[int]] = {}
-        for name, (dtype, length, offset, _) in layout.arrays.items():
-            arrays[name] = _array(handle, dtype, length, offset)
-            sums[name] = pool.submit(_crc, arrays[name])
+    checks: dict[int, Future[None]] = {}
+    sums: list[Future[None]] = []
+    with ThreadPoolExecutor(max_workers=2) as pool:  # numpy and zlib release the GIL
         try:
-            entry = Entry(**arrays, top_kmh=layout.top_kmh)
-            _check_graph(entry)
+            for name, (dtype, length, offset, crc) in layout.arrays.items():
+                arrays[name] = _array(handle, dtype, length, offset)
+                sums.append(pool.submit(_crc_is, name, arrays[name], crc))
+                for i, (needs, check) in enumerate(_CHECKS):
+                    if i not in checks and all(a in arrays for a in needs):
+                        checks[i] = pool.submit(check, arrays, n, p)
+            for future in [checks[i] for i in sorted(checks)] + sums:
+                future.result()
         except BaseException:
-            for future in sums.values():
+            for future in [*checks.values(), *sums]:
                 future.cancel()  # those not started yet: the entry is not used anyway
             raise
-        for name, future in sums.items():
-            if future.result() != layout.arrays[name][3]:
-                raise _Doubt(f"has '{name}' whose checksum differs from its header's "
-                             "(damaged on disk?)")
-    return entry
+    return Entry(**arrays, top_kmh=layout.top_kmh)
+
+
+def _crc_is(name: str, array: np.ndarray, crc: int) -> None:
+    if _crc(array) != crc:
+        raise _Doubt(f"has '{name}' whose checksum differs from its header's (damaged on "
+                     "disk?)")
 
 
 def _crc(array: np.ndarray) -> int:
@@ -391,50 +401,93 @@ def _no_self_loop(indptr: np.ndarray, indices: np.ndarray) -> bool:
 
 
 def _check_graph(e: Entry) -> None:
-    """The arrays describe a graph graph_from_segments could have made."""
-    n, k, m = len(e.lon), len(e.kept), len(e.minutes)
-    if not (_in(e.lon, -180, 180) and _in(e.lat, -90, 90)):
+    """The arrays describe a graph graph_from_segments could have made (the checks of
+    _CHECKS one after another; _read runs them in threads)."""
+    arrays = {name: getattr(e, name) for name in ARRAYS}
+    for _, check in _CHECKS:
+        check(arrays, len(e.lon), len(e.chain_vertex))
+
+
+def _check_vertices(a: dict[str, np.ndarray], n: int, p: int) -> None:
+    if not (_in(a["lon"], -180, 180) and _in(a["lat"], -90, 90)):
         raise _Doubt("has vertices off the globe (non-finite or out-of-range coordinates)")
-    if not _pairs(e.vertex, _increasing):
+    if not _pairs(a["vertex"], _increasing):
         raise _Doubt("has vertex keys out of order")
-    if not (_in(e.kept, 0, n - 1) and _pairs(e.kept, _increasing)):
+
+
+def _check_kept(kept: np.ndarray, n: int) -> None:
+    if not (_in(kept, 0, n - 1) and _pairs(kept, _increasing)):
         raise _Doubt("has kept vertices out of order or past the vertices it holds")
-    if not (e.indptr[0] == 0 and e.indptr[-1] == m and _in(e.indptr, 0, m)
-            and _pairs(e.indptr, _not_decreasing)):
+
+
+def _check_core(a: dict[str, np.ndarray], n: int, p: int) -> None:
+    """The compressed graph: CSR over the kept vertices, minutes finite and >= 0."""
+    kept, indptr, indices, minutes = a["kept"], a["indptr"], a["indices"], a["minutes"]
+    k, m = len(kept), len(minutes)
+    _check_kept(kept, n)
+    if not (indptr[0] == 0 and indptr[-1] == m and _in(indptr, 0, m)
+            and _pairs(indptr, _not_decreasing)):
         raise _Doubt("has a row pointer ('indptr') that does not run from 0 up to the edges")
-    if not _in(e.indices, 0, k - 1):
+    if not _in(indices, 0, k - 1):
         raise _Doubt(f"has edges to vertices past the {k} it keeps")
-    if not (_pairs(e.indices, _increasing, e.indptr[1:-1])
-            and _no_self_loop(e.indptr, e.indices)):
+    if not (_pairs(indices, _increasing, indptr[1:-1]) and _no_self_loop(indptr, indices)):
         raise _Doubt("has self-loops or repeated or unsorted edges")
-    if not _in(e.minutes, 0, _FMAX):
+    if not _in(minutes, 0, _FMAX):
         raise _Doubt("has minutes that are negative or not finite")
-    if not (np.isfinite(e.top_kmh) and e.top_kmh >= 0):
-        raise _Doubt("has a top speed that is negative or not finite")
-    _check_chains(e, n)
 
 
-def _check_chains(e: Entry, n: int) -> None:
-    """Chains of at least one segment, on known vertices, ends kept, minutes in order."""
-    ptr, p = e.chain_ptr, len(e.chain_vertex)
+def _check_chain_ptr(ptr: np.ndarray, p: int) -> None:
+    """From 0 to the chain positions in steps of 2 or more (each chain check repeats this
+    cheap one before it indexes with the pointer)."""
     if not (len(ptr) and ptr[0] == 0 and ptr[-1] == p and _in(ptr, 0, p)
             and _pairs(ptr, _steps_of_two)):
         raise _Doubt("has a chain pointer ('chain_ptr') that does not run from 0 up to the "
                      "chain positions in steps of 2 or more")
-    if not _in(e.chain_vertex, 0, n - 1):
+
+
+def _check_chain_vertices(a: dict[str, np.ndarray], n: int, p: int) -> None:
+    """Chains of at least one segment, on known vertices, ends kept."""
+    ptr, vertex = a["chain_ptr"], a["chain_vertex"]
+    _check_chain_ptr(ptr, p)
+    if not _in(vertex, 0, n - 1):
         raise _Doubt(f"has chains through vertices past the {n} it holds")
-    first, last = ptr[:-1], ptr[1:] - 1
+    _check_kept(a["kept"], n)  # again (cheap), before indexing with it
     is_kept = np.zeros(n, dtype=bool)
-    is_kept[e.kept] = True
-    if not (is_kept[e.chain_vertex[first]].all() and is_kept[e.chain_vertex[last]].all()):
+    is_kept[a["kept"]] = True
+    if not (is_kept[vertex[ptr[:-1]]].all() and is_kept[vertex[ptr[1:] - 1]].all()):
         raise _Doubt("has chains that do not end at kept vertices")
-    del is_kept
-    fwd, bwd = e.chain_fwd, e.chain_bwd
-    starts = ptr[1:-1]  # no order between one chain's end and the next one's start
-    if not (_in(fwd, 0, _FMAX) and (fwd[first] == 0).all() and (bwd[last] == 0).all()
-            and (not p or not np.isnan(bwd.min())) and _pairs(fwd, _not_decreasing, starts)
-            and _pairs(bwd, _not_increasing, starts)):
-        raise _Doubt("has chain minutes that are not finite, not from 0 or out of order")
+
+
+_MINUTES = "has chain minutes that are not finite, not from 0 or out of order"
+
+
+def _check_chain_fwd(a: dict[str, np.ndarray], n: int, p: int) -> None:
+    """Minutes from each chain's start: finite, from 0, non-decreasing."""
+    ptr, fwd = a["chain_ptr"], a["chain_fwd"]
+    _check_chain_ptr(ptr, p)
+    if not (_in(fwd, 0, _FMAX) and (fwd[ptr[:-1]] == 0).all()
+            and _pairs(fwd, _not_decreasing, ptr[1:-1])):
+        raise _Doubt(_MINUTES)
+
+
+def _check_chain_bwd(a: dict[str, np.ndarray], n: int, p: int) -> None:
+    """Minutes back from each chain's end: no NaN (inf on one-way chains), non-increasing
+    to 0."""
+    ptr, bwd = a["chain_ptr"], a["chain_bwd"]
+    _check_chain_ptr(ptr, p)
+    if not ((not p or not np.isnan(bwd.min())) and (bwd[ptr[1:] - 1] == 0).all()
+            and _pairs(bwd, _not_increasing, ptr[1:-1])):
+        raise _Doubt(_MINUTES)
+
+
+# groups of checks: the arrays each needs, in the order their doubts are said
+_CHECKS: list[tuple[tuple[str, ...], Callable[[dict[str, np.ndarray], int, int], None]]] = [
+    (("lon", "lat", "vertex"), _check_vertices),
+    (("kept", "indptr", "indices", "minutes"), _check_core),
+    (("kept", "chain_ptr", "chain_vertex"), _check_chain_vertices),
+    (("chain_ptr", "chain_fwd"), _check_chain_fwd),
+    (("chain_ptr", "chain_bwd"), _check_chain_bwd),
+]
 
 
 def save_entry(target: Path, key: str, entry: Entry) -> None:
