@@ -2,7 +2,7 @@
 beside an older one, and the SHA-256 of the roads file that keys it.
 
 ``.venv/bin/python benchmarks/cache_load.py --sizes 1000000,20000000 [--old CHECKOUT]
-[--repeat 5] [--data /work/data]``
+[--repeat 5] [--data /work/data] [--max-gb 12]``
 
 For each size, the generated PBF (``--data``/``generated-N.osm.pbf`` when there, else written
 into ``benchmarks/_work/`` as ``roads_scale.py`` does) is built once into a cache folder per
@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work"
 PBF_200M_MB, INDIA_MB = 533.0, 1500.0
+MAX_GB = [12.0]  # address-space limit of each step's process (a shared machine)
 
 
 def _child(step: str, code: str, pbf: str, cache_dir: str) -> dict:
@@ -85,9 +86,14 @@ def _parts(cache, cache_dir: str) -> dict:  # type: ignore[no-untyped-def]
 
 def run(step: str, code: Path, pbf: Path, cache_dir: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(code / "coverage")}
+    limit = int(MAX_GB[0] * 2**30)
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
     proc = subprocess.run([sys.executable, __file__, "--child", step, str(code), str(pbf),
                            str(cache_dir)], capture_output=True, text=True, env=env,
-                          check=False)
+                          check=False, preexec_fn=cap)
     if proc.returncode != 0:
         raise SystemExit(f"{step} with {code} failed: {proc.stderr.strip()[-400:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -179,8 +185,11 @@ def main() -> None:
     parser.add_argument("--old", type=Path, help="an older checkout (its coverage/ is used)")
     parser.add_argument("--data", type=Path, default=Path("/work/data"),
                         help="where generated-N.osm.pbf may already be")
+    parser.add_argument("--max-gb", type=float, default=12.0,
+                        help="address-space limit of each step's process (default 12)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    MAX_GB[0] = args.max_gb
     if args.child:
         print(json.dumps(_child(*args.child)))
         return

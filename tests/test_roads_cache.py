@@ -178,6 +178,26 @@ def test_chain_minutes_out_of_order(cache):
     rebuilt_once(cache, "chain minutes")
 
 
+@pytest.mark.parametrize(("name", "where", "value"), [
+    ("chain_fwd", "middle", np.nan), ("chain_fwd", "first", np.nan),
+    ("chain_fwd", "last", np.nan), ("chain_fwd", "last", np.inf),
+    ("chain_bwd", "first", np.nan), ("chain_bwd", "middle", np.nan),
+    ("chain_bwd", "last", np.nan), ("chain_bwd", "last", -np.inf),
+])
+def test_chain_minutes_not_a_number(cache, name, where, value):
+    """NaN or inf anywhere in a chain (the longest chain: its first, a middle, its last)."""
+    entry = the_entry(cache)
+    arrays = members(entry)
+    ptr = arrays["chain_ptr"]
+    longest = int(np.argmax(np.diff(ptr)))
+    at = {"first": ptr[longest], "middle": ptr[longest] + 1,
+          "last": ptr[longest + 1] - 1}[where]
+    minutes = arrays[name].copy()
+    minutes[at] = value
+    plant(entry, **{name: minutes})
+    rebuilt_once(cache, "chain minutes")
+
+
 def test_a_chain_ending_at_a_passed_vertex(cache):
     entry = the_entry(cache)
     kept = members(entry)["kept"].copy()
