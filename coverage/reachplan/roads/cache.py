@@ -3,7 +3,7 @@
 An entry is named by, and records, the SHA-256 of the roads file's content, the profile, the
 speeds, the reader options and the entry format (:func:`entry_key`); a second run with the same
 inputs loads it instead of parsing the extract. The layout (format 6; 5 was an ``.npz``, whose
-zip CRC pass and copy made an India-sized load take 12-15 s):
+zip pass, second copy and graph-sized temporaries took twice the time):
 
 * a 28-byte preamble: the magic ``reachplan-roads\\0``, then little-endian uint32s: the format,
   the length of the header and the header's CRC-32;
@@ -19,8 +19,9 @@ copy-on-write, not copy-on-read, so a page not yet touched shows later writes to
 in-place rewrite (``cp`` onto the entry, by its owner or root) after the checks would change a
 checked graph under the running process, or kill it with SIGBUS when the file shrinks. With
 ``readinto`` the bytes checked are the bytes used, whatever happens to the file afterwards
-(and a private map measured no faster here: 0.8 s at 20 M OSM nodes either way, the page
-faults of the map taking what the copy saves). Before an entry is used:
+(and a private map measured no faster here: 0.77-0.80 s against 0.85-1.0 s at 20 M OSM nodes
+at a load average of 4, the page faults of the map taking most of what the copy costs).
+Before an entry is used:
 
 * on POSIX the cache folder, its ``roads`` folder and the entry must be owned by this user (or
   root) and writable by nobody else (like ssh's StrictModes); folders are made 0700 and entries
@@ -43,10 +44,10 @@ faults of the map taking what the copy saves). Before an entry is used:
 * every array's CRC-32 (``zlib.crc32``) must match the header's. The checks above prove the
   graph is safe to use, not that it is the graph that was written: a bit flipped on disk in a
   minute, a coordinate or an index that stays in range passes them and silently changes
-  answers (a test plants exactly that). So the checksum stays, though it is the largest single
-  cost of a load: 0.3-0.6 s per GB of one CPU here (2-3 GB/s, against 0.1-0.2 s per GB for all
-  the structural checks together); it runs beside the reading and the checks, so on two idle
-  cores it adds little to the wall time. A cheaper sum in numpy (a weighted sum of 64-bit words
+  answers (a test plants exactly that). So the checksum stays, though it costs as much as all
+  the structural checks together: 0.25-0.6 s per GB of one CPU here (zlib, 1.7-4 GB/s); it
+  runs beside the reading and the checks, so on two idle cores it adds little to the wall
+  time. A cheaper sum in numpy (a weighted sum of 64-bit words
   runs at ~10 GB/s) was not used: modulo 2^64 it misses the top bit flipped in any two words
   (the signs of two minutes, whatever the weights), where CRC-32 misses no error burst of up
   to 32 bits and a random error with probability 2^-32.
@@ -191,7 +192,6 @@ def open_folder(root: Path) -> Path | None:
     return folder
 
 
-
 def entry_path(folder: Path, profile: str, key: str) -> Path:
     return folder / f"roads-{profile}-{key[:32]}.graph"
 
@@ -251,7 +251,7 @@ def _read(handle: Any, size: int, key: str) -> Entry:
                 sums.append(pool.submit(_crc_is, name, arrays[name], crc))
                 for i, (needs, check) in enumerate(_CHECKS):
                     if i not in checks and all(a in arrays for a in needs):
-                        checks[i] = pool.submit(check, arrays, n, p)
+                        checks[i] = pool.submit(check, dict(arrays), n, p)
             for future in [checks[i] for i in sorted(checks)] + sums:
                 future.result()
         except BaseException:
