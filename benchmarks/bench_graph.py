@@ -150,7 +150,7 @@ def run_one(n_nodes: int, n_centres: int, repeat: int, per_link: int) -> dict:
     t1_after, got1 = timed(lambda: np.vstack([d for _, d in search(graph, centres,
                                                                       limit=60.0)]), repeat)
     with tempfile.TemporaryDirectory() as folder:
-        target = Path(folder) / "entry.npz"
+        target = Path(folder) / "entry.graph"
         core, ch = graph.core, graph.chains
         cache.save_entry(target, "k", cache.Entry(
             graph.lon, graph.lat, graph.key, graph.kept, core.indptr, core.indices, core.data,

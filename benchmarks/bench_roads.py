@@ -75,7 +75,7 @@ def bench_helsinki(repeat: int) -> None:
     print("|---|---:|---:|---:|---|")
     print(f"| graph from PBF, first run | {t_pbf:.3f} | | | {HELSINKI.stat().st_size / 1e3:.0f}"
           " kB extract, parse + geodesic lengths + CSR + cache write |")
-    print(f"| graph from cache | {t_cache:.4f} | | | SHA-256 of the file + .npz load |")
+    print(f"| graph from cache | {t_cache:.4f} | | | SHA-256 of the file + checked entry load |")
 
     for profile in ("car", "walk"):
         graph = load_roads(HELSINKI, profile=profile, cache_dir=cache)

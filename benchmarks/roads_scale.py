@@ -14,7 +14,8 @@ memory is that process's ru_maxrss; a step is stopped past ``--max-gb`` of addre
   add-locations-to-ways`` on its output (the node locations the graph needs);
 * reachplan's reader: ``read_osm_ways`` (the highway ways, then only their nodes' locations);
 * the whole graph build (``load_roads`` with an empty cache: read, graph, cache write);
-* the cached load (``load_roads`` again: checksum, validated ``.npz`` load);
+* the cached load (``load_roads`` again: the SHA-256 of the roads file, the checked entry;
+  ``cache_load.py`` breaks it down and compares it with an older checkout);
 * end to end from that cache (``--steps``): ``reachplan coverage @india @india-sample --roads
   FILE --travel-minutes 240`` and ``reachplan plan ... --candidates @india-pincodes --add 10``
   (19,416 candidates), each in its own process.

@@ -263,9 +263,9 @@ def test_cache_skips_parsing_and_knows_the_options(tmp_path):
     assert load_roads(copy, cache_dir=tmp_path).from_cache  # keyed by content, not name
     copy.write_text(copy.read_text().replace('lon="0.06"', 'lon="0.061"'))
     assert not load_roads(copy, cache_dir=tmp_path).from_cache
-    for cached in (tmp_path / "roads").glob("*.npz"):
+    for cached in (tmp_path / "roads").glob("*.graph"):
         cached.write_bytes(b"damaged")
-    with pytest.warns(CacheWarning, match="is damaged"):  # rebuilt, no error
+    with pytest.warns(CacheWarning, match="not a reachplan road graph"):  # rebuilt, no error
         assert not load_roads(TINY, cache_dir=tmp_path).from_cache
 
 
@@ -561,16 +561,16 @@ def test_cli_runs_cache_in_reachplan_cache_dir_never_home(tmp_path, runner, monk
     centres.drop(columns="geometry").to_csv(tmp_path / "c.csv", index=False)
     args = ["coverage", str(tmp_path / "d.geojson"), str(tmp_path / "c.csv"), "--id-col", "id",
             "--roads", TINY, "--travel-minutes", "3", "--format", "json"]
-    for entry in (road_cache / "roads").glob("*.npz"):
+    for entry in (road_cache / "roads").glob("*.graph"):
         entry.unlink()  # built by this run, not an earlier test
     res = runner.invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert list(home.rglob("*")) == []
-    assert len(list((road_cache / "roads").glob("*.npz"))) == 1
+    assert len(list((road_cache / "roads").glob("*.graph"))) == 1
     monkeypatch.delenv("REACHPLAN_CACHE_DIR")
     res = runner.invoke(cli, args)
     assert res.exit_code == 0, res.output
-    assert len(list((home / ".cache" / "reachplan" / "roads").glob("*.npz"))) == 1
+    assert len(list((home / ".cache" / "reachplan" / "roads").glob("*.graph"))) == 1
 
 
 def test_share_within_t_in_every_output(tmp_path, runner):

@@ -4,12 +4,12 @@ Searches run on the compressed graph (:mod:`reachplan.roads.chains`): kept verti
 (junctions, dead ends) joined by one edge per chain of road, in CSR; the chains keep every
 road vertex in order with its cumulative minutes, for snapping, districts and isochrones.
 
-A built graph is cached as ``.npz`` under the user's cache directory, keyed by the SHA-256
-of the roads file's content and the profile, speeds and reader options, so a second run skips
-parsing; :mod:`reachplan.roads.cache` checks an entry before it is used. The cache directory is
-``$REACHPLAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/reachplan``, else ``~/.cache/reachplan``
-(``%LOCALAPPDATA%\\reachplan`` on Windows); ``cache_dir=`` overrides it and ``cache_dir=False``
-turns the cache off.
+A built graph is cached as one file of raw arrays under the user's cache directory, keyed by
+the SHA-256 of the roads file's content and the profile, speeds and reader options, so a second
+run skips parsing; :mod:`reachplan.roads.cache` checks an entry before it is used. The cache
+directory is ``$REACHPLAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/reachplan``, else
+``~/.cache/reachplan`` (``%LOCALAPPDATA%\\reachplan`` on Windows); ``cache_dir=`` overrides it
+and ``cache_dir=False`` turns the cache off.
 """
 
 from __future__ import annotations
