@@ -8,6 +8,15 @@ candidate's row over every road vertex from ``travel.search``, read at every acc
 least per district), and "sparse", ``roads.reach.district_pairs`` (only the kept vertices each
 candidate reaches). Prints both times (medians), the pairs and whether they are identical, and
 the load average (the machine is shared).
+
+``.venv/bin/python benchmarks/bench_reach.py counts ROADS.osm.pbf [--centres 200,2000]
+[--minutes 60,240] [--repeat 2] [--cache-dir DIR]``: how many centres reach each road vertex
+within T (``--min-centers`` > 1), every k-th @india-pincodes point as a centre (snapped, not
+timed), two ways: "dense", what ``travel.centres_reaching`` did before (each centre's row over
+every road vertex from ``travel.search``, counted), and "sparse", ``roads.reach.vertex_counts``
+(the kept vertices each search reaches and the reached runs of its chains). Prints the medians,
+the peak of memory each allocates above the loaded graph (tracemalloc, in a run of its own),
+whether the counts are identical, and the load average.
 """
 
 from __future__ import annotations
@@ -35,12 +44,89 @@ def dense(graph, snapped, acc, limit):
     return np.concatenate(out_d), np.concatenate(out_p), np.concatenate(out_c)
 
 
+def dense_counts(graph, snapped, limit):
+    """``travel.centres_reaching`` before: dense rows per centre, counted."""
+    from reachplan.roads import travel
+
+    count = np.zeros(graph.n_nodes, dtype=np.int64)
+    for _, dist in travel.search(graph, snapped, limit=limit):
+        count += np.count_nonzero(dist <= limit, axis=0)
+    return count
+
+
+def _peak_mb(run) -> float:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def bench_counts(argv: list[str]) -> None:
+    import geopandas as gpd
+    import pandas as pd
+
+    from reachplan import datasets
+    from reachplan.roads import TravelRule, load_roads
+    from reachplan.roads.reach import vertex_counts
+
+    ap = argparse.ArgumentParser(description="centres within T per road vertex")
+    ap.add_argument("roads")
+    ap.add_argument("--centres", default="200,2000")
+    ap.add_argument("--minutes", default="60,240")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--dense-repeat", type=int, default=None,
+                    help="runs of the dense path (default --repeat; it is the slow one)")
+    ap.add_argument("--cache-dir", default=None)
+    args = ap.parse_args(argv)
+    start = time.perf_counter()
+    graph = load_roads(args.roads, cache_dir=args.cache_dir)
+    load_s = time.perf_counter() - start
+    pins = pd.read_csv(datasets.india_pincodes_path())
+    print(f"road vertices {graph.n_nodes:,}, kept {graph.n_kept:,}, chains "
+          f"{graph.chains.n_chains:,} (loaded in {load_s:.1f} s)")
+    print("| centres (on the network) | T (min) | dense rows (s) | sparse (s) | dense / sparse "
+          "| dense peak (MB) | sparse peak (MB) | mean centres per vertex | identical |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|:---|")
+    for k in (int(x) for x in args.centres.split(",")):
+        rows = pins.iloc[np.linspace(0, len(pins) - 1, k).astype(int)]
+        pts = gpd.GeoSeries(gpd.points_from_xy(rows["lon"], rows["lat"]), crs="EPSG:4326")
+        for minutes in (float(x) for x in args.minutes.split(",")):
+            snapped = TravelRule(graph, minutes).snap(pts)
+            runs = {"dense": lambda m=minutes, s=snapped: dense_counts(graph, s, m),
+                    "sparse": lambda m=minutes, s=snapped: vertex_counts(graph, s, limit=m)}
+            times: dict[str, list[float]] = {"dense": [], "sparse": []}
+            got = {}
+            n_runs = {"dense": args.dense_repeat or args.repeat, "sparse": args.repeat}
+            for i in range(max(n_runs.values())):
+                for name, run in runs.items():
+                    if i < n_runs[name]:
+                        start = time.perf_counter()
+                        got[name] = run()
+                        times[name].append(time.perf_counter() - start)
+            peak = {name: _peak_mb(run) for name, run in runs.items()}
+            a, b = statistics.median(times["dense"]), statistics.median(times["sparse"])
+            same = np.array_equal(got["dense"], got["sparse"])
+            print(f"| {k:,} ({int((snapped.node >= 0).sum()):,}) | {minutes:g} | {a:.2f} | "
+                  f"{b:.2f} | {a / b:.1f}× | {peak['dense']:,.0f} | {peak['sparse']:,.0f} | "
+                  f"{got['sparse'].mean():.2f} | {same} |", flush=True)
+    print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
 def _sorted(d, p, c):
     order = np.lexsort((p, d))
     return d[order].astype(np.int64), p[order].astype(np.int64), c[order]
 
 
 def main() -> None:
+    import sys
+
+    if sys.argv[1:2] == ["counts"]:
+        bench_counts(sys.argv[2:])
+        return
     import geopandas as gpd
     import pandas as pd
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+from _roads_random import random_graph
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,30 +20,6 @@ from reachplan.roads.osm import Segments, position_key
 from reachplan.roads.reach import district_pairs
 from reachplan.roads.snapping import Snapped
 from reachplan.roads.travel import DistrictAccess
-
-
-def random_graph(rng: np.random.Generator):
-    """Random ways (some one-way, bends and junctions) over points on a small grid."""
-    n = int(rng.integers(4, 60))
-    lon = np.round(rng.integers(0, 30, n) * 0.001, 4)
-    lat = np.round(rng.integers(0, 30, n) * 0.001, 4)
-    u, v, fwd, bwd = [], [], [], []
-    for _ in range(int(rng.integers(1, 15))):
-        way = rng.choice(n, size=min(n, int(rng.integers(2, 12))), replace=False)
-        oneway = rng.random() < 0.3
-        for a, b in zip(way[:-1].tolist(), way[1:].tolist(), strict=True):
-            if (lon[a], lat[a]) != (lon[b], lat[b]):
-                u.append(a)
-                v.append(b)
-                fwd.append(True)
-                bwd.append(not oneway)
-    if not u:
-        return None
-    ua, va = np.array(u), np.array(v)
-    seg = Segments(position_key(lon[ua], lat[ua]), position_key(lon[va], lat[va]),
-                   lon[ua], lat[ua], lon[va], lat[va], rng.choice([20.0, 50.0], len(ua)),
-                   np.array(fwd), np.array(bwd))
-    return graph_from_segments(seg, "car")
 
 
 def random_access(rng: np.random.Generator, n_nodes: int, n_districts: int) -> DistrictAccess:

@@ -14,6 +14,17 @@ kept vertices ``k`` it reaches within T: the same sums in the same order as the 
 the same minutes to the last bit. Of the entries of one kept vertex and district, one with a
 smaller-or-equal term and leg than another always gives the smaller-or-equal sum: only the
 others are kept (on a road inside a district, one per chain end).
+
+The same holds for counting, per road vertex, the centres within T (``min_centers`` > 1,
+:func:`vertex_counts`): a kept vertex counts the searches that reach it; an inner vertex of a
+chain at position ``j`` is reached from the chain's ends when ``t[a] + fwd[j] <= T`` or
+``t[b] + bwd[j] <= T``. ``fwd`` grows and ``bwd`` shrinks along a chain (running sums of
+non-negative minutes; rounding and addition are monotone), so the first test holds on a prefix
+of the chain's inner positions and the second on a suffix: each search adds one to at most two
+runs of positions (found by bisection on the same sums, so the same answer to the bit), kept
+as +1/-1 marks in one array over the chain positions, summed once at the end. A centre's own
+chain (straight along it from the centre) is walked vertex by vertex, the minimum of the three
+ways as the dense rows take it.
 """
 
 from __future__ import annotations
@@ -24,14 +35,22 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
+from reachplan.roads.chains import Chains
 from reachplan.roads.graph import RoadGraph
 from reachplan.roads.snapping import Snapped
-from reachplan.roads.travel import DistrictAccess, _along, _position, _with_sources
+from reachplan.roads.travel import (
+    DistrictAccess,
+    _along,
+    _along_positions,
+    _position,
+    _with_sources,
+)
 
-__all__ = ["KeptAccess", "district_pairs", "kept_access"]
+__all__ = ["KeptAccess", "district_pairs", "kept_access", "vertex_counts"]
 
 _DENSE_BYTES = 1 << 27  # rows over the kept vertices held at once (128 MB)
 _MAX_ROWS = 256  # centres searched at once
+_SLICE = 1 << 20  # (search, reached kept vertex) pairs handled at once
 
 
 @dataclass(frozen=True)
@@ -142,3 +161,105 @@ def district_pairs(graph: RoadGraph, centers: Snapped, access: DistrictAccess, *
             progress(int(rows[-1]) + 1, total)
     return (np.concatenate(out_d).astype(np.int64), np.concatenate(out_c).astype(np.int64),
             np.concatenate(out_k))
+
+
+def _first_false(lo: np.ndarray, hi: np.ndarray,
+                 holds: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per item ``i``, the first ``j`` in ``lo[i]:hi[i]`` where ``holds(i, j)`` is false
+    (``hi[i]`` if none), for a test that is true then false along each range (bisection)."""
+    lo, hi = lo.copy(), hi.copy()
+    live = np.flatnonzero(lo < hi)
+    while len(live):
+        mid = (lo[live] + hi[live]) // 2
+        ok = holds(live, mid)
+        lo[live] = np.where(ok, mid + 1, lo[live])
+        hi[live] = np.where(ok, hi[live], mid)
+        live = live[lo[live] < hi[live]]
+    return lo
+
+
+def _chains_from(ends: np.ndarray, nk: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR by kept vertex of the chains with that vertex as their end ``ends``."""
+    order = np.argsort(ends, kind="stable").astype(np.int64)
+    ptr = np.zeros(nk + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ends, minlength=nk), out=ptr[1:])
+    return ptr, order
+
+
+def vertex_counts(graph: RoadGraph, centers: Snapped, *, limit: float,
+                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """How many centres reach each road vertex within ``limit`` minutes (int64 per road
+    vertex): the counts of :func:`reachplan.roads.travel.search`'s dense rows (``<= limit``,
+    unreached vertices never count), from one bounded search per on-network centre on the
+    compressed graph (see the module docstring). Memory: a batch of searches over the kept
+    vertices, a slice of what they reach, and one int32 per chain position.
+    ``progress(done, total)`` after each batch of centres."""
+    ch, nk = graph.chains, graph.n_kept
+    count = np.zeros(graph.n_nodes, dtype=np.int64)
+    total = int((centers.node >= 0).sum())
+    if total == 0:
+        return count
+    src = _with_sources(graph, centers)
+    lim = min(limit, np.finfo(float).max)  # reached: finite minutes within the limit
+    a_pos, b_pos = ch.ends()
+    a_k = np.searchsorted(graph.kept, ch.vertex[a_pos])
+    b_k = np.searchsorted(graph.kept, ch.vertex[b_pos])
+    from_a, from_b = _chains_from(a_k, nk), _chains_from(b_k, nk)
+    # each centre's own chain (-1: at a kept vertex), walked apart
+    own = np.where(src.pos >= 0, np.searchsorted(ch.ptr, src.pos, side="right") - 1, -1)
+    marks = np.zeros(len(ch.vertex) + 1, dtype=np.int32)  # +1 / -1 at runs' ends
+    kept_count = np.zeros(nk, dtype=np.int64)
+    step = max(1, min(_MAX_ROWS, _DENSE_BYTES // (8 * (nk + total))))
+    for first in range(0, total, step):
+        rows = np.arange(first, min(first + step, total))
+        dist = np.atleast_2d(dijkstra(src.matrix, directed=True, indices=nk + rows,
+                                      limit=limit))[:, :nk]
+        hit = dist <= lim
+        kept_count += hit.sum(axis=0)
+        flat = np.flatnonzero(hit)
+        del hit
+        for lo in range(0, len(flat), _SLICE):
+            r, k = np.divmod(flat[lo:lo + _SLICE], nk)
+            for (ptr, order), from_b_end in ((from_a, False), (from_b, True)):
+                which, entry = _expand(ptr, k)
+                rr, c = r[which], order[entry]
+                keep = c != own[rows[rr]]
+                if from_b_end:  # a chain with both ends reached is counted from its a
+                    keep &= ~(dist[rr, a_k[c]] <= lim)
+                rr, c = rr[keep], c[keep]
+                _mark_runs(ch, marks, c, dist[rr, a_k[c]], dist[rr, b_k[c]], lim)
+        s, p, along = _along_positions(graph, src, rows)
+        if len(s):
+            c = np.searchsorted(ch.ptr, p, side="right") - 1
+            row = s - first
+            best = np.minimum(dist[row, a_k[c]] + ch.fwd[p], dist[row, b_k[c]] + ch.bwd[p])
+            best = np.minimum(best, along)
+            got = p[best <= lim]
+            np.add.at(marks, got, 1)
+            np.add.at(marks, got + 1, -1)
+        del dist
+        if progress is not None:
+            progress(int(rows[-1]) + 1, total)
+    count[graph.kept] = kept_count
+    del kept_count
+    np.cumsum(marks, out=marks)
+    inner = np.flatnonzero(marks)  # inner positions only: every run ends inside its chain
+    count[ch.vertex[inner]] += marks[inner]
+    return count
+
+
+def _mark_runs(ch: Chains, marks: np.ndarray, c: np.ndarray, t_a: np.ndarray, t_b: np.ndarray,
+               lim: float) -> None:
+    """Mark on ``marks`` the inner positions of chains ``c`` within ``lim`` from their ``a``
+    (reached at ``t_a``) or their ``b`` (at ``t_b``): a prefix and a suffix of each."""
+    lo, hi = ch.ptr[c] + 1, ch.ptr[c + 1] - 1  # inner positions lo:hi
+    fwd, bwd = ch.fwd, ch.bwd
+    end_a = _first_false(lo, hi, lambda i, j: t_a[i] + fwd[j] <= lim)
+    start_b = _first_false(lo, hi, lambda i, j: t_b[i] + bwd[j] > lim)
+    whole = end_a >= start_b  # the runs meet: every inner position
+    runs = [(lo[whole], hi[whole]), (lo[~whole], end_a[~whole]),
+            (start_b[~whole], hi[~whole])]
+    for s, e in runs:
+        some = s < e
+        np.add.at(marks, s[some], 1)
+        np.add.at(marks, e[some], -1)

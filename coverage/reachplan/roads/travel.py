@@ -112,10 +112,11 @@ def _with_sources(graph: RoadGraph, snapped: Snapped) -> _Sources:
     return _Sources(matrix, on, pos, frac, leg)
 
 
-def _along(graph: RoadGraph, src: _Sources, which: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(source of ``which``, vertex, minutes) for every inner vertex of the chain each of the
-    sources ``which`` (on a chain) sits on, straight along that chain from the point."""
+def _along_positions(graph: RoadGraph, src: _Sources, which: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source of ``which``, chain position, minutes) for every inner position of the chain
+    each of the sources ``which`` (on a chain) sits on, straight along that chain from the
+    point, its off-road leg included."""
     ch = graph.chains
     which = which[src.pos[which] >= 0]
     chain = np.unique(np.searchsorted(ch.ptr, src.pos[which], side="right") - 1)
@@ -124,7 +125,15 @@ def _along(graph: RoadGraph, src: _Sources, which: np.ndarray
             + np.repeat(ch.ptr[chain] + 1, inner))
     s, d, minutes = chains.same_chain(ch, src.pos[which], src.frac[which], dest,
                                       np.zeros(len(dest)))
-    return which[s], ch.vertex[dest[d]].astype(np.int64), minutes + src.leg[which[s]]
+    return which[s], dest[d], minutes + src.leg[which[s]]
+
+
+def _along(graph: RoadGraph, src: _Sources, which: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source of ``which``, vertex, minutes) for every inner vertex of the chain each of the
+    sources ``which`` (on a chain) sits on, straight along that chain from the point."""
+    s, p, minutes = _along_positions(graph, src, which)
+    return s, graph.chains.vertex[p].astype(np.int64), minutes
 
 
 def nearest_minutes(graph: RoadGraph, centers: Snapped, *, limit: float = np.inf
@@ -194,20 +203,18 @@ def centres_reaching(graph: RoadGraph, centers: Snapped, *, limit: float,
                      progress: Progress | None = None) -> np.ndarray:
     """How many centres reach each road vertex within ``limit`` minutes.
 
-    One search bounded at ``limit`` per on-network centre (:func:`search`, from the centre
-    itself, off-road leg included), in the same memory-bounded chunks; centres sharing a place
-    each count. Off-network centres reach nothing. ``progress("searches (centres)", done,
-    total)`` after each chunk.
+    One search bounded at ``limit`` per on-network centre, from the centre itself (off-road
+    leg included); centres sharing a place each count, off-network centres reach nothing.
+    The counts of :func:`search`'s dense rows, from the kept vertices each search reaches and
+    the reached stretch of each chain with a reached end, never a row over every road vertex
+    (:func:`reachplan.roads.reach.vertex_counts`). ``progress("searches (centres)", done,
+    total)`` after each batch of centres.
     """
-    count = np.zeros(graph.n_nodes, dtype=np.int64)
-    total, done = int((centers.node >= 0).sum()), 0
-    if total:
-        for centres, dist in search(graph, centers, limit=limit):
-            count += np.count_nonzero(dist <= limit, axis=0)
-            done += len(centres)
-            if progress is not None:
-                progress("searches (centres)", done, total)
-    return count
+    from reachplan.roads.reach import vertex_counts  # (reach builds on this module)
+
+    report = (None if progress is None else
+              functools.partial(progress, "searches (centres)"))
+    return vertex_counts(graph, centers, limit=limit, progress=report)
 
 
 def _located(graph: RoadGraph, snapped: Snapped, on: np.ndarray
