@@ -139,10 +139,14 @@ def compress_segments(segments: list[np.ndarray], n: int
     new = np.ones(len(key), dtype=bool)
     np.not_equal(key[1:], key[:-1], out=new[1:])
     starts = np.flatnonzero(new)
-    w_pq = np.where(pq[by], minutes[by], np.inf)
+    w_qp = minutes[by]
+    del minutes
+    pq, qp = pq[by], qp[by]
+    del by
+    w_pq = np.where(pq, w_qp, np.inf)
     del pq
-    w_qp = np.where(qp[by], minutes[by], np.inf)
-    del qp, minutes, by
+    w_qp[~qp] = np.inf
+    del qp
     if len(starts):
         w_pq = np.minimum.reduceat(w_pq, starts)
         w_qp = np.minimum.reduceat(w_qp, starts)
@@ -163,6 +167,15 @@ def compress_segments(segments: list[np.ndarray], n: int
     leave = np.empty(2 * m, dtype=bool)  # the segment may be driven from h's vertex on
     leave[0::2] = np.isfinite(w_pq)  # not out=leave[0::2]: numpy 2.4.6 isfinite writes
     leave[1::2] = np.isfinite(w_qp)  # a strided bool out= wrongly (isnan, isinf do not)
+    # one minutes per pair while the chains are found (8 bytes a pair less at the peak):
+    # p -> q's where it may be driven so, else q -> p's; the pairs driven each way in
+    # different minutes (parallel one-way roads) keep their q -> p aside
+    odd = np.flatnonzero(leave[0::2] & leave[1::2] & (w_pq != w_qp))
+    odd_qp = w_qp[odd]
+    w = w_pq
+    back_only = ~leave[0::2]
+    w[back_only] = w_qp[back_only]
+    del w_pq, w_qp, back_only
     degree = np.bincount(at, minlength=n)
     two = np.flatnonzero(degree == 2)
     del degree
@@ -205,7 +218,7 @@ def compress_segments(segments: list[np.ndarray], n: int
     ok, ok_twin = leave[head], leave[twin]
     first = ok & (~ok_twin | (at[head] < at[twin]) | ((at[head] == at[twin]) & (head < twin)))
     start = head[first]
-    del head, twin, ok, ok_twin, first, leave
+    del head, twin, ok, ok_twin, first
     n_chains = len(start)
     chain_of_start = np.empty(n_chains, dtype=np.int64)  # by half-edge, then in chain order
     chain_of_start[np.lexsort((start, at[start]))] = np.arange(n_chains)
@@ -239,13 +252,16 @@ def compress_segments(segments: list[np.ndarray], n: int
     vertex[pos] = at[h]
     vertex[pos + 1] = at[h ^ 1]
     del at
-    s = h >> 1
-    e = (h & 1).astype(bool)  # read from q to p
+    # h holds one half-edge per segment, in segment order: each segment's minutes along its
+    # chain's direction (from h's vertex) and back
+    w_f = np.where(leave[h], w, np.inf)
+    w_b = np.where(leave[h ^ 1], w, np.inf)
+    del w, leave
+    q_to_p = (h[odd] & 1).astype(bool)  # an odd pair read from q: forward is q -> p
     del h
-    w_f, w_b = w_pq[s], w_qp[s]  # minutes along the chain's direction, and back
-    del w_pq, w_qp, s
-    w_f[e], w_b[e] = w_b[e], w_f[e]
-    del e
+    w_f[odd[q_to_p]] = odd_qp[q_to_p]
+    w_b[odd[~q_to_p]] = odd_qp[~q_to_p]
+    del odd, odd_qp, q_to_p
     w_at = np.zeros(m + n_chains)  # each segment's minutes at its first position
     w_at[pos] = w_f
     del w_f

@@ -194,10 +194,12 @@ def _graph_of_ways(parts: dict, profile: str, source: str) -> RoadGraph:
     del node, vertex
     u, v = vertex_of[un], vertex_of[vn]
     del vertex_of, un, vn
-    kmh = parts["kmh"][way]
-    top = float(kmh.max()) if len(kmh) else 0.0
-    minutes = _minutes(lon, lat, u, v, kmh)
-    del kmh
+    kmh = parts["kmh"]  # per way
+    used_way = np.zeros(len(kmh), dtype=bool)
+    used_way[way] = True
+    top = float(kmh[used_way].max()) if used_way.any() else 0.0
+    del used_way
+    minutes = _minutes(lon, lat, u, v, kmh, way)
     del lon, lat  # remade from the keys once compressed (16 bytes a vertex less at the peak)
     segments = [u, v, minutes, parts["forward"][way], parts["backward"][way]]
     del way, u, v, minutes
@@ -207,8 +209,8 @@ def _graph_of_ways(parts: dict, profile: str, source: str) -> RoadGraph:
 
 
 def _minutes(lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray,
-             kmh: np.ndarray) -> np.ndarray:
-    """Minutes along each segment ``u`` -> ``v`` at ``kmh``: its geodesic length, in slices
+             kmh: np.ndarray, way: np.ndarray) -> np.ndarray:
+    """Minutes along each segment ``u`` -> ``v`` at ``kmh[way]``: its geodesic length, in slices
     (pyproj's three outputs a slice at a time), a thread per CPU (pyproj releases the GIL
     while it solves)."""
     out = np.empty(len(u))
@@ -216,7 +218,8 @@ def _minutes(lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray,
 
     def part(k: int) -> None:
         s = slice(k, k + step)
-        out[s] = geodesic_m(lon[u[s]], lat[u[s]], lon[v[s]], lat[v[s]]) / 1000.0 / kmh[s] * 60.0
+        out[s] = (geodesic_m(lon[u[s]], lat[u[s]], lon[v[s]], lat[v[s]]) / 1000.0
+                  / kmh[way[s]] * 60.0)
 
     with ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
         list(pool.map(part, range(0, len(u), step)))
