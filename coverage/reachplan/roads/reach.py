@@ -14,6 +14,18 @@ kept vertices ``k`` it reaches within T: the same sums in the same order as the 
 the same minutes to the last bit. Of the entries of one kept vertex and district, one with a
 smaller-or-equal term and leg than another always gives the smaller-or-equal sum: only the
 others are kept (on a road inside a district, one per chain end).
+
+Many more centres than districts (plan: 19,416 candidates, 777 districts): the searches run
+from the districts instead, on the reversed compressed graph (:func:`_by_district`). Each
+centre's search begins with a few edges ``c_e`` to kept vertices ``j`` (its off-road leg and
+the road to its chain's ends); its minutes to a district are the least ``c_e + R[j]``, ``R``
+the district's minutes from every kept vertex (the least path to an entry's kept vertex plus
+``term + leg``), found by one bounded search per district from a virtual vertex joined to its
+entries. Only ``R`` at the centres' ``j`` is kept, a chunk of districts at a time. The sums
+are the same but in another order (the path summed from the district's end, ``term + leg``
+first), so the minutes equal the centres' way to 1e-9 relative rather than to the bit, and a
+pair within that rounding of T may be in one answer and not the other; the minutes straight
+along a centre's own chain are the same sums as before.
 """
 
 from __future__ import annotations
@@ -22,16 +34,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from reachplan.roads.graph import RoadGraph
 from reachplan.roads.snapping import Snapped
-from reachplan.roads.travel import DistrictAccess, _along, _position, _with_sources
+from reachplan.roads.travel import (
+    DistrictAccess,
+    _along,
+    _position,
+    _Sources,
+    _with_sources,
+)
 
 __all__ = ["KeptAccess", "district_pairs", "kept_access"]
 
 _DENSE_BYTES = 1 << 27  # rows over the kept vertices held at once (128 MB)
-_MAX_ROWS = 256  # centres searched at once
+_MAX_ROWS = 256  # centres (or districts) searched at once
+_BY_DISTRICT = 4  # search from the districts when centres outnumber them this much
 
 
 @dataclass(frozen=True)
@@ -92,21 +112,74 @@ def _expand(ptr: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def district_pairs(graph: RoadGraph, centers: Snapped, access: DistrictAccess, *,
-                   limit: float, progress: Callable[[int, int], None] | None = None
+                   limit: float, progress: Callable[[int, int], None] | None = None,
+                   direction: str = "auto"
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(district, centre position, minutes) for every district a centre reaches within
     ``limit`` minutes by road, unsorted, one per pair (the quickest way in): the answers of
     the dense rows of :func:`reachplan.roads.travel.search` read at each district's access
-    vertices, from one bounded search per on-network centre on the compressed graph and
-    only the entries of the kept vertices it reaches. ``progress(done, total)`` after each
-    batch of centres."""
+    vertices.
+
+    ``direction`` ``"centres"``: one bounded search per on-network centre on the compressed
+    graph and only the entries of the kept vertices it reaches (the dense rows' sums in their
+    order: the same minutes to the last bit). ``"districts"``: one bounded search per district
+    on the reversed compressed graph (:func:`_by_district`), for many more centres than
+    districts (plan's 19,416 candidates and 777 districts); the same sums in another order,
+    so minutes equal the centres' way to 1e-9 relative, not to the bit, and a pair whose
+    minutes lie within that rounding of ``limit`` may be in one answer and not the other.
+    ``"auto"`` (default): districts when the on-network centres outnumber the districts with
+    a way in more than :data:`_BY_DISTRICT` times. ``progress(done, total)`` after each
+    batch, in centres (a batch of districts counts its share of the centres).
+    """
+    if direction not in ("auto", "centres", "districts"):
+        raise ValueError(f"direction: {direction!r} is not 'auto', 'centres' or 'districts'")
     src = _with_sources(graph, centers)
-    nk, total = graph.n_kept, len(src.on)
-    out_d, out_c, out_k = [], [], []
+    total = len(src.on)
     if total == 0 or len(access.district) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy(), np.zeros(0)
     ka = kept_access(graph, access)
+    if direction == "auto":
+        n_in = len(np.unique(ka.district))
+        direction = "districts" if total > _BY_DISTRICT * max(n_in, 1) else "centres"
+    if direction == "districts":
+        return _by_district(graph, src, access, ka, limit=limit, progress=progress)
+    return _by_centre(graph, src, access, ka, limit=limit, progress=progress)
+
+
+def _once(row: np.ndarray, dists: np.ndarray, cost: np.ndarray, limit: float, n_d: int
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(district, row, minutes) of the least ``cost`` within ``limit`` per (row, district)."""
+    ok = cost <= min(limit, np.finfo(float).max)  # reached: finite minutes
+    key, cost = row[ok].astype(np.int64) * n_d + dists[ok], cost[ok]
+    order = np.lexsort((cost, key))
+    key, cost = key[order], cost[order]
+    once = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, dtype=bool)
+    key, cost = key[once], cost[once]
+    r_out, d_out = np.divmod(key, n_d)
+    return d_out, r_out, cost
+
+
+def _straight(graph: RoadGraph, src: _Sources, access: DistrictAccess, ka: KeptAccess,
+              rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source of ``rows``, district, minutes) straight along its chain from each source on a
+    chain to the access vertices inside that chain."""
+    s, v, along = _along(graph, src, rows)
+    lo = np.searchsorted(ka.nodes, v, side="left")
+    count = np.searchsorted(ka.nodes, v, side="right") - lo
+    at = (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+          + np.repeat(lo, count))
+    hit = ka.by_node[at]
+    return (np.repeat(s, count), access.district[hit].astype(np.int64),
+            np.repeat(along, count) + access.leg_min[hit])
+
+
+def _by_centre(graph: RoadGraph, src: _Sources, access: DistrictAccess, ka: KeptAccess, *,
+               limit: float, progress: Callable[[int, int], None] | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`district_pairs` one search per centre."""
+    nk, total = graph.n_kept, len(src.on)
+    out_d, out_c, out_k = [], [], []
     step = max(1, min(_MAX_ROWS, _DENSE_BYTES // (8 * (nk + total))))
     n_d = int(access.n_districts)
     for first in range(0, total, step):
@@ -119,26 +192,80 @@ def district_pairs(graph: RoadGraph, centers: Snapped, access: DistrictAccess, *
         cost = (dist[row, k[which]] + ka.term[entry]) + ka.leg[entry]
         dists = ka.district[entry]
         del dist, which, entry
-        s, v, along = _along(graph, src, rows)  # centres on a chain, straight along it
-        lo = np.searchsorted(ka.nodes, v, side="left")
-        count = np.searchsorted(ka.nodes, v, side="right") - lo
-        at = (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-              + np.repeat(lo, count))
-        hit = ka.by_node[at]
-        row = np.concatenate([row, np.repeat(s - first, count)])
-        cost = np.concatenate([cost, np.repeat(along, count) + access.leg_min[hit]])
-        dists = np.concatenate([dists, access.district[hit].astype(np.int64)])
-        ok = cost <= min(limit, np.finfo(float).max)  # reached: finite minutes
-        key, cost = row[ok].astype(np.int64) * n_d + dists[ok], cost[ok]
-        order = np.lexsort((cost, key))
-        key, cost = key[order], cost[order]
-        once = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, dtype=bool)
-        key, cost = key[once], cost[once]
-        r_out, d_out = np.divmod(key, n_d)
+        s, sd, sk = _straight(graph, src, access, ka, rows)  # centres on a chain
+        d_out, r_out, c_out = _once(np.concatenate([row, s - first]),
+                                    np.concatenate([dists, sd]),
+                                    np.concatenate([cost, sk]), limit, n_d)
         out_d.append(d_out)
         out_c.append(src.on[rows][r_out])
-        out_k.append(cost)
+        out_k.append(c_out)
         if progress is not None:
             progress(int(rows[-1]) + 1, total)
     return (np.concatenate(out_d).astype(np.int64), np.concatenate(out_c).astype(np.int64),
             np.concatenate(out_k))
+
+
+def _by_district(graph: RoadGraph, src: _Sources, access: DistrictAccess, ka: KeptAccess,
+                 *, limit: float, progress: Callable[[int, int], None] | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`district_pairs` one search per district, on the reversed compressed graph.
+
+    A centre's search starts with its edges ``c_e`` to kept vertices ``j`` (its own row of
+    the sources' matrix); its minutes to a district are ``min_e c_e + R[j]``, where ``R[j]``
+    is the least ``path(j -> k) + (term + leg)`` over the district's kept entries: the
+    minutes from ``j`` to the district, found for every ``j`` at once by one search bounded
+    at ``limit`` on the transposed graph from a virtual vertex joined to each kept entry
+    ``k`` by ``term + leg``. Districts are searched a chunk at a time and only ``R`` at the
+    centres' ``j`` is kept; centres on a chain reach the access vertices inside it straight
+    along it as the centres' way does (:func:`_straight`, the same sums)."""
+    nk, total, n_d = graph.n_kept, len(src.on), int(access.n_districts)
+    m = src.matrix
+    lo, hi = int(m.indptr[nk]), int(m.indptr[nk + total])
+    first_edge = m.indptr[nk:nk + total + 1].astype(np.int64) - lo
+    ends, end_of = np.unique(m.indices[lo:hi].astype(np.int64), return_inverse=True)
+    c_e = np.asarray(m.data[lo:hi], dtype=float)
+    has = np.flatnonzero(np.diff(first_edge) > 0)  # (every source has an edge)
+    # the reversed graph plus one vertex per district with a way in, to its kept entries
+    kd = np.repeat(np.arange(nk), np.diff(ka.ptr))
+    key = ka.district * nk + kd
+    w = ka.term + ka.leg
+    order = np.lexsort((w, key))
+    key, w = key[order], w[order]
+    once = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, dtype=bool)
+    d_e, k_e = np.divmod(key[once], nk)
+    w = w[once]
+    districts, d_row = np.unique(d_e, return_inverse=True)
+    nv = len(districts)
+    rev = graph.core.T.tocsr()
+    extra = np.bincount(d_row, minlength=nv)
+    indptr = np.concatenate([rev.indptr.astype(np.int64),
+                             int(rev.indptr[-1]) + np.cumsum(extra)])
+    big = max(nk + nv, len(indptr)) >= 2**31 - 1
+    idx = np.int64 if big else np.int32
+    matrix = sp.csr_matrix((np.concatenate([rev.data, w]),
+                            np.concatenate([rev.indices, k_e]).astype(idx),
+                            indptr.astype(idx)), shape=(nk + nv, nk + nv))
+    del rev, key, d_e, k_e, w
+    step = max(1, min(_MAX_ROWS, _DENSE_BYTES // (8 * (nk + nv + len(c_e)))))
+    out_d, out_r, out_k = [], [], []
+    for first in range(0, nv, step):
+        rows = np.arange(first, min(first + step, nv))
+        dist = np.atleast_2d(dijkstra(matrix, directed=True, indices=nk + rows,
+                                      limit=limit))
+        at_end = dist[:, ends]
+        del dist
+        via = at_end[:, end_of] + c_e  # (district, edge): c_e + R[j], R's last sum first
+        best = np.full((len(rows), total), np.inf)
+        if len(has):
+            best[:, has] = np.minimum.reduceat(via, first_edge[has], axis=1)
+        del via, at_end
+        r, c = np.nonzero(best <= min(limit, np.finfo(float).max))
+        out_d.append(districts[rows[r]])
+        out_r.append(c)
+        out_k.append(best[r, c])
+        if progress is not None:
+            progress(total * (int(rows[-1]) + 1) // nv, total)
+    s, sd, sk = _straight(graph, src, access, ka, np.arange(total))
+    d_out, r_out, c_out = _once(np.concatenate([*out_r, s]), np.concatenate([*out_d, sd]),
+                                np.concatenate([*out_k, sk]), limit, n_d)
+    return d_out.astype(np.int64), src.on[r_out].astype(np.int64), c_out
