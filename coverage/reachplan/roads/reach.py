@@ -69,10 +69,13 @@ class KeptAccess:
     nodes: np.ndarray
 
 
-def kept_access(graph: RoadGraph, access: DistrictAccess) -> KeptAccess:
-    """:class:`KeptAccess` of ``access`` (see the module docstring)."""
-    ch, nk = graph.chains, graph.n_kept
-    node, leg, dist = access.node.astype(np.int64), access.leg_min, access.district
+def _entries(graph: RoadGraph, access: DistrictAccess
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(kept vertex, chain minutes ``term``, access entry) of every way in moved onto the
+    kept vertices (an entry at a kept vertex once, one inside a chain from each end it can be
+    reached from), unsorted."""
+    ch = graph.chains
+    node = access.node.astype(np.int64)
     where = _position(graph)[node]
     at = where < 0
     inner = np.flatnonzero(~at)
@@ -84,8 +87,14 @@ def kept_access(graph: RoadGraph, access: DistrictAccess) -> KeptAccess:
     term = np.concatenate([np.zeros(int(at.sum())), ch.fwd[p], ch.bwd[p]])
     e = np.concatenate([np.flatnonzero(at), inner, inner])
     fin = np.isfinite(term)
-    k, term, e = k[fin], term[fin], e[fin]
-    d, lg = dist[e].astype(np.int64), leg[e]
+    return k[fin], term[fin], e[fin]
+
+
+def kept_access(graph: RoadGraph, access: DistrictAccess) -> KeptAccess:
+    """:class:`KeptAccess` of ``access`` (see the module docstring)."""
+    nk, node = graph.n_kept, access.node.astype(np.int64)
+    k, term, e = _entries(graph, access)
+    d, lg = access.district[e].astype(np.int64), access.leg_min[e]
     order = np.lexsort((lg, term, d, k))
     k, d, term, lg = k[order], d[order], term[order], lg[order]
     # Pareto front per (kept vertex, district): keep an entry only when its leg is below
@@ -138,13 +147,13 @@ def district_pairs(graph: RoadGraph, centers: Snapped, access: DistrictAccess, *
     if total == 0 or len(access.district) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy(), np.zeros(0)
-    ka = kept_access(graph, access)
-    if direction == "auto":
-        n_in = len(np.unique(ka.district))
+    if direction == "auto":  # (every access entry is a way in from a chain end at least)
+        n_in = int(np.count_nonzero(np.bincount(access.district)))
         direction = "districts" if total > _BY_DISTRICT * max(n_in, 1) else "centres"
     if direction == "districts":
-        return _by_district(graph, src, access, ka, limit=limit, progress=progress)
-    return _by_centre(graph, src, access, ka, limit=limit, progress=progress)
+        return _by_district(graph, src, access, limit=limit, progress=progress)
+    return _by_centre(graph, src, access, kept_access(graph, access), limit=limit,
+                      progress=progress)
 
 
 def _once(row: np.ndarray, dists: np.ndarray, cost: np.ndarray, limit: float, n_d: int
@@ -160,16 +169,18 @@ def _once(row: np.ndarray, dists: np.ndarray, cost: np.ndarray, limit: float, n_
     return d_out, r_out, cost
 
 
-def _straight(graph: RoadGraph, src: _Sources, access: DistrictAccess, ka: KeptAccess,
-              rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(source of ``rows``, district, minutes) straight along its chain from each source on a
-    chain to the access vertices inside that chain."""
-    s, v, along = _along(graph, src, rows)
-    lo = np.searchsorted(ka.nodes, v, side="left")
-    count = np.searchsorted(ka.nodes, v, side="right") - lo
+def _straight(access: DistrictAccess, nodes: np.ndarray, by_node: np.ndarray,
+              s: np.ndarray, v: np.ndarray, along: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source, district, minutes) straight along its chain from each source ``s`` to the
+    access entries at the vertices ``v`` inside it (minutes ``along``, :func:`_along`);
+    ``nodes``: the access entries' vertices, sorted, ``by_node`` their entries (of those
+    ``v`` may meet, or all)."""
+    lo = np.searchsorted(nodes, v, side="left")
+    count = np.searchsorted(nodes, v, side="right") - lo
     at = (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
           + np.repeat(lo, count))
-    hit = ka.by_node[at]
+    hit = by_node[at]
     return (np.repeat(s, count), access.district[hit].astype(np.int64),
             np.repeat(along, count) + access.leg_min[hit])
 
@@ -192,7 +203,8 @@ def _by_centre(graph: RoadGraph, src: _Sources, access: DistrictAccess, ka: Kept
         cost = (dist[row, k[which]] + ka.term[entry]) + ka.leg[entry]
         dists = ka.district[entry]
         del dist, which, entry
-        s, sd, sk = _straight(graph, src, access, ka, rows)  # centres on a chain
+        s, v, along = _along(graph, src, rows)  # centres on a chain, straight along it
+        s, sd, sk = _straight(access, ka.nodes, ka.by_node, s, v, along)
         d_out, r_out, c_out = _once(np.concatenate([row, s - first]),
                                     np.concatenate([dists, sd]),
                                     np.concatenate([cost, sk]), limit, n_d)
@@ -205,8 +217,8 @@ def _by_centre(graph: RoadGraph, src: _Sources, access: DistrictAccess, ka: Kept
             np.concatenate(out_k))
 
 
-def _by_district(graph: RoadGraph, src: _Sources, access: DistrictAccess, ka: KeptAccess,
-                 *, limit: float, progress: Callable[[int, int], None] | None
+def _by_district(graph: RoadGraph, src: _Sources, access: DistrictAccess, *, limit: float,
+                 progress: Callable[[int, int], None] | None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`district_pairs` one search per district, on the reversed compressed graph.
 
@@ -226,14 +238,18 @@ def _by_district(graph: RoadGraph, src: _Sources, access: DistrictAccess, ka: Ke
     c_e = np.asarray(m.data[lo:hi], dtype=float)
     has = np.flatnonzero(np.diff(first_edge) > 0)  # (every source has an edge)
     # the reversed graph plus one vertex per district with a way in, to its kept entries
-    kd = np.repeat(np.arange(nk), np.diff(ka.ptr))
-    key = ka.district * nk + kd
-    w = ka.term + ka.leg
-    order = np.lexsort((w, key))
+    # (the least term + leg per district and kept vertex: no Pareto front needed)
+    k, term, e = _entries(graph, access)
+    key = access.district[e].astype(np.int64) * nk + k
+    w = term + access.leg_min[e]
+    del k, term, e
+    order = np.argsort(key)
     key, w = key[order], w[order]
-    once = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, dtype=bool)
-    d_e, k_e = np.divmod(key[once], nk)
-    w = w[once]
+    del order
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) \
+        else np.zeros(0, dtype=np.int64)
+    w = np.minimum.reduceat(w, starts) if len(key) else w
+    d_e, k_e = np.divmod(key[starts], nk)
     districts, d_row = np.unique(d_e, return_inverse=True)
     nv = len(districts)
     rev = graph.core.T.tocsr()
@@ -265,7 +281,10 @@ def _by_district(graph: RoadGraph, src: _Sources, access: DistrictAccess, ka: Ke
         out_k.append(best[r, c])
         if progress is not None:
             progress(total * (int(rows[-1]) + 1) // nv, total)
-    s, sd, sk = _straight(graph, src, access, ka, np.arange(total))
+    s, v, along = _along(graph, src, np.arange(total))
+    near = np.flatnonzero(np.isin(access.node, v))  # the entries these vertices may meet
+    by_node = near[np.argsort(access.node[near], kind="stable")]
+    s, sd, sk = _straight(access, access.node[by_node], by_node, s, v, along)
     d_out, r_out, c_out = _once(np.concatenate([*out_r, s]), np.concatenate([*out_d, sd]),
                                 np.concatenate([*out_k, sk]), limit, n_d)
     return d_out.astype(np.int64), src.on[r_out].astype(np.int64), c_out
