@@ -1,13 +1,18 @@
 """Plan's candidate x district table by road: dense rows (before) beside sparse reach (after).
 
 ``.venv/bin/python benchmarks/bench_reach.py ROADS.osm.pbf [--every 10] [--minutes 240]
-[--repeat 2]``: the @india districts' access (computed once, not timed) and every ``--every``-th
-@india-pincodes candidate snapped onto the roads (not timed); then the table of every
-(district, candidate) within T two ways: "dense", what ``TravelRule.pairs`` did before (each
-candidate's row over every road vertex from ``travel.search``, read at every access vertex,
-least per district), and "sparse", ``roads.reach.district_pairs`` (only the kept vertices each
-candidate reaches). Prints both times (medians), the pairs and whether they are identical, and
-the load average (the machine is shared).
+[--repeat 2] [--ways dense,centres,districts]``: the @india districts' access (computed once,
+not timed) and every ``--every``-th @india-pincodes candidate snapped onto the roads (not
+timed); then the table of every (district, candidate) within T up to three ways: "dense", what
+``TravelRule.pairs`` did before (each candidate's row over every road vertex from
+``travel.search``, read at every access vertex, least per district); "centres",
+``roads.reach.district_pairs(direction="centres")`` (one search per candidate, only the kept
+vertices it reaches); "districts", ``direction="districts"`` (one search per district on the
+reversed graph). Prints the times (medians) and peak memory of each (numpy's and scipy's
+arrays, traced in one more run), the pairs, whether dense and centres are identical, and
+for districts against centres: the same pairs but those within 1e-9 * T of T, the largest
+relative difference in minutes and how many are bit-identical; and the load average (the
+machine is shared).
 
 ``.venv/bin/python benchmarks/bench_reach.py counts ROADS.osm.pbf [--centres 200,2000]
 [--minutes 60,240] [--repeat 2] [--cache-dir DIR]``: how many centres reach each road vertex
@@ -25,6 +30,7 @@ import argparse
 import os
 import statistics
 import time
+import tracemalloc
 
 import numpy as np
 
@@ -139,7 +145,9 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=10)
     ap.add_argument("--minutes", type=float, default=240.0)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--ways", default="dense,centres,districts")
     args = ap.parse_args()
+    ways = args.ways.split(",")
     graph = load_roads(args.roads)
     rule = TravelRule(graph, args.minutes)
     districts = gpd.read_file(datasets.india_districts_path())
@@ -147,25 +155,60 @@ def main() -> None:
     pts = gpd.GeoSeries(gpd.points_from_xy(pins["lon"], pins["lat"]), crs="EPSG:4326")
     snapped = rule.snap(pts)
     acc = rule.access(districts)
-    times: dict[str, list[float]] = {"dense": [], "sparse": []}
+    runs = {"dense": lambda: dense(graph, snapped, acc, args.minutes),
+            "centres": lambda: district_pairs(graph, snapped, acc, limit=args.minutes,
+                                              direction="centres"),
+            "districts": lambda: district_pairs(graph, snapped, acc, limit=args.minutes,
+                                                direction="districts")}
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    grew: dict[str, float] = {}
     results = {}
     for _ in range(args.repeat):
-        for name, run in (("dense", lambda: dense(graph, snapped, acc, args.minutes)),
-                          ("sparse", lambda: district_pairs(graph, snapped, acc,
-                                                            limit=args.minutes))):
+        for name in ways:
             start = time.perf_counter()
-            results[name] = _sorted(*run())
+            results[name] = _sorted(*runs[name]())
             times[name].append(time.perf_counter() - start)
-    same = all(np.array_equal(a, b) for a, b in zip(results["dense"], results["sparse"],
-                                                    strict=True))
+    for name in ways:  # one more run, traced (numpy's and scipy's arrays), not timed
+        tracemalloc.start()
+        runs[name]()
+        grew[name] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
     print(f"road vertices {graph.n_nodes:,}, kept {graph.n_kept:,}; candidates "
           f"{len(pins):,} ({int((snapped.node >= 0).sum()):,} on the network); "
-          f"access entries {len(acc.node):,}; T = {args.minutes:g} min")
-    print("| dense rows (s) | sparse reach (s) | dense / sparse | pairs | identical |")
-    print("|---:|---:|---:|---:|:---|")
-    a, b = statistics.median(times["dense"]), statistics.median(times["sparse"])
-    print(f"| {a:.2f} | {b:.2f} | {a / b:.1f}× | {len(results['sparse'][0]):,} | {same} |")
+          f"districts {acc.n_districts:,}; access entries {len(acc.node):,}; "
+          f"T = {args.minutes:g} min")
+    print("| way | median (s) | runs | peak traced (MB) | pairs |")
+    print("|---|---:|---:|---:|---:|")
+    for name in ways:
+        print(f"| {name} | {statistics.median(times[name]):.2f} | {len(times[name])} | "
+              f"{grew[name]:.0f} | {len(results[name][0]):,} |")
+    if "dense" in results and "centres" in results:
+        same = all(np.array_equal(a, b) for a, b in zip(results["dense"], results["centres"],
+                                                        strict=True))
+        print("dense and centres identical:", same)
+    if "centres" in results and "districts" in results:
+        print(_compare(results["centres"], results["districts"], args.minutes))
     print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
+def _compare(want, got, limit: float) -> str:
+    """The districts' way against the centres': pairs, minutes, bits."""
+    n_d = int(max(want[0].max(initial=0), got[0].max(initial=0))) + 1
+    kw, kg = want[1] * n_d + want[0], got[1] * n_d + got[0]
+    kw_s, kg_s = np.argsort(kw), np.argsort(kg)
+    only_w = np.setdiff1d(kw, kg)
+    only_g = np.setdiff1d(kg, kw)
+    edge = limit - 1e-9 * limit
+    odd = (np.concatenate([want[2][np.isin(kw, only_w)], got[2][np.isin(kg, only_g)]])
+           < edge).sum()
+    both, iw, ig = np.intersect1d(kw[kw_s], kg[kg_s], assume_unique=True,
+                                  return_indices=True)
+    a, b = want[2][kw_s][iw], got[2][kg_s][ig]
+    rel = np.abs(a - b) / np.maximum(np.abs(a), 1e-300)
+    return (f"districts vs centres: {len(both):,} common pairs, {len(only_w)} only centres, "
+            f"{len(only_g)} only districts ({odd} of them not within 1e-9 T of T); "
+            f"largest relative difference {rel.max(initial=0):.2e}; bit-identical "
+            f"{int((a == b).sum()):,} ({(a == b).mean() if len(a) else 1:.1%})")
 
 
 if __name__ == "__main__":

@@ -147,3 +147,161 @@ def test_point_pairs_equal_the_dense_rows(seed):
     p, c, cost = point_pairs(graph, centers, points, limit=limit)
     got = {(int(a), int(b)): float(x) for a, b, x in zip(p, c, cost, strict=True)}
     assert got == dense_points(graph, centers, points, limit)
+
+
+# -- one search per district (reach._by_district) -------------------------------------------
+
+
+def close_pairs(got: dict, want: dict, limit: float) -> None:
+    """Minutes equal to 1e-9 relative; the same pairs except those within 1e-9 * T of T
+    (sums in another order may fall either side of T)."""
+    edge = 1e-9 * limit if np.isfinite(limit) else 0.0
+    for pair in set(got) ^ set(want):
+        x = got.get(pair, want.get(pair))
+        assert x >= limit - edge, (pair, x)
+    for pair in set(got) & set(want):
+        np.testing.assert_allclose(got[pair], want[pair], rtol=1e-9, atol=0)
+
+
+def as_dict(d, c, cost) -> dict:
+    out = {(int(a), int(b)): float(x) for a, b, x in zip(d, c, cost, strict=True)}
+    assert len(out) == len(d)  # one per pair
+    return out
+
+
+def nx_pairs(graph, centers, access, limit) -> dict:
+    """Centres at road vertices: networkx lengths on the uncompressed graph, plus the
+    centre's leg and the entry's leg, least per (district, centre) within ``limit``."""
+    m = graph.matrix.tocoo()
+    g = nx.DiGraph()
+    g.add_nodes_from(range(graph.n_nodes))
+    g.add_weighted_edges_from(zip(m.row.tolist(), m.col.tolist(), m.data.tolist(),
+                                  strict=True))
+    out: dict = {}
+    for c, (node, leg) in enumerate(zip(centers.node.tolist(), centers.leg_min.tolist(),
+                                        strict=True)):
+        if node < 0:
+            continue
+        far = nx.single_source_dijkstra_path_length(g, node)
+        row = np.array([far.get(v, np.inf) for v in range(graph.n_nodes)]) + leg
+        least(out, access.district, c, row[access.node] + access.leg_min, limit)
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 10**6))
+def test_district_searches_equal_the_centre_searches(seed):
+    """Centres between vertices (snapped, some on one-way chains, some on the chain of an
+    access vertex) and at vertices (some off the network), districts some with no way in:
+    one search per district gives the centres' answers to 1e-9."""
+    from reachplan.roads import snap
+
+    rng = np.random.default_rng(seed)
+    graph = random_graph(rng)
+    if graph is None:
+        return
+    n = graph.n_nodes
+    k = int(rng.integers(1, 40))
+    if rng.random() < 0.5:
+        centers = snap(graph, rng.random(k) * 0.03, rng.random(k) * 0.03)
+    else:
+        node = rng.integers(-1, n, k)
+        centers = Snapped(node, np.zeros(k), np.where(node >= 0, rng.random(k), np.inf))
+    access = random_access(rng, n, int(rng.integers(1, 8)))
+    limit = float(rng.choice([0.5, 2.0, 5.0, np.inf]))
+    fwd = as_dict(*district_pairs(graph, centers, access, limit=limit, direction="centres"))
+    rev = as_dict(*district_pairs(graph, centers, access, limit=limit,
+                                  direction="districts"))
+    close_pairs(rev, fwd, limit)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6))
+def test_district_searches_match_networkx(seed):
+    rng = np.random.default_rng(seed)
+    graph = random_graph(rng)
+    if graph is None:
+        return
+    n = graph.n_nodes
+    k = int(rng.integers(1, 12))
+    node = rng.integers(-1, n, k)
+    centers = Snapped(node, np.zeros(k), np.where(node >= 0, rng.random(k), np.inf))
+    access = random_access(rng, n, int(rng.integers(1, 6)))
+    limit = float(rng.choice([0.5, 2.0, 5.0, np.inf]))
+    rev = as_dict(*district_pairs(graph, centers, access, limit=limit,
+                                  direction="districts"))
+    close_pairs(rev, nx_pairs(graph, centers, access, limit), limit)
+
+
+def ring_and_spur():
+    """A closed two-way ring of 6 vertices (one chain from its lowest vertex back to it) and
+    a one-way spur of 4 vertices leading away from ring vertex 3 (a one-way chain)."""
+    ang = np.arange(6) * np.pi / 3
+    lon = np.round(np.r_[0.01 * np.cos(ang), 0.01 * np.cos(np.pi) - 0.005 * np.arange(1, 4)],
+                   4)
+    lat = np.round(np.r_[0.01 * np.sin(ang), np.zeros(3)], 4)
+    u = np.r_[np.arange(6), 3, 6, 7]
+    v = np.r_[(np.arange(6) + 1) % 6, 6, 7, 8]
+    fwd = np.ones(len(u), dtype=bool)
+    bwd = np.r_[np.ones(6, dtype=bool), np.zeros(3, dtype=bool)]
+    seg = Segments(position_key(lon[u], lat[u]), position_key(lon[v], lat[v]), lon[u], lat[u],
+                   lon[v], lat[v], np.full(len(u), 30.0), fwd, bwd)
+    return graph_from_segments(seg, "car")
+
+
+def test_district_searches_on_a_ring_and_a_one_way_spur():
+    """Centres at every vertex of a ring and a one-way spur and between vertices; districts
+    entered on the ring's chain (with a centre on it), at the spur's far end (reached only
+    downhill), and one with no way in: the districts' way against networkx and the centres'
+    way."""
+    from reachplan.roads import snap
+
+    graph = ring_and_spur()
+    n = graph.n_nodes
+    assert n == 9
+    node = np.r_[np.arange(n), -1]
+    at = Snapped(node, np.zeros(len(node)), np.where(node >= 0, 0.1, np.inf))
+    between = snap(graph, graph.lon[:-1] * 0.5 + graph.lon[1:] * 0.5,
+                   graph.lat[:-1] * 0.5 + graph.lat[1:] * 0.5)
+    far = int(np.argmin(graph.lon))  # the spur's far end
+    ring = [v for v in range(n) if abs(graph.lat[v]) > 1e-6][:2]
+    access = DistrictAccess(np.array([0, 0, 1, 1]), np.array([ring[0], ring[1], far, far]),
+                            np.array([0.0, 0.5, 0.0, 2.0]), np.array([True, False, True,
+                                                                       False]), 3)
+    for limit in (1.0, 3.0, np.inf):
+        rev = as_dict(*district_pairs(graph, at, access, limit=limit, direction="districts"))
+        close_pairs(rev, nx_pairs(graph, at, access, limit), limit)
+        assert not any(d == 2 for d, _ in rev)  # no way in: never reached
+        for centers in (at, between):
+            fwd = as_dict(*district_pairs(graph, centers, access, limit=limit,
+                                          direction="centres"))
+            rev = as_dict(*district_pairs(graph, centers, access, limit=limit,
+                                          direction="districts"))
+            close_pairs(rev, fwd, limit)
+    # from the spur's far end (one-way away from the ring) nothing on the ring is reached
+    rev = as_dict(*district_pairs(graph, at, access, limit=np.inf, direction="districts"))
+    assert (0, far) not in rev and (1, far) in rev
+
+
+def test_many_centres_search_from_the_districts(monkeypatch):
+    """auto: the districts' way only when the centres outnumber the districts with a way in
+    more than _BY_DISTRICT times; a bad direction is a one-line error naming it."""
+    import pytest
+
+    from reachplan.roads import reach
+
+    graph = ring_and_spur()
+    access = DistrictAccess(np.array([0, 1]), np.array([0, 8]), np.zeros(2),
+                            np.ones(2, dtype=bool), 5)
+    used = []
+    real = reach._by_district
+    monkeypatch.setattr(reach, "_by_district",
+                        lambda *a, **k: used.append(1) or real(*a, **k))
+    few = reach._BY_DISTRICT * 2
+    for k, want in ((few, 0), (few + 1, 1)):
+        node = np.arange(k) % graph.n_nodes
+        centers = Snapped(node, np.zeros(k), np.full(k, 0.1))
+        district_pairs(graph, centers, access, limit=np.inf)
+        assert len(used) == want
+    with pytest.raises(ValueError, match="direction"):
+        district_pairs(graph, centers, access, limit=1.0, direction="both")
