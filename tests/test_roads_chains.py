@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
 from reachplan.roads import Snapped, graph_from_segments, load_roads, nearest_minutes, search, snap
+from reachplan.roads import chains as chains_module
 from reachplan.roads.chains import _path_ends, compress, expand
 from reachplan.roads.osm import Segments, position_key
 
@@ -79,6 +80,22 @@ def test_kept_and_all_vertices_as_uncompressed(seed):
     assert chains.n_segments == len(pairs)
     assert set(np.concatenate([kept, chains.vertex]).tolist()) == set(range(n)) - (
         set(range(n)) - set(rows.tolist()) - set(cols.tolist()) - set(kept.tolist()))
+
+
+@pytest.mark.parametrize("seed", range(0, 60, 3))
+def test_expand_in_slices(seed, monkeypatch):
+    """Expanded in slices of a few chain positions (as an India-sized graph is, 2^20 at a
+    time), every vertex's minutes and sources are those of one pass, and networkx's."""
+    n, rows, cols, cost = random_ways(seed)
+    chains, kept, core = compress(rows, cols, cost, n)
+    t = dijkstra(core, indices=[0, len(kept) - 1])
+    src_kept = np.tile(np.arange(len(kept)), (2, 1))
+    whole, whole_src = expand(chains, kept, t, n, src_kept)
+    monkeypatch.setattr(chains_module, "_POSITIONS", 3)
+    sliced, sliced_src = expand(chains, kept, t, n, src_kept)
+    np.testing.assert_array_equal(sliced, whole)
+    np.testing.assert_array_equal(sliced_src, whole_src)
+    close(sliced[0], networkx_all(n, rows, cols, cost)[kept[0]])
 
 
 def test_a_road_with_bends_is_one_edge():
