@@ -46,6 +46,13 @@ def dense(graph, centers, access, limit):
     return out
 
 
+def vertex_centres(rng, n: int, k: int) -> Snapped:
+    """``k`` centres at random road vertices, -1 (off the network) among them, with random
+    off-road legs."""
+    node = rng.integers(-1, n, k)
+    return Snapped(node, np.zeros(k), np.where(node >= 0, rng.random(k), np.inf))
+
+
 @settings(max_examples=120, deadline=None)
 @given(st.integers(0, 10**6))
 def test_sparse_pairs_equal_the_dense_rows(seed):
@@ -55,8 +62,7 @@ def test_sparse_pairs_equal_the_dense_rows(seed):
         return
     n = graph.n_nodes
     k = int(rng.integers(1, 6))
-    node = rng.integers(-1, n, k)  # -1: a centre off the network
-    centers = Snapped(node, np.zeros(k), np.where(node >= 0, rng.random(k), np.inf))
+    centers = vertex_centres(rng, n, k)
     access = random_access(rng, n, int(rng.integers(1, 6)))
     limit = float(rng.choice([0.5, 2.0, 5.0, np.inf]))
     d, c, cost = district_pairs(graph, centers, access, limit=limit)
@@ -205,8 +211,7 @@ def test_district_searches_equal_the_centre_searches(seed):
     if rng.random() < 0.5:
         centers = snap(graph, rng.random(k) * 0.03, rng.random(k) * 0.03)
     else:
-        node = rng.integers(-1, n, k)
-        centers = Snapped(node, np.zeros(k), np.where(node >= 0, rng.random(k), np.inf))
+        centers = vertex_centres(rng, n, k)
     access = random_access(rng, n, int(rng.integers(1, 8)))
     limit = float(rng.choice([0.5, 2.0, 5.0, np.inf]))
     fwd = as_dict(*district_pairs(graph, centers, access, limit=limit, direction="centres"))
@@ -224,8 +229,7 @@ def test_district_searches_match_networkx(seed):
         return
     n = graph.n_nodes
     k = int(rng.integers(1, 12))
-    node = rng.integers(-1, n, k)
-    centers = Snapped(node, np.zeros(k), np.where(node >= 0, rng.random(k), np.inf))
+    centers = vertex_centres(rng, n, k)
     access = random_access(rng, n, int(rng.integers(1, 6)))
     limit = float(rng.choice([0.5, 2.0, 5.0, np.inf]))
     rev = as_dict(*district_pairs(graph, centers, access, limit=limit,
