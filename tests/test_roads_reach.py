@@ -53,18 +53,27 @@ def vertex_centres(rng, n: int, k: int) -> Snapped:
     return Snapped(node, np.zeros(k), np.where(node >= 0, rng.random(k), np.inf))
 
 
-@settings(max_examples=120, deadline=None)
-@given(st.integers(0, 10**6))
-def test_sparse_pairs_equal_the_dense_rows(seed):
+def random_case(seed: int, max_centres: int):
+    """A random graph, 1 to ``max_centres - 1`` centres at its vertices, 1 to 5 districts'
+    access and a limit (None when the graph came out empty)."""
     rng = np.random.default_rng(seed)
     graph = random_graph(rng)
     if graph is None:
-        return
+        return None
     n = graph.n_nodes
-    k = int(rng.integers(1, 6))
+    k = int(rng.integers(1, max_centres))
     centers = vertex_centres(rng, n, k)
     access = random_access(rng, n, int(rng.integers(1, 6)))
-    limit = float(rng.choice([0.5, 2.0, 5.0, np.inf]))
+    return graph, centers, access, float(rng.choice([0.5, 2.0, 5.0, np.inf]))
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(0, 10**6))
+def test_sparse_pairs_equal_the_dense_rows(seed):
+    case = random_case(seed, 6)
+    if case is None:
+        return
+    graph, centers, access, limit = case
     # the centres' way: the same sums in the same order as the dense rows ("auto" may take
     # the districts' way, equal to 1e-9 only: test_district_searches_*)
     d, c, cost = district_pairs(graph, centers, access, limit=limit, direction="centres")
@@ -225,15 +234,10 @@ def test_district_searches_equal_the_centre_searches(seed):
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 10**6))
 def test_district_searches_match_networkx(seed):
-    rng = np.random.default_rng(seed)
-    graph = random_graph(rng)
-    if graph is None:
+    case = random_case(seed, 12)
+    if case is None:
         return
-    n = graph.n_nodes
-    k = int(rng.integers(1, 12))
-    centers = vertex_centres(rng, n, k)
-    access = random_access(rng, n, int(rng.integers(1, 6)))
-    limit = float(rng.choice([0.5, 2.0, 5.0, np.inf]))
+    graph, centers, access, limit = case
     rev = as_dict(*district_pairs(graph, centers, access, limit=limit,
                                   direction="districts"))
     close_pairs(rev, nx_pairs(graph, centers, access, limit), limit)
