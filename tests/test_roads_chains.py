@@ -19,7 +19,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
-from reachplan.roads import Snapped, graph_from_segments, load_roads, nearest_minutes, search, snap
+from reachplan.roads import (
+    Snapped,
+    graph_from_segments,
+    load_roads,
+    nearest_minutes,
+    search,
+    snap,
+    travel,
+)
 from reachplan.roads import chains as chains_module
 from reachplan.roads.chains import _path_ends, compress, expand
 from reachplan.roads.osm import Segments, position_key
@@ -165,10 +173,20 @@ def test_a_long_ring_and_a_long_chain():
 
 
 @pytest.mark.parametrize("extract", ["helsinki.osm.pbf", "tiny.osm"])
-def test_extracts_against_networkx(extract):
+@pytest.mark.parametrize("sliced", [False, True])
+def test_extracts_against_networkx(extract, sliced, monkeypatch):
     """Every vertex from 12 vertices of the bundled extracts (kept and passed), compressed
-    search vs networkx on the uncompressed segments; and the compression is real."""
+    search vs networkx on the uncompressed segments; and the compression is real. Sliced:
+    the passes over every vertex (as an India-sized graph's, 2^20 at a time) 7 at a time."""
+    if sliced:
+        monkeypatch.setattr(travel, "_SLICE", 7)
     graph = load_roads(ROADS / extract, cache_dir=False)
+    # each vertex's chain position, walked chain by chain: -1 for kept vertices
+    ch, want_pos = graph.chains, np.full(graph.n_nodes, -1)
+    for c in range(ch.n_chains):
+        for p in range(int(ch.ptr[c]) + 1, int(ch.ptr[c + 1]) - 1):
+            want_pos[ch.vertex[p]] = p
+    np.testing.assert_array_equal(travel._position(graph), want_pos)
     coo = graph.matrix.tocoo()
     g = nx.DiGraph()
     g.add_nodes_from(range(graph.n_nodes))
