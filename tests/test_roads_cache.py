@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse.csgraph as csgraph
+import xxhash
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,7 +85,7 @@ MAGIC = b"reachplan-roads\0"
 def head_of(entry: Path) -> dict:
     data = entry.read_bytes()
     magic, fmt, length, crc = struct.unpack("<16sIII", data[:28])
-    assert magic == MAGIC and fmt == 6 and zlib.crc32(data[28:28 + length]) == crc
+    assert magic == MAGIC and fmt == 7 and zlib.crc32(data[28:28 + length]) == crc
     return json.loads(data[28:28 + length])
 
 
@@ -96,14 +97,14 @@ def members(entry: Path) -> dict[str, np.ndarray]:
 
 
 def write(entry: Path, arrays: dict[str, np.ndarray], *, key: str | None = None,
-          top_kmh: float | None = None, edit=None, fmt: int = 6) -> None:
+          top_kmh: float | None = None, edit=None, fmt: int = 7) -> None:
     """An entry laid out as described, checksums right; ``edit(rows)`` may then change the
     header's rows (offsets, dtypes, shapes) before it is written."""
     old = head_of(entry) if entry.exists() else {}
     rows, at = [], 0
     for name, array in arrays.items():
         rows.append({"name": name, "dtype": array.dtype.str, "shape": [len(array)],
-                     "offset": at, "crc32": zlib.crc32(array.tobytes())})
+                     "offset": at, "xxh3_64": xxhash.xxh3_64_intdigest(array.tobytes())})
         at += -(-array.nbytes // 64) * 64
     head, start = b"", 64
     while True:  # the header's length moves the arrays' offsets, which it holds
@@ -253,8 +254,8 @@ def test_a_truncated_entry(cache):
 
 def test_an_entry_of_a_future_format(cache):
     entry = the_entry(cache)
-    write(entry, members(entry), fmt=7)
-    rebuilt_once(cache, "is of format 7, not 6")
+    write(entry, members(entry), fmt=8)
+    rebuilt_once(cache, "is of format 8, not 7")
 
 
 def test_an_entry_of_other_options_keyed_to_ours(cache):
@@ -388,7 +389,7 @@ def test_a_changed_header_byte(cache):
 def test_a_header_that_is_not_json(cache):
     entry = the_entry(cache)
     head = b"{not json"
-    entry.write_bytes(struct.pack("<16sIII", MAGIC, 6, len(head), zlib.crc32(head)) + head)
+    entry.write_bytes(struct.pack("<16sIII", MAGIC, 7, len(head), zlib.crc32(head)) + head)
     rebuilt_once(cache, "not JSON")
 
 
@@ -397,9 +398,9 @@ def test_a_changed_minute_the_checks_cannot_see(cache):
     the old checksum: caught only by the checksum."""
     entry = the_entry(cache)
     arrays = members(entry)
-    crc = _row(head_of(entry)["arrays"], "minutes")["crc32"]
+    crc = _row(head_of(entry)["arrays"], "minutes")["xxh3_64"]
     write(entry, arrays | {"minutes": arrays["minutes"] * 2},
-          edit=lambda rows: _row(rows, "minutes").update(crc32=crc))
+          edit=lambda rows: _row(rows, "minutes").update(xxh3_64=crc))
     rebuilt_once(cache, "'minutes' whose checksum differs")
 
 
