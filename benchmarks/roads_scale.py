@@ -79,16 +79,18 @@ def _child(step: str, path: str, cache: str) -> dict:
     else:
         graph = load_roads(path, cache_dir=cache)
         assert graph.from_cache == (step == "load")
-        out.update(vertices=graph.n_nodes, edges=graph.n_edges)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    own = resource.getrusage(resource.RUSAGE_SELF)
     import multiprocessing.forkserver as fs
 
     fs._forkserver._stop()  # private, benchmark only: wait for the fork server (and so for
     # its workers) so that their CPU time and peak memory count among this step's children
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    out.update(seconds=time.perf_counter() - start,
-               cpu=time.process_time() - cpu + children.ru_utime + children.ru_stime,
+    out.update(seconds=seconds, cpu=cpu + children.ru_utime + children.ru_stime,
                peak_mb=max(own.ru_maxrss, children.ru_maxrss) / 1024)
+    if step in ("build", "load"):  # counted after the step's peak is taken: n_edges makes
+        # every segment's minutes each way (2 GB more at 200 M OSM nodes), not the step's
+        out.update(vertices=graph.n_nodes, edges=graph.n_edges)
     return out
 
 
