@@ -370,10 +370,12 @@ def save_entry(target: Path, key: str, entry: Entry) -> None:
         dtype = next((_DTYPES[d] for d in allowed if _DTYPES[d].kind == have.dtype.kind
                       and _DTYPES[d].itemsize == have.dtype.itemsize), _DTYPES[allowed[-1]])
         arrays[name] = np.ascontiguousarray(have.reshape(-1), dtype=dtype)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # zlib releases the GIL
+        crcs = list(pool.map(_crc, arrays.values()))
     table, offset = [], 0
-    for name, array in arrays.items():  # offsets relative to the first array for now
-        table.append({"name": name, "dtype": array.dtype.str, "shape": [len(array)],
-                      "offset": offset, "crc32": _crc(array)})
+    for (name, array), crc in zip(arrays.items(), crcs, strict=True):  # offsets relative to
+        table.append({"name": name, "dtype": array.dtype.str,  # the first array for now
+                      "shape": [len(array)], "offset": offset, "crc32": crc})
         offset = _aligned(offset + array.nbytes)
 
     def header(shift: int) -> bytes:

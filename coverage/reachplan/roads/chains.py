@@ -78,12 +78,12 @@ class Chains:
         return int(self.ptr.nbytes + self.vertex.nbytes + self.fwd.nbytes + self.bwd.nbytes)
 
 
-def _chain_sums(w: np.ndarray, first: np.ndarray, length: np.ndarray,
+def _chain_sums(w: np.ndarray, first: np.ndarray, length: np.ndarray, order: np.ndarray,
                 reverse: bool = False) -> np.ndarray:
     """Per position, the running sum of ``w`` (one per segment, at its first position) from
-    the chain's start (or, ``reverse``, from its end), one segment after the other."""
+    the chain's start (or, ``reverse``, from its end), one segment after the other
+    (``order``: the chains, longest first)."""
     out = np.zeros(len(w))
-    order = np.argsort(-length, kind="stable")
     sorted_len = length[order]
     acc = np.zeros(len(order))
     for k in range(int(sorted_len[0]) if len(order) else 0):
@@ -273,10 +273,12 @@ def compress_segments(segments: list, n: int) -> tuple[Chains, np.ndarray, sp.cs
     w_at = np.zeros(m + n_chains)  # each segment's minutes at its first position
     w_at[pos] = w_f
     del w_f
-    fwd = _chain_sums(w_at, ptr[:-1], length)
+    longest = np.argsort(-length, kind="stable")  # for both sums
+    fwd = _chain_sums(w_at, ptr[:-1], length, longest)
     w_at[pos] = w_b
     del w_b, pos
-    bwd = _chain_sums(w_at, ptr[:-1], length, reverse=True)
+    bwd = _chain_sums(w_at, ptr[:-1], length, longest, reverse=True)
+    del longest
     del w_at  # a one-way chain's bwd is inf but at b: its segments' w_b are inf
     chains = Chains(ptr, vertex, fwd, bwd)
     kept = np.flatnonzero(~passed)
