@@ -30,7 +30,6 @@ from reachplan.io.files import check_regular
 from reachplan.roads import cache
 from reachplan.roads.cache import cache_root
 from reachplan.roads.chains import Chains, compress_segments
-from reachplan.roads.heap import kept_heap
 from reachplan.roads.osm import (
     Segments,
     Ways,
@@ -313,24 +312,23 @@ def load_roads(roads: str | Path, *, profile: str = "car",
                              maxspeed_factor=factor, sha256=sha256, speeds_file=speeds_file)
     if progress is not None:
         progress("reading roads (ways)", 0, 0)
-    with kept_heap():  # a national build's temporaries reuse freed memory (heap.py)
-        ways = (read_osm_ways(path, profile, table, maxspeed_factor=factor, progress=progress)
-                if str(path).lower().endswith(".pbf") else None)
-        if ways is not None:
-            if progress is not None:
-                progress("building the road graph", 0, 0)
-            parts = dict(vars(ways))
-            del ways  # the build frees the reader's arrays as it goes
-            graph = _graph_of_ways(parts, profile, source)
+    ways = (read_osm_ways(path, profile, table, maxspeed_factor=factor, progress=progress)
+            if str(path).lower().endswith(".pbf") else None)
+    if ways is not None:
+        if progress is not None:
+            progress("building the road graph", 0, 0)
+        parts = dict(vars(ways))
+        del ways  # the build frees the reader's arrays as it goes
+        graph = _graph_of_ways(parts, profile, source)
+    else:
+        if is_osm(path):
+            seg = read_osm_pyosmium(path, profile, table, maxspeed_factor=factor,
+                                    progress=progress)
         else:
-            if is_osm(path):
-                seg = read_osm_pyosmium(path, profile, table, maxspeed_factor=factor,
-                                        progress=progress)
-            else:
-                seg = read_layer(path, profile, table, speed_col=speed_col, layer=layer)
-            if progress is not None:
-                progress("building the road graph", 0, 0)
-            graph = graph_from_segments(seg, profile, source=source)
+            seg = read_layer(path, profile, table, speed_col=speed_col, layer=layer)
+        if progress is not None:
+            progress("building the road graph", 0, 0)
+        graph = graph_from_segments(seg, profile, source=source)
     if progress is not None:
         progress("building the road graph", 1, 1)
     graph.maxspeed_factor, graph.sha256, graph.speeds_file = factor, sha256, speeds_file
