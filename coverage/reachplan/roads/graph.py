@@ -216,7 +216,7 @@ def _minutes(ids: np.ndarray, u: np.ndarray, v: np.ndarray, kmh: np.ndarray,
     (pyproj releases the GIL while it solves). The vertices' coordinates are made from their
     keys a slice at a time: the graph's are not held while the chains are found."""
     out = np.empty(len(u))
-    step = 1 << 20  # the slices' temporaries (about 100 bytes a segment) reused
+    step = 1 << 18  # the slices' temporaries (about 100 bytes a segment) reused
 
     def part(k: int) -> None:
         s = slice(k, k + step)
