@@ -22,6 +22,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from reachplan.roads import Snapped, graph_from_segments, load_roads, nearest_minutes, search, snap
 from reachplan.roads import chains as chains_module
+from reachplan.roads import graph as graph_module
 from reachplan.roads.chains import _path_ends, compress, compress_segments, expand
 from reachplan.roads.osm import Segments, position_key
 
@@ -236,7 +237,7 @@ def spliced(graph, here) -> tuple[sp.csr_matrix, int]:
     return sp.csr_matrix((list(edges.values()), (rows, cols)), shape=(size, size)), n
 
 
-def test_centres_on_a_chain_reach_along_it():
+def test_centres_on_a_chain_reach_along_it(monkeypatch):
     """A straight road of 9 vertices 0.001 degree apart, two-way then one-way eastward from
     vertex 5 (one chain each, kept only at 0, 5 and 8): searches from centres on the road, at
     vertices and between them, give the minutes of the uncompressed graph with the centres
@@ -249,6 +250,9 @@ def test_centres_on_a_chain_reach_along_it():
                    np.ones(8, dtype=bool), np.arange(8) < 5)  # 5.. one-way eastward
     graph = graph_from_segments(seg, "car")
     assert graph.n_kept == 3  # both ends and vertex 5 where the road turns one-way
+    assert graph.n_edges == 13  # 5 two-way segments, 3 one-way
+    monkeypatch.setattr(graph_module, "_EDGE_SLICE", 3)  # counted 3 positions at a time
+    assert graph.n_edges == 13
     for where in ([0.003], [0.006], [0.003, 0.007], [0.0071], [0.0024, 0.0026, 0.0052]):
         here = snap(graph, where, [0.0001] * len(where))
         ref, n = spliced(graph, here)
