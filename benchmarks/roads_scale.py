@@ -48,6 +48,7 @@ E2E = {  # the commands run end to end on the built graph's cache
              "-q"],
 }
 MAX_GB = [12.0]
+ONLY: list[str] = []  # --only: of filter, read and load these (the build always runs)
 STEPS: list[str] = list(E2E)  # address-space limit of each step's process (a shared machine)
 TOTAL_MB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
 
@@ -79,16 +80,18 @@ def _child(step: str, path: str, cache: str) -> dict:
     else:
         graph = load_roads(path, cache_dir=cache)
         assert graph.from_cache == (step == "load")
-        out.update(vertices=graph.n_nodes, edges=graph.n_edges)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    own = resource.getrusage(resource.RUSAGE_SELF)
     import multiprocessing.forkserver as fs
 
     fs._forkserver._stop()  # private, benchmark only: wait for the fork server (and so for
     # its workers) so that their CPU time and peak memory count among this step's children
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    out.update(seconds=time.perf_counter() - start,
-               cpu=time.process_time() - cpu + children.ru_utime + children.ru_stime,
+    out.update(seconds=seconds, cpu=cpu + children.ru_utime + children.ru_stime,
                peak_mb=max(own.ru_maxrss, children.ru_maxrss) / 1024)
+    if step in ("build", "load"):  # counted after the step's peak is taken: n_edges makes
+        # every segment's minutes each way (2 GB more at 200 M OSM nodes), not the step's
+        out.update(vertices=graph.n_nodes, edges=graph.n_edges)
     return out
 
 
@@ -137,7 +140,7 @@ def bench_sizes(sizes: list[int], repeat: int, keep: bool = False) -> list[dict]
         row: dict = {"n": n, "mb": path.stat().st_size / 1e6}
         with tempfile.TemporaryDirectory(dir=WORK) as tmp:
             filtered, located = Path(tmp) / "highways.osm.pbf", Path(tmp) / "located.osm.pbf"
-            if have_osmium:
+            if have_osmium and _runs("filter"):
                 row["filter"] = [run_osmium(["tags-filter", str(path), "w/highway", "-o",
                                              str(filtered), "--overwrite"])
                                  for _ in range(times)]
@@ -146,16 +149,18 @@ def bench_sizes(sizes: list[int], repeat: int, keep: bool = False) -> list[dict]
                                  for _ in range(times)]
                 filtered.unlink()
                 located.unlink()
-            row["read"] = [run_step("read", path, Path(tmp)) for _ in range(times)]
+            row["read"] = [run_step("read", path, Path(tmp)) for _ in range(times)
+                           if _runs("read")]
             row["build"], row["load"] = [], []
             for k in range(times):
                 cache = Path(tmp) / f"cache{k}"
                 row["build"].append(run_step("build", path, cache))
-                row["load"].append(run_step("load", path, cache))
+                if _runs("load"):
+                    row["load"].append(run_step("load", path, cache))
                 for step in E2E:
                     if step in STEPS:
                         row.setdefault(step, []).append(run_step(step, path, cache))
-                shutil.rmtree(cache)
+                shutil.rmtree(cache, ignore_errors=True)
         rows.append(row)
         if not keep and n >= 100_000_000:
             path.unlink()
@@ -164,6 +169,10 @@ def bench_sizes(sizes: list[int], repeat: int, keep: bool = False) -> list[dict]
         for n in sizes:
             (WORK / f"generated-{n}.osm.pbf").unlink(missing_ok=True)
     return rows
+
+
+def _runs(step: str) -> bool:
+    return not ONLY or step in ONLY
 
 
 def print_table(rows: list[dict], have_osmium: bool) -> None:
@@ -240,10 +249,14 @@ def main() -> None:
     parser.add_argument("--steps", default="coverage,plan",
                         help="end-to-end commands after the build and load (default "
                              "coverage,plan; '' for none)")
+    parser.add_argument("--only", default="",
+                        help="only these of filter (osmium, with locate), read, load "
+                             "(e.g. 'build' for none; the build always runs)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     MAX_GB[0] = args.max_gb
     STEPS[:] = [x for x in args.steps.split(",") if x]
+    ONLY[:] = [x for x in args.only.split(",") if x]
     if args.child:
         print(json.dumps(_child(*args.child)))
         return

@@ -9,6 +9,7 @@ vertex sequences, some one-way), so they hold chains, rings, parallel roads and 
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 
 import networkx as nx
@@ -29,7 +30,8 @@ from reachplan.roads import (
     travel,
 )
 from reachplan.roads import chains as chains_module
-from reachplan.roads.chains import _path_ends, compress, expand
+from reachplan.roads import graph as graph_module
+from reachplan.roads.chains import _path_ends, compress, compress_segments, expand
 from reachplan.roads.osm import Segments, position_key
 
 ROADS = Path(__file__).parent / "fixtures" / "roads"
@@ -106,6 +108,30 @@ def test_expand_in_slices(seed, monkeypatch):
     close(sliced[0], networkx_all(n, rows, cols, cost)[kept[0]])
 
 
+@pytest.mark.parametrize("seed", range(0, 60, 3))
+def test_compress_in_slices_from_a_future(seed, monkeypatch):
+    """Parallel segments merged and paths jumped in slices of a few (as an India-sized graph's
+    are, 2^20 at a time), the minutes given as a future (graph.py computes them while the
+    chains are found): the same chains, kept vertices and core as in one pass."""
+    n, rows, cols, cost = random_ways(seed)
+    rng = np.random.default_rng(seed)
+    twice = rng.random(len(rows)) < 0.3  # parallel segments, some quicker, some one-way
+    u, v = np.r_[rows, cols[twice]], np.r_[cols, rows[twice]]
+    w = np.r_[cost, cost[twice] * rng.choice([0.5, 1.0, 2.0], int(twice.sum()))]
+    fwd, bwd = np.ones(len(u), dtype=bool), rng.random(len(u)) < 0.5
+    whole = compress_segments([u, v, w, fwd, bwd], n)
+    monkeypatch.setattr(chains_module, "_POSITIONS", 2)
+    future: Future = Future()
+    future.set_result(w)
+    sliced = compress_segments([u, v, future, fwd, bwd], n)
+    for a, b in [(whole[0].ptr, sliced[0].ptr), (whole[0].vertex, sliced[0].vertex),
+                 (whole[0].fwd, sliced[0].fwd), (whole[0].bwd, sliced[0].bwd),
+                 (whole[1], sliced[1]), (whole[2].indptr, sliced[2].indptr),
+                 (whole[2].indices, sliced[2].indices), (whole[2].data, sliced[2].data)]:
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_road_with_bends_is_one_edge():
     """A two-way road 0-1-2-3 (bends at 1 and 2), two-way links 3-4 and 3-5, and a one-way
     road 5 -> 6 -> 7 -> 3: kept are 0 and 4 (dead ends), 3 and 5 (junctions); 8 segments in
@@ -131,9 +157,12 @@ def test_a_ring_keeps_one_vertex():
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_path_ends_against_walking(seed):
+def test_path_ends_against_walking(seed, monkeypatch):
     """Pointer jumping gives each element the end of its path and the steps to it, as walking
-    one step at a time does; elements of a cycle get -1. Paths up to 300 long (9 passes)."""
+    one step at a time does; elements of a cycle get -1. Paths up to 300 long (9 passes);
+    every other seed in slices of 7 elements (an India-sized graph's passes are sliced)."""
+    if seed % 2:
+        monkeypatch.setattr(chains_module, "_POSITIONS", 7)
     rng = np.random.default_rng(seed)
     after, at = [], 0
     for _ in range(int(rng.integers(1, 12))):
@@ -226,7 +255,7 @@ def spliced(graph, here) -> tuple[sp.csr_matrix, int]:
     return sp.csr_matrix((list(edges.values()), (rows, cols)), shape=(size, size)), n
 
 
-def test_centres_on_a_chain_reach_along_it():
+def test_centres_on_a_chain_reach_along_it(monkeypatch):
     """A straight road of 9 vertices 0.001 degree apart, two-way then one-way eastward from
     vertex 5 (one chain each, kept only at 0, 5 and 8): searches from centres on the road, at
     vertices and between them, give the minutes of the uncompressed graph with the centres
@@ -239,6 +268,9 @@ def test_centres_on_a_chain_reach_along_it():
                    np.ones(8, dtype=bool), np.arange(8) < 5)  # 5.. one-way eastward
     graph = graph_from_segments(seg, "car")
     assert graph.n_kept == 3  # both ends and vertex 5 where the road turns one-way
+    assert graph.n_edges == 13  # 5 two-way segments, 3 one-way
+    monkeypatch.setattr(graph_module, "_EDGE_SLICE", 3)  # counted 3 positions at a time
+    assert graph.n_edges == 13
     for where in ([0.003], [0.006], [0.003, 0.007], [0.0071], [0.0024, 0.0026, 0.0052]):
         here = snap(graph, where, [0.0001] * len(where))
         ref, n = spliced(graph, here)

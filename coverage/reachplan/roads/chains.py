@@ -78,12 +78,12 @@ class Chains:
         return int(self.ptr.nbytes + self.vertex.nbytes + self.fwd.nbytes + self.bwd.nbytes)
 
 
-def _chain_sums(w: np.ndarray, first: np.ndarray, length: np.ndarray,
+def _chain_sums(w: np.ndarray, first: np.ndarray, length: np.ndarray, order: np.ndarray,
                 reverse: bool = False) -> np.ndarray:
     """Per position, the running sum of ``w`` (one per segment, at its first position) from
-    the chain's start (or, ``reverse``, from its end), one segment after the other."""
+    the chain's start (or, ``reverse``, from its end), one segment after the other
+    (``order``: the chains, longest first)."""
     out = np.zeros(len(w))
-    order = np.argsort(-length, kind="stable")
     sorted_len = length[order]
     acc = np.zeros(len(order))
     for k in range(int(sorted_len[0]) if len(order) else 0):
@@ -108,8 +108,7 @@ def compress(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int
     return compress_segments([rows, cols, cost, one, ~one], n)
 
 
-def compress_segments(segments: list[np.ndarray], n: int
-                      ) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
+def compress_segments(segments: list, n: int) -> tuple[Chains, np.ndarray, sp.csr_matrix]:
     """:func:`compress` of road segments ``[u, v, minutes, forward, backward]`` (vertex
     numbers, minutes, which ways they may be driven), which it empties: each array is freed
     once used if the caller holds no other reference (a large graph's build peak). Segments
@@ -121,8 +120,12 @@ def compress_segments(segments: list[np.ndarray], n: int
     half-edge and distance to it come from pointer jumping (:func:`_path_ends`: a few passes
     of gathers over flat arrays, no graph library, no copy of the graph); each chain is one
     path and its mirror image, read in the chain's direction.
+
+    ``minutes`` may also be a future of them (:mod:`concurrent.futures`), all finite: the
+    chains are found while they are computed (no minutes are needed until the chains' sums).
     """
-    u, v, minutes, fwd, bwd = (np.asarray(a) for a in segments)
+    u, v, fwd, bwd = (np.asarray(segments[k]) for k in (0, 1, 3, 4))
+    minutes = segments[2]
     segments.clear()
     flip = u > v  # as p -> q, p < q
     pq = np.where(flip, bwd, fwd)
@@ -131,31 +134,28 @@ def compress_segments(segments: list[np.ndarray], n: int
     key = np.minimum(u, v).astype(np.int64)  # one per undirected pair, built in place
     key *= n
     key += np.maximum(u, v)
-    keep = (u != v) & (pq | qp)
+    drop = (u == v) | ~(pq | qp)
     del u, v
-    if not keep.all():
-        key, minutes, pq, qp = key[keep], minutes[keep], pq[keep], qp[keep]
-    del keep
+    keep = None if not drop.any() else ~drop
+    del drop
+    if keep is not None:
+        key, pq, qp = key[keep], pq[keep], qp[keep]
+    if not hasattr(minutes, "result"):
+        minutes = np.asarray(minutes)  # an infinite minutes is a direction not driven
+        fin = np.isfinite(minutes if keep is None else minutes[keep])
+        pq &= fin
+        qp &= fin
+        del fin
     by = np.argsort(key)  # the quickest of a pair's segments is kept each way below
     key = key[by]
     new = np.ones(len(key), dtype=bool)
     np.not_equal(key[1:], key[:-1], out=new[1:])
     starts = np.flatnonzero(new)
-    w_qp = minutes[by]
-    del minutes
     pq, qp = pq[by], qp[by]
-    del by
-    w_pq = np.where(pq, w_qp, np.inf)
-    del pq
-    w_qp[~qp] = np.inf
-    del qp
-    if len(starts):
-        w_pq = np.minimum.reduceat(w_pq, starts)
-        w_qp = np.minimum.reduceat(w_qp, starts)
-    del starts
+    if len(by) < 2**31 - 1:
+        by = by.astype(np.int32)  # held until the minutes are there (4 bytes a segment less)
     vdt = np.int32 if n < 2**31 - 1 else np.int64
     key = key[new]
-    del new
     p = (key // n).astype(vdt)
     key %= n
     q = key.astype(vdt)
@@ -166,18 +166,13 @@ def compress_segments(segments: list[np.ndarray], n: int
     at = np.empty(2 * m, dtype=vdt)
     at[0::2], at[1::2] = p, q
     del p, q
-    leave = np.empty(2 * m, dtype=bool)  # the segment may be driven from h's vertex on
-    leave[0::2] = np.isfinite(w_pq)  # not out=leave[0::2]: numpy 2.4.6 isfinite writes
-    leave[1::2] = np.isfinite(w_qp)  # a strided bool out= wrongly (isnan, isinf do not)
-    # one minutes per pair while the chains are found (8 bytes a pair less at the peak):
-    # p -> q's where it may be driven so, else q -> p's; the pairs driven each way in
-    # different minutes (parallel one-way roads) keep their q -> p aside
-    odd = np.flatnonzero(leave[0::2] & leave[1::2] & (w_pq != w_qp))
-    odd_qp = w_qp[odd]
-    w = w_pq
-    back_only = ~leave[0::2]
-    w[back_only] = w_qp[back_only]
-    del w_pq, w_qp, back_only
+    # the segment may be driven from h's vertex on: one of the pair's segments may (each
+    # finite, so the quickest of them is finite too); the chains are found without the
+    # minutes, which may still be being computed (graph.py: on the other CPU)
+    leave = np.empty(2 * m, dtype=bool)
+    leave[0::2] = np.logical_or.reduceat(pq, starts) if m else pq
+    leave[1::2] = np.logical_or.reduceat(qp, starts) if m else qp
+    del starts  # remade from new (8 bytes a pair less while the chains are found)
     degree = np.bincount(at, minlength=n)
     two = np.flatnonzero(degree == 2)
     del degree
@@ -223,7 +218,11 @@ def compress_segments(segments: list[np.ndarray], n: int
     del head, twin, ok, ok_twin, first
     n_chains = len(start)
     chain_of_start = np.empty(n_chains, dtype=np.int64)  # by half-edge, then in chain order
-    chain_of_start[np.lexsort((start, at[start]))] = np.arange(n_chains)
+    by_vertex = at[start].astype(np.int64)  # (vertex, half-edge) as one key: one sort
+    by_vertex *= 2 * m
+    by_vertex += start
+    chain_of_start[np.argsort(by_vertex)] = np.arange(n_chains)
+    del by_vertex
     length = np.empty(n_chains, dtype=np.int64)
     length[chain_of_start] = steps[start] + 1
     # each segment is read as the half-edge on its chain's path: h's path starts at the twin
@@ -254,6 +253,13 @@ def compress_segments(segments: list[np.ndarray], n: int
     vertex[pos] = at[h]
     vertex[pos + 1] = at[h ^ 1]
     del at
+    if hasattr(minutes, "result"):
+        minutes = minutes.result()  # the future let go: its minutes freed once merged
+    if keep is not None:
+        minutes = minutes[keep]
+    del keep
+    w, odd, odd_qp = _pair_minutes(minutes, by, pq, qp, new, leave)
+    del minutes, by, pq, qp, new
     # h holds one half-edge per segment, in segment order: each segment's minutes along its
     # chain's direction (from h's vertex) and back
     w_f = np.where(leave[h], w, np.inf)
@@ -267,14 +273,49 @@ def compress_segments(segments: list[np.ndarray], n: int
     w_at = np.zeros(m + n_chains)  # each segment's minutes at its first position
     w_at[pos] = w_f
     del w_f
-    fwd = _chain_sums(w_at, ptr[:-1], length)
+    longest = np.argsort(-length, kind="stable")  # for both sums
+    fwd = _chain_sums(w_at, ptr[:-1], length, longest)
     w_at[pos] = w_b
     del w_b, pos
-    bwd = _chain_sums(w_at, ptr[:-1], length, reverse=True)
+    bwd = _chain_sums(w_at, ptr[:-1], length, longest, reverse=True)
+    del longest
     del w_at  # a one-way chain's bwd is inf but at b: its segments' w_b are inf
     chains = Chains(ptr, vertex, fwd, bwd)
     kept = np.flatnonzero(~passed)
     return chains, kept, core_matrix(chains, kept)
+
+
+def _pair_minutes(minutes: np.ndarray, by: np.ndarray, pq: np.ndarray, qp: np.ndarray,
+                  new: np.ndarray, leave: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each pair's minutes (``minutes[by]``: its segments, a pair's together, ``new`` at each
+    pair's first; ``pq``, ``qp``: which ways each may be driven), the quickest of its segments
+    each way: one per pair, p -> q's where it may be driven so, else q -> p's; and the pairs
+    driven each way in different minutes (parallel one-way roads: ``odd``) with their
+    q -> p. In slices of whole pairs, whose temporaries the allocator reuses."""
+    m = len(leave) // 2
+    w = np.empty(m)
+    odd, odd_qp = [], []
+    a = pair = 0
+    while a < len(by):
+        b = min(a + _POSITIONS, len(by))
+        while b < len(by) and not new[b]:
+            b += 1
+        s = slice(a, b)
+        first = np.flatnonzero(new[s])
+        k = slice(pair, pair + len(first))
+        w_qp = minutes[by[s]]
+        w_pq = np.minimum.reduceat(np.where(pq[s], w_qp, np.inf), first)
+        w_qp[~qp[s]] = np.inf
+        w_qp = np.minimum.reduceat(w_qp, first)
+        l_pq, l_qp = leave[2 * k.start:2 * k.stop:2], leave[2 * k.start + 1:2 * k.stop:2]
+        w[k] = np.where(l_pq, w_pq, w_qp)
+        o = np.flatnonzero(l_pq & l_qp & (w_pq != w_qp))
+        odd.append(o + pair)
+        odd_qp.append(w_qp[o])
+        a, pair = b, k.stop
+    return (w, np.concatenate([np.zeros(0, dtype=np.int64), *odd]),
+            np.concatenate([np.zeros(0), *odd_qp]))
 
 
 def _path_ends(after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -282,23 +323,40 @@ def _path_ends(after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     -1 at a path's end), the last element of its path and how many steps ahead it is, by
     pointer jumping (each pass doubles the distance looked ahead); -1 for the elements of a
     cycle, which never end (the passes stop when they are all that is left). ``after`` is
-    overwritten (it becomes the first result)."""
+    overwritten.
+
+    A pass over whole arrays runs in slices into two spare arrays that it swaps with the
+    current ones, not into fresh ones each pass: on a VM the first touch of fresh memory
+    costs 1-5 s a GB, and 170 M half-edges (India) made 1.5 GB of temporaries a pass."""
     idx = after.dtype
+    n = len(after)
     end = after < 0
     succ = after
     succ[end] = np.flatnonzero(end)  # an end is its own last element
     steps = (~end).astype(idx)
-    left = len(after) + 1
+    pending = np.empty(n, dtype=bool)
+    spare: tuple[np.ndarray, np.ndarray] | None = None
+    left = n + 1
     while True:
-        pending = ~end[succ]
-        count = int(pending.sum())
+        for s in _slices(n):
+            np.logical_not(end[succ[s]], out=pending[s])
+        count = int(np.count_nonzero(pending))
         if count == 0 or count == left:
             break
         left = count
-        if count > len(after) // 8:  # whole arrays: an end's steps are 0, its succ itself
-            steps += steps[succ]
-            succ = succ[succ]
+        if count > n // 8:  # whole arrays: an end's steps are 0, its succ itself
+            if spare is None:
+                spare = np.empty_like(succ), np.empty_like(steps)
+            new_succ, new_steps = spare
+            for s in _slices(n):
+                j = succ[s]
+                np.add(steps[s], steps[j], out=new_steps[s])
+                np.take(succ, j, out=new_succ[s], mode="clip")  # all in range: no check
+            spare = succ, steps
+            succ, steps = new_succ, new_steps
+            del new_succ, new_steps, j
         else:
+            spare = None
             i = np.flatnonzero(pending).astype(idx)
             j = succ[i]
             steps[i] += steps[j]
@@ -306,6 +364,11 @@ def _path_ends(after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             del i, j
     succ[pending] = -1
     return succ, steps
+
+
+def _slices(n: int) -> list[slice]:
+    """``0:n`` in slices of ``_POSITIONS``."""
+    return [slice(k, min(k + _POSITIONS, n)) for k in range(0, n, _POSITIONS)]
 
 
 def _ring_after(ring: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -344,10 +407,11 @@ def core_matrix(chains: Chains, kept: np.ndarray) -> sp.csr_matrix:
     cost = np.concatenate([chains.fwd[last], chains.bwd[first][back]])
     keep = rows != cols
     edge, cost = rows[keep] * n + cols[keep], cost[keep]
-    order = np.lexsort((cost, edge))
+    order = np.argsort(edge)  # one sort, not two (lexsort): the quickest of each edge below
     edge, cost = edge[order], cost[order]
-    once = np.r_[True, edge[1:] != edge[:-1]] if len(edge) else np.zeros(0, dtype=bool)
-    edge, cost = edge[once], cost[once]
+    once = np.flatnonzero(np.r_[True, edge[1:] != edge[:-1]]) if len(edge) else order[:0]
+    edge = edge[once]
+    cost = np.minimum.reduceat(cost, once) if len(once) else cost
     r, col = np.divmod(edge, max(n, 1))
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])

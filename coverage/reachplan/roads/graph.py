@@ -41,6 +41,8 @@ from reachplan.roads.osm import (
 from reachplan.roads.pbf import UNDEFINED
 from reachplan.roads.speeds import check_maxspeed_factor, default_speeds, read_speeds
 
+_EDGE_SLICE = 1 << 20  # chain positions at a time while the edges are counted
+
 __all__ = ["RoadGraph", "cache_root", "graph_from_segments", "graph_from_ways", "load_roads"]
 
 
@@ -77,9 +79,16 @@ class RoadGraph:
 
     @property
     def n_edges(self) -> int:
-        """Directed road segments (uncompressed)."""
-        fwd, bwd = self.chains.segment_minutes(self.chains.starts())
-        return int(np.isfinite(fwd).sum() + np.isfinite(bwd).sum())
+        """Directed road segments (uncompressed), counted a slice of chain positions at a
+        time (every segment's minutes each way at once took 2 GB at 200 M OSM nodes)."""
+        ch = self.chains
+        last = np.zeros(len(ch.vertex), dtype=bool)
+        last[ch.ptr[1:] - 1] = True
+        count = 0
+        for k in range(0, len(last), _EDGE_SLICE):
+            fwd, bwd = ch.segment_minutes(k + np.flatnonzero(~last[k:k + _EDGE_SLICE]))
+            count += int(np.count_nonzero(np.isfinite(fwd)) + np.count_nonzero(np.isfinite(bwd)))
+        return count
 
     @property
     def n_kept(self) -> int:
@@ -188,7 +197,6 @@ def _graph_of_ways(parts: dict, profile: str, source: str) -> RoadGraph:
     vertex = np.empty(len(order), dtype=np.int32 if len(order) < 2**31 - 1 else np.int64)
     vertex[order] = np.cumsum(new, dtype=vertex.dtype) - 1
     del order, new
-    lon, lat = _lonlat(ids)  # x[node] / 1e7, y[node] / 1e7 of each key's nodes
     vertex_of = np.full(n_used, -1, dtype=np.int32 if len(ids) < 2**31 else np.int64)
     vertex_of[node] = vertex
     del node, vertex
@@ -199,27 +207,31 @@ def _graph_of_ways(parts: dict, profile: str, source: str) -> RoadGraph:
     used_way[way] = True
     top = float(kmh[used_way].max()) if used_way.any() else 0.0
     del used_way
-    minutes = _minutes(lon, lat, u, v, kmh, way)
-    del lon, lat  # remade from the keys once compressed (16 bytes a vertex less at the peak)
-    segments = [u, v, minutes, parts["forward"][way], parts["backward"][way]]
-    del way, u, v, minutes
-    chains, kept, core = compress_segments(segments, len(ids))  # frees them as it goes
-    lon, lat = _lonlat(ids)
+    # the lengths (pyproj, which releases the GIL) on threads while this one finds the
+    # chains, which need no minutes until their sums (the two CPUs of a small machine busy)
+    with ThreadPoolExecutor(1) as pool:
+        minutes = pool.submit(_minutes, ids, u, v, kmh, way)
+        segments = [u, v, minutes, parts["forward"][way], parts["backward"][way]]
+        del way, u, v, minutes
+        chains, kept, core = compress_segments(segments, len(ids))  # frees them as it goes
+    lon, lat = _lonlat(ids)  # x[node] / 1e7, y[node] / 1e7 of each key's nodes
     return RoadGraph(lon, lat, ids, chains, kept, core, profile, top, source)
 
 
-def _minutes(lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray,
-             kmh: np.ndarray, way: np.ndarray) -> np.ndarray:
-    """Minutes along each segment ``u`` -> ``v`` at ``kmh[way]``: its geodesic length, in slices
-    (pyproj's three outputs a slice at a time), a thread per CPU (pyproj releases the GIL
-    while it solves)."""
+def _minutes(ids: np.ndarray, u: np.ndarray, v: np.ndarray, kmh: np.ndarray,
+             way: np.ndarray) -> np.ndarray:
+    """Minutes along each segment ``u`` -> ``v`` (vertex keys ``ids``) at ``kmh[way]``: its
+    geodesic length, in slices (pyproj's three outputs a slice at a time), a thread per CPU
+    (pyproj releases the GIL while it solves). The vertices' coordinates are made from their
+    keys a slice at a time: the graph's are not held while the chains are found."""
     out = np.empty(len(u))
-    step = 2_000_000
+    step = 1 << 18  # the slices' temporaries (about 100 bytes a segment) reused
 
     def part(k: int) -> None:
         s = slice(k, k + step)
-        out[s] = (geodesic_m(lon[u[s]], lat[u[s]], lon[v[s]], lat[v[s]]) / 1000.0
-                  / kmh[way[s]] * 60.0)
+        lon_u, lat_u = _lonlat(ids[u[s]])
+        lon_v, lat_v = _lonlat(ids[v[s]])
+        out[s] = geodesic_m(lon_u, lat_u, lon_v, lat_v) / 1000.0 / kmh[way[s]] * 60.0
 
     with ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
         list(pool.map(part, range(0, len(u), step)))
