@@ -470,16 +470,20 @@ def expand(chains: Chains, kept: np.ndarray, t_kept: np.ndarray, n: int,
         inner[last] = False
         v = vertex[inner]
         va, vb = vertex[first], vertex[last]
-        via_a = (np.repeat(out[..., va], length, axis=-1) + chains.fwd[p0:p0 + len(vertex)]
-                 )[..., inner]
-        via_b = (np.repeat(out[..., vb], length, axis=-1) + chains.bwd[p0:p0 + len(vertex)]
-                 )[..., inner]
-        out[..., v] = np.minimum(via_a, via_b)
+        # every position of the slice from both ends, in place (the ends' own values are
+        # not written back): the same sums and the same minimum as position by position
+        via_a = np.repeat(out[..., va], length, axis=-1)
+        via_a += chains.fwd[p0:p0 + len(vertex)]
+        via_b = np.repeat(out[..., vb], length, axis=-1)
+        via_b += chains.bwd[p0:p0 + len(vertex)]
+        from_a = via_a <= via_b
+        np.minimum(via_a, via_b, out=via_a)
+        out[..., v] = via_a[..., inner]
         if src is not None:
-            src_a = np.repeat(src[..., va], length, axis=-1)[..., inner]
-            src_b = np.repeat(src[..., vb], length, axis=-1)[..., inner]
-            src[..., v] = np.where(via_a <= via_b, src_a, src_b)
-            src[..., v] = np.where(np.isfinite(out[..., v]), src[..., v], -1)
+            who = np.repeat(src[..., va], length, axis=-1)
+            np.copyto(who, np.repeat(src[..., vb], length, axis=-1), where=~from_a)
+            who[np.isinf(via_a)] = -1
+            src[..., v] = who[..., inner]
     return out, src
 
 
