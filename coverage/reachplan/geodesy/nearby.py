@@ -46,6 +46,8 @@ _NEAR_CELLS = 1 << 24  # cells of the near-boundary grid at most (16 MB of bool)
 _PIECES = 1 << 20  # ring pieces marked at once
 _FAST_FROM = 200_000  # points from which the grids pay for themselves
 _STEP = 1 << 19  # points looked up in the grid at once (their temporaries are reused)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # of the coordinates' hash
+_TOP_BITS = 20  # of the hashes' bitmap (128 KB)
 
 
 def _owned_segments(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -148,12 +150,15 @@ class _NearGrid:
         if self.every:
             return np.full(lon.size, self.levels.size - 1, dtype=np.int64)
         x0, y0, width, height = self.box
-        out = np.zeros(lon.size, dtype=self.near.dtype)
         x, y = lon - x0, lat - y0
-        on = np.flatnonzero((x >= 0) & (y >= 0) & (x <= width) & (y <= height))
-        c = np.minimum((x[on] * self.scale).astype(np.int64), self.cols - 1)
-        r = np.minimum((y[on] * self.scale).astype(np.int64), self.rows - 1)
-        out[on] = self.near[r * self.cols + c]
+        off = ~((x >= 0) & (y >= 0) & (x <= width) & (y <= height))
+        # (finite points within [-180, 180]: the cell numbers, clipped, fit in int32)
+        c = np.clip((x * self.scale).astype(np.int32), 0, self.cols - 1)
+        r = np.clip((y * self.scale).astype(np.int32), 0, self.rows - 1)
+        r *= self.cols
+        r += c
+        out = self.near.take(r)
+        out[off] = 0
         return out
 
 
@@ -184,6 +189,12 @@ def _least(poly: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _digest(lon: np.ndarray, lat: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """A hash of the points' coordinates (+ 0.0: -0.0 and 0.0 are one coordinate)."""
+    with np.errstate(over="ignore"):
+        return (lat[at] + 0.0).view(np.uint64) * _MIX + (lon[at] + 0.0).view(np.uint64)
+
+
 def _worth_a_look(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray, radius_m: float,
                   qi: np.ndarray, pi: np.ndarray, cheapest: tuple[np.ndarray, float]
                   ) -> np.ndarray:
@@ -194,25 +205,27 @@ def _worth_a_look(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray, radius_m:
     best = _least(qi, cost[pi], len(polys))  # polygons_within's first bound: points inside
     grid = _NearGrid.of(polys, lon, lat, radius_m, best)
     keep = np.empty(lon.size, dtype=bool)
-    rest = []  # points near a ring but not kept
+    rest = np.empty(lon.size, dtype=bool)  # near a ring but not kept
     for s in range(0, lon.size, _STEP):
-        rank = grid.rank(lon[s:s + _STEP], lat[s:s + _STEP])
+        level = grid.levels[grid.rank(lon[s:s + _STEP], lat[s:s + _STEP])]
         c = cost[s:s + _STEP]
-        keep[s:s + _STEP] = np.isfinite(c) & (c <= grid.levels[rank] * (1 + 1e-9) + 1e-9)
-        rest.append(s + np.flatnonzero((grid.levels[rank] > -np.inf) & ~keep[s:s + _STEP]))
+        keep[s:s + _STEP] = np.isfinite(c) & (c <= level * (1 + 1e-9) + 1e-9)
+        rest[s:s + _STEP] = (level > -np.inf) & ~keep[s:s + _STEP]
     # points at the coordinates of one kept are measured with it (polygons_within lists a
     # pair of each point of a coordinate when it keeps one): keep them too (a hash of the
     # coordinates; a collision only keeps a point that then adds nothing)
-    rest_at = np.concatenate(rest)
-    if rest_at.size and keep.any():
-        mix = np.uint64(0x9E3779B97F4A7C15)
-
-        def digest(at: np.ndarray) -> np.ndarray:
-            with np.errstate(over="ignore"):
-                # (+ 0.0: -0.0 and 0.0 are one coordinate)
-                return (lat[at] + 0.0).view(np.uint64) * mix + (lon[at] + 0.0).view(np.uint64)
-
-        keep[rest_at[np.isin(digest(rest_at), digest(np.flatnonzero(keep)))]] = True
+    if not keep.any():
+        return np.zeros(0, dtype=np.int64)
+    kept = np.unique(_digest(lon, lat, np.flatnonzero(keep)))
+    # a bitmap of the kept hashes' top bits lets few of the rest reach the binary search
+    top = np.zeros(1 << _TOP_BITS, dtype=bool)
+    top[kept >> np.uint64(64 - _TOP_BITS)] = True
+    for s in range(0, lon.size, _STEP):
+        at = s + np.flatnonzero(rest[s:s + _STEP])
+        mine = _digest(lon, lat, at)
+        maybe = top[mine >> np.uint64(64 - _TOP_BITS)]
+        at, mine = at[maybe], mine[maybe]
+        keep[at[kept[np.minimum(np.searchsorted(kept, mine), kept.size - 1)] == mine]] = True
     return np.flatnonzero(keep)
 
 
