@@ -266,23 +266,35 @@ class PolygonIndex:
                 self._built = True
 
     def _lookup(self, lon: np.ndarray, lat: np.ndarray, top: np.ndarray, fine: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-        """The points inside the grid's box and their cells' codes (``top``/``fine``)."""
+                ) -> np.ndarray:
+        """Each point's cell's code (``top``/``fine``; ``n`` outside the grid's box), int32."""
         x0, y0, x1, y1 = self.bounds
-        inbox = np.flatnonzero((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        inbox = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+        if inbox.all():
+            return self._cell_codes(lon, lat, top, fine)
+        at = np.flatnonzero(inbox)
+        code = np.full(lon.size, self.n, dtype=np.int32)
+        code[at] = self._cell_codes(lon[at], lat[at], top, fine)
+        return code
+
+    def _cell_codes(self, lon: np.ndarray, lat: np.ndarray, top: np.ndarray, fine: np.ndarray
+                    ) -> np.ndarray:
+        """The codes of the cells of points inside the grid's box (int32: the cell numbers
+        fit, there being at most ``_TOP_CELLS`` top and ``_FINE_CELLS`` fine cells)."""
+        x0, y0, x1, y1 = self.bounds
         shift = self.split.bit_length() - 1
         cols, rows = self.nx << shift, self.ny << shift
-        fx = ((lon[inbox] - x0) * (cols / (x1 - x0) if x1 > x0 else 0.0)).astype(np.int64)
-        fy = ((lat[inbox] - y0) * (rows / (y1 - y0) if y1 > y0 else 0.0)).astype(np.int64)
+        fx = ((lon - x0) * (cols / (x1 - x0) if x1 > x0 else 0.0)).astype(np.int32)
+        fy = ((lat - y0) * (rows / (y1 - y0) if y1 > y0 else 0.0)).astype(np.int32)
         np.clip(fx, 0, cols - 1, out=fx)
         np.clip(fy, 0, rows - 1, out=fy)
-        code = top[(fy >> shift) * self.nx + (fx >> shift)].astype(np.int64)
+        code = top.take((fy >> shift) * self.nx + (fx >> shift))
         block = np.flatnonzero(code < _EXACT)
         if block.size:
             low = self.split - 1
             at = ((-2 - code[block]) << (2 * shift)) + ((fy[block] & low) << shift)
-            code[block] = fine[at + (fx[block] & low)]
-        return inbox, code
+            code[block] = fine.take(at + (fx[block] & low))
+        return code
 
     def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Lowest index of the polygons each point intersects, ``n`` when none."""
@@ -294,9 +306,8 @@ class PolygonIndex:
         out = np.full(lon.size, self.n, dtype=np.int64)
         if self.top is None or lon.size == 0:
             return out
-        inbox, code = self._lookup(lon, lat, self.top, self.fine)
-        out[inbox] = code
-        exact = inbox[code == _EXACT]
+        out[:] = self._lookup(lon, lat, self.top, self.fine)
+        exact = np.flatnonzero(out == _EXACT)
         if exact.size:
             out[exact] = locate_exact(self.geoms, lon[exact], lat[exact])
         return out
@@ -342,12 +353,12 @@ class PolygonIndex:
         point's position in the slice)."""
         assert self.top_all is not None
         x, y = lon[s:s + _CHUNK], lat[s:s + _CHUNK]
-        inbox, code = self._lookup(x, y, self.top_all, self.fine_all)
-        one = (code >= 0) & (code < self.n)
-        exact = inbox[code == _EXACT]
+        code = self._lookup(x, y, self.top_all, self.fine_all)
+        one = np.flatnonzero((code >= 0) & (code < self.n))
+        exact = np.flatnonzero(code == _EXACT)
         with self._geos:  # one thread at a time: GEOS's prepared polygons are not thread-safe
             polys, pts = exact_pairs(self.geoms, x[exact], y[exact])
-        keys = np.concatenate([(code[one] << _KEY_SHIFT) | inbox[one],
+        keys = np.concatenate([(code[one].astype(np.int64) << _KEY_SHIFT) | one,
                                (polys << _KEY_SHIFT) | exact[pts]])
         keys.sort()
         return keys
