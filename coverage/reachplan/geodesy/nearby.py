@@ -42,7 +42,7 @@ __all__ = ["near_boundaries", "polygons_within_xy"]
 _M_MIN = 6_335_439.0  # a(1 - e²): metres per radian of latitude, at least
 _A_M = 6_378_137.0
 _MARGIN_M = 100.0
-_NEAR_CELLS = 1 << 24  # cells of the near-boundary grid at most (16 MB of bool)
+_NEAR_CELLS = 1 << 24  # cells of the near-boundary grid at most (32 MB of int16)
 _PIECES = 1 << 20  # ring pieces marked at once
 _FAST_FROM = 200_000  # points from which the grids pay for themselves
 _STEP = 1 << 19  # points looked up in the grid at once (their temporaries are reused)
@@ -67,10 +67,11 @@ class _NearGrid:
     """The near-boundary grid (see the module docstring) of one set of rings: per cell, the
     rank of the largest level of the rings near it (0: none), ranks in ``levels``."""
 
-    def __init__(self, start: np.ndarray, end: np.ndarray, level: np.ndarray, top: float,
-                 radius_m: float, lon: np.ndarray, lat: np.ndarray) -> None:
-        self.every = True  # no grid: every point gets rank 1, level ``top`` (no saving, no risk)
-        self.levels = np.array([-np.inf, top])
+    def __init__(self, start: np.ndarray, end: np.ndarray, level: np.ndarray,
+                 top_level: float, radius_m: float, lon: np.ndarray, lat: np.ndarray) -> None:
+        # no grid: every point gets rank 1, ``top_level`` (no saving, no risk)
+        self.every = True
+        self.levels = np.array([-np.inf, top_level])
         if len(start) == 0:
             self.levels = self.levels[:1]  # and every point rank 0: near no ring
             return
