@@ -77,8 +77,11 @@ def test_near_boundaries_never_misses_a_point_within_the_radius(lat0):
 
 @pytest.mark.parametrize("lat0", [20.0, 60.0])
 @pytest.mark.parametrize("cheap", [False, True])
-def test_polygons_within_xy_equals_polygons_within(monkeypatch, lat0, cheap):
+@pytest.mark.parametrize("shortcut", [True, False])
+def test_polygons_within_xy_equals_polygons_within(monkeypatch, lat0, cheap, shortcut):
     monkeypatch.setattr(nearby, "_FAST_FROM", 0)  # the grids, however few the points
+    if not shortcut:  # the pairs inside measured points not found again: the general merge
+        monkeypatch.setattr(nearby, "_in_sorted", lambda keys, _: np.zeros(len(keys), bool))
     monkeypatch.setattr(nearby, "_STEP", 1000)  # and the points in several slices
     monkeypatch.setattr(locate, "_CHUNK", 777)
     geoms = np.asarray(cells(lat0, 4), dtype=object)

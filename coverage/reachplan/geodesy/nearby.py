@@ -35,7 +35,7 @@ import shapely
 from scipy import ndimage
 
 from reachplan.geodesy.locate import PolygonIndex, _segments
-from reachplan.geodesy.polygons import polygons_within
+from reachplan.geodesy.polygons import _in_sorted, polygons_within
 
 __all__ = ["near_boundaries", "polygons_within_xy"]
 
@@ -82,8 +82,10 @@ class _NearGrid:
         x1, y1 = (float(max(start[:, 0].max(), end[:, 0].max())),
                   float(max(start[:, 1].max(), end[:, 1].max())))
         top = max(abs(y0), abs(y1)) + 2 * dphi  # a point near a ring is within dphi of it
-        if (top >= 89.0 or not (np.isfinite(lon).all() and np.isfinite(lat).all())
-                or (lon.size and (lon.min() < -180.0 or lon.max() > 180.0))):
+        # (min and max are NaN when a coordinate is: no temporaries as long as the points)
+        extent = (lon.min(), lon.max(), lat.min(), lat.max()) if lon.size else (0.0,) * 4
+        if (top >= 89.0 or not np.isfinite(extent).all() or extent[0] < -180.0
+                or extent[1] > 180.0):
             return
         dlam = math.degrees(reach / (_A_M * math.cos(math.radians(top))))
         x0, x1, y0, y1 = x0 - dlam, x1 + dlam, y0 - dphi, y1 + dphi
@@ -197,13 +199,15 @@ def _digest(lon: np.ndarray, lat: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 
 def _worth_a_look(polys: np.ndarray, lon: np.ndarray, lat: np.ndarray, radius_m: float,
-                  qi: np.ndarray, pi: np.ndarray, cheapest: tuple[np.ndarray, float]
-                  ) -> np.ndarray:
+                  qi: np.ndarray, pi: np.ndarray, cheapest: tuple[np.ndarray, float],
+                  inside_cost: np.ndarray | None = None) -> np.ndarray:
     """With ``cheapest``: the points that may give a polygon whose ring is near them its
     least cost (see the module docstring), ascending; ``qi``, ``pi``: the pairs inside,
-    sorted by polygon."""
+    sorted by polygon (``inside_cost``: their points' costs, when known)."""
     cost = np.asarray(cheapest[0], dtype=float)
-    best = _least(qi, cost[pi], len(polys))  # polygons_within's first bound: points inside
+    if inside_cost is None:
+        inside_cost = cost[pi]
+    best = _least(qi, inside_cost, len(polys))  # polygons_within's first bound: points inside
     grid = _NearGrid.of(polys, lon, lat, radius_m, best)
     keep = np.empty(lon.size, dtype=bool)
     rest = np.empty(lon.size, dtype=bool)  # near a ring but not kept
@@ -244,27 +248,37 @@ def polygons_within_xy(polygons, lon: np.ndarray, lat: np.ndarray, radius_m: flo
         return polygons_within(polys, shapely.points(lon, lat), radius_m, progress=progress,
                                cheapest=cheapest)
     qi, pi = PolygonIndex(polys, grid_from=0).pairs(lon, lat)
+    inside_cost = None
+    if cheapest is not None:
+        cost = np.asarray(cheapest[0], dtype=float)
+        inside_cost = cost[pi]  # (one gather for both uses: pi is all over the points)
     if radius_m == 0:
         near = np.zeros(0, dtype=np.int64)
     elif cheapest is None:
         near = np.flatnonzero(near_boundaries(polys, lon, lat, radius_m))
     else:
-        near = _worth_a_look(polys, lon, lat, radius_m, qi, pi, cheapest)
+        near = _worth_a_look(polys, lon, lat, radius_m, qi, pi, cheapest, inside_cost)
     measured = np.zeros(lon.size, dtype=bool)
     measured[near] = True
     sub = measured[pi]
     del measured
-    far_q, far_p = qi[~sub], pi[~sub]  # pairs inside, far from every boundary
+    near_q, near_p = qi[sub], pi[sub]  # pairs inside of the points measured
     least = None
-    if cheapest is not None:
-        cost = np.asarray(cheapest[0], dtype=float)
-        least = _least(far_q, cost[far_p], len(polys))
+    if cheapest is not None and inside_cost is not None:
+        least = _least(qi, np.where(sub, np.inf, inside_cost), len(polys))  # the others'
+        del inside_cost
         cheapest = (cost[near], cheapest[1])
     poly, pt, dist = polygons_within(polys, shapely.points(lon[near], lat[near]), radius_m,
-                                     inside=(qi[sub], np.searchsorted(near, pi[sub])),
+                                     inside=(near_q, np.searchsorted(near, near_p)),
                                      progress=progress, cheapest=cheapest, least=least)
-    del qi, pi, sub
-    return _merge(far_q, far_p, poly, near[pt], dist)
+    pt = near[pt]
+    # polygons_within lists the pairs inside it was given, at distance 0: when it does (checked
+    # here), only its other pairs (few) go into all the pairs inside
+    listed = _in_sorted((poly << 32) | pt, (near_q << 32) | near_p)
+    if (np.array_equal(poly[listed], near_q) and np.array_equal(pt[listed], near_p)
+            and not dist[listed].view(np.uint64).any()):  # +0.0 each
+        return _merge(qi, pi, poly[~listed], pt[~listed], dist[~listed])
+    return _merge(qi[~sub], pi[~sub], poly, pt, dist)
 
 
 def _merge(poly_a: np.ndarray, pt_a: np.ndarray, poly_b: np.ndarray, pt_b: np.ndarray,
