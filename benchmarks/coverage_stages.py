@@ -29,6 +29,7 @@ STAGES = [  # (label, module, attribute); the first found of each is wrapped
     ("district access (geodesic)", "reachplan.roads.travel", "district_access"),
     ("  of which who is inside (grid)", "reachplan.geodesy.locate", "PolygonIndex.pairs"),
     ("  of which near boundaries (grid)", "reachplan.geodesy.nearby", "near_boundaries"),
+    ("  of which near boundaries, who to measure", "reachplan.geodesy.nearby", "_worth_a_look"),
     ("district minutes and shares", "reachplan.roads.travel", "district_minutes"),
     ("centres' warnings (snap)", "reachplan.roads.rule", "TravelRule.centre_notes"),
 ]

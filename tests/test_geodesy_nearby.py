@@ -15,7 +15,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from reachplan.geodesy import nearby, polygons_within
+from reachplan.geodesy import locate, nearby, polygons_within
 from reachplan.geodesy.nearby import near_boundaries, polygons_within_xy
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -77,8 +77,13 @@ def test_near_boundaries_never_misses_a_point_within_the_radius(lat0):
 
 @pytest.mark.parametrize("lat0", [20.0, 60.0])
 @pytest.mark.parametrize("cheap", [False, True])
-def test_polygons_within_xy_equals_polygons_within(monkeypatch, lat0, cheap):
+@pytest.mark.parametrize("shortcut", [True, False])
+def test_polygons_within_xy_equals_polygons_within(monkeypatch, lat0, cheap, shortcut):
     monkeypatch.setattr(nearby, "_FAST_FROM", 0)  # the grids, however few the points
+    if not shortcut:  # the pairs inside measured points not found again: the general merge
+        monkeypatch.setattr(nearby, "_in_sorted", lambda keys, _: np.zeros(len(keys), bool))
+    monkeypatch.setattr(nearby, "_STEP", 1000)  # and the points in several slices
+    monkeypatch.setattr(locate, "_CHUNK", 777)
     geoms = np.asarray(cells(lat0, 4), dtype=object)
     lon, lat = points(list(geoms), lat0, 5)
     rng = np.random.default_rng(6)
@@ -101,16 +106,25 @@ def test_polygons_within_xy_equals_polygons_within(monkeypatch, lat0, cheap):
         np.testing.assert_array_equal(g, w)
 
 
-def test_polygons_within_xy_across_the_antimeridian_takes_every_point(monkeypatch):
+@pytest.mark.parametrize("cheap", [False, True])
+def test_polygons_within_xy_across_the_antimeridian_takes_every_point(monkeypatch, cheap):
     monkeypatch.setattr(nearby, "_FAST_FROM", 0)
+    monkeypatch.setattr(nearby, "_STEP", 300)
     geoms = np.asarray([box(179.9, -17.2, 180.0, -17.0), box(-180.0, -17.2, -179.9, -17.0)],
                        dtype=object)
     rng = np.random.default_rng(7)
     lon = np.concatenate([rng.uniform(179.8, 180.0, 500), rng.uniform(-180.0, -179.8, 500)])
     lat = rng.uniform(-17.3, -16.9, 1000)
     assert near_boundaries(geoms, lon, lat, 2000.0).all()
-    want = polygons_within(geoms, shapely.points(lon, lat), 2000.0)
-    for g, w in zip(polygons_within_xy(geoms, lon, lat, 2000.0), want, strict=True):
+    cheapest = None
+    if cheap:  # every point near: the largest ceiling of all for each
+        cost = rng.uniform(0, 60, len(lon))
+        cheapest = (cost, 60.0 / 1000.0 / 5.0)
+        ceiling = np.array([3.0, 7.0])
+        assert (near_boundaries(geoms, lon, lat, 2000.0, ceiling=ceiling) == 7.0).all()
+    want = polygons_within(geoms, shapely.points(lon, lat), 2000.0, cheapest=cheapest)
+    got = polygons_within_xy(geoms, lon, lat, 2000.0, cheapest=cheapest)
+    for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)
 
 
@@ -120,6 +134,7 @@ def test_ceiling_is_at_least_every_near_polygons_ceiling():
     pick = np.random.default_rng(10).choice(len(lon), 120, replace=False)
     lon, lat = lon[pick], lat[pick]
     ceiling = np.random.default_rng(11).uniform(0, 100, len(geoms))
+    ceiling[:3] = ceiling[3]  # some equal: one rank for them
     got = near_boundaries(np.asarray(geoms, dtype=object), lon, lat, 2000.0, ceiling=ceiling)
     want = np.full(len(lon), -np.inf)
     for i, g in enumerate(geoms):

@@ -197,6 +197,24 @@ def test_random_polygons_sharing_edges_with_holes():
     _check(cells, *_all_points(cells, rng, 50_000)[1:])
 
 
+def test_pairs_in_many_slices_with_overlaps_holes_and_shared_borders(monkeypatch):
+    # pairs() cuts the points into slices and puts each slice's pairs in place: with slices
+    # of 1000 points (some cut between two pairs of one point), the same pairs, in order
+    from reachplan.geodesy import locate
+
+    monkeypatch.setattr(locate, "_CHUNK", 1000)
+    rng = np.random.default_rng(16)
+    seeds = shapely.multipoints(rng.uniform(0, 10, (40, 2)))
+    cells = [c.intersection(box(0, 0, 10, 10)) for c in shapely.get_parts(
+        shapely.voronoi_polygons(seeds, extend_to=box(0, 0, 10, 10)))]
+    cells[3] = cells[3].difference(cells[3].centroid.buffer(0.2, quad_segs=4))
+    cells[5] = shapely.union(cells[5], cells[25])
+    cells += [box(2, 2, 6, 6), cells[7], None]  # overlaps everything under it; a repeat
+    index, lon, lat = _all_points(cells, rng, 30_000)
+    order = rng.permutation(lon.size)  # the slices' points all over the grid
+    _check(cells, lon[order], lat[order], index)
+
+
 _EIGHTHS = st.integers(0, 32).map(lambda k: k / 8)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
@@ -43,6 +44,10 @@ _PIECES = 1 << 20  # ring pieces made at once (about 100 MB of arrays)
 _EXACT = -1  # code of a cell whose points get the exact test; -2 - k: fine block k
 _PIECE = 0.9  # longest ring piece, in cells along each axis
 _MIN_CELL = 64  # smallest cell side, in margins (so a widened piece spans at most 2 cells)
+_CHUNK = 1 << 19  # points looked up at once by pairs() (their temporaries are reused)
+_THREADS = 2
+_KEY_SHIFT = 32  # a pair's sort key: polygon << _KEY_SHIFT | point's position in its slice
+_KEY_LOW = (1 << _KEY_SHIFT) - 1
 
 
 def locate_exact(geoms: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -107,15 +112,17 @@ class PolygonIndex:
         self.n = len(self.geoms)
         shapely.prepare(self.geoms)
         self._lock = threading.Lock()
+        self._geos = threading.Lock()
         self._seen = 0  # points located so far
         self._built = False
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_geos")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+        self._geos = threading.Lock()
         shapely.prepare(self.geoms)
 
     def _build(self) -> None:
@@ -259,23 +266,35 @@ class PolygonIndex:
                 self._built = True
 
     def _lookup(self, lon: np.ndarray, lat: np.ndarray, top: np.ndarray, fine: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-        """The points inside the grid's box and their cells' codes (``top``/``fine``)."""
+                ) -> np.ndarray:
+        """Each point's cell's code (``top``/``fine``; ``n`` outside the grid's box), int32."""
         x0, y0, x1, y1 = self.bounds
-        inbox = np.flatnonzero((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        inbox = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+        if inbox.all():
+            return self._cell_codes(lon, lat, top, fine)
+        at = np.flatnonzero(inbox)
+        code = np.full(lon.size, self.n, dtype=np.int32)
+        code[at] = self._cell_codes(lon[at], lat[at], top, fine)
+        return code
+
+    def _cell_codes(self, lon: np.ndarray, lat: np.ndarray, top: np.ndarray, fine: np.ndarray
+                    ) -> np.ndarray:
+        """The codes of the cells of points inside the grid's box (int32: the cell numbers
+        fit, there being at most ``_TOP_CELLS`` top and ``_FINE_CELLS`` fine cells)."""
+        x0, y0, x1, y1 = self.bounds
         shift = self.split.bit_length() - 1
         cols, rows = self.nx << shift, self.ny << shift
-        fx = ((lon[inbox] - x0) * (cols / (x1 - x0) if x1 > x0 else 0.0)).astype(np.int64)
-        fy = ((lat[inbox] - y0) * (rows / (y1 - y0) if y1 > y0 else 0.0)).astype(np.int64)
+        fx = ((lon - x0) * (cols / (x1 - x0) if x1 > x0 else 0.0)).astype(np.int32)
+        fy = ((lat - y0) * (rows / (y1 - y0) if y1 > y0 else 0.0)).astype(np.int32)
         np.clip(fx, 0, cols - 1, out=fx)
         np.clip(fy, 0, rows - 1, out=fy)
-        code = top[(fy >> shift) * self.nx + (fx >> shift)].astype(np.int64)
+        code = top.take((fy >> shift) * self.nx + (fx >> shift))
         block = np.flatnonzero(code < _EXACT)
         if block.size:
             low = self.split - 1
             at = ((-2 - code[block]) << (2 * shift)) + ((fy[block] & low) << shift)
-            code[block] = fine[at + (fx[block] & low)]
-        return inbox, code
+            code[block] = fine.take(at + (fx[block] & low))
+        return code
 
     def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Lowest index of the polygons each point intersects, ``n`` when none."""
@@ -287,9 +306,8 @@ class PolygonIndex:
         out = np.full(lon.size, self.n, dtype=np.int64)
         if self.top is None or lon.size == 0:
             return out
-        inbox, code = self._lookup(lon, lat, self.top, self.fine)
-        out[inbox] = code
-        exact = inbox[code == _EXACT]
+        out[:] = self._lookup(lon, lat, self.top, self.fine)
+        exact = np.flatnonzero(out == _EXACT)
         if exact.size:
             out[exact] = locate_exact(self.geoms, lon[exact], lat[exact])
         return out
@@ -297,18 +315,50 @@ class PolygonIndex:
     def pairs(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every (polygon, point) position pair where the point intersects the polygon
         (:func:`exact_pairs`'s pairs), sorted by polygon then point: the grid's answer where
-        a cell lies in one polygon or none, the exact test on the rest."""
+        a cell lies in one polygon or none, the exact test on the rest.
+
+        The points go in slices of ``_CHUNK`` on two threads (numpy releases the GIL; the
+        exact tests take turns, GEOS's prepared polygons being unsafe to share). Each slice's
+        pairs are sorted there, as int64 keys (polygon, point in the slice); they then go
+        straight to their places (from counts per polygon and slice): no sort of all the
+        pairs, no temporary as long as all the points (fresh memory is slow to touch).
+        """
         lon = np.asarray(lon, dtype=np.float64)
         lat = np.asarray(lat, dtype=np.float64)
         self._ensure(lon, now=True)
         empty = np.zeros(0, dtype=np.int64)
         if self.top is None or self.top_all is None or lon.size == 0:
             return empty, empty
-        inbox, code = self._lookup(lon, lat, self.top_all, self.fine_all)
-        one = (code >= 0) & (code < self.n)
-        exact = inbox[code == _EXACT]
-        polys, pts = exact_pairs(self.geoms, lon[exact], lat[exact])
-        poly = np.concatenate([code[one], polys])
-        pt = np.concatenate([inbox[one], exact[pts]])
-        order = np.lexsort((pt, poly))
-        return poly[order], pt[order]
+        starts = range(0, lon.size, _CHUNK)
+        if len(starts) > 1:
+            with ThreadPoolExecutor(_THREADS) as pool:
+                keys = list(pool.map(lambda s: self._slice_keys(lon, lat, s), starts))
+        else:
+            keys = [self._slice_keys(lon, lat, 0)]
+        counts = np.array([np.bincount(k >> _KEY_SHIFT, minlength=self.n) for k in keys],
+                          dtype=np.int64).reshape(len(keys), self.n)
+        total = counts.sum(axis=0)
+        # where slice c's pairs of polygon p go, less where they sit in the slice's own keys
+        first = np.cumsum(total) - total + np.cumsum(counts, axis=0) - counts
+        shift = first - (np.cumsum(counts, axis=1) - counts)
+        poly = np.repeat(np.arange(self.n, dtype=np.int64), total)
+        pt = np.empty(poly.size, dtype=np.int64)
+        for c, (s, k) in enumerate(zip(starts, keys, strict=True)):
+            p = k >> _KEY_SHIFT
+            pt[np.arange(k.size) + shift[c][p]] = (k & _KEY_LOW) + s
+        return poly, pt
+
+    def _slice_keys(self, lon: np.ndarray, lat: np.ndarray, s: int) -> np.ndarray:
+        """The pairs of the points ``s:s + _CHUNK`` as sorted keys (polygon << _KEY_SHIFT |
+        point's position in the slice)."""
+        assert self.top_all is not None
+        x, y = lon[s:s + _CHUNK], lat[s:s + _CHUNK]
+        code = self._lookup(x, y, self.top_all, self.fine_all)
+        one = np.flatnonzero((code >= 0) & (code < self.n))
+        exact = np.flatnonzero(code == _EXACT)
+        with self._geos:  # one thread at a time: GEOS's prepared polygons are not thread-safe
+            polys, pts = exact_pairs(self.geoms, x[exact], y[exact])
+        keys = np.concatenate([(code[one].astype(np.int64) << _KEY_SHIFT) | one,
+                               (polys << _KEY_SHIFT) | exact[pts]])
+        keys.sort()
+        return keys
