@@ -5,6 +5,7 @@ farther out, their true leg kept) and beside a small fragment only (isolated).""
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pytest
 
@@ -73,7 +74,7 @@ def test_local_indexes_give_the_whole_index_answer(monkeypatch, seed, max_snap_k
 def test_a_local_index_holds_the_segments_near_its_points_only():
     ends, graph = roads(3)
     start = graph.chains.starts()
-    near = snapping._near_starts(graph, start, np.array([0.1]), np.array([20.1]), 300.0)
+    near = snapping._near_starts(graph, "every", np.array([0.1]), np.array([20.1]), 300.0)
     assert near is not None and 0 < len(near) < len(start) / 4
     # every segment with an end within 300 m + its length of the point is in it
     from _reference import GEOD
@@ -82,3 +83,36 @@ def test_a_local_index_holds_the_segments_near_its_points_only():
     du = GEOD.inv(np.full(len(u), 0.1), np.full(len(u), 20.1), graph.lon[u], graph.lat[u])[2]
     length = GEOD.inv(graph.lon[u], graph.lat[u], graph.lon[v], graph.lat[v])[2]
     assert set(start[du <= 300.0 + length].tolist()) <= set(near.tolist())
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_main_segments_have_both_vertices_in_a_big_strong_part(monkeypatch, seed):
+    """The main network found per chain of the compressed graph against networkx's strongly
+    connected components of the uncompressed graph (one-way chains, rings, small parts): a
+    segment is main when both its vertices are in a part of >= SMALL_COMPONENT vertices;
+    no part is preferred when every segment is main or none is."""
+    from _roads_random import random_graph
+
+    rng = np.random.default_rng(seed)
+    graph = random_graph(rng, rings=0.3, oneway=float(rng.choice([0.3, 0.8])))
+    if graph is None:
+        pytest.skip("no segment")
+    small = int(rng.integers(2, 9))  # (an inner vertex alone is a part: never main)
+    monkeypatch.setattr(snapping, "SMALL_COMPONENT", small)
+    g = nx.DiGraph()
+    g.add_nodes_from(range(graph.n_nodes))
+    coo = graph.matrix.tocoo()
+    g.add_edges_from(zip(coo.row.tolist(), coo.col.tolist(), strict=True))
+    big = set().union(*(c for c in nx.strongly_connected_components(g) if len(c) >= small))
+    ch = graph.chains
+    start = ch.starts()
+    want = np.array([a in big and b in big for a, b in zip(ch.vertex[start].tolist(),
+                                                            ch.vertex[start + 1].tolist(),
+                                                            strict=True)])
+    found = snapping._main_chains(graph)
+    if want.all() or not want.any():
+        assert found is None
+    else:
+        assert found is not None
+        np.testing.assert_array_equal(np.repeat(found[0], np.diff(ch.ptr) - 1), want)
+        assert found[1] == want.sum()

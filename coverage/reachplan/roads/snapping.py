@@ -64,11 +64,10 @@ from scipy.sparse.csgraph import connected_components
 
 from reachplan.errors import InputError
 from reachplan.geodesy import CentreIndex
-from reachplan.roads import chains
 from reachplan.roads.graph import RoadGraph
 
 __all__ = ["MAX_SNAP_KM", "OFFROAD_KMH", "PIECE_M", "SMALL_COMPONENT", "SegmentIndex",
-           "Snapped", "foot", "main_network", "place", "snap"]
+           "Snapped", "foot", "place", "snap"]
 
 OFFROAD_KMH = 5.0
 MAX_SNAP_KM = 2.0
@@ -106,19 +105,24 @@ def foot(lon, lat, lon1, lat1, lon2, lat2) -> tuple[np.ndarray, np.ndarray]:
     az, _, length = geod.inv(lon1, lat1, lon2, lat2)
     az, length = np.asarray(az), np.asarray(length)
 
-    def ahead(s: np.ndarray) -> np.ndarray:  # the point lies ahead of X(s): go on
-        x, y, back = geod.fwd(lon1, lat1, az, s)
-        to_point = np.asarray(geod.inv(x, y, lon, lat)[0])
+    def ahead(s: np.ndarray, k: np.ndarray) -> np.ndarray:  # the point ahead of X(s): go on
+        x, y, back = geod.fwd(lon1[k], lat1[k], az[k], s)
+        to_point = np.asarray(geod.inv(x, y, lon[k], lat[k])[0])
         return np.cos(np.radians(to_point - (np.asarray(back) + 180.0))) > 0
 
-    lo, hi = np.zeros(len(length)), length.copy()
-    at_start = ~ahead(lo)
-    at_end = ahead(hi)
+    every = np.arange(len(length))
+    at_start = ~ahead(np.zeros(len(length)), every)
+    at_end = ahead(length, every)
+    s = np.where(at_start, 0.0, length)
+    # bisection for the pairs whose nearest point is inside the segment only (most are at
+    # an end: the point lies beyond it)
+    k = np.flatnonzero(~at_start & ~at_end)
+    lo, hi = np.zeros(len(k)), length[k]
     for _ in range(_STEPS):
         mid = (lo + hi) / 2.0
-        go = ahead(mid)
+        go = ahead(mid, k)
         lo, hi = np.where(go, mid, lo), np.where(go, hi, mid)
-    s = np.where(at_start, 0.0, np.where(at_end, length, (lo + hi) / 2.0))
+    s[k] = (lo + hi) / 2.0
     x, y, _ = geod.fwd(lon1, lat1, az, s)
     metres = np.asarray(geod.inv(lon, lat, x, y)[2])
     # a vertex as near as the foot, to a nanometre (e.g. the point is at the vertex, where
@@ -151,7 +155,8 @@ class SegmentIndex:
         x, y, _ = geod.fwd(np.asarray(lon1)[seg], np.asarray(lat1)[seg],
                            np.asarray(az)[seg], (k + 0.5) * piece[seg])
         self.seg = seg
-        self.half = float(piece.max() / 2.0) if len(piece) else 0.0
+        self.halves = piece / 2.0  # per segment: every point of a piece is this near its midpoint
+        self.half = float(self.halves.max()) if len(piece) else 0.0
         self.index = CentreIndex(np.asarray(y), np.asarray(x))
 
     def nearest(self, lon: np.ndarray, lat: np.ndarray, *, threads: int = 1
@@ -166,7 +171,7 @@ class SegmentIndex:
         pts, entry, dm = self.index.within(lat, lon, d1 + self.half + _TOL_M,
                                            threads=threads, every=True)
         seg = self.seg[entry]
-        keep = dm - self.half <= d1[pts] + _TOL_M  # the others cannot beat d1
+        keep = dm - self.halves[seg] <= d1[pts] + _TOL_M  # the others cannot beat d1
         pts, seg = pts[keep], seg[keep]
         pair = np.unique(pts * len(self.start) + seg)
         pts, seg = np.divmod(pair, len(self.start))
@@ -217,51 +222,55 @@ def check_leg(offroad_kmh: float, max_snap_km: float) -> None:
         raise InputError(f"max_snap_km {max_snap_km}: must be a distance >= 0 km")
 
 
-# per graph, built once and freed with the graph: the main-network mask of its vertices, and
-# the segment indexes snapping uses ("main": the main network's, "every": all segments')
-_MAIN: weakref.WeakKeyDictionary[RoadGraph, np.ndarray] = weakref.WeakKeyDictionary()
+# per graph, built once and freed with the graph: which chains are on the main network
+# (None: no part to prefer) with their segments' count, the long segments, and the segment
+# indexes snapping uses ("main": the main network's, "every": all segments')
+_MAIN: weakref.WeakKeyDictionary[RoadGraph, tuple[np.ndarray, int] | None] = \
+    weakref.WeakKeyDictionary()
+_LONG: weakref.WeakKeyDictionary[RoadGraph, np.ndarray] = weakref.WeakKeyDictionary()
 _INDEX: weakref.WeakKeyDictionary[RoadGraph, dict[str, SegmentIndex]] = \
     weakref.WeakKeyDictionary()
+# road vertices or chain positions one pass takes at once: its temporaries (8-16 MB) are
+# reused by the allocator; larger ones are fresh pages each time, slow on a VM (1-5 s a GB)
+_CHUNK = 1 << 20
 
 
-def main_network(graph: RoadGraph) -> np.ndarray:
-    """Whether each road vertex is on the main network.
+def _main_chains(graph: RoadGraph) -> tuple[np.ndarray, int] | None:
+    """Whether each chain's segments are on the main network, and how many segments are;
+    None when snapping has no part to prefer (every segment is main, or none is).
 
     The strongly connected parts are those of the compressed graph, each counting the road
     vertices it holds uncompressed: its kept vertices, and the inner vertices of every chain
     with both ends in it (on a one-way chain between two parts, each inner vertex is a part
-    of its own), so the main network is the same as the uncompressed graph's.
+    of its own), so the main network is the same as the uncompressed graph's. A segment is
+    main when both its vertices are: on a chain with inner vertices (every segment touches
+    one) when both ends are in the same big part, else when both ends are in big parts.
     """
     if graph not in _MAIN:
         ch, kept = graph.chains, graph.kept
         n_parts, part = connected_components(graph.core, directed=True, connection="strong")
         first, last = ch.ends()
         a = part[np.searchsorted(kept, ch.vertex[first])]
-        same = a == part[np.searchsorted(kept, ch.vertex[last])]
+        b = part[np.searchsorted(kept, ch.vertex[last])]
+        same = a == b
         inner = np.diff(ch.ptr) - 2
         size = (np.bincount(part, minlength=n_parts)
                 + np.bincount(a[same], weights=inner[same], minlength=n_parts))
         big = size >= SMALL_COMPONENT
-        main = np.zeros(graph.n_nodes, dtype=bool)
-        main[kept] = big[part]
-        pos, _, _ = chains.interior(ch)
-        main[ch.vertex[pos]] = np.repeat(same & big[a], inner)
-        _MAIN[graph] = main
+        main = big[a] & big[b] & (same | (inner == 0))
+        _MAIN[graph] = (None if main.all() or not main.any()
+                        else (main, int((inner[main] + 1).sum())))
     return _MAIN[graph]
 
 
-def _starts(graph: RoadGraph, which: str) -> np.ndarray | None:
-    """First positions of the segments ``which`` ("main": both vertices on the main network,
-    or "every"); None for "main" when snapping has no part to prefer (every segment is main,
-    or none is)."""
+def _starts(graph: RoadGraph, which: str) -> np.ndarray:
+    """First positions of all the segments ``which`` ("main": both vertices on the main
+    network, or "every"), ascending."""
     start = graph.chains.starts()
     if which == "main":
-        main = main_network(graph)
-        vertex = graph.chains.vertex
-        use = main[vertex[start]] & main[vertex[start + 1]]
-        if use.all() or not use.any():
-            return None
-        start = start[use]
+        found = _main_chains(graph)
+        assert found is not None
+        start = start[np.repeat(found[0], np.diff(graph.chains.ptr) - 1)]
     return start
 
 
@@ -270,40 +279,52 @@ def _segment_index(graph: RoadGraph, start: np.ndarray) -> SegmentIndex:
     return SegmentIndex(graph.lon[u], graph.lat[u], graph.lon[v], graph.lat[v], start)
 
 
-def _whole(graph: RoadGraph, which: str, start: np.ndarray) -> SegmentIndex:
-    """The index of all the segments ``which`` (``start``), built once per graph."""
+def _whole(graph: RoadGraph, which: str) -> SegmentIndex:
+    """The index of all the segments ``which``, built once per graph."""
     built = _INDEX.setdefault(graph, {})
     if which not in built:
-        built[which] = _segment_index(graph, start)
+        built[which] = _segment_index(graph, _starts(graph, which))
     return built[which]
 
 
-_CHUNK = 8_000_000  # road vertices tested against the grid at once (bounds the temporaries)
-# per graph: the first positions of its segments longer than _LONG_M (by the bound), sorted
-_LONG: weakref.WeakKeyDictionary[RoadGraph, np.ndarray] = weakref.WeakKeyDictionary()
+def _segment_starts(graph: RoadGraph, which: str, pos: np.ndarray) -> np.ndarray:
+    """The chain positions ``pos`` that start a segment ``which`` (not their chain's last;
+    for "main", on a main chain)."""
+    ptr = graph.chains.ptr
+    chain = np.searchsorted(ptr, pos, side="right") - 1
+    use = pos < ptr[chain + 1] - 1
+    if which == "main":
+        found = _main_chains(graph)
+        assert found is not None
+        use &= found[0][chain]
+    return pos[use]
 
 
 def _long(graph: RoadGraph) -> np.ndarray:
     """First positions of the segments that may be longer than ``_LONG_M`` (their straight
-    lon/lat line's bound), ascending; found once per graph."""
+    lon/lat line's bound), ascending; found once per graph, chunk by chunk of positions
+    (each with the next one: a chain's last position and the next chain's first are no
+    segment, dropped after)."""
     if graph not in _LONG:
         vertex, found = graph.chains.vertex, []
-        start = graph.chains.starts()
-        for first in range(0, len(start), _CHUNK):
-            part = start[first:first + _CHUNK]
-            u, v = vertex[part], vertex[part + 1]
-            longest = _MAX_CURVATURE_M * np.hypot(np.radians(graph.lat[v] - graph.lat[u]),
-                                                  np.radians(graph.lon[v] - graph.lon[u]))
-            found.append(part[longest > _LONG_M])
-        _LONG[graph] = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        for first in range(0, len(vertex) - 1, _CHUNK):
+            v = vertex[first:first + _CHUNK + 1]
+            y, x = graph.lat[v], graph.lon[v]
+            longest = _MAX_CURVATURE_M * np.hypot(np.radians(y[1:] - y[:-1]),
+                                                  np.radians(x[1:] - x[:-1]))
+            found.append(np.flatnonzero(longest > _LONG_M) + first)
+        pos = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        _LONG[graph] = _segment_starts(graph, "every", pos)
     return _LONG[graph]
 
 
-def _near_starts(graph: RoadGraph, start: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+def _near_starts(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
                  radius_m: float) -> np.ndarray | None:
-    """The segments of ``start`` (ascending) that can hold a point within ``radius_m`` of one
-    of the points (a superset: see the module docstring), or None when that would be most of
-    them (or the boxes reach a pole or cross the antimeridian): the whole index then."""
+    """The segments ``which`` (first positions, ascending) that can hold a point within
+    ``radius_m`` of one of the points (a superset: see the module docstring), or None when
+    that would be most of them (or the boxes reach a pole or cross the antimeridian): the
+    whole index then. Found from the road vertices in the boxes, then their positions: no
+    pass materialises every segment."""
     reach = radius_m + _LONG_M + 1.0
     dphi = np.degrees(reach / _M_MIN)
     top = np.abs(lat) + dphi
@@ -336,14 +357,19 @@ def _near_starts(graph: RoadGraph, start: np.ndarray, lon: np.ndarray, lat: np.n
         row = np.minimum((y[on] * scale).astype(np.int64), rows - 1)
         col = np.minimum((x[on] * scale).astype(np.int64), cols - 1)
         near[first + on] = marked[row * cols + col]
-    keep = near[graph.chains.vertex[start]]
+    vertex = graph.chains.vertex
+    pos = np.concatenate([np.flatnonzero(near[vertex[first:first + _CHUNK]]) + first
+                          for first in range(0, len(vertex), _CHUNK)])
+    del near
+    start = _segment_starts(graph, which, pos)
     long = _long(graph)
-    at = np.minimum(np.searchsorted(start, long), max(len(start) - 1, 0))
-    if len(start):
-        keep[at[start[at] == long]] = True
-    if keep.sum() > _LOCAL_SHARE * len(start):
+    if which == "main":
+        long = _segment_starts(graph, which, long)
+    start = np.union1d(start, long)
+    main = _main_chains(graph) if which == "main" else None
+    if len(start) > _LOCAL_SHARE * (main[1] if main else graph.chains.n_segments):
         return None
-    return start[keep]
+    return start
 
 
 def _nearest(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
@@ -354,16 +380,15 @@ def _nearest(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
     no main network to prefer. Exact for every point whose nearest is within ``radius_m``;
     ``beyond``: for every point (the others asked again farther out), else a point whose
     nearest is farther only gets some segment farther than ``radius_m``, or none."""
-    start = _starts(graph, which)
-    if start is None:
+    if which == "main" and _main_chains(graph) is None:
         return None
     n = len(lon)
     pos, frac, metres = np.full(n, -1, dtype=np.int64), np.zeros(n), np.full(n, np.inf)
     todo, reach = np.arange(n), max(float(radius_m), PIECE_M)
     while todo.size:
-        near = _near_starts(graph, start, lon[todo], lat[todo], reach)
+        near = _near_starts(graph, which, lon[todo], lat[todo], reach)
         if near is None:
-            index: SegmentIndex | None = _whole(graph, which, start)
+            index: SegmentIndex | None = _whole(graph, which)
         elif near.size == 0:
             index = None
         else:
