@@ -74,7 +74,8 @@ def test_local_indexes_give_the_whole_index_answer(monkeypatch, seed, max_snap_k
 def test_a_local_index_holds_the_segments_near_its_points_only():
     ends, graph = roads(3)
     start = graph.chains.starts()
-    near = snapping._near_starts(graph, "every", np.array([0.1]), np.array([20.1]), 300.0)
+    near = snapping._near_starts(graph, "every", snapping._in_boxes(
+        graph, np.array([0.1]), np.array([20.1]), np.array([300.0])))
     assert near is not None and 0 < len(near) < len(start) / 4
     # every segment with an end within 300 m + its length of the point is in it
     from _reference import GEOD

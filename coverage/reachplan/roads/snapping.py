@@ -247,11 +247,16 @@ def _main_chains(graph: RoadGraph) -> tuple[np.ndarray, int] | None:
     one) when both ends are in the same big part, else when both ends are in big parts.
     """
     if graph not in _MAIN:
-        ch, kept = graph.chains, graph.kept
+        ch = graph.chains
         n_parts, part = connected_components(graph.core, directed=True, connection="strong")
+        if n_parts <= 1:  # one part holds every vertex: all main, or none
+            _MAIN[graph] = None
+            return None
+        of = np.empty(graph.n_nodes, dtype=part.dtype)  # each kept vertex's part
+        of[graph.kept] = part
         first, last = ch.ends()
-        a = part[np.searchsorted(kept, ch.vertex[first])]
-        b = part[np.searchsorted(kept, ch.vertex[last])]
+        a, b = of[ch.vertex[first]], of[ch.vertex[last]]
+        del of
         same = a == b
         inner = np.diff(ch.ptr) - 2
         size = (np.bincount(part, minlength=n_parts)
@@ -303,28 +308,29 @@ def _segment_starts(graph: RoadGraph, which: str, pos: np.ndarray) -> np.ndarray
 def _long(graph: RoadGraph) -> np.ndarray:
     """First positions of the segments that may be longer than ``_LONG_M`` (their straight
     lon/lat line's bound), ascending; found once per graph, chunk by chunk of positions
-    (each with the next one: a chain's last position and the next chain's first are no
-    segment, dropped after)."""
+    (a chain's last position starts no segment: masked)."""
     if graph not in _LONG:
-        vertex, found = graph.chains.vertex, []
+        vertex, ptr, found = graph.chains.vertex, graph.chains.ptr, []
         for first in range(0, len(vertex) - 1, _CHUNK):
             v = vertex[first:first + _CHUNK + 1]
             y, x = graph.lat[v], graph.lon[v]
             longest = _MAX_CURVATURE_M * np.hypot(np.radians(y[1:] - y[:-1]),
                                                   np.radians(x[1:] - x[:-1]))
+            ends = ptr[np.searchsorted(ptr, first + 1):
+                       np.searchsorted(ptr, first + len(v) - 1, side="right")] - 1 - first
+            longest[ends] = 0.0
             found.append(np.flatnonzero(longest > _LONG_M) + first)
-        pos = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-        _LONG[graph] = _segment_starts(graph, "every", pos)
+        _LONG[graph] = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
     return _LONG[graph]
 
 
-def _near_starts(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
-                 radius_m: float) -> np.ndarray | None:
-    """The segments ``which`` (first positions, ascending) that can hold a point within
-    ``radius_m`` of one of the points (a superset: see the module docstring), or None when
-    that would be most of them (or the boxes reach a pole or cross the antimeridian): the
-    whole index then. Found from the road vertices in the boxes, then their positions: no
-    pass materialises every segment."""
+def _in_boxes(graph: RoadGraph, lon: np.ndarray, lat: np.ndarray, radius_m: np.ndarray,
+              within: np.ndarray | None = None) -> np.ndarray | None:
+    """The chain positions (ascending) whose road vertex lies in a lon/lat box proven to
+    hold every point within each point's ``radius_m`` + ``_LONG_M`` (more exactly: in a
+    grid cell one of the boxes covers); None when there is no such box (a point not finite,
+    or a box reaching a pole or crossing the antimeridian). ``within``: only these
+    positions are tested (those of boxes holding these), else every road vertex is."""
     reach = radius_m + _LONG_M + 1.0
     dphi = np.degrees(reach / _M_MIN)
     top = np.abs(lat) + dphi
@@ -336,7 +342,7 @@ def _near_starts(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
         return None
     lat0, lon0 = float(lo_lat.min()), float(lo_lon.min())
     span = (float(hi_lat.max()) - lat0) * (float(hi_lon.max()) - lon0)
-    scale = 1.0 / max(float(dphi) / 2.0, float(np.sqrt(span / _GRID_CELLS)))
+    scale = 1.0 / max(float(dphi.min()) / 2.0, float(np.sqrt(span / _GRID_CELLS)))
     # a cell is [k, k + 1) of (x - x0) * scale: monotone in x, so a vertex inside a box
     # falls in one of the box's cells (x >= x0 here, where truncation is floor)
     rows = int((float(hi_lat.max()) - lat0) * scale) + 1
@@ -349,23 +355,36 @@ def _near_starts(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
         np.add.at(corners, (r, c), sign)
     marked = (corners.cumsum(axis=0).cumsum(axis=1) > 0)[:rows, :cols].ravel()
     del corners
-    near = np.zeros(graph.n_nodes, dtype=bool)  # road vertices in a marked cell
-    for first in range(0, graph.n_nodes, _CHUNK):
-        part = slice(first, first + _CHUNK)
-        y, x = graph.lat[part] - lat0, graph.lon[part] - lon0
+
+    def inside(vertex: np.ndarray | slice) -> np.ndarray:  # which are in a marked cell
+        y, x = graph.lat[vertex] - lat0, graph.lon[vertex] - lon0
         on = np.flatnonzero((y >= 0) & (x >= 0) & (y < rows / scale) & (x < cols / scale))
         row = np.minimum((y[on] * scale).astype(np.int64), rows - 1)
         col = np.minimum((x[on] * scale).astype(np.int64), cols - 1)
-        near[first + on] = marked[row * cols + col]
+        return on[marked[row * cols + col]]
+
     vertex = graph.chains.vertex
-    pos = np.concatenate([np.flatnonzero(near[vertex[first:first + _CHUNK]]) + first
-                          for first in range(0, len(vertex), _CHUNK)])
-    del near
-    start = _segment_starts(graph, which, pos)
-    long = _long(graph)
+    if within is not None:
+        return within[inside(vertex[within])]
+    near = np.zeros(graph.n_nodes, dtype=bool)  # road vertices in a marked cell
+    for first in range(0, graph.n_nodes, _CHUNK):
+        near[first + inside(slice(first, first + _CHUNK))] = True
+    return np.concatenate([np.flatnonzero(near[vertex[first:first + _CHUNK]]) + first
+                           for first in range(0, len(vertex), _CHUNK)])
+
+
+def _near_starts(graph: RoadGraph, which: str, pos: np.ndarray | None) -> np.ndarray | None:
+    """The segments ``which`` (first positions, ascending) whose first vertex is at one of
+    the positions ``pos`` (:func:`_in_boxes`), and every long one; None when there are no
+    boxes or that would be most of the segments (the whole index then)."""
+    if pos is None:
+        return None
+    start, long = _segment_starts(graph, which, pos), _long(graph)
     if which == "main":
         long = _segment_starts(graph, which, long)
-    start = np.union1d(start, long)
+    at = np.minimum(np.searchsorted(start, long), max(len(start) - 1, 0))
+    extra = long[start[at] != long] if len(start) else long
+    start = np.sort(np.concatenate([start, extra]), kind="stable")  # two sorted runs
     main = _main_chains(graph) if which == "main" else None
     if len(start) > _LOCAL_SHARE * (main[1] if main else graph.chains.n_segments):
         return None
@@ -373,20 +392,24 @@ def _near_starts(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
 
 
 def _nearest(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
-             radius_m: float, *, beyond: bool, threads: int
+             radius_m: float, *, beyond: bool, threads: int,
+             within: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """:meth:`SegmentIndex.nearest` over the segments ``which``, from indexes of the segments
     near the points (see the module docstring); None when ``which`` is "main" and there is
     no main network to prefer. Exact for every point whose nearest is within ``radius_m``;
-    ``beyond``: for every point (the others asked again farther out), else a point whose
-    nearest is farther only gets some segment farther than ``radius_m``, or none."""
+    ``beyond``: for every point (the others asked again farther out, each as far as the
+    segment it got, or 16 times as far without one), else a point whose nearest is farther
+    only gets some segment farther than ``radius_m``, or none. ``within``: the positions in
+    boxes holding the points' first boxes (:func:`_in_boxes`), when known."""
     if which == "main" and _main_chains(graph) is None:
         return None
     n = len(lon)
     pos, frac, metres = np.full(n, -1, dtype=np.int64), np.zeros(n), np.full(n, np.inf)
-    todo, reach = np.arange(n), max(float(radius_m), PIECE_M)
+    todo, reach = np.arange(n), np.full(n, max(float(radius_m), PIECE_M))
     while todo.size:
-        near = _near_starts(graph, which, lon[todo], lat[todo], reach)
+        boxes = _in_boxes(graph, lon[todo], lat[todo], reach[todo], within)
+        near = _near_starts(graph, which, boxes)
         if near is None:
             index: SegmentIndex | None = _whole(graph, which)
         elif near.size == 0:
@@ -398,11 +421,10 @@ def _nearest(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
                                                                 threads=threads)
         if near is None or not beyond:
             break
-        todo = todo[~(metres[todo] <= reach)]
-        # a point given a segment at m: every segment as near is within the next reach
-        found = metres[todo][np.isfinite(metres[todo])]
-        reach = max(16.0 * reach if len(found) < len(todo) else reach,
-                    float(found.max()) if len(found) else 0.0)
+        todo = todo[~(metres[todo] <= reach[todo])]
+        # a point given a segment at m: every segment as near is within m
+        reach[todo] = np.minimum(metres[todo], 16.0 * reach[todo])
+        within = None
     return pos, frac, metres
 
 
@@ -419,7 +441,11 @@ def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
     threads = os.cpu_count() or 1
     reach_m = max_snap_km * 1000.0
     isolated = np.zeros(n, dtype=bool)
-    main = _nearest(graph, "main", lon, lat, reach_m, beyond=False, threads=threads)
+    boxes = None  # the positions in the points' boxes, found once for both passes
+    if _main_chains(graph) is not None:
+        boxes = _in_boxes(graph, lon, lat, np.full(n, max(reach_m, PIECE_M)))
+    main = _nearest(graph, "main", lon, lat, reach_m, beyond=False, threads=threads,
+                    within=boxes)
     if main is None:
         every = _nearest(graph, "every", lon, lat, reach_m, beyond=True, threads=threads)
         assert every is not None
@@ -429,7 +455,7 @@ def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
         isolated = leg_m > reach_m
         if isolated.any():  # no main-network road within reach: the nearest of any part
             every = _nearest(graph, "every", lon[isolated], lat[isolated], reach_m,
-                             beyond=True, threads=threads)
+                             beyond=True, threads=threads, within=boxes)
             assert every is not None
             pos[isolated], frac[isolated], leg_m[isolated] = every
     far = leg_m > reach_m
