@@ -49,9 +49,11 @@ def same(a, b) -> None:
 
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("max_snap_km", [0.3, 2.0])
-def test_local_indexes_give_the_whole_index_answer(monkeypatch, seed, max_snap_km):
+@pytest.mark.parametrize("chunk", [97, 1 << 20])  # passes over vertices, positions in chunks
+def test_local_indexes_give_the_whole_index_answer(monkeypatch, seed, max_snap_km, chunk):
     from _reference import brute_nearest_segment
 
+    monkeypatch.setattr(snapping, "_CHUNK", chunk)
     ends, graph = roads(seed)
     rng = np.random.default_rng(seed)
     lon = np.concatenate([rng.uniform(-0.02, 0.75, 60), [0.3702, 0.3702, 1.1, 0.55]])
@@ -117,3 +119,20 @@ def test_main_segments_have_both_vertices_in_a_big_strong_part(monkeypatch, seed
         assert found is not None
         np.testing.assert_array_equal(np.repeat(found[0], np.diff(ch.ptr) - 1), want)
         assert found[1] == want.sum()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 1 << 20])
+def test_long_segments_are_those_whose_bound_is_over_the_limit(monkeypatch, chunk):
+    """Every segment whose straight lon/lat line's bound (6,399,594 m a radian) is over 2 km,
+    found chunk by chunk of positions (a chain's last position and the next chain's first are
+    no segment, however far apart)."""
+    monkeypatch.setattr(snapping, "_CHUNK", chunk)
+    _, graph = roads(4)
+    ch = graph.chains
+    start = ch.starts()
+    u, v = ch.vertex[start], ch.vertex[start + 1]
+    bound = 6_399_594.0 * np.hypot(np.radians(graph.lat[v] - graph.lat[u]),
+                                   np.radians(graph.lon[v] - graph.lon[u]))
+    want = start[bound > 2000.0]
+    assert 0 < len(want) < len(start) / 10
+    np.testing.assert_array_equal(snapping._long(graph), want)

@@ -311,15 +311,24 @@ def _long(graph: RoadGraph) -> np.ndarray:
     (a chain's last position starts no segment: masked)."""
     if graph not in _LONG:
         vertex, ptr, found = graph.chains.vertex, graph.chains.ptr, []
+        # first the squared degrees, a little below the bound's (no segment the bound finds
+        # is missed), then the bound itself on those
+        least = (np.degrees(_LONG_M / _MAX_CURVATURE_M) * (1.0 - 1e-6)) ** 2
         for first in range(0, len(vertex) - 1, _CHUNK):
             v = vertex[first:first + _CHUNK + 1]
             y, x = graph.lat[v], graph.lon[v]
-            longest = _MAX_CURVATURE_M * np.hypot(np.radians(y[1:] - y[:-1]),
-                                                  np.radians(x[1:] - x[:-1]))
+            dy, dx = y[1:] - y[:-1], x[1:] - x[:-1]
+            dy *= dy
+            dx *= dx
+            dy += dx
             ends = ptr[np.searchsorted(ptr, first + 1):
                        np.searchsorted(ptr, first + len(v) - 1, side="right")] - 1 - first
-            longest[ends] = 0.0
-            found.append(np.flatnonzero(longest > _LONG_M) + first)
+            dy[ends] = 0.0
+            maybe = np.flatnonzero(dy > least)
+            u, w = v[maybe], v[maybe + 1]
+            longest = _MAX_CURVATURE_M * np.hypot(np.radians(graph.lat[w] - graph.lat[u]),
+                                                  np.radians(graph.lon[w] - graph.lon[u]))
+            found.append(maybe[longest > _LONG_M] + first)
         _LONG[graph] = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
     return _LONG[graph]
 
@@ -356,19 +365,26 @@ def _in_boxes(graph: RoadGraph, lon: np.ndarray, lat: np.ndarray, radius_m: np.n
     marked = (corners.cumsum(axis=0).cumsum(axis=1) > 0)[:rows, :cols].ravel()
     del corners
 
-    def inside(vertex: np.ndarray | slice) -> np.ndarray:  # which are in a marked cell
+    def inside(vertex: np.ndarray | slice) -> np.ndarray:  # whether each is in a marked cell
         y, x = graph.lat[vertex] - lat0, graph.lon[vertex] - lon0
-        on = np.flatnonzero((y >= 0) & (x >= 0) & (y < rows / scale) & (x < cols / scale))
-        row = np.minimum((y[on] * scale).astype(np.int64), rows - 1)
-        col = np.minimum((x[on] * scale).astype(np.int64), cols - 1)
-        return on[marked[row * cols + col]]
+        on = (y >= 0) & (x >= 0) & (y < rows / scale) & (x < cols / scale)
+        # the cell of every vertex, in place (|(x - x0) * scale| < 2^31: a cell is at least a
+        # kilometre of latitude), clipped where it is off the grid (not `on`)
+        row = np.multiply(y, scale, out=y).astype(np.int32)
+        col = np.multiply(x, scale, out=x).astype(np.int32)
+        np.clip(row, 0, rows - 1, out=row)
+        np.clip(col, 0, cols - 1, out=col)
+        row *= cols
+        row += col
+        on &= marked[row]
+        return on
 
     vertex = graph.chains.vertex
     if within is not None:
         return within[inside(vertex[within])]
     near = np.zeros(graph.n_nodes, dtype=bool)  # road vertices in a marked cell
     for first in range(0, graph.n_nodes, _CHUNK):
-        near[first + inside(slice(first, first + _CHUNK))] = True
+        near[first:first + _CHUNK] = inside(slice(first, first + _CHUNK))
     return np.concatenate([np.flatnonzero(near[vertex[first:first + _CHUNK]]) + first
                            for first in range(0, len(vertex), _CHUNK)])
 
