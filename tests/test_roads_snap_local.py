@@ -122,17 +122,94 @@ def test_main_segments_have_both_vertices_in_a_big_strong_part(monkeypatch, seed
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 7, 1 << 20])
-def test_long_segments_are_those_whose_bound_is_over_the_limit(monkeypatch, chunk):
-    """Every segment whose straight lon/lat line's bound (6,399,594 m a radian) is over 2 km,
-    found chunk by chunk of positions (a chain's last position and the next chain's first are
-    no segment, however far apart)."""
+@pytest.mark.parametrize("few", [0, 20_000])
+def test_long_segments_are_those_whose_bound_is_over_the_limit(monkeypatch, chunk, few):
+    """The graph's limit L is the least of 250, 500, 1000 and 2000 m that leaves at most
+    _LONG_FEW segments (and 1 %) longer by the bound of their straight lon/lat line
+    (6,399,594 m a radian), else 2000 m; the long ones are every segment over it, found chunk
+    by chunk of positions (a chain's last position and the next chain's first are no segment,
+    however far apart)."""
     monkeypatch.setattr(snapping, "_CHUNK", chunk)
+    monkeypatch.setattr(snapping, "_LONG_FEW", few)
     _, graph = roads(4)
     ch = graph.chains
     start = ch.starts()
     u, v = ch.vertex[start], ch.vertex[start + 1]
     bound = 6_399_594.0 * np.hypot(np.radians(graph.lat[v] - graph.lat[u]),
                                    np.radians(graph.lon[v] - graph.lon[u]))
-    want = start[bound > 2000.0]
-    assert 0 < len(want) < len(start) / 10
-    np.testing.assert_array_equal(snapping._long(graph), want)
+    # links of 1.1 km with bends: 1 % of the segments is over 1 km, none over 2 km but the
+    # long straight roads
+    assert (bound > 1000.0).sum() > len(start) / 100 >= (bound > 2000.0).sum() > 0
+    limit, long = snapping._long(graph)
+    assert limit == 2000.0
+    np.testing.assert_array_equal(long, start[bound > 2000.0])
+
+
+def fine_roads(seed: int, gap: bool = False):
+    """A 40 x 40 lattice of 0.002-degree links (222 m; 10 % missing, some one-way) and two
+    short fragments 600 m and 1.5 km off its corner; ``gap``: no links in a 2.2 km square
+    of its middle."""
+    rng = np.random.default_rng(seed)
+    side = 40
+    x, y = (a.ravel() for a in np.meshgrid(np.arange(side), np.arange(side), indexing="ij"))
+    lon, lat = x * 0.002, 10.0 + y * 0.002
+    u = np.r_[np.flatnonzero(x + 1 < side), np.flatnonzero(y + 1 < side)]
+    v = np.r_[u[: (side - 1) * side] + side, u[(side - 1) * side:] + 1]
+    keep = rng.random(len(u)) >= 0.1
+    if gap:
+        keep &= ~((np.abs(x[u] - 20) < 6) & (np.abs(y[u] - 20) < 6))
+    ends = np.c_[lon[u], lat[u], lon[v], lat[v]][keep]
+    ends = np.r_[ends, [[-0.005, 9.995, -0.0052, 9.9951], [-0.012, 9.99, -0.0121, 9.9899]]]
+    n = len(ends)
+    seg = Segments(position_key(ends[:, 0], ends[:, 1]), position_key(ends[:, 2], ends[:, 3]),
+                   ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3], np.full(n, 30.0),
+                   np.ones(n, dtype=bool), rng.random(n) >= 0.2)
+    return ends, graph_from_segments(seg, "car")
+
+
+def test_the_limit_is_the_least_that_leaves_few_longer():
+    """The fine lattice's links are 222 m (bound 223 m): none over 250 m."""
+    _, graph = fine_roads(0)
+    limit, long = snapping._long(graph)
+    assert limit == 250.0 and len(long) == 0
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+@pytest.mark.parametrize("max_snap_km", [0.1, 0.7, 2.0])
+def test_small_local_indexes_asked_farther_give_the_whole_index_answer(monkeypatch, seed,
+                                                                       max_snap_km):
+    """With L = 250 m, points 0 to 5 km from the roads (in the lattice's 2.2 km gap, beside
+    the fragments, beyond it) are decided at 250 m, 1 km, 2 km or farther: the whole index's
+    answer bit for bit, and the brute force's legs."""
+    from _reference import brute_nearest_segment
+
+    ends, graph = fine_roads(seed, gap=True)
+    rng = np.random.default_rng(seed)
+    lon = np.r_[rng.uniform(-0.05, 0.13, 50), rng.uniform(0.03, 0.05, 20), -0.0051, -0.0125]
+    lat = np.r_[rng.uniform(9.95, 10.13, 50), rng.uniform(10.03, 10.05, 20), 9.9951, 9.9895]
+    monkeypatch.setattr(snapping, "SMALL_COMPONENT", 100)
+    local = snap(graph, lon, lat, max_snap_km=max_snap_km)
+    monkeypatch.setattr(snapping, "_LOCAL_SHARE", -1.0)  # always the whole index
+    whole = snap(graph, lon, lat, max_snap_km=max_snap_km)
+    same(local, whole)
+    # the brute force: over the main network's segments (both vertices in a strongly
+    # connected part of >= 100 vertices, by networkx), else over every segment
+    g = nx.DiGraph()
+    coo = graph.matrix.tocoo()
+    g.add_edges_from(zip(coo.row.tolist(), coo.col.tolist(), strict=True))
+    big = set().union(*(c for c in nx.strongly_connected_components(g) if len(c) >= 100))
+    start = graph.chains.starts()
+    u, v = graph.chains.vertex[start], graph.chains.vertex[start + 1]
+    rows = np.c_[graph.lon[u], graph.lat[u], graph.lon[v], graph.lat[v]]
+    main = rows[[a in big and b in big for a, b in zip(u.tolist(), v.tolist(), strict=True)]]
+    on_main = np.array([brute_nearest_segment(x, y, main)[2]
+                        for x, y in zip(lon, lat, strict=True)])
+    anywhere = np.array([brute_nearest_segment(x, y, ends)[2]
+                         for x, y in zip(lon, lat, strict=True)])
+    isolated = on_main > max_snap_km * 1000.0
+    np.testing.assert_array_equal(local.isolated | local.off_network, isolated)
+    np.testing.assert_allclose(local.leg_m, np.where(isolated, anywhere, on_main),
+                               rtol=1e-9, atol=1e-6)
+    legs = local.leg_m[~local.off_network]
+    assert (legs > 1000).any() or max_snap_km < 1  # decided past the first radii
+    assert local.off_network.any() and (local.isolated.any() or max_snap_km == 2.0)

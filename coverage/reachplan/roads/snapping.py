@@ -41,16 +41,20 @@ segment with the lowest chain position.
 Only the segments near the points
 ---------------------------------
 A few thousand centres need not index millions of segments. The index is built over the
-segments that can hold a point within ``R`` metres of some query point (``R`` = ``max_snap_km``
-first): a segment's points are within its length of its first vertex, so those whose first
-vertex lies in a lon/lat box proven to hold every point within ``R`` + ``_LONG_M`` of a query
-point (latitude moves at most 1 radian per ``_M_MIN`` metres; longitude at most 1 radian per
-``a cos(φ)`` metres at the highest latitude the box reaches), and every segment longer than
-``_LONG_M`` by a bound of its length. When a point's nearest segment in that subset is within
-``R``, every segment at least as near is in the subset, so the answer (nearest, then lowest
-position) is the one over all segments; a point whose nearest is farther is asked again with
-``R`` four times as large, up to all the segments (``_near_starts``). On the main network
-only points within ``max_snap_km`` are kept, so one pass decides them.
+segments that can hold a point within ``R`` metres of some query point: a segment's points are
+within its length of its first vertex, so those whose first vertex lies in a lon/lat box
+proven to hold every point within ``R`` + ``L`` of a query point (latitude moves at most 1
+radian per ``_M_MIN`` metres; longitude at most 1 radian per ``a cos(φ)`` metres at the
+highest latitude the box reaches), and every segment longer than ``L`` by a bound of its
+length. ``L`` is the graph's own: the least of 250, 500, 1000 and 2000 m that leaves few
+segments longer (``_LONG_FEW``), as they join every local index. When a point's nearest
+segment in that subset is within ``R``, every segment at least as near is in the subset, so
+the answer (nearest, then lowest position) is the one over all segments. ``R`` is ``L``
+first, then four times as large up to ``max_snap_km`` for the points not yet decided, from the
+road vertices one scan found in the boxes at ``max_snap_km`` (most points are near a road:
+their indexes stay small); a point whose nearest is farther is asked again as far as the
+segment it got (16 times as far without one), up to all the segments (``_near_starts``). On
+the main network only points within ``max_snap_km`` are kept, so those passes decide them.
 """
 
 from __future__ import annotations
@@ -83,7 +87,8 @@ _M_MIN = 6_335_439.0
 _A_M = 6_378_137.0
 # a geodesic is no longer than its straight lon/lat line, at most this many metres a radian
 _MAX_CURVATURE_M = 6_399_594.0
-_LONG_M = 2_000.0  # segments longer than this (bound) are in every local index
+_LONG_LIMITS = (250.0, 500.0, 1000.0, 2000.0)  # choices of L (the module docstring)
+_LONG_FEW = 20_000  # at most this many long segments, and 1 % of them (else L = 2 km)
 _GRID_CELLS = 16_000_000  # cells of the lon/lat grid of boxes at most
 _LOCAL_SHARE = 0.5  # past this share of the segments, the whole index (built once) is used
 
@@ -227,7 +232,8 @@ def check_leg(offroad_kmh: float, max_snap_km: float) -> None:
 # indexes snapping uses ("main": the main network's, "every": all segments')
 _MAIN: weakref.WeakKeyDictionary[RoadGraph, tuple[np.ndarray, int] | None] = \
     weakref.WeakKeyDictionary()
-_LONG: weakref.WeakKeyDictionary[RoadGraph, np.ndarray] = weakref.WeakKeyDictionary()
+_LONG: weakref.WeakKeyDictionary[RoadGraph, tuple[float, np.ndarray]] = \
+    weakref.WeakKeyDictionary()
 _INDEX: weakref.WeakKeyDictionary[RoadGraph, dict[str, SegmentIndex]] = \
     weakref.WeakKeyDictionary()
 # road vertices or chain positions one pass takes at once: its temporaries (8-16 MB) are
@@ -305,15 +311,17 @@ def _segment_starts(graph: RoadGraph, which: str, pos: np.ndarray) -> np.ndarray
     return pos[use]
 
 
-def _long(graph: RoadGraph) -> np.ndarray:
-    """First positions of the segments that may be longer than ``_LONG_M`` (their straight
-    lon/lat line's bound), ascending; found once per graph, chunk by chunk of positions
-    (a chain's last position starts no segment: masked)."""
+def _long(graph: RoadGraph) -> tuple[float, np.ndarray]:
+    """The graph's ``L`` (see the module docstring) and the first positions of the segments
+    that may be longer (their straight lon/lat line's bound), ascending; found once per
+    graph, chunk by chunk of positions (a chain's last position starts no segment)."""
     if graph not in _LONG:
-        vertex, ptr, found = graph.chains.vertex, graph.chains.ptr, []
-        # first the squared degrees, a little below the bound's (no segment the bound finds
-        # is missed), then the bound itself on those
-        least = (np.degrees(_LONG_M / _MAX_CURVATURE_M) * (1.0 - 1e-6)) ** 2
+        vertex, ptr = graph.chains.vertex, graph.chains.ptr
+        few = min(_LONG_FEW, graph.chains.n_segments // 100)
+        # squared degrees a little below each limit's bound (none the bound finds is missed)
+        least = [(np.degrees(m / _MAX_CURVATURE_M) * (1.0 - 1e-6)) ** 2 for m in _LONG_LIMITS]
+        count = [0] * len(least)
+        found: list[list[np.ndarray]] = [[] for _ in least]
         for first in range(0, len(vertex) - 1, _CHUNK):
             v = vertex[first:first + _CHUNK + 1]
             y, x = graph.lat[v], graph.lon[v]
@@ -324,23 +332,30 @@ def _long(graph: RoadGraph) -> np.ndarray:
             ends = ptr[np.searchsorted(ptr, first + 1):
                        np.searchsorted(ptr, first + len(v) - 1, side="right")] - 1 - first
             dy[ends] = 0.0
-            maybe = np.flatnonzero(dy > least)
-            u, w = v[maybe], v[maybe + 1]
-            longest = _MAX_CURVATURE_M * np.hypot(np.radians(graph.lat[w] - graph.lat[u]),
-                                                  np.radians(graph.lon[w] - graph.lon[u]))
-            found.append(maybe[longest > _LONG_M] + first)
-        _LONG[graph] = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+            maybe = np.flatnonzero(dy > least[0])
+            d2 = dy[maybe]
+            for k, t in enumerate(least):
+                over = maybe[d2 > t] if k else maybe
+                count[k] += len(over)
+                if count[k] <= few or k == len(least) - 1:
+                    found[k].append(over + first)
+        k = next((k for k, c in enumerate(count) if c <= few), len(least) - 1)
+        pos = np.concatenate(found[k]) if found[k] else np.zeros(0, dtype=np.int64)
+        u, w = vertex[pos], vertex[pos + 1]
+        bound = _MAX_CURVATURE_M * np.hypot(np.radians(graph.lat[w] - graph.lat[u]),
+                                            np.radians(graph.lon[w] - graph.lon[u]))
+        _LONG[graph] = (_LONG_LIMITS[k], pos[bound > _LONG_LIMITS[k]])
     return _LONG[graph]
 
 
 def _in_boxes(graph: RoadGraph, lon: np.ndarray, lat: np.ndarray, radius_m: np.ndarray,
               within: np.ndarray | None = None) -> np.ndarray | None:
     """The chain positions (ascending) whose road vertex lies in a lon/lat box proven to
-    hold every point within each point's ``radius_m`` + ``_LONG_M`` (more exactly: in a
+    hold every point within each point's ``radius_m`` + ``L`` (more exactly: in a
     grid cell one of the boxes covers); None when there is no such box (a point not finite,
     or a box reaching a pole or crossing the antimeridian). ``within``: only these
     positions are tested (those of boxes holding these), else every road vertex is."""
-    reach = radius_m + _LONG_M + 1.0
+    reach = radius_m + _long(graph)[0] + 1.0
     dphi = np.degrees(reach / _M_MIN)
     top = np.abs(lat) + dphi
     if not (np.isfinite(lon).all() and np.isfinite(lat).all()) or top.max() >= 89.0:
@@ -351,7 +366,10 @@ def _in_boxes(graph: RoadGraph, lon: np.ndarray, lat: np.ndarray, radius_m: np.n
         return None
     lat0, lon0 = float(lo_lat.min()), float(lo_lon.min())
     span = (float(hi_lat.max()) - lat0) * (float(hi_lon.max()) - lon0)
-    scale = 1.0 / max(float(dphi.min()) / 2.0, float(np.sqrt(span / _GRID_CELLS)))
+    # cells: a quarter of the least box at most, and no more than there are vertices to test
+    # (any cells would do: a vertex in a box falls in one of the cells it covers)
+    cells = _GRID_CELLS if within is None else min(_GRID_CELLS, 4 * len(within) + 1024)
+    scale = 1.0 / max(float(dphi.min()) / 2.0, float(np.sqrt(span / cells)))
     # a cell is [k, k + 1) of (x - x0) * scale: monotone in x, so a vertex inside a box
     # falls in one of the box's cells (x >= x0 here, where truncation is floor)
     rows = int((float(hi_lat.max()) - lat0) * scale) + 1
@@ -395,7 +413,7 @@ def _near_starts(graph: RoadGraph, which: str, pos: np.ndarray | None) -> np.nda
     boxes or that would be most of the segments (the whole index then)."""
     if pos is None:
         return None
-    start, long = _segment_starts(graph, which, pos), _long(graph)
+    start, long = _segment_starts(graph, which, pos), _long(graph)[1]
     if which == "main":
         long = _segment_starts(graph, which, long)
     at = np.minimum(np.searchsorted(start, long), max(len(start) - 1, 0))
@@ -417,14 +435,18 @@ def _nearest(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
     ``beyond``: for every point (the others asked again farther out, each as far as the
     segment it got, or 16 times as far without one), else a point whose nearest is farther
     only gets some segment farther than ``radius_m``, or none. ``within``: the positions in
-    boxes holding the points' first boxes (:func:`_in_boxes`), when known."""
+    the points' boxes at ``radius_m`` (:func:`_in_boxes`), when known."""
     if which == "main" and _main_chains(graph) is None:
         return None
     n = len(lon)
     pos, frac, metres = np.full(n, -1, dtype=np.int64), np.zeros(n), np.full(n, np.inf)
-    todo, reach = np.arange(n), np.full(n, max(float(radius_m), PIECE_M))
+    last = max(float(radius_m), PIECE_M)
+    todo, reach = np.arange(n), np.full(n, min(_long(graph)[0], last))
+    if within is None:
+        within = _in_boxes(graph, lon, lat, np.full(n, last))
     while todo.size:
-        boxes = _in_boxes(graph, lon[todo], lat[todo], reach[todo], within)
+        boxes = _in_boxes(graph, lon[todo], lat[todo], reach[todo],
+                          within if reach[todo].max() <= last else None)
         near = _near_starts(graph, which, boxes)
         if near is None:
             index: SegmentIndex | None = _whole(graph, which)
@@ -435,12 +457,15 @@ def _nearest(graph: RoadGraph, which: str, lon: np.ndarray, lat: np.ndarray,
         if index is not None:
             pos[todo], frac[todo], metres[todo] = index.nearest(lon[todo], lat[todo],
                                                                 threads=threads)
-        if near is None or not beyond:
+        if near is None:
             break
         todo = todo[~(metres[todo] <= reach[todo])]
-        # a point given a segment at m: every segment as near is within m
-        reach[todo] = np.minimum(metres[todo], 16.0 * reach[todo])
-        within = None
+        if todo.size and reach[todo].max() < last:  # 4 times as far, up to radius_m
+            reach[todo] = np.minimum(4.0 * reach[todo], last)
+        elif beyond:  # a point given a segment at m: every segment as near is within m
+            reach[todo] = np.minimum(metres[todo], 16.0 * reach[todo])
+        else:
+            break
     return pos, frac, metres
 
 
@@ -457,13 +482,13 @@ def snap(graph: RoadGraph, lon, lat, *, offroad_kmh: float = OFFROAD_KMH,
     threads = os.cpu_count() or 1
     reach_m = max_snap_km * 1000.0
     isolated = np.zeros(n, dtype=bool)
-    boxes = None  # the positions in the points' boxes, found once for both passes
-    if _main_chains(graph) is not None:
-        boxes = _in_boxes(graph, lon, lat, np.full(n, max(reach_m, PIECE_M)))
+    # the positions in the points' boxes at max_snap_km: one scan of the vertices for both
+    boxes = _in_boxes(graph, lon, lat, np.full(n, max(reach_m, PIECE_M)))
     main = _nearest(graph, "main", lon, lat, reach_m, beyond=False, threads=threads,
                     within=boxes)
     if main is None:
-        every = _nearest(graph, "every", lon, lat, reach_m, beyond=True, threads=threads)
+        every = _nearest(graph, "every", lon, lat, reach_m, beyond=True, threads=threads,
+                         within=boxes)
         assert every is not None
         pos, frac, leg_m = every
     else:
