@@ -290,7 +290,9 @@ def _minutes(ids: np.ndarray, u: np.ndarray, v: np.ndarray, kmh: np.ndarray,
 def _lonlat(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Longitude and latitude of vertex keys made from osmium's fixed-point coordinates
     (``(x + 1.8e9) * 1_800_000_001 + y + 9e8``), exactly ``x / 1e7`` and ``y / 1e7``."""
-    x, y = np.divmod(key, 1_800_000_001)
+    x = key // 1_800_000_001  # not divmod: a division and a product take half its time
+    y = x * 1_800_000_001
+    np.subtract(key, y, out=y)
     x -= 1_800_000_000
     y -= 900_000_000
     return x / 1e7, y / 1e7
