@@ -85,18 +85,23 @@ def _chain_sums(w: np.ndarray, first: np.ndarray, length: np.ndarray, order: np.
     (``order``: the chains, longest first)."""
     out = np.zeros(len(w))
     sorted_len = length[order]
+    # each chain's first (reverse: last) segment, longest chains first: a pass reads a prefix
+    # of it (not two gathers through ``order``), of the lengths negated once (not a negated
+    # copy each pass) and writes into two spare arrays (a pass's temporaries were fresh
+    # memory: 9.4 M chains at 200 M OSM nodes, 75 MB each)
+    base = first[order] + sorted_len - 1 if reverse else first[order]
+    neg_len = -sorted_len
+    seg_buf, w_buf = np.empty(len(order), dtype=base.dtype), np.empty(len(order))
     acc = np.zeros(len(order))
     for k in range(int(sorted_len[0]) if len(order) else 0):
-        live = int(np.searchsorted(-sorted_len, -k, side="left"))  # chains longer than k
-        chains = order[:live]
-        if reverse:
-            seg = first[chains] + length[chains] - 1 - k
-            acc[:live] += w[seg]
-            out[seg] = acc[:live]
-        else:
-            seg = first[chains] + k
-            acc[:live] += w[seg]
-            out[seg + 1] = acc[:live]
+        live = int(np.searchsorted(neg_len, -k, side="left"))  # chains longer than k
+        seg, w_seg = seg_buf[:live], w_buf[:live]
+        (np.subtract if reverse else np.add)(base[:live], k, out=seg)
+        np.take(w, seg, out=w_seg, mode="clip")  # all in range: no check
+        acc[:live] += w_seg
+        if not reverse:
+            seg += 1
+        out[seg] = acc[:live]
     return out
 
 
