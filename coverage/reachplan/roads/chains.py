@@ -234,8 +234,10 @@ def compress_segments(segments: list, n: int) -> tuple[Chains, np.ndarray, sp.cs
     del ahead, chain
     index = np.int32 if n < 2**31 - 1 else np.int64
     vertex = np.empty(m + n_chains, dtype=index)
-    vertex[pos] = at[h]
-    vertex[pos + 1] = at[h ^ 1]
+    for s in _slices(len(h)):  # every first position, then every next (as in two passes)
+        vertex[pos[s]] = at[h[s]]
+    for s in _slices(len(h)):
+        vertex[pos[s] + 1] = at[h[s] ^ 1]
     del at
     if hasattr(minutes, "result"):
         minutes = minutes.result()  # the future let go: its minutes freed once merged
