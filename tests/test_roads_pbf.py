@@ -57,6 +57,49 @@ def test_helsinki_gives_the_same_graph_as_pyosmium(profile, workers, factor):
     assert same_graph(HELSINKI, profile, workers=workers, factor=factor) > 3000
 
 
+
+def test_the_numbering_in_small_slices_gives_the_same_graph(monkeypatch):
+    """The vertex numbering's passes a few elements at a time (every slice boundary inside a
+    way and its segments) give pyosmium's graph; the caller's ways are
+    left as they were (the build writes over a copy of their refs)."""
+    from reachplan.roads import graph as graph_module
+
+    monkeypatch.setattr(graph_module, "_SLICE", 7)
+    assert same_graph(HELSINKI, "car") > 3000
+    ways = read_osm_ways(HELSINKI, "car", default_speeds("car"))
+    assert ways is not None
+    refs = ways.refs.copy()
+    graph_from_ways(ways, "car")
+    assert np.array_equal(ways.refs, refs)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 64])
+def test_the_numbering_of_shared_places_in_slices(monkeypatch, size):
+    """Many nodes at a few places (runs of equal keys across slice boundaries), missing
+    nodes and zero-length segments: the graph of the ways equals the graph of their segments
+    (``ways_segments``, keyed from floats per segment), numbered a few elements at a time."""
+    from reachplan.roads import graph as graph_module
+    from reachplan.roads.osm import ways_segments
+    from reachplan.roads.pbf import UNDEFINED, Ways
+
+    monkeypatch.setattr(graph_module, "_SLICE", size)
+    rng = np.random.default_rng(size)
+    n_nodes, lengths = 60, rng.integers(2, 7, 25)
+    x = rng.integers(0, 4, n_nodes).astype(np.int32) * 10_000_000
+    y = rng.integers(0, 4, n_nodes).astype(np.int32) * 10_000_000
+    x[rng.random(n_nodes) < 0.1] = UNDEFINED
+    ways = Ways(x, y, rng.integers(0, n_nodes, lengths.sum()).astype(np.int32),
+                np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+                rng.choice([30.0, 50.0, 90.0], len(lengths)), np.ones(len(lengths), bool),
+                rng.random(len(lengths)) < 0.7)
+    got = graph_from_ways(ways, "car")
+    ref = graph_from_segments(ways_segments(ways), "car")
+    assert got.n_nodes <= 16 < n_nodes  # 60 nodes at 16 places or fewer
+    for name in ("key", "lon", "lat", "kept"):
+        assert np.array_equal(getattr(got, name), getattr(ref, name)), name
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(got.matrix, name), getattr(ref.matrix, name)), name
+
 def test_the_tiny_extract_as_pbf_gives_the_same_graph(tmp_path):
     path = tmp_path / "tiny.osm.pbf"
     with osmium.SimpleWriter(str(path)) as writer:

@@ -85,18 +85,23 @@ def _chain_sums(w: np.ndarray, first: np.ndarray, length: np.ndarray, order: np.
     (``order``: the chains, longest first)."""
     out = np.zeros(len(w))
     sorted_len = length[order]
+    # each chain's first (reverse: last) segment, longest chains first: a pass reads a prefix
+    # of it (not two gathers through ``order``), of the lengths negated once (not a negated
+    # copy each pass) and writes into two spare arrays (a pass's temporaries were fresh
+    # memory: 9.4 M chains at 200 M OSM nodes, 75 MB each)
+    base = first[order] + sorted_len - 1 if reverse else first[order]
+    neg_len = -sorted_len
+    seg_buf, w_buf = np.empty(len(order), dtype=base.dtype), np.empty(len(order))
     acc = np.zeros(len(order))
     for k in range(int(sorted_len[0]) if len(order) else 0):
-        live = int(np.searchsorted(-sorted_len, -k, side="left"))  # chains longer than k
-        chains = order[:live]
-        if reverse:
-            seg = first[chains] + length[chains] - 1 - k
-            acc[:live] += w[seg]
-            out[seg] = acc[:live]
-        else:
-            seg = first[chains] + k
-            acc[:live] += w[seg]
-            out[seg + 1] = acc[:live]
+        live = int(np.searchsorted(neg_len, -k, side="left"))  # chains longer than k
+        seg, w_seg = seg_buf[:live], w_buf[:live]
+        (np.subtract if reverse else np.add)(base[:live], k, out=seg)
+        np.take(w, seg, out=w_seg, mode="clip")  # all in range: no check
+        acc[:live] += w_seg
+        if not reverse:
+            seg += 1
+        out[seg] = acc[:live]
     return out
 
 
@@ -127,15 +132,8 @@ def compress_segments(segments: list, n: int) -> tuple[Chains, np.ndarray, sp.cs
     u, v, fwd, bwd = (np.asarray(segments[k]) for k in (0, 1, 3, 4))
     minutes = segments[2]
     segments.clear()
-    flip = u > v  # as p -> q, p < q
-    pq = np.where(flip, bwd, fwd)
-    qp = np.where(flip, fwd, bwd)
-    del flip, fwd, bwd
-    key = np.minimum(u, v).astype(np.int64)  # one per undirected pair, built in place
-    key *= n
-    key += np.maximum(u, v)
-    drop = (u == v) | ~(pq | qp)
-    del u, v
+    key, pq, qp, drop = _pair_keys(u, v, fwd, bwd, n)
+    del u, v, fwd, bwd
     keep = None if not drop.any() else ~drop
     del drop
     if keep is not None:
@@ -147,25 +145,11 @@ def compress_segments(segments: list, n: int) -> tuple[Chains, np.ndarray, sp.cs
         qp &= fin
         del fin
     by = np.argsort(key)  # the quickest of a pair's segments is kept each way below
-    key = key[by]
-    new = np.ones(len(key), dtype=bool)
-    np.not_equal(key[1:], key[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    pq, qp = pq[by], qp[by]
-    if len(by) < 2**31 - 1:
-        by = by.astype(np.int32)  # held until the minutes are there (4 bytes a segment less)
-    vdt = np.int32 if n < 2**31 - 1 else np.int64
-    key = key[new]
-    p = (key // n).astype(vdt)
-    key %= n
-    q = key.astype(vdt)
-    del key
-    m = len(p)
-    idx = np.int32 if 2 * m < 2**31 - 1 else np.int64  # half-edges, ranks
     # half-edge h = 2 * segment + end (0: entered at p, 1: at q); its vertex, by half-edge
-    at = np.empty(2 * m, dtype=vdt)
-    at[0::2], at[1::2] = p, q
-    del p, q
+    by, new, starts, pq, qp, at = _sorted_pairs(key, by, pq, qp, n)
+    del key
+    m = len(starts)
+    idx = np.int32 if 2 * m < 2**31 - 1 else np.int64  # half-edges, ranks
     # the segment may be driven from h's vertex on: one of the pair's segments may (each
     # finite, so the quickest of them is finite too); the chains are found without the
     # minutes, which may still be being computed (graph.py: on the other CPU)
@@ -250,8 +234,10 @@ def compress_segments(segments: list, n: int) -> tuple[Chains, np.ndarray, sp.cs
     del ahead, chain
     index = np.int32 if n < 2**31 - 1 else np.int64
     vertex = np.empty(m + n_chains, dtype=index)
-    vertex[pos] = at[h]
-    vertex[pos + 1] = at[h ^ 1]
+    for s in _slices(len(h)):  # every first position, then every next (as in two passes)
+        vertex[pos[s]] = at[h[s]]
+    for s in _slices(len(h)):
+        vertex[pos[s] + 1] = at[h[s] ^ 1]
     del at
     if hasattr(minutes, "result"):
         minutes = minutes.result()  # the future let go: its minutes freed once merged
@@ -283,6 +269,62 @@ def compress_segments(segments: list, n: int) -> tuple[Chains, np.ndarray, sp.cs
     chains = Chains(ptr, vertex, fwd, bwd)
     kept = np.flatnonzero(~passed)
     return chains, kept, core_matrix(chains, kept)
+
+
+def _pair_keys(u: np.ndarray, v: np.ndarray, fwd: np.ndarray, bwd: np.ndarray, n: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each segment's undirected pair ``p * n + q`` (``p < q``), whether it may be driven
+    p -> q and q -> p, and whether it is dropped (a self-loop, or no way to drive it); a
+    slice at a time into the outputs (85 M segments' whole-array temporaries are fresh
+    memory, which costs 1-5 s a GB to touch on a VM)."""
+    size = len(u)
+    key = np.empty(size, dtype=np.int64)
+    pq, qp, drop = (np.empty(size, dtype=bool) for _ in range(3))
+    for s in _slices(size):
+        us, vs = u[s], v[s]
+        flip = us > vs  # as p -> q, p < q
+        pq[s] = np.where(flip, bwd[s], fwd[s])
+        qp[s] = np.where(flip, fwd[s], bwd[s])
+        k = np.minimum(us, vs).astype(np.int64)
+        k *= n
+        k += np.maximum(us, vs)
+        key[s] = k
+        drop[s] = (us == vs) | ~(pq[s] | qp[s])
+    return key, pq, qp, drop
+
+
+def _sorted_pairs(key: np.ndarray, by: np.ndarray, pq: np.ndarray, qp: np.ndarray, n: int
+                  ) -> tuple[np.ndarray, ...]:
+    """The segments in pair order (``by``, int32 when it fits: held until the minutes are
+    there), ``new`` at each pair's first, the pairs' first positions, ``pq`` and ``qp`` in
+    that order, and the half-edges' vertices (``p`` and ``q`` of each pair, interleaved); a
+    slice of ``by`` at a time (no sorted copy of the keys)."""
+    size = len(by)
+    vdt = np.int32 if n < 2**31 - 1 else np.int64
+    new = np.empty(size, dtype=bool)
+    pq_by, qp_by = np.empty(size, dtype=bool), np.empty(size, dtype=bool)
+    small = np.int32 if size < 2**31 - 1 else by.dtype
+    by_small, starts = np.empty(size, dtype=small), np.empty(size, dtype=small)
+    at = np.empty(2 * size, dtype=vdt)
+    m = 0
+    for s in _slices(size):
+        b = by[s]
+        ks = key[b]
+        nw = new[s]
+        nw[0] = s.start == 0 or ks[0] != key[by[s.start - 1]]
+        np.not_equal(ks[1:], ks[:-1], out=nw[1:])
+        pq_by[s], qp_by[s], by_small[s] = pq[b], qp[b], b
+        first = np.flatnonzero(nw)
+        k = len(first)
+        starts[m:m + k] = first + s.start
+        pair = ks[first]
+        p = pair // n
+        at[2 * m:2 * (m + k):2] = p
+        p *= n
+        np.subtract(pair, p, out=pair)
+        at[2 * m + 1:2 * (m + k):2] = pair
+        m += k
+    return by_small, new, starts[:m], pq_by, qp_by, at[:2 * m]
 
 
 def _pair_minutes(minutes: np.ndarray, by: np.ndarray, pq: np.ndarray, qp: np.ndarray,
@@ -401,18 +443,25 @@ def core_matrix(chains: Chains, kept: np.ndarray) -> sp.csr_matrix:
     first, last = chains.ends()
     a = np.searchsorted(kept, chains.vertex[first])
     b = np.searchsorted(kept, chains.vertex[last])
-    back = np.isfinite(chains.bwd[first])
-    rows = np.concatenate([a, b[back]]).astype(np.int64)
-    cols = np.concatenate([b, a[back]]).astype(np.int64)
-    cost = np.concatenate([chains.fwd[last], chains.bwd[first][back]])
-    keep = rows != cols
-    edge, cost = rows[keep] * n + cols[keep], cost[keep]
+    bwd = chains.bwd[first]
+    back = np.isfinite(bwd)  # each chain a -> b, then b -> a where it may be driven back
+    apart = a != b  # not a chain from a vertex back to itself
+    back &= apart
+    # row * n + col of each edge (no rows and columns apart: 15 M chains' temporaries are
+    # fresh memory, 1-5 s a GB), in the same order as ever (ties sort the same)
+    a, b = a.astype(np.int64, copy=False), b.astype(np.int64, copy=False)
+    edge = np.concatenate([a[apart] * n + b[apart], b[back] * n + a[back]])
+    del a, b
+    cost = np.concatenate([chains.fwd[last][apart], bwd[back]])
+    del bwd, back, apart
     order = np.argsort(edge)  # one sort, not two (lexsort): the quickest of each edge below
     edge, cost = edge[order], cost[order]
     once = np.flatnonzero(np.r_[True, edge[1:] != edge[:-1]]) if len(edge) else order[:0]
     edge = edge[once]
     cost = np.minimum.reduceat(cost, once) if len(once) else cost
-    r, col = np.divmod(edge, max(n, 1))
+    r = edge // max(n, 1)  # divmod's quotient and remainder, in half its time
+    col = r * max(n, 1)
+    np.subtract(edge, col, out=col)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
     index = np.int32 if max(n, len(col)) < 2**31 - 1 else np.int64

@@ -42,6 +42,7 @@ from reachplan.roads.pbf import UNDEFINED
 from reachplan.roads.speeds import check_maxspeed_factor, default_speeds, read_speeds
 
 _EDGE_SLICE = 1 << 20  # chain positions at a time while the edges are counted
+_SLICE = 1 << 22  # elements a vertex-numbering pass handles at once (temporaries reused)
 
 __all__ = ["RoadGraph", "cache_root", "graph_from_segments", "graph_from_ways", "load_roads"]
 
@@ -157,51 +158,16 @@ def graph_from_ways(ways: Ways, profile: str, *, source: str = "") -> RoadGraph:
     graph), without every segment's coordinates and keys: vertices are keyed once per OSM node
     from its fixed-point coordinates (not twice per segment from floats), segments stay node
     indices, lengths are computed in slices."""
-    return _graph_of_ways(dict(vars(ways)), profile, source)
+    parts = dict(vars(ways))
+    parts["refs"] = ways.refs.copy()  # the build writes over its refs
+    return _graph_of_ways(parts, profile, source)
 
 
 def _graph_of_ways(parts: dict, profile: str, source: str) -> RoadGraph:
     """:func:`graph_from_ways` of a :class:`Ways`' fields, which it takes out of ``parts`` as
     it is done with them: once the caller drops the reader's ``Ways``, each array is freed
     when used (a national extract's build peak)."""
-    refs = parts.pop("refs")
-    start = parts.pop("start")
-    pair = np.ones(max(len(refs) - 1, 0), dtype=bool)  # position i and i + 1: one way
-    pair[start[1:-1] - 1] = False
-    x, y = parts.pop("x"), parts.pop("y")
-    un, vn = refs[:-1][pair], refs[1:][pair]
-    way = np.repeat(np.arange(len(start) - 1, dtype=np.int32), np.diff(start))[:-1][pair]
-    del pair, start
-    dtype = refs.dtype
-    del refs
-    xu, xv = x[un], x[vn]
-    keep = (xu != UNDEFINED) & (xv != UNDEFINED) & ((xu != xv) | (y[un] != y[vn]))
-    del xu, xv
-    un, vn, way = un[keep], vn[keep], way[keep]
-    del keep
-    used = np.zeros(len(x), dtype=bool)
-    used[un] = True
-    used[vn] = True
-    node = np.flatnonzero(used).astype(dtype)
-    del used
-    # position_key(x / 1e7, y / 1e7), exactly: (x / 1e7 + 180) * 1e7 rounds back to x + 1.8e9
-    key = (x[node].astype(np.int64) + 1_800_000_000) * 1_800_000_001 + (y[node] + 900_000_000)
-    n_used = len(x)
-    del x, y
-    order = np.argsort(key)  # np.unique(key, return_inverse=True) with fewer temporaries
-    key = key[order]
-    new = np.ones(len(key), dtype=bool)
-    np.not_equal(key[1:], key[:-1], out=new[1:])
-    ids = key[new]
-    del key
-    vertex = np.empty(len(order), dtype=np.int32 if len(order) < 2**31 - 1 else np.int64)
-    vertex[order] = np.cumsum(new, dtype=vertex.dtype) - 1
-    del order, new
-    vertex_of = np.full(n_used, -1, dtype=np.int32 if len(ids) < 2**31 else np.int64)
-    vertex_of[node] = vertex
-    del node, vertex
-    u, v = vertex_of[un], vertex_of[vn]
-    del vertex_of, un, vn
+    ids, u, v, way = _numbered(parts)
     kmh = parts["kmh"]  # per way
     used_way = np.zeros(len(kmh), dtype=bool)
     used_way[way] = True
@@ -214,8 +180,91 @@ def _graph_of_ways(parts: dict, profile: str, source: str) -> RoadGraph:
         segments = [u, v, minutes, parts["forward"][way], parts["backward"][way]]
         del way, u, v, minutes
         chains, kept, core = compress_segments(segments, len(ids))  # frees them as it goes
-    lon, lat = _lonlat(ids)  # x[node] / 1e7, y[node] / 1e7 of each key's nodes
+    lon, lat = np.empty(len(ids)), np.empty(len(ids))  # x / 1e7, y / 1e7 of each key's nodes
+    for k in range(0, len(ids), _SLICE):
+        lon[k:k + _SLICE], lat[k:k + _SLICE] = _lonlat(ids[k:k + _SLICE])
     return RoadGraph(lon, lat, ids, chains, kept, core, profile, top, source)
+
+
+def _numbered(parts: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The vertex keys (increasing) and each kept segment's two vertex numbers and way, of a
+    :class:`Ways`' fields (taken out of ``parts``). Segments join consecutive nodes of a way;
+    those with a node missing or both nodes at one place are dropped; a vertex is a place
+    (``position_key``), numbered in key order.
+
+    Every pass runs a slice at a time, writing into its output (the kept segments' first
+    nodes over ``refs``, which no slice writes ahead of its reading): whole-array temporaries
+    of 80 M elements cost more in first-touched memory than in arithmetic on this kind of
+    machine. The sort's ties are harmless: equal keys get the same number in any order."""
+    refs, start, x, y = parts.pop("refs"), parts.pop("start"), parts.pop("x"), parts.pop("y")
+    n_pos = max(len(refs) - 1, 0)  # position i and i + 1: a segment unless a way ends at i
+    ends = start[1:-1] - 1
+    vn = np.empty(n_pos, dtype=refs.dtype)
+    way = np.empty(n_pos, dtype=np.int32)
+    used = np.zeros(len(x), dtype=bool)
+    n = 0
+    for a in range(0, n_pos, _SLICE):
+        b = min(a + _SLICE, n_pos)
+        first = int(np.searchsorted(start, a, side="right")) - 1
+        last = int(np.searchsorted(start, b - 1, side="right")) - 1
+        way_ab = np.repeat(np.arange(first, last + 1, dtype=np.int32),
+                           np.diff(np.clip(start[first:last + 2], a, b)))
+        ru, rv = refs[a:b], refs[a + 1:b + 1]
+        xu, xv = x[ru], x[rv]
+        keep = (xu != UNDEFINED) & (xv != UNDEFINED) & ((xu != xv) | (y[ru] != y[rv]))
+        keep[ends[np.searchsorted(ends, a):np.searchsorted(ends, b)] - a] = False
+        ru, rv = ru[keep], rv[keep]
+        k = len(ru)
+        refs[n:n + k], vn[n:n + k], way[n:n + k] = ru, rv, way_ab[keep]
+        used[ru] = True
+        used[rv] = True
+        n += k
+    un, vn, way = refs[:n], vn[:n], way[:n]
+    del refs, start, ends
+    node = np.empty(int(np.count_nonzero(used)), dtype=un.dtype)
+    key = np.empty(len(node), dtype=np.int64)
+    m = 0
+    for a in range(0, len(used), _SLICE):
+        at = np.flatnonzero(used[a:a + _SLICE])
+        at += a
+        s = slice(m, m + len(at))
+        node[s] = at
+        # position_key(x / 1e7, y / 1e7), exactly: (x / 1e7 + 180) * 1e7 rounds back to
+        # x + 1.8e9
+        xs = x[at].astype(np.int64)
+        xs += 1_800_000_000
+        xs *= 1_800_000_001
+        xs += y[at] + 900_000_000
+        key[s] = xs
+        m += len(at)
+    n_used = len(x)
+    del used, x, y
+    order = np.argsort(key)
+    index = np.int32 if len(order) < 2**31 - 1 else np.int64
+    vertex_of = np.full(n_used, -1, dtype=index)
+    ids = np.empty(len(key), dtype=np.int64)
+    n_ids = 0
+    for a in range(0, len(order), _SLICE):
+        at = order[a:a + _SLICE]
+        ks = key[at]
+        new = np.empty(len(ks), dtype=bool)
+        new[0] = a == 0 or ks[0] != ids[n_ids - 1]
+        np.not_equal(ks[1:], ks[:-1], out=new[1:])
+        number = np.cumsum(new, dtype=index)
+        number += n_ids - 1
+        vertex_of[node[at]] = number
+        fresh = ks[new]
+        ids[n_ids:n_ids + len(fresh)] = fresh
+        n_ids += len(fresh)
+    ids = ids[:n_ids]
+    del order, key, node
+    u = un if un.dtype == vertex_of.dtype else np.empty(len(un), dtype=vertex_of.dtype)
+    v = vn if vn.dtype == vertex_of.dtype else np.empty(len(vn), dtype=vertex_of.dtype)
+    for a in range(0, len(un), _SLICE):
+        s = slice(a, a + _SLICE)
+        u[s] = vertex_of[un[s]]
+        v[s] = vertex_of[vn[s]]
+    return ids, u, v, way
 
 
 def _minutes(ids: np.ndarray, u: np.ndarray, v: np.ndarray, kmh: np.ndarray,
@@ -241,7 +290,9 @@ def _minutes(ids: np.ndarray, u: np.ndarray, v: np.ndarray, kmh: np.ndarray,
 def _lonlat(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Longitude and latitude of vertex keys made from osmium's fixed-point coordinates
     (``(x + 1.8e9) * 1_800_000_001 + y + 9e8``), exactly ``x / 1e7`` and ``y / 1e7``."""
-    x, y = np.divmod(key, 1_800_000_001)
+    x = key // 1_800_000_001  # not divmod: a division and a product take half its time
+    y = x * 1_800_000_001
+    np.subtract(key, y, out=y)
     x -= 1_800_000_000
     y -= 900_000_000
     return x / 1e7, y / 1e7
