@@ -83,7 +83,7 @@ def main() -> None:
 
 def _mark(progress) -> None:
     """Stage markers inside the build: the steps of ``_graph_of_ways`` it calls (wrapped)."""
-    from reachplan.roads import cache, chains, graph
+    from reachplan.roads import cache, compress, graph
 
     def wrap(module, name: str, label: str) -> None:
         inner = getattr(module, name)
@@ -98,9 +98,9 @@ def _mark(progress) -> None:
 
     wrap(graph, "_minutes", "graph: lengths")
     wrap(graph, "compress_segments", "graph: compress")
-    wrap(chains, "_path_ends", "compress: pointer jumping")
-    wrap(chains, "_chain_sums", "compress: chain sums")
-    wrap(chains, "core_matrix", "compress: core matrix")
+    wrap(compress, "_path_ends", "compress: pointer jumping")
+    wrap(compress, "_chain_sums", "compress: chain sums")
+    wrap(compress, "core_matrix", "compress: core matrix")
     wrap(cache, "save_entry", "cache write")
 
 

@@ -30,8 +30,10 @@ from reachplan.roads import (
     travel,
 )
 from reachplan.roads import chains as chains_module
+from reachplan.roads import compress as compress_module
 from reachplan.roads import graph as graph_module
-from reachplan.roads.chains import _path_ends, compress, compress_segments, expand
+from reachplan.roads.chains import expand
+from reachplan.roads.compress import _path_ends, compress, compress_segments
 from reachplan.roads.osm import Segments, position_key
 
 ROADS = Path(__file__).parent / "fixtures" / "roads"
@@ -120,7 +122,7 @@ def test_compress_in_slices_from_a_future(seed, monkeypatch):
     w = np.r_[cost, cost[twice] * rng.choice([0.5, 1.0, 2.0], int(twice.sum()))]
     fwd, bwd = np.ones(len(u), dtype=bool), rng.random(len(u)) < 0.5
     whole = compress_segments([u, v, w, fwd, bwd], n)
-    monkeypatch.setattr(chains_module, "_POSITIONS", 2)
+    monkeypatch.setattr(compress_module, "_POSITIONS", 2)
     future: Future = Future()
     future.set_result(w)
     sliced = compress_segments([u, v, future, fwd, bwd], n)
@@ -162,7 +164,7 @@ def test_path_ends_against_walking(seed, monkeypatch):
     one step at a time does; elements of a cycle get -1. Paths up to 300 long (9 passes);
     every other seed in slices of 7 elements (an India-sized graph's passes are sliced)."""
     if seed % 2:
-        monkeypatch.setattr(chains_module, "_POSITIONS", 7)
+        monkeypatch.setattr(compress_module, "_POSITIONS", 7)
     rng = np.random.default_rng(seed)
     after, at = [], 0
     for _ in range(int(rng.integers(1, 12))):

@@ -29,7 +29,8 @@ from reachplan.geodesy import CentreIndex, geodesic_m
 from reachplan.io.files import check_regular
 from reachplan.roads import cache
 from reachplan.roads.cache import cache_root
-from reachplan.roads.chains import Chains, compress_segments
+from reachplan.roads.chains import Chains
+from reachplan.roads.compress import compress_segments
 from reachplan.roads.osm import (
     Segments,
     Ways,
@@ -136,7 +137,7 @@ def _csr(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int) -> sp.csr
 
 def graph_from_segments(seg: Segments, profile: str, *, source: str = "") -> RoadGraph:
     """Vertices numbered in key order; each segment's minutes = geodesic length / speed;
-    then compressed (:func:`reachplan.roads.chains.compress`).
+    then compressed (:func:`reachplan.roads.compress.compress`).
 
     Duplicate segments keep their quickest time; zero-length self-loops are dropped.
     """
@@ -302,7 +303,7 @@ def _graph(ids, lon, lat, segments: list, profile: str, top: float,
            source: str) -> RoadGraph:
     """The graph of ``segments = [u, v, minutes, fwd, bwd]`` (vertex numbers, minutes,
     allowed directions), which it empties (freed once used): compressed, one edge per chain
-    (:func:`reachplan.roads.chains.compress_segments`)."""
+    (:func:`reachplan.roads.compress.compress_segments`)."""
     chains, kept, core = compress_segments(segments, len(ids))  # frees them as it goes
     return RoadGraph(lon, lat, ids.astype(np.int64), chains, kept, core, profile, top, source)
 

@@ -55,6 +55,10 @@ road vertices one scan found in the boxes at ``max_snap_km`` (most points are ne
 their indexes stay small); a point whose nearest is farther is asked again as far as the
 segment it got (16 times as far without one), up to all the segments (``_near_starts``). On
 the main network only points within ``max_snap_km`` are kept, so those passes decide them.
+
+Longer than 500 lines: the nearest road point, the local indexes that make it cheap and the
+main network they prefer are one algorithm whose exactness argument (above) spans all three;
+apart, each part's proof would lean on another module's internals.
 """
 
 from __future__ import annotations
