@@ -248,11 +248,11 @@ def _read(handle: Any, size: int, key: str) -> Entry:
     arrays: dict[str, np.ndarray] = {}
     checks: dict[int, Future[None]] = {}
     sums: list[Future[None]] = []
-    with ThreadPoolExecutor(max_workers=2) as pool:  # numpy and zlib release the GIL
+    with ThreadPoolExecutor(max_workers=2) as pool:  # numpy releases the GIL
         try:
-            for name, (dtype, length, offset, crc) in layout.arrays.items():
+            for name, (dtype, length, offset, digest) in layout.arrays.items():
                 arrays[name] = _array(view, dtype, length, offset)
-                sums.append(pool.submit(_sum_is, name, arrays[name], crc))
+                sums.append(pool.submit(_sum_is, name, arrays[name], digest))
                 for i, (needs, check) in enumerate(_CHECKS):
                     if i not in checks and all(a in arrays for a in needs):
                         checks[i] = pool.submit(check, dict(arrays), n, p)
@@ -265,8 +265,8 @@ def _read(handle: Any, size: int, key: str) -> Entry:
     return Entry(**arrays, top_kmh=layout.top_kmh)
 
 
-def _sum_is(name: str, array: np.ndarray, crc: int) -> None:
-    if _sum(array) != crc:
+def _sum_is(name: str, array: np.ndarray, digest: int) -> None:
+    if _sum(array) != digest:
         raise _Doubt(f"has '{name}' whose checksum differs from its header's (damaged on "
                      "disk?)")
 
@@ -302,16 +302,16 @@ def _header(handle: Any, size: int) -> _Layout:
         if (not isinstance(name, str) or name not in ARRAYS or name in arrays
                 or set(item) != {"name", "dtype", "shape", "offset", "xxh3_64"}):
             raise _Doubt(f"has an unknown or repeated array in its header ({str(item)[:80]})")
-        shape, offset, crc = item["shape"], item["offset"], item["xxh3_64"]
+        shape, offset, digest = item["shape"], item["offset"], item["xxh3_64"]
         if item["dtype"] not in ARRAYS[name]:
             raise _Doubt(f"has '{name}' of dtype {str(item['dtype'])[:20]}, not one of "
                          f"{', '.join(ARRAYS[name])}")
         if not (isinstance(shape, list) and len(shape) == 1 and type(shape[0]) is int
                 and shape[0] >= 0):
             raise _Doubt(f"has '{name}' of shape {str(shape)[:40]}, not one length")
-        if not (type(offset) is int and type(crc) is int and 0 <= crc < 1 << 64):
+        if not (type(offset) is int and type(digest) is int and 0 <= digest < 1 << 64):
             raise _Doubt(f"has '{name}' without an offset and a checksum")
-        arrays[name] = (_DTYPES[item["dtype"]], shape[0], offset, crc)
+        arrays[name] = (_DTYPES[item["dtype"]], shape[0], offset, digest)
     if set(arrays) != set(ARRAYS):
         raise _Doubt("does not hold the arrays of a road graph (written by another version?)")
     _check_layout(arrays, _PREAMBLE.size + length, size)
